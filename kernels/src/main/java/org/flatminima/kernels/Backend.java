@@ -1,0 +1,135 @@
+package org.flatminima.kernels;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The primitive kernels of the engine, on raw storage.
+ *
+ * <p>Conventions shared by every method:
+ * <ul>
+ *   <li>A {@link MemorySegment} argument starts at element 0 of the operand: callers slice views
+ *       ({@code segment.asSlice(offsetBytes)}); sizes and strides are in elements, not bytes.</li>
+ *   <li>Tensors are row-major. Outputs are contiguous unless a leading dimension says otherwise.</li>
+ *   <li>Integer operands (labels, argmax indices) are {@code int32} segments.</li>
+ *   <li>Unless stated, an output may not overlap an input, except for {@link #unary}, which may run in place.</li>
+ *   <li>Arguments are assumed valid: {@link CheckedBackend} validates them, once, for callers that did not.</li>
+ * </ul>
+ *
+ * <p>Three implementations exist: {@code scalar} (plain loops in double precision: the oracle),
+ * {@code vector} (the Java Vector API) and {@code native} (OpenBLAS and our C kernels through FFM).
+ * {@link Backends} chooses one.
+ */
+public interface Backend {
+
+    /** "scalar", "vector" or "native". */
+    String name();
+
+    /** Threads the kernels of this backend may use (at least 1). */
+    int threads();
+
+    /** Sets the threads the kernels may use; values below 1 mean 1. A backend may use fewer. */
+    void setThreads(int threads);
+
+    // ------------------------------------------------------------------ BLAS level 3
+
+    /**
+     * {@code C = alpha * op(A) * op(B) + beta * C}, row-major, as {@code cblas_?gemm(CblasRowMajor, ...)}.
+     * {@code op(A)} is m x k: A is stored m x k with row stride {@code lda} (or k x m when {@code transA});
+     * {@code op(B)} is k x n; C is m x n with row stride {@code ldc}. When {@code beta == 0}, C is not read
+     * (NaNs in it do not propagate).
+     */
+    void gemm(DType t, boolean transA, boolean transB, int m, int n, int k,
+              double alpha, MemorySegment a, int lda, MemorySegment b, int ldb,
+              double beta, MemorySegment c, int ldc);
+
+    // ------------------------------------------------------------------ elementwise
+
+    /** {@code y[i] = value} for {@code i < n}. */
+    void fill(DType t, long n, double value, MemorySegment y);
+
+    /**
+     * Strided gather into a contiguous output, with dtype conversion: for every index tuple {@code i} of
+     * {@code shape}, {@code y[flat(i)] = x[sum_d i_d * xStrides_d]}. Used to materialise views (transpose,
+     * slices, broadcasts) and to convert between F32 and F64.
+     */
+    void copy(DType from, DType to, int[] shape, MemorySegment x, long[] xStrides, MemorySegment y);
+
+    /** {@code y[i] = op(x[i]; param)} for {@code i < n}; {@code x == y} (in place) is allowed. */
+    void unary(UnaryOp op, DType t, long n, double param, MemorySegment x, MemorySegment y);
+
+    /**
+     * {@code y[flat(i)] = op(a[i . aStrides], b[i . bStrides])} for every index tuple {@code i} of
+     * {@code shape}: broadcasting is a stride of 0. {@code y} is contiguous.
+     */
+    void binary(BinaryOp op, DType t, int[] shape, MemorySegment a, long[] aStrides,
+                MemorySegment b, long[] bStrides, MemorySegment y);
+
+    // ------------------------------------------------------------------ reductions
+
+    /**
+     * Reduces the middle axis of x, viewed as contiguous {@code [outer, len, inner]}, into y of shape
+     * {@code [outer, inner]}. {@code len} must be at least 1.
+     */
+    void reduce(ReduceOp op, DType t, int outer, int len, int inner, MemorySegment x, MemorySegment y);
+
+    /**
+     * Index of the largest element along the middle axis of {@code [outer, len, inner]}, the first one on
+     * ties, into the int32 segment {@code idx} of shape {@code [outer, inner]}.
+     */
+    void argmax(DType t, int outer, int len, int inner, MemorySegment x, MemorySegment idx);
+
+    /** {@code y[r] = x[r, idx[r]]} for a contiguous {@code [rows, cols]} x: picks one column per row. */
+    void gatherCols(DType t, int rows, int cols, MemorySegment x, MemorySegment idx, MemorySegment y);
+
+    /** The adjoint of {@link #gatherCols}: {@code y = 0; y[r, idx[r]] = g[r]}. */
+    void scatterCols(DType t, int rows, int cols, MemorySegment g, MemorySegment idx, MemorySegment y);
+
+    // ------------------------------------------------------------------ softmax and cross-entropy
+
+    /** Row-wise softmax of a contiguous {@code [rows, cols]} matrix, stable (max subtracted). */
+    void softmax(DType t, int rows, int cols, MemorySegment x, MemorySegment y);
+
+    /** Row-wise log-softmax of a contiguous {@code [rows, cols]} matrix, stable. */
+    void logSoftmax(DType t, int rows, int cols, MemorySegment x, MemorySegment y);
+
+    /**
+     * Fused softmax cross-entropy forward: {@code loss[r] = logsumexp(z[r,:]) - z[r, labels[r]]} and
+     * {@code probs[r,:] = softmax(z[r,:])}.
+     */
+    void softmaxCrossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels,
+                             MemorySegment loss, MemorySegment probs);
+
+    /**
+     * Fused softmax cross-entropy backward: {@code dz[r,c] = gLoss[r] * (probs[r,c] - [c == labels[r]])}.
+     */
+    void softmaxCrossEntropyBackward(DType t, int rows, int cols, MemorySegment probs, MemorySegment labels,
+                                     MemorySegment gLoss, MemorySegment dz);
+
+    // ------------------------------------------------------------------ convolution and pooling (NCHW)
+
+    /**
+     * Unfolds x {@code [n, c, h, w]} into cols {@code [n, c*kh*kw, outH*outW]}: row
+     * {@code (ci*kh + i)*kw + j} of image b holds {@code x[b, ci, oy*sh - ph + i, ox*sw - pw + j]} (0 in the
+     * padding) in column {@code oy*outW + ox}.
+     */
+    void im2col(DType t, Window2d g, MemorySegment x, MemorySegment cols);
+
+    /** The adjoint of {@link #im2col}: overwrites x {@code [n, c, h, w]} with the sum of the columns folded back. */
+    void col2im(DType t, Window2d g, MemorySegment cols, MemorySegment x);
+
+    /**
+     * Max pooling of x {@code [n, c, h, w]} into y {@code [n, c, outH, outW]}; padding counts as -infinity.
+     * {@code argmax} (int32, same shape as y) receives the winner's index {@code iy*w + ix} within its plane,
+     * the first maximum in row-major window order on ties (as PyTorch).
+     */
+    void maxPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax);
+
+    /** The adjoint of {@link #maxPool2d}: {@code gx = 0}, then each gy is added at its argmax. */
+    void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx);
+
+    /** Average pooling; padding counts as zeros and the divisor is always {@code kh*kw} (PyTorch's default). */
+    void avgPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y);
+
+    /** The adjoint of {@link #avgPool2d}: overwrites gx. */
+    void avgPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment gx);
+}

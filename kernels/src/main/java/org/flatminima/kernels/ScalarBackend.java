@@ -1,0 +1,352 @@
+package org.flatminima.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The oracle: every kernel as the plainest loop, reading and accumulating in double precision whatever the
+ * storage type, single-threaded. Never optimised; every other backend is tested against it.
+ */
+public class ScalarBackend implements Backend {
+
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+
+    @Override
+    public String name() {
+        return "scalar";
+    }
+
+    @Override
+    public int threads() {
+        return 1;
+    }
+
+    /** The oracle is single-threaded by design; the request is ignored. */
+    @Override
+    public void setThreads(int threads) {
+        // deliberately single-threaded
+    }
+
+    @Override
+    public void gemm(DType t, boolean transA, boolean transB, int m, int n, int k,
+                     double alpha, MemorySegment a, int lda, MemorySegment b, int ldb,
+                     double beta, MemorySegment c, int ldc) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int p = 0; p < k; p++) {
+                    double av = transA ? t.get(a, (long) p * lda + i) : t.get(a, (long) i * lda + p);
+                    double bv = transB ? t.get(b, (long) j * ldb + p) : t.get(b, (long) p * ldb + j);
+                    s += av * bv;
+                }
+                long ci = (long) i * ldc + j;
+                double prior = beta == 0 ? 0 : beta * t.get(c, ci);
+                t.set(c, ci, alpha * s + prior);
+            }
+        }
+    }
+
+    @Override
+    public void fill(DType t, long n, double value, MemorySegment y) {
+        for (long i = 0; i < n; i++) {
+            t.set(y, i, value);
+        }
+    }
+
+    @Override
+    public void copy(DType from, DType to, int[] shape, MemorySegment x, long[] xStrides, MemorySegment y) {
+        long total = Shapes.size(shape);
+        int[] idx = new int[shape.length];
+        for (long f = 0; f < total; f++) {
+            to.set(y, f, from.get(x, Shapes.offset(idx, xStrides)));
+            Shapes.increment(idx, shape);
+        }
+    }
+
+    @Override
+    public void unary(UnaryOp op, DType t, long n, double param, MemorySegment x, MemorySegment y) {
+        for (long i = 0; i < n; i++) {
+            t.set(y, i, op.apply(t.get(x, i), param));
+        }
+    }
+
+    @Override
+    public void binary(BinaryOp op, DType t, int[] shape, MemorySegment a, long[] aStrides,
+                       MemorySegment b, long[] bStrides, MemorySegment y) {
+        long total = Shapes.size(shape);
+        int[] idx = new int[shape.length];
+        for (long f = 0; f < total; f++) {
+            double av = t.get(a, Shapes.offset(idx, aStrides));
+            double bv = t.get(b, Shapes.offset(idx, bStrides));
+            t.set(y, f, op.apply(av, bv));
+            Shapes.increment(idx, shape);
+        }
+    }
+
+    @Override
+    public void reduce(ReduceOp op, DType t, int outer, int len, int inner, MemorySegment x, MemorySegment y) {
+        for (int o = 0; o < outer; o++) {
+            for (int i = 0; i < inner; i++) {
+                long base = (long) o * len * inner + i;
+                double acc = t.get(x, base);
+                for (int l = 1; l < len; l++) {
+                    double v = t.get(x, base + (long) l * inner);
+                    acc = switch (op) {
+                        case SUM -> acc + v;
+                        case MAX -> Math.max(acc, v);
+                        case MIN -> Math.min(acc, v);
+                    };
+                }
+                t.set(y, (long) o * inner + i, acc);
+            }
+        }
+    }
+
+    @Override
+    public void argmax(DType t, int outer, int len, int inner, MemorySegment x, MemorySegment idx) {
+        for (int o = 0; o < outer; o++) {
+            for (int i = 0; i < inner; i++) {
+                long base = (long) o * len * inner + i;
+                int best = 0;
+                double bv = t.get(x, base);
+                for (int l = 1; l < len; l++) {
+                    double v = t.get(x, base + (long) l * inner);
+                    if (v > bv) {
+                        bv = v;
+                        best = l;
+                    }
+                }
+                idx.setAtIndex(INT, (long) o * inner + i, best);
+            }
+        }
+    }
+
+    @Override
+    public void gatherCols(DType t, int rows, int cols, MemorySegment x, MemorySegment idx, MemorySegment y) {
+        for (int r = 0; r < rows; r++) {
+            t.set(y, r, t.get(x, (long) r * cols + idx.getAtIndex(INT, r)));
+        }
+    }
+
+    @Override
+    public void scatterCols(DType t, int rows, int cols, MemorySegment g, MemorySegment idx, MemorySegment y) {
+        fill(t, (long) rows * cols, 0, y);
+        for (int r = 0; r < rows; r++) {
+            t.set(y, (long) r * cols + idx.getAtIndex(INT, r), t.get(g, r));
+        }
+    }
+
+    /** max and log-sum-exp of row r. */
+    private static double[] maxAndLse(DType t, int cols, MemorySegment x, int r) {
+        long base = (long) r * cols;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < cols; c++) {
+            max = Math.max(max, t.get(x, base + c));
+        }
+        double s = 0;
+        for (int c = 0; c < cols; c++) {
+            s += Math.exp(t.get(x, base + c) - max);
+        }
+        return new double[] {max, max + Math.log(s)};
+    }
+
+    @Override
+    public void softmax(DType t, int rows, int cols, MemorySegment x, MemorySegment y) {
+        for (int r = 0; r < rows; r++) {
+            double lse = maxAndLse(t, cols, x, r)[1];
+            long base = (long) r * cols;
+            for (int c = 0; c < cols; c++) {
+                t.set(y, base + c, Math.exp(t.get(x, base + c) - lse));
+            }
+        }
+    }
+
+    @Override
+    public void logSoftmax(DType t, int rows, int cols, MemorySegment x, MemorySegment y) {
+        for (int r = 0; r < rows; r++) {
+            double lse = maxAndLse(t, cols, x, r)[1];
+            long base = (long) r * cols;
+            for (int c = 0; c < cols; c++) {
+                t.set(y, base + c, t.get(x, base + c) - lse);
+            }
+        }
+    }
+
+    @Override
+    public void softmaxCrossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels,
+                                    MemorySegment loss, MemorySegment probs) {
+        softmax(t, rows, cols, z, probs);
+        for (int r = 0; r < rows; r++) {
+            double lse = maxAndLse(t, cols, z, r)[1];
+            t.set(loss, r, lse - t.get(z, (long) r * cols + labels.getAtIndex(INT, r)));
+        }
+    }
+
+    @Override
+    public void softmaxCrossEntropyBackward(DType t, int rows, int cols, MemorySegment probs, MemorySegment labels,
+                                            MemorySegment gLoss, MemorySegment dz) {
+        for (int r = 0; r < rows; r++) {
+            double g = t.get(gLoss, r);
+            int label = labels.getAtIndex(INT, r);
+            long base = (long) r * cols;
+            for (int c = 0; c < cols; c++) {
+                double onehot = c == label ? 1.0 : 0.0;
+                t.set(dz, base + c, g * (t.get(probs, base + c) - onehot));
+            }
+        }
+    }
+
+    @Override
+    public void im2col(DType t, Window2d g, MemorySegment x, MemorySegment cols) {
+        int oh = g.outH();
+        int ow = g.outW();
+        long colsPerImage = (long) g.colRows() * g.colCols();
+        for (int b = 0; b < g.n(); b++) {
+            for (int ci = 0; ci < g.c(); ci++) {
+                for (int i = 0; i < g.kh(); i++) {
+                    for (int j = 0; j < g.kw(); j++) {
+                        long row = ((long) ci * g.kh() + i) * g.kw() + j;
+                        for (int oy = 0; oy < oh; oy++) {
+                            for (int ox = 0; ox < ow; ox++) {
+                                int iy = oy * g.strideH() - g.padH() + i;
+                                int ix = ox * g.strideW() - g.padW() + j;
+                                double v = (iy < 0 || iy >= g.h() || ix < 0 || ix >= g.w()) ? 0.0
+                                        : t.get(x, b * g.imageSize() + ((long) ci * g.h() + iy) * g.w() + ix);
+                                t.set(cols, b * colsPerImage + row * oh * ow + (long) oy * ow + ox, v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void col2im(DType t, Window2d g, MemorySegment cols, MemorySegment x) {
+        fill(t, g.n() * g.imageSize(), 0, x);
+        int oh = g.outH();
+        int ow = g.outW();
+        long colsPerImage = (long) g.colRows() * g.colCols();
+        for (int b = 0; b < g.n(); b++) {
+            for (int ci = 0; ci < g.c(); ci++) {
+                for (int i = 0; i < g.kh(); i++) {
+                    for (int j = 0; j < g.kw(); j++) {
+                        long row = ((long) ci * g.kh() + i) * g.kw() + j;
+                        for (int oy = 0; oy < oh; oy++) {
+                            for (int ox = 0; ox < ow; ox++) {
+                                int iy = oy * g.strideH() - g.padH() + i;
+                                int ix = ox * g.strideW() - g.padW() + j;
+                                if (iy < 0 || iy >= g.h() || ix < 0 || ix >= g.w()) {
+                                    continue;
+                                }
+                                long xi = b * g.imageSize() + ((long) ci * g.h() + iy) * g.w() + ix;
+                                double v = t.get(cols, b * colsPerImage + row * oh * ow + (long) oy * ow + ox);
+                                t.set(x, xi, t.get(x, xi) + v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void maxPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
+        int oh = g.outH();
+        int ow = g.outW();
+        long plane = (long) g.h() * g.w();
+        for (long p = 0; p < (long) g.n() * g.c(); p++) {
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    double best = Double.NEGATIVE_INFINITY;
+                    int bestIdx = -1;
+                    for (int i = 0; i < g.kh(); i++) {
+                        for (int j = 0; j < g.kw(); j++) {
+                            int iy = oy * g.strideH() - g.padH() + i;
+                            int ix = ox * g.strideW() - g.padW() + j;
+                            if (iy < 0 || iy >= g.h() || ix < 0 || ix >= g.w()) {
+                                continue;
+                            }
+                            double v = t.get(x, p * plane + (long) iy * g.w() + ix);
+                            if (bestIdx < 0 || v > best) {
+                                best = v;
+                                bestIdx = iy * g.w() + ix;
+                            }
+                        }
+                    }
+                    long yi = p * oh * ow + (long) oy * ow + ox;
+                    t.set(y, yi, best);
+                    argmax.setAtIndex(INT, yi, bestIdx);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx) {
+        fill(t, g.n() * g.imageSize(), 0, gx);
+        long outPlane = (long) g.outH() * g.outW();
+        long plane = (long) g.h() * g.w();
+        for (long p = 0; p < (long) g.n() * g.c(); p++) {
+            for (long o = 0; o < outPlane; o++) {
+                int at = argmax.getAtIndex(INT, p * outPlane + o);
+                if (at < 0) {
+                    continue;
+                }
+                long xi = p * plane + at;
+                t.set(gx, xi, t.get(gx, xi) + t.get(gy, p * outPlane + o));
+            }
+        }
+    }
+
+    @Override
+    public void avgPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y) {
+        int oh = g.outH();
+        int ow = g.outW();
+        long plane = (long) g.h() * g.w();
+        double inv = 1.0 / (g.kh() * g.kw());
+        for (long p = 0; p < (long) g.n() * g.c(); p++) {
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    double s = 0;
+                    for (int i = 0; i < g.kh(); i++) {
+                        for (int j = 0; j < g.kw(); j++) {
+                            int iy = oy * g.strideH() - g.padH() + i;
+                            int ix = ox * g.strideW() - g.padW() + j;
+                            if (iy >= 0 && iy < g.h() && ix >= 0 && ix < g.w()) {
+                                s += t.get(x, p * plane + (long) iy * g.w() + ix);
+                            }
+                        }
+                    }
+                    t.set(y, p * oh * ow + (long) oy * ow + ox, s * inv);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void avgPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment gx) {
+        fill(t, g.n() * g.imageSize(), 0, gx);
+        int oh = g.outH();
+        int ow = g.outW();
+        long plane = (long) g.h() * g.w();
+        double inv = 1.0 / (g.kh() * g.kw());
+        for (long p = 0; p < (long) g.n() * g.c(); p++) {
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    double v = t.get(gy, p * oh * ow + (long) oy * ow + ox) * inv;
+                    for (int i = 0; i < g.kh(); i++) {
+                        for (int j = 0; j < g.kw(); j++) {
+                            int iy = oy * g.strideH() - g.padH() + i;
+                            int ix = ox * g.strideW() - g.padW() + j;
+                            if (iy >= 0 && iy < g.h() && ix >= 0 && ix < g.w()) {
+                                long xi = p * plane + (long) iy * g.w() + ix;
+                                t.set(gx, xi, t.get(gx, xi) + v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
