@@ -1,0 +1,61 @@
+/*
+ * flatminima C kernels: the exported interface.
+ *
+ * Every kernel exists once per element type, as fm_<op>_f32 (float) and fm_<op>_f64 (double); both are
+ * generated from the single template fm_kernels.inc. Semantics are those of the Java scalar oracle
+ * (org.flatminima.kernels.ScalarBackend): arithmetic that involves a double parameter or a transcendental
+ * function is done in double precision and rounded once to the element type.
+ * Sizes and strides are in elements. All kernels are single-threaded.
+ */
+#ifndef FLATMINIMA_H
+#define FLATMINIMA_H
+
+#include <stdint.h>
+
+/* Bump whenever a signature or an op code changes; the Java loader refuses a different value. */
+#define FM_ABI_VERSION 1
+
+/* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). */
+enum fm_unary {
+    FM_NEG = 0, FM_ABS = 1, FM_SQUARE = 2, FM_SQRT = 3, FM_RECIPROCAL = 4, FM_EXP = 5, FM_LOG = 6,
+    FM_POW = 7, FM_SCALE = 8, FM_ADD_SCALAR = 9, FM_RELU = 10, FM_LEAKY_RELU = 11, FM_STEP = 12,
+    FM_LEAKY_STEP = 13, FM_TANH = 14, FM_SIGMOID = 15, FM_SOFTPLUS = 16
+};
+
+/* Binary op codes. */
+enum fm_binary {
+    FM_ADD = 0, FM_SUB = 1, FM_MUL = 2, FM_DIV = 3, FM_MAX = 4, FM_MIN = 5, FM_GREATER = 6
+};
+
+/* Reduce op codes. */
+enum fm_reduce { FM_SUM = 0, FM_RMAX = 1, FM_RMIN = 2 };
+
+int fm_abi_version(void);
+
+#define FM_DECLARE(T, S)                                                                                 \
+    void fm_fill_##S(int64_t n, double value, T *y);                                                     \
+    int fm_unary_##S(int32_t op, int64_t n, double param, const T *x, T *y);                             \
+    int fm_binary_##S(int32_t op, int64_t n0, int64_t n1, int64_t n2,                                    \
+                      const T *a, int64_t a0, int64_t a1, int64_t a2,                                    \
+                      const T *b, int64_t b0, int64_t b1, int64_t b2, T *y);                             \
+    int fm_reduce_##S(int32_t op, int32_t outer, int32_t len, int32_t inner, const T *x, T *y);          \
+    void fm_argmax_##S(int32_t outer, int32_t len, int32_t inner, const T *x, int32_t *idx);             \
+    void fm_softmax_##S(int32_t rows, int32_t cols, const T *x, T *y);                                   \
+    void fm_log_softmax_##S(int32_t rows, int32_t cols, const T *x, T *y);                               \
+    void fm_softmax_xent_##S(int32_t rows, int32_t cols, const T *z, const int32_t *labels,              \
+                             T *loss, T *probs);                                                         \
+    void fm_softmax_xent_backward_##S(int32_t rows, int32_t cols, const T *probs,                        \
+                                      const int32_t *labels, const T *g_loss, T *dz);                    \
+    void fm_im2col_##S(const int32_t *geom, const T *x, T *cols);                                        \
+    void fm_col2im_##S(const int32_t *geom, const T *cols, T *x);                                        \
+    void fm_max_pool2d_##S(const int32_t *geom, const T *x, T *y, int32_t *argmax);                      \
+    void fm_max_pool2d_backward_##S(const int32_t *geom, const T *gy, const int32_t *argmax, T *gx);     \
+    void fm_avg_pool2d_##S(const int32_t *geom, const T *x, T *y);                                       \
+    void fm_avg_pool2d_backward_##S(const int32_t *geom, const T *gy, T *gx);
+
+FM_DECLARE(float, f32)
+FM_DECLARE(double, f64)
+
+#undef FM_DECLARE
+
+#endif
