@@ -1,0 +1,290 @@
+package org.flatminima.kernels.ffm;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import org.flatminima.kernels.BinaryOp;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.ReduceOp;
+import org.flatminima.kernels.UnaryOp;
+import org.flatminima.kernels.Window2d;
+
+/**
+ * Downcalls into our C kernels ({@code native/src}), one handle per kernel and dtype ({@code fm_<op>_f32},
+ * {@code fm_<op>_f64}). The library is loaded by {@link NativeLibrary} when this class is first used, once
+ * per process. All handles are critical: heap segments pass without a copy. The C kernels are
+ * single-threaded. Arguments are not checked here: {@link NativeBackend} only calls with valid ones.
+ */
+final class CKernels {
+
+    private static final ValueLayout I = ValueLayout.JAVA_INT;
+    private static final ValueLayout J = ValueLayout.JAVA_LONG;
+    private static final ValueLayout D = ValueLayout.JAVA_DOUBLE;
+    private static final ValueLayout A = ValueLayout.ADDRESS;
+
+    /** The handles of one dtype. */
+    private record Table(MethodHandle fill, MethodHandle unary, MethodHandle binary, MethodHandle reduce,
+                         MethodHandle argmax, MethodHandle softmax, MethodHandle logSoftmax,
+                         MethodHandle xent, MethodHandle xentBackward, MethodHandle im2col,
+                         MethodHandle col2im, MethodHandle maxPool, MethodHandle maxPoolBackward,
+                         MethodHandle avgPool, MethodHandle avgPoolBackward) {
+
+        static Table link(SymbolLookup l, String s) {
+            return new Table(
+                    h(l, "fm_fill_" + s, FunctionDescriptor.ofVoid(J, D, A)),
+                    h(l, "fm_unary_" + s, FunctionDescriptor.of(I, I, J, D, A, A)),
+                    h(l, "fm_binary_" + s, FunctionDescriptor.of(I, I, J, J, J, A, J, J, J, A, J, J, J, A)),
+                    h(l, "fm_reduce_" + s, FunctionDescriptor.of(I, I, I, I, I, A, A)),
+                    h(l, "fm_argmax_" + s, FunctionDescriptor.ofVoid(I, I, I, A, A)),
+                    h(l, "fm_softmax_" + s, FunctionDescriptor.ofVoid(I, I, A, A)),
+                    h(l, "fm_log_softmax_" + s, FunctionDescriptor.ofVoid(I, I, A, A)),
+                    h(l, "fm_softmax_xent_" + s, FunctionDescriptor.ofVoid(I, I, A, A, A, A)),
+                    h(l, "fm_softmax_xent_backward_" + s, FunctionDescriptor.ofVoid(I, I, A, A, A, A)),
+                    h(l, "fm_im2col_" + s, FunctionDescriptor.ofVoid(A, A, A)),
+                    h(l, "fm_col2im_" + s, FunctionDescriptor.ofVoid(A, A, A)),
+                    h(l, "fm_max_pool2d_" + s, FunctionDescriptor.ofVoid(A, A, A, A)),
+                    h(l, "fm_max_pool2d_backward_" + s, FunctionDescriptor.ofVoid(A, A, A, A)),
+                    h(l, "fm_avg_pool2d_" + s, FunctionDescriptor.ofVoid(A, A, A)),
+                    h(l, "fm_avg_pool2d_backward_" + s, FunctionDescriptor.ofVoid(A, A, A)));
+        }
+
+        private static MethodHandle h(SymbolLookup l, String symbol, FunctionDescriptor fd) {
+            return Downcalls.critical(l, "libflatminima.so", symbol, fd);
+        }
+    }
+
+    private static final NativeLibrary.Loaded LIBRARY;
+    private static final String UNAVAILABLE;
+    private static final Table F32;
+    private static final Table F64;
+
+    static {
+        NativeLibrary.Result r = NativeLibrary.load();
+        NativeLibrary.Loaded lib = r.library();
+        String reason = r.reason();
+        Table f32 = null;
+        Table f64 = null;
+        if (lib != null) {
+            try {
+                f32 = Table.link(lib.lookup(), "f32");
+                f64 = Table.link(lib.lookup(), "f64");
+            } catch (Downcalls.MissingSymbolException e) {
+                reason = e.getMessage() + " (stale build?)";
+                lib = null;
+                f32 = null;
+            }
+        }
+        LIBRARY = lib;
+        UNAVAILABLE = lib == null ? reason : null;
+        F32 = f32;
+        F64 = f64;
+    }
+
+    private CKernels() {
+    }
+
+    /** The loaded library, or null. */
+    static NativeLibrary.Loaded library() {
+        return LIBRARY;
+    }
+
+    /** Why the C kernels are unavailable (one line), or null when they are loaded. */
+    static String unavailableReason() {
+        return UNAVAILABLE;
+    }
+
+    private static Table table(DType t) {
+        return t == DType.F32 ? F32 : F64;
+    }
+
+    // ------------------------------------------------------------------ op codes (native/src/flatminima.h)
+
+    static int code(UnaryOp op) {
+        return switch (op) {
+            case NEG -> 0;
+            case ABS -> 1;
+            case SQUARE -> 2;
+            case SQRT -> 3;
+            case RECIPROCAL -> 4;
+            case EXP -> 5;
+            case LOG -> 6;
+            case POW -> 7;
+            case SCALE -> 8;
+            case ADD_SCALAR -> 9;
+            case RELU -> 10;
+            case LEAKY_RELU -> 11;
+            case STEP -> 12;
+            case LEAKY_STEP -> 13;
+            case TANH -> 14;
+            case SIGMOID -> 15;
+            case SOFTPLUS -> 16;
+        };
+    }
+
+    static int code(BinaryOp op) {
+        return switch (op) {
+            case ADD -> 0;
+            case SUB -> 1;
+            case MUL -> 2;
+            case DIV -> 3;
+            case MAX -> 4;
+            case MIN -> 5;
+            case GREATER -> 6;
+        };
+    }
+
+    static int code(ReduceOp op) {
+        return switch (op) {
+            case SUM -> 0;
+            case MAX -> 1;
+            case MIN -> 2;
+        };
+    }
+
+    private static MemorySegment geometry(Window2d g) {
+        return MemorySegment.ofArray(new int[] {g.n(), g.c(), g.h(), g.w(), g.kh(), g.kw(),
+            g.strideH(), g.strideW(), g.padH(), g.padW()});
+    }
+
+    private static void check(int rc, String kernel) {
+        if (rc != 0) {
+            throw new IllegalStateException(kernel + " returned " + rc + " (unknown op code: ABI mismatch)");
+        }
+    }
+
+    // ------------------------------------------------------------------ kernels
+
+    static void fill(DType t, long n, double value, MemorySegment y) {
+        try {
+            table(t).fill().invokeExact(n, value, y);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_fill", e);
+        }
+    }
+
+    static void unary(DType t, UnaryOp op, long n, double param, MemorySegment x, MemorySegment y) {
+        int rc;
+        try {
+            rc = (int) table(t).unary().invokeExact(code(op), n, param, x, y);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_unary", e);
+        }
+        check(rc, "fm_unary");
+    }
+
+    /** {@code y[(i0*n1 + i1)*n2 + i2] = op(a[i . as], b[i . bs])} for a rank-3 index i. */
+    static void binary(DType t, BinaryOp op, long n0, long n1, long n2,
+                       MemorySegment a, long a0, long a1, long a2,
+                       MemorySegment b, long b0, long b1, long b2, MemorySegment y) {
+        int rc;
+        try {
+            rc = (int) table(t).binary().invokeExact(code(op), n0, n1, n2, a, a0, a1, a2, b, b0, b1, b2, y);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_binary", e);
+        }
+        check(rc, "fm_binary");
+    }
+
+    static void reduce(DType t, ReduceOp op, int outer, int len, int inner, MemorySegment x, MemorySegment y) {
+        int rc;
+        try {
+            rc = (int) table(t).reduce().invokeExact(code(op), outer, len, inner, x, y);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_reduce", e);
+        }
+        check(rc, "fm_reduce");
+    }
+
+    static void argmax(DType t, int outer, int len, int inner, MemorySegment x, MemorySegment idx) {
+        try {
+            table(t).argmax().invokeExact(outer, len, inner, x, idx);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_argmax", e);
+        }
+    }
+
+    static void softmax(DType t, int rows, int cols, MemorySegment x, MemorySegment y) {
+        try {
+            table(t).softmax().invokeExact(rows, cols, x, y);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_softmax", e);
+        }
+    }
+
+    static void logSoftmax(DType t, int rows, int cols, MemorySegment x, MemorySegment y) {
+        try {
+            table(t).logSoftmax().invokeExact(rows, cols, x, y);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_log_softmax", e);
+        }
+    }
+
+    static void softmaxCrossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels,
+                                    MemorySegment loss, MemorySegment probs) {
+        try {
+            table(t).xent().invokeExact(rows, cols, z, labels, loss, probs);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_softmax_xent", e);
+        }
+    }
+
+    static void softmaxCrossEntropyBackward(DType t, int rows, int cols, MemorySegment probs,
+                                            MemorySegment labels, MemorySegment gLoss, MemorySegment dz) {
+        try {
+            table(t).xentBackward().invokeExact(rows, cols, probs, labels, gLoss, dz);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_softmax_xent_backward", e);
+        }
+    }
+
+    static void im2col(DType t, Window2d g, MemorySegment x, MemorySegment cols) {
+        try {
+            table(t).im2col().invokeExact(geometry(g), x, cols);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_im2col", e);
+        }
+    }
+
+    static void col2im(DType t, Window2d g, MemorySegment cols, MemorySegment x) {
+        try {
+            table(t).col2im().invokeExact(geometry(g), cols, x);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_col2im", e);
+        }
+    }
+
+    static void maxPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
+        try {
+            table(t).maxPool().invokeExact(geometry(g), x, y, argmax);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_max_pool2d", e);
+        }
+    }
+
+    static void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx) {
+        try {
+            table(t).maxPoolBackward().invokeExact(geometry(g), gy, argmax, gx);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_max_pool2d_backward", e);
+        }
+    }
+
+    static void avgPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y) {
+        try {
+            table(t).avgPool().invokeExact(geometry(g), x, y);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_avg_pool2d", e);
+        }
+    }
+
+    static void avgPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment gx) {
+        try {
+            table(t).avgPoolBackward().invokeExact(geometry(g), gy, gx);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_avg_pool2d_backward", e);
+        }
+    }
+
+}

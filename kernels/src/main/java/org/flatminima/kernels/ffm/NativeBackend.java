@@ -1,0 +1,356 @@
+package org.flatminima.kernels.ffm;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.BackendUnavailableException;
+import org.flatminima.kernels.Backends;
+import org.flatminima.kernels.BinaryOp;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.ReduceOp;
+import org.flatminima.kernels.ScalarBackend;
+import org.flatminima.kernels.UnaryOp;
+import org.flatminima.kernels.Window2d;
+
+/**
+ * The {@code native} backend: GEMM on the system OpenBLAS ({@code cblas_sgemm}/{@code cblas_dgemm}) and
+ * elementwise, reduction, softmax, cross-entropy, im2col/col2im and pooling kernels in our own C library
+ * ({@code libflatminima.so}), all through FFM downcalls.
+ *
+ * <p>Ops without a C kernel run on a fallback backend held by composition: {@code vector} when it is
+ * available, else {@code scalar}. These are {@link #copy}, {@link #gatherCols}, {@link #scatterCols}, a
+ * {@link #binary} whose strides do not collapse to rank 3 or less, and a {@link #gemm} with {@code k == 0};
+ * when the C library is missing every non-GEMM op falls back ({@link #fallbackNote()} says why).
+ * The system property {@value #KERNELS_PROPERTY}{@code =false} makes {@link #create()} skip the C library.
+ *
+ * <p>Threads: {@link #setThreads} sets OpenBLAS's process-wide thread count and is forwarded to the fallback;
+ * the C kernels are single-threaded.
+ */
+public final class NativeBackend implements Backend, Backends.PartialBackend {
+
+    /** System property: {@code false} skips loading the C kernels (GEMM stays on OpenBLAS). */
+    public static final String KERNELS_PROPERTY = "flatminima.native.kernels";
+
+    private static final System.Logger LOG = System.getLogger("flatminima.kernels");
+
+    private final Backend fallback;
+    private final boolean useC;
+    private final String note;
+    private int threads;
+
+    private NativeBackend(boolean loadKernels) {
+        Backends.Status vector = Backends.probe("vector");
+        this.fallback = vector.available() ? vector.backend() : new ScalarBackend();
+        String reason;
+        if (!loadKernels) {
+            reason = "disabled by -D" + KERNELS_PROPERTY + "=false";
+        } else {
+            reason = CKernels.unavailableReason();
+        }
+        this.useC = reason == null;
+        this.note = useC ? null
+                : "C kernels not loaded (" + reason + ")" + (loadKernels ? ": rebuild with gcc installed" : "")
+                        + "; elementwise/softmax/conv kernels run on " + fallback.name();
+        int t = OpenBlas.threads();
+        this.threads = t > 0 ? t : Math.max(1, Runtime.getRuntime().availableProcessors());
+        if (note != null && loadKernels) {
+            LOG.log(System.Logger.Level.WARNING, "flatminima: native backend: " + note);
+        }
+    }
+
+    /**
+     * Creates the backend. Throws when OpenBLAS is missing; a missing C library only makes some kernels fall
+     * back (see {@link #fallbackNote()}).
+     */
+    public static Backend create() throws BackendUnavailableException {
+        String blas = OpenBlas.unavailableReason();
+        if (blas != null) {
+            throw new BackendUnavailableException(blas);
+        }
+        boolean kernels = !"false".equalsIgnoreCase(System.getProperty(KERNELS_PROPERTY, "true").trim());
+        return new NativeBackend(kernels);
+    }
+
+    @Override
+    public String fallbackNote() {
+        return note;
+    }
+
+    /** Whether this instance runs our C kernels. */
+    public boolean usesCKernels() {
+        return useC;
+    }
+
+    /**
+     * The C library in use as "flavour (resource)", e.g. {@code "x86-64-v3 (native/linux-x86_64/x86-64-v3/libflatminima.so)"},
+     * or null when this instance does not use it.
+     */
+    public String kernelLibrary() {
+        if (!useC) {
+            return null;
+        }
+        NativeLibrary.Loaded l = CKernels.library();
+        return l.flavour() + " (" + l.resource() + ")";
+    }
+
+    /** The BLAS library name and, when exported, its {@code openblas_get_config()} string. */
+    public String blasLibrary() {
+        String cfg = OpenBlas.config();
+        return OpenBlas.library() + (cfg == null ? "" : " (" + cfg + ")");
+    }
+
+    /** The backend that runs the ops without a native kernel ("vector" or "scalar"). */
+    public Backend fallback() {
+        return fallback;
+    }
+
+    @Override
+    public String name() {
+        return "native";
+    }
+
+    @Override
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public void setThreads(int threads) {
+        int n = Math.max(1, threads);
+        OpenBlas.setThreads(n);
+        fallback.setThreads(n);
+        this.threads = n;
+    }
+
+    @Override
+    public String toString() {
+        return "native[blas=" + OpenBlas.library() + ", kernels="
+                + (useC ? CKernels.library().flavour() : "fallback " + fallback.name()) + "]";
+    }
+
+    // ------------------------------------------------------------------ BLAS
+
+    @Override
+    public void gemm(DType t, boolean transA, boolean transB, int m, int n, int k,
+                     double alpha, MemorySegment a, int lda, MemorySegment b, int ldb,
+                     double beta, MemorySegment c, int ldc) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        // k == 0 (C = beta*C) or leading dimensions cblas would reject (it prints and does nothing).
+        if (k == 0 || lda < Math.max(1, transA ? m : k) || ldb < Math.max(1, transB ? k : n) || ldc < n) {
+            fallback.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        if (t == DType.F32) {
+            OpenBlas.sgemm(transA, transB, m, n, k, (float) alpha, a, lda, b, ldb, (float) beta, c, ldc);
+        } else {
+            OpenBlas.dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    @Override
+    public void fill(DType t, long n, double value, MemorySegment y) {
+        if (useC) {
+            CKernels.fill(t, n, value, y);
+        } else {
+            fallback.fill(t, n, value, y);
+        }
+    }
+
+    @Override
+    public void copy(DType from, DType to, int[] shape, MemorySegment x, long[] xStrides, MemorySegment y) {
+        fallback.copy(from, to, shape, x, xStrides, y);
+    }
+
+    @Override
+    public void unary(UnaryOp op, DType t, long n, double param, MemorySegment x, MemorySegment y) {
+        if (useC) {
+            CKernels.unary(t, op, n, param, x, y);
+        } else {
+            fallback.unary(op, t, n, param, x, y);
+        }
+    }
+
+    @Override
+    public void binary(BinaryOp op, DType t, int[] shape, MemorySegment a, long[] aStrides,
+                       MemorySegment b, long[] bStrides, MemorySegment y) {
+        long[] g = useC ? collapse(shape, aStrides, bStrides) : null;
+        if (g == null) {
+            fallback.binary(op, t, shape, a, aStrides, b, bStrides, y);
+            return;
+        }
+        if (g[0] * g[1] * g[2] == 0) {
+            return;
+        }
+        CKernels.binary(t, op, g[0], g[1], g[2], a, g[3], g[4], g[5], b, g[6], g[7], g[8], y);
+    }
+
+    /**
+     * Collapses a broadcast iteration to at most three dimensions: drops size-1 dimensions, then merges a
+     * dimension into the next inner one when both operands' strides allow it (outer stride = inner stride *
+     * inner size, which includes broadcast 0 = 0). Returns {@code {n0, n1, n2, a0, a1, a2, b0, b1, b2}} (padded
+     * with leading size-1 dimensions), or null when more than three dimensions remain. A shape with a zero
+     * size returns sizes whose product is 0.
+     */
+    static long[] collapse(int[] shape, long[] as, long[] bs) {
+        List<long[]> dims = new ArrayList<>(); // inner to outer: {size, aStride, bStride}
+        for (int d = shape.length - 1; d >= 0; d--) {
+            if (shape[d] == 0) {
+                return new long[] {0, 1, 1, 0, 0, 0, 0, 0, 0};
+            }
+            if (shape[d] == 1) {
+                continue;
+            }
+            if (!dims.isEmpty()) {
+                long[] in = dims.get(dims.size() - 1);
+                if (as[d] == in[1] * in[0] && bs[d] == in[2] * in[0]) {
+                    in[0] *= shape[d];
+                    continue;
+                }
+            }
+            dims.add(new long[] {shape[d], as[d], bs[d]});
+        }
+        if (dims.size() > 3) {
+            return null;
+        }
+        long[] g = {1, 1, 1, 0, 0, 0, 0, 0, 0};
+        for (int i = 0; i < dims.size(); i++) {
+            long[] dim = dims.get(i);
+            int slot = 2 - i;
+            g[slot] = dim[0];
+            g[3 + slot] = dim[1];
+            g[6 + slot] = dim[2];
+        }
+        return g;
+    }
+
+    // ------------------------------------------------------------------ reductions
+
+    @Override
+    public void reduce(ReduceOp op, DType t, int outer, int len, int inner, MemorySegment x, MemorySegment y) {
+        if (useC) {
+            CKernels.reduce(t, op, outer, len, inner, x, y);
+        } else {
+            fallback.reduce(op, t, outer, len, inner, x, y);
+        }
+    }
+
+    @Override
+    public void argmax(DType t, int outer, int len, int inner, MemorySegment x, MemorySegment idx) {
+        if (useC) {
+            CKernels.argmax(t, outer, len, inner, x, idx);
+        } else {
+            fallback.argmax(t, outer, len, inner, x, idx);
+        }
+    }
+
+    @Override
+    public void gatherCols(DType t, int rows, int cols, MemorySegment x, MemorySegment idx, MemorySegment y) {
+        fallback.gatherCols(t, rows, cols, x, idx, y);
+    }
+
+    @Override
+    public void scatterCols(DType t, int rows, int cols, MemorySegment g, MemorySegment idx, MemorySegment y) {
+        fallback.scatterCols(t, rows, cols, g, idx, y);
+    }
+
+    // ------------------------------------------------------------------ softmax and cross-entropy
+
+    @Override
+    public void softmax(DType t, int rows, int cols, MemorySegment x, MemorySegment y) {
+        if (useC) {
+            CKernels.softmax(t, rows, cols, x, y);
+        } else {
+            fallback.softmax(t, rows, cols, x, y);
+        }
+    }
+
+    @Override
+    public void logSoftmax(DType t, int rows, int cols, MemorySegment x, MemorySegment y) {
+        if (useC) {
+            CKernels.logSoftmax(t, rows, cols, x, y);
+        } else {
+            fallback.logSoftmax(t, rows, cols, x, y);
+        }
+    }
+
+    @Override
+    public void softmaxCrossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels,
+                                    MemorySegment loss, MemorySegment probs) {
+        if (useC) {
+            CKernels.softmaxCrossEntropy(t, rows, cols, z, labels, loss, probs);
+        } else {
+            fallback.softmaxCrossEntropy(t, rows, cols, z, labels, loss, probs);
+        }
+    }
+
+    @Override
+    public void softmaxCrossEntropyBackward(DType t, int rows, int cols, MemorySegment probs, MemorySegment labels,
+                                            MemorySegment gLoss, MemorySegment dz) {
+        if (useC) {
+            CKernels.softmaxCrossEntropyBackward(t, rows, cols, probs, labels, gLoss, dz);
+        } else {
+            fallback.softmaxCrossEntropyBackward(t, rows, cols, probs, labels, gLoss, dz);
+        }
+    }
+
+    // ------------------------------------------------------------------ convolution and pooling
+
+    @Override
+    public void im2col(DType t, Window2d g, MemorySegment x, MemorySegment cols) {
+        if (useC) {
+            CKernels.im2col(t, g, x, cols);
+        } else {
+            fallback.im2col(t, g, x, cols);
+        }
+    }
+
+    @Override
+    public void col2im(DType t, Window2d g, MemorySegment cols, MemorySegment x) {
+        if (useC) {
+            CKernels.col2im(t, g, cols, x);
+        } else {
+            fallback.col2im(t, g, cols, x);
+        }
+    }
+
+    @Override
+    public void maxPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
+        if (useC) {
+            CKernels.maxPool2d(t, g, x, y, argmax);
+        } else {
+            fallback.maxPool2d(t, g, x, y, argmax);
+        }
+    }
+
+    @Override
+    public void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx) {
+        if (useC) {
+            CKernels.maxPool2dBackward(t, g, gy, argmax, gx);
+        } else {
+            fallback.maxPool2dBackward(t, g, gy, argmax, gx);
+        }
+    }
+
+    @Override
+    public void avgPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y) {
+        if (useC) {
+            CKernels.avgPool2d(t, g, x, y);
+        } else {
+            fallback.avgPool2d(t, g, x, y);
+        }
+    }
+
+    @Override
+    public void avgPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment gx) {
+        if (useC) {
+            CKernels.avgPool2dBackward(t, g, gy, gx);
+        } else {
+            fallback.avgPool2dBackward(t, g, gy, gx);
+        }
+    }
+}

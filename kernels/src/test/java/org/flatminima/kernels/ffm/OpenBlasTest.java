@@ -1,0 +1,99 @@
+package org.flatminima.kernels.ffm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.Backends;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.ScalarBackend;
+import org.junit.jupiter.api.Test;
+
+class OpenBlasTest {
+
+    @Test
+    void missingOpenBlasMessageOrConfig() {
+        if (!OpenBlas.available()) {
+            assertThat(OpenBlas.unavailableReason())
+                    .startsWith("OpenBLAS not found (tried libopenblas.so.0, libblas.so.3)")
+                    .contains("apt-get install libopenblas0-pthread");
+            assertThat(Backends.probe("native").reason()).isEqualTo(OpenBlas.unavailableReason());
+            return;
+        }
+        assertThat(OpenBlas.library()).isIn(OpenBlas.LIBRARIES);
+        if (OpenBlas.config() != null) {
+            assertThat(OpenBlas.config()).containsIgnoringCase("openblas");
+        }
+    }
+
+    @Test
+    void threadsRoundTrip() {
+        assumeTrue(OpenBlas.available() && OpenBlas.threads() > 0);
+        int before = OpenBlas.threads();
+        try {
+            OpenBlas.setThreads(1);
+            assertThat(OpenBlas.threads()).isEqualTo(1);
+        } finally {
+            OpenBlas.setThreads(before);
+        }
+    }
+
+    @Test
+    void gemmMatchesOracleForEveryTransposeAndDtype() throws Exception {
+        assumeTrue(OpenBlas.available());
+        Backend nat = NativeBackend.create();
+        Backend ref = new ScalarBackend();
+        Random rnd = new Random(7);
+        int[][] sizes = {{1, 1, 1}, {3, 5, 7}, {17, 13, 33}, {64, 1, 9}};
+        try (Arena arena = Arena.ofConfined()) {
+            for (DType t : DType.values()) {
+                for (int[] s : sizes) {
+                    int m = s[0];
+                    int n = s[1];
+                    int k = s[2];
+                    for (int ta = 0; ta < 2; ta++) {
+                        for (int tb = 0; tb < 2; tb++) {
+                            boolean transA = ta == 1;
+                            boolean transB = tb == 1;
+                            int lda = (transA ? m : k) + 2;
+                            int ldb = (transB ? k : n) + 1;
+                            int ldc = n + 3;
+                            MemorySegment a = random(arena, t, (long) lda * (transA ? k : m), rnd);
+                            MemorySegment b = random(arena, t, (long) ldb * (transB ? n : k), rnd);
+                            MemorySegment c1 = random(arena, t, (long) ldc * m, rnd);
+                            MemorySegment c2 = arena.allocate(c1.byteSize(), 8).copyFrom(c1);
+                            for (double beta : new double[] {0.0, 0.5}) {
+                                if (beta == 0) {
+                                    t.set(c1, 0, Double.NaN); // must not propagate
+                                    t.set(c2, 0, Double.NaN);
+                                }
+                                nat.gemm(t, transA, transB, m, n, k, 1.5, a, lda, b, ldb, beta, c1, ldc);
+                                ref.gemm(t, transA, transB, m, n, k, 1.5, a, lda, b, ldb, beta, c2, ldc);
+                                double tol = (t == DType.F32 ? 1e-5 : 1e-13) * (k + 1) * 4;
+                                for (int i = 0; i < m; i++) {
+                                    for (int j = 0; j < ldc; j++) {
+                                        long at = (long) i * ldc + j;
+                                        assertThat(t.get(c1, at)).as("%s %s %s %s c[%d,%d]", t,
+                                                java.util.Arrays.toString(s), transA, transB, i, j)
+                                                .isCloseTo(t.get(c2, at), org.assertj.core.data.Offset.offset(tol));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static MemorySegment random(Arena arena, DType t, long n, Random rnd) {
+        MemorySegment s = arena.allocate(Math.max(1, n) * t.byteSize(), 8);
+        for (long i = 0; i < n; i++) {
+            t.set(s, i, rnd.nextDouble() * 2 - 1);
+        }
+        return s;
+    }
+}
