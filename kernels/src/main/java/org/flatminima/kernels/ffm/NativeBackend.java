@@ -33,6 +33,9 @@ public final class NativeBackend implements Backend, Backends.PartialBackend {
     public static final String KERNELS_PROPERTY = "flatminima.native.kernels";
 
     private static final System.Logger LOG = System.getLogger("flatminima.kernels");
+    /** The missing-library warning is logged once per process, however many instances are created. */
+    private static final java.util.concurrent.atomic.AtomicBoolean WARNED =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     private final Backend fallback;
     private final boolean useC;
@@ -54,7 +57,7 @@ public final class NativeBackend implements Backend, Backends.PartialBackend {
                         + "; elementwise/softmax/conv kernels run on " + fallback.name();
         int t = OpenBlas.threads();
         this.threads = t > 0 ? t : Math.max(1, Runtime.getRuntime().availableProcessors());
-        if (note != null && loadKernels) {
+        if (note != null && loadKernels && WARNED.compareAndSet(false, true)) {
             LOG.log(System.Logger.Level.WARNING, "flatminima: native backend: " + note);
         }
     }

@@ -126,7 +126,11 @@ public final class NativeLibrary {
      * Each call loads a fresh copy; {@link CKernels} calls it once per process.
      */
     public static Result load() {
-        List<String> candidates = flavours(System.getProperty("os.name"), System.getProperty("os.arch"), cpuFlags());
+        return load(flavours(System.getProperty("os.name"), System.getProperty("os.arch"), cpuFlags()));
+    }
+
+    /** Loads the first of the given flavours that exists and works (tests use it to load a given flavour). */
+    static Result load(List<String> candidates) {
         if (candidates.isEmpty()) {
             return new Result(null, "no C kernels for " + System.getProperty("os.name") + " "
                     + System.getProperty("os.arch") + " (only Linux x86_64 is built)");

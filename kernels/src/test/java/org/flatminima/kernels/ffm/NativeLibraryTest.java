@@ -1,6 +1,7 @@
 package org.flatminima.kernels.ffm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -78,5 +79,28 @@ class NativeLibraryTest {
         assertThat(r.library().flavour()).isEqualTo(
                 NativeLibrary.flavours(System.getProperty("os.name"), System.getProperty("os.arch"),
                         NativeLibrary.cpuFlags()).getFirst());
+    }
+
+    @Test
+    void baselineFlavourLoadsAndRunsWhenPresent() throws Throwable {
+        assumeTrue(getClass().getClassLoader().getResource(NativeLibrary.resourceFor(NativeLibrary.BASELINE)) != null,
+                "baseline library not built");
+        NativeLibrary.Result r = NativeLibrary.load(java.util.List.of(NativeLibrary.BASELINE));
+        assertThat(r.reason()).isNull();
+        assertThat(r.library().flavour()).isEqualTo(NativeLibrary.BASELINE);
+        MethodHandle fill = Linker.nativeLinker().downcallHandle(r.library().lookup().find("fm_fill_f64").orElseThrow(),
+                FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG, ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS));
+        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+            var y = arena.allocate(ValueLayout.JAVA_DOUBLE, 5);
+            fill.invokeExact(5L, 2.5, y);
+            assertThat(y.toArray(ValueLayout.JAVA_DOUBLE)).containsOnly(2.5);
+        }
+    }
+
+    @Test
+    void unknownFlavourGivesAReasonNotAnException() {
+        NativeLibrary.Result r = NativeLibrary.load(java.util.List.of("no-such-flavour"));
+        assertThat(r.library()).isNull();
+        assertThat(r.reason()).contains("no-such-flavour").contains("not on the class path");
     }
 }
