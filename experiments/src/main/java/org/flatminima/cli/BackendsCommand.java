@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "backends",
         mixinStandardHelpOptions = true,
         usageHelpAutoWidth = true,
+        header = "Lists the compute backends, the default one, and their GEMM speed.",
         description = {
                 "Lists the compute backends (native, vector, scalar): whether each can run here and why not, "
                         + "the default choice, threads, and the GFLOP/s of a quick GEMM probe "

@@ -28,9 +28,11 @@ import picocli.CommandLine.Spec;
         footer = {
                 "",
                 "Environment:",
-                "  FLATMINIMA_BACKEND=native|vector|scalar  force a compute backend (same as -Dflatminima.backend)",
-                "  FLATMINIMA_DEBUG=1                       print stack traces for user errors too",
-                "Exit status: 0 success, 1 unexpected error (a bug), 2 user error (bad command, option or input).",
+                "  FLATMINIMA_BACKEND=NAME  force a backend: native, vector or scalar",
+                "                           (the same as -Dflatminima.backend=NAME)",
+                "  FLATMINIMA_DEBUG=1       print stack traces for user errors too",
+                "",
+                "Exit status: 0 success, 1 unexpected error (a bug), 2 user error.",
         })
 public final class Main implements Callable<Integer> {
 
