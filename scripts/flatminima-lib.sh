@@ -4,6 +4,8 @@
 #   fm_java_home JAVA        print the java.home of that java
 #   fm_build_if_stale ROOT JAVA JAR...   build with Maven when a JAR is missing or older than any source
 #   fm_run_filtered CMD...   run CMD, dropping the JVM's "Using incubator modules" warning from its stderr
+#   fm_run_filtered_all CMD...  the same, and also drop every copy of that line from stdout (JMH relays
+#                            each forked JVM's warning there); stdout is then filtered line by line
 #
 # JDK discovery, in this order, the same on every machine: $JAVA_HOME, `java` on PATH, then the JDKs in
 # the usual install locations (the newest one wins).
@@ -175,5 +177,15 @@ fm_filter_incubator_warning() {
 fm_run_filtered() {
     local status
     { "$@" 2>&1 1>&3 3>&- | fm_filter_incubator_warning 1>&2 3>&-; status=${PIPESTATUS[0]}; } 3>&1
+    return "$status"
+}
+
+# Like fm_run_filtered, and also drops every exact copy of the warning from stdout, line by line.
+fm_run_filtered_all() {
+    local status
+    (
+        { "$@" 2>&1 1>&3 3>&- | fm_filter_incubator_warning 1>&2 3>&-; exit "${PIPESTATUS[0]}"; } 3>&1
+    ) | grep --line-buffered -v -x -F -e "$FM_INCUBATOR_WARNING"
+    status=${PIPESTATUS[0]}
     return "$status"
 }
