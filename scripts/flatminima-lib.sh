@@ -99,8 +99,8 @@ fm_stale() {
     [[ -f $jar ]] || return 0
     [[ -n $(find "$root" \( -name .git -o -name target -o -name results -o -name docs \
                 -o -path "$root/native/build" \) -prune -o -type f \
-                \( -name pom.xml -o -path '*/src/*' -o -path "$root/.mvn/*" -o -name Makefile \
-                   -o -name '*.c' -o -name '*.h' \) -newer "$jar" -print -quit) ]]
+                \( -name pom.xml -o -path '*/src/*' -o -path "$root/.mvn/*" -o -path "$root/native/*" \) \
+                -newer "$jar" -print -quit) ]]
 }
 
 fm_build_if_stale() {
