@@ -61,13 +61,14 @@ public final class Backends {
     }
 
     /**
-     * The named backend, or an {@link IllegalStateException} whose message says why it cannot run and how
+     * The named backend, or an {@link IllegalArgumentException} (a user error: the name was asked for) whose
+     * message says why it cannot run and how
      * to fix that.
      */
     public static Backend get(String name) {
         Status s = probe(name.toLowerCase(Locale.ROOT).trim());
         if (!s.available()) {
-            throw new IllegalStateException("backend '" + s.name() + "' is not available: " + s.reason());
+            throw new IllegalArgumentException("backend '" + s.name() + "' is not available: " + s.reason());
         }
         return s.backend();
     }
