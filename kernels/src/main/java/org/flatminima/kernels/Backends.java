@@ -61,13 +61,14 @@ public final class Backends {
     }
 
     /**
-     * The named backend, or an {@link IllegalStateException} whose message says why it cannot run and how
+     * The named backend, or an {@link IllegalArgumentException} (a user error: the name was asked for) whose
+     * message says why it cannot run and how
      * to fix that.
      */
     public static Backend get(String name) {
         Status s = probe(name.toLowerCase(Locale.ROOT).trim());
         if (!s.available()) {
-            throw new IllegalStateException("backend '" + s.name() + "' is not available: " + s.reason());
+            throw new IllegalArgumentException("backend '" + s.name() + "' is not available: " + s.reason());
         }
         return s.backend();
     }
@@ -128,17 +129,26 @@ public final class Backends {
             return new Status(name, backend, note);
         } catch (InvocationTargetException e) {
             Throwable cause = e.getCause();
-            String msg = cause instanceof BackendUnavailableException ? cause.getMessage() : String.valueOf(cause);
+            String msg = cause instanceof BackendUnavailableException ? cause.getMessage()
+                    : missesVectorApi(cause) ? VECTOR_API_MISSING : String.valueOf(cause);
             return new Status(name, null, msg);
-        } catch (ClassNotFoundException | NoClassDefFoundError e) {
-            if ("vector".equals(name) || "native".equals(name)) {
-                return new Status(name, null,
-                        "the Java Vector API is missing: run with --add-modules jdk.incubator.vector");
-            }
-            return new Status(name, null, "class " + className + " is missing from the class path");
+        } catch (ClassNotFoundException e) {
+            return new Status(name, null, "class " + className + " is missing from the class path"
+                    + " (this build does not include the " + name + " backend)");
+        } catch (NoClassDefFoundError e) {
+            return new Status(name, null, missesVectorApi(e) ? VECTOR_API_MISSING : e.toString());
         } catch (ReflectiveOperationException | LinkageError e) {
             return new Status(name, null, e.toString());
         }
+    }
+
+    private static final String VECTOR_API_MISSING =
+            "the Java Vector API is missing: run with --add-modules jdk.incubator.vector";
+
+    /** True when {@code t} is a failure to load a class of the incubating Vector API module. */
+    private static boolean missesVectorApi(Throwable t) {
+        return t instanceof NoClassDefFoundError && t.getMessage() != null
+                && t.getMessage().replace('.', '/').startsWith("jdk/incubator/vector");
     }
 
     /** Implemented by a backend that runs with some parts missing (e.g. no C kernels) and can say which. */

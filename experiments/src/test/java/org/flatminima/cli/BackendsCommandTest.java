@@ -1,0 +1,119 @@
+package org.flatminima.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.flatminima.kernels.Backends;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.ScalarBackend;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class BackendsCommandTest {
+
+    @AfterEach
+    void clearForcedBackend() {
+        System.clearProperty(Backends.PROPERTY);
+    }
+
+    private static String row(String out, String backend) {
+        return out.lines().filter(l -> l.startsWith(backend + " ")).findFirst().orElseThrow();
+    }
+
+    @Test
+    void reportsEveryBackendConsistentlyWithProbe() {
+        CliRun r = CliRun.main("backends", "--no-probe");
+        assertThat(r.status()).isZero();
+        assertThat(r.err()).isEmpty();
+        for (Backends.Status s : Backends.probeAll()) {
+            String row = row(r.out(), s.name());
+            assertThat(row.split("\\s+")[1]).isEqualTo(s.available() ? "yes" : "no");
+            if (s.reason() != null) {
+                assertThat(r.out()).contains(s.name() + ": " + s.reason());
+            }
+        }
+        assertThat(r.out()).doesNotContain("GFLOP/s");
+    }
+
+    @Test
+    void defaultIsTheBestAvailableUnlessForced() {
+        String best = Backends.probeAll().stream().filter(Backends.Status::available)
+                .findFirst().orElseThrow().name();
+        if (Backends.forcedName() == null) {
+            CliRun r = CliRun.main("backends", "--no-probe");
+            assertThat(r.out()).contains("default: " + best + " (the best available");
+            assertThat(row(r.out(), best)).contains("*");
+        }
+        System.setProperty(Backends.PROPERTY, "scalar");
+        CliRun forced = CliRun.main("backends", "--no-probe");
+        assertThat(forced.out()).contains("default: scalar (forced by -Dflatminima.backend=scalar)");
+        assertThat(row(forced.out(), "scalar").split("\\s+")[2]).isEqualTo("*");
+    }
+
+    @Test
+    void unknownForcedBackendIsReportedNotThrown() {
+        System.setProperty(Backends.PROPERTY, "cuda");
+        CliRun r = CliRun.main("backends", "--no-probe");
+        assertThat(r.status()).isZero();
+        assertThat(r.out()).contains("default: none: -Dflatminima.backend=cuda names no backend");
+        assertThat(r.out()).doesNotContain("*");
+    }
+
+    @Test
+    void probeReportsAPositiveRateForTheScalarOracle() {
+        CliRun r = CliRun.main("backends", "--size", "24", "--dtype", "f64", "--threads", "1");
+        assertThat(r.status()).as(r.out() + r.err()).isZero();
+        String[] cells = row(r.out(), "scalar").split("\\s+");
+        // backend available default threads n f64
+        assertThat(cells).hasSize(6);
+        assertThat(cells[4]).isEqualTo("24");
+        assertThat(Double.parseDouble(cells[5])).isPositive();
+        assertThat(r.out()).contains("f64 GFLOP/s").doesNotContain("f32 GFLOP/s").doesNotContain("WRONG");
+    }
+
+    @Test
+    void scalarProbeSizeIsCapped() {
+        assertThat(BackendsCommand.SCALAR_MAX_SIZE).isLessThanOrEqualTo(256);
+        CliRun r = CliRun.main("backends", "--size", "200", "--dtype", "f32");
+        assertThat(row(r.out(), "scalar").split("\\s+")[4])
+                .isEqualTo(Integer.toString(BackendsCommand.SCALAR_MAX_SIZE));
+    }
+
+    @Test
+    void outOfRangeOptionsAreUserErrors() {
+        for (List<String> args : List.of(List.of("--threads", "0"), List.of("--size", "0"),
+                List.of("--size", "100000"), List.of("--dtype", "f16"))) {
+            CliRun r = CliRun.main(java.util.stream.Stream.concat(java.util.stream.Stream.of("backends"),
+                    args.stream()).toArray(String[]::new));
+            assertThat(r.status()).as(args.toString()).isEqualTo(2);
+            assertThat(r.errLines()).as(args.toString()).hasSize(1);
+            assertThat(r.errLines().getFirst()).startsWith("flatminima: ");
+        }
+    }
+
+    @Test
+    void gemmProbeMeasuresACorrectProduct() {
+        for (DType t : DType.values()) {
+            GemmProbe.Result res = new GemmProbe(0, 3, 0).run(new ScalarBackend(), t, 17);
+            assertThat(res.n()).isEqualTo(17);
+            assertThat(res.gflops()).isPositive().isFinite();
+            assertThat(res.correct()).as("error %s", res.maxRelError()).isTrue();
+            assertThat(res.maxRelError()).isLessThan(res.tolerance());
+        }
+    }
+
+    @Test
+    void gemmCheckDetectsAWrongProduct() {
+        // a "backend" that forgets the last term of every dot product
+        var broken = new ScalarBackend() {
+            @Override
+            public void gemm(DType t, boolean ta, boolean tb, int m, int n, int k, double alpha,
+                             java.lang.foreign.MemorySegment a, int lda, java.lang.foreign.MemorySegment b,
+                             int ldb, double beta, java.lang.foreign.MemorySegment c, int ldc) {
+                super.gemm(t, ta, tb, m, n, k - 1, alpha, a, lda, b, ldb, beta, c, ldc);
+            }
+        };
+        GemmProbe.Result res = new GemmProbe(0, 1, 0).run(broken, DType.F64, 9);
+        assertThat(res.correct()).isFalse();
+    }
+}
