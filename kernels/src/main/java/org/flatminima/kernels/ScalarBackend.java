@@ -136,8 +136,8 @@ public class ScalarBackend implements Backend {
         }
     }
 
-    /** max and log-sum-exp of row r. */
-    private static double[] maxAndLse(DType t, int cols, MemorySegment x, int r) {
+    /** The row's maximum and {@code sum_c exp(x_c - max)}: every softmax quantity is formed from these. */
+    private static double[] maxAndSum(DType t, int cols, MemorySegment x, int r) {
         long base = (long) r * cols;
         double max = Double.NEGATIVE_INFINITY;
         for (int c = 0; c < cols; c++) {
@@ -147,16 +147,16 @@ public class ScalarBackend implements Backend {
         for (int c = 0; c < cols; c++) {
             s += Math.exp(t.get(x, base + c) - max);
         }
-        return new double[] {max, max + Math.log(s)};
+        return new double[] {max, s};
     }
 
     @Override
     public void softmax(DType t, int rows, int cols, MemorySegment x, MemorySegment y) {
         for (int r = 0; r < rows; r++) {
-            double lse = maxAndLse(t, cols, x, r)[1];
+            double[] ms = maxAndSum(t, cols, x, r);
             long base = (long) r * cols;
             for (int c = 0; c < cols; c++) {
-                t.set(y, base + c, Math.exp(t.get(x, base + c) - lse));
+                t.set(y, base + c, Math.exp(t.get(x, base + c) - ms[0]) / ms[1]);
             }
         }
     }
@@ -164,10 +164,11 @@ public class ScalarBackend implements Backend {
     @Override
     public void logSoftmax(DType t, int rows, int cols, MemorySegment x, MemorySegment y) {
         for (int r = 0; r < rows; r++) {
-            double lse = maxAndLse(t, cols, x, r)[1];
+            double[] ms = maxAndSum(t, cols, x, r);
+            double logSum = Math.log(ms[1]);
             long base = (long) r * cols;
             for (int c = 0; c < cols; c++) {
-                t.set(y, base + c, t.get(x, base + c) - lse);
+                t.set(y, base + c, (t.get(x, base + c) - ms[0]) - logSum);
             }
         }
     }
@@ -177,8 +178,9 @@ public class ScalarBackend implements Backend {
                                     MemorySegment loss, MemorySegment probs) {
         softmax(t, rows, cols, z, probs);
         for (int r = 0; r < rows; r++) {
-            double lse = maxAndLse(t, cols, z, r)[1];
-            t.set(loss, r, lse - t.get(z, (long) r * cols + labels.getAtIndex(INT, r)));
+            double[] ms = maxAndSum(t, cols, z, r);
+            double zy = t.get(z, (long) r * cols + labels.getAtIndex(INT, r));
+            t.set(loss, r, Math.log(ms[1]) - (zy - ms[0]));
         }
     }
 

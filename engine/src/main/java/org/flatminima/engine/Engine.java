@@ -1,0 +1,60 @@
+package org.flatminima.engine;
+
+import java.util.function.Supplier;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.Backends;
+import org.flatminima.kernels.CheckedBackend;
+
+/**
+ * The backend the engine computes on: the process-wide choice of {@link Backends#preferred()}, overridable
+ * per thread (tests run the same code on every backend this way). Arguments are validated once, by
+ * {@link CheckedBackend}.
+ */
+public final class Engine {
+    private static final ThreadLocal<Backend> OVERRIDE = new ThreadLocal<>();
+    private static volatile Backend defaultBackend;
+
+    private Engine() {
+    }
+
+    /** The backend of this thread. */
+    public static Backend backend() {
+        Backend b = OVERRIDE.get();
+        if (b != null) {
+            return b;
+        }
+        b = defaultBackend;
+        if (b == null) {
+            synchronized (Engine.class) {
+                if (defaultBackend == null) {
+                    defaultBackend = CheckedBackend.wrap(Backends.preferred());
+                }
+                b = defaultBackend;
+            }
+        }
+        return b;
+    }
+
+    /** Runs {@code body} on this thread with {@code backend} (restoring the previous one afterwards). */
+    public static <T> T with(Backend backend, Supplier<T> body) {
+        Backend prev = OVERRIDE.get();
+        OVERRIDE.set(CheckedBackend.wrap(backend));
+        try {
+            return body.get();
+        } finally {
+            if (prev == null) {
+                OVERRIDE.remove();
+            } else {
+                OVERRIDE.set(prev);
+            }
+        }
+    }
+
+    /** Runs {@code body} on this thread with {@code backend}. */
+    public static void with(Backend backend, Runnable body) {
+        with(backend, () -> {
+            body.run();
+            return null;
+        });
+    }
+}

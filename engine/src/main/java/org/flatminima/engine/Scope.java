@@ -1,0 +1,127 @@
+package org.flatminima.engine;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Where tensor memory comes from, and when it goes back.
+ *
+ * <p>By default a tensor's off-heap storage is reclaimed by the garbage collector (an automatic arena).
+ * Because the collector does not see off-heap memory, {@link #allocate} counts the automatically managed
+ * bytes still alive and asks for a collection when they pass a budget, as the JDK does for direct buffers.
+ *
+ * <p>In hot loops, a scope frees everything allocated inside it at once, deterministically:
+ * <pre>{@code
+ * try (Scope s = Scope.open()) {
+ *     Tensor loss = model.loss(batch);   // all temporaries live in s
+ *     params = s.keep(updated);          // copied out to the enclosing scope (or to the GC)
+ * }                                      // everything else freed here
+ * }</pre>
+ * Scopes nest per thread; a tensor made in a scope must not be used after the scope closes (FFM then throws
+ * {@link IllegalStateException}, never reads freed memory). Scoped memory is shared, so kernels may use
+ * several threads on it.
+ */
+public final class Scope implements AutoCloseable {
+
+    private static final ThreadLocal<ArrayDeque<Scope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final AtomicLong AUTO_LIVE = new AtomicLong();
+    private static final long AUTO_BUDGET = Long.getLong("flatminima.autoMemoryBudget", 1L << 30);
+    /** Live GC-managed bytes at which the next collection is requested; grows when live data really is large. */
+    private static final AtomicLong NEXT_GC_AT = new AtomicLong(AUTO_BUDGET);
+    private static final long ALIGN = 64;
+
+    private final Arena arena = Arena.ofShared();
+    private final Thread owner = Thread.currentThread();
+    private long bytes;
+    private boolean closed;
+
+    private Scope() {
+    }
+
+    /** Opens a scope on this thread; close it with try-with-resources. */
+    public static Scope open() {
+        Scope s = new Scope();
+        STACK.get().push(s);
+        return s;
+    }
+
+    /** The innermost open scope of this thread, or null when allocations go to the garbage collector. */
+    public static Scope current() {
+        return STACK.get().peek();
+    }
+
+    /** Bytes allocated in this scope so far. */
+    public long bytes() {
+        return bytes;
+    }
+
+    /** Bytes of automatically managed (GC-reclaimed) tensor storage still alive, process-wide. */
+    public static long autoLiveBytes() {
+        return AUTO_LIVE.get();
+    }
+
+    /**
+     * Copies {@code t} into the enclosing scope (or into GC-managed memory when there is none), so it survives
+     * this scope's close.
+     */
+    public Tensor keep(Tensor t) {
+        ArrayDeque<Scope> st = STACK.get();
+        if (st.peek() != this) {
+            throw new IllegalStateException("keep() must be called on the innermost open scope");
+        }
+        st.pop();
+        try {
+            return t.copy();
+        } finally {
+            st.push(this);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("a scope must be closed by the thread that opened it");
+        }
+        ArrayDeque<Scope> st = STACK.get();
+        if (st.peek() != this) {
+            throw new IllegalStateException("scopes must be closed innermost first");
+        }
+        st.pop();
+        closed = true;
+        arena.close();
+    }
+
+    /**
+     * Allocates {@code byteSize} bytes (64-byte aligned, zeroed) in the current scope, or GC-managed memory.
+     * {@code owner} is the object whose reachability keeps GC-managed memory alive.
+     */
+    static MemorySegment allocate(long byteSize, Object owner) {
+        Scope s = current();
+        long n = Math.max(byteSize, 1);
+        if (s != null) {
+            s.bytes += n;
+            return s.arena.allocate(n, ALIGN);
+        }
+        long threshold = NEXT_GC_AT.get();
+        if (AUTO_LIVE.get() + n > threshold && NEXT_GC_AT.compareAndSet(threshold, Long.MAX_VALUE)) {
+            System.gc(); // let the cleaners below run before growing further
+            try {
+                Thread.sleep(1); // cleaners run on their own thread
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            NEXT_GC_AT.set(Math.max(AUTO_BUDGET, 2 * AUTO_LIVE.get()));
+        }
+        MemorySegment seg = Arena.ofAuto().allocate(n, ALIGN);
+        AUTO_LIVE.addAndGet(n);
+        CLEANER.register(owner, () -> AUTO_LIVE.addAndGet(-n));
+        return seg;
+    }
+}

@@ -1,0 +1,313 @@
+package org.flatminima.engine;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.BinaryOp;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.ReduceOp;
+import org.flatminima.kernels.Shapes;
+import org.flatminima.kernels.UnaryOp;
+
+/**
+ * Raw (not differentiable) tensor arithmetic on the current {@link Engine#backend()}: broadcasting, matrix
+ * products, reductions, softmax. Every result is a new contiguous tensor. The autodiff primitives call these
+ * for their forward computations.
+ */
+public final class TensorOps {
+    private TensorOps() {
+    }
+
+    private static Backend be() {
+        return Engine.backend();
+    }
+
+    private static void sameDtype(String op, Tensor a, Tensor b) {
+        if (a.dtype() != b.dtype()) {
+            throw new IllegalArgumentException(op + ": dtypes differ (" + a.dtype().longName() + " and "
+                    + b.dtype().longName() + "); convert one with Tensor.to(...)");
+        }
+    }
+
+    /** The NumPy broadcast of two shapes, or an error naming both. */
+    public static int[] broadcastShapes(int[] a, int[] b) {
+        int r = Math.max(a.length, b.length);
+        int[] out = new int[r];
+        for (int i = 0; i < r; i++) {
+            int da = i < r - a.length ? 1 : a[i - (r - a.length)];
+            int db = i < r - b.length ? 1 : b[i - (r - b.length)];
+            if (da != db && da != 1 && db != 1) {
+                throw new IllegalArgumentException("shapes " + Arrays.toString(a) + " and " + Arrays.toString(b)
+                        + " do not broadcast (dimension " + i + ": " + da + " vs " + db + ")");
+            }
+            out[i] = da == 1 ? db : da;
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    /** {@code op(a, b)} with broadcasting. */
+    public static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        sameDtype(op.name().toLowerCase(java.util.Locale.ROOT), a, b);
+        int[] shape = broadcastShapes(a.shape(), b.shape());
+        Tensor ea = a.expand(shape);
+        Tensor eb = b.expand(shape);
+        Tensor y = Tensor.zeros(a.dtype(), shape);
+        be().binary(op, a.dtype(), shape, ea.segment(), ea.strides(), eb.segment(), eb.strides(), y.segment());
+        return y;
+    }
+
+    /** {@code op(x; param)} elementwise. */
+    public static Tensor unary(UnaryOp op, Tensor x, double param) {
+        Tensor c = x.contiguous();
+        Tensor y = Tensor.zeros(x.dtype(), x.shape());
+        be().unary(op, x.dtype(), c.size(), param, c.segment(), y.segment());
+        return y;
+    }
+
+    /** {@code op(x)} elementwise. */
+    public static Tensor unary(UnaryOp op, Tensor x) {
+        return unary(op, x, 0);
+    }
+
+    public static Tensor add(Tensor a, Tensor b) {
+        return binary(BinaryOp.ADD, a, b);
+    }
+
+    public static Tensor sub(Tensor a, Tensor b) {
+        return binary(BinaryOp.SUB, a, b);
+    }
+
+    public static Tensor mul(Tensor a, Tensor b) {
+        return binary(BinaryOp.MUL, a, b);
+    }
+
+    public static Tensor div(Tensor a, Tensor b) {
+        return binary(BinaryOp.DIV, a, b);
+    }
+
+    /** {@code s * x}. */
+    public static Tensor scale(Tensor x, double s) {
+        return unary(UnaryOp.SCALE, x, s);
+    }
+
+    // ------------------------------------------------------------------ matrix products
+
+    /**
+     * Matrix product with NumPy's {@code matmul} rules for rank >= 2: the last two axes multiply, leading
+     * (batch) axes broadcast. Rank-1 operands are not accepted (reshape them explicitly). When the right
+     * operand is a single matrix, the left operand's batch axes are folded into one GEMM.
+     */
+    public static Tensor matmul(Tensor a, Tensor b) {
+        sameDtype("matmul", a, b);
+        if (a.rank() < 2 || b.rank() < 2) {
+            throw new IllegalArgumentException("matmul needs operands of rank >= 2, got shapes "
+                    + Arrays.toString(a.shape()) + " and " + Arrays.toString(b.shape()));
+        }
+        int m = a.dim(-2);
+        int k = a.dim(-1);
+        int n = b.dim(-1);
+        if (b.dim(-2) != k) {
+            throw new IllegalArgumentException("matmul: inner dimensions differ: " + Arrays.toString(a.shape())
+                    + " @ " + Arrays.toString(b.shape()));
+        }
+        int[] aBatch = Arrays.copyOf(a.shape(), a.rank() - 2);
+        int[] bBatch = Arrays.copyOf(b.shape(), b.rank() - 2);
+        int[] batch = broadcastShapes(aBatch, bBatch);
+        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
+        outShape[batch.length] = m;
+        outShape[batch.length + 1] = n;
+        Tensor y = Tensor.zeros(a.dtype(), outShape);
+        DType t = a.dtype();
+        if (bBatch.length == 0 || Shapes.size(bBatch) == 1 && batch.length == aBatch.length) {
+            // fold a's batch axes into the rows of one GEMM
+            Tensor a2 = a.rank() == 2 ? a : a.contiguous().reshape(-1, k);
+            Tensor b2 = b.rank() == 2 ? b : b.reshape(b.dim(-2), n);
+            gemm2d(t, a2, b2, y.reshape(-1, n), 1.0, 0.0);
+            return y;
+        }
+        long count = Shapes.size(batch);
+        Tensor ea = a.expand(concat(batch, m, k));
+        Tensor eb = b.expand(concat(batch, k, n));
+        Tensor y3 = y.reshape((int) count, m, n);
+        int[] idx = new int[batch.length];
+        for (int i = 0; i < count; i++) {
+            Tensor ai = ea;
+            Tensor bi = eb;
+            for (int d = 0; d < batch.length; d++) {
+                ai = ai.select(0, idx[d]);
+                bi = bi.select(0, idx[d]);
+            }
+            gemm2d(t, ai, bi, y3.select(0, i), 1.0, 0.0);
+            Shapes.increment(idx, batch);
+        }
+        return y;
+    }
+
+    private static int[] concat(int[] lead, int... tail) {
+        int[] s = Arrays.copyOf(lead, lead.length + tail.length);
+        System.arraycopy(tail, 0, s, lead.length, tail.length);
+        return s;
+    }
+
+    /**
+     * {@code c = alpha * a @ b + beta * c} for rank-2 views; a row-major or transposed (column-major) view is
+     * passed to GEMM without a copy, anything else is made contiguous first. {@code c} must be row-major.
+     */
+    public static void gemm2d(DType t, Tensor a, Tensor b, Tensor c, double alpha, double beta) {
+        long[] cs = c.strides();
+        if (c.dim(1) > 1 && cs[1] != 1) {
+            throw new IllegalArgumentException("gemm2d: the output must be row-major");
+        }
+        Operand oa = operand(a);
+        Operand ob = operand(b);
+        int ldc = (int) Math.max(c.dim(1), c.dim(0) > 1 ? cs[0] : 1);
+        be().gemm(t, oa.trans, ob.trans, a.dim(0), b.dim(1), a.dim(1), alpha, oa.seg, oa.ld,
+                ob.seg, ob.ld, beta, c.segment(), ldc);
+    }
+
+    private record Operand(MemorySegment seg, boolean trans, int ld) {
+    }
+
+    private static Operand operand(Tensor x) {
+        long[] s = x.strides();
+        int rows = x.dim(0);
+        int cols = x.dim(1);
+        if ((cols == 1 || s[1] == 1) && (rows == 1 || s[0] >= cols)) {
+            return new Operand(x.segment(), false, (int) Math.max(cols, rows == 1 ? cols : s[0]));
+        }
+        if ((rows == 1 || s[0] == 1) && (cols == 1 || s[1] >= rows)) {
+            return new Operand(x.segment(), true, (int) Math.max(rows, cols == 1 ? rows : s[1]));
+        }
+        Tensor c = x.contiguous();
+        return new Operand(c.segment(), false, cols);
+    }
+
+    // ------------------------------------------------------------------ reductions
+
+    /** Reduces one axis ({@code keepDim} keeps it with size 1). */
+    public static Tensor reduce(ReduceOp op, Tensor x, int axis, boolean keepDim) {
+        int a = x.axis(axis);
+        int[] s = x.shape();
+        int outer = 1;
+        for (int i = 0; i < a; i++) {
+            outer *= s[i];
+        }
+        int inner = 1;
+        for (int i = a + 1; i < s.length; i++) {
+            inner *= s[i];
+        }
+        Tensor c = x.contiguous();
+        int[] out = s.clone();
+        out[a] = 1;
+        Tensor y = Tensor.zeros(x.dtype(), out);
+        be().reduce(op, x.dtype(), outer, s[a], inner, c.segment(), y.segment());
+        return keepDim ? y : y.squeeze(a);
+    }
+
+    /** Sum over one axis. */
+    public static Tensor sum(Tensor x, int axis, boolean keepDim) {
+        return reduce(ReduceOp.SUM, x, axis, keepDim);
+    }
+
+    /** Sum of all elements, as a rank-0 tensor. */
+    public static Tensor sumAll(Tensor x) {
+        Tensor flat = x.contiguous().reshape(1, -1);
+        return sum(flat, 1, false).reshape();
+    }
+
+    /**
+     * Sums a broadcast result back to {@code shape} (the adjoint of broadcasting): leading axes are summed
+     * away, and axes where {@code shape} has 1 are summed keeping the dimension.
+     */
+    public static Tensor sumTo(Tensor x, int[] shape) {
+        int[] xs = x.shape();
+        if (Arrays.equals(xs, shape)) {
+            return x;
+        }
+        int lead = xs.length - shape.length;
+        if (lead < 0) {
+            throw new IllegalArgumentException("cannot sum " + Arrays.toString(xs) + " to larger shape "
+                    + Arrays.toString(shape));
+        }
+        Tensor y = x;
+        for (int i = 0; i < lead; i++) {
+            y = sum(y, 0, false);
+        }
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] == 1 && y.dim(i) != 1) {
+                y = sum(y, i, true);
+            } else if (shape[i] != y.dim(i)) {
+                throw new IllegalArgumentException("cannot sum " + Arrays.toString(xs) + " to "
+                        + Arrays.toString(shape));
+            }
+        }
+        return y;
+    }
+
+    /** Index of the largest element along an axis (first on ties), as an int array in row-major order. */
+    public static int[] argmax(Tensor x, int axis) {
+        int a = x.axis(axis);
+        int[] s = x.shape();
+        int outer = 1;
+        for (int i = 0; i < a; i++) {
+            outer *= s[i];
+        }
+        int inner = 1;
+        for (int i = a + 1; i < s.length; i++) {
+            inner *= s[i];
+        }
+        Tensor c = x.contiguous();
+        MemorySegment idx = java.lang.foreign.Arena.ofAuto().allocate((long) Math.max(1, outer * inner) * 4, 4);
+        be().argmax(x.dtype(), outer, s[a], inner, c.segment(), idx);
+        return idx.asSlice(0, (long) outer * inner * 4).toArray(ValueLayout.JAVA_INT);
+    }
+
+    // ------------------------------------------------------------------ softmax family (last axis)
+
+    private static int rowsOf(Tensor x) {
+        return Math.toIntExact(x.size() / x.dim(-1));
+    }
+
+    /** Softmax over the last axis. */
+    public static Tensor softmax(Tensor x) {
+        Tensor c = x.contiguous();
+        Tensor y = Tensor.zeros(x.dtype(), x.shape());
+        be().softmax(x.dtype(), rowsOf(x), x.dim(-1), c.segment(), y.segment());
+        return y;
+    }
+
+    /** Log-softmax over the last axis. */
+    public static Tensor logSoftmax(Tensor x) {
+        Tensor c = x.contiguous();
+        Tensor y = Tensor.zeros(x.dtype(), x.shape());
+        be().logSoftmax(x.dtype(), rowsOf(x), x.dim(-1), c.segment(), y.segment());
+        return y;
+    }
+
+    /** Labels as an int32 segment (GC-managed). */
+    public static MemorySegment labelSegment(int[] labels) {
+        MemorySegment s = java.lang.foreign.Arena.ofAuto().allocate((long) Math.max(1, labels.length) * 4, 4);
+        MemorySegment.copy(labels, 0, s, ValueLayout.JAVA_INT, 0, labels.length);
+        return s;
+    }
+
+    /**
+     * Per-row cross-entropy of logits {@code z [rows, classes]} against integer labels; returns
+     * {@code {loss [rows], probs [rows, classes]}}.
+     */
+    public static Tensor[] softmaxCrossEntropy(Tensor z, int[] labels) {
+        if (z.rank() != 2 || z.dim(0) != labels.length) {
+            throw new IllegalArgumentException("cross-entropy needs logits [rows, classes] and one label per row; got "
+                    + Arrays.toString(z.shape()) + " and " + labels.length + " labels");
+        }
+        Tensor c = z.contiguous();
+        Tensor loss = Tensor.zeros(z.dtype(), z.dim(0));
+        Tensor probs = Tensor.zeros(z.dtype(), z.shape());
+        be().softmaxCrossEntropy(z.dtype(), z.dim(0), z.dim(1), c.segment(), labelSegment(labels), loss.segment(),
+                probs.segment());
+        return new Tensor[] {loss, probs};
+    }
+}

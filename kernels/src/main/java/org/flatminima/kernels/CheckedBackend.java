@@ -1,0 +1,300 @@
+package org.flatminima.kernels;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Validates every argument the BLAS way (which argument, what bound) and then delegates. The engine calls
+ * kernels through this, so that a wrong size is an {@link IllegalArgumentException} naming the argument,
+ * never a crash inside native code or a silent read out of bounds.
+ */
+public final class CheckedBackend implements Backend {
+    private final Backend d;
+
+    private CheckedBackend(Backend delegate) {
+        this.d = delegate;
+    }
+
+    /** Wraps a backend (a checked one is returned as is). */
+    public static Backend wrap(Backend b) {
+        return b instanceof CheckedBackend ? b : new CheckedBackend(b);
+    }
+
+    /** The unchecked backend underneath. */
+    public Backend delegate() {
+        return d;
+    }
+
+    private static void need(MemorySegment s, long elements, int elemBytes, String op, String arg) {
+        if (s == null) {
+            throw new IllegalArgumentException(op + ": argument '" + arg + "' is null");
+        }
+        long bytes = elements * elemBytes;
+        if (elements > 0 && s.byteSize() < bytes) {
+            throw new IllegalArgumentException(op + ": argument '" + arg + "' holds " + s.byteSize() / elemBytes
+                    + " elements but " + elements + " are needed");
+        }
+    }
+
+    private static void positive(String op, String arg, long v) {
+        if (v < 0) {
+            throw new IllegalArgumentException(op + ": argument '" + arg + "' is negative (" + v + ")");
+        }
+    }
+
+    /** Elements reachable from a strided view: 1 + max offset (0 when empty). */
+    private static long extent(int[] shape, long[] strides, String op, String arg) {
+        if (shape.length != strides.length) {
+            throw new IllegalArgumentException(op + ": argument '" + arg + "' has " + strides.length
+                    + " strides for a shape of rank " + shape.length);
+        }
+        long max = 0;
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] == 0) {
+                return 0;
+            }
+            if (strides[i] < 0) {
+                throw new IllegalArgumentException(op + ": argument '" + arg + "' has a negative stride");
+            }
+            max += (shape[i] - 1) * strides[i];
+        }
+        return max + 1;
+    }
+
+    private static void labels(MemorySegment labels, int rows, int cols, String op) {
+        need(labels, rows, 4, op, "labels");
+        for (int r = 0; r < rows; r++) {
+            int l = labels.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, r);
+            if (l < 0 || l >= cols) {
+                throw new IllegalArgumentException(op + ": label " + l + " at row " + r + " is outside [0, " + cols
+                        + ")");
+            }
+        }
+    }
+
+    @Override
+    public String name() {
+        return d.name();
+    }
+
+    @Override
+    public int threads() {
+        return d.threads();
+    }
+
+    @Override
+    public void setThreads(int threads) {
+        d.setThreads(threads);
+    }
+
+    @Override
+    public void gemm(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                     MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
+        String op = "gemm";
+        positive(op, "m", m);
+        positive(op, "n", n);
+        positive(op, "k", k);
+        int aRows = transA ? k : m;
+        int aCols = transA ? m : k;
+        int bRows = transB ? n : k;
+        int bCols = transB ? k : n;
+        if (lda < Math.max(1, aCols)) {
+            throw new IllegalArgumentException(op + ": lda = " + lda + " < " + Math.max(1, aCols));
+        }
+        if (ldb < Math.max(1, bCols)) {
+            throw new IllegalArgumentException(op + ": ldb = " + ldb + " < " + Math.max(1, bCols));
+        }
+        if (ldc < Math.max(1, n)) {
+            throw new IllegalArgumentException(op + ": ldc = " + ldc + " < " + Math.max(1, n));
+        }
+        int es = t.byteSize();
+        if (m > 0 && k > 0) {
+            need(a, (long) (aRows - 1) * lda + aCols, es, op, "a");
+        }
+        if (n > 0 && k > 0) {
+            need(b, (long) (bRows - 1) * ldb + bCols, es, op, "b");
+        }
+        if (m > 0 && n > 0) {
+            need(c, (long) (m - 1) * ldc + n, es, op, "c");
+            d.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
+    }
+
+    @Override
+    public void fill(DType t, long n, double value, MemorySegment y) {
+        positive("fill", "n", n);
+        need(y, n, t.byteSize(), "fill", "y");
+        d.fill(t, n, value, y);
+    }
+
+    @Override
+    public void copy(DType from, DType to, int[] shape, MemorySegment x, long[] xStrides, MemorySegment y) {
+        need(x, extent(shape, xStrides, "copy", "x"), from.byteSize(), "copy", "x");
+        need(y, Shapes.size(shape), to.byteSize(), "copy", "y");
+        d.copy(from, to, shape, x, xStrides, y);
+    }
+
+    @Override
+    public void unary(UnaryOp op, DType t, long n, double param, MemorySegment x, MemorySegment y) {
+        positive(op.name(), "n", n);
+        need(x, n, t.byteSize(), op.name(), "x");
+        need(y, n, t.byteSize(), op.name(), "y");
+        d.unary(op, t, n, param, x, y);
+    }
+
+    @Override
+    public void binary(BinaryOp op, DType t, int[] shape, MemorySegment a, long[] aStrides, MemorySegment b,
+                       long[] bStrides, MemorySegment y) {
+        String name = op.name();
+        need(a, extent(shape, aStrides, name, "a"), t.byteSize(), name, "a");
+        need(b, extent(shape, bStrides, name, "b"), t.byteSize(), name, "b");
+        need(y, Shapes.size(shape), t.byteSize(), name, "y");
+        d.binary(op, t, shape, a, aStrides, b, bStrides, y);
+    }
+
+    private static void reduceShape(String op, int outer, int len, int inner) {
+        positive(op, "outer", outer);
+        positive(op, "inner", inner);
+        if (len < 1) {
+            throw new IllegalArgumentException(op + ": cannot reduce an axis of length " + len);
+        }
+    }
+
+    @Override
+    public void reduce(ReduceOp op, DType t, int outer, int len, int inner, MemorySegment x, MemorySegment y) {
+        reduceShape(op.name(), outer, len, inner);
+        need(x, (long) outer * len * inner, t.byteSize(), op.name(), "x");
+        need(y, (long) outer * inner, t.byteSize(), op.name(), "y");
+        d.reduce(op, t, outer, len, inner, x, y);
+    }
+
+    @Override
+    public void argmax(DType t, int outer, int len, int inner, MemorySegment x, MemorySegment idx) {
+        reduceShape("argmax", outer, len, inner);
+        need(x, (long) outer * len * inner, t.byteSize(), "argmax", "x");
+        need(idx, (long) outer * inner, 4, "argmax", "idx");
+        d.argmax(t, outer, len, inner, x, idx);
+    }
+
+    @Override
+    public void gatherCols(DType t, int rows, int cols, MemorySegment x, MemorySegment idx, MemorySegment y) {
+        labels(idx, rows, cols, "gatherCols");
+        need(x, (long) rows * cols, t.byteSize(), "gatherCols", "x");
+        need(y, rows, t.byteSize(), "gatherCols", "y");
+        d.gatherCols(t, rows, cols, x, idx, y);
+    }
+
+    @Override
+    public void scatterCols(DType t, int rows, int cols, MemorySegment g, MemorySegment idx, MemorySegment y) {
+        labels(idx, rows, cols, "scatterCols");
+        need(g, rows, t.byteSize(), "scatterCols", "g");
+        need(y, (long) rows * cols, t.byteSize(), "scatterCols", "y");
+        d.scatterCols(t, rows, cols, g, idx, y);
+    }
+
+    private static void rowsCols(String op, int rows, int cols) {
+        positive(op, "rows", rows);
+        if (cols < 1) {
+            throw new IllegalArgumentException(op + ": needs at least one column, got " + cols);
+        }
+    }
+
+    @Override
+    public void softmax(DType t, int rows, int cols, MemorySegment x, MemorySegment y) {
+        rowsCols("softmax", rows, cols);
+        need(x, (long) rows * cols, t.byteSize(), "softmax", "x");
+        need(y, (long) rows * cols, t.byteSize(), "softmax", "y");
+        d.softmax(t, rows, cols, x, y);
+    }
+
+    @Override
+    public void logSoftmax(DType t, int rows, int cols, MemorySegment x, MemorySegment y) {
+        rowsCols("logSoftmax", rows, cols);
+        need(x, (long) rows * cols, t.byteSize(), "logSoftmax", "x");
+        need(y, (long) rows * cols, t.byteSize(), "logSoftmax", "y");
+        d.logSoftmax(t, rows, cols, x, y);
+    }
+
+    @Override
+    public void softmaxCrossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels,
+                                    MemorySegment loss, MemorySegment probs) {
+        String op = "softmaxCrossEntropy";
+        rowsCols(op, rows, cols);
+        labels(labels, rows, cols, op);
+        need(z, (long) rows * cols, t.byteSize(), op, "z");
+        need(loss, rows, t.byteSize(), op, "loss");
+        need(probs, (long) rows * cols, t.byteSize(), op, "probs");
+        d.softmaxCrossEntropy(t, rows, cols, z, labels, loss, probs);
+    }
+
+    @Override
+    public void softmaxCrossEntropyBackward(DType t, int rows, int cols, MemorySegment probs, MemorySegment labels,
+                                            MemorySegment gLoss, MemorySegment dz) {
+        String op = "softmaxCrossEntropyBackward";
+        rowsCols(op, rows, cols);
+        labels(labels, rows, cols, op);
+        need(probs, (long) rows * cols, t.byteSize(), op, "probs");
+        need(gLoss, rows, t.byteSize(), op, "gLoss");
+        need(dz, (long) rows * cols, t.byteSize(), op, "dz");
+        d.softmaxCrossEntropyBackward(t, rows, cols, probs, labels, gLoss, dz);
+    }
+
+    private static void window(DType t, Window2d g, MemorySegment x, long yElems, MemorySegment y, String op,
+                               String xName, String yName) {
+        if (g == null) {
+            throw new IllegalArgumentException(op + ": window geometry is null");
+        }
+        need(x, g.n() * g.imageSize(), t.byteSize(), op, xName);
+        need(y, yElems, t.byteSize(), op, yName);
+    }
+
+    private static long colsSize(Window2d g) {
+        return (long) g.n() * g.colRows() * g.colCols();
+    }
+
+    private static long pooledSize(Window2d g) {
+        return (long) g.n() * g.c() * g.outH() * g.outW();
+    }
+
+    @Override
+    public void im2col(DType t, Window2d g, MemorySegment x, MemorySegment cols) {
+        window(t, g, x, colsSize(g), cols, "im2col", "x", "cols");
+        d.im2col(t, g, x, cols);
+    }
+
+    @Override
+    public void col2im(DType t, Window2d g, MemorySegment cols, MemorySegment x) {
+        window(t, g, x, colsSize(g), cols, "col2im", "x", "cols");
+        d.col2im(t, g, cols, x);
+    }
+
+    @Override
+    public void maxPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
+        window(t, g, x, pooledSize(g), y, "maxPool2d", "x", "y");
+        need(argmax, pooledSize(g), 4, "maxPool2d", "argmax");
+        d.maxPool2d(t, g, x, y, argmax);
+    }
+
+    @Override
+    public void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx) {
+        window(t, g, gx, pooledSize(g), gy, "maxPool2dBackward", "gx", "gy");
+        need(argmax, pooledSize(g), 4, "maxPool2dBackward", "argmax");
+        d.maxPool2dBackward(t, g, gy, argmax, gx);
+    }
+
+    @Override
+    public void avgPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y) {
+        window(t, g, x, pooledSize(g), y, "avgPool2d", "x", "y");
+        d.avgPool2d(t, g, x, y);
+    }
+
+    @Override
+    public void avgPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment gx) {
+        window(t, g, gx, pooledSize(g), gy, "avgPool2dBackward", "gx", "gy");
+        d.avgPool2dBackward(t, g, gy, gx);
+    }
+
+    @Override
+    public String toString() {
+        return "checked(" + d.name() + ")";
+    }
+}
