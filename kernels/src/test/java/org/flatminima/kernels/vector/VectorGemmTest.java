@@ -1,0 +1,159 @@
+package org.flatminima.kernels.vector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.ScalarBackend;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The vector GEMM against the scalar oracle on awkward sizes (edge tiles), transposes, alpha/beta, threads. */
+class VectorGemmTest {
+
+    private static final int[] SIZES = {1, 2, 3, 5, 7, 13, 31, 64, 127};
+
+    static Stream<Arguments> shapes() {
+        List<Arguments> all = new ArrayList<>();
+        SplittableRandom r = new SplittableRandom(7);
+        for (DType t : DType.values()) {
+            for (int m : SIZES) {
+                for (int n : SIZES) {
+                    // all k for a few (m, n), one random k otherwise: keeps the run short
+                    int kk = SIZES[r.nextInt(SIZES.length)];
+                    for (int k : SIZES) {
+                        if (k == kk || (m == 5 && n == 13) || (m == 127 && n == 31)) {
+                            all.add(Arguments.of(t, m, n, k, r.nextBoolean(), r.nextBoolean()));
+                        }
+                    }
+                }
+            }
+        }
+        return all.stream();
+    }
+
+    static MemorySegment random(Arena arena, DType t, long n, SplittableRandom r) {
+        MemorySegment s = arena.allocate(n * t.byteSize(), t.byteSize());
+        for (long i = 0; i < n; i++) {
+            t.set(s, i, r.nextDouble(-1, 1));
+        }
+        return s;
+    }
+
+    /** Runs C = alpha op(A) op(B) + beta C on both backends (padded leading dimensions) and compares. */
+    static void check(Backend vb, DType t, int m, int n, int k, boolean ta, boolean tb, double alpha, double beta) {
+        SplittableRandom r = new SplittableRandom(31L * m + 17L * n + k);
+        try (Arena arena = Arena.ofConfined()) {
+            int lda = (ta ? m : k) + 3;
+            int ldb = (tb ? k : n) + 1;
+            int ldc = n + 2;
+            MemorySegment a = random(arena, t, (long) (ta ? k : m) * lda, r);
+            MemorySegment b = random(arena, t, (long) (tb ? n : k) * ldb, r);
+            MemorySegment c0 = random(arena, t, (long) m * ldc, r);
+            if (beta == 0) {
+                for (long i = 0; i < (long) m * ldc; i += 3) {
+                    t.set(c0, i, Double.NaN); // must not propagate
+                }
+            }
+            MemorySegment cv = arena.allocate(c0.byteSize(), t.byteSize()).copyFrom(c0);
+            MemorySegment cs = arena.allocate(c0.byteSize(), t.byteSize()).copyFrom(c0);
+            new ScalarBackend().gemm(t, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cs, ldc);
+            vb.gemm(t, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cv, ldc);
+            double tol = 8 * t.epsilon() * (k + 2) * (Math.abs(alpha) + Math.abs(beta) + 1);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < ldc; j++) {
+                    long ci = (long) i * ldc + j;
+                    double want = t.get(cs, ci);
+                    double got = t.get(cv, ci);
+                    if (j >= n) {
+                        // padding of C is untouched
+                        assertThat(Double.doubleToRawLongBits(got)).isEqualTo(Double.doubleToRawLongBits(want));
+                    } else {
+                        assertThat(got).as("%s %dx%dx%d ta=%b tb=%b C[%d,%d]", t, m, n, k, ta, tb, i, j)
+                                .isCloseTo(want, org.assertj.core.data.Offset.offset(tol));
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} m={1} n={2} k={3} ta={4} tb={5}")
+    @MethodSource("shapes")
+    void matchesOracle(DType t, int m, int n, int k, boolean ta, boolean tb) throws Exception {
+        Backend vb = VectorBackend.create();
+        check(vb, t, m, n, k, ta, tb, 1.0, 0.0);
+    }
+
+    @Test
+    void alphaBetaAndTransposes() throws Exception {
+        Backend vb = VectorBackend.create();
+        for (DType t : DType.values()) {
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    check(vb, t, 37, 53, 300, ta, tb, 0.75, 0.0);
+                    check(vb, t, 37, 53, 300, ta, tb, -1.5, 1.0);
+                    check(vb, t, 9, 70, 11, ta, tb, 2.0, -0.5);
+                }
+            }
+        }
+    }
+
+    @Test
+    void emptyKScalesByBeta() throws Exception {
+        Backend vb = VectorBackend.create();
+        for (DType t : DType.values()) {
+            check(vb, t, 5, 7, 0, false, false, 1.0, 0.5);
+            check(vb, t, 5, 7, 0, true, true, 1.0, 0.0);
+        }
+    }
+
+    @Test
+    void confinedSegmentsWithTwoThreadsStayOnTheCaller() throws Exception {
+        Backend two = VectorBackend.create();
+        two.setThreads(2);
+        check(two, DType.F32, 200, 190, 100, false, true, 1.0, 0.0);
+        check(two, DType.F64, 200, 190, 100, true, false, 1.0, 0.5);
+    }
+
+    @Test
+    void twoThreadsEqualOneThreadBitwise() throws Exception {
+        Backend one = VectorBackend.create();
+        Backend two = VectorBackend.create();
+        two.setThreads(2);
+        assertThat(two.threads()).isEqualTo(2);
+        // shapes that split by rows (m >= n) and by columns (n > m), with edge tiles in every band
+        int[][] shapes = {{301, 97, 129}, {67, 403, 130}, {256, 256, 256}, {5, 1000, 70}};
+        for (DType t : DType.values()) {
+            for (int[] s : shapes) {
+                for (boolean ta : new boolean[] {false, true}) {
+                    for (boolean tb : new boolean[] {false, true}) {
+                        int m = s[0];
+                        int n = s[1];
+                        int k = s[2];
+                        SplittableRandom r = new SplittableRandom(m + n + k);
+                        try (Arena arena = Arena.ofShared()) {
+                            MemorySegment a = random(arena, t, (long) m * k, r);
+                            MemorySegment b = random(arena, t, (long) k * n, r);
+                            MemorySegment c1 = random(arena, t, (long) m * n, r);
+                            MemorySegment c2 = arena.allocate(c1.byteSize(), t.byteSize()).copyFrom(c1);
+                            int lda = ta ? m : k;
+                            int ldb = tb ? k : n;
+                            one.gemm(t, ta, tb, m, n, k, 0.5, a, lda, b, ldb, 2.0, c1, n);
+                            two.gemm(t, ta, tb, m, n, k, 0.5, a, lda, b, ldb, 2.0, c2, n);
+                            assertThat(c2.mismatch(c1)).as("%s %s ta=%b tb=%b", t, java.util.Arrays.toString(s), ta, tb)
+                                    .isEqualTo(-1L);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
