@@ -12,4 +12,4 @@ if ! command -v "$cc" >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
     echo "[WARNING] flatminima-native: no C compiler ($cc) or make found, C kernels not built: apt-get install gcc make; the native backend will use its Java fallback"
     exit 0
 fi
-exec make --no-print-directory CC="$cc" OUT="$out"
+exec make -s --no-print-directory CC="$cc" OUT="$out"

@@ -24,6 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Every kernel of every non-oracle backend against the scalar oracle, in both dtypes, over awkward sizes,
  * transposed and broadcast operands. Tolerances scale with the dtype's epsilon and with the length of the
  * reduction behind each output. A backend that cannot run here is skipped with its reason (and fails under CI).
+ * Buffers come from shared arenas, so that multi-threaded kernels really use their second thread.
  */
 class BackendParityTest {
 
@@ -76,7 +77,7 @@ class BackendParityTest {
                     int lda = (ta ? m : k) + pad;
                     int ldb = (tb ? k : n) + pad;
                     int ldc = n + pad;
-                    try (Arena arena = Arena.ofConfined()) {
+                    try (Arena arena = Arena.ofShared()) {
                         MemorySegment a = random(arena, t, (long) (ta ? k : m) * lda, rnd, -1, 1);
                         MemorySegment bb = random(arena, t, (long) (tb ? n : k) * ldb, rnd, -1, 1);
                         MemorySegment c0 = random(arena, t, (long) m * ldc, rnd, -1, 1);
@@ -128,7 +129,7 @@ class BackendParityTest {
                 default -> 0;
             };
             for (int n : SIZES) {
-                try (Arena arena = Arena.ofConfined()) {
+                try (Arena arena = Arena.ofShared()) {
                     MemorySegment x = random(arena, t, n, rnd, lo, hi);
                     if (n > 3 && !positive) {
                         t.set(x, 1, 0.0); // the kink of relu/step
@@ -180,7 +181,7 @@ class BackendParityTest {
         SplittableRandom rnd = new SplittableRandom(11);
         for (BinaryOp op : BinaryOp.values()) {
             for (BinCase c : binaryCases()) {
-                try (Arena arena = Arena.ofConfined()) {
+                try (Arena arena = Arena.ofShared()) {
                     MemorySegment a = random(arena, t, c.aLen(), rnd, -3, 3);
                     // b away from zero so DIV stays tame; rounded values create ties for MAX/MIN/GREATER
                     MemorySegment bb = random(arena, t, c.bLen(), rnd, 0.5, 3);
@@ -218,7 +219,7 @@ class BackendParityTest {
             long len = (long) c[2];
             long n = Shapes.size(shape);
             for (DType to : DType.values()) {
-                try (Arena arena = Arena.ofConfined()) {
+                try (Arena arena = Arena.ofShared()) {
                     MemorySegment x = random(arena, t, len, rnd, -2, 2);
                     MemorySegment y1 = alloc(arena, to, n);
                     MemorySegment y2 = alloc(arena, to, n);
@@ -229,7 +230,7 @@ class BackendParityTest {
                 }
             }
         }
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             MemorySegment y = alloc(arena, t, 127);
             b.fill(t, 127, -2.25, y);
             assertThat(read(t, y, 127)).containsOnly(-2.25);
@@ -249,7 +250,7 @@ class BackendParityTest {
             int inner = s[2];
             long n = (long) outer * len * inner;
             long m = (long) outer * inner;
-            try (Arena arena = Arena.ofConfined()) {
+            try (Arena arena = Arena.ofShared()) {
                 MemorySegment x = random(arena, t, n, rnd, -4, 4);
                 // integer values in a second input make ties for max/min/argmax
                 MemorySegment xi = alloc(arena, t, n);
@@ -296,7 +297,7 @@ class BackendParityTest {
             int cols = s[1];
             long n = (long) rows * cols;
             for (double range : new double[] {3, 80}) { // 80: exp overflows unless stabilised
-                try (Arena arena = Arena.ofConfined()) {
+                try (Arena arena = Arena.ofShared()) {
                     MemorySegment z = random(arena, t, n, rnd, -range, range);
                     int[] lab = new int[rows];
                     for (int r = 0; r < rows; r++) {
@@ -375,7 +376,7 @@ class BackendParityTest {
             long cn = (long) g.n() * g.colRows() * g.colCols();
             long yn = (long) g.n() * g.c() * g.outH() * g.outW();
             String label = g.toString();
-            try (Arena arena = Arena.ofConfined()) {
+            try (Arena arena = Arena.ofShared()) {
                 MemorySegment x = random(arena, t, xn, rnd, -2, 2);
                 MemorySegment c1 = random(arena, t, cn, rnd, 9, 9.5);
                 MemorySegment c2 = copyOf(arena, t, c1, cn);

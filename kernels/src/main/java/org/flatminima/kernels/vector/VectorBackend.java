@@ -25,7 +25,7 @@ public final class VectorBackend implements Backend {
     /** The module the backend needs. */
     public static final String MODULE = "jdk.incubator.vector";
 
-    private volatile int threads = 1;
+    private volatile int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
 
     private VectorBackend() {
     }
