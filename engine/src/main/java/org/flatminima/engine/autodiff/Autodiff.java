@@ -2,7 +2,6 @@ package org.flatminima.engine.autodiff;
 
 import java.util.function.Function;
 import org.flatminima.engine.Tensor;
-import org.flatminima.kernels.Shapes;
 
 /**
  * The transformations: {@link #grad}, {@link #valueAndGrad}, {@link #vjp}, {@link #jvp}, {@link #hvp} and a
@@ -65,11 +64,10 @@ public final class Autodiff {
 
     /** {@link #vjpN} for a function of one input. */
     public static Pullback vjp(Function<Var, Var> f, Var x) {
-        Pullback p = vjpN(v -> f.apply(v[0]), x);
-        return p;
+        return vjpN(v -> f.apply(v[0]), x);
     }
 
-    /** The value of a scalar (one-element) function and its gradients with respect to each input. */
+    /** The gradients of a one-element function with respect to each input. */
     public static Var[] gradN(Function<Var[], Var> f, Var... xs) {
         return valueAndGradN(f, xs).grads();
     }
@@ -183,9 +181,5 @@ public final class Autodiff {
             }
         }
         return Tensor.of(theta.dtype(), h, p, p);
-    }
-
-    static long size(int[] shape) {
-        return Shapes.size(shape);
     }
 }
