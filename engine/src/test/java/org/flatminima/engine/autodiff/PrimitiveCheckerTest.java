@@ -171,6 +171,23 @@ class PrimitiveCheckerTest {
         record("jvp vs FD", eJvp);
         assertThat(eJvp).as("%s: JVP vs finite differences", c).isLessThan(1e-6);
 
+        // JVP with one input perturbed and the others symbolic zeros (the rules' zero-skipping paths)
+        if (x.length > 1) {
+            for (int i = 0; i < x.length; i++) {
+                Var[] only = new Var[x.length];
+                Var[] dense = new Var[x.length];
+                for (int j = 0; j < x.length; j++) {
+                    only[j] = j == i ? v[j] : null;
+                    dense[j] = j == i ? v[j] : Var.of(Tensor.zeros(Numeric.F64, x[j].shape()));
+                }
+                Var ji = Autodiff.jvpN(a -> new Var[] {f.apply(a)}, x, only)[1][0];
+                assertThat(ji.shape()).isEqualTo(y.shape());
+                double e1 = relErr(flat(ji), fdDirectional(a -> flat(f.apply(a)), x, dense));
+                record("jvp (one input, others zero) vs FD", e1);
+                assertThat(e1).as("%s: JVP along input %d alone", c, i).isLessThan(1e-6);
+            }
+        }
+
         // VJP against central differences of <u, f(x)>, element by element
         Var[] jtu = Autodiff.vjpN(f, x).pullback().apply(u);
         for (int i = 0; i < x.length; i++) {
