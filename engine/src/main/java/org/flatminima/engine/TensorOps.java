@@ -265,6 +265,84 @@ public final class TensorOps {
         return idx.asSlice(0, (long) outer * inner * 4).toArray(ValueLayout.JAVA_INT);
     }
 
+    // ------------------------------------------------------------------ indexing
+
+    private static void checkLabels(String op, int rows, int cols, int[] labels) {
+        if (labels.length != rows) {
+            throw new IllegalArgumentException(op + ": " + labels.length + " labels for " + rows + " rows");
+        }
+        for (int r = 0; r < rows; r++) {
+            if (labels[r] < 0 || labels[r] >= cols) {
+                throw new IllegalArgumentException(op + ": label " + labels[r] + " at row " + r + " is not in [0, "
+                        + cols + ")");
+            }
+        }
+    }
+
+    /** {@code y[r] = x[r, labels[r]]} for a matrix {@code x [rows, cols]}: one column per row. */
+    public static Tensor gatherCols(Tensor x, int[] labels) {
+        if (x.rank() != 2) {
+            throw new IllegalArgumentException("gatherCols needs a matrix, got shape " + Arrays.toString(x.shape()));
+        }
+        checkLabels("gatherCols", x.dim(0), x.dim(1), labels);
+        Tensor c = x.contiguous();
+        Tensor y = Tensor.zeros(x.dtype(), x.dim(0));
+        be().gatherCols(x.dtype(), x.dim(0), x.dim(1), c.segment(), labelSegment(labels), y.segment());
+        return y;
+    }
+
+    /** The adjoint of {@link #gatherCols}: a {@code [rows, cols]} matrix, zero except {@code y[r, labels[r]] = g[r]}. */
+    public static Tensor scatterCols(Tensor g, int[] labels, int cols) {
+        if (g.rank() != 1) {
+            throw new IllegalArgumentException("scatterCols needs a vector, got shape " + Arrays.toString(g.shape()));
+        }
+        checkLabels("scatterCols", g.dim(0), cols, labels);
+        Tensor c = g.contiguous();
+        Tensor y = Tensor.zeros(g.dtype(), g.dim(0), cols);
+        be().scatterCols(g.dtype(), g.dim(0), cols, c.segment(), labelSegment(labels), y.segment());
+        return y;
+    }
+
+    /** One-hot rows {@code [labels.length, cols]}: 1 at {@code [r, labels[r]]}, 0 elsewhere. */
+    public static Tensor oneHot(int[] labels, int cols, DType dtype) {
+        return scatterCols(Tensor.full(dtype, 1.0, labels.length), labels, cols);
+    }
+
+    /** A tensor shaped like {@code x} with 1 at the first maximum along {@code axis} and 0 elsewhere. */
+    public static Tensor argmaxMask(Tensor x, int axis) {
+        int a = x.axis(axis);
+        int[] s = x.shape();
+        int inner = 1;
+        for (int i = a + 1; i < s.length; i++) {
+            inner *= s[i];
+        }
+        int len = s[a];
+        int[] idx = argmax(x, a);
+        double[] m = new double[Math.toIntExact(x.size())];
+        for (int j = 0; j < idx.length; j++) {
+            int o = j / inner;
+            int i = j % inner;
+            m[(o * len + idx[j]) * inner + i] = 1.0;
+        }
+        return Tensor.of(x.dtype(), m, s);
+    }
+
+    /**
+     * A zero vector of {@code length} holding the elements of {@code x} (row-major) at {@code offset ..}: the
+     * adjoint of taking a flat slice.
+     */
+    public static Tensor embed(Tensor x, int offset, int length) {
+        long n = x.size();
+        if (offset < 0 || offset + n > length) {
+            throw new IndexOutOfBoundsException("embed: " + n + " elements at offset " + offset
+                    + " do not fit in a vector of length " + length);
+        }
+        Tensor y = Tensor.zeros(x.dtype(), length);
+        Tensor dst = y.slice(0, offset, Math.toIntExact(offset + n));
+        be().copy(x.dtype(), x.dtype(), x.shape(), x.segment(), x.strides(), dst.segment());
+        return y;
+    }
+
     // ------------------------------------------------------------------ softmax family (last axis)
 
     private static int rowsOf(Tensor x) {

@@ -1,0 +1,160 @@
+package org.flatminima.engine.autodiff;
+
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import org.flatminima.engine.Tensor;
+
+/**
+ * The interpreter: {@link #bind} applies a primitive to values of any mix of levels, and {@link #backward} runs
+ * a reverse level's tape. This is the only place that knows about levels, symbolic zeros and broadcasting of
+ * derivatives.
+ */
+final class Trace {
+    private Trace() {
+    }
+
+    /** A tape entry of a reverse level: a primitive applied to primals, and the nodes its inputs came from. */
+    static final class Node {
+        /** null for a leaf (an input of the differentiated function). */
+        final Primitive primitive;
+        /** The inputs with this level removed. */
+        final Var[] primals;
+        /** For each input, the node that produced it at this level, or null if it is a constant here. */
+        final Node[] parents;
+        /** The primal output. */
+        final Var out;
+
+        Node(Primitive primitive, Var[] primals, Node[] parents, Var out) {
+            this.primitive = primitive;
+            this.primals = primals;
+            this.parents = parents;
+            this.out = out;
+        }
+    }
+
+    /**
+     * Applies {@code p} to {@code in}: at the highest level among the inputs' tracers, or directly on the raw
+     * tensors when there is none. Inputs of lower levels, and constants, are constants at that level.
+     */
+    static Var bind(Primitive p, Var... in) {
+        Level top = null;
+        for (Var v : in) {
+            if (v == null) {
+                throw new IllegalArgumentException(p.name() + ": an input is null");
+            }
+            Level l = v.level();
+            if (l != null && (top == null || l.id > top.id)) {
+                top = l;
+            }
+        }
+        if (top == null) {
+            Tensor[] raw = new Tensor[in.length];
+            for (int i = 0; i < in.length; i++) {
+                raw[i] = in[i].value();
+            }
+            return new Var.Const(p.forward(raw));
+        }
+        if (!top.active) {
+            throw new IllegalStateException("primitive " + p.name() + " got a tracer of " + top
+                    + ", whose transformation has already returned (a tracer escaped, e.g. through a field)");
+        }
+        Var[] primals = new Var[in.length];
+        if (top.kind == Level.Kind.JVP) {
+            Var[] tangents = new Var[in.length];
+            boolean any = false;
+            for (int i = 0; i < in.length; i++) {
+                if (in[i] instanceof Var.JvpTracer t && t.level == top) {
+                    primals[i] = t.primal;
+                    tangents[i] = t.tangent;
+                    any |= t.tangent != null;
+                } else {
+                    primals[i] = in[i];
+                }
+            }
+            Var out = bind(p, primals);
+            if (!any) {
+                return out; // every tangent is a symbolic zero: nothing to carry at this level
+            }
+            Var tan = p.jvp(primals, tangents, out);
+            if (tan != null && !Arrays.equals(tan.shape(), out.shape())) {
+                if (!(p instanceof Primitive.Broadcasting)) {
+                    throw new IllegalStateException("JVP rule of " + p.name() + " returned shape "
+                            + Arrays.toString(tan.shape()) + " for an output of shape " + Arrays.toString(out.shape()));
+                }
+                tan = tan.expand(out.shape());
+            }
+            return tan == null ? out : new Var.JvpTracer(top, out, tan);
+        }
+        Trace.Node[] parents = new Trace.Node[in.length];
+        for (int i = 0; i < in.length; i++) {
+            if (in[i] instanceof Var.RevTracer t && t.level == top) {
+                primals[i] = t.primal;
+                parents[i] = t.node;
+            } else {
+                primals[i] = in[i];
+            }
+        }
+        Var out = bind(p, primals);
+        Node node = new Node(p, primals, parents, out);
+        top.tape.add(node);
+        return new Var.RevTracer(top, out, node);
+    }
+
+    /** Starts a function input at a reverse level: a leaf node on its tape. */
+    static Var.RevTracer leaf(Level level, Var x) {
+        Node n = new Node(null, new Var[0], new Node[0], x);
+        level.tape.add(n);
+        return new Var.RevTracer(level, x, n);
+    }
+
+    /**
+     * Runs a reverse level's tape backwards from {@code out} with cotangent {@code seed}, and returns the
+     * cotangent of each leaf (null for a symbolic zero). The VJP rules run with differentiable operations on
+     * the recorded primals, so any outer level still in progress sees them.
+     */
+    static Var[] backward(Level level, Var out, Var seed, Var.RevTracer[] leaves) {
+        Map<Node, Var> ct = new IdentityHashMap<>();
+        if (out instanceof Var.RevTracer t && t.level == level) {
+            ct.put(t.node, seed);
+        }
+        for (int k = level.tape.size() - 1; k >= 0 && !ct.isEmpty(); k--) {
+            Node node = level.tape.get(k);
+            if (node.primitive == null) {
+                continue; // a leaf: its cotangent stays in the map
+            }
+            Var g = ct.remove(node);
+            if (g == null) {
+                continue;
+            }
+            Primitive p = node.primitive;
+            Var[] gs = p.vjp(g, node.primals, node.out);
+            if (gs.length != node.primals.length) {
+                throw new IllegalStateException("VJP rule of " + p.name() + " returned " + gs.length
+                        + " cotangents for " + node.primals.length + " inputs");
+            }
+            for (int i = 0; i < gs.length; i++) {
+                Node parent = node.parents[i];
+                Var gi = gs[i];
+                if (parent == null || gi == null) {
+                    continue;
+                }
+                int[] want = node.primals[i].shape();
+                if (!Arrays.equals(gi.shape(), want)) {
+                    if (!(p instanceof Primitive.Broadcasting)) {
+                        throw new IllegalStateException("VJP rule of " + p.name() + " returned shape "
+                                + Arrays.toString(gi.shape()) + " for input " + i + " of shape " + Arrays.toString(want));
+                    }
+                    gi = gi.sumTo(want); // the one place where broadcasting is undone
+                }
+                Var prev = ct.get(parent);
+                ct.put(parent, prev == null ? gi : prev.add(gi));
+            }
+        }
+        Var[] res = new Var[leaves.length];
+        for (int i = 0; i < leaves.length; i++) {
+            res[i] = ct.get(leaves[i].node);
+        }
+        return res;
+    }
+}

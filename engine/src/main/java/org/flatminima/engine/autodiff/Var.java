@@ -1,0 +1,341 @@
+package org.flatminima.engine.autodiff;
+
+import java.util.Arrays;
+import org.flatminima.engine.Tensor;
+import org.flatminima.kernels.DType;
+
+/**
+ * A differentiable value: either a constant wrapping a {@link Tensor}, or a tracer that carries derivative
+ * information for one {@link Level} of differentiation (a forward-mode tangent, or a node on a reverse-mode
+ * tape). Tracers nest: a tracer's primal may itself be a tracer of an outer (lower) level.
+ *
+ * <p>Every operation below applies a {@link Primitive} through {@link Trace#bind}, which dispatches on the
+ * highest level among the operands; with constants only it just computes. Shapes and broadcasting follow
+ * {@link org.flatminima.engine.TensorOps}.
+ */
+public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer {
+
+    Var() {
+    }
+
+    /** A constant (not differentiated at any level). */
+    public static Var of(Tensor t) {
+        return new Const(t);
+    }
+
+    /** A rank-0 constant. */
+    public static Var scalar(DType dtype, double value) {
+        return new Const(Tensor.scalar(dtype, value));
+    }
+
+    /** The level this value is a tracer of, or null for a constant. */
+    abstract Level level();
+
+    /** The raw value: the innermost primal, with every level stripped. */
+    public abstract Tensor value();
+
+    /** Shape of the value. */
+    public int[] shape() {
+        return value().shape();
+    }
+
+    /** Size of dimension {@code d} (negative counts from the end). */
+    public int dim(int d) {
+        return value().dim(d);
+    }
+
+    public int rank() {
+        return value().rank();
+    }
+
+    public DType dtype() {
+        return value().dtype();
+    }
+
+    /** The value of a one-element Var. */
+    public double item() {
+        return value().item();
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    /** {@code this + o} with broadcasting. */
+    public Var add(Var o) {
+        return Trace.bind(new Primitives.Add(), this, o);
+    }
+
+    /** {@code this - o} with broadcasting. */
+    public Var sub(Var o) {
+        return Trace.bind(new Primitives.Sub(), this, o);
+    }
+
+    /** {@code this * o} elementwise with broadcasting. */
+    public Var mul(Var o) {
+        return Trace.bind(new Primitives.Mul(), this, o);
+    }
+
+    /** {@code this / o} elementwise with broadcasting. */
+    public Var div(Var o) {
+        return Trace.bind(new Primitives.Div(), this, o);
+    }
+
+    /** {@code this + c} for a constant c. */
+    public Var add(double c) {
+        return add(scalar(dtype(), c));
+    }
+
+    /** {@code c * this} for a constant c. */
+    public Var scale(double c) {
+        return Trace.bind(new Primitives.Scale(c), this);
+    }
+
+    public Var neg() {
+        return Trace.bind(new Primitives.Neg(), this);
+    }
+
+    public Var square() {
+        return Trace.bind(new Primitives.Square(), this);
+    }
+
+    public Var sqrt() {
+        return Trace.bind(new Primitives.Sqrt(), this);
+    }
+
+    public Var exp() {
+        return Trace.bind(new Primitives.Exp(), this);
+    }
+
+    /** Natural logarithm. */
+    public Var log() {
+        return Trace.bind(new Primitives.Log(), this);
+    }
+
+    /** {@code this^p} for a constant exponent p. */
+    public Var pow(double p) {
+        return Trace.bind(new Primitives.Pow(p), this);
+    }
+
+    public Var relu() {
+        return Trace.bind(new Primitives.Relu(), this);
+    }
+
+    /** {@code x} where positive, {@code slope * x} elsewhere. */
+    public Var leakyRelu(double slope) {
+        return Trace.bind(new Primitives.LeakyRelu(slope), this);
+    }
+
+    public Var tanh() {
+        return Trace.bind(new Primitives.Tanh(), this);
+    }
+
+    public Var sigmoid() {
+        return Trace.bind(new Primitives.Sigmoid(), this);
+    }
+
+    /** {@code ln(1 + e^x)}. */
+    public Var softplus() {
+        return Trace.bind(new Primitives.Softplus(), this);
+    }
+
+    // ------------------------------------------------------------------ linear algebra and shapes
+
+    /** Matrix product ({@link org.flatminima.engine.TensorOps#matmul} rules: rank >= 2, batch axes broadcast). */
+    public Var matmul(Var o) {
+        return Trace.bind(new Primitives.MatMul(), this, o);
+    }
+
+    /** Swaps the last two axes (a view). */
+    public Var mT() {
+        int r = rank();
+        int[] perm = new int[r];
+        for (int i = 0; i < r; i++) {
+            perm[i] = i;
+        }
+        perm[r - 2] = r - 1;
+        perm[r - 1] = r - 2;
+        return permute(perm);
+    }
+
+    /** Reorders axes: dimension i of the result is dimension {@code perm[i]} of this. */
+    public Var permute(int... perm) {
+        return Trace.bind(new Primitives.Permute(perm.clone()), this);
+    }
+
+    /** The same elements in another shape (one dimension may be -1). */
+    public Var reshape(int... shape) {
+        int[] s = resolveShape(shape, value().size());
+        return Arrays.equals(s, shape()) ? this : Trace.bind(new Primitives.Reshape(s), this);
+    }
+
+    private static int[] resolveShape(int[] shape, long size) {
+        int[] s = shape.clone();
+        long known = 1;
+        int infer = -1;
+        for (int d = 0; d < s.length; d++) {
+            if (s[d] == -1 && infer < 0) {
+                infer = d;
+            } else {
+                known *= s[d];
+            }
+        }
+        if (infer >= 0 && known > 0 && size % known == 0) {
+            s[infer] = Math.toIntExact(size / known);
+        }
+        if (infer >= 0 && s[infer] == -1 || Arrays.stream(s).asLongStream().reduce(1, (a, b) -> a * b) != size) {
+            throw new IllegalArgumentException("cannot reshape " + size + " elements into " + Arrays.toString(shape));
+        }
+        return s;
+    }
+
+    /**
+     * Elements {@code offset .. offset + size(shape)} of this rank-1 vector, viewed in {@code shape}: how layers
+     * take their weights out of a flat parameter vector.
+     */
+    public Var view(int offset, int... shape) {
+        return Trace.bind(new Primitives.FlatView(offset, shape.clone()), this);
+    }
+
+    /** Broadcasts to {@code shape} (NumPy rules). */
+    public Var expand(int... shape) {
+        return Arrays.equals(shape, shape()) ? this : Trace.bind(new Primitives.Expand(shape.clone()), this);
+    }
+
+    /** Sums a broadcast value back to {@code shape}: the adjoint of {@link #expand}. */
+    public Var sumTo(int... shape) {
+        return Arrays.equals(shape, shape()) ? this : Trace.bind(new Primitives.SumTo(shape.clone()), this);
+    }
+
+    // ------------------------------------------------------------------ reductions
+
+    /** Sum along one axis. */
+    public Var sum(int axis, boolean keepDim) {
+        return Trace.bind(new Primitives.Sum(value().axis(axis), keepDim), this);
+    }
+
+    /** Sum of all elements (rank 0). Composite: reshape then sum. */
+    public Var sum() {
+        return reshape(Math.toIntExact(value().size())).sum(0, false);
+    }
+
+    /** Mean of all elements (rank 0). Composite: sum then scale. */
+    public Var mean() {
+        return sum().scale(1.0 / value().size());
+    }
+
+    /** Mean along one axis. Composite: sum then scale. */
+    public Var mean(int axis, boolean keepDim) {
+        return sum(axis, keepDim).scale(1.0 / dim(axis));
+    }
+
+    /** Maximum along one axis; derivatives route to the first maximal element. */
+    public Var max(int axis, boolean keepDim) {
+        return Trace.bind(new Primitives.Max(value().axis(axis), keepDim), this);
+    }
+
+    /** {@code y[r] = x[r, labels[r]]} of a matrix {@code [rows, cols]}. */
+    public Var gather(int[] labels) {
+        return Trace.bind(new Primitives.Gather(labels.clone()), this);
+    }
+
+    /** The adjoint of {@link #gather}: a {@code [rows, cols]} matrix, zero except {@code y[r, labels[r]] = x[r]}. */
+    public Var scatter(int[] labels, int cols) {
+        return Trace.bind(new Primitives.Scatter(labels.clone(), cols), this);
+    }
+
+    // ------------------------------------------------------------------ softmax family (last axis)
+
+    public Var softmax() {
+        return Trace.bind(new Primitives.Softmax(), this);
+    }
+
+    public Var logSoftmax() {
+        return Trace.bind(new Primitives.LogSoftmax(), this);
+    }
+
+    /** Mean over rows of the cross-entropy of logits {@code [rows, classes]} against integer labels (rank 0). */
+    public Var crossEntropy(int[] labels) {
+        return Trace.bind(new Primitives.SoftmaxCrossEntropy(labels.clone()), this);
+    }
+
+    // ------------------------------------------------------------------ the three kinds
+
+    /** A constant: a raw tensor, not differentiated at any level. */
+    public static final class Const extends Var {
+        private final Tensor value;
+
+        Const(Tensor value) {
+            this.value = value;
+        }
+
+        @Override
+        Level level() {
+            return null;
+        }
+
+        @Override
+        public Tensor value() {
+            return value;
+        }
+
+        @Override
+        public String toString() {
+            return "Const(" + value + ")";
+        }
+    }
+
+    /** A forward-mode tracer: a primal (of a lower level) and its tangent at this level ({@code null} = zero). */
+    static final class JvpTracer extends Var {
+        final Level level;
+        final Var primal;
+        final Var tangent;
+
+        JvpTracer(Level level, Var primal, Var tangent) {
+            this.level = level;
+            this.primal = primal;
+            this.tangent = tangent;
+        }
+
+        @Override
+        Level level() {
+            return level;
+        }
+
+        @Override
+        public Tensor value() {
+            return primal.value();
+        }
+
+        @Override
+        public String toString() {
+            return "JvpTracer(" + level + ", " + primal + ", tangent " + tangent + ")";
+        }
+    }
+
+    /** A reverse-mode tracer: a primal (of a lower level) and the tape node that produced it at this level. */
+    static final class RevTracer extends Var {
+        final Level level;
+        final Var primal;
+        final Trace.Node node;
+
+        RevTracer(Level level, Var primal, Trace.Node node) {
+            this.level = level;
+            this.primal = primal;
+            this.node = node;
+        }
+
+        @Override
+        Level level() {
+            return level;
+        }
+
+        @Override
+        public Tensor value() {
+            return primal.value();
+        }
+
+        @Override
+        public String toString() {
+            return "RevTracer(" + level + ", " + primal + ")";
+        }
+    }
+}

@@ -1,0 +1,235 @@
+package org.flatminima.engine.autodiff;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.flatminima.engine.autodiff.Numeric.dot;
+import static org.flatminima.engine.autodiff.Numeric.fdDirectional;
+import static org.flatminima.engine.autodiff.Numeric.flat;
+import static org.flatminima.engine.autodiff.Numeric.relErr;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.flatminima.engine.Tensor;
+import org.flatminima.engine.autodiff.Primitives.*;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The generic checker: every registered primitive, on random float64 inputs, against central finite
+ * differences (first and second order) and the adjoint identity. A primitive added to {@link Primitive}'s
+ * permits list without an entry in {@link #CASES} fails {@link #everyPrimitiveHasACheckerCase}.
+ */
+@Tag("backends")
+class PrimitiveCheckerTest {
+
+    /** Where the random inputs come from: log/sqrt/div need positive values; kinks are avoided. */
+    enum Domain { ANY, POSITIVE, AWAY_FROM_ZERO }
+
+    record Case(String label, Primitive p, Domain[] domains, int[]... shapes) {
+        Case(String label, Primitive p, Domain d, int[]... shapes) {
+            this(label, p, fill(d, shapes.length), shapes);
+        }
+
+        private static Domain[] fill(Domain d, int n) {
+            Domain[] a = new Domain[n];
+            Arrays.fill(a, d);
+            return a;
+        }
+
+        @Override
+        public String toString() {
+            return label;
+        }
+    }
+
+    private static int[] s(int... d) {
+        return d;
+    }
+
+    static final int[] LABELS = {2, 0, 1, 2};
+
+    static final List<Case> CASES = List.of(
+            new Case("add [3,4]+[3,4]", new Add(), Domain.ANY, s(3, 4), s(3, 4)),
+            new Case("add [2,3,4]+[4]", new Add(), Domain.ANY, s(2, 3, 4), s(4)),
+            new Case("add [3,1]+[1,4]", new Add(), Domain.ANY, s(3, 1), s(1, 4)),
+            new Case("sub [3,4]-[3,1]", new Sub(), Domain.ANY, s(3, 4), s(3, 1)),
+            new Case("sub []-[2,3]", new Sub(), Domain.ANY, s(), s(2, 3)),
+            new Case("mul [3,4]*[3,4]", new Mul(), Domain.ANY, s(3, 4), s(3, 4)),
+            new Case("mul [2,3]*[]", new Mul(), Domain.ANY, s(2, 3), s()),
+            new Case("mul [4]*[2,3,4]", new Mul(), Domain.ANY, s(4), s(2, 3, 4)),
+            new Case("div [3,4]/[3,4]", new Div(), new Domain[] {Domain.ANY, Domain.POSITIVE}, s(3, 4), s(3, 4)),
+            new Case("div [3,4]/[4]", new Div(), new Domain[] {Domain.ANY, Domain.POSITIVE}, s(3, 4), s(4)),
+            new Case("div [1,4]/[3,1]", new Div(), new Domain[] {Domain.ANY, Domain.POSITIVE}, s(1, 4), s(3, 1)),
+            new Case("neg", new Neg(), Domain.ANY, s(3, 4)),
+            new Case("scale", new Scale(-1.7), Domain.ANY, s(3, 4)),
+            new Case("square", new Square(), Domain.ANY, s(3, 4)),
+            new Case("sqrt", new Sqrt(), Domain.POSITIVE, s(3, 4)),
+            new Case("exp", new Exp(), Domain.ANY, s(3, 4)),
+            new Case("log", new Log(), Domain.POSITIVE, s(3, 4)),
+            new Case("pow 2.5", new Pow(2.5), Domain.POSITIVE, s(3, 4)),
+            new Case("pow 3", new Pow(3), Domain.ANY, s(3, 4)),
+            new Case("pow -1", new Pow(-1), Domain.POSITIVE, s(3, 4)),
+            new Case("relu", new Relu(), Domain.AWAY_FROM_ZERO, s(3, 4)),
+            new Case("leaky_relu", new LeakyRelu(0.1), Domain.AWAY_FROM_ZERO, s(3, 4)),
+            new Case("tanh", new Tanh(), Domain.ANY, s(3, 4)),
+            new Case("sigmoid", new Sigmoid(), Domain.ANY, s(3, 4)),
+            new Case("softplus", new Softplus(), Domain.ANY, s(3, 4)),
+            new Case("matmul [3,4]@[4,5]", new MatMul(), Domain.ANY, s(3, 4), s(4, 5)),
+            new Case("matmul [2,3,4]@[4,5]", new MatMul(), Domain.ANY, s(2, 3, 4), s(4, 5)),
+            new Case("matmul [2,3,4]@[2,4,5]", new MatMul(), Domain.ANY, s(2, 3, 4), s(2, 4, 5)),
+            new Case("matmul [3,4]@[2,4,5]", new MatMul(), Domain.ANY, s(3, 4), s(2, 4, 5)),
+            new Case("permute (2,0,1)", new Permute(s(2, 0, 1)), Domain.ANY, s(2, 3, 4)),
+            new Case("permute (1,0)", new Permute(s(1, 0)), Domain.ANY, s(3, 5)),
+            new Case("reshape", new Reshape(s(4, 6)), Domain.ANY, s(2, 3, 4)),
+            new Case("flat_view", new FlatView(2, s(2, 3)), Domain.ANY, s(12)),
+            new Case("embed", new Embed(3, 10), Domain.ANY, s(2, 3)),
+            new Case("expand [3,1]->[2,3,4]", new Expand(s(2, 3, 4)), Domain.ANY, s(3, 1)),
+            new Case("sum_to [2,3,4]->[3,1]", new SumTo(s(3, 1)), Domain.ANY, s(2, 3, 4)),
+            new Case("sum_to [2,3]->[]", new SumTo(s()), Domain.ANY, s(2, 3)),
+            new Case("sum axis 1", new Sum(1, false), Domain.ANY, s(2, 3, 4)),
+            new Case("sum axis 0 keepDim", new Sum(0, true), Domain.ANY, s(3, 4)),
+            new Case("max axis 1", new Max(1, false), Domain.ANY, s(2, 5, 3)),
+            new Case("max axis 0 keepDim", new Max(0, true), Domain.ANY, s(4, 3)),
+            new Case("gather", new Gather(LABELS), Domain.ANY, s(4, 3)),
+            new Case("scatter", new Scatter(LABELS, 3), Domain.ANY, s(4)),
+            new Case("softmax [3,5]", new Softmax(), Domain.ANY, s(3, 5)),
+            new Case("softmax [2,2,4]", new Softmax(), Domain.ANY, s(2, 2, 4)),
+            new Case("log_softmax", new LogSoftmax(), Domain.ANY, s(3, 5)),
+            new Case("softmax_cross_entropy", new SoftmaxCrossEntropy(LABELS), Domain.ANY, s(4, 3)));
+
+    /** Largest error seen per check kind, printed after the run (the numbers in the report). */
+    static final TreeMap<String, Double> WORST = new TreeMap<>();
+
+    static synchronized void record(String kind, double err) {
+        WORST.merge(kind, err, Math::max);
+    }
+
+    @AfterAll
+    static void printWorst() {
+        System.out.println("primitive checker, worst errors over " + CASES.size() + " cases: " + WORST);
+    }
+
+    static Stream<Case> cases() {
+        return CASES.stream();
+    }
+
+    @Test
+    void everyPrimitiveHasACheckerCase() {
+        Set<String> permitted = Arrays.stream(Primitive.class.getPermittedSubclasses()).map(Class::getSimpleName)
+                .collect(Collectors.toCollection(java.util.TreeSet::new));
+        Set<String> covered = CASES.stream().map(c -> c.p().getClass().getSimpleName())
+                .collect(Collectors.toCollection(java.util.TreeSet::new));
+        assertThat(permitted).hasSize(30);
+        assertThat(covered).as("primitives without a checker case").containsAll(permitted);
+    }
+
+    private static Var[] inputs(Case c, SplittableRandom rnd) {
+        Var[] xs = new Var[c.shapes().length];
+        for (int i = 0; i < xs.length; i++) {
+            int[] sh = c.shapes()[i];
+            xs[i] = switch (c.domains()[i]) {
+                case ANY -> Numeric.normal(rnd, sh);
+                case POSITIVE -> Numeric.uniform(rnd, 0.5, 2.0, sh);
+                case AWAY_FROM_ZERO -> {
+                    double[] v = Numeric.uniform(rnd, 0.2, 1.5, sh).value().toDoubleArray();
+                    for (int k = 0; k < v.length; k++) {
+                        v[k] = rnd.nextBoolean() ? v[k] : -v[k];
+                    }
+                    yield Var.of(Tensor.of(Numeric.F64, v, sh));
+                }
+            };
+        }
+        return xs;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void firstAndSecondOrderAgreeWithFiniteDifferences(Case c) {
+        SplittableRandom rnd = new SplittableRandom(c.label().hashCode());
+        Var[] x = inputs(c, rnd);
+        Function<Var[], Var> f = a -> Trace.bind(c.p(), a);
+        Var y = f.apply(x);
+        Var[] v = new Var[x.length];
+        for (int i = 0; i < x.length; i++) {
+            v[i] = Numeric.normal(rnd, x[i].shape());
+        }
+        Var u = Numeric.normal(rnd, y.shape());
+
+        // JVP against central differences
+        Var jv = Autodiff.jvpN(a -> new Var[] {f.apply(a)}, x, v)[1][0];
+        assertThat(jv.shape()).isEqualTo(y.shape());
+        double[] fdJv = fdDirectional(a -> flat(f.apply(a)), x, v);
+        double eJvp = relErr(flat(jv), fdJv);
+        record("jvp vs FD", eJvp);
+        assertThat(eJvp).as("%s: JVP vs finite differences", c).isLessThan(1e-6);
+
+        // JVP with one input perturbed and the others symbolic zeros (the rules' zero-skipping paths)
+        if (x.length > 1) {
+            for (int i = 0; i < x.length; i++) {
+                Var[] only = new Var[x.length];
+                Var[] dense = new Var[x.length];
+                for (int j = 0; j < x.length; j++) {
+                    only[j] = j == i ? v[j] : null;
+                    dense[j] = j == i ? v[j] : Var.of(Tensor.zeros(Numeric.F64, x[j].shape()));
+                }
+                Var ji = Autodiff.jvpN(a -> new Var[] {f.apply(a)}, x, only)[1][0];
+                assertThat(ji.shape()).isEqualTo(y.shape());
+                double e1 = relErr(flat(ji), fdDirectional(a -> flat(f.apply(a)), x, dense));
+                record("jvp (one input, others zero) vs FD", e1);
+                assertThat(e1).as("%s: JVP along input %d alone", c, i).isLessThan(1e-6);
+            }
+        }
+
+        // VJP against central differences of <u, f(x)>, element by element
+        Var[] jtu = Autodiff.vjpN(f, x).pullback().apply(u);
+        for (int i = 0; i < x.length; i++) {
+            assertThat(jtu[i].shape()).isEqualTo(x[i].shape());
+            int n = (int) x[i].value().size();
+            double[] fd = new double[n];
+            for (int k = 0; k < n; k++) {
+                Var[] e = new Var[x.length];
+                for (int j = 0; j < x.length; j++) {
+                    double[] ek = new double[(int) x[j].value().size()];
+                    if (j == i) {
+                        ek[k] = 1;
+                    }
+                    e[j] = Var.of(Tensor.of(Numeric.F64, ek, x[j].shape()));
+                }
+                fd[k] = fdDirectional(a -> new double[] {dot(u, f.apply(a))}, x, e)[0];
+            }
+            double eVjp = relErr(flat(jtu[i]), fd);
+            record("vjp vs FD", eVjp);
+            assertThat(eVjp).as("%s: VJP of input %d vs finite differences", c, i).isLessThan(1e-6);
+        }
+
+        // adjoint identity <u, J v> = <J^T u, v>
+        double lhs = dot(u, jv);
+        double rhs = 0;
+        for (int i = 0; i < x.length; i++) {
+            rhs += dot(jtu[i], v[i]);
+        }
+        double eAdj = Math.abs(lhs - rhs) / (1 + Math.abs(lhs));
+        record("adjoint identity", eAdj);
+        assertThat(eAdj).as("%s: <u, Jv> = %s vs <J^T u, v> = %s", c, lhs, rhs).isLessThan(1e-12);
+
+        // second order: s(x) = sum(w * y) + sum(y^2)/2; HVP (forward-over-reverse) vs FD of the gradient
+        Var w = Numeric.normal(rnd, y.shape());
+        Function<Var[], Var> scalar = a -> {
+            Var out = f.apply(a);
+            return out.mul(w).sum().add(out.square().sum().scale(0.5));
+        };
+        Var[] hv = Autodiff.hvpN(scalar, x, v);
+        double[] fdHv = fdDirectional(a -> flat(Autodiff.gradN(scalar, a)), x, v);
+        double eHvp = relErr(flat(hv), fdHv);
+        record("hvp vs FD of grad", eHvp);
+        assertThat(eHvp).as("%s: HVP vs finite differences of the gradient", c).isLessThan(1e-6);
+    }
+}
