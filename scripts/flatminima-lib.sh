@@ -137,12 +137,13 @@ fm_build_if_stale() {
     local home status
     home=$(fm_java_home "$java")
     fm_err "building (first run, or sources changed): mvn -q -B -DskipTests package in $root ..."
+    # Maven 3.8's console library writes bare colour resets even with -B -q: strip escape sequences.
     if [[ -n $home && -x $home/bin/javac ]]; then
-        (cd "$root" && JAVA_HOME=$home mvn -q -B -DskipTests package) >&2
+        (cd "$root" && JAVA_HOME=$home mvn -q -B -DskipTests package 2>&1) | sed -u 's/\x1b\[[0-9;]*m//g' >&2
     else
-        (cd "$root" && mvn -q -B -DskipTests package) >&2
+        (cd "$root" && mvn -q -B -DskipTests package 2>&1) | sed -u 's/\x1b\[[0-9;]*m//g' >&2
     fi
-    status=$?
+    status=${PIPESTATUS[0]}
     exec 9>&-
     if (( status != 0 )); then
         fm_err "the build failed (Maven's messages are above); run 'mvn -B -DskipTests package' in $root for details"

@@ -191,14 +191,8 @@ public final class TensorOps {
     public static Tensor reduce(ReduceOp op, Tensor x, int axis, boolean keepDim) {
         int a = x.axis(axis);
         int[] s = x.shape();
-        int outer = 1;
-        for (int i = 0; i < a; i++) {
-            outer *= s[i];
-        }
-        int inner = 1;
-        for (int i = a + 1; i < s.length; i++) {
-            inner *= s[i];
-        }
+        int outer = (int) Shapes.size(Arrays.copyOfRange(s, 0, a));
+        int inner = (int) Shapes.size(Arrays.copyOfRange(s, a + 1, s.length));
         Tensor c = x.contiguous();
         int[] out = s.clone();
         out[a] = 1;
@@ -251,14 +245,8 @@ public final class TensorOps {
     public static int[] argmax(Tensor x, int axis) {
         int a = x.axis(axis);
         int[] s = x.shape();
-        int outer = 1;
-        for (int i = 0; i < a; i++) {
-            outer *= s[i];
-        }
-        int inner = 1;
-        for (int i = a + 1; i < s.length; i++) {
-            inner *= s[i];
-        }
+        int outer = (int) Shapes.size(Arrays.copyOfRange(s, 0, a));
+        int inner = (int) Shapes.size(Arrays.copyOfRange(s, a + 1, s.length));
         Tensor c = x.contiguous();
         MemorySegment idx = java.lang.foreign.Arena.ofAuto().allocate((long) Math.max(1, outer * inner) * 4, 4);
         be().argmax(x.dtype(), outer, s[a], inner, c.segment(), idx);

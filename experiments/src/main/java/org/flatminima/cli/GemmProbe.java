@@ -52,9 +52,9 @@ public final class GemmProbe {
         this.minSampleNanos = minSampleMillis * 1_000_000L;
     }
 
-    /** The default probe of {@code flatminima backends}: 300 ms warm-up, median of 7 samples of >= 20 ms. */
+    /** The default probe of {@code flatminima backends}: at least 1 s of warm-up (until the JIT settles), median of 7 samples of >= 20 ms. */
     public static GemmProbe quick() {
-        return new GemmProbe(300, 7, 20);
+        return new GemmProbe(1000, 7, 20);
     }
 
     /** Runs the probe on {@code backend} with its current thread setting. */
@@ -63,7 +63,7 @@ public final class GemmProbe {
             throw new IllegalArgumentException("matrix size must be at least 1, got " + n);
         }
         long count = (long) n * n;
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) { // shared: multi-threaded kernels may use it
             MemorySegment a = arena.allocate(count * t.byteSize(), ALIGNMENT);
             MemorySegment b = arena.allocate(count * t.byteSize(), ALIGNMENT);
             MemorySegment c = arena.allocate(count * t.byteSize(), ALIGNMENT);
@@ -77,6 +77,7 @@ public final class GemmProbe {
             long start = System.nanoTime();
             long last = 0;
             double best = Double.MAX_VALUE;
+            int stale = 0;
             while (true) {
                 long c0 = System.nanoTime();
                 int calls = 0;
@@ -88,7 +89,8 @@ public final class GemmProbe {
                 } while (calls < 3 || System.nanoTime() - c0 < WARMUP_CHUNK_NANOS);
                 double perCall = (System.nanoTime() - c0) / (double) calls;
                 long elapsed = System.nanoTime() - start;
-                boolean settled = perCall > 0.95 * best;
+                stale = perCall > 0.95 * best ? stale + 1 : 0;
+                boolean settled = stale >= 3; // three chunks in a row without a clear gain
                 best = Math.min(best, perCall);
                 if (elapsed >= MAX_WARMUP_NANOS || (elapsed >= warmupNanos && settled)) {
                     break;
