@@ -1,6 +1,7 @@
 package org.flatminima.engine.optim;
 
 import org.flatminima.engine.Tensor;
+import org.flatminima.engine.TensorOps;
 
 /**
  * An optimiser of a flat parameter vector: one step maps the current parameters and the gradient of the loss
@@ -19,6 +20,10 @@ import org.flatminima.engine.Tensor;
  *     }                                       // everything else freed here
  * }
  * }</pre>
+ * Each {@code s.keep} makes a GC-managed copy, and the previous parameters are reclaimed when the collector
+ * runs (the engine requests a collection when GC-managed tensor memory passes its budget). For a footprint that
+ * does not depend on the collector, keep the parameters in one tensor made outside the loop's scopes and use
+ * {@link #stepInPlace} inside them.
  *
  * <p>Parameters and gradient must have the same shape and dtype (F32 or F64); the state takes them too. One
  * optimiser serves one parameter vector.
@@ -49,4 +54,13 @@ public interface Optimizer {
      * too.
      */
     void loadState(OptimizerState state);
+
+    /**
+     * {@link #step} whose result overwrites {@code params} in place ({@link TensorOps#assign}); {@code params}
+     * must be contiguous and should outlive the current scope (made outside it). The step's temporaries go to
+     * the current scope as usual.
+     */
+    default void stepInPlace(Tensor params, Tensor grad) {
+        TensorOps.assign(params, step(params, grad));
+    }
 }
