@@ -75,18 +75,22 @@ public final class Adam extends BufferedOptimizer {
         return adamW(lr, 0.9, 0.999, 1e-8, 0.01);
     }
 
+    /** Decay rate b1 of the first-moment estimate. */
     public double beta1() {
         return beta1;
     }
 
+    /** Decay rate b2 of the second-moment estimate. */
     public double beta2() {
         return beta2;
     }
 
+    /** The eps added to the denominator. */
     public double eps() {
         return eps;
     }
 
+    /** Weight decay: an L2 coefficient (Adam) or the decoupled rate (AdamW). */
     public double weightDecay() {
         return weightDecay;
     }

@@ -63,7 +63,11 @@ public interface LrSchedule {
         return new LinearWarmup(warmup, startFactor, after);
     }
 
-    /** See {@link #constant}. */
+    /**
+     * See {@link #constant}.
+     *
+     * @param base the learning rate
+     */
     record Constant(double base) implements LrSchedule {
         @Override
         public double lr(long t) {
@@ -72,7 +76,13 @@ public interface LrSchedule {
         }
     }
 
-    /** See {@link #step}. */
+    /**
+     * See {@link #step}.
+     *
+     * @param base     rate at index 0
+     * @param stepSize indices between decays (>= 1)
+     * @param gamma    factor per decay
+     */
     record StepDecay(double base, long stepSize, double gamma) implements LrSchedule {
         /** Checks that {@code stepSize >= 1}. */
         public StepDecay {
@@ -88,7 +98,13 @@ public interface LrSchedule {
         }
     }
 
-    /** See {@link #multiStep}; the milestones are kept sorted. */
+    /**
+     * See {@link #multiStep}; the milestones are kept sorted.
+     *
+     * @param base       rate before the first milestone
+     * @param milestones indices at which the rate is multiplied by gamma
+     * @param gamma      factor per milestone
+     */
     record MultiStep(double base, long[] milestones, double gamma) implements LrSchedule {
         /** Copies and sorts the milestones. */
         public MultiStep {
@@ -96,6 +112,7 @@ public interface LrSchedule {
             Arrays.sort(milestones);
         }
 
+        /** A copy of the sorted milestones. */
         @Override
         public long[] milestones() {
             return milestones.clone();
@@ -118,7 +135,13 @@ public interface LrSchedule {
         }
     }
 
-    /** See {@link #cosine}. */
+    /**
+     * See {@link #cosine}.
+     *
+     * @param base   rate at index 0
+     * @param tMax   index at which the rate reaches etaMin (>= 1)
+     * @param etaMin the smallest rate
+     */
     record Cosine(double base, long tMax, double etaMin) implements LrSchedule {
         /** Checks that {@code tMax >= 1}. */
         public Cosine {
@@ -134,7 +157,13 @@ public interface LrSchedule {
         }
     }
 
-    /** See {@link #linearWarmup}. */
+    /**
+     * See {@link #linearWarmup}.
+     *
+     * @param warmup      number of warm-up indices (>= 1)
+     * @param startFactor fraction of {@code after.lr(0)} at index 0
+     * @param after       the schedule that follows, started at its index 0
+     */
     record LinearWarmup(long warmup, double startFactor, LrSchedule after) implements LrSchedule {
         /** Checks {@code warmup >= 1} and {@code 0 < startFactor <= 1} (PyTorch's LinearLR bounds). */
         public LinearWarmup {

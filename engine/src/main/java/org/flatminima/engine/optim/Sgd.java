@@ -31,6 +31,8 @@ public final class Sgd extends BufferedOptimizer {
     private final boolean nesterov;
 
     /**
+     * SGD with every option.
+     *
      * @param lr          learning rate (>= 0)
      * @param momentum    momentum factor mu (>= 0; 0 disables the buffer)
      * @param dampening   dampening tau of later steps (PyTorch's default 0)
@@ -63,18 +65,22 @@ public final class Sgd extends BufferedOptimizer {
         this(lr, 0, 0, 0, false);
     }
 
+    /** The momentum factor mu. */
     public double momentum() {
         return momentum;
     }
 
+    /** The dampening tau of later momentum steps. */
     public double dampening() {
         return dampening;
     }
 
+    /** The L2 coefficient added to the gradient. */
     public double weightDecay() {
         return weightDecay;
     }
 
+    /** True for Nesterov momentum. */
     public boolean nesterov() {
         return nesterov;
     }
