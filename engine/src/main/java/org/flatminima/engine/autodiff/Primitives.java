@@ -587,4 +587,184 @@ public final class Primitives {
             return cts(residual(x[0]).mul(g.scale(1.0 / labels.length)));
         }
     }
+
+    // ------------------------------------------------------------------ convolution (NCHW, square stride/padding)
+
+    /**
+     * {@code y = conv2d(x, w)}: {@code y[b, o, oy, ox] = sum_{c,i,j} w[o, c, i, j] x[b, c, oy*s - p + i,
+     * ox*s - p + j]} (cross-correlation, zero padding p, stride s), x {@code [..., C, H, W]}, w
+     * {@code [O, C, kh, kw]}. Bilinear: dy = conv2d(dx, w) + conv2d(x, dw). The two transposes are primitives
+     * of their own, so the VJP is differentiable: gx = {@link Conv2dInputGrad}(g, w) (a transposed
+     * convolution, col2im of w^T g), gw = {@link Conv2dWeightGrad}(x, g) (the correlation of g with x).
+     */
+    public record Conv2d(int stride, int pad) implements Primitive, Primitive.Bilinear {
+        public String name() {
+            return "conv2d";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.conv2d(in[0], in[1], stride, pad);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            Var w = x[1];
+            return cts(Trace.bind(new Conv2dInputGrad(x[0].dim(-2), x[0].dim(-1), stride, pad), g, w),
+                    Trace.bind(new Conv2dWeightGrad(w.dim(2), w.dim(3), stride, pad), x[0], g));
+        }
+    }
+
+    /**
+     * {@code y = conv2d_input_grad(g, w)}: the transpose of {@link Conv2d} in x, for inputs of spatial size
+     * {@code h x width}, so that {@code <conv2d(x, w), g> = <x, y>}. Bilinear in (g, w). Its own transposes,
+     * from {@code <y, c> = <g, conv2d(c, w)> = <w, conv2d_weight_grad(c, g)>}: gg = conv2d(c, w),
+     * gw = conv2d_weight_grad(c, g).
+     */
+    public record Conv2dInputGrad(int h, int width, int stride, int pad) implements Primitive, Primitive.Bilinear {
+        public String name() {
+            return "conv2d_input_grad";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.conv2dInputGrad(in[0], in[1], h, width, stride, pad);
+        }
+
+        @Override
+        public Var[] vjp(Var c, Var[] x, Var y) {
+            Var g = x[0];
+            Var w = x[1];
+            return cts(Trace.bind(new Conv2d(stride, pad), c, w),
+                    Trace.bind(new Conv2dWeightGrad(w.dim(2), w.dim(3), stride, pad), c, g));
+        }
+    }
+
+    /**
+     * {@code y = conv2d_weight_grad(x, g)}: the transpose of {@link Conv2d} in w for a {@code kh x kw} kernel,
+     * so that {@code <conv2d(x, w), g> = <w, y>}; sums over every image. Bilinear in (x, g). Its own transposes,
+     * from {@code <y, c> = <conv2d(x, c), g>}: gx = conv2d_input_grad(g, c), gg = conv2d(x, c).
+     */
+    public record Conv2dWeightGrad(int kh, int kw, int stride, int pad) implements Primitive, Primitive.Bilinear {
+        public String name() {
+            return "conv2d_weight_grad";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.conv2dWeightGrad(in[0], in[1], kh, kw, stride, pad);
+        }
+
+        @Override
+        public Var[] vjp(Var c, Var[] x, Var y) {
+            Var xs = x[0];
+            Var g = x[1];
+            return cts(Trace.bind(new Conv2dInputGrad(xs.dim(-2), xs.dim(-1), stride, pad), g, c),
+                    Trace.bind(new Conv2d(stride, pad), xs, c));
+        }
+    }
+
+    // ------------------------------------------------------------------ pooling (square windows)
+
+    /**
+     * {@code y = max_pool2d(x)} over {@code k x k} windows (stride, -infinity padding) of x {@code [..., C, H, W]}.
+     * With the routing r (the first argmax of each window, as PyTorch, computed from the value of x and held
+     * constant: it is piecewise constant in x), y = gather_r(x), so max pooling is linear in x for a fixed
+     * routing: dy = {@link MaxPool2dGather}_r(dx), gx = {@link MaxPool2dScatter}_r(g); those two are each
+     * other's transposes, so the rules are differentiable to any order.
+     */
+    public record MaxPool2d(int k, int stride, int pad) implements Primitive {
+        public String name() {
+            return "max_pool2d";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.maxPool2d(in[0], k, stride, pad);
+        }
+
+        private TensorOps.PoolRouting routing(Var x) {
+            return TensorOps.maxPool2dRouting(x.value(), k, stride, pad);
+        }
+
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            return Trace.bind(new MaxPool2dGather(routing(x[0])), t[0]);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(new MaxPool2dScatter(routing(x[0])), g));
+        }
+    }
+
+    /** {@code y[p, o] = x[p, argmax_r[p, o]]} per plane p, for a constant routing r. Linear; gx = scatter_r(g). */
+    public record MaxPool2dGather(TensorOps.PoolRouting routing) implements Primitive, Primitive.LinearUnary {
+        public String name() {
+            return "max_pool2d_gather";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.maxPool2dGather(in[0], routing);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(new MaxPool2dScatter(routing), g));
+        }
+    }
+
+    /**
+     * {@code y = 0; y[p, argmax_r[p, o]] += x[p, o]}: the transpose of {@link MaxPool2dGather} (the backend's
+     * max-pool backward). Linear; gx = gather_r(g).
+     */
+    public record MaxPool2dScatter(TensorOps.PoolRouting routing) implements Primitive, Primitive.LinearUnary {
+        public String name() {
+            return "max_pool2d_scatter";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.maxPool2dScatter(in[0], routing);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(new MaxPool2dGather(routing), g));
+        }
+    }
+
+    /**
+     * {@code y = avg_pool2d(x)}: the mean over {@code k x k} windows (stride, zero padding counted in the divisor
+     * {@code k*k}) of x {@code [..., C, H, W]}. Linear; gx = {@link AvgPool2dBackward}(g).
+     */
+    public record AvgPool2d(int k, int stride, int pad) implements Primitive, Primitive.LinearUnary {
+        public String name() {
+            return "avg_pool2d";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.avgPool2d(in[0], k, stride, pad);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(new AvgPool2dBackward(x[0].dim(-2), x[0].dim(-1), k, stride, pad), g));
+        }
+    }
+
+    /**
+     * The transpose of {@link AvgPool2d} for inputs of spatial size {@code h x width}: each g spread evenly
+     * ({@code / k*k}) over its window. Linear; its transpose is avg_pool2d.
+     */
+    public record AvgPool2dBackward(int h, int width, int k, int stride, int pad)
+            implements Primitive, Primitive.LinearUnary {
+        public String name() {
+            return "avg_pool2d_backward";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.avgPool2dBackward(in[0], h, width, k, stride, pad);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(new AvgPool2d(k, stride, pad), g));
+        }
+    }
 }
