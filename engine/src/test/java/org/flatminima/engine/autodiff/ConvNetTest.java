@@ -178,6 +178,17 @@ class ConvNetTest {
         assertThat(dy.value().toDoubleArray()).containsExactly(0, 2, 8, 15);
     }
 
+    @Test
+    void shapeErrorsNameTheProblem() {
+        Var x = Var.of(Tensor.zeros(DType.F64, 2, 3, 5, 5));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> x.conv2d(Var.of(Tensor.zeros(DType.F64, 4, 2, 3, 3)), 1, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("weight must be [out, 3, kh, kw]");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Var.of(Tensor.zeros(DType.F64, 3, 5, 5)).maxPool2d(2, 2, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[N, C, H, W]");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> x.avgPool2d(2, 2, 2))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most half the kernel size");
+    }
+
     // ------------------------------------------------------------------ small CNNs, Hessians several ways
 
     static final int N = 4;
