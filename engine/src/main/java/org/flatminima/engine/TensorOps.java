@@ -331,6 +331,29 @@ public final class TensorOps {
         return y;
     }
 
+    /**
+     * Row-wise {@link #embed}: {@code x [rows, n]} into a zero {@code [rows, length]} at column {@code offset}
+     * (the adjoint of slicing columns {@code [offset, offset + n)}).
+     */
+    public static Tensor embedRows(Tensor x, int offset, int length) {
+        if (x.rank() != 2) {
+            throw new IllegalArgumentException("embedRows takes [rows, n], got " + Arrays.toString(x.shape()));
+        }
+        int rows = x.dim(0);
+        int n = x.dim(1);
+        if (offset < 0 || offset + n > length) {
+            throw new IndexOutOfBoundsException("embedRows: " + n + " columns at offset " + offset
+                    + " do not fit in " + length);
+        }
+        Tensor y = Tensor.zeros(x.dtype(), rows, length);
+        for (int r = 0; r < rows; r++) {
+            Tensor src = x.select(0, r);
+            Tensor dst = y.select(0, r).slice(0, offset, offset + n);
+            be().copy(x.dtype(), x.dtype(), src.shape(), src.segment(), src.strides(), dst.segment());
+        }
+        return y;
+    }
+
     // ------------------------------------------------------------------ softmax family (last axis)
 
     private static int rowsOf(Tensor x) {

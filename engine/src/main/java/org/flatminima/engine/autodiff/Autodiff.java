@@ -105,18 +105,37 @@ public final class Autodiff {
      * entry is a zero tangent); returns the outputs and their tangents.
      */
     public static Var[][] jvpN(Function<Var[], Var[]> f, Var[] xs, Var[] vs) {
+        return jvpLevel(f, xs, vs, new int[0]);
+    }
+
+    /**
+     * {@link #jvpN} for {@code k} directions at once: each tangent has shape {@code [k, ...shape of its input]}
+     * and each output tangent {@code [k, ...shape of its output]}. One primal pass; the k tangents travel
+     * stacked, so linear maps become larger matrix products instead of k separate passes.
+     */
+    public static Var[][] jvpBatchN(Function<Var[], Var[]> f, Var[] xs, Var[] vs, int k) {
+        if (k < 1) {
+            throw new IllegalArgumentException("a batch of directions needs k >= 1, got " + k);
+        }
+        return jvpLevel(f, xs, vs, new int[] {k});
+    }
+
+    private static Var[][] jvpLevel(Function<Var[], Var[]> f, Var[] xs, Var[] vs, int[] batch) {
         if (xs.length != vs.length) {
             throw new IllegalArgumentException(xs.length + " inputs but " + vs.length + " tangents");
         }
-        Level level = new Level(Level.Kind.JVP);
+        Level level = new Level(Level.Kind.JVP, batch);
         Var[] outs;
         try {
             Var[] duals = new Var[xs.length];
             for (int i = 0; i < xs.length; i++) {
-                if (vs[i] != null && !java.util.Arrays.equals(vs[i].shape(), xs[i].shape())) {
+                int[] want = Trace.concat(batch, xs[i].shape());
+                if (vs[i] != null && !java.util.Arrays.equals(vs[i].shape(), want)) {
                     throw new IllegalArgumentException("tangent " + i + " has shape "
-                            + java.util.Arrays.toString(vs[i].shape()) + " for an input of shape "
-                            + java.util.Arrays.toString(xs[i].shape()));
+                            + java.util.Arrays.toString(vs[i].shape()) + " but shape "
+                            + java.util.Arrays.toString(want) + " is needed (input of shape "
+                            + java.util.Arrays.toString(xs[i].shape())
+                            + (batch.length > 0 ? ", " + batch[0] + " directions)" : ")"));
                 }
                 duals[i] = vs[i] == null ? xs[i] : new Var.JvpTracer(level, xs[i], vs[i]);
             }
@@ -132,7 +151,7 @@ public final class Autodiff {
                 tangents[i] = t.tangent;
             } else {
                 primals[i] = outs[i];
-                tangents[i] = Var.of(Tensor.zeros(outs[i].dtype(), outs[i].shape()));
+                tangents[i] = Var.of(Tensor.zeros(outs[i].dtype(), Trace.concat(batch, outs[i].shape())));
             }
         }
         return new Var[][] {primals, tangents};
@@ -146,12 +165,30 @@ public final class Autodiff {
 
     // ------------------------------------------------------------------ second order
 
+    /** Directions per batched pass when building a dense Hessian. */
+    private static final int HESSIAN_BLOCK = 32;
+
     /**
      * The Hessian-vector product {@code H v} of a one-element function, forward-over-reverse: the tangent, along
      * {@code v}, of the gradient. Costs about one gradient with duals; no loop over parameters.
      */
     public static Var hvp(Function<Var, Var> f, Var theta, Var v) {
         return jvp(t -> grad(f, t), theta, v).tangent();
+    }
+
+    /**
+     * {@code k} Hessian-vector products at once: {@code directions} is {@code [k, ...shape of theta]} and the
+     * result {@code [k, ...]} holds {@code H v_i} in row i. One forward-over-reverse pass with the k tangents
+     * stacked (the primal work is shared, the tangent work is done as larger matrix products).
+     */
+    public static Var hvpBatch(Function<Var, Var> f, Var theta, Var directions) {
+        if (directions.rank() != theta.rank() + 1) {
+            throw new IllegalArgumentException("directions must have shape [k, "
+                    + java.util.Arrays.toString(theta.shape()).substring(1) + ", got "
+                    + java.util.Arrays.toString(directions.shape()));
+        }
+        int k = directions.dim(0);
+        return jvpBatchN(a -> new Var[] {grad(f, a[0])}, new Var[] {theta}, new Var[] {directions}, k)[1][0];
     }
 
     /** {@link #hvp} for several inputs: {@code H v} blockwise, one block per input. */
@@ -161,7 +198,7 @@ public final class Autodiff {
 
     /**
      * The dense Hessian {@code [P, P]} of a one-element function of a rank-1 input of size P, column by column
-     * from P Hessian-vector products (for small P only).
+     * from P Hessian-vector products, computed 32 directions per batched pass (for small P only).
      */
     public static Tensor hessian(Function<Var, Var> f, Var theta) {
         if (theta.rank() != 1) {
@@ -170,14 +207,18 @@ public final class Autodiff {
         }
         int p = theta.dim(0);
         double[] h = new double[p * p];
-        double[] e = new double[p];
-        for (int j = 0; j < p; j++) {
-            e[j] = 1;
-            Var col = hvp(f, theta, Var.of(Tensor.of(theta.dtype(), e, p)));
-            e[j] = 0;
-            double[] c = col.value().toDoubleArray();
-            for (int i = 0; i < p; i++) {
-                h[i * p + j] = c[i];
+        for (int j0 = 0; j0 < p; j0 += HESSIAN_BLOCK) {
+            int k = Math.min(HESSIAN_BLOCK, p - j0);
+            double[] e = new double[k * p];
+            for (int r = 0; r < k; r++) {
+                e[r * p + j0 + r] = 1; // basis vectors e_{j0..j0+k-1}
+            }
+            double[] rows = hvpBatch(f, theta, Var.of(Tensor.of(theta.dtype(), e, k, p))).value().toDoubleArray();
+            // row r is H e_{j0+r}, i.e. column j0+r of H (row j0+r too: H is symmetric, but copy as a column)
+            for (int r = 0; r < k; r++) {
+                for (int i = 0; i < p; i++) {
+                    h[i * p + j0 + r] = rows[r * p + i];
+                }
             }
         }
         return Tensor.of(theta.dtype(), h, p, p);

@@ -19,12 +19,23 @@ final class Level {
     final Kind kind;
     /** Reverse levels only: the tape, nodes in creation order (a topological order). */
     final List<Trace.Node> tape;
+    /**
+     * Forward levels only: the leading "direction" axes every tangent of this level carries ({@code [k]} when
+     * k directions are pushed through at once, empty for a single direction). A tangent of a primal of shape
+     * {@code s} then has shape {@code batch ++ s}.
+     */
+    final int[] batch;
     /** False once the transformation's function has returned; using its tracers afterwards is an error. */
     boolean active = true;
 
     Level(Kind kind) {
+        this(kind, new int[0]);
+    }
+
+    Level(Kind kind, int[] batch) {
         this.kind = kind;
         this.tape = kind == Kind.REVERSE ? new ArrayList<>() : null;
+        this.batch = batch.clone();
     }
 
     @Override

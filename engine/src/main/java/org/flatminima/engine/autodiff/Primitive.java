@@ -43,8 +43,8 @@ public sealed interface Primitive permits Primitives.Add, Primitives.Sub, Primit
      * {@code null} for a zero tangent.
      */
     default Var jvp(Var[] primals, Var[] tangents, Var out) {
-        if (this instanceof LinearUnary) {
-            return Trace.bind(this, tangents[0]);
+        if (this instanceof LinearUnary l) {
+            return l.applyToTangent(tangents[0], primals[0]);
         }
         if (this instanceof Elementwise e) {
             return tangents[0].mul(e.derivative(primals[0], out));
@@ -65,8 +65,17 @@ public sealed interface Primitive permits Primitives.Add, Primitives.Sub, Primit
         throw new UnsupportedOperationException("primitive " + name() + " has no VJP rule");
     }
 
-    /** A one-input primitive that is linear in its input: its JVP is itself applied to the tangent. */
+    /**
+     * A one-input primitive that is linear in its input: its JVP is itself applied to the tangent. A tangent may
+     * carry leading direction axes ({@code t.rank() - x.rank()} of them, see batched directions in
+     * {@link Autodiff}); a primitive that acts on shapes or axes overrides {@link #applyToTangent} to apply
+     * itself over those axes (an elementwise linear map needs nothing).
+     */
     interface LinearUnary {
+        /** This linear map applied to tangent {@code t} of primal input {@code x} (t may have leading axes). */
+        default Var applyToTangent(Var t, Var x) {
+            return Trace.bind((Primitive) this, t);
+        }
     }
 
     /** A one-input elementwise primitive {@code y = f(x)}: both rules follow from {@code f'(x)}. */

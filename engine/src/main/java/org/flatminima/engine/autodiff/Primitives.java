@@ -20,6 +20,18 @@ public final class Primitives {
         return v;
     }
 
+    /**
+     * Leading direction axes of tangent {@code t} of primal {@code x} (0 for a single direction, 1 when a
+     * batch of directions is pushed through at once).
+     */
+    private static int lead(Var t, Var x) {
+        return t.rank() - x.rank();
+    }
+
+    private static int[] leadDims(Var t, int lead) {
+        return Arrays.copyOf(t.shape(), lead);
+    }
+
     // ------------------------------------------------------------------ elementwise binary (broadcasting)
 
     /** {@code y = a + b}. dy = da + db; ga = g, gb = g. */
@@ -331,6 +343,22 @@ public final class Primitives {
         }
 
         @Override
+        public Var applyToTangent(Var t, Var x) {
+            int l = lead(t, x);
+            if (l == 0) {
+                return Trace.bind(this, t);
+            }
+            int[] p = new int[l + perm.length];
+            for (int i = 0; i < l; i++) {
+                p[i] = i;
+            }
+            for (int i = 0; i < perm.length; i++) {
+                p[l + i] = perm[i] + l;
+            }
+            return t.permute(p);
+        }
+
+        @Override
         public Var[] vjp(Var g, Var[] x, Var y) {
             int[] inv = new int[perm.length];
             for (int i = 0; i < perm.length; i++) {
@@ -351,6 +379,12 @@ public final class Primitives {
         }
 
         @Override
+        public Var applyToTangent(Var t, Var x) {
+            int l = lead(t, x);
+            return l == 0 ? Trace.bind(this, t) : t.reshape(Trace.concat(leadDims(t, l), shape));
+        }
+
+        @Override
         public Var[] vjp(Var g, Var[] x, Var y) {
             return cts(g.reshape(x[0].shape()));
         }
@@ -362,35 +396,60 @@ public final class Primitives {
             return "flat_view";
         }
 
+        /** Acts on the last axis: leading axes (directions of a batched tangent) are kept. */
         public Tensor forward(Tensor... in) {
             Tensor x = in[0];
-            if (x.rank() != 1) {
-                throw new IllegalArgumentException("flat_view takes a rank-1 vector, got shape "
-                        + Arrays.toString(x.shape()));
+            if (x.rank() < 1) {
+                throw new IllegalArgumentException("flat_view takes a vector, got a scalar");
             }
             int n = Math.toIntExact(org.flatminima.kernels.Shapes.size(shape));
-            return x.slice(0, offset, offset + n).reshape(shape);
+            int[] lead = Arrays.copyOf(x.shape(), x.rank() - 1);
+            return x.slice(-1, offset, offset + n).reshape(Trace.concat(lead, shape));
         }
 
         @Override
         public Var[] vjp(Var g, Var[] x, Var y) {
-            return cts(Trace.bind(new Embed(offset, x[0].dim(0)), g));
+            return cts(Trace.bind(new Embed(offset, x[0].dim(-1), shape.length), g));
         }
     }
 
     /** {@code y = zeros(length); y[offset : offset + size(x)] = x.flatten()}: the adjoint of {@link FlatView}. */
-    public record Embed(int offset, int length) implements Primitive, Primitive.LinearUnary {
+    public record Embed(int offset, int length, int viewRank) implements Primitive, Primitive.LinearUnary {
+        /** Embeds the whole input (no leading axes). */
+        public Embed(int offset, int length) {
+            this(offset, length, -1);
+        }
+
         public String name() {
             return "embed";
         }
 
+        /** The trailing {@code viewRank} axes are embedded; leading axes (batched directions) are kept. */
+        private int lead(Tensor x) {
+            return viewRank < 0 ? 0 : x.rank() - viewRank;
+        }
+
+        @Override
+        public Var applyToTangent(Var t, Var x) {
+            int l = Primitives.lead(t, x);
+            return l == 0 ? Trace.bind(this, t) : Trace.bind(new Embed(offset, length, x.rank()), t);
+        }
+
         public Tensor forward(Tensor... in) {
-            return TensorOps.embed(in[0], offset, length);
+            Tensor x = in[0];
+            int l = lead(x);
+            int[] leadDims = Arrays.copyOf(x.shape(), l);
+            int rows = Math.toIntExact(org.flatminima.kernels.Shapes.size(leadDims));
+            Tensor flat = l == 0 ? TensorOps.embed(x, offset, length)
+                    : TensorOps.embedRows(x.contiguous().reshape(rows, -1), offset, length);
+            return flat.reshape(Trace.concat(leadDims, new int[] {length}));
         }
 
         @Override
         public Var[] vjp(Var g, Var[] x, Var y) {
-            return cts(g.view(offset, x[0].shape()));
+            int[] xs = x[0].shape();
+            int l = viewRank < 0 ? 0 : xs.length - viewRank;
+            return cts(g.view(offset, Arrays.copyOfRange(xs, l, xs.length)));
         }
     }
 
@@ -402,6 +461,20 @@ public final class Primitives {
 
         public Tensor forward(Tensor... in) {
             return in[0].expand(shape);
+        }
+
+        @Override
+        public Var applyToTangent(Var t, Var x) {
+            int l = lead(t, x);
+            if (l == 0) {
+                return Trace.bind(this, t);
+            }
+            int[] xs = x.shape();
+            int[] lifted = new int[l + shape.length];
+            Arrays.fill(lifted, 1);
+            System.arraycopy(t.shape(), 0, lifted, 0, l);
+            System.arraycopy(xs, 0, lifted, lifted.length - xs.length, xs.length);
+            return t.reshape(lifted).expand(Trace.concat(leadDims(t, l), shape));
         }
 
         @Override
@@ -418,6 +491,24 @@ public final class Primitives {
 
         public Tensor forward(Tensor... in) {
             return TensorOps.sumTo(in[0], shape);
+        }
+
+        @Override
+        public Var applyToTangent(Var t, Var x) {
+            int l = lead(t, x);
+            if (l == 0) {
+                return Trace.bind(this, t);
+            }
+            Var r = t;
+            for (int i = 0; i < x.rank() - shape.length; i++) {
+                r = r.sum(l, false); // the data axes that broadcasting added
+            }
+            for (int i = 0; i < shape.length; i++) {
+                if (shape[i] == 1 && r.dim(l + i) != 1) {
+                    r = r.sum(l + i, true);
+                }
+            }
+            return r;
         }
 
         @Override
@@ -451,6 +542,12 @@ public final class Primitives {
         }
 
         @Override
+        public Var applyToTangent(Var t, Var x) {
+            int l = lead(t, x);
+            return l == 0 ? Trace.bind(this, t) : t.sum(axis + l, keepDim);
+        }
+
+        @Override
         public Var[] vjp(Var g, Var[] x, Var y) {
             return cts(keepAxis(g, axis, keepDim).expand(x[0].shape()));
         }
@@ -471,7 +568,8 @@ public final class Primitives {
 
         @Override
         public Var jvp(Var[] x, Var[] t, Var y) {
-            return t[0].mul(Var.of(TensorOps.argmaxMask(x[0].value(), axis))).sum(axis, keepDim);
+            int l = lead(t[0], x[0]);
+            return t[0].mul(Var.of(TensorOps.argmaxMask(x[0].value(), axis))).sum(axis + l, keepDim);
         }
 
         @Override
@@ -492,6 +590,15 @@ public final class Primitives {
         }
 
         @Override
+        public Var applyToTangent(Var t, Var x) {
+            if (lead(t, x) == 0) {
+                return Trace.bind(this, t);
+            }
+            Var onehot = Var.of(TensorOps.oneHot(labels, x.dim(1), x.dtype()));
+            return t.mul(onehot).sum(-1, false);
+        }
+
+        @Override
         public Var[] vjp(Var g, Var[] x, Var y) {
             return cts(g.scatter(labels, x[0].dim(1)));
         }
@@ -505,6 +612,15 @@ public final class Primitives {
 
         public Tensor forward(Tensor... in) {
             return TensorOps.scatterCols(in[0], labels, cols);
+        }
+
+        @Override
+        public Var applyToTangent(Var t, Var x) {
+            if (lead(t, x) == 0) {
+                return Trace.bind(this, t);
+            }
+            Var onehot = Var.of(TensorOps.oneHot(labels, cols, x.dtype()));
+            return t.reshape(Trace.concat(t.shape(), new int[] {1})).mul(onehot);
         }
 
         @Override
@@ -579,7 +695,10 @@ public final class Primitives {
 
         @Override
         public Var jvp(Var[] x, Var[] t, Var y) {
-            return residual(x[0]).mul(t[0]).sum().scale(1.0 / labels.length);
+            int l = lead(t[0], x[0]);
+            Var prod = residual(x[0]).mul(t[0]);
+            Var total = l == 0 ? prod.sum() : prod.reshape(Trace.concat(leadDims(t[0], l), new int[] {-1})).sum(-1, false);
+            return total.scale(1.0 / labels.length);
         }
 
         @Override

@@ -76,13 +76,17 @@ final class Trace {
             if (!any) {
                 return out; // every tangent is a symbolic zero: nothing to carry at this level
             }
+            if (top.batch.length > 0 && p instanceof Primitive.Broadcasting) {
+                liftTangents(top.batch, primals, tangents, out.rank());
+            }
             Var tan = p.jvp(primals, tangents, out);
-            if (tan != null && !Arrays.equals(tan.shape(), out.shape())) {
+            int[] want = concat(top.batch, out.shape());
+            if (tan != null && !Arrays.equals(tan.shape(), want)) {
                 if (!(p instanceof Primitive.Broadcasting)) {
                     throw new IllegalStateException("JVP rule of " + p.name() + " returned shape "
-                            + Arrays.toString(tan.shape()) + " for an output of shape " + Arrays.toString(out.shape()));
+                            + Arrays.toString(tan.shape()) + " for an output tangent of shape " + Arrays.toString(want));
                 }
-                tan = tan.expand(out.shape());
+                tan = tan.expand(want);
             }
             return tan == null ? out : new Var.JvpTracer(top, out, tan);
         }
@@ -99,6 +103,33 @@ final class Trace {
         Node node = new Node(p, primals, parents, out);
         top.tape.add(node);
         return new Var.RevTracer(top, out, node);
+    }
+
+    static int[] concat(int[] a, int[] b) {
+        int[] s = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, s, a.length, b.length);
+        return s;
+    }
+
+    /**
+     * Batched directions meet broadcasting: a tangent {@code [k, ...s]} of an input that broadcasts against a
+     * larger one must not have its direction axis aligned with a data axis. Inserting size-1 axes after the
+     * direction axes (to the output's rank) makes NumPy's right-aligned rules line up again, so every
+     * broadcasting rule works unchanged on batched tangents.
+     */
+    private static void liftTangents(int[] batch, Var[] primals, Var[] tangents, int outRank) {
+        for (int i = 0; i < tangents.length; i++) {
+            Var t = tangents[i];
+            if (t == null || primals[i].rank() == outRank) {
+                continue;
+            }
+            int[] xs = primals[i].shape();
+            int[] lifted = new int[batch.length + outRank];
+            Arrays.fill(lifted, 1);
+            System.arraycopy(batch, 0, lifted, 0, batch.length);
+            System.arraycopy(xs, 0, lifted, lifted.length - xs.length, xs.length);
+            tangents[i] = t.reshape(lifted);
+        }
     }
 
     /** Starts a function input at a reverse level: a leaf node on its tape. */

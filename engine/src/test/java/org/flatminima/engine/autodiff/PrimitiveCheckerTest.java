@@ -131,7 +131,7 @@ class PrimitiveCheckerTest {
         assertThat(covered).as("primitives without a checker case").containsAll(permitted);
     }
 
-    private static Var[] inputs(Case c, SplittableRandom rnd) {
+    static Var[] inputs(Case c, SplittableRandom rnd) {
         Var[] xs = new Var[c.shapes().length];
         for (int i = 0; i < xs.length; i++) {
             int[] sh = c.shapes()[i];
