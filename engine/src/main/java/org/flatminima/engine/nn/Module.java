@@ -47,6 +47,19 @@ public sealed interface Module permits Linear, ReLU, LeakyReLU, Tanh, Sigmoid, F
         return List.of();
     }
 
+    /**
+     * The buffers this module itself declares (state that is not a parameter and not in the flat vector, e.g.
+     * batch normalisation's running statistics), in PyTorch's registration order.
+     */
+    default List<ParamSpec> buffers() {
+        return List.of();
+    }
+
+    /** The initial value of buffer {@code name} (row-major), as PyTorch's. */
+    default double[] initialBuffer(String name) {
+        throw new IllegalArgumentException(this + " has no buffer '" + name + "'");
+    }
+
     /** Sub-modules, named by their position (as {@code torch.nn.Sequential}); empty for a leaf layer. */
     default List<Module> children() {
         return List.of();

@@ -22,6 +22,8 @@ public final class Network {
     private final int[] sampleShape;
     private final ParameterLayout layout;
     private final int classes;
+    private final Mode mode;
+    private Buffers buffers;
 
     /**
      * A network taking samples of {@code sampleShape} (without the batch axis). Checks every layer's shapes now,
@@ -31,12 +33,74 @@ public final class Network {
         this.module = module;
         this.sampleShape = sampleShape.clone();
         this.layout = ParameterLayout.of(module);
+        this.mode = Mode.TRAIN;
+        this.buffers = layout.initBuffers(DType.F64);
         int[] out = module.outputShape(batched(1));
         if (out.length != 2) {
             throw new IllegalArgumentException(module + " maps input " + Arrays.toString(batched(1))
                     + " to " + Arrays.toString(out) + "; a classifier must output [N, classes]");
         }
         this.classes = out[1];
+    }
+
+    private Network(Network o, Mode mode) {
+        this.module = o.module;
+        this.sampleShape = o.sampleShape;
+        this.layout = o.layout;
+        this.classes = o.classes;
+        this.buffers = o.buffers;
+        this.mode = mode;
+    }
+
+    /**
+     * The same network in {@code mode} (PyTorch's {@code train()} / {@code eval()}). A new network is created in
+     * {@link Mode#TRAIN}, as in PyTorch; the two share nothing mutable but start from the same buffers.
+     */
+    public Network withMode(Mode mode) {
+        Network n = new Network(this, mode);
+        n.buffers = buffers.copy();
+        return n;
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    /** The current buffers (running statistics of batch normalisation; empty for other models). */
+    public Buffers buffers() {
+        return buffers;
+    }
+
+    /** Replaces the buffers (e.g. loaded from a checkpoint with {@link #loadStateDict}). */
+    public void setBuffers(Buffers b) {
+        if (!b.toMap().keySet().equals(buffers.toMap().keySet())) {
+            throw new IllegalArgumentException("buffers " + b.toMap().keySet() + " do not match the model's "
+                    + buffers.toMap().keySet());
+        }
+        this.buffers = b;
+    }
+
+    /**
+     * PyTorch's {@code state_dict}: every parameter (a view of {@code flat}) and every buffer, by name, in
+     * PyTorch's order (per module its parameters then its buffers).
+     */
+    public java.util.Map<String, Tensor> stateDict(Tensor flat) {
+        java.util.Map<String, Tensor> params = layout.toMap(flat);
+        java.util.Map<String, Tensor> m = new java.util.LinkedHashMap<>();
+        for (String name : layout.stateDictNames()) {
+            m.put(name, params.containsKey(name) ? params.get(name) : buffers.get(name));
+        }
+        return m;
+    }
+
+    /**
+     * Loads a state_dict: sets this network's buffers and returns the flat parameter vector, both in
+     * {@code dtype}. Strict: a missing, wrong-shaped or unknown name is an error naming it and the expected shape.
+     */
+    public Tensor loadStateDict(java.util.Map<String, Tensor> map, DType dtype) {
+        Tensor flat = layout.fromMap(map, dtype);
+        this.buffers = layout.buffersFromMap(map, dtype);
+        return flat;
     }
 
     private int[] batched(int n) {
@@ -81,11 +145,21 @@ public final class Network {
 
     /** Logits {@code [N, classes]} for inputs {@code x} (see the class comment for accepted shapes). */
     public Var logits(Var flatParams, Tensor x) {
-        return module.forward(Var.of(prepare(x, flatParams.dtype())), layout.root(flatParams));
+        return forward(flatParams, x, null);
+    }
+
+    private Var forward(Var flatParams, Tensor x, java.util.Map<String, Tensor> updates) {
+        return module.forward(Var.of(prepare(x, flatParams.dtype())),
+                layout.root(flatParams, mode, buffers, updates));
     }
 
     /** Mean softmax cross-entropy of the logits against integer labels in {@code [0, classes)} (rank 0). */
     public Var loss(Var flatParams, Tensor x, int[] labels) {
+        checkLabels(x, labels);
+        return logits(flatParams, x).crossEntropy(labels);
+    }
+
+    private void checkLabels(Tensor x, int[] labels) {
         int n = x.rank() == 0 ? 0 : x.dim(0);
         if (labels.length != n) {
             throw new IllegalArgumentException(labels.length + " labels for " + n + " inputs");
@@ -96,7 +170,20 @@ public final class Network {
                         + classes + ")");
             }
         }
-        return logits(flatParams, x).crossEntropy(labels);
+    }
+
+    /**
+     * {@link #loss}, and in {@link Mode#TRAIN} also the update of the buffers that PyTorch makes in a training
+     * forward pass (batch normalisation's running statistics and {@code num_batches_tracked}), applied when the
+     * forward pass is done. For training loops (one call per step, e.g. inside {@code Autodiff.valueAndGrad});
+     * never inside curvature computations, which must not change the model.
+     */
+    public Var lossUpdatingBuffers(Var flatParams, Tensor x, int[] labels) {
+        java.util.Map<String, Tensor> updates = new java.util.LinkedHashMap<>();
+        checkLabels(x, labels);
+        Var loss = forward(flatParams, x, mode == Mode.TRAIN ? updates : null).crossEntropy(labels);
+        updates.forEach(buffers::set);
+        return loss;
     }
 
     /** {@code theta -> loss(theta, x, labels)}, ready for {@code Autodiff.grad} and {@code Autodiff.hvp}. */

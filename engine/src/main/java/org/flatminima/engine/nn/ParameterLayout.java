@@ -74,6 +74,9 @@ public final class ParameterLayout {
     private final Map<String, Entry> byName = new LinkedHashMap<>();
     private final Map<String, Owner> owners = new LinkedHashMap<>();
     private final List<LayerRange> layers = new ArrayList<>();
+    private final Map<String, Module.ParamSpec> buffers = new LinkedHashMap<>();
+    private final Map<String, Owner> bufferOwners = new LinkedHashMap<>();
+    private final List<String> stateDictNames = new ArrayList<>();
     private int size;
 
     private ParameterLayout() {
@@ -94,6 +97,12 @@ public final class ParameterLayout {
             entries.add(e);
             byName.put(e.name(), e);
             owners.put(e.name(), new Owner(m, p.name()));
+            stateDictNames.add(e.name());
+        }
+        for (Module.ParamSpec b : m.buffers()) {
+            buffers.put(prefix + b.name(), b);
+            bufferOwners.put(prefix + b.name(), new Owner(m, b.name()));
+            stateDictNames.add(prefix + b.name());
         }
         if (size > start) {
             String name = prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1);
@@ -120,6 +129,64 @@ public final class ParameterLayout {
         return Collections.unmodifiableList(layers);
     }
 
+    /** The buffers' full names and shapes (not in the flat vector), in state_dict order. */
+    public Map<String, int[]> bufferShapes() {
+        Map<String, int[]> m = new LinkedHashMap<>();
+        buffers.forEach((k, v) -> m.put(k, v.shape()));
+        return m;
+    }
+
+    /**
+     * Every name of PyTorch's {@code state_dict} in its order: per module, its parameters then its buffers,
+     * depth first.
+     */
+    public List<String> stateDictNames() {
+        return Collections.unmodifiableList(stateDictNames);
+    }
+
+    /** The buffers at their initial values ({@link Module#initialBuffer}), in {@code dtype}. */
+    public Buffers initBuffers(DType dtype) {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        bufferOwners.forEach((name, o) -> m.put(name,
+                Tensor.of(dtype, o.module().initialBuffer(o.localName()), buffers.get(name).shape())));
+        return new Buffers(m);
+    }
+
+    /**
+     * Buffers from named tensors (e.g. a PyTorch state_dict) in {@code dtype}; parameter names are ignored, a
+     * missing, wrong-shaped or unknown name is an error naming it and the expected shape.
+     */
+    public Buffers buffersFromMap(Map<String, Tensor> map, DType dtype) {
+        checkNoUnknown(map);
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (var b : buffers.entrySet()) {
+            Tensor t = checked(map, b.getKey(), b.getValue().shape(), "buffer");
+            m.put(b.getKey(), t.dtype() == dtype ? t.contiguous() : t.to(dtype));
+        }
+        return new Buffers(m);
+    }
+
+    private void checkNoUnknown(Map<String, Tensor> map) {
+        for (String k : map.keySet()) {
+            if (!byName.containsKey(k) && !buffers.containsKey(k)) {
+                throw new IllegalArgumentException("unexpected weight '" + k + "': the model has " + stateDictNames);
+            }
+        }
+    }
+
+    private static Tensor checked(Map<String, Tensor> map, String name, int[] shape, String what) {
+        Tensor t = map.get(name);
+        if (t == null) {
+            throw new IllegalArgumentException("missing " + what + " '" + name + "': expected shape "
+                    + Arrays.toString(shape));
+        }
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new IllegalArgumentException(what + " '" + name + "' has shape " + Arrays.toString(t.shape())
+                    + ", expected " + Arrays.toString(shape));
+        }
+        return t;
+    }
+
     /** Total number of parameters P (the length of the flat vector). */
     public int size() {
         return size;
@@ -134,10 +201,21 @@ public final class ParameterLayout {
         return e;
     }
 
-    /** The root scope of parameter views over {@code flat} (what {@link Module#forward} takes). */
+    /**
+     * The root scope of parameter views over {@code flat} (what {@link Module#forward} takes), in training mode and
+     * without buffers: enough for models without batch normalisation.
+     */
     public ParamView root(Var flat) {
+        return root(flat, Mode.TRAIN, null, null);
+    }
+
+    /**
+     * The root scope over {@code flat} in {@code mode} with the given buffers; if {@code updates} is not null,
+     * modules record new buffer values there (by full name) instead of changing {@code buffers}.
+     */
+    public ParamView root(Var flat, Mode mode, Buffers buffers, Map<String, Tensor> updates) {
         checkFlat(flat.shape());
-        return new ParamView(this, flat, "");
+        return new ParamView(this, flat, "", mode, buffers, updates);
     }
 
     /** Parameter {@code name} as a differentiable view of {@code flat}, in its declared shape. */
@@ -170,25 +248,14 @@ public final class ParameterLayout {
     /**
      * The flat vector of the given named tensors, in {@code dtype}. Strict like PyTorch's
      * {@code load_state_dict}: a missing name, a wrong shape or an unknown name is an error that names the weight
-     * and the expected shape.
+     * and the expected shape. Names of buffers ({@link #bufferShapes()}) are accepted and ignored here (see
+     * {@link #buffersFromMap}).
      */
     public Tensor fromMap(Map<String, Tensor> map, DType dtype) {
-        for (String k : map.keySet()) {
-            if (!byName.containsKey(k)) {
-                throw new IllegalArgumentException("unexpected weight '" + k + "': the model has " + names());
-            }
-        }
+        checkNoUnknown(map);
         double[] flat = new double[size];
         for (Entry e : entries) {
-            Tensor t = map.get(e.name());
-            if (t == null) {
-                throw new IllegalArgumentException("missing weight '" + e.name() + "': expected shape "
-                        + Arrays.toString(e.shape()));
-            }
-            if (!Arrays.equals(t.shape(), e.shape)) {
-                throw new IllegalArgumentException("weight '" + e.name() + "' has shape "
-                        + Arrays.toString(t.shape()) + ", expected " + Arrays.toString(e.shape()));
-            }
+            Tensor t = checked(map, e.name(), e.shape, "weight");
             System.arraycopy(t.toDoubleArray(), 0, flat, e.offset(), e.size());
         }
         return Tensor.of(dtype, flat, size);
@@ -201,6 +268,9 @@ public final class ParameterLayout {
     public Tensor fromMap(Map<String, Tensor> map) {
         DType dtype = null;
         for (var en : map.entrySet()) {
+            if (!byName.containsKey(en.getKey())) {
+                continue;
+            }
             if (dtype != null && en.getValue().dtype() != dtype) {
                 throw new IllegalArgumentException("weights of mixed dtypes (" + dtype + " and "
                         + en.getValue().dtype() + " for '" + en.getKey() + "'); name the dtype to convert to");
