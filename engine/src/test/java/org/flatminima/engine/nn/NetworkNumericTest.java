@@ -173,6 +173,23 @@ class NetworkNumericTest {
     }
 
     @Test
+    void batchedHvpThroughTheLayerViewsEqualsOneAtATime() {
+        Network net = new Network(model(), 2, 3);
+        SplittableRandom rnd = new SplittableRandom(43);
+        Var theta = Var.of(net.initParams(DType.F64, 44));
+        Function<Var, Var> f = net.lossFunction(input(45), new int[] {2, 1, 0, 2, 1});
+        int p = net.parameterCount();
+        int k = 4;
+        Tensor dirs = Tensor.normal(DType.F64, rnd, k, p);
+        double[] batched = Autodiff.hvpBatch(f, theta, Var.of(dirs)).value().toDoubleArray();
+        for (int j = 0; j < k; j++) {
+            double[] one = Autodiff.hvp(f, theta, Var.of(dirs.select(0, j).contiguous())).value().toDoubleArray();
+            double[] row = java.util.Arrays.copyOfRange(batched, j * p, (j + 1) * p);
+            assertThat(rel(row, one)).as("direction %d", j).isLessThan(1e-12);
+        }
+    }
+
+    @Test
     void perLayerRangesCoverTheFlatVectorInOrder() {
         Network net = new Network(model(), 2, 3);
         var ranges = net.layerRanges();
