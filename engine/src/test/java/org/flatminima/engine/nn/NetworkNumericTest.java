@@ -125,14 +125,22 @@ class NetworkNumericTest {
     }
 
     static void checkGradAndHvp(Network net, long seed) {
+        checkGradAndHvp(net, seed, N, new int[] {2, 3});
+    }
+
+    /** Gradient and three HVPs at a random point, for n random inputs of the given sample shape. */
+    static void checkGradAndHvp(Network net, long seed, int n, int[] sample) {
         SplittableRandom rnd = new SplittableRandom(seed);
         Tensor theta = net.initParams(DType.F64, rnd.nextLong());
         // scale the init up so the loss is not nearly linear (larger curvature to compare)
         Tensor th = plus(theta, 2.0, theta.toDoubleArray()).value();
-        Tensor x = input(rnd.nextLong());
-        int[] y = new int[N];
-        for (int n = 0; n < N; n++) {
-            y[n] = rnd.nextInt(3);
+        int[] shape = new int[sample.length + 1];
+        shape[0] = n;
+        System.arraycopy(sample, 0, shape, 1, sample.length);
+        Tensor x = Tensor.normal(DType.F64, rnd, shape);
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = rnd.nextInt(net.classes());
         }
         Function<Var, Var> f = net.lossFunction(x, y);
         int p = net.parameterCount();
