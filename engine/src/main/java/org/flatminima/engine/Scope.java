@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Where tensor memory comes from, and when it goes back.
@@ -96,6 +97,20 @@ public final class Scope implements AutoCloseable {
         st.pop();
         closed = true;
         arena.close();
+    }
+
+    /**
+     * Runs {@code body} as if no scope were open on this thread, so the tensors it makes are GC-managed and
+     * outlive every open scope. For long-lived state created inside a loop's scope (optimiser buffers).
+     */
+    public static <T> T outside(Supplier<T> body) {
+        ArrayDeque<Scope> saved = STACK.get();
+        STACK.set(new ArrayDeque<>());
+        try {
+            return body.get();
+        } finally {
+            STACK.set(saved);
+        }
     }
 
     /**

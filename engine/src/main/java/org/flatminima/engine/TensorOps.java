@@ -399,4 +399,23 @@ public final class TensorOps {
                 probs.segment());
         return new Tensor[] {loss, probs};
     }
+
+    // ------------------------------------------------------------------ in place (state buffers only)
+
+    /**
+     * Overwrites the elements of {@code dst} with those of {@code src} (same shape; dtype converted), in place.
+     * The one mutating raw op: it exists so that long-lived state (optimiser buffers) can be updated from
+     * values computed in a short-lived {@link Scope}. {@code dst} must be contiguous and must not share
+     * storage with {@code src}.
+     */
+    public static void assign(Tensor dst, Tensor src) {
+        if (!dst.sameShape(src)) {
+            throw new IllegalArgumentException("assign: shapes differ (" + Arrays.toString(dst.shape()) + " and "
+                    + Arrays.toString(src.shape()) + ")");
+        }
+        if (!dst.isContiguous()) {
+            throw new IllegalArgumentException("assign: the destination must be contiguous");
+        }
+        be().copy(src.dtype(), dst.dtype(), src.shape(), src.segment(), src.strides(), dst.segment());
+    }
 }
