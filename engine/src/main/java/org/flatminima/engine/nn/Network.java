@@ -81,14 +81,15 @@ public final class Network {
     }
 
     /**
-     * PyTorch's {@code state_dict}: every parameter (a view of {@code flat}) and every buffer, by name, in
-     * PyTorch's order (per module its parameters then its buffers).
+     * PyTorch's {@code state_dict}: every parameter (a view of {@code flat}) and every buffer (in {@code flat}'s
+     * dtype), by name, in PyTorch's order (per module its parameters then its buffers).
      */
     public java.util.Map<String, Tensor> stateDict(Tensor flat) {
         java.util.Map<String, Tensor> params = layout.toMap(flat);
         java.util.Map<String, Tensor> m = new java.util.LinkedHashMap<>();
         for (String name : layout.stateDictNames()) {
-            m.put(name, params.containsKey(name) ? params.get(name) : buffers.get(name));
+            Tensor b = params.containsKey(name) ? params.get(name) : buffers.get(name);
+            m.put(name, b.dtype() == flat.dtype() ? b : b.to(flat.dtype()));
         }
         return m;
     }
