@@ -30,7 +30,9 @@ public sealed interface Primitive permits Primitives.Add, Primitives.Sub, Primit
         Primitives.Softplus, Primitives.MatMul, Primitives.Permute, Primitives.Reshape, Primitives.FlatView,
         Primitives.Embed, Primitives.Expand, Primitives.SumTo, Primitives.Sum, Primitives.Max,
         Primitives.Gather, Primitives.Scatter, Primitives.Softmax, Primitives.LogSoftmax,
-        Primitives.SoftmaxCrossEntropy {
+        Primitives.SoftmaxCrossEntropy,
+        Primitives.Conv2d, Primitives.Conv2dInputGrad, Primitives.Conv2dWeightGrad, Primitives.MaxPool2d,
+        Primitives.MaxPool2dGather, Primitives.MaxPool2dScatter, Primitives.AvgPool2d, Primitives.AvgPool2dBackward {
 
     /** The primitive's name in error messages, e.g. {@code "matmul"}. */
     String name();

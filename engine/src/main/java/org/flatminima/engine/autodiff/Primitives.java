@@ -32,6 +32,39 @@ public final class Primitives {
         return Arrays.copyOf(t.shape(), lead);
     }
 
+    /** Moves axis {@code from} of v to position {@code to}, keeping the order of the others. */
+    private static Var moveAxis(Var v, int from, int to) {
+        if (from == to) {
+            return v;
+        }
+        int r = v.rank();
+        int[] order = new int[r];
+        java.util.List<Integer> rest = new java.util.ArrayList<>();
+        for (int i = 0; i < r; i++) {
+            if (i != from) {
+                rest.add(i);
+            }
+        }
+        rest.add(to, from);
+        for (int i = 0; i < r; i++) {
+            order[i] = rest.get(i);
+        }
+        return v.permute(order);
+    }
+
+    /** The number of directions of a tangent with one leading axis; more than one leading axis is refused. */
+    private static int directions(String op, Var t, Var x) {
+        int l = lead(t, x);
+        if (l != 1) {
+            throw new UnsupportedOperationException(op + ": tangents with " + l + " leading direction axes");
+        }
+        return t.dim(0);
+    }
+
+    private static Var sum(Var a, Var b) {
+        return a == null ? b : b == null ? a : a.add(b);
+    }
+
     // ------------------------------------------------------------------ elementwise binary (broadcasting)
 
     /** {@code y = a + b}. dy = da + db; ga = g, gb = g. */
@@ -704,6 +737,280 @@ public final class Primitives {
         @Override
         public Var[] vjp(Var g, Var[] x, Var y) {
             return cts(residual(x[0]).mul(g.scale(1.0 / labels.length)));
+        }
+    }
+
+    // ------------------------------------------------------------------ convolution (NCHW, square stride/padding)
+
+    /**
+     * {@code y = conv2d(x, w)}: {@code y[b, o, oy, ox] = sum_{c,i,j} w[o, c, i, j] x[b, c, oy*s - p + i,
+     * ox*s - p + j]} (cross-correlation, zero padding p, stride s), x {@code [..., C, H, W]}, w
+     * {@code [O, C, kh, kw]}. Bilinear: dy = conv2d(dx, w) + conv2d(x, dw). The two transposes are primitives
+     * of their own, so the VJP is differentiable: gx = {@link Conv2dInputGrad}(g, w) (a transposed
+     * convolution, col2im of w^T g), gw = {@link Conv2dWeightGrad}(x, g) (the correlation of g with x).
+     */
+    public record Conv2d(int stride, int pad) implements Primitive, Primitive.Bilinear {
+        public String name() {
+            return "conv2d";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.conv2d(in[0], in[1], stride, pad);
+        }
+
+        /**
+         * Bilinear: {@code conv2d(dx, w) + conv2d(x, dw)}. A direction axis on dx folds into the batch; on dw
+         * ({@code [k, O, C, kh, kw]}) the k filter banks are stacked into one of {@code k*O} filters, so the k
+         * products are one convolution, and the {@code k*O} output channels are split back.
+         */
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            Var a = t[0] == null ? null : Trace.bind(this, t[0], x[1]);
+            Var b = null;
+            if (t[1] != null) {
+                if (lead(t[1], x[1]) == 0) {
+                    b = Trace.bind(this, x[0], t[1]);
+                } else {
+                    int k = directions(name(), t[1], x[1]);
+                    int[] ws = x[1].shape();
+                    Var r = Trace.bind(this, x[0], t[1].reshape(k * ws[0], ws[1], ws[2], ws[3]));
+                    int pre = r.rank() - 3;
+                    int[] split = Arrays.copyOf(r.shape(), r.rank() + 1);
+                    split[pre] = k;
+                    split[pre + 1] = ws[0];
+                    split[pre + 2] = r.dim(-2);
+                    split[pre + 3] = r.dim(-1);
+                    b = moveAxis(r.reshape(split), pre, 0);
+                }
+            }
+            return sum(a, b);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            Var w = x[1];
+            return cts(Trace.bind(new Conv2dInputGrad(x[0].dim(-2), x[0].dim(-1), stride, pad), g, w),
+                    Trace.bind(new Conv2dWeightGrad(w.dim(2), w.dim(3), stride, pad), x[0], g));
+        }
+    }
+
+    /**
+     * {@code y = conv2d_input_grad(g, w)}: the transpose of {@link Conv2d} in x, for inputs of spatial size
+     * {@code h x width}, so that {@code <conv2d(x, w), g> = <x, y>}. Bilinear in (g, w). Its own transposes,
+     * from {@code <y, c> = <g, conv2d(c, w)> = <w, conv2d_weight_grad(c, g)>}: gg = conv2d(c, w),
+     * gw = conv2d_weight_grad(c, g).
+     */
+    public record Conv2dInputGrad(int h, int width, int stride, int pad) implements Primitive, Primitive.Bilinear {
+        public String name() {
+            return "conv2d_input_grad";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.conv2dInputGrad(in[0], in[1], h, width, stride, pad);
+        }
+
+        /**
+         * Bilinear. A direction axis on dg folds into the batch; on dw the k weights are stacked along the input
+         * channels ({@code [O, k*C, kh, kw]}), one transposed convolution gives {@code k*C} channels, split back.
+         */
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            Var a = t[0] == null ? null : Trace.bind(this, t[0], x[1]);
+            Var b = null;
+            if (t[1] != null) {
+                if (lead(t[1], x[1]) == 0) {
+                    b = Trace.bind(this, x[0], t[1]);
+                } else {
+                    int k = directions(name(), t[1], x[1]);
+                    int[] ws = x[1].shape();
+                    Var stacked = moveAxis(t[1], 0, 1).reshape(ws[0], k * ws[1], ws[2], ws[3]);
+                    Var r = Trace.bind(this, x[0], stacked);
+                    int pre = r.rank() - 3;
+                    int[] split = Arrays.copyOf(r.shape(), r.rank() + 1);
+                    split[pre] = k;
+                    split[pre + 1] = ws[1];
+                    split[pre + 2] = r.dim(-2);
+                    split[pre + 3] = r.dim(-1);
+                    b = moveAxis(r.reshape(split), pre, 0);
+                }
+            }
+            return sum(a, b);
+        }
+
+        @Override
+        public Var[] vjp(Var c, Var[] x, Var y) {
+            Var g = x[0];
+            Var w = x[1];
+            return cts(Trace.bind(new Conv2d(stride, pad), c, w),
+                    Trace.bind(new Conv2dWeightGrad(w.dim(2), w.dim(3), stride, pad), c, g));
+        }
+    }
+
+    /**
+     * {@code y = conv2d_weight_grad(x, g)}: the transpose of {@link Conv2d} in w for a {@code kh x kw} kernel,
+     * so that {@code <conv2d(x, w), g> = <w, y>}; sums over every image. Bilinear in (x, g). Its own transposes,
+     * from {@code <y, c> = <conv2d(x, c), g>}: gx = conv2d_input_grad(g, c), gg = conv2d(x, c).
+     */
+    public record Conv2dWeightGrad(int kh, int kw, int stride, int pad) implements Primitive, Primitive.Bilinear {
+        public String name() {
+            return "conv2d_weight_grad";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.conv2dWeightGrad(in[0], in[1], kh, kw, stride, pad);
+        }
+
+        /**
+         * Bilinear, but both inputs' batch axes are summed over, so a direction axis must not fold into the
+         * batch: it is stacked into the channels instead (dx as {@code k*C} input channels, dg as {@code k*O}
+         * output channels), and the result's channels are split back into {@code [k, O, C, kh, kw]}.
+         */
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            Var a = null;
+            if (t[0] != null) {
+                if (lead(t[0], x[0]) == 0) {
+                    a = Trace.bind(this, t[0], x[1]);
+                } else {
+                    int k = directions(name(), t[0], x[0]);
+                    int pre = x[0].rank() - 3;
+                    int[] xs = x[0].shape();
+                    int[] stackedShape = Arrays.copyOf(xs, xs.length);
+                    stackedShape[pre] = k * xs[pre];
+                    Var r = Trace.bind(this, moveAxis(t[0], 0, pre).reshape(stackedShape), x[1]); // [O, k*C, kh, kw]
+                    a = moveAxis(r.reshape(r.dim(0), k, xs[pre], kh, kw), 1, 0);
+                }
+            }
+            Var b = null;
+            if (t[1] != null) {
+                if (lead(t[1], x[1]) == 0) {
+                    b = Trace.bind(this, x[0], t[1]);
+                } else {
+                    int k = directions(name(), t[1], x[1]);
+                    int pre = x[1].rank() - 3;
+                    int[] gs = x[1].shape();
+                    int[] stackedShape = Arrays.copyOf(gs, gs.length);
+                    stackedShape[pre] = k * gs[pre];
+                    Var r = Trace.bind(this, x[0], moveAxis(t[1], 0, pre).reshape(stackedShape)); // [k*O, C, kh, kw]
+                    b = r.reshape(k, gs[pre], r.dim(1), kh, kw);
+                }
+            }
+            return sum(a, b);
+        }
+
+        @Override
+        public Var[] vjp(Var c, Var[] x, Var y) {
+            Var xs = x[0];
+            Var g = x[1];
+            return cts(Trace.bind(new Conv2dInputGrad(xs.dim(-2), xs.dim(-1), stride, pad), g, c),
+                    Trace.bind(new Conv2d(stride, pad), xs, c));
+        }
+    }
+
+    // ------------------------------------------------------------------ pooling (square windows)
+
+    /**
+     * {@code y = max_pool2d(x)} over {@code k x k} windows (stride, -infinity padding) of x {@code [..., C, H, W]}.
+     * With the routing r (the first argmax of each window, as PyTorch, computed from the value of x and held
+     * constant: it is piecewise constant in x), y = gather_r(x), so max pooling is linear in x for a fixed
+     * routing: dy = {@link MaxPool2dGather}_r(dx), gx = {@link MaxPool2dScatter}_r(g); those two are each
+     * other's transposes, so the rules are differentiable to any order.
+     */
+    public record MaxPool2d(int k, int stride, int pad) implements Primitive {
+        public String name() {
+            return "max_pool2d";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.maxPool2d(in[0], k, stride, pad);
+        }
+
+        private TensorOps.PoolRouting routing(Var x) {
+            return TensorOps.maxPool2dRouting(x.value(), k, stride, pad);
+        }
+
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            return Trace.bind(new MaxPool2dGather(routing(x[0])), t[0]);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(new MaxPool2dScatter(routing(x[0])), g));
+        }
+    }
+
+    /** {@code y[p, o] = x[p, argmax_r[p, o]]} per plane p, for a constant routing r. Linear; gx = scatter_r(g). */
+    public record MaxPool2dGather(TensorOps.PoolRouting routing) implements Primitive, Primitive.LinearUnary {
+        public String name() {
+            return "max_pool2d_gather";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.maxPool2dGather(in[0], routing);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(new MaxPool2dScatter(routing), g));
+        }
+    }
+
+    /**
+     * {@code y = 0; y[p, argmax_r[p, o]] += x[p, o]}: the transpose of {@link MaxPool2dGather} (the backend's
+     * max-pool backward). Linear; gx = gather_r(g).
+     */
+    public record MaxPool2dScatter(TensorOps.PoolRouting routing) implements Primitive, Primitive.LinearUnary {
+        public String name() {
+            return "max_pool2d_scatter";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.maxPool2dScatter(in[0], routing);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(new MaxPool2dGather(routing), g));
+        }
+    }
+
+    /**
+     * {@code y = avg_pool2d(x)}: the mean over {@code k x k} windows (stride, zero padding counted in the divisor
+     * {@code k*k}) of x {@code [..., C, H, W]}. Linear; gx = {@link AvgPool2dBackward}(g).
+     */
+    public record AvgPool2d(int k, int stride, int pad) implements Primitive, Primitive.LinearUnary {
+        public String name() {
+            return "avg_pool2d";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.avgPool2d(in[0], k, stride, pad);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(new AvgPool2dBackward(x[0].dim(-2), x[0].dim(-1), k, stride, pad), g));
+        }
+    }
+
+    /**
+     * The transpose of {@link AvgPool2d} for inputs of spatial size {@code h x width}: each g spread evenly
+     * ({@code / k*k}) over its window. Linear; its transpose is avg_pool2d.
+     */
+    public record AvgPool2dBackward(int h, int width, int k, int stride, int pad)
+            implements Primitive, Primitive.LinearUnary {
+        public String name() {
+            return "avg_pool2d_backward";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.avgPool2dBackward(in[0], h, width, k, stride, pad);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(new AvgPool2d(k, stride, pad), g));
         }
     }
 }

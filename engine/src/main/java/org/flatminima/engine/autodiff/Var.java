@@ -257,6 +257,33 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
         return Trace.bind(new Primitives.SoftmaxCrossEntropy(labels.clone()), this);
     }
 
+    // ------------------------------------------------------------------ convolution and pooling (NCHW)
+
+    /**
+     * 2-D convolution (cross-correlation, as PyTorch's {@code conv2d}) of images {@code [..., C, H, W]} with a
+     * weight {@code [O, C, kh, kw]}, equal stride and zero padding on both axes; no bias (add one broadcast as
+     * {@code [O, 1, 1]}). Result {@code [..., O, (H + 2 pad - kh) / stride + 1, ...]}.
+     */
+    public Var conv2d(Var weight, int stride, int pad) {
+        return Trace.bind(new Primitives.Conv2d(stride, pad), this, weight);
+    }
+
+    /**
+     * Max pooling over {@code k x k} windows with the given stride and padding (padding never wins) of images
+     * {@code [..., C, H, W]}; derivatives route to the first maximum of each window (as PyTorch).
+     */
+    public Var maxPool2d(int k, int stride, int pad) {
+        return Trace.bind(new Primitives.MaxPool2d(k, stride, pad), this);
+    }
+
+    /**
+     * Average pooling over {@code k x k} windows with the given stride and zero padding of images
+     * {@code [..., C, H, W]}; the divisor is always {@code k*k} (PyTorch's default {@code count_include_pad}).
+     */
+    public Var avgPool2d(int k, int stride, int pad) {
+        return Trace.bind(new Primitives.AvgPool2d(k, stride, pad), this);
+    }
+
     // ------------------------------------------------------------------ the three kinds
 
     /** A constant: a raw tensor, not differentiated at any level. */

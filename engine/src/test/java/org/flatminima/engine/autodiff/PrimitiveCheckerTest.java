@@ -30,8 +30,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Tag("backends")
 class PrimitiveCheckerTest {
 
-    /** Where the random inputs come from: log/sqrt/div need positive values; kinks are avoided. */
-    enum Domain { ANY, POSITIVE, AWAY_FROM_ZERO }
+    /**
+     * Where the random inputs come from: log/sqrt/div need positive values; kinks are avoided; DISTINCT values
+     * are at least 0.08 apart (no ties or near-ties for max pooling's finite differences).
+     */
+    enum Domain { ANY, POSITIVE, AWAY_FROM_ZERO, DISTINCT }
 
     record Case(String label, Primitive p, Domain[] domains, int[]... shapes) {
         Case(String label, Primitive p, Domain d, int[]... shapes) {
@@ -55,6 +58,10 @@ class PrimitiveCheckerTest {
     }
 
     static final int[] LABELS = {2, 0, 1, 2};
+
+    /** A fixed max-pool routing (3x3 windows, stride 2, padding 1) for the gather/scatter pair. */
+    static final org.flatminima.engine.TensorOps.PoolRouting POOL_ROUTING = org.flatminima.engine.TensorOps
+            .maxPool2dRouting(Tensor.normal(Numeric.F64, new SplittableRandom(7), 2, 2, 5, 6), 3, 2, 1);
 
     static final List<Case> CASES = List.of(
             new Case("add [3,4]+[3,4]", new Add(), Domain.ANY, s(3, 4), s(3, 4)),
@@ -103,7 +110,28 @@ class PrimitiveCheckerTest {
             new Case("softmax [3,5]", new Softmax(), Domain.ANY, s(3, 5)),
             new Case("softmax [2,2,4]", new Softmax(), Domain.ANY, s(2, 2, 4)),
             new Case("log_softmax", new LogSoftmax(), Domain.ANY, s(3, 5)),
-            new Case("softmax_cross_entropy", new SoftmaxCrossEntropy(LABELS), Domain.ANY, s(4, 3)));
+            new Case("softmax_cross_entropy", new SoftmaxCrossEntropy(LABELS), Domain.ANY, s(4, 3)),
+            new Case("conv2d 3x3 pad 1", new Conv2d(1, 1), Domain.ANY, s(2, 3, 5, 5), s(4, 3, 3, 3)),
+            new Case("conv2d 2x3 stride 2", new Conv2d(2, 0), Domain.ANY, s(2, 2, 6, 7), s(3, 2, 2, 3)),
+            new Case("conv2d extra leading axis", new Conv2d(1, 1), Domain.ANY, s(2, 2, 2, 4, 4), s(3, 2, 3, 3)),
+            new Case("conv2d_input_grad 3x3 pad 1", new Conv2dInputGrad(5, 5, 1, 1), Domain.ANY,
+                    s(2, 4, 5, 5), s(4, 3, 3, 3)),
+            new Case("conv2d_input_grad stride 2 pad 1", new Conv2dInputGrad(6, 7, 2, 1), Domain.ANY,
+                    s(2, 3, 3, 4), s(3, 2, 3, 3)),
+            new Case("conv2d_weight_grad 3x3 pad 1", new Conv2dWeightGrad(3, 3, 1, 1), Domain.ANY,
+                    s(2, 3, 5, 5), s(2, 4, 5, 5)),
+            new Case("conv2d_weight_grad stride 2 pad 1", new Conv2dWeightGrad(3, 2, 2, 1), Domain.ANY,
+                    s(2, 2, 6, 6), s(2, 3, 3, 4)),
+            new Case("max_pool2d 2 stride 2", new MaxPool2d(2, 2, 0), Domain.DISTINCT, s(2, 3, 6, 6)),
+            new Case("max_pool2d 3 stride 2 pad 1", new MaxPool2d(3, 2, 1), Domain.DISTINCT, s(1, 2, 5, 5)),
+            new Case("max_pool2d_gather", new MaxPool2dGather(POOL_ROUTING), Domain.ANY, POOL_ROUTING.inShape()),
+            new Case("max_pool2d_scatter", new MaxPool2dScatter(POOL_ROUTING), Domain.ANY, POOL_ROUTING.outShape()),
+            new Case("avg_pool2d 2 stride 2", new AvgPool2d(2, 2, 0), Domain.ANY, s(2, 3, 6, 6)),
+            new Case("avg_pool2d 3 stride 1 pad 1", new AvgPool2d(3, 1, 1), Domain.ANY, s(1, 2, 4, 5)),
+            new Case("avg_pool2d_backward 2 stride 2", new AvgPool2dBackward(6, 6, 2, 2, 0), Domain.ANY,
+                    s(2, 3, 3, 3)),
+            new Case("avg_pool2d_backward 3 stride 2 pad 1", new AvgPool2dBackward(5, 4, 3, 2, 1), Domain.ANY,
+                    s(1, 2, 3, 2)));
 
     /** Largest error seen per check kind, printed after the run (the numbers in the report). */
     static final TreeMap<String, Double> WORST = new TreeMap<>();
@@ -127,7 +155,7 @@ class PrimitiveCheckerTest {
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
         Set<String> covered = CASES.stream().map(c -> c.p().getClass().getSimpleName())
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
-        assertThat(permitted).hasSize(30);
+        assertThat(permitted).hasSize(38);
         assertThat(covered).as("primitives without a checker case").containsAll(permitted);
     }
 
@@ -142,6 +170,20 @@ class PrimitiveCheckerTest {
                     double[] v = Numeric.uniform(rnd, 0.2, 1.5, sh).value().toDoubleArray();
                     for (int k = 0; k < v.length; k++) {
                         v[k] = rnd.nextBoolean() ? v[k] : -v[k];
+                    }
+                    yield Var.of(Tensor.of(Numeric.F64, v, sh));
+                }
+                case DISTINCT -> {
+                    int n = Math.toIntExact(org.flatminima.kernels.Shapes.size(sh));
+                    double[] v = new double[n];
+                    for (int k = 0; k < n; k++) {
+                        v[k] = (k - n / 2.0) * 0.1 + 0.02 * rnd.nextDouble();
+                    }
+                    for (int k = n - 1; k > 0; k--) {
+                        int j = rnd.nextInt(k + 1);
+                        double t = v[k];
+                        v[k] = v[j];
+                        v[j] = t;
                     }
                     yield Var.of(Tensor.of(Numeric.F64, v, sh));
                 }
