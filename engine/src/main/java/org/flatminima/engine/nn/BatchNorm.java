@@ -1,0 +1,113 @@
+package org.flatminima.engine.nn;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.flatminima.engine.Tensor;
+import org.flatminima.engine.TensorOps;
+import org.flatminima.engine.autodiff.Functional;
+import org.flatminima.engine.autodiff.Var;
+
+/**
+ * {@code torch.nn.BatchNorm1d} ({@code dims = 1}: input {@code [N, C]} or {@code [N, C, L]}) and
+ * {@code torch.nn.BatchNorm2d} ({@code dims = 2}: input {@code [N, C, H, W]}) with PyTorch's defaults
+ * ({@code eps = 1e-5}, {@code momentum = 0.1}, affine, tracking running statistics).
+ *
+ * <p>Parameters {@code weight [C]} (initially 1) and {@code bias [C]} (initially 0); buffers
+ * {@code running_mean [C]} (0), {@code running_var [C]} (1) and {@code num_batches_tracked} (a scalar, 0). In
+ * {@link Mode#TRAIN} the output uses the batch statistics (biased variance), a function of the whole batch,
+ * differentiated as such; when the forward pass records buffer updates, the running statistics move by the
+ * momentum towards the batch mean and the <em>unbiased</em> batch variance, as PyTorch. In {@link Mode#EVAL}
+ * the running statistics are constants and the layer is affine.
+ */
+public record BatchNorm(int dims, int channels, double eps, double momentum) implements Module {
+    public BatchNorm {
+        if (dims != 1 && dims != 2 || channels <= 0) {
+            throw new IllegalArgumentException("BatchNorm needs dims 1 or 2 and channels > 0, got dims=" + dims
+                    + ", channels=" + channels);
+        }
+    }
+
+    /** {@code BatchNorm1d(channels)} with PyTorch's defaults. */
+    public static BatchNorm batchNorm1d(int channels) {
+        return new BatchNorm(1, channels, Functional.BN_EPS, Functional.BN_MOMENTUM);
+    }
+
+    /** {@code BatchNorm2d(channels)} with PyTorch's defaults. */
+    public static BatchNorm batchNorm2d(int channels) {
+        return new BatchNorm(2, channels, Functional.BN_EPS, Functional.BN_MOMENTUM);
+    }
+
+    @Override
+    public List<ParamSpec> parameters() {
+        return List.of(new ParamSpec("weight", new int[] {channels}), new ParamSpec("bias", new int[] {channels}));
+    }
+
+    @Override
+    public List<ParamSpec> buffers() {
+        return List.of(new ParamSpec("running_mean", new int[] {channels}),
+                new ParamSpec("running_var", new int[] {channels}),
+                new ParamSpec("num_batches_tracked", new int[] {}));
+    }
+
+    @Override
+    public int[] outputShape(int[] input) {
+        boolean rankOk = dims == 1 ? input.length == 2 || input.length == 3 : input.length == 4;
+        if (!rankOk || input[1] != channels) {
+            String want = dims == 1 ? "[N, " + channels + "] or [N, " + channels + ", L]"
+                    : "[N, " + channels + ", H, W]";
+            throw new ShapeMismatchException(toString(), "expected input shape " + want + ", got "
+                    + Arrays.toString(input));
+        }
+        return input.clone();
+    }
+
+    @Override
+    public Var forward(Var input, ParamView params) {
+        outputShape(input.shape());
+        Var gamma = params.get("weight");
+        Var beta = params.get("bias");
+        if (params.mode() == Mode.EVAL) {
+            return Functional.batchNormEval(input, as(params.buffer("running_mean"), input),
+                    as(params.buffer("running_var"), input), gamma, beta, eps);
+        }
+        if (params.updatesBuffers()) {
+            Tensor x = input.value();
+            var stats = Functional.updateRunningStats(new Functional.RunningStats(
+                    as(params.buffer("running_mean"), input), as(params.buffer("running_var"), input)), x, momentum);
+            Tensor n = params.buffer("num_batches_tracked");
+            params.updateBuffer("running_mean", stats.mean().to(n.dtype()));
+            params.updateBuffer("running_var", stats.var().to(n.dtype()));
+            params.updateBuffer("num_batches_tracked", Tensor.scalar(n.dtype(), n.item() + 1));
+        }
+        return Functional.batchNorm(input, gamma, beta, eps);
+    }
+
+    private static Tensor as(Tensor t, Var like) {
+        return t.dtype() == like.dtype() ? t : t.to(like.dtype());
+    }
+
+    @Override
+    public double[] initialValues(String name, SplittableRandom rnd) {
+        return switch (name) {
+            case "weight" -> Init.constant(channels, 1);
+            case "bias" -> Init.constant(channels, 0);
+            default -> Module.super.initialValues(name, rnd);
+        };
+    }
+
+    @Override
+    public double[] initialBuffer(String name) {
+        return switch (name) {
+            case "running_mean" -> Init.constant(channels, 0);
+            case "running_var" -> Init.constant(channels, 1);
+            case "num_batches_tracked" -> new double[] {0};
+            default -> Module.super.initialBuffer(name);
+        };
+    }
+
+    @Override
+    public String toString() {
+        return "BatchNorm" + dims + "d(" + channels + ", eps=" + eps + ", momentum=" + momentum + ")";
+    }
+}

@@ -1,0 +1,74 @@
+package org.flatminima.engine.nn;
+
+import java.util.Map;
+import org.flatminima.engine.Tensor;
+import org.flatminima.engine.autodiff.Var;
+
+/**
+ * What {@link Module#forward} reads besides its input, scoped to one module: its parameters as differentiable
+ * views of the flat parameter vector ({@code get("weight")} is {@code flat.view(offset, shape)} of the entry
+ * {@code prefix + "weight"} of the {@link ParameterLayout}), the {@link Mode}, and its buffers. A container hands
+ * each child {@link #child(int) its own scope}, so the names a module uses are local.
+ */
+public final class ParamView {
+    private final ParameterLayout layout;
+    private final Var flat;
+    private final String prefix;
+    private final Mode mode;
+    private final Buffers buffers;
+    private final Map<String, Tensor> updates;
+
+    ParamView(ParameterLayout layout, Var flat, String prefix, Mode mode, Buffers buffers,
+            Map<String, Tensor> updates) {
+        this.layout = layout;
+        this.flat = flat;
+        this.prefix = prefix;
+        this.mode = mode;
+        this.buffers = buffers;
+        this.updates = updates;
+    }
+
+    /** The parameter {@code name} of this scope (e.g. {@code "weight"}), reshaped to its declared shape. */
+    public Var get(String name) {
+        return layout.view(flat, prefix + name);
+    }
+
+    /** The scope of the sub-module at position {@code index} (names {@code prefix + index + "."}). */
+    public ParamView child(int index) {
+        return new ParamView(layout, flat, prefix + index + ".", mode, buffers, updates);
+    }
+
+    /** The name prefix of this scope ({@code ""} at the root, {@code "2."} for the module at index 2). */
+    public String prefix() {
+        return prefix;
+    }
+
+    /** Training or evaluation mode. */
+    public Mode mode() {
+        return mode;
+    }
+
+    /** The current value of this scope's buffer {@code name} (e.g. {@code "running_mean"}). */
+    public Tensor buffer(String name) {
+        if (buffers == null) {
+            throw new IllegalStateException("module at '" + prefix + "' needs buffer '" + name
+                    + "' but no buffers were given (use Network, or ParameterLayout.initBuffers)");
+        }
+        return buffers.get(prefix + name);
+    }
+
+    /** Whether this forward pass records new buffer values ({@link #updateBuffer}). */
+    public boolean updatesBuffers() {
+        return updates != null;
+    }
+
+    /**
+     * Records a new value of this scope's buffer {@code name}, applied by the caller after the forward pass; a
+     * no-op unless {@link #updatesBuffers()}.
+     */
+    public void updateBuffer(String name, Tensor value) {
+        if (updates != null) {
+            updates.put(prefix + name, value);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package org.flatminima.engine.nn;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.flatminima.engine.autodiff.Var;
+
+/**
+ * {@code torch.nn.Sequential}: applies its layers in order. Layer {@code i}'s parameters are named
+ * {@code i + "." + name} ({@code "0.weight"}, {@code "0.bias"}, {@code "2.weight"}, ...); every layer takes an
+ * index, including those without parameters (activations, {@link Flatten}), exactly as in PyTorch. A shape error
+ * inside names the layer's index path ({@code layer 4}, or {@code layer 3.1} inside a nested Sequential).
+ */
+public record Sequential(List<Module> layers) implements Module {
+    public Sequential {
+        layers = List.copyOf(layers);
+    }
+
+    /** A Sequential of the given layers. */
+    public static Sequential of(Module... layers) {
+        return new Sequential(List.of(layers));
+    }
+
+    /**
+     * {@code Linear(s0, s1), ReLU(), Linear(s1, s2), ReLU(), ..., Linear(s_{k-1}, s_k)}: the architecture of the
+     * {@code mlp:s0-s1-...-sk} spec (the linear layers are at indices 0, 2, 4, ...). Two sizes give one affine
+     * layer.
+     */
+    public static Sequential mlp(int... sizes) {
+        if (sizes.length < 2) {
+            throw new IllegalArgumentException("an MLP needs at least an input and an output size, got "
+                    + Arrays.toString(sizes));
+        }
+        List<Module> l = new ArrayList<>();
+        for (int i = 0; i + 1 < sizes.length; i++) {
+            if (i > 0) {
+                l.add(new ReLU());
+            }
+            l.add(new Linear(sizes[i], sizes[i + 1]));
+        }
+        return new Sequential(l);
+    }
+
+    @Override
+    public List<Module> children() {
+        return layers;
+    }
+
+    @Override
+    public int[] outputShape(int[] input) {
+        int[] s = input.clone();
+        for (int i = 0; i < layers.size(); i++) {
+            try {
+                s = layers.get(i).outputShape(s);
+            } catch (ShapeMismatchException e) {
+                throw e.inside(i);
+            }
+        }
+        return s;
+    }
+
+    @Override
+    public Var forward(Var input, ParamView params) {
+        Var x = input;
+        for (int i = 0; i < layers.size(); i++) {
+            try {
+                x = layers.get(i).forward(x, params.child(i));
+            } catch (ShapeMismatchException e) {
+                throw e.inside(i);
+            }
+        }
+        return x;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("Sequential(");
+        for (int i = 0; i < layers.size(); i++) {
+            b.append(i == 0 ? "" : ", ").append(i).append(": ").append(layers.get(i));
+        }
+        return b.append(')').toString();
+    }
+}
