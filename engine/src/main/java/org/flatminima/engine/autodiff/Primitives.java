@@ -61,6 +61,20 @@ public final class Primitives {
         return t.dim(0);
     }
 
+    /**
+     * An image tensor {@code [pre..., k*c, h, w]} whose channels stack k directions (direction-major) as
+     * {@code [k, pre..., c, h, w]}.
+     */
+    private static Var splitStackedChannels(Var r, int k) {
+        int pre = r.rank() - 3;
+        int[] split = Arrays.copyOf(r.shape(), r.rank() + 1);
+        split[pre] = k;
+        split[pre + 1] = r.dim(-3) / k;
+        split[pre + 2] = r.dim(-2);
+        split[pre + 3] = r.dim(-1);
+        return moveAxis(r.reshape(split), pre, 0);
+    }
+
     private static Var sum(Var a, Var b) {
         return a == null ? b : b == null ? a : a.add(b);
     }
@@ -774,13 +788,7 @@ public final class Primitives {
                     int k = directions(name(), t[1], x[1]);
                     int[] ws = x[1].shape();
                     Var r = Trace.bind(this, x[0], t[1].reshape(k * ws[0], ws[1], ws[2], ws[3]));
-                    int pre = r.rank() - 3;
-                    int[] split = Arrays.copyOf(r.shape(), r.rank() + 1);
-                    split[pre] = k;
-                    split[pre + 1] = ws[0];
-                    split[pre + 2] = r.dim(-2);
-                    split[pre + 3] = r.dim(-1);
-                    b = moveAxis(r.reshape(split), pre, 0);
+                    b = splitStackedChannels(r, k);
                 }
             }
             return sum(a, b);
@@ -824,14 +832,7 @@ public final class Primitives {
                     int k = directions(name(), t[1], x[1]);
                     int[] ws = x[1].shape();
                     Var stacked = moveAxis(t[1], 0, 1).reshape(ws[0], k * ws[1], ws[2], ws[3]);
-                    Var r = Trace.bind(this, x[0], stacked);
-                    int pre = r.rank() - 3;
-                    int[] split = Arrays.copyOf(r.shape(), r.rank() + 1);
-                    split[pre] = k;
-                    split[pre + 1] = ws[1];
-                    split[pre + 2] = r.dim(-2);
-                    split[pre + 3] = r.dim(-1);
-                    b = moveAxis(r.reshape(split), pre, 0);
+                    b = splitStackedChannels(Trace.bind(this, x[0], stacked), k);
                 }
             }
             return sum(a, b);
