@@ -59,6 +59,16 @@ public sealed interface Primitive permits Primitives.Add, Primitives.Sub, Primit
         throw new UnsupportedOperationException("primitive " + name() + " has no JVP rule");
     }
 
+    /**
+     * {@link #vjp(Var, Var[], Var)} when only some inputs need a cotangent ({@code needed[i]} false: input i is a
+     * constant at this level, its cotangent is discarded). A primitive whose cotangents are expensive (a matrix
+     * product per input) overrides this to skip the unneeded ones and return null for them; the default
+     * computes all.
+     */
+    default Var[] vjp(Var ct, Var[] primals, Var out, boolean[] needed) {
+        return vjp(ct, primals, out);
+    }
+
     /** The input cotangents ({@code null} for a zero) from the output cotangent {@code ct} (never null). */
     default Var[] vjp(Var ct, Var[] primals, Var out) {
         if (this instanceof Elementwise e) {

@@ -363,11 +363,19 @@ public final class Primitives {
 
         @Override
         public Var[] vjp(Var g, Var[] x, Var y) {
+            return vjp(g, x, y, new boolean[] {true, true});
+        }
+
+        /** Skips the matrix product of an input that is a constant (e.g. the data in {@code x @ W^T}). */
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
             Var a = x[0];
             Var b = x[1];
-            Var ga = g.matmul(b.mT());
-            Var gb;
-            if (b.rank() == 2 && a.rank() > 2) {
+            Var ga = needed[0] ? g.matmul(b.mT()) : null;
+            Var gb = null;
+            if (!needed[1]) {
+                gb = null;
+            } else if (b.rank() == 2 && a.rank() > 2) {
                 // sum over the batch of a_i^T g_i = one GEMM on a folded batch
                 gb = a.reshape(-1, a.dim(-1)).mT().matmul(g.reshape(-1, g.dim(-1)));
             } else {
@@ -796,9 +804,15 @@ public final class Primitives {
 
         @Override
         public Var[] vjp(Var g, Var[] x, Var y) {
+            return vjp(g, x, y, new boolean[] {true, true});
+        }
+
+        /** Skips the transposed convolution when the input is a constant (the data of a first layer). */
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
             Var w = x[1];
-            return cts(Trace.bind(new Conv2dInputGrad(x[0].dim(-2), x[0].dim(-1), stride, pad), g, w),
-                    Trace.bind(new Conv2dWeightGrad(w.dim(2), w.dim(3), stride, pad), x[0], g));
+            return cts(needed[0] ? Trace.bind(new Conv2dInputGrad(x[0].dim(-2), x[0].dim(-1), stride, pad), g, w) : null,
+                    needed[1] ? Trace.bind(new Conv2dWeightGrad(w.dim(2), w.dim(3), stride, pad), x[0], g) : null);
         }
     }
 

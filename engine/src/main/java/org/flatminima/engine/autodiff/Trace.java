@@ -159,7 +159,11 @@ final class Trace {
                 continue;
             }
             Primitive p = node.primitive;
-            Var[] gs = p.vjp(g, node.primals, node.out);
+            boolean[] needed = new boolean[node.parents.length];
+            for (int i = 0; i < needed.length; i++) {
+                needed[i] = node.parents[i] != null;
+            }
+            Var[] gs = p.vjp(g, node.primals, node.out, needed);
             if (gs.length != node.primals.length) {
                 throw new IllegalStateException("VJP rule of " + p.name() + " returned " + gs.length
                         + " cotangents for " + node.primals.length + " inputs");
