@@ -13,20 +13,23 @@ final class Probes {
     }
 
     /**
-     * A {@code [k, p]} tensor of independent Rademacher signs (+1 or -1 with probability 1/2 each), drawn 64 at a
-     * time from the bits of {@code rnd.nextLong()}, row-major: the same generator state gives the same probes.
+     * A {@code [k, p]} tensor of independent Rademacher signs (+1 or -1 with probability 1/2 each), row by row,
+     * each row from the bits of {@code ceil(p / 64)} calls of {@code rnd.nextLong()}: the same generator state gives
+     * the same probes, however they are split into blocks.
      */
     static Tensor rademacher(DType dtype, SplittableRandom rnd, int k, int p) {
         Tensor t = Tensor.zeros(dtype, k, p);
         MemorySegment seg = t.segment();
-        long n = (long) k * p;
-        long bits = 0;
-        for (long i = 0; i < n; i++) {
-            if ((i & 63) == 0) {
-                bits = rnd.nextLong();
+        for (int r = 0; r < k; r++) {
+            long base = (long) r * p;
+            long bits = 0;
+            for (int i = 0; i < p; i++) {
+                if ((i & 63) == 0) {
+                    bits = rnd.nextLong();
+                }
+                dtype.set(seg, base + i, (bits & 1L) == 0 ? 1.0 : -1.0);
+                bits >>>= 1;
             }
-            dtype.set(seg, i, (bits & 1L) == 0 ? 1.0 : -1.0);
-            bits >>>= 1;
         }
         return t;
     }
