@@ -71,11 +71,21 @@ class HessianDiagonalEstimateTest {
 
     @Test
     void isExactForADiagonalHessian() {
-        // f = 0.5 sum_i c_i theta_i^2 has H = diag(c): every Rademacher sample z_i (Hz)_i = c_i
-        HessianOperator op = Fixtures.lowRank(1, 1, 1, 0); // P = 1: a 1x1 Hessian is diagonal
+        // f = 0.5 sum_i c_i theta_i^4 / 6 has H = diag(c_i theta_i^2): every sample z_i (H z)_i = H_ii exactly
+        int p = 20;
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(4);
+        org.flatminima.engine.Tensor c = org.flatminima.engine.Tensor.uniform(org.flatminima.kernels.DType.F64, rnd,
+                0.5, 2, p);
+        org.flatminima.engine.Tensor theta = org.flatminima.engine.Tensor.normal(org.flatminima.kernels.DType.F64,
+                rnd, p);
+        var cv = org.flatminima.engine.autodiff.Var.of(c);
+        HessianOperator op = new HessianOperator(t -> t.square().square().mul(cv).sum().scale(1.0 / 12), theta);
         double[][] h = Fixtures.dense(op);
         DiagonalEstimate d = Hutchinson.diagonal(op, 5, 3, 2);
-        assertThat(d.values()[0]).isCloseTo(h[0][0], within(1e-12));
-        assertThat(d.stderr()[0]).isLessThan(1e-12);
+        for (int i = 0; i < p; i++) {
+            assertThat(h[i][i]).isCloseTo(c.get(i) * theta.get(i) * theta.get(i), within(1e-12));
+            assertThat(d.values()[i]).isCloseTo(h[i][i], within(1e-12));
+            assertThat(d.stderr()[i]).isLessThan(1e-12);
+        }
     }
 }

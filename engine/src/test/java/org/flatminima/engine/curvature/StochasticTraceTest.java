@@ -131,4 +131,27 @@ class StochasticTraceTest {
         // Hutch++ at 24 products beats Hutchinson at 96
         assertThat(errPP[1]).isLessThan(errHutch[3]);
     }
+
+    @Test
+    void bothRunInFloat32() {
+        HessianOperator op64 = MLP.meanLoss();
+        double exact = Fixtures.trace(Fixtures.dense(op64));
+        HessianOperator op32 = new HessianOperator(op64.f(), MLP.theta().to(org.flatminima.kernels.DType.F32));
+        TraceResult h = Hutchinson.trace(op32, Hutchinson.Options.budget(100, 5));
+        TraceResult pp = HutchPlusPlus.trace(op32, 60, 5);
+        assertThat(Math.abs(h.value() - exact)).isLessThanOrEqualTo(4 * h.stderr());
+        assertThat(Math.abs(pp.value() - exact)).isLessThanOrEqualTo(4 * pp.stderr() + 1e-4 * exact);
+        // Q's rows are orthonormal to float32 precision
+        org.flatminima.engine.Tensor y = Probes.applyRows(op32,
+                Probes.rademacher(org.flatminima.kernels.DType.F32, new java.util.SplittableRandom(1), 20, 92), 16);
+        org.flatminima.engine.Tensor q = HutchPlusPlus.orthonormalRows(y);
+        double[] g = org.flatminima.engine.TensorOps.matmul(q, q.transpose(0, 1)).toDoubleArray();
+        int r = q.dim(0);
+        for (int a = 0; a < r; a++) {
+            for (int b = 0; b < r; b++) {
+                assertThat(g[a * r + b]).isCloseTo(a == b ? 1 : 0, within(1e-5));
+            }
+        }
+        assertThat(r).isEqualTo(20);
+    }
 }
