@@ -93,6 +93,19 @@ class SpectralTest {
     }
 
     @Test
+    void lanczosInFloat32KeepsItsVectorsInFloat32AndAgreesToSinglePrecision() {
+        HessianOperator h = tanhMlp();
+        double[] dense = SymmetricEigen.eigenvalues(h.dense());
+        HessianOperator h32 = new HessianOperator(h.f(), h.theta().to(DType.F32));
+        Eigenpairs l = Lanczos.topK(h32, 3);
+        assertThat(l.vectors().dtype()).isEqualTo(DType.F32);
+        for (int i = 0; i < 3; i++) {
+            double want = dense[dense.length - 1 - i];
+            assertThat(l.values()[i]).as("eigenvalue %d", i).isCloseTo(want, Offset.offset(1e-4 * Math.abs(want)));
+        }
+    }
+
+    @Test
     void powerIterationAgreesWithTheDenseSpectrum() {
         HessianOperator h = tanhMlp();
         SymmetricEigen.Result dense = SymmetricEigen.decompose(h.dense());
