@@ -89,6 +89,42 @@ public final class Idx {
         return checkLabels(name, data, classes);
     }
 
+    /**
+     * The item count of an IDX file of {@code ndims} dimensions (3 for images, 1 for labels), from its header
+     * alone; the magic number is validated, the length is not.
+     */
+    public static int count(Path file, int ndims) {
+        String name = file.toString();
+        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file))) {
+            raw.mark(2);
+            int b0 = raw.read();
+            int b1 = raw.read();
+            raw.reset();
+            if (b0 < 0) {
+                throw new DataFileException(name, "empty file (0 bytes): expected " + expected(ndims), null);
+            }
+            InputStream in = b0 == 0x1f && b1 == 0x8b ? new GZIPInputStream(raw) : raw;
+            byte[] h = in.readNBytes(8);
+            if (h.length < 8) {
+                throw new DataFileException(name, "truncated: the IDX header is incomplete", null);
+            }
+            checkMagic(name, h, ndims, b0 == 0x1f && b1 == 0x8b);
+            long v = ((h[4] & 0xFFL) << 24) | ((h[5] & 0xFFL) << 16) | ((h[6] & 0xFFL) << 8) | (h[7] & 0xFFL);
+            if (v > Integer.MAX_VALUE) {
+                throw new DataFileException(name, "dimension 0 of the header is " + v + ", too large", null);
+            }
+            return (int) v;
+        } catch (NoSuchFileException e) {
+            throw new DataFileException(name, "file not found", e);
+        } catch (EOFException e) {
+            throw new DataFileException(name, "truncated gzip data (" + e.getMessage() + ")", e);
+        } catch (ZipException e) {
+            throw new DataFileException(name, "corrupt gzip data (" + e.getMessage() + ")", e);
+        } catch (IOException e) {
+            throw new DataFileException(name, "cannot read: " + e, e);
+        }
+    }
+
     private static int[] checkLabels(String name, byte[] data, int classes) {
         if (classes < 1 || classes > 256) {
             throw new IllegalArgumentException("class count must be in 1..256, got " + classes);
