@@ -104,11 +104,15 @@ public final class Idx {
                 throw new DataFileException(name, "empty file (0 bytes): expected " + expected(ndims), null);
             }
             InputStream in = b0 == 0x1f && b1 == 0x8b ? new GZIPInputStream(raw) : raw;
-            byte[] h = in.readNBytes(8);
-            if (h.length < 8) {
-                throw new DataFileException(name, "truncated: the IDX header is incomplete", null);
+            byte[] h = in.readNBytes(4);
+            if (h.length < 4) {
+                throw new DataFileException(name, "truncated: fewer than the 4-byte IDX magic number", null);
             }
             checkMagic(name, h, ndims, b0 == 0x1f && b1 == 0x8b);
+            h = java.util.Arrays.copyOf(h, 8);
+            if (in.readNBytes(h, 4, 4) < 4) {
+                throw new DataFileException(name, "truncated: the file ends inside the IDX header", null);
+            }
             long v = ((h[4] & 0xFFL) << 24) | ((h[5] & 0xFFL) << 16) | ((h[6] & 0xFFL) << 8) | (h[7] & 0xFFL);
             if (v > Integer.MAX_VALUE) {
                 throw new DataFileException(name, "dimension 0 of the header is " + v + ", too large", null);
