@@ -345,6 +345,7 @@ public final class DataSets {
         long trainRecords = 0;
         long testRecords = 0;
         List<String> missing = new ArrayList<>();
+        boolean compressed = false;
         try {
             for (String f : all) {
                 Path p = dir.resolve(f);
@@ -354,6 +355,10 @@ public final class DataSets {
                 }
                 long size = Files.size(p);
                 bytes += size;
+                if (isGzip(p)) {
+                    compressed = true; // record counts need decompression: shown as unknown
+                    continue;
+                }
                 if (size % Cifar10.RECORD_BYTES != 0) {
                     return new Status(CIFAR, desc, false, dir.toString(), -1, -1, -1, p + ": " + size
                             + " bytes is not a whole number of " + Cifar10.RECORD_BYTES + "-byte records", howToGetCifar());
@@ -371,7 +376,13 @@ public final class DataSets {
             return new Status(CIFAR, desc, false, dir.toString(), -1, -1, -1, "missing " + String.join(", ", missing)
                     + " in " + dir, howToGetCifar());
         }
-        return new Status(CIFAR, desc, true, dir.toString(), (int) trainRecords, (int) testRecords, bytes, null,
-                null);
+        return new Status(CIFAR, desc, true, dir.toString(), compressed ? -1 : (int) trainRecords,
+                compressed ? -1 : (int) testRecords, bytes, null, null);
+    }
+
+    private static boolean isGzip(Path p) throws IOException {
+        try (InputStream in = Files.newInputStream(p)) {
+            return in.read() == 0x1f && in.read() == 0x8b;
+        }
     }
 }
