@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
                 + "'On Flat Minima, Large Margins and Generalizability'.",
         subcommands = {
                 BackendsCommand.class,
+                DataCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {
