@@ -126,11 +126,16 @@ public final class Scope implements AutoCloseable {
         }
         long threshold = NEXT_GC_AT.get();
         if (AUTO_LIVE.get() + n > threshold && NEXT_GC_AT.compareAndSet(threshold, Long.MAX_VALUE)) {
-            System.gc(); // let the cleaners below run before growing further
-            try {
-                Thread.sleep(1); // cleaners run on their own thread
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            // As the JDK does for direct buffers: collect, then give the cleaners (their own thread) time to
+            // return memory, backing off up to about half a second before accepting that live data is large.
+            System.gc();
+            for (long sleep = 1; sleep <= 256 && AUTO_LIVE.get() + n > threshold; sleep <<= 1) {
+                try {
+                    Thread.sleep(sleep);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
             }
             NEXT_GC_AT.set(Math.max(AUTO_BUDGET, 2 * AUTO_LIVE.get()));
         }
