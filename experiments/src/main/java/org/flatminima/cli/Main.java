@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
         subcommands = {
                 BackendsCommand.class,
                 DataCommand.class,
+                TrainCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {
