@@ -49,7 +49,10 @@ public final class ExactTraces {
     /** Basis vectors per batched HVP pass in exact-hvp. */
     static final int HVP_BLOCK = 32;
 
-    /** Elements of stored cotangents/im2col columns aimed at per batch when exact-ggn picks its own batch size. */
+    /** Activation elements (inputs plus outputs of the parametrised layers) per batch when exact-ggn picks it. */
+    private static final long GGN_BATCH_ACTIVATIONS = 1L << 22;
+
+    /** Largest unfolded (im2col) batch kept across the class passes, and the chunk bound for the conv GEMMs. */
     private static final long GGN_BATCH_ELEMENTS = 1L << 24;
 
     // ------------------------------------------------------------------ closed form
@@ -174,7 +177,8 @@ public final class ExactTraces {
      * per-sample squared gradient norms from each layer's input and output cotangent. Each batch runs in its own
      * {@link Scope}. Per-point traces are always included.
      *
-     * @param batch points per batch; 0 picks one that bounds the stored cotangents (about 2^24 elements)
+     * @param batch points per batch; 0 picks one that bounds the layer inputs and outputs of a batch (about 2^22
+     *     elements; the backward passes' temporaries are a few times that)
      * @throws IllegalArgumentException naming the layer and the reason if the network is not piecewise linear in
      *     each weight ({@link #whyNotPiecewiseLinear})
      */
@@ -229,7 +233,7 @@ public final class ExactTraces {
             for (Taps.Site s : sites1) {
                 perPoint += sizeOf(s.outputShape()) + sizeOf(s.inputShape());
             }
-            batch = (int) Math.max(1, Math.min(Math.max(n, 1), GGN_BATCH_ELEMENTS / perPoint));
+            batch = (int) Math.max(1, Math.min(Math.max(n, 1), GGN_BATCH_ACTIVATIONS / perPoint));
         }
         double[][] pp = new double[n][params.size()];
         long passes = 0;
