@@ -55,6 +55,9 @@ public final class ExactTraces {
     /** Largest unfolded (im2col) batch kept across the class passes, and the chunk bound for the conv GEMMs. */
     private static final long GGN_BATCH_ELEMENTS = 1L << 24;
 
+    /** Largest unfolded batch kept across the class passes (elements); a test lowers it to exercise re-unfolding. */
+    static long colsCacheElements = GGN_BATCH_ELEMENTS;
+
     // ------------------------------------------------------------------ closed form
 
     /** Whether {@code net} is an affine classifier: one Linear layer, optionally after Flatten layers. */
@@ -437,7 +440,7 @@ public final class ExactTraces {
             this.m = a.dim(0);
             this.one = window(1);
             long colsSize = (long) m * one.colRows() * one.colCols();
-            this.cols = colsSize <= GGN_BATCH_ELEMENTS ? unfold(0, m) : null;
+            this.cols = colsSize <= colsCacheElements ? unfold(0, m) : null;
             this.wNorm = new double[m];
             this.bias = b < 0 ? null : new SquareSums(a, m, cv.out());
             this.dw = diagView(diag, params.get(w));

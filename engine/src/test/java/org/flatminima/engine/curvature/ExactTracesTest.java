@@ -187,6 +187,22 @@ class ExactTracesTest {
     }
 
     @Test
+    void convolutionUnfoldedAgainPerClassPassGivesTheSameNumbers() {
+        Case c = maxPoolCnn();
+        TraceBreakdown cached = ExactTraces.exactGgn(c.net(), c.theta(), c.x(), c.y());
+        Tensor d1 = ExactTraces.exactGgnDiagonal(c.net(), c.theta(), c.x(), c.y(), 0);
+        long old = ExactTraces.colsCacheElements;
+        ExactTraces.colsCacheElements = 0;
+        try {
+            same(ExactTraces.exactGgn(c.net(), c.theta(), c.x(), c.y()), cached);
+            close("diagonal, unfolded per pass", ExactTraces.exactGgnDiagonal(c.net(), c.theta(), c.x(), c.y(), 0)
+                    .toDoubleArray(), d1.toDoubleArray());
+        } finally {
+            ExactTraces.colsCacheElements = old;
+        }
+    }
+
+    @Test
     void reluCnnWithStridedConvAndAvgPool() {
         Case c = avgPoolCnn();
         ggnEqualsHvp(c);
