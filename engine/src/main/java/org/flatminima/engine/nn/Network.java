@@ -146,12 +146,20 @@ public final class Network {
 
     /** Logits {@code [N, classes]} for inputs {@code x} (see the class comment for accepted shapes). */
     public Var logits(Var flatParams, Tensor x) {
-        return forward(flatParams, x, null);
+        return forward(flatParams, x, null, null);
     }
 
-    private Var forward(Var flatParams, Tensor x, java.util.Map<String, Tensor> updates) {
-        return module.forward(Var.of(prepare(x, flatParams.dtype())),
-                layout.root(flatParams, mode, buffers, updates));
+    /**
+     * {@link #logits} with {@code hook} called after every module (see {@link LayerHook}); the hook sees the
+     * inputs as this network feeds them (flattened for a rank-1 sample shape, in the parameters' dtype).
+     */
+    public Var logits(Var flatParams, Tensor x, LayerHook hook) {
+        return forward(flatParams, x, null, hook);
+    }
+
+    private Var forward(Var flatParams, Tensor x, java.util.Map<String, Tensor> updates, LayerHook hook) {
+        return layout.root(flatParams, mode, buffers, updates).withHook(hook)
+                .forward(module, Var.of(prepare(x, flatParams.dtype())));
     }
 
     /** Mean softmax cross-entropy of the logits against integer labels in {@code [0, classes)} (rank 0). */
@@ -182,7 +190,7 @@ public final class Network {
     public Var lossUpdatingBuffers(Var flatParams, Tensor x, int[] labels) {
         java.util.Map<String, Tensor> updates = new java.util.LinkedHashMap<>();
         checkLabels(x, labels);
-        Var loss = forward(flatParams, x, mode == Mode.TRAIN ? updates : null).crossEntropy(labels);
+        Var loss = forward(flatParams, x, mode == Mode.TRAIN ? updates : null, null).crossEntropy(labels);
         updates.forEach(buffers::set);
         return loss;
     }

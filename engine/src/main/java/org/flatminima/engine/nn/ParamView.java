@@ -17,15 +17,40 @@ public final class ParamView {
     private final Mode mode;
     private final Buffers buffers;
     private final Map<String, Tensor> updates;
+    private final LayerHook hook;
 
     ParamView(ParameterLayout layout, Var flat, String prefix, Mode mode, Buffers buffers,
             Map<String, Tensor> updates) {
+        this(layout, flat, prefix, mode, buffers, updates, null);
+    }
+
+    private ParamView(ParameterLayout layout, Var flat, String prefix, Mode mode, Buffers buffers,
+            Map<String, Tensor> updates, LayerHook hook) {
         this.layout = layout;
         this.flat = flat;
         this.prefix = prefix;
         this.mode = mode;
         this.buffers = buffers;
         this.updates = updates;
+        this.hook = hook;
+    }
+
+    /** This scope with {@code hook} called after every module run through {@link #forward} (null: none). */
+    public ParamView withHook(LayerHook hook) {
+        return new ParamView(layout, flat, prefix, mode, buffers, updates, hook);
+    }
+
+    /**
+     * Runs {@code module} (the module this scope belongs to) on {@code input}, then the {@link LayerHook} if one
+     * is set; containers call this for each child (with {@link #child}) instead of {@link Module#forward}.
+     */
+    public Var forward(Module module, Var input) {
+        Var out = module.forward(input, this);
+        if (hook == null) {
+            return out;
+        }
+        String path = prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1);
+        return hook.after(path, module, input, out);
     }
 
     /** The parameter {@code name} of this scope (e.g. {@code "weight"}), reshaped to its declared shape. */
@@ -35,7 +60,7 @@ public final class ParamView {
 
     /** The scope of the sub-module at position {@code index} (names {@code prefix + index + "."}). */
     public ParamView child(int index) {
-        return new ParamView(layout, flat, prefix + index + ".", mode, buffers, updates);
+        return new ParamView(layout, flat, prefix + index + ".", mode, buffers, updates, hook);
     }
 
     /** The name prefix of this scope ({@code ""} at the root, {@code "2."} for the module at index 2). */

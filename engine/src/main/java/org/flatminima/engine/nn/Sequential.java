@@ -64,7 +64,7 @@ public record Sequential(List<Module> layers) implements Module {
         Var x = input;
         for (int i = 0; i < layers.size(); i++) {
             try {
-                x = layers.get(i).forward(x, params.child(i));
+                x = params.child(i).forward(layers.get(i), x);
             } catch (ShapeMismatchException e) {
                 throw e.inside(i);
             }
