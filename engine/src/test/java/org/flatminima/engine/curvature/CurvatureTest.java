@@ -1,0 +1,86 @@
+package org.flatminima.engine.curvature;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.SplittableRandom;
+import org.flatminima.engine.Tensor;
+import org.flatminima.engine.nn.Network;
+import org.flatminima.engine.nn.Sequential;
+import org.flatminima.engine.nn.Tanh;
+import org.flatminima.engine.nn.Linear;
+import org.flatminima.kernels.DType;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** The facade picks the right method and agrees with exact-hvp and the dense Hessian. */
+@Tag("backends")
+class CurvatureTest {
+    private static final DType T = DType.F64;
+
+    private static Curvature of(Network net, long seed, int n) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int d = net.sampleShape()[0];
+        Tensor x = Tensor.normal(T, rnd, n, d);
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = rnd.nextInt(net.classes());
+        }
+        return Curvature.of(net, net.initParams(T, seed), x, y);
+    }
+
+    private static double rel(double a, double b) {
+        return Math.abs(a - b) / Math.max(1e-300, Math.abs(b));
+    }
+
+    @Test
+    void autoPicksTheCheapestExactMethodAndAgreesWithExactHvp() {
+        Curvature affine = of(new Network(Sequential.mlp(5, 3), 5), 1, 8);
+        TraceResult a = affine.trace(Curvature.Method.AUTO);
+        assertThat(a.method()).isEqualTo("closed-form");
+        assertThat(rel(a.value(), affine.trace(Curvature.Method.EXACT_HVP).value())).isLessThan(1e-10);
+
+        Curvature relu = of(new Network(Sequential.mlp(5, 6, 3), 5), 2, 8);
+        TraceResult r = relu.trace(Curvature.Method.AUTO);
+        assertThat(r.method()).isEqualTo("exact-ggn");
+        assertThat(r.stderr()).isZero();
+        assertThat(rel(r.value(), relu.trace(Curvature.Method.EXACT_HVP).value())).isLessThan(1e-10);
+        double[] pp = relu.perPointTraces(Curvature.Method.AUTO).values();
+        double[] ppHvp = relu.breakdown(Curvature.Method.EXACT_HVP, true).perPoint();
+        for (int i = 0; i < pp.length; i++) {
+            assertThat(rel(pp[i], ppHvp[i])).isLessThan(1e-10);
+        }
+        double[] diag = relu.diagonal(Curvature.Method.AUTO).toDoubleArray();
+        Tensor dense = relu.dense();
+        for (int i = 0; i < diag.length; i++) {
+            assertThat(diag[i]).isCloseTo(dense.get(i, i), within(1e-10 * (1 + Math.abs(dense.get(i, i)))));
+        }
+    }
+
+    @Test
+    void smoothNetworksFallBackToHutchinsonAndRefuseExactGgn() {
+        Curvature tanh = of(new Network(Sequential.of(new Linear(5, 6), new Tanh(), new Linear(6, 3)), 5), 3, 8);
+        assertThat(tanh.bestExact()).isNull();
+        TraceResult h = tanh.trace(Curvature.Method.AUTO);
+        assertThat(h.method()).isEqualTo("hutchinson");
+        double exact = tanh.trace(Curvature.Method.EXACT_HVP).value();
+        assertThat(Math.abs(h.value() - exact)).isLessThan(4 * h.stderr());
+        // stopped by the 1% target, or by the 1,000-probe budget on this noisy toy model
+        assertThat(h.stderr() / Math.abs(h.value()) <= 0.0101 || h.probes() == 1000).isTrue();
+        assertThatThrownBy(() -> tanh.trace(Curvature.Method.EXACT_GGN)).hasMessageContaining("Tanh");
+        assertThat(tanh.perPointTraces(Curvature.Method.AUTO).method()).isEqualTo("hutchinson");
+        assertThatThrownBy(() -> tanh.breakdown(Curvature.Method.CLOSED_FORM, false)).hasMessageContaining("affine");
+        assertThat(Curvature.Method.parse("hutch++")).isEqualTo(Curvature.Method.HUTCH_PLUS_PLUS);
+        assertThatThrownBy(() -> Curvature.Method.parse("magic")).hasMessageContaining("unknown trace method");
+    }
+
+    @Test
+    void topEigenvaluesMatchTheDenseHessian() {
+        Curvature relu = of(new Network(Sequential.mlp(4, 5, 3), 4), 4, 6);
+        double[] top = relu.topEigenvalues(2).values();
+        double[] all = SymmetricEigen.eigenvalues(relu.dense()); // ascending
+        assertThat(rel(top[0], all[all.length - 1])).isLessThan(1e-8);
+        assertThat(rel(top[1], all[all.length - 2])).isLessThan(1e-8);
+    }
+}
