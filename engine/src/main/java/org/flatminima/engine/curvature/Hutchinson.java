@@ -9,7 +9,7 @@ import org.flatminima.engine.TensorOps;
  * Hutchinson's stochastic trace estimator with Rademacher probes: {@code tr H = E[z . H z]} for {@code z} with
  * independent +-1 entries. Probes are drawn in blocks and pushed through one batched HVP pass each
  * ({@link HessianOperator#applyBatch}). The variance of one sample is {@code 2 (||H||_F^2 - sum_i H_ii^2)}; see
- * docs/curvature-stochastic.md.
+ * docs/curvature.md.
  *
  * <p>Also the Hessian diagonal by the same probes, {@code diag H = E[z (.) H z]} (Bekas, Kokiopoulou and Saad),
  * with per-entry standard errors: {@link #diagonal}.

@@ -19,7 +19,7 @@ import org.flatminima.kernels.DType;
  * the last coupling), which the stop rule uses. A breakdown (a coupling at rounding level: the Krylov space is
  * invariant) restarts with a random vector orthogonal to the basis, so repeated eigenvalues are found with their
  * multiplicity. Costs: one operator product per step, memory {@code m * P} values of the operator's dtype. See
- * docs/curvature-spectral.md.
+ * docs/curvature.md.
  */
 public final class Lanczos {
     private Lanczos() {

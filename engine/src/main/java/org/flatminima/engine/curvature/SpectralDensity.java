@@ -15,7 +15,7 @@ import org.flatminima.engine.Tensor;
  * first components {@code tau_l = s_l[0]^2} of its unit eigenvectors (they sum to 1 per run). The estimate is
  * {@code (1/runs) sum_r sum_l tau_{r,l} delta(t - theta_{r,l})}; {@link #density(double[], double)} smooths it with
  * a Gaussian of width sigma. Its mean {@code sum tau theta = v^T A v} is an unbiased estimate of {@code tr(A)/P}
- * ({@link #traceOverP()}) with a standard error from the spread over runs. See docs/curvature-spectral.md.
+ * ({@link #traceOverP()}) with a standard error from the spread over runs. See docs/curvature.md.
  */
 public final class SpectralDensity {
 

@@ -80,7 +80,7 @@ class PerPointHutchinsonTest {
      * Over many seeds, per point of a tiny model (P = 26): the fixed-budget loop (100 probes, no early stop) is
      * unbiased within 4 standard errors; the authors' rule, which stops on the same probes' prefix, keeps its bias
      * small against the noise of one run (its early stops favour runs whose running mean is large in magnitude,
-     * which biases it a little; docs/curvature-stochastic.md).
+     * which biases it a little; docs/curvature.md).
      */
     @Test
     void theAuthorsEstimatorIsUnbiasedUpToItsNoise() {
