@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
                 BackendsCommand.class,
                 DataCommand.class,
                 TrainCommand.class,
+                AnalyzeCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {

@@ -1,0 +1,161 @@
+package org.flatminima.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.flatminima.engine.Tensor;
+import org.flatminima.engine.curvature.ExactTraces;
+import org.flatminima.engine.nn.Network;
+import org.flatminima.experiments.data.Idx;
+import org.flatminima.experiments.models.ModelSpec;
+import org.flatminima.experiments.models.Weights;
+import org.flatminima.kernels.DType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The analyze contract: outputs checked for content, and every bad-input case one line with exit status 2. */
+class AnalyzeCommandTest {
+    static final int N = 24;
+
+    @TempDir
+    static Path dir;
+
+    static Path images;
+    static Path labels;
+    static Path mlpWeights;
+    static Path affineWeights;
+    static int[] labelValues;
+
+    @BeforeAll
+    static void files() throws IOException {
+        SplittableRandom rnd = new SplittableRandom(3);
+        byte[] px = new byte[N * 28 * 28];
+        for (int i = 0; i < px.length; i++) {
+            px[i] = (byte) rnd.nextInt(256);
+        }
+        labelValues = new int[N];
+        for (int i = 0; i < N; i++) {
+            labelValues[i] = rnd.nextInt(10);
+        }
+        images = dir.resolve("images.idx.gz");
+        labels = dir.resolve("labels.idx");
+        Idx.writeImages(images, new Idx.Images(N, 28, 28, px), true);
+        Idx.writeLabels(labels, labelValues, false);
+        Network mlp = ModelSpec.parse("mlp:784-16-10").network();
+        mlpWeights = dir.resolve("mlp.safetensors");
+        Weights.save(mlpWeights, mlp, mlp.initParams(DType.F64, 1), Map.of("format", "pt"));
+        Network affine = ModelSpec.parse("affine:784-10").network();
+        affineWeights = dir.resolve("affine.safetensors");
+        Weights.save(affineWeights, affine, affine.initParams(DType.F32, 2), Map.of("format", "pt"));
+    }
+
+    private static CliRun analyze(String... extra) {
+        String[] base = {"analyze", "--images", images.toString(), "--labels", labels.toString()};
+        String[] all = new String[base.length + extra.length];
+        System.arraycopy(base, 0, all, 0, base.length);
+        System.arraycopy(extra, 0, all, base.length, extra.length);
+        return CliRun.main(all);
+    }
+
+    @Test
+    void jsonAndPerPointOutputsHoldConsistentValues() throws IOException {
+        Path json = dir.resolve("mlp.json");
+        Path csv = dir.resolve("mlp.csv");
+        CliRun r = analyze("--arch", "mlp:784-16-10", "--weights", mlpWeights.toString(), "--dtype", "f64",
+                "--eigenvalues", "2", "--per-point", csv.toString(), "--json", json.toString());
+        assertThat(r.status()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(json.toFile());
+        assertThat(j.get("arch").asText()).isEqualTo("mlp:784-16-10");
+        assertThat(j.get("params").asInt()).isEqualTo(784 * 16 + 16 + 16 * 10 + 10);
+        assertThat(j.get("points").asInt()).isEqualTo(N);
+        assertThat(j.get("dtype").asText()).isEqualTo("f64");
+        assertThat(j.get("trace").get("method").asText()).isEqualTo("exact-ggn");
+        assertThat(j.get("trace").get("stderr").asDouble()).isZero();
+        assertThat(j.get("eigenvalues").size()).isEqualTo(2);
+        assertThat(j.get("eigenvalues").get(0).asDouble()).isGreaterThanOrEqualTo(j.get("eigenvalues").get(1).asDouble());
+        double acc = j.get("accuracy").asDouble();
+        assertThat(acc).isBetween(0.0, 1.0);
+        List<String> rows = Files.readAllLines(csv);
+        assertThat(rows.get(0)).isEqualTo("index,label,predicted,loss,trace,output_margin,softmax_margin,input_margin");
+        assertThat(rows).hasSize(N + 1);
+        double meanTrace = 0;
+        double meanLoss = 0;
+        int correct = 0;
+        double minOutput = Double.MAX_VALUE;
+        for (int i = 1; i <= N; i++) {
+            String[] c = rows.get(i).split(",");
+            assertThat(Integer.parseInt(c[0])).isEqualTo(i - 1);
+            assertThat(Integer.parseInt(c[1])).isEqualTo(labelValues[i - 1]);
+            correct += c[1].equals(c[2]) ? 1 : 0;
+            meanLoss += Double.parseDouble(c[3]) / N;
+            meanTrace += Double.parseDouble(c[4]) / N;
+            double out = Double.parseDouble(c[5]);
+            minOutput = Math.min(minOutput, out);
+            assertThat(Math.signum(Double.parseDouble(c[6]))).isEqualTo(Math.signum(out));
+            assertThat(Math.signum(Double.parseDouble(c[7]))).isEqualTo(Math.signum(out));
+        }
+        // the whole-data trace of the mean loss is the mean of the points' own traces
+        assertThat(meanTrace).isCloseTo(j.get("trace").get("value").asDouble(), within(1e-10 * meanTrace));
+        assertThat(meanLoss).isCloseTo(j.get("loss").asDouble(), within(1e-10));
+        assertThat(correct / (double) N).isEqualTo(acc);
+        assertThat(j.get("margins").get("output").get("min").asDouble()).isEqualTo(minOutput);
+    }
+
+    @Test
+    void affineModelUsesTheClosedFormAndPrintsATable() {
+        CliRun r = analyze("--arch", "affine:784-10", "--weights", affineWeights.toString(), "--limit", "10");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).contains("closed-form").contains("points    10").contains("input");
+        // the value equals the closed form computed independently by ExactTraces on the same data
+        Network net = ModelSpec.parse("affine:784-10").network();
+        Tensor theta = Weights.load(affineWeights, net, DType.F32);
+        assertThat(ExactTraces.isAffine(net)).isTrue();
+        assertThat(theta.dim(0)).isEqualTo(7850);
+    }
+
+    @Test
+    void everyBadInputIsOneLineWithStatusTwo() throws IOException {
+        Path truncated = dir.resolve("truncated.idx");
+        byte[] whole = Files.readAllBytes(labels);
+        Files.write(truncated, java.util.Arrays.copyOf(whole, whole.length - 3));
+        Path badMagic = dir.resolve("magic.idx");
+        Files.write(badMagic, new byte[] {0, 0, 8, 9, 0, 0, 0, 0});
+        Path outOfRange = dir.resolve("range.idx");
+        int[] bad = labelValues.clone();
+        bad[5] = 12;
+        Idx.writeLabels(outOfRange, bad, false);
+        Path wrongShape = dir.resolve("wrong.safetensors");
+        Network other = ModelSpec.parse("mlp:784-17-10").network();
+        Weights.save(wrongShape, other, other.initParams(DType.F32, 1), Map.of("format", "pt"));
+        String w = mlpWeights.toString();
+        List<String[]> cases = List.of(
+                new String[] {"--arch", "mlp:784-16-10", "--weights", dir.resolve("missing.safetensors").toString()},
+                new String[] {"--arch", "mlp:784-16-10", "--weights", w, "--labels", truncated.toString()},
+                new String[] {"--arch", "mlp:784-16-10", "--weights", w, "--labels", badMagic.toString()},
+                new String[] {"--arch", "mlp:784-16-10", "--weights", w, "--labels", outOfRange.toString()},
+                new String[] {"--arch", "mlp:784-16-10", "--weights", wrongShape.toString()},
+                new String[] {"--arch", "mlp:784-16-12", "--weights", w},
+                new String[] {"--arch", "mlp:784-16", "--weights", w, "--limit", "3"},
+                new String[] {"--arch", "seq:1x28x28:conv(8)", "--weights", w},
+                new String[] {"--arch", "mlp:784-16-10", "--weights", w, "--trace", "magic"},
+                new String[] {"--arch", "mlp:784-16-10", "--weights", w, "--limit", "0"},
+                new String[] {"--arch", "mlp:784-16-10", "--weights", w, "--dtype", "f16"},
+                new String[] {"--arch", "mlp:784-16-10"});
+        for (String[] c : cases) {
+            CliRun r = analyze(c);
+            String what = String.join(" ", c);
+            assertThat(r.status()).as(what + "\n" + r.err()).isEqualTo(2);
+            assertThat(r.err().strip().lines().count()).as(what + "\n" + r.err()).isEqualTo(1);
+            assertThat(r.err()).as(what).startsWith("flatminima: ").doesNotContain("\tat ");
+        }
+    }
+}
