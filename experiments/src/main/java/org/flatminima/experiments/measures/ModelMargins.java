@@ -9,6 +9,7 @@ import org.flatminima.engine.nn.Conv2d;
 import org.flatminima.engine.nn.Linear;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.engine.nn.ParameterLayout;
+import org.flatminima.engine.nn.Taps;
 
 /**
  * Margin measures that need the model, not only its logits.
@@ -19,6 +20,9 @@ import org.flatminima.engine.nn.ParameterLayout;
  *       sees. All points in one backward pass: the points do not interact (no training-mode batch norm), so the
  *       gradient of {@code sum_n (z_{n,y_n} - z_{n,j*_n})} with respect to the batch holds each point's own
  *       gradient in its row.</li>
+ *   <li>The same at hidden layers (Jiang et al. 2019): {@code gamma_n / ||d(z_y - z_j*)/d h_l||_2} with h_l the
+ *       output (pre-activation) of each layer with parameters, from one backward pass through taps
+ *       ({@link Taps}) seeded with {@code e_y - e_j*} per point.</li>
  *   <li>Normalised margins (Bartlett et al. 2017; Jiang et al. 2019): the output margin divided by the product
  *       of the layers' spectral norms, or of their Frobenius norms. Only the weights of Linear and Conv2d layers
  *       count (not biases, not batch norm). A convolution's "spectral norm" here is the largest singular value of
@@ -57,6 +61,38 @@ public final class ModelMargins {
                 s += grad[i * d + k] * grad[i * d + k];
             }
             out[i] = cols.output()[i] / Math.sqrt(s);
+        }
+        return out;
+    }
+
+    /**
+     * Linearised margins at the output of every layer with parameters, keyed by the layer's index path
+     * ({@code "0"}, {@code "2"}, ...); the last layer's is {@code gamma / sqrt(2)} (its output is the logits).
+     */
+    public static java.util.Map<String, double[]> hiddenMargins(Network net, Tensor theta, Tensor x, int[] labels,
+                                                               Margins.Columns cols) {
+        int n = labels.length;
+        Taps.Tapped tapped = Taps.record(net, theta, x);
+        int c = tapped.logits().dim(1);
+        double[] seed = new double[n * c];
+        for (int i = 0; i < n; i++) {
+            seed[i * c + labels[i]] += 1;
+            seed[i * c + cols.runnerUp()[i]] -= 1;
+        }
+        java.util.List<Tensor> g = tapped.pullback().apply(Tensor.of(theta.dtype(), seed, n, c));
+        java.util.Map<String, double[]> out = new java.util.LinkedHashMap<>();
+        for (int s = 0; s < g.size(); s++) {
+            double[] v = g.get(s).toDoubleArray();
+            int per = v.length / n;
+            double[] m = new double[n];
+            for (int i = 0; i < n; i++) {
+                double ss = 0;
+                for (int k = 0; k < per; k++) {
+                    ss += v[i * per + k] * v[i * per + k];
+                }
+                m[i] = cols.output()[i] / Math.sqrt(ss);
+            }
+            out.put(tapped.sites().get(s).path(), m);
         }
         return out;
     }

@@ -9,6 +9,7 @@ import org.flatminima.engine.TensorOps;
 import org.flatminima.engine.autodiff.Var;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.engine.nn.Sequential;
+import org.flatminima.engine.nn.Taps;
 import org.flatminima.kernels.DType;
 import org.junit.jupiter.api.Test;
 
@@ -53,6 +54,43 @@ class ModelMarginsTest {
             int[] yn = {labels[n]};
             Margins.Columns cn = Margins.of(net.logits(Var.of(theta), xn).value(), yn);
             assertThat(ModelMargins.inputMargins(net, theta, xn, yn, cn)[0]).isCloseTo(all[n], within(1e-12));
+        }
+    }
+
+    @Test
+    void hiddenMarginsAgreeWithTheLogitsAndTheInputGradient() {
+        SplittableRandom rnd = new SplittableRandom(6);
+        Network net = new Network(Sequential.mlp(5, 7, 6, 3), 5);
+        Tensor theta = net.initParams(T, 4);
+        Tensor x = Tensor.normal(T, rnd, 9, 5);
+        int[] labels = {0, 1, 2, 0, 1, 2, 0, 1, 2};
+        Margins.Columns cols = Margins.of(net.logits(Var.of(theta), x).value(), labels);
+        java.util.Map<String, double[]> hm = ModelMargins.hiddenMargins(net, theta, x, labels, cols);
+        assertThat(hm.keySet()).containsExactly("0", "2", "4");
+        // the last layer's output is the logits: the gradient of z_y - z_j* there is e_y - e_j*, norm sqrt(2)
+        for (int i = 0; i < labels.length; i++) {
+            assertThat(hm.get("4")[i]).isCloseTo(cols.output()[i] / Math.sqrt(2), within(1e-12));
+        }
+        // the first layer is x W^T + b: grad_x = W^T grad_h, so ||grad_x|| follows from the tap's cotangent
+        double[] input = ModelMargins.inputMargins(net, theta, x, labels, cols);
+        double[] w = theta.slice(0, 0, 7 * 5).toDoubleArray();
+        Taps.Tapped tp = Taps.record(net, theta, x);
+        double[] seed = new double[labels.length * 3];
+        for (int i = 0; i < labels.length; i++) {
+            seed[i * 3 + labels[i]] += 1;
+            seed[i * 3 + cols.runnerUp()[i]] -= 1;
+        }
+        double[] g0 = tp.pullback().apply(Tensor.of(T, seed, labels.length, 3)).get(0).toDoubleArray();
+        for (int i = 0; i < labels.length; i++) {
+            double ss = 0;
+            for (int k = 0; k < 5; k++) {
+                double gx = 0;
+                for (int j = 0; j < 7; j++) {
+                    gx += w[j * 5 + k] * g0[i * 7 + j];
+                }
+                ss += gx * gx;
+            }
+            assertThat(input[i]).isCloseTo(cols.output()[i] / Math.sqrt(ss), within(1e-12));
         }
     }
 
