@@ -58,6 +58,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--limit", paramLabel = "N", description = "use the first N training points only")
     Integer limit;
 
+    @Option(names = "--standardize",
+            description = "standardise each pixel by the training split's mean and standard deviation")
+    boolean standardize;
+
     @Option(names = "--optimizer", defaultValue = "sgd", description = "sgd or adam (default: ${DEFAULT-VALUE})")
     String optimizer;
 
@@ -135,6 +139,11 @@ public final class TrainCommand implements Callable<Integer> {
                 throw new UserException("--limit must be in [1, " + trainSet.size() + "], got " + limit);
             }
             trainSet = trainSet.first(limit);
+        }
+        if (standardize) {
+            Dataset.Standardization st = Dataset.Standardization.of(trainSet);
+            trainSet = trainSet.standardized(st);
+            testSet = testSet.standardized(st);
         }
         checkInputs(model, net, trainSet);
         Batch train = new Batch(trainSet.images(), trainSet.labels());
@@ -239,6 +248,7 @@ public final class TrainCommand implements Callable<Integer> {
         c.put("arch", model.toString());
         c.put("data", data);
         c.put("limit", limit);
+        c.put("standardize", standardize);
         c.put("optimizer", optimizer);
         c.put("lr", lr);
         c.put("momentum", momentum);
