@@ -123,6 +123,32 @@ class AnalyzeCommandTest {
     }
 
     @Test
+    void convolutionalSpecWithFloat32WeightsAndMaxPooling() throws IOException {
+        String arch = "seq:1x28x28:conv(4,3,pad=1),relu,maxpool(2),conv(4,3,stride=2),relu,avgpool(2),flatten,linear(10)";
+        Network net = ModelSpec.parse(arch).network();
+        Path w = dir.resolve("cnn.safetensors");
+        Weights.save(w, net, net.initParams(DType.F32, 5), Map.of("format", "pt"));
+        Path json = dir.resolve("cnn.json");
+        Path csv = dir.resolve("cnn.csv");
+        CliRun r = analyze("--arch", arch, "--weights", w.toString(), "--limit", "12", "--per-point", csv.toString(),
+                "--json", json.toString());
+        assertThat(r.status()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(json.toFile());
+        assertThat(j.get("trace").get("method").asText()).isEqualTo("exact-ggn");
+        assertThat(j.get("points").asInt()).isEqualTo(12);
+        assertThat(j.get("dtype").asText()).isEqualTo("f32");
+        List<String> rows = Files.readAllLines(csv);
+        assertThat(rows).hasSize(13);
+        double mean = 0;
+        for (int i = 1; i <= 12; i++) {
+            double t = Double.parseDouble(rows.get(i).split(",")[4]);
+            assertThat(t).isGreaterThanOrEqualTo(0); // a GGN trace of a convex loss is non-negative
+            mean += t / 12;
+        }
+        assertThat(mean).isCloseTo(j.get("trace").get("value").asDouble(), within(1e-5 * (1 + mean)));
+    }
+
+    @Test
     void everyBadInputIsOneLineWithStatusTwo() throws IOException {
         Path truncated = dir.resolve("truncated.idx");
         byte[] whole = Files.readAllBytes(labels);
