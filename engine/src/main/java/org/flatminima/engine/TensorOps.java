@@ -333,6 +333,24 @@ public final class TensorOps {
     }
 
     /**
+     * Copies {@code src [rows, n]} into columns {@code [offset, offset + n)} of the contiguous {@code dst
+     * [rows, length]}, in place: for assembling a freshly made output only.
+     */
+    public static void copyRowsInto(Tensor src, Tensor dst, int offset) {
+        int rows = src.dim(0);
+        int n = src.dim(1);
+        if (dst.rank() != 2 || dst.dim(0) != rows || offset < 0 || offset + n > dst.dim(1) || !dst.isContiguous()) {
+            throw new IllegalArgumentException("copyRowsInto: " + Arrays.toString(src.shape()) + " at column " + offset
+                    + " does not fit " + Arrays.toString(dst.shape()));
+        }
+        for (int r = 0; r < rows; r++) {
+            Tensor s = src.select(0, r);
+            Tensor d = dst.select(0, r).slice(0, offset, offset + n);
+            be().copy(src.dtype(), dst.dtype(), s.shape(), s.segment(), s.strides(), d.segment());
+        }
+    }
+
+    /**
      * Row-wise {@link #embed}: {@code x [rows, n]} into a zero {@code [rows, length]} at column {@code offset}
      * (the adjoint of slicing columns {@code [offset, offset + n)}).
      */

@@ -28,7 +28,7 @@ public sealed interface Primitive permits Primitives.Add, Primitives.Sub, Primit
         Primitives.Neg, Primitives.Scale, Primitives.Square, Primitives.Sqrt, Primitives.Exp, Primitives.Log,
         Primitives.Pow, Primitives.Relu, Primitives.LeakyRelu, Primitives.Tanh, Primitives.Sigmoid,
         Primitives.Softplus, Primitives.MatMul, Primitives.Permute, Primitives.Reshape, Primitives.FlatView,
-        Primitives.Embed, Primitives.Expand, Primitives.SumTo, Primitives.Sum, Primitives.Max,
+        Primitives.Embed, Primitives.EmbedMany, Primitives.Expand, Primitives.SumTo, Primitives.Sum, Primitives.Max,
         Primitives.Gather, Primitives.Scatter, Primitives.Softmax, Primitives.LogSoftmax,
         Primitives.SoftmaxCrossEntropy,
         Primitives.Conv2d, Primitives.Conv2dInputGrad, Primitives.Conv2dWeightGrad, Primitives.MaxPool2d,

@@ -508,6 +508,82 @@ public final class Primitives {
         }
     }
 
+    /**
+     * {@code y = zeros(length); y[offset_i : offset_i + size_i] = x_i.flatten()} for k inputs whose ranges are
+     * disjoint: the cotangent of a flat parameter vector assembled once from the cotangents of its views, instead
+     * of one length-P {@link Embed} and one length-P addition per view. Linear in every input; its transpose gives
+     * input i the view {@code g[offset_i : ...]} in {@code shapes_i}. Inputs may carry the same leading axes
+     * (directions of a batched tangent) in front of their view shapes ({@code viewRanks}), which the output keeps.
+     */
+    public record EmbedMany(int[] offsets, int[][] shapes, int length) implements Primitive {
+        public String name() {
+            return "embed_many";
+        }
+
+        public Tensor forward(Tensor... in) {
+            int l = in[0].rank() - shapes[0].length;
+            int[] leadDims = Arrays.copyOf(in[0].shape(), l);
+            int rows = Math.toIntExact(org.flatminima.kernels.Shapes.size(leadDims));
+            Tensor y = Tensor.zeros(in[0].dtype(), Trace.concat(leadDims, new int[] {length}));
+            Tensor y2 = y.reshape(rows, length);
+            for (int i = 0; i < in.length; i++) {
+                if (in[i].rank() - shapes[i].length != l) {
+                    throw new IllegalArgumentException("embed_many: input " + i + " has shape "
+                            + Arrays.toString(in[i].shape()) + ", not " + Arrays.toString(leadDims) + " + "
+                            + Arrays.toString(shapes[i]));
+                }
+                TensorOps.copyRowsInto(in[i].contiguous().reshape(rows, -1), y2, offsets[i]);
+            }
+            return y;
+        }
+
+        /** Linear: the same assembly of the non-zero tangents (a zero tangent's range stays zero). */
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            int k = 0;
+            for (Var v : t) {
+                k += v == null ? 0 : 1;
+            }
+            int[] o = new int[k];
+            int[][] sh = new int[k][];
+            Var[] ts = new Var[k];
+            for (int i = 0, j = 0; i < t.length; i++) {
+                if (t[i] != null) {
+                    o[j] = offsets[i];
+                    sh[j] = shapes[i];
+                    ts[j++] = t[i];
+                }
+            }
+            return Trace.bind(new EmbedMany(o, sh, length), ts);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            Var[] r = new Var[offsets.length];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = g.view(offsets[i], shapes[i]);
+            }
+            return r;
+        }
+
+        /** True when the ranges {@code [offset_i, offset_i + size(shape_i))} are disjoint and inside the vector. */
+        static boolean disjoint(int[] offsets, int[][] shapes, int length) {
+            Integer[] order = new Integer[offsets.length];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            Arrays.sort(order, (a, b) -> Integer.compare(offsets[a], offsets[b]));
+            long end = 0;
+            for (int i : order) {
+                if (offsets[i] < end) {
+                    return false;
+                }
+                end = offsets[i] + org.flatminima.kernels.Shapes.size(shapes[i]);
+            }
+            return end <= length;
+        }
+    }
+
     /** {@code y = x} broadcast to {@code shape} (a view). Linear; gx = sumTo(g, shape of x). */
     public record Expand(int[] shape) implements Primitive, Primitive.LinearUnary {
         public String name() {

@@ -146,11 +146,14 @@ final class Trace {
      */
     static Var[] backward(Level level, Var out, Var seed, Var.RevTracer[] leaves) {
         Map<Node, Var> ct = new IdentityHashMap<>();
+        // cotangents of flat views, per viewed node, assembled into one vector when that node's turn comes
+        Map<Node, java.util.List<Piece>> pieces = new IdentityHashMap<>();
         if (out instanceof Var.RevTracer t && t.level == level) {
             ct.put(t.node, seed);
         }
-        for (int k = level.tape.size() - 1; k >= 0 && !ct.isEmpty(); k--) {
+        for (int k = level.tape.size() - 1; k >= 0 && (!ct.isEmpty() || !pieces.isEmpty()); k--) {
             Node node = level.tape.get(k);
+            assemble(node, ct, pieces);
             if (node.primitive == null) {
                 continue; // a leaf: its cotangent stays in the map
             }
@@ -159,6 +162,10 @@ final class Trace {
                 continue;
             }
             Primitive p = node.primitive;
+            if (p instanceof Primitives.FlatView fv && node.parents[0] != null) {
+                pieces.computeIfAbsent(node.parents[0], n -> new java.util.ArrayList<>()).add(new Piece(fv, g));
+                continue;
+            }
             boolean[] needed = new boolean[node.parents.length];
             for (int i = 0; i < needed.length; i++) {
                 needed[i] = node.parents[i] != null;
@@ -188,8 +195,45 @@ final class Trace {
         }
         Var[] res = new Var[leaves.length];
         for (int i = 0; i < leaves.length; i++) {
+            assemble(leaves[i].node, ct, pieces);
             res[i] = ct.get(leaves[i].node);
         }
         return res;
+    }
+
+    /** A flat view's cotangent waiting to be assembled into the cotangent of the viewed vector. */
+    private record Piece(Primitives.FlatView view, Var g) {
+    }
+
+    /**
+     * Adds the pending flat-view cotangents of {@code node} to its cotangent: with disjoint views (the parameter
+     * tensors of a model) as one {@link Primitives.EmbedMany}, else view by view.
+     */
+    private static void assemble(Node node, Map<Node, Var> ct, Map<Node, java.util.List<Piece>> pieces) {
+        java.util.List<Piece> ps = pieces.remove(node);
+        if (ps == null) {
+            return;
+        }
+        int length = node.out.dim(-1);
+        int[] offsets = new int[ps.size()];
+        int[][] shapes = new int[ps.size()][];
+        Var[] gs = new Var[ps.size()];
+        for (int i = 0; i < gs.length; i++) {
+            offsets[i] = ps.get(i).view().offset();
+            shapes[i] = ps.get(i).view().shape();
+            gs[i] = ps.get(i).g();
+        }
+        Var sum;
+        if (Primitives.EmbedMany.disjoint(offsets, shapes, length)) {
+            sum = bind(new Primitives.EmbedMany(offsets, shapes, length), gs);
+        } else {
+            sum = null; // overlapping views: each one's own transpose, summed
+            for (Piece piece : ps) {
+                Var e = piece.view().vjp(piece.g(), new Var[] {node.out}, null)[0];
+                sum = sum == null ? e : sum.add(e);
+            }
+        }
+        Var prev = ct.get(node);
+        ct.put(node, prev == null ? sum : prev.add(sum));
     }
 }

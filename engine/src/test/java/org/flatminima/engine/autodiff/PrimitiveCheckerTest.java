@@ -98,6 +98,8 @@ class PrimitiveCheckerTest {
             new Case("reshape", new Reshape(s(4, 6)), Domain.ANY, s(2, 3, 4)),
             new Case("flat_view", new FlatView(2, s(2, 3)), Domain.ANY, s(12)),
             new Case("embed", new Embed(3, 10), Domain.ANY, s(2, 3)),
+            new Case("embed_many", new EmbedMany(new int[] {7, 0}, new int[][] {s(2, 2), s(5)}, 12), Domain.ANY,
+                    s(2, 2), s(5)),
             new Case("expand [3,1]->[2,3,4]", new Expand(s(2, 3, 4)), Domain.ANY, s(3, 1)),
             new Case("sum_to [2,3,4]->[3,1]", new SumTo(s(3, 1)), Domain.ANY, s(2, 3, 4)),
             new Case("sum_to [2,3]->[]", new SumTo(s()), Domain.ANY, s(2, 3)),
@@ -155,7 +157,7 @@ class PrimitiveCheckerTest {
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
         Set<String> covered = CASES.stream().map(c -> c.p().getClass().getSimpleName())
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
-        assertThat(permitted).hasSize(38);
+        assertThat(permitted).hasSize(39);
         assertThat(covered).as("primitives without a checker case").containsAll(permitted);
     }
 
