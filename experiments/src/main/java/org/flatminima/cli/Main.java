@@ -26,6 +26,7 @@ import picocli.CommandLine.Spec;
                 DataCommand.class,
                 TrainCommand.class,
                 AnalyzeCommand.class,
+                ReproduceCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {

@@ -1,0 +1,142 @@
+package org.flatminima.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.flatminima.engine.Engine;
+import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.reproduce.Experiment;
+import org.flatminima.experiments.reproduce.Progress;
+import org.flatminima.experiments.reproduce.ReproduceContext;
+import org.flatminima.experiments.reproduce.Reproduction;
+import org.flatminima.experiments.reproduce.Scale;
+import org.flatminima.kernels.DType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code flatminima reproduce}: runs the paper's experiments and writes {@code <out>/report.md}. Finished
+ * experiments are reused (see {@link Reproduction}) unless {@code --force}.
+ */
+@Command(name = "reproduce",
+        mixinStandardHelpOptions = true,
+        usageHelpAutoWidth = true,
+        header = "Runs the paper's experiments (E1, E4, E5 so far) and writes a report with tables and plots.",
+        footer = {
+                "",
+                "Experiments: E1 affine closed form, E4 last-layer scaling, E5 reparametrisation (Dinh et al.).",
+                "E2 (flatness vs margins during training) and E3 (batch size) are not yet implemented.",
+                "A finished experiment leaves <out>/<id>/done.json and is not recomputed unless --force.",
+        })
+public final class ReproduceCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--scale", defaultValue = "quick", paramLabel = "quick|full",
+            description = "quick (minutes, embedded MNIST subset) or full (default: ${DEFAULT-VALUE})")
+    String scale;
+
+    @Option(names = "--only", split = ",", paramLabel = "IDS", description = "run only these experiments, e.g. E1,E4")
+    List<String> only;
+
+    @Option(names = "--seed", defaultValue = "0", description = "master seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--out", defaultValue = "out/reproduce", paramLabel = "DIR",
+            description = "output directory (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Option(names = "--force", description = "recompute experiments that already finished")
+    boolean force;
+
+    @Override
+    public Integer call() throws Exception {
+        Scale s;
+        List<Experiment> experiments;
+        try {
+            s = Scale.parse(scale);
+            experiments = Reproduction.select(only == null ? List.of() : only);
+        } catch (IllegalArgumentException e) {
+            throw new UserException(e.getMessage());
+        }
+        PrintWriter o = spec.commandLine().getOut();
+        o.printf("reproduce: %s at %s scale, seed %d, on %s (%d threads); output in %s%n",
+                String.join(",", experiments.stream().map(Experiment::id).toList()), s.label(), seed,
+                Engine.backend().name(), Engine.backend().threads(), out);
+        o.flush();
+        ReproduceContext ctx = new ReproduceContext(out, seed, s, new DataSets(DataSets.Locations.fromEnvironment()),
+                DType.F64, System.console() == null ? new LineProgress(o) : new BarProgress());
+        List<Reproduction.Outcome> done = Reproduction.run(experiments, ctx, force);
+        for (Reproduction.Outcome r : done) {
+            o.printf(Locale.ROOT, "%s %s in %.1f s%s%n", r.id(), r.reused() ? "reused (computed" : "done",
+                    r.wallSeconds(), r.reused() ? ", --force to recompute)" : "");
+        }
+        o.printf("report: %s%n", out.resolve("report.md"));
+        if (only == null) {
+            o.println("not yet implemented: " + String.join(", ", Reproduction.NOT_YET.keySet().stream().sorted().toList()));
+        }
+        o.flush();
+        return 0;
+    }
+
+    /** A progress bar per experiment (interactive terminals). */
+    static final class BarProgress implements Progress {
+        private ProgressBar bar;
+
+        @Override
+        public void start(String task, long max) {
+            finish();
+            bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(max).setStyle(ProgressBarStyle.ASCII)
+                    .continuousUpdate().build();
+        }
+
+        @Override
+        public void step(long units, String message) {
+            if (bar != null) {
+                bar.stepBy(units);
+                if (message != null) {
+                    bar.setExtraMessage(" " + message);
+                }
+            }
+        }
+
+        @Override
+        public void finish() {
+            if (bar != null) {
+                bar.close();
+                bar = null;
+            }
+        }
+    }
+
+    /** Without a console: one line when an experiment starts, nothing else. */
+    static final class LineProgress implements Progress {
+        private final PrintWriter out;
+
+        LineProgress(PrintWriter out) {
+            this.out = out;
+        }
+
+        @Override
+        public void start(String task, long max) {
+            out.println("running " + task);
+            out.flush();
+        }
+
+        @Override
+        public void step(long units, String message) {
+        }
+
+        @Override
+        public void finish() {
+        }
+    }
+}

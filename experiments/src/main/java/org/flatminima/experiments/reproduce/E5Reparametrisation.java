@@ -1,0 +1,192 @@
+package org.flatminima.experiments.reproduce;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.flatminima.engine.Tensor;
+import org.flatminima.engine.curvature.Curvature;
+import org.flatminima.engine.nn.Network;
+import org.flatminima.engine.nn.ParameterLayout;
+import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.measures.Margins;
+import org.flatminima.experiments.measures.ModelMargins;
+import org.flatminima.experiments.models.ModelSpec;
+import org.flatminima.experiments.train.Batch;
+import org.flatminima.experiments.train.TrainConfig;
+import org.flatminima.experiments.train.Trainer;
+
+/**
+ * E5 (beyond the paper; Dinh et al. 2017): in a ReLU MLP, multiplying the first layer's weight and bias by
+ * alpha and the second Linear layer's weight by 1/alpha leaves the network's function unchanged (ReLU is
+ * positively homogeneous), and the normalised margins too (the spectral norm product is unchanged), while the
+ * Hessian trace and top eigenvalue change: flatness is not a function of the function.
+ */
+public final class E5Reparametrisation implements Experiment {
+
+    /**
+     * @param arch a ReLU MLP with at least two Linear layers
+     * @param data data set name
+     * @param trainPoints training points (first ones of the split)
+     * @param epochs training epochs
+     * @param batchSize mini-batch size
+     * @param lr SGD learning rate (momentum 0.9)
+     * @param alphas the factors
+     */
+    public record Config(String arch, String data, int trainPoints, int epochs, int batchSize, double lr,
+                         double[] alphas) {
+        /** The quick configuration. */
+        public static Config quick() {
+            return new Config("mlp:784-64-64-10", DataSets.EMBEDDED, 1000, 3, 50, 0.05,
+                    new double[] {0.125, 0.25, 0.5, 1, 2, 4, 8});
+        }
+
+        /** The full configuration. */
+        public static Config full() {
+            return new Config("mlp:784-256-256-10", DataSets.EMBEDDED, 10000, 10, 100, 0.05,
+                    new double[] {0.125, 0.25, 0.5, 1, 2, 4, 8});
+        }
+    }
+
+    private final Config fixed;
+
+    /** E5 with the configuration of the scale. */
+    public E5Reparametrisation() {
+        this(null);
+    }
+
+    /** E5 with {@code fixed} at every scale (tests). */
+    public E5Reparametrisation(Config fixed) {
+        this.fixed = fixed;
+    }
+
+    @Override
+    public String id() {
+        return "E5";
+    }
+
+    @Override
+    public String title() {
+        return "reparametrisation changes flatness but not the function (Dinh et al. 2017)";
+    }
+
+    Config cfg(Scale s) {
+        return fixed != null ? fixed : s == Scale.FULL ? Config.full() : Config.quick();
+    }
+
+    @Override
+    public Map<String, Object> config(Scale scale) {
+        Config c = cfg(scale);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("arch", c.arch());
+        m.put("data", c.data());
+        m.put("trainPoints", c.trainPoints());
+        m.put("epochs", c.epochs());
+        m.put("batchSize", c.batchSize());
+        m.put("lr", c.lr());
+        m.put("momentum", 0.9);
+        m.put("alphas", c.alphas());
+        return m;
+    }
+
+    @Override
+    public Section run(ReproduceContext ctx) {
+        Config c = cfg(ctx.scale());
+        Path dir = ctx.dir(id());
+        Network net = ModelSpec.parse(c.arch()).network();
+        Batch train = Nets.batch(ctx.data(c.data(), DataSets.Split.TRAIN, c.trainPoints()));
+        ctx.progress().start(id() + " reparametrisation", c.alphas().length + 1);
+        Tensor params = net.initParams(ctx.dtype(), ctx.seed());
+        TrainConfig tc = TrainConfig.sgd(c.lr(), c.batchSize(), c.epochs(), ctx.seed());
+        Trainer.train(net, params, train, null, tc, null, null);
+        double acc = Nets.accuracy(net, params, train);
+        ctx.progress().step(1, "trained");
+
+        List<ParameterLayout.Entry> ws = Nets.weights(net);
+        if (ws.size() < 2) {
+            throw new IllegalArgumentException("E5 needs at least two Linear layers, " + c.arch() + " has " + ws.size());
+        }
+        ParameterLayout.Entry w0 = ws.get(0);
+        ParameterLayout.Entry b0 = Nets.biasOf(net, w0);
+        ParameterLayout.Entry w1 = ws.get(1);
+        Tensor refLogits = Nets.logits(net, params, train.x());
+        double[] ref = refLogits.toDoubleArray();
+        double refScale = 0;
+        for (double v : ref) {
+            refScale = Math.max(refScale, Math.abs(v));
+        }
+        double[] refNorm = ModelMargins.normalised(Margins.of(refLogits, train.labels()).output(),
+                ModelMargins.spectralNormProduct(net, params));
+        Results table = new Results("alpha", "logits_max_abs_diff", "normalised_margin_median",
+                "normalised_margin_max_rel_diff", "trace_exact_ggn", "top_eigenvalue");
+        int k = c.alphas().length;
+        double[] traces = new double[k];
+        double[] tops = new double[k];
+        double[] norm = new double[k];
+        double worstLogit = 0;
+        double worstNorm = 0;
+        for (int i = 0; i < k; i++) {
+            double a = c.alphas()[i];
+            Tensor th = Nets.scaled(net, params, Map.of(w0, a, b0, a, w1, 1 / a));
+            Tensor lg = Nets.logits(net, th, train.x());
+            double[] z = lg.toDoubleArray();
+            double dz = 0;
+            for (int j = 0; j < z.length; j++) {
+                dz = Math.max(dz, Math.abs(z[j] - ref[j]));
+            }
+            double[] nm = ModelMargins.normalised(Margins.of(lg, train.labels()).output(),
+                    ModelMargins.spectralNormProduct(net, th));
+            double dn = Results.maxRelDiff(nm, refNorm);
+            Curvature cv = Curvature.of(net, th, train.x(), train.labels());
+            traces[i] = cv.trace(Curvature.Method.EXACT_GGN).value();
+            tops[i] = cv.topEigenvalues(1).values()[0];
+            norm[i] = Nets.median(nm);
+            worstLogit = Math.max(worstLogit, dz);
+            worstNorm = Math.max(worstNorm, dn);
+            table.row(a, dz, norm[i], dn, traces[i], tops[i]);
+            ctx.progress().step(1, "alpha " + a);
+        }
+        table.writeCsv(dir.resolve("reparametrisation.csv"));
+        new Plots.Line("E5: layer 0 x alpha, layer 1 x 1/alpha (same function)", "alpha", "value").log(true, true)
+                .series("Hessian trace (exact-ggn)", c.alphas(), traces)
+                .series("top eigenvalue (Lanczos)", c.alphas(), tops)
+                .series("median normalised margin", c.alphas(), norm)
+                .save(dir.resolve("reparametrisation.png"));
+        ctx.progress().finish();
+
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("trainAccuracy", acc);
+        summary.put("maxLogitAbsDiff", worstLogit);
+        summary.put("maxNormalisedMarginRelDiff", worstNorm);
+        summary.put("alphas", c.alphas());
+        summary.put("traces", traces);
+        summary.put("topEigenvalues", tops);
+        String md = String.format(Locale.ROOT, """
+                `%s` (float64) trained with SGD (lr %s, momentum 0.9, batch %d) for %d epochs on the first %d points
+                of `%s` (training accuracy %.4f). Then the first Linear layer's weight and bias are multiplied by
+                alpha and the second Linear layer's weight by 1/alpha. Over all alphas: the logits differ from
+                alpha = 1 by at most %s (largest |logit| %s) and the per-point normalised margins by a relative %s,
+                while the trace (exact-ggn) and the top eigenvalue (Lanczos) on the training points change by a
+                factor of %s and %s between the smallest and largest alpha.
+
+                %s
+                ![reparametrisation](E5/reparametrisation.png)
+
+                Files: `E5/reparametrisation.csv`.
+                """, c.arch(), Results.format(c.lr(), 3), c.batchSize(), c.epochs(), train.size(), c.data(), acc,
+                Results.format(worstLogit, 3), Results.format(refScale, 3), Results.format(worstNorm, 3),
+                Results.format(ratio(traces), 3), Results.format(ratio(tops), 3), table.markdown(5));
+        return new Section(md, summary, List.of("E5/reparametrisation.png"));
+    }
+
+    private static double ratio(double[] v) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = 0;
+        for (double x : v) {
+            lo = Math.min(lo, x);
+            hi = Math.max(hi, x);
+        }
+        return hi / lo;
+    }
+}

@@ -1,0 +1,33 @@
+package org.flatminima.experiments.reproduce;
+
+import java.util.Map;
+
+/**
+ * One experiment of the paper's reproduction: a function of its configuration (chosen by the scale) that
+ * writes its results (CSV/JSON, PNG plots) into {@code outDir/<id>/} and returns its section of the report.
+ */
+public interface Experiment {
+
+    /** The identifier, "E1".."E5". */
+    String id();
+
+    /** A one-line title. */
+    String title();
+
+    /** The configuration at {@code scale}, as written into the report and the marker (JSON-serialisable values). */
+    Map<String, Object> config(Scale scale);
+
+    /** Runs the experiment at {@code ctx.scale()}; writes its files under {@code ctx.dir(id())}. */
+    Section run(ReproduceContext ctx) throws Exception;
+
+    /**
+     * What an experiment returns.
+     *
+     * @param markdown the report section's body (tables, plots as relative paths {@code <id>/<file>.png}),
+     *     without the section heading
+     * @param summary headline numbers (JSON-serialisable), also kept in the experiment's marker
+     * @param plots the PNG files written, relative to the reproduction's output directory
+     */
+    record Section(String markdown, Map<String, Object> summary, java.util.List<String> plots) {
+    }
+}

@@ -1,0 +1,43 @@
+package org.flatminima.experiments.reproduce;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.data.Dataset;
+import org.flatminima.kernels.DType;
+
+/**
+ * What every experiment runs with.
+ *
+ * @param outDir the reproduction's output directory (each experiment writes under {@code outDir/<id>/})
+ * @param seed the master seed: initialisation, batch order and point subsets derive from it
+ * @param scale quick or full
+ * @param dataSets where data sets are found
+ * @param dtype the floating-point type of the computations (float64 for the exactness comparisons)
+ * @param progress where progress is reported
+ */
+public record ReproduceContext(Path outDir, long seed, Scale scale, DataSets dataSets, DType dtype,
+                               Progress progress) {
+
+    /** The directory of experiment {@code id}, created if missing. */
+    public Path dir(String id) {
+        Path d = outDir.resolve(id);
+        try {
+            Files.createDirectories(d);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return d;
+    }
+
+    /**
+     * A split of data set {@code name} in {@link #dtype()} with images laid out as the models expect
+     * ({@code [N, C, H, W]}, pixels scaled to [0, 1]); its first {@code n} points when {@code n > 0}.
+     */
+    public Dataset data(String name, DataSets.Split split, int n) {
+        Dataset d = dataSets.load(name, split).as(dtype).as(Dataset.Layout.IMAGES);
+        return n > 0 && n < d.size() ? d.first(n) : d;
+    }
+}

@@ -1,0 +1,208 @@
+package org.flatminima.experiments.reproduce;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.flatminima.engine.Engine;
+
+/**
+ * Runs experiments and assembles {@code report.md}. An experiment that finished writes a marker
+ * {@code <out>/<id>/done.json} (atomically) holding its configuration, wall time and report section; a later
+ * run with the same scale, seed and configuration reuses it instead of recomputing, unless forced.
+ */
+public final class Reproduction {
+
+    /** The marker file's name inside an experiment's directory. */
+    public static final String MARKER = "done.json";
+
+    /** The experiments that exist, in report order. */
+    public static List<Experiment> implemented() {
+        return List.of(new E1AffineClosedForm(), new E4LastLayerScaling(), new E5Reparametrisation());
+    }
+
+    /** Experiments of the issue that are not implemented yet: id to title. */
+    public static final Map<String, String> NOT_YET = Map.of(
+            "E2", "flatness vs margins during training",
+            "E3", "small vs large batch, and training longer");
+
+    /** What happened to one experiment in a run. */
+    public record Outcome(String id, String title, Map<String, Object> config, double wallSeconds, boolean reused,
+                          String finishedAt, Experiment.Section section) {
+    }
+
+    private Reproduction() {
+    }
+
+    /**
+     * The experiments named by {@code ids} (case-insensitive, in report order), or all implemented ones when
+     * {@code ids} is empty. An unknown id, or one not implemented yet, is an {@link IllegalArgumentException}.
+     */
+    public static List<Experiment> select(List<String> ids) {
+        List<Experiment> all = implemented();
+        if (ids.isEmpty()) {
+            return all;
+        }
+        List<String> want = new ArrayList<>();
+        for (String raw : ids) {
+            String id = raw.trim().toUpperCase(Locale.ROOT);
+            if (NOT_YET.containsKey(id)) {
+                throw new IllegalArgumentException("experiment " + id + " (" + NOT_YET.get(id)
+                        + ") is not yet implemented; implemented: " + String.join(",", ids(all)));
+            }
+            if (all.stream().noneMatch(e -> e.id().equals(id))) {
+                throw new IllegalArgumentException("unknown experiment '" + raw.trim() + "': use one of "
+                        + String.join(",", ids(all)) + " (E2 and E3 are not yet implemented)");
+            }
+            want.add(id);
+        }
+        return all.stream().filter(e -> want.contains(e.id())).toList();
+    }
+
+    private static List<String> ids(List<Experiment> es) {
+        return es.stream().map(Experiment::id).toList();
+    }
+
+    /**
+     * Runs {@code experiments} (reusing finished ones unless {@code force}), then writes {@code report.md} with
+     * every experiment whose marker exists in the output directory. Returns this run's outcomes.
+     */
+    public static List<Outcome> run(List<Experiment> experiments, ReproduceContext ctx, boolean force)
+            throws Exception {
+        Files.createDirectories(ctx.outDir());
+        List<Outcome> outcomes = new ArrayList<>();
+        for (Experiment e : experiments) {
+            Map<String, Object> config = config(e, ctx);
+            Outcome previous = force ? null : readMarker(ctx.outDir(), e.id());
+            if (previous != null && previous.config().equals(config)) {
+                outcomes.add(new Outcome(previous.id(), previous.title(), previous.config(), previous.wallSeconds(),
+                        true, previous.finishedAt(), previous.section()));
+                continue;
+            }
+            long t0 = System.nanoTime();
+            Experiment.Section s = e.run(ctx);
+            double wall = (System.nanoTime() - t0) / 1e9;
+            Outcome o = new Outcome(e.id(), e.title(), config, wall, false, Instant.now().toString(), s);
+            writeMarker(ctx.outDir(), o);
+            outcomes.add(o);
+        }
+        writeReport(ctx, outcomes);
+        return outcomes;
+    }
+
+    /** The configuration recorded for {@code e}: its own plus scale, seed and dtype, as read back from JSON. */
+    static Map<String, Object> config(Experiment e, ReproduceContext ctx) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("scale", ctx.scale().label());
+        c.put("seed", ctx.seed());
+        c.put("dtype", ctx.dtype().name());
+        c.putAll(e.config(ctx.scale()));
+        try {
+            // through text, exactly as a marker is read back (numbers get the same Java types)
+            return Results.JSON.readValue(Results.JSON.writeValueAsString(c),
+                    new TypeReference<LinkedHashMap<String, Object>>() { });
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /** The marker of experiment {@code id} in {@code outDir}, or null when there is none (or it is unreadable). */
+    public static Outcome readMarker(Path outDir, String id) {
+        Path f = outDir.resolve(id).resolve(MARKER);
+        if (!Files.isRegularFile(f)) {
+            return null;
+        }
+        try {
+            Map<String, Object> m = Results.JSON.readValue(f.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
+            @SuppressWarnings("unchecked")
+            Map<String, Object> config = (Map<String, Object>) m.get("config");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> summary = (Map<String, Object>) m.get("summary");
+            @SuppressWarnings("unchecked")
+            List<String> plots = (List<String>) m.get("plots");
+            return new Outcome((String) m.get("id"), (String) m.get("title"), config,
+                    ((Number) m.get("wallSeconds")).doubleValue(), true, (String) m.get("finishedAt"),
+                    new Experiment.Section((String) m.get("markdown"), summary, plots));
+        } catch (IOException | RuntimeException ex) {
+            return null;
+        }
+    }
+
+    static void writeMarker(Path outDir, Outcome o) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", o.id());
+        m.put("title", o.title());
+        m.put("finishedAt", o.finishedAt());
+        m.put("wallSeconds", o.wallSeconds());
+        m.put("backend", Engine.backend().name());
+        m.put("threads", Engine.backend().threads());
+        m.put("config", o.config());
+        m.put("summary", o.section().summary());
+        m.put("plots", o.section().plots());
+        m.put("markdown", o.section().markdown());
+        Results.writeJson(outDir.resolve(o.id()).resolve(MARKER), m);
+    }
+
+    /**
+     * Writes {@code report.md}: a header (date, backend, threads, seed, scale, wall time per experiment, what is
+     * not implemented), then every experiment's section, for this run's outcomes and any other finished
+     * experiment found in the output directory.
+     */
+    static void writeReport(ReproduceContext ctx, List<Outcome> ran) {
+        List<Outcome> all = new ArrayList<>();
+        for (Experiment e : implemented()) {
+            Outcome o = ran.stream().filter(r -> r.id().equals(e.id())).findFirst()
+                    .orElseGet(() -> readMarker(ctx.outDir(), e.id()));
+            if (o != null) {
+                all.add(o);
+            }
+        }
+        StringBuilder b = new StringBuilder();
+        b.append("# Reproduction report: On Flat Minima, Large Margins and Generalizability\n\n");
+        b.append("Written by `flatminima reproduce` on ").append(Instant.now()).append(".\n\n");
+        b.append("| setting | value |\n|---|---|\n");
+        b.append("| backend | ").append(Engine.backend().name()).append(" |\n");
+        b.append("| threads | ").append(Engine.backend().threads()).append(" |\n");
+        b.append("| seed | ").append(ctx.seed()).append(" |\n");
+        b.append("| scale | ").append(ctx.scale().label()).append(" |\n");
+        b.append("| dtype | ").append(ctx.dtype().name()).append(" |\n");
+        b.append("| Java | ").append(Runtime.version()).append(" |\n\n");
+        b.append("| experiment | title | wall time (s) | computed |\n|---|---|---|---|\n");
+        double total = 0;
+        for (Outcome o : all) {
+            b.append("| ").append(o.id()).append(" | ").append(o.title()).append(" | ")
+                    .append(String.format(Locale.ROOT, "%.1f", o.wallSeconds())).append(" | ")
+                    .append(o.reused() ? "earlier (" + o.finishedAt() + "), reused" : "in this run").append(" |\n");
+            total += o.wallSeconds();
+        }
+        b.append(String.format(Locale.ROOT, "%nTotal compute time of the experiments above: %.1f s.%n", total));
+        List<String> missing = new ArrayList<>(NOT_YET.keySet());
+        java.util.Collections.sort(missing);
+        b.append("\nNot yet implemented: ");
+        for (int i = 0; i < missing.size(); i++) {
+            b.append(i == 0 ? "" : ", ").append(missing.get(i)).append(" (").append(NOT_YET.get(missing.get(i))).append(')');
+        }
+        b.append(".\n");
+        for (Outcome o : all) {
+            b.append("\n## ").append(o.id()).append(": ").append(o.title()).append("\n\n");
+            b.append("Configuration: `").append(compactJson(o.config())).append("`\n\n");
+            b.append(o.section().markdown().strip()).append('\n');
+        }
+        Results.write(ctx.outDir().resolve("report.md"), w -> w.write(b.toString()));
+    }
+
+    private static String compactJson(Object v) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(v);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
