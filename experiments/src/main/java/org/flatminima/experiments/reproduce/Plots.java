@@ -23,8 +23,9 @@ public final class Plots {
         System.setProperty("java.awt.headless", "true");
     }
 
-    /** Width and height of every plot, pixels. */
+    /** Width of every plot, pixels. */
     public static final int WIDTH = 720;
+    /** Height of every plot, pixels. */
     public static final int HEIGHT = 460;
 
     /** One plot: a title, axis labels, log axes, and named series (x, y) drawn as lines with
