@@ -1,0 +1,131 @@
+package org.flatminima.experiments.reproduce;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.measures.Correlation;
+import org.flatminima.kernels.DType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** E2 end to end on a tiny configuration; contents checked against the math. */
+class E2Test {
+
+    @TempDir
+    static Path out;
+
+    static Experiment.Section section;
+
+    static final E2FlatnessVsMargins E2 = new E2FlatnessVsMargins(new E2FlatnessVsMargins.Config(
+            List.of("affine:784-10", "mlp:784-16-10",
+                    "seq:1x28x28:conv(2,3,pad=1),relu,maxpool(2),flatten,linear(10)"),
+            new double[] {0.01, 0.05, 0.05}, DataSets.EMBEDDED, 200, 100, 1, 50, 3, 20, "mlp:784-16-10", 3));
+
+    @BeforeAll
+    static void runOnce() throws Exception {
+        ReproduceContext ctx = new ReproduceContext(out, 7, Scale.QUICK,
+                new DataSets(DataSets.Locations.fromEnvironment()), DType.F64, Progress.NONE);
+        section = E2.run(ctx);
+    }
+
+    /** Rows of a CSV as string cells (no quoting in our CSVs). */
+    static List<String[]> rows(Path file) throws Exception {
+        List<String> lines = Files.readAllLines(file);
+        List<String[]> r = new ArrayList<>();
+        for (String l : lines.subList(1, lines.size())) {
+            r.add(l.split(","));
+        }
+        return r;
+    }
+
+    @Test
+    void affineTraceExpressionIsTheAffineModelsPerPointTrace() throws Exception {
+        Map<String, double[]> p = ReproduceTest.csv(out.resolve("E2/points.csv"));
+        List<String[]> raw = rows(out.resolve("E2/points.csv"));
+        int checked = 0;
+        for (long step : new long[] {0, 1, 2, 4}) {
+            List<Double> t = new ArrayList<>();
+            List<Double> a = new ArrayList<>();
+            for (int i = 0; i < raw.size(); i++) {
+                if (raw.get(i)[0].equals("affine") && p.get("step")[i] == step) {
+                    t.add(p.get("trace")[i]);
+                    a.add(p.get("affine_trace_expr")[i]);
+                }
+            }
+            if (t.isEmpty()) {
+                continue;
+            }
+            double[] tt = t.stream().mapToDouble(Double::doubleValue).toArray();
+            double[] aa = a.stream().mapToDouble(Double::doubleValue).toArray();
+            for (int i = 0; i < tt.length; i++) {
+                assertThat(aa[i]).isCloseTo(tt[i], org.assertj.core.data.Offset.offset(1e-10 * Math.abs(tt[i])));
+            }
+            assertThat(Correlation.pearson(tt, aa)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-12));
+            checked++;
+        }
+        assertThat(checked).isGreaterThanOrEqualTo(2);
+        // and the CSV of correlations says the same
+        for (String[] r : rows(out.resolve("E2/correlations.csv"))) {
+            if (r[0].equals("affine") && r[3].equals("affine_trace_expr") && r[4].equals("all")
+                    && r[5].equals("pearson")) {
+                assertThat(Double.parseDouble(r[6])).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-12));
+            }
+        }
+    }
+
+    @Test
+    void correlationsLieInMinusOneOneWithTheirIntervals() throws Exception {
+        List<String[]> c = rows(out.resolve("E2/correlations.csv"));
+        assertThat(c).isNotEmpty();
+        int models = 0;
+        int inside = 0;
+        for (String[] r : c) {
+            double v = Double.parseDouble(r[6]);
+            double lo = Double.parseDouble(r[7]);
+            double hi = Double.parseDouble(r[8]);
+            assertThat(v).isBetween(-1.0 - 1e-12, 1.0 + 1e-12);
+            assertThat(lo).isLessThanOrEqualTo(hi);
+            assertThat(lo).isBetween(-1.0 - 1e-12, 1.0 + 1e-12);
+            assertThat(hi).isBetween(-1.0 - 1e-12, 1.0 + 1e-12);
+            // a percentile interval need not contain the estimate (e.g. near +-1 the resampled coefficients are
+            // skewed away from the bound); it does for the great majority of rows
+            inside += lo <= v + 1e-12 && v <= hi + 1e-12 ? 1 : 0;
+            models += r[0].equals("cnn") ? 1 : 0;
+        }
+        assertThat(models).isPositive();
+        assertThat(inside).isGreaterThanOrEqualTo((int) (0.9 * c.size()));
+        assertThat(c.stream().anyMatch(r -> r[5].equals("pearson_authors_estimator"))).isTrue();
+        assertThat(c.stream().anyMatch(r -> r[5].equals("kendall") && r[4].equals("correct"))).isTrue();
+    }
+
+    @Test
+    void perPointTracesAreNonNegativeAndOutputsExist() throws Exception {
+        Map<String, double[]> p = ReproduceTest.csv(out.resolve("E2/points.csv"));
+        assertThat(p.get("trace").length).isGreaterThanOrEqualTo(3 * 3 * 200);
+        for (double v : p.get("trace")) {
+            assertThat(v).isGreaterThanOrEqualTo(0.0);
+        }
+        for (double v : p.get("one_minus_m2")) {
+            assertThat(v).isBetween(0.0, 1.0);
+        }
+        assertThat(section.plots()).hasSize(4);
+        for (String plot : section.plots()) {
+            Path f = out.resolve(plot);
+            assertThat(f).exists();
+            byte[] head = Files.readAllBytes(f);
+            assertThat(head[1]).isEqualTo((byte) 'P');
+            assertThat(section.markdown()).contains(plot);
+        }
+        List<String[]> a = rows(out.resolve("E2/authors_estimator.csv"));
+        assertThat(a).hasSize(2 * E2FlatnessVsMargins.MEASURES.size());
+        for (String[] r : a) {
+            assertThat(Double.parseDouble(r[6])).isGreaterThanOrEqualTo(0.0);
+        }
+    }
+}
