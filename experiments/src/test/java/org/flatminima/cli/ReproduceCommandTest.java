@@ -21,10 +21,10 @@ class ReproduceCommandTest {
 
     @Test
     void notYetImplementedExperimentSaysSo(@TempDir Path dir) {
-        CliRun r = CliRun.main("reproduce", "--only", "E3", "--out", dir.toString());
+        CliRun r = CliRun.main("reproduce", "--only", "E2", "--out", dir.toString());
         assertThat(r.status()).isEqualTo(ErrorHandling.EXIT_USER);
         assertThat(r.errLines()).hasSize(1);
-        assertThat(r.errLines().get(0)).contains("E3", "not yet implemented");
+        assertThat(r.errLines().get(0)).contains("E2", "not yet implemented");
     }
 
     @Test
