@@ -20,14 +20,6 @@ class ReproduceCommandTest {
     }
 
     @Test
-    void notYetImplementedExperimentSaysSo(@TempDir Path dir) {
-        CliRun r = CliRun.main("reproduce", "--only", "E3", "--out", dir.toString());
-        assertThat(r.status()).isEqualTo(ErrorHandling.EXIT_USER);
-        assertThat(r.errLines()).hasSize(1);
-        assertThat(r.errLines().get(0)).contains("E3", "not yet implemented");
-    }
-
-    @Test
     void badScaleIsOneLineExit2(@TempDir Path dir) {
         CliRun r = CliRun.main("reproduce", "--scale", "huge", "--out", dir.toString());
         assertThat(r.status()).isEqualTo(ErrorHandling.EXIT_USER);

@@ -25,12 +25,9 @@ public final class Reproduction {
 
     /** The experiments that exist, in report order. */
     public static List<Experiment> implemented() {
-        return List.of(new E1AffineClosedForm(), new E2FlatnessVsMargins(), new E4LastLayerScaling(), new E5Reparametrisation());
+        return List.of(new E1AffineClosedForm(), new E2FlatnessVsMargins(), new E3BatchSize(), new E4LastLayerScaling(),
+                new E5Reparametrisation());
     }
-
-    /** Experiments of the issue that are not implemented yet: id to title. */
-    public static final Map<String, String> NOT_YET = Map.of(
-            "E3", "small vs large batch, and training longer");
 
     /** What happened to one experiment in a run. */
     public record Outcome(String id, String title, Map<String, Object> config, double wallSeconds, boolean reused,
@@ -52,13 +49,9 @@ public final class Reproduction {
         List<String> want = new ArrayList<>();
         for (String raw : ids) {
             String id = raw.trim().toUpperCase(Locale.ROOT);
-            if (NOT_YET.containsKey(id)) {
-                throw new IllegalArgumentException("experiment " + id + " (" + NOT_YET.get(id)
-                        + ") is not yet implemented; implemented: " + String.join(",", ids(all)));
-            }
             if (all.stream().noneMatch(e -> e.id().equals(id))) {
                 throw new IllegalArgumentException("unknown experiment '" + raw.trim() + "': use one of "
-                        + String.join(",", ids(all)) + " (E3 is not yet implemented)");
+                        + String.join(",", ids(all)));
             }
             want.add(id);
         }
@@ -182,13 +175,6 @@ public final class Reproduction {
             total += o.wallSeconds();
         }
         b.append(String.format(Locale.ROOT, "%nTotal compute time of the experiments above: %.1f s.%n", total));
-        List<String> missing = new ArrayList<>(NOT_YET.keySet());
-        java.util.Collections.sort(missing);
-        b.append("\nNot yet implemented: ");
-        for (int i = 0; i < missing.size(); i++) {
-            b.append(i == 0 ? "" : ", ").append(missing.get(i)).append(" (").append(NOT_YET.get(missing.get(i))).append(')');
-        }
-        b.append(".\n");
         for (Outcome o : all) {
             b.append("\n## ").append(o.id()).append(": ").append(o.title()).append("\n\n");
             b.append("Configuration: `").append(compactJson(o.config())).append("`\n\n");

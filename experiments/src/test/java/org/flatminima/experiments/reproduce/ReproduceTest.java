@@ -115,7 +115,8 @@ class ReproduceTest {
         Path report = out.resolve("report.md");
         String md = Files.readString(report);
         assertThat(md).contains("| seed | 7 |", "| scale | quick |", "## E1:", "## E4:", "## E5:",
-                "Not yet implemented: E3");
+                "## E5:");
+        assertThat(md).doesNotContain("Not yet implemented");
         List<String> plots = new ArrayList<>();
         for (Reproduction.Outcome o : first) {
             plots.addAll(o.section().plots());
@@ -187,11 +188,10 @@ class ReproduceTest {
 
     @Test
     void selectRejectsUnknownAndNotYetImplementedIds() {
-        assertThat(Reproduction.select(List.of()).stream().map(Experiment::id)).containsExactly("E1", "E2", "E4", "E5");
+        assertThat(Reproduction.select(List.of()).stream().map(Experiment::id)).containsExactly("E1", "E2", "E3", "E4",
+                "E5");
         assertThat(Reproduction.select(List.of("e4", "E1")).stream().map(Experiment::id)).containsExactly("E1", "E4");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> Reproduction.select(List.of("E9")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown experiment 'E9'");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Reproduction.select(List.of("E3")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not yet implemented");
     }
 }
