@@ -198,15 +198,23 @@ def perpoint_traces(s, points, tol=1e-3, max_iter=100, seed=SEED + 7):
     |mean(list) - previous mean| / (|previous mean| + 1e-6) < tol, the previous mean starting at 0, or after
     max_iter probes. The point's trace is the mean of the list. Probes come from a generator seeded per call,
     so every timed rep does the same work. Returns (per-point traces, probes used per point).
+
+    PyHessian draws v with torch.randint_like and a masked assignment, about 4 ms per probe for M4's 400k
+    parameters here, more than the HVP itself (1.4 ms); to give the peer its best, v is drawn as random bytes
+    unpacked to bits (numpy, 0.2 ms), the same distribution.
     """
-    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    sizes = [p.numel() for p in s.params]
+    total = sum(sizes)
     traces, probes = [], []
     for n in range(points):
         loss = F.cross_entropy(s.model(s.x[n:n + 1]), s.y[n:n + 1])
         g = torch.autograd.grad(loss, s.params, create_graph=True)
         vhv, trace = [], 0.0
         for _ in range(max_iter):
-            v = [rademacher(p, gen) for p in s.params]
+            bits = np.unpackbits(np.frombuffer(rng.bytes((total + 7) // 8), dtype=np.uint8))[:total]
+            flat_v = torch.from_numpy(bits).to(s.params[0].dtype).mul_(2).sub_(1)
+            v = [c.view_as(p) for c, p in zip(flat_v.split(sizes), s.params)]
             hv = torch.autograd.grad(g, s.params, grad_outputs=v, retain_graph=True)
             vhv.append(dot(v, hv))
             mean = sum(vhv) / len(vhv)
