@@ -75,7 +75,7 @@ public final class E2FlatnessVsMargins implements Experiment {
         /** The quick configuration: the embedded MNIST subset and Fashion-MNIST; under three minutes on two cores. */
         public static Config quick() {
             return new Config(List.of("affine:784-10", "mlp:784-256-256-10", CNN_QUICK),
-                    new double[] {0.01, 0.05, 0.05}, List.of(DataSets.EMBEDDED, DataSets.FASHION), 2000, 0, 1000, 4,
+                    new double[] {0.01, 0.05, 0.05}, List.of(DataSets.EMBEDDED, DataSets.FASHION), 1500, 0, 1000, 4,
                     100, 6, 200, "mlp:784-256-256-10", 20);
         }
 
