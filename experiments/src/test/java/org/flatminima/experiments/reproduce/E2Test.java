@@ -141,4 +141,32 @@ class E2Test {
         assertThat(rows(out.resolve("E2/embedded/authors_correlations.csv")))
                 .hasSize(4 * E2FlatnessVsMargins.MEASURES.size());
     }
+
+    @Test
+    void withoutFashionMnistTheReportSaysSoAndMnistStillRuns(@TempDir Path dir, @TempDir Path empty) throws Exception {
+        E2FlatnessVsMargins e2 = new E2FlatnessVsMargins(new E2FlatnessVsMargins.Config(List.of("affine:784-10"),
+                new double[] {0.01}, List.of(DataSets.EMBEDDED, DataSets.FASHION), 60, 0, 30, 1, 20, 2, 10,
+                "affine:784-10", 2));
+        ReproduceContext ctx = new ReproduceContext(dir, 1, Scale.QUICK,
+                new DataSets(DataSets.Locations.fromEnvironment().withFashionDir(empty)), DType.F64, Progress.NONE);
+        Experiment.Section s = e2.run(ctx);
+        assertThat(s.markdown()).contains("Fashion-MNIST (`fashion-mnist`) is not installed here, so E2 ran without "
+                + "it (apt-get install dataset-fashion-mnist).");
+        assertThat(dir.resolve("E2/embedded/points.csv")).exists();
+        assertThat(dir.resolve("E2/fashion-mnist")).doesNotExist();
+        assertThat(s.summary().get("missingDataSets")).isEqualTo(List.of(DataSets.FASHION));
+    }
+
+    @Test
+    void withoutTheFullMnistE2StopsWithOneLineNamingTheFetchCommand(@TempDir Path dir, @TempDir Path empty) {
+        E2FlatnessVsMargins e2 = new E2FlatnessVsMargins(new E2FlatnessVsMargins.Config(List.of("affine:784-10"),
+                new double[] {0.01}, List.of(DataSets.MNIST, DataSets.FASHION), 60, 0, 30, 1, 20, 2, 10,
+                "affine:784-10", 2));
+        ReproduceContext ctx = new ReproduceContext(dir, 1, Scale.FULL,
+                new DataSets(DataSets.Locations.fromEnvironment().withCache(empty)), DType.F64, Progress.NONE);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> e2.run(ctx))
+                .isInstanceOf(org.flatminima.cli.UserException.class)
+                .hasMessageContaining("flatminima data fetch mnist")
+                .hasMessageNotContaining("\n");
+    }
 }
