@@ -10,6 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SortedMap;
+import org.flatminima.cli.UserException;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.curvature.Curvature;
 import org.flatminima.engine.curvature.ExactTraces;
@@ -17,6 +19,7 @@ import org.flatminima.engine.curvature.PerPointHutchinson;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.engine.nn.Taps;
 import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.data.Dataset;
 import org.flatminima.experiments.measures.Correlation;
 import org.flatminima.experiments.measures.Margins;
 import org.flatminima.experiments.measures.ModelMargins;
@@ -54,31 +57,36 @@ public final class E2FlatnessVsMargins implements Experiment {
     /**
      * @param archs the models (ModelSpec strings; each ends with a Linear layer)
      * @param lrs SGD learning rate of each model (momentum 0.9)
-     * @param data data set name
-     * @param trainPoints training points (first ones of the split)
+     * @param data the data sets, each run separately: the first is required (an absent one is a user error naming
+     *     how to get it); the others are skipped, with a line in the report, when they are not installed
+     * @param trainPoints training points (first ones of the split; 0: all)
+     * @param measurePoints the first this many training points are measured at every checkpoint (0: all)
      * @param testPoints test points (first ones of the split; 0: all)
      * @param epochs training epochs
      * @param batchSize mini-batch size
      * @param checkpoints number of log-spaced checkpoints besides step 0
      * @param resamples bootstrap resamples per correlation (95% percentile intervals)
      * @param authorsArch the model the authors' estimator runs on (one of {@code archs})
-     * @param authorsPoints points of the authors' estimator (first training points), at the first and last
-     *     checkpoint
+     * @param authorsPoints points of the authors' estimator (first training points), at every checkpoint
      */
-    public record Config(List<String> archs, double[] lrs, String data, int trainPoints, int testPoints, int epochs,
-                         int batchSize, int checkpoints, int resamples, String authorsArch, int authorsPoints) {
-        /** The quick configuration: about two minutes on two cores. */
+    public record Config(List<String> archs, double[] lrs, List<String> data, int trainPoints, int measurePoints,
+                         int testPoints, int epochs, int batchSize, int checkpoints, int resamples,
+                         String authorsArch, int authorsPoints) {
+        /** The quick configuration: the embedded MNIST subset and Fashion-MNIST; under three minutes on two cores. */
         public static Config quick() {
             return new Config(List.of("affine:784-10", "mlp:784-256-256-10", CNN_QUICK),
-                    new double[] {0.01, 0.05, 0.05}, DataSets.EMBEDDED, 2000, 1000, 4, 100, 6, 200,
-                    "mlp:784-256-256-10", 20);
+                    new double[] {0.01, 0.05, 0.05}, List.of(DataSets.EMBEDDED, DataSets.FASHION), 1500, 0, 1000, 4,
+                    100, 6, 200, "mlp:784-256-256-10", 20);
         }
 
-        /** The full configuration (never run so far): the paper's MLP, a wider CNN, all embedded points. */
+        /**
+         * The full configuration (never run so far): the paper's MLP and a wider CNN trained on all 60,000 points
+         * of MNIST and of Fashion-MNIST, measured on the first 10,000.
+         */
         public static Config full() {
             return new Config(List.of("affine:784-10", "mlp:784-256-256-256-256-10", CNN_FULL),
-                    new double[] {0.01, 0.05, 0.05}, DataSets.EMBEDDED, 10000, 0, 30, 100, 12, 1000,
-                    "mlp:784-256-256-256-256-10", 200);
+                    new double[] {0.01, 0.05, 0.05}, List.of(DataSets.MNIST, DataSets.FASHION), 0, 10000, 0, 30, 100,
+                    12, 1000, "mlp:784-256-256-256-256-10", 200);
         }
     }
 
@@ -90,6 +98,7 @@ public final class E2FlatnessVsMargins implements Experiment {
             + "flatten,linear(128),relu,linear(10)";
 
     private final Config fixed;
+    private final CheckpointStore.Hook hook;
 
     /** E2 with the configuration of the scale. */
     public E2FlatnessVsMargins() {
@@ -98,7 +107,13 @@ public final class E2FlatnessVsMargins implements Experiment {
 
     /** E2 with {@code fixed} at every scale (tests). */
     public E2FlatnessVsMargins(Config fixed) {
+        this(fixed, CheckpointStore.NONE);
+    }
+
+    /** E2 with {@code fixed} at every scale, its checkpoint store observed by {@code hook} (tests). */
+    E2FlatnessVsMargins(Config fixed, CheckpointStore.Hook hook) {
         this.fixed = fixed;
+        this.hook = hook;
     }
 
     @Override
@@ -124,6 +139,7 @@ public final class E2FlatnessVsMargins implements Experiment {
         m.put("momentum", 0.9);
         m.put("data", c.data());
         m.put("trainPoints", c.trainPoints());
+        m.put("measurePoints", c.measurePoints());
         m.put("testPoints", c.testPoints());
         m.put("epochs", c.epochs());
         m.put("batchSize", c.batchSize());
@@ -139,167 +155,360 @@ public final class E2FlatnessVsMargins implements Experiment {
         return arch.startsWith("seq:") ? "cnn" : arch.startsWith("affine:") ? "affine" : arch;
     }
 
-    /** One checkpoint's per-point values. */
+    /** One checkpoint's per-point values (on the measured training points). */
     record PointValues(long step, double trainAcc, double testAcc, String method, double[] trace, int[] labels,
                        int[] predicted, Map<String, double[]> measures) {
+    }
+
+    /** One row of {@code correlations.csv}. */
+    record CorrRow(String model, long step, double trainAcc, String measure, String group, String method,
+                   double value, double low, double high) {
+    }
+
+    /**
+     * The authors' estimator at one checkpoint: the distribution over its points of the relative error
+     * {@code |estimate - exact| / exact}, and per measure the correlations with their estimate beside ours.
+     */
+    record AuthorsResult(int points, double probesMedian, double relerrQ1, double relerrMedian, double relerrQ3,
+                         double relerrP90, Map<String, double[]> byMeasure) {
+        /** The order of the values in {@link #byMeasure}. */
+        static final List<String> COLUMNS = List.of("pearson_exact", "pearson_authors", "kendall_exact",
+                "kendall_authors");
+    }
+
+    /** Everything computed at one checkpoint of one model: saved, and reused after a crash. */
+    record CheckpointResult(PointValues values, List<CorrRow> correlations, AuthorsResult authors,
+                            List<String> skipped) {
+    }
+
+    /** One model's checkpoints on one data set. */
+    record ModelRun(String arch, String name, List<CheckpointResult> checkpoints) {
+        List<PointValues> values() {
+            return checkpoints.stream().map(CheckpointResult::values).toList();
+        }
     }
 
     @Override
     public Section run(ReproduceContext ctx) {
         Config c = cfg(ctx.scale());
         Path dir = ctx.dir(id());
-        Batch train = Nets.batch(ctx.data(c.data(), DataSets.Split.TRAIN, c.trainPoints()));
-        Batch test = Nets.batch(ctx.data(c.data(), DataSets.Split.TEST, c.testPoints()));
-        long work = 0;
-        List<long[]> stepsPer = new ArrayList<>();
-        for (int m = 0; m < c.archs().size(); m++) {
-            TrainConfig tc = TrainConfig.sgd(c.lrs()[m], c.batchSize(), c.epochs(), ctx.seed());
-            long total = (long) tc.stepsPerEpoch(train.size()) * c.epochs();
-            stepsPer.add(Nets.logSpacedSteps(total, c.checkpoints()));
-            work += stepsPer.get(m).length + 1;
-        }
-        ctx.progress().start(id() + " flatness vs margins", work + 2);
-
-        Results corr = new Results("model", "step", "train_acc", "measure", "group", "method", "value", "low",
-                "high");
-        Results points = new Results("model", "step", "point", "label", "predicted", "correct", "trace",
-                "one_minus_m2", "affine_trace_expr", "output_margin", "input_margin");
-        Results authors = new Results("model", "step", "train_acc", "points", "probes_median", "relerr_q1",
-                "relerr_median", "relerr_q3", "measure", "pearson_exact", "pearson_authors");
-        Map<String, List<PointValues>> byModel = new LinkedHashMap<>();
         Map<String, Object> summary = new LinkedHashMap<>();
-        List<String> skipped = new ArrayList<>();
+        List<String> plots = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        Map<String, List<ModelRun>> byData = new LinkedHashMap<>();
+        Map<String, Integer> trainSizes = new LinkedHashMap<>();
+        Map<String, Integer> testSizes = new LinkedHashMap<>();
+        Map<String, List<String>> skippedByData = new LinkedHashMap<>();
+        StringBuilder perData = new StringBuilder();
+        ctx.progress().start(id() + " flatness vs margins", work(c, ctx));
+        for (int d = 0; d < c.data().size(); d++) {
+            String data = c.data().get(d);
+            Batch train;
+            Batch measured;
+            Batch test;
+            try {
+                train = Nets.batch(load(ctx, data, DataSets.Split.TRAIN, c.trainPoints()));
+                test = Nets.batch(load(ctx, data, DataSets.Split.TEST, c.testPoints()));
+            } catch (UserException e) {
+                if (d == 0) {
+                    throw e; // the first data set is required (full MNIST: 'flatminima data fetch mnist')
+                }
+                missing.add(data);
+                continue;
+            }
+            measured = c.measurePoints() > 0 && c.measurePoints() < train.size()
+                    ? train.range(0, c.measurePoints()) : train;
+            trainSizes.put(data, train.size());
+            testSizes.put(data, test.size());
+            List<ModelRun> runs = new ArrayList<>();
+            for (int m = 0; m < c.archs().size(); m++) {
+                runs.add(runModel(ctx, c, dir, data, m, train, measured, test));
+            }
+            byData.put(data, runs);
 
-        for (int m = 0; m < c.archs().size(); m++) {
-            String arch = c.archs().get(m);
-            String name = label(arch);
-            Network net = ModelSpec.parse(arch).network();
-            long[] steps = stepsPer.get(m);
-            TrainConfig base = TrainConfig.sgd(c.lrs()[m], c.batchSize(), c.epochs(), ctx.seed());
-            TrainConfig tc = new TrainConfig(base.optimizer(), base.lr(), base.momentum(), base.nesterov(),
-                    base.weightDecay(), base.batchSize(), base.epochs(), base.schedule(), base.milestones(),
-                    base.gamma(), base.seed(), Integer.MAX_VALUE, steps);
-            Tensor params = net.initParams(ctx.dtype(), ctx.seed());
-            Map<Long, Tensor> at = new LinkedHashMap<>();
-            at.put(0L, params.copy());
-            Trainer.train(net, params, train, null, tc, null, new Trainer.Callbacks() {
-                @Override
-                public void onCheckpoint(Trainer.Checkpoint cp) {
-                    at.put(cp.step(), cp.params().copy());
-                }
-            });
-            ctx.progress().step(1, name + " trained " + steps[steps.length - 1] + " steps");
-            List<PointValues> list = new ArrayList<>();
-            for (Map.Entry<Long, Tensor> e : at.entrySet()) {
-                PointValues pv = measure(net, e.getKey(), e.getValue(), train, test);
-                list.add(pv);
-                for (int i = 0; i < pv.trace().length; i++) {
-                    points.row(name, pv.step(), i, pv.labels()[i], pv.predicted()[i],
-                            pv.predicted()[i] == pv.labels()[i] ? 1 : 0, pv.trace()[i],
-                            pv.measures().get(MEASURES.get(0))[i], pv.measures().get(MEASURES.get(1))[i],
-                            pv.measures().get(MEASURES.get(2))[i], pv.measures().get(MEASURES.get(3))[i]);
-                }
-                correlate(name, pv, c.resamples(), ctx.seed(), corr, skipped);
-                ctx.progress().step(1, String.format(Locale.ROOT, "%s step %d train acc %.3f", name, pv.step(),
-                        pv.trainAcc()));
-            }
-            byModel.put(name, list);
-            if (arch.equals(c.authorsArch()) && c.authorsPoints() > 0) {
-                List<Map.Entry<Long, Tensor>> cps = new ArrayList<>(at.entrySet());
-                for (Map.Entry<Long, Tensor> e : List.of(cps.get(0), cps.get(cps.size() - 1))) {
-                    PointValues pv = list.get(cps.indexOf(e));
-                    authorsBeside(net, e.getValue(), pv, train, Math.min(c.authorsPoints(), train.size()),
-                            ctx.seed(), name, c.resamples(), authors, corr);
+            Path ddir = dir.resolve(data);
+            Results corr = new Results("model", "step", "train_acc", "measure", "group", "method", "value", "low",
+                    "high");
+            Results points = new Results("model", "step", "point", "label", "predicted", "correct", "trace",
+                    "one_minus_m2", "affine_trace_expr", "output_margin", "input_margin");
+            Results authors = new Results("model", "step", "train_acc", "measure", "pearson_exact",
+                    "pearson_authors", "kendall_exact", "kendall_authors");
+            List<String> skipped = new ArrayList<>();
+            for (ModelRun r : runs) {
+                for (CheckpointResult cr : r.checkpoints()) {
+                    PointValues pv = cr.values();
+                    for (int i = 0; i < pv.trace().length; i++) {
+                        points.row(r.name(), pv.step(), i, pv.labels()[i], pv.predicted()[i],
+                                pv.predicted()[i] == pv.labels()[i] ? 1 : 0, pv.trace()[i],
+                                pv.measures().get(MEASURES.get(0))[i], pv.measures().get(MEASURES.get(1))[i],
+                                pv.measures().get(MEASURES.get(2))[i], pv.measures().get(MEASURES.get(3))[i]);
+                    }
+                    for (CorrRow k : cr.correlations()) {
+                        corr.row(k.model(), k.step(), k.trainAcc(), k.measure(), k.group(), k.method(), k.value(),
+                                k.low(), k.high());
+                    }
+                    if (cr.authors() != null) {
+                        for (String meas : MEASURES) {
+                            double[] v = cr.authors().byMeasure().get(meas);
+                            authors.row(r.name(), pv.step(), pv.trainAcc(), meas, v[0], v[1], v[2], v[3]);
+                        }
+                    }
+                    skipped.addAll(cr.skipped());
                 }
             }
+            skippedByData.put(data, skipped);
+            corr.writeCsv(ddir.resolve("correlations.csv"));
+            points.writeCsv(ddir.resolve("points.csv"));
+            authors.writeCsv(ddir.resolve("authors_correlations.csv"));
+            Map<String, List<PointValues>> byModel = new LinkedHashMap<>();
+            runs.forEach(r -> byModel.put(r.name(), r.values()));
+            plots.addAll(plots(dir, data, byModel, corr, c));
+
+            // the key table: per model, the three correlations over all measured points at the first, middle and
+            // last checkpoint, for each measure
+            Results key = new Results("model", "step", "train_acc", "test_acc", "group", "method", "one_minus_m2",
+                    "affine_trace_expr", "output_margin", "input_margin");
+            Map<String, Object> ds = new LinkedHashMap<>();
+            for (Map.Entry<String, List<PointValues>> e : byModel.entrySet()) {
+                List<PointValues> l = e.getValue();
+                PointValues last = l.get(l.size() - 1);
+                for (PointValues pv : List.of(l.get(0), l.get(l.size() / 2), last)) {
+                    for (String method : METHODS) {
+                        Object[] row = new Object[10];
+                        row[0] = e.getKey();
+                        row[1] = pv.step();
+                        row[2] = pv.trainAcc();
+                        row[3] = pv.testAcc();
+                        row[4] = "all";
+                        row[5] = method;
+                        for (int k = 0; k < MEASURES.size(); k++) {
+                            row[6 + k] = lookup(corr, e.getKey(), pv.step(), MEASURES.get(k), "all", method);
+                        }
+                        key.row(row);
+                    }
+                }
+                Map<String, Object> s = new LinkedHashMap<>();
+                s.put("finalTrainAccuracy", last.trainAcc());
+                s.put("finalTestAccuracy", last.testAcc());
+                for (String meas : MEASURES) {
+                    s.put("finalPearson_" + meas, lookup(corr, e.getKey(), last.step(), meas, "all", "pearson"));
+                }
+                ds.put(e.getKey(), s);
+            }
+            ds.put("skippedGroups", skipped.size());
+            summary.put(data, ds);
+            perData.append(String.format(Locale.ROOT, """
+
+                    ### %s
+
+                    Trained on %d training points, tested on %d test points; correlations over the first %d
+                    training points. Pearson / Spearman / Kendall over those points at the first, middle and last
+                    checkpoint:
+
+                    %s
+                    What the numbers say about claim (2), per model (Pearson over the measured points, measure by
+                    measure, at each checkpoint as training accuracy -> correlation):
+
+                    %s
+                    ![Pearson vs training accuracy, %s](E2/%s/pearson-vs-train-acc.png)
+
+                    ![trace vs affine expression, %s](E2/%s/scatter-trace-vs-affine-expr.png)
+
+                    ![trace quantiles, %s](E2/%s/trace-quantiles-vs-step.png)
+
+                    ![margin quantiles, %s](E2/%s/margin-quantiles-vs-step.png)
+
+                    Groups skipped (under %d points): %s.
+                    """, dataTitle(data), train.size(), test.size(), measured.size(), key.markdown(3),
+                    verdict(byModel, corr), data, data, data, data, data, data, data, data, MIN_GROUP,
+                    skipped.isEmpty() ? "none" : String.join(", ", skipped)));
         }
         ctx.progress().step(1, "writing");
-        corr.writeCsv(dir.resolve("correlations.csv"));
-        points.writeCsv(dir.resolve("points.csv"));
-        authors.writeCsv(dir.resolve("authors_estimator.csv"));
 
-        List<String> plots = plots(dir, byModel, corr, c);
-
-        // the key table: per model, Pearson (all points) at the last checkpoint, and at the first checkpoint
-        // whose training accuracy is at least 0.5, for each measure
-        Results key = new Results("model", "step", "train_acc", "test_acc", "group", "method", "one_minus_m2",
-                "affine_trace_expr", "output_margin", "input_margin");
-        for (Map.Entry<String, List<PointValues>> e : byModel.entrySet()) {
-            List<PointValues> l = e.getValue();
-            PointValues last = l.get(l.size() - 1);
-            for (PointValues pv : List.of(l.get(0), l.get(l.size() / 2), last)) {
-                for (String method : METHODS) {
-                    Object[] row = new Object[10];
-                    row[0] = e.getKey();
-                    row[1] = pv.step();
-                    row[2] = pv.trainAcc();
-                    row[3] = pv.testAcc();
-                    row[4] = "all";
-                    row[5] = method;
-                    for (int k = 0; k < MEASURES.size(); k++) {
-                        row[6 + k] = lookup(corr, e.getKey(), pv.step(), MEASURES.get(k), "all", method);
+        // the authors' estimator: one table and one plot over every data set
+        Results err = new Results("data", "model", "step", "train_acc", "points", "probes_median", "relerr_q1",
+                "relerr_median", "relerr_q3", "relerr_p90");
+        Results authorsCorr = new Results("data", "step", "train_acc", "measure", "pearson_exact",
+                "pearson_authors", "kendall_exact", "kendall_authors");
+        Plots.Line errPlot = new Plots.Line("E2: authors' estimator, relative error per point vs step", "step + 1",
+                "|estimate - exact| / exact").log(true, true);
+        for (Map.Entry<String, List<ModelRun>> e : byData.entrySet()) {
+            for (ModelRun r : e.getValue()) {
+                List<double[]> q = new ArrayList<>();
+                for (CheckpointResult cr : r.checkpoints()) {
+                    AuthorsResult a = cr.authors();
+                    if (a == null) {
+                        continue;
                     }
-                    key.row(row);
+                    PointValues pv = cr.values();
+                    err.row(e.getKey(), r.name(), pv.step(), pv.trainAcc(), a.points(), a.probesMedian(),
+                            a.relerrQ1(), a.relerrMedian(), a.relerrQ3(), a.relerrP90());
+                    for (String meas : MEASURES) {
+                        double[] v = a.byMeasure().get(meas);
+                        authorsCorr.row(e.getKey(), pv.step(), pv.trainAcc(), meas, v[0], v[1], v[2], v[3]);
+                    }
+                    q.add(new double[] {pv.step() + 1, a.relerrQ1(), a.relerrMedian(), a.relerrQ3(), a.relerrP90()});
+                }
+                if (!q.isEmpty()) {
+                    double[] x = q.stream().mapToDouble(v -> v[0]).toArray();
+                    String[] names = {"q1", "median", "q3", "p90"};
+                    for (int k = 0; k < names.length; k++) {
+                        int col = k + 1;
+                        errPlot.series(e.getKey() + " " + r.name() + " " + names[k], x,
+                                q.stream().mapToDouble(v -> Math.max(v[col], 1e-16)).toArray());
+                    }
                 }
             }
-            Map<String, Object> s = new LinkedHashMap<>();
-            s.put("finalTrainAccuracy", last.trainAcc());
-            s.put("finalTestAccuracy", last.testAcc());
-            for (String meas : MEASURES) {
-                s.put("finalPearson_" + meas, lookup(corr, e.getKey(), last.step(), meas, "all", "pearson"));
-            }
-            summary.put(e.getKey(), s);
+        }
+        err.writeCsv(dir.resolve("authors_estimator.csv"));
+        String errPng = "E2/authors-relerr-vs-step.png";
+        if (!err.rows().isEmpty()) {
+            errPlot.save(dir.resolve("authors-relerr-vs-step.png"));
+            plots.add(errPng);
         }
         ctx.progress().finish();
-        String verdict = verdict(byModel, corr);
+        summary.put("missingDataSets", missing);
 
-        StringBuilder ab = new StringBuilder();
-        if (!authors.rows().isEmpty()) {
-            ab.append(authors.markdown(3));
-        } else {
-            ab.append("(not run in this configuration)\n");
-        }
+        String ab = err.rows().isEmpty() ? "(not run in this configuration)\n" : String.format(Locale.ROOT, """
+                Relative error per checkpoint (quantiles over the points):
+
+                %s
+                ![authors' estimator error vs step](%s)
+
+                Correlation across those points between each measure and the exact trace (ours) or the authors'
+                estimate:
+
+                %s""", err.markdown(3), errPng, authorsCorr.markdown(3));
         String md = String.format(Locale.ROOT, """
                 Models %s (%s), each trained with SGD (momentum 0.9, batch %d, learning rates %s in that order) for
-                %d epochs on the first %d points of `%s`; test accuracy on %d test points. At log-spaced steps (step 0
-                included): every training point's own Hessian trace `tr H_n` (closed form for the affine model,
-                `exact-ggn` for the others, both exact) and four per-point measures: the softmax-margin bound `1-m^2`
-                (m = p_y - max_{j!=y} p_j), the affine-trace expression `(||h||^2+1)(1-||p||^2)` with h the input
-                of the last Linear layer, the output margin `z_y - max_{j!=y} z_j`, and the linearised input-space
-                margin (output margin / ||d(z_y - z_j*)/dx||). Correlations across points with %d-resample bootstrap
-                95%% intervals, for all points and separately for correct and misclassified points (groups under %d
-                points skipped: %s). `1-m^2` and the affine expression are expected to correlate positively with the
-                trace, the margins negatively (a large margin means a flat point).
+                %d epochs on each data set: %s.%s At log-spaced steps (step 0 included): every measured training
+                point's own Hessian trace `tr H_n` (closed form for the affine model, `exact-ggn` for the others,
+                both exact) and four per-point measures: the softmax-margin bound `1-m^2` (m = p_y - max_{j!=y} p_j),
+                the affine-trace expression `(||h||^2+1)(1-||p||^2)` with h the input of the last Linear layer, the
+                output margin `z_y - max_{j!=y} z_j`, and the linearised input-space margin (output margin /
+                ||d(z_y - z_j*)/dx||). Correlations across points with %d-resample bootstrap 95%% intervals, for all
+                points and separately for correct and misclassified points (groups under %d points skipped).
+                `1-m^2` and the affine expression are expected to correlate positively with the trace, the margins
+                negatively (a large margin means a flat point). Training accuracy is over the measured points.
+                %s
+                ### The authors' estimator beside ours
 
-                Pearson / Spearman / Kendall over all training points at the first, middle and last checkpoint:
+                `%s`, first %d training points of each data set, at every checkpoint: per-point Hutchinson with batch
+                size 1, Rademacher probes, at most 100, stopping when the running mean moves by under 0.1%%.
+                Relative error is |authors - exact| / exact per point.
 
                 %s
-                What the numbers say about claim (2), per model (Pearson over all training points, measure by measure,
-                at each checkpoint as training accuracy -> correlation):
-
-                %s
-                ![Pearson vs training accuracy](E2/pearson-vs-train-acc.png)
-
-                ![trace vs affine expression](E2/scatter-trace-vs-affine-expr.png)
-
-                ![trace quantiles](E2/trace-quantiles-vs-step.png)
-
-                ![margin quantiles](E2/margin-quantiles-vs-step.png)
-
-                **The authors' estimator beside ours** (`%s`, first %d training points, first and last checkpoint):
-                per-point Hutchinson with batch size 1, Rademacher probes, at most 100, stopping when the running mean
-                moves by under 0.1%%. `relerr` is |authors - exact| / exact per point (quartiles); `pearson_*` is the
-                Pearson correlation on those points between the measure and the exact vs the estimated trace.
-
-                %s
-                Files: `E2/correlations.csv` (every correlation with its interval), `E2/points.csv` (per-point values
-                at every checkpoint), `E2/authors_estimator.csv`.
+                Files, per data set `<d>`: `E2/<d>/correlations.csv` (every correlation with its interval),
+                `E2/<d>/points.csv` (per-point values at every checkpoint), `E2/<d>/authors_correlations.csv`; and
+                `E2/authors_estimator.csv` (the error quantiles).
                 """, String.join(", ", c.archs().stream().map(a -> "`" + a + "`").toList()), ctx.dtype().name(),
-                c.batchSize(), java.util.Arrays.toString(c.lrs()), c.epochs(), train.size(), c.data(), test.size(),
-                c.resamples(), MIN_GROUP, skipped.isEmpty() ? "none" : String.join(", ", skipped),
-                key.markdown(3), verdict, label(c.authorsArch()), c.authorsPoints(), ab);
-        summary.put("skippedGroups", skipped.size());
+                c.batchSize(), java.util.Arrays.toString(c.lrs()), c.epochs(),
+                String.join(", ", byData.keySet().stream().map(E2FlatnessVsMargins::dataTitle).toList()),
+                missing.isEmpty() ? "" : " " + String.join(" ", missing.stream().map(m ->
+                        dataTitle(m) + " is not installed here, so E2 ran without it (" + installHint(m)
+                                + ").").toList()),
+                c.resamples(), MIN_GROUP, perData, label(c.authorsArch()), c.authorsPoints(), ab);
         return new Section(md, summary, plots);
+    }
+
+    /** The title of a data set in the report. */
+    static String dataTitle(String data) {
+        return switch (data) {
+            case DataSets.EMBEDDED -> "MNIST (embedded subset, `embedded`)";
+            case DataSets.MNIST -> "MNIST (`mnist`)";
+            case DataSets.FASHION -> "Fashion-MNIST (`fashion-mnist`)";
+            default -> "`" + data + "`";
+        };
+    }
+
+    private static String installHint(String data) {
+        return data.equals(DataSets.FASHION) ? "apt-get install dataset-fashion-mnist"
+                : data.equals(DataSets.MNIST) ? "flatminima data fetch mnist" : "see flatminima data list";
+    }
+
+    /** Progress units: one per checkpoint of every model on every data set, plus one for writing. */
+    private long work(Config c, ReproduceContext ctx) {
+        long w = 1;
+        for (int m = 0; m < c.archs().size(); m++) {
+            w += (long) c.data().size() * (c.checkpoints() + 2);
+        }
+        return w;
+    }
+
+    /** The first {@code n} points (all when {@code n <= 0}) of a split, converted to the context's dtype. */
+    private static Dataset load(ReproduceContext ctx, String data, DataSets.Split split, int n) {
+        Dataset d = ctx.dataSets().load(data, split);
+        if (n > 0 && n < d.size()) {
+            d = d.first(n);
+        }
+        return d.as(ctx.dtype()).as(Dataset.Layout.IMAGES);
+    }
+
+    /** The configuration a model's saved checkpoints must match to be reused. */
+    private Map<String, Object> runConfig(ReproduceContext ctx, String data, String arch) {
+        Map<String, Object> m = new LinkedHashMap<>(config(ctx.scale()));
+        m.put("seed", ctx.seed());
+        m.put("dtype", ctx.dtype().name());
+        m.put("run.data", data);
+        m.put("run.arch", arch);
+        return m;
+    }
+
+    /** Trains model {@code m} on {@code train}, measuring at its checkpoints; resumes what was saved. */
+    private ModelRun runModel(ReproduceContext ctx, Config c, Path dir, String data, int m, Batch train,
+                              Batch measured, Batch test) {
+        String arch = c.archs().get(m);
+        String name = label(arch);
+        Network net = ModelSpec.parse(arch).network();
+        TrainConfig base = TrainConfig.sgd(c.lrs()[m], c.batchSize(), c.epochs(), ctx.seed());
+        long total = (long) base.stepsPerEpoch(train.size()) * c.epochs();
+        long[] steps = Nets.logSpacedSteps(total, c.checkpoints());
+        TrainConfig tc = new TrainConfig(base.optimizer(), base.lr(), base.momentum(), base.nesterov(),
+                base.weightDecay(), base.batchSize(), base.epochs(), base.schedule(), base.milestones(),
+                base.gamma(), base.seed(), Integer.MAX_VALUE, steps);
+        CheckpointStore<CheckpointResult> store = CheckpointStore.open(
+                dir.resolve(CheckpointStore.DIR).resolve(data).resolve(name), "E2 " + data + "/" + name,
+                runConfig(ctx, data, arch), CheckpointResult.class, hook);
+        SortedMap<Long, CheckpointResult> done = store.finished();
+        List<CheckpointResult> list = new ArrayList<>(done.values());
+        ctx.progress().step(done.size(), done.isEmpty() ? null
+                : name + " on " + data + ": " + done.size() + " checkpoints reused");
+        boolean authors = arch.equals(c.authorsArch()) && c.authorsPoints() > 0;
+        int k = Math.min(c.authorsPoints(), measured.size());
+        java.util.function.BiFunction<Long, Tensor, CheckpointResult> compute = (step, theta) -> {
+            PointValues pv = measure(net, step, theta, measured, test);
+            List<String> skipped = new ArrayList<>();
+            List<CorrRow> corr = correlate(name, pv, c.resamples(), ctx.seed(), skipped);
+            AuthorsResult a = authors ? authorsBeside(net, theta, pv, measured, k, ctx.seed() + 7919L * step,
+                    name, c.resamples(), corr) : null;
+            ctx.progress().step(1, String.format(Locale.ROOT, "%s on %s step %d train acc %.3f", name, data,
+                    pv.step(), pv.trainAcc()));
+            return new CheckpointResult(pv, corr, a, skipped.stream().map(s -> data + ": " + s).toList());
+        };
+        Tensor params = net.initParams(ctx.dtype(), ctx.seed());
+        if (!done.containsKey(0L)) {
+            CheckpointResult r = compute.apply(0L, params);
+            store.save(0, r, net, null);
+            list.add(r);
+        }
+        long last = steps[steps.length - 1];
+        if (!done.containsKey(last)) {
+            Trainer.Checkpoint resume = store.resumeFrom(net, ctx.dtype(), last);
+            Trainer.train(net, params, train, null, tc, resume, new Trainer.Callbacks() {
+                @Override
+                public void onCheckpoint(Trainer.Checkpoint cp) {
+                    if (done.containsKey(cp.step())) {
+                        return;
+                    }
+                    CheckpointResult r = compute.apply(cp.step(), cp.params());
+                    store.save(cp.step(), r, net, cp);
+                    list.add(r);
+                }
+            });
+        }
+        store.complete();
+        ctx.progress().step(1, name + " on " + data + " trained " + last + " steps");
+        return new ModelRun(arch, name, list);
     }
 
     /**
@@ -364,8 +573,9 @@ public final class E2FlatnessVsMargins implements Experiment {
                 method.label(), trace, train.labels(), cols.predicted(), ms);
     }
 
-    private static void correlate(String model, PointValues pv, int resamples, long seed, Results corr,
-                                  List<String> skipped) {
+    private static List<CorrRow> correlate(String model, PointValues pv, int resamples, long seed,
+                                           List<String> skipped) {
+        List<CorrRow> corr = new ArrayList<>();
         int n = pv.trace().length;
         for (String group : List.of("all", "correct", "incorrect")) {
             int[] idx = java.util.stream.IntStream.range(0, n).filter(i -> switch (group) {
@@ -383,16 +593,20 @@ public final class E2FlatnessVsMargins implements Experiment {
                 for (String method : METHODS) {
                     Correlation.Estimate est = Correlation.bootstrap(method, t, v, resamples, 0.95,
                             seed ^ (31L * pv.step() + meas.hashCode() + 7L * method.hashCode()));
-                    corr.row(model, pv.step(), pv.trainAcc(), meas, group, method, est.value(), est.low(),
-                            est.high());
+                    corr.add(new CorrRow(model, pv.step(), pv.trainAcc(), meas, group, method, est.value(),
+                            est.low(), est.high()));
                 }
             }
         }
+        return corr;
     }
 
-    /** The authors' estimator on the first {@code k} points, beside the exact traces of {@code pv}. */
-    private static void authorsBeside(Network net, Tensor theta, PointValues pv, Batch train, int k, long seed,
-                                      String model, int resamples, Results authors, Results corr) {
+    /**
+     * The authors' estimator (probes seeded by {@code seed}) on the first {@code k} points, beside the exact
+     * traces of {@code pv}; the bootstrap Pearson intervals of both go into {@code corr}.
+     */
+    private static AuthorsResult authorsBeside(Network net, Tensor theta, PointValues pv, Batch train, int k,
+                                               long seed, String model, int resamples, List<CorrRow> corr) {
         Batch sub = train.range(0, k);
         PerPointHutchinson.PerPointTraces est = PerPointHutchinson.authors(
                 PerPointHutchinson.pointLosses(net, sub.x(), sub.labels()), k, theta,
@@ -405,16 +619,29 @@ public final class E2FlatnessVsMargins implements Experiment {
             probes[i] = est.probes()[i];
         }
         Summary rs = Summary.of(rel);
+        double[] sorted = rel.clone();
+        java.util.Arrays.sort(sorted);
+        Map<String, double[]> by = new LinkedHashMap<>();
         for (String meas : MEASURES) {
             double[] v = java.util.Arrays.copyOf(pv.measures().get(meas), k);
             Correlation.Estimate ex = Correlation.bootstrap("pearson", exact, v, resamples, 0.95, seed);
             Correlation.Estimate au = Correlation.bootstrap("pearson", est.values(), v, resamples, 0.95, seed);
-            authors.row(model, pv.step(), pv.trainAcc(), k, Nets.median(probes), rs.q1(), rs.median(), rs.q3(), meas,
-                    ex.value(), au.value());
-            corr.row(model, pv.step(), pv.trainAcc(), meas, "subset" + k, "pearson_exact", ex.value(), ex.low(),
-                    ex.high());
-            corr.row(model, pv.step(), pv.trainAcc(), meas, "subset" + k, "pearson_authors_estimator", au.value(),
-                    au.low(), au.high());
+            corr.add(new CorrRow(model, pv.step(), pv.trainAcc(), meas, "subset" + k, "pearson_exact", ex.value(),
+                    ex.low(), ex.high()));
+            corr.add(new CorrRow(model, pv.step(), pv.trainAcc(), meas, "subset" + k, "pearson_authors_estimator",
+                    au.value(), au.low(), au.high()));
+            by.put(meas, new double[] {ex.value(), au.value(), safeKendall(exact, v), safeKendall(est.values(), v)});
+        }
+        return new AuthorsResult(k, Nets.median(probes), rs.q1(), rs.median(), rs.q3(),
+                Summary.quantileSorted(sorted, 0.9), by);
+    }
+
+    /** Kendall's tau-b, NaN when undefined (fewer than two points, or a constant column). */
+    private static double safeKendall(double[] x, double[] y) {
+        try {
+            return Correlation.kendallTauB(x, y);
+        } catch (IllegalArgumentException e) {
+            return Double.NaN;
         }
     }
 
@@ -437,10 +664,16 @@ public final class E2FlatnessVsMargins implements Experiment {
         return Double.NaN;
     }
 
-    private static List<String> plots(Path dir, Map<String, List<PointValues>> byModel, Results corr, Config c) {
+    /** The plots of data set {@code data}, written into {@code dir/data/}; returns their report-relative paths. */
+    private static List<String> plots(Path root, String data, Map<String, List<PointValues>> byModel, Results corr,
+                                      Config c) {
         List<String> files = new ArrayList<>();
+        Path dir = root.resolve(data);
+        String rel = "E2/" + data + "/";
+        String dt = " (" + data + ")";
         // Pearson vs training accuracy: one line per model and measure
-        Plots.Line pearson = new Plots.Line("E2: Pearson(trace, measure), all training points", "training accuracy", "Pearson correlation");
+        Plots.Line pearson = new Plots.Line("E2: Pearson(trace, measure), measured training points" + dt,
+                "training accuracy", "Pearson correlation");
         for (Map.Entry<String, List<PointValues>> e : byModel.entrySet()) {
             for (String meas : MEASURES) {
                 List<PointValues> l = e.getValue();
@@ -454,14 +687,14 @@ public final class E2FlatnessVsMargins implements Experiment {
             }
         }
         pearson.save(dir.resolve("pearson-vs-train-acc.png"));
-        files.add("E2/pearson-vs-train-acc.png");
+        files.add(rel + "pearson-vs-train-acc.png");
 
         // scatter of trace vs affine expression at first / middle / last checkpoint of one model
         String scatterModel = byModel.containsKey(label(c.authorsArch())) ? label(c.authorsArch())
                 : byModel.keySet().iterator().next();
         List<PointValues> l = byModel.get(scatterModel);
         XYChart chart = new XYChartBuilder().width(Plots.WIDTH).height(Plots.HEIGHT)
-                .title("E2: " + scatterModel + ", per-point trace vs (||h||^2+1)(1-||p||^2)")
+                .title("E2" + dt + ": " + scatterModel + ", per-point trace vs (||h||^2+1)(1-||p||^2)")
                 .xAxisTitle("affine-trace expression").yAxisTitle("per-point Hessian trace").build();
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         chart.getStyler().setXAxisLogarithmic(true);
@@ -501,12 +734,12 @@ public final class E2FlatnessVsMargins implements Experiment {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        files.add("E2/scatter-trace-vs-affine-expr.png");
+        files.add(rel + "scatter-trace-vs-affine-expr.png");
 
         // quantiles vs step (x: step + 1, log)
-        Plots.Line tq = new Plots.Line("E2: per-point trace quantiles vs step", "step + 1", "per-point trace")
+        Plots.Line tq = new Plots.Line("E2: per-point trace quantiles vs step" + dt, "step + 1", "per-point trace")
                 .log(true, true);
-        Plots.Line mq = new Plots.Line("E2: output margin quantiles vs step", "step + 1", "output margin")
+        Plots.Line mq = new Plots.Line("E2: output margin quantiles vs step" + dt, "step + 1", "output margin")
                 .log(true, false);
         for (Map.Entry<String, List<PointValues>> e : byModel.entrySet()) {
             List<PointValues> pl = e.getValue();
@@ -532,8 +765,8 @@ public final class E2FlatnessVsMargins implements Experiment {
         }
         tq.save(dir.resolve("trace-quantiles-vs-step.png"));
         mq.save(dir.resolve("margin-quantiles-vs-step.png"));
-        files.add("E2/trace-quantiles-vs-step.png");
-        files.add("E2/margin-quantiles-vs-step.png");
+        files.add(rel + "trace-quantiles-vs-step.png");
+        files.add(rel + "margin-quantiles-vs-step.png");
         return files;
     }
 }

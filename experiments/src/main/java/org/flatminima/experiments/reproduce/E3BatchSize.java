@@ -71,6 +71,7 @@ public final class E3BatchSize implements Experiment {
     }
 
     private final Config fixed;
+    private final CheckpointStore.Hook hook;
 
     /** E3 with the configuration of the scale. */
     public E3BatchSize() {
@@ -79,7 +80,13 @@ public final class E3BatchSize implements Experiment {
 
     /** E3 with {@code fixed} at every scale (tests). */
     public E3BatchSize(Config fixed) {
+        this(fixed, CheckpointStore.NONE);
+    }
+
+    /** E3 with {@code fixed} at every scale, its checkpoint stores observed by {@code hook} (tests). */
+    E3BatchSize(Config fixed, CheckpointStore.Hook hook) {
         this.fixed = fixed;
+        this.hook = hook;
     }
 
     @Override
@@ -194,23 +201,47 @@ public final class E3BatchSize implements Experiment {
             tc = new TrainConfig("sgd", r.lr(), 0.9, false, 0, r.batchSize(), r.epochs(), "multistep",
                     r.milestones(), GAMMA, ctx.seed(), Integer.MAX_VALUE, ckSteps);
             LrSchedule schedule = tc.newSchedule();
-            List<Point> points = new ArrayList<>();
+            Map<String, Object> runConfig = new LinkedHashMap<>(config(ctx.scale()));
+            runConfig.put("seed", ctx.seed());
+            runConfig.put("run", r.name());
+            CheckpointStore<Point> store = CheckpointStore.open(dir.resolve(CheckpointStore.DIR).resolve(r.name()),
+                    "E3 " + r.name(), runConfig, Point.class, hook);
+            java.util.SortedMap<Long, Point> done = store.finished();
+            List<Point> points = new ArrayList<>(done.values());
             Tensor params = init.copy();
-            points.add(measure(net, params, train, test, 0, 0, schedule.lr(0)));
-            Trainer.Result res = Trainer.train(net, params, train, null, tc, null, new Trainer.Callbacks() {
-                @Override
-                public void onStep(long step, long totalSteps, double loss) {
-                    ctx.progress().step(1, null);
-                }
+            if (!done.containsKey(0L)) {
+                Point p0 = measure(net, params, train, test, 0, 0, schedule.lr(0));
+                store.save(0, p0, net, null);
+                points.add(p0);
+            }
+            long total = (long) spe * r.epochs();
+            if (!done.isEmpty()) {
+                ctx.progress().step(done.lastKey(), r.name() + ": checkpoints up to step " + done.lastKey()
+                        + " reused");
+            }
+            if (!done.containsKey(total)) {
+                Trainer.Checkpoint resume = store.resumeFrom(net, DType.valueOf(c.dtype()), total);
+                Trainer.train(net, params, train, null, tc, resume, new Trainer.Callbacks() {
+                    @Override
+                    public void onStep(long step, long totalSteps, double loss) {
+                        ctx.progress().step(1, null);
+                    }
 
-                @Override
-                public void onCheckpoint(Trainer.Checkpoint k) {
-                    int epoch = (int) (k.step() / spe);
-                    points.add(measure(net, k.params(), train, test, epoch, k.step(), schedule.lr(epoch - 1)));
-                    ctx.progress().step(0, String.format(Locale.ROOT, "%s epoch %d", r.name(), epoch));
-                }
-            });
-            steps.put(r.name(), res.steps());
+                    @Override
+                    public void onCheckpoint(Trainer.Checkpoint k) {
+                        if (done.containsKey(k.step())) {
+                            return;
+                        }
+                        int epoch = (int) (k.step() / spe);
+                        Point p = measure(net, k.params(), train, test, epoch, k.step(), schedule.lr(epoch - 1));
+                        store.save(k.step(), p, net, k);
+                        points.add(p);
+                        ctx.progress().step(0, String.format(Locale.ROOT, "%s epoch %d", r.name(), epoch));
+                    }
+                });
+            }
+            store.complete();
+            steps.put(r.name(), total);
             results.put(r.name(), points);
             Results t = new Results("epoch", "step", "lr", "train_acc", "test_acc", "gap", "trace", "top_eigenvalue",
                     "output_margin_median", "output_margin_q1", "normalised_margin_median", "spectral_norm_product");
@@ -221,7 +252,7 @@ public final class E3BatchSize implements Experiment {
             t.writeCsv(dir.resolve("run-" + r.name() + ".csv"));
             Point f = points.get(points.size() - 1);
             runTable.row(r.label(), r.batchSize(), r.epochs(), r.lr(), java.util.Arrays.toString(r.milestones())
-                    .replace(",", ";"), spe, res.steps(), f.trainAcc(), f.testAcc(), f.gap(), f.trace(), f.top(),
+                    .replace(",", ";"), spe, total, f.trainAcc(), f.testAcc(), f.gap(), f.trace(), f.top(),
                     f.outMedian(), f.outQ1(), f.normMedian());
         }
         runTable.writeCsv(dir.resolve("runs.csv"));

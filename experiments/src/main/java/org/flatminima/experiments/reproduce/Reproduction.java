@@ -78,6 +78,9 @@ public final class Reproduction {
                         true, previous.finishedAt(), previous.section()));
                 continue;
             }
+            if (force) {
+                CheckpointStore.clear(ctx.outDir().resolve(e.id())); // per-checkpoint state (E2, E3) too
+            }
             long t0 = System.nanoTime();
             Experiment.Section s = e.run(ctx);
             double wall = (System.nanoTime() - t0) / 1e9;

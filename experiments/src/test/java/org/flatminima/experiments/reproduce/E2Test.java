@@ -25,7 +25,8 @@ class E2Test {
     static final E2FlatnessVsMargins E2 = new E2FlatnessVsMargins(new E2FlatnessVsMargins.Config(
             List.of("affine:784-10", "mlp:784-16-10",
                     "seq:1x28x28:conv(2,3,pad=1),relu,maxpool(2),flatten,linear(10)"),
-            new double[] {0.01, 0.05, 0.05}, DataSets.EMBEDDED, 200, 100, 1, 50, 3, 20, "mlp:784-16-10", 3));
+            new double[] {0.01, 0.05, 0.05}, List.of(DataSets.EMBEDDED, DataSets.FASHION), 200, 0, 100, 1, 50, 3,
+            20, "mlp:784-16-10", 3));
 
     @BeforeAll
     static void runOnce() throws Exception {
@@ -46,8 +47,8 @@ class E2Test {
 
     @Test
     void affineTraceExpressionIsTheAffineModelsPerPointTrace() throws Exception {
-        Map<String, double[]> p = ReproduceTest.csv(out.resolve("E2/points.csv"));
-        List<String[]> raw = rows(out.resolve("E2/points.csv"));
+        Map<String, double[]> p = ReproduceTest.csv(out.resolve("E2/embedded/points.csv"));
+        List<String[]> raw = rows(out.resolve("E2/embedded/points.csv"));
         int checked = 0;
         for (long step : new long[] {0, 1, 2, 4}) {
             List<Double> t = new ArrayList<>();
@@ -71,7 +72,7 @@ class E2Test {
         }
         assertThat(checked).isGreaterThanOrEqualTo(2);
         // and the CSV of correlations says the same
-        for (String[] r : rows(out.resolve("E2/correlations.csv"))) {
+        for (String[] r : rows(out.resolve("E2/embedded/correlations.csv"))) {
             if (r[0].equals("affine") && r[3].equals("affine_trace_expr") && r[4].equals("all")
                     && r[5].equals("pearson")) {
                 assertThat(Double.parseDouble(r[6])).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-12));
@@ -81,7 +82,7 @@ class E2Test {
 
     @Test
     void correlationsLieInMinusOneOneWithTheirIntervals() throws Exception {
-        List<String[]> c = rows(out.resolve("E2/correlations.csv"));
+        List<String[]> c = rows(out.resolve("E2/embedded/correlations.csv"));
         assertThat(c).isNotEmpty();
         int models = 0;
         int inside = 0;
@@ -106,7 +107,7 @@ class E2Test {
 
     @Test
     void perPointTracesAreNonNegativeAndOutputsExist() throws Exception {
-        Map<String, double[]> p = ReproduceTest.csv(out.resolve("E2/points.csv"));
+        Map<String, double[]> p = ReproduceTest.csv(out.resolve("E2/embedded/points.csv"));
         assertThat(p.get("trace").length).isGreaterThanOrEqualTo(3 * 3 * 200);
         for (double v : p.get("trace")) {
             assertThat(v).isGreaterThanOrEqualTo(0.0);
@@ -114,7 +115,8 @@ class E2Test {
         for (double v : p.get("one_minus_m2")) {
             assertThat(v).isBetween(0.0, 1.0);
         }
-        assertThat(section.plots()).hasSize(4);
+        // four per data set, and the authors' estimator's error plot
+        assertThat(section.plots()).hasSize(2 * 4 + 1);
         for (String plot : section.plots()) {
             Path f = out.resolve(plot);
             assertThat(f).exists();
@@ -122,10 +124,49 @@ class E2Test {
             assertThat(head[1]).isEqualTo((byte) 'P');
             assertThat(section.markdown()).contains(plot);
         }
-        List<String[]> a = rows(out.resolve("E2/authors_estimator.csv"));
-        assertThat(a).hasSize(2 * E2FlatnessVsMargins.MEASURES.size());
-        for (String[] r : a) {
-            assertThat(Double.parseDouble(r[6])).isGreaterThanOrEqualTo(0.0);
+        // the authors' estimator at every checkpoint of the MLP (steps 0, 1, 2, 4), on both data sets
+        Map<String, double[]> a = ReproduceTest.csv(out.resolve("E2/authors_estimator.csv"));
+        List<String[]> araw = rows(out.resolve("E2/authors_estimator.csv"));
+        assertThat(araw).hasSize(2 * 4);
+        assertThat(araw.stream().map(r -> r[0]).distinct()).containsExactly("embedded", "fashion-mnist");
+        assertThat(a.get("step")).containsExactly(0, 1, 2, 4, 0, 1, 2, 4);
+        for (int i = 0; i < araw.size(); i++) {
+            assertThat(a.get("points")[i]).isEqualTo(3);
+            assertThat(a.get("relerr_q1")[i]).isGreaterThanOrEqualTo(0.0)
+                    .isLessThanOrEqualTo(a.get("relerr_median")[i]);
+            assertThat(a.get("relerr_median")[i]).isLessThanOrEqualTo(a.get("relerr_q3")[i]);
+            assertThat(a.get("relerr_q3")[i]).isLessThanOrEqualTo(a.get("relerr_p90")[i]);
+            assertThat(a.get("probes_median")[i]).isBetween(1.0, 100.0);
         }
+        assertThat(rows(out.resolve("E2/embedded/authors_correlations.csv")))
+                .hasSize(4 * E2FlatnessVsMargins.MEASURES.size());
+    }
+
+    @Test
+    void withoutFashionMnistTheReportSaysSoAndMnistStillRuns(@TempDir Path dir, @TempDir Path empty) throws Exception {
+        E2FlatnessVsMargins e2 = new E2FlatnessVsMargins(new E2FlatnessVsMargins.Config(List.of("affine:784-10"),
+                new double[] {0.01}, List.of(DataSets.EMBEDDED, DataSets.FASHION), 60, 0, 30, 1, 20, 2, 10,
+                "affine:784-10", 2));
+        ReproduceContext ctx = new ReproduceContext(dir, 1, Scale.QUICK,
+                new DataSets(DataSets.Locations.fromEnvironment().withFashionDir(empty)), DType.F64, Progress.NONE);
+        Experiment.Section s = e2.run(ctx);
+        assertThat(s.markdown()).contains("Fashion-MNIST (`fashion-mnist`) is not installed here, so E2 ran without "
+                + "it (apt-get install dataset-fashion-mnist).");
+        assertThat(dir.resolve("E2/embedded/points.csv")).exists();
+        assertThat(dir.resolve("E2/fashion-mnist")).doesNotExist();
+        assertThat(s.summary().get("missingDataSets")).isEqualTo(List.of(DataSets.FASHION));
+    }
+
+    @Test
+    void withoutTheFullMnistE2StopsWithOneLineNamingTheFetchCommand(@TempDir Path dir, @TempDir Path empty) {
+        E2FlatnessVsMargins e2 = new E2FlatnessVsMargins(new E2FlatnessVsMargins.Config(List.of("affine:784-10"),
+                new double[] {0.01}, List.of(DataSets.MNIST, DataSets.FASHION), 60, 0, 30, 1, 20, 2, 10,
+                "affine:784-10", 2));
+        ReproduceContext ctx = new ReproduceContext(dir, 1, Scale.FULL,
+                new DataSets(DataSets.Locations.fromEnvironment().withCache(empty)), DType.F64, Progress.NONE);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> e2.run(ctx))
+                .isInstanceOf(org.flatminima.cli.UserException.class)
+                .hasMessageContaining("flatminima data fetch mnist")
+                .hasMessageNotContaining("\n");
     }
 }
