@@ -37,7 +37,18 @@ public final class NativeBackend implements Backend, Backends.PartialBackend {
     private static final java.util.concurrent.atomic.AtomicBoolean WARNED =
             new java.util.concurrent.atomic.AtomicBoolean();
 
+    /**
+     * System property choosing the GEMM of the native backend: {@code auto} (default), {@code blas} (OpenBLAS) or
+     * {@code vector} (the vector backend's GEMM). See {@link #chooseGemm}.
+     */
+    public static final String GEMM_PROPERTY = "flatminima.gemm";
+
+    /** OpenBLAS core names (in {@code openblas_get_config()}) whose GEMM kernels use AVX-512. */
+    static final java.util.List<String> AVX512_CORES = java.util.List.of("skylakex", "cooperlake", "sapphirerapids");
+
     private final Backend fallback;
+    private final boolean gemmOnVector;
+    private final String gemmNote;
     private final boolean useC;
     private final String note;
     private int threads;
@@ -52,6 +63,11 @@ public final class NativeBackend implements Backend, Backends.PartialBackend {
             reason = CKernels.unavailableReason();
         }
         this.useC = reason == null;
+        String[] gemm = chooseGemm(System.getProperty(GEMM_PROPERTY, "auto"), OpenBlas.config(),
+                fallback.name().equals("vector") ? org.flatminima.kernels.vector.VectorBackend.preferredVectorBits()
+                        : 0);
+        this.gemmOnVector = gemm[0].equals("vector");
+        this.gemmNote = gemm[1];
         this.note = useC ? null
                 : "C kernels not loaded (" + reason + ")" + (loadKernels ? ": rebuild with gcc installed" : "")
                         + "; elementwise/softmax/conv kernels run on " + fallback.name();
@@ -73,6 +89,58 @@ public final class NativeBackend implements Backend, Backends.PartialBackend {
         }
         boolean kernels = !"false".equalsIgnoreCase(System.getProperty(KERNELS_PROPERTY, "true").trim());
         return new NativeBackend(kernels);
+    }
+
+    /**
+     * Which GEMM the native backend runs: {@code {"vector" | "blas", reason}}. {@code property} is
+     * {@code auto}, {@code blas} or {@code vector} (anything else is an {@link IllegalArgumentException});
+     * {@code vectorBits} is the vector backend's preferred width, 0 when it is unavailable.
+     *
+     * <p>{@code auto} takes the GEMM whose inner kernel uses the wider vectors: the vector backend's when it runs
+     * 512-bit vectors and OpenBLAS's core (named in {@code blasConfig}, its {@code openblas_get_config()}) has no
+     * AVX-512 kernels, as when {@code OPENBLAS_CORETYPE} pins an older core on an AVX-512 CPU; OpenBLAS's
+     * otherwise. Measured on such a machine (docs/PERFORMANCE.md): f32 175-207 GFLOP/s against OpenBLAS's
+     * Haswell kernels' 119, f64 89-100 against 55-59; with OpenBLAS's own AVX-512 kernels OpenBLAS is faster.
+     */
+    static String[] chooseGemm(String property, String blasConfig, int vectorBits) {
+        String p = property == null ? "auto" : property.trim().toLowerCase(java.util.Locale.ROOT);
+        switch (p) {
+            case "blas":
+                return new String[] {"blas", "OpenBLAS (forced by -D" + GEMM_PROPERTY + "=blas)"};
+            case "vector":
+                if (vectorBits == 0) {
+                    return new String[] {"blas", "OpenBLAS (-D" + GEMM_PROPERTY
+                            + "=vector asked for, but the vector backend is unavailable)"};
+                }
+                return new String[] {"vector", "vector backend (forced by -D" + GEMM_PROPERTY + "=vector)"};
+            case "auto":
+                break;
+            default:
+                throw new IllegalArgumentException("unknown -D" + GEMM_PROPERTY + "=" + property
+                        + ": use auto, blas or vector");
+        }
+        String cfg = blasConfig == null ? "" : blasConfig.toLowerCase(java.util.Locale.ROOT);
+        boolean blasAvx512 = AVX512_CORES.stream().anyMatch(cfg::contains);
+        if (vectorBits >= 512 && !blasAvx512) {
+            return new String[] {"vector", "vector backend (512-bit vectors; OpenBLAS's core has no AVX-512 kernels: "
+                    + (blasConfig == null ? "config unknown" : blasConfig.trim()) + ")"};
+        }
+        return new String[] {"blas", "OpenBLAS" + (blasConfig == null ? "" : " (" + blasConfig.trim() + ")")};
+    }
+
+    /**
+     * Whether the vector GEMM is the faster one for this shape when {@code auto} picked it (measured on the
+     * development machine, 1 thread: it wins on large products and loses on skinny ones, n or k of a few dozen,
+     * and on f32 products with a transposed A, whose packing it does less well).
+     */
+    static boolean vectorGemmShape(DType t, boolean transA, int m, int n, int k) {
+        int min = Math.min(m, Math.min(n, k));
+        return t == DType.F32 ? !transA && min >= 128 : min >= 32 && (!transA || min >= 128);
+    }
+
+    /** Which GEMM runs and why, e.g. "vector backend (512-bit vectors; OpenBLAS's core ...)". */
+    public String gemmNote() {
+        return gemmNote;
     }
 
     @Override
@@ -128,7 +196,7 @@ public final class NativeBackend implements Backend, Backends.PartialBackend {
 
     @Override
     public String toString() {
-        return "native[blas=" + OpenBlas.library() + ", kernels="
+        return "native[blas=" + OpenBlas.library() + ", gemm=" + (gemmOnVector ? "vector" : "blas") + ", kernels="
                 + (useC ? CKernels.library().flavour() : "fallback " + fallback.name()) + "]";
     }
 
@@ -146,7 +214,9 @@ public final class NativeBackend implements Backend, Backends.PartialBackend {
             fallback.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
-        if (t == DType.F32) {
+        if (gemmOnVector && vectorGemmShape(t, transA, m, n, k)) {
+            fallback.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        } else if (t == DType.F32) {
             OpenBlas.sgemm(transA, transB, m, n, k, (float) alpha, a, lda, b, ldb, (float) beta, c, ldc);
         } else {
             OpenBlas.dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
