@@ -532,7 +532,7 @@ public final class TensorOps {
         int l = geo.colCols();
         Tensor wt = w.contiguous().reshape(o, rows).transpose(0, 1);
         Tensor g3 = g.contiguous().reshape(n, o, l);
-        Tensor x = Tensor.zeros(g.dtype(), replaceTail(g.shape(), 3, c, h, width));
+        Tensor x = Tensor.uninitialised(g.dtype(), replaceTail(g.shape(), 3, c, h, width));
         Window2d one = new Window2d(1, c, h, width, w.dim(2), w.dim(3), stride, stride, pad, pad);
         int chunk = chunkOf(one);
         Tensor cols = Tensor.uninitialised(g.dtype(), Math.min(chunk, Math.max(n, 1)), rows, l);
@@ -688,7 +688,7 @@ public final class TensorOps {
     public static Tensor maxPool2dScatter(Tensor gy, PoolRouting r) {
         int copies = routedCopies("maxPool2dScatter", gy, r.outShape());
         Tensor gc = gy.contiguous();
-        Tensor gx = Tensor.zeros(gy.dtype(), withLead(gy, r.outShape(), r.inShape()));
+        Tensor gx = Tensor.uninitialised(gy.dtype(), withLead(gy, r.outShape(), r.inShape()));
         long inBytes = Shapes.size(r.inShape()) * gy.dtype().byteSize();
         long outBytes = Shapes.size(r.outShape()) * gy.dtype().byteSize();
         for (int c = 0; c < copies; c++) {
@@ -722,7 +722,7 @@ public final class TensorOps {
                     + gy.dim(-1) + " but a " + h + "x" + width + " input gives " + g.outH() + "x" + g.outW());
         }
         Tensor gc = gy.contiguous();
-        Tensor gx = Tensor.zeros(gy.dtype(), replaceTail(gy.shape(), 2, h, width));
+        Tensor gx = Tensor.uninitialised(gy.dtype(), replaceTail(gy.shape(), 2, h, width));
         be().avgPool2dBackward(gy.dtype(), g, gc.segment(), gx.segment());
         return gx;
     }

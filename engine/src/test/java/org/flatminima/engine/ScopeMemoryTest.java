@@ -113,6 +113,9 @@ class ScopeMemoryTest {
         m.put("maxPool2d", () -> TensorOps.maxPool2d(img, 2, 2, 0));
         m.put("maxPool2d padded", () -> TensorOps.maxPool2d(img, 3, 2, 1));
         m.put("avgPool2d", () -> TensorOps.avgPool2d(img, 2, 2, 0));
+        Tensor pooled = Tensor.uniform(t, rnd, -1, 1, 2, 3, 4, 3);
+        m.put("maxPool2dScatter", () -> TensorOps.maxPool2dScatter(pooled, TensorOps.maxPool2dRouting(img, 2, 2, 0)));
+        m.put("avgPool2dBackward", () -> TensorOps.avgPool2dBackward(pooled, 9, 7, 2, 2, 0));
         return m;
     }
 }
