@@ -100,6 +100,37 @@ public final class Scope implements AutoCloseable {
     }
 
     /**
+     * {@code n} bytes of uninitialised, 64-byte aligned memory that lives until this scope closes, taken from
+     * the {@link BufferPool} (so a loop's allocations reuse the previous iteration's mapped memory) and
+     * returned to it on close. The segment is tied to this scope's arena: using it after close throws.
+     */
+    MemorySegment allocateRaw(long n) {
+        long cls = BufferPool.sizeClass(n);
+        long addr = BufferPool.take(cls);
+        bytes += n;
+        return MemorySegment.ofAddress(addr).reinterpret(n, arena, seg -> BufferPool.give(addr, cls));
+    }
+
+    /**
+     * {@code n} bytes of uninitialised, 64-byte aligned memory in the current scope (pooled), or zeroed
+     * GC-managed memory when no scope is open. For kernel outputs that are written in full before being read.
+     */
+    static MemorySegment allocateUninitialised(long byteSize, Object owner) {
+        Scope s = current();
+        if (s == null) {
+            return allocate(byteSize, owner);
+        }
+        MemorySegment seg = s.allocateRaw(Math.max(byteSize, 1));
+        return POISON ? seg.fill((byte) 0xFF) : seg;
+    }
+
+    /**
+     * {@code -Dflatminima.poisonUninitialised=true} (set by the test build): uninitialised memory is filled with
+     * all-ones bytes, a NaN in both float types, so a kernel that leaves part of its output unwritten shows.
+     */
+    private static final boolean POISON = Boolean.getBoolean("flatminima.poisonUninitialised");
+
+    /**
      * Runs {@code body} as if no scope were open on this thread, so the tensors it makes are GC-managed and
      * outlive every open scope. For long-lived state created inside a loop's scope (optimiser buffers).
      */
@@ -121,8 +152,7 @@ public final class Scope implements AutoCloseable {
         Scope s = current();
         long n = Math.max(byteSize, 1);
         if (s != null) {
-            s.bytes += n;
-            return s.arena.allocate(n, ALIGN);
+            return s.allocateRaw(n).fill((byte) 0);
         }
         long threshold = NEXT_GC_AT.get();
         if (AUTO_LIVE.get() + n > threshold && NEXT_GC_AT.compareAndSet(threshold, Long.MAX_VALUE)) {

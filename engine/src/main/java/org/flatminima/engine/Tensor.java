@@ -27,6 +27,10 @@ public final class Tensor {
         Storage(long bytes) {
             this.segment = Scope.allocate(bytes, this);
         }
+
+        Storage(long bytes, boolean uninitialised) {
+            this.segment = uninitialised ? Scope.allocateUninitialised(bytes, this) : Scope.allocate(bytes, this);
+        }
     }
 
     private final DType dtype;
@@ -50,6 +54,16 @@ public final class Tensor {
         int[] s = checkShape(shape);
         return new Tensor(dtype, s, Shapes.contiguousStrides(s), 0,
                 new Storage(Shapes.size(s) * dtype.byteSize()));
+    }
+
+    /**
+     * A new contiguous tensor whose contents are unspecified (inside a scope; zeros outside one): for kernel
+     * outputs that are written in full before anything reads them. Package-private: callers must prove that.
+     */
+    static Tensor uninitialised(DType dtype, int... shape) {
+        int[] s = checkShape(shape);
+        return new Tensor(dtype, s, Shapes.contiguousStrides(s), 0,
+                new Storage(Shapes.size(s) * dtype.byteSize(), true));
     }
 
     /** A tensor with the same dtype and shape as {@code like}, filled with zeros. */

@@ -55,7 +55,7 @@ public final class TensorOps {
         int[] shape = broadcastShapes(a.shape(), b.shape());
         Tensor ea = a.expand(shape);
         Tensor eb = b.expand(shape);
-        Tensor y = Tensor.zeros(a.dtype(), shape);
+        Tensor y = Tensor.uninitialised(a.dtype(), shape);
         be().binary(op, a.dtype(), shape, ea.segment(), ea.strides(), eb.segment(), eb.strides(), y.segment());
         return y;
     }
@@ -63,7 +63,7 @@ public final class TensorOps {
     /** {@code op(x; param)} elementwise. */
     public static Tensor unary(UnaryOp op, Tensor x, double param) {
         Tensor c = x.contiguous();
-        Tensor y = Tensor.zeros(x.dtype(), x.shape());
+        Tensor y = Tensor.uninitialised(x.dtype(), x.shape());
         be().unary(op, x.dtype(), c.size(), param, c.segment(), y.segment());
         return y;
     }
@@ -197,7 +197,7 @@ public final class TensorOps {
         Tensor c = x.contiguous();
         int[] out = s.clone();
         out[a] = 1;
-        Tensor y = Tensor.zeros(x.dtype(), out);
+        Tensor y = Tensor.uninitialised(x.dtype(), out);
         be().reduce(op, x.dtype(), outer, s[a], inner, c.segment(), y.segment());
         return keepDim ? y : y.squeeze(a);
     }
@@ -382,7 +382,7 @@ public final class TensorOps {
     /** Softmax over the last axis. */
     public static Tensor softmax(Tensor x) {
         Tensor c = x.contiguous();
-        Tensor y = Tensor.zeros(x.dtype(), x.shape());
+        Tensor y = Tensor.uninitialised(x.dtype(), x.shape());
         be().softmax(x.dtype(), rowsOf(x), x.dim(-1), c.segment(), y.segment());
         return y;
     }
@@ -390,7 +390,7 @@ public final class TensorOps {
     /** Log-softmax over the last axis. */
     public static Tensor logSoftmax(Tensor x) {
         Tensor c = x.contiguous();
-        Tensor y = Tensor.zeros(x.dtype(), x.shape());
+        Tensor y = Tensor.uninitialised(x.dtype(), x.shape());
         be().logSoftmax(x.dtype(), rowsOf(x), x.dim(-1), c.segment(), y.segment());
         return y;
     }
@@ -412,8 +412,8 @@ public final class TensorOps {
                     + Arrays.toString(z.shape()) + " and " + labels.length + " labels");
         }
         Tensor c = z.contiguous();
-        Tensor loss = Tensor.zeros(z.dtype(), z.dim(0));
-        Tensor probs = Tensor.zeros(z.dtype(), z.shape());
+        Tensor loss = Tensor.uninitialised(z.dtype(), z.dim(0));
+        Tensor probs = Tensor.uninitialised(z.dtype(), z.shape());
         be().softmaxCrossEntropy(z.dtype(), z.dim(0), z.dim(1), c.segment(), labelSegment(labels), loss.segment(),
                 probs.segment());
         return new Tensor[] {loss, probs};
@@ -493,10 +493,10 @@ public final class TensorOps {
         int rows = g.colRows();
         int l = g.colCols();
         Tensor w2 = w.contiguous().reshape(o, rows);
-        Tensor y = Tensor.zeros(x.dtype(), replaceTail(x.shape(), 3, o, g.outH(), g.outW()));
+        Tensor y = Tensor.uninitialised(x.dtype(), replaceTail(x.shape(), 3, o, g.outH(), g.outW()));
         Tensor y3 = y.reshape(n, o, l);
         int chunk = chunkOf(window(1, x, w.dim(2), w.dim(3), stride, pad));
-        Tensor cols = Tensor.zeros(x.dtype(), Math.min(chunk, Math.max(n, 1)), rows, l);
+        Tensor cols = Tensor.uninitialised(x.dtype(), Math.min(chunk, Math.max(n, 1)), rows, l);
         long bytes = g.imageSize() * x.dtype().byteSize();
         for (int b0 = 0; b0 < n; b0 += chunk) {
             int m = Math.min(chunk, n - b0);
@@ -532,10 +532,10 @@ public final class TensorOps {
         int l = geo.colCols();
         Tensor wt = w.contiguous().reshape(o, rows).transpose(0, 1);
         Tensor g3 = g.contiguous().reshape(n, o, l);
-        Tensor x = Tensor.zeros(g.dtype(), replaceTail(g.shape(), 3, c, h, width));
+        Tensor x = Tensor.uninitialised(g.dtype(), replaceTail(g.shape(), 3, c, h, width));
         Window2d one = new Window2d(1, c, h, width, w.dim(2), w.dim(3), stride, stride, pad, pad);
         int chunk = chunkOf(one);
-        Tensor cols = Tensor.zeros(g.dtype(), Math.min(chunk, Math.max(n, 1)), rows, l);
+        Tensor cols = Tensor.uninitialised(g.dtype(), Math.min(chunk, Math.max(n, 1)), rows, l);
         long bytes = geo.imageSize() * g.dtype().byteSize();
         for (int b0 = 0; b0 < n; b0 += chunk) {
             int m = Math.min(chunk, n - b0);
@@ -571,7 +571,7 @@ public final class TensorOps {
         Tensor gw = Tensor.zeros(x.dtype(), o, x.dim(-3), kh, kw);
         Tensor gw2 = gw.reshape(o, rows);
         int chunk = chunkOf(window(1, x, kh, kw, stride, pad));
-        Tensor cols = Tensor.zeros(x.dtype(), Math.min(chunk, Math.max(n, 1)), rows, l);
+        Tensor cols = Tensor.uninitialised(x.dtype(), Math.min(chunk, Math.max(n, 1)), rows, l);
         long bytes = geo.imageSize() * x.dtype().byteSize();
         for (int b0 = 0; b0 < n; b0 += chunk) {
             int m = Math.min(chunk, n - b0);
@@ -587,7 +587,7 @@ public final class TensorOps {
     /**
      * Where each output of a max pooling took its value from: the window geometry (leading axes folded into
      * {@code n}), the input shape, and per output element the index {@code iy*w + ix} of its first maximum
-     * within its plane (int32, GC-managed). A constant of the derivative rules of max pooling.
+     * within its plane (int32; in the current scope, else GC-managed). A constant of the derivative rules of max pooling.
      */
     public record PoolRouting(Window2d window, int[] inShape, MemorySegment argmax) {
         /** The pooled shape: the input shape with the last two axes replaced by {@code outH, outW}. */
@@ -611,8 +611,9 @@ public final class TensorOps {
     private static Tensor maxPool2d(Tensor x, int k, int stride, int pad, PoolRouting[] routing) {
         Window2d g = poolWindow("maxPool2d", x, k, stride, pad);
         Tensor xc = x.contiguous();
-        Tensor y = Tensor.zeros(x.dtype(), replaceTail(x.shape(), 2, g.outH(), g.outW()));
-        MemorySegment idx = java.lang.foreign.Arena.ofAuto().allocate(Math.max(1, y.size()) * 4, 4);
+        Tensor y = Tensor.uninitialised(x.dtype(), replaceTail(x.shape(), 2, g.outH(), g.outW()));
+        // Scoped (pooled) when a scope is open: the routing is read by the backward pass of the same scope.
+        MemorySegment idx = Scope.allocateUninitialised(Math.max(1, y.size()) * 4, y);
         be().maxPool2d(x.dtype(), g, xc.segment(), y.segment(), idx);
         if (routing != null) {
             routing[0] = new PoolRouting(g, x.shape(), idx);
@@ -687,7 +688,7 @@ public final class TensorOps {
     public static Tensor maxPool2dScatter(Tensor gy, PoolRouting r) {
         int copies = routedCopies("maxPool2dScatter", gy, r.outShape());
         Tensor gc = gy.contiguous();
-        Tensor gx = Tensor.zeros(gy.dtype(), withLead(gy, r.outShape(), r.inShape()));
+        Tensor gx = Tensor.uninitialised(gy.dtype(), withLead(gy, r.outShape(), r.inShape()));
         long inBytes = Shapes.size(r.inShape()) * gy.dtype().byteSize();
         long outBytes = Shapes.size(r.outShape()) * gy.dtype().byteSize();
         for (int c = 0; c < copies; c++) {
@@ -704,7 +705,7 @@ public final class TensorOps {
     public static Tensor avgPool2d(Tensor x, int k, int stride, int pad) {
         Window2d g = poolWindow("avgPool2d", x, k, stride, pad);
         Tensor xc = x.contiguous();
-        Tensor y = Tensor.zeros(x.dtype(), replaceTail(x.shape(), 2, g.outH(), g.outW()));
+        Tensor y = Tensor.uninitialised(x.dtype(), replaceTail(x.shape(), 2, g.outH(), g.outW()));
         be().avgPool2d(x.dtype(), g, xc.segment(), y.segment());
         return y;
     }
@@ -721,7 +722,7 @@ public final class TensorOps {
                     + gy.dim(-1) + " but a " + h + "x" + width + " input gives " + g.outH() + "x" + g.outW());
         }
         Tensor gc = gy.contiguous();
-        Tensor gx = Tensor.zeros(gy.dtype(), replaceTail(gy.shape(), 2, h, width));
+        Tensor gx = Tensor.uninitialised(gy.dtype(), replaceTail(gy.shape(), 2, h, width));
         be().avgPool2dBackward(gy.dtype(), g, gc.segment(), gx.segment());
         return gx;
     }

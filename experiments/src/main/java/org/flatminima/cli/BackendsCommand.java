@@ -91,6 +91,10 @@ public final class BackendsCommand implements Callable<Integer> {
                     b.setThreads(threads);
                 }
                 th = b.threads();
+                Backend raw = b instanceof org.flatminima.kernels.CheckedBackend c ? c.delegate() : b;
+                if (raw instanceof org.flatminima.kernels.ffm.NativeBackend nb) {
+                    notes.add("GEMM of large products: " + nb.gemmNote());
+                }
                 if (!noProbe) {
                     n = "scalar".equals(s.name()) ? Math.min(size, SCALAR_MAX_SIZE) : size;
                     for (int d = 0; d < dtypes.size(); d++) {

@@ -363,7 +363,11 @@ class BackendParityTest {
                 new Window2d(3, 2, 5, 7, 3, 2, 1, 2, 1, 0),
                 new Window2d(2, 4, 13, 11, 5, 3, 2, 1, 2, 1),
                 Window2d.square(2, 1, 28, 28, 3, 1, 1),
-                Window2d.square(1, 32, 14, 14, 2, 2, 0));
+                Window2d.square(1, 32, 14, 14, 2, 2, 0),
+                // the native fast paths: 2x2/2 pooling on odd sizes, stride-1 unfolding with wide padding
+                Window2d.square(2, 2, 7, 9, 2, 2, 0),
+                Window2d.square(1, 1, 5, 4, 3, 1, 2),
+                new Window2d(1, 2, 6, 3, 5, 5, 1, 1, 2, 2));
     }
 
     @ParameterizedTest(name = "{0} {1} threads={2}")

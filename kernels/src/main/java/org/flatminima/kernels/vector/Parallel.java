@@ -14,7 +14,7 @@ import java.util.function.IntConsumer;
  * thread, the others on the pool; the pool grows to the largest number of helper threads ever requested.
  * Kernels must not call {@link #run} from inside a task (no nesting).
  */
-final class Parallel {
+public final class Parallel {
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static ExecutorService pool;
     private static int poolSize;
@@ -26,7 +26,7 @@ final class Parallel {
     }
 
     /** True when every segment may be accessed from the pool (not owned by one thread, as confined arenas are). */
-    static boolean shareable(java.lang.foreign.MemorySegment... segments) {
+    public static boolean shareable(java.lang.foreign.MemorySegment... segments) {
         for (java.lang.foreign.MemorySegment s : segments) {
             if (!s.isAccessibleBy(OTHER)) {
                 return false;
@@ -52,7 +52,7 @@ final class Parallel {
     }
 
     /** Runs {@code body.accept(i)} for {@code i < tasks}, in parallel, and returns when all are done. */
-    static void run(int tasks, IntConsumer body) {
+    public static void run(int tasks, IntConsumer body) {
         if (tasks <= 1) {
             if (tasks == 1) {
                 body.accept(0);

@@ -43,6 +43,11 @@ public final class VectorBackend implements Backend {
         return new VectorBackend();
     }
 
+    /** Width in bits of the preferred float vector of this CPU (e.g. 512 with AVX-512, 256 with AVX2). */
+    public static int preferredVectorBits() {
+        return jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize();
+    }
+
     @Override
     public String name() {
         return "vector";
