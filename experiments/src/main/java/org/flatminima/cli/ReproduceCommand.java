@@ -57,6 +57,14 @@ public final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--force", description = "recompute experiments that already finished")
     boolean force;
 
+    @Option(names = "--cache", paramLabel = "DIR",
+            description = "data cache holding the fetched full MNIST (default: $FLATMINIMA_CACHE, else ~/.cache/flatminima)")
+    Path cache;
+
+    @Option(names = "--fashion-dir", paramLabel = "DIR",
+            description = "Fashion-MNIST directory (default: $FLATMINIMA_FASHION_DIR, else /usr/share/datasets/fashion-mnist)")
+    Path fashionDir;
+
     @Override
     public Integer call() throws Exception {
         Scale s;
@@ -67,19 +75,22 @@ public final class ReproduceCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserException(e.getMessage());
         }
+        DataSets dataSets = new DataSets(DataSets.Locations.fromEnvironment().withCache(cache)
+                .withFashionDir(fashionDir));
         PrintWriter o = spec.commandLine().getOut();
+        ReproduceContext ctx = new ReproduceContext(out, seed, s, dataSets, DType.F64,
+                System.console() == null ? new LineProgress(o) : new BarProgress());
+        Reproduction.checkData(experiments, ctx); // a missing data set fails here, before anything runs
         o.printf("reproduce: %s at %s scale, seed %d, on %s (%d threads); output in %s%n",
                 String.join(",", experiments.stream().map(Experiment::id).toList()), s.label(), seed,
                 Engine.backend().name(), Engine.backend().threads(), out);
         o.flush();
-        ReproduceContext ctx = new ReproduceContext(out, seed, s, new DataSets(DataSets.Locations.fromEnvironment()),
-                DType.F64, System.console() == null ? new LineProgress(o) : new BarProgress());
         List<Reproduction.Outcome> done = Reproduction.run(experiments, ctx, force);
         for (Reproduction.Outcome r : done) {
             o.printf(Locale.ROOT, "%s %s in %.1f s%s%n", r.id(), r.reused() ? "reused (computed" : "done",
                     r.wallSeconds(), r.reused() ? ", --force to recompute)" : "");
         }
-        o.printf("report: %s%n", out.resolve("report.md"));
+        o.printf("report: %s (and %s)%n", out.resolve("report.md"), out.resolve("report.html"));
         o.flush();
         return 0;
     }

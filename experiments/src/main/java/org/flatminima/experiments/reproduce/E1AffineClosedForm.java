@@ -23,7 +23,7 @@ import org.flatminima.experiments.train.Trainer;
  * log-spaced steps (step 0 included) the whole-data and per-point traces by the closed form are compared with
  * exact-ggn (all training points) and exact-hvp (a subset: P Hessian-vector products per point).
  */
-public final class E1AffineClosedForm implements Experiment {
+public final class E1AffineClosedForm implements Experiment, Reproduction.DataNeeds {
 
     /**
      * @param data data set name
@@ -41,9 +41,9 @@ public final class E1AffineClosedForm implements Experiment {
             return new Config(DataSets.EMBEDDED, 2000, 50, 3, 100, 0.01, 5);
         }
 
-        /** The full configuration (all 10,000 embedded points; exact-hvp on 200). */
+        /** The full configuration: all 60,000 points of the full MNIST; exact-hvp on the first 100. */
         public static Config full() {
-            return new Config(DataSets.EMBEDDED, 10000, 200, 10, 100, 0.01, 8);
+            return new Config(DataSets.MNIST, 60000, 100, 2, 100, 0.01, 8);
         }
     }
 
@@ -87,6 +87,12 @@ public final class E1AffineClosedForm implements Experiment {
         m.put("momentum", 0.9);
         m.put("checkpoints", c.checkpoints());
         return m;
+    }
+
+    @Override
+    public List<String> requiredData(Scale scale) {
+        String d = cfg(scale).data();
+        return d.equals(DataSets.EMBEDDED) ? List.of() : List.of(d);
     }
 
     @Override

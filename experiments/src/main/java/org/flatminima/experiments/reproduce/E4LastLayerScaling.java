@@ -1,6 +1,7 @@
 package org.flatminima.experiments.reproduce;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -20,32 +21,34 @@ import org.flatminima.experiments.train.TrainConfig;
  * E4, claim (4): once every training point is classified correctly, scaling the last layer's weight and bias
  * by alpha leaves every prediction unchanged, multiplies the output margins by alpha, leaves the normalised
  * margins (output margin over the product of the layers' spectral norms, which also scales by alpha) unchanged,
- * and drives the Hessian trace and top eigenvalue towards 0 as alpha grows.
+ * and drives the Hessian trace and top eigenvalue towards 0 as alpha grows. Run on each data set of the
+ * configuration (a fresh network per data set), plus the optional ones that are installed.
  */
-public final class E4LastLayerScaling implements Experiment {
+public final class E4LastLayerScaling implements Experiment, Reproduction.DataNeeds {
 
     /**
      * @param arch the model (its last layer is a Linear layer)
-     * @param data data set name
-     * @param trainPoints training points (first ones of the split)
-     * @param testPoints test points (first ones of the split; 0: all)
+     * @param data data set names, each run in turn (they must be present)
+     * @param optionalData data set names run as well when they are present (else the report says so)
+     * @param trainPoints training points (first ones of each split)
+     * @param testPoints test points (first ones of each split; 0: all)
      * @param batchSize mini-batch size
      * @param lr SGD learning rate (momentum 0.9)
      * @param maxEpochs training stops at 100% training accuracy or after this many epochs
      * @param alphas the scale factors
      */
-    public record Config(String arch, String data, int trainPoints, int testPoints, int batchSize, double lr,
-                         int maxEpochs, double[] alphas) {
-        /** The quick configuration. */
+    public record Config(String arch, List<String> data, List<String> optionalData, int trainPoints, int testPoints,
+                         int batchSize, double lr, int maxEpochs, double[] alphas) {
+        /** The quick configuration: the embedded MNIST subset, and the Fashion-MNIST subset when installed. */
         public static Config quick() {
-            return new Config("mlp:784-64-10", DataSets.EMBEDDED, 1000, 0, 50, 0.05, 100,
-                    new double[] {0.25, 0.5, 1, 2, 4, 8, 16, 32});
+            return new Config("mlp:784-64-10", List.of(DataSets.EMBEDDED), List.of(DataSets.FASHION), 1000, 2000, 50,
+                    0.05, 100, new double[] {0.25, 0.5, 1, 2, 4, 8, 16, 32});
         }
 
-        /** The full configuration. */
+        /** The full configuration: the full MNIST and Fashion-MNIST (both required). */
         public static Config full() {
-            return new Config("mlp:784-256-256-10", DataSets.EMBEDDED, 10000, 0, 100, 0.05, 200,
-                    new double[] {0.25, 0.5, 1, 2, 4, 8, 16, 32});
+            return new Config("mlp:784-128-10", List.of(DataSets.MNIST, DataSets.FASHION), List.of(), 10000, 0, 100,
+                    0.05, 200, new double[] {0.25, 0.5, 1, 2, 4, 8, 16, 32});
         }
     }
 
@@ -81,6 +84,7 @@ public final class E4LastLayerScaling implements Experiment {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("arch", c.arch());
         m.put("data", c.data());
+        m.put("optionalData", c.optionalData());
         m.put("trainPoints", c.trainPoints());
         m.put("testPoints", c.testPoints());
         m.put("batchSize", c.batchSize());
@@ -92,17 +96,107 @@ public final class E4LastLayerScaling implements Experiment {
     }
 
     @Override
+    public List<String> requiredData(Scale scale) {
+        return cfg(scale).data().stream().filter(n -> !n.equals(DataSets.EMBEDDED)).toList();
+    }
+
+    @Override
+    public List<String> optionalData(Scale scale) {
+        return cfg(scale).optionalData();
+    }
+
+    /** One data set's results. */
+    private record PerData(String data, int train, int test, Nets.Trained trained, double[] traces, double[] tops,
+                           double[] outMed, double[] normMed, String table) {
+    }
+
+    @Override
     public Section run(ReproduceContext ctx) {
         Config c = cfg(ctx.scale());
         Path dir = ctx.dir(id());
+        List<String> names = new ArrayList<>(c.data());
+        List<String> absent = new ArrayList<>();
+        for (String n : c.optionalData()) {
+            (Reproduction.available(ctx.dataSets(), n) ? names : absent).add(n);
+        }
+        ctx.progress().start(id() + " last-layer scaling", (long) names.size() * (c.alphas().length + 1));
+        Results table = new Results("data", "alpha", "train_acc", "test_acc", "predictions_changed",
+                "output_margin_median", "spectral_norm_product", "normalised_margin_median", "trace_exact_ggn",
+                "top_eigenvalue");
+        List<PerData> runs = new ArrayList<>();
+        for (String name : names) {
+            runs.add(runOne(ctx, c, name, table));
+        }
+        table.writeCsv(dir.resolve("scaling.csv"));
+        Plots.Line curv = new Plots.Line("E4: curvature after scaling the last layer by alpha", "alpha", "value")
+                .log(true, true);
+        Plots.Line marg = new Plots.Line("E4: margins after scaling the last layer by alpha", "alpha",
+                "median margin").log(true, true);
+        for (PerData r : runs) {
+            curv.series("trace (exact-ggn), " + r.data(), c.alphas(), r.traces())
+                    .series("top eigenvalue (Lanczos), " + r.data(), c.alphas(), r.tops());
+            marg.series("output margin, " + r.data(), c.alphas(), r.outMed())
+                    .series("normalised margin, " + r.data(), c.alphas(), r.normMed());
+        }
+        curv.save(dir.resolve("curvature-vs-alpha.png"));
+        marg.save(dir.resolve("margins-vs-alpha.png"));
+        ctx.progress().finish();
+
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("alphas", c.alphas());
+        for (PerData r : runs) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("epochs", r.trained().epochs());
+            m.put("trainAccuracy", r.trained().trainAccuracy());
+            m.put("capHit", r.trained().capHit());
+            m.put("traces", r.traces());
+            m.put("topEigenvalues", r.tops());
+            summary.put(r.data(), m);
+        }
+        summary.put("absentOptionalData", absent);
+        StringBuilder md = new StringBuilder(String.format(Locale.ROOT, """
+                `%s` (float64) trained with SGD (lr %s, momentum 0.9, batch %d) on the first %d training points of
+                each data set below (a fresh network each) until every training point is correct, at most %d
+                epochs. Then the last layer's weight and bias are multiplied by alpha. Accuracies are on those
+                training points and on the first %s test points; `predictions_changed` counts training points
+                whose predicted class differs from alpha = 1. Margins are medians over the training points; the
+                normalised margin divides the output margin by the product of the weights' spectral norms. Trace:
+                exact-ggn on the training points; top eigenvalue: Lanczos.
+                """, c.arch(), Results.format(c.lr(), 3), c.batchSize(), c.trainPoints(), c.maxEpochs(),
+                c.testPoints() > 0 ? String.valueOf(c.testPoints()) : "(all)"));
+        for (String n : absent) {
+            md.append("\n").append(n).append(" is not installed, so E4 did not run on it (`flatminima data list`")
+                    .append(" says how to get it).\n");
+        }
+        for (PerData r : runs) {
+            Nets.Trained tr = r.trained();
+            String training = tr.capHit()
+                    ? String.format(Locale.ROOT, "**the cap of %d epochs was hit at %.4f training accuracy: the "
+                            + "premise of claim (4), every point correct, does not hold here**", c.maxEpochs(),
+                            tr.trainAccuracy())
+                    : String.format(Locale.ROOT, "100%% training accuracy after %d epochs", tr.epochs());
+            md.append(String.format(Locale.ROOT, "%n### %s (%d training, %d test points)%n%n%s.%n%n%s", r.data(),
+                    r.train(), r.test(), training, r.table()));
+        }
+        md.append("""
+
+                ![curvature vs alpha](E4/curvature-vs-alpha.png)
+
+                ![margins vs alpha](E4/margins-vs-alpha.png)
+
+                Files: `E4/scaling.csv`.
+                """);
+        return new Section(md.toString(), summary, List.of("E4/curvature-vs-alpha.png", "E4/margins-vs-alpha.png"));
+    }
+
+    private PerData runOne(ReproduceContext ctx, Config c, String name, Results all) {
         Network net = ModelSpec.parse(c.arch()).network();
-        Batch train = Nets.batch(ctx.data(c.data(), DataSets.Split.TRAIN, c.trainPoints()));
-        Batch test = Nets.batch(ctx.data(c.data(), DataSets.Split.TEST, c.testPoints()));
-        ctx.progress().start(id() + " last-layer scaling", c.alphas().length + 1);
+        Batch train = Nets.batch(ctx.data(name, DataSets.Split.TRAIN, c.trainPoints()));
+        Batch test = Nets.batch(ctx.data(name, DataSets.Split.TEST, c.testPoints()));
         Tensor params = net.initParams(ctx.dtype(), ctx.seed());
         Nets.Trained tr = Nets.trainToFullAccuracy(net, params, train,
                 TrainConfig.sgd(c.lr(), c.batchSize(), 1, ctx.seed()), 5, c.maxEpochs(), ctx.progress());
-        ctx.progress().step(1, "trained " + tr.epochs() + " epochs");
+        ctx.progress().step(1, name + " trained " + tr.epochs() + " epochs");
 
         List<ParameterLayout.Entry> ws = Nets.weights(net);
         ParameterLayout.Entry lastW = ws.get(ws.size() - 1);
@@ -129,49 +223,12 @@ public final class E4LastLayerScaling implements Experiment {
             Curvature cv = Curvature.of(net, th, train.x(), train.labels());
             traces[i] = cv.trace(Curvature.Method.EXACT_GGN).value();
             tops[i] = cv.topEigenvalues(1).values()[0];
-            table.row(a, Nets.accuracy(net, th, train), Nets.accuracy(net, th, test), changed, outMed[i], snp,
-                    normMed[i], traces[i], tops[i]);
-            ctx.progress().step(1, "alpha " + a);
+            double trainAcc = Nets.accuracy(net, th, train);
+            double testAcc = Nets.accuracy(net, th, test);
+            table.row(a, trainAcc, testAcc, changed, outMed[i], snp, normMed[i], traces[i], tops[i]);
+            all.row(name, a, trainAcc, testAcc, changed, outMed[i], snp, normMed[i], traces[i], tops[i]);
+            ctx.progress().step(1, name + " alpha " + a);
         }
-        table.writeCsv(dir.resolve("scaling.csv"));
-        new Plots.Line("E4: curvature after scaling the last layer by alpha", "alpha", "value").log(true, true)
-                .series("Hessian trace (exact-ggn)", c.alphas(), traces)
-                .series("top eigenvalue (Lanczos)", c.alphas(), tops)
-                .save(dir.resolve("curvature-vs-alpha.png"));
-        new Plots.Line("E4: margins after scaling the last layer by alpha", "alpha", "median margin").log(true, true)
-                .series("output margin", c.alphas(), outMed)
-                .series("normalised margin (/ spectral norm product)", c.alphas(), normMed)
-                .save(dir.resolve("margins-vs-alpha.png"));
-        ctx.progress().finish();
-
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("epochs", tr.epochs());
-        summary.put("trainAccuracy", tr.trainAccuracy());
-        summary.put("capHit", tr.capHit());
-        summary.put("alphas", c.alphas());
-        summary.put("traces", traces);
-        summary.put("topEigenvalues", tops);
-        String training = tr.capHit()
-                ? String.format(Locale.ROOT, "**the cap of %d epochs was hit at %.4f training accuracy: the premise "
-                        + "of claim (4), every point correct, does not hold here**", c.maxEpochs(), tr.trainAccuracy())
-                : String.format(Locale.ROOT, "100%% training accuracy reached after %d epochs (cap %d)", tr.epochs(),
-                        c.maxEpochs());
-        String md = String.format(Locale.ROOT, """
-                `%s` (float64) trained with SGD (lr %s, momentum 0.9, batch %d) on the first %d points of `%s` until
-                every training point is correct: %s. Then the last layer's weight and bias are multiplied by alpha.
-                Accuracies are on the %d training and %d test points; `predictions_changed` counts training points
-                whose predicted class differs from alpha = 1. Margins are medians over the training points; the
-                normalised margin divides the output margin by the product of the weights' spectral norms. Trace:
-                exact-ggn on the training points; top eigenvalue: Lanczos.
-
-                %s
-                ![curvature vs alpha](E4/curvature-vs-alpha.png)
-
-                ![margins vs alpha](E4/margins-vs-alpha.png)
-
-                Files: `E4/scaling.csv`.
-                """, c.arch(), Results.format(c.lr(), 3), c.batchSize(), train.size(), c.data(), training,
-                train.size(), test.size(), table.markdown(5));
-        return new Section(md, summary, List.of("E4/curvature-vs-alpha.png", "E4/margins-vs-alpha.png"));
+        return new PerData(name, train.size(), test.size(), tr, traces, tops, outMed, normMed, table.markdown(5));
     }
 }

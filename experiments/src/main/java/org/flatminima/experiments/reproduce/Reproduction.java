@@ -11,7 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.flatminima.cli.UserException;
 import org.flatminima.engine.Engine;
+import org.flatminima.experiments.data.DataSets;
 
 /**
  * Runs experiments and assembles {@code report.md}. An experiment that finished writes a marker
@@ -27,6 +29,21 @@ public final class Reproduction {
     public static List<Experiment> implemented() {
         return List.of(new E1AffineClosedForm(), new E2FlatnessVsMargins(), new E3BatchSize(), new E4LastLayerScaling(),
                 new E5Reparametrisation());
+    }
+
+    /**
+     * An experiment whose data sets depend on the scale. Before any experiment of a run starts, every required
+     * data set of every selected experiment is checked; the optional ones present are part of the recorded
+     * configuration (installing one later makes the experiment run again).
+     */
+    public interface DataNeeds {
+        /** The data sets ({@link DataSets#NAMES}) that must be present at {@code scale}. */
+        List<String> requiredData(Scale scale);
+
+        /** The data sets used at {@code scale} when they are present (none by default). */
+        default List<String> optionalData(Scale scale) {
+            return List.of();
+        }
     }
 
     /** What happened to one experiment in a run. */
@@ -68,6 +85,7 @@ public final class Reproduction {
      */
     public static List<Outcome> run(List<Experiment> experiments, ReproduceContext ctx, boolean force)
             throws Exception {
+        checkData(experiments, ctx);
         Files.createDirectories(ctx.outDir());
         List<Outcome> outcomes = new ArrayList<>();
         for (Experiment e : experiments) {
@@ -92,13 +110,48 @@ public final class Reproduction {
         return outcomes;
     }
 
-    /** The configuration recorded for {@code e}: its own plus scale, seed and dtype, as read back from JSON. */
+    /**
+     * Fails with one line naming how to get the first missing data set that {@code experiments} require at
+     * {@code ctx.scale()} (a {@link UserException}), before anything runs.
+     */
+    public static void checkData(List<Experiment> experiments, ReproduceContext ctx) {
+        for (Experiment e : experiments) {
+            if (e instanceof DataNeeds d) {
+                for (String name : d.requiredData(ctx.scale())) {
+                    DataSets.Status st = status(ctx.dataSets(), name);
+                    if (!st.available()) {
+                        throw new UserException(e.id() + " at " + ctx.scale().label() + " scale needs " + name
+                                + " (" + st.problem() + "): " + st.howToGet());
+                    }
+                }
+            }
+        }
+    }
+
+    /** Whether data set {@code name} is present (headers read, sizes checked; nothing loaded). */
+    public static boolean available(DataSets dataSets, String name) {
+        return status(dataSets, name).available();
+    }
+
+    private static DataSets.Status status(DataSets dataSets, String name) {
+        return dataSets.list().stream().filter(s -> s.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("unknown data set '" + name + "'"));
+    }
+
+    /**
+     * The configuration recorded for {@code e}: its own plus scale, seed and dtype (and, for {@link DataNeeds},
+     * the optional data sets present), as read back from JSON.
+     */
     static Map<String, Object> config(Experiment e, ReproduceContext ctx) {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("scale", ctx.scale().label());
         c.put("seed", ctx.seed());
         c.put("dtype", ctx.dtype().name());
         c.putAll(e.config(ctx.scale()));
+        if (e instanceof DataNeeds d && !d.optionalData(ctx.scale()).isEmpty()) {
+            c.put("optionalDataPresent", d.optionalData(ctx.scale()).stream()
+                    .filter(n -> available(ctx.dataSets(), n)).toList());
+        }
         try {
             // through text, exactly as a marker is read back (numbers get the same Java types)
             return Results.JSON.readValue(Results.JSON.writeValueAsString(c),
@@ -145,8 +198,12 @@ public final class Reproduction {
         Results.writeJson(outDir.resolve(o.id()).resolve(MARKER), m);
     }
 
+    /** The title of the report (its first heading, and the HTML page's title). */
+    static final String TITLE = "Reproduction report: On Flat Minima, Large Margins and Generalizability";
+
     /**
-     * Writes {@code report.md}: a header (date, backend, threads, seed, scale, wall time per experiment, what is
+     * Writes {@code report.md} and {@code report.html} (the same Markdown rendered by {@link ReportHtml}), each
+     * atomically: a header (date, backend, threads, seed, scale, wall time per experiment, what is
      * not implemented), then every experiment's section, for this run's outcomes and any other finished
      * experiment found in the output directory.
      */
@@ -160,7 +217,7 @@ public final class Reproduction {
             }
         }
         StringBuilder b = new StringBuilder();
-        b.append("# Reproduction report: On Flat Minima, Large Margins and Generalizability\n\n");
+        b.append("# ").append(TITLE).append("\n\n");
         b.append("Written by `flatminima reproduce` on ").append(Instant.now()).append(".\n\n");
         b.append("| setting | value |\n|---|---|\n");
         b.append("| backend | ").append(Engine.backend().name()).append(" |\n");
@@ -183,7 +240,9 @@ public final class Reproduction {
             b.append("Configuration: `").append(compactJson(o.config())).append("`\n\n");
             b.append(o.section().markdown().strip()).append('\n');
         }
-        Results.write(ctx.outDir().resolve("report.md"), w -> w.write(b.toString()));
+        String md = b.toString();
+        Results.write(ctx.outDir().resolve("report.md"), w -> w.write(md));
+        Results.write(ctx.outDir().resolve("report.html"), w -> w.write(ReportHtml.render(TITLE, md)));
     }
 
     private static String compactJson(Object v) {

@@ -30,9 +30,9 @@ class ReproduceTest {
     static final E1AffineClosedForm E1 = new E1AffineClosedForm(
             new E1AffineClosedForm.Config(DataSets.EMBEDDED, 200, 8, 1, 50, 0.01, 3));
     static final E4LastLayerScaling E4 = new E4LastLayerScaling(new E4LastLayerScaling.Config("mlp:784-16-10",
-            DataSets.EMBEDDED, 100, 300, 20, 0.05, 100, new double[] {1, 2, 4, 8}));
+            List.of(DataSets.EMBEDDED), List.of(DataSets.FASHION), 100, 300, 20, 0.05, 100, new double[] {1, 2, 4, 8}));
     static final E5Reparametrisation E5 = new E5Reparametrisation(new E5Reparametrisation.Config(
-            "mlp:784-16-16-10", DataSets.EMBEDDED, 100, 1, 20, 0.05, new double[] {0.5, 1, 2, 4}));
+            "mlp:784-16-16-10", DataSets.EMBEDDED, 100, 1, 20, 0.05, new double[] {0.5, 1, 2, 4}, 60));
 
     static ReproduceContext ctx() {
         return new ReproduceContext(out, 7, Scale.QUICK, new DataSets(DataSets.Locations.fromEnvironment()),
@@ -76,25 +76,57 @@ class ReproduceTest {
         assertThat(Math.abs(tr[tr.length - 1] - tr[0])).isGreaterThan(1e-3 * tr[0]);
     }
 
+    /** The rows of {@code file} whose first column is {@code first}, as column name to values (first column dropped). */
+    static Map<String, double[]> csvWhere(Path file, String first) throws IOException {
+        List<String> lines = Files.readAllLines(file);
+        String[] head = lines.get(0).split(",");
+        List<String[]> rows = lines.stream().skip(1).map(l -> l.split(",")).filter(r -> r[0].equals(first)).toList();
+        Map<String, double[]> m = new LinkedHashMap<>();
+        for (int j = 1; j < head.length; j++) {
+            double[] col = new double[rows.size()];
+            for (int i = 0; i < rows.size(); i++) {
+                col[i] = Double.parseDouble(rows.get(i)[j]);
+            }
+            m.put(head[j], col);
+        }
+        return m;
+    }
+
     @Test
     void e4TraceFallsWithAlphaWhileAccuracyStays() throws IOException {
-        Map<String, double[]> t = csv(out.resolve("E4/scaling.csv"));
-        double[] trace = t.get("trace_exact_ggn");
-        double[] top = t.get("top_eigenvalue");
-        for (int i = 1; i < trace.length; i++) {
-            assertThat(trace[i]).isLessThan(trace[i - 1]);
-            assertThat(top[i]).isLessThan(top[i - 1]);
-            assertThat(t.get("train_acc")[i]).isEqualTo(t.get("train_acc")[0]);
-            assertThat(t.get("test_acc")[i]).isEqualTo(t.get("test_acc")[0]);
-            assertThat(t.get("predictions_changed")[i]).isZero();
-            // output margins scale by alpha; normalised margins do not change
-            double ratio = t.get("alpha")[i] / t.get("alpha")[0];
-            assertThat(t.get("output_margin_median")[i] / t.get("output_margin_median")[0])
-                    .isCloseTo(ratio, org.assertj.core.data.Offset.offset(1e-9 * ratio));
-            assertThat(t.get("normalised_margin_median")[i] / t.get("normalised_margin_median")[0])
-                    .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+        boolean fashion = Reproduction.available(new DataSets(DataSets.Locations.fromEnvironment()), DataSets.FASHION);
+        List<String> ran = fashion ? List.of(DataSets.EMBEDDED, DataSets.FASHION) : List.of(DataSets.EMBEDDED);
+        List<String> firstColumn = Files.readAllLines(out.resolve("E4/scaling.csv")).stream().skip(1)
+                .map(l -> l.split(",")[0]).toList();
+        assertThat(firstColumn).hasSize(4 * ran.size());
+        assertThat(firstColumn.stream().distinct()).containsExactlyElementsOf(ran);
+        String md = Files.readString(out.resolve("report.md"));
+        String absentLine = "fashion-mnist is not installed, so E4 did not run on it";
+        if (fashion) {
+            assertThat(md).doesNotContain(absentLine).contains("### fashion-mnist (100 training, 300 test points)");
+        } else {
+            assertThat(md).contains(absentLine);
         }
-        assertThat(t.get("train_acc")[0]).isEqualTo(1.0);
+        for (String data : ran) {
+            Map<String, double[]> t = csvWhere(out.resolve("E4/scaling.csv"), data);
+            assertThat(t.get("alpha")).containsExactly(1, 2, 4, 8);
+            double[] trace = t.get("trace_exact_ggn");
+            double[] top = t.get("top_eigenvalue");
+            for (int i = 1; i < trace.length; i++) {
+                assertThat(trace[i]).as(data).isLessThan(trace[i - 1]);
+                assertThat(top[i]).as(data).isLessThan(top[i - 1]);
+                assertThat(t.get("train_acc")[i]).isEqualTo(t.get("train_acc")[0]);
+                assertThat(t.get("test_acc")[i]).isEqualTo(t.get("test_acc")[0]);
+                assertThat(t.get("predictions_changed")[i]).isZero();
+                // output margins scale by alpha; normalised margins do not change
+                double ratio = t.get("alpha")[i] / t.get("alpha")[0];
+                assertThat(t.get("output_margin_median")[i] / t.get("output_margin_median")[0])
+                        .isCloseTo(ratio, org.assertj.core.data.Offset.offset(1e-9 * ratio));
+                assertThat(t.get("normalised_margin_median")[i] / t.get("normalised_margin_median")[0])
+                        .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+            }
+            assertThat(t.get("train_acc")[0]).as(data).isEqualTo(1.0);
+        }
     }
 
     @Test
@@ -133,6 +165,86 @@ class ReproduceTest {
             assertThat(b.length).isGreaterThan(1000);
             assertThat(Arrays.copyOf(b, 8)).containsExactly(0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A);
         }
+    }
+
+    @Test
+    void reportHtmlHasATablePerMarkdownTableAndAnImagePerPlotThatExists() throws IOException {
+        String md = Files.readString(out.resolve("report.md"));
+        String html = Files.readString(out.resolve("report.html"));
+        // a Markdown table is a header row followed by a delimiter row such as |---|---|
+        long mdTables = md.lines().filter(l -> l.matches("\\|(\\s*:?-{3,}:?\\s*\\|)+\\s*")).count();
+        assertThat(mdTables).isGreaterThanOrEqualTo(5); // two header tables, E1, E4 (one per data set), E5
+        assertThat(Pattern.compile("<table>").matcher(html).results().count()).isEqualTo(mdTables);
+        assertThat(html).startsWith("<!DOCTYPE html>").contains("<title>" + Reproduction.TITLE + "</title>", "<style>")
+                .doesNotContain("<script");
+        List<String> plots = new ArrayList<>();
+        for (Reproduction.Outcome o : first) {
+            plots.addAll(o.section().plots());
+        }
+        Matcher m = Pattern.compile("<img src=\"([^\"]+)\"").matcher(html);
+        List<String> srcs = new ArrayList<>();
+        while (m.find()) {
+            srcs.add(m.group(1));
+        }
+        assertThat(srcs).containsExactlyInAnyOrderElementsOf(plots);
+        for (String src : srcs) {
+            assertThat(out.resolve(src)).isRegularFile();
+        }
+        // the numbers of a table cell come through: E1's step-0 row starts the E1 table body
+        assertThat(html).contains("<td>0</td>");
+        // no temporary file is left behind by the atomic write
+        try (var files = Files.list(out)) {
+            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("report")))
+                    .containsExactlyInAnyOrder("report.md", "report.html");
+        }
+    }
+
+    @Test
+    void missingRequiredDataFailsBeforeAnyExperimentRuns(@TempDir Path dir) throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        Experiment counting = new Experiment() {
+            @Override
+            public String id() {
+                return "X0";
+            }
+
+            @Override
+            public String title() {
+                return "counter";
+            }
+
+            @Override
+            public Map<String, Object> config(Scale scale) {
+                return Map.of();
+            }
+
+            @Override
+            public Section run(ReproduceContext c) {
+                runs.incrementAndGet();
+                return new Section("nothing", Map.of(), List.of());
+            }
+        };
+        DataSets none = new DataSets(new DataSets.Locations(Files.createDirectories(dir.resolve("cache")),
+                Files.createDirectories(dir.resolve("fashion")), null));
+        ReproduceContext full = new ReproduceContext(dir.resolve("r"), 0, Scale.FULL, none, DType.F64, Progress.NONE);
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> Reproduction.run(List.of(counting, new E4LastLayerScaling()), full, false))
+                .isInstanceOf(org.flatminima.cli.UserException.class)
+                .hasMessageStartingWith("E4 at full scale needs mnist")
+                .hasMessageContaining("flatminima data fetch mnist");
+        assertThat(runs).hasValue(0);
+        assertThat(dir.resolve("r")).doesNotExist();
+        // at quick scale nothing is required: Fashion-MNIST is optional, and its absence changes the configuration
+        ReproduceContext quick = new ReproduceContext(dir.resolve("r"), 0, Scale.QUICK, none, DType.F64, Progress.NONE);
+        Reproduction.checkData(List.of(new E1AffineClosedForm(), new E4LastLayerScaling(), new E5Reparametrisation()),
+                quick);
+        assertThat(Reproduction.config(new E4LastLayerScaling(), quick).get("optionalDataPresent"))
+                .isEqualTo(List.of());
+        // E4 full needs both data sets, E1 and E5 full the full MNIST
+        assertThat(new E4LastLayerScaling().requiredData(Scale.FULL)).containsExactly("mnist", "fashion-mnist");
+        assertThat(new E1AffineClosedForm().requiredData(Scale.FULL)).containsExactly("mnist");
+        assertThat(new E5Reparametrisation().requiredData(Scale.FULL)).containsExactly("mnist");
+        assertThat(new E1AffineClosedForm().requiredData(Scale.QUICK)).isEmpty();
     }
 
     @Test
