@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SortedMap;
 import org.flatminima.cli.UserException;
+import org.flatminima.engine.Scope;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.curvature.Curvature;
 import org.flatminima.engine.curvature.ExactTraces;
@@ -42,7 +43,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * intervals) with four per-point measures, for all points and separately for correct and misclassified ones.
  * The authors' per-point Hutchinson estimator is run beside the exact trace on a small subset of one model.
  */
-public final class E2FlatnessVsMargins implements Experiment {
+public final class E2FlatnessVsMargins implements Experiment, Reproduction.DataNeeds {
 
     /** The measures, in table order: column name in the CSVs. */
     static final List<String> MEASURES = List.of("one_minus_m2", "affine_trace_expr", "output_margin",
@@ -148,6 +149,21 @@ public final class E2FlatnessVsMargins implements Experiment {
         m.put("authorsArch", c.authorsArch());
         m.put("authorsPoints", c.authorsPoints());
         return m;
+    }
+
+    /** The first data set, unless it is the embedded subset (always present). */
+    @Override
+    public List<String> requiredData(Scale scale) {
+        List<String> d = cfg(scale).data();
+        return d.isEmpty() || d.get(0).equals(DataSets.EMBEDDED) ? List.of() : List.of(d.get(0));
+    }
+
+    /** The other data sets: run when installed, else skipped with a line in the report. */
+    @Override
+    public List<String> optionalData(Scale scale) {
+        List<String> d = cfg(scale).data();
+        return d.size() <= 1 ? List.of() : d.subList(1, d.size()).stream()
+                .filter(n -> !n.equals(DataSets.EMBEDDED)).toList();
     }
 
     /** Short model label for tables and plots. */
@@ -554,23 +570,61 @@ public final class E2FlatnessVsMargins implements Experiment {
         return b.toString();
     }
 
-    /** Accuracies, exact per-point traces and the four measures at one checkpoint. */
+    /**
+     * Points measured per chunk in {@link #measure}: the activations of one chunk are recorded at once (the full
+     * CNN's first convolution alone takes 32 x 28 x 28 doubles, about 200 KB, per point).
+     */
+    static final int MEASURE_CHUNK = 1000;
+
+    /** Accuracies, exact per-point traces and the four measures at one checkpoint ({@link #MEASURE_CHUNK}). */
     static PointValues measure(Network net, long step, Tensor theta, Batch train, Batch test) {
-        Curvature cv = Curvature.of(net, theta, train.x(), train.labels());
+        return measure(net, step, theta, train, test, MEASURE_CHUNK);
+    }
+
+    /**
+     * Accuracies, exact per-point traces and the four measures at one checkpoint, computed {@code chunk} points
+     * at a time (each chunk in its own {@link Scope}, so memory is bounded by the chunk, not by the number of
+     * points); every per-point value depends on its own point only, so the result is the one-pass result.
+     */
+    static PointValues measure(Network net, long step, Tensor theta, Batch train, Batch test, int chunk) {
+        if (chunk < 1) {
+            throw new IllegalArgumentException("chunk must be at least 1 point; got " + chunk);
+        }
         Curvature.Method method = ExactTraces.isAffine(net) ? Curvature.Method.CLOSED_FORM
                 : Curvature.Method.EXACT_GGN;
-        double[] trace = cv.breakdown(method, true).perPoint();
-        Taps.Tapped tapped = Taps.record(net, theta, train.x());
-        Margins.Columns cols = Margins.of(tapped.logits(), train.labels());
-        Tensor h = tapped.inputs().get(tapped.inputs().size() - 1);
-        Tensor h2 = h.contiguous().reshape(h.dim(0), (int) (h.size() / h.dim(0)));
+        int n = train.size();
+        double[] trace = new double[n];
+        int[] predicted = new int[n];
         Map<String, double[]> ms = new LinkedHashMap<>();
-        ms.put("one_minus_m2", cols.oneMinusM2());
-        ms.put("affine_trace_expr", Margins.affineTraceExpression(h2, cols));
-        ms.put("output_margin", cols.output());
-        ms.put("input_margin", ModelMargins.inputMargins(net, theta, train.x(), train.labels(), cols));
-        return new PointValues(step, Margins.accuracy(cols, train.labels()), Nets.accuracy(net, theta, test),
-                method.label(), trace, train.labels(), cols.predicted(), ms);
+        for (String meas : MEASURES) {
+            ms.put(meas, new double[n]);
+        }
+        for (int from = 0; from < n; from += chunk) {
+            int to = Math.min(n, from + chunk);
+            try (Scope s = Scope.open()) {
+                Batch b = from == 0 && to == n ? train : train.range(from, to);
+                Curvature cv = Curvature.of(net, theta, b.x(), b.labels());
+                System.arraycopy(cv.breakdown(method, true).perPoint(), 0, trace, from, to - from);
+                Taps.Tapped tapped = Taps.record(net, theta, b.x());
+                Margins.Columns cols = Margins.of(tapped.logits(), b.labels());
+                Tensor h = tapped.inputs().get(tapped.inputs().size() - 1);
+                Tensor h2 = h.contiguous().reshape(h.dim(0), (int) (h.size() / h.dim(0)));
+                System.arraycopy(cols.predicted(), 0, predicted, from, to - from);
+                System.arraycopy(cols.oneMinusM2(), 0, ms.get("one_minus_m2"), from, to - from);
+                System.arraycopy(Margins.affineTraceExpression(h2, cols), 0, ms.get("affine_trace_expr"), from,
+                        to - from);
+                System.arraycopy(cols.output(), 0, ms.get("output_margin"), from, to - from);
+                System.arraycopy(ModelMargins.inputMargins(net, theta, b.x(), b.labels(), cols), 0,
+                        ms.get("input_margin"), from, to - from);
+            }
+        }
+        int ok = 0;
+        for (int i = 0; i < n; i++) {
+            ok += predicted[i] == train.labels()[i] ? 1 : 0;
+        }
+        double trainAcc = n == 0 ? Double.NaN : ok / (double) n;
+        return new PointValues(step, trainAcc, Nets.accuracy(net, theta, test), method.label(), trace,
+                train.labels(), predicted, ms);
     }
 
     private static List<CorrRow> correlate(String model, PointValues pv, int resamples, long seed,

@@ -169,4 +169,80 @@ class E2Test {
                 .hasMessageContaining("flatminima data fetch mnist")
                 .hasMessageNotContaining("\n");
     }
+
+    /**
+     * Chunked measuring (chunk 7 of 23 points) against one pass. On the scalar backend every row of a product is
+     * computed by the same loop whatever the batch, so the values must agree bit for bit (order, concatenation);
+     * OpenBLAS (the native default) picks kernels by the row count, so there they agree to rounding only.
+     */
+    @Test
+    void measuringInChunksGivesTheOnePassValues() {
+        org.flatminima.engine.Engine.with(org.flatminima.kernels.Backends.get("scalar"),
+                () -> checkChunked(0));
+        checkChunked(1e-12);
+    }
+
+    private static void checkChunked(double rel) {
+        org.flatminima.experiments.data.Dataset d = new DataSets(DataSets.Locations.fromEnvironment())
+                .load(DataSets.EMBEDDED, DataSets.Split.TRAIN).first(23).as(DType.F64)
+                .as(org.flatminima.experiments.data.Dataset.Layout.IMAGES);
+        org.flatminima.experiments.train.Batch b = Nets.batch(d);
+        org.flatminima.experiments.train.Batch test = b.range(0, 5);
+        for (String arch : List.of("affine:784-10", "mlp:784-16-10",
+                "seq:1x28x28:conv(2,3,pad=1),relu,maxpool(2),flatten,linear(10)")) {
+            org.flatminima.engine.nn.Network net = org.flatminima.experiments.models.ModelSpec.parse(arch).network();
+            org.flatminima.engine.Tensor theta = net.initParams(DType.F64, 11);
+            E2FlatnessVsMargins.PointValues one = E2FlatnessVsMargins.measure(net, 3, theta, b, test, b.size());
+            E2FlatnessVsMargins.PointValues chunked = E2FlatnessVsMargins.measure(net, 3, theta, b, test, 7);
+            assertClose(arch + " trace", chunked.trace(), one.trace(), rel);
+            assertThat(chunked.predicted()).as(arch).containsExactly(one.predicted());
+            assertThat(chunked.labels()).as(arch).containsExactly(one.labels());
+            for (String m : E2FlatnessVsMargins.MEASURES) {
+                assertClose(arch + " " + m, chunked.measures().get(m), one.measures().get(m), rel);
+            }
+            assertThat(chunked.trainAcc()).isEqualTo(one.trainAcc());
+            assertThat(chunked.testAcc()).isEqualTo(one.testAcc());
+            // the one-pass values against an independent computation: the margins of the logits
+            org.flatminima.experiments.measures.Margins.Columns cols = org.flatminima.experiments.measures.Margins
+                    .of(Nets.logits(net, theta, b.x()), b.labels());
+            assertClose(arch + " output margin vs logits", one.measures().get("output_margin"), cols.output(), rel);
+            assertThat(one.trainAcc()).isEqualTo(org.flatminima.experiments.measures.Margins.accuracy(cols,
+                    b.labels()));
+        }
+    }
+
+    private static void assertClose(String what, double[] actual, double[] expected, double rel) {
+        assertThat(actual).as(what).hasSize(expected.length);
+        for (int i = 0; i < expected.length; i++) {
+            if (rel == 0) {
+                assertThat(Double.doubleToRawLongBits(actual[i])).as(what + " [" + i + "]")
+                        .isEqualTo(Double.doubleToRawLongBits(expected[i]));
+            } else {
+                assertThat(actual[i]).as(what + " [" + i + "]").isCloseTo(expected[i],
+                        org.assertj.core.data.Offset.offset(rel * Math.max(1, Math.abs(expected[i]))));
+            }
+        }
+    }
+
+    @Test
+    void atFullScaleE2NeedsTheFullMnistAndUsesFashionMnistWhenPresent() {
+        E2FlatnessVsMargins e2 = new E2FlatnessVsMargins();
+        assertThat(e2.requiredData(Scale.FULL)).containsExactly(DataSets.MNIST);
+        assertThat(e2.optionalData(Scale.FULL)).containsExactly(DataSets.FASHION);
+        assertThat(e2.requiredData(Scale.QUICK)).isEmpty();
+        assertThat(e2.optionalData(Scale.QUICK)).containsExactly(DataSets.FASHION);
+    }
+
+    @Test
+    void aMissingFullMnistFailsE2BeforeAnythingRuns(@TempDir Path dir, @TempDir Path empty) {
+        ReproduceContext ctx = new ReproduceContext(dir, 1, Scale.FULL,
+                new DataSets(DataSets.Locations.fromEnvironment().withCache(empty)), DType.F64, Progress.NONE);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Reproduction.checkData(
+                        List.of(new E2FlatnessVsMargins()), ctx))
+                .isInstanceOf(org.flatminima.cli.UserException.class)
+                .hasMessageContaining("E2 at full scale needs mnist")
+                .hasMessageContaining("flatminima data fetch mnist")
+                .hasMessageNotContaining("\n");
+        assertThat(dir.resolve("E2")).doesNotExist();
+    }
 }

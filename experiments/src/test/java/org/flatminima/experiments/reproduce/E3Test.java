@@ -97,4 +97,21 @@ class E3Test {
         assertThat(section.markdown()).contains("**In numbers.**", "(c) B=40 x2 epochs");
         assertThat(Files.readString(out.resolve("report.md"))).contains("## E3:");
     }
+
+    @Test
+    void atFullScaleE3UsesTheFullMnistAndAMissingOneFailsBeforeAnythingRuns(@TempDir Path dir,
+                                                                            @TempDir Path empty) {
+        E3BatchSize e3 = new E3BatchSize();
+        assertThat(E3BatchSize.Config.full().data()).isEqualTo(DataSets.MNIST);
+        assertThat(e3.requiredData(Scale.FULL)).containsExactly(DataSets.MNIST);
+        assertThat(e3.requiredData(Scale.QUICK)).isEmpty();
+        ReproduceContext ctx = new ReproduceContext(dir, 1, Scale.FULL,
+                new DataSets(DataSets.Locations.fromEnvironment().withCache(empty)), DType.F32, Progress.NONE);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Reproduction.checkData(List.of(e3), ctx))
+                .isInstanceOf(org.flatminima.cli.UserException.class)
+                .hasMessageContaining("E3 at full scale needs mnist")
+                .hasMessageContaining("flatminima data fetch mnist")
+                .hasMessageNotContaining("\n");
+        assertThat(dir.resolve("E3")).doesNotExist();
+    }
 }
