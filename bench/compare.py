@@ -44,9 +44,14 @@ JVM_FLAGS = ["--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-U
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(4 << 30), "MALLOC_TRIM_THRESHOLD_": str(4 << 30),
               "MALLOC_TOP_PAD_": str(64 << 20)}
 
-ROUND_SECONDS = 0.7     # target duration of one worker's share of a round
-WARMUP_SECONDS = 1.0    # untimed warm-up per worker and case (after a first call)
+ROUND_SECONDS = 0.5     # target duration of one worker's share of a round
+WARMUP_SECONDS = 0.5    # untimed warm-up per worker and case (after a first call)
 MAX_REPS = 200
+# A case whose rounds are long (one call of every variant of every worker takes seconds, e.g. W3 hvp10 f64 with
+# the loops) gets fewer rounds: as many as fit in CASE_BUDGET_SECONDS, but at least MIN_ROUNDS. This keeps a
+# full default run near 30 minutes on 2 cores; the report says how many rounds each case got.
+CASE_BUDGET_SECONDS = 30.0
+MIN_ROUNDS = 2
 TIMEOUT = 1800.0        # seconds per request before a worker is declared hung
 IMPLS = ("ours", "tuned", "untuned")
 
@@ -315,13 +320,14 @@ def run_case(case, workers, rounds):
     """Warms every worker, then times `rounds` rounds alternating the workers; returns {impl: record}."""
     rec = {impl: {"variants": {}, "error": None, "reps": 0} for impl in workers}
     reps = {}
+    round_s = 0.0
     for impl, w in workers.items():
         if case["op"] == "perpoint":
             ok, res = call(w, time_request(case, 0, 1, points=min(10, case["points"])))   # warm the code
             if ok:
                 reps[impl] = 1
         else:
-            ok, res = call(w, time_request(case, 1, 1))
+            ok, res = call(w, time_request(case, 0, 1))
             if ok:
                 t = max(one_call_seconds(res), 1e-6)
                 extra = min(50, int(WARMUP_SECONDS / t))
@@ -330,8 +336,13 @@ def run_case(case, workers, rounds):
                     if ok2:
                         t = max(one_call_seconds(res2), 1e-6)
                 reps[impl] = max(1, min(MAX_REPS, int(round(ROUND_SECONDS / t))))
+                round_s += reps[impl] * t
         if not ok:
             rec[impl]["error"] = res
+    if round_s > 0 and rounds > MIN_ROUNDS:
+        rounds = max(MIN_ROUNDS, min(rounds, int(CASE_BUDGET_SECONDS / round_s)))
+    for impl in rec:
+        rec[impl]["rounds"] = rounds
     for _ in range(rounds):
         for impl, w in workers.items():
             if impl not in reps:
@@ -348,6 +359,9 @@ def run_case(case, workers, rounds):
                 else:
                     v["samples"].extend(r.get("times_ms", []))
                     v["check"] = r.get("check")
+                    extra = {k: x for k, x in r.items() if k not in ("variant", "times_ms", "check")}
+                    if extra:
+                        v["extra"] = extra   # e.g. the peer's mean probes per point
     return rec
 
 
@@ -492,20 +506,21 @@ def case_table(tr, untuned):
 
 
 def variants_table(tr):
-    lines = ["| case | impl | variant | median [min-max] ms | samples | check |", "|---|---|---|---|---|---|"]
+    lines = ["| case | impl | variant | median [min-max] ms | samples | rounds x reps | check |",
+             "|---|---|---|---|---|---|---|"]
     for r in tr["cases"]:
         for impl, rec in r["impls"].items():
             if not rec["variants"]:
-                lines.append("| %s | %s | - | error: %s | 0 | - |" % (r["key"], impl, str(rec["error"])[:100]))
+                lines.append("| %s | %s | - | error: %s | 0 | - | - |" % (r["key"], impl, str(rec["error"])[:100]))
             for name, v in rec["variants"].items():
                 if v.get("samples"):
                     s = summarize(v["samples"])
                     chk = v.get("check")
-                    lines.append("| %s | %s | %s | %s [%s-%s] | %d | %s |" % (
+                    lines.append("| %s | %s | %s | %s [%s-%s] | %d | %s x %s | %s |" % (
                         r["key"], impl, name, fmt_ms(s["median"]), fmt_ms(s["min"]), fmt_ms(s["max"]), s["n"],
-                        "-" if chk is None else "%.6g" % chk))
+                        rec.get("rounds", "?"), rec.get("reps", "?"), "-" if chk is None else "%.6g" % chk))
                 else:
-                    lines.append("| %s | %s | %s | error: %s | 0 | - |" % (
+                    lines.append("| %s | %s | %s | error: %s | 0 | - | - |" % (
                         r["key"], impl, name, str(v.get("error"))[:100].replace("|", "/")))
     return "\n".join(lines)
 
@@ -532,10 +547,11 @@ def render(run):
            "- environment set per worker (beyond the inherited one): " + "; ".join(
                "%s: %s" % (k, " ".join("%s=%s" % kv for kv in v.items()) or "(nothing)")
                for k, v in h["env_changes"].items()),
-           "- protocol: warm-up, then %d round(s) alternating %s; a round is `reps` timed calls (~%.1f s); "
+           "- protocol: warm-up, then %d round(s) alternating %s (fewer, at least %d, where %d rounds would take "
+           "over %.0f s: see the rounds column of All variants); a round is `reps` timed calls (~%.1f s); "
            "median/min/max over all samples; ratio = our best variant's median / the peer's best variant's "
-           "median; wall time of the run: %s" % (h["rounds"], " ".join(h["impls"]), ROUND_SECONDS,
-                                                 h.get("wall", "?")),
+           "median; wall time of the run: %s" % (h["rounds"], " ".join(h["impls"]), MIN_ROUNDS, h["rounds"],
+                                                 CASE_BUDGET_SECONDS, ROUND_SECONDS, h.get("wall", "?")),
            ""]
     for tr in run["threads"]:
         out += ["## %d thread(s)" % tr["threads"], "", case_table(tr, "untuned" in h["impls"]), ""]
