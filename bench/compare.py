@@ -659,6 +659,11 @@ def main(argv):
     run = {"header": header, "threads": [], "infos": {}}
     log("compare: %d case(s) x threads %s, %d round(s); worker logs in %s" % (len(cases), threads, rounds, logdir))
     live = []
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt()
+
+    signal.signal(signal.SIGTERM, on_term)   # kill <pid> also writes the partial report and stops the workers
     try:
         for ti, t in enumerate(threads):
             ws = start_workers(a.java, t, untuned, logdir, stamp)
@@ -676,6 +681,7 @@ def main(argv):
             if infos.get("tuned", {}).get("torch"):
                 header["torch"] = infos["tuned"]["torch"]
             tr = {"threads": t, "cases": []}
+            run["threads"].append(tr)
             for c in cases:
                 if c.get("first_thread_only") and ti > 0:
                     continue
@@ -695,12 +701,15 @@ def main(argv):
             if wants_rss(flt):
                 log("  T=%d peak RSS: fresh workers, W2 hvp f32, 20 reps" % t)
                 tr["rss"] = measure_rss(a.java, t, untuned, logdir, stamp)
-            run["threads"].append(tr)
+    except KeyboardInterrupt:
+        header["interrupted"] = True
+        log("compare: interrupted; writing what was measured")
     finally:
         for w in live:
             w.close()
     secs = time.monotonic() - t_start
-    header["wall"] = "%d min %02d s" % (secs // 60, secs % 60)
+    header["wall"] = "%d min %02d s%s" % (secs // 60, secs % 60,
+                                         " (INTERRUPTED: partial results)" if header.get("interrupted") else "")
     run["targets"] = evaluate_targets(run)
     md = render(run)
     base = os.path.join(a.out, "compare-%s" % stamp)

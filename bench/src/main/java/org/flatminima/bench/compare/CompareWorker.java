@@ -178,11 +178,12 @@ public final class CompareWorker {
         r.put("threads", threads);
         r.put("java", Runtime.version().toString());
         r.put("java_vm", System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
+        Backend raw = Backends.preferred(); // Engine.backend() is this one behind an argument-checking wrapper
         String mapped = mappedBlas();
-        String described = b instanceof NativeBackend nb ? nb.blasLibrary() : b.name();
+        String described = raw instanceof NativeBackend nb ? nb.blasLibrary() : raw.name();
         r.put("blas", mapped != null ? mapped : described);
         r.put("blas_config", described);
-        if (b instanceof NativeBackend nb) {
+        if (raw instanceof NativeBackend nb) {
             r.put("kernels", nb.kernelLibrary());
         }
         r.put("cpu", cpuModel());
