@@ -46,7 +46,8 @@ MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(4 << 30), "MALLOC_TRIM_THRESHOLD_": 
 
 ROUND_SECONDS = 0.5     # target duration of one worker's share of a round
 WARMUP_SECONDS = 0.5    # untimed warm-up per worker and case (after a first call)
-MAX_REPS = 200
+MAX_REPS = 20000        # a round of a 20-microsecond op still takes ~0.5 s
+JSON_SAMPLES = 500      # the .json keeps every sample of a variant with at most this many, else only the summary
 # A case whose rounds are long (one call of every variant of every worker takes seconds, e.g. W3 hvp10 f64 with
 # the loops) gets fewer rounds: as many as fit in CASE_BUDGET_SECONDS, but at least MIN_ROUNDS. This keeps a
 # full default run near 30 minutes on 2 cores; the report says how many rounds each case got.
@@ -330,7 +331,7 @@ def run_case(case, workers, rounds):
             ok, res = call(w, time_request(case, 0, 1))
             if ok:
                 t = max(one_call_seconds(res), 1e-6)
-                extra = min(50, int(WARMUP_SECONDS / t))
+                extra = min(MAX_REPS, int(WARMUP_SECONDS / t))
                 if extra > 0:
                     ok2, res2 = call(w, time_request(case, extra - 1, 1))
                     if ok2:
@@ -595,6 +596,20 @@ def cpu_model():
 
 # ----------------------------------------------------------------------------------------------- main
 
+def for_json(run):
+    """The run with a summary per variant, and its samples only where there are at most JSON_SAMPLES."""
+    out = json.loads(json.dumps(run))
+    for tr in out["threads"]:
+        for r in tr["cases"]:
+            for rec in r["impls"].values():
+                for v in rec["variants"].values():
+                    if v.get("samples"):
+                        v["summary"] = summarize(v["samples"])
+                        if len(v["samples"]) > JSON_SAMPLES:
+                            del v["samples"]
+    return out
+
+
 def shown_args(argv):
     """The command-line arguments without the --java that compare.sh adds."""
     out, skip = [], False
@@ -716,7 +731,7 @@ def main(argv):
     with open(base + ".md", "w") as f:
         f.write(md + "\n")
     with open(base + ".json", "w") as f:
-        json.dump(run, f, indent=1)
+        json.dump(for_json(run), f, indent=1)
     print(md.split("\n## All variants")[0])
     print("(written: %s.md, %s.json; worker logs: %s)" % (base, base, logdir))
     return 0
