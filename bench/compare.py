@@ -81,6 +81,7 @@ class Worker:
         self.impl, self.argv, self.env, self.log_path = impl, argv, env, log_path
         self.proc = None
         self.buf = b""
+        self.crashed = False
 
     def start(self):
         logf = open(self.log_path, "ab")
@@ -302,10 +303,11 @@ def time_request(case, warmup, reps, points=None):
 
 
 def call(worker, req):
-    """(ok, results or error text)."""
+    """(ok, results or error text); a worker that died or hung is marked `crashed` (restarted on next use)."""
     try:
         rep = worker.request(req)
     except WorkerError as e:
+        worker.crashed = True
         return False, str(e)
     if not rep.get("ok"):
         return False, rep.get("error", "unknown error")
@@ -323,6 +325,7 @@ def run_case(case, workers, rounds):
     reps = {}
     round_s = 0.0
     for impl, w in workers.items():
+        w.crashed = False
         if case["op"] == "perpoint":
             ok, res = call(w, time_request(case, 0, 1, points=min(10, case["points"])))   # warm the code
             if ok:
@@ -351,6 +354,8 @@ def run_case(case, workers, rounds):
             ok, res = call(w, time_request(case, 0, reps[impl]))
             if not ok:
                 rec[impl]["error"] = res
+                if w.crashed:
+                    del reps[impl]   # died (e.g. out of memory) or hung: not again on this case
                 continue
             rec[impl]["reps"] = reps[impl]
             for r in res:
