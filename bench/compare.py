@@ -1,0 +1,746 @@
+#!/usr/bin/python3
+"""Side-by-side comparison of flatminima with PyTorch in one session (issue 6). Run it through bench/compare.sh.
+
+For each thread count T it starts three long-lived workers that speak the same JSON-lines protocol:
+  ours     java ... org.flatminima.bench.compare.CompareWorker --threads T
+  tuned    /usr/bin/python3 bench/peers/torch_worker.py --threads T, with OPENBLAS/OMP/MKL_NUM_THREADS=T,
+           OMP_WAIT_POLICY=PASSIVE and glibc MALLOC_* settings that keep freed buffers mapped
+  untuned  the same script with the environment as it is (only --threads T)
+Each case (workload, op, dtype, batch) is warmed on every worker, then timed in R rounds alternating
+ours, tuned, untuned (A B C A B C ...); a round is `reps` timed calls, chosen per worker so that it takes
+about ROUND_SECONDS. Medians are over all samples of all rounds. Writes bench/results/compare-<UTC>.md/.json.
+
+Standard library only; the peer needs python3-torch and python3-numpy.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import select
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+JAR = os.path.join(ROOT, "bench", "target", "benchmarks.jar")
+PEER = os.path.join(ROOT, "bench", "peers", "torch_worker.py")
+PYTHON = "/usr/bin/python3"
+
+# Our JVM flags. The Vector API and FFM flags are needed; -Xss4m as in the test runs (deep autodiff graphs);
+# SerialGC and a 2 GiB heap: tensors live off-heap and the Java heap holds only small objects, so a
+# single-threaded collector with no concurrent GC threads leaves both cores to the kernels (W2 HVP time and
+# peak RSS measured the same as with G1 or ParallelGC, within noise).
+JVM_FLAGS = ["--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+             "--sun-misc-unsafe-memory-access=allow", "-Xss4m", "-Xmx2g", "-XX:+UseSerialGC"]
+
+# glibc's malloc (the same library under both runtimes): an mmap threshold above every buffer keeps large
+# allocations in the heap, and the trim threshold keeps freed memory there instead of returning it to the kernel
+# and faulting it in again on the next call (checked here: with MALLOC_MMAP_THRESHOLD_=4 GiB a 40 MiB malloc
+# comes from the heap under glibc 2.36). MALLOC_TOP_PAD_ grows the heap in 64 MiB steps (fewer brk calls).
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(4 << 30), "MALLOC_TRIM_THRESHOLD_": str(4 << 30),
+              "MALLOC_TOP_PAD_": str(64 << 20)}
+
+ROUND_SECONDS = 0.5     # target duration of one worker's share of a round
+WARMUP_SECONDS = 0.5    # untimed warm-up per worker and case (after a first call)
+MAX_REPS = 20000        # a round of a 20-microsecond op still takes ~0.5 s
+JSON_SAMPLES = 500      # the .json keeps every sample of a variant with at most this many, else only the summary
+# A case whose rounds are long (one call of every variant of every worker takes seconds, e.g. W3 hvp10 f64 with
+# the loops) gets fewer rounds: as many as fit in CASE_BUDGET_SECONDS, but at least MIN_ROUNDS. This keeps a
+# full default run near 30 minutes on 2 cores; the report says how many rounds each case got.
+CASE_BUDGET_SECONDS = 30.0
+MIN_ROUNDS = 2
+TIMEOUT = 1800.0        # seconds per request before a worker is declared hung
+IMPLS = ("ours", "tuned", "untuned")
+
+WORKLOADS = ("W1", "W2", "W3", "M4")
+DEFAULT_BATCH = {"W1": 1000, "W2": 1000, "W3": 256, "M4": 1000}
+RELEVANT_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                "OMP_WAIT_POLICY", "GOTO_NUM_THREADS", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
+                "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_", "MALLOC_ARENA_MAX", "LD_PRELOAD", "JAVA_TOOL_OPTIONS",
+                "FLATMINIMA_BACKEND")
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------------------------------- workers
+
+class WorkerError(Exception):
+    pass
+
+
+class Worker:
+    """A worker subprocess: one JSON request per line in, one JSON reply per line out; stderr to a log file."""
+
+    def __init__(self, impl, argv, env, log_path):
+        self.impl, self.argv, self.env, self.log_path = impl, argv, env, log_path
+        self.proc = None
+        self.buf = b""
+        self.crashed = False
+
+    def start(self):
+        logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=logf,
+                                     env=self.env, cwd=ROOT, start_new_session=True)
+        logf.close()
+        self.buf = b""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def request(self, obj, timeout=TIMEOUT):
+        """The reply to one request; restarts a dead worker first; raises WorkerError on death or timeout."""
+        if not self.alive():
+            self.start()
+        try:
+            self.proc.stdin.write((json.dumps(obj) + "\n").encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as e:
+            self.kill()
+            raise WorkerError("worker %s died (%s)%s" % (self.impl, e, self.tail()))
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.kill()
+                raise WorkerError("worker %s gave no reply within %.0f s (killed)" % (self.impl, timeout))
+            ready, _, _ = select.select([fd], [], [], min(left, 5.0))
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                code = self.proc.wait()
+                self.proc = None
+                raise WorkerError("worker %s exited with code %s%s" % (self.impl, code, self.tail()))
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        try:
+            return json.loads(line)
+        except ValueError:
+            raise WorkerError("worker %s sent a line that is not JSON: %r" % (self.impl, line[:200]))
+
+    def tail(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                lines = [l for l in f.read().decode(errors="replace").splitlines() if l.strip()]
+            return ("; last stderr: " + lines[-1][:200]) if lines else ""
+        except OSError:
+            return ""
+
+    def kill(self):
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        self.proc = None
+
+    def close(self):
+        if self.alive():
+            try:
+                self.proc.stdin.write(b'{"cmd":"quit"}\n')
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+
+
+def worker_specs(java, threads, untuned):
+    """(impl, argv, env, env_changes) of each worker for thread count T."""
+    base = dict(os.environ)
+    t = str(threads)
+    ours_changes = dict(MALLOC_ENV, OPENBLAS_NUM_THREADS=t)
+    tuned_changes = dict(MALLOC_ENV, OPENBLAS_NUM_THREADS=t, OMP_NUM_THREADS=t, MKL_NUM_THREADS=t,
+                         OMP_WAIT_POLICY="PASSIVE")
+    specs = [("ours", [java] + JVM_FLAGS + ["-cp", JAR, "org.flatminima.bench.compare.CompareWorker",
+                                           "--threads", t], dict(base, **ours_changes), ours_changes),
+             ("tuned", [PYTHON, PEER, "--threads", t], dict(base, **tuned_changes), tuned_changes)]
+    if untuned:
+        specs.append(("untuned", [PYTHON, PEER, "--threads", t], dict(base), {}))
+    return specs
+
+
+def start_workers(java, threads, untuned, logdir, stamp):
+    ws = {}
+    for impl, argv, env, _ in worker_specs(java, threads, untuned):
+        w = Worker(impl, argv, env, os.path.join(logdir, "compare-%s-%s-t%d.log" % (stamp, impl, threads)))
+        w.start()
+        ws[impl] = w
+    return ws
+
+
+# ----------------------------------------------------------------------------------------------- cases
+
+def case_key(c):
+    size = ("n=%d" % c["n"]) if c["op"] == "gemm" else ("points=%d" % c["points"]) if c["op"] == "perpoint" \
+        else str(c["batch"])
+    return "%s:%s:%s:%s" % (c["workload"], c["op"], c["dtype"], size)
+
+
+def default_cases(quick, perpoint_points):
+    """The case list (without thread counts): dicts with workload, op, dtype, batch/n/points, and flags."""
+    cases = []
+    if quick:
+        for w in ("W1", "W2"):
+            for op in ("grad", "hvp"):
+                cases.append(dict(workload=w, op=op, dtype="f32", batch=DEFAULT_BATCH[w]))
+        cases.append(dict(workload="GEMM", op="gemm", dtype="f32", n=256))
+        cases.append(dict(workload="M4", op="perpoint", dtype="f32", batch=1000, points=perpoint_points or 20,
+                          first_thread_only=True, rounds=1))
+        return cases
+    for w in WORKLOADS:
+        for op in ("forward", "grad", "hvp", "hvp10"):
+            for dt in ("f32", "f64"):
+                cases.append(dict(workload=w, op=op, dtype=dt, batch=DEFAULT_BATCH[w]))
+    for w in WORKLOADS:
+        for op in ("forward", "grad", "hvp"):
+            cases.append(dict(workload=w, op=op, dtype="f32", batch=32))
+    for n in (256, 512, 1024):
+        for dt in ("f32", "f64"):
+            cases.append(dict(workload="GEMM", op="gemm", dtype=dt, n=n))
+    cases.append(dict(workload="M4", op="perpoint", dtype="f32", batch=1000, points=perpoint_points or 1000,
+                      first_thread_only=True, rounds=1))
+    return cases
+
+
+def parse_filter(text):
+    """'W2:grad,W3' -> [['W2','grad'], ['W3']]; None when no filter."""
+    if not text:
+        return None
+    return [[t for t in item.strip().split(":") if t] for item in text.split(",") if item.strip()]
+
+
+def matches(case, flt):
+    """True when the case matches one filter item: its workload, then every further token is the case's op,
+    dtype, batch, n or points (e.g. W2:grad:f32, W3:32, GEMM:512, M4:perpoint)."""
+    if flt is None:
+        return True
+    attrs = {case["op"], case["dtype"], str(case.get("batch")), str(case.get("n")), str(case.get("points"))}
+    for item in flt:
+        if item and item[0].upper() == case["workload"].upper() and all(t in attrs for t in item[1:]):
+            return True
+    return False
+
+
+def wants_rss(flt):
+    return flt is None or any(item and item[0].lower() == "rss" for item in flt)
+
+
+# ----------------------------------------------------------------------------------------------- statistics
+
+def summarize(samples):
+    """min / median / max of a list of times (ms)."""
+    return {"min": min(samples), "median": statistics.median(samples), "max": max(samples), "n": len(samples)}
+
+
+def best_variant(variants, prefer=None):
+    """(name, summary) of the variant with the smallest median, or of `prefer` when it has samples;
+    (None, error text) when no variant has samples."""
+    ok = {k: v for k, v in variants.items() if v.get("samples")}
+    if prefer and prefer in ok:
+        return prefer, summarize(ok[prefer]["samples"])
+    if not ok:
+        errs = [("%s: %s" % (k, v["error"])) if len(variants) > 1 else v["error"]
+                for k, v in variants.items() if v.get("error")]
+        return None, "; ".join(errs) or "no samples"
+    name = min(ok, key=lambda k: statistics.median(ok[k]["samples"]))
+    return name, summarize(ok[name]["samples"])
+
+
+def ratio(a, b):
+    if a is None or b is None or b <= 0:
+        return None
+    return a / b
+
+
+def fmt_ms(x):
+    if x is None:
+        return "-"
+    if x >= 100:
+        return "%.0f" % x
+    if x >= 10:
+        return "%.1f" % x
+    if x >= 1:
+        return "%.2f" % x
+    return "%.3f" % x
+
+
+def fmt_ratio(r):
+    return "-" if r is None else ("%.2f" % r if r >= 0.01 else "%.4f" % r)
+
+
+def cell(name, s, show_variant=True):
+    if name is None:
+        return "error: " + str(s)[:120].replace("|", "/")
+    v = (" (%s)" % name) if show_variant else ""
+    return "%s%s [%s-%s]" % (fmt_ms(s["median"]), v, fmt_ms(s["min"]), fmt_ms(s["max"]))
+
+
+# ----------------------------------------------------------------------------------------------- running
+
+def time_request(case, warmup, reps, points=None):
+    r = {"cmd": "time", "workload": case["workload"], "op": case["op"], "dtype": case["dtype"],
+         "variant": "all", "warmup": warmup, "reps": reps}
+    if case["op"] == "gemm":
+        r["n"] = case["n"]
+    else:
+        r["batch"] = case["batch"]
+    if case["op"] == "perpoint":
+        r["points"] = points if points is not None else case["points"]
+    return r
+
+
+def call(worker, req):
+    """(ok, results or error text); a worker that died or hung is marked `crashed` (restarted on next use)."""
+    try:
+        rep = worker.request(req)
+    except WorkerError as e:
+        worker.crashed = True
+        return False, str(e)
+    if not rep.get("ok"):
+        return False, rep.get("error", "unknown error")
+    return True, rep.get("results", [])
+
+
+def one_call_seconds(results):
+    """Seconds of one call of every variant (the last sample of each), from a reply's results."""
+    return sum(r["times_ms"][-1] for r in results if r.get("times_ms")) / 1000.0
+
+
+def run_case(case, workers, rounds):
+    """Warms every worker, then times `rounds` rounds alternating the workers; returns {impl: record}."""
+    rec = {impl: {"variants": {}, "error": None, "reps": 0} for impl in workers}
+    reps = {}
+    round_s = 0.0
+    for impl, w in workers.items():
+        w.crashed = False
+        if case["op"] == "perpoint":
+            ok, res = call(w, time_request(case, 0, 1, points=min(10, case["points"])))   # warm the code
+            if ok:
+                reps[impl] = 1
+        else:
+            ok, res = call(w, time_request(case, 0, 1))
+            if ok:
+                t = max(one_call_seconds(res), 1e-6)
+                extra = min(MAX_REPS, int(WARMUP_SECONDS / t))
+                if extra > 0:
+                    ok2, res2 = call(w, time_request(case, extra - 1, 1))
+                    if ok2:
+                        t = max(one_call_seconds(res2), 1e-6)
+                reps[impl] = max(1, min(MAX_REPS, int(round(ROUND_SECONDS / t))))
+                round_s += reps[impl] * t
+        if not ok:
+            rec[impl]["error"] = res
+    if round_s > 0 and rounds > MIN_ROUNDS:
+        rounds = max(MIN_ROUNDS, min(rounds, int(CASE_BUDGET_SECONDS / round_s)))
+    for impl in rec:
+        rec[impl]["rounds"] = rounds
+    for _ in range(rounds):
+        for impl, w in workers.items():
+            if impl not in reps:
+                continue
+            ok, res = call(w, time_request(case, 0, reps[impl]))
+            if not ok:
+                rec[impl]["error"] = res
+                if w.crashed:
+                    del reps[impl]   # died (e.g. out of memory) or hung: not again on this case
+                continue
+            rec[impl]["reps"] = reps[impl]
+            for r in res:
+                v = rec[impl]["variants"].setdefault(r.get("variant", "?"), {"samples": [], "check": None})
+                if r.get("error"):
+                    v["error"] = r["error"]
+                else:
+                    v["samples"].extend(r.get("times_ms", []))
+                    v["check"] = r.get("check")
+                    extra = {k: x for k, x in r.items() if k not in ("variant", "times_ms", "check")}
+                    if extra:
+                        v["extra"] = extra   # e.g. the peer's mean probes per point
+    return rec
+
+
+def impl_best(rec, prefer=None):
+    if rec is None:
+        return None, "not run"
+    if not rec["variants"]:
+        return None, rec["error"] or "no result"
+    return best_variant(rec["variants"], prefer)
+
+
+def measure_rss(java, threads, untuned, logdir, stamp):
+    """Peak RSS of a fresh worker of each kind after W2 hvp f32 batch 1000, 20 reps."""
+    out = {}
+    for impl, argv, env, _ in worker_specs(java, threads, untuned):
+        w = Worker(impl, argv, env, os.path.join(logdir, "compare-%s-%s-t%d-rss.log" % (stamp, impl, threads)))
+        try:
+            ok, res = call(w, {"cmd": "time", "workload": "W2", "op": "hvp", "dtype": "f32", "batch": 1000,
+                               "variant": "all", "warmup": 0, "reps": 20})
+            if not ok:
+                out[impl] = {"error": res}
+                continue
+            rep = w.request({"cmd": "rss"})
+            out[impl] = {"peak_rss_kb": rep.get("peak_rss_kb"), "rss_kb": rep.get("rss_kb")} if rep.get("ok") \
+                else {"error": rep.get("error")}
+        except WorkerError as e:
+            out[impl] = {"error": str(e)}
+        finally:
+            w.close()
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- targets
+
+def evaluate_targets(run):
+    """Rows (target, threads, case, value text, limit text, met: True/False/None) from a run's results."""
+    rows = []
+    for tr in run["threads"]:
+        t = tr["threads"]
+        by = {r["key"]: r for r in tr["cases"]}
+
+        def med(key, impl, prefer=None):
+            r = by.get(key)
+            name, s = impl_best(r["impls"].get(impl) if r else None, prefer)
+            return (s["median"], name) if name else (None, s)
+
+        def add(target, case, value, limit, ok, note=""):
+            rows.append(dict(target=target, threads=t, case=case, value=value, limit=limit, met=ok, note=note))
+
+        def vs_peer(target, key, limit, prefer=None):
+            if key not in by:
+                return
+            a, an = med(key, "ours", prefer)
+            b, bn = med(key, "tuned")
+            r = ratio(a, b)
+            if r is None:
+                add(target, key, "error: " + str(an if a is None else bn)[:80], "<= %g" % limit, None)
+            else:
+                add(target, key, "%.3f (%s %s / %s %s ms)" % (r, an, fmt_ms(a), bn, fmt_ms(b)),
+                    "<= %g" % limit, r <= limit)
+
+        for w in ("W2", "W3"):
+            for op in ("grad", "hvp"):
+                for dt in ("f32", "f64"):
+                    vs_peer("GEMM-bound ratio", "%s:%s:%s:%d" % (w, op, dt, DEFAULT_BATCH[w]), 1.0)
+        for op in ("forward", "grad", "hvp", "hvp10"):
+            for dt in ("f32", "f64"):
+                vs_peer("overhead-bound ratio", "W1:%s:%s:1000" % (op, dt), 0.33)
+        for w in WORKLOADS:
+            for op in ("forward", "grad", "hvp"):
+                vs_peer("overhead-bound ratio", "%s:%s:f32:32" % (w, op), 0.33)
+        for w in ("W2", "W3"):
+            for dt in ("f32", "f64"):
+                kg, kh = ("%s:%s:%s:%d" % (w, op, dt, DEFAULT_BATCH[w]) for op in ("grad", "hvp"))
+                if kg in by and kh in by:
+                    g, _ = med(kg, "ours")
+                    h, _ = med(kh, "ours")
+                    r = ratio(h, g)
+                    add("our hvp / our grad", "%s %s" % (w, dt),
+                        "-" if r is None else "%.2f (%s / %s ms)" % (r, fmt_ms(h), fmt_ms(g)), "<= 2.6",
+                        None if r is None else r <= 2.6)
+        for w in ("W2", "W3"):
+            for dt in ("f32", "f64"):
+                vs_peer("hvp10 (ours batched) ratio", "%s:hvp10:%s:%d" % (w, dt, DEFAULT_BATCH[w]), 0.7,
+                        prefer="batched")
+        for key in by:
+            if ":perpoint:" in key:
+                vs_peer("per-point traces ratio", key, 0.01)
+        for key in by:
+            if key.startswith("GEMM:") and ":f32:" in key:
+                r = by[key]["impls"]
+                peer = r.get("tuned", {}).get("variants", {}).get("numpy", {}).get("samples")
+                for ours, limit in (("native", 0.95), ("vector", 0.70)):
+                    mine = r.get("ours", {}).get("variants", {}).get(ours, {}).get("samples")
+                    if peer and mine:
+                        q = statistics.median(peer) / statistics.median(mine)
+                        add("GEMM %s / numpy throughput" % ours, key, "%.3f (%s vs %s ms)" % (
+                            q, fmt_ms(statistics.median(mine)), fmt_ms(statistics.median(peer))),
+                            ">= %.2f" % limit, q >= limit)
+                    else:
+                        add("GEMM %s / numpy throughput" % ours, key, "error: no samples", ">= %.2f" % limit,
+                            None)
+        rss = tr.get("rss")
+        if rss:
+            a = rss.get("ours", {}).get("peak_rss_kb")
+            b = rss.get("tuned", {}).get("peak_rss_kb")
+            c = rss.get("untuned", {}).get("peak_rss_kb")
+            if a and b:
+                add("peak RSS ours <= peer", "W2 hvp f32, 20 reps",
+                    "%.0f MiB vs %.0f MiB tuned%s" % (a / 1024, b / 1024,
+                                                       (", %.0f MiB untuned" % (c / 1024)) if c else ""),
+                    "ours <= tuned", a <= b)
+            else:
+                add("peak RSS ours <= peer", "W2 hvp f32, 20 reps", "error: %s" % json.dumps(rss)[:100],
+                    "ours <= tuned", None)
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------- report
+
+def case_table(tr, untuned):
+    head = ["workload", "op", "dtype", "batch", "ours (variant) median [min-max] ms",
+            "peer tuned (variant) median [min-max] ms", "ratio"]
+    if untuned:
+        head += ["peer untuned median ms", "ratio"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in tr["cases"]:
+        c = r["case"]
+        size = ("n=%d" % c["n"]) if c["op"] == "gemm" else str(c["batch"])
+        if c["op"] == "perpoint":
+            size = "points=%d" % c["points"]
+        on, os_ = impl_best(r["impls"].get("ours"))
+        tn, ts = impl_best(r["impls"].get("tuned"))
+        row = [c["workload"], c["op"], c["dtype"], size, cell(on, os_), cell(tn, ts),
+               fmt_ratio(ratio(os_["median"] if on else None, ts["median"] if tn else None))]
+        if untuned:
+            un, us = impl_best(r["impls"].get("untuned"))
+            row += [("%s (%s)" % (fmt_ms(us["median"]), un)) if un else cell(un, us),
+                    fmt_ratio(ratio(os_["median"] if on else None, us["median"] if un else None))]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def variants_table(tr):
+    lines = ["| case | impl | variant | median [min-max] ms | samples | rounds x reps | check |",
+             "|---|---|---|---|---|---|---|"]
+    for r in tr["cases"]:
+        for impl, rec in r["impls"].items():
+            if not rec["variants"]:
+                lines.append("| %s | %s | - | error: %s | 0 | - | - |" % (r["key"], impl, str(rec["error"])[:100]))
+            for name, v in rec["variants"].items():
+                if v.get("samples"):
+                    s = summarize(v["samples"])
+                    chk = v.get("check")
+                    lines.append("| %s | %s | %s | %s [%s-%s] | %d | %s x %s | %s |" % (
+                        r["key"], impl, name, fmt_ms(s["median"]), fmt_ms(s["min"]), fmt_ms(s["max"]), s["n"],
+                        rec.get("rounds", "?"), rec.get("reps", "?"), "-" if chk is None else "%.6g" % chk))
+                else:
+                    lines.append("| %s | %s | %s | error: %s | 0 | - | - |" % (
+                        r["key"], impl, name, str(v.get("error"))[:100].replace("|", "/")))
+    return "\n".join(lines)
+
+
+def targets_table(rows):
+    lines = ["| target | threads | case | value | limit | met |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        met = "met" if r["met"] else ("NOT met" if r["met"] is False else "n/a")
+        lines.append("| %s | %d | %s | %s | %s | %s |" % (r["target"], r["threads"], r["case"], r["value"],
+                                                          r["limit"], met))
+    return "\n".join(lines)
+
+
+def render(run):
+    h = run["header"]
+    out = ["# flatminima vs PyTorch, side by side (%s)" % h["date"], "",
+           "- command: `%s`" % h["command"],
+           "- CPU: %s (%s logical CPUs)" % (h["cpu"], h["cpus"]),
+           "- JDK: %s; our JVM flags: `%s`" % (h.get("java"), " ".join(JVM_FLAGS)),
+           "- OpenBLAS: %s; ours loads %s; the peer loads %s" % (h["openblas_pkg"], h.get("ours_blas"),
+                                                                  h.get("peer_blas")),
+           "- PyTorch %s, numpy %s (through %s)" % (h.get("torch"), h.get("numpy"), PYTHON),
+           "- OPENBLAS_CORETYPE=%s for every worker (as the environment has it)" % h["coretype"],
+           "- environment set per worker (beyond the inherited one): " + "; ".join(
+               "%s: %s" % (k, " ".join("%s=%s" % kv for kv in v.items()) or "(nothing)")
+               for k, v in h["env_changes"].items()),
+           "- protocol: warm-up, then %d round(s) alternating %s (fewer, at least %d, where %d rounds would take "
+           "over %.0f s: see the rounds column of All variants); a round is `reps` timed calls (~%.1f s); "
+           "median/min/max over all samples; ratio = our best variant's median / the peer's best variant's "
+           "median; wall time of the run: %s" % (h["rounds"], " ".join(h["impls"]), MIN_ROUNDS, h["rounds"],
+                                                 CASE_BUDGET_SECONDS, ROUND_SECONDS, h.get("wall", "?")),
+           ""]
+    for tr in run["threads"]:
+        out += ["## %d thread(s)" % tr["threads"], "", case_table(tr, "untuned" in h["impls"]), ""]
+        if tr.get("rss"):
+            out += ["Peak RSS (fresh worker, W2 hvp f32 batch 1000, 20 reps): " + ", ".join(
+                "%s %s" % (k, ("%.0f MiB" % (v["peak_rss_kb"] / 1024)) if v.get("peak_rss_kb")
+                           else "error: %s" % v.get("error")) for k, v in tr["rss"].items()), ""]
+    out += ["## Targets", "", targets_table(run["targets"]), ""]
+    out += ["## All variants", ""]
+    for tr in run["threads"]:
+        out += ["### %d thread(s)" % tr["threads"], "", variants_table(tr), ""]
+    return "\n".join(out)
+
+
+def blas_text(b):
+    """A worker's "blas" field as one short string: a path, or the OpenBLAS paths out of a peer's dict."""
+    if isinstance(b, dict):
+        paths = [m for m in b.get("mapped", []) if "blas" in os.path.basename(m)]
+        return ", ".join(paths) or json.dumps(b)[:200]
+    return str(b)
+
+
+def dpkg_version(pkg):
+    try:
+        return subprocess.run(["dpkg-query", "-W", pkg], capture_output=True, text=True,
+                              timeout=30).stdout.strip().replace("\t", " ") or "%s: not installed" % pkg
+    except (OSError, subprocess.SubprocessError):
+        return "%s: unknown (no dpkg-query)" % pkg
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+# ----------------------------------------------------------------------------------------------- main
+
+def for_json(run):
+    """The run with a summary per variant, and its samples only where there are at most JSON_SAMPLES."""
+    out = json.loads(json.dumps(run))
+    for tr in out["threads"]:
+        for r in tr["cases"]:
+            for rec in r["impls"].values():
+                for v in rec["variants"].values():
+                    if v.get("samples"):
+                        v["summary"] = summarize(v["samples"])
+                        if len(v["samples"]) > JSON_SAMPLES:
+                            del v["samples"]
+    return out
+
+
+def shown_args(argv):
+    """The command-line arguments without the --java that compare.sh adds."""
+    out, skip = [], False
+    for x in argv:
+        if skip:
+            skip = False
+        elif x == "--java":
+            skip = True
+        elif not x.startswith("--java="):
+            out.append(x)
+    return out
+
+
+def main(argv):
+    p = argparse.ArgumentParser(prog="bench/compare.sh", description=__doc__.split("\n\n")[0])
+    p.add_argument("--threads", default=None, help="comma-separated thread counts (default 1,2; --quick: 1)")
+    p.add_argument("--cases", default=None,
+                   help="filter, e.g. W2:grad,W3,GEMM:512,M4:perpoint,rss (tokens after the workload match "
+                        "op, dtype, batch, n or points)")
+    p.add_argument("--rounds", type=int, default=None, help="timed rounds per case (default 5; --quick: 2)")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke test: W1/W2 f32 grad+hvp, GEMM n=256, perpoint 20 points, 2 rounds, 1 thread")
+    p.add_argument("--perpoint-points", type=int, default=None, help="points of the perpoint case (1000)")
+    p.add_argument("--no-untuned", action="store_true", help="skip the untuned PyTorch worker")
+    p.add_argument("--out", default=os.path.join(ROOT, "bench", "results"), help="output directory")
+    p.add_argument("--java", default=os.environ.get("FM_JAVA", "java"), help="java executable (JDK 25+)")
+    a = p.parse_args(argv)
+
+    probe = subprocess.run([PYTHON, "-c", "import torch, numpy; print(torch.__version__, numpy.__version__)"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        print("compare: PyTorch/numpy are not importable by %s: install them with "
+              "`apt-get install python3-torch python3-numpy`" % PYTHON, file=sys.stderr)
+        return 2
+    if not os.path.isfile(PEER):
+        print("compare: the PyTorch worker %s is missing" % PEER, file=sys.stderr)
+        return 2
+    if not os.path.isfile(JAR):
+        print("compare: %s is missing: run bench/compare.sh (it builds it)" % JAR, file=sys.stderr)
+        return 2
+
+    threads = [int(t) for t in (a.threads or ("1" if a.quick else "1,2")).split(",") if t.strip()]
+    rounds = a.rounds if a.rounds is not None else (2 if a.quick else 5)
+    flt = parse_filter(a.cases)
+    cases = [c for c in default_cases(a.quick, a.perpoint_points) if matches(c, flt)]
+    untuned = not a.no_untuned
+    os.makedirs(a.out, exist_ok=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    logdir = os.path.join(os.environ.get("TMPDIR", "/tmp"), "flatminima-compare-%s" % stamp)
+    os.makedirs(logdir, exist_ok=True)
+    t_start = time.monotonic()
+
+    header = {"date": now.strftime("%Y-%m-%d %H:%M:%S UTC"),
+              "command": " ".join(shlex.quote(x) for x in ["bench/compare.sh"] + shown_args(argv)),
+              "cpu": cpu_model(), "cpus": os.cpu_count(), "openblas_pkg": dpkg_version("libopenblas0-pthread"),
+              "coretype": os.environ.get("OPENBLAS_CORETYPE", "(unset)"), "rounds": rounds,
+              "impls": list(IMPLS if untuned else IMPLS[:2]),
+              "env_changes": {impl: ch for impl, _, _, ch in worker_specs(a.java, threads[0], untuned)},
+              "inherited_env": {k: os.environ[k] for k in RELEVANT_ENV if k in os.environ},
+              "torch": probe.stdout.split()[0], "numpy": probe.stdout.split()[1]}
+    run = {"header": header, "threads": [], "infos": {}}
+    log("compare: %d case(s) x threads %s, %d round(s); worker logs in %s" % (len(cases), threads, rounds, logdir))
+    live = []
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt()
+
+    signal.signal(signal.SIGTERM, on_term)   # kill <pid> also writes the partial report and stops the workers
+    try:
+        for ti, t in enumerate(threads):
+            ws = start_workers(a.java, t, untuned, logdir, stamp)
+            live = list(ws.values())
+            infos = {}
+            for impl, w in ws.items():
+                try:
+                    infos[impl] = w.request({"cmd": "info"}, timeout=300)
+                except WorkerError as e:
+                    infos[impl] = {"ok": False, "error": str(e)}
+            run["infos"][str(t)] = infos
+            header.setdefault("java", infos.get("ours", {}).get("java"))
+            header.setdefault("ours_blas", blas_text(infos.get("ours", {}).get("blas")))
+            header.setdefault("peer_blas", blas_text(infos.get("tuned", {}).get("blas")))
+            if infos.get("tuned", {}).get("torch"):
+                header["torch"] = infos["tuned"]["torch"]
+            tr = {"threads": t, "cases": []}
+            run["threads"].append(tr)
+            for c in cases:
+                if c.get("first_thread_only") and ti > 0:
+                    continue
+                key = case_key(c)
+                t0 = time.monotonic()
+                impls = run_case(c, ws, c.get("rounds", rounds))
+                tr["cases"].append({"key": key, "case": c, "impls": impls})
+                on, os_ = impl_best(impls.get("ours"))
+                tn, ts = impl_best(impls.get("tuned"))
+                log("  T=%d %-22s ours %s | tuned %s | ratio %s  (%.0f s)" % (
+                    t, key, cell(on, os_), cell(tn, ts),
+                    fmt_ratio(ratio(os_["median"] if on else None, ts["median"] if tn else None)),
+                    time.monotonic() - t0))
+            for w in ws.values():
+                w.close()
+            live = []
+            if wants_rss(flt):
+                log("  T=%d peak RSS: fresh workers, W2 hvp f32, 20 reps" % t)
+                tr["rss"] = measure_rss(a.java, t, untuned, logdir, stamp)
+    except KeyboardInterrupt:
+        header["interrupted"] = True
+        log("compare: interrupted; writing what was measured")
+    finally:
+        for w in live:
+            w.close()
+    secs = time.monotonic() - t_start
+    header["wall"] = "%d min %02d s%s" % (secs // 60, secs % 60,
+                                         " (INTERRUPTED: partial results)" if header.get("interrupted") else "")
+    run["targets"] = evaluate_targets(run)
+    md = render(run)
+    base = os.path.join(a.out, "compare-%s" % stamp)
+    with open(base + ".md", "w") as f:
+        f.write(md + "\n")
+    with open(base + ".json", "w") as f:
+        json.dump(for_json(run), f, indent=1)
+    print(md.split("\n## All variants")[0])
+    print("(written: %s.md, %s.json; worker logs: %s)" % (base, base, logdir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

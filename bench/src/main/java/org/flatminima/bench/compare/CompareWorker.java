@@ -1,0 +1,530 @@
+package org.flatminima.bench.compare;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import java.util.function.DoubleSupplier;
+import java.util.function.Function;
+import org.flatminima.cli.GemmProbe;
+import org.flatminima.engine.Engine;
+import org.flatminima.engine.Scope;
+import org.flatminima.engine.Tensor;
+import org.flatminima.engine.TensorOps;
+import org.flatminima.engine.autodiff.Autodiff;
+import org.flatminima.engine.autodiff.Var;
+import org.flatminima.engine.curvature.Curvature;
+import org.flatminima.engine.nn.Network;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.Backends;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.ffm.NativeBackend;
+
+/**
+ * Our side of the side-by-side comparison with PyTorch ({@code bench/compare.sh}): a long-lived worker that
+ * answers one JSON request per line on stdin with one JSON reply per line on stdout (flushed); logs go to
+ * stderr. The PyTorch worker ({@code bench/peers/torch_worker.py}) speaks the same protocol.
+ *
+ * <p>Requests ({@code cmd}): {@code info}; {@code time} with {@code workload} (W1, W2, W3, M4, or GEMM),
+ * {@code op} (forward, grad, hvp, hvp10, gemm, perpoint), {@code dtype} (f32/f64), optional {@code batch},
+ * {@code variant} ("all" or a name), {@code warmup} (untimed calls) and {@code reps} (timed calls, each in its
+ * own {@link Scope}; times in milliseconds of wall clock); {@code rss} (VmHWM and VmRSS in KiB); {@code quit}.
+ * A bad request is answered with {@code {"ok":false,"error":...}}; the worker goes on.
+ *
+ * <p>Models, data and directions are cached per (workload, dtype, batch), at most {@value #CACHE_ENTRIES} at a
+ * time. Every run uses the engine's current backend (native unless configured otherwise) with the thread count
+ * given by {@code --threads}; op gemm times each available backend.
+ */
+public final class CompareWorker {
+
+    /** Setups kept at once (least recently used dropped first). */
+    public static final int CACHE_ENTRIES = 4;
+
+    /** Hutchinson probes of op hvp10. */
+    public static final int HUTCHINSON_PROBES = 10;
+
+    private static final List<String> GEMM_BACKENDS = List.of("native", "vector");
+
+    private final int threads;
+    private final ObjectMapper json = new ObjectMapper();
+    private final Map<String, Object> cache = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Object> eldest) {
+            return size() > CACHE_ENTRIES;
+        }
+    };
+
+    /** A worker whose kernels use {@code threads} threads (values below 1 mean 1). */
+    public CompareWorker(int threads) {
+        this.threads = Math.max(1, threads);
+        Engine.backend().setThreads(this.threads);
+    }
+
+    /** Runs the worker on stdin/stdout: {@code CompareWorker --threads T}. Anything else printed goes to stderr. */
+    public static void main(String[] args) throws IOException {
+        int threads = 1;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--threads") && i + 1 < args.length) {
+                threads = Integer.parseInt(args[++i]);
+            } else if (args[i].startsWith("--threads=")) {
+                threads = Integer.parseInt(args[i].substring("--threads=".length()));
+            } else {
+                System.err.println("usage: CompareWorker [--threads T]   (JSON lines on stdin/stdout)");
+                System.exit(2);
+            }
+        }
+        Writer out = new BufferedWriter(new OutputStreamWriter(new FileOutputStream(FileDescriptor.out),
+                StandardCharsets.UTF_8));
+        // the protocol owns stdout: anything else that prints goes to stderr
+        System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8));
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        new CompareWorker(threads).serve(in, out);
+    }
+
+    /** Answers requests line by line until {@code quit} or the end of the input. */
+    public void serve(BufferedReader in, Writer out) throws IOException {
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.isBlank()) {
+                continue;
+            }
+            boolean quit = isQuit(line);
+            out.write(handle(line));
+            out.write('\n');
+            out.flush();
+            if (quit) {
+                return;
+            }
+        }
+    }
+
+    private boolean isQuit(String line) {
+        try {
+            JsonNode n = json.readTree(line);
+            return n != null && n.isObject() && "quit".equals(n.path("cmd").asText(null));
+        } catch (JsonProcessingException e) {
+            return false;
+        }
+    }
+
+    /** The reply (one line of JSON, no newline) to one request line. Never throws. */
+    public String handle(String line) {
+        ObjectNode reply;
+        try {
+            JsonNode req;
+            try {
+                req = json.readTree(line);
+            } catch (JsonProcessingException e) {
+                throw new IllegalArgumentException("malformed request (not JSON): "
+                        + e.getOriginalMessage());
+            }
+            if (req == null || !req.isObject()) {
+                throw new IllegalArgumentException("malformed request: expected a JSON object");
+            }
+            String cmd = text(req, "cmd", null);
+            if (cmd == null) {
+                throw new IllegalArgumentException("malformed request: no \"cmd\"");
+            }
+            reply = switch (cmd) {
+                case "info" -> info();
+                case "time" -> time(req);
+                case "rss" -> rss();
+                case "quit" -> json.createObjectNode().put("ok", true);
+                default -> throw new IllegalArgumentException("unknown cmd '" + cmd
+                        + "': use info, time, rss or quit");
+            };
+        } catch (Throwable e) {
+            reply = json.createObjectNode().put("ok", false).put("error", oneLine(e));
+        }
+        try {
+            return json.writeValueAsString(reply);
+        } catch (JsonProcessingException e) {
+            return "{\"ok\":false,\"error\":\"cannot encode the reply\"}";
+        }
+    }
+
+    // ------------------------------------------------------------------ info, rss
+
+    private ObjectNode info() {
+        Backend b = Engine.backend();
+        ObjectNode r = json.createObjectNode();
+        r.put("ok", true);
+        r.put("impl", "flatminima");
+        r.put("version", version());
+        r.put("backend", b.name());
+        r.put("threads", threads);
+        r.put("java", Runtime.version().toString());
+        r.put("java_vm", System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
+        Backend raw = Backends.preferred(); // Engine.backend() is this one behind an argument-checking wrapper
+        String mapped = mappedBlas();
+        String described = raw instanceof NativeBackend nb ? nb.blasLibrary() : raw.name();
+        r.put("blas", mapped != null ? mapped : described);
+        r.put("blas_config", described);
+        if (raw instanceof NativeBackend nb) {
+            r.put("kernels", nb.kernelLibrary());
+        }
+        r.put("cpu", cpuModel());
+        ArrayNode flags = r.putArray("jvm_flags");
+        ManagementFactory.getRuntimeMXBean().getInputArguments().forEach(flags::add);
+        r.put("max_heap_mb", Runtime.getRuntime().maxMemory() >> 20);
+        return r;
+    }
+
+    private ObjectNode rss() throws IOException {
+        ObjectNode r = json.createObjectNode().put("ok", true);
+        for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (l.startsWith("VmHWM:")) {
+                r.put("peak_rss_kb", kib(l));
+            } else if (l.startsWith("VmRSS:")) {
+                r.put("rss_kb", kib(l));
+            }
+        }
+        return r;
+    }
+
+    private static long kib(String statusLine) {
+        String[] f = statusLine.trim().split("\\s+");
+        return Long.parseLong(f[1]);
+    }
+
+    private String version() {
+        try (var s = CompareWorker.class.getResourceAsStream(
+                "/META-INF/maven/org.flatminima/flatminima-bench/pom.properties")) {
+            if (s != null) {
+                Properties p = new Properties();
+                p.load(s);
+                return p.getProperty("version", "unknown");
+            }
+        } catch (IOException e) {
+            // fall through
+        }
+        String v = CompareWorker.class.getPackage().getImplementationVersion();
+        return v == null ? "unknown" : v;
+    }
+
+    /** The path of the BLAS library mapped into this process, or null. */
+    private static String mappedBlas() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/maps"))) {
+                int slash = l.indexOf('/');
+                if (slash < 0) {
+                    continue;
+                }
+                String path = l.substring(slash).trim();
+                String file = path.substring(path.lastIndexOf('/') + 1);
+                if (file.contains("openblas") || file.startsWith("libblas")) {
+                    return path;
+                }
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        return null;
+    }
+
+    private static String cpuModel() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (l.startsWith("model name")) {
+                    return l.substring(l.indexOf(':') + 1).trim();
+                }
+            }
+        } catch (IOException e) {
+            return "unknown";
+        }
+        return "unknown";
+    }
+
+    // ------------------------------------------------------------------ time
+
+    /** One timed variant: {@code run} is one repetition, {@code check} (untimed; null: run's value) a sanity value. */
+    private record Variant(String name, DoubleSupplier run, DoubleSupplier check) {
+    }
+
+    private ObjectNode time(JsonNode req) {
+        String workload = text(req, "workload", null);
+        String op = text(req, "op", null);
+        if (workload == null || op == null) {
+            throw new IllegalArgumentException("time needs \"workload\" and \"op\"");
+        }
+        DType dtype = parseDType(text(req, "dtype", "f32"));
+        String variant = text(req, "variant", "all");
+        int warmup = integer(req, "warmup", 1, 0, 1_000_000);
+        int reps = integer(req, "reps", 1, 1, 1_000_000);
+        List<Variant> variants;
+        if (op.equals("gemm")) {
+            if (!workload.equals("GEMM")) {
+                throw new IllegalArgumentException("op gemm needs workload GEMM");
+            }
+            variants = gemm(dtype, integer(req, "n", 512, 1, 16384));
+        } else {
+            if (workload.equals("GEMM")) {
+                throw new IllegalArgumentException("workload GEMM has only op gemm");
+            }
+            Workloads.network(workload); // validates the name
+            int batch = integer(req, "batch", Workloads.defaultBatch(workload), 1, 1_000_000);
+            Setup s = setup(workload, dtype, batch);
+            variants = switch (op) {
+                case "forward", "grad", "hvp" -> List.of(new Variant("flatminima", first(s, op), checkOf(s, op)));
+                case "hvp10" -> List.of(new Variant("batched", () -> hutchinsonBatched(s), null),
+                        new Variant("loop", () -> hutchinsonLoop(s), null));
+                case "perpoint" -> {
+                    int points = integer(req, "points", 1000, 1, batch);
+                    Curvature.Method m = Curvature.Method.parse(text(req, "method", "exact-ggn"));
+                    yield List.of(new Variant("exact", () -> perPointMean(s, points, m), null));
+                }
+                default -> throw new IllegalArgumentException("unknown op '" + op
+                        + "': use forward, grad, hvp, hvp10, perpoint or gemm");
+            };
+        }
+        List<String> names = variants.stream().map(Variant::name).toList();
+        if (!variant.equals("all") && !names.contains(variant)) {
+            ObjectNode r = json.createObjectNode().put("ok", true);
+            r.putArray("results").addObject().put("variant", variant)
+                    .put("error", "no variant '" + variant + "' for op " + op + ": use all or " + names);
+            return r;
+        }
+        ObjectNode reply = json.createObjectNode().put("ok", true);
+        ArrayNode results = reply.putArray("results");
+        for (Variant v : variants) {
+            if (!variant.equals("all") && !variant.equals(v.name())) {
+                continue;
+            }
+            ObjectNode r = results.addObject().put("variant", v.name());
+            try {
+                double check = v.check() == null ? Double.NaN : scoped(v.check());
+                for (int i = 0; i < warmup; i++) {
+                    scoped(v.run());
+                }
+                ArrayNode times = r.putArray("times_ms");
+                double last = Double.NaN;
+                for (int i = 0; i < reps; i++) {
+                    long t0 = System.nanoTime();
+                    last = scoped(v.run());
+                    times.add((System.nanoTime() - t0) / 1e6);
+                }
+                putNumber(r, "check", v.check() == null ? last : check);
+            } catch (Throwable e) {
+                r.removeAll();
+                r.put("variant", v.name()).put("error", oneLine(e));
+            }
+        }
+        return reply;
+    }
+
+    private static double scoped(DoubleSupplier f) {
+        try (Scope s = Scope.open()) {
+            return f.getAsDouble();
+        }
+    }
+
+    private static DoubleSupplier first(Setup s, String op) {
+        return switch (op) {
+            case "forward" -> () -> s.loss().apply(s.theta()).value().item();
+            case "grad" -> () -> Autodiff.grad(s.loss(), s.theta()).value().get(0);
+            default -> () -> Autodiff.hvp(s.loss(), s.theta(), s.direction()).value().get(0);
+        };
+    }
+
+    /** Untimed sanity values: the loss, the gradient's norm, {@code <v, Hv>}. */
+    private static DoubleSupplier checkOf(Setup s, String op) {
+        return switch (op) {
+            case "forward" -> () -> s.loss().apply(s.theta()).value().item();
+            case "grad" -> () -> {
+                Tensor g = Autodiff.grad(s.loss(), s.theta()).value();
+                return Math.sqrt(TensorOps.sumAll(TensorOps.mul(g, g)).item());
+            };
+            default -> () -> TensorOps.sumAll(TensorOps.mul(s.direction().value(),
+                    Autodiff.hvp(s.loss(), s.theta(), s.direction()).value())).item();
+        };
+    }
+
+    /** Hutchinson's estimate with the ten Rademacher probes, one batched HVP pass. */
+    static double hutchinsonBatched(Setup s) {
+        Tensor hv = Autodiff.hvpBatch(s.loss(), s.theta(), s.probes()).value();
+        return TensorOps.sumAll(TensorOps.mul(s.probes().value(), hv)).item() / HUTCHINSON_PROBES;
+    }
+
+    /** Hutchinson's estimate with the ten Rademacher probes, ten single HVPs. */
+    static double hutchinsonLoop(Setup s) {
+        double sum = 0;
+        for (Var v : s.probeRows()) {
+            Tensor hv = Autodiff.hvp(s.loss(), s.theta(), v).value();
+            sum += TensorOps.sumAll(TensorOps.mul(v.value(), hv)).item();
+        }
+        return sum / HUTCHINSON_PROBES;
+    }
+
+    /** The mean over the first {@code points} points of each point's own exact loss-Hessian trace. */
+    static double perPointMean(Setup s, int points, Curvature.Method m) {
+        double[] t = perPointTraces(s, points, m);
+        double sum = 0;
+        for (double v : t) {
+            sum += v;
+        }
+        return sum / t.length;
+    }
+
+    /** Each of the first {@code points} points' own loss-Hessian trace through the Curvature facade. */
+    static double[] perPointTraces(Setup s, int points, Curvature.Method m) {
+        Tensor xs = s.x().slice(0, 0, points).contiguous();
+        int[] ys = Arrays.copyOf(s.labels(), points);
+        return Curvature.of(s.net(), s.theta().value(), xs, ys).perPointTraces(m).values();
+    }
+
+    // ------------------------------------------------------------------ setups
+
+    /**
+     * A workload's model with PyTorch's default initialisation (seed 1), inputs uniform in [0, 1), labels, one
+     * normal direction and {@value #HUTCHINSON_PROBES} Rademacher probes ({@code probes} [10, P], and its rows).
+     */
+    record Setup(Network net, DType dtype, Tensor x, int[] labels, Var theta, Function<Var, Var> loss,
+                 Var direction, Var probes, Var[] probeRows) {
+    }
+
+    /** The cached setup of (workload, dtype, batch), built on first use. */
+    Setup setup(String workload, DType dtype, int batch) {
+        String key = workload + "/" + dtype + "/" + batch;
+        Object hit = cache.get(key);
+        if (hit instanceof Setup s) {
+            return s;
+        }
+        Network net = Workloads.network(workload);
+        SplittableRandom rnd = new SplittableRandom(42);
+        Tensor x = Workloads.inputs(net, dtype, batch, rnd);
+        int[] labels = Workloads.labels(batch, rnd);
+        Var theta = Var.of(net.initParams(dtype, 1));
+        int p = net.parameterCount();
+        Var direction = Var.of(Tensor.normal(dtype, rnd, p));
+        double[] signs = new double[HUTCHINSON_PROBES * p];
+        for (int i = 0; i < signs.length; i++) {
+            signs[i] = rnd.nextBoolean() ? 1.0 : -1.0;
+        }
+        Tensor probes = Tensor.of(dtype, signs, HUTCHINSON_PROBES, p);
+        Var[] rows = new Var[HUTCHINSON_PROBES];
+        for (int k = 0; k < HUTCHINSON_PROBES; k++) {
+            rows[k] = Var.of(probes.select(0, k).contiguous());
+        }
+        Setup s = new Setup(net, dtype, x, labels, theta, net.lossFunction(x, labels), direction, Var.of(probes),
+                rows);
+        cache.put(key, s);
+        return s;
+    }
+
+    /** Square GEMM operands of one size. */
+    private record GemmSetup(MemorySegment a, MemorySegment b, MemorySegment c) {
+    }
+
+    private List<Variant> gemm(DType t, int n) {
+        String key = "GEMM/" + t + "/" + n;
+        GemmSetup g = cache.get(key) instanceof GemmSetup hit ? hit : null;
+        if (g == null) {
+            long count = (long) n * n;
+            Arena arena = Arena.ofAuto();
+            g = new GemmSetup(arena.allocate(count * t.byteSize(), GemmProbe.ALIGNMENT),
+                    arena.allocate(count * t.byteSize(), GemmProbe.ALIGNMENT),
+                    arena.allocate(count * t.byteSize(), GemmProbe.ALIGNMENT));
+            GemmProbe.fillUniform(t, g.a(), count, 1);
+            GemmProbe.fillUniform(t, g.b(), count, 2);
+            cache.put(key, g);
+        }
+        GemmSetup ops = g;
+        List<Variant> out = new ArrayList<>();
+        for (String name : GEMM_BACKENDS) {
+            out.add(new Variant(name, () -> {
+                Backend b = gemmBackend(name);
+                b.gemm(t, false, false, n, n, n, 1.0, ops.a(), n, ops.b(), n, 0.0, ops.c(), n);
+                return t == DType.F32 ? ops.c().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, 0)
+                        : ops.c().getAtIndex(java.lang.foreign.ValueLayout.JAVA_DOUBLE, 0);
+            }, null));
+        }
+        return out;
+    }
+
+    private final Map<String, Backend> gemmBackends = new LinkedHashMap<>();
+
+    private Backend gemmBackend(String name) {
+        Backend b = gemmBackends.get(name);
+        if (b == null) {
+            Backends.Status st = Backends.probe(name);
+            if (!st.available()) {
+                throw new IllegalStateException("backend " + name + " unavailable: " + st.reason());
+            }
+            b = st.backend();
+            b.setThreads(threads);
+            gemmBackends.put(name, b);
+        }
+        return b;
+    }
+
+    // ------------------------------------------------------------------ request fields
+
+    private static String text(JsonNode req, String field, String dflt) {
+        JsonNode v = req.get(field);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isTextual()) {
+            throw new IllegalArgumentException("field \"" + field + "\" must be a string");
+        }
+        return v.asText();
+    }
+
+    private static int integer(JsonNode req, String field, int dflt, int min, int max) {
+        JsonNode v = req.get(field);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
+            throw new IllegalArgumentException("field \"" + field + "\" must be an integer in [" + min + ", "
+                    + max + "], got " + v);
+        }
+        return v.asInt();
+    }
+
+    private static DType parseDType(String s) {
+        return switch (s) {
+            case "f32" -> DType.F32;
+            case "f64" -> DType.F64;
+            default -> throw new IllegalArgumentException("unknown dtype '" + s + "': use f32 or f64");
+        };
+    }
+
+    private static void putNumber(ObjectNode r, String field, double v) {
+        if (Double.isFinite(v)) {
+            r.put(field, v);
+        } else {
+            r.putNull(field);
+        }
+    }
+
+    private static String oneLine(Throwable e) {
+        String m = e.getMessage();
+        String s = e instanceof IllegalArgumentException && m != null ? m
+                : e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+        return s.replaceAll("\\s+", " ").trim();
+    }
+}
