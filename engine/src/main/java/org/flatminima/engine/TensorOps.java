@@ -530,7 +530,9 @@ public final class TensorOps {
         int o = w.dim(0);
         int rows = geo.colRows();
         int l = geo.colCols();
-        Tensor wt = w.contiguous().reshape(o, rows).transpose(0, 1);
+        // w^T made contiguous once (rows x o, small) so that every image's GEMM has an untransposed A: the
+        // vector GEMM packs a transposed A slower, and this product runs once per image.
+        Tensor wt = w.contiguous().reshape(o, rows).transpose(0, 1).contiguous();
         Tensor g3 = g.contiguous().reshape(n, o, l);
         Tensor x = Tensor.uninitialised(g.dtype(), replaceTail(g.shape(), 3, c, h, width));
         Window2d one = new Window2d(1, c, h, width, w.dim(2), w.dim(3), stride, stride, pad, pad);
