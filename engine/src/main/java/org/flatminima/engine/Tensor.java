@@ -20,16 +20,31 @@ import org.flatminima.kernels.Shapes;
  */
 public final class Tensor {
 
-    /** Keeps GC-managed memory alive while any view of it is reachable. */
+    /**
+     * Keeps GC-managed memory alive while any view of it is reachable, and knows the scope whose memory it is:
+     * every access checks that the scope is still open.
+     */
     private static final class Storage {
-        final MemorySegment segment;
+        private final MemorySegment segment;
+        private final Scope scope;
 
         Storage(long bytes) {
+            this.scope = Scope.current();
             this.segment = Scope.allocate(bytes, this);
         }
 
         Storage(long bytes, boolean uninitialised) {
+            this.scope = Scope.current();
             this.segment = uninitialised ? Scope.allocateUninitialised(bytes, this) : Scope.allocate(bytes, this);
+        }
+
+        /** The memory; throws {@link IllegalStateException} once its scope has closed. */
+        MemorySegment segment() {
+            if (scope != null && scope.isClosed()) {
+                throw new IllegalStateException("a tensor was used after the Scope it was made in closed: keep() "
+                        + "what must outlive a scope");
+            }
+            return segment;
         }
     }
 
@@ -201,7 +216,8 @@ public final class Tensor {
      * elements in order; otherwise index it with {@link #strides()}.
      */
     public MemorySegment segment() {
-        return offset == 0 ? storage.segment : storage.segment.asSlice(offset * dtype.byteSize());
+        MemorySegment seg = storage.segment();
+        return offset == 0 ? seg : seg.asSlice(offset * dtype.byteSize());
     }
 
     /** Normalises an axis index (negative counts from the end), or throws naming the rank. */
@@ -229,7 +245,7 @@ public final class Tensor {
             }
             o += idx[d] * strides[d];
         }
-        return dtype.get(storage.segment, o);
+        return dtype.get(storage.segment(), o);
     }
 
     /** The value of a one-element tensor. */
@@ -238,7 +254,7 @@ public final class Tensor {
             throw new IllegalStateException("item() of a tensor with " + size() + " elements (shape "
                     + Arrays.toString(shape) + ")");
         }
-        return dtype.get(storage.segment, offset);
+        return dtype.get(storage.segment(), offset);
     }
 
     /** All elements in row-major order, as doubles. */

@@ -37,11 +37,17 @@ class ScopeMemoryTest {
     void aClosedScopesBlocksAreReusedAndItsSegmentsAreDead() {
         long bytes = 3 << 20;
         MemorySegment first;
+        Tensor dead;
         try (Scope s = Scope.open()) {
             first = s.allocateRaw(bytes);
             first.set(ValueLayout.JAVA_FLOAT, 0, 1f);
+            dead = Tensor.zeros(DType.F32, 3).slice(0, 1, 3);
+            assertThat(s.isClosed()).isFalse();
+            assertThat(dead.get(0)).isZero();
         }
-        assertThatThrownBy(() -> first.get(ValueLayout.JAVA_FLOAT, 0)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(dead::segment).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("used after the Scope it was made in closed");
+        assertThatThrownBy(() -> dead.get(0)).isInstanceOf(IllegalStateException.class);
         long hits = BufferPool.stats()[0];
         try (Scope s = Scope.open()) {
             MemorySegment again = s.allocateRaw(bytes);
