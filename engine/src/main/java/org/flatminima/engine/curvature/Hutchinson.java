@@ -27,7 +27,9 @@ public final class Hutchinson {
      * @param targetRelativeStderr the relative standard error to stop at (e.g. 0.01), 0 for "never early"
      * @param minProbes probes to use before the target may stop the loop (at least 2)
      * @param maxProbes the probe budget (Hessian-vector products), at least 1
-     * @param block probes per batched HVP pass (8-16 is a good range: a batched pass costs much less per probe)
+     * @param block probes per batched HVP pass. A pass of 10 costs 0.7x ten single HVPs on an MLP (W2 of
+     *     docs/PERFORMANCE.md) but about 1x on a CNN, and its memory grows with the block (ten f64 tangents of
+     *     every activation): lower it for large convolutional models
      */
     public record Options(long seed, double targetRelativeStderr, int minProbes, int maxProbes, int block) {
         public Options {
