@@ -29,7 +29,7 @@ public final class Hutchinson {
      * @param maxProbes the probe budget (Hessian-vector products), at least 1
      * @param block probes per batched HVP pass. A pass of 10 costs 0.7x ten single HVPs on an MLP (W2 of
      *     docs/PERFORMANCE.md) but about 1x on a CNN, and its memory grows with the block (ten f64 tangents of
-     *     every activation): lower it for large convolutional models
+     *     every activation; {@link HessianOperator#applyBatch} splits a block that would not fit its budget)
      */
     public record Options(long seed, double targetRelativeStderr, int minProbes, int maxProbes, int block) {
         public Options {
