@@ -203,9 +203,9 @@ def default_cases(quick, perpoint_points):
     for w in WORKLOADS:
         for op in ("forward", "grad", "hvp", "hvp10"):
             for dt in ("f32", "f64"):
-                # W3 hvp10 f64: our batched pass holds ten f64 tangents of every CNN activation, over 14 GB,
-                # OOM-killed on a 24 GB machine (docs/PERFORMANCE.md, "Where we are behind"): it runs only when
-                # named with its op and dtype, e.g. --cases W3:hvp10:f64
+                # W3 hvp10 f64: our batched pass holds ten f64 tangents of every CNN activation (7.7 GB in one
+                # pass); the worker grew past 14 GB and was OOM-killed on a 24 GB machine (docs/PERFORMANCE.md,
+                # "Where we are behind"): it runs only when named with its op and dtype, e.g. --cases W3:hvp10:f64
                 by_name = (w, op, dt) == ("W3", "hvp10", "f64")
                 cases.append(dict(workload=w, op=op, dtype=dt, batch=DEFAULT_BATCH[w], by_name=by_name))
     for w in WORKLOADS:

@@ -15,8 +15,8 @@ class HessianOperatorBudgetTest {
 
     @Test
     void rowsPerPassFollowTheBudget() {
-        assertThat(HessianOperator.rowsPerPass(4L << 30, 1 << 20, 16)).isEqualTo(16);   // 10 MB a row: all 16
-        assertThat(HessianOperator.rowsPerPass(100L << 20, 1 << 20, 16)).isEqualTo(10); // 100 MB: 10 rows
+        assertThat(HessianOperator.rowsPerPass(4L << 30, 1 << 20, 16)).isEqualTo(16);   // 5 MB a row: all 16
+        assertThat(HessianOperator.rowsPerPass(50L << 20, 1 << 20, 16)).isEqualTo(10);  // 50 MB: 10 rows
         assertThat(HessianOperator.rowsPerPass(1, 1 << 20, 16)).isEqualTo(1);           // never below one row
         assertThat(HessianOperator.rowsPerPass(4L << 30, 0, 3)).isEqualTo(3);
     }
