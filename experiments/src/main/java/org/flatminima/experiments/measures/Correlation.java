@@ -202,15 +202,25 @@ public final class Correlation {
         int n = x.length;
         double[] stats = new double[resamples];
         int defined = 0;
+        Resampled fast = method.equals("pearson") || hasNaN(x) || hasNaN(y) ? null : new Resampled(x, y);
         double[] bx = new double[n];
         double[] by = new double[n];
+        int[] idx = new int[n];
         for (int b = 0; b < resamples; b++) {
             for (int i = 0; i < n; i++) {
-                int k = rnd.nextInt(n);
-                bx[i] = x[k];
-                by[i] = y[k];
+                idx[i] = rnd.nextInt(n);
             }
-            double s = f.apply(bx, by);
+            double s;
+            if (fast == null) {
+                for (int i = 0; i < n; i++) {
+                    bx[i] = x[idx[i]];
+                    by[i] = y[idx[i]];
+                }
+                s = f.apply(bx, by);
+            } else {
+                fast.count(idx);
+                s = method.equals("spearman") ? fast.spearman(idx, bx, by) : fast.kendall();
+            }
             if (!Double.isNaN(s)) {
                 stats[defined++] = s;
             }
@@ -222,5 +232,183 @@ public final class Correlation {
         Arrays.sort(sorted);
         return new Estimate(method, value, Summary.quantileSorted(sorted, (1 - level) / 2),
                 Summary.quantileSorted(sorted, (1 + level) / 2), level, resamples);
+    }
+
+    private static boolean hasNaN(double[] v) {
+        for (double d : v) {
+            if (Double.isNaN(d)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Spearman's rho and Kendall's tau-b of bootstrap resamples without sorting each resample: the points are
+     * sorted once, and a resample is the multiset of its indices (a count per point), so its sorted order is the
+     * presorted order with each point repeated by its count. The results are bit-identical to {@link #spearman}
+     * and {@link #kendallTauB} of the resampled columns: the average ranks are the same numbers fed to the same
+     * {@link #pearson} in the same order, and tau-b comes from the same integer counts of ties and discordant
+     * pairs (discordant pairs by a Fenwick tree over the classes of equal y). Columns without NaN only.
+     */
+    private static final class Resampled {
+        private final int n;
+        private final double[] x;
+        private final double[] y;
+        /** Point indices sorted by x, then y. */
+        private final int[] byXY;
+        /** Point indices sorted by y. */
+        private final int[] byY;
+        /** Class of equal y (0 = smallest) of each point. */
+        private final int[] yClass;
+        private final int yClasses;
+        private final int[] count;
+        private final double[] rankX;
+        private final double[] rankY;
+        private final long[] fenwick;
+
+        Resampled(double[] x, double[] y) {
+            this.n = x.length;
+            this.x = x;
+            this.y = y;
+            this.byXY = sortedIndices((a, b) -> {
+                int c = Double.compare(x[a], x[b]);
+                return c != 0 ? c : Double.compare(y[a], y[b]);
+            });
+            this.byY = sortedIndices((a, b) -> Double.compare(y[a], y[b]));
+            this.yClass = new int[n];
+            int cls = -1;
+            for (int i = 0; i < n; i++) {
+                if (i == 0 || y[byY[i]] != y[byY[i - 1]]) {
+                    cls++;
+                }
+                yClass[byY[i]] = cls;
+            }
+            this.yClasses = cls + 1;
+            this.count = new int[n];
+            this.rankX = new double[n];
+            this.rankY = new double[n];
+            this.fenwick = new long[yClasses + 1];
+        }
+
+        private int[] sortedIndices(java.util.Comparator<Integer> cmp) {
+            Integer[] o = new Integer[n];
+            for (int i = 0; i < n; i++) {
+                o[i] = i;
+            }
+            Arrays.sort(o, cmp);
+            int[] r = new int[n];
+            for (int i = 0; i < n; i++) {
+                r[i] = o[i];
+            }
+            return r;
+        }
+
+        /** Sets the multiplicity of every point in the resample {@code idx}. */
+        void count(int[] idx) {
+            Arrays.fill(count, 0);
+            for (int k : idx) {
+                count[k]++;
+            }
+        }
+
+        /** Average ranks (1-based) of the resample's values of v, per point, walking the points in order. */
+        private void ranks(double[] v, int[] order, double[] rank) {
+            int i = 0;
+            int pos = 0;
+            while (i < n) {
+                int j = i;
+                long t = count[order[i]];
+                while (j + 1 < n && v[order[j + 1]] == v[order[i]]) {
+                    j++;
+                    t += count[order[j]];
+                }
+                if (t > 0) {
+                    double avg = (pos + (pos + t - 1)) / 2.0 + 1;
+                    for (int k = i; k <= j; k++) {
+                        rank[order[k]] = avg;
+                    }
+                }
+                pos += (int) t;
+                i = j + 1;
+            }
+        }
+
+        /** Spearman's rho of the resample {@code idx} (after {@link #count}); rx, ry are scratch of length n. */
+        double spearman(int[] idx, double[] rx, double[] ry) {
+            ranks(x, byXY, rankX);
+            ranks(y, byY, rankY);
+            for (int i = 0; i < n; i++) {
+                rx[i] = rankX[idx[i]];
+                ry[i] = rankY[idx[i]];
+            }
+            return pearson(rx, ry);
+        }
+
+        /** Kendall's tau-b of the resample (after {@link #count}). */
+        double kendall() {
+            long tiesX = 0;
+            long tiesXY = 0;
+            int i = 0;
+            while (i < n) { // runs of equal x in (x, y) order, and inside them runs of equal y
+                int j = i;
+                while (j + 1 < n && x[byXY[j + 1]] == x[byXY[i]]) {
+                    j++;
+                }
+                long t = 0;
+                int k = i;
+                while (k <= j) {
+                    int m = k;
+                    long u = count[byXY[k]];
+                    while (m + 1 <= j && y[byXY[m + 1]] == y[byXY[k]]) {
+                        m++;
+                        u += count[byXY[m]];
+                    }
+                    tiesXY += u * (u - 1) / 2;
+                    t += u;
+                    k = m + 1;
+                }
+                tiesX += t * (t - 1) / 2;
+                i = j + 1;
+            }
+            long tiesY = 0;
+            i = 0;
+            while (i < n) {
+                int j = i;
+                long t = count[byY[i]];
+                while (j + 1 < n && y[byY[j + 1]] == y[byY[i]]) {
+                    j++;
+                    t += count[byY[j]];
+                }
+                tiesY += t * (t - 1) / 2;
+                i = j + 1;
+            }
+            // discordant pairs: earlier in (x, y) order with a strictly larger y
+            Arrays.fill(fenwick, 0);
+            long inserted = 0;
+            long swaps = 0;
+            for (int p : byXY) {
+                int c = count[p];
+                if (c == 0) {
+                    continue;
+                }
+                long notAbove = 0; // inserted with class <= this class
+                for (int q = yClass[p] + 1; q > 0; q -= q & -q) {
+                    notAbove += fenwick[q];
+                }
+                swaps += c * (inserted - notAbove);
+                for (int q = yClass[p] + 1; q <= yClasses; q += q & -q) {
+                    fenwick[q] += c;
+                }
+                inserted += c;
+            }
+            long total = (long) n * (n - 1) / 2;
+            double denom = Math.sqrt((double) (total - tiesX) * (total - tiesY));
+            if (denom == 0) {
+                return Double.NaN;
+            }
+            double concordantMinusDiscordant = total - tiesX - tiesY + tiesXY - 2.0 * swaps;
+            return Math.max(-1, Math.min(1, concordantMinusDiscordant / denom));
+        }
     }
 }
