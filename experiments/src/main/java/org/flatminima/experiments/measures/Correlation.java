@@ -141,12 +141,20 @@ public final class Correlation {
             tiesY += t * (t - 1) / 2;
             i = j + 1;
         }
-        long total = (long) n * (n - 1) / 2;
+        return tauB(n, tiesX, tiesY, tiesXY, swaps);
+    }
+
+    /**
+     * Kendall's tau-b of n points from its counts: pairs tied in x, tied in y, tied in both, and discordant pairs
+     * (NaN when either column is constant).
+     */
+    private static double tauB(long n, long tiesX, long tiesY, long tiesXY, long discordant) {
+        long total = n * (n - 1) / 2;
         double denom = Math.sqrt((double) (total - tiesX) * (total - tiesY));
         if (denom == 0) {
             return Double.NaN;
         }
-        double concordantMinusDiscordant = total - tiesX - tiesY + tiesXY - 2.0 * swaps;
+        double concordantMinusDiscordant = total - tiesX - tiesY + tiesXY - 2.0 * discordant;
         return Math.max(-1, Math.min(1, concordantMinusDiscordant / denom));
     }
 
@@ -402,13 +410,7 @@ public final class Correlation {
                 }
                 inserted += c;
             }
-            long total = (long) n * (n - 1) / 2;
-            double denom = Math.sqrt((double) (total - tiesX) * (total - tiesY));
-            if (denom == 0) {
-                return Double.NaN;
-            }
-            double concordantMinusDiscordant = total - tiesX - tiesY + tiesXY - 2.0 * swaps;
-            return Math.max(-1, Math.min(1, concordantMinusDiscordant / denom));
+            return tauB(n, tiesX, tiesY, tiesXY, swaps);
         }
     }
 }
