@@ -23,7 +23,7 @@ import org.flatminima.experiments.train.Trainer;
  * log-spaced steps (step 0 included) the whole-data and per-point traces by the closed form are compared with
  * exact-ggn (all training points) and exact-hvp (a subset: P Hessian-vector products per point).
  */
-public final class E1AffineClosedForm implements Experiment, Reproduction.DataNeeds {
+public final class E1AffineClosedForm extends ScaledExperiment<E1AffineClosedForm.Config> {
 
     /**
      * @param data data set name
@@ -47,8 +47,6 @@ public final class E1AffineClosedForm implements Experiment, Reproduction.DataNe
         }
     }
 
-    private final Config fixed;
-
     /** E1 with the configuration of the scale. */
     public E1AffineClosedForm() {
         this(null);
@@ -56,27 +54,11 @@ public final class E1AffineClosedForm implements Experiment, Reproduction.DataNe
 
     /** E1 with {@code fixed} at every scale (tests). */
     public E1AffineClosedForm(Config fixed) {
-        this.fixed = fixed;
+        super("E1", "affine closed form of the Hessian trace", fixed, Config::quick, Config::full);
     }
 
     @Override
-    public String id() {
-        return "E1";
-    }
-
-    @Override
-    public String title() {
-        return "affine closed form of the Hessian trace";
-    }
-
-    Config cfg(Scale s) {
-        return fixed != null ? fixed : s == Scale.FULL ? Config.full() : Config.quick();
-    }
-
-    @Override
-    public Map<String, Object> config(Scale scale) {
-        Config c = cfg(scale);
-        Map<String, Object> m = new LinkedHashMap<>();
+    void describe(Config c, Map<String, Object> m) {
         m.put("arch", "affine:784-10");
         m.put("data", c.data());
         m.put("trainPoints", c.trainPoints());
@@ -86,13 +68,11 @@ public final class E1AffineClosedForm implements Experiment, Reproduction.DataNe
         m.put("lr", c.lr());
         m.put("momentum", 0.9);
         m.put("checkpoints", c.checkpoints());
-        return m;
     }
 
     @Override
     public List<String> requiredData(Scale scale) {
-        String d = cfg(scale).data();
-        return d.equals(DataSets.EMBEDDED) ? List.of() : List.of(d);
+        return installable(List.of(cfg(scale).data()));
     }
 
     @Override

@@ -43,7 +43,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * intervals) with four per-point measures, for all points and separately for correct and misclassified ones.
  * The authors' per-point Hutchinson estimator is run beside the exact trace on a small subset of one model.
  */
-public final class E2FlatnessVsMargins implements Experiment, Reproduction.DataNeeds {
+public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMargins.Config> {
 
     /** The measures, in table order: column name in the CSVs. */
     static final List<String> MEASURES = List.of("one_minus_m2", "affine_trace_expr", "output_margin",
@@ -98,7 +98,6 @@ public final class E2FlatnessVsMargins implements Experiment, Reproduction.DataN
     static final String CNN_FULL = "seq:1x28x28:conv(32,3,pad=1),relu,maxpool(2),conv(64,3,pad=1),relu,maxpool(2),"
             + "flatten,linear(128),relu,linear(10)";
 
-    private final Config fixed;
     private final CheckpointStore.Hook hook;
 
     /** E2 with the configuration of the scale. */
@@ -113,28 +112,12 @@ public final class E2FlatnessVsMargins implements Experiment, Reproduction.DataN
 
     /** E2 with {@code fixed} at every scale, its checkpoint store observed by {@code hook} (tests). */
     E2FlatnessVsMargins(Config fixed, CheckpointStore.Hook hook) {
-        this.fixed = fixed;
+        super("E2", "flatness vs margins during training", fixed, Config::quick, Config::full);
         this.hook = hook;
     }
 
     @Override
-    public String id() {
-        return "E2";
-    }
-
-    @Override
-    public String title() {
-        return "flatness vs margins during training";
-    }
-
-    Config cfg(Scale s) {
-        return fixed != null ? fixed : s == Scale.FULL ? Config.full() : Config.quick();
-    }
-
-    @Override
-    public Map<String, Object> config(Scale scale) {
-        Config c = cfg(scale);
-        Map<String, Object> m = new LinkedHashMap<>();
+    void describe(Config c, Map<String, Object> m) {
         m.put("archs", c.archs());
         m.put("lrs", c.lrs());
         m.put("momentum", 0.9);
@@ -148,22 +131,20 @@ public final class E2FlatnessVsMargins implements Experiment, Reproduction.DataN
         m.put("bootstrapResamples", c.resamples());
         m.put("authorsArch", c.authorsArch());
         m.put("authorsPoints", c.authorsPoints());
-        return m;
     }
 
     /** The first data set, unless it is the embedded subset (always present). */
     @Override
     public List<String> requiredData(Scale scale) {
         List<String> d = cfg(scale).data();
-        return d.isEmpty() || d.get(0).equals(DataSets.EMBEDDED) ? List.of() : List.of(d.get(0));
+        return installable(d.subList(0, Math.min(1, d.size())));
     }
 
     /** The other data sets: run when installed, else skipped with a line in the report. */
     @Override
     public List<String> optionalData(Scale scale) {
         List<String> d = cfg(scale).data();
-        return d.size() <= 1 ? List.of() : d.subList(1, d.size()).stream()
-                .filter(n -> !n.equals(DataSets.EMBEDDED)).toList();
+        return installable(d.subList(Math.min(1, d.size()), d.size()));
     }
 
     /** Short model label for tables and plots. */

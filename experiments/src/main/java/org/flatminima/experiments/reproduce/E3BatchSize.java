@@ -31,7 +31,7 @@ import org.flatminima.kernels.DType;
  * learning rate by {@code sqrt(B_large/B_small)}. At log-spaced epochs of every run: accuracies, gap, whole-data
  * Hessian trace (exact), top eigenvalue (Lanczos) and margin statistics of the training points.
  */
-public final class E3BatchSize implements Experiment, Reproduction.DataNeeds {
+public final class E3BatchSize extends ScaledExperiment<E3BatchSize.Config> {
 
     /**
      * @param arch the model
@@ -73,7 +73,6 @@ public final class E3BatchSize implements Experiment, Reproduction.DataNeeds {
     record Run(String name, String label, int batchSize, int epochs, double lr, long[] milestones) {
     }
 
-    private final Config fixed;
     private final CheckpointStore.Hook hook;
 
     /** E3 with the configuration of the scale. */
@@ -88,28 +87,12 @@ public final class E3BatchSize implements Experiment, Reproduction.DataNeeds {
 
     /** E3 with {@code fixed} at every scale, its checkpoint stores observed by {@code hook} (tests). */
     E3BatchSize(Config fixed, CheckpointStore.Hook hook) {
-        this.fixed = fixed;
+        super("E3", "small vs large batch, and the large batch trained longer", fixed, Config::quick, Config::full);
         this.hook = hook;
     }
 
     @Override
-    public String id() {
-        return "E3";
-    }
-
-    @Override
-    public String title() {
-        return "small vs large batch, and the large batch trained longer";
-    }
-
-    Config cfg(Scale s) {
-        return fixed != null ? fixed : s == Scale.FULL ? Config.full() : Config.quick();
-    }
-
-    @Override
-    public Map<String, Object> config(Scale scale) {
-        Config c = cfg(scale);
-        Map<String, Object> m = new LinkedHashMap<>();
+    void describe(Config c, Map<String, Object> m) {
         m.put("arch", c.arch());
         m.put("data", c.data());
         m.put("e3dtype", c.dtype());
@@ -124,14 +107,12 @@ public final class E3BatchSize implements Experiment, Reproduction.DataNeeds {
         m.put("gamma", GAMMA);
         m.put("maxMultiplier", c.maxMultiplier());
         m.put("checkpoints", c.checkpoints());
-        return m;
     }
 
     /** The data set, unless it is the embedded subset (always present). */
     @Override
     public List<String> requiredData(Scale scale) {
-        String d = cfg(scale).data();
-        return d.equals(DataSets.EMBEDDED) ? List.of() : List.of(d);
+        return installable(List.of(cfg(scale).data()));
     }
 
     /** The batch-size ratio {@code B_large / B_small}. */

@@ -24,7 +24,7 @@ import org.flatminima.experiments.train.TrainConfig;
  * and drives the Hessian trace and top eigenvalue towards 0 as alpha grows. Run on each data set of the
  * configuration (a fresh network per data set), plus the optional ones that are installed.
  */
-public final class E4LastLayerScaling implements Experiment, Reproduction.DataNeeds {
+public final class E4LastLayerScaling extends ScaledExperiment<E4LastLayerScaling.Config> {
 
     /**
      * @param arch the model (its last layer is a Linear layer)
@@ -52,8 +52,6 @@ public final class E4LastLayerScaling implements Experiment, Reproduction.DataNe
         }
     }
 
-    private final Config fixed;
-
     /** E4 with the configuration of the scale. */
     public E4LastLayerScaling() {
         this(null);
@@ -61,27 +59,11 @@ public final class E4LastLayerScaling implements Experiment, Reproduction.DataNe
 
     /** E4 with {@code fixed} at every scale (tests). */
     public E4LastLayerScaling(Config fixed) {
-        this.fixed = fixed;
+        super("E4", "last-layer scaling makes a perfect classifier arbitrarily flat", fixed, Config::quick, Config::full);
     }
 
     @Override
-    public String id() {
-        return "E4";
-    }
-
-    @Override
-    public String title() {
-        return "last-layer scaling makes a perfect classifier arbitrarily flat";
-    }
-
-    Config cfg(Scale s) {
-        return fixed != null ? fixed : s == Scale.FULL ? Config.full() : Config.quick();
-    }
-
-    @Override
-    public Map<String, Object> config(Scale scale) {
-        Config c = cfg(scale);
-        Map<String, Object> m = new LinkedHashMap<>();
+    void describe(Config c, Map<String, Object> m) {
         m.put("arch", c.arch());
         m.put("data", c.data());
         m.put("optionalData", c.optionalData());
@@ -92,12 +74,11 @@ public final class E4LastLayerScaling implements Experiment, Reproduction.DataNe
         m.put("momentum", 0.9);
         m.put("maxEpochs", c.maxEpochs());
         m.put("alphas", c.alphas());
-        return m;
     }
 
     @Override
     public List<String> requiredData(Scale scale) {
-        return cfg(scale).data().stream().filter(n -> !n.equals(DataSets.EMBEDDED)).toList();
+        return installable(cfg(scale).data());
     }
 
     @Override

@@ -23,7 +23,7 @@ import org.flatminima.experiments.train.Trainer;
  * positively homogeneous), and the normalised margins too (the spectral norm product is unchanged), while the
  * Hessian trace and top eigenvalue change: flatness is not a function of the function.
  */
-public final class E5Reparametrisation implements Experiment, Reproduction.DataNeeds {
+public final class E5Reparametrisation extends ScaledExperiment<E5Reparametrisation.Config> {
 
     /**
      * @param arch a ReLU MLP with at least two Linear layers
@@ -54,8 +54,6 @@ public final class E5Reparametrisation implements Experiment, Reproduction.DataN
         }
     }
 
-    private final Config fixed;
-
     /** E5 with the configuration of the scale. */
     public E5Reparametrisation() {
         this(null);
@@ -63,27 +61,11 @@ public final class E5Reparametrisation implements Experiment, Reproduction.DataN
 
     /** E5 with {@code fixed} at every scale (tests). */
     public E5Reparametrisation(Config fixed) {
-        this.fixed = fixed;
+        super("E5", "reparametrisation changes flatness but not the function (Dinh et al. 2017)", fixed, Config::quick, Config::full);
     }
 
     @Override
-    public String id() {
-        return "E5";
-    }
-
-    @Override
-    public String title() {
-        return "reparametrisation changes flatness but not the function (Dinh et al. 2017)";
-    }
-
-    Config cfg(Scale s) {
-        return fixed != null ? fixed : s == Scale.FULL ? Config.full() : Config.quick();
-    }
-
-    @Override
-    public Map<String, Object> config(Scale scale) {
-        Config c = cfg(scale);
-        Map<String, Object> m = new LinkedHashMap<>();
+    void describe(Config c, Map<String, Object> m) {
         m.put("arch", c.arch());
         m.put("data", c.data());
         m.put("trainPoints", c.trainPoints());
@@ -93,13 +75,11 @@ public final class E5Reparametrisation implements Experiment, Reproduction.DataN
         m.put("momentum", 0.9);
         m.put("alphas", c.alphas());
         m.put("curvaturePoints", c.curvaturePoints());
-        return m;
     }
 
     @Override
     public List<String> requiredData(Scale scale) {
-        String d = cfg(scale).data();
-        return d.equals(DataSets.EMBEDDED) ? List.of() : List.of(d);
+        return installable(List.of(cfg(scale).data()));
     }
 
     @Override

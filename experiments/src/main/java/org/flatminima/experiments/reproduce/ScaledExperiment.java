@@ -1,0 +1,64 @@
+package org.flatminima.experiments.reproduce;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.flatminima.experiments.data.DataSets;
+
+/**
+ * What E1-E5 share: an identifier and a title, a configuration record for each scale (or one fixed record at
+ * every scale, for tests), and the configuration map that the report prints and that the reuse markers and
+ * checkpoint stores compare. Each experiment writes its own map ({@link #describe}): its keys and their order are
+ * part of what a finished run is matched against, so they change only when the configuration really does.
+ *
+ * @param <C> the experiment's configuration record
+ */
+abstract class ScaledExperiment<C> implements Experiment, Reproduction.DataNeeds {
+    private final String id;
+    private final String title;
+    private final C fixed;
+    private final Supplier<C> quick;
+    private final Supplier<C> full;
+
+    /**
+     * @param fixed the configuration at every scale, or null for {@code quick} and {@code full} by scale
+     */
+    ScaledExperiment(String id, String title, C fixed, Supplier<C> quick, Supplier<C> full) {
+        this.id = id;
+        this.title = title;
+        this.fixed = fixed;
+        this.quick = quick;
+        this.full = full;
+    }
+
+    @Override
+    public final String id() {
+        return id;
+    }
+
+    @Override
+    public final String title() {
+        return title;
+    }
+
+    /** The configuration at {@code scale}. */
+    final C cfg(Scale scale) {
+        return fixed != null ? fixed : scale == Scale.FULL ? full.get() : quick.get();
+    }
+
+    @Override
+    public final Map<String, Object> config(Scale scale) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        describe(cfg(scale), m);
+        return m;
+    }
+
+    /** Puts {@code c} into {@code m}, in report order (JSON-serialisable values). */
+    abstract void describe(C c, Map<String, Object> m);
+
+    /** The data sets among {@code names} that may be missing: all but the embedded subset, which always ships. */
+    static List<String> installable(List<String> names) {
+        return names.stream().filter(n -> !n.equals(DataSets.EMBEDDED)).toList();
+    }
+}
