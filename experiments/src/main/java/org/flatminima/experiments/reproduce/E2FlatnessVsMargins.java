@@ -179,7 +179,7 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
     }
 
     /** One model's checkpoints on one data set. */
-    record ModelRun(String arch, String name, List<CheckpointResult> checkpoints) {
+    record ModelRun(String arch, String name, List<CheckpointResult> checkpoints, int resumed) {
         List<PointValues> values() {
             return checkpoints.stream().map(CheckpointResult::values).toList();
         }
@@ -365,6 +365,8 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
         }
         ctx.progress().finish();
         summary.put("missingDataSets", missing);
+        Reproduction.noteResumed(summary, byData.values().stream().flatMap(List::stream)
+                .mapToInt(ModelRun::resumed).sum());
 
         String ab = err.rows().isEmpty() ? "(not run in this configuration)\n" : String.format(Locale.ROOT, """
                 Relative error per checkpoint (quantiles over the points):
@@ -505,7 +507,7 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
         }
         store.complete();
         ctx.progress().step(1, name + " on " + data + " trained " + last + " steps");
-        return new ModelRun(arch, name, list);
+        return new ModelRun(arch, name, list, done.size());
     }
 
     /**

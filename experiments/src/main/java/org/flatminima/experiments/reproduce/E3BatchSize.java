@@ -180,6 +180,7 @@ public final class E3BatchSize extends ScaledExperiment<E3BatchSize.Config> {
         Results runTable = new Results("run", "batch", "epochs", "lr", "milestones", "steps_per_epoch", "steps",
                 "train_acc", "test_acc", "gap", "trace", "top_eigenvalue", "output_margin_median",
                 "output_margin_q1", "normalised_margin_median");
+        int resumed = 0;
         for (Run r : runs) {
             TrainConfig tc = new TrainConfig("sgd", r.lr(), 0.9, false, 0, r.batchSize(), r.epochs(), "multistep",
                     r.milestones(), GAMMA, ctx.seed(), Integer.MAX_VALUE, new long[0]);
@@ -198,6 +199,7 @@ public final class E3BatchSize extends ScaledExperiment<E3BatchSize.Config> {
             CheckpointStore<Point> store = CheckpointStore.open(dir.resolve(CheckpointStore.DIR).resolve(r.name()),
                     "E3 " + r.name(), runConfig, Point.class, hook);
             java.util.SortedMap<Long, Point> done = store.finished();
+            resumed += done.size();
             List<Point> points = new ArrayList<>(done.values());
             Tensor params = init.copy();
             if (!done.containsKey(0L)) {
@@ -285,6 +287,7 @@ public final class E3BatchSize extends ScaledExperiment<E3BatchSize.Config> {
         }
         String verdict = verdict(a, b, cc);
         summary.put("verdict", verdict);
+        Reproduction.noteResumed(summary, resumed);
         String md = String.format(Locale.ROOT, """
                 `%s` (%s) on the first %d training points of `%s`, tested on %d test points; SGD with momentum 0.9,
                 one initialisation (seed %d) for all three runs, multistep schedule (x%s at %s of each run's epochs).

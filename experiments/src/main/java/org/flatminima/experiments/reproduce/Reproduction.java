@@ -183,6 +183,25 @@ public final class Reproduction {
         }
     }
 
+    /** The summary key under which {@link #noteResumed} records resumed checkpoints. */
+    static final String RESUMED = "resumedCheckpoints";
+
+    /**
+     * Records in an experiment's summary that it resumed {@code checkpoints} checkpoints saved by an earlier,
+     * interrupted run (nothing when 0, so an uninterrupted run's summary is unchanged): the report then says that
+     * its wall time covers only the run that finished it.
+     */
+    static void noteResumed(Map<String, Object> summary, int checkpoints) {
+        if (checkpoints > 0) {
+            summary.put(RESUMED, checkpoints);
+        }
+    }
+
+    private static String resumedNote(Map<String, Object> summary) {
+        return summary != null && summary.get(RESUMED) instanceof Number n
+                ? "; resumed " + n + " checkpoints saved by an earlier run, whose time is not in this wall time" : "";
+    }
+
     static void writeMarker(Path outDir, Outcome o) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", o.id());
@@ -231,10 +250,13 @@ public final class Reproduction {
         for (Outcome o : all) {
             b.append("| ").append(o.id()).append(" | ").append(o.title()).append(" | ")
                     .append(String.format(Locale.ROOT, "%.1f", o.wallSeconds())).append(" | ")
-                    .append(o.reused() ? "earlier (" + o.finishedAt() + "), reused" : "in this run").append(" |\n");
+                    .append(o.reused() ? "earlier (" + o.finishedAt() + "), reused" : "in this run")
+                    .append(resumedNote(o.section().summary())).append(" |\n");
             total += o.wallSeconds();
         }
-        b.append(String.format(Locale.ROOT, "%nTotal compute time of the experiments above: %.1f s.%n", total));
+        boolean resumed = all.stream().anyMatch(o -> !resumedNote(o.section().summary()).isEmpty());
+        b.append(String.format(Locale.ROOT, "%nTotal compute time of the experiments above: %.1f s%s.%n", total,
+                resumed ? " (without the earlier runs whose checkpoints were resumed)" : ""));
         for (Outcome o : all) {
             b.append("\n## ").append(o.id()).append(": ").append(o.title()).append("\n\n");
             b.append("Configuration: `").append(compactJson(o.config())).append("`\n\n");

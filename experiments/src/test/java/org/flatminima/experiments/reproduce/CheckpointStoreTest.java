@@ -113,6 +113,9 @@ class CheckpointStoreTest {
             assertThat(cb.get(f)).as(f).isEqualTo(ca.get(f));
         }
         assertThat(sb.markdown()).isEqualTo(sa.markdown());
+        // the summary says how many checkpoints were resumed (the report's wall time covers the last run only)
+        assertThat(sa.summary()).doesNotContainKey(Reproduction.RESUMED);
+        assertThat(sb.summary()).containsEntry(Reproduction.RESUMED, k);
         // finished runs keep their results but not their training state
         try (Stream<Path> s = Files.walk(b.resolve(id).resolve(CheckpointStore.DIR))) {
             assertThat(s.filter(p -> p.toString().endsWith(".safetensors")).toList()).isEmpty();

@@ -142,6 +142,35 @@ class ReproduceTest {
         assertThat(hi / lo).isGreaterThan(1.5);
     }
 
+    /**
+     * An experiment that resumed checkpoints of an interrupted run is marked in the report's table, and the total
+     * says it leaves out the earlier runs; a report without one has neither.
+     */
+    @Test
+    void reportSaysWhenAWallTimeLeavesOutResumedCheckpoints(@TempDir Path dir) throws IOException {
+        ReproduceContext c = new ReproduceContext(dir, 7, Scale.QUICK, new DataSets(DataSets.Locations.fromEnvironment()),
+                DType.F64, Progress.NONE);
+        Map<String, Object> summary = new LinkedHashMap<>();
+        Reproduction.noteResumed(summary, 0);
+        assertThat(summary).isEmpty();
+        Reproduction.Outcome plain = new Reproduction.Outcome("E1", "t1", Map.of(), 2.5, false, "now",
+                new Experiment.Section("a", summary, List.of()));
+        Reproduction.writeReport(c, List.of(plain));
+        String md = Files.readString(dir.resolve("report.md"));
+        assertThat(md).contains("| E1 | t1 | 2.5 | in this run |", "experiments above: 2.5 s.");
+        assertThat(md).doesNotContain("resumed");
+
+        Map<String, Object> resumed = new LinkedHashMap<>();
+        Reproduction.noteResumed(resumed, 17);
+        Reproduction.Outcome r = new Reproduction.Outcome("E2", "t2", Map.of(), 4.0, false, "now",
+                new Experiment.Section("b", resumed, List.of()));
+        Reproduction.writeReport(c, List.of(plain, r));
+        md = Files.readString(dir.resolve("report.md"));
+        assertThat(md).contains("| E2 | t2 | 4.0 | in this run; resumed 17 checkpoints saved by an earlier run, "
+                + "whose time is not in this wall time |", "experiments above: 6.5 s (without the earlier runs whose "
+                + "checkpoints were resumed).");
+    }
+
     @Test
     void reportNamesEveryPlotAndEveryPlotIsAPng() throws IOException {
         Path report = out.resolve("report.md");
