@@ -81,8 +81,8 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
         }
 
         /**
-         * The full configuration (never run so far): the paper's MLP and a wider CNN trained on all 60,000 points
-         * of MNIST and of Fashion-MNIST, measured on the first 10,000.
+         * The full configuration: the paper's MLP and a wider CNN trained on all 60,000 points of MNIST and of
+         * Fashion-MNIST, measured on the first 10,000; about an hour and a half on 2 cores (docs/REPRODUCTION.md).
          */
         public static Config full() {
             return new Config(List.of("affine:784-10", "mlp:784-256-256-256-256-10", CNN_FULL),
