@@ -228,13 +228,12 @@ class ReproduceTest {
         }
     }
 
-    @Test
-    void missingRequiredDataFailsBeforeAnyExperimentRuns(@TempDir Path dir) throws Exception {
-        AtomicInteger runs = new AtomicInteger();
-        Experiment counting = new Experiment() {
+    /** An experiment {@code id} with configuration {@code config} that only counts its runs. */
+    private static Experiment counting(String id, Map<String, Object> config, AtomicInteger runs) {
+        return new Experiment() {
             @Override
             public String id() {
-                return "X0";
+                return id;
             }
 
             @Override
@@ -244,7 +243,7 @@ class ReproduceTest {
 
             @Override
             public Map<String, Object> config(Scale scale) {
-                return Map.of();
+                return config;
             }
 
             @Override
@@ -253,6 +252,12 @@ class ReproduceTest {
                 return new Section("nothing", Map.of(), List.of());
             }
         };
+    }
+
+    @Test
+    void missingRequiredDataFailsBeforeAnyExperimentRuns(@TempDir Path dir) throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        Experiment counting = counting("X0", Map.of(), runs);
         DataSets none = new DataSets(new DataSets.Locations(Files.createDirectories(dir.resolve("cache")),
                 Files.createDirectories(dir.resolve("fashion")), null));
         ReproduceContext full = new ReproduceContext(dir.resolve("r"), 0, Scale.FULL, none, DType.F64, Progress.NONE);
@@ -293,28 +298,7 @@ class ReproduceTest {
     @Test
     void forceRecomputesAndAnotherConfigurationIsNotReused(@TempDir Path dir) throws Exception {
         AtomicInteger runs = new AtomicInteger();
-        Experiment counting = new Experiment() {
-            @Override
-            public String id() {
-                return "X1";
-            }
-
-            @Override
-            public String title() {
-                return "counter";
-            }
-
-            @Override
-            public Map<String, Object> config(Scale scale) {
-                return Map.of("n", 1);
-            }
-
-            @Override
-            public Section run(ReproduceContext c) {
-                runs.incrementAndGet();
-                return new Section("nothing", Map.of(), List.of());
-            }
-        };
+        Experiment counting = counting("X1", Map.of("n", 1), runs);
         ReproduceContext c = new ReproduceContext(dir, 1, Scale.QUICK, null, DType.F64, Progress.NONE);
         Reproduction.run(List.of(counting), c, false);
         Reproduction.run(List.of(counting), c, false);
