@@ -1,5 +1,6 @@
 package org.flatminima.cli;
 
+import org.flatminima.experiments.UserException;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;

@@ -1,5 +1,6 @@
 package org.flatminima.cli;
 
+import org.flatminima.experiments.UserException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;

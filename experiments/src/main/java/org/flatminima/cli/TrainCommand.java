@@ -1,5 +1,6 @@
 package org.flatminima.cli;
 
+import org.flatminima.experiments.UserException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;

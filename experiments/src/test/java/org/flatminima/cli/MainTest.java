@@ -1,5 +1,6 @@
 package org.flatminima.cli;
 
+import org.flatminima.experiments.UserException;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.concurrent.Callable;

@@ -1,7 +1,7 @@
 package org.flatminima.experiments.data;
 
 import java.nio.file.Path;
-import org.flatminima.cli.UserException;
+import org.flatminima.experiments.UserException;
 
 /**
  * A data file that cannot be used: missing, unreadable, of the wrong format, truncated, with trailing bytes, or

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.flatminima.cli.UserException;
+import org.flatminima.experiments.UserException;
 
 /**
  * Where the data sets are and how to load them, by name: {@value #EMBEDDED} (the MNIST subset inside the jar),

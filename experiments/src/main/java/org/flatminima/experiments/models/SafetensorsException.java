@@ -1,7 +1,7 @@
 package org.flatminima.experiments.models;
 
 import java.nio.file.Path;
-import org.flatminima.cli.UserException;
+import org.flatminima.experiments.UserException;
 
 /**
  * A safetensors file that cannot be read or written, or whose tensors do not fit a model. The message is one line

@@ -1,6 +1,6 @@
 package org.flatminima.experiments.models;
 
-import org.flatminima.cli.UserException;
+import org.flatminima.experiments.UserException;
 
 /**
  * A model spec that does not parse, or whose shapes do not fit together. The message is one line of the form

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SortedMap;
-import org.flatminima.cli.UserException;
+import org.flatminima.experiments.UserException;
 import org.flatminima.engine.Scope;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.curvature.Curvature;

@@ -11,7 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.flatminima.cli.UserException;
+import org.flatminima.experiments.UserException;
 import org.flatminima.engine.Engine;
 import org.flatminima.experiments.data.DataSets;
 

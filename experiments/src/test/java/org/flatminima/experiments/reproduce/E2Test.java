@@ -165,7 +165,7 @@ class E2Test {
         ReproduceContext ctx = new ReproduceContext(dir, 1, Scale.FULL,
                 new DataSets(DataSets.Locations.fromEnvironment().withCache(empty)), DType.F64, Progress.NONE);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> e2.run(ctx))
-                .isInstanceOf(org.flatminima.cli.UserException.class)
+                .isInstanceOf(org.flatminima.experiments.UserException.class)
                 .hasMessageContaining("flatminima data fetch mnist")
                 .hasMessageNotContaining("\n");
     }
@@ -239,7 +239,7 @@ class E2Test {
                 new DataSets(DataSets.Locations.fromEnvironment().withCache(empty)), DType.F64, Progress.NONE);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> Reproduction.checkData(
                         List.of(new E2FlatnessVsMargins()), ctx))
-                .isInstanceOf(org.flatminima.cli.UserException.class)
+                .isInstanceOf(org.flatminima.experiments.UserException.class)
                 .hasMessageContaining("E2 at full scale needs mnist")
                 .hasMessageContaining("flatminima data fetch mnist")
                 .hasMessageNotContaining("\n");

@@ -108,7 +108,7 @@ class E3Test {
         ReproduceContext ctx = new ReproduceContext(dir, 1, Scale.FULL,
                 new DataSets(DataSets.Locations.fromEnvironment().withCache(empty)), DType.F32, Progress.NONE);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> Reproduction.checkData(List.of(e3), ctx))
-                .isInstanceOf(org.flatminima.cli.UserException.class)
+                .isInstanceOf(org.flatminima.experiments.UserException.class)
                 .hasMessageContaining("E3 at full scale needs mnist")
                 .hasMessageContaining("flatminima data fetch mnist")
                 .hasMessageNotContaining("\n");

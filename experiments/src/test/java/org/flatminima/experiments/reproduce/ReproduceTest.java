@@ -263,7 +263,7 @@ class ReproduceTest {
         ReproduceContext full = new ReproduceContext(dir.resolve("r"), 0, Scale.FULL, none, DType.F64, Progress.NONE);
         org.assertj.core.api.Assertions.assertThatThrownBy(
                         () -> Reproduction.run(List.of(counting, new E4LastLayerScaling()), full, false))
-                .isInstanceOf(org.flatminima.cli.UserException.class)
+                .isInstanceOf(org.flatminima.experiments.UserException.class)
                 .hasMessageStartingWith("E4 at full scale needs mnist")
                 .hasMessageContaining("flatminima data fetch mnist");
         assertThat(runs).hasValue(0);

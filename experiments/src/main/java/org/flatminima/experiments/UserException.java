@@ -1,9 +1,9 @@
-package org.flatminima.cli;
+package org.flatminima.experiments;
 
 /**
  * An error the user caused and can fix: a bad file, a bad spec, a value out of range. The message names the
  * offending thing and the fix; the CLI prints it as one line {@code flatminima: <message>}, without a stack
- * trace, and exits with status {@value ErrorHandling#EXIT_USER}.
+ * trace, and exits with status 2 (see {@code org.flatminima.cli.ErrorHandling}).
  */
 public class UserException extends RuntimeException {
     private static final long serialVersionUID = 1L;
