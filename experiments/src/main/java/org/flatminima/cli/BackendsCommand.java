@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.Backends;
 import org.flatminima.kernels.DType;
+import org.flatminima.kernels.GemmProbe;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -91,10 +92,7 @@ public final class BackendsCommand implements Callable<Integer> {
                     b.setThreads(threads);
                 }
                 th = b.threads();
-                Backend raw = b instanceof org.flatminima.kernels.CheckedBackend c ? c.delegate() : b;
-                if (raw instanceof org.flatminima.kernels.ffm.NativeBackend nb) {
-                    notes.add("GEMM of large products: " + nb.gemmNote());
-                }
+                notes.addAll(b.details());
                 if (!noProbe) {
                     n = "scalar".equals(s.name()) ? Math.min(size, SCALAR_MAX_SIZE) : size;
                     for (int d = 0; d < dtypes.size(); d++) {

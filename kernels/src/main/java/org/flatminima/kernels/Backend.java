@@ -30,6 +30,14 @@ public interface Backend {
     /** Sets the threads the kernels may use; values below 1 mean 1. A backend may use fewer. */
     void setThreads(int threads);
 
+    /**
+     * What this backend runs on, one line each (libraries with their versions, which GEMM and why), for
+     * {@code flatminima backends}; none by default.
+     */
+    default java.util.List<String> details() {
+        return java.util.List.of();
+    }
+
     // ------------------------------------------------------------------ BLAS level 3
 
     /**

@@ -87,6 +87,11 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
+    public java.util.List<String> details() {
+        return d.details();
+    }
+
+    @Override
     public void gemm(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
                      MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
         String op = "gemm";

@@ -29,7 +29,6 @@ import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.function.DoubleSupplier;
 import java.util.function.Function;
-import org.flatminima.cli.GemmProbe;
 import org.flatminima.engine.Engine;
 import org.flatminima.engine.Scope;
 import org.flatminima.engine.Tensor;
@@ -41,7 +40,7 @@ import org.flatminima.engine.nn.Network;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.Backends;
 import org.flatminima.kernels.DType;
-import org.flatminima.kernels.ffm.NativeBackend;
+import org.flatminima.kernels.GemmProbe;
 
 /**
  * Our side of the side-by-side comparison with PyTorch ({@code bench/compare.sh}): a long-lived worker that
@@ -178,14 +177,10 @@ public final class CompareWorker {
         r.put("threads", threads);
         r.put("java", Runtime.version().toString());
         r.put("java_vm", System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
-        Backend raw = Backends.preferred(); // Engine.backend() is this one behind an argument-checking wrapper
         String mapped = mappedBlas();
-        String described = raw instanceof NativeBackend nb ? nb.blasLibrary() : raw.name();
-        r.put("blas", mapped != null ? mapped : described);
-        r.put("blas_config", described);
-        if (raw instanceof NativeBackend nb) {
-            r.put("kernels", nb.kernelLibrary());
-        }
+        r.put("blas", mapped != null ? mapped : b.name());
+        ArrayNode details = r.putArray("details"); // the BLAS library, its version and core, the C kernels
+        b.details().forEach(details::add);
         r.put("cpu", cpuModel());
         ArrayNode flags = r.putArray("jvm_flags");
         ManagementFactory.getRuntimeMXBean().getInputArguments().forEach(flags::add);

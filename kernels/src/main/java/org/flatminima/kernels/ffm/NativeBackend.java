@@ -149,6 +149,15 @@ public final class NativeBackend implements Backend, Backends.PartialBackend {
     }
 
     @Override
+    public List<String> details() {
+        List<String> d = new ArrayList<>(List.of("BLAS: " + OpenBlas.describe(), "GEMM of large products: " + gemmNote));
+        if (useC) {
+            d.add("C kernels: " + kernelLibrary());
+        }
+        return d;
+    }
+
+    @Override
     public String fallbackNote() {
         return note;
     }

@@ -1,23 +1,33 @@
 package org.flatminima.kernels.ffm;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * The system OpenBLAS through FFM: {@code cblas_sgemm} / {@code cblas_dgemm} (32-bit integer interface,
- * every int argument is {@code JAVA_INT}) and, when exported, OpenBLAS's thread and config functions.
- * Looked up once per process: {@code libopenblas.so.0}, then {@code libblas.so.3} (which also exports
- * {@code cblas_*} when it is OpenBLAS).
+ * OpenBLAS through FFM: {@code cblas_sgemm} / {@code cblas_dgemm} (32-bit integer interface, every int argument
+ * is {@code JAVA_INT}) and, when exported, OpenBLAS's thread, config and core-name functions.
+ *
+ * <p>Loaded once per process from the source {@link BlasSource#configured()} names: by default the bundled
+ * library ({@link BundledOpenBlas}, extracted from the class path and opened by path); with {@code system}, the
+ * dynamic linker's {@code libopenblas.so.0}, then {@code libblas.so.3} (which also exports {@code cblas_*} when it
+ * is OpenBLAS); or a given file. When the bundled library is missing for this platform (or cannot be extracted)
+ * the system one is tried, with one log line. When nothing loads, {@link #unavailableReason()} says why and how
+ * to fix it.
  */
 public final class OpenBlas {
 
-    /** The libraries tried, in order. */
+    /** The libraries tried, in order, for the system OpenBLAS. */
     public static final List<String> LIBRARIES = List.of("libopenblas.so.0", "libblas.so.3");
 
     static final int ROW_MAJOR = 101;
@@ -25,23 +35,77 @@ public final class OpenBlas {
     static final int TRANS = 112;
 
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+    private static final System.Logger LOG = System.getLogger("flatminima.kernels");
 
-    private static final String LIBRARY;
+    /**
+     * A loaded library and its handles.
+     *
+     * @param kind where it came from (after any fallback)
+     * @param library its name as opened: a file path, or a name the dynamic linker resolved
+     * @param file the file that was mapped, or null if unknown
+     */
+    private record Bound(BlasSource.Kind kind, String library, Path file, MethodHandle sgemm, MethodHandle dgemm,
+                         MethodHandle setThreads, MethodHandle getThreads, MethodHandle getConfig,
+                         MethodHandle getCorename) {
+    }
+
+    /** Thrown while loading: the message is the one-line reason with its fix. */
+    private static final class Unavailable extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Unavailable(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private static final Bound BOUND;
     private static final String UNAVAILABLE;
-    private static final MethodHandle SGEMM;
-    private static final MethodHandle DGEMM;
-    private static final MethodHandle SET_THREADS;
-    private static final MethodHandle GET_THREADS;
-    private static final MethodHandle GET_CONFIG;
 
     static {
-        String library = null;
+        Bound bound = null;
         String unavailable = null;
-        MethodHandle sgemm = null;
-        MethodHandle dgemm = null;
-        MethodHandle setThreads = null;
-        MethodHandle getThreads = null;
-        MethodHandle getConfig = null;
+        try {
+            bound = load(BlasSource.configured());
+        } catch (IllegalArgumentException | Unavailable e) {
+            unavailable = e.getMessage();
+        }
+        BOUND = bound;
+        UNAVAILABLE = unavailable;
+    }
+
+    private static Bound load(BlasSource source) throws Unavailable {
+        return switch (source.kind()) {
+            case BUNDLED -> loadBundled();
+            case SYSTEM -> loadSystem("");
+            case PATH -> loadPath(source);
+        };
+    }
+
+    private static Bound loadBundled() throws Unavailable {
+        String missing = BundledOpenBlas.missing(OpenBlas.class.getClassLoader(), BundledOpenBlas.platform());
+        if (missing == null) {
+            Path file;
+            try {
+                file = BundledOpenBlas.extract();
+            } catch (IOException | RuntimeException e) {
+                missing = "cannot extract the bundled OpenBLAS (" + e + ")";
+                file = null;
+            }
+            if (file != null) {
+                try {
+                    return bind(BlasSource.Kind.BUNDLED, file.toString(), SymbolLookup.libraryLookup(file, Arena.global()));
+                } catch (IllegalArgumentException e) {
+                    missing = "cannot load the bundled OpenBLAS " + file + " (" + e.getMessage() + ")";
+                } catch (Downcalls.MissingSymbolException e) {
+                    missing = "the bundled OpenBLAS is broken: " + e.getMessage();
+                }
+            }
+        }
+        LOG.log(System.Logger.Level.WARNING, "flatminima: " + missing + ": trying the system OpenBLAS");
+        return loadSystem(missing + "; ");
+    }
+
+    private static Bound loadSystem(String before) throws Unavailable {
         List<String> problems = new ArrayList<>();
         for (String name : LIBRARIES) {
             SymbolLookup lookup;
@@ -52,38 +116,68 @@ public final class OpenBlas {
                 continue;
             }
             try {
-                FunctionDescriptor gemm32 = FunctionDescriptor.ofVoid(I, I, I, I, I, I,
-                        ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, I, ValueLayout.ADDRESS, I,
-                        ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, I);
-                FunctionDescriptor gemm64 = FunctionDescriptor.ofVoid(I, I, I, I, I, I,
-                        ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS, I, ValueLayout.ADDRESS, I,
-                        ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS, I);
-                sgemm = Downcalls.critical(lookup, name, "cblas_sgemm", gemm32);
-                dgemm = Downcalls.critical(lookup, name, "cblas_dgemm", gemm64);
+                return bind(BlasSource.Kind.SYSTEM, name, lookup);
             } catch (Downcalls.MissingSymbolException e) {
                 problems.add(e.getMessage());
-                continue;
-            }
-            setThreads = Downcalls.optional(lookup, "openblas_set_num_threads", FunctionDescriptor.ofVoid(I));
-            getThreads = Downcalls.optional(lookup, "openblas_get_num_threads", FunctionDescriptor.of(I));
-            getConfig = Downcalls.optional(lookup, "openblas_get_config", FunctionDescriptor.of(ValueLayout.ADDRESS));
-            library = name;
-            break;
-        }
-        if (library == null) {
-            unavailable = "OpenBLAS not found (tried " + String.join(", ", LIBRARIES)
-                    + "): apt-get install libopenblas0-pthread";
-            if (problems.stream().anyMatch(p -> p.startsWith("symbol"))) {
-                unavailable += " [" + String.join("; ", problems) + "]";
             }
         }
-        LIBRARY = library;
-        UNAVAILABLE = unavailable;
-        SGEMM = sgemm;
-        DGEMM = dgemm;
-        SET_THREADS = setThreads;
-        GET_THREADS = getThreads;
-        GET_CONFIG = getConfig;
+        String reason = before + "system OpenBLAS not found (tried " + String.join(", ", LIBRARIES)
+                + "): install it (apt-get install libopenblas0-pthread)"
+                + (before.isEmpty() ? " or use the bundled one (-D" + BlasSource.PROPERTY + "=bundled)" : "");
+        if (problems.stream().anyMatch(p -> p.startsWith("symbol"))) {
+            reason += " [" + String.join("; ", problems) + "]";
+        }
+        throw new Unavailable(reason);
+    }
+
+    private static Bound loadPath(BlasSource source) throws Unavailable {
+        Path file = source.path();
+        String fix = ": give the path of an OpenBLAS library, or use bundled or system";
+        if (!Files.isRegularFile(file)) {
+            throw new Unavailable(source.setting() + ": no such file" + fix);
+        }
+        try {
+            return bind(BlasSource.Kind.PATH, file.toString(), SymbolLookup.libraryLookup(file, Arena.global()));
+        } catch (IllegalArgumentException e) {
+            throw new Unavailable(source.setting() + ": cannot load it (" + e.getMessage() + ")" + fix);
+        } catch (Downcalls.MissingSymbolException e) {
+            throw new Unavailable(source.setting() + ": " + e.getMessage() + fix);
+        }
+    }
+
+    /** Links the handles; throws {@link Downcalls.MissingSymbolException} when a GEMM symbol is missing. */
+    private static Bound bind(BlasSource.Kind kind, String name, SymbolLookup lookup) {
+        FunctionDescriptor gemm32 = FunctionDescriptor.ofVoid(I, I, I, I, I, I,
+                ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, I, ValueLayout.ADDRESS, I,
+                ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, I);
+        FunctionDescriptor gemm64 = FunctionDescriptor.ofVoid(I, I, I, I, I, I,
+                ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS, I, ValueLayout.ADDRESS, I,
+                ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS, I);
+        MethodHandle sgemm = Downcalls.critical(lookup, name, "cblas_sgemm", gemm32);
+        MethodHandle dgemm = Downcalls.critical(lookup, name, "cblas_dgemm", gemm64);
+        Path file = lookup.find("cblas_sgemm").map(s -> mappedFile(s.address())).orElse(null);
+        return new Bound(kind, name, file, sgemm, dgemm,
+                Downcalls.optional(lookup, "openblas_set_num_threads", FunctionDescriptor.ofVoid(I)),
+                Downcalls.optional(lookup, "openblas_get_num_threads", FunctionDescriptor.of(I)),
+                Downcalls.optional(lookup, "openblas_get_config", FunctionDescriptor.of(ValueLayout.ADDRESS)),
+                Downcalls.optional(lookup, "openblas_get_corename", FunctionDescriptor.of(ValueLayout.ADDRESS)));
+    }
+
+    /** The file mapped at {@code address}, from /proc/self/maps (Linux), or null. */
+    static Path mappedFile(long address) {
+        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
+            return lines.map(l -> l.split("\\s+", 6))
+                    .filter(f -> f.length == 6 && f[5].startsWith("/"))
+                    .filter(f -> {
+                        String[] range = f[0].split("-");
+                        return Long.compareUnsigned(Long.parseUnsignedLong(range[0], 16), address) <= 0
+                                && Long.compareUnsigned(address, Long.parseUnsignedLong(range[1], 16)) < 0;
+                    })
+                    .map(f -> Path.of(f[5]))
+                    .findFirst().orElse(null);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     private OpenBlas() {
@@ -94,9 +188,60 @@ public final class OpenBlas {
         return UNAVAILABLE;
     }
 
-    /** The library name that was loaded ("libopenblas.so.0" or "libblas.so.3"), or null. */
+    /**
+     * The library that was loaded, as opened: the path of the bundled or given file, or the name the dynamic
+     * linker resolved ("libopenblas.so.0" or "libblas.so.3"); null when none was.
+     */
     public static String library() {
-        return LIBRARY;
+        return BOUND == null ? null : BOUND.library();
+    }
+
+    /** Where the loaded library came from (after any fallback from bundled to system), or null. */
+    public static BlasSource.Kind source() {
+        return BOUND == null ? null : BOUND.kind();
+    }
+
+    /** The file the loaded library was mapped from (symbolic links resolved), or null when unknown. */
+    public static Path file() {
+        return BOUND == null ? null : BOUND.file();
+    }
+
+    /** The version in {@link #config()}, e.g. "0.3.31", or null. */
+    public static String version() {
+        return version(config());
+    }
+
+    /** The version in an {@code openblas_get_config()} string ("OpenBLAS 0.3.31 ..."), or null. A pure function. */
+    static String version(String config) {
+        if (config == null) {
+            return null;
+        }
+        Matcher m = Pattern.compile("OpenBLAS\\s+(\\d[\\w.]*)").matcher(config);
+        return m.find() ? m.group(1) : null;
+    }
+
+    /**
+     * {@code openblas_get_corename()}: the CPU core whose kernels OpenBLAS runs, e.g. "Cooperlake", "Haswell" (a
+     * DYNAMIC_ARCH build picks it at load time, unless {@code OPENBLAS_CORETYPE} pins one); null when not exported.
+     */
+    public static String corename() {
+        return string(BOUND == null ? null : BOUND.getCorename(), "openblas_get_corename");
+    }
+
+    /**
+     * One line on the loaded library for {@code flatminima backends}, e.g. "OpenBLAS 0.3.31, corename Cooperlake,
+     * bundled: /root/.cache/flatminima/.../libopenblas.so.0", or the reason it is unavailable.
+     */
+    public static String describe() {
+        if (BOUND == null) {
+            return "unavailable: " + UNAVAILABLE;
+        }
+        String v = version();
+        String core = corename();
+        Path f = file();
+        return "OpenBLAS " + (v == null ? "(version unknown)" : v)
+                + (core == null ? "" : ", corename " + core)
+                + ", " + BOUND.kind().label() + ": " + (f == null ? BOUND.library() : f.toString());
     }
 
     /**
@@ -104,24 +249,29 @@ public final class OpenBlas {
      * (e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64"), or null when not exported.
      */
     public static String config() {
-        if (GET_CONFIG == null) {
+        return string(BOUND == null ? null : BOUND.getConfig(), "openblas_get_config");
+    }
+
+    /** Calls a {@code const char *f(void)}; null when the handle or the result is null. */
+    private static String string(MethodHandle h, String symbol) {
+        if (h == null) {
             return null;
         }
         try {
-            MemorySegment s = (MemorySegment) GET_CONFIG.invokeExact();
+            MemorySegment s = (MemorySegment) h.invokeExact();
             return s.equals(MemorySegment.NULL) ? null : s.reinterpret(4096).getString(0);
         } catch (Throwable t) {
-            throw Downcalls.failure("openblas_get_config", t);
+            throw Downcalls.failure(symbol, t);
         }
     }
 
     /** Sets OpenBLAS's (process-wide) thread count; a no-op when the library does not export it. */
     public static void setThreads(int n) {
-        if (SET_THREADS == null) {
+        if (BOUND == null || BOUND.setThreads() == null) {
             return;
         }
         try {
-            SET_THREADS.invokeExact(Math.max(1, n));
+            BOUND.setThreads().invokeExact(Math.max(1, n));
         } catch (Throwable t) {
             throw Downcalls.failure("openblas_set_num_threads", t);
         }
@@ -129,11 +279,11 @@ public final class OpenBlas {
 
     /** OpenBLAS's current thread count, or -1 when the library does not export it. */
     public static int threads() {
-        if (GET_THREADS == null) {
+        if (BOUND == null || BOUND.getThreads() == null) {
             return -1;
         }
         try {
-            return (int) GET_THREADS.invokeExact();
+            return (int) BOUND.getThreads().invokeExact();
         } catch (Throwable t) {
             throw Downcalls.failure("openblas_get_num_threads", t);
         }
@@ -146,7 +296,7 @@ public final class OpenBlas {
         int ta = transA ? TRANS : NO_TRANS;
         int tb = transB ? TRANS : NO_TRANS;
         try {
-            SGEMM.invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            BOUND.sgemm().invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } catch (Throwable t) {
             throw Downcalls.failure("cblas_sgemm", t);
         }
@@ -159,7 +309,7 @@ public final class OpenBlas {
         int ta = transA ? TRANS : NO_TRANS;
         int tb = transB ? TRANS : NO_TRANS;
         try {
-            DGEMM.invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            BOUND.dgemm().invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } catch (Throwable t) {
             throw Downcalls.failure("cblas_dgemm", t);
         }

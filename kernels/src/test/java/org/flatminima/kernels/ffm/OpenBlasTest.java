@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
 import java.util.Random;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.Backends;
@@ -15,18 +16,50 @@ import org.junit.jupiter.api.Test;
 class OpenBlasTest {
 
     @Test
-    void missingOpenBlasMessageOrConfig() {
+    void versionIsReadFromTheConfigString() {
+        assertThat(OpenBlas.version("OpenBLAS 0.3.31 DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=128"))
+                .isEqualTo("0.3.31");
+        assertThat(OpenBlas.version("OpenBLAS 0.3.21.dev DYNAMIC_ARCH")).isEqualTo("0.3.21.dev");
+        assertThat(OpenBlas.version("something else")).isNull();
+        assertThat(OpenBlas.version(null)).isNull();
+    }
+
+    @Test
+    void describesTheLibraryThatRuns() {
         if (!OpenBlas.available()) {
-            assertThat(OpenBlas.unavailableReason())
-                    .startsWith("OpenBLAS not found (tried libopenblas.so.0, libblas.so.3)")
-                    .contains("apt-get install libopenblas0-pthread");
+            assertThat(OpenBlas.unavailableReason()).contains("apt-get install libopenblas0-pthread");
             assertThat(Backends.probe("native").reason()).isEqualTo(OpenBlas.unavailableReason());
+            assertThat(OpenBlas.describe()).isEqualTo("unavailable: " + OpenBlas.unavailableReason());
             return;
         }
-        assertThat(OpenBlas.library()).isIn(OpenBlas.LIBRARIES);
+        assertThat(OpenBlas.source()).isNotNull();
+        assertThat(OpenBlas.file()).as("the mapped file of cblas_sgemm").isNotNull();
+        assertThat(Files.isRegularFile(OpenBlas.file())).isTrue();
         if (OpenBlas.config() != null) {
-            assertThat(OpenBlas.config()).containsIgnoringCase("openblas");
+            assertThat(OpenBlas.config()).containsIgnoringCase("openblas").contains(OpenBlas.version());
+            assertThat(OpenBlas.describe()).startsWith("OpenBLAS " + OpenBlas.version());
         }
+        if (OpenBlas.corename() != null) {
+            assertThat(OpenBlas.describe()).contains("corename " + OpenBlas.corename());
+        }
+        assertThat(OpenBlas.describe()).endsWith(OpenBlas.source().label() + ": " + OpenBlas.file());
+    }
+
+    /** With the default setting and the platform jar on the class path, the bundled OpenBLAS 0.3.31 runs. */
+    @Test
+    void theBundledLibraryIsTheDefault() {
+        assumeTrue(BlasSource.configured().kind() == BlasSource.Kind.BUNDLED,
+                () -> "the BLAS library is chosen by " + BlasSource.configured().setting());
+        assumeTrue(BundledOpenBlas.missing(OpenBlas.class.getClassLoader(), BundledOpenBlas.platform()) == null,
+                () -> BundledOpenBlas.missing(OpenBlas.class.getClassLoader(), BundledOpenBlas.platform()));
+        assertThat(OpenBlas.unavailableReason()).isNull();
+        assertThat(OpenBlas.source()).isEqualTo(BlasSource.Kind.BUNDLED);
+        assertThat(OpenBlas.version()).isEqualTo("0.3.31");
+        assertThat(OpenBlas.corename()).isNotBlank();
+        assertThat(OpenBlas.file().getFileName().toString()).isEqualTo(BundledOpenBlas.LIBRARY);
+        assertThat(OpenBlas.file().getParent().getFileName().toString())
+                .isEqualTo("openblas-" + BundledOpenBlas.version(OpenBlas.class.getClassLoader()) + "-"
+                        + BundledOpenBlas.platform());
     }
 
     @Test

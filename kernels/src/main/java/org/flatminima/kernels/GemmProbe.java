@@ -1,16 +1,15 @@
-package org.flatminima.cli;
+package org.flatminima.kernels;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.SplittableRandom;
-import org.flatminima.kernels.Backend;
-import org.flatminima.kernels.DType;
 
 /**
  * A quick GEMM speed probe: {@code C = A B} with square {@code n x n} row-major operands filled with
  * uniform values in [-1, 1), timed after a warm-up, then checked against a double-precision dot product on
- * a few entries. Quick, not rigorous: the JMH benchmark in {@code bench/} is the measurement of record.
+ * a few entries. Quick, not rigorous: the JMH benchmark in {@code bench/} is the measurement of record. Used by
+ * {@code flatminima backends} and, for its operands and check, by the benchmarks.
  */
 public final class GemmProbe {
 
