@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Assumptions;
  * Helpers shared by the parity tests: buffers, random inputs and size-aware comparisons against the scalar
  * oracle.
  */
-final class ParityTest {
+public final class ParityTest {
     private ParityTest() {
     }
 
@@ -24,7 +24,7 @@ final class ParityTest {
      * The named backend, or a skipped test with the reason. Under CI (environment CI=true) a backend that
      * cannot run is a failure, so a broken install cannot pass by skipping.
      */
-    static Backend backendOrSkip(String name) {
+    public static Backend backendOrSkip(String name) {
         Backends.Status s = Backends.probe(name);
         if (!s.available() && "true".equalsIgnoreCase(System.getenv("CI"))) {
             fail("backend " + name + " must run under CI but is unavailable: " + s.reason());
