@@ -99,7 +99,8 @@ public final class BackendsCommand implements Callable<Integer> {
                         DType t = dtypes.get(d);
                         try {
                             GemmProbe.Result r = GemmProbe.quick().run(b, t, n);
-                            gflops[d] = String.format(Locale.ROOT, "%.2f", r.gflops());
+                            // two decimals, or two significant digits below 0.1 (a slow rate is not shown as 0.00)
+                            gflops[d] = String.format(Locale.ROOT, r.gflops() < 0.1 ? "%.2g" : "%.2f", r.gflops());
                             if (!r.correct()) {
                                 failed = true;
                                 gflops[d] += " WRONG";

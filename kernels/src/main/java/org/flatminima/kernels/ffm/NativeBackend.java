@@ -15,7 +15,8 @@ import org.flatminima.kernels.Window2d;
 import org.flatminima.kernels.vector.Parallel;
 
 /**
- * The {@code native} backend: GEMM on the system OpenBLAS ({@code cblas_sgemm}/{@code cblas_dgemm}) and
+ * The {@code native} backend: GEMM on OpenBLAS ({@code cblas_sgemm}/{@code cblas_dgemm}; bundled or the system's,
+ * see {@link OpenBlas}) and
  * elementwise, reduction, softmax, cross-entropy, im2col/col2im and pooling kernels in our own C library
  * ({@code libflatminima.so}), all through FFM downcalls.
  *

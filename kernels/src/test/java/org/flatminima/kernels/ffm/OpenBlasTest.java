@@ -45,6 +45,17 @@ class OpenBlasTest {
         assertThat(OpenBlas.describe()).endsWith(OpenBlas.source().label() + ": " + OpenBlas.file());
     }
 
+    /**
+     * NativeBackend's GEMM choice reads the core from {@code openblas_get_config()}: it must name the core that
+     * {@code openblas_get_corename()} reports (the kernels actually picked, after any {@code OPENBLAS_CORETYPE}).
+     */
+    @Test
+    void theConfigStringNamesTheCore() {
+        ParityTest.backendOrSkip("native");
+        assumeTrue(OpenBlas.config() != null && OpenBlas.corename() != null, "config or corename not exported");
+        assertThat(OpenBlas.config().split("\\s+")).contains(OpenBlas.corename());
+    }
+
     /** With the default setting and the platform jar on the class path, the bundled OpenBLAS 0.3.31 runs. */
     @Test
     void theBundledLibraryIsTheDefault() {
