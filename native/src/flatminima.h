@@ -13,11 +13,12 @@
 #include <stdint.h>
 
 /* Bump whenever a signature or an op code changes; the Java loader refuses a different value. */
-#define FM_ABI_VERSION 1
+#define FM_ABI_VERSION 2
 
-/* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). */
+/* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
+ * unused in ABI 2; their codes are not reused. */
 enum fm_unary {
-    FM_NEG = 0, FM_ABS = 1, FM_SQUARE = 2, FM_SQRT = 3, FM_RECIPROCAL = 4, FM_EXP = 5, FM_LOG = 6,
+    FM_NEG = 0, FM_SQUARE = 2, FM_SQRT = 3, FM_EXP = 5, FM_LOG = 6,
     FM_POW = 7, FM_SCALE = 8, FM_ADD_SCALAR = 9, FM_RELU = 10, FM_LEAKY_RELU = 11, FM_STEP = 12,
     FM_LEAKY_STEP = 13, FM_TANH = 14, FM_SIGMOID = 15, FM_SOFTPLUS = 16
 };
@@ -44,8 +45,6 @@ int fm_abi_version(void);
     void fm_log_softmax_##S(int32_t rows, int32_t cols, const T *x, T *y);                               \
     void fm_softmax_xent_##S(int32_t rows, int32_t cols, const T *z, const int32_t *labels,              \
                              T *loss, T *probs);                                                         \
-    void fm_softmax_xent_backward_##S(int32_t rows, int32_t cols, const T *probs,                        \
-                                      const int32_t *labels, const T *g_loss, T *dz);                    \
     void fm_im2col_##S(const int32_t *geom, const T *x, T *cols);                                        \
     void fm_col2im_##S(const int32_t *geom, const T *cols, T *x);                                        \
     void fm_max_pool2d_##S(const int32_t *geom, const T *x, T *y, int32_t *argmax);                      \

@@ -15,9 +15,10 @@ import java.lang.foreign.MemorySegment;
  *   <li>Arguments are assumed valid: {@link CheckedBackend} validates them, once, for callers that did not.</li>
  * </ul>
  *
- * <p>Three implementations exist: {@code scalar} (plain loops in double precision: the oracle),
- * {@code vector} (the Java Vector API) and {@code native} (OpenBLAS and our C kernels through FFM).
- * {@link Backends} chooses one.
+ * <p>Three implementations exist, each a layer on the one before: {@code scalar} ({@link ScalarBackend}, plain
+ * loops in double precision: the oracle), {@code vector} (extends it with what the Java Vector API speeds up)
+ * and {@code native} (extends that with OpenBLAS GEMM and our C kernels through FFM). A kernel a layer does not
+ * override runs the layer below's. {@link Backends} chooses one; docs/kernels.md says how to add a kernel.
  */
 public interface Backend {
 
@@ -106,12 +107,6 @@ public interface Backend {
      */
     void softmaxCrossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels,
                              MemorySegment loss, MemorySegment probs);
-
-    /**
-     * Fused softmax cross-entropy backward: {@code dz[r,c] = gLoss[r] * (probs[r,c] - [c == labels[r]])}.
-     */
-    void softmaxCrossEntropyBackward(DType t, int rows, int cols, MemorySegment probs, MemorySegment labels,
-                                     MemorySegment gLoss, MemorySegment dz);
 
     // ------------------------------------------------------------------ convolution and pooling (NCHW)
 

@@ -231,18 +231,6 @@ public final class CheckedBackend implements Backend {
         d.softmaxCrossEntropy(t, rows, cols, z, labels, loss, probs);
     }
 
-    @Override
-    public void softmaxCrossEntropyBackward(DType t, int rows, int cols, MemorySegment probs, MemorySegment labels,
-                                            MemorySegment gLoss, MemorySegment dz) {
-        String op = "softmaxCrossEntropyBackward";
-        rowsCols(op, rows, cols);
-        labels(labels, rows, cols, op);
-        need(probs, (long) rows * cols, t.byteSize(), op, "probs");
-        need(gLoss, rows, t.byteSize(), op, "gLoss");
-        need(dz, (long) rows * cols, t.byteSize(), op, "dz");
-        d.softmaxCrossEntropyBackward(t, rows, cols, probs, labels, gLoss, dz);
-    }
-
     private static void window(DType t, Window2d g, MemorySegment x, long yElems, MemorySegment y, String op,
                                String xName, String yName) {
         if (g == null) {

@@ -6,6 +6,10 @@ import java.lang.foreign.ValueLayout;
 /**
  * The oracle: every kernel as the plainest loop, reading and accumulating in double precision whatever the
  * storage type, single-threaded. Never optimised; every other backend is tested against it.
+ *
+ * <p>It is also the base layer: {@code VectorBackend} extends it and {@code NativeBackend} extends that, each
+ * overriding only the kernels it speeds up, so a kernel that a faster layer lacks runs this implementation.
+ * A new {@link Backend} method is therefore written here first; faster versions are optional.
  */
 public class ScalarBackend implements Backend {
 
@@ -181,20 +185,6 @@ public class ScalarBackend implements Backend {
             double[] ms = maxAndSum(t, cols, z, r);
             double zy = t.get(z, (long) r * cols + labels.getAtIndex(INT, r));
             t.set(loss, r, Math.log(ms[1]) - (zy - ms[0]));
-        }
-    }
-
-    @Override
-    public void softmaxCrossEntropyBackward(DType t, int rows, int cols, MemorySegment probs, MemorySegment labels,
-                                            MemorySegment gLoss, MemorySegment dz) {
-        for (int r = 0; r < rows; r++) {
-            double g = t.get(gLoss, r);
-            int label = labels.getAtIndex(INT, r);
-            long base = (long) r * cols;
-            for (int c = 0; c < cols; c++) {
-                double onehot = c == label ? 1.0 : 0.0;
-                t.set(dz, base + c, g * (t.get(probs, base + c) - onehot));
-            }
         }
     }
 

@@ -8,14 +8,10 @@ package org.flatminima.kernels;
 public enum UnaryOp {
     /** -x */
     NEG,
-    /** |x| */
-    ABS,
     /** x * x */
     SQUARE,
     /** sqrt(x) */
     SQRT,
-    /** 1 / x */
-    RECIPROCAL,
     /** e^x */
     EXP,
     /** ln x */
@@ -48,10 +44,8 @@ public enum UnaryOp {
     public double apply(double x, double param) {
         return switch (this) {
             case NEG -> -x;
-            case ABS -> Math.abs(x);
             case SQUARE -> x * x;
             case SQRT -> Math.sqrt(x);
-            case RECIPROCAL -> 1.0 / x;
             case EXP -> Math.exp(x);
             case LOG -> Math.log(x);
             case POW -> Math.pow(x, param);

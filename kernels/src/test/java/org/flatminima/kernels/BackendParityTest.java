@@ -2,6 +2,7 @@ package org.flatminima.kernels;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.flatminima.kernels.ParityTest.SIZES;
+import static org.flatminima.kernels.ParityTest.absOf;
 import static org.flatminima.kernels.ParityTest.alloc;
 import static org.flatminima.kernels.ParityTest.assertClose;
 import static org.flatminima.kernels.ParityTest.copyOf;
@@ -89,10 +90,8 @@ class BackendParityTest {
                         oracle.gemm(t, ta, tb, m, n, k, alpha, a, lda, bb, ldb, beta, c1, ldc);
                         b.gemm(t, ta, tb, m, n, k, alpha, a, lda, bb, ldb, beta, c2, ldc);
                         // error scale: |alpha| sum_p |a_ip b_pj| + |beta c_ij|, from |A| |B|
-                        MemorySegment absA = copyOf(arena, t, a, (long) (ta ? k : m) * lda);
-                        MemorySegment absB = copyOf(arena, t, bb, (long) (tb ? n : k) * ldb);
-                        oracle.unary(UnaryOp.ABS, t, (long) (ta ? k : m) * lda, 0, absA, absA);
-                        oracle.unary(UnaryOp.ABS, t, (long) (tb ? n : k) * ldb, 0, absB, absB);
+                        MemorySegment absA = absOf(arena, t, a, (long) (ta ? k : m) * lda);
+                        MemorySegment absB = absOf(arena, t, bb, (long) (tb ? n : k) * ldb);
                         MemorySegment scale = alloc(arena, t, (long) m * ldc);
                         oracle.gemm(t, ta, tb, m, n, k, Math.abs(alpha), absA, lda, absB, ldb, 0, scale, ldc);
                         double[] sc = read(t, scale, (long) m * ldc);
@@ -257,8 +256,7 @@ class BackendParityTest {
                 for (long i = 0; i < n; i++) {
                     t.set(xi, i, Math.floor(t.get(x, i)));
                 }
-                MemorySegment absx = copyOf(arena, t, x, n);
-                oracle.unary(UnaryOp.ABS, t, n, 0, absx, absx);
+                MemorySegment absx = absOf(arena, t, x, n);
                 MemorySegment scale = alloc(arena, t, m);
                 oracle.reduce(ReduceOp.SUM, t, outer, len, inner, absx, scale);
                 for (ReduceOp op : ReduceOp.values()) {
@@ -332,12 +330,6 @@ class BackendParityTest {
                             ulps(t, 1) / cols);
 
                     MemorySegment g = random(arena, t, rows, rnd, -2, 2);
-                    MemorySegment d1 = alloc(arena, t, n);
-                    MemorySegment d2 = alloc(arena, t, n);
-                    oracle.softmaxCrossEntropyBackward(t, rows, cols, p1, labels, g, d1);
-                    b.softmaxCrossEntropyBackward(t, rows, cols, p1, labels, g, d2);
-                    assertClose("cross-entropy backward " + label, read(t, d2, n), read(t, d1, n), null,
-                            ulps(t, 2), 0);
 
                     MemorySegment gc1 = alloc(arena, t, rows);
                     MemorySegment gc2 = alloc(arena, t, rows);

@@ -59,6 +59,15 @@ public final class ParityTest {
         return s;
     }
 
+    /** A new segment holding {@code |src[i]|} for {@code i < n}: the magnitudes that scale error bounds. */
+    static MemorySegment absOf(Arena arena, DType t, MemorySegment src, long n) {
+        MemorySegment s = alloc(arena, t, n);
+        for (long i = 0; i < n; i++) {
+            t.set(s, i, Math.abs(t.get(src, i)));
+        }
+        return s;
+    }
+
     static double[] read(DType t, MemorySegment s, long n) {
         double[] d = new double[(int) n];
         for (int i = 0; i < n; i++) {

@@ -73,10 +73,6 @@ class ScalarBackendTest {
             MemorySegment ls = alloc(arena, T, 4);
             s.logSoftmax(T, 2, 2, z, ls);
             assertThat(T.get(ls, 3)).isCloseTo(-Math.log(2), within(1e-15));
-            MemorySegment g = of(arena, 1, 2);
-            MemorySegment dz = alloc(arena, T, 4);
-            s.softmaxCrossEntropyBackward(T, 2, 2, p, labels, g, dz);
-            assertThat(read(T, dz, 4)).containsExactly(1 / (1 + e), e / (1 + e) - 1, 2 * (0.5 - 1), 2 * 0.5);
         }
     }
 

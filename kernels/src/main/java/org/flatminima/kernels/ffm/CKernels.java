@@ -15,7 +15,7 @@ import org.flatminima.kernels.Window2d;
  * Downcalls into our C kernels ({@code native/src}), one handle per kernel and dtype ({@code fm_<op>_f32},
  * {@code fm_<op>_f64}). The library is loaded by {@link NativeLibrary} when this class is first used, once
  * per process. All handles are critical: heap segments pass without a copy. The C kernels are
- * single-threaded. Arguments are not checked here: {@link NativeBackend} only calls with valid ones.
+ * single-threaded. Arguments are not checked here: {@link CKernelBackend} only calls with valid ones.
  */
 final class CKernels {
 
@@ -27,7 +27,7 @@ final class CKernels {
     /** The handles of one dtype. */
     private record Table(MethodHandle fill, MethodHandle unary, MethodHandle binary, MethodHandle reduce,
                          MethodHandle argmax, MethodHandle softmax, MethodHandle logSoftmax,
-                         MethodHandle xent, MethodHandle xentBackward, MethodHandle im2col,
+                         MethodHandle xent, MethodHandle im2col,
                          MethodHandle col2im, MethodHandle maxPool, MethodHandle maxPoolBackward,
                          MethodHandle avgPool, MethodHandle avgPoolBackward) {
 
@@ -41,7 +41,6 @@ final class CKernels {
                     h(l, "fm_softmax_" + s, FunctionDescriptor.ofVoid(I, I, A, A)),
                     h(l, "fm_log_softmax_" + s, FunctionDescriptor.ofVoid(I, I, A, A)),
                     h(l, "fm_softmax_xent_" + s, FunctionDescriptor.ofVoid(I, I, A, A, A, A)),
-                    h(l, "fm_softmax_xent_backward_" + s, FunctionDescriptor.ofVoid(I, I, A, A, A, A)),
                     h(l, "fm_im2col_" + s, FunctionDescriptor.ofVoid(A, A, A)),
                     h(l, "fm_col2im_" + s, FunctionDescriptor.ofVoid(A, A, A)),
                     h(l, "fm_max_pool2d_" + s, FunctionDescriptor.ofVoid(A, A, A, A)),
@@ -101,13 +100,15 @@ final class CKernels {
 
     // ------------------------------------------------------------------ op codes (native/src/flatminima.h)
 
+    /**
+     * The C op code of {@code op}, or -1 when the C library has no kernel for it (the backend then runs the
+     * layer below). A new {@link UnaryOp} needs no entry here unless it gets a C kernel.
+     */
     static int code(UnaryOp op) {
         return switch (op) {
             case NEG -> 0;
-            case ABS -> 1;
             case SQUARE -> 2;
             case SQRT -> 3;
-            case RECIPROCAL -> 4;
             case EXP -> 5;
             case LOG -> 6;
             case POW -> 7;
@@ -120,6 +121,7 @@ final class CKernels {
             case TANH -> 14;
             case SIGMOID -> 15;
             case SOFTPLUS -> 16;
+            default -> -1;
         };
     }
 
@@ -164,10 +166,11 @@ final class CKernels {
         }
     }
 
-    static void unary(DType t, UnaryOp op, long n, double param, MemorySegment x, MemorySegment y) {
+    /** Runs the C kernel of op code {@code code} ({@link #code(UnaryOp)}, not -1). */
+    static void unary(DType t, int code, long n, double param, MemorySegment x, MemorySegment y) {
         int rc;
         try {
-            rc = (int) table(t).unary().invokeExact(code(op), n, param, x, y);
+            rc = (int) table(t).unary().invokeExact(code, n, param, x, y);
         } catch (Throwable e) {
             throw Downcalls.failure("fm_unary", e);
         }
@@ -227,15 +230,6 @@ final class CKernels {
             table(t).xent().invokeExact(rows, cols, z, labels, loss, probs);
         } catch (Throwable e) {
             throw Downcalls.failure("fm_softmax_xent", e);
-        }
-    }
-
-    static void softmaxCrossEntropyBackward(DType t, int rows, int cols, MemorySegment probs,
-                                            MemorySegment labels, MemorySegment gLoss, MemorySegment dz) {
-        try {
-            table(t).xentBackward().invokeExact(rows, cols, probs, labels, gLoss, dz);
-        } catch (Throwable e) {
-            throw Downcalls.failure("fm_softmax_xent_backward", e);
         }
     }
 

@@ -65,14 +65,16 @@ class NativeKernelsTest {
             System.setProperty(NativeBackend.KERNELS_PROPERTY, Boolean.toString(cKernels));
             NativeBackend b = (NativeBackend) NativeBackend.create();
             if (cKernels && CKernels.unavailableReason() == null) {
+                assertThat(b).isInstanceOf(CKernelBackend.class);
                 assertThat(b.usesCKernels()).isTrue();
                 assertThat(b.kernelLibrary()).isNotNull();
                 assertThat(b.fallbackNote()).isNull();
             }
             if (!cKernels) {
+                assertThat(b.getClass()).isEqualTo(NativeBackend.class);
                 assertThat(b.usesCKernels()).isFalse();
                 assertThat(b.kernelLibrary()).isNull();
-                assertThat(b.fallbackNote()).contains("C kernels not loaded").contains(b.fallback().name());
+                assertThat(b.fallbackNote()).contains("C kernels not loaded").contains("run on vector");
             }
             return b;
         } catch (Exception e) {
@@ -334,12 +336,6 @@ class NativeKernelsTest {
             ref.softmaxCrossEntropy(t, rows, cols, z, labels, loss2, e);
             assertClose(t, y, e, n, tol, "xent probs cols=" + cols);
             assertClose(t, loss1, loss2, rows, tol, "xent loss cols=" + cols);
-            MemorySegment g = random(t, rows, -2, 2);
-            MemorySegment dz1 = alloc(t, n);
-            MemorySegment dz2 = alloc(t, n);
-            nat.softmaxCrossEntropyBackward(t, rows, cols, e, labels, g, dz1);
-            ref.softmaxCrossEntropyBackward(t, rows, cols, e, labels, g, dz2);
-            assertClose(t, dz1, dz2, n, tol, "xent backward cols=" + cols);
         }
     }
 

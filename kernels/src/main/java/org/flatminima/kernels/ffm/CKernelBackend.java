@@ -1,0 +1,303 @@
+package org.flatminima.kernels.ffm;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import org.flatminima.kernels.BinaryOp;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.ReduceOp;
+import org.flatminima.kernels.UnaryOp;
+import org.flatminima.kernels.Window2d;
+import org.flatminima.kernels.vector.Parallel;
+
+/**
+ * The top layer of the {@code native} backend, built by {@link NativeBackend#create()} only when our C library
+ * ({@code libflatminima.so}) loaded: {@link NativeBackend} (OpenBLAS GEMM over the vector backend) with the
+ * kernels that {@link CKernels} covers overridden. What it does not override runs the layer below: today
+ * {@link #copy}, {@link #gatherCols}, {@link #scatterCols}, a {@link #unary} op without a C code
+ * ({@link CKernels#code(UnaryOp)}), and a {@link #binary} whose strides do not collapse to rank 3 or less.
+ *
+ * <p>Each C call is single-threaded; a kernel over enough elements is split into up to {@link #threads()}
+ * parts (by rows, images or elements) run by {@link Parallel}, unless a segment is confined to its thread.
+ */
+final class CKernelBackend extends NativeBackend {
+
+    CKernelBackend() {
+        super(null);
+    }
+
+    @Override
+    public boolean usesCKernels() {
+        return true;
+    }
+
+    @Override
+    public String kernelLibrary() {
+        NativeLibrary.Loaded l = CKernels.library();
+        return l.flavour() + " (" + l.resource() + ")";
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    @Override
+    public void fill(DType t, long n, double value, MemorySegment y) {
+        CKernels.fill(t, n, value, y);
+    }
+
+    @Override
+    public void unary(UnaryOp op, DType t, long n, double param, MemorySegment x, MemorySegment y) {
+        int code = CKernels.code(op);
+        if (code < 0) {
+            super.unary(op, t, n, param, x, y);
+            return;
+        }
+        int tasks = tasks(n, x, y);
+        if (tasks == 1) {
+            CKernels.unary(t, code, n, param, x, y);
+            return;
+        }
+        long es = t.byteSize();
+        Parallel.run(tasks, i -> {
+            long lo = split(n, tasks, i);
+            long len = split(n, tasks, i + 1) - lo;
+            CKernels.unary(t, code, len, param, x.asSlice(lo * es), y.asSlice(lo * es));
+        });
+    }
+
+    @Override
+    public void binary(BinaryOp op, DType t, int[] shape, MemorySegment a, long[] aStrides,
+                       MemorySegment b, long[] bStrides, MemorySegment y) {
+        long[] g = collapse(shape, aStrides, bStrides);
+        if (g == null) {
+            super.binary(op, t, shape, a, aStrides, b, bStrides, y);
+            return;
+        }
+        if (g[0] * g[1] * g[2] == 0) {
+            return;
+        }
+        int tasks = tasks(g[0] * g[1] * g[2], a, b, y);
+        if (tasks == 1) {
+            CKernels.binary(t, op, g[0], g[1], g[2], a, g[3], g[4], g[5], b, g[6], g[7], g[8], y);
+            return;
+        }
+        // Split the outermost dimension with at least one slab per task: {size, a stride, b stride, y stride}.
+        long es = t.byteSize();
+        int d = g[0] >= tasks ? 0 : g[1] >= tasks ? 1 : 2;
+        long ys = d == 0 ? g[1] * g[2] : d == 1 ? g[2] : 1;
+        long size = g[d];
+        long outer = d == 0 ? 1 : d == 1 ? g[0] : g[0] * g[1];
+        if (outer > 1) { // splitting an inner dimension: only when the outer ones are trivial
+            CKernels.binary(t, op, g[0], g[1], g[2], a, g[3], g[4], g[5], b, g[6], g[7], g[8], y);
+            return;
+        }
+        Parallel.run(tasks, i -> {
+            long lo = split(size, tasks, i);
+            long len = split(size, tasks, i + 1) - lo;
+            long[] sz = {g[0], g[1], g[2]};
+            sz[d] = len;
+            CKernels.binary(t, op, sz[0], sz[1], sz[2], a.asSlice(lo * g[3 + d] * es), g[3], g[4], g[5],
+                    b.asSlice(lo * g[6 + d] * es), g[6], g[7], g[8], y.asSlice(lo * ys * es));
+        });
+    }
+
+    /**
+     * Work (elements) per task below which splitting does not pay for the hand-off; {@code
+     * -Dflatminima.parallelGrain} changes it (the test build sets it tiny so that every split path runs).
+     */
+    static final long PARALLEL_GRAIN = Math.max(1, Long.getLong("flatminima.parallelGrain", 1L << 15));
+
+    /**
+     * How many tasks a kernel over {@code work} elements runs as: 1 with one thread, small work, or a segment
+     * that other threads cannot access (a confined arena); else up to {@link #threads()}.
+     */
+    private int tasks(long work, MemorySegment... segments) {
+        int threads = threads();
+        if (threads <= 1 || work < 2 * PARALLEL_GRAIN || !Parallel.shareable(segments)) {
+            return 1;
+        }
+        return (int) Math.min(threads, work / PARALLEL_GRAIN);
+    }
+
+    /** The start of part {@code i} of {@code n} items split into {@code parts} near-equal parts. */
+    private static long split(long n, int parts, int i) {
+        return n * i / parts;
+    }
+
+    /** {@code g} with its batch size replaced. */
+    private static Window2d batch(Window2d g, int n) {
+        return new Window2d(n, g.c(), g.h(), g.w(), g.kh(), g.kw(), g.strideH(), g.strideW(), g.padH(), g.padW());
+    }
+
+    /**
+     * Runs a per-image kernel over the images of {@code g} in parallel parts: {@code body} gets the part's
+     * window and its first image. {@code work} is the kernel's element count, for the split decision.
+     */
+    private void perImages(Window2d g, long work, ImageKernel body, MemorySegment... segments) {
+        int tasks = g.n() < 2 ? 1 : Math.min(tasks(work, segments), g.n());
+        if (tasks == 1) {
+            body.run(g, 0);
+            return;
+        }
+        Parallel.run(tasks, i -> {
+            int lo = (int) split(g.n(), tasks, i);
+            int hi = (int) split(g.n(), tasks, i + 1);
+            body.run(batch(g, hi - lo), lo);
+        });
+    }
+
+    /** A kernel on the images {@code [first, first + part.n())}. */
+    @FunctionalInterface
+    private interface ImageKernel {
+        void run(Window2d part, int first);
+    }
+
+    /** Runs a per-row kernel over {@code rows} rows in parallel parts; {@code body} gets {first row, rows}. */
+    private void perRows(int rows, long work, RowKernel body, MemorySegment... segments) {
+        int tasks = rows < 2 ? 1 : Math.min(tasks(work, segments), rows);
+        if (tasks == 1) {
+            body.run(0, rows);
+            return;
+        }
+        Parallel.run(tasks, i -> {
+            int lo = (int) split(rows, tasks, i);
+            body.run(lo, (int) split(rows, tasks, i + 1) - lo);
+        });
+    }
+
+    /** A kernel on rows {@code [first, first + count)}. */
+    @FunctionalInterface
+    private interface RowKernel {
+        void run(int first, int count);
+    }
+
+    /**
+     * Collapses a broadcast iteration to at most three dimensions: drops size-1 dimensions, then merges a
+     * dimension into the next inner one when both operands' strides allow it (outer stride = inner stride *
+     * inner size, which includes broadcast 0 = 0). Returns {@code {n0, n1, n2, a0, a1, a2, b0, b1, b2}} (padded
+     * with leading size-1 dimensions), or null when more than three dimensions remain. A shape with a zero
+     * size returns sizes whose product is 0.
+     */
+    static long[] collapse(int[] shape, long[] as, long[] bs) {
+        List<long[]> dims = new ArrayList<>(); // inner to outer: {size, aStride, bStride}
+        for (int d = shape.length - 1; d >= 0; d--) {
+            if (shape[d] == 0) {
+                return new long[] {0, 1, 1, 0, 0, 0, 0, 0, 0};
+            }
+            if (shape[d] == 1) {
+                continue;
+            }
+            if (!dims.isEmpty()) {
+                long[] in = dims.get(dims.size() - 1);
+                if (as[d] == in[1] * in[0] && bs[d] == in[2] * in[0]) {
+                    in[0] *= shape[d];
+                    continue;
+                }
+            }
+            dims.add(new long[] {shape[d], as[d], bs[d]});
+        }
+        if (dims.size() > 3) {
+            return null;
+        }
+        long[] g = {1, 1, 1, 0, 0, 0, 0, 0, 0};
+        for (int i = 0; i < dims.size(); i++) {
+            long[] dim = dims.get(i);
+            int slot = 2 - i;
+            g[slot] = dim[0];
+            g[3 + slot] = dim[1];
+            g[6 + slot] = dim[2];
+        }
+        return g;
+    }
+
+    // ------------------------------------------------------------------ reductions
+
+    @Override
+    public void reduce(ReduceOp op, DType t, int outer, int len, int inner, MemorySegment x, MemorySegment y) {
+        long es = t.byteSize();
+        perRows(outer, (long) outer * len * inner, (o, cnt) -> CKernels.reduce(t, op, cnt, len, inner,
+                x.asSlice((long) o * len * inner * es), y.asSlice((long) o * inner * es)), x, y);
+    }
+
+    @Override
+    public void argmax(DType t, int outer, int len, int inner, MemorySegment x, MemorySegment idx) {
+        CKernels.argmax(t, outer, len, inner, x, idx);
+    }
+
+    // ------------------------------------------------------------------ softmax and cross-entropy
+
+    @Override
+    public void softmax(DType t, int rows, int cols, MemorySegment x, MemorySegment y) {
+        long rb = (long) cols * t.byteSize();
+        perRows(rows, (long) rows * cols * 8, (r, cnt) -> CKernels.softmax(t, cnt, cols, x.asSlice(r * rb),
+                y.asSlice(r * rb)), x, y);
+    }
+
+    @Override
+    public void logSoftmax(DType t, int rows, int cols, MemorySegment x, MemorySegment y) {
+        long rb = (long) cols * t.byteSize();
+        perRows(rows, (long) rows * cols * 8, (r, cnt) -> CKernels.logSoftmax(t, cnt, cols, x.asSlice(r * rb),
+                y.asSlice(r * rb)), x, y);
+    }
+
+    @Override
+    public void softmaxCrossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels,
+                                    MemorySegment loss, MemorySegment probs) {
+        long rb = (long) cols * t.byteSize();
+        long es = t.byteSize();
+        perRows(rows, (long) rows * cols * 8, (r, cnt) -> CKernels.softmaxCrossEntropy(t, cnt, cols,
+                z.asSlice(r * rb), labels.asSlice(4L * r), loss.asSlice(r * es), probs.asSlice(r * rb)),
+                z, labels, loss, probs);
+    }
+
+    // ------------------------------------------------------------------ convolution and pooling
+
+    @Override
+    public void im2col(DType t, Window2d g, MemorySegment x, MemorySegment cols) {
+        long es = t.byteSize();
+        long cb = (long) g.colRows() * g.colCols() * es;
+        perImages(g, (long) g.n() * g.colRows() * g.colCols(), (part, b) -> CKernels.im2col(t, part,
+                x.asSlice(b * g.imageSize() * es), cols.asSlice(b * cb)), x, cols);
+    }
+
+    @Override
+    public void col2im(DType t, Window2d g, MemorySegment cols, MemorySegment x) {
+        long es = t.byteSize();
+        long cb = (long) g.colRows() * g.colCols() * es;
+        perImages(g, (long) g.n() * g.colRows() * g.colCols(), (part, b) -> CKernels.col2im(t, part,
+                cols.asSlice(b * cb), x.asSlice(b * g.imageSize() * es)), x, cols);
+    }
+
+    @Override
+    public void maxPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
+        long es = t.byteSize();
+        long out = (long) g.c() * g.outH() * g.outW();
+        perImages(g, g.n() * g.imageSize(), (part, b) -> CKernels.maxPool2d(t, part,
+                x.asSlice(b * g.imageSize() * es), y.asSlice(b * out * es), argmax.asSlice(b * out * 4)),
+                x, y, argmax);
+    }
+
+    @Override
+    public void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx) {
+        long es = t.byteSize();
+        long out = (long) g.c() * g.outH() * g.outW();
+        perImages(g, g.n() * g.imageSize(), (part, b) -> CKernels.maxPool2dBackward(t, part,
+                gy.asSlice(b * out * es), argmax.asSlice(b * out * 4), gx.asSlice(b * g.imageSize() * es)),
+                gy, argmax, gx);
+    }
+
+    @Override
+    public void avgPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y) {
+        long es = t.byteSize();
+        long out = (long) g.c() * g.outH() * g.outW();
+        perImages(g, g.n() * g.imageSize() * 2, (part, b) -> CKernels.avgPool2d(t, part,
+                x.asSlice(b * g.imageSize() * es), y.asSlice(b * out * es)), x, y);
+    }
+
+    @Override
+    public void avgPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment gx) {
+        long es = t.byteSize();
+        long out = (long) g.c() * g.outH() * g.outW();
+        perImages(g, g.n() * g.imageSize() * 2, (part, b) -> CKernels.avgPool2dBackward(t, part,
+                gy.asSlice(b * out * es), gx.asSlice(b * g.imageSize() * es)), gy, gx);
+    }
+}

@@ -1,0 +1,79 @@
+package org.flatminima.kernels.ffm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.reflect.Method;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.ScalarBackend;
+import org.flatminima.kernels.vector.VectorBackend;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The backends are layers: scalar, vector on scalar, native on vector, the C kernels on native. A kernel that a
+ * layer does not provide is the layer below's by inheritance, never switched by a flag. Checked on the classes
+ * (which implementation a call resolves to), so it needs neither OpenBLAS nor the C library; the parity tests
+ * check that what each layer provides computes what the oracle does.
+ */
+class LayeringTest {
+
+    /** The kernel methods of {@link Backend} (everything but name and threads). */
+    private static List<Method> kernels() {
+        Set<String> notKernels = Set.of("name", "threads", "setThreads");
+        return Arrays.stream(Backend.class.getMethods()).filter(m -> !notKernels.contains(m.getName())).toList();
+    }
+
+    private static Method kernel(String name) {
+        return kernels().stream().filter(m -> m.getName().equals(name)).findFirst().orElseThrow();
+    }
+
+    /** The class whose code runs when {@code m} is called on an instance of {@code c}. */
+    private static Class<?> implementer(Class<?> c, Method m) throws NoSuchMethodException {
+        return c.getMethod(m.getName(), m.getParameterTypes()).getDeclaringClass();
+    }
+
+    @Test
+    void theOracleImplementsEveryKernelSoEveryLayerHasSomethingToFallTo() throws Exception {
+        assertThat(kernels()).hasSizeGreaterThan(15);
+        for (Method m : kernels()) {
+            assertThat(implementer(ScalarBackend.class, m)).as(m.getName()).isEqualTo(ScalarBackend.class);
+        }
+    }
+
+    @Test
+    void vectorOverridesWhatItVectorisesAndInheritsTheRestFromTheOracle() throws Exception {
+        assertThat(VectorBackend.class.getSuperclass()).isEqualTo(ScalarBackend.class);
+        Set<String> inherited = Set.of("gatherCols", "scatterCols");
+        for (Method m : kernels()) {
+            assertThat(implementer(VectorBackend.class, m)).as(m.getName())
+                    .isEqualTo(inherited.contains(m.getName()) ? ScalarBackend.class : VectorBackend.class);
+        }
+    }
+
+    @Test
+    void nativeWithoutCKernelsOverridesOnlyGemm() throws Exception {
+        assertThat(NativeBackend.class.getSuperclass()).isEqualTo(VectorBackend.class);
+        for (Method m : kernels()) {
+            Class<?> expected = m.getName().equals("gemm") ? NativeBackend.class
+                    : implementer(VectorBackend.class, m);
+            assertThat(implementer(NativeBackend.class, m)).as(m.getName()).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void theCKernelLayerFallsThroughWhereTheCLibraryHasNoKernel() throws Exception {
+        assertThat(CKernelBackend.class.getSuperclass()).isEqualTo(NativeBackend.class);
+        Set<String> inC = Set.of("fill", "unary", "binary", "reduce", "argmax", "softmax", "logSoftmax",
+                "softmaxCrossEntropy", "im2col", "col2im", "maxPool2d", "maxPool2dBackward", "avgPool2d",
+                "avgPool2dBackward");
+        for (Method m : kernels()) {
+            Class<?> expected = inC.contains(m.getName()) ? CKernelBackend.class
+                    : implementer(NativeBackend.class, m);
+            assertThat(implementer(CKernelBackend.class, m)).as(m.getName()).isEqualTo(expected);
+        }
+        assertThat(implementer(CKernelBackend.class, kernel("copy"))).isEqualTo(VectorBackend.class);
+        assertThat(implementer(CKernelBackend.class, kernel("gatherCols"))).isEqualTo(ScalarBackend.class);
+    }
+}
