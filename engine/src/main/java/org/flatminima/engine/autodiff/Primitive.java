@@ -23,16 +23,14 @@ import org.flatminima.engine.Tensor;
  * {@link LinearUnary} (the JVP is the primitive applied to the tangent), {@link Elementwise} (both rules follow
  * from the derivative {@code f'(x)}) and {@link Bilinear} (the JVP is the sum of the two partial applications).
  * A primitive with neither a derived nor an explicit rule fails with its name.
+ *
+ * <p>Registering a primitive is declaring it: each primitive is a record in one of the five family files
+ * ({@link ElementwisePrimitives}, {@link ViewPrimitives}, {@link ReductionPrimitives}, {@link ProductPrimitives},
+ * {@link PoolingPrimitives}), each a sealed interface without a {@code permits} clause, which Java then
+ * completes with exactly the records declared in that file. The generic checker walks this hierarchy.
  */
-public sealed interface Primitive permits Primitives.Add, Primitives.Sub, Primitives.Mul, Primitives.Div,
-        Primitives.Neg, Primitives.Scale, Primitives.Square, Primitives.Sqrt, Primitives.Exp, Primitives.Log,
-        Primitives.Pow, Primitives.Relu, Primitives.LeakyRelu, Primitives.Tanh, Primitives.Sigmoid,
-        Primitives.Softplus, Primitives.MatMul, Primitives.Permute, Primitives.Reshape, Primitives.FlatView,
-        Primitives.Embed, Primitives.EmbedMany, Primitives.Expand, Primitives.SumTo, Primitives.Sum, Primitives.Max,
-        Primitives.Gather, Primitives.Scatter, Primitives.Softmax, Primitives.LogSoftmax,
-        Primitives.SoftmaxCrossEntropy,
-        Primitives.Conv2d, Primitives.Conv2dInputGrad, Primitives.Conv2dWeightGrad, Primitives.MaxPool2d,
-        Primitives.MaxPool2dGather, Primitives.MaxPool2dScatter, Primitives.AvgPool2d, Primitives.AvgPool2dBackward {
+public sealed interface Primitive permits ElementwisePrimitives, ViewPrimitives, ReductionPrimitives,
+        ProductPrimitives, PoolingPrimitives {
 
     /** The primitive's name in error messages, e.g. {@code "matmul"}. */
     String name();

@@ -162,7 +162,7 @@ final class Trace {
                 continue;
             }
             Primitive p = node.primitive;
-            if (p instanceof Primitives.FlatView fv && node.parents[0] != null) {
+            if (p instanceof ViewPrimitives.FlatView fv && node.parents[0] != null) {
                 pieces.computeIfAbsent(node.parents[0], n -> new java.util.ArrayList<>()).add(new Piece(fv, g));
                 continue;
             }
@@ -202,12 +202,12 @@ final class Trace {
     }
 
     /** A flat view's cotangent waiting to be assembled into the cotangent of the viewed vector. */
-    private record Piece(Primitives.FlatView view, Var g) {
+    private record Piece(ViewPrimitives.FlatView view, Var g) {
     }
 
     /**
      * Adds the pending flat-view cotangents of {@code node} to its cotangent: with disjoint views (the parameter
-     * tensors of a model) as one {@link Primitives.EmbedMany}, else view by view.
+     * tensors of a model) as one {@link ViewPrimitives.EmbedMany}, else view by view.
      */
     private static void assemble(Node node, Map<Node, Var> ct, Map<Node, java.util.List<Piece>> pieces) {
         java.util.List<Piece> ps = pieces.remove(node);
@@ -224,8 +224,8 @@ final class Trace {
             gs[i] = ps.get(i).g();
         }
         Var sum;
-        if (Primitives.EmbedMany.disjoint(offsets, shapes, length)) {
-            sum = bind(new Primitives.EmbedMany(offsets, shapes, length), gs);
+        if (ViewPrimitives.EmbedMany.disjoint(offsets, shapes, length)) {
+            sum = bind(new ViewPrimitives.EmbedMany(offsets, shapes, length), gs);
         } else {
             sum = null; // overlapping views: each one's own transpose, summed
             for (Piece piece : ps) {
