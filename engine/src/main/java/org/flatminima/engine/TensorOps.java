@@ -297,23 +297,23 @@ public final class TensorOps {
         return scatterCols(Tensor.full(dtype, 1.0, labels.length), labels, cols);
     }
 
-    /** A tensor shaped like {@code x} with 1 at the first maximum along {@code axis} and 0 elsewhere. */
+    /**
+     * A tensor shaped like {@code x} with 1 at the first maximum along {@code axis} and 0 elsewhere: the argmax
+     * kernel, then ones scattered into rows {@code [outer * inner, len]} (the axis last), moved back in place.
+     */
     public static Tensor argmaxMask(Tensor x, int axis) {
         int a = x.axis(axis);
         int[] s = x.shape();
-        int inner = 1;
-        for (int i = a + 1; i < s.length; i++) {
-            inner *= s[i];
-        }
-        int len = s[a];
-        int[] idx = argmax(x, a);
-        double[] m = new double[Math.toIntExact(x.size())];
-        for (int j = 0; j < idx.length; j++) {
-            int o = j / inner;
-            int i = j % inner;
-            m[(o * len + idx[j]) * inner + i] = 1.0;
-        }
-        return Tensor.of(x.dtype(), m, s);
+        int outer = (int) Shapes.size(Arrays.copyOfRange(s, 0, a));
+        int inner = (int) Shapes.size(Arrays.copyOfRange(s, a + 1, s.length));
+        int rows = outer * inner;
+        Tensor c = x.contiguous();
+        MemorySegment idx = Scope.allocateUninitialised((long) Math.max(1, rows) * 4, c);
+        be().argmax(x.dtype(), outer, s[a], inner, c.segment(), idx);
+        Tensor ones = Tensor.full(x.dtype(), 1.0, rows);
+        Tensor mask = Tensor.zeros(x.dtype(), rows, s[a]);
+        be().scatterCols(x.dtype(), rows, s[a], ones.segment(), idx, mask.segment());
+        return inner == 1 ? mask.reshape(s) : mask.reshape(outer, inner, s[a]).permute(0, 2, 1).contiguous().reshape(s);
     }
 
     /**
@@ -606,33 +606,33 @@ public final class TensorOps {
         return Window2d.square(n, x.dim(-3), x.dim(-2), x.dim(-1), k, stride, pad);
     }
 
+    /** A max pooling's output and its routing. */
+    public record MaxPooled(Tensor y, PoolRouting routing) {
+    }
+
     /**
      * Max pooling with a square {@code k x k} window, stride and padding (which counts as -infinity) of x
-     * {@code [..., C, H, W]}; returns {@code {y}} and, through {@code routing[0]} if non-null, the argmax.
+     * {@code [..., C, H, W]}, with the routing the kernel computes along the way (the residual of max pooling's
+     * derivative rules).
      */
-    private static Tensor maxPool2d(Tensor x, int k, int stride, int pad, PoolRouting[] routing) {
+    public static MaxPooled maxPool2dRouted(Tensor x, int k, int stride, int pad) {
         Window2d g = poolWindow("maxPool2d", x, k, stride, pad);
         Tensor xc = x.contiguous();
         Tensor y = Tensor.uninitialised(x.dtype(), replaceTail(x.shape(), 2, g.outH(), g.outW()));
         // Scoped (pooled) when a scope is open: the routing is read by the backward pass of the same scope.
         MemorySegment idx = Scope.allocateUninitialised(Math.max(1, y.size()) * 4, y);
         be().maxPool2d(x.dtype(), g, xc.segment(), y.segment(), idx);
-        if (routing != null) {
-            routing[0] = new PoolRouting(g, x.shape(), idx);
-        }
-        return y;
+        return new MaxPooled(y, new PoolRouting(g, x.shape(), idx));
     }
 
     /** Max pooling ({@code k x k} window, stride, -infinity padding) of x {@code [..., C, H, W]}. */
     public static Tensor maxPool2d(Tensor x, int k, int stride, int pad) {
-        return maxPool2d(x, k, stride, pad, null);
+        return maxPool2dRouted(x, k, stride, pad).y();
     }
 
     /** The routing (first argmax per window, as PyTorch) of max pooling x: see {@link PoolRouting}. */
     public static PoolRouting maxPool2dRouting(Tensor x, int k, int stride, int pad) {
-        PoolRouting[] r = new PoolRouting[1];
-        maxPool2d(x, k, stride, pad, r);
-        return r[0];
+        return maxPool2dRouted(x, k, stride, pad).routing();
     }
 
     /**

@@ -19,32 +19,34 @@ public sealed interface PoolingPrimitives extends Primitive {
 
     /**
      * {@code y = max_pool2d(x)} over {@code k x k} windows (stride, -infinity padding) of x {@code [..., C, H, W]}.
-     * With the routing r (the first argmax of each window, as PyTorch, computed from the value of x and held
-     * constant: it is piecewise constant in x), y = gather_r(x), so max pooling is linear in x for a fixed
-     * routing: dy = {@link MaxPool2dGather}_r(dx), gx = {@link MaxPool2dScatter}_r(g); those two are each
-     * other's transposes, so the rules are differentiable to any order.
+     * With the routing r (the first argmax of each window, as PyTorch, held constant: it is piecewise constant
+     * in x), y = gather_r(x), so max pooling is linear in x for a fixed routing: dy = {@link MaxPool2dGather}_r(dx),
+     * gx = {@link MaxPool2dScatter}_r(g); those two are each other's transposes, so the rules are differentiable
+     * to any order. The routing is a residual: the pooling kernel computes it along with y, once per forward.
      */
-    record MaxPool2d(int k, int stride, int pad) implements PoolingPrimitives {
+    record MaxPool2d(int k, int stride, int pad)
+            implements PoolingPrimitives, Primitive.WithResiduals<TensorOps.PoolRouting> {
         public String name() {
             return "max_pool2d";
         }
 
         public Tensor forward(Tensor... in) {
-            return TensorOps.maxPool2d(in[0], k, stride, pad);
+            return forwardWithResiduals(in).out();
         }
 
-        private TensorOps.PoolRouting routing(Var x) {
-            return TensorOps.maxPool2dRouting(x.value(), k, stride, pad);
+        public Forward<TensorOps.PoolRouting> forwardWithResiduals(Tensor... in) {
+            TensorOps.MaxPooled p = TensorOps.maxPool2dRouted(in[0], k, stride, pad);
+            return new Forward<>(p.y(), p.routing());
         }
 
         @Override
         public Var jvp(Var[] x, Var[] t, Var y) {
-            return Trace.bind(new MaxPool2dGather(routing(x[0])), t[0]);
+            return Trace.bind(new MaxPool2dGather(residuals(y)), t[0]);
         }
 
         @Override
         public Var[] vjp(Var g, Var[] x, Var y) {
-            return cts(Trace.bind(new MaxPool2dScatter(routing(x[0])), g));
+            return cts(Trace.bind(new MaxPool2dScatter(residuals(y)), g));
         }
     }
 

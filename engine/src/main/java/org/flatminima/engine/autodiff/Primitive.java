@@ -102,6 +102,46 @@ public sealed interface Primitive permits ElementwisePrimitives, ViewPrimitives,
     }
 
     /**
+     * A primitive whose forward keeps residuals for its rules: what the forward computed anyway and the rules
+     * would otherwise compute again (max pooling's routing, an argmax mask, softmax probabilities). {@link Trace}
+     * calls {@link #forwardWithResiduals} and keeps the residuals with the output; a rule reads them back from
+     * its {@code out} argument with {@link #residuals}, at any level (a tracer's residuals are those of its
+     * innermost primal, the one this forward computed).
+     *
+     * <p>Two kinds of residual, and why forward-over-reverse stays exact with each:
+     * <ul>
+     *   <li>A residual that is locally constant in the inputs (integer routing, a 0/1 mask) is plain data: its
+     *       derivative is zero almost everywhere, so using it as a constant at every level is exact.</li>
+     *   <li>A residual that is a differentiable function of the inputs (softmax probabilities p(z)) must not be
+     *       a constant at a level where z is a tracer: the JVP of the VJP needs dp. The rule re-enters it into
+     *       the trace with {@link Trace#bindKnown}, as the output of the primitive that defines it, applied to
+     *       the rule's own primal input: the value is not computed again, and at every level its tangent or
+     *       cotangent comes from that primitive's checked rules (for p, softmax's).</li>
+     * </ul>
+     *
+     * @param <R> the residuals' type
+     */
+    interface WithResiduals<R> {
+        /** The forward computation: the output, and the residuals the rules read back with {@link #residuals}. */
+        Forward<R> forwardWithResiduals(Tensor... in);
+
+        /** The residuals kept by the forward computation of {@code out}, an output of this primitive. */
+        @SuppressWarnings("unchecked")
+        default R residuals(Var out) {
+            Object r = out.residuals();
+            if (r == null) {
+                throw new IllegalStateException("primitive " + ((Primitive) this).name()
+                        + ": its output carries no residuals (it was not computed by Trace.bind)");
+            }
+            return (R) r;
+        }
+    }
+
+    /** What a forward with residuals returns: the output and the residuals. */
+    record Forward<R>(Tensor out, R residuals) {
+    }
+
+    /**
      * A primitive whose inputs broadcast against each other (NumPy rules); cotangents are summed back to each
      * input's shape and tangents expanded to the output's shape, in one central place ({@link Trace}).
      */

@@ -53,28 +53,31 @@ public sealed interface ReductionPrimitives extends Primitive {
     }
 
     /**
-     * {@code y = max of x along axis}. With m the one-hot mask of the first maximum (a constant):
-     * dy = sum(m dx, axis); gx = m g (broadcast along the axis).
+     * {@code y = max of x along axis}. With m the one-hot mask of the first maximum (a constant, kept by the
+     * forward as a residual): dy = sum(m dx, axis); gx = m g (broadcast along the axis).
      */
-    record Max(int axis, boolean keepDim) implements ReductionPrimitives {
+    record Max(int axis, boolean keepDim) implements ReductionPrimitives, Primitive.WithResiduals<Tensor> {
         public String name() {
             return "max";
         }
 
         public Tensor forward(Tensor... in) {
-            return TensorOps.reduce(ReduceOp.MAX, in[0], axis, keepDim);
+            return forwardWithResiduals(in).out();
+        }
+
+        public Forward<Tensor> forwardWithResiduals(Tensor... in) {
+            return new Forward<>(TensorOps.reduce(ReduceOp.MAX, in[0], axis, keepDim), TensorOps.argmaxMask(in[0], axis));
         }
 
         @Override
         public Var jvp(Var[] x, Var[] t, Var y) {
             int l = lead(t[0], x[0]);
-            return t[0].mul(Var.of(TensorOps.argmaxMask(x[0].value(), axis))).sum(axis + l, keepDim);
+            return t[0].mul(Var.of(residuals(y))).sum(axis + l, keepDim);
         }
 
         @Override
         public Var[] vjp(Var g, Var[] x, Var y) {
-            Var mask = Var.of(TensorOps.argmaxMask(x[0].value(), axis));
-            return cts(keepAxis(g, axis, keepDim).mul(mask));
+            return cts(keepAxis(g, axis, keepDim).mul(Var.of(residuals(y))));
         }
     }
 
@@ -176,33 +179,49 @@ public sealed interface ReductionPrimitives extends Primitive {
      * {@code y = (1/N) sum_r (logsumexp(z_r) - z_r[labels[r]])} for logits z {@code [N, C]} (rank-0 output).
      * With p = softmax(z) (differentiable) and e the one-hot labels (a constant): dy = sum((p - e) dz) / N;
      * gz = (p - e) g / N. The JVP of this VJP is therefore (diag(p) - p p^T) dz g / N, through softmax's JVP.
+     *
+     * <p>The kernel computes p along with the loss; the forward keeps it as a residual. p is a differentiable
+     * function of z, so the rules do not use it as a constant: {@link #probs} re-enters it as the output of
+     * {@link Softmax} applied to the rule's z ({@link Trace#bindKnown}), which costs nothing when z is a
+     * constant and gives dp from softmax's own JVP when z is a tracer (the HVP's backward pass). One softmax per
+     * forward, however many levels differentiate it.
      */
-    record SoftmaxCrossEntropy(int[] labels) implements ReductionPrimitives {
+    record SoftmaxCrossEntropy(int[] labels) implements ReductionPrimitives, Primitive.WithResiduals<Tensor> {
         public String name() {
             return "softmax_cross_entropy";
         }
 
         public Tensor forward(Tensor... in) {
-            Tensor loss = TensorOps.softmaxCrossEntropy(in[0], labels)[0];
-            return TensorOps.scale(TensorOps.sumAll(loss), 1.0 / labels.length);
+            return forwardWithResiduals(in).out();
         }
 
-        private Var residual(Var z) {
+        public Forward<Tensor> forwardWithResiduals(Tensor... in) {
+            Tensor[] lossAndProbs = TensorOps.softmaxCrossEntropy(in[0], labels);
+            return new Forward<>(TensorOps.scale(TensorOps.sumAll(lossAndProbs[0]), 1.0 / labels.length), lossAndProbs[1]);
+        }
+
+        /** p = softmax(z) at the level of z, its value the forward's residual. */
+        private Var probs(Var z, Var y) {
+            return Trace.bindKnown(new Softmax(), residuals(y), z);
+        }
+
+        /** p - e. */
+        private Var residual(Var z, Var y) {
             Var e = Var.of(TensorOps.oneHot(labels, z.dim(1), z.dtype()));
-            return z.softmax().sub(e);
+            return probs(z, y).sub(e);
         }
 
         @Override
         public Var jvp(Var[] x, Var[] t, Var y) {
             int l = lead(t[0], x[0]);
-            Var prod = residual(x[0]).mul(t[0]);
+            Var prod = residual(x[0], y).mul(t[0]);
             Var total = l == 0 ? prod.sum() : prod.reshape(Trace.concat(leadDims(t[0], l), new int[] {-1})).sum(-1, false);
             return total.scale(1.0 / labels.length);
         }
 
         @Override
         public Var[] vjp(Var g, Var[] x, Var y) {
-            return cts(residual(x[0]).mul(g.scale(1.0 / labels.length)));
+            return cts(residual(x[0], y).mul(g.scale(1.0 / labels.length)));
         }
     }
 }

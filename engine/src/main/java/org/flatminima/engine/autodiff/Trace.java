@@ -38,6 +38,24 @@ final class Trace {
      * tensors when there is none. Inputs of lower levels, and constants, are constants at that level.
      */
     static Var bind(Primitive p, Var... in) {
+        return apply(p, null, in);
+    }
+
+    /**
+     * {@link #bind} for an application whose primal output is already known: {@code known}, a residual that
+     * another primitive's forward computed, equal to {@code p} applied to the raw values of {@code in} (softmax
+     * probabilities kept by the cross-entropy). Nothing is computed on raw tensors; at each level the output's
+     * tangent, or its tape node, is that of {@code p}, so the value is differentiable at every level exactly as
+     * if {@code p} had been applied again. See {@link Primitive.WithResiduals}.
+     */
+    static Var bindKnown(Primitive p, Tensor known, Var... in) {
+        if (p instanceof Primitive.WithResiduals<?>) {
+            throw new IllegalArgumentException(p.name() + " keeps residuals, so its output alone cannot be known");
+        }
+        return apply(p, known, in);
+    }
+
+    private static Var apply(Primitive p, Tensor known, Var... in) {
         Level top = null;
         for (Var v : in) {
             if (v == null) {
@@ -52,6 +70,13 @@ final class Trace {
             Tensor[] raw = new Tensor[in.length];
             for (int i = 0; i < in.length; i++) {
                 raw[i] = in[i].value();
+            }
+            if (known != null) {
+                return new Var.Const(known);
+            }
+            if (p instanceof Primitive.WithResiduals<?> w) {
+                Primitive.Forward<?> f = w.forwardWithResiduals(raw);
+                return new Var.Const(f.out(), f.residuals());
             }
             return new Var.Const(p.forward(raw));
         }
@@ -72,7 +97,7 @@ final class Trace {
                     primals[i] = in[i];
                 }
             }
-            Var out = bind(p, primals);
+            Var out = apply(p, known, primals);
             if (!any) {
                 return out; // every tangent is a symbolic zero: nothing to carry at this level
             }
@@ -99,7 +124,7 @@ final class Trace {
                 primals[i] = in[i];
             }
         }
-        Var out = bind(p, primals);
+        Var out = apply(p, known, primals);
         Node node = new Node(p, primals, parents, out);
         top.tape.add(node);
         return new Var.RevTracer(top, out, node);

@@ -34,6 +34,9 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
     /** The raw value: the innermost primal, with every level stripped. */
     public abstract Tensor value();
 
+    /** The residuals the forward computation of the innermost primal kept (see {@link Primitive.WithResiduals}). */
+    abstract Object residuals();
+
     /** Shape of the value. */
     public int[] shape() {
         return value().shape();
@@ -289,9 +292,21 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
     /** A constant: a raw tensor, not differentiated at any level. */
     public static final class Const extends Var {
         private final Tensor value;
+        private final Object residuals;
 
         Const(Tensor value) {
+            this(value, null);
+        }
+
+        /** The output of a primitive's forward computation, with the residuals it kept (or null). */
+        Const(Tensor value, Object residuals) {
             this.value = value;
+            this.residuals = residuals;
+        }
+
+        @Override
+        Object residuals() {
+            return residuals;
         }
 
         @Override
@@ -333,6 +348,11 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
         }
 
         @Override
+        Object residuals() {
+            return primal.residuals();
+        }
+
+        @Override
         public String toString() {
             return "JvpTracer(" + level + ", " + primal + ", tangent " + tangent + ")";
         }
@@ -358,6 +378,11 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
         @Override
         public Tensor value() {
             return primal.value();
+        }
+
+        @Override
+        Object residuals() {
+            return primal.residuals();
         }
 
         @Override
