@@ -3,6 +3,7 @@ package org.flatminima.engine.autodiff;
 import static org.flatminima.engine.autodiff.Rules.*;
 
 import org.flatminima.engine.Tensor;
+import org.flatminima.engine.ImageOps;
 import org.flatminima.engine.TensorOps;
 
 /**
@@ -25,7 +26,7 @@ public sealed interface PoolingPrimitives extends Primitive {
      * to any order. The routing is a residual: the pooling kernel computes it along with y, once per forward.
      */
     record MaxPool2d(int k, int stride, int pad)
-            implements PoolingPrimitives, Primitive.WithResiduals<TensorOps.PoolRouting> {
+            implements PoolingPrimitives, Primitive.WithResiduals<ImageOps.PoolRouting> {
         public String name() {
             return "max_pool2d";
         }
@@ -34,8 +35,8 @@ public sealed interface PoolingPrimitives extends Primitive {
             return forwardWithResiduals(in).out();
         }
 
-        public Forward<TensorOps.PoolRouting> forwardWithResiduals(Tensor... in) {
-            TensorOps.MaxPooled p = TensorOps.maxPool2dRouted(in[0], k, stride, pad);
+        public Forward<ImageOps.PoolRouting> forwardWithResiduals(Tensor... in) {
+            ImageOps.MaxPooled p = ImageOps.maxPool2dRouted(in[0], k, stride, pad);
             return new Forward<>(p.y(), p.routing());
         }
 
@@ -51,13 +52,13 @@ public sealed interface PoolingPrimitives extends Primitive {
     }
 
     /** {@code y[p, o] = x[p, argmax_r[p, o]]} per plane p, for a constant routing r. Linear; gx = scatter_r(g). */
-    record MaxPool2dGather(TensorOps.PoolRouting routing) implements PoolingPrimitives, Primitive.LinearUnary {
+    record MaxPool2dGather(ImageOps.PoolRouting routing) implements PoolingPrimitives, Primitive.LinearUnary {
         public String name() {
             return "max_pool2d_gather";
         }
 
         public Tensor forward(Tensor... in) {
-            return TensorOps.maxPool2dGather(in[0], routing);
+            return ImageOps.maxPool2dGather(in[0], routing);
         }
 
         @Override
@@ -70,13 +71,13 @@ public sealed interface PoolingPrimitives extends Primitive {
      * {@code y = 0; y[p, argmax_r[p, o]] += x[p, o]}: the transpose of {@link MaxPool2dGather} (the backend's
      * max-pool backward). Linear; gx = gather_r(g).
      */
-    record MaxPool2dScatter(TensorOps.PoolRouting routing) implements PoolingPrimitives, Primitive.LinearUnary {
+    record MaxPool2dScatter(ImageOps.PoolRouting routing) implements PoolingPrimitives, Primitive.LinearUnary {
         public String name() {
             return "max_pool2d_scatter";
         }
 
         public Tensor forward(Tensor... in) {
-            return TensorOps.maxPool2dScatter(in[0], routing);
+            return ImageOps.maxPool2dScatter(in[0], routing);
         }
 
         @Override
@@ -95,7 +96,7 @@ public sealed interface PoolingPrimitives extends Primitive {
         }
 
         public Tensor forward(Tensor... in) {
-            return TensorOps.avgPool2d(in[0], k, stride, pad);
+            return ImageOps.avgPool2d(in[0], k, stride, pad);
         }
 
         @Override
@@ -115,7 +116,7 @@ public sealed interface PoolingPrimitives extends Primitive {
         }
 
         public Tensor forward(Tensor... in) {
-            return TensorOps.avgPool2dBackward(in[0], h, width, k, stride, pad);
+            return ImageOps.avgPool2dBackward(in[0], h, width, k, stride, pad);
         }
 
         @Override

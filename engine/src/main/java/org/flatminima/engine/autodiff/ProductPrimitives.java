@@ -4,6 +4,7 @@ import static org.flatminima.engine.autodiff.Rules.*;
 
 import java.util.Arrays;
 import org.flatminima.engine.Tensor;
+import org.flatminima.engine.ImageOps;
 import org.flatminima.engine.TensorOps;
 
 /**
@@ -71,7 +72,7 @@ public sealed interface ProductPrimitives extends Primitive {
         }
 
         public Tensor forward(Tensor... in) {
-            return TensorOps.conv2d(in[0], in[1], stride, pad);
+            return ImageOps.conv2d(in[0], in[1], stride, pad);
         }
 
         /**
@@ -122,7 +123,7 @@ public sealed interface ProductPrimitives extends Primitive {
         }
 
         public Tensor forward(Tensor... in) {
-            return TensorOps.conv2dInputGrad(in[0], in[1], h, width, stride, pad);
+            return ImageOps.conv2dInputGrad(in[0], in[1], h, width, stride, pad);
         }
 
         /**
@@ -166,7 +167,7 @@ public sealed interface ProductPrimitives extends Primitive {
         }
 
         public Tensor forward(Tensor... in) {
-            return TensorOps.conv2dWeightGrad(in[0], in[1], kh, kw, stride, pad);
+            return ImageOps.conv2dWeightGrad(in[0], in[1], kh, kw, stride, pad);
         }
 
         /**

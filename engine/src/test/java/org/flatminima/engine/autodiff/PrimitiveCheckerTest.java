@@ -64,7 +64,7 @@ class PrimitiveCheckerTest {
     static final int[] LABELS = {2, 0, 1, 2};
 
     /** A fixed max-pool routing (3x3 windows, stride 2, padding 1) for the gather/scatter pair. */
-    static final org.flatminima.engine.TensorOps.PoolRouting POOL_ROUTING = org.flatminima.engine.TensorOps
+    static final org.flatminima.engine.ImageOps.PoolRouting POOL_ROUTING = org.flatminima.engine.ImageOps
             .maxPool2dRouting(Tensor.normal(Numeric.F64, new SplittableRandom(7), 2, 2, 5, 6), 3, 2, 1);
 
     static final List<Case> CASES = List.of(

@@ -569,4 +569,10 @@ public final class NativeBackend implements Backend, Backends.PartialBackend {
             fallback.avgPool2dBackward(t, g, gy, gx);
         }
     }
+
+    /** No C kernel: the fallback's. */
+    @Override
+    public void maxPool2dGather(DType t, Window2d g, MemorySegment x, MemorySegment argmax, MemorySegment y) {
+        fallback.maxPool2dGather(t, g, x, argmax, y);
+    }
 }

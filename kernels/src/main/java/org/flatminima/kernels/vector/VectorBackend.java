@@ -238,4 +238,10 @@ public final class VectorBackend implements Backend {
             DoubleWindows.avgPool2dBackward(g, gy, gx);
         }
     }
+
+    /** Not vectorised (a gather): the scalar oracle's loop. */
+    @Override
+    public void maxPool2dGather(DType t, Window2d g, MemorySegment x, MemorySegment argmax, MemorySegment y) {
+        new org.flatminima.kernels.ScalarBackend().maxPool2dGather(t, g, x, argmax, y);
+    }
 }
