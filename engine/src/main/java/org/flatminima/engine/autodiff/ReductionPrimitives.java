@@ -54,7 +54,8 @@ public sealed interface ReductionPrimitives extends Primitive {
 
     /**
      * {@code y = max of x along axis}. With m the one-hot mask of the first maximum (a constant, kept by the
-     * forward as a residual): dy = sum(m dx, axis); gx = m g (broadcast along the axis).
+     * forward as a residual): dy = sum(m dx, axis); gx = m g (broadcast along the axis). The forward builds m
+     * even when nothing is differentiated (two kernels more than the reduction; max is on no hot path).
      */
     record Max(int axis, boolean keepDim) implements ReductionPrimitives, Primitive.WithResiduals<Tensor> {
         public String name() {
