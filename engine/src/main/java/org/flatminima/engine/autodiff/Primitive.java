@@ -13,7 +13,8 @@ import org.flatminima.engine.Tensor;
  * <p>Conventions for the rules:
  * <ul>
  *   <li>{@code primals} are the inputs with this transformation's level removed (they may still be tracers of
- *       outer levels); {@code out} is the primal output computed from them.</li>
+ *       outer levels); {@code out} is the primal output computed from them, carrying the residuals of a
+ *       {@link WithResiduals} primitive's forward.</li>
  *   <li>A {@code null} tangent or cotangent is a symbolic zero: rules skip it and may return {@code null}.</li>
  *   <li>A rule may return a tangent or a cotangent of a broadcast shape only for a {@link Broadcasting}
  *       primitive; the reduction back to each input's shape happens once, centrally, in the tracer code.</li>
@@ -35,7 +36,10 @@ public sealed interface Primitive permits ElementwisePrimitives, ViewPrimitives,
     /** The primitive's name in error messages, e.g. {@code "matmul"}. */
     String name();
 
-    /** The forward computation on raw tensors (through {@link org.flatminima.engine.TensorOps} and the backend). */
+    /**
+     * The forward computation on raw tensors (through {@link org.flatminima.engine.TensorOps} or
+     * {@link org.flatminima.engine.ImageOps} and the backend).
+     */
     Tensor forward(Tensor... in);
 
     /**
