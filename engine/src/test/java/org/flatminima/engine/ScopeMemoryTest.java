@@ -112,16 +112,16 @@ class ScopeMemoryTest {
         m.put("logSoftmax", () -> TensorOps.logSoftmax(z));
         m.put("xent loss", () -> TensorOps.softmaxCrossEntropy(z, labels)[0]);
         m.put("xent probs", () -> TensorOps.softmaxCrossEntropy(z, labels)[1]);
-        m.put("conv2d", () -> TensorOps.conv2d(img, w, 1, 1));
-        m.put("conv2d strided", () -> TensorOps.conv2d(img, w, 2, 0));
-        m.put("conv2dInputGrad", () -> TensorOps.conv2dInputGrad(gy, w, 9, 7, 1, 1));
-        m.put("conv2dWeightGrad", () -> TensorOps.conv2dWeightGrad(img, gy, 3, 3, 1, 1));
-        m.put("maxPool2d", () -> TensorOps.maxPool2d(img, 2, 2, 0));
-        m.put("maxPool2d padded", () -> TensorOps.maxPool2d(img, 3, 2, 1));
-        m.put("avgPool2d", () -> TensorOps.avgPool2d(img, 2, 2, 0));
+        m.put("conv2d", () -> ImageOps.conv2d(img, w, 1, 1));
+        m.put("conv2d strided", () -> ImageOps.conv2d(img, w, 2, 0));
+        m.put("conv2dInputGrad", () -> ImageOps.conv2dInputGrad(gy, w, 9, 7, 1, 1));
+        m.put("conv2dWeightGrad", () -> ImageOps.conv2dWeightGrad(img, gy, 3, 3, 1, 1));
+        m.put("maxPool2d", () -> ImageOps.maxPool2d(img, 2, 2, 0));
+        m.put("maxPool2d padded", () -> ImageOps.maxPool2d(img, 3, 2, 1));
+        m.put("avgPool2d", () -> ImageOps.avgPool2d(img, 2, 2, 0));
         Tensor pooled = Tensor.uniform(t, rnd, -1, 1, 2, 3, 4, 3);
-        m.put("maxPool2dScatter", () -> TensorOps.maxPool2dScatter(pooled, TensorOps.maxPool2dRouting(img, 2, 2, 0)));
-        m.put("avgPool2dBackward", () -> TensorOps.avgPool2dBackward(pooled, 9, 7, 2, 2, 0));
+        m.put("maxPool2dScatter", () -> ImageOps.maxPool2dScatter(pooled, ImageOps.maxPool2dRouting(img, 2, 2, 0)));
+        m.put("avgPool2dBackward", () -> ImageOps.avgPool2dBackward(pooled, 9, 7, 2, 2, 0));
         return m;
     }
 }

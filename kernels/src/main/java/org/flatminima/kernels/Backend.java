@@ -135,4 +135,12 @@ public interface Backend {
 
     /** The adjoint of {@link #avgPool2d}: overwrites gx. */
     void avgPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment gx);
+
+    /**
+     * The values of x {@code [n, c, h, w]} that a max pooling with this {@code argmax} (as {@link #maxPool2d}
+     * writes it) selects: {@code y[p, o] = x[p, argmax[p, o]]} per plane p, y {@code [n, c, outH, outW]}; the
+     * transpose of {@link #maxPool2dBackward}. With x the pooled input itself this is the max pooling; with a
+     * tangent of it, the tangent of the pooling.
+     */
+    void maxPool2dGather(DType t, Window2d g, MemorySegment x, MemorySegment argmax, MemorySegment y);
 }

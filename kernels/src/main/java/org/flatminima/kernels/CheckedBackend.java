@@ -290,4 +290,11 @@ public final class CheckedBackend implements Backend {
     public String toString() {
         return "checked(" + d.name() + ")";
     }
+
+    @Override
+    public void maxPool2dGather(DType t, Window2d g, MemorySegment x, MemorySegment argmax, MemorySegment y) {
+        window(t, g, x, pooledSize(g), y, "maxPool2dGather", "x", "y");
+        need(argmax, pooledSize(g), 4, "maxPool2dGather", "argmax");
+        d.maxPool2dGather(t, g, x, argmax, y);
+    }
 }

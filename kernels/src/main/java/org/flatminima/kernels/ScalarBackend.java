@@ -341,4 +341,16 @@ public class ScalarBackend implements Backend {
             }
         }
     }
+
+    @Override
+    public void maxPool2dGather(DType t, Window2d g, MemorySegment x, MemorySegment argmax, MemorySegment y) {
+        long outPlane = (long) g.outH() * g.outW();
+        long plane = (long) g.h() * g.w();
+        for (long p = 0; p < (long) g.n() * g.c(); p++) {
+            for (long o = 0; o < outPlane; o++) {
+                int at = argmax.getAtIndex(INT, p * outPlane + o);
+                t.set(y, p * outPlane + o, at < 0 ? 0 : t.get(x, p * plane + at));
+            }
+        }
+    }
 }

@@ -412,6 +412,15 @@ class BackendParityTest {
                     assertClose("maxPool2dBackward " + label, read(t, gx2, xn), read(t, gx1, xn), null,
                             ulps(t, 2 * overlap), ulps(t, 2 * overlap));
 
+                    // the gather by the routing: of the pooled input it is the pooling itself; of another x, oracle's
+                    MemorySegment gathered = alloc(arena, t, yn);
+                    b.maxPool2dGather(t, g, in, a1, gathered);
+                    assertClose("maxPool2dGather of the input " + label, read(t, gathered, yn), read(t, y1, yn), null, 0, 0);
+                    MemorySegment g1 = alloc(arena, t, yn);
+                    oracle.maxPool2dGather(t, g, gx1, a1, g1);
+                    b.maxPool2dGather(t, g, gx1, a1, gathered);
+                    assertClose("maxPool2dGather " + label, read(t, gathered, yn), read(t, g1, yn), null, 0, 0);
+
                     oracle.avgPool2d(t, g, in, y1);
                     b.avgPool2d(t, g, in, y2);
                     assertClose("avgPool2d " + label, read(t, y2, yn), read(t, y1, yn), null, ulps(t, 2 * overlap),

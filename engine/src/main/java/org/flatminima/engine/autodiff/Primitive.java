@@ -13,7 +13,8 @@ import org.flatminima.engine.Tensor;
  * <p>Conventions for the rules:
  * <ul>
  *   <li>{@code primals} are the inputs with this transformation's level removed (they may still be tracers of
- *       outer levels); {@code out} is the primal output computed from them.</li>
+ *       outer levels); {@code out} is the primal output computed from them, carrying the residuals of a
+ *       {@link WithResiduals} primitive's forward.</li>
  *   <li>A {@code null} tangent or cotangent is a symbolic zero: rules skip it and may return {@code null}.</li>
  *   <li>A rule may return a tangent or a cotangent of a broadcast shape only for a {@link Broadcasting}
  *       primitive; the reduction back to each input's shape happens once, centrally, in the tracer code.</li>
@@ -23,21 +24,22 @@ import org.flatminima.engine.Tensor;
  * {@link LinearUnary} (the JVP is the primitive applied to the tangent), {@link Elementwise} (both rules follow
  * from the derivative {@code f'(x)}) and {@link Bilinear} (the JVP is the sum of the two partial applications).
  * A primitive with neither a derived nor an explicit rule fails with its name.
+ *
+ * <p>Registering a primitive is declaring it: each primitive is a record in one of the five family files
+ * ({@link ElementwisePrimitives}, {@link ViewPrimitives}, {@link ReductionPrimitives}, {@link ProductPrimitives},
+ * {@link PoolingPrimitives}), each a sealed interface without a {@code permits} clause, which Java then
+ * completes with exactly the records declared in that file. The generic checker walks this hierarchy.
  */
-public sealed interface Primitive permits Primitives.Add, Primitives.Sub, Primitives.Mul, Primitives.Div,
-        Primitives.Neg, Primitives.Scale, Primitives.Square, Primitives.Sqrt, Primitives.Exp, Primitives.Log,
-        Primitives.Pow, Primitives.Relu, Primitives.LeakyRelu, Primitives.Tanh, Primitives.Sigmoid,
-        Primitives.Softplus, Primitives.MatMul, Primitives.Permute, Primitives.Reshape, Primitives.FlatView,
-        Primitives.Embed, Primitives.EmbedMany, Primitives.Expand, Primitives.SumTo, Primitives.Sum, Primitives.Max,
-        Primitives.Gather, Primitives.Scatter, Primitives.Softmax, Primitives.LogSoftmax,
-        Primitives.SoftmaxCrossEntropy,
-        Primitives.Conv2d, Primitives.Conv2dInputGrad, Primitives.Conv2dWeightGrad, Primitives.MaxPool2d,
-        Primitives.MaxPool2dGather, Primitives.MaxPool2dScatter, Primitives.AvgPool2d, Primitives.AvgPool2dBackward {
+public sealed interface Primitive permits ElementwisePrimitives, ViewPrimitives, ReductionPrimitives,
+        ProductPrimitives, PoolingPrimitives {
 
     /** The primitive's name in error messages, e.g. {@code "matmul"}. */
     String name();
 
-    /** The forward computation on raw tensors (through {@link org.flatminima.engine.TensorOps} and the backend). */
+    /**
+     * The forward computation on raw tensors (through {@link org.flatminima.engine.TensorOps} or
+     * {@link org.flatminima.engine.ImageOps} and the backend).
+     */
     Tensor forward(Tensor... in);
 
     /**
@@ -101,6 +103,46 @@ public sealed interface Primitive permits Primitives.Add, Primitives.Sub, Primit
      * {@code p(da, b) + p(a, db)}. The VJP (the transposes of the two partial maps) is explicit.
      */
     interface Bilinear {
+    }
+
+    /**
+     * A primitive whose forward keeps residuals for its rules: what the forward computed anyway and the rules
+     * would otherwise compute again (max pooling's routing, an argmax mask, softmax probabilities). {@link Trace}
+     * calls {@link #forwardWithResiduals} and keeps the residuals with the output; a rule reads them back from
+     * its {@code out} argument with {@link #residuals}, at any level (a tracer's residuals are those of its
+     * innermost primal, the one this forward computed).
+     *
+     * <p>Two kinds of residual, and why forward-over-reverse stays exact with each:
+     * <ul>
+     *   <li>A residual that is locally constant in the inputs (integer routing, a 0/1 mask) is plain data: its
+     *       derivative is zero almost everywhere, so using it as a constant at every level is exact.</li>
+     *   <li>A residual that is a differentiable function of the inputs (softmax probabilities p(z)) must not be
+     *       a constant at a level where z is a tracer: the JVP of the VJP needs dp. The rule re-enters it into
+     *       the trace with {@link Trace#bindKnown}, as the output of the primitive that defines it, applied to
+     *       the rule's own primal input: the value is not computed again, and at every level its tangent or
+     *       cotangent comes from that primitive's checked rules (for p, softmax's).</li>
+     * </ul>
+     *
+     * @param <R> the residuals' type
+     */
+    interface WithResiduals<R> {
+        /** The forward computation: the output, and the residuals the rules read back with {@link #residuals}. */
+        Forward<R> forwardWithResiduals(Tensor... in);
+
+        /** The residuals kept by the forward computation of {@code out}, an output of this primitive. */
+        @SuppressWarnings("unchecked")
+        default R residuals(Var out) {
+            Object r = out.residuals();
+            if (r == null) {
+                throw new IllegalStateException("primitive " + ((Primitive) this).name()
+                        + ": its output carries no residuals (it was not computed by Trace.bind)");
+            }
+            return (R) r;
+        }
+    }
+
+    /** What a forward with residuals returns: the output and the residuals. */
+    record Forward<R>(Tensor out, R residuals) {
     }
 
     /**

@@ -38,6 +38,24 @@ final class Trace {
      * tensors when there is none. Inputs of lower levels, and constants, are constants at that level.
      */
     static Var bind(Primitive p, Var... in) {
+        return apply(p, null, in);
+    }
+
+    /**
+     * {@link #bind} for an application whose primal output is already known: {@code known}, a residual that
+     * another primitive's forward computed, equal to {@code p} applied to the raw values of {@code in} (softmax
+     * probabilities kept by the cross-entropy). Nothing is computed on raw tensors; at each level the output's
+     * tangent, or its tape node, is that of {@code p}, so the value is differentiable at every level exactly as
+     * if {@code p} had been applied again. See {@link Primitive.WithResiduals}.
+     */
+    static Var bindKnown(Primitive p, Tensor known, Var... in) {
+        if (p instanceof Primitive.WithResiduals<?>) {
+            throw new IllegalArgumentException(p.name() + " keeps residuals, so its output alone cannot be known");
+        }
+        return apply(p, known, in);
+    }
+
+    private static Var apply(Primitive p, Tensor known, Var... in) {
         Level top = null;
         for (Var v : in) {
             if (v == null) {
@@ -52,6 +70,13 @@ final class Trace {
             Tensor[] raw = new Tensor[in.length];
             for (int i = 0; i < in.length; i++) {
                 raw[i] = in[i].value();
+            }
+            if (known != null) {
+                return new Var.Const(known);
+            }
+            if (p instanceof Primitive.WithResiduals<?> w) {
+                Primitive.Forward<?> f = w.forwardWithResiduals(raw);
+                return new Var.Const(f.out(), f.residuals());
             }
             return new Var.Const(p.forward(raw));
         }
@@ -72,7 +97,7 @@ final class Trace {
                     primals[i] = in[i];
                 }
             }
-            Var out = bind(p, primals);
+            Var out = apply(p, known, primals);
             if (!any) {
                 return out; // every tangent is a symbolic zero: nothing to carry at this level
             }
@@ -99,7 +124,7 @@ final class Trace {
                 primals[i] = in[i];
             }
         }
-        Var out = bind(p, primals);
+        Var out = apply(p, known, primals);
         Node node = new Node(p, primals, parents, out);
         top.tape.add(node);
         return new Var.RevTracer(top, out, node);
@@ -162,7 +187,7 @@ final class Trace {
                 continue;
             }
             Primitive p = node.primitive;
-            if (p instanceof Primitives.FlatView fv && node.parents[0] != null) {
+            if (p instanceof ViewPrimitives.FlatView fv && node.parents[0] != null) {
                 pieces.computeIfAbsent(node.parents[0], n -> new java.util.ArrayList<>()).add(new Piece(fv, g));
                 continue;
             }
@@ -202,12 +227,12 @@ final class Trace {
     }
 
     /** A flat view's cotangent waiting to be assembled into the cotangent of the viewed vector. */
-    private record Piece(Primitives.FlatView view, Var g) {
+    private record Piece(ViewPrimitives.FlatView view, Var g) {
     }
 
     /**
      * Adds the pending flat-view cotangents of {@code node} to its cotangent: with disjoint views (the parameter
-     * tensors of a model) as one {@link Primitives.EmbedMany}, else view by view.
+     * tensors of a model) as one {@link ViewPrimitives.EmbedMany}, else view by view.
      */
     private static void assemble(Node node, Map<Node, Var> ct, Map<Node, java.util.List<Piece>> pieces) {
         java.util.List<Piece> ps = pieces.remove(node);
@@ -224,8 +249,8 @@ final class Trace {
             gs[i] = ps.get(i).g();
         }
         Var sum;
-        if (Primitives.EmbedMany.disjoint(offsets, shapes, length)) {
-            sum = bind(new Primitives.EmbedMany(offsets, shapes, length), gs);
+        if (ViewPrimitives.EmbedMany.disjoint(offsets, shapes, length)) {
+            sum = bind(new ViewPrimitives.EmbedMany(offsets, shapes, length), gs);
         } else {
             sum = null; // overlapping views: each one's own transpose, summed
             for (Piece piece : ps) {

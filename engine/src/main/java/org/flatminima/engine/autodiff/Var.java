@@ -34,6 +34,9 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
     /** The raw value: the innermost primal, with every level stripped. */
     public abstract Tensor value();
 
+    /** The residuals the forward computation of the innermost primal kept (see {@link Primitive.WithResiduals}). */
+    abstract Object residuals();
+
     /** Shape of the value. */
     public int[] shape() {
         return value().shape();
@@ -61,22 +64,22 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
 
     /** {@code this + o} with broadcasting. */
     public Var add(Var o) {
-        return Trace.bind(new Primitives.Add(), this, o);
+        return Trace.bind(new ElementwisePrimitives.Add(), this, o);
     }
 
     /** {@code this - o} with broadcasting. */
     public Var sub(Var o) {
-        return Trace.bind(new Primitives.Sub(), this, o);
+        return Trace.bind(new ElementwisePrimitives.Sub(), this, o);
     }
 
     /** {@code this * o} elementwise with broadcasting. */
     public Var mul(Var o) {
-        return Trace.bind(new Primitives.Mul(), this, o);
+        return Trace.bind(new ElementwisePrimitives.Mul(), this, o);
     }
 
     /** {@code this / o} elementwise with broadcasting. */
     public Var div(Var o) {
-        return Trace.bind(new Primitives.Div(), this, o);
+        return Trace.bind(new ElementwisePrimitives.Div(), this, o);
     }
 
     /** {@code this + c} for a constant c. */
@@ -86,62 +89,62 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
 
     /** {@code c * this} for a constant c. */
     public Var scale(double c) {
-        return Trace.bind(new Primitives.Scale(c), this);
+        return Trace.bind(new ElementwisePrimitives.Scale(c), this);
     }
 
     public Var neg() {
-        return Trace.bind(new Primitives.Neg(), this);
+        return Trace.bind(new ElementwisePrimitives.Neg(), this);
     }
 
     public Var square() {
-        return Trace.bind(new Primitives.Square(), this);
+        return Trace.bind(new ElementwisePrimitives.Square(), this);
     }
 
     public Var sqrt() {
-        return Trace.bind(new Primitives.Sqrt(), this);
+        return Trace.bind(new ElementwisePrimitives.Sqrt(), this);
     }
 
     public Var exp() {
-        return Trace.bind(new Primitives.Exp(), this);
+        return Trace.bind(new ElementwisePrimitives.Exp(), this);
     }
 
     /** Natural logarithm. */
     public Var log() {
-        return Trace.bind(new Primitives.Log(), this);
+        return Trace.bind(new ElementwisePrimitives.Log(), this);
     }
 
     /** {@code this^p} for a constant exponent p. */
     public Var pow(double p) {
-        return Trace.bind(new Primitives.Pow(p), this);
+        return Trace.bind(new ElementwisePrimitives.Pow(p), this);
     }
 
     public Var relu() {
-        return Trace.bind(new Primitives.Relu(), this);
+        return Trace.bind(new ElementwisePrimitives.Relu(), this);
     }
 
     /** {@code x} where positive, {@code slope * x} elsewhere. */
     public Var leakyRelu(double slope) {
-        return Trace.bind(new Primitives.LeakyRelu(slope), this);
+        return Trace.bind(new ElementwisePrimitives.LeakyRelu(slope), this);
     }
 
     public Var tanh() {
-        return Trace.bind(new Primitives.Tanh(), this);
+        return Trace.bind(new ElementwisePrimitives.Tanh(), this);
     }
 
     public Var sigmoid() {
-        return Trace.bind(new Primitives.Sigmoid(), this);
+        return Trace.bind(new ElementwisePrimitives.Sigmoid(), this);
     }
 
     /** {@code ln(1 + e^x)}. */
     public Var softplus() {
-        return Trace.bind(new Primitives.Softplus(), this);
+        return Trace.bind(new ElementwisePrimitives.Softplus(), this);
     }
 
     // ------------------------------------------------------------------ linear algebra and shapes
 
     /** Matrix product ({@link org.flatminima.engine.TensorOps#matmul} rules: rank >= 2, batch axes broadcast). */
     public Var matmul(Var o) {
-        return Trace.bind(new Primitives.MatMul(), this, o);
+        return Trace.bind(new ProductPrimitives.MatMul(), this, o);
     }
 
     /** Swaps the last two axes (a view). */
@@ -158,13 +161,13 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
 
     /** Reorders axes: dimension i of the result is dimension {@code perm[i]} of this. */
     public Var permute(int... perm) {
-        return Trace.bind(new Primitives.Permute(perm.clone()), this);
+        return Trace.bind(new ViewPrimitives.Permute(perm.clone()), this);
     }
 
     /** The same elements in another shape (one dimension may be -1). */
     public Var reshape(int... shape) {
         int[] s = resolveShape(shape, value().size());
-        return Arrays.equals(s, shape()) ? this : Trace.bind(new Primitives.Reshape(s), this);
+        return Arrays.equals(s, shape()) ? this : Trace.bind(new ViewPrimitives.Reshape(s), this);
     }
 
     private static int[] resolveShape(int[] shape, long size) {
@@ -192,24 +195,24 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
      * take their weights out of a flat parameter vector.
      */
     public Var view(int offset, int... shape) {
-        return Trace.bind(new Primitives.FlatView(offset, shape.clone()), this);
+        return Trace.bind(new ViewPrimitives.FlatView(offset, shape.clone()), this);
     }
 
     /** Broadcasts to {@code shape} (NumPy rules). */
     public Var expand(int... shape) {
-        return Arrays.equals(shape, shape()) ? this : Trace.bind(new Primitives.Expand(shape.clone()), this);
+        return Arrays.equals(shape, shape()) ? this : Trace.bind(new ViewPrimitives.Expand(shape.clone()), this);
     }
 
     /** Sums a broadcast value back to {@code shape}: the adjoint of {@link #expand}. */
     public Var sumTo(int... shape) {
-        return Arrays.equals(shape, shape()) ? this : Trace.bind(new Primitives.SumTo(shape.clone()), this);
+        return Arrays.equals(shape, shape()) ? this : Trace.bind(new ViewPrimitives.SumTo(shape.clone()), this);
     }
 
     // ------------------------------------------------------------------ reductions
 
     /** Sum along one axis. */
     public Var sum(int axis, boolean keepDim) {
-        return Trace.bind(new Primitives.Sum(value().axis(axis), keepDim), this);
+        return Trace.bind(new ReductionPrimitives.Sum(value().axis(axis), keepDim), this);
     }
 
     /** Sum of all elements (rank 0). Composite: reshape then sum. */
@@ -229,32 +232,32 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
 
     /** Maximum along one axis; derivatives route to the first maximal element. */
     public Var max(int axis, boolean keepDim) {
-        return Trace.bind(new Primitives.Max(value().axis(axis), keepDim), this);
+        return Trace.bind(new ReductionPrimitives.Max(value().axis(axis), keepDim), this);
     }
 
     /** {@code y[r] = x[r, labels[r]]} of a matrix {@code [rows, cols]}. */
     public Var gather(int[] labels) {
-        return Trace.bind(new Primitives.Gather(labels.clone()), this);
+        return Trace.bind(new ReductionPrimitives.Gather(labels.clone()), this);
     }
 
     /** The adjoint of {@link #gather}: a {@code [rows, cols]} matrix, zero except {@code y[r, labels[r]] = x[r]}. */
     public Var scatter(int[] labels, int cols) {
-        return Trace.bind(new Primitives.Scatter(labels.clone(), cols), this);
+        return Trace.bind(new ReductionPrimitives.Scatter(labels.clone(), cols), this);
     }
 
     // ------------------------------------------------------------------ softmax family (last axis)
 
     public Var softmax() {
-        return Trace.bind(new Primitives.Softmax(), this);
+        return Trace.bind(new ReductionPrimitives.Softmax(), this);
     }
 
     public Var logSoftmax() {
-        return Trace.bind(new Primitives.LogSoftmax(), this);
+        return Trace.bind(new ReductionPrimitives.LogSoftmax(), this);
     }
 
     /** Mean over rows of the cross-entropy of logits {@code [rows, classes]} against integer labels (rank 0). */
     public Var crossEntropy(int[] labels) {
-        return Trace.bind(new Primitives.SoftmaxCrossEntropy(labels.clone()), this);
+        return Trace.bind(new ReductionPrimitives.SoftmaxCrossEntropy(labels.clone()), this);
     }
 
     // ------------------------------------------------------------------ convolution and pooling (NCHW)
@@ -265,7 +268,7 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
      * {@code [O, 1, 1]}). Result {@code [..., O, (H + 2 pad - kh) / stride + 1, ...]}.
      */
     public Var conv2d(Var weight, int stride, int pad) {
-        return Trace.bind(new Primitives.Conv2d(stride, pad), this, weight);
+        return Trace.bind(new ProductPrimitives.Conv2d(stride, pad), this, weight);
     }
 
     /**
@@ -273,7 +276,7 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
      * {@code [..., C, H, W]}; derivatives route to the first maximum of each window (as PyTorch).
      */
     public Var maxPool2d(int k, int stride, int pad) {
-        return Trace.bind(new Primitives.MaxPool2d(k, stride, pad), this);
+        return Trace.bind(new PoolingPrimitives.MaxPool2d(k, stride, pad), this);
     }
 
     /**
@@ -281,7 +284,7 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
      * {@code [..., C, H, W]}; the divisor is always {@code k*k} (PyTorch's default {@code count_include_pad}).
      */
     public Var avgPool2d(int k, int stride, int pad) {
-        return Trace.bind(new Primitives.AvgPool2d(k, stride, pad), this);
+        return Trace.bind(new PoolingPrimitives.AvgPool2d(k, stride, pad), this);
     }
 
     // ------------------------------------------------------------------ the three kinds
@@ -289,9 +292,21 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
     /** A constant: a raw tensor, not differentiated at any level. */
     public static final class Const extends Var {
         private final Tensor value;
+        private final Object residuals;
 
         Const(Tensor value) {
+            this(value, null);
+        }
+
+        /** The output of a primitive's forward computation, with the residuals it kept (or null). */
+        Const(Tensor value, Object residuals) {
             this.value = value;
+            this.residuals = residuals;
+        }
+
+        @Override
+        Object residuals() {
+            return residuals;
         }
 
         @Override
@@ -333,6 +348,11 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
         }
 
         @Override
+        Object residuals() {
+            return primal.residuals();
+        }
+
+        @Override
         public String toString() {
             return "JvpTracer(" + level + ", " + primal + ", tangent " + tangent + ")";
         }
@@ -358,6 +378,11 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
         @Override
         public Tensor value() {
             return primal.value();
+        }
+
+        @Override
+        Object residuals() {
+            return primal.residuals();
         }
 
         @Override

@@ -6,6 +6,7 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.function.Function;
 import org.flatminima.engine.Tensor;
+import org.flatminima.engine.ImageOps;
 import org.flatminima.engine.TensorOps;
 import org.flatminima.kernels.DType;
 import org.junit.jupiter.api.AfterAll;
@@ -99,11 +100,11 @@ class ConvNetTest {
         SplittableRandom rnd = new SplittableRandom(2);
         Tensor x = Tensor.normal(DType.F64, rnd, 3, 2, 8, 7);
         Tensor w = Tensor.normal(DType.F64, rnd, 5, 2, 3, 3);
-        Tensor y = TensorOps.conv2d(x, w, 2, 1);
+        Tensor y = ImageOps.conv2d(x, w, 2, 1);
         Tensor g = Tensor.normal(DType.F64, rnd, y.shape());
         double lhs = Numeric.dot(Var.of(y), Var.of(g));
-        double viaX = Numeric.dot(Var.of(x), Var.of(TensorOps.conv2dInputGrad(g, w, 8, 7, 2, 1)));
-        double viaW = Numeric.dot(Var.of(w), Var.of(TensorOps.conv2dWeightGrad(x, g, 3, 3, 2, 1)));
+        double viaX = Numeric.dot(Var.of(x), Var.of(ImageOps.conv2dInputGrad(g, w, 8, 7, 2, 1)));
+        double viaW = Numeric.dot(Var.of(w), Var.of(ImageOps.conv2dWeightGrad(x, g, 3, 3, 2, 1)));
         check("conv2d adjoint identities", Math.abs(lhs - viaX) / Math.abs(lhs), 1e-13);
         check("conv2d adjoint identities", Math.abs(lhs - viaW) / Math.abs(lhs), 1e-13);
     }

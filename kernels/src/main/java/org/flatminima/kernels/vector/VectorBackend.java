@@ -169,3 +169,4 @@ public class VectorBackend extends ScalarBackend {
         kernels(t).avgPool2dBackward(g, gy, gx);
     }
 }
+

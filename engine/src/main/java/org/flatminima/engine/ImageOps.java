@@ -1,0 +1,299 @@
+package org.flatminima.engine;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.Shapes;
+import org.flatminima.kernels.Window2d;
+
+/**
+ * Raw (not differentiable) convolution and pooling of images {@code [..., C, H, W]} (NCHW; leading axes are
+ * more images, so a direction axis of batched tangents needs nothing special) on the current
+ * {@link Engine#backend()}: the forward computations of the convolution and pooling primitives and of their
+ * transposes. Every result is a new contiguous tensor.
+ */
+public final class ImageOps {
+    private ImageOps() {
+    }
+
+    private static Backend be() {
+        return Engine.backend();
+    }
+
+    /** Elements of im2col columns materialised at once: the batch is processed in chunks of images under this. */
+    private static final long COLS_CHUNK_ELEMENTS = 1L << 22;
+
+    /**
+     * The batch size of an image tensor {@code [..., c, h, w]}: every axis before the last three folded into
+     * one (so a leading direction axis of tangents is just more images).
+     */
+    private static int foldedBatch(String op, Tensor x) {
+        if (x.rank() < 4) {
+            throw new IllegalArgumentException(op + " needs images [N, C, H, W] (extra leading axes allowed), got shape "
+                    + Arrays.toString(x.shape()));
+        }
+        return Math.toIntExact(x.size() / ((long) x.dim(-3) * x.dim(-2) * x.dim(-1)));
+    }
+
+    /** {@code lead ++ tail}, where lead is {@code s} without its last {@code drop} axes. */
+    private static int[] replaceTail(int[] s, int drop, int... tail) {
+        return TensorOps.concat(Arrays.copyOf(s, s.length - drop), tail);
+    }
+
+    private static void checkWeight(String op, Tensor w, int channels) {
+        if (w.rank() != 4 || w.dim(1) != channels) {
+            throw new IllegalArgumentException(op + ": weight must be [out, " + channels + ", kh, kw], got shape "
+                    + Arrays.toString(w.shape()));
+        }
+    }
+
+    private static int chunkOf(Window2d one) {
+        long per = Math.max(1, (long) one.colRows() * one.colCols());
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, COLS_CHUNK_ELEMENTS / per));
+    }
+
+    private static Window2d window(int n, Tensor x, int kh, int kw, int stride, int pad) {
+        return new Window2d(n, x.dim(-3), x.dim(-2), x.dim(-1), kh, kw, stride, stride, pad, pad);
+    }
+
+    /**
+     * 2-D cross-correlation (deep learning's "convolution"), no bias: {@code y[b, o, oy, ox] = sum_{c,i,j}
+     * w[o, c, i, j] x[b, c, oy*s - p + i, ox*s - p + j]} with zero padding {@code p} and stride {@code s} on both
+     * axes. x is {@code [..., C, H, W]} (leading axes are images), w is {@code [O, C, kh, kw]}, y is
+     * {@code [..., O, outH, outW]} with {@code outH = (H + 2p - kh) / s + 1}. Computed as im2col plus one GEMM
+     * per image.
+     */
+    public static Tensor conv2d(Tensor x, Tensor w, int stride, int pad) {
+        TensorOps.sameDtype("conv2d", x, w);
+        int n = foldedBatch("conv2d", x);
+        checkWeight("conv2d", w, x.dim(-3));
+        Tensor xc = x.contiguous();
+        Window2d g = window(n, x, w.dim(2), w.dim(3), stride, pad);
+        int o = w.dim(0);
+        int rows = g.colRows();
+        int l = g.colCols();
+        Tensor w2 = w.contiguous().reshape(o, rows);
+        Tensor y = Tensor.uninitialised(x.dtype(), replaceTail(x.shape(), 3, o, g.outH(), g.outW()));
+        Tensor y3 = y.reshape(n, o, l);
+        int chunk = chunkOf(window(1, x, w.dim(2), w.dim(3), stride, pad));
+        Tensor cols = Tensor.uninitialised(x.dtype(), Math.min(chunk, Math.max(n, 1)), rows, l);
+        long bytes = g.imageSize() * x.dtype().byteSize();
+        for (int b0 = 0; b0 < n; b0 += chunk) {
+            int m = Math.min(chunk, n - b0);
+            be().im2col(x.dtype(), window(m, x, w.dim(2), w.dim(3), stride, pad),
+                    xc.segment().asSlice(b0 * bytes), cols.segment());
+            for (int b = 0; b < m; b++) {
+                TensorOps.gemm2d(x.dtype(), w2, cols.select(0, b), y3.select(0, b0 + b), 1.0, 0.0);
+            }
+        }
+        return y;
+    }
+
+    /**
+     * The transpose of {@link #conv2d} in its input: {@code gx = col2im(w^T g)} per image, i.e. the gradient of
+     * {@code <conv2d(x, w), g>} with respect to x. g is {@code [..., O, outH, outW]}, w {@code [O, C, kh, kw]},
+     * the result {@code [..., C, h, width]} ({@code h, width} are needed because strides make them ambiguous).
+     */
+    public static Tensor conv2dInputGrad(Tensor g, Tensor w, int h, int width, int stride, int pad) {
+        TensorOps.sameDtype("conv2dInputGrad", g, w);
+        int n = foldedBatch("conv2dInputGrad", g);
+        if (w.rank() != 4 || g.dim(-3) != w.dim(0)) {
+            throw new IllegalArgumentException("conv2dInputGrad: g " + Arrays.toString(g.shape())
+                    + " and weight " + Arrays.toString(w.shape()) + " disagree on the output channels");
+        }
+        int c = w.dim(1);
+        Window2d geo = new Window2d(n, c, h, width, w.dim(2), w.dim(3), stride, stride, pad, pad);
+        if (geo.outH() != g.dim(-2) || geo.outW() != g.dim(-1)) {
+            throw new IllegalArgumentException("conv2dInputGrad: g has spatial size " + g.dim(-2) + "x" + g.dim(-1)
+                    + " but a " + h + "x" + width + " input gives " + geo.outH() + "x" + geo.outW());
+        }
+        int o = w.dim(0);
+        int rows = geo.colRows();
+        int l = geo.colCols();
+        // w^T made contiguous once (rows x o, small) so that every image's GEMM has an untransposed A: the
+        // vector GEMM packs a transposed A slower, and this product runs once per image.
+        Tensor wt = w.contiguous().reshape(o, rows).transpose(0, 1).contiguous();
+        Tensor g3 = g.contiguous().reshape(n, o, l);
+        Tensor x = Tensor.uninitialised(g.dtype(), replaceTail(g.shape(), 3, c, h, width));
+        Window2d one = new Window2d(1, c, h, width, w.dim(2), w.dim(3), stride, stride, pad, pad);
+        int chunk = chunkOf(one);
+        Tensor cols = Tensor.uninitialised(g.dtype(), Math.min(chunk, Math.max(n, 1)), rows, l);
+        long bytes = geo.imageSize() * g.dtype().byteSize();
+        for (int b0 = 0; b0 < n; b0 += chunk) {
+            int m = Math.min(chunk, n - b0);
+            for (int b = 0; b < m; b++) {
+                TensorOps.gemm2d(g.dtype(), wt, g3.select(0, b0 + b), cols.select(0, b), 1.0, 0.0);
+            }
+            be().col2im(g.dtype(), new Window2d(m, c, h, width, w.dim(2), w.dim(3), stride, stride, pad, pad),
+                    cols.segment(), x.segment().asSlice(b0 * bytes));
+        }
+        return x;
+    }
+
+    /**
+     * The transpose of {@link #conv2d} in its weight: {@code gw = sum_b g_b cols_b^T}, reshaped to
+     * {@code [O, C, kh, kw]}, i.e. the gradient of {@code <conv2d(x, w), g>} with respect to w: the correlation
+     * of g with x. x is {@code [..., C, H, W]} and g {@code [..., O, outH, outW]} with the same leading axes;
+     * every image is summed over.
+     */
+    public static Tensor conv2dWeightGrad(Tensor x, Tensor g, int kh, int kw, int stride, int pad) {
+        TensorOps.sameDtype("conv2dWeightGrad", x, g);
+        int n = foldedBatch("conv2dWeightGrad", x);
+        Window2d geo = window(n, x, kh, kw, stride, pad);
+        if (foldedBatch("conv2dWeightGrad", g) != n || geo.outH() != g.dim(-2) || geo.outW() != g.dim(-1)) {
+            throw new IllegalArgumentException("conv2dWeightGrad: x " + Arrays.toString(x.shape()) + " and g "
+                    + Arrays.toString(g.shape()) + " do not match a " + kh + "x" + kw + " window with stride "
+                    + stride + " and padding " + pad);
+        }
+        int o = g.dim(-3);
+        int rows = geo.colRows();
+        int l = geo.colCols();
+        Tensor xc = x.contiguous();
+        Tensor g3 = g.contiguous().reshape(n, o, l);
+        Tensor gw = Tensor.zeros(x.dtype(), o, x.dim(-3), kh, kw);
+        Tensor gw2 = gw.reshape(o, rows);
+        int chunk = chunkOf(window(1, x, kh, kw, stride, pad));
+        Tensor cols = Tensor.uninitialised(x.dtype(), Math.min(chunk, Math.max(n, 1)), rows, l);
+        long bytes = geo.imageSize() * x.dtype().byteSize();
+        for (int b0 = 0; b0 < n; b0 += chunk) {
+            int m = Math.min(chunk, n - b0);
+            be().im2col(x.dtype(), window(m, x, kh, kw, stride, pad), xc.segment().asSlice(b0 * bytes),
+                    cols.segment());
+            for (int b = 0; b < m; b++) {
+                TensorOps.gemm2d(x.dtype(), g3.select(0, b0 + b), cols.select(0, b).transpose(0, 1), gw2, 1.0, 1.0);
+            }
+        }
+        return gw;
+    }
+
+    /**
+     * Where each output of a max pooling took its value from: the window geometry (leading axes folded into
+     * {@code n}), the input shape, and per output element the index {@code iy*w + ix} of its first maximum
+     * within its plane (int32; in the current scope, else GC-managed). A constant of the derivative rules of max pooling.
+     */
+    public record PoolRouting(Window2d window, int[] inShape, MemorySegment argmax) {
+        /** The pooled shape: the input shape with the last two axes replaced by {@code outH, outW}. */
+        public int[] outShape() {
+            return replaceTail(inShape, 2, window.outH(), window.outW());
+        }
+    }
+
+    private static Window2d poolWindow(String op, Tensor x, int k, int stride, int pad) {
+        int n = foldedBatch(op, x);
+        if (2 * pad > k) {
+            throw new IllegalArgumentException(op + ": padding " + pad + " must be at most half the kernel size " + k);
+        }
+        return Window2d.square(n, x.dim(-3), x.dim(-2), x.dim(-1), k, stride, pad);
+    }
+
+    /** A max pooling's output and its routing. */
+    public record MaxPooled(Tensor y, PoolRouting routing) {
+    }
+
+    /**
+     * Max pooling with a square {@code k x k} window, stride and padding (which counts as -infinity) of x
+     * {@code [..., C, H, W]}, with the routing the kernel computes along the way (the residual of max pooling's
+     * derivative rules).
+     */
+    public static MaxPooled maxPool2dRouted(Tensor x, int k, int stride, int pad) {
+        Window2d g = poolWindow("maxPool2d", x, k, stride, pad);
+        Tensor xc = x.contiguous();
+        Tensor y = Tensor.uninitialised(x.dtype(), replaceTail(x.shape(), 2, g.outH(), g.outW()));
+        // Scoped (pooled) when a scope is open: the routing is read by the backward pass of the same scope.
+        MemorySegment idx = Scope.allocateUninitialised(Math.max(1, y.size()) * 4, y);
+        be().maxPool2d(x.dtype(), g, xc.segment(), y.segment(), idx);
+        return new MaxPooled(y, new PoolRouting(g, x.shape(), idx));
+    }
+
+    /** Max pooling ({@code k x k} window, stride, -infinity padding) of x {@code [..., C, H, W]}. */
+    public static Tensor maxPool2d(Tensor x, int k, int stride, int pad) {
+        return maxPool2dRouted(x, k, stride, pad).y();
+    }
+
+    /** The routing (first argmax per window, as PyTorch) of max pooling x: see {@link PoolRouting}. */
+    public static PoolRouting maxPool2dRouting(Tensor x, int k, int stride, int pad) {
+        return maxPool2dRouted(x, k, stride, pad).routing();
+    }
+
+    /**
+     * How many copies of {@code shape} t stacks on leading axes (t's shape is {@code lead ++ shape}; the lead is
+     * the direction axis of batched tangents), or an error naming both shapes.
+     */
+    private static int routedCopies(String op, Tensor t, int[] shape) {
+        int[] ts = t.shape();
+        int lead = ts.length - shape.length;
+        if (lead < 0 || !Arrays.equals(Arrays.copyOfRange(ts, lead, ts.length), shape)) {
+            throw new IllegalArgumentException(op + ": expected shape " + Arrays.toString(shape)
+                    + " (optionally with leading axes), got " + Arrays.toString(ts));
+        }
+        return Math.toIntExact(Shapes.size(Arrays.copyOf(ts, lead)));
+    }
+
+    private static int[] withLead(Tensor t, int[] tailOf, int[] tail) {
+        int lead = t.rank() - tailOf.length;
+        int[] s = Arrays.copyOf(t.shape(), lead + tail.length);
+        System.arraycopy(tail, 0, s, lead, tail.length);
+        return s;
+    }
+
+    /**
+     * {@code y[p, o] = x[p, argmax[p, o]]} per plane p: the values of x that a max pooling with this routing
+     * selects (linear in x). For x the pooled input itself this is the max pooling. Leading axes in front of the
+     * routed shape (several tangents) reuse the same routing.
+     */
+    public static Tensor maxPool2dGather(Tensor x, PoolRouting r) {
+        int copies = routedCopies("maxPool2dGather", x, r.inShape());
+        Tensor xc = x.contiguous();
+        Tensor y = Tensor.uninitialised(x.dtype(), withLead(x, r.inShape(), r.outShape()));
+        long inBytes = Shapes.size(r.inShape()) * x.dtype().byteSize();
+        long outBytes = Shapes.size(r.outShape()) * x.dtype().byteSize();
+        for (int c = 0; c < copies; c++) {
+            be().maxPool2dGather(x.dtype(), r.window(), xc.segment().asSlice(c * inBytes), r.argmax(),
+                    y.segment().asSlice(c * outBytes));
+        }
+        return y;
+    }
+
+    /** The adjoint of {@link #maxPool2dGather}: {@code gx = 0}, then each gy is added at its argmax. */
+    public static Tensor maxPool2dScatter(Tensor gy, PoolRouting r) {
+        int copies = routedCopies("maxPool2dScatter", gy, r.outShape());
+        Tensor gc = gy.contiguous();
+        Tensor gx = Tensor.uninitialised(gy.dtype(), withLead(gy, r.outShape(), r.inShape()));
+        long inBytes = Shapes.size(r.inShape()) * gy.dtype().byteSize();
+        long outBytes = Shapes.size(r.outShape()) * gy.dtype().byteSize();
+        for (int c = 0; c < copies; c++) {
+            be().maxPool2dBackward(gy.dtype(), r.window(), gc.segment().asSlice(c * outBytes),
+                    r.argmax(), gx.segment().asSlice(c * inBytes));
+        }
+        return gx;
+    }
+
+    /**
+     * Average pooling ({@code k x k} window, stride, zero padding, divisor always {@code k*k} as PyTorch's
+     * default) of x {@code [..., C, H, W]}.
+     */
+    public static Tensor avgPool2d(Tensor x, int k, int stride, int pad) {
+        Window2d g = poolWindow("avgPool2d", x, k, stride, pad);
+        Tensor xc = x.contiguous();
+        Tensor y = Tensor.uninitialised(x.dtype(), replaceTail(x.shape(), 2, g.outH(), g.outW()));
+        be().avgPool2d(x.dtype(), g, xc.segment(), y.segment());
+        return y;
+    }
+
+    /**
+     * The adjoint of {@link #avgPool2d} for an input of spatial size {@code h x width}: gy
+     * {@code [..., C, outH, outW]} to gx {@code [..., C, h, width]}.
+     */
+    public static Tensor avgPool2dBackward(Tensor gy, int h, int width, int k, int stride, int pad) {
+        int n = foldedBatch("avgPool2dBackward", gy);
+        Window2d g = Window2d.square(n, gy.dim(-3), h, width, k, stride, pad);
+        if (g.outH() != gy.dim(-2) || g.outW() != gy.dim(-1)) {
+            throw new IllegalArgumentException("avgPool2dBackward: gy has spatial size " + gy.dim(-2) + "x"
+                    + gy.dim(-1) + " but a " + h + "x" + width + " input gives " + g.outH() + "x" + g.outW());
+        }
+        Tensor gc = gy.contiguous();
+        Tensor gx = Tensor.uninitialised(gy.dtype(), replaceTail(gy.shape(), 2, h, width));
+        be().avgPool2dBackward(gy.dtype(), g, gc.segment(), gx.segment());
+        return gx;
+    }
+}

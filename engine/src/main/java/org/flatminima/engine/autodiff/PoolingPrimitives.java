@@ -1,0 +1,127 @@
+package org.flatminima.engine.autodiff;
+
+import static org.flatminima.engine.autodiff.Rules.*;
+
+import org.flatminima.engine.Tensor;
+import org.flatminima.engine.ImageOps;
+import org.flatminima.engine.TensorOps;
+
+/**
+ * Pooling over square windows of images {@code [..., C, H, W]}: max pooling with its routing gather/scatter
+ * pair, and average pooling with its transpose.
+ *
+ * <p>A record declared in this file that implements this interface is a registered primitive: the
+ * interface is sealed without a {@code permits} clause, so Java permits exactly the records of this file, and
+ * {@link Primitive} permits the files. Notation in the comments: {@code x, a, b} inputs, {@code y} output,
+ * {@code dx} a tangent, {@code g} the output cotangent.
+ */
+public sealed interface PoolingPrimitives extends Primitive {
+    // ------------------------------------------------------------------ pooling (square windows)
+
+    /**
+     * {@code y = max_pool2d(x)} over {@code k x k} windows (stride, -infinity padding) of x {@code [..., C, H, W]}.
+     * With the routing r (the first argmax of each window, as PyTorch, held constant: it is piecewise constant
+     * in x), y = gather_r(x), so max pooling is linear in x for a fixed routing: dy = {@link MaxPool2dGather}_r(dx),
+     * gx = {@link MaxPool2dScatter}_r(g); those two are each other's transposes, so the rules are differentiable
+     * to any order. The routing is a residual: the pooling kernel computes it along with y, once per forward.
+     */
+    record MaxPool2d(int k, int stride, int pad)
+            implements PoolingPrimitives, Primitive.WithResiduals<ImageOps.PoolRouting> {
+        public String name() {
+            return "max_pool2d";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return forwardWithResiduals(in).out();
+        }
+
+        public Forward<ImageOps.PoolRouting> forwardWithResiduals(Tensor... in) {
+            ImageOps.MaxPooled p = ImageOps.maxPool2dRouted(in[0], k, stride, pad);
+            return new Forward<>(p.y(), p.routing());
+        }
+
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            return Trace.bind(new MaxPool2dGather(residuals(y)), t[0]);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(new MaxPool2dScatter(residuals(y)), g));
+        }
+    }
+
+    /** {@code y[p, o] = x[p, argmax_r[p, o]]} per plane p, for a constant routing r. Linear; gx = scatter_r(g). */
+    record MaxPool2dGather(ImageOps.PoolRouting routing) implements PoolingPrimitives, Primitive.LinearUnary {
+        public String name() {
+            return "max_pool2d_gather";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return ImageOps.maxPool2dGather(in[0], routing);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(new MaxPool2dScatter(routing), g));
+        }
+    }
+
+    /**
+     * {@code y = 0; y[p, argmax_r[p, o]] += x[p, o]}: the transpose of {@link MaxPool2dGather} (the backend's
+     * max-pool backward). Linear; gx = gather_r(g).
+     */
+    record MaxPool2dScatter(ImageOps.PoolRouting routing) implements PoolingPrimitives, Primitive.LinearUnary {
+        public String name() {
+            return "max_pool2d_scatter";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return ImageOps.maxPool2dScatter(in[0], routing);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(new MaxPool2dGather(routing), g));
+        }
+    }
+
+    /**
+     * {@code y = avg_pool2d(x)}: the mean over {@code k x k} windows (stride, zero padding counted in the divisor
+     * {@code k*k}) of x {@code [..., C, H, W]}. Linear; gx = {@link AvgPool2dBackward}(g).
+     */
+    record AvgPool2d(int k, int stride, int pad) implements PoolingPrimitives, Primitive.LinearUnary {
+        public String name() {
+            return "avg_pool2d";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return ImageOps.avgPool2d(in[0], k, stride, pad);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(new AvgPool2dBackward(x[0].dim(-2), x[0].dim(-1), k, stride, pad), g));
+        }
+    }
+
+    /**
+     * The transpose of {@link AvgPool2d} for inputs of spatial size {@code h x width}: each g spread evenly
+     * ({@code / k*k}) over its window. Linear; its transpose is avg_pool2d.
+     */
+    record AvgPool2dBackward(int h, int width, int k, int stride, int pad)
+            implements PoolingPrimitives, Primitive.LinearUnary {
+        public String name() {
+            return "avg_pool2d_backward";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return ImageOps.avgPool2dBackward(in[0], h, width, k, stride, pad);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(new AvgPool2d(k, stride, pad), g));
+        }
+    }
+}

@@ -1,0 +1,219 @@
+package org.flatminima.engine.autodiff;
+
+import static org.flatminima.engine.autodiff.Rules.*;
+
+import java.util.Arrays;
+import org.flatminima.engine.Tensor;
+import org.flatminima.engine.ImageOps;
+import org.flatminima.engine.TensorOps;
+
+/**
+ * The bilinear products: the matrix product and the 2-D convolution (NCHW, square stride and padding)
+ * with its two transposes, each a primitive of its own so that every VJP stays differentiable.
+ *
+ * <p>A record declared in this file that implements this interface is a registered primitive: the
+ * interface is sealed without a {@code permits} clause, so Java permits exactly the records of this file, and
+ * {@link Primitive} permits the files. Notation in the comments: {@code x, a, b} inputs, {@code y} output,
+ * {@code dx} a tangent, {@code g} the output cotangent.
+ */
+public sealed interface ProductPrimitives extends Primitive {
+    // ------------------------------------------------------------------ matrix product
+
+    /**
+     * {@code y = a @ b} (rank >= 2, batch axes broadcast). Bilinear: dy = da b + a db; ga = g b^T,
+     * gb = a^T g (summed over batch axes that b lacks, centrally, or by one GEMM when b is a matrix).
+     */
+    record MatMul() implements ProductPrimitives, Primitive.Bilinear, Primitive.Broadcasting {
+        public String name() {
+            return "matmul";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.matmul(in[0], in[1]);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return vjp(g, x, y, new boolean[] {true, true});
+        }
+
+        /** Skips the matrix product of an input that is a constant (e.g. the data in {@code x @ W^T}). */
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
+            Var a = x[0];
+            Var b = x[1];
+            Var ga = needed[0] ? g.matmul(b.mT()) : null;
+            Var gb = null;
+            if (!needed[1]) {
+                gb = null;
+            } else if (b.rank() == 2 && a.rank() > 2) {
+                // sum over the batch of a_i^T g_i = one GEMM on a folded batch
+                gb = a.reshape(-1, a.dim(-1)).mT().matmul(g.reshape(-1, g.dim(-1)));
+            } else {
+                gb = a.mT().matmul(g);
+            }
+            return cts(ga, gb);
+        }
+    }
+
+
+    // ------------------------------------------------------------------ convolution (NCHW, square stride/padding)
+
+    /**
+     * {@code y = conv2d(x, w)}: {@code y[b, o, oy, ox] = sum_{c,i,j} w[o, c, i, j] x[b, c, oy*s - p + i,
+     * ox*s - p + j]} (cross-correlation, zero padding p, stride s), x {@code [..., C, H, W]}, w
+     * {@code [O, C, kh, kw]}. Bilinear: dy = conv2d(dx, w) + conv2d(x, dw). The two transposes are primitives
+     * of their own, so the VJP is differentiable: gx = {@link Conv2dInputGrad}(g, w) (a transposed
+     * convolution, col2im of w^T g), gw = {@link Conv2dWeightGrad}(x, g) (the correlation of g with x).
+     */
+    record Conv2d(int stride, int pad) implements ProductPrimitives, Primitive.Bilinear {
+        public String name() {
+            return "conv2d";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return ImageOps.conv2d(in[0], in[1], stride, pad);
+        }
+
+        /**
+         * Bilinear: {@code conv2d(dx, w) + conv2d(x, dw)}. A direction axis on dx folds into the batch; on dw
+         * ({@code [k, O, C, kh, kw]}) the k filter banks are stacked into one of {@code k*O} filters, so the k
+         * products are one convolution, and the {@code k*O} output channels are split back.
+         */
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            Var a = t[0] == null ? null : Trace.bind(this, t[0], x[1]);
+            Var b = null;
+            if (t[1] != null) {
+                if (lead(t[1], x[1]) == 0) {
+                    b = Trace.bind(this, x[0], t[1]);
+                } else {
+                    int k = directions(name(), t[1], x[1]);
+                    int[] ws = x[1].shape();
+                    Var r = Trace.bind(this, x[0], t[1].reshape(k * ws[0], ws[1], ws[2], ws[3]));
+                    b = splitStackedChannels(r, k);
+                }
+            }
+            return sum(a, b);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return vjp(g, x, y, new boolean[] {true, true});
+        }
+
+        /** Skips the transposed convolution when the input is a constant (the data of a first layer). */
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
+            Var w = x[1];
+            return cts(needed[0] ? Trace.bind(new Conv2dInputGrad(x[0].dim(-2), x[0].dim(-1), stride, pad), g, w) : null,
+                    needed[1] ? Trace.bind(new Conv2dWeightGrad(w.dim(2), w.dim(3), stride, pad), x[0], g) : null);
+        }
+    }
+
+    /**
+     * {@code y = conv2d_input_grad(g, w)}: the transpose of {@link Conv2d} in x, for inputs of spatial size
+     * {@code h x width}, so that {@code <conv2d(x, w), g> = <x, y>}. Bilinear in (g, w). Its own transposes,
+     * from {@code <y, c> = <g, conv2d(c, w)> = <w, conv2d_weight_grad(c, g)>}: gg = conv2d(c, w),
+     * gw = conv2d_weight_grad(c, g).
+     */
+    record Conv2dInputGrad(int h, int width, int stride, int pad) implements ProductPrimitives, Primitive.Bilinear {
+        public String name() {
+            return "conv2d_input_grad";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return ImageOps.conv2dInputGrad(in[0], in[1], h, width, stride, pad);
+        }
+
+        /**
+         * Bilinear. A direction axis on dg folds into the batch; on dw the k weights are stacked along the input
+         * channels ({@code [O, k*C, kh, kw]}), one transposed convolution gives {@code k*C} channels, split back.
+         */
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            Var a = t[0] == null ? null : Trace.bind(this, t[0], x[1]);
+            Var b = null;
+            if (t[1] != null) {
+                if (lead(t[1], x[1]) == 0) {
+                    b = Trace.bind(this, x[0], t[1]);
+                } else {
+                    int k = directions(name(), t[1], x[1]);
+                    int[] ws = x[1].shape();
+                    Var stacked = moveAxis(t[1], 0, 1).reshape(ws[0], k * ws[1], ws[2], ws[3]);
+                    b = splitStackedChannels(Trace.bind(this, x[0], stacked), k);
+                }
+            }
+            return sum(a, b);
+        }
+
+        @Override
+        public Var[] vjp(Var c, Var[] x, Var y) {
+            Var g = x[0];
+            Var w = x[1];
+            return cts(Trace.bind(new Conv2d(stride, pad), c, w),
+                    Trace.bind(new Conv2dWeightGrad(w.dim(2), w.dim(3), stride, pad), c, g));
+        }
+    }
+
+    /**
+     * {@code y = conv2d_weight_grad(x, g)}: the transpose of {@link Conv2d} in w for a {@code kh x kw} kernel,
+     * so that {@code <conv2d(x, w), g> = <w, y>}; sums over every image. Bilinear in (x, g). Its own transposes,
+     * from {@code <y, c> = <conv2d(x, c), g>}: gx = conv2d_input_grad(g, c), gg = conv2d(x, c).
+     */
+    record Conv2dWeightGrad(int kh, int kw, int stride, int pad) implements ProductPrimitives, Primitive.Bilinear {
+        public String name() {
+            return "conv2d_weight_grad";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return ImageOps.conv2dWeightGrad(in[0], in[1], kh, kw, stride, pad);
+        }
+
+        /**
+         * Bilinear, but both inputs' batch axes are summed over, so a direction axis must not fold into the
+         * batch: it is stacked into the channels instead (dx as {@code k*C} input channels, dg as {@code k*O}
+         * output channels), and the result's channels are split back into {@code [k, O, C, kh, kw]}.
+         */
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            Var a = null;
+            if (t[0] != null) {
+                if (lead(t[0], x[0]) == 0) {
+                    a = Trace.bind(this, t[0], x[1]);
+                } else {
+                    int k = directions(name(), t[0], x[0]);
+                    int pre = x[0].rank() - 3;
+                    int[] xs = x[0].shape();
+                    int[] stackedShape = Arrays.copyOf(xs, xs.length);
+                    stackedShape[pre] = k * xs[pre];
+                    Var r = Trace.bind(this, moveAxis(t[0], 0, pre).reshape(stackedShape), x[1]); // [O, k*C, kh, kw]
+                    a = moveAxis(r.reshape(r.dim(0), k, xs[pre], kh, kw), 1, 0);
+                }
+            }
+            Var b = null;
+            if (t[1] != null) {
+                if (lead(t[1], x[1]) == 0) {
+                    b = Trace.bind(this, x[0], t[1]);
+                } else {
+                    int k = directions(name(), t[1], x[1]);
+                    int pre = x[1].rank() - 3;
+                    int[] gs = x[1].shape();
+                    int[] stackedShape = Arrays.copyOf(gs, gs.length);
+                    stackedShape[pre] = k * gs[pre];
+                    Var r = Trace.bind(this, x[0], moveAxis(t[1], 0, pre).reshape(stackedShape)); // [k*O, C, kh, kw]
+                    b = r.reshape(k, gs[pre], r.dim(1), kh, kw);
+                }
+            }
+            return sum(a, b);
+        }
+
+        @Override
+        public Var[] vjp(Var c, Var[] x, Var y) {
+            Var xs = x[0];
+            Var g = x[1];
+            return cts(Trace.bind(new Conv2dInputGrad(xs.dim(-2), xs.dim(-1), stride, pad), g, c),
+                    Trace.bind(new Conv2d(stride, pad), xs, c));
+        }
+    }
+}
