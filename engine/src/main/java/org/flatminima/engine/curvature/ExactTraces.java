@@ -1,7 +1,6 @@
 package org.flatminima.engine.curvature;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.flatminima.engine.Scope;
 import org.flatminima.engine.Tensor;
@@ -220,7 +219,6 @@ public final class ExactTraces {
             int m = Math.min(batch, n - b0);
             try (Scope scope = Scope.open()) {
                 Tensor xb = x.slice(0, b0, b0 + m);
-                int[] yb = Arrays.copyOfRange(labels, b0, b0 + m);
                 Taps.Tapped tp = Taps.record(net, theta, xb);
                 List<SampleSquares> accs = new ArrayList<>();
                 for (int i = 0; i < tp.sites().size(); i++) {
