@@ -1,30 +1,19 @@
 package org.flatminima.engine.curvature;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import org.flatminima.engine.Engine;
 import org.flatminima.engine.Scope;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.TensorOps;
 import org.flatminima.engine.autodiff.Var;
-import org.flatminima.engine.nn.AvgPool2d;
-import org.flatminima.engine.nn.BatchNorm;
-import org.flatminima.engine.nn.Conv2d;
 import org.flatminima.engine.nn.Flatten;
-import org.flatminima.engine.nn.LeakyReLU;
+import org.flatminima.engine.nn.LayerCurvature;
 import org.flatminima.engine.nn.Linear;
-import org.flatminima.engine.nn.MaxPool2d;
 import org.flatminima.engine.nn.Mode;
-import org.flatminima.engine.nn.Module;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.engine.nn.ParameterLayout;
-import org.flatminima.engine.nn.ReLU;
-import org.flatminima.engine.nn.Sequential;
-import org.flatminima.engine.nn.Sigmoid;
-import org.flatminima.engine.nn.Tanh;
+import org.flatminima.engine.nn.SampleSquares;
 import org.flatminima.engine.nn.Taps;
-import org.flatminima.kernels.Window2d;
 
 /**
  * Exact Hessian traces and diagonals of the mean softmax cross-entropy of a {@link Network}
@@ -36,7 +25,8 @@ import org.flatminima.kernels.Window2d;
  *   <li>{@code exact-ggn} ({@link #exactGgn}, {@link #exactGgnDiagonal}), for networks piecewise linear in each
  *       single weight (Linear, Conv2d, ReLU, LeakyReLU, MaxPool2d, AvgPool2d, Flatten, eval-mode BatchNorm):
  *       there {@code diag(H) = diag(GGN)} almost everywhere, computed with C backward passes per batch of points
- *       (C = classes) and per-sample squared gradient norms. Refused, with the reason, for other networks.</li>
+ *       (C = classes) and per-sample squared gradient norms. Refused, with the reason, for other networks. The
+ *       layers say what this needs through {@link LayerCurvature}; this class switches over no layer type.</li>
  *   <li>{@code exact-hvp} ({@link #exactHvp}, {@link #hvpDiagonal}): {@code e_i . H e_i} for every basis vector
  *       through batched Hessian-vector products; P products (N P for per-point traces): small models, checks.</li>
  * </ul>
@@ -52,27 +42,21 @@ public final class ExactTraces {
     /** Activation elements (inputs plus outputs of the parametrised layers) per batch when exact-ggn picks it. */
     private static final long GGN_BATCH_ACTIVATIONS = 1L << 22;
 
-    /** Largest unfolded (im2col) batch kept across the class passes, and the chunk bound for the conv GEMMs. */
-    private static final long GGN_BATCH_ELEMENTS = 1L << 24;
-
-    /** Largest unfolded batch kept across the class passes (elements); a test lowers it to exercise re-unfolding. */
-    static long colsCacheElements = GGN_BATCH_ELEMENTS;
+    /**
+     * Elements a layer's per-sample rule may keep across the class passes (the unfolded input of a convolution);
+     * a test lowers it to exercise recomputation.
+     */
+    static long colsCacheElements = 1L << 24;
 
     // ------------------------------------------------------------------ closed form
 
     /** Whether {@code net} is an affine classifier: one Linear layer, optionally after Flatten layers. */
     public static boolean isAffine(Network net) {
-        List<Module> leaves = new ArrayList<>();
-        leaves(net.module(), leaves);
-        if (leaves.isEmpty() || !(leaves.getLast() instanceof Linear)) {
+        List<Taps.Site> layers = Taps.layers(net, 1);
+        if (layers.isEmpty() || !(layers.getLast().module() instanceof Linear)) {
             return false;
         }
-        for (int i = 0; i < leaves.size() - 1; i++) {
-            if (!(leaves.get(i) instanceof Flatten)) {
-                return false;
-            }
-        }
-        return true;
+        return layers.subList(0, layers.size() - 1).stream().allMatch(l -> l.module() instanceof Flatten);
     }
 
     /**
@@ -123,46 +107,37 @@ public final class ExactTraces {
     // ------------------------------------------------------------------ exact-ggn
 
     /**
-     * Why exact-ggn does not apply to {@code net}, or null if it does: every layer must be Linear, Conv2d, ReLU,
-     * LeakyReLU, MaxPool2d, AvgPool2d, Flatten, or BatchNorm in {@link Mode#EVAL}.
+     * Why exact-ggn does not apply to {@code net}, or null if it does: every layer must be piecewise linear in its
+     * input and each of its own weights and keep the points independent in the network's mode
+     * ({@link LayerCurvature}: Linear, Conv2d, ReLU, LeakyReLU, MaxPool2d, AvgPool2d, Flatten, or BatchNorm in
+     * {@link Mode#EVAL}).
      */
     public static String whyNotPiecewiseLinear(Network net) {
         return check(net, false);
     }
 
     private static String check(Network net, boolean allowSmooth) {
-        List<String> paths = new ArrayList<>();
-        List<Module> leaves = new ArrayList<>();
-        leaves(net.module(), "", paths, leaves);
-        for (int i = 0; i < leaves.size(); i++) {
-            String where = "layer " + (paths.get(i).isEmpty() ? "(root)" : paths.get(i)) + " " + leaves.get(i);
-            String why = switch (leaves.get(i)) {
-                case Linear l -> null;
-                case Conv2d cv -> null;
-                case ReLU r -> null;
-                case LeakyReLU r -> null;
-                case MaxPool2d m -> null;
-                case AvgPool2d a -> null;
-                case Flatten f -> null;
-                case BatchNorm bn -> net.mode() == Mode.EVAL ? null : where + " is in training mode: the batch "
-                        + "statistics couple the points and make the output nonlinear in its weights, so the loss "
-                        + "is not a sum of per-point terms and diag(H) != diag(GGN); use net.withMode(Mode.EVAL), "
-                        + "exact-hvp (small models) or hutchinson";
-                case Tanh t -> allowSmooth ? null : smooth(where);
-                case Sigmoid s -> allowSmooth ? null : smooth(where);
-                case Sequential s -> throw new IllegalStateException("unreachable: leaves are not containers");
-            };
-            if (why != null) {
-                return why;
+        for (Taps.Site l : Taps.layers(net, 1)) {
+            String where = where(l);
+            if (!(l.module() instanceof LayerCurvature lc)) {
+                return where + " declares no curvature rule (it does not implement LayerCurvature); use exact-hvp "
+                        + "(small models) or hutchinson";
+            }
+            String coupled = lc.whyPointsCoupled(net.mode());
+            if (coupled != null) {
+                return where + " " + coupled;
+            }
+            if (lc.form() == LayerCurvature.Form.SMOOTH_ELEMENTWISE && !allowSmooth) {
+                return where + " is a smooth activation: the network is not piecewise linear in each single weight, "
+                        + "so the logits have nonzero second derivatives along single weights and diag(H) != "
+                        + "diag(GGN); use exact-hvp (small models) or hutchinson";
             }
         }
         return null;
     }
 
-    private static String smooth(String where) {
-        return where + " is a smooth activation: the network is not piecewise linear in each single weight, so "
-                + "the logits have nonzero second derivatives along single weights and diag(H) != diag(GGN); use "
-                + "exact-hvp (small models) or hutchinson";
+    private static String where(Taps.Site l) {
+        return "layer " + (l.path().isEmpty() ? "(root)" : l.path()) + " " + l.module();
     }
 
     /**
@@ -244,11 +219,10 @@ public final class ExactTraces {
             int m = Math.min(batch, n - b0);
             try (Scope scope = Scope.open()) {
                 Tensor xb = x.slice(0, b0, b0 + m);
-                int[] yb = Arrays.copyOfRange(labels, b0, b0 + m);
                 Taps.Tapped tp = Taps.record(net, theta, xb);
-                List<LayerAcc> accs = new ArrayList<>();
+                List<SampleSquares> accs = new ArrayList<>();
                 for (int i = 0; i < tp.sites().size(); i++) {
-                    accs.add(accumulator(net, tp.sites().get(i), tp.inputs().get(i), params, diag));
+                    accs.add(sampleSquares(net, tp.sites().get(i), tp.inputs().get(i), diag));
                 }
                 double[] z = tp.logits().toDoubleArray();
                 double[][] p = new double[m][c];
@@ -272,8 +246,14 @@ public final class ExactTraces {
                     }
                     passes++;
                 }
-                for (LayerAcc a : accs) {
-                    a.finish(pp, b0);
+                for (int i = 0; i < accs.size(); i++) {
+                    double[][] sums = accs.get(i).finish();
+                    int[] idx = paramIndices(params, tp.sites().get(i));
+                    for (int k = 0; k < idx.length; k++) {
+                        for (int j = 0; j < m; j++) {
+                            pp[b0 + j][idx[k]] += sums[k][j];
+                        }
+                    }
                 }
             }
         }
@@ -291,261 +271,27 @@ public final class ExactTraces {
         return r;
     }
 
-    /**
-     * Accumulates, over the C class passes of one batch, each point's squared per-sample gradient norm per
-     * parameter tensor of one layer (and the diagonal, summed over the points, if asked).
-     */
-    private interface LayerAcc {
-        /** One class pass: the cotangent at the layer's output, {@code [m, ...output]}. */
-        void add(Tensor g);
-
-        /** Adds the batch's per-point sums into rows {@code b0..} of {@code pp} (and the diagonal). */
-        void finish(double[][] pp, int b0);
-    }
-
-    private static LayerAcc accumulator(Network net, Taps.Site site, Tensor a, List<ParameterLayout.Entry> params,
-            Tensor diag) {
-        int w = indexOf(params, site.param("weight"));
-        return switch (site.module()) {
-            case Linear lin -> {
-                if (a.rank() != 2) {
-                    throw new IllegalArgumentException("exact-ggn supports Linear layers on [N, in] inputs only; "
-                            + "layer " + site.path() + " " + lin + " gets " + Arrays.toString(a.shape()));
-                }
-                yield new LinearAcc(a, w, lin.bias() ? indexOf(params, site.param("bias")) : -1, params, diag);
+    /** The per-sample rule of a site's layer for one batch, with views of the diagonal if one is wanted. */
+    private static SampleSquares sampleSquares(Network net, Taps.Site site, Tensor input, Tensor diag) {
+        List<Tensor> views = new ArrayList<>();
+        if (diag != null) {
+            List<ParameterLayout.Entry> params = net.layout().entries();
+            for (int e : paramIndices(params, site)) {
+                views.add(diag.slice(0, params.get(e).offset(), params.get(e).end()).reshape(params.get(e).shape()));
             }
-            case Conv2d cv -> new ConvAcc(cv, a, w, cv.bias() ? indexOf(params, site.param("bias")) : -1, params,
-                    diag);
-            case BatchNorm bn -> new BatchNormAcc(net, site, bn, a, w, indexOf(params, site.param("bias")), params,
-                    diag);
-            default -> throw new IllegalStateException("no per-sample gradient rule for " + site.module());
-        };
-    }
-
-    /** The diagonal's view on parameter tensor e, with that tensor's shape (null when no diagonal is wanted). */
-    private static Tensor diagView(Tensor diag, ParameterLayout.Entry e) {
-        return diag == null ? null : diag.slice(0, e.offset(), e.end()).reshape(e.shape());
-    }
-
-    /** {@code dst += src} in place (dst contiguous; src of the same shape, or reshaped to it). */
-    private static void addInto(Tensor dst, Tensor src) {
-        TensorOps.assign(dst, TensorOps.add(dst, src.contiguous().reshape(dst.shape())));
-    }
-
-    private static Tensor square(Tensor t) {
-        return TensorOps.mul(t, t);
-    }
-
-    /** Sum over every axis but the first: {@code [m, ...] -> [m]} as doubles. */
-    private static double[] rowSums(Tensor t) {
-        return TensorOps.sum(t.contiguous().reshape(t.dim(0), -1), 1, false).toDoubleArray();
-    }
-
-    /**
-     * Squares of a per-sample vector quantity u {@code [m, k]} summed over the class passes: the per-point sum is
-     * the squared norm of that parameter's per-sample gradient; the column sum its diagonal contribution.
-     */
-    private static final class SquareSums {
-        final Tensor acc;
-
-        SquareSums(Tensor like, int m, int k) {
-            acc = Tensor.zeros(like.dtype(), m, k);
         }
-
-        void add(Tensor u) {
-            addInto(acc, square(u));
-        }
-
-        void finish(double[][] pp, int b0, int e, Tensor diagView) {
-            double[] s = rowSums(acc);
-            for (int i = 0; i < s.length; i++) {
-                pp[b0 + i][e] += s[i];
-            }
-            if (diagView != null) {
-                addInto(diagView, TensorOps.sum(acc, 0, false));
-            }
+        SampleSquares.Batch batch = new SampleSquares.Batch(input, name -> net.buffers().get(site.param(name)),
+                views, colsCacheElements);
+        try {
+            return ((LayerCurvature) site.module()).sampleSquares(batch);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where(site) + ": " + e.getMessage(), e);
         }
     }
 
-    /**
-     * Linear {@code y = a W^T + b}: the per-sample weight gradient is {@code g_n a_n^T}, squared norm
-     * {@code ||g_n||^2 ||a_n||^2}; bias {@code g_n}. Summed over classes, {@code G2 = sum_c g_c^2} serves both,
-     * and the weight diagonal is {@code G2^T (a^2)}, one GEMM per batch.
-     */
-    private static final class LinearAcc implements LayerAcc {
-        private final Tensor a;
-        private final int w;
-        private final int b;
-        private final SquareSums g2;
-        private final Tensor dw;
-        private final Tensor db;
-
-        LinearAcc(Tensor a, int w, int b, List<ParameterLayout.Entry> params, Tensor diag) {
-            this.a = a;
-            this.w = w;
-            this.b = b;
-            int out = params.get(w).shape()[0];
-            this.g2 = new SquareSums(a, a.dim(0), out);
-            this.dw = diagView(diag, params.get(w));
-            this.db = b < 0 ? null : diagView(diag, params.get(b));
-        }
-
-        @Override
-        public void add(Tensor g) {
-            g2.add(g);
-        }
-
-        @Override
-        public void finish(double[][] pp, int b0) {
-            Tensor a2 = square(a);
-            double[] gs = rowSums(g2.acc);
-            double[] as = rowSums(a2);
-            for (int i = 0; i < gs.length; i++) {
-                pp[b0 + i][w] += gs[i] * as[i];
-            }
-            if (b >= 0) {
-                g2.finish(pp, b0, b, db);
-            }
-            if (dw != null) {
-                TensorOps.gemm2d(a.dtype(), g2.acc.transpose(0, 1), a2, dw, 1.0, 1.0);
-            }
-        }
-    }
-
-    /**
-     * Conv2d: the per-sample weight gradient is {@code G_n = g_n cols_n^T} ({@code g_n [O, L]}, {@code cols_n
-     * [C k k, L]} the unfolded input); its squared Frobenius norm needs the matrix, so one GEMM per sample and
-     * class ({@code O L C k k} multiply-adds, the size of that sample's share of the weight-gradient GEMM). The
-     * unfolded batch is kept across the class passes when it is small, else unfolded again per pass. Bias:
-     * {@code sum_l g_{n,:,l}}.
-     */
-    private static final class ConvAcc implements LayerAcc {
-        private final Conv2d cv;
-        private final Tensor a;
-        private final int w;
-        private final int b;
-        private final int m;
-        private final Window2d one;
-        private final Tensor cols;
-        private final double[] wNorm;
-        private final SquareSums bias;
-        private final Tensor dw;
-        private final Tensor db;
-
-        ConvAcc(Conv2d cv, Tensor a, int w, int b, List<ParameterLayout.Entry> params, Tensor diag) {
-            this.cv = cv;
-            this.a = a.contiguous();
-            this.w = w;
-            this.b = b;
-            this.m = a.dim(0);
-            this.one = window(1);
-            long colsSize = (long) m * one.colRows() * one.colCols();
-            this.cols = colsSize <= colsCacheElements ? unfold(0, m) : null;
-            this.wNorm = new double[m];
-            this.bias = b < 0 ? null : new SquareSums(a, m, cv.out());
-            this.dw = diagView(diag, params.get(w));
-            this.db = b < 0 ? null : diagView(diag, params.get(b));
-        }
-
-        private Window2d window(int count) {
-            return Window2d.square(count, a.dim(1), a.dim(2), a.dim(3), cv.kernel(), cv.stride(), cv.pad());
-        }
-
-        /** im2col of images {@code [from, from + count)}: {@code [count, C k k, L]}. */
-        private Tensor unfold(int from, int count) {
-            Window2d g = window(count);
-            Tensor c = Tensor.zeros(a.dtype(), count, g.colRows(), g.colCols());
-            Engine.backend().im2col(a.dtype(), g, a.segment().asSlice(from * g.imageSize() * a.dtype().byteSize()),
-                    c.segment());
-            return c;
-        }
-
-        @Override
-        public void add(Tensor g) {
-            int o = cv.out();
-            int l = one.colCols();
-            Tensor g3 = g.contiguous().reshape(m, o, l);
-            if (bias != null) {
-                bias.add(TensorOps.sum(g3, 2, false));
-            }
-            int chunk = (int) Math.max(1, Math.min(m, GGN_BATCH_ELEMENTS / 4 / ((long) one.colRows() * l)));
-            for (int i0 = 0; i0 < m; i0 += chunk) {
-                int k = Math.min(chunk, m - i0);
-                try (Scope s = Scope.open()) {
-                    Tensor c = cols != null ? cols.slice(0, i0, i0 + k) : unfold(i0, k);
-                    Tensor gw = TensorOps.matmul(g3.slice(0, i0, i0 + k), c.transpose(1, 2)); // [k, O, Ckk]
-                    Tensor sq = square(gw);
-                    double[] r = rowSums(sq);
-                    for (int i = 0; i < k; i++) {
-                        wNorm[i0 + i] += r[i];
-                    }
-                    if (dw != null) {
-                        addInto(dw, TensorOps.sum(sq, 0, false));
-                    }
-                }
-            }
-        }
-
-        @Override
-        public void finish(double[][] pp, int b0) {
-            for (int i = 0; i < m; i++) {
-                pp[b0 + i][w] += wNorm[i];
-            }
-            if (bias != null) {
-                bias.finish(pp, b0, b, db);
-            }
-        }
-    }
-
-    /**
-     * Eval-mode BatchNorm {@code y = gamma xhat + beta}, {@code xhat = (a - running_mean) / sqrt(running_var +
-     * eps)} per channel: per-sample gradients {@code sum_s g xhat} (weight) and {@code sum_s g} (bias) over the
-     * positions s of a channel.
-     */
-    private static final class BatchNormAcc implements LayerAcc {
-        private final int w;
-        private final int b;
-        private final Tensor xhat;
-        private final int m;
-        private final int ch;
-        private final SquareSums gw;
-        private final SquareSums gb;
-        private final Tensor dw;
-        private final Tensor db;
-
-        BatchNormAcc(Network net, Taps.Site site, BatchNorm bn, Tensor a, int w, int b,
-                List<ParameterLayout.Entry> params, Tensor diag) {
-            this.w = w;
-            this.b = b;
-            this.m = a.dim(0);
-            this.ch = bn.channels();
-            double[] mean = net.buffers().get(site.param("running_mean")).toDoubleArray();
-            double[] var = net.buffers().get(site.param("running_var")).toDoubleArray();
-            double[] inv = new double[ch];
-            for (int j = 0; j < ch; j++) {
-                inv[j] = 1 / Math.sqrt(var[j] + bn.eps());
-            }
-            Tensor a3 = a.contiguous().reshape(m, ch, -1);
-            this.xhat = TensorOps.mul(TensorOps.sub(a3, Tensor.of(a.dtype(), mean, ch, 1)),
-                    Tensor.of(a.dtype(), inv, ch, 1));
-            this.gw = new SquareSums(a, m, ch);
-            this.gb = new SquareSums(a, m, ch);
-            this.dw = diagView(diag, params.get(w));
-            this.db = diagView(diag, params.get(b));
-        }
-
-        @Override
-        public void add(Tensor g) {
-            Tensor g3 = g.contiguous().reshape(m, ch, -1);
-            gw.add(TensorOps.sum(TensorOps.mul(g3, xhat), 2, false));
-            gb.add(TensorOps.sum(g3, 2, false));
-        }
-
-        @Override
-        public void finish(double[][] pp, int b0) {
-            gw.finish(pp, b0, w, dw);
-            gb.finish(pp, b0, b, db);
-        }
+    /** The indices in {@code params} of a site's parameters, in the layer's order. */
+    private static int[] paramIndices(List<ParameterLayout.Entry> params, Taps.Site site) {
+        return site.module().parameters().stream().mapToInt(p -> indexOf(params, site.param(p.name()))).toArray();
     }
 
     // ------------------------------------------------------------------ exact-hvp
@@ -674,20 +420,5 @@ public final class ExactTraces {
             }
         }
         throw new IllegalStateException("no parameter " + name);
-    }
-
-    private static void leaves(Module m, List<Module> out) {
-        leaves(m, "", new ArrayList<>(), out);
-    }
-
-    private static void leaves(Module m, String path, List<String> paths, List<Module> out) {
-        if (m instanceof Sequential s) {
-            for (int i = 0; i < s.layers().size(); i++) {
-                leaves(s.layers().get(i), path.isEmpty() ? String.valueOf(i) : path + "." + i, paths, out);
-            }
-        } else {
-            paths.add(path);
-            out.add(m);
-        }
     }
 }

@@ -7,7 +7,7 @@ import org.flatminima.engine.autodiff.Var;
  * the mean of each window, always divided by k*k (PyTorch's default count_include_pad=True). {@code [N, C, H, W]} to {@code [N, C, H', W']} with {@code H' = floor((H + 2 pad - k) / stride) + 1}.
  * No parameters.
  */
-public record AvgPool2d(int kernel, int stride, int pad) implements Module {
+public record AvgPool2d(int kernel, int stride, int pad) implements Module, LayerCurvature {
     public AvgPool2d {
         Pooling.check("AvgPool2d", kernel, stride, pad);
     }
@@ -26,6 +26,11 @@ public record AvgPool2d(int kernel, int stride, int pad) implements Module {
     public Var forward(Var input, ParamView params) {
         outputShape(input.shape());
         return input.avgPool2d(kernel, stride, pad);
+    }
+
+    @Override
+    public Form form() {
+        return Form.PIECEWISE_LINEAR;
     }
 
     @Override

@@ -20,7 +20,7 @@ import org.flatminima.engine.autodiff.Var;
  * momentum towards the batch mean and the <em>unbiased</em> batch variance, as PyTorch. In {@link Mode#EVAL}
  * the running statistics are constants and the layer is affine.
  */
-public record BatchNorm(int dims, int channels, double eps, double momentum) implements Module {
+public record BatchNorm(int dims, int channels, double eps, double momentum) implements Module, LayerCurvature {
     public BatchNorm {
         if (dims != 1 && dims != 2 || channels <= 0) {
             throw new IllegalArgumentException("BatchNorm needs dims 1 or 2 and channels > 0, got dims=" + dims
@@ -104,6 +104,71 @@ public record BatchNorm(int dims, int channels, double eps, double momentum) imp
             case "num_batches_tracked" -> new double[] {0};
             default -> Module.super.initialBuffer(name);
         };
+    }
+
+    /** Affine in its input and in each parameter in {@link Mode#EVAL}; training mode: {@link #whyPointsCoupled}. */
+    @Override
+    public Form form() {
+        return Form.PIECEWISE_LINEAR;
+    }
+
+    @Override
+    public String whyPointsCoupled(Mode mode) {
+        return mode == Mode.EVAL ? null : "is in training mode: the batch statistics couple the points and make the "
+                + "output nonlinear in its weights, so the loss is not a sum of per-point terms and diag(H) != "
+                + "diag(GGN); use net.withMode(Mode.EVAL), exact-hvp (small models) or hutchinson";
+    }
+
+    /** Per-sample gradient squares in {@link Mode#EVAL} (see {@link Squares}). */
+    @Override
+    public SampleSquares sampleSquares(SampleSquares.Batch batch) {
+        return new Squares(this, batch);
+    }
+
+    /**
+     * Eval mode: {@code y = gamma xhat + beta}, {@code xhat = (a - running_mean) / sqrt(running_var + eps)} per
+     * channel; per-sample gradients {@code sum_s g xhat} (weight) and {@code sum_s g} (bias) over the positions s
+     * of a channel.
+     */
+    private static final class Squares implements SampleSquares {
+        private final Tensor xhat;
+        private final int m;
+        private final int ch;
+        private final SquareSums gw;
+        private final SquareSums gb;
+        private final Tensor dw;
+        private final Tensor db;
+
+        Squares(BatchNorm bn, SampleSquares.Batch batch) {
+            Tensor a = batch.input();
+            this.m = a.dim(0);
+            this.ch = bn.channels();
+            double[] mean = batch.buffers().apply("running_mean").toDoubleArray();
+            double[] var = batch.buffers().apply("running_var").toDoubleArray();
+            double[] inv = new double[ch];
+            for (int j = 0; j < ch; j++) {
+                inv[j] = 1 / Math.sqrt(var[j] + bn.eps());
+            }
+            Tensor a3 = a.contiguous().reshape(m, ch, -1);
+            this.xhat = TensorOps.mul(TensorOps.sub(a3, Tensor.of(a.dtype(), mean, ch, 1)),
+                    Tensor.of(a.dtype(), inv, ch, 1));
+            this.gw = new SquareSums(a, m, ch);
+            this.gb = new SquareSums(a, m, ch);
+            this.dw = batch.diagonal(0);
+            this.db = batch.diagonal(1);
+        }
+
+        @Override
+        public void add(Tensor g) {
+            Tensor g3 = g.contiguous().reshape(m, ch, -1);
+            gw.add(TensorOps.sum(TensorOps.mul(g3, xhat), 2, false));
+            gb.add(TensorOps.sum(g3, 2, false));
+        }
+
+        @Override
+        public double[][] finish() {
+            return new double[][] {gw.finish(dw), gb.finish(db)};
+        }
     }
 
     @Override

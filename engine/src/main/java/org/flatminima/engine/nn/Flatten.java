@@ -7,7 +7,7 @@ import org.flatminima.engine.autodiff.Var;
  * {@code torch.nn.Flatten()} with its defaults ({@code start_dim=1}): {@code [N, d1, d2, ...] -> [N, d1*d2*...]},
  * keeping the batch axis; no parameters.
  */
-public record Flatten() implements Module {
+public record Flatten() implements Module, LayerCurvature {
     @Override
     public int[] outputShape(int[] input) {
         if (input.length < 1) {
@@ -24,6 +24,11 @@ public record Flatten() implements Module {
     @Override
     public Var forward(Var input, ParamView params) {
         return input.reshape(outputShape(input.shape()));
+    }
+
+    @Override
+    public Form form() {
+        return Form.PIECEWISE_LINEAR;
     }
 
     @Override

@@ -6,7 +6,7 @@ import org.flatminima.engine.autodiff.Var;
  * {@code torch.nn.LeakyReLU}: {@code y = x} where {@code x > 0}, {@code slope * x} elsewhere; no parameters, any
  * input shape. PyTorch's default slope is 0.01.
  */
-public record LeakyReLU(double slope) implements Module {
+public record LeakyReLU(double slope) implements Module, LayerCurvature {
     /** PyTorch's default negative slope. */
     public static final double DEFAULT_SLOPE = 0.01;
 
@@ -23,6 +23,11 @@ public record LeakyReLU(double slope) implements Module {
     @Override
     public Var forward(Var input, ParamView params) {
         return input.leakyRelu(slope);
+    }
+
+    @Override
+    public Form form() {
+        return Form.PIECEWISE_LINEAR;
     }
 
     @Override

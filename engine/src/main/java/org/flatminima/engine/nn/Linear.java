@@ -3,6 +3,8 @@ package org.flatminima.engine.nn;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.flatminima.engine.Tensor;
+import org.flatminima.engine.TensorOps;
 import org.flatminima.engine.autodiff.Var;
 
 /**
@@ -10,7 +12,7 @@ import org.flatminima.engine.autodiff.Var;
  * Input {@code [..., in]} (rank at least 2: batch axes first), output {@code [..., out]}.
  * Initialisation: weight and bias {@code U(-1/sqrt(in), 1/sqrt(in))} (see {@link Init}).
  */
-public record Linear(int in, int out, boolean bias) implements Module {
+public record Linear(int in, int out, boolean bias) implements Module, LayerCurvature {
     public Linear {
         if (in <= 0 || out <= 0) {
             throw new IllegalArgumentException("Linear needs positive sizes, got in=" + in + ", out=" + out);
@@ -53,6 +55,63 @@ public record Linear(int in, int out, boolean bias) implements Module {
             case "bias" -> Init.uniform(rnd, out, Init.defaultBound(in));
             default -> Module.super.initialValues(name, rnd);
         };
+    }
+
+    @Override
+    public Form form() {
+        return Form.PIECEWISE_LINEAR;
+    }
+
+    /** Per-sample gradient squares on {@code [N, in]} inputs (see {@link Squares}). */
+    @Override
+    public SampleSquares sampleSquares(SampleSquares.Batch batch) {
+        Tensor a = batch.input();
+        if (a.rank() != 2) {
+            throw new IllegalArgumentException("exact-ggn supports Linear layers on [N, in] inputs only, got "
+                    + Arrays.toString(a.shape()));
+        }
+        return new Squares(a, out, bias, batch.diagonal(0), bias ? batch.diagonal(1) : null);
+    }
+
+    /**
+     * {@code y = a W^T + b}: the per-sample weight gradient is {@code g_n a_n^T}, squared norm
+     * {@code ||g_n||^2 ||a_n||^2}; bias {@code g_n}. Summed over the passes, {@code G2 = sum g^2} serves both,
+     * and the weight diagonal is {@code G2^T (a^2)}, one GEMM per batch.
+     */
+    private static final class Squares implements SampleSquares {
+        private final Tensor a;
+        private final SquareSums g2;
+        private final boolean bias;
+        private final Tensor dw;
+        private final Tensor db;
+
+        Squares(Tensor a, int out, boolean bias, Tensor dw, Tensor db) {
+            this.a = a;
+            this.g2 = new SquareSums(a, a.dim(0), out);
+            this.bias = bias;
+            this.dw = dw;
+            this.db = db;
+        }
+
+        @Override
+        public void add(Tensor g) {
+            g2.add(g);
+        }
+
+        @Override
+        public double[][] finish() {
+            Tensor a2 = SquareSums.square(a);
+            double[] gs = g2.finish(db);
+            double[] as = SquareSums.rowSums(a2);
+            double[] w = new double[gs.length];
+            for (int i = 0; i < gs.length; i++) {
+                w[i] = gs[i] * as[i];
+            }
+            if (dw != null) {
+                TensorOps.gemm2d(a.dtype(), g2.acc.transpose(0, 1), a2, dw, 1.0, 1.0);
+            }
+            return bias ? new double[][] {w, gs} : new double[][] {w};
+        }
     }
 
     @Override

@@ -7,7 +7,7 @@ import org.flatminima.engine.autodiff.Var;
  * the maximum of each window; derivatives route to the first maximum in row-major order, as PyTorch. {@code [N, C, H, W]} to {@code [N, C, H', W']} with {@code H' = floor((H + 2 pad - k) / stride) + 1}.
  * No parameters.
  */
-public record MaxPool2d(int kernel, int stride, int pad) implements Module {
+public record MaxPool2d(int kernel, int stride, int pad) implements Module, LayerCurvature {
     public MaxPool2d {
         Pooling.check("MaxPool2d", kernel, stride, pad);
     }
@@ -26,6 +26,11 @@ public record MaxPool2d(int kernel, int stride, int pad) implements Module {
     public Var forward(Var input, ParamView params) {
         outputShape(input.shape());
         return input.maxPool2d(kernel, stride, pad);
+    }
+
+    @Override
+    public Form form() {
+        return Form.PIECEWISE_LINEAR;
     }
 
     @Override

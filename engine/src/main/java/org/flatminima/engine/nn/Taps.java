@@ -28,8 +28,9 @@ public final class Taps {
     }
 
     /**
-     * A parametrised layer of a network: its index path ({@code "0"}, {@code "3.1"}; {@code ""} for a root
-     * layer), the module, and its input and output shapes for a batch of the size given to {@link #sites}.
+     * A layer of a network: its index path ({@code "0"}, {@code "3.1"}; {@code ""} for a root
+     * layer), the module, and its input and output shapes for a batch of the size given to {@link #sites} or
+     * {@link #layers}.
      */
     public record Site(String path, Module module, int[] inputShape, int[] outputShape) {
         public Site {
@@ -60,9 +61,18 @@ public final class Taps {
 
     /**
      * The layers with parameters of their own, in forward order, with their shapes for a batch of {@code n}
-     * points. Walks the module tree as {@link Sequential#forward} runs it (Sequential is the only container).
+     * points (the sites of {@link #record}).
      */
     public static List<Site> sites(Network net, int n) {
+        return layers(net, n).stream().filter(s -> !s.module().parameters().isEmpty()).toList();
+    }
+
+    /**
+     * Every leaf layer (every module but the containers), in forward order, with its shapes for a batch of
+     * {@code n} points. Walks the module tree as {@link Sequential#forward} runs it (Sequential is the only
+     * container).
+     */
+    public static List<Site> layers(Network net, int n) {
         int[] in = new int[net.sampleShape().length + 1];
         in[0] = n;
         System.arraycopy(net.sampleShape(), 0, in, 1, in.length - 1);
@@ -80,9 +90,7 @@ public final class Taps {
             return x;
         }
         int[] y = m.outputShape(in);
-        if (!m.parameters().isEmpty()) {
-            out.add(new Site(path, m, in, y));
-        }
+        out.add(new Site(path, m, in, y));
         return y;
     }
 

@@ -12,10 +12,12 @@ import org.flatminima.engine.nn.AvgPool2d;
 import org.flatminima.engine.nn.BatchNorm;
 import org.flatminima.engine.nn.Conv2d;
 import org.flatminima.engine.nn.Flatten;
+import org.flatminima.engine.nn.LayerCurvature;
 import org.flatminima.engine.nn.LeakyReLU;
 import org.flatminima.engine.nn.Linear;
 import org.flatminima.engine.nn.MaxPool2d;
 import org.flatminima.engine.nn.Mode;
+import org.flatminima.engine.nn.Module;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.engine.nn.ReLU;
 import org.flatminima.engine.nn.Sequential;
@@ -283,6 +285,27 @@ class ExactTracesTest {
             close("GGN point " + n, ggn.perPoint()[n], tr);
         }
         close("GGN diagonal", diag.toDoubleArray(), want);
+    }
+
+    @Test
+    void everyLeafLayerDeclaresItsCurvatureRule() {
+        // ExactTraces switches over no layer type: a layer missing from LayerCurvature would be refused
+        for (Class<?> c : Module.class.getPermittedSubclasses()) {
+            if (c != Sequential.class) {
+                assertThat(LayerCurvature.class).as(c.getSimpleName()).isAssignableFrom(c);
+            }
+        }
+    }
+
+    @Test
+    void aLinearLayerOnRank3InputsIsRefusedNamingTheLayer() {
+        Network net = new Network(Sequential.of(new Linear(4, 3), new Flatten(), new Linear(6, 2)), 2, 4);
+        Tensor theta = net.initParams(DType.F64, 1);
+        Tensor x = Tensor.uniform(DType.F64, new SplittableRandom(2), 0, 1, 3, 2, 4);
+        assertThatThrownBy(() -> ExactTraces.exactGgn(net, theta, x, new int[] {0, 1, 0}))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("layer 0 Linear(in_features=4, out_features=3, bias=true): exact-ggn supports Linear "
+                        + "layers on [N, in] inputs only, got [3, 2, 4]");
     }
 
     private static double[] softmax(double[] z) {

@@ -1,9 +1,5 @@
 package org.flatminima.experiments.reproduce;
 
-import java.awt.Color;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,11 +25,6 @@ import org.flatminima.experiments.models.ModelSpec;
 import org.flatminima.experiments.train.Batch;
 import org.flatminima.experiments.train.TrainConfig;
 import org.flatminima.experiments.train.Trainer;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * E2, claim (2): once a network reaches a non-trivial training accuracy, the flatness (each point's own Hessian
@@ -42,6 +33,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * for the affine model, {@code exact-ggn} otherwise) is correlated (Pearson, Spearman, Kendall; bootstrap
  * intervals) with four per-point measures, for all points and separately for correct and misclassified ones.
  * The authors' per-point Hutchinson estimator is run beside the exact trace on a small subset of one model.
+ * This class computes; {@link E2Report} (with {@link E2Plots}) writes the CSVs, Markdown and plots.
  */
 public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMargins.Config> {
 
@@ -189,14 +181,8 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
     public Section run(ReproduceContext ctx) {
         Config c = cfg(ctx.scale());
         Path dir = ctx.dir(id());
-        Map<String, Object> summary = new LinkedHashMap<>();
-        List<String> plots = new ArrayList<>();
+        E2Report report = new E2Report(c, dir, ctx.dtype());
         List<String> missing = new ArrayList<>();
-        Map<String, List<ModelRun>> byData = new LinkedHashMap<>();
-        Map<String, Integer> trainSizes = new LinkedHashMap<>();
-        Map<String, Integer> testSizes = new LinkedHashMap<>();
-        Map<String, List<String>> skippedByData = new LinkedHashMap<>();
-        StringBuilder perData = new StringBuilder();
         ctx.progress().start(id() + " flatness vs margins", work(c, ctx));
         for (int d = 0; d < c.data().size(); d++) {
             String data = c.data().get(d);
@@ -215,214 +201,16 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
             }
             measured = c.measurePoints() > 0 && c.measurePoints() < train.size()
                     ? train.range(0, c.measurePoints()) : train;
-            trainSizes.put(data, train.size());
-            testSizes.put(data, test.size());
             List<ModelRun> runs = new ArrayList<>();
             for (int m = 0; m < c.archs().size(); m++) {
                 runs.add(runModel(ctx, c, dir, data, m, train, measured, test));
             }
-            byData.put(data, runs);
-
-            Path ddir = dir.resolve(data);
-            Results corr = new Results("model", "step", "train_acc", "measure", "group", "method", "value", "low",
-                    "high");
-            Results points = new Results("model", "step", "point", "label", "predicted", "correct", "trace",
-                    "one_minus_m2", "affine_trace_expr", "output_margin", "input_margin");
-            Results authors = new Results("model", "step", "train_acc", "measure", "pearson_exact",
-                    "pearson_authors", "kendall_exact", "kendall_authors");
-            List<String> skipped = new ArrayList<>();
-            for (ModelRun r : runs) {
-                for (CheckpointResult cr : r.checkpoints()) {
-                    PointValues pv = cr.values();
-                    for (int i = 0; i < pv.trace().length; i++) {
-                        points.row(r.name(), pv.step(), i, pv.labels()[i], pv.predicted()[i],
-                                pv.predicted()[i] == pv.labels()[i] ? 1 : 0, pv.trace()[i],
-                                pv.measures().get(MEASURES.get(0))[i], pv.measures().get(MEASURES.get(1))[i],
-                                pv.measures().get(MEASURES.get(2))[i], pv.measures().get(MEASURES.get(3))[i]);
-                    }
-                    for (CorrRow k : cr.correlations()) {
-                        corr.row(k.model(), k.step(), k.trainAcc(), k.measure(), k.group(), k.method(), k.value(),
-                                k.low(), k.high());
-                    }
-                    if (cr.authors() != null) {
-                        for (String meas : MEASURES) {
-                            double[] v = cr.authors().byMeasure().get(meas);
-                            authors.row(r.name(), pv.step(), pv.trainAcc(), meas, v[0], v[1], v[2], v[3]);
-                        }
-                    }
-                    skipped.addAll(cr.skipped());
-                }
-            }
-            skippedByData.put(data, skipped);
-            corr.writeCsv(ddir.resolve("correlations.csv"));
-            points.writeCsv(ddir.resolve("points.csv"));
-            authors.writeCsv(ddir.resolve("authors_correlations.csv"));
-            Map<String, List<PointValues>> byModel = new LinkedHashMap<>();
-            runs.forEach(r -> byModel.put(r.name(), r.values()));
-            plots.addAll(plots(dir, data, byModel, corr, c));
-
-            // the key table: per model, the three correlations over all measured points at the first, middle and
-            // last checkpoint, for each measure
-            Results key = new Results("model", "step", "train_acc", "test_acc", "group", "method", "one_minus_m2",
-                    "affine_trace_expr", "output_margin", "input_margin");
-            Map<String, Object> ds = new LinkedHashMap<>();
-            for (Map.Entry<String, List<PointValues>> e : byModel.entrySet()) {
-                List<PointValues> l = e.getValue();
-                PointValues last = l.get(l.size() - 1);
-                for (PointValues pv : List.of(l.get(0), l.get(l.size() / 2), last)) {
-                    for (String method : METHODS) {
-                        Object[] row = new Object[10];
-                        row[0] = e.getKey();
-                        row[1] = pv.step();
-                        row[2] = pv.trainAcc();
-                        row[3] = pv.testAcc();
-                        row[4] = "all";
-                        row[5] = method;
-                        for (int k = 0; k < MEASURES.size(); k++) {
-                            row[6 + k] = lookup(corr, e.getKey(), pv.step(), MEASURES.get(k), "all", method);
-                        }
-                        key.row(row);
-                    }
-                }
-                Map<String, Object> s = new LinkedHashMap<>();
-                s.put("finalTrainAccuracy", last.trainAcc());
-                s.put("finalTestAccuracy", last.testAcc());
-                for (String meas : MEASURES) {
-                    s.put("finalPearson_" + meas, lookup(corr, e.getKey(), last.step(), meas, "all", "pearson"));
-                }
-                ds.put(e.getKey(), s);
-            }
-            ds.put("skippedGroups", skipped.size());
-            summary.put(data, ds);
-            perData.append(String.format(Locale.ROOT, """
-
-                    ### %s
-
-                    Trained on %d training points, tested on %d test points; correlations over the first %d
-                    training points. Pearson / Spearman / Kendall over those points at the first, middle and last
-                    checkpoint:
-
-                    %s
-                    What the numbers say about claim (2), per model (Pearson over the measured points, measure by
-                    measure, at each checkpoint as training accuracy -> correlation):
-
-                    %s
-                    ![Pearson vs training accuracy, %s](E2/%s/pearson-vs-train-acc.png)
-
-                    ![trace vs affine expression, %s](E2/%s/scatter-trace-vs-affine-expr.png)
-
-                    ![trace quantiles, %s](E2/%s/trace-quantiles-vs-step.png)
-
-                    ![margin quantiles, %s](E2/%s/margin-quantiles-vs-step.png)
-
-                    Groups skipped (under %d points): %s.
-                    """, dataTitle(data), train.size(), test.size(), measured.size(), key.markdown(3),
-                    verdict(byModel, corr), data, data, data, data, data, data, data, data, MIN_GROUP,
-                    skipped.isEmpty() ? "none" : String.join(", ", skipped)));
+            report.dataSet(data, train, test, measured, runs);
         }
         ctx.progress().step(1, "writing");
-
-        // the authors' estimator: one table and one plot over every data set
-        Results err = new Results("data", "model", "step", "train_acc", "points", "probes_median", "relerr_q1",
-                "relerr_median", "relerr_q3", "relerr_p90");
-        Results authorsCorr = new Results("data", "step", "train_acc", "measure", "pearson_exact",
-                "pearson_authors", "kendall_exact", "kendall_authors");
-        Plots.Line errPlot = new Plots.Line("E2: authors' estimator, relative error per point vs step", "step + 1",
-                "|estimate - exact| / exact").log(true, true);
-        for (Map.Entry<String, List<ModelRun>> e : byData.entrySet()) {
-            for (ModelRun r : e.getValue()) {
-                List<double[]> q = new ArrayList<>();
-                for (CheckpointResult cr : r.checkpoints()) {
-                    AuthorsResult a = cr.authors();
-                    if (a == null) {
-                        continue;
-                    }
-                    PointValues pv = cr.values();
-                    err.row(e.getKey(), r.name(), pv.step(), pv.trainAcc(), a.points(), a.probesMedian(),
-                            a.relerrQ1(), a.relerrMedian(), a.relerrQ3(), a.relerrP90());
-                    for (String meas : MEASURES) {
-                        double[] v = a.byMeasure().get(meas);
-                        authorsCorr.row(e.getKey(), pv.step(), pv.trainAcc(), meas, v[0], v[1], v[2], v[3]);
-                    }
-                    q.add(new double[] {pv.step() + 1, a.relerrQ1(), a.relerrMedian(), a.relerrQ3(), a.relerrP90()});
-                }
-                if (!q.isEmpty()) {
-                    double[] x = q.stream().mapToDouble(v -> v[0]).toArray();
-                    String[] names = {"q1", "median", "q3", "p90"};
-                    for (int k = 0; k < names.length; k++) {
-                        int col = k + 1;
-                        errPlot.series(e.getKey() + " " + r.name() + " " + names[k], x,
-                                q.stream().mapToDouble(v -> Math.max(v[col], 1e-16)).toArray());
-                    }
-                }
-            }
-        }
-        err.writeCsv(dir.resolve("authors_estimator.csv"));
-        String errPng = "E2/authors-relerr-vs-step.png";
-        if (!err.rows().isEmpty()) {
-            errPlot.save(dir.resolve("authors-relerr-vs-step.png"));
-            plots.add(errPng);
-        }
+        Section s = report.section(missing);
         ctx.progress().finish();
-        summary.put("missingDataSets", missing);
-        Reproduction.noteResumed(summary, byData.values().stream().flatMap(List::stream)
-                .mapToInt(ModelRun::resumed).sum());
-
-        String ab = err.rows().isEmpty() ? "(not run in this configuration)\n" : String.format(Locale.ROOT, """
-                Relative error per checkpoint (quantiles over the points):
-
-                %s
-                ![authors' estimator error vs step](%s)
-
-                Correlation across those points between each measure and the exact trace (ours) or the authors'
-                estimate:
-
-                %s""", err.markdown(3), errPng, authorsCorr.markdown(3));
-        String md = String.format(Locale.ROOT, """
-                Models %s (%s), each trained with SGD (momentum 0.9, batch %d, learning rates %s in that order) for
-                %d epochs on each data set: %s.%s At log-spaced steps (step 0 included): every measured training
-                point's own Hessian trace `tr H_n` (closed form for the affine model, `exact-ggn` for the others,
-                both exact) and four per-point measures: the softmax-margin bound `1-m^2` (m = p_y - max_{j!=y} p_j),
-                the affine-trace expression `(||h||^2+1)(1-||p||^2)` with h the input of the last Linear layer, the
-                output margin `z_y - max_{j!=y} z_j`, and the linearised input-space margin (output margin /
-                ||d(z_y - z_j*)/dx||). Correlations across points with %d-resample bootstrap 95%% intervals, for all
-                points and separately for correct and misclassified points (groups under %d points skipped).
-                `1-m^2` and the affine expression are expected to correlate positively with the trace, the margins
-                negatively (a large margin means a flat point). Training accuracy is over the measured points.
-                %s
-                ### The authors' estimator beside ours
-
-                `%s`, first %d training points of each data set, at every checkpoint: per-point Hutchinson with batch
-                size 1, Rademacher probes, at most 100, stopping when the running mean moves by under 0.1%%.
-                Relative error is |authors - exact| / exact per point.
-
-                %s
-                Files, per data set `<d>`: `E2/<d>/correlations.csv` (every correlation with its interval),
-                `E2/<d>/points.csv` (per-point values at every checkpoint), `E2/<d>/authors_correlations.csv`; and
-                `E2/authors_estimator.csv` (the error quantiles).
-                """, String.join(", ", c.archs().stream().map(a -> "`" + a + "`").toList()), ctx.dtype().name(),
-                c.batchSize(), java.util.Arrays.toString(c.lrs()), c.epochs(),
-                String.join(", ", byData.keySet().stream().map(E2FlatnessVsMargins::dataTitle).toList()),
-                missing.isEmpty() ? "" : " " + String.join(" ", missing.stream().map(m ->
-                        dataTitle(m) + " is not installed here, so E2 ran without it (" + installHint(m)
-                                + ").").toList()),
-                c.resamples(), MIN_GROUP, perData, label(c.authorsArch()), c.authorsPoints(), ab);
-        return new Section(md, summary, plots);
-    }
-
-    /** The title of a data set in the report. */
-    static String dataTitle(String data) {
-        return switch (data) {
-            case DataSets.EMBEDDED -> "MNIST (embedded subset, `embedded`)";
-            case DataSets.MNIST -> "MNIST (`mnist`)";
-            case DataSets.FASHION -> "Fashion-MNIST (`fashion-mnist`)";
-            default -> "`" + data + "`";
-        };
-    }
-
-    private static String installHint(String data) {
-        return data.equals(DataSets.FASHION) ? "apt-get install dataset-fashion-mnist"
-                : data.equals(DataSets.MNIST) ? "flatminima data fetch mnist" : "see flatminima data list";
+        return s;
     }
 
     /** Progress units: one per checkpoint of every model on every data set, plus one for writing. */
@@ -508,49 +296,6 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
         store.complete();
         ctx.progress().step(1, name + " on " + data + " trained " + last + " steps");
         return new ModelRun(arch, name, list, done.size());
-    }
-
-    /**
-     * Per model and measure: the Pearson coefficient at every checkpoint (training accuracy -> value), the
-     * lowest training accuracy from which it stays above 0.5 in absolute value with the expected sign, and the
-     * Spearman correlation between training accuracy and the coefficient over the checkpoints (does it grow?).
-     */
-    static String verdict(Map<String, List<PointValues>> byModel, Results corr) {
-        StringBuilder b = new StringBuilder();
-        for (Map.Entry<String, List<PointValues>> e : byModel.entrySet()) {
-            List<PointValues> l = e.getValue();
-            for (String meas : MEASURES) {
-                double sign = meas.endsWith("margin") ? -1 : 1;
-                double[] acc = new double[l.size()];
-                double[] r = new double[l.size()];
-                StringBuilder seq = new StringBuilder();
-                for (int i = 0; i < l.size(); i++) {
-                    acc[i] = l.get(i).trainAcc();
-                    r[i] = lookup(corr, e.getKey(), l.get(i).step(), meas, "all", "pearson");
-                    seq.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f->%.2f", acc[i], r[i]));
-                }
-                double from = Double.NaN;
-                for (int i = l.size() - 1; i >= 0 && sign * r[i] > 0.5; i--) {
-                    from = acc[i];
-                }
-                double grows = Double.NaN;
-                try {
-                    double[] sr = new double[r.length];
-                    for (int i = 0; i < r.length; i++) {
-                        sr[i] = sign * r[i];
-                    }
-                    grows = Correlation.spearman(acc, sr);
-                } catch (IllegalArgumentException ex) {
-                    // fewer than 2 checkpoints
-                }
-                b.append(String.format(Locale.ROOT, "- `%s`, `%s` (expected sign %s): %s; %s; Spearman(train acc, "
-                        + "%sPearson) over checkpoints = %.2f%n", e.getKey(), meas, sign > 0 ? "+" : "-", seq,
-                        Double.isNaN(from) ? "|Pearson| with the expected sign is not above 0.5 at the last checkpoint"
-                                : String.format(Locale.ROOT, "above 0.5 with the expected sign from training accuracy "
-                                        + "%.2f on", from), sign > 0 ? "" : "-", grows));
-            }
-        }
-        return b.toString();
     }
 
     /**
@@ -688,122 +433,5 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
             r[i] = v[idx[i]];
         }
         return r;
-    }
-
-    /** A correlation value from the table, NaN when absent. */
-    private static double lookup(Results corr, String model, long step, String measure, String group, String method) {
-        for (Object[] r : corr.rows()) {
-            if (r[0].equals(model) && ((Long) r[1]) == step && r[3].equals(measure) && r[4].equals(group)
-                    && r[5].equals(method)) {
-                return (Double) r[6];
-            }
-        }
-        return Double.NaN;
-    }
-
-    /** The plots of data set {@code data}, written into {@code dir/data/}; returns their report-relative paths. */
-    private static List<String> plots(Path root, String data, Map<String, List<PointValues>> byModel, Results corr,
-                                      Config c) {
-        List<String> files = new ArrayList<>();
-        Path dir = root.resolve(data);
-        String rel = "E2/" + data + "/";
-        String dt = " (" + data + ")";
-        // Pearson vs training accuracy: one line per model and measure
-        Plots.Line pearson = new Plots.Line("E2: Pearson(trace, measure), measured training points" + dt,
-                "training accuracy", "Pearson correlation");
-        for (Map.Entry<String, List<PointValues>> e : byModel.entrySet()) {
-            for (String meas : MEASURES) {
-                List<PointValues> l = e.getValue();
-                double[] x = new double[l.size()];
-                double[] y = new double[l.size()];
-                for (int i = 0; i < l.size(); i++) {
-                    x[i] = l.get(i).trainAcc();
-                    y[i] = lookup(corr, e.getKey(), l.get(i).step(), meas, "all", "pearson");
-                }
-                pearson.series(e.getKey() + ": " + meas, x, y);
-            }
-        }
-        pearson.save(dir.resolve("pearson-vs-train-acc.png"));
-        files.add(rel + "pearson-vs-train-acc.png");
-
-        // scatter of trace vs affine expression at first / middle / last checkpoint of one model
-        String scatterModel = byModel.containsKey(label(c.authorsArch())) ? label(c.authorsArch())
-                : byModel.keySet().iterator().next();
-        List<PointValues> l = byModel.get(scatterModel);
-        XYChart chart = new XYChartBuilder().width(Plots.WIDTH).height(Plots.HEIGHT)
-                .title("E2" + dt + ": " + scatterModel + ", per-point trace vs (||h||^2+1)(1-||p||^2)")
-                .xAxisTitle("affine-trace expression").yAxisTitle("per-point Hessian trace").build();
-        chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-        chart.getStyler().setXAxisLogarithmic(true);
-        chart.getStyler().setYAxisLogarithmic(true);
-        chart.getStyler().setChartBackgroundColor(Color.WHITE);
-        chart.getStyler().setPlotBackgroundColor(Color.WHITE);
-        chart.getStyler().setMarkerSize(4);
-        for (PointValues pv : List.of(l.get(0), l.get(l.size() / 2), l.get(l.size() - 1))) {
-            double[] x = pv.measures().get("affine_trace_expr");
-            double[] y = pv.trace();
-            List<double[]> ok = new ArrayList<>();
-            for (int i = 0; i < x.length; i++) {
-                if (x[i] > 0 && y[i] > 0 && Double.isFinite(x[i]) && Double.isFinite(y[i])) {
-                    ok.add(new double[] {x[i], y[i]});
-                }
-            }
-            if (ok.isEmpty()) {
-                continue;
-            }
-            double[] px = ok.stream().mapToDouble(a -> a[0]).toArray();
-            double[] py = ok.stream().mapToDouble(a -> a[1]).toArray();
-            String sname = String.format(Locale.ROOT, "step %d (train acc %.2f)", pv.step(), pv.trainAcc());
-            if (chart.getSeriesMap().containsKey(sname)) {
-                continue;
-            }
-            chart.addSeries(sname, px, py).setMarker(SeriesMarkers.CIRCLE);
-        }
-        if (chart.getSeriesMap().isEmpty()) {
-            chart.addSeries("(no plottable values)", new double[] {1}, new double[] {1});
-        }
-        Path scatter = dir.resolve("scatter-trace-vs-affine-expr.png");
-        try {
-            Path tmp = scatter.resolveSibling(scatter.getFileName() + ".tmp.png");
-            BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-            Files.move(tmp, scatter, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        files.add(rel + "scatter-trace-vs-affine-expr.png");
-
-        // quantiles vs step (x: step + 1, log)
-        Plots.Line tq = new Plots.Line("E2: per-point trace quantiles vs step" + dt, "step + 1", "per-point trace")
-                .log(true, true);
-        Plots.Line mq = new Plots.Line("E2: output margin quantiles vs step" + dt, "step + 1", "output margin")
-                .log(true, false);
-        for (Map.Entry<String, List<PointValues>> e : byModel.entrySet()) {
-            List<PointValues> pl = e.getValue();
-            double[] x = new double[pl.size()];
-            double[][] t = new double[3][pl.size()];
-            double[][] mm = new double[3][pl.size()];
-            for (int i = 0; i < pl.size(); i++) {
-                x[i] = pl.get(i).step() + 1;
-                Summary st = Summary.of(pl.get(i).trace());
-                Summary sm = Summary.of(pl.get(i).measures().get("output_margin"));
-                t[0][i] = st.q1();
-                t[1][i] = st.median();
-                t[2][i] = st.q3();
-                mm[0][i] = sm.q1();
-                mm[1][i] = sm.median();
-                mm[2][i] = sm.q3();
-            }
-            String[] q = {"q1", "median", "q3"};
-            for (int k = 0; k < 3; k++) {
-                tq.series(e.getKey() + " " + q[k], x, t[k]);
-                mq.series(e.getKey() + " " + q[k], x, mm[k]);
-            }
-        }
-        tq.save(dir.resolve("trace-quantiles-vs-step.png"));
-        mq.save(dir.resolve("margin-quantiles-vs-step.png"));
-        files.add(rel + "trace-quantiles-vs-step.png");
-        files.add(rel + "margin-quantiles-vs-step.png");
-        return files;
     }
 }

@@ -1,0 +1,63 @@
+package org.flatminima.engine.nn;
+
+/**
+ * What the exact curvature methods ({@code org.flatminima.engine.curvature.ExactTraces}) need from a layer,
+ * declared by the layer itself: they walk a network's layers through this interface only, so a new layer
+ * (e.g. Dropout, or a new activation) plugs in by implementing it, with no edit to the curvature code.
+ *
+ * <p>exact-ggn backpropagates C seed vectors per point from the logits to the output of every layer with
+ * parameters ({@link Taps}: reverse mode through each layer's own {@link Module#forward}, so no layer writes its
+ * Jacobian by hand) and forms each point's squared parameter gradients from that layer's input and output
+ * cotangent. For that it asks each layer:
+ * <ul>
+ *   <li>{@link #form()}: piecewise linear in its input and in each of its own parameters (then, if every layer
+ *       is, {@code diag(H) = diag(GGN)} almost everywhere), or a smooth elementwise activation;</li>
+ *   <li>{@link #whyPointsCoupled}: whether the points of a batch stay independent through the layer in a mode
+ *       (training-mode batch norm couples them, so the loss is no sum of per-point terms);</li>
+ *   <li>{@link #sampleSquares}, for a layer with parameters: the squares of its per-sample parameter gradients
+ *       over the backward passes of a batch, per point and (optionally) summed into the diagonal.</li>
+ * </ul>
+ *
+ * <p>Hessian backpropagation (exact diagonals for smooth activations) extends this interface rather than
+ * switching over layers: a {@link Form#SMOOTH_ELEMENTWISE} layer also declares its second derivative, whose
+ * residual term {@code diag(sigma''(a) g)} (g the loss gradient at the layer's output) enters the backpropagated
+ * Hessian factor at that layer; piecewise-linear layers contribute no residual (a default). The factor's columns
+ * pass through every layer as the C seeds of exact-ggn do, and reach {@link #sampleSquares} the same way.
+ */
+public interface LayerCurvature {
+
+    /** How a layer's output depends on its input and on each single one of its own parameters. */
+    enum Form {
+        /**
+         * Piecewise linear in the input and in each single parameter (affine maps, ReLU, LeakyReLU, max and
+         * average pooling, Flatten, eval-mode batch norm): second derivatives along single weights vanish almost
+         * everywhere.
+         */
+        PIECEWISE_LINEAR,
+        /** An elementwise activation with a nonzero second derivative (tanh, sigmoid). */
+        SMOOTH_ELEMENTWISE
+    }
+
+    /** How this layer's output depends on its input and its own parameters (see {@link Form}). */
+    Form form();
+
+    /**
+     * Why the points of a batch do not stay independent through this layer in {@code mode}, as the end of a
+     * sentence that starts with the layer's name (e.g. {@code "is in training mode: ..."}), or null if they do
+     * (the default).
+     */
+    default String whyPointsCoupled(Mode mode) {
+        return null;
+    }
+
+    /**
+     * For a layer with parameters: the accumulator of its per-sample squared parameter gradients over the
+     * backward passes of one batch.
+     *
+     * @throws IllegalArgumentException if the rule does not cover this input (the message says why)
+     * @throws UnsupportedOperationException for a layer without parameters (the default)
+     */
+    default SampleSquares sampleSquares(SampleSquares.Batch batch) {
+        throw new UnsupportedOperationException(this + " has no parameters, so no per-sample gradients");
+    }
+}

@@ -1,0 +1,45 @@
+package org.flatminima.engine.nn;
+
+import java.util.List;
+import java.util.function.Function;
+import org.flatminima.engine.Tensor;
+
+/**
+ * Accumulates, over the backward passes of one batch (exact-ggn's C class passes), the squares of each point's
+ * per-sample gradient of one layer's parameters: made by {@link LayerCurvature#sampleSquares} from the layer's
+ * input, fed each pass's cotangent at the layer's output, and read once at the end.
+ */
+public interface SampleSquares {
+
+    /** One backward pass: the cotangent at the layer's output, {@code [m, ...output]}. */
+    void add(Tensor g);
+
+    /**
+     * The batch's sums: for each parameter of the layer (in {@link Module#parameters()} order), each point's sum
+     * over the passes of its squared per-sample gradient, {@code [parameter][point]}. The diagonal
+     * contributions (the same squares summed over the points, elementwise) have been added into
+     * {@link Batch#diagonal} when one was given.
+     */
+    double[][] finish();
+
+    /**
+     * One batch as a layer's rule sees it.
+     *
+     * @param input the layer's input {@code [m, ...]}
+     * @param buffers the layer's buffers by local name (e.g. {@code "running_mean"})
+     * @param diagonal for each parameter of the layer, a view of the diagonal to add into (its shape), or an
+     *     empty list when no diagonal is wanted
+     * @param keepElements how many elements a rule may keep across the passes of a batch to save recomputation
+     *     (a bound on memory; lower values give the same numbers)
+     */
+    record Batch(Tensor input, Function<String, Tensor> buffers, List<Tensor> diagonal, long keepElements) {
+        public Batch {
+            diagonal = List.copyOf(diagonal);
+        }
+
+        /** The diagonal view of parameter {@code k}, or null when no diagonal is wanted. */
+        public Tensor diagonal(int k) {
+            return diagonal.isEmpty() ? null : diagonal.get(k);
+        }
+    }
+}

@@ -1,0 +1,310 @@
+package org.flatminima.experiments.reproduce;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.measures.Correlation;
+import org.flatminima.experiments.train.Batch;
+import org.flatminima.experiments.reproduce.E2FlatnessVsMargins.AuthorsResult;
+import org.flatminima.experiments.reproduce.E2FlatnessVsMargins.CheckpointResult;
+import org.flatminima.experiments.reproduce.E2FlatnessVsMargins.Config;
+import org.flatminima.experiments.reproduce.E2FlatnessVsMargins.CorrRow;
+import org.flatminima.experiments.reproduce.E2FlatnessVsMargins.ModelRun;
+import org.flatminima.experiments.reproduce.E2FlatnessVsMargins.PointValues;
+import org.flatminima.kernels.DType;
+
+import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.MEASURES;
+import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.METHODS;
+import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.MIN_GROUP;
+import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.label;
+
+/**
+ * E2's report: renders what {@link E2FlatnessVsMargins} computed into CSVs, Markdown and (through
+ * {@link E2Plots}) plots. Fed one data set at a time, as soon as its models are done ({@link #dataSet}), so a
+ * data set's files are written before the next one trains; {@link #section} then writes the authors'
+ * estimator's table and plot over every data set and returns the report section.
+ */
+final class E2Report {
+    private final Config c;
+    private final Path dir;
+    private final DType dtype;
+    private final Map<String, Object> summary = new LinkedHashMap<>();
+    private final List<String> plots = new ArrayList<>();
+    private final Map<String, List<ModelRun>> byData = new LinkedHashMap<>();
+    private final StringBuilder perData = new StringBuilder();
+
+    /** A report of configuration {@code c} into {@code dir} (the experiment's directory), computed in {@code dtype}. */
+    E2Report(Config c, Path dir, DType dtype) {
+        this.c = c;
+        this.dir = dir;
+        this.dtype = dtype;
+    }
+
+    /**
+     * Data set {@code data}: writes its CSVs and plots into {@code dir/data/}, and adds its summary and its
+     * Markdown subsection.
+     */
+    void dataSet(String data, Batch train, Batch test, Batch measured, List<ModelRun> runs) {
+        byData.put(data, runs);
+        Path ddir = dir.resolve(data);
+        Results corr = new Results("model", "step", "train_acc", "measure", "group", "method", "value", "low",
+                "high");
+        Results points = new Results("model", "step", "point", "label", "predicted", "correct", "trace",
+                "one_minus_m2", "affine_trace_expr", "output_margin", "input_margin");
+        Results authors = new Results("model", "step", "train_acc", "measure", "pearson_exact",
+                "pearson_authors", "kendall_exact", "kendall_authors");
+        List<String> skipped = new ArrayList<>();
+        for (ModelRun r : runs) {
+            for (CheckpointResult cr : r.checkpoints()) {
+                PointValues pv = cr.values();
+                for (int i = 0; i < pv.trace().length; i++) {
+                    points.row(r.name(), pv.step(), i, pv.labels()[i], pv.predicted()[i],
+                            pv.predicted()[i] == pv.labels()[i] ? 1 : 0, pv.trace()[i],
+                            pv.measures().get(MEASURES.get(0))[i], pv.measures().get(MEASURES.get(1))[i],
+                            pv.measures().get(MEASURES.get(2))[i], pv.measures().get(MEASURES.get(3))[i]);
+                }
+                for (CorrRow k : cr.correlations()) {
+                    corr.row(k.model(), k.step(), k.trainAcc(), k.measure(), k.group(), k.method(), k.value(),
+                            k.low(), k.high());
+                }
+                if (cr.authors() != null) {
+                    for (String meas : MEASURES) {
+                        double[] v = cr.authors().byMeasure().get(meas);
+                        authors.row(r.name(), pv.step(), pv.trainAcc(), meas, v[0], v[1], v[2], v[3]);
+                    }
+                }
+                skipped.addAll(cr.skipped());
+            }
+        }
+        corr.writeCsv(ddir.resolve("correlations.csv"));
+        points.writeCsv(ddir.resolve("points.csv"));
+        authors.writeCsv(ddir.resolve("authors_correlations.csv"));
+        Map<String, List<PointValues>> byModel = new LinkedHashMap<>();
+        runs.forEach(r -> byModel.put(r.name(), r.values()));
+        plots.addAll(E2Plots.plots(dir, data, byModel, corr, c));
+
+        // the key table: per model, the three correlations over all measured points at the first, middle and
+        // last checkpoint, for each measure
+        Results key = new Results("model", "step", "train_acc", "test_acc", "group", "method", "one_minus_m2",
+                "affine_trace_expr", "output_margin", "input_margin");
+        Map<String, Object> ds = new LinkedHashMap<>();
+        for (Map.Entry<String, List<PointValues>> e : byModel.entrySet()) {
+            List<PointValues> l = e.getValue();
+            PointValues last = l.get(l.size() - 1);
+            for (PointValues pv : List.of(l.get(0), l.get(l.size() / 2), last)) {
+                for (String method : METHODS) {
+                    Object[] row = new Object[10];
+                    row[0] = e.getKey();
+                    row[1] = pv.step();
+                    row[2] = pv.trainAcc();
+                    row[3] = pv.testAcc();
+                    row[4] = "all";
+                    row[5] = method;
+                    for (int k = 0; k < MEASURES.size(); k++) {
+                        row[6 + k] = lookup(corr, e.getKey(), pv.step(), MEASURES.get(k), "all", method);
+                    }
+                    key.row(row);
+                }
+            }
+            Map<String, Object> s = new LinkedHashMap<>();
+            s.put("finalTrainAccuracy", last.trainAcc());
+            s.put("finalTestAccuracy", last.testAcc());
+            for (String meas : MEASURES) {
+                s.put("finalPearson_" + meas, lookup(corr, e.getKey(), last.step(), meas, "all", "pearson"));
+            }
+            ds.put(e.getKey(), s);
+        }
+        ds.put("skippedGroups", skipped.size());
+        summary.put(data, ds);
+        perData.append(String.format(Locale.ROOT, """
+
+                ### %s
+
+                Trained on %d training points, tested on %d test points; correlations over the first %d
+                training points. Pearson / Spearman / Kendall over those points at the first, middle and last
+                checkpoint:
+
+                %s
+                What the numbers say about claim (2), per model (Pearson over the measured points, measure by
+                measure, at each checkpoint as training accuracy -> correlation):
+
+                %s
+                ![Pearson vs training accuracy, %s](E2/%s/pearson-vs-train-acc.png)
+
+                ![trace vs affine expression, %s](E2/%s/scatter-trace-vs-affine-expr.png)
+
+                ![trace quantiles, %s](E2/%s/trace-quantiles-vs-step.png)
+
+                ![margin quantiles, %s](E2/%s/margin-quantiles-vs-step.png)
+
+                Groups skipped (under %d points): %s.
+                """, dataTitle(data), train.size(), test.size(), measured.size(), key.markdown(3),
+                verdict(byModel, corr), data, data, data, data, data, data, data, data, MIN_GROUP,
+                skipped.isEmpty() ? "none" : String.join(", ", skipped)));
+    }
+
+    /**
+     * Writes the authors' estimator's table ({@code authors_estimator.csv}) and plot over every data set, and
+     * returns the section; {@code missing} are the optional data sets that were not installed.
+     */
+    Experiment.Section section(List<String> missing) {
+        // the authors' estimator: one table and one plot over every data set
+        Results err = new Results("data", "model", "step", "train_acc", "points", "probes_median", "relerr_q1",
+                "relerr_median", "relerr_q3", "relerr_p90");
+        Results authorsCorr = new Results("data", "step", "train_acc", "measure", "pearson_exact",
+                "pearson_authors", "kendall_exact", "kendall_authors");
+        Plots.Line errPlot = new Plots.Line("E2: authors' estimator, relative error per point vs step", "step + 1",
+                "|estimate - exact| / exact").log(true, true);
+        for (Map.Entry<String, List<ModelRun>> e : byData.entrySet()) {
+            for (ModelRun r : e.getValue()) {
+                List<double[]> q = new ArrayList<>();
+                for (CheckpointResult cr : r.checkpoints()) {
+                    AuthorsResult a = cr.authors();
+                    if (a == null) {
+                        continue;
+                    }
+                    PointValues pv = cr.values();
+                    err.row(e.getKey(), r.name(), pv.step(), pv.trainAcc(), a.points(), a.probesMedian(),
+                            a.relerrQ1(), a.relerrMedian(), a.relerrQ3(), a.relerrP90());
+                    for (String meas : MEASURES) {
+                        double[] v = a.byMeasure().get(meas);
+                        authorsCorr.row(e.getKey(), pv.step(), pv.trainAcc(), meas, v[0], v[1], v[2], v[3]);
+                    }
+                    q.add(new double[] {pv.step() + 1, a.relerrQ1(), a.relerrMedian(), a.relerrQ3(), a.relerrP90()});
+                }
+                if (!q.isEmpty()) {
+                    double[] x = q.stream().mapToDouble(v -> v[0]).toArray();
+                    String[] names = {"q1", "median", "q3", "p90"};
+                    for (int k = 0; k < names.length; k++) {
+                        int col = k + 1;
+                        errPlot.series(e.getKey() + " " + r.name() + " " + names[k], x,
+                                q.stream().mapToDouble(v -> Math.max(v[col], 1e-16)).toArray());
+                    }
+                }
+            }
+        }
+        err.writeCsv(dir.resolve("authors_estimator.csv"));
+        String errPng = "E2/authors-relerr-vs-step.png";
+        if (!err.rows().isEmpty()) {
+            errPlot.save(dir.resolve("authors-relerr-vs-step.png"));
+            plots.add(errPng);
+        }
+        summary.put("missingDataSets", missing);
+        Reproduction.noteResumed(summary, byData.values().stream().flatMap(List::stream)
+                .mapToInt(ModelRun::resumed).sum());
+
+        String ab = err.rows().isEmpty() ? "(not run in this configuration)\n" : String.format(Locale.ROOT, """
+                Relative error per checkpoint (quantiles over the points):
+
+                %s
+                ![authors' estimator error vs step](%s)
+
+                Correlation across those points between each measure and the exact trace (ours) or the authors'
+                estimate:
+
+                %s""", err.markdown(3), errPng, authorsCorr.markdown(3));
+        String md = String.format(Locale.ROOT, """
+                Models %s (%s), each trained with SGD (momentum 0.9, batch %d, learning rates %s in that order) for
+                %d epochs on each data set: %s.%s At log-spaced steps (step 0 included): every measured training
+                point's own Hessian trace `tr H_n` (closed form for the affine model, `exact-ggn` for the others,
+                both exact) and four per-point measures: the softmax-margin bound `1-m^2` (m = p_y - max_{j!=y} p_j),
+                the affine-trace expression `(||h||^2+1)(1-||p||^2)` with h the input of the last Linear layer, the
+                output margin `z_y - max_{j!=y} z_j`, and the linearised input-space margin (output margin /
+                ||d(z_y - z_j*)/dx||). Correlations across points with %d-resample bootstrap 95%% intervals, for all
+                points and separately for correct and misclassified points (groups under %d points skipped).
+                `1-m^2` and the affine expression are expected to correlate positively with the trace, the margins
+                negatively (a large margin means a flat point). Training accuracy is over the measured points.
+                %s
+                ### The authors' estimator beside ours
+
+                `%s`, first %d training points of each data set, at every checkpoint: per-point Hutchinson with batch
+                size 1, Rademacher probes, at most 100, stopping when the running mean moves by under 0.1%%.
+                Relative error is |authors - exact| / exact per point.
+
+                %s
+                Files, per data set `<d>`: `E2/<d>/correlations.csv` (every correlation with its interval),
+                `E2/<d>/points.csv` (per-point values at every checkpoint), `E2/<d>/authors_correlations.csv`; and
+                `E2/authors_estimator.csv` (the error quantiles).
+                """, String.join(", ", c.archs().stream().map(a -> "`" + a + "`").toList()), dtype.name(),
+                c.batchSize(), java.util.Arrays.toString(c.lrs()), c.epochs(),
+                String.join(", ", byData.keySet().stream().map(E2Report::dataTitle).toList()),
+                missing.isEmpty() ? "" : " " + String.join(" ", missing.stream().map(m ->
+                        dataTitle(m) + " is not installed here, so E2 ran without it (" + installHint(m)
+                                + ").").toList()),
+                c.resamples(), MIN_GROUP, perData, label(c.authorsArch()), c.authorsPoints(), ab);
+        return new Experiment.Section(md, summary, plots);
+    }
+
+    /** The title of a data set in the report. */
+    static String dataTitle(String data) {
+        return switch (data) {
+            case DataSets.EMBEDDED -> "MNIST (embedded subset, `embedded`)";
+            case DataSets.MNIST -> "MNIST (`mnist`)";
+            case DataSets.FASHION -> "Fashion-MNIST (`fashion-mnist`)";
+            default -> "`" + data + "`";
+        };
+    }
+
+    private static String installHint(String data) {
+        return data.equals(DataSets.FASHION) ? "apt-get install dataset-fashion-mnist"
+                : data.equals(DataSets.MNIST) ? "flatminima data fetch mnist" : "see flatminima data list";
+    }
+
+    /**
+     * Per model and measure: the Pearson coefficient at every checkpoint (training accuracy -> value), the
+     * lowest training accuracy from which it stays above 0.5 in absolute value with the expected sign, and the
+     * Spearman correlation between training accuracy and the coefficient over the checkpoints (does it grow?).
+     */
+    static String verdict(Map<String, List<PointValues>> byModel, Results corr) {
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<String, List<PointValues>> e : byModel.entrySet()) {
+            List<PointValues> l = e.getValue();
+            for (String meas : MEASURES) {
+                double sign = meas.endsWith("margin") ? -1 : 1;
+                double[] acc = new double[l.size()];
+                double[] r = new double[l.size()];
+                StringBuilder seq = new StringBuilder();
+                for (int i = 0; i < l.size(); i++) {
+                    acc[i] = l.get(i).trainAcc();
+                    r[i] = lookup(corr, e.getKey(), l.get(i).step(), meas, "all", "pearson");
+                    seq.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f->%.2f", acc[i], r[i]));
+                }
+                double from = Double.NaN;
+                for (int i = l.size() - 1; i >= 0 && sign * r[i] > 0.5; i--) {
+                    from = acc[i];
+                }
+                double grows = Double.NaN;
+                try {
+                    double[] sr = new double[r.length];
+                    for (int i = 0; i < r.length; i++) {
+                        sr[i] = sign * r[i];
+                    }
+                    grows = Correlation.spearman(acc, sr);
+                } catch (IllegalArgumentException ex) {
+                    // fewer than 2 checkpoints
+                }
+                b.append(String.format(Locale.ROOT, "- `%s`, `%s` (expected sign %s): %s; %s; Spearman(train acc, "
+                        + "%sPearson) over checkpoints = %.2f%n", e.getKey(), meas, sign > 0 ? "+" : "-", seq,
+                        Double.isNaN(from) ? "|Pearson| with the expected sign is not above 0.5 at the last checkpoint"
+                                : String.format(Locale.ROOT, "above 0.5 with the expected sign from training accuracy "
+                                        + "%.2f on", from), sign > 0 ? "" : "-", grows));
+            }
+        }
+        return b.toString();
+    }
+
+    /** A correlation value from the table, NaN when absent. */
+    static double lookup(Results corr, String model, long step, String measure, String group, String method) {
+        for (Object[] r : corr.rows()) {
+            if (r[0].equals(model) && ((Long) r[1]) == step && r[3].equals(measure) && r[4].equals(group)
+                    && r[5].equals(method)) {
+                return (Double) r[6];
+            }
+        }
+        return Double.NaN;
+    }
+}
