@@ -32,7 +32,8 @@ public sealed interface Primitive permits Primitives.Add, Primitives.Sub, Primit
         Primitives.Gather, Primitives.Scatter, Primitives.Softmax, Primitives.LogSoftmax,
         Primitives.SoftmaxCrossEntropy,
         Primitives.Conv2d, Primitives.Conv2dInputGrad, Primitives.Conv2dWeightGrad, Primitives.MaxPool2d,
-        Primitives.MaxPool2dGather, Primitives.MaxPool2dScatter, Primitives.AvgPool2d, Primitives.AvgPool2dBackward {
+        Primitives.MaxPool2dGather, Primitives.MaxPool2dScatter, Primitives.AvgPool2d, Primitives.AvgPool2dBackward,
+        CustomPrimitive {
 
     /** The primitive's name in error messages, e.g. {@code "matmul"}. */
     String name();
