@@ -137,11 +137,12 @@ fm_build_if_stale() {
     local home status
     home=$(fm_java_home "$java")
     fm_err "building (first run, or sources changed): mvn -q -B -DskipTests package in $root ..."
-    # Maven 3.8's console library writes bare colour resets even with -B -q: strip escape sequences.
+    # Maven 3.8's console library writes bare colour resets even with -B -q: strip escape sequences. Maven gets
+    # no stdin: it would swallow input meant for the command (e.g. lines piped into `flatminima shell`).
     if [[ -n $home && -x $home/bin/javac ]]; then
-        (cd "$root" && JAVA_HOME=$home mvn -q -B -DskipTests package 2>&1) | sed -u 's/\x1b\[[0-9;]*m//g' >&2
+        (cd "$root" && JAVA_HOME=$home mvn -q -B -DskipTests package 2>&1 </dev/null) | sed -u 's/\x1b\[[0-9;]*m//g' >&2
     else
-        (cd "$root" && mvn -q -B -DskipTests package 2>&1) | sed -u 's/\x1b\[[0-9;]*m//g' >&2
+        (cd "$root" && mvn -q -B -DskipTests package 2>&1 </dev/null) | sed -u 's/\x1b\[[0-9;]*m//g' >&2
     fi
     status=${PIPESTATUS[0]}
     exec 9>&-
@@ -152,6 +153,9 @@ fm_build_if_stale() {
     for jar in "$@"; do
         [[ -f $jar ]] || { fm_err "the build succeeded but did not produce $jar"; return 1; }
     done
+    # Maven leaves a jar untouched when its own module did not change (e.g. only examples/ or bench/ did):
+    # mark the jars as built from the current sources, or every later run would build again
+    touch "$@"
 }
 
 # Copies stdin to stdout, dropping the JVM's incubator warning. The JVM prints it at start-up, before any

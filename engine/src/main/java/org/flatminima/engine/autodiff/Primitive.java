@@ -31,7 +31,7 @@ import org.flatminima.engine.Tensor;
  * completes with exactly the records declared in that file. The generic checker walks this hierarchy.
  */
 public sealed interface Primitive permits ElementwisePrimitives, ViewPrimitives, ReductionPrimitives,
-        ProductPrimitives, PoolingPrimitives {
+        ProductPrimitives, PoolingPrimitives, CustomPrimitive {
 
     /** The primitive's name in error messages, e.g. {@code "matmul"}. */
     String name();

@@ -1,0 +1,223 @@
+package org.flatminima.engine.autodiff;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import org.flatminima.engine.Tensor;
+import org.flatminima.engine.TensorOps;
+import org.flatminima.kernels.DType;
+
+/**
+ * The generic checker of a primitive's rules, for the engine's own primitives and for a {@link CustomPrimitive}:
+ * at float64 inputs and random directions, the JVP rule against central finite differences (all inputs
+ * perturbed, then each input alone with the others symbolic zeros), the VJP rule against finite differences of
+ * {@code <u, f(x)>} element by element, the adjoint identity {@code <u, J v> = <J^T u, v>}, and the
+ * forward-over-reverse Hessian-vector product of {@code s(x) = sum(w * f(x)) + sum(f(x)^2) / 2} against finite
+ * differences of its gradient. Errors are {@code max |a - b| / (1 + max |b|)}; with a step of {@value #STEP} a
+ * correct rule gives about 1e-9 on the finite-difference checks and about 1e-15 on the adjoint identity.
+ *
+ * <p>Inputs must be float64 and away from kinks (finite differences straddle them); the VJP check costs two
+ * evaluations per input element, so keep the inputs small.
+ */
+public final class PrimitiveChecker {
+    /** The central-difference step. */
+    public static final double STEP = 1e-6;
+
+    private PrimitiveChecker() {
+    }
+
+    /**
+     * The largest error of each check (0 when a check does not apply: {@code jvpOneInput} for one input).
+     *
+     * @param jvp JVP with every input perturbed, vs finite differences
+     * @param jvpOneInput JVP along one input at a time (the others symbolic zeros), worst input
+     * @param vjp VJP vs finite differences, worst input
+     * @param adjoint {@code |<u, J v> - <J^T u, v>| / (1 + |<u, J v>|)}
+     * @param hvp forward-over-reverse HVP vs finite differences of the gradient
+     */
+    public record Report(String primitive, double jvp, double jvpOneInput, double vjp, double adjoint, double hvp) {
+
+        /**
+         * This report, if every finite-difference check is below {@code fdTolerance} and the adjoint identity
+         * below {@code adjointTolerance}; otherwise an {@link AssertionError} naming the failed checks.
+         */
+        public Report requireBelow(double fdTolerance, double adjointTolerance) {
+            StringBuilder failed = new StringBuilder();
+            fail(failed, "JVP vs finite differences", jvp, fdTolerance);
+            fail(failed, "JVP along one input vs finite differences", jvpOneInput, fdTolerance);
+            fail(failed, "VJP vs finite differences", vjp, fdTolerance);
+            fail(failed, "adjoint identity", adjoint, adjointTolerance);
+            fail(failed, "HVP vs finite differences of the gradient", hvp, fdTolerance);
+            if (!failed.isEmpty()) {
+                throw new AssertionError("primitive " + primitive + ":" + failed);
+            }
+            return this;
+        }
+
+        private static void fail(StringBuilder b, String what, double err, double tol) {
+            if (!(err < tol)) { // NaN fails too
+                b.append(' ').append(what).append(" error ").append(err).append(" (tolerance ").append(tol)
+                        .append(')');
+            }
+        }
+    }
+
+    /**
+     * Checks {@code p} at inputs {@code x} (float64), drawing the directions and cotangents from {@code rnd}.
+     *
+     * @throws IllegalStateException if a rule returns a tangent or cotangent of the wrong shape
+     */
+    public static Report check(Primitive p, Var[] x, SplittableRandom rnd) {
+        for (Var xi : x) {
+            if (xi.dtype() != DType.F64) {
+                throw new IllegalArgumentException("the checker needs float64 inputs, got " + xi.dtype()
+                        + " (finite differences in float32 are too coarse)");
+            }
+        }
+        Function<Var[], Var> f = a -> Trace.bind(p, a);
+        Var y = f.apply(x);
+        Var[] v = new Var[x.length];
+        for (int i = 0; i < x.length; i++) {
+            v[i] = normal(rnd, x[i].shape());
+        }
+        Var u = normal(rnd, y.shape());
+
+        Var jv = Autodiff.jvpN(a -> new Var[] {f.apply(a)}, x, v)[1][0];
+        requireShape(p, "JVP", jv, y.shape());
+        double eJvp = relErr(flat(jv), fdDirectional(a -> flat(f.apply(a)), x, v));
+
+        double eOne = 0;
+        if (x.length > 1) {
+            for (int i = 0; i < x.length; i++) {
+                Var[] only = new Var[x.length];
+                Var[] dense = new Var[x.length];
+                for (int j = 0; j < x.length; j++) {
+                    only[j] = j == i ? v[j] : null;
+                    dense[j] = j == i ? v[j] : Var.of(Tensor.zeros(DType.F64, x[j].shape()));
+                }
+                Var ji = Autodiff.jvpN(a -> new Var[] {f.apply(a)}, x, only)[1][0];
+                requireShape(p, "JVP along input " + i, ji, y.shape());
+                eOne = Math.max(eOne, relErr(flat(ji), fdDirectional(a -> flat(f.apply(a)), x, dense)));
+            }
+        }
+
+        Var[] jtu = Autodiff.vjpN(f, x).pullback().apply(u);
+        double eVjp = 0;
+        for (int i = 0; i < x.length; i++) {
+            requireShape(p, "VJP of input " + i, jtu[i], x[i].shape());
+            int n = (int) x[i].value().size();
+            double[] fd = new double[n];
+            for (int k = 0; k < n; k++) {
+                Var[] e = new Var[x.length];
+                for (int j = 0; j < x.length; j++) {
+                    double[] ek = new double[(int) x[j].value().size()];
+                    if (j == i) {
+                        ek[k] = 1;
+                    }
+                    e[j] = Var.of(Tensor.of(DType.F64, ek, x[j].shape()));
+                }
+                fd[k] = fdDirectional(a -> new double[] {dot(u, f.apply(a))}, x, e)[0];
+            }
+            eVjp = Math.max(eVjp, relErr(flat(jtu[i]), fd));
+        }
+
+        double lhs = dot(u, jv);
+        double rhs = 0;
+        for (int i = 0; i < x.length; i++) {
+            rhs += dot(jtu[i], v[i]);
+        }
+        double eAdj = Math.abs(lhs - rhs) / (1 + Math.abs(lhs));
+
+        Var w = normal(rnd, y.shape());
+        Function<Var[], Var> scalar = a -> {
+            Var out = f.apply(a);
+            return out.mul(w).sum().add(out.square().sum().scale(0.5));
+        };
+        Var[] hv = Autodiff.hvpN(scalar, x, v);
+        double eHvp = relErr(flat(hv), fdDirectional(a -> flat(Autodiff.gradN(scalar, a)), x, v));
+        return new Report(p.name(), eJvp, eOne, eVjp, eAdj, eHvp);
+    }
+
+    private static void requireShape(Primitive p, String what, Var got, int[] want) {
+        if (!Arrays.equals(got.shape(), want)) {
+            throw new IllegalStateException("primitive " + p.name() + ": " + what + " has shape "
+                    + Arrays.toString(got.shape()) + ", expected " + Arrays.toString(want));
+        }
+    }
+
+    // ------------------------------------------------------------------ numerics (shared with the engine's tests)
+
+    static Var normal(SplittableRandom rnd, int... shape) {
+        return Var.of(Tensor.normal(DType.F64, rnd, shape));
+    }
+
+    static double dot(Var a, Var b) {
+        double[] x = a.value().toDoubleArray();
+        double[] y = b.value().toDoubleArray();
+        if (x.length != y.length) {
+            throw new IllegalArgumentException("dot of sizes " + x.length + " and " + y.length);
+        }
+        double s = 0;
+        for (int i = 0; i < x.length; i++) {
+            s += x[i] * y[i];
+        }
+        return s;
+    }
+
+    static double maxAbs(double[] a) {
+        double m = 0;
+        for (double v : a) {
+            m = Math.max(m, Math.abs(v));
+        }
+        return m;
+    }
+
+    /** max |a - b| / (1 + max |b|). */
+    static double relErr(double[] a, double[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            m = Math.max(m, Math.abs(a[i] - b[i]));
+        }
+        return m / (1 + maxAbs(b));
+    }
+
+    /** x + s v on raw tensors (constants). */
+    static Var axpy(Var x, double s, Var v) {
+        return Var.of(TensorOps.add(x.value(), TensorOps.scale(v.value(), s)));
+    }
+
+    static Var[] axpy(Var[] x, double s, Var[] v) {
+        Var[] r = new Var[x.length];
+        for (int i = 0; i < x.length; i++) {
+            r[i] = axpy(x[i], s, v[i]);
+        }
+        return r;
+    }
+
+    /** Central difference of a vector-valued function along direction v: (f(x + h v) - f(x - h v)) / 2h. */
+    static double[] fdDirectional(Function<Var[], double[]> f, Var[] x, Var[] v) {
+        double[] p = f.apply(axpy(x, STEP, v));
+        double[] m = f.apply(axpy(x, -STEP, v));
+        double[] d = new double[p.length];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = (p[i] - m[i]) / (2 * STEP);
+        }
+        return d;
+    }
+
+    /** Concatenation of the raw values of several Vars. */
+    static double[] flat(Var... vs) {
+        int n = 0;
+        for (Var v : vs) {
+            n += (int) v.value().size();
+        }
+        double[] r = new double[n];
+        int o = 0;
+        for (Var v : vs) {
+            double[] a = v.value().toDoubleArray();
+            System.arraycopy(a, 0, r, o, a.length);
+            o += a.length;
+        }
+        return r;
+    }
+}

@@ -1,0 +1,22 @@
+// Startup script of `flatminima shell` (jshell with the engine on the class path): the common imports.
+import java.util.function.Function;
+import org.flatminima.engine.Engine;
+import org.flatminima.engine.Scope;
+import org.flatminima.engine.Tensor;
+import org.flatminima.engine.TensorOps;
+import org.flatminima.engine.autodiff.*;
+import org.flatminima.engine.curvature.*;
+import org.flatminima.engine.nn.Network;
+import org.flatminima.engine.nn.Sequential;
+import org.flatminima.engine.nn.Mode;
+import org.flatminima.engine.optim.*;
+import org.flatminima.kernels.Backends;
+import org.flatminima.kernels.DType;
+import static org.flatminima.kernels.DType.F32;
+import static org.flatminima.kernels.DType.F64;
+import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.data.Dataset;
+import org.flatminima.experiments.measures.Correlation;
+import org.flatminima.experiments.models.ModelSpec;
+import org.flatminima.experiments.models.Safetensors;
+import org.flatminima.experiments.models.Weights;
