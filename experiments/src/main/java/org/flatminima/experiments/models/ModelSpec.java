@@ -18,6 +18,7 @@ import org.flatminima.engine.nn.ReLU;
 import org.flatminima.engine.nn.Sequential;
 import org.flatminima.engine.nn.ShapeMismatchException;
 import org.flatminima.engine.nn.Tanh;
+import org.flatminima.experiments.MemoryBudget;
 
 /**
  * A model architecture written as one string (the {@code --arch} of {@code flatminima analyze} and
@@ -117,6 +118,7 @@ public final class ModelSpec {
         }
     }
 
+    private static final int FLOAT32_BYTES = 4;
     private static final String FORMS = "mlp:IN-H1-...-OUT, affine:IN-OUT or seq:CxHxW:L1,L2,...";
     private static final String LAYERS = "conv(OUT,K), conv(OUT,K,stride=S,pad=P), relu, tanh, maxpool(K), "
             + "maxpool(K,stride=S), avgpool(K), flatten, linear(OUT), batchnorm";
@@ -147,6 +149,11 @@ public final class ModelSpec {
      *     model does not end in {@code [N, classes]}
      */
     public static ModelSpec parse(String spec) {
+        return parse(spec, MemoryBudget.tensorBytes());
+    }
+
+    /** {@link #parse(String)} for a JVM that can give tensors {@code budget} bytes (tests). */
+    static ModelSpec parse(String spec, long budget) {
         if (spec == null || spec.isBlank()) {
             throw new SpecException(spec == null ? "" : spec, "empty; expected " + FORMS);
         }
@@ -157,14 +164,14 @@ public final class ModelSpec {
         String kind = spec.substring(0, colon).strip();
         String rest = spec.substring(colon + 1);
         return switch (kind) {
-            case "mlp" -> sizes(spec, Kind.MLP, rest);
-            case "affine" -> sizes(spec, Kind.AFFINE, rest);
-            case "seq" -> seq(spec, rest);
+            case "mlp" -> sizes(spec, Kind.MLP, rest, budget);
+            case "affine" -> sizes(spec, Kind.AFFINE, rest, budget);
+            case "seq" -> seq(spec, rest, budget);
             default -> throw new SpecException(spec, "unknown kind '" + kind + "'; expected " + FORMS);
         };
     }
 
-    private static ModelSpec sizes(String spec, Kind kind, String rest) {
+    private static ModelSpec sizes(String spec, Kind kind, String rest, long budget) {
         String form = kind == Kind.MLP ? "mlp:IN-H1-...-OUT, e.g. mlp:784-512-10" : "affine:IN-OUT, e.g. affine:784-10";
         String[] parts = rest.split("-", -1);
         if (kind == Kind.MLP && parts.length < 2 || kind == Kind.AFFINE && parts.length != 2) {
@@ -193,10 +200,11 @@ public final class ModelSpec {
         for (int i = 0; i < s.length; i++) {
             c.append(i == 0 ? "" : "-").append(s[i]);
         }
+        checkParameters(spec, modules, budget);
         return new ModelSpec(kind, new int[] {s[0]}, layers, modules, shapes, c.toString());
     }
 
-    private static ModelSpec seq(String spec, String rest) {
+    private static ModelSpec seq(String spec, String rest, long budget) {
         int colon = rest.indexOf(':');
         if (colon < 0) {
             throw new SpecException(spec, "seq needs an input shape and layers: seq:CxHxW:L1,L2,..., "
@@ -222,10 +230,21 @@ public final class ModelSpec {
             String where = "layer " + i + " '" + tokens.get(i) + "'";
             Layer layer = layer(spec, where, tokens.get(i));
             Module m = module(spec, where, layer, shape);
+            long values = perSample(shape);
+            if (layer instanceof Layer.Flatten && values > Integer.MAX_VALUE) {
+                throw new SpecException(spec, where + ": gives " + MemoryBudget.count(values) + " features per "
+                        + "sample, more than one dimension holds (" + MemoryBudget.count(Integer.MAX_VALUE) + ")");
+            }
             try {
                 shape = m.outputShape(shape);
             } catch (ShapeMismatchException e) {
                 throw new SpecException(spec, where + ": " + e.getMessage());
+            }
+            long out = MemoryBudget.bytes(perSample(shape), FLOAT32_BYTES);
+            if (out > budget) {
+                throw new SpecException(spec, where + " outputs " + MemoryBudget.count(perSample(shape))
+                        + " values per sample (" + MemoryBudget.show(out) + " in float32); this JVM can use "
+                        + MemoryBudget.show(budget) + " (" + MemoryBudget.FIX + "): choose a smaller layer");
             }
             layers.add(layer);
             modules.add(m);
@@ -235,12 +254,59 @@ public final class ModelSpec {
             throw new SpecException(spec, "the last layer gives " + show(shape) + "; a classifier must end in "
                     + "[N, classes], e.g. with flatten,linear(10)");
         }
+        checkParameters(spec, modules, budget);
         StringBuilder c = new StringBuilder("seq:").append(sample[0]).append('x').append(sample[1]).append('x')
                 .append(sample[2]).append(':');
         for (int i = 0; i < layers.size(); i++) {
             c.append(i == 0 ? "" : ",").append(layers.get(i));
         }
         return new ModelSpec(Kind.SEQ, sample, layers, modules, shapes, c.toString());
+    }
+
+    /** The number of values of one sample of the batched {@code shape}, exactly (saturating at Long.MAX_VALUE). */
+    private static long perSample(int[] shape) {
+        long n = 1;
+        for (int d = 1; d < shape.length; d++) {
+            n = MemoryBudget.bytes(n, shape[d]);
+        }
+        return n;
+    }
+
+    /**
+     * The number of parameters of {@code modules}, counted exactly in a long (the engine's own count is an int
+     * and overflows on absurd specs).
+     */
+    private static long parameterCount(List<Module> modules) {
+        long p = 0;
+        for (Module m : modules) {
+            for (Module.ParamSpec ps : m.parameters()) {
+                long n = 1;
+                for (int d : ps.shape()) {
+                    n = MemoryBudget.bytes(n, d);
+                }
+                p = n == Long.MAX_VALUE || p > Long.MAX_VALUE - n ? Long.MAX_VALUE : p + n;
+            }
+        }
+        return p;
+    }
+
+    /**
+     * Refuses, in one line with the estimate, a model whose parameters would not fit in {@code budget} bytes of
+     * tensor memory even as float32, or that has more parameters than the engine's flat vector can index.
+     */
+    private static void checkParameters(String spec, List<Module> modules, long budget) {
+        long p = parameterCount(modules);
+        long bytes = MemoryBudget.bytes(p, FLOAT32_BYTES);
+        String has = MemoryBudget.count(p) + " parameters (" + MemoryBudget.show(bytes)
+                + " in float32)";
+        if (bytes > budget) {
+            throw new SpecException(spec, has + "; this JVM can use " + MemoryBudget.show(budget) + " ("
+                    + MemoryBudget.FIX + "): choose a smaller model or give it more memory");
+        }
+        if (p > Integer.MAX_VALUE) {
+            throw new SpecException(spec, has + "; the engine's flat parameter vector holds at most "
+                    + MemoryBudget.count(Integer.MAX_VALUE));
+        }
     }
 
     /** Splits the layer list at top-level commas (commas inside parentheses separate arguments). */
