@@ -3,7 +3,6 @@ package org.flatminima.experiments.models;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -33,6 +32,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.flatminima.engine.Tensor;
+import org.flatminima.experiments.MemoryBudget;
 import org.flatminima.kernels.DType;
 
 /**
@@ -207,19 +207,42 @@ public final class Safetensors {
 
     /** Reads every tensor of {@code file} converted to {@code dtype} (F64 to F32 rounds to nearest). */
     public static Contents read(Path file, DType dtype) {
+        if (SafetensorsStream.isStream(file)) {
+            return SafetensorsStream.read(file, dtype);
+        }
         try (FileChannel ch = open(file); Arena arena = Arena.ofConfined()) {
             Header h = header(file, ch);
+            checkBudget(file, h, dtype);
             MemorySegment data = h.dataLength() == 0 ? MemorySegment.NULL
                     : ch.map(FileChannel.MapMode.READ_ONLY, h.dataStart(), h.dataLength(), arena);
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            Map<String, Dtype> dtypes = new LinkedHashMap<>();
-            for (TensorInfo t : h.tensors()) {
-                tensors.put(t.name(), tensor(data, t, dtype == null ? t.dtype().natural() : dtype));
-                dtypes.put(t.name(), t.dtype());
-            }
-            return new Contents(tensors, dtypes, h.metadata());
+            return contents(h, data, dtype);
         } catch (IOException e) {
             throw ioError(file, "cannot read", e);
+        }
+    }
+
+    /** The tensors of a validated header over its data buffer {@code data}, converted to {@code dtype} (or natural). */
+    static Contents contents(Header h, MemorySegment data, DType dtype) {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Map<String, Dtype> dtypes = new LinkedHashMap<>();
+        for (TensorInfo t : h.tensors()) {
+            tensors.put(t.name(), tensor(data, t, dtype == null ? t.dtype().natural() : dtype));
+            dtypes.put(t.name(), t.dtype());
+        }
+        return new Contents(tensors, dtypes, h.metadata());
+    }
+
+    /** Refuses, with the estimate, tensors that would not fit in this JVM's tensor memory. */
+    static void checkBudget(Path file, Header h, DType dtype) {
+        long need = 0;
+        for (TensorInfo t : h.tensors()) {
+            int size = (dtype == null ? t.dtype().natural() : dtype).byteSize();
+            need = Math.addExact(need, MemoryBudget.bytes(t.elements(), size));
+        }
+        long budget = MemoryBudget.tensorBytes();
+        if (need > budget) {
+            throw new SafetensorsException(file, "its tensors need " + MemoryBudget.show(need) + " in memory; this "
+                    + "JVM can use " + MemoryBudget.show(budget) + " (" + MemoryBudget.FIX + ")");
         }
     }
 
@@ -230,7 +253,7 @@ public final class Safetensors {
         return FileChannel.open(file, StandardOpenOption.READ);
     }
 
-    private static SafetensorsException ioError(Path file, String what, IOException e) {
+    static SafetensorsException ioError(Path file, String what, IOException e) {
         String why = e instanceof NoSuchFileException ? "no such file"
                 : e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
         return new SafetensorsException(file, what + ": " + why.replace('\n', ' '), e);
@@ -249,16 +272,21 @@ public final class Safetensors {
             throw new SafetensorsException(file, "header length " + Long.toUnsignedString(n) + " exceeds the file ("
                     + (size - 8) + " bytes after the 8-byte length): truncated, or not a safetensors file");
         }
-        if (n > MAX_HEADER_BYTES) {
-            throw new SafetensorsException(file, "header length " + n + " is over the format's limit of "
-                    + MAX_HEADER_BYTES + " bytes");
+        checkHeaderLength(file, n);
+        ByteBuffer hb = ByteBuffer.allocate((int) n);
+        readFully(ch, hb, 8);
+        return parseHeader(file, hb.array(), 8 + n, size - 8 - n);
+    }
+
+    /** Checks a header length that is known to lie within the file (or not yet known to lie beyond it). */
+    static void checkHeaderLength(Path file, long n) {
+        if (n < 0 || n > MAX_HEADER_BYTES) {
+            throw new SafetensorsException(file, "header length " + Long.toUnsignedString(n) + " is over the "
+                    + "format's limit of " + MAX_HEADER_BYTES + " bytes: not a safetensors file, or a damaged one");
         }
         if (n == 0) {
             throw new SafetensorsException(file, "empty header: expected a JSON object");
         }
-        ByteBuffer hb = ByteBuffer.allocate((int) n);
-        readFully(ch, hb, 8);
-        return parseHeader(file, hb.array(), 8 + n, size - 8 - n);
     }
 
     private static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
@@ -272,6 +300,15 @@ public final class Safetensors {
 
     /** Validates the header JSON {@code bytes} of a file whose data buffer has {@code dataLength} bytes. */
     static Header parseHeader(Path file, byte[] bytes, long dataStart, long dataLength) {
+        Header entries = parseEntries(file, bytes);
+        checkLayout(file, entries.tensors(), dataLength);
+        List<TensorInfo> tensors = new ArrayList<>(entries.tensors());
+        tensors.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
+        return new Header(tensors, entries.metadata(), dataStart, dataLength);
+    }
+
+    /** The entries and metadata of the header JSON {@code bytes}, each entry validated alone (no layout yet). */
+    static Header parseEntries(Path file, byte[] bytes) {
         if (bytes[0] != '{') {
             throw new SafetensorsException(file, "the header does not start with '{' (byte 0 is 0x"
                     + String.format("%02x", bytes[0] & 0xff) + "): not a safetensors file");
@@ -280,11 +317,7 @@ public final class Safetensors {
         try {
             root = JSON.readTree(bytes);
         } catch (JacksonException e) {
-            JsonLocation loc = e.getLocation();
-            String at = loc != null && loc.getByteOffset() >= 0 ? " (at byte " + loc.getByteOffset() + " of the header)"
-                    : loc != null && loc.getColumnNr() > 0 ? " (at column " + loc.getColumnNr() + " of the header)" : "";
-            throw new SafetensorsException(file, "the header is not valid JSON: "
-                    + oneLine(e.getOriginalMessage()) + at, e);
+            throw new SafetensorsException(file, SafetensorsStream.jsonError(e), e);
         } catch (IOException e) {
             throw ioError(file, "cannot parse the header", e);
         }
@@ -311,13 +344,7 @@ public final class Safetensors {
             }
             tensors.add(entry(file, name, v));
         }
-        checkLayout(file, tensors, dataLength);
-        tensors.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
-        return new Header(tensors, metadata, dataStart, dataLength);
-    }
-
-    private static String oneLine(String s) {
-        return s == null ? "" : s.replaceAll("\\s*[\\r\\n]+\\s*", " ").strip();
+        return new Header(tensors, metadata, -1, -1);
     }
 
     private static TensorInfo entry(Path file, String name, JsonNode v) {
@@ -393,7 +420,7 @@ public final class Safetensors {
     }
 
     /** The tensors must tile the data buffer exactly: in range, no overlap, no gap, nothing after the last. */
-    private static void checkLayout(Path file, List<TensorInfo> tensors, long dataLength) {
+    static void checkLayout(Path file, List<TensorInfo> tensors, long dataLength) {
         for (TensorInfo t : tensors) {
             if (t.end() > dataLength) {
                 throw new SafetensorsException(file, "tensor '" + t.name() + "': data_offsets [" + t.begin() + ", "
