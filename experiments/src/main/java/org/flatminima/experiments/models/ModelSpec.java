@@ -118,7 +118,6 @@ public final class ModelSpec {
         }
     }
 
-    private static final int FLOAT32_BYTES = 4;
     private static final String FORMS = "mlp:IN-H1-...-OUT, affine:IN-OUT or seq:CxHxW:L1,L2,...";
     private static final String LAYERS = "conv(OUT,K), conv(OUT,K,stride=S,pad=P), relu, tanh, maxpool(K), "
             + "maxpool(K,stride=S), avgpool(K), flatten, linear(OUT), batchnorm";
@@ -200,7 +199,7 @@ public final class ModelSpec {
         for (int i = 0; i < s.length; i++) {
             c.append(i == 0 ? "" : "-").append(s[i]);
         }
-        checkParameters(spec, modules, budget);
+        ModelSizes.checkParameters(spec, modules, budget);
         return new ModelSpec(kind, new int[] {s[0]}, layers, modules, shapes, c.toString());
     }
 
@@ -230,7 +229,7 @@ public final class ModelSpec {
             String where = "layer " + i + " '" + tokens.get(i) + "'";
             Layer layer = layer(spec, where, tokens.get(i));
             Module m = module(spec, where, layer, shape);
-            long values = perSample(shape);
+            long values = ModelSizes.perSample(shape);
             if (layer instanceof Layer.Flatten && values > Integer.MAX_VALUE) {
                 throw new SpecException(spec, where + ": gives " + MemoryBudget.count(values) + " features per "
                         + "sample, more than one dimension holds (" + MemoryBudget.count(Integer.MAX_VALUE) + ")");
@@ -240,12 +239,7 @@ public final class ModelSpec {
             } catch (ShapeMismatchException e) {
                 throw new SpecException(spec, where + ": " + e.getMessage());
             }
-            long out = MemoryBudget.bytes(perSample(shape), FLOAT32_BYTES);
-            if (out > budget) {
-                throw new SpecException(spec, where + " outputs " + MemoryBudget.count(perSample(shape))
-                        + " values per sample (" + MemoryBudget.show(out) + " in float32); this JVM can use "
-                        + MemoryBudget.show(budget) + " (" + MemoryBudget.FIX + "): choose a smaller layer");
-            }
+            ModelSizes.checkOutput(spec, where, shape, budget);
             layers.add(layer);
             modules.add(m);
             shapes.add(Arrays.copyOfRange(shape, 1, shape.length));
@@ -254,59 +248,13 @@ public final class ModelSpec {
             throw new SpecException(spec, "the last layer gives " + show(shape) + "; a classifier must end in "
                     + "[N, classes], e.g. with flatten,linear(10)");
         }
-        checkParameters(spec, modules, budget);
+        ModelSizes.checkParameters(spec, modules, budget);
         StringBuilder c = new StringBuilder("seq:").append(sample[0]).append('x').append(sample[1]).append('x')
                 .append(sample[2]).append(':');
         for (int i = 0; i < layers.size(); i++) {
             c.append(i == 0 ? "" : ",").append(layers.get(i));
         }
         return new ModelSpec(Kind.SEQ, sample, layers, modules, shapes, c.toString());
-    }
-
-    /** The number of values of one sample of the batched {@code shape}, exactly (saturating at Long.MAX_VALUE). */
-    private static long perSample(int[] shape) {
-        long n = 1;
-        for (int d = 1; d < shape.length; d++) {
-            n = MemoryBudget.bytes(n, shape[d]);
-        }
-        return n;
-    }
-
-    /**
-     * The number of parameters of {@code modules}, counted exactly in a long (the engine's own count is an int
-     * and overflows on absurd specs).
-     */
-    private static long parameterCount(List<Module> modules) {
-        long p = 0;
-        for (Module m : modules) {
-            for (Module.ParamSpec ps : m.parameters()) {
-                long n = 1;
-                for (int d : ps.shape()) {
-                    n = MemoryBudget.bytes(n, d);
-                }
-                p = n == Long.MAX_VALUE || p > Long.MAX_VALUE - n ? Long.MAX_VALUE : p + n;
-            }
-        }
-        return p;
-    }
-
-    /**
-     * Refuses, in one line with the estimate, a model whose parameters would not fit in {@code budget} bytes of
-     * tensor memory even as float32, or that has more parameters than the engine's flat vector can index.
-     */
-    private static void checkParameters(String spec, List<Module> modules, long budget) {
-        long p = parameterCount(modules);
-        long bytes = MemoryBudget.bytes(p, FLOAT32_BYTES);
-        String has = MemoryBudget.count(p) + " parameters (" + MemoryBudget.show(bytes)
-                + " in float32)";
-        if (bytes > budget) {
-            throw new SpecException(spec, has + "; this JVM can use " + MemoryBudget.show(budget) + " ("
-                    + MemoryBudget.FIX + "): choose a smaller model or give it more memory");
-        }
-        if (p > Integer.MAX_VALUE) {
-            throw new SpecException(spec, has + "; the engine's flat parameter vector holds at most "
-                    + MemoryBudget.count(Integer.MAX_VALUE));
-        }
     }
 
     /** Splits the layer list at top-level commas (commas inside parentheses separate arguments). */

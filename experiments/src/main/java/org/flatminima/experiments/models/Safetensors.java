@@ -1,13 +1,10 @@
 package org.flatminima.experiments.models;
 
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -25,12 +22,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import org.flatminima.engine.Tensor;
 import org.flatminima.experiments.MemoryBudget;
 import org.flatminima.kernels.DType;
@@ -72,7 +67,7 @@ public final class Safetensors {
     private static final Set<String> UNSUPPORTED = Set.of("F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3",
             "F6_E3M2", "E8M0", "U16", "U32", "U64", "C64");
 
-    private static final JsonMapper JSON = JsonMapper.builder()
+    static final JsonMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
@@ -498,8 +493,8 @@ public final class Safetensors {
      * to a temporary file in the same directory, forced to disk, then renamed over {@code file}.
      */
     public static void write(Path file, List<Item> items, Map<String, String> metadata) {
-        List<Item> order = checkedOrder(file, items);
-        byte[] header = headerBytes(file, order, metadata);
+        List<Item> order = SafetensorsWriter.checkedOrder(file, items);
+        byte[] header = SafetensorsWriter.headerBytes(file, order, metadata);
         Path dir = file.toAbsolutePath().getParent();
         Path tmp = null;
         try {
@@ -507,10 +502,10 @@ public final class Safetensors {
             tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
-                writeFully(ch, len);
-                writeFully(ch, ByteBuffer.wrap(header));
+                SafetensorsWriter.writeFully(ch, len);
+                SafetensorsWriter.writeFully(ch, ByteBuffer.wrap(header));
                 for (Item it : order) {
-                    writeData(ch, it);
+                    SafetensorsWriter.writeData(ch, it);
                 }
                 ch.force(true);
             }
@@ -530,107 +525,6 @@ public final class Safetensors {
                     // the temporary file stays; the target is untouched either way
                 }
             }
-        }
-    }
-
-    /** The items in PyTorch's data order (dtype rank descending, then name), after checking names and dtypes. */
-    private static List<Item> checkedOrder(Path file, List<Item> items) {
-        Set<String> names = new HashSet<>();
-        for (Item it : items) {
-            if (it.name().equals(METADATA)) {
-                throw new SafetensorsException(file, "cannot write a tensor named __metadata__ (reserved)");
-            }
-            if (!names.add(it.name())) {
-                throw new SafetensorsException(file, "cannot write tensor '" + it.name() + "' twice");
-            }
-            if (it.dtype() != Dtype.F32 && it.dtype() != Dtype.F64 && it.dtype() != Dtype.I64) {
-                throw new SafetensorsException(file, "cannot write tensor '" + it.name() + "' as " + it.dtype()
-                        + " (this writer writes F64, F32 and I64)");
-            }
-            if (it.dtype() == Dtype.I64) {
-                for (double v : it.value().toDoubleArray()) {
-                    if (v != Math.rint(v) || Math.abs(v) >= 0x1p63) {
-                        throw new SafetensorsException(file, "cannot write tensor '" + it.name() + "' as I64: it holds "
-                                + v + ", not an integer of 64 bits");
-                    }
-                }
-            }
-        }
-        List<Item> order = new ArrayList<>(items);
-        order.sort(Comparator.comparing((Item it) -> it.dtype().ordinal()).reversed().thenComparing(Item::name));
-        return order;
-    }
-
-    private static byte[] headerBytes(Path file, List<Item> order, Map<String, String> metadata) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JsonGenerator g = JSON.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
-            g.writeStartObject();
-            if (!metadata.isEmpty()) {
-                g.writeObjectFieldStart(METADATA);
-                for (var m : new TreeMap<>(metadata).entrySet()) {
-                    g.writeStringField(m.getKey(), m.getValue());
-                }
-                g.writeEndObject();
-            }
-            long pos = 0;
-            for (Item it : order) {
-                long bytes = Math.multiplyExact(it.value().size(), it.dtype().byteSize());
-                g.writeObjectFieldStart(it.name());
-                g.writeStringField("dtype", it.dtype().name());
-                g.writeArrayFieldStart("shape");
-                for (int d : it.value().shape()) {
-                    g.writeNumber(d);
-                }
-                g.writeEndArray();
-                g.writeArrayFieldStart("data_offsets");
-                g.writeNumber(pos);
-                g.writeNumber(pos + bytes);
-                g.writeEndArray();
-                g.writeEndObject();
-                pos += bytes;
-            }
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw ioError(file, "cannot write the header", e);
-        }
-        byte[] h = out.toByteArray();
-        int padded = (h.length + 7) / 8 * 8;
-        byte[] p = Arrays.copyOf(h, padded);
-        Arrays.fill(p, h.length, padded, (byte) ' ');
-        return p;
-    }
-
-    private static void writeData(FileChannel ch, Item it) throws IOException {
-        Tensor t = it.value();
-        long n = t.size();
-        int chunk = 1 << 17; // elements per write
-        ByteBuffer buf = ByteBuffer.allocate(chunk * it.dtype().byteSize()).order(ByteOrder.LITTLE_ENDIAN);
-        MemorySegment heap = MemorySegment.ofBuffer(buf);
-        Tensor src = switch (it.dtype()) {
-            case F32 -> t.dtype() == DType.F32 ? t.contiguous() : t.to(DType.F32);
-            case F64 -> t.dtype() == DType.F64 ? t.contiguous() : t.to(DType.F64);
-            default -> t.contiguous();
-        };
-        MemorySegment seg = src.segment();
-        for (long start = 0; start < n; start += chunk) {
-            int m = (int) Math.min(chunk, n - start);
-            switch (it.dtype()) {
-                case F32 -> MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, 4 * start, heap, LE_FLOAT, 0, m);
-                case F64 -> MemorySegment.copy(seg, ValueLayout.JAVA_DOUBLE, 8 * start, heap, LE_DOUBLE, 0, m);
-                default -> {
-                    for (int i = 0; i < m; i++) {
-                        heap.set(LE_LONG, 8L * i, (long) src.dtype().get(seg, start + i)); // checked integral
-                    }
-                }
-            }
-            buf.clear().limit(m * it.dtype().byteSize());
-            writeFully(ch, buf);
-        }
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b);
         }
     }
 }
