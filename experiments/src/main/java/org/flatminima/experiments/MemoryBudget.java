@@ -22,8 +22,23 @@ public final class MemoryBudget {
     private MemoryBudget() {
     }
 
+    /** The limits are fixed for the life of the JVM: measured once (the platform beans read /proc). */
+    private static final class Limits {
+        static final long PHYSICAL = physicalBytes();
+        static final long DIRECT = maxDirectBytes();
+    }
+
     /** Bytes of off-heap tensor memory this JVM can use (max direct memory, capped by physical memory). */
     public static long tensorBytes() {
+        return Math.min(Limits.DIRECT, Limits.PHYSICAL);
+    }
+
+    /** Bytes of Java heap this JVM can use (capped by physical memory). */
+    public static long heapBytes() {
+        return Math.min(Runtime.getRuntime().maxMemory(), Limits.PHYSICAL);
+    }
+
+    private static long maxDirectBytes() {
         long direct = Runtime.getRuntime().maxMemory();
         try {
             String v = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
@@ -35,12 +50,7 @@ public final class MemoryBudget {
         } catch (RuntimeException e) {
             // not a HotSpot JVM: the JDK's default, the maximum heap, stands
         }
-        return Math.min(direct, physicalBytes());
-    }
-
-    /** Bytes of Java heap this JVM can use (capped by physical memory). */
-    public static long heapBytes() {
-        return Math.min(Runtime.getRuntime().maxMemory(), physicalBytes());
+        return direct;
     }
 
     private static long physicalBytes() {

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 class InputFuzzTest {
     private static final long SEED = 20261202L;
     private static final int N = 6;
-    private static final int CASES = 220;
+    private static final int CASES = 200;
     private static final String ARCH = "affine:784-10";
 
     @TempDir
@@ -84,6 +84,7 @@ class InputFuzzTest {
     void mutatedIdxFilesGiveOneLineOrAValidResult() throws IOException {
         SplittableRandom rnd = new SplittableRandom(SEED + 1);
         int[] t = new int[4];
+        long start = System.nanoTime();
         for (int c = 0; c < CASES; c++) {
             boolean labelFile = rnd.nextInt(4) == 0;
             byte[] raw = mutateIdx(labelFile ? labels : images, labelFile, rnd);
@@ -94,32 +95,79 @@ class InputFuzzTest {
             check(r, p, t);
             Files.delete(p);
         }
-        report("IDX", t);
+        report("IDX", t, start);
     }
 
     @Test
     void mutatedSafetensorsFilesGiveOneLineOrAValidResult() throws IOException {
         SplittableRandom rnd = new SplittableRandom(SEED + 2);
         int[] t = new int[4];
+        long start = System.nanoTime();
         for (int c = 0; c < CASES; c++) {
             Path p = write("case-" + c + ".safetensors", mutateSafetensors(rnd));
             check(analyze(goodImages, goodLabels, p), p, t);
             Files.delete(p);
         }
-        report("safetensors", t);
+        report("safetensors", t, start);
     }
 
-    private static void report(String what, int[] t) {
+    /** Issue 12, defect 9: {@code --limit 10} on a small gzip file declaring 2.7 million images reads 10. */
+    @Test
+    void limitReadsOnlyWhatItNeedsFromAFileDeclaringMillionsOfImages() throws IOException {
+        byte[] liar = images.clone();
+        putInt(liar, 4, 2_700_000);
+        byte[] liarLabels = labels.clone();
+        putInt(liarLabels, 4, 2_700_000);
+        Path im = write("liar-images.gz", gzip(liar));
+        Path lb = write("liar-labels.gz", gzip(liarLabels));
+        CliRun r = CliRun.main("analyze", "--arch", ARCH, "--weights", goodWeights.toString(), "--images",
+                im.toString(), "--labels", lb.toString(), "--limit", "4");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).contains("points    4");
+        CliRun all = analyze(im, lb, goodWeights);
+        assertThat(all.status()).isEqualTo(2);
+        assertThat(all.errLines()).containsExactly("flatminima: " + im + ": truncated: the header declares 2700000 "
+                + "images of 28 x 28 but the decompressed data holds " + N + " (it ends after " + images.length
+                + " bytes)");
+    }
+
+    /** Issue 12, defect 13: zero images is one line naming the file (was "cannot summarise an empty column"). */
+    @Test
+    void zeroImagesIsOneLineNamingTheFile() throws IOException {
+        byte[] h = Arrays.copyOf(images, 16);
+        putInt(h, 4, 0);
+        Path im = write("zero-images", h);
+        byte[] l = Arrays.copyOf(labels, 8);
+        putInt(l, 4, 0);
+        Path lb = write("zero-labels", l);
+        CliRun r = analyze(im, lb, goodWeights);
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.errLines()).containsExactly("flatminima: " + im + ": holds 0 images: a data set needs at least "
+                + "one point");
+    }
+
+    private static byte[] gzip(byte[] raw) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream g = new GZIPOutputStream(out)) {
+            g.write(raw);
+        }
+        return out.toByteArray();
+    }
+
+    private static void report(String what, int[] t, long start) {
         Tally tally = new Tally(t[0], t[1], t[2], t[3]);
-        System.out.println("InputFuzzTest " + what + ": " + tally);
+        System.out.printf("InputFuzzTest %s: %s in %.1f s%n", what, tally, (System.nanoTime() - start) * 1e-9);
         assertThat(tally.cases()).isEqualTo(CASES);
         assertThat(tally.traces()).isZero();
         assertThat(tally.cleanErrors() + tally.valid()).isEqualTo(CASES);
         assertThat(tally.cleanErrors()).as("most mutations must be caught").isGreaterThan(CASES / 2);
     }
 
+    /** One command line for all cases (picocli resets the options of each run), built once: cases stay fast. */
+    private static final picocli.CommandLine CLI = Main.commandLine();
+
     private static CliRun analyze(Path im, Path lb, Path w) {
-        return CliRun.main("analyze", "--arch", ARCH, "--weights", w.toString(), "--images", im.toString(),
+        return CliRun.of(CLI, "analyze", "--arch", ARCH, "--weights", w.toString(), "--images", im.toString(),
                 "--labels", lb.toString());
     }
 
@@ -185,11 +233,7 @@ class InputFuzzTest {
 
     /** gzip of {@code raw}, sometimes cut, with a flipped byte, or with bytes after the member. */
     private static byte[] gzipMaybeDamaged(byte[] raw, SplittableRandom rnd) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (GZIPOutputStream g = new GZIPOutputStream(out)) {
-            g.write(raw);
-        }
-        byte[] gz = out.toByteArray();
+        byte[] gz = gzip(raw);
         return switch (rnd.nextInt(6)) {
             case 0 -> Arrays.copyOf(gz, 1 + rnd.nextInt(gz.length - 1));
             case 1 -> {
