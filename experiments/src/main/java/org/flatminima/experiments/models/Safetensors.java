@@ -183,8 +183,15 @@ public final class Safetensors {
 
     // ------------------------------------------------------------------ reading
 
-    /** Reads and validates only the header of {@code file}. */
+    /**
+     * Reads and validates only the header of {@code file}, a regular file (the layout check needs its length;
+     * {@link #read} also takes a FIFO or pipe).
+     */
     public static Header readHeader(Path file) {
+        if (SafetensorsStream.isStream(file)) {
+            throw new SafetensorsException(file, "is not a regular file (a pipe or FIFO): its header alone cannot be "
+                    + "validated without reading the whole stream");
+        }
         try (FileChannel ch = open(file)) {
             return header(file, ch);
         } catch (IOException e) {
