@@ -84,7 +84,7 @@ public final class AnalyzeCommand implements Callable<Integer> {
         Analysis.TraceMode mode = Analysis.TraceMode.parse(trace);
         ModelSpec model = ModelSpec.parse(arch);
         Network net = model.network();
-        Dataset data = Dataset.readIdx("data", images, labels, net.classes()).as(t).as(Dataset.Layout.IMAGES);
+        Dataset data = Dataset.readIdx("data", images, labels, net.classes(), limit).as(t).as(Dataset.Layout.IMAGES);
         if (limit != null) {
             if (limit < 1 || limit > data.size()) {
                 throw new UserException("--limit must be in [1, " + data.size() + "], got " + limit);

@@ -133,7 +133,7 @@ public final class TrainCommand implements Callable<Integer> {
         ModelSpec model = ModelSpec.parse(arch);
         Network net = model.network();
         DataSets sets = new DataSets(DataSets.Locations.fromEnvironment());
-        Dataset trainSet = sets.load(data, DataSets.Split.TRAIN).as(t).as(Dataset.Layout.IMAGES);
+        Dataset trainSet = sets.load(data, DataSets.Split.TRAIN, limit).as(t).as(Dataset.Layout.IMAGES);
         Dataset testSet = sets.load(data, DataSets.Split.TEST).as(t).as(Dataset.Layout.IMAGES);
         if (limit != null) {
             if (limit < 1 || limit > trainSet.size()) {

@@ -1,16 +1,9 @@
 package org.flatminima.experiments.data;
 
-import java.io.BufferedInputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.zip.GZIPInputStream;
-import java.util.zip.ZipException;
 
 /**
  * Reads the binary version of CIFAR-10: each file is a sequence of records of one label byte (0..9) and
@@ -95,25 +88,14 @@ public final class Cifar10 {
     }
 
     private static byte[] readAll(Path file) {
-        String f = file.toString();
-        if (Files.isDirectory(file)) {
-            throw new DataFileException(f, "is a directory, not a CIFAR-10 batch file", null);
-        }
-        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-            raw.mark(2);
-            int b0 = raw.read();
-            int b1 = raw.read();
-            raw.reset();
-            InputStream in = b0 == 0x1f && b1 == 0x8b ? new GZIPInputStream(raw, 1 << 16) : raw;
-            return in.readAllBytes();
-        } catch (NoSuchFileException e) {
-            throw new DataFileException(f, "file not found", e);
-        } catch (EOFException e) {
-            throw new DataFileException(f, "truncated gzip data (" + e.getMessage() + ")", e);
-        } catch (ZipException e) {
-            throw new DataFileException(f, "corrupt gzip data (" + e.getMessage() + ")", e);
+        try (DataStreams.Opened o = DataStreams.open(file, "CIFAR-10 records of " + RECORD_BYTES + " bytes")) {
+            try {
+                return o.in().readAllBytes();
+            } catch (IOException e) {
+                throw DataStreams.error(file.toString(), e, o);
+            }
         } catch (IOException e) {
-            throw new DataFileException(f, "cannot read: " + e, e);
+            throw DataStreams.error(file.toString(), e, null);
         }
     }
 }

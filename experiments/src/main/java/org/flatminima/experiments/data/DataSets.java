@@ -153,12 +153,20 @@ public final class DataSets {
      * encoding of {@link Dataset#images()} is F32, {@link Dataset.Layout#IMAGES}, not standardised.
      */
     public Dataset load(String name, Split split) {
+        return load(name, split, null);
+    }
+
+    /**
+     * Loads the first {@code limit} points of the split (all when {@code limit} is null or not positive, or the
+     * split has fewer): the IDX data sets read no further into their files; CIFAR-10 is read whole, then cut.
+     */
+    public Dataset load(String name, Split split, Integer limit) {
         String n = name.trim().toLowerCase(Locale.ROOT);
         return switch (n) {
-            case EMBEDDED -> embedded(split);
-            case MNIST -> loadIdxDir(MNIST, locations.mnistDir(), split, howToGetMnist());
-            case FASHION -> loadIdxDir(FASHION, locations.fashionSearchDir(), split, howToGetFashion());
-            case CIFAR -> loadCifar(split);
+            case EMBEDDED -> embedded(split, limit);
+            case MNIST -> loadIdxDir(MNIST, locations.mnistDir(), split, howToGetMnist(), limit);
+            case FASHION -> loadIdxDir(FASHION, locations.fashionSearchDir(), split, howToGetFashion(), limit);
+            case CIFAR -> limit == null || limit < 1 ? loadCifar(split) : loadCifar(split).first(limit);
             default -> throw new UserException("unknown data set '" + name + "': use one of "
                     + String.join(", ", NAMES));
         };
@@ -166,6 +174,12 @@ public final class DataSets {
 
     /** The embedded MNIST subset (read from the class path). */
     public static Dataset embedded(Split split) {
+        return embedded(split, null);
+    }
+
+    /** The first {@code limit} points of the embedded subset's split (all when null or not positive). */
+    public static Dataset embedded(Split split, Integer limit) {
+        long n = limit == null || limit < 1 ? -1 : limit;
         String images = split.prefix() + "-images-idx3-ubyte.gz";
         String labels = split.prefix() + "-labels-idx1-ubyte.gz";
         String imagesName = "classpath:" + EMBEDDED_RESOURCES.substring(1) + images;
@@ -173,12 +187,12 @@ public final class DataSets {
         Idx.Images im;
         int[] lab;
         try (InputStream in = resource(images)) {
-            im = Idx.readImages(imagesName, in);
+            im = Idx.readImages(imagesName, in, n);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         try (InputStream in = resource(labels)) {
-            lab = Idx.readLabels(labelsName, in, 10);
+            lab = Idx.readLabels(labelsName, in, 10, n);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -194,7 +208,7 @@ public final class DataSets {
         return in;
     }
 
-    private Dataset loadIdxDir(String name, Path dir, Split split, String howToGet) {
+    private Dataset loadIdxDir(String name, Path dir, Split split, String howToGet, Integer limit) {
         Path images = find(dir, split.prefix() + "-images-idx3-ubyte");
         Path labels = find(dir, split.prefix() + "-labels-idx1-ubyte");
         if (images == null || labels == null) {
@@ -203,7 +217,7 @@ public final class DataSets {
             throw new UserException(name + " is not available: " + missing + "[.gz] is not in " + dir + "; "
                     + howToGet);
         }
-        return Dataset.readIdx(name + "/" + split.label(), images, labels, 10);
+        return Dataset.readIdx(name + "/" + split.label(), images, labels, 10, limit);
     }
 
     private Dataset loadCifar(Split split) {

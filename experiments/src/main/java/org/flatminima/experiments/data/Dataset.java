@@ -8,6 +8,8 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import org.flatminima.engine.Tensor;
+import org.flatminima.experiments.MemoryBudget;
+import org.flatminima.experiments.UserException;
 import org.flatminima.kernels.DType;
 
 /**
@@ -162,11 +164,21 @@ public final class Dataset {
      * must agree; labels must be in {@code 0 .. classes-1}.
      */
     public static Dataset readIdx(String name, Path imagesFile, Path labelsFile, int classes) {
-        Idx.Images im = Idx.readImages(imagesFile);
-        int[] lab = Idx.readLabels(labelsFile, classes);
-        checkCounts(imagesFile.toString(), im.count(), labelsFile.toString(), lab.length);
-        return new Dataset(name, imagesFile.toString(), 1, im.rows(), im.cols(), im.pixels(), lab, classes,
-                DType.F32, Layout.IMAGES, null);
+        return readIdx(name, imagesFile, labelsFile, classes, null);
+    }
+
+    /**
+     * Reads the first {@code limit} points of a pair of IDX files (all when {@code limit} is null or not
+     * positive, or the files hold fewer), reading no further into either file. The declared counts must agree
+     * and be positive; labels must be in {@code 0 .. classes-1}.
+     */
+    public static Dataset readIdx(String name, Path imagesFile, Path labelsFile, int classes, Integer limit) {
+        long n = limit == null || limit < 1 ? -1 : limit;
+        Idx.Read im = Idx.read(imagesFile, 3, n);
+        Idx.Read lab = Idx.read(labelsFile, 1, n);
+        checkCounts(imagesFile.toString(), im.dims()[0], labelsFile.toString(), lab.dims()[0]);
+        return fromIdx(name, imagesFile.toString(), Idx.images(im), labelsFile.toString(),
+                Idx.checkLabels(labelsFile.toString(), lab.data(), classes), classes);
     }
 
     /** Same as {@link #readIdx(String, Path, Path, int)} for already-read content (e.g. class-path resources). */
@@ -178,6 +190,9 @@ public final class Dataset {
     }
 
     static void checkCounts(String imagesName, int images, String labelsName, int labels) {
+        if (images == 0) {
+            throw new DataFileException(imagesName, "holds 0 images: a data set needs at least one point", null);
+        }
         if (images != labels) {
             throw new DataFileException(labelsName, "has " + labels + " labels but " + imagesName + " has "
                     + images + " images: they must be the same count", null);
@@ -304,6 +319,14 @@ public final class Dataset {
         int f = features();
         int[] shape = layout == Layout.IMAGES ? new int[] {indices.length, channels, rows, cols}
                 : new int[] {indices.length, f};
+        long bytes = MemoryBudget.bytes(MemoryBudget.bytes(indices.length, f), dtype.byteSize());
+        long budget = MemoryBudget.tensorBytes();
+        if (bytes > budget) {
+            throw new UserException(name + ": " + MemoryBudget.count(indices.length) + " images of " + f
+                    + " values as " + dtype.longName() + " need " + MemoryBudget.show(bytes) + "; this JVM can use "
+                    + MemoryBudget.show(budget) + ": use fewer points (--limit N) or give it more memory ("
+                    + MemoryBudget.FIX + ")");
+        }
         Tensor t = Tensor.zeros(dtype, shape);
         MemorySegment seg = t.segment();
         double[] mean = standardization == null ? null : standardization.mean;

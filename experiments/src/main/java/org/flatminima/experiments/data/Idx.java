@@ -1,17 +1,12 @@
 package org.flatminima.experiments.data;
 
-import java.io.BufferedInputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
-import java.util.zip.ZipException;
+import org.flatminima.experiments.MemoryBudget;
 
 /**
  * Reads and writes the IDX format of MNIST and Fashion-MNIST, for unsigned-byte data only.
@@ -62,16 +57,38 @@ public final class Idx {
 
     /** Reads an image file (magic {@value #IMAGES_MAGIC_HEX}), raw or gzip. */
     public static Images readImages(Path file) {
-        int[] dims = new int[3];
-        byte[] data = read(file, 3, dims);
-        return new Images(dims[0], dims[1], dims[2], data);
+        return readImages(file, -1);
+    }
+
+    /**
+     * Reads the first {@code limit} images of an image file (all when {@code limit < 0} or the file holds fewer),
+     * without reading the rest of the file.
+     */
+    public static Images readImages(Path file, long limit) {
+        return images(read(file, 3, limit));
+    }
+
+    /** Reads the header and the first {@code limit} items (all when negative) of an IDX file of {@code ndims}. */
+    static Read read(Path file, int ndims, long limit) {
+        try (DataStreams.Opened o = DataStreams.open(file, expected(ndims))) {
+            return read(o, ndims, limit);
+        } catch (IOException e) {
+            throw DataStreams.error(file.toString(), e, null);
+        }
     }
 
     /** Reads an image file from a stream (e.g. a class-path resource); {@code name} appears in error messages. */
     public static Images readImages(String name, InputStream in) {
-        int[] dims = new int[3];
-        byte[] data = read(name, in, -1, 3, dims);
-        return new Images(dims[0], dims[1], dims[2], data);
+        return readImages(name, in, -1);
+    }
+
+    /** Reads the first {@code limit} images (all when negative) from a stream named {@code name}. */
+    public static Images readImages(String name, InputStream in, long limit) {
+        try (DataStreams.Opened o = DataStreams.open(name, in, -1, expected(3))) {
+            return images(read(o, 3, limit));
+        } catch (IOException e) {
+            throw DataStreams.error(name, e, null);
+        }
     }
 
     /**
@@ -79,14 +96,26 @@ public final class Idx {
      * {@code 0 .. classes-1}.
      */
     public static int[] readLabels(Path file, int classes) {
-        byte[] data = read(file, 1, new int[1]);
-        return checkLabels(file.toString(), data, classes);
+        return readLabels(file, classes, -1);
+    }
+
+    /** Reads the first {@code limit} labels of a label file (all when negative), without reading the rest. */
+    public static int[] readLabels(Path file, int classes, long limit) {
+        return checkLabels(file.toString(), read(file, 1, limit).data(), classes);
     }
 
     /** Reads a label file from a stream; {@code name} appears in error messages. */
     public static int[] readLabels(String name, InputStream in, int classes) {
-        byte[] data = read(name, in, -1, 1, new int[1]);
-        return checkLabels(name, data, classes);
+        return readLabels(name, in, classes, -1);
+    }
+
+    /** Reads the first {@code limit} labels (all when negative) from a stream named {@code name}. */
+    public static int[] readLabels(String name, InputStream in, int classes, long limit) {
+        try (DataStreams.Opened o = DataStreams.open(name, in, -1, expected(1))) {
+            return checkLabels(name, read(o, 1, limit).data(), classes);
+        } catch (IOException e) {
+            throw DataStreams.error(name, e, null);
+        }
     }
 
     /**
@@ -94,42 +123,30 @@ public final class Idx {
      * alone; the magic number is validated, the length is not.
      */
     public static int count(Path file, int ndims) {
-        String name = file.toString();
-        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file))) {
-            raw.mark(2);
-            int b0 = raw.read();
-            int b1 = raw.read();
-            raw.reset();
-            if (b0 < 0) {
-                throw new DataFileException(name, "empty file (0 bytes): expected " + expected(ndims), null);
-            }
-            InputStream in = b0 == 0x1f && b1 == 0x8b ? new GZIPInputStream(raw) : raw;
-            byte[] h = in.readNBytes(4);
-            if (h.length < 4) {
-                throw new DataFileException(name, "truncated: fewer than the 4-byte IDX magic number", null);
-            }
-            checkMagic(name, h, ndims, b0 == 0x1f && b1 == 0x8b);
-            h = java.util.Arrays.copyOf(h, 8);
-            if (in.readNBytes(h, 4, 4) < 4) {
-                throw new DataFileException(name, "truncated: the file ends inside the IDX header", null);
-            }
-            long v = ((h[4] & 0xFFL) << 24) | ((h[5] & 0xFFL) << 16) | ((h[6] & 0xFFL) << 8) | (h[7] & 0xFFL);
-            if (v > Integer.MAX_VALUE) {
-                throw new DataFileException(name, "dimension 0 of the header is " + v + ", too large", null);
-            }
-            return (int) v;
-        } catch (NoSuchFileException e) {
-            throw new DataFileException(name, "file not found", e);
-        } catch (EOFException e) {
-            throw new DataFileException(name, "truncated gzip data (" + e.getMessage() + ")", e);
-        } catch (ZipException e) {
-            throw new DataFileException(name, "corrupt gzip data (" + e.getMessage() + ")", e);
+        try (DataStreams.Opened o = DataStreams.open(file, expected(ndims))) {
+            return header(o, ndims)[0];
         } catch (IOException e) {
-            throw new DataFileException(name, "cannot read: " + e, e);
+            throw DataStreams.error(file.toString(), e, null);
         }
     }
 
-    private static int[] checkLabels(String name, byte[] data, int classes) {
+    /** What the core reader read: the header's dimensions (the declared count first) and the elements read. */
+    record Read(int[] dims, byte[] data) {
+        /** The number of items read (at most the declared count). */
+        int count() {
+            long per = 1;
+            for (int d = 1; d < dims.length; d++) {
+                per *= dims[d];
+            }
+            return (int) (data.length / per);
+        }
+    }
+
+    static Images images(Read r) {
+        return new Images(r.count(), r.dims()[1], r.dims()[2], r.data());
+    }
+
+    static int[] checkLabels(String name, byte[] data, int classes) {
         if (classes < 1 || classes > 256) {
             throw new IllegalArgumentException("class count must be in 1..256, got " + classes);
         }
@@ -145,59 +162,23 @@ public final class Idx {
         return labels;
     }
 
-    private static byte[] read(Path file, int ndims, int[] dims) {
-        String name = file.toString();
-        long length;
-        InputStream in;
+    /** Reads and validates the magic number and the sizes; returns the dimensions. */
+    private static int[] header(DataStreams.Opened o, int ndims) {
+        String name = o.name();
         try {
-            if (Files.isDirectory(file)) {
-                throw new DataFileException(name, "is a directory, not an IDX file", null);
-            }
-            length = Files.size(file);
-            in = Files.newInputStream(file);
-        } catch (NoSuchFileException e) {
-            throw new DataFileException(name, "file not found", e);
-        } catch (IOException e) {
-            throw new DataFileException(name, "cannot read: " + e, e);
-        }
-        try (in) {
-            return read(name, in, length, ndims, dims);
-        } catch (IOException e) {
-            throw new DataFileException(name, "cannot read: " + e, e);
-        }
-    }
-
-    /**
-     * The core reader. {@code rawLength} is the file's length when known (then a raw file's length is checked
-     * before anything is allocated), else -1. Fills {@code dims} and returns the elements.
-     */
-    private static byte[] read(String name, InputStream source, long rawLength, int ndims, int[] dims) {
-        try {
-            BufferedInputStream bin = new BufferedInputStream(source, 1 << 16);
-            bin.mark(2);
-            int b0 = bin.read();
-            int b1 = bin.read();
-            bin.reset();
-            if (b0 < 0) {
-                throw new DataFileException(name, "empty file (0 bytes): expected " + expected(ndims), null);
-            }
-            boolean gzip = b0 == 0x1f && b1 == 0x8b;
-            InputStream in = gzip ? new GZIPInputStream(bin, 1 << 16) : bin;
-            String where = gzip ? "the decompressed data" : "the file";
-
+            InputStream in = o.in();
             byte[] magic = in.readNBytes(4);
             if (magic.length < 4) {
-                throw new DataFileException(name, "truncated: " + where + " has " + magic.length
+                throw new DataFileException(name, "truncated: " + o.where() + " has " + magic.length
                         + " bytes, fewer than the 4-byte IDX magic number", null);
             }
-            checkMagic(name, magic, ndims, gzip);
-
+            checkMagic(name, magic, ndims, o.gzip());
             byte[] sizes = in.readNBytes(4 * ndims);
             if (sizes.length < 4 * ndims) {
-                throw new DataFileException(name, "truncated: " + where + " ends inside the IDX header ("
+                throw new DataFileException(name, "truncated: " + o.where() + " ends inside the IDX header ("
                         + (4 + sizes.length) + " of " + (4 + 4 * ndims) + " bytes)", null);
             }
-            long elements = 1;
+            int[] dims = new int[ndims];
             for (int d = 0; d < ndims; d++) {
                 long v = ((sizes[4 * d] & 0xFFL) << 24) | ((sizes[4 * d + 1] & 0xFFL) << 16)
                         | ((sizes[4 * d + 2] & 0xFFL) << 8) | (sizes[4 * d + 3] & 0xFFL);
@@ -210,40 +191,68 @@ public final class Idx {
                             + " pixels: a size of 0 is not allowed", null);
                 }
                 dims[d] = (int) v;
-                elements *= v;
-                if (elements > MAX_ELEMENTS) {
-                    throw new DataFileException(name, "the header declares " + describe(sizes, ndims)
-                            + " elements, more than one file may hold (" + MAX_ELEMENTS + ")", null);
-                }
             }
-            long expectedLength = 4L + 4L * ndims + elements;
-            if (!gzip && rawLength >= 0 && rawLength != expectedLength) {
-                String declared = "the header declares " + declaration(dims, ndims) + " (" + expectedLength
-                        + " bytes)";
-                if (rawLength < expectedLength) {
-                    throw new DataFileException(name, "truncated: " + declared + " but the file has " + rawLength
-                            + " bytes", null);
-                }
-                throw new DataFileException(name, (rawLength - expectedLength) + " trailing bytes: " + declared
-                        + " but the file has " + rawLength + " bytes", null);
-            }
-            byte[] data = in.readNBytes((int) elements);
-            if (data.length < elements) {
-                throw new DataFileException(name, "truncated: the header declares " + declaration(dims, ndims)
-                        + " (" + expectedLength + " bytes) but " + where + " ends after "
-                        + (4L + 4L * ndims + data.length) + " bytes", null);
-            }
-            if (in.read() >= 0) {
-                throw new DataFileException(name, "trailing bytes: " + where + " goes on after the "
-                        + declaration(dims, ndims) + " the header declares (" + expectedLength + " bytes)", null);
-            }
-            return data;
-        } catch (EOFException e) {
-            throw new DataFileException(name, "truncated gzip data (" + e.getMessage() + ")", e);
-        } catch (ZipException e) {
-            throw new DataFileException(name, "corrupt gzip data (" + e.getMessage() + ")", e);
+            return dims;
         } catch (IOException e) {
-            throw new DataFileException(name, "cannot read: " + e, e);
+            throw DataStreams.error(name, e, o);
+        }
+    }
+
+    /**
+     * The core reader: the header, then the first {@code limit} items (all when negative). When every declared
+     * item is read, the end of the data is checked too (nothing may follow); with a smaller limit, the rest of a
+     * compressed file is never read (a raw regular file's length is still checked, which costs no reading).
+     */
+    private static Read read(DataStreams.Opened o, int ndims, long limit) {
+        String name = o.name();
+        int[] dims = header(o, ndims);
+        long per = 1;
+        for (int d = 1; d < ndims; d++) {
+            per = Math.multiplyExact(per, dims[d]); // two ints: cannot overflow a long
+        }
+        long declared = dims[0];
+        long take = limit < 0 ? declared : Math.min(declared, limit);
+        long headerBytes = 4L + 4L * ndims;
+        long expectedLength = headerBytes + declared * per;
+        long elements = take * per;
+        if (elements > MAX_ELEMENTS) {
+            throw new DataFileException(name, "the header declares " + declaration(dims, declared) + ": "
+                    + reading(declared, take) + " is " + MemoryBudget.show(elements) + ", more than one file may "
+                    + "hold (" + MAX_ELEMENTS + " bytes): read fewer (--limit N)", null);
+        }
+        long heap = MemoryBudget.heapBytes();
+        if (elements > heap / 2) {
+            throw new DataFileException(name, "the header declares " + declaration(dims, declared) + ": "
+                    + reading(declared, take) + " needs " + MemoryBudget.show(elements) + ", over half of this "
+                    + "JVM's heap of " + MemoryBudget.show(heap) + ": read fewer (--limit N), or give it more "
+                    + "memory (" + MemoryBudget.FIX + ")", null);
+        }
+        if (o.rawLength() >= 0 && o.rawLength() != expectedLength) {
+            long holds = Math.max(0, o.rawLength() - headerBytes) / per;
+            if (o.rawLength() < expectedLength) {
+                throw new DataFileException(name, "truncated: the header declares " + declaration(dims, declared)
+                        + " but the file holds " + holds + " (" + o.rawLength() + " of " + expectedLength
+                        + " bytes)", null);
+            }
+            throw new DataFileException(name, (o.rawLength() - expectedLength) + " trailing bytes: the header "
+                    + "declares " + declaration(dims, declared) + " (" + expectedLength + " bytes) but the file has "
+                    + o.rawLength() + " bytes", null);
+        }
+        try {
+            byte[] data = o.in().readNBytes((int) elements);
+            if (data.length < elements) {
+                long holds = data.length / per;
+                throw new DataFileException(name, "truncated: the header declares " + declaration(dims, declared)
+                        + " but " + o.where() + " holds " + holds + " (it ends after " + (headerBytes + data.length)
+                        + " bytes)", null);
+            }
+            if (take == declared && o.in().read() >= 0) {
+                throw new DataFileException(name, "trailing bytes: " + o.where() + " goes on after the "
+                        + declaration(dims, declared) + " the header declares (" + expectedLength + " bytes)", null);
+            }
+            return new Read(dims, data);
+        } catch (IOException e) {
+            throw DataStreams.error(name, e, o);
         }
     }
 
@@ -299,9 +308,13 @@ public final class Idx {
         return sb.toString();
     }
 
-    private static String declaration(int[] dims, int ndims) {
-        return ndims == 3 ? dims[0] + " images of " + dims[1] + " x " + dims[2]
-                : ndims == 1 ? dims[0] + " labels" : "the declared elements";
+    private static String reading(long declared, long take) {
+        return take == declared ? "reading them" : "reading the first " + take;
+    }
+
+    private static String declaration(int[] dims, long count) {
+        return dims.length == 3 ? count + " images of " + dims[1] + " x " + dims[2]
+                : dims.length == 1 ? count + " labels" : "the declared elements";
     }
 
     // ------------------------------------------------------------------ writing

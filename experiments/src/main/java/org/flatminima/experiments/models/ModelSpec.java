@@ -18,6 +18,7 @@ import org.flatminima.engine.nn.ReLU;
 import org.flatminima.engine.nn.Sequential;
 import org.flatminima.engine.nn.ShapeMismatchException;
 import org.flatminima.engine.nn.Tanh;
+import org.flatminima.experiments.MemoryBudget;
 
 /**
  * A model architecture written as one string (the {@code --arch} of {@code flatminima analyze} and
@@ -147,6 +148,11 @@ public final class ModelSpec {
      *     model does not end in {@code [N, classes]}
      */
     public static ModelSpec parse(String spec) {
+        return parse(spec, MemoryBudget.tensorBytes());
+    }
+
+    /** {@link #parse(String)} for a JVM that can give tensors {@code budget} bytes (tests). */
+    static ModelSpec parse(String spec, long budget) {
         if (spec == null || spec.isBlank()) {
             throw new SpecException(spec == null ? "" : spec, "empty; expected " + FORMS);
         }
@@ -157,14 +163,14 @@ public final class ModelSpec {
         String kind = spec.substring(0, colon).strip();
         String rest = spec.substring(colon + 1);
         return switch (kind) {
-            case "mlp" -> sizes(spec, Kind.MLP, rest);
-            case "affine" -> sizes(spec, Kind.AFFINE, rest);
-            case "seq" -> seq(spec, rest);
+            case "mlp" -> sizes(spec, Kind.MLP, rest, budget);
+            case "affine" -> sizes(spec, Kind.AFFINE, rest, budget);
+            case "seq" -> seq(spec, rest, budget);
             default -> throw new SpecException(spec, "unknown kind '" + kind + "'; expected " + FORMS);
         };
     }
 
-    private static ModelSpec sizes(String spec, Kind kind, String rest) {
+    private static ModelSpec sizes(String spec, Kind kind, String rest, long budget) {
         String form = kind == Kind.MLP ? "mlp:IN-H1-...-OUT, e.g. mlp:784-512-10" : "affine:IN-OUT, e.g. affine:784-10";
         String[] parts = rest.split("-", -1);
         if (kind == Kind.MLP && parts.length < 2 || kind == Kind.AFFINE && parts.length != 2) {
@@ -193,10 +199,11 @@ public final class ModelSpec {
         for (int i = 0; i < s.length; i++) {
             c.append(i == 0 ? "" : "-").append(s[i]);
         }
+        ModelSizes.checkParameters(spec, modules, budget);
         return new ModelSpec(kind, new int[] {s[0]}, layers, modules, shapes, c.toString());
     }
 
-    private static ModelSpec seq(String spec, String rest) {
+    private static ModelSpec seq(String spec, String rest, long budget) {
         int colon = rest.indexOf(':');
         if (colon < 0) {
             throw new SpecException(spec, "seq needs an input shape and layers: seq:CxHxW:L1,L2,..., "
@@ -222,11 +229,17 @@ public final class ModelSpec {
             String where = "layer " + i + " '" + tokens.get(i) + "'";
             Layer layer = layer(spec, where, tokens.get(i));
             Module m = module(spec, where, layer, shape);
+            long values = ModelSizes.perSample(shape);
+            if (layer instanceof Layer.Flatten && values > Integer.MAX_VALUE) {
+                throw new SpecException(spec, where + ": gives " + MemoryBudget.count(values) + " features per "
+                        + "sample, more than one dimension holds (" + MemoryBudget.count(Integer.MAX_VALUE) + ")");
+            }
             try {
                 shape = m.outputShape(shape);
             } catch (ShapeMismatchException e) {
                 throw new SpecException(spec, where + ": " + e.getMessage());
             }
+            ModelSizes.checkOutput(spec, where, shape, budget);
             layers.add(layer);
             modules.add(m);
             shapes.add(Arrays.copyOfRange(shape, 1, shape.length));
@@ -235,6 +248,7 @@ public final class ModelSpec {
             throw new SpecException(spec, "the last layer gives " + show(shape) + "; a classifier must end in "
                     + "[N, classes], e.g. with flatten,linear(10)");
         }
+        ModelSizes.checkParameters(spec, modules, budget);
         StringBuilder c = new StringBuilder("seq:").append(sample[0]).append('x').append(sample[1]).append('x')
                 .append(sample[2]).append(':');
         for (int i = 0; i < layers.size(); i++) {

@@ -1,14 +1,10 @@
 package org.flatminima.experiments.models;
 
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -26,13 +22,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import org.flatminima.engine.Tensor;
+import org.flatminima.experiments.MemoryBudget;
 import org.flatminima.kernels.DType;
 
 /**
@@ -72,7 +67,7 @@ public final class Safetensors {
     private static final Set<String> UNSUPPORTED = Set.of("F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3",
             "F6_E3M2", "E8M0", "U16", "U32", "U64", "C64");
 
-    private static final JsonMapper JSON = JsonMapper.builder()
+    static final JsonMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
@@ -188,8 +183,15 @@ public final class Safetensors {
 
     // ------------------------------------------------------------------ reading
 
-    /** Reads and validates only the header of {@code file}. */
+    /**
+     * Reads and validates only the header of {@code file}, a regular file (the layout check needs its length;
+     * {@link #read} also takes a FIFO or pipe).
+     */
     public static Header readHeader(Path file) {
+        if (SafetensorsStream.isStream(file)) {
+            throw new SafetensorsException(file, "is not a regular file (a pipe or FIFO): its header alone cannot be "
+                    + "validated without reading the whole stream");
+        }
         try (FileChannel ch = open(file)) {
             return header(file, ch);
         } catch (IOException e) {
@@ -207,19 +209,42 @@ public final class Safetensors {
 
     /** Reads every tensor of {@code file} converted to {@code dtype} (F64 to F32 rounds to nearest). */
     public static Contents read(Path file, DType dtype) {
+        if (SafetensorsStream.isStream(file)) {
+            return SafetensorsStream.read(file, dtype);
+        }
         try (FileChannel ch = open(file); Arena arena = Arena.ofConfined()) {
             Header h = header(file, ch);
+            checkBudget(file, h, dtype);
             MemorySegment data = h.dataLength() == 0 ? MemorySegment.NULL
                     : ch.map(FileChannel.MapMode.READ_ONLY, h.dataStart(), h.dataLength(), arena);
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            Map<String, Dtype> dtypes = new LinkedHashMap<>();
-            for (TensorInfo t : h.tensors()) {
-                tensors.put(t.name(), tensor(data, t, dtype == null ? t.dtype().natural() : dtype));
-                dtypes.put(t.name(), t.dtype());
-            }
-            return new Contents(tensors, dtypes, h.metadata());
+            return contents(h, data, dtype);
         } catch (IOException e) {
             throw ioError(file, "cannot read", e);
+        }
+    }
+
+    /** The tensors of a validated header over its data buffer {@code data}, converted to {@code dtype} (or natural). */
+    static Contents contents(Header h, MemorySegment data, DType dtype) {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Map<String, Dtype> dtypes = new LinkedHashMap<>();
+        for (TensorInfo t : h.tensors()) {
+            tensors.put(t.name(), tensor(data, t, dtype == null ? t.dtype().natural() : dtype));
+            dtypes.put(t.name(), t.dtype());
+        }
+        return new Contents(tensors, dtypes, h.metadata());
+    }
+
+    /** Refuses, with the estimate, tensors that would not fit in this JVM's tensor memory. */
+    static void checkBudget(Path file, Header h, DType dtype) {
+        long need = 0;
+        for (TensorInfo t : h.tensors()) {
+            int size = (dtype == null ? t.dtype().natural() : dtype).byteSize();
+            need = Math.addExact(need, MemoryBudget.bytes(t.elements(), size));
+        }
+        long budget = MemoryBudget.tensorBytes();
+        if (need > budget) {
+            throw new SafetensorsException(file, "its tensors need " + MemoryBudget.show(need) + " in memory; this "
+                    + "JVM can use " + MemoryBudget.show(budget) + " (" + MemoryBudget.FIX + ")");
         }
     }
 
@@ -230,7 +255,7 @@ public final class Safetensors {
         return FileChannel.open(file, StandardOpenOption.READ);
     }
 
-    private static SafetensorsException ioError(Path file, String what, IOException e) {
+    static SafetensorsException ioError(Path file, String what, IOException e) {
         String why = e instanceof NoSuchFileException ? "no such file"
                 : e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
         return new SafetensorsException(file, what + ": " + why.replace('\n', ' '), e);
@@ -249,16 +274,21 @@ public final class Safetensors {
             throw new SafetensorsException(file, "header length " + Long.toUnsignedString(n) + " exceeds the file ("
                     + (size - 8) + " bytes after the 8-byte length): truncated, or not a safetensors file");
         }
-        if (n > MAX_HEADER_BYTES) {
-            throw new SafetensorsException(file, "header length " + n + " is over the format's limit of "
-                    + MAX_HEADER_BYTES + " bytes");
+        checkHeaderLength(file, n);
+        ByteBuffer hb = ByteBuffer.allocate((int) n);
+        readFully(ch, hb, 8);
+        return parseHeader(file, hb.array(), 8 + n, size - 8 - n);
+    }
+
+    /** Checks a header length that is known to lie within the file (or not yet known to lie beyond it). */
+    static void checkHeaderLength(Path file, long n) {
+        if (n < 0 || n > MAX_HEADER_BYTES) {
+            throw new SafetensorsException(file, "header length " + Long.toUnsignedString(n) + " is over the "
+                    + "format's limit of " + MAX_HEADER_BYTES + " bytes: not a safetensors file, or a damaged one");
         }
         if (n == 0) {
             throw new SafetensorsException(file, "empty header: expected a JSON object");
         }
-        ByteBuffer hb = ByteBuffer.allocate((int) n);
-        readFully(ch, hb, 8);
-        return parseHeader(file, hb.array(), 8 + n, size - 8 - n);
     }
 
     private static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
@@ -272,6 +302,15 @@ public final class Safetensors {
 
     /** Validates the header JSON {@code bytes} of a file whose data buffer has {@code dataLength} bytes. */
     static Header parseHeader(Path file, byte[] bytes, long dataStart, long dataLength) {
+        Header entries = parseEntries(file, bytes);
+        checkLayout(file, entries.tensors(), dataLength);
+        List<TensorInfo> tensors = new ArrayList<>(entries.tensors());
+        tensors.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
+        return new Header(tensors, entries.metadata(), dataStart, dataLength);
+    }
+
+    /** The entries and metadata of the header JSON {@code bytes}, each entry validated alone (no layout yet). */
+    static Header parseEntries(Path file, byte[] bytes) {
         if (bytes[0] != '{') {
             throw new SafetensorsException(file, "the header does not start with '{' (byte 0 is 0x"
                     + String.format("%02x", bytes[0] & 0xff) + "): not a safetensors file");
@@ -280,11 +319,7 @@ public final class Safetensors {
         try {
             root = JSON.readTree(bytes);
         } catch (JacksonException e) {
-            JsonLocation loc = e.getLocation();
-            String at = loc != null && loc.getByteOffset() >= 0 ? " (at byte " + loc.getByteOffset() + " of the header)"
-                    : loc != null && loc.getColumnNr() > 0 ? " (at column " + loc.getColumnNr() + " of the header)" : "";
-            throw new SafetensorsException(file, "the header is not valid JSON: "
-                    + oneLine(e.getOriginalMessage()) + at, e);
+            throw new SafetensorsException(file, SafetensorsStream.jsonError(e), e);
         } catch (IOException e) {
             throw ioError(file, "cannot parse the header", e);
         }
@@ -311,13 +346,7 @@ public final class Safetensors {
             }
             tensors.add(entry(file, name, v));
         }
-        checkLayout(file, tensors, dataLength);
-        tensors.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
-        return new Header(tensors, metadata, dataStart, dataLength);
-    }
-
-    private static String oneLine(String s) {
-        return s == null ? "" : s.replaceAll("\\s*[\\r\\n]+\\s*", " ").strip();
+        return new Header(tensors, metadata, -1, -1);
     }
 
     private static TensorInfo entry(Path file, String name, JsonNode v) {
@@ -393,7 +422,7 @@ public final class Safetensors {
     }
 
     /** The tensors must tile the data buffer exactly: in range, no overlap, no gap, nothing after the last. */
-    private static void checkLayout(Path file, List<TensorInfo> tensors, long dataLength) {
+    static void checkLayout(Path file, List<TensorInfo> tensors, long dataLength) {
         for (TensorInfo t : tensors) {
             if (t.end() > dataLength) {
                 throw new SafetensorsException(file, "tensor '" + t.name() + "': data_offsets [" + t.begin() + ", "
@@ -471,8 +500,8 @@ public final class Safetensors {
      * to a temporary file in the same directory, forced to disk, then renamed over {@code file}.
      */
     public static void write(Path file, List<Item> items, Map<String, String> metadata) {
-        List<Item> order = checkedOrder(file, items);
-        byte[] header = headerBytes(file, order, metadata);
+        List<Item> order = SafetensorsWriter.checkedOrder(file, items);
+        byte[] header = SafetensorsWriter.headerBytes(file, order, metadata);
         Path dir = file.toAbsolutePath().getParent();
         Path tmp = null;
         try {
@@ -480,10 +509,10 @@ public final class Safetensors {
             tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
-                writeFully(ch, len);
-                writeFully(ch, ByteBuffer.wrap(header));
+                SafetensorsWriter.writeFully(ch, len);
+                SafetensorsWriter.writeFully(ch, ByteBuffer.wrap(header));
                 for (Item it : order) {
-                    writeData(ch, it);
+                    SafetensorsWriter.writeData(ch, it);
                 }
                 ch.force(true);
             }
@@ -503,107 +532,6 @@ public final class Safetensors {
                     // the temporary file stays; the target is untouched either way
                 }
             }
-        }
-    }
-
-    /** The items in PyTorch's data order (dtype rank descending, then name), after checking names and dtypes. */
-    private static List<Item> checkedOrder(Path file, List<Item> items) {
-        Set<String> names = new HashSet<>();
-        for (Item it : items) {
-            if (it.name().equals(METADATA)) {
-                throw new SafetensorsException(file, "cannot write a tensor named __metadata__ (reserved)");
-            }
-            if (!names.add(it.name())) {
-                throw new SafetensorsException(file, "cannot write tensor '" + it.name() + "' twice");
-            }
-            if (it.dtype() != Dtype.F32 && it.dtype() != Dtype.F64 && it.dtype() != Dtype.I64) {
-                throw new SafetensorsException(file, "cannot write tensor '" + it.name() + "' as " + it.dtype()
-                        + " (this writer writes F64, F32 and I64)");
-            }
-            if (it.dtype() == Dtype.I64) {
-                for (double v : it.value().toDoubleArray()) {
-                    if (v != Math.rint(v) || Math.abs(v) >= 0x1p63) {
-                        throw new SafetensorsException(file, "cannot write tensor '" + it.name() + "' as I64: it holds "
-                                + v + ", not an integer of 64 bits");
-                    }
-                }
-            }
-        }
-        List<Item> order = new ArrayList<>(items);
-        order.sort(Comparator.comparing((Item it) -> it.dtype().ordinal()).reversed().thenComparing(Item::name));
-        return order;
-    }
-
-    private static byte[] headerBytes(Path file, List<Item> order, Map<String, String> metadata) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JsonGenerator g = JSON.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
-            g.writeStartObject();
-            if (!metadata.isEmpty()) {
-                g.writeObjectFieldStart(METADATA);
-                for (var m : new TreeMap<>(metadata).entrySet()) {
-                    g.writeStringField(m.getKey(), m.getValue());
-                }
-                g.writeEndObject();
-            }
-            long pos = 0;
-            for (Item it : order) {
-                long bytes = Math.multiplyExact(it.value().size(), it.dtype().byteSize());
-                g.writeObjectFieldStart(it.name());
-                g.writeStringField("dtype", it.dtype().name());
-                g.writeArrayFieldStart("shape");
-                for (int d : it.value().shape()) {
-                    g.writeNumber(d);
-                }
-                g.writeEndArray();
-                g.writeArrayFieldStart("data_offsets");
-                g.writeNumber(pos);
-                g.writeNumber(pos + bytes);
-                g.writeEndArray();
-                g.writeEndObject();
-                pos += bytes;
-            }
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw ioError(file, "cannot write the header", e);
-        }
-        byte[] h = out.toByteArray();
-        int padded = (h.length + 7) / 8 * 8;
-        byte[] p = Arrays.copyOf(h, padded);
-        Arrays.fill(p, h.length, padded, (byte) ' ');
-        return p;
-    }
-
-    private static void writeData(FileChannel ch, Item it) throws IOException {
-        Tensor t = it.value();
-        long n = t.size();
-        int chunk = 1 << 17; // elements per write
-        ByteBuffer buf = ByteBuffer.allocate(chunk * it.dtype().byteSize()).order(ByteOrder.LITTLE_ENDIAN);
-        MemorySegment heap = MemorySegment.ofBuffer(buf);
-        Tensor src = switch (it.dtype()) {
-            case F32 -> t.dtype() == DType.F32 ? t.contiguous() : t.to(DType.F32);
-            case F64 -> t.dtype() == DType.F64 ? t.contiguous() : t.to(DType.F64);
-            default -> t.contiguous();
-        };
-        MemorySegment seg = src.segment();
-        for (long start = 0; start < n; start += chunk) {
-            int m = (int) Math.min(chunk, n - start);
-            switch (it.dtype()) {
-                case F32 -> MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, 4 * start, heap, LE_FLOAT, 0, m);
-                case F64 -> MemorySegment.copy(seg, ValueLayout.JAVA_DOUBLE, 8 * start, heap, LE_DOUBLE, 0, m);
-                default -> {
-                    for (int i = 0; i < m; i++) {
-                        heap.set(LE_LONG, 8L * i, (long) src.dtype().get(seg, start + i)); // checked integral
-                    }
-                }
-            }
-            buf.clear().limit(m * it.dtype().byteSize());
-            writeFully(ch, buf);
-        }
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b);
         }
     }
 }

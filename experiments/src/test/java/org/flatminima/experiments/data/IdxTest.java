@@ -139,10 +139,10 @@ class IdxTest {
         Idx.Images im = randomImages(5, 4, 4, 9);
         byte[] full = concat(header(0x803, 5, 4, 4), im.pixels());
         assertBad(file("short", Arrays.copyOf(full, full.length - 3)), true,
-                "truncated: the header declares 5 images of 4 x 4 (96 bytes) but the file has 93 bytes");
+                "truncated: the header declares 5 images of 4 x 4 but the file holds 4 (93 of 96 bytes)");
         assertBad(file("short.gz", gzip(Arrays.copyOf(full, full.length - 3))), true,
-                "truncated: the header declares 5 images of 4 x 4 (96 bytes) but the decompressed data ends "
-                        + "after 93 bytes");
+                "truncated: the header declares 5 images of 4 x 4 but the decompressed data holds 4 (it ends "
+                        + "after 93 bytes)");
         assertBad(file("header-only", Arrays.copyOf(full, 10)), true, "truncated", "inside the IDX header");
         assertBad(file("three-bytes", new byte[] {0, 0, 8}), true, "truncated", "fewer than the 4-byte");
         byte[] gz = gzip(full);

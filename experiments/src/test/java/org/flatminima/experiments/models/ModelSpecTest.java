@@ -220,4 +220,44 @@ class ModelSpecTest {
         List<ModelSpec> a = new ArrayList<>(List.of(ModelSpec.parse(CNN), ModelSpec.parse(CNN.replace(",", ", "))));
         assertThat(a.get(0)).isEqualTo(a.get(1)).hasSameHashCodeAs(a.get(1));
     }
+
+    // ------------------------------------------------------------------ sizes (issue 12, defect 9)
+
+    @Test
+    void modelsLargerThanMemoryAreRefusedWithTheEstimate() {
+        // 784 x 10^8 + 10^8 weights and biases, then 10^8 x 10 + 10
+        assertThatThrownBy(() -> ModelSpec.parse("mlp:784-100000000-10", 6_000_000_000L))
+                .isInstanceOf(SpecException.class)
+                .hasMessage("spec 'mlp:784-100000000-10': 79,500,000,010 parameters (318 GB in float32); this JVM "
+                        + "can use 6.0 GB (-Xmx in FLATMINIMA_JAVA_OPTS): choose a smaller model or give it more memory");
+        // 784 * (2^31 - 1) + ...: overflows an int, not a long
+        assertThatThrownBy(() -> ModelSpec.parse("mlp:784-2147483647-10", 6_000_000_000L))
+                .hasMessageContaining("1,707,249,499,375 parameters (6.8 TB in float32); this JVM can use 6.0 GB");
+        // with memory to spare, the engine's int-indexed flat vector is the limit
+        assertThatThrownBy(() -> ModelSpec.parse("mlp:784-3000000-10", 100_000_000_000_000L))
+                .hasMessageContaining("2,385,000,010 parameters (9.5 GB in float32); the engine's flat parameter "
+                        + "vector holds at most 2,147,483,647");
+        // the default budget is this JVM's: the issue's specs fail with a SpecException, never an overflow
+        for (String spec : new String[] {"mlp:784-100000000-10", "mlp:784-2147483647-10",
+            "seq:1x28x28:conv(100000000,3),relu,flatten,linear(10)"}) {
+            assertThatThrownBy(() -> ModelSpec.parse(spec)).isInstanceOf(SpecException.class);
+        }
+        assertThat(ModelSpec.parse("mlp:784-1000-10", 100_000_000L).network().parameterCount())
+                .isEqualTo(784 * 1000 + 1000 + 1000 * 10 + 10);
+        assertThatThrownBy(() -> ModelSpec.parse("mlp:784-1000-10", 1_000_000L))
+                .hasMessageContaining("795,010 parameters (3.2 MB in float32); this JVM can use 1.0 MB");
+    }
+
+    @Test
+    void aLayerWhoseOutputForOneSampleCannotFitIsRefused() {
+        // conv(10^8, 3) on 28 x 28: 10^8 x 26 x 26 values per sample
+        assertThatThrownBy(() -> ModelSpec.parse("seq:1x28x28:conv(100000000,3),relu,flatten,linear(10)",
+                6_000_000_000L)).isInstanceOf(SpecException.class)
+                .hasMessageEndingWith("layer 0 'conv(100000000,3)' outputs 67,600,000,000 values per sample (270 GB in "
+                        + "float32); this JVM can use 6.0 GB (-Xmx in FLATMINIMA_JAVA_OPTS): choose a smaller layer");
+        // with memory to spare, flatten cannot make a dimension over 2^31 - 1
+        assertThatThrownBy(() -> ModelSpec.parse("seq:1x28x28:conv(100000000,3),relu,flatten,linear(10)",
+                Long.MAX_VALUE)).hasMessageEndingWith("layer 2 'flatten': gives 67,600,000,000 features per sample, "
+                        + "more than one dimension holds (2,147,483,647)");
+    }
 }

@@ -398,14 +398,14 @@ class SafetensorsTest {
                                 + "or the offsets are wrong"),
                 Arguments.of("empty header", file("", eight, false), "empty header: expected a JSON object"),
                 Arguments.of("bad JSON", file(A8.substring(0, A8.length() - 1), eight, false),
-                        "the header is not valid JSON: Unexpected end-of-input"),
+                        "the header is not valid JSON at line 1 column "),
                 Arguments.of("bad JSON syntax", file("{\"a\":{dtype:\"F32\"}}", eight, false),
-                        "the header is not valid JSON: Unexpected character"),
+                        "the header is not valid JSON at line 1 column 7: Unexpected character ('d' (code 100))"),
                 Arguments.of("duplicate key", file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
                         + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", eight, false),
-                        "the header is not valid JSON: Duplicate"),
+                        "the header is not valid JSON at line 1 column "),
                 Arguments.of("two JSON values", file(A8 + "{}", eight, false),
-                        "the header is not valid JSON: Trailing token"),
+                        "the header is not valid JSON at line 1 column "),
                 Arguments.of("not an object", file("[1,2]", eight, false),
                         "the header does not start with '{' (byte 0 is 0x5b): not a safetensors file"),
                 Arguments.of("overlapping offsets", file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
@@ -454,6 +454,51 @@ class SafetensorsTest {
                 .hasMessageStartingWith(f + ": " + problem)
                 .hasMessageNotContaining("\n");
         assertThatThrownBy(() -> Safetensors.readHeader(f)).hasMessageStartingWith(f + ": " + problem);
+    }
+
+    static Stream<Arguments> jsonErrors() {
+        byte[] eight = new byte[8];
+        return Stream.of(
+                Arguments.of(A8.substring(0, A8.length() - 1), "Unexpected end-of-input: expected close marker for Object"),
+                Arguments.of("{\"a\":{dtype:\"F32\"}}", "Unexpected character ('d' (code 100)): was expecting "
+                        + "double-quote to start field name"),
+                Arguments.of("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{}}",
+                        "duplicate key 'a'"),
+                Arguments.of(A8 + "{}", "something follows the JSON object"),
+                Arguments.of(A8 + " x", "Unrecognized token 'x'"))
+                .map(a -> Arguments.of(file((String) a.get()[0], eight, false), a.get()[1]));
+    }
+
+    /** Issue 12 (13): the parser's internals (feature names, bound types, source descriptions) never show. */
+    @ParameterizedTest
+    @MethodSource("jsonErrors")
+    void jsonErrorsSayWhereAndWhatWithoutParserInternals(byte[] bytes, String reason) throws IOException {
+        Path f = write("bad.safetensors", bytes);
+        assertThatThrownBy(() -> Safetensors.read(f)).isInstanceOf(SafetensorsException.class)
+                .satisfies(e -> assertThat(e.getMessage())
+                        .matches(java.util.regex.Pattern.quote(f + ": the header is not valid JSON at line 1 column ")
+                                + "\\d+: " + java.util.regex.Pattern.quote(reason))
+                        .doesNotContain("jackson", "Feature", "JsonNode", "Source", "`", "\n"));
+    }
+
+    /** A FIFO (what a process substitution {@code <(cat file)} is) is read as a stream, not as 0 bytes. */
+    @Test
+    void aFifoIsReadAsAStream() throws Exception {
+        Path good = dir.resolve("good.safetensors");
+        Safetensors.write(good, Map.of("w", Tensor.of(new float[] {1.5f, -2f, 3f}, 3)), Map.of("k", "v"));
+        byte[] bytes = Files.readAllBytes(good);
+        Path fifo = org.flatminima.experiments.data.CliTestSupport.fifo(dir, "w.safetensors", bytes);
+        Safetensors.Contents c = Safetensors.read(fifo);
+        assertThat(c.tensors().get("w").toDoubleArray()).containsExactly(1.5, -2, 3);
+        assertThat(c.metadata()).containsEntry("k", "v");
+        Path cut = org.flatminima.experiments.data.CliTestSupport.fifo(dir, "cut.safetensors",
+                Arrays.copyOf(bytes, bytes.length - 2));
+        assertThatThrownBy(() -> Safetensors.read(cut)).isInstanceOf(SafetensorsException.class)
+                .hasMessage(cut + ": tensor 'w': data_offsets [0, 12] lie beyond the data buffer (10 bytes): the file "
+                        + "is truncated or the offsets are wrong");
+        Path longer = org.flatminima.experiments.data.CliTestSupport.fifo(dir, "long.safetensors",
+                concat(bytes, new byte[5]));
+        assertThatThrownBy(() -> Safetensors.read(longer)).hasMessageContaining("5 bytes of trailing data");
     }
 
     @Test
