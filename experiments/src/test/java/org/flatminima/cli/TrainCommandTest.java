@@ -39,10 +39,22 @@ class TrainCommandTest {
     /** An uninterrupted tiny run, made once: the reference of every resume below. */
     static Path reference;
 
+    /** The tiny run into {@code out}, with {@code more} options (replacing those of {@link #TINY}). */
     static CliRun train(Path out, String... more) {
         List<String> args = new ArrayList<>(Arrays.asList(TINY));
+        for (int i = 0; i < more.length; i++) {
+            boolean valued = i + 1 < more.length && !more[i + 1].startsWith("--");
+            int at = args.indexOf(more[i]);
+            if (at >= 0 && valued) {
+                args.set(at + 1, more[++i]);
+            } else {
+                args.add(more[i]);
+                if (valued) {
+                    args.add(more[++i]);
+                }
+            }
+        }
         args.addAll(List.of("--out", out.toString()));
-        args.addAll(Arrays.asList(more));
         return CliRun.main(args.toArray(String[]::new));
     }
 
@@ -213,10 +225,14 @@ class TrainCommandTest {
     @Test
     void divergenceNamesTheStepAndClaimsNoCheckpointThatDoesNotExist() {
         Path r = tmp.resolve("diverged");
-        CliRun run = train(r, "--lr", "1e6", "--checkpoint-every", "1000");
+        CliRun run = train(r, "--lr", "1e30", "--checkpoint-every", "1000");
         assertThat(run.status()).isEqualTo(2);
         assertThat(run.errLines()).filteredOn(l -> !l.contains("backend")).singleElement().asString()
-                .contains("at step", "no checkpoint was written").doesNotContain("is kept");
+                .contains("at step 2", "no checkpoint was written").doesNotContain("is kept");
+        CliRun saved = train(r, "--lr", "1e30", "--checkpoint-every", "1", "--force");
+        assertThat(saved.status()).isEqualTo(2);
+        assertThat(saved.errLines()).filteredOn(l -> !l.contains("backend")).singleElement().asString()
+                .contains("at step 2", "the last finite checkpoint is step 1");
     }
 
     @Test
