@@ -279,8 +279,8 @@ public final class TrainCommand implements Callable<Integer> {
         }
         String[] last = run.lastMetrics();
         String acc = last == null ? "" : String.format(Locale.ROOT,
-                "; train accuracy %s (on up to %d points), test accuracy %s", last[5], Trainer.TRAIN_EVAL_POINTS,
-                last[7]);
+                "; train accuracy %.4f (on up to %d points), test accuracy %.4f", Double.parseDouble(last[5]),
+                Trainer.TRAIN_EVAL_POINTS, Double.parseDouble(last[7]));
         PrintWriter o = spec.commandLine().getOut();
         o.printf("%s: %d steps%s; model in %s%n", finished ? "the run in " + run.dir() + " is already finished"
                 : what, steps, acc, run.model());
