@@ -155,7 +155,7 @@ class TrainCommandTest {
             Files.delete(r.resolve("model.safetensors"));
             for (long s = 20; s <= 30; s += 5) {
                 for (String suffix : List.of(".safetensors", ".optim.safetensors", ".sha256")) {
-                    Files.delete(r.resolve(String.format("checkpoints/step-%08d%s", s, suffix)));
+                    Files.deleteIfExists(r.resolve(String.format("checkpoints/step-%08d%s", s, suffix)));
                 }
             }
             List<String> rows = Files.readAllLines(r.resolve("metrics.csv")).subList(0, 4); // header, 5, 10, 15

@@ -124,7 +124,7 @@ public final class RunDirectory {
                 continue;
             }
             if (had == null || !sameValue(had, want.get(key))) {
-                String option = "--" + key.replace('_', '-');
+                String option = key.equals("backend") ? "backend" : "--" + key.replace('_', '-');
                 String line = option + " " + text(want.get(key)) + " (the run has "
                         + (had == null ? "none" : text(had)) + ")";
                 (MAY_DIFFER.contains(key) ? harmless : differ).add(line);
@@ -135,7 +135,7 @@ public final class RunDirectory {
                     + "; resume with the run's options (see its config.json), or start a new run with --force or "
                     + "another --out");
         }
-        if (harmless.stream().anyMatch(l -> l.startsWith("--threads") || l.startsWith("--backend"))) {
+        if (harmless.stream().anyMatch(l -> l.startsWith("--threads") || l.startsWith("backend"))) {
             notes.accept("note: resuming with " + String.join(", ", harmless)
                     + "; the final weights may differ in the last bits from an uninterrupted run");
         }
@@ -149,6 +149,9 @@ public final class RunDirectory {
     }
 
     private static String text(JsonNode n) {
+        if (n.isNull()) {
+            return "(not given)";
+        }
         if (n.isArray()) {
             List<String> parts = new ArrayList<>();
             n.forEach(e -> parts.add(e.asText()));
