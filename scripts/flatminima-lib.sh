@@ -3,6 +3,8 @@
 #   fm_find_java             print the path of a java >= FM_MIN_JAVA (25), or print an error and return 2
 #   fm_java_home JAVA        print the java.home of that java
 #   fm_build_if_stale ROOT JAVA JAR...   build with Maven when a JAR is missing or older than any source
+#   fm_exec_filtered CMD...  replace this shell by CMD (exec), its stderr passed through the warning filter:
+#                            signals reach the JVM itself, and its exit status is the script's
 #   fm_run_filtered CMD...   run CMD, dropping the JVM's "Using incubator modules" warning from its stderr
 #   fm_run_filtered_all CMD...  the same, and also drop every copy of that line from stdout (JMH relays
 #                            each forked JVM's warning there); stdout is then filtered line by line
@@ -176,6 +178,15 @@ fm_filter_incubator_warning() {
     done
     [[ -n $line ]] && printf '%s' "$line"
     return 0
+}
+
+# Replaces the shell by "$@" (exec), with its stderr passed through fm_filter_incubator_warning in a process
+# substitution. The command keeps the shell's process id, so SIGTERM (kill, a job scheduler) and SIGINT reach it
+# directly and its exit status (130/143 after a signal) is the caller's; nothing outlives it. The filter ignores
+# SIGINT and SIGTERM (Ctrl-C signals the whole process group) and ends when the command closes its stderr, so the
+# command's last words are not lost.
+fm_exec_filtered() {
+    exec "$@" 2> >(trap '' INT TERM; fm_filter_incubator_warning >&2)
 }
 
 # Runs "$@" with its stderr passed through fm_filter_incubator_warning; returns the command's status.

@@ -1,18 +1,15 @@
 package org.flatminima.cli;
 
 import org.flatminima.experiments.UserException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -25,6 +22,8 @@ import org.flatminima.experiments.models.ModelSpec;
 import org.flatminima.experiments.models.Weights;
 import org.flatminima.experiments.train.Batch;
 import org.flatminima.experiments.train.CheckpointFiles;
+import org.flatminima.experiments.train.GracefulStop;
+import org.flatminima.experiments.train.RunDirectory;
 import org.flatminima.experiments.train.TrainConfig;
 import org.flatminima.experiments.train.Trainer;
 import org.flatminima.kernels.DType;
@@ -34,10 +33,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code flatminima train}: trains a model given by a spec on a data set, writing into {@code --out}:
- * {@code config.json}, {@code metrics.csv} (one row per log step), {@code checkpoints/} and the final
- * {@code model.safetensors} (PyTorch state_dict names). {@code --resume} continues from the newest complete
- * checkpoint and ends with the same weights as an uninterrupted run (same backend and threads).
+ * {@code flatminima train}: trains a model given by a spec on a data set, writing into {@code --out} (a
+ * {@link RunDirectory}): {@code config.json}, {@code metrics.csv} (one row per log step), {@code checkpoints/} and
+ * the final {@code model.safetensors} (PyTorch state_dict names). Every option is validated before anything is
+ * written. {@code --resume} continues from the newest intact checkpoint and ends with the same weights as an
+ * uninterrupted run (same backend and threads); SIGINT/SIGTERM stop at a step boundary ({@link GracefulStop}).
+ * docs/runs.md says what a user can rely on.
  */
 @Command(name = "train",
         mixinStandardHelpOptions = true,
@@ -115,28 +116,54 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "the run directory")
     Path out;
 
-    @Option(names = "--resume", description = "continue from the newest checkpoint in --out")
+    @Option(names = "--resume", description = "continue the run in --out from its newest intact checkpoint "
+            + "(options that change the result must equal the run's; see docs/runs.md)")
     boolean resume;
+
+    @Option(names = "--force", description = "replace the run in --out (its config, metrics, checkpoints and model)")
+    boolean force;
 
     @Override
     public Integer call() throws IOException {
         DType t = DType.parse(dtype);
-        if (threads != null) {
-            if (threads < 1) {
-                throw new UserException("--threads must be at least 1, got " + threads);
-            }
-            Engine.backend().setThreads(threads);
+        if (threads != null && threads < 1) {
+            throw new UserException("--threads must be at least 1, got " + threads);
         }
         if (checkpointEvery < 1) {
             throw new UserException("--checkpoint-every must be at least 1, got " + checkpointEvery);
         }
+        if (resume && force) {
+            throw new UserException("--resume continues the run in --out and --force replaces it: give one of them");
+        }
+        if (limit != null && limit < 1) {
+            throw new UserException("--limit must be at least 1, got " + limit);
+        }
+        TrainConfig cfg = TrainConfig.builder().optimizer(optimizer).lr(lr).momentum(momentum).nesterov(nesterov)
+                .weightDecay(weightDecay).batchSize(batchSize).epochs(epochs).schedule(schedule)
+                .milestones(milestones).gamma(gamma).seed(seed).logEvery(logEvery).checkpointEvery(checkpointEvery)
+                .build();
         ModelSpec model = ModelSpec.parse(arch);
         Network net = model.network();
+        if (threads != null) {
+            Engine.backend().setThreads(threads);
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        Consumer<String> note = line -> {
+            err.println(line);
+            err.flush();
+        };
+        RunDirectory run = new RunDirectory(out);
+        Map<String, Object> config = config(model, t);
+        if (resume) {
+            run.checkResume(config, note);
+        } else {
+            run.checkNew(force);
+        }
         DataSets sets = new DataSets(DataSets.Locations.fromEnvironment());
         Dataset trainSet = sets.load(data, DataSets.Split.TRAIN, limit).as(t).as(Dataset.Layout.IMAGES);
         Dataset testSet = sets.load(data, DataSets.Split.TEST).as(t).as(Dataset.Layout.IMAGES);
         if (limit != null) {
-            if (limit < 1 || limit > trainSet.size()) {
+            if (limit > trainSet.size()) {
                 throw new UserException("--limit must be in [1, " + trainSet.size() + "], got " + limit);
             }
             trainSet = trainSet.first(limit);
@@ -149,33 +176,36 @@ public final class TrainCommand implements Callable<Integer> {
         checkInputs(model, net, trainSet);
         Batch train = new Batch(trainSet.images(), trainSet.labels());
         Batch test = new Batch(testSet.images(), testSet.labels());
-        int spe = (train.size() + batchSize - 1) / Math.max(1, batchSize);
-        long total = (long) spe * epochs;
-        List<Long> ckpts = new ArrayList<>();
-        for (long s = checkpointEvery; s < total; s += checkpointEvery) {
-            ckpts.add(s);
-        }
-        TrainConfig cfg = new TrainConfig(optimizer, lr, momentum, nesterov, weightDecay, batchSize, epochs, schedule,
-                milestones, gamma, seed, logEvery, ckpts.stream().mapToLong(Long::longValue).toArray());
+        long total = cfg.totalSteps(train.size());
+        warnAboutCheckpointVolume(net, t, total, checkpointEvery, note);
 
-        Files.createDirectories(out);
-        Path ckptDir = out.resolve("checkpoints");
-        Path metricsFile = out.resolve("metrics.csv");
-        Trainer.Checkpoint from = null;
-        if (resume) {
-            long step = CheckpointFiles.latest(ckptDir);
-            if (step < 0) {
-                throw new UserException("nothing to resume: no complete checkpoint in " + ckptDir);
+        try (GracefulStop stop = new GracefulStop()) {
+            Trainer.Checkpoint from = null;
+            if (resume) {
+                run.deleteTemporaries();
+                from = CheckpointFiles.newestIntact(run.checkpoints(), net, t, note);
+                long step = from == null ? 0 : from.step();
+                CheckpointFiles.deleteAfter(run.checkpoints(), step);
+                run.truncateMetrics(step, note);
+                if (step == total) {
+                    return finish(run, model, net, from.params(), total, "completed");
+                }
+                if (from == null) {
+                    note.accept("note: no intact checkpoint in " + run.checkpoints() + "; starting from step 0");
+                }
+            } else {
+                run.create(config, force);
             }
-            from = CheckpointFiles.read(ckptDir, net, step, t);
-            truncateMetrics(metricsFile, step);
-        } else {
-            writeConfig(out.resolve("config.json"), model, t);
-            Files.writeString(metricsFile, Trainer.Metrics.CSV_HEADER + "\n", StandardCharsets.UTF_8);
+            return train(run, model, net, t, cfg, train, test, total, from, stop);
         }
+    }
+
+    private int train(RunDirectory run, ModelSpec model, Network net, DType t, TrainConfig cfg, Batch train,
+                      Batch test, long total, Trainer.Checkpoint from, GracefulStop stop) {
         PrintWriter o = spec.commandLine().getOut();
-        o.printf("training %s on %s (%d points, %d test), %d steps of %d on %s%n", model, data, train.size(),
-                test.size(), total, batchSize, Engine.backend().name());
+        o.printf("training %s on %s (%d points, %d test), %d steps of %d on %s%s%n", model, data, train.size(),
+                test.size(), total, batchSize, Engine.backend().name(),
+                from == null ? "" : ", resuming after step " + from.step());
         o.flush();
         Tensor params = from != null ? from.params().copy() : net.initParams(t, seed);
         Trainer.Result r;
@@ -193,12 +223,7 @@ public final class TrainCommand implements Callable<Integer> {
 
                 @Override
                 public void onMetrics(Trainer.Metrics m) {
-                    try {
-                        Files.writeString(metricsFile, m.csv() + "\n", StandardCharsets.UTF_8,
-                                java.nio.file.StandardOpenOption.APPEND);
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
+                    run.appendMetrics(m);
                     if (bar == null) {
                         o.printf("step %d  epoch %.2f  loss %.4f  train acc %.4f  test acc %.4f%n", m.step(),
                                 m.epoch(), m.batchLoss(), m.trainAccuracy(), m.testAccuracy());
@@ -208,22 +233,79 @@ public final class TrainCommand implements Callable<Integer> {
 
                 @Override
                 public void onCheckpoint(Trainer.Checkpoint c) {
-                    CheckpointFiles.write(ckptDir, net, c);
+                    CheckpointFiles.write(run.checkpoints(), net, c);
+                }
+
+                @Override
+                public boolean stopRequested() {
+                    return stop.requested();
                 }
             });
         } catch (Trainer.DivergedException e) {
-            throw new UserException(e.getMessage() + " (checkpoints in " + ckptDir + ")");
+            Trainer.Checkpoint last = CheckpointFiles.newestIntact(run.checkpoints(), net, t, line -> { });
+            throw new UserException(e.getMessage() + " and start again with --force; " + (last == null
+                    ? "no checkpoint was written before it"
+                    : "the last finite checkpoint is step " + last.step() + " in " + run.checkpoints()));
+        } catch (Trainer.StoppedException e) {
+            spec.commandLine().getErr().println("flatminima: stopped by a signal after step " + e.step()
+                    + " (checkpoint written); continue with --resume");
+            spec.commandLine().getErr().flush();
+            return stop.exitStatus();
         }
         r.buffers().forEach(net.buffers()::set);
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", "pt");
-        meta.put("arch", model.toString());
-        Weights.save(out.resolve("model.safetensors"), net, r.params(), meta);
-        Trainer.Metrics last = r.metrics().get(r.metrics().size() - 1);
-        o.printf("done: %d steps; train accuracy %.4f (on up to %d points), test accuracy %.4f; model in %s%n",
-                r.steps(), last.trainAccuracy(), Trainer.TRAIN_EVAL_POINTS, last.testAccuracy(),
-                out.resolve("model.safetensors"));
+        int status = finish(run, model, net, r.params(), r.steps(), "done");
+        Trainer.Metrics last = r.metrics().getLast();
+        double chance = chanceAccuracy(train.labels(), net.classes());
+        if (last.trainAccuracy() <= chance + 0.02) {
+            spec.commandLine().getErr().printf(Locale.ROOT, "flatminima: warning: the run ended at chance accuracy "
+                    + "(train accuracy %.4f; always answering the most frequent class gives %.4f): the learning rate "
+                    + "%s is probably too high or too low%n", last.trainAccuracy(), chance, lr);
+            spec.commandLine().getErr().flush();
+        }
+        return status;
+    }
+
+    /**
+     * Writes the final model and says so; {@code what} is "done", or "completed" for a resumed run that had stopped
+     * between its last checkpoint and the model (a finished run, whose model exists, is only reported).
+     */
+    private int finish(RunDirectory run, ModelSpec model, Network net, Tensor params, long steps, String what) {
+        boolean finished = what.equals("completed") && Files.isRegularFile(run.model());
+        if (!finished) {
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("format", "pt");
+            meta.put("arch", model.toString());
+            Weights.save(run.model(), net, params, meta);
+        }
+        String[] last = run.lastMetrics();
+        String acc = last == null ? "" : String.format(Locale.ROOT,
+                "; train accuracy %.4f (on up to %d points), test accuracy %.4f", Double.parseDouble(last[5]),
+                Trainer.TRAIN_EVAL_POINTS, Double.parseDouble(last[7]));
+        PrintWriter o = spec.commandLine().getOut();
+        o.printf("%s: %d steps%s; model in %s%n", finished ? "the run in " + run.dir() + " is already finished"
+                : what, steps, acc, run.model());
+        o.flush();
         return 0;
+    }
+
+    /** The accuracy of always answering the most frequent class of {@code labels}. */
+    static double chanceAccuracy(int[] labels, int classes) {
+        int[] count = new int[classes];
+        int max = 0;
+        for (int y : labels) {
+            max = Math.max(max, ++count[y]);
+        }
+        return max / (double) labels.length;
+    }
+
+    /** One line when the checkpoints of this run would fill a disk (a checkpoint holds the model twice, or so). */
+    private static void warnAboutCheckpointVolume(Network net, DType t, long total, long every,
+                                                  Consumer<String> note) {
+        double bytes = 3.0 * net.layout().size() * t.byteSize() * (total / every);
+        if (bytes > 10e9) {
+            note.accept(String.format(Locale.ROOT, "flatminima: warning: --checkpoint-every %d writes %d checkpoints"
+                    + " (about %.3g GB): raise --checkpoint-every", every, total / every, bytes / 1e9));
+        }
     }
 
     /** The model must take the data's images (same number of values per point) and have as many classes. */
@@ -244,7 +326,8 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private void writeConfig(Path file, ModelSpec model, DType t) throws IOException {
+    /** The options of this command as config.json records them (compared on --resume). */
+    private Map<String, Object> config(ModelSpec model, DType t) {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("arch", model.toString());
         c.put("data", data);
@@ -262,27 +345,10 @@ public final class TrainCommand implements Callable<Integer> {
         c.put("gamma", gamma);
         c.put("seed", seed);
         c.put("dtype", t.longName());
+        c.put("log_every", logEvery);
+        c.put("checkpoint_every", checkpointEvery);
         c.put("backend", Engine.backend().name());
         c.put("threads", Engine.backend().threads());
-        byte[] json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(c);
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, json);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    /** Drops metric rows logged after {@code step} (they are recomputed by the resumed run). */
-    private static void truncateMetrics(Path file, long step) throws IOException {
-        if (!Files.exists(file)) {
-            Files.writeString(file, Trainer.Metrics.CSV_HEADER + "\n", StandardCharsets.UTF_8);
-            return;
-        }
-        List<String> keep = new ArrayList<>();
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-            if (keep.isEmpty() || Long.parseLong(line.substring(0, line.indexOf(','))) <= step) {
-                keep.add(line);
-            }
-        }
-        Files.write(file, keep, StandardCharsets.UTF_8);
+        return c;
     }
 }

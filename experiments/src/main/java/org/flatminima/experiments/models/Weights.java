@@ -38,7 +38,34 @@ public final class Weights {
         if (!problems.isEmpty()) {
             throw new SafetensorsException(source, "does not match the model: " + problems);
         }
+        requireFinite(source, tensors);
         return net.loadStateDict(tensors, dtype);
+    }
+
+    /**
+     * Refuses a NaN or infinite value in {@code tensors} (read from {@code source}), naming the tensor and the
+     * value's index, e.g. {@code model.safetensors: tensor 0.weight holds NaN at index [3, 17]}.
+     */
+    public static void requireFinite(Path source, Map<String, Tensor> tensors) {
+        tensors.forEach((name, t) -> {
+            double[] v = t.toDoubleArray();
+            for (int i = 0; i < v.length; i++) {
+                if (!Double.isFinite(v[i])) {
+                    throw new SafetensorsException(source, "tensor " + name + " holds " + v[i] + " at index "
+                            + Arrays.toString(unravel(i, t.shape())) + "; the file is damaged or comes from a "
+                            + "diverged run: use an earlier checkpoint");
+                }
+            }
+        });
+    }
+
+    private static int[] unravel(int flat, int[] shape) {
+        int[] idx = new int[shape.length];
+        for (int d = shape.length - 1; d >= 0; d--) {
+            idx[d] = flat % shape[d];
+            flat /= shape[d];
+        }
+        return idx;
     }
 
     /**

@@ -167,6 +167,9 @@ final class CheckpointStore<T> {
             Path t = dir.resolve("training");
             if (training != null) {
                 CheckpointFiles.write(t, net, training);
+                // E2 and E3 measure the next checkpoint with net's buffers; a resumed run reads them from the
+                // checkpoint into net (CheckpointFiles.read), so an uninterrupted one must hold the same
+                training.buffers().forEach(net.buffers()::set);
             }
             byte[] text = JSON.writeValueAsString(results).getBytes(StandardCharsets.UTF_8);
             AtomicFiles.write(dir.resolve(String.format("step-%08d.json", step)), out -> out.write(text));

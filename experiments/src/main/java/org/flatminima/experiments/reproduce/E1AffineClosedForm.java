@@ -87,8 +87,7 @@ public final class E1AffineClosedForm extends ScaledExperiment<E1AffineClosedFor
         TrainConfig tc = TrainConfig.sgd(c.lr(), c.batchSize(), c.epochs(), ctx.seed());
         long total = (long) tc.stepsPerEpoch(train.size()) * c.epochs();
         long[] steps = Nets.logSpacedSteps(total, c.checkpoints());
-        tc = new TrainConfig(tc.optimizer(), tc.lr(), tc.momentum(), tc.nesterov(), tc.weightDecay(), tc.batchSize(),
-                tc.epochs(), tc.schedule(), tc.milestones(), tc.gamma(), tc.seed(), Integer.MAX_VALUE, steps);
+        tc = tc.toBuilder().logEvery(Integer.MAX_VALUE).checkpointAt(steps).build();
         ctx.progress().start(id() + " affine closed form", steps.length + 1);
 
         Tensor params = net.initParams(ctx.dtype(), ctx.seed());

@@ -250,9 +250,7 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
         TrainConfig base = TrainConfig.sgd(c.lrs()[m], c.batchSize(), c.epochs(), ctx.seed());
         long total = (long) base.stepsPerEpoch(train.size()) * c.epochs();
         long[] steps = Nets.logSpacedSteps(total, c.checkpoints());
-        TrainConfig tc = new TrainConfig(base.optimizer(), base.lr(), base.momentum(), base.nesterov(),
-                base.weightDecay(), base.batchSize(), base.epochs(), base.schedule(), base.milestones(),
-                base.gamma(), base.seed(), Integer.MAX_VALUE, steps);
+        TrainConfig tc = base.toBuilder().logEvery(Integer.MAX_VALUE).checkpointAt(steps).build();
         CheckpointStore<CheckpointResult> store = CheckpointStore.open(
                 dir.resolve(CheckpointStore.DIR).resolve(data).resolve(name), "E2 " + data + "/" + name,
                 runConfig(ctx, data, arch), CheckpointResult.class, hook);

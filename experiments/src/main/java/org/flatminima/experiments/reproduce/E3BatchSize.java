@@ -169,8 +169,8 @@ public final class E3BatchSize extends ScaledExperiment<E3BatchSize.Config> {
         List<Run> runs = runs(c);
         long work = 0;
         for (Run r : runs) {
-            work += (long) r.epochs() * new TrainConfig("sgd", r.lr(), 0.9, false, 0, r.batchSize(), 1, "constant",
-                    new long[0], GAMMA, 0, 1, new long[0]).stepsPerEpoch(train.size());
+            work += (long) r.epochs() * TrainConfig.builder().batchSize(r.batchSize()).build()
+                    .stepsPerEpoch(train.size());
         }
         ctx.progress().start(id() + " batch size", work);
         Tensor init = net.initParams(DType.valueOf(c.dtype()), ctx.seed());
@@ -182,16 +182,17 @@ public final class E3BatchSize extends ScaledExperiment<E3BatchSize.Config> {
                 "output_margin_q1", "normalised_margin_median");
         int resumed = 0;
         for (Run r : runs) {
-            TrainConfig tc = new TrainConfig("sgd", r.lr(), 0.9, false, 0, r.batchSize(), r.epochs(), "multistep",
-                    r.milestones(), GAMMA, ctx.seed(), Integer.MAX_VALUE, new long[0]);
+            TrainConfig.Builder tb = TrainConfig.builder().lr(r.lr()).momentum(0.9).batchSize(r.batchSize())
+                    .epochs(r.epochs()).schedule("multistep").milestones(r.milestones()).gamma(GAMMA)
+                    .seed(ctx.seed()).logEvery(Integer.MAX_VALUE);
+            TrainConfig tc = tb.build();
             int spe = tc.stepsPerEpoch(train.size());
             long[] epochsAt = Nets.logSpacedSteps(r.epochs(), c.checkpoints());
             long[] ckSteps = new long[epochsAt.length];
             for (int i = 0; i < epochsAt.length; i++) {
                 ckSteps[i] = epochsAt[i] * spe;
             }
-            tc = new TrainConfig("sgd", r.lr(), 0.9, false, 0, r.batchSize(), r.epochs(), "multistep",
-                    r.milestones(), GAMMA, ctx.seed(), Integer.MAX_VALUE, ckSteps);
+            tc = tb.checkpointAt(ckSteps).build();
             LrSchedule schedule = tc.newSchedule();
             Map<String, Object> runConfig = new LinkedHashMap<>(config(ctx.scale()));
             runConfig.put("seed", ctx.seed());

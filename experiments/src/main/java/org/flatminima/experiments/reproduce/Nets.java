@@ -76,9 +76,8 @@ final class Nets {
         double acc = accuracy(net, params, train);
         while (acc < 1.0 && epochs < maxEpochs) {
             epochs = Math.min(maxEpochs, epochs + chunk);
-            TrainConfig cfg = new TrainConfig(base.optimizer(), base.lr(), base.momentum(), base.nesterov(),
-                    base.weightDecay(), base.batchSize(), epochs, base.schedule(), base.milestones(), base.gamma(),
-                    base.seed(), Integer.MAX_VALUE, new long[0]);
+            TrainConfig cfg = base.toBuilder().epochs(epochs).logEvery(Integer.MAX_VALUE).checkpointEvery(0)
+                    .checkpointAt().build();
             Trainer.train(net, params, train, null, cfg, last[0], new Trainer.Callbacks() {
                 @Override
                 public void onCheckpoint(Trainer.Checkpoint c) {

@@ -25,7 +25,8 @@ import org.flatminima.experiments.measures.Margins;
  * bounded however long the run.
  *
  * <p>A non-finite loss stops the run with a {@link DivergedException} that names the step; what was last
- * checkpointed stays as it was.
+ * checkpointed stays as it was. {@link Callbacks#stopRequested()} (a signal) stops it between two steps with a
+ * {@link StoppedException}, after checkpointing the last finished step.
  */
 public final class Trainer {
     private Trainer() {
@@ -57,8 +58,17 @@ public final class Trainer {
         }
     }
 
-    /** What is needed to continue a run: the step, the parameters, the optimiser and the model's buffers. */
-    public record Checkpoint(long step, Tensor params, OptimizerState optimizer, Map<String, Tensor> buffers) {
+    /**
+     * What is needed to continue a run: the step, the parameters, the optimiser and the model's buffers, and the
+     * sum and count of the mini-batch losses since the last metric row (so that a resumed run logs the same
+     * {@code batch_loss} as an uninterrupted one).
+     */
+    public record Checkpoint(long step, Tensor params, OptimizerState optimizer, Map<String, Tensor> buffers,
+                             double lossSum, int lossCount) {
+        /** A checkpoint taken at a metric row (no losses pending). */
+        public Checkpoint(long step, Tensor params, OptimizerState optimizer, Map<String, Tensor> buffers) {
+            this(step, params, optimizer, buffers, 0, 0);
+        }
     }
 
     /** Hooks for progress display, logging and checkpoint writing (all optional). */
@@ -74,6 +84,26 @@ public final class Trainer {
         /** At each checkpoint step: persist it (atomically). */
         default void onCheckpoint(Checkpoint c) {
         }
+
+        /** Polled after every step: true stops the run (after a checkpoint of that step) with a StoppedException. */
+        default boolean stopRequested() {
+            return false;
+        }
+    }
+
+    /** The run was stopped on request (a signal) after {@link #step()}, which was checkpointed. */
+    public static final class StoppedException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final long step;
+
+        StoppedException(long step) {
+            super("training stopped after step " + step);
+            this.step = step;
+        }
+
+        public long step() {
+            return step;
+        }
     }
 
     /** The loss became NaN or infinite. */
@@ -82,8 +112,7 @@ public final class Trainer {
         private final long step;
 
         DivergedException(long step, double loss) {
-            super("the training loss became " + loss + " at step " + step
-                    + "; lower the learning rate (the last checkpoint before it is kept)");
+            super("the training loss became " + loss + " at step " + step + "; lower the learning rate");
             this.step = step;
         }
 
@@ -148,8 +177,10 @@ public final class Trainer {
         Optimizer opt = cfg.newOptimizer();
         LrSchedule schedule = cfg.newSchedule();
         int spe = cfg.stepsPerEpoch(train.size());
-        long total = (long) spe * cfg.epochs();
+        long total = cfg.totalSteps(train.size());
         long step = 0;
+        double lossSum = 0;
+        int lossCount = 0;
         if (resume != null) {
             org.flatminima.engine.TensorOps.assign(params, resume.params());
             opt.loadState(resume.optimizer());
@@ -157,16 +188,12 @@ public final class Trainer {
                 resume.buffers().forEach(model.buffers()::set);
             }
             step = resume.step();
+            lossSum = resume.lossSum();
+            lossCount = resume.lossCount();
         }
         Batch trainEval = train.size() <= TRAIN_EVAL_POINTS ? train
                 : train.take(java.util.Arrays.copyOf(order(cfg.seed() ^ 0x5EEDL, -1, train.size()), TRAIN_EVAL_POINTS));
-        java.util.Set<Long> ckpt = new java.util.HashSet<>();
-        for (long s : cfg.checkpointSteps()) {
-            ckpt.add(s);
-        }
         List<Metrics> log = new ArrayList<>();
-        double lossSum = 0;
-        int lossCount = 0;
         while (step < total) {
             long epoch = step / spe;
             int[] perm = order(cfg.seed(), epoch, train.size());
@@ -205,9 +232,13 @@ public final class Trainer {
                     lossSum = 0;
                     lossCount = 0;
                 }
-                if (ckpt.contains(step) || step == total) {
+                boolean stop = callbacks.stopRequested();
+                if (stop || cfg.isCheckpoint(step, total)) {
                     callbacks.onCheckpoint(new Checkpoint(step, params.copy(), opt.state(),
-                            new java.util.LinkedHashMap<>(model.buffers().toMap())));
+                            new java.util.LinkedHashMap<>(model.buffers().toMap()), lossSum, lossCount));
+                }
+                if (stop && step < total) {
+                    throw new StoppedException(step);
                 }
             }
         }

@@ -27,8 +27,8 @@ class TrainerTest {
     }
 
     private static TrainConfig config(double lr, int epochs, long... checkpoints) {
-        return new TrainConfig("sgd", lr, 0.9, false, 0, 32, epochs, "multistep", new long[] {3}, 0.5, 7, 10,
-                checkpoints);
+        return TrainConfig.builder().lr(lr).momentum(0.9).batchSize(32).epochs(epochs).schedule("multistep")
+                .milestones(3).gamma(0.5).seed(7).logEvery(10).checkpointAt(checkpoints).build();
     }
 
     @Test
