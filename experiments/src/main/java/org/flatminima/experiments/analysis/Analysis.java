@@ -87,8 +87,8 @@ public final class Analysis {
                 return "the logits overflow: the network's outputs are not finite in " + name;
             }
             if (maxAbsLogit > Math.sqrt(dtype == DType.F32 ? Float.MAX_VALUE : Double.MAX_VALUE)) {
-                return String.format(java.util.Locale.ROOT, "the logits overflow (max |z| = %.3g): products of "
-                        + "logits exceed the %s range", maxAbsLogit, name);
+                return String.format(java.util.Locale.ROOT, "the logits overflow (max |z| = %.3g): second-order "
+                        + "terms exceed the %s range", maxAbsLogit, name);
             }
             return String.format(java.util.Locale.ROOT, "an intermediate value overflows %s (max |z| = %.3g)", name,
                     maxAbsLogit);
