@@ -118,6 +118,8 @@ public final class Reproduction {
     static void removeStaleTemporaries(Path outDir) throws IOException {
         try (Stream<Path> dirs = Files.walk(outDir, 3)) {
             dirs.filter(Files::isDirectory).forEach(AtomicFiles::removeStaleTemporaries);
+        } catch (java.io.UncheckedIOException e) {
+            // a directory we cannot read holds nothing we could remove; cleaning is best effort
         }
     }
 
