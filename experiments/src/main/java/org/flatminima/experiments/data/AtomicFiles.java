@@ -137,7 +137,7 @@ public final class AtomicFiles {
                 continue;
             }
             String what = a.isSymbolicLink() ? "Too many levels of symbolic links"
-                    : a.isDirectory() ? "Is a directory" : "Not a regular file (a FIFO, socket or device)";
+                    : a.isDirectory() ? "Is a directory" : "Not a regular file but a FIFO, socket or device";
             throw new FileSystemException(target.toString(), null, what);
         }
     }

@@ -70,7 +70,7 @@ class AtomicFilesTest {
         assertThat(Files.exists(fifo, LinkOption.NOFOLLOW_LINKS)).isTrue();
         // a device, and a link to one: only attributes are read, never written
         assertThatThrownBy(() -> AtomicFiles.destination(Path.of("/dev/null")))
-                .hasMessage("/dev/null: Not a regular file (a FIFO, socket or device)");
+                .hasMessage("/dev/null: Not a regular file but a FIFO, socket or device");
         Path toDevice = dir.resolve("to-null");
         Files.createSymbolicLink(toDevice, Path.of("/dev/null"));
         assertThatThrownBy(() -> AtomicFiles.destination(toDevice)).hasMessageContaining("Not a regular file");
