@@ -1,20 +1,29 @@
 package org.flatminima.cli;
 
-import org.flatminima.experiments.UserException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.nn.Network;
+import org.flatminima.experiments.UserException;
 import org.flatminima.experiments.analysis.Analysis;
+import org.flatminima.experiments.data.AtomicFiles;
 import org.flatminima.experiments.data.Dataset;
 import org.flatminima.experiments.measures.Summary;
 import org.flatminima.experiments.models.ModelSpec;
@@ -27,13 +36,24 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code flatminima analyze}: exact second-order quantities and margins of a model trained elsewhere (e.g. a
- * PyTorch state_dict saved as safetensors) on an IDX data set. The output contract is documented in the README
- * and kept stable.
+ * PyTorch state_dict saved as safetensors) on an IDX data set. The output contract is documented in
+ * docs/models.md and kept stable; output files are written by {@link AtomicFiles} (its rules for symbolic links,
+ * special files and permissions apply), {@code -} means standard output.
  */
 @Command(name = "analyze",
         mixinStandardHelpOptions = true,
         usageHelpAutoWidth = true,
-        header = "Measures the Hessian trace, top eigenvalues and margins of a model on a data set.")
+        header = "Measures the Hessian trace, top eigenvalues and margins of a model on a data set.",
+        footer = {
+                "",
+                "Outputs: --json and --per-point take a new path, a regular file (replaced atomically: a crash",
+                "leaves the old content), a symbolic link (the file it points to is replaced; the link stays) or",
+                "'-' for standard output (not both). A directory, FIFO or device is refused before anything is",
+                "computed; so is a path whose directory does not exist. Files get the umask's permissions.",
+                "A result that is not finite (e.g. logits that overflow) is printed as NaN with the reason and",
+                "written to JSON as null, with a \"reason\" field.",
+                "Exit status: 0 success, 1 environment error (disk full, permissions, ...) or bug, 2 user error.",
+        })
 public final class AnalyzeCommand implements Callable<Integer> {
 
     @Spec
@@ -65,15 +85,20 @@ public final class AnalyzeCommand implements Callable<Integer> {
 
     @Option(names = "--trace", defaultValue = "auto",
             description = "auto, exact or hutchinson (default: ${DEFAULT-VALUE}: the cheapest exact method the model "
-                    + "allows, else Hutchinson to a 1% relative standard error)")
+                    + "allows, else Hutchinson to a 1%% relative standard error)")
     String trace;
 
     @Option(names = "--per-point", paramLabel = "POINTS.csv",
-            description = "write one row per point: index,label,predicted,loss,trace,output_margin,softmax_margin,input_margin")
+            description = "write one row per point ('-': standard output, then no table): "
+                    + "index,label,predicted,loss,trace,output_margin,softmax_margin,input_margin")
     Path perPoint;
 
-    @Option(names = "--json", paramLabel = "RESULT.json", description = "write the result as JSON")
+    @Option(names = "--json", paramLabel = "RESULT.json",
+            description = "write the result as JSON, instead of the table ('-': standard output)")
     Path json;
+
+    /** An eigenvalue computation estimated to take longer than this many seconds gets a note on stderr. */
+    static final double LONG_SECONDS = 60;
 
     @Override
     public Integer call() throws IOException {
@@ -81,9 +106,24 @@ public final class AnalyzeCommand implements Callable<Integer> {
         if (eigenvalues < 0) {
             throw new UserException("--eigenvalues must be >= 0, got " + eigenvalues);
         }
+        requireNonEmpty("--weights", weights);
+        requireNonEmpty("--images", images);
+        requireNonEmpty("--labels", labels);
+        if (isStdout(json) && isStdout(perPoint)) {
+            throw new UserException("--json and --per-point cannot both be '-' (standard output): name a file for one");
+        }
+        checkOutput(json);
+        checkOutput(perPoint);
         Analysis.TraceMode mode = Analysis.TraceMode.parse(trace);
         ModelSpec model = ModelSpec.parse(arch);
         Network net = model.network();
+        if (eigenvalues > net.parameterCount()) {
+            throw new UserException("--eigenvalues " + eigenvalues + " exceeds the " + net.parameterCount()
+                    + " parameters");
+        }
+        if (eigenvalues > 0) {
+            checkFits(Analysis.EigenCost.of(eigenvalues, net.parameterCount(), t), offHeapLimit());
+        }
         Dataset data = Dataset.readIdx("data", images, labels, net.classes(), limit).as(t).as(Dataset.Layout.IMAGES);
         if (limit != null) {
             if (limit < 1 || limit > data.size()) {
@@ -92,52 +132,181 @@ public final class AnalyzeCommand implements Callable<Integer> {
             data = data.first(limit);
         }
         TrainCommand.checkInputs(model, net, data);
-        if (eigenvalues > net.parameterCount()) {
-            throw new UserException("--eigenvalues " + eigenvalues + " exceeds the " + net.parameterCount()
-                    + " parameters");
-        }
         Tensor theta = Weights.load(weights, net, t);
-        Analysis.Result r = Analysis.run(net, theta, data.images(), data.labels(), mode, eigenvalues, perPoint != null);
+        PrintWriter out = spec.commandLine().getOut();
+        Analysis.Result r;
+        try (EigenProgress progress = new EigenProgress(spec.commandLine().getErr())) {
+            r = Analysis.run(net, theta, data.images(), data.labels(), mode, eigenvalues, perPoint != null, progress);
+        }
         if (perPoint != null) {
-            writeAtomically(perPoint, csv(r.perPoint()));
+            write(perPoint, csv(r.perPoint()), out);
         }
         if (json != null) {
-            writeAtomically(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsString(toJson(model.toString(), t, r)) + "\n");
-        } else {
-            print(spec.commandLine().getOut(), model.toString(), t, r);
+            write(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsString(toJson(model.toString(), t, r)) + "\n", out);
+        } else if (!isStdout(perPoint)) {
+            print(out, model.toString(), t, r);
         }
         return 0;
     }
 
+    /** An empty path names the working directory; say what is missing instead of "is a directory". */
+    private static void requireNonEmpty(String option, Path p) {
+        if (p.toString().isEmpty()) {
+            throw new UserException(option + " is empty: name a file");
+        }
+    }
+
+    private static boolean isStdout(Path p) {
+        return p != null && p.toString().equals("-");
+    }
+
+    /** Refuses an output path that cannot be written (see the help's footer) before anything is computed. */
+    private static void checkOutput(Path p) throws IOException {
+        if (p == null || isStdout(p)) {
+            return;
+        }
+        Path dir = AtomicFiles.destination(p).getParent();
+        if (!Files.isDirectory(dir)) {
+            throw new NoSuchFileException(p.toString(), null, "its directory " + dir
+                    + " does not exist (create it first)");
+        }
+    }
+
+    /** Refuses (one line, with the estimate) an eigenvalue request whose Lanczos basis exceeds {@code limit} bytes. */
+    static void checkFits(Analysis.EigenCost cost, long limit) {
+        if (cost.bytes() > limit) {
+            throw new UserException(String.format(Locale.ROOT, "--eigenvalues %d needs about %s of memory (%,d Lanczos "
+                    + "vectors of %,d parameters), more than the %s this JVM may allocate off the heap: ask for fewer "
+                    + "eigenvalues, or raise -XX:MaxDirectMemorySize (e.g. FLATMINIMA_JAVA_OPTS=-XX:MaxDirectMemorySize=%dg)",
+                    cost.k(), bytes(cost.bytes()), cost.products() + cost.k(), cost.params(), bytes(limit),
+                    Math.max(1, (cost.bytes() >> 30) * 2)));
+        }
+    }
+
+    /**
+     * The note printed before a long eigenvalue computation (null when it is short): how many Hessian-vector
+     * products at most, and about how long, from the measured time of one.
+     */
+    static String costNote(Analysis.EigenCost cost, double secondsPerProduct) {
+        double seconds = cost.products() * secondsPerProduct;
+        if (seconds < LONG_SECONDS) {
+            return null;
+        }
+        return String.format(Locale.ROOT, "note: %d eigenvalues take up to %,d Hessian-vector products, about %s "
+                + "(one took %.2f s) and %s of memory", cost.k(), cost.products(), duration(seconds),
+                secondsPerProduct, bytes(cost.bytes()));
+    }
+
+    /** The off-heap memory this JVM may allocate (tensors live there): -XX:MaxDirectMemorySize, else the heap's size. */
+    static long offHeapLimit() {
+        String v = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+                .getVMOption("MaxDirectMemorySize").getValue();
+        long set = Long.parseLong(v);
+        return set > 0 ? set : Runtime.getRuntime().maxMemory();
+    }
+
+    private static String bytes(long b) {
+        return b >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GB", b / (double) (1L << 30))
+                : String.format(Locale.ROOT, "%.0f MB", Math.ceil(b / (double) (1L << 20)));
+    }
+
+    private static String duration(double s) {
+        return s >= 3600 ? String.format(Locale.ROOT, "%.1f h", s / 3600)
+                : String.format(Locale.ROOT, "%.0f min", Math.ceil(s / 60));
+    }
+
+    /** The note on a long eigenvalue computation, and a progress bar when a console is attached. */
+    private static final class EigenProgress implements Analysis.Listener, AutoCloseable {
+        private final PrintWriter err;
+        private ProgressBar bar;
+
+        EigenProgress(PrintWriter err) {
+            this.err = err;
+        }
+
+        @Override
+        public void eigenvaluesStart(Analysis.EigenCost cost, double secondsPerProduct) {
+            String note = costNote(cost, secondsPerProduct);
+            if (note != null) {
+                err.println(ErrorHandling.PREFIX + note);
+                err.flush();
+            }
+            if (System.console() != null) {
+                bar = new ProgressBarBuilder().setTaskName("eigenvalues").setInitialMax(cost.products())
+                        .setStyle(ProgressBarStyle.ASCII).continuousUpdate().build();
+            }
+        }
+
+        @Override
+        public void eigenvalueProducts(long done) {
+            if (bar != null) {
+                bar.stepTo(done);
+            }
+        }
+
+        @Override
+        public void eigenvaluesEnd() {
+            close();
+        }
+
+        @Override
+        public void close() {
+            if (bar != null) {
+                bar.close();
+                bar = null;
+            }
+        }
+    }
+
+    /**
+     * The JSON document: numbers that are not finite become null, and a {@code reason} field (at the top, and in
+     * {@code trace} when its value is null) says why.
+     */
     static Map<String, Object> toJson(String arch, DType t, Analysis.Result r) {
+        String reason = r.nonFiniteReason();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("arch", arch);
         m.put("params", r.params());
         m.put("points", r.points());
         m.put("dtype", t == DType.F32 ? "f32" : "f64");
-        m.put("loss", r.loss());
+        m.put("loss", finite(r.loss()));
         m.put("accuracy", r.accuracy());
         Map<String, Object> tr = new LinkedHashMap<>();
-        tr.put("value", r.trace().value());
+        tr.put("value", finite(r.trace().value()));
         tr.put("method", r.trace().method());
-        tr.put("stderr", r.trace().stderr());
+        tr.put("stderr", finite(r.trace().stderr()));
+        if (!Double.isFinite(r.trace().value())) {
+            tr.put("reason", reason);
+        }
         m.put("trace", tr);
-        m.put("eigenvalues", r.eigenvalues());
+        List<Double> eig = new ArrayList<>();
+        for (double e : r.eigenvalues()) {
+            eig.add(finite(e));
+        }
+        m.put("eigenvalues", eig);
         Map<String, Object> margins = new LinkedHashMap<>();
         margins.put("output", stats(r.output()));
         margins.put("softmax", stats(r.softmax()));
         margins.put("input", stats(r.input()));
         m.put("margins", margins);
+        if (reason != null) {
+            m.put("reason", reason);
+        }
         return m;
+    }
+
+    /** {@code v}, or null when it is NaN or infinite (JSON has no such numbers). */
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
     }
 
     private static Map<String, Double> stats(Summary s) {
         Map<String, Double> m = new LinkedHashMap<>();
-        m.put("mean", s.mean());
-        m.put("median", s.median());
-        m.put("min", s.min());
-        m.put("max", s.max());
+        m.put("mean", finite(s.mean()));
+        m.put("median", finite(s.median()));
+        m.put("min", finite(s.min()));
+        m.put("max", finite(s.max()));
         return m;
     }
 
@@ -154,10 +323,12 @@ public final class AnalyzeCommand implements Callable<Integer> {
     private static void print(PrintWriter o, String arch, DType t, Analysis.Result r) {
         o.printf("model     %s (%,d parameters, %s)%n", arch, r.params(), t.longName());
         o.printf("points    %,d%n", r.points());
-        o.printf("loss      %.6f%n", r.loss());
+        String reason = r.nonFiniteReason();
+        o.printf("loss      %.6f%s%n", r.loss(), Double.isFinite(r.loss()) ? "" : ": " + reason);
         o.printf("accuracy  %.4f%n", r.accuracy());
-        o.printf("trace     %.6g (%s%s)%n", r.trace().value(), r.trace().method(),
-                r.trace().stderr() > 0 ? String.format(", standard error %.3g", r.trace().stderr()) : "");
+        o.printf("trace     %.6g (%s%s)%s%n", r.trace().value(), r.trace().method(),
+                r.trace().stderr() > 0 ? String.format(", standard error %.3g", r.trace().stderr()) : "",
+                Double.isFinite(r.trace().value()) ? "" : ": " + reason);
         if (r.eigenvalues().length > 0) {
             StringBuilder sb = new StringBuilder();
             for (double e : r.eigenvalues()) {
@@ -170,21 +341,19 @@ public final class AnalyzeCommand implements Callable<Integer> {
             Summary s = (Summary) row[1];
             o.printf("%-16s %12.5g %12.5g %12.5g %12.5g%n", row[0], s.mean(), s.median(), s.min(), s.max());
         }
+        if (reason != null && Double.isFinite(r.loss()) && Double.isFinite(r.trace().value())) {
+            o.printf("NaN: %s%n", reason);
+        }
         o.flush();
     }
 
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path abs = file.toAbsolutePath();
-        Path dir = abs.getParent();
-        if (dir != null && !Files.isDirectory(dir)) {
-            throw new UserException("cannot write " + file + ": directory " + dir + " does not exist");
-        }
-        Path tmp = Files.createTempFile(dir, abs.getFileName().toString(), ".tmp");
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
+    /** Writes {@code text} to {@code file} atomically, or to {@code stdout} when {@code file} is {@code -}. */
+    private static void write(Path file, String text, PrintWriter stdout) throws IOException {
+        if (isStdout(file)) {
+            stdout.print(text);
+            stdout.flush();
+        } else {
+            AtomicFiles.write(file, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
         }
     }
 }

@@ -36,7 +36,12 @@ import picocli.CommandLine.Spec;
                 "                           (the same as -Dflatminima.backend=NAME)",
                 "  FLATMINIMA_DEBUG=1       print stack traces for user errors too",
                 "",
-                "Exit status: 0 success, 1 unexpected error (a bug), 2 user error.",
+                "Exit statuses:",
+                "  0  success",
+                "  1  an environment error: one line naming the path and the system's reason (no space left,",
+                "     permission denied, read-only file system, a missing directory, a directory or device",
+                "     where a file is expected); or a bug: a line saying so and a stack trace",
+                "  2  a user error: a bad option, file, spec or value (one line naming the fix)",
         })
 public final class Main implements Callable<Integer> {
 

@@ -1,6 +1,7 @@
 package org.flatminima.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,6 +15,7 @@ import java.util.SplittableRandom;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.curvature.ExactTraces;
 import org.flatminima.engine.nn.Network;
+import org.flatminima.experiments.analysis.Analysis;
 import org.flatminima.experiments.data.Idx;
 import org.flatminima.experiments.models.ModelSpec;
 import org.flatminima.experiments.models.Weights;
@@ -183,5 +185,142 @@ class AnalyzeCommandTest {
             assertThat(r.err().strip().lines().count()).as(what + "\n" + r.err()).isEqualTo(1);
             assertThat(r.err()).as(what).startsWith("flatminima: ").doesNotContain("\tat ");
         }
+    }
+
+    // ------------------------------------------------------------------ outputs (issue 12: 3, 5, 10, 13)
+
+    private static String[] mlp(String... extra) {
+        String[] base = {"--arch", "mlp:784-16-10", "--weights", mlpWeights.toString(), "--limit", "6"};
+        String[] all = java.util.Arrays.copyOf(base, base.length + extra.length);
+        System.arraycopy(extra, 0, all, base.length, extra.length);
+        return all;
+    }
+
+    private static void assertOneLine(CliRun r, int status, String containing) {
+        assertThat(r.status()).as(r.err()).isEqualTo(status);
+        assertThat(r.errLines()).as(r.err()).hasSize(1);
+        assertThat(r.errLines().getFirst()).startsWith("flatminima: ").contains(containing);
+        assertThat(r.err()).doesNotContain("\tat ").doesNotContain("Exception");
+    }
+
+    @Test
+    void dashWritesJsonOrCsvToStandardOutput() throws IOException {
+        CliRun r = analyze(mlp("--json", "-"));
+        assertThat(r.status()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("points").asInt()).isEqualTo(6);
+        assertThat(Files.exists(Path.of("-"))).isFalse();
+        CliRun csv = analyze(mlp("--per-point", "-"));
+        assertThat(csv.status()).as(csv.err()).isZero();
+        assertThat(csv.out().lines().toList()).hasSize(7).first().asString().startsWith("index,label,predicted");
+        assertOneLine(analyze(mlp("--per-point", "-", "--json", "-")), 2, "cannot both be '-'");
+    }
+
+    @Test
+    void aSymlinkedOutputIsWrittenThroughAndSpecialTargetsAreRefusedBeforeComputing() throws Exception {
+        Path real = dir.resolve("real-result.json");
+        Files.writeString(real, "old");
+        Path link = dir.resolve("link-result.json");
+        Files.createSymbolicLink(link, real);
+        CliRun r = analyze(mlp("--json", link.toString()));
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(Files.isSymbolicLink(link)).isTrue();
+        assertThat(new ObjectMapper().readTree(real.toFile()).get("points").asInt()).isEqualTo(6);
+
+        Path emptyDir = Files.createDirectories(dir.resolve("an-empty-dir"));
+        assertOneLine(analyze(mlp("--json", emptyDir.toString())), 1, emptyDir + ": Is a directory");
+        assertThat(Files.isDirectory(emptyDir)).isTrue();
+        assertOneLine(analyze(mlp("--json", "/")), 1, "/: Is a directory");
+        Path fifo = dir.resolve("a-fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        assertOneLine(analyze(mlp("--per-point", fifo.toString())), 1, fifo + ": Not a regular file");
+        assertThat(Files.isRegularFile(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
+        Path noDir = dir.resolve("no-such-dir").resolve("r.json");
+        assertOneLine(analyze(mlp("--json", noDir.toString())), 1, "does not exist");
+        assertThat(Files.exists(noDir.getParent())).isFalse();
+    }
+
+    @Test
+    void outputFilesGetTheUmasksPermissionsLikeAnyNewFile() throws IOException {
+        Path probe = dir.resolve("probe.txt");
+        Files.writeString(probe, "x");
+        Path json = dir.resolve("perm.json");
+        Path csv = dir.resolve("perm.csv");
+        CliRun r = analyze(mlp("--json", json.toString(), "--per-point", csv.toString()));
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(Files.getPosixFilePermissions(json)).isEqualTo(Files.getPosixFilePermissions(probe));
+        assertThat(Files.getPosixFilePermissions(csv)).isEqualTo(Files.getPosixFilePermissions(probe));
+    }
+
+    @Test
+    void emptyPathsNameTheOption() {
+        assertOneLine(analyze("--arch", "mlp:784-16-10", "--weights", ""), 2, "--weights is empty: name a file");
+    }
+
+    @Test
+    void helpPrintsNoPicocliWarnings() {
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        CliRun r;
+        try {
+            r = CliRun.main("analyze", "--help");
+        } finally {
+            System.setErr(saved);
+        }
+        assertThat(r.status()).isZero();
+        assertThat(r.err()).isEmpty();
+        assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("WARN");
+        assertThat(r.out()).contains("1% relative standard error", "'-' for standard output", "Exit status");
+    }
+
+    /** Finite weights whose logits overflow: the JSON says null with a reason, the table NaN with the reason. */
+    @Test
+    void overflowingLogitsGiveNullWithAReasonNotTheStringNaN() throws IOException {
+        Network net = ModelSpec.parse("mlp:784-16-10").network();
+        double[] p = net.initParams(DType.F32, 1).toDoubleArray();
+        p[784 * 16] = 1e30; // the first hidden unit's bias (0.bias[0]): its activation squared exceeds f32
+        Path w = dir.resolve("huge-bias.safetensors");
+        Weights.save(w, net, Tensor.of(DType.F32, p, p.length), Map.of("format", "pt"));
+        Path json = dir.resolve("huge.json");
+        CliRun r = analyze("--arch", "mlp:784-16-10", "--weights", w.toString(), "--limit", "6", "--json",
+                json.toString());
+        assertThat(r.status()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(json.toFile());
+        assertThat(j.get("trace").get("value").isNull()).as(j.toString()).isTrue();
+        assertThat(j.get("trace").get("reason").asText()).startsWith("the logits overflow (max |z| = ");
+        assertThat(j.get("reason").asText()).isEqualTo(j.get("trace").get("reason").asText());
+        assertThat(j.toString()).doesNotContain("\"NaN\"");
+        CliRun table = analyze("--arch", "mlp:784-16-10", "--weights", w.toString(), "--limit", "6");
+        assertThat(table.out()).containsPattern("trace +NaN \\(.*\\): the logits overflow \\(max \\|z\\| = ");
+    }
+
+    @Test
+    void eigenvalueRequestsAreEstimatedRefusedWhenTooLargeAndNotedWhenLong() {
+        Analysis.EigenCost cost = Analysis.EigenCost.of(2000, 50_890, DType.F32);
+        // Lanczos keeps max(2k + 20, 40) = 4,020 basis vectors plus the k eigenvectors, each of P floats
+        assertThat(cost.products()).isEqualTo(4020);
+        assertThat(cost.bytes()).isEqualTo((4020L + 2000) * 50_890 * 4);
+        assertThatThrownBy(() -> AnalyzeCommand.checkFits(cost, 1L << 30))
+                .isInstanceOf(org.flatminima.experiments.UserException.class)
+                .hasMessageStartingWith("--eigenvalues 2000 needs about 1.1 GB of memory (6,020 Lanczos vectors of "
+                        + "50,890 parameters), more than the 1.0 GB");
+        AnalyzeCommand.checkFits(cost, 2L << 30); // fits
+        assertThat(AnalyzeCommand.costNote(cost, 0.01)).isNull(); // 40 s
+        assertThat(AnalyzeCommand.costNote(cost, 0.5)).isEqualTo("note: 2000 eigenvalues take up to 4,020 "
+                + "Hessian-vector products, about 34 min (one took 0.50 s) and 1.1 GB of memory");
+        // the command refuses before reading data when the basis cannot fit in this JVM
+        long limit = AnalyzeCommand.offHeapLimit();
+        assertThat(limit).isPositive();
+        assertThat(Analysis.EigenCost.of(Integer.MAX_VALUE / 2, Integer.MAX_VALUE, DType.F64).bytes())
+                .isGreaterThan(limit);
+    }
+
+    @Test
+    void aShortEigenvalueRequestStillComputesTheEigenvaluesItAnnounced() throws IOException {
+        CliRun r = analyze(mlp("--eigenvalues", "3", "--dtype", "f64"));
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.err()).isEmpty(); // short: no note
+        assertThat(r.out()).containsPattern("top eigenvalues +\\S+ \\S+ \\S+\\n");
     }
 }

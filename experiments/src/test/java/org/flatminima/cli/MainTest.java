@@ -24,6 +24,13 @@ class MainTest {
                 case "iae" -> throw new IllegalArgumentException("bad model spec 'mlp:x'\nuse mlp:784-10");
                 case "npe" -> throw new NullPointerException("boom");
                 case "checked" -> throw new java.io.IOException("disk on fire");
+                case "enospc" -> throw new java.io.UncheckedIOException(new java.nio.file.FileSystemException(
+                        "/data/out/result.json", null, "No space left on device"));
+                case "enospc-no-path" -> throw new java.io.IOException("No space left on device");
+                case "eacces" -> throw new java.nio.file.AccessDeniedException("/root/x.json");
+                case "erofs" -> throw new java.nio.file.FileSystemException("/mnt/ro/x", null, "Read-only file system");
+                case "exists" -> throw new java.nio.file.FileAlreadyExistsException("/dev/null");
+                case "nodir" -> throw new java.nio.file.NoSuchFileException("/nowhere/x.json");
                 default -> {
                     return 0;
                 }
@@ -127,5 +134,32 @@ class MainTest {
         assertThat(ErrorHandling.close("--thread", "--threads")).isTrue();
         assertThat(ErrorHandling.close("nonsense", "backends")).isFalse();
         assertThat(ErrorHandling.close("x", "help")).isFalse();
+    }
+
+    private static void assertOneLineEnvironmentError(CliRun r, String line) {
+        assertThat(r.status()).isEqualTo(ErrorHandling.EXIT_ENVIRONMENT).isEqualTo(1);
+        assertThat(r.errLines()).containsExactly(line);
+        assertThat(r.out()).isEmpty();
+    }
+
+    @Test
+    void environmentErrorsAreOneLineNamingThePathTheReasonAndTheFixWithStatusOne() {
+        assertOneLineEnvironmentError(runFail("enospc"), "flatminima: /data/out/result.json: No space left on device "
+                + "(free some space there or write elsewhere)");
+        assertOneLineEnvironmentError(runFail("enospc-no-path"), "flatminima: No space left on device "
+                + "(free some space there or write elsewhere)");
+        assertOneLineEnvironmentError(runFail("eacces"), "flatminima: /root/x.json: Permission denied "
+                + "(check the permissions of the path and its directory, or choose another path)");
+        assertOneLineEnvironmentError(runFail("erofs"), "flatminima: /mnt/ro/x: Read-only file system "
+                + "(write to a writable location)");
+        assertOneLineEnvironmentError(runFail("exists"), "flatminima: /dev/null: File exists (and is not a "
+                + "directory) (a directory is needed there: choose another path)");
+        assertOneLineEnvironmentError(runFail("nodir"), "flatminima: /nowhere/x.json: No such file or directory "
+                + "(check the path; create its directory first)");
+    }
+
+    @Test
+    void helpDocumentsTheExitStatuses() {
+        assertThat(CliRun.main("--help").out()).contains("Exit statuses:", "1  an environment error", "2  a user error");
     }
 }

@@ -58,4 +58,17 @@ class ReproduceCommandTest {
                 .contains("'flatminima data fetch mnist'", cache.resolve("mnist").toString());
         assertThat(Files.exists(dir.resolve("r"))).isFalse();
     }
+
+    /** --out naming a file (or /dev/null): one line naming it, exit status 1, the file untouched. */
+    @Test
+    void outNamingAFileIsOneLineExit1(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "mine");
+        for (String out : new String[] {file.toString(), "/dev/null"}) {
+            CliRun r = CliRun.main("reproduce", "--only", "E1", "--out", out);
+            assertThat(r.status()).as(r.err()).isEqualTo(ErrorHandling.EXIT_ENVIRONMENT);
+            assertThat(r.errLines()).as(r.err()).containsExactly("flatminima: " + out + ": File exists (and is not a "
+                    + "directory) (a directory is needed there: choose another path)");
+        }
+        assertThat(Files.readString(file)).isEqualTo("mine");
+    }
 }

@@ -80,13 +80,21 @@ public final class Lanczos {
         return topK(SymmetricOperator.of(h), k, o);
     }
 
+    /**
+     * The most Lanczos steps (operator products) {@link #topK} takes for {@code k} eigenpairs of an operator of
+     * dimension {@code p}; its basis holds as many vectors of {@code p} values.
+     */
+    public static int steps(int k, int p, Options o) {
+        return (int) Math.min(p, o.iterations() > 0 ? o.iterations() : Math.max(2L * k + 20, 40));
+    }
+
     /** The top-k eigenpairs of {@code op} (see {@link Options#which()}). */
     public static Eigenpairs topK(SymmetricOperator op, int k, Options o) {
         int p = op.dim();
         if (k < 1 || k > p) {
             throw new IllegalArgumentException("k must be in [1, P = " + p + "], got " + k);
         }
-        int m = Math.min(p, o.iterations() > 0 ? o.iterations() : Math.max(2 * k + 20, 40));
+        int m = steps(k, p, o);
         if (m < k) {
             throw new IllegalArgumentException(m + " Lanczos steps cannot give " + k + " eigenpairs; use at least k");
         }

@@ -103,7 +103,6 @@ public final class MnistFetcher {
                 Map<String, Path> extracted = extract(tarball, staging.resolve("extracted"));
                 Files.createDirectories(target);
                 for (Expected e : expected) {
-                    AtomicFiles.readableByAll(extracted.get(e.name()));
                     AtomicFiles.move(extracted.get(e.name()), target.resolve(e.name()));
                 }
             } finally {

@@ -4,17 +4,17 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.flatminima.experiments.data.AtomicFiles;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-/** Line plots saved as PNG with XChart, headless (sets {@code java.awt.headless=true}). */
+/** Line plots saved as PNG with XChart (atomically, by {@link AtomicFiles}), headless (sets {@code java.awt.headless=true}). */
 public final class Plots {
     private Plots() {
     }
@@ -84,11 +84,7 @@ public final class Plots {
                 chart.addSeries("(no plottable values)", new double[] {1}, new double[] {1});
             }
             try {
-                Files.createDirectories(file.toAbsolutePath().getParent());
-                Path tmp = file.resolveSibling(file.getFileName() + ".tmp.png");
-                BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                AtomicFiles.write(file, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -11,8 +11,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.flatminima.experiments.UserException;
 import org.flatminima.engine.Engine;
+import org.flatminima.experiments.data.AtomicFiles;
 import org.flatminima.experiments.data.DataSets;
 
 /**
@@ -87,6 +89,8 @@ public final class Reproduction {
             throws Exception {
         checkData(experiments, ctx);
         Files.createDirectories(ctx.outDir());
+        removeStaleTemporaries(ctx.outDir());
+        repairReport(ctx.outDir());
         List<Outcome> outcomes = new ArrayList<>();
         for (Experiment e : experiments) {
             Map<String, Object> config = config(e, ctx);
@@ -108,6 +112,34 @@ public final class Reproduction {
         }
         writeReport(ctx, outcomes);
         return outcomes;
+    }
+
+    /** Removes the temporary files that crashed writes left anywhere in the output tree (see {@link AtomicFiles}). */
+    static void removeStaleTemporaries(Path outDir) throws IOException {
+        try (Stream<Path> dirs = Files.walk(outDir, 3)) {
+            dirs.filter(Files::isDirectory).forEach(AtomicFiles::removeStaleTemporaries);
+        } catch (java.io.UncheckedIOException e) {
+            // a directory we cannot read holds nothing we could remove; cleaning is best effort
+        }
+    }
+
+    /**
+     * Makes {@code report.html} agree with {@code report.md} again after a crash between their two writes:
+     * {@link #writeReport} writes the Markdown first and the page, a pure function of it, second; a page that
+     * differs from the rendering of the Markdown is rewritten. Returns whether it was.
+     */
+    static boolean repairReport(Path outDir) throws IOException {
+        Path md = outDir.resolve("report.md");
+        Path html = outDir.resolve("report.html");
+        if (!Files.isRegularFile(md)) {
+            return false;
+        }
+        String page = ReportHtml.render(TITLE, Files.readString(md));
+        if (Files.isRegularFile(html) && Files.readString(html).equals(page)) {
+            return false;
+        }
+        Results.write(html, w -> w.write(page));
+        return true;
     }
 
     /**
@@ -161,7 +193,10 @@ public final class Reproduction {
         }
     }
 
-    /** The marker of experiment {@code id} in {@code outDir}, or null when there is none (or it is unreadable). */
+    /**
+     * The marker of experiment {@code id} in {@code outDir}, or null when there is none, or it is unreadable or
+     * lacks a field (id, title, config, wallSeconds, markdown).
+     */
     public static Outcome readMarker(Path outDir, String id) {
         Path f = outDir.resolve(id).resolve(MARKER);
         if (!Files.isRegularFile(f)) {
@@ -175,6 +210,10 @@ public final class Reproduction {
             Map<String, Object> summary = (Map<String, Object>) m.get("summary");
             @SuppressWarnings("unchecked")
             List<String> plots = (List<String>) m.get("plots");
+            if (!(m.get("markdown") instanceof String) || !(m.get("id") instanceof String)
+                    || !(m.get("title") instanceof String) || config == null) {
+                return null; // written by something else, or damaged: the experiment runs again
+            }
             return new Outcome((String) m.get("id"), (String) m.get("title"), config,
                     ((Number) m.get("wallSeconds")).doubleValue(), true, (String) m.get("finishedAt"),
                     new Experiment.Section((String) m.get("markdown"), summary, plots));
@@ -221,8 +260,8 @@ public final class Reproduction {
     static final String TITLE = "Reproduction report: On Flat Minima, Large Margins and Generalizability";
 
     /**
-     * Writes {@code report.md} and {@code report.html} (the same Markdown rendered by {@link ReportHtml}), each
-     * atomically: a header (date, backend, threads, seed, scale, wall time per experiment, what is
+     * Writes {@code report.md} and then {@code report.html} (the same Markdown rendered by {@link ReportHtml}),
+     * each atomically (a crash between the two is repaired by the next run's {@link #repairReport}): a header (date, backend, threads, seed, scale, wall time per experiment, what is
      * not implemented), then every experiment's section, for this run's outcomes and any other finished
      * experiment found in the output directory.
      */
