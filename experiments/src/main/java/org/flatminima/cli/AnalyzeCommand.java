@@ -2,10 +2,8 @@ package org.flatminima.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -21,6 +19,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.nn.Network;
+import org.flatminima.experiments.MemoryBudget;
 import org.flatminima.experiments.UserException;
 import org.flatminima.experiments.analysis.Analysis;
 import org.flatminima.experiments.data.AtomicFiles;
@@ -122,7 +121,7 @@ public final class AnalyzeCommand implements Callable<Integer> {
                     + " parameters");
         }
         if (eigenvalues > 0) {
-            checkFits(Analysis.EigenCost.of(eigenvalues, net.parameterCount(), t), offHeapLimit());
+            checkFits(Analysis.EigenCost.of(eigenvalues, net.parameterCount(), t), MemoryBudget.tensorBytes());
         }
         Dataset data = Dataset.readIdx("data", images, labels, net.classes(), limit).as(t).as(Dataset.Layout.IMAGES);
         if (limit != null) {
@@ -196,14 +195,6 @@ public final class AnalyzeCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "note: %d eigenvalues take up to %,d Hessian-vector products, about %s "
                 + "(one took %.2f s) and %s of memory", cost.k(), cost.products(), duration(seconds),
                 secondsPerProduct, bytes(cost.bytes()));
-    }
-
-    /** The off-heap memory this JVM may allocate (tensors live there): -XX:MaxDirectMemorySize, else the heap's size. */
-    static long offHeapLimit() {
-        String v = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
-                .getVMOption("MaxDirectMemorySize").getValue();
-        long set = Long.parseLong(v);
-        return set > 0 ? set : Runtime.getRuntime().maxMemory();
     }
 
     private static String bytes(long b) {

@@ -310,7 +310,7 @@ class AnalyzeCommandTest {
         assertThat(AnalyzeCommand.costNote(cost, 0.5)).isEqualTo("note: 2000 eigenvalues take up to 4,020 "
                 + "Hessian-vector products, about 34 min (one took 0.50 s) and 1.1 GB of memory");
         // the command refuses before reading data when the basis cannot fit in this JVM
-        long limit = AnalyzeCommand.offHeapLimit();
+        long limit = org.flatminima.experiments.MemoryBudget.tensorBytes();
         assertThat(limit).isPositive();
         assertThat(Analysis.EigenCost.of(Integer.MAX_VALUE / 2, Integer.MAX_VALUE, DType.F64).bytes())
                 .isGreaterThan(limit);

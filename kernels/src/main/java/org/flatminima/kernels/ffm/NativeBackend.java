@@ -1,6 +1,7 @@
 package org.flatminima.kernels.ffm;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -152,7 +153,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     @Override
     public List<String> details() {
         List<String> d = new ArrayList<>(List.of("BLAS: " + OpenBlas.describe(), "GEMM of large products: " + gemmNote));
-        if (useC) {
+        if (usesCKernels()) {
             d.add("C kernels: " + kernelLibrary());
         }
         return d;
