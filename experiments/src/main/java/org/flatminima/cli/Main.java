@@ -42,6 +42,8 @@ import picocli.CommandLine.Spec;
                 "     permission denied, read-only file system, a missing directory, a directory or device",
                 "     where a file is expected); or a bug: a line saying so and a stack trace",
                 "  2  a user error: a bad option, file, spec or value (one line naming the fix)",
+                "  130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: train stops at a step boundary after a",
+                "     checkpoint (docs/runs.md)",
         })
 public final class Main implements Callable<Integer> {
 
