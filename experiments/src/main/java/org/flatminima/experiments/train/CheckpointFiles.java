@@ -201,15 +201,23 @@ public final class CheckpointFiles {
         });
     }
 
-    /** Deletes the temporary files left in {@code dir} by a write that was interrupted; returns how many. */
+    /** Deletes the temporary files left in {@code dir} by a checkpoint write that was interrupted; returns how many. */
     public static int deleteTemporaries(Path dir) {
+        return deleteMatching(dir, TEMPORARY);
+    }
+
+    /**
+     * Deletes the regular files of {@code dir} whose names match {@code ours} (a pattern of our own temporary
+     * names, never a user's file); returns how many. A missing directory holds none.
+     */
+    static int deleteMatching(Path dir, Pattern ours) {
         if (!Files.isDirectory(dir)) {
             return 0;
         }
         int n = 0;
         try (Stream<Path> files = Files.list(dir)) {
             for (Path p : files.toList()) {
-                if (TEMPORARY.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p)) {
+                if (ours.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p)) {
                     Files.delete(p);
                     n++;
                 }

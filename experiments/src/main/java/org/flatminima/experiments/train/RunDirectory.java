@@ -191,21 +191,7 @@ public final class RunDirectory {
 
     /** Deletes the temporary files of interrupted writes (ours only, by name); returns how many. */
     public int deleteTemporaries() {
-        int n = CheckpointFiles.deleteTemporaries(checkpoints());
-        if (!Files.isDirectory(dir)) {
-            return n;
-        }
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path p : files.toList()) {
-                if (TEMPORARY.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p)) {
-                    Files.delete(p);
-                    n++;
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot clean " + dir + ": " + e.getMessage(), e);
-        }
-        return n;
+        return CheckpointFiles.deleteTemporaries(checkpoints()) + CheckpointFiles.deleteMatching(dir, TEMPORARY);
     }
 
     /**
