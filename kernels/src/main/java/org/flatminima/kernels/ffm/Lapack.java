@@ -41,11 +41,17 @@ final class Lapack {
 
     /** One line for {@code details()}: which routines run the eigensolver, or which symbol is missing. */
     static String describe() {
-        if (D != null && S != null) {
+        return describe(D != null, S != null, OpenBlas.library());
+    }
+
+    /** {@link #describe()} as a pure function of which symbols were found, in which library. */
+    static String describe(boolean hasD, boolean hasS, String library) {
+        if (hasD && hasS) {
             return "symmetric eigensolver: LAPACK " + DSYEVD + "/" + SSYEVD;
         }
-        return "symmetric eigensolver: Java (symbol " + (D == null ? DSYEVD : SSYEVD) + " not found in "
-                + OpenBlas.library() + ")" + (D == null && S == null ? "" : "; the other dtype runs LAPACK");
+        String missing = !hasD && !hasS ? DSYEVD + " and " + SSYEVD : hasD ? SSYEVD : DSYEVD;
+        return "symmetric eigensolver: Java (" + missing + " not found in " + library + ")"
+                + (hasD || hasS ? "; the other dtype runs LAPACK" : "");
     }
 
     /**

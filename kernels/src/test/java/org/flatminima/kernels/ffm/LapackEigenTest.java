@@ -227,4 +227,14 @@ class LapackEigenTest {
         assertThatThrownBy(() -> b.symmetricEigen(DType.F64, 3, small, arena.allocate(24, 8), true))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'a'");
     }
+
+    @Test
+    void detailsNameAMissingSymbol() {
+        assertThat(Lapack.describe(true, true, "x.so")).isEqualTo(
+                "symmetric eigensolver: LAPACK LAPACKE_dsyevd/LAPACKE_ssyevd");
+        assertThat(Lapack.describe(false, false, "libblas.so.3")).isEqualTo(
+                "symmetric eigensolver: Java (LAPACKE_dsyevd and LAPACKE_ssyevd not found in libblas.so.3)");
+        assertThat(Lapack.describe(true, false, "x.so")).isEqualTo(
+                "symmetric eigensolver: Java (LAPACKE_ssyevd not found in x.so); the other dtype runs LAPACK");
+    }
 }
