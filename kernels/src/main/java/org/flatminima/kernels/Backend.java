@@ -143,4 +143,19 @@ public interface Backend {
      * tangent of it, the tangent of the pooling.
      */
     void maxPool2dGather(DType t, Window2d g, MemorySegment x, MemorySegment argmax, MemorySegment y);
+
+    // ------------------------------------------------------------------ linear algebra
+
+    /**
+     * Eigen-decomposition of a symmetric matrix, as LAPACK's {@code dsyevd}/{@code ssyevd}: {@code w} receives the
+     * {@code n} eigenvalues in ascending order. {@code a} is {@code n x n}, row-major, contiguous; only its upper
+     * triangle ({@code a[i*n + j]}, {@code j >= i}) is read, the rest may hold anything. When {@code vectors}, row
+     * {@code i} of {@code a} ({@code a[i*n .. i*n + n - 1]}) is overwritten with the unit eigenvector of
+     * {@code w[i]} (signs arbitrary; orthonormal also within a repeated eigenvalue); otherwise {@code a} is
+     * overwritten with unspecified values. An implementation may need {@code a} and {@code w} off-heap for speed
+     * but accepts heap segments.
+     *
+     * @throws ArithmeticException when the iteration does not converge (e.g. NaN or infinity in {@code a})
+     */
+    void symmetricEigen(DType t, int n, MemorySegment a, MemorySegment w, boolean vectors);
 }

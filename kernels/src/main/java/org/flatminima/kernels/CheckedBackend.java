@@ -297,4 +297,12 @@ public final class CheckedBackend implements Backend {
         need(argmax, pooledSize(g), 4, "maxPool2dGather", "argmax");
         d.maxPool2dGather(t, g, x, argmax, y);
     }
+
+    @Override
+    public void symmetricEigen(DType t, int n, MemorySegment a, MemorySegment w, boolean vectors) {
+        positive("symmetricEigen", "n", n);
+        need(a, (long) n * n, t.byteSize(), "symmetricEigen", "a");
+        need(w, n, t.byteSize(), "symmetricEigen", "w");
+        d.symmetricEigen(t, n, a, w, vectors);
+    }
 }

@@ -353,4 +353,27 @@ public class ScalarBackend implements Backend {
             }
         }
     }
+
+    /** {@link SymmetricQr} in double precision on the upper triangle, whatever the storage type. */
+    @Override
+    public void symmetricEigen(DType t, int n, MemorySegment a, MemorySegment w, boolean vectors) {
+        double[][] m = new double[n][n];
+        for (int i = 0; i < n; i++) {
+            for (int j = i; j < n; j++) {
+                double v = t.get(a, (long) i * n + j);
+                m[i][j] = v;
+                m[j][i] = v;
+            }
+        }
+        double[][] z = vectors ? new double[n][n] : null;
+        double[] values = SymmetricQr.decompose(m, z);
+        for (int i = 0; i < n; i++) {
+            t.set(w, i, values[i]);
+            if (vectors) {
+                for (int j = 0; j < n; j++) {
+                    t.set(a, (long) i * n + j, z[i][j]);
+                }
+            }
+        }
+    }
 }

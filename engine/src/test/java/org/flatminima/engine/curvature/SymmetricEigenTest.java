@@ -6,9 +6,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.assertj.core.data.Offset;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.flatminima.engine.Engine;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.ScalarBackend;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** The dense eigensolver against matrices whose spectra are known by construction. */
+/**
+ * The dense eigensolver against matrices whose spectra are known by construction, on each backend (tag
+ * "backends": LAPACK's dsyevd on native, the Java oracle on vector and scalar).
+ */
+@Tag("backends")
 class SymmetricEigenTest {
 
     /** A random orthogonal matrix (rows orthonormal) by modified Gram-Schmidt on Gaussian rows. */
@@ -173,5 +183,24 @@ class SymmetricEigenTest {
     void refusesANonSymmetricMatrix() {
         assertThatThrownBy(() -> SymmetricEigen.decompose(new double[][] {{1, 2}, {0, 1}}))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not symmetric");
+    }
+
+    @Test
+    void denseMatricesGoThroughTheEngineBackendAndTridiagonalOnesDoNot() {
+        AtomicInteger calls = new AtomicInteger();
+        ScalarBackend counting = new ScalarBackend() {
+            @Override
+            public void symmetricEigen(DType t, int n, MemorySegment a, MemorySegment w, boolean vectors) {
+                calls.incrementAndGet();
+                super.symmetricEigen(t, n, a, w, vectors);
+            }
+        };
+        double[][] a = withSpectrum(new double[] {1, -2, 3}, randomOrthogonal(3, 4));
+        Engine.with(counting, () -> {
+            assertEigenpairs(a, SymmetricEigen.decompose(a), 1e-14);
+            assertThat(SymmetricEigen.eigenvalues(a)).containsExactly(new double[] {-2, 1, 3}, Offset.offset(1e-14));
+            SymmetricEigen.tridiagonal(new double[] {1, 2}, new double[] {0.5});
+        });
+        assertThat(calls.get()).isEqualTo(2);
     }
 }

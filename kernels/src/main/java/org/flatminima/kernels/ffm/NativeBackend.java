@@ -13,11 +13,13 @@ import org.flatminima.kernels.vector.VectorBackend;
 
 /**
  * The {@code native} backend: the {@code vector} backend with GEMM on OpenBLAS ({@code cblas_sgemm} /
- * {@code cblas_dgemm} through FFM; bundled or the system's, see {@link OpenBlas}) and, when our C library
+ * {@code cblas_dgemm} through FFM; bundled or the system's, see {@link OpenBlas}), the symmetric eigensolver on
+ * the same library's LAPACK and, when our C library
  * ({@code libflatminima.so}) loads, its elementwise, reduction, softmax, cross-entropy, im2col/col2im and pooling
  * kernels.
  *
- * <p>Layering, by inheritance and no flags: this class extends {@link VectorBackend} and overrides GEMM only;
+ * <p>Layering, by inheritance and no flags: this class extends {@link VectorBackend} and overrides GEMM and the
+ * symmetric eigensolver (LAPACK's {@code ?syevd}, {@link Lapack}) only;
  * {@link CKernelBackend} extends this class and overrides what the C kernels cover. {@link #create()} builds a
  * {@code CKernelBackend} when the C library loaded and a plain {@code NativeBackend} otherwise (then
  * {@link #fallbackNote()} says why), so a kernel without native code runs the vector backend's, and one without
@@ -156,6 +158,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         if (usesCKernels()) {
             d.add("C kernels: " + kernelLibrary());
         }
+        d.add(Lapack.describe());
         return d;
     }
 
@@ -223,6 +226,19 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
             OpenBlas.sgemm(transA, transB, m, n, k, (float) alpha, a, lda, b, ldb, (float) beta, c, ldc);
         } else {
             OpenBlas.dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
+    }
+
+    /** LAPACK's {@code ?syevd} ({@link Lapack}); the inherited Java solver when the library lacks the symbol. */
+    @Override
+    public void symmetricEigen(DType t, int n, MemorySegment a, MemorySegment w, boolean vectors) {
+        if (n == 0) {
+            return;
+        }
+        if (Lapack.has(t)) {
+            Lapack.syevd(t, n, a, w, vectors);
+        } else {
+            super.symmetricEigen(t, n, a, w, vectors);
         }
     }
 }

@@ -46,7 +46,7 @@ public final class OpenBlas {
      */
     private record Bound(BlasSource.Kind kind, String library, Path file, MethodHandle sgemm, MethodHandle dgemm,
                          MethodHandle setThreads, MethodHandle getThreads, MethodHandle getConfig,
-                         MethodHandle getCorename) {
+                         MethodHandle getCorename, SymbolLookup lookup) {
     }
 
     /** Thrown while loading: the message is the one-line reason with its fix. */
@@ -160,7 +160,8 @@ public final class OpenBlas {
                 Downcalls.optional(lookup, "openblas_set_num_threads", FunctionDescriptor.ofVoid(I)),
                 Downcalls.optional(lookup, "openblas_get_num_threads", FunctionDescriptor.of(I)),
                 Downcalls.optional(lookup, "openblas_get_config", FunctionDescriptor.of(ValueLayout.ADDRESS)),
-                Downcalls.optional(lookup, "openblas_get_corename", FunctionDescriptor.of(ValueLayout.ADDRESS)));
+                Downcalls.optional(lookup, "openblas_get_corename", FunctionDescriptor.of(ValueLayout.ADDRESS)),
+                lookup);
     }
 
     /** The file mapped at {@code address}, from /proc/self/maps (Linux), or null. */
@@ -313,6 +314,14 @@ public final class OpenBlas {
         } catch (Throwable t) {
             throw Downcalls.failure("cblas_dgemm", t);
         }
+    }
+
+    /**
+     * A plain (not critical) downcall handle for another symbol of the loaded library, such as a LAPACK routine
+     * ({@link Lapack}), or null when the library did not load or does not export it.
+     */
+    static MethodHandle optional(String symbol, FunctionDescriptor fd) {
+        return BOUND == null ? null : Downcalls.optional(BOUND.lookup(), symbol, fd);
     }
 
     /** Whether OpenBLAS loaded; used by tests. */

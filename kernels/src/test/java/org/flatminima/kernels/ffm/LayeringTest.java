@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class LayeringTest {
 
-    /** The kernel methods of {@link Backend} (everything but name, threads and the description). */
+    /** The kernel methods of {@link Backend} (everything but name, threads and the details line). */
     private static List<Method> kernels() {
         Set<String> notKernels = Set.of("name", "threads", "setThreads", "details");
         return Arrays.stream(Backend.class.getMethods()).filter(m -> !notKernels.contains(m.getName())).toList();
@@ -45,7 +45,7 @@ class LayeringTest {
     @Test
     void vectorOverridesWhatItVectorisesAndInheritsTheRestFromTheOracle() throws Exception {
         assertThat(VectorBackend.class.getSuperclass()).isEqualTo(ScalarBackend.class);
-        Set<String> inherited = Set.of("gatherCols", "scatterCols", "maxPool2dGather");
+        Set<String> inherited = Set.of("gatherCols", "scatterCols", "maxPool2dGather", "symmetricEigen");
         for (Method m : kernels()) {
             assertThat(implementer(VectorBackend.class, m)).as(m.getName())
                     .isEqualTo(inherited.contains(m.getName()) ? ScalarBackend.class : VectorBackend.class);
@@ -53,10 +53,11 @@ class LayeringTest {
     }
 
     @Test
-    void nativeWithoutCKernelsOverridesOnlyGemm() throws Exception {
+    void nativeWithoutCKernelsOverridesOnlyGemmAndTheEigensolver() throws Exception {
         assertThat(NativeBackend.class.getSuperclass()).isEqualTo(VectorBackend.class);
+        Set<String> onBlas = Set.of("gemm", "symmetricEigen");
         for (Method m : kernels()) {
-            Class<?> expected = m.getName().equals("gemm") ? NativeBackend.class
+            Class<?> expected = onBlas.contains(m.getName()) ? NativeBackend.class
                     : implementer(VectorBackend.class, m);
             assertThat(implementer(NativeBackend.class, m)).as(m.getName()).isEqualTo(expected);
         }
