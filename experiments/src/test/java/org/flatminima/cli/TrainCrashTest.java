@@ -145,9 +145,10 @@ class TrainCrashTest {
         assertThat(strays(run)).isEmpty();
         try (Stream<Path> files = Files.list(run.resolve("checkpoints"))) {
             // every checkpoint is whole: model, optimiser state and checksums
-            assertThat(files.map(f -> f.getFileName().toString().replaceFirst("\\..*", "")).distinct()
+            List<String> names = files.map(f -> f.getFileName().toString()).sorted().toList();
+            assertThat(names.stream().map(n -> n.replaceFirst("\\..*", "")).distinct()
                     .allMatch(s -> Stream.of(".safetensors", ".optim.safetensors", ".sha256")
-                            .allMatch(x -> Files.exists(run.resolve("checkpoints").resolve(s + x))))).isTrue();
+                            .allMatch(x -> names.contains(s + x)))).as("checkpoint files %s", names).isTrue();
         }
     }
 
