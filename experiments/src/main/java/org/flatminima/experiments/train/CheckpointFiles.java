@@ -75,15 +75,20 @@ public final class CheckpointFiles {
         modelMeta.put("format", "pt");
         modelMeta.put("step", Long.toString(c.step()));
         Weights.save(modelFile(dir, c.step()), withBuffers, c.params(), modelMeta);
-        String sums = sha256(optimFile(dir, c.step())) + "  " + optimFile(dir, c.step()).getFileName() + "\n"
-                + sha256(modelFile(dir, c.step())) + "  " + modelFile(dir, c.step()).getFileName() + "\n";
+        writeSums(dir, c.step());
+    }
+
+    /** Writes the sidecar of checkpoint {@code step} (the SHA-256 of both files), last, atomically. */
+    private static void writeSums(Path dir, long step) {
+        String sums = sha256(optimFile(dir, step)) + "  " + optimFile(dir, step).getFileName() + "\n"
+                + sha256(modelFile(dir, step)) + "  " + modelFile(dir, step).getFileName() + "\n";
         try {
-            AtomicFiles.write(sumFile(dir, c.step()), out -> {
+            AtomicFiles.write(sumFile(dir, step), out -> {
                 out.write(sums.getBytes(StandardCharsets.US_ASCII));
                 pauseForTests();
             });
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + sumFile(dir, c.step()) + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write " + sumFile(dir, step) + ": " + e.getMessage(), e);
         }
     }
 
@@ -155,7 +160,13 @@ public final class CheckpointFiles {
         for (int i = 0; i < all.size(); i++) {
             long s = all.get(i);
             try {
-                return read(dir, net, s, dtype);
+                Trainer.Checkpoint c = read(dir, net, s, dtype);
+                if (!Files.isRegularFile(sumFile(dir, s))) {
+                    // both files were renamed into place whole and have just been read and checked (a crash
+                    // before the sidecar, or a checkpoint older than sidecars): give it its sidecar now
+                    writeSums(dir, s);
+                }
+                return c;
             } catch (SafetensorsException e) {
                 notes.accept("checkpoint " + s + " is damaged (" + e.getMessage() + "); "
                         + (i + 1 < all.size() ? "using checkpoint " + all.get(i + 1) + " instead" : "no older one"));
