@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.Properties;
+import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -12,7 +13,8 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code flatminima} command. Each subcommand is one class listed in {@code subcommands}; errors follow
+ * The {@code flatminima} command. Each subcommand is one class listed in {@code subcommands}, or comes from a
+ * {@link CommandProvider} on the class path (the {@code sweeps} module's {@code sweep}); errors follow
  * {@link ErrorHandling}.
  */
 @Command(name = "flatminima",
@@ -73,6 +75,9 @@ public final class Main implements Callable<Integer> {
     /** A fresh {@code flatminima} command line with the error convention installed. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        for (CommandProvider p : ServiceLoader.load(CommandProvider.class)) {
+            p.commands().forEach(cl::addSubcommand);
+        }
         ErrorHandling.install(cl);
         return cl;
     }
