@@ -96,6 +96,12 @@ public final class AnalyzeCommand implements Callable<Integer> {
             description = "write the result as JSON, instead of the table ('-': standard output)")
     Path json;
 
+    @Option(names = "--shards", defaultValue = "1", paramLabel = "N",
+            description = "measure the points in N shards of whole chunks of " + Analysis.CHUNK + " points, one after "
+                    + "the other; the output is the same for every N, to the bit (default: ${DEFAULT-VALUE}; more "
+                    + "shards than chunks gives one shard per chunk)")
+    int shards;
+
     /** An eigenvalue computation estimated to take longer than this many seconds gets a note on stderr. */
     static final double LONG_SECONDS = 60;
 
@@ -104,6 +110,9 @@ public final class AnalyzeCommand implements Callable<Integer> {
         DType t = DType.parse(dtype);
         if (eigenvalues < 0) {
             throw new UserException("--eigenvalues must be >= 0, got " + eigenvalues);
+        }
+        if (shards < 1) {
+            throw new UserException("--shards must be >= 1, got " + shards);
         }
         requireNonEmpty("--weights", weights);
         requireNonEmpty("--images", images);
@@ -135,7 +144,9 @@ public final class AnalyzeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Analysis.Result r;
         try (EigenProgress progress = new EigenProgress(spec.commandLine().getErr())) {
-            r = Analysis.run(net, theta, data.images(), data.labels(), mode, eigenvalues, perPoint != null, progress);
+            Analysis.Options options = Analysis.Options.defaults().trace(mode).eigenvalues(eigenvalues)
+                    .perPointTraces(perPoint != null);
+            r = Analysis.run(net, theta, data.images(), data.labels(), options, shards, progress);
         }
         if (perPoint != null) {
             write(perPoint, csv(r.perPoint()), out);

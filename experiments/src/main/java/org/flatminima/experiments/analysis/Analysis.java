@@ -1,19 +1,18 @@
 package org.flatminima.experiments.analysis;
 
+import java.io.Serial;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.flatminima.engine.Scope;
 import org.flatminima.engine.Tensor;
-import org.flatminima.engine.TensorOps;
-import org.flatminima.engine.autodiff.Var;
 import org.flatminima.engine.curvature.Curvature;
-import org.flatminima.engine.curvature.Hutchinson;
 import org.flatminima.engine.curvature.Lanczos;
-import org.flatminima.engine.curvature.PerPointHutchinson;
 import org.flatminima.engine.curvature.SymmetricOperator;
 import org.flatminima.engine.curvature.TraceResult;
 import org.flatminima.engine.nn.Mode;
 import org.flatminima.engine.nn.Network;
-import org.flatminima.experiments.measures.Margins;
-import org.flatminima.experiments.measures.ModelMargins;
 import org.flatminima.experiments.measures.Summary;
 import org.flatminima.kernels.DType;
 
@@ -21,6 +20,16 @@ import org.flatminima.kernels.DType;
  * What {@code flatminima analyze} measures for a model on a data set: loss, accuracy, the Hessian trace of the
  * mean loss, its top eigenvalues, and per point the loss, the trace of the point's own loss Hessian and three
  * margins (output, softmax, input-space). The model is evaluated in eval mode (batch norm's running statistics).
+ *
+ * <p><b>Shards.</b> The work over points is done in chunks of {@link #CHUNK} points, grouped into shards of whole
+ * chunks (the last chunk may be shorter) that may run anywhere: {@link #analyzeRange} (or {@link #analyzePoints}
+ * for a task holding only its own points) computes a {@link Shard}: its per-point columns and, when the whole-data
+ * trace is exact and separable over points (closed-form, exact-ggn: the mean of the points' own traces), the
+ * per-chunk sums it is made of ({@link TraceSums}). {@link #wholeData} computes, in one place, what needs all
+ * points at once: the top eigenvalues (Lanczos) and a whole-data trace that does not split (Hutchinson, exact-hvp).
+ * {@link #combine} assembles the {@link Result}. Every value is computed within one chunk, or from the per-point
+ * columns in point order, or from the per-chunk sums in chunk order, so any split of the chunks into shards gives
+ * the same result, bit for bit on one backend; {@link #run} is that with shards run one after the other.
  */
 public final class Analysis {
     private Analysis() {
@@ -46,6 +55,143 @@ public final class Analysis {
                 default -> throw new IllegalArgumentException("unknown --trace '" + s + "': use auto, exact or hutchinson");
             };
         }
+    }
+
+    /**
+     * What an analysis computes: the whole-data trace's mode, how many top eigenvalues, whether per-point traces.
+     * Immutable and serializable (a distributed analysis ships it with its tasks). Start from {@link #defaults()}.
+     */
+    public static final class Options implements Serializable {
+        @Serial
+        private static final long serialVersionUID = 1L;
+
+        private final TraceMode trace;
+        private final int eigenvalues;
+        private final boolean perPointTraces;
+        private final int chunk;
+
+        private Options(TraceMode trace, int eigenvalues, boolean perPointTraces, int chunk) {
+            this.trace = trace;
+            this.eigenvalues = eigenvalues;
+            this.perPointTraces = perPointTraces;
+            this.chunk = chunk;
+        }
+
+        /** Trace AUTO, no eigenvalues, no per-point traces, chunks of {@link #CHUNK} points. */
+        public static Options defaults() {
+            return new Options(TraceMode.AUTO, 0, false, CHUNK);
+        }
+
+        /** These options with the whole-data trace's mode {@code mode}. */
+        public Options trace(TraceMode mode) {
+            return new Options(java.util.Objects.requireNonNull(mode, "mode"), eigenvalues, perPointTraces, chunk);
+        }
+
+        /** These options with {@code k} top eigenvalues of the Hessian of the mean loss (0 for none). */
+        public Options eigenvalues(int k) {
+            if (k < 0) {
+                throw new IllegalArgumentException("eigenvalues must be >= 0, got " + k);
+            }
+            return new Options(trace, k, perPointTraces, chunk);
+        }
+
+        /** These options with or without each point's own trace (exact where possible, else Hutchinson). */
+        public Options perPointTraces(boolean on) {
+            return new Options(trace, eigenvalues, on, chunk);
+        }
+
+        /** These options with chunks of {@code points} points (tests use small chunks on few points). */
+        Options chunk(int points) {
+            if (points < 1) {
+                throw new IllegalArgumentException("chunk must be >= 1, got " + points);
+            }
+            return new Options(trace, eigenvalues, perPointTraces, points);
+        }
+
+        /** The whole-data trace's mode. */
+        public TraceMode traceMode() {
+            return trace;
+        }
+
+        /** How many top eigenvalues. */
+        public int eigenvalues() {
+            return eigenvalues;
+        }
+
+        /** Whether each point's own trace is computed. */
+        public boolean perPointTraces() {
+            return perPointTraces;
+        }
+
+        /** Points per chunk ({@link #CHUNK} unless a test changed it). */
+        public int chunk() {
+            return chunk;
+        }
+    }
+
+    /** A shard's points: indices {@code [from, to)} of the data set. */
+    public record Range(int from, int to) implements Serializable {
+        public Range {
+            if (from < 0 || to < from) {
+                throw new IllegalArgumentException("bad range [" + from + ", " + to + ")");
+            }
+        }
+
+        /** How many points. */
+        public int size() {
+            return to - from;
+        }
+    }
+
+    /**
+     * For a whole-data trace that is the mean of the points' own traces (closed-form, exact-ggn): per chunk of a
+     * shard, in order, the sum over the chunk's points (in order) of each point's own trace on each parameter
+     * tensor ({@code perChunk[k][e]}, e in the model's parameter order).
+     *
+     * @param method the exact method ({@code closed-form}, {@code exact-ggn})
+     * @param perChunk {@code [chunks][parameter tensors]}
+     * @param passes the backward passes the method spent on the shard (0 for the closed form)
+     */
+    public record TraceSums(String method, double[][] perChunk, long passes) implements Serializable {
+    }
+
+    /**
+     * The per-point work on one shard of the data: points {@code [from, to())}, whole chunks of {@code chunk}
+     * points from a multiple of {@code chunk}. Serializable (a plain record of arrays, numbers and strings), to
+     * be shipped from the executor that computed it to the driver that {@linkplain #combine combines} it.
+     *
+     * @param from the index of the shard's first point in the data set
+     * @param params the model's parameter count
+     * @param dtype the dtype of the computation
+     * @param chunk points per chunk
+     * @param labels the points' labels
+     * @param predicted the predicted classes
+     * @param loss the points' losses
+     * @param trace the points' own traces, or null when not asked for
+     * @param traceMethod how {@code trace} was computed ({@code closed-form}, {@code exact-ggn}, {@code hutchinson}),
+     *     or null
+     * @param outputMargin output margins
+     * @param softmaxMargin softmax margins
+     * @param inputMargin input-space margins
+     * @param maxAbsLogit the largest |z| of the shard's logits (NaN when one is NaN; 0 for no points)
+     * @param traceSums the shard's part of the whole-data trace, or null when that trace is computed by
+     *     {@link #wholeData}
+     */
+    public record Shard(int from, int params, DType dtype, int chunk, int[] labels, int[] predicted, double[] loss,
+                        double[] trace, String traceMethod, double[] outputMargin, double[] softmaxMargin,
+                        double[] inputMargin, double maxAbsLogit, TraceSums traceSums) implements Serializable {
+
+        /** One past the index of the shard's last point. */
+        public int to() {
+            return from + labels.length;
+        }
+    }
+
+    /**
+     * What {@link #wholeData} computed: the whole-data trace when it does not come from the shards (else null),
+     * and the top eigenvalues (empty when none were asked for).
+     */
+    public record WholeData(TraceResult trace, double[] eigenvalues) {
     }
 
     /** The per-point columns. */
@@ -146,67 +292,134 @@ public final class Analysis {
     /** {@link #run(Network, Tensor, Tensor, int[], TraceMode, int, boolean)}, telling {@code listener}. */
     public static Result run(Network model, Tensor theta, Tensor x, int[] labels, TraceMode mode, int eigenvalues,
                              boolean perPointTraces, Listener listener) {
-        Network net = model.withMode(Mode.EVAL);
-        int n = labels.length;
-        double[] loss = new double[n];
-        int[] predicted = new int[n];
-        double[] out = new double[n];
-        double[] soft = new double[n];
-        double[] in = new double[n];
-        double maxAbsLogit = 0;
-        for (int from = 0; from < n; from += CHUNK) {
-            int to = Math.min(n, from + CHUNK);
-            try (Scope s = Scope.open()) {
-                Tensor xb = x.slice(0, from, to).contiguous();
-                int[] yb = java.util.Arrays.copyOfRange(labels, from, to);
-                Tensor z = net.logits(Var.of(theta), xb).value();
-                for (double v : z.toDoubleArray()) {
-                    maxAbsLogit = Double.isNaN(v) || Double.isNaN(maxAbsLogit) ? Double.NaN
-                            : Math.max(maxAbsLogit, Math.abs(v));
-                }
-                double[] lb = TensorOps.softmaxCrossEntropy(z, yb)[0].toDoubleArray();
-                Margins.Columns m = Margins.of(z, yb);
-                double[] im = ModelMargins.inputMargins(net, theta, xb, yb, m);
-                System.arraycopy(lb, 0, loss, from, to - from);
-                System.arraycopy(m.predicted(), 0, predicted, from, to - from);
-                System.arraycopy(m.output(), 0, out, from, to - from);
-                System.arraycopy(m.softmax(), 0, soft, from, to - from);
-                System.arraycopy(im, 0, in, from, to - from);
-            }
+        Options o = Options.defaults().trace(mode).eigenvalues(eigenvalues).perPointTraces(perPointTraces);
+        return run(model, theta, x, labels, o, 1, listener);
+    }
+
+    /**
+     * Analyses {@code model} at {@code theta} on {@code x} with {@code labels} as {@link #shardRanges}{@code (N,
+     * shards)} shards, one after the other in this process: {@link #analyzeRange} on each, {@link #wholeData},
+     * then {@link #combine}. The result does not depend on {@code shards}, to the bit.
+     *
+     * @param shards how many shards (at least 1; more than the chunks gives one shard per chunk)
+     */
+    public static Result run(Network model, Tensor theta, Tensor x, int[] labels, Options options, int shards,
+                             Listener listener) {
+        List<Shard> parts = new ArrayList<>();
+        for (Range r : shardRanges(labels.length, shards, options.chunk())) {
+            parts.add(analyzeRange(model, theta, x, labels, r.from(), r.to(), options));
         }
-        double meanLoss = 0;
-        int correct = 0;
-        for (int i = 0; i < n; i++) {
-            meanLoss += loss[i] / n;
-            correct += predicted[i] == labels[i] ? 1 : 0;
+        return combine(parts, wholeData(model, theta, x, labels, options, listener));
+    }
+
+    /**
+     * The per-point work on the points {@code [from, to)} of {@code x} ({@code [N, ...]}) with {@code labels}:
+     * {@link #analyzePoints} on that slice. {@code from} is a multiple of the chunk ({@link #CHUNK}), and so is
+     * {@code to} unless it is N.
+     */
+    public static Shard analyzeRange(Network model, Tensor theta, Tensor x, int[] labels, int from, int to,
+                                     Options options) {
+        int n = labels.length;
+        if (x.dim(0) != n) {
+            throw new IllegalArgumentException(n + " labels for " + x.dim(0) + " points");
+        }
+        if (from < 0 || to > n || from > to || (to != n && to % options.chunk() != 0)) {
+            throw new IllegalArgumentException("shard [" + from + ", " + to + ") of " + n + " points: its end must be "
+                    + "a multiple of " + options.chunk() + " or the last point");
+        }
+        return analyzePoints(model, theta, x.slice(0, from, to), Arrays.copyOfRange(labels, from, to), from, options);
+    }
+
+    /**
+     * The per-point work on {@code xPart} ({@code [M, ...]}), points {@code offset .. offset + M - 1} of the data
+     * set, for a task that holds only its own points: chunk by chunk, each chunk's logits, losses, predictions,
+     * margins, and, as {@code options} and the model ask, the points' own traces (exact, or Hutchinson with
+     * point i's probes drawn from its index in the whole data set) and the chunk's sums for the whole-data trace
+     * ({@link TraceSums}).
+     *
+     * @param offset the index of {@code xPart}'s first point in the whole data set, a multiple of the chunk
+     */
+    public static Shard analyzePoints(Network model, Tensor theta, Tensor xPart, int[] labelsPart, int offset,
+                                      Options options) {
+        return ShardWork.analyze(model.withMode(Mode.EVAL), theta, xPart, labelsPart, offset, options);
+    }
+
+    /**
+     * What only the whole data gives, computed in one place (the driver of a distributed analysis): the top
+     * eigenvalues of the Hessian of the mean loss (Lanczos), and the whole-data trace when it does not split
+     * over points (Hutchinson, whose probes each see all points; exact-hvp, P products with the Hessian of the
+     * mean loss). Nothing (an empty {@link WholeData}) when {@link #needsWholeData} is false.
+     */
+    public static WholeData wholeData(Network model, Tensor theta, Tensor x, int[] labels, Options options,
+                                      Listener listener) {
+        Network net = model.withMode(Mode.EVAL);
+        Plan plan = Plan.of(net, options);
+        if (!needsWholeData(net, options)) {
+            return new WholeData(null, new double[0]);
         }
         Curvature c = Curvature.of(net, theta, x, labels);
-        Curvature.Method method = switch (mode) {
-            case AUTO -> Curvature.Method.AUTO;
-            case EXACT -> c.bestExact() != null ? c.bestExact() : Curvature.Method.EXACT_HVP;
-            case HUTCHINSON -> Curvature.Method.HUTCHINSON;
-        };
-        TraceResult trace = c.trace(method);
+        TraceResult trace = plan.wholeMethod() == null ? null : c.trace(plan.wholeMethod());
         double[] eig = new double[0];
-        if (eigenvalues > 0) {
-            eig = topEigenvalues(c, eigenvalues, listener);
+        if (options.eigenvalues() > 0) {
+            eig = topEigenvalues(c, options.eigenvalues(), listener);
         }
-        double[] pointTraces = null;
-        String pointMethod = null;
-        if (perPointTraces) {
-            Curvature.Method pm = method == Curvature.Method.HUTCHINSON ? Curvature.Method.HUTCHINSON
-                    : (c.bestExact() != null ? c.bestExact() : Curvature.Method.HUTCHINSON);
-            PerPointHutchinson.PerPointTraces pt = c.perPointTraces(pm, Hutchinson.Options.defaults());
-            pointTraces = pt.values();
-            pointMethod = pt.method();
+        return new WholeData(trace, eig);
+    }
+
+    /**
+     * Whether {@link #wholeData} has anything to compute for {@code model} with {@code options}: eigenvalues are
+     * asked for, or the whole-data trace does not come from the shards (see {@link TraceSums}).
+     */
+    public static boolean needsWholeData(Network model, Options options) {
+        return options.eigenvalues() > 0 || Plan.of(model.withMode(Mode.EVAL), options).wholeMethod() != null;
+    }
+
+    /**
+     * The result of an analysis from its shards, in order (contiguous from point 0, each but the last a whole
+     * number of chunks), and its {@link WholeData}. The mean loss and accuracy are sums over the per-point
+     * columns in point order, the margin summaries come from the whole columns, the largest |logit| is the
+     * maximum of the shards', and a trace from the shards is {@code sum_e (sum over chunks in order of the
+     * chunk's sum for parameter tensor e) / N}: none depends on how the chunks were split into shards.
+     *
+     * @throws IllegalArgumentException when the shards do not fit together or do not match {@code whole}
+     */
+    public static Result combine(List<Shard> shardsInOrder, WholeData whole) {
+        return Combine.of(shardsInOrder, whole);
+    }
+
+    /**
+     * Shards for {@code n} points: {@code [from, to)} ranges covering {@code [0, n)} in order, aligned to
+     * {@link #CHUNK}, balanced (their chunk counts differ by at most one, the larger ones first). More shards
+     * than chunks gives one shard per chunk; no points give one empty shard.
+     *
+     * @throws IllegalArgumentException when {@code shards < 1} or {@code n < 0}
+     */
+    public static List<Range> shardRanges(int n, int shards) {
+        return shardRanges(n, shards, CHUNK);
+    }
+
+    /** {@link #shardRanges(int, int)} with chunks of {@code chunk} points. */
+    static List<Range> shardRanges(int n, int shards, int chunk) {
+        if (shards < 1) {
+            throw new IllegalArgumentException("shards must be >= 1, got " + shards);
         }
-        PerPoint pp = new PerPoint(labels.clone(), predicted, loss, pointTraces, pointMethod, out, soft, in);
-        return new Result(net.parameterCount(), n, meanLoss, correct / (double) n, trace, eig, pp,
-                summary(out), summary(soft), summary(in), theta.dtype(), maxAbsLogit);
+        if (n < 0) {
+            throw new IllegalArgumentException("points must be >= 0, got " + n);
+        }
+        int chunks = (int) ((n + (long) chunk - 1) / chunk);
+        int k = Math.max(1, Math.min(shards, chunks));
+        List<Range> out = new ArrayList<>(k);
+        int c0 = 0;
+        for (int i = 0; i < k; i++) {
+            int c1 = c0 + chunks / k + (i < chunks % k ? 1 : 0);
+            out.add(new Range((int) Math.min(n, (long) c0 * chunk), (int) Math.min(n, (long) c1 * chunk)));
+            c0 = c1;
+        }
+        return List.copyOf(out);
     }
 
     /** The summary of a column, or one of NaN statistics when the column holds a NaN (see the reason). */
-    private static Summary summary(double[] column) {
+    static Summary summary(double[] column) {
         for (double v : column) {
             if (Double.isNaN(v)) {
                 double nan = Double.NaN;
