@@ -90,9 +90,14 @@ class KendallRankTest {
         double[][] step10 = {{1, 0.1}, {2, 0.2}, {3, 0.3}};
         double[][] step20 = {{1, 0.3}, {2, 0.2}, {3, 0.1}};
         for (int i = 0; i < 3; i++) {
-            // rows out of order on purpose: the table's order must not matter
-            t.row("f" + i, "finished", 20, "lr", "" + i, "trace", "" + step20[i][0], "gap_accuracy", "" + step20[i][1]);
-            t.row("f" + i, "finished", 10, "lr", "" + i, "trace", "" + step10[i][0], "gap_accuracy", "" + step10[i][1]);
+            // the table's order must not matter: run f1 lists its last checkpoint first, f0 and f2 last
+            String[] late = {"lr", "" + i, "trace", "" + step20[i][0], "gap_accuracy", "" + step20[i][1]};
+            String[] early = {"lr", "" + i, "trace", "" + step10[i][0], "gap_accuracy", "" + step10[i][1]};
+            if (i == 1) {
+                t.row("f" + i, "finished", 20, late).row("f" + i, "finished", 10, early);
+            } else {
+                t.row("f" + i, "finished", 10, early).row("f" + i, "finished", 20, late);
+            }
         }
         t.row("d", "diverged", 10, "lr", "9", "trace", "100", "gap_accuracy", "0.9");
         t.row("d", "diverged", 15, "lr", "9", "trace", "NaN", "gap_accuracy", "NaN");
