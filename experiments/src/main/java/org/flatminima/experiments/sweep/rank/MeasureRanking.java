@@ -22,7 +22,7 @@ import org.flatminima.experiments.sweep.rank.Networks.Network;
  * @param networks the networks and the run counts
  * @param rows     one row per measure the sweep took, sorted by |tau| (largest first; undefined last; ties in
  *                 {@link #MEASURES} order)
- * @param notMeasured measure columns that are absent or empty for every network
+ * @param notMeasured measure columns that are absent or empty for every network (none when there is no network)
  */
 public record MeasureRanking(RankOptions options, Networks networks, List<Row> rows, List<String> notMeasured) {
 
@@ -128,7 +128,7 @@ public record MeasureRanking(RankOptions options, Networks networks, List<Row> r
         Networks nets = Networks.select(rows, options.step());
         List<Row> out = new ArrayList<>();
         List<String> notMeasured = new ArrayList<>();
-        for (Measure m : MEASURES) {
+        for (Measure m : nets.networks().isEmpty() ? List.<Measure>of() : MEASURES) {
             boolean measured = nets.networks().stream().anyMatch(n -> n.value(m.column()) != null);
             if (!measured) {
                 notMeasured.add(m.column());

@@ -77,6 +77,10 @@ public final class RankFiles {
                 + "granulated coefficient with seeds %s%n", 100 * o.level(), o.resamples(), o.seed(),
                 o.seeds() == RankOptions.Seeds.PAIRED ? "paired (a seed is one of the fixed other values)"
                         : "averaged per configuration first"));
+        if (n.networks().isEmpty()) {
+            sb.append("- nothing to rank: no finished run").append(o.step() == null ? "" : " has a checkpoint at step "
+                    + o.step()).append('\n');
+        }
         if (!r.notMeasured().isEmpty()) {
             sb.append("- not measured in this sweep: `").append(String.join("`, `", r.notMeasured())).append("`\n");
         }

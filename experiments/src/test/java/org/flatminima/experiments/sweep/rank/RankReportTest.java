@@ -134,6 +134,20 @@ class RankReportTest {
     }
 
     @Test
+    void everyRunDivergedGivesAReportWithNothingToRank(@TempDir Path dir) throws IOException {
+        SweepTableFixture t = new SweepTableFixture().row("a", "diverged", 3, "trace", "NaN", "gap_accuracy", "NaN")
+                .row("b", "diverged", 4, "lr", "0.5", "trace", "NaN", "gap_accuracy", "NaN");
+        Files.writeString(dir.resolve("table.csv"), t.csv());
+        MeasureRanking r = SweepReport.rankSweep(dir, RankOptions.builder().build());
+        assertThat(r.rows()).isEmpty();
+        assertThat(r.notMeasured()).isEmpty();
+        assertThat(Files.readString(dir.resolve("report.md"))).contains("- runs: 2 (finished 0, diverged 2)")
+                .contains("- nothing to rank: no finished run\n").doesNotContain("not measured");
+        assertThat(TableCsv.read(dir.resolve("rank.csv"))).isEmpty();
+        assertThat(dir.resolve("report.html")).exists();
+    }
+
+    @Test
     void rankCommandPrintsTheRankingAndReportsUserErrors(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("table.csv"), sweep().csv());
         CommandLine cl = new CommandLine(new RankCommand());
