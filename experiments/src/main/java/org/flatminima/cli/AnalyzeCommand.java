@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -22,6 +23,8 @@ import org.flatminima.engine.nn.Network;
 import org.flatminima.experiments.MemoryBudget;
 import org.flatminima.experiments.UserException;
 import org.flatminima.experiments.analysis.Analysis;
+import org.flatminima.experiments.analysis.PointTask;
+import org.flatminima.experiments.analysis.ShardScheduler;
 import org.flatminima.experiments.data.AtomicFiles;
 import org.flatminima.experiments.data.Dataset;
 import org.flatminima.experiments.measures.Summary;
@@ -97,10 +100,16 @@ public final class AnalyzeCommand implements Callable<Integer> {
     Path json;
 
     @Option(names = "--shards", defaultValue = "1", paramLabel = "N",
-            description = "measure the points in N shards of whole chunks of " + Analysis.CHUNK + " points, one after "
-                    + "the other; the output is the same for every N, to the bit (default: ${DEFAULT-VALUE}; more "
-                    + "shards than chunks gives one shard per chunk)")
+            description = "measure the points in N shards of whole chunks of " + Analysis.CHUNK + " points: as N tasks "
+                    + "of an embedded Apache Spark when ./flatminima runs this (Spark on the class path), else one "
+                    + "after the other; the output is the same for every N, to the bit (default: ${DEFAULT-VALUE}; "
+                    + "more shards than chunks gives one shard per chunk)")
     int shards;
+
+    @Option(names = "--master", paramLabel = "URL",
+            description = "run the shards as tasks on this Spark master (spark://HOST:PORT, yarn, local[N], ...); the "
+                    + "weights, images and labels paths must reach every node (docs/SWEEPS.md)")
+    String master;
 
     /** An eigenvalue computation estimated to take longer than this many seconds gets a note on stderr. */
     static final double LONG_SECONDS = 60;
@@ -146,7 +155,16 @@ public final class AnalyzeCommand implements Callable<Integer> {
         try (EigenProgress progress = new EigenProgress(spec.commandLine().getErr())) {
             Analysis.Options options = Analysis.Options.defaults().trace(mode).eigenvalues(eigenvalues)
                     .perPointTraces(perPoint != null);
-            r = Analysis.run(net, theta, data.images(), data.labels(), options, shards, progress);
+            ShardScheduler scheduler = scheduler(master, shards);
+            if (scheduler == null) {
+                r = Analysis.run(net, theta, data.images(), data.labels(), options, shards, progress);
+            } else {
+                PointTask task = new PointTask(model.toString(), weights.toAbsolutePath().toString(),
+                        images.toAbsolutePath().toString(), labels.toAbsolutePath().toString(), dtype, options);
+                List<Analysis.Shard> parts = scheduler.run(task, data.size(), shards, master);
+                r = Analysis.combine(parts, Analysis.wholeData(net, theta, data.images(), data.labels(), options,
+                        progress));
+            }
         }
         if (perPoint != null) {
             write(perPoint, csv(r.perPoint()), out);
@@ -158,6 +176,23 @@ public final class AnalyzeCommand implements Callable<Integer> {
             print(out, model.toString(), t, r);
         }
         return 0;
+    }
+
+    /**
+     * The scheduler of the shards: none (one after the other here) for one shard without a master, or when no
+     * {@link ShardScheduler} is on the class path and no master was asked for; a {@code --master} without one is a
+     * user error.
+     */
+    private static ShardScheduler scheduler(String master, int shards) {
+        if (master == null && shards == 1) {
+            return null;
+        }
+        ShardScheduler s = ServiceLoader.load(ShardScheduler.class).findFirst().orElse(null);
+        if (s == null && master != null) {
+            throw new UserException("--master needs Apache Spark on the class path: run this through ./flatminima "
+                    + "(which adds it), or spark-submit sweeps/target/flatminima-sweeps-submit.jar");
+        }
+        return s;
     }
 
     /** An empty path names the working directory; say what is missing instead of "is a directory". */

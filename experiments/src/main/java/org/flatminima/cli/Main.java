@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.util.Properties;
 import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
+import org.flatminima.experiments.sweep.rank.RankCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,6 +30,7 @@ import picocli.CommandLine.Spec;
                 TrainCommand.class,
                 AnalyzeCommand.class,
                 ReproduceCommand.class,
+                RankCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {
