@@ -23,6 +23,7 @@ class SweepTableTest {
     static SweepTable.Row awkward(int k) {
         SweepTable.Builder b = SweepTable.Row.builder().text("run_id", "run" + k).text("status", "finished")
                 .text("arch", "seq:1x28x28:conv(8,3,pad=1),relu,\"x\"\nlinear(10)").text("optimizer", "sgd")
+                .text("schedule", "cr\r\nlf").text("trace_method", "new\nline").text("dtype", "q\"uote")
                 .integer("seed", -7).integer("step", k).integer("batch_size", Long.MAX_VALUE);
         int i = k;
         for (String c : SweepTable.COLUMNS) {
@@ -62,7 +63,8 @@ class SweepTableTest {
         SweepTable.Row a = back.getFirst();
         assertThat(a.cell("arch")).isEqualTo("seq:1x28x28:conv(8,3,pad=1),relu,\"x\"\nlinear(10)");
         assertThat(a.isEmpty("dataset")).isTrue();
-        assertThat(a.number("dataset".equals("x") ? "lr" : "seed")).isEqualTo(-7.0);
+        assertThat(a.cell("schedule")).isEqualTo("cr\r\nlf");
+        assertThat(a.number("seed")).isEqualTo(-7.0);
         assertThat(rows.get(0).cells()).contains("NaN", "Infinity", "-0.0", "1.0E-300", "4.9E-324");
     }
 
