@@ -24,7 +24,7 @@ class SweepRunResumeTest {
     static Path tmp;
 
     /** mlp:784-16-10, 2 epochs of 4 steps; checkpoints (and rows) at 0, 2, 4, 6, 8. */
-    static final RunConfig CFG = SweepRuns.tiny("mlp:784-16-10", 0.05, 2, 20).build();
+    static final RunConfig CFG = SweepRuns.tiny("mlp:784-16-10", 0.05, 2, 5).build();
 
     static List<SweepTable.Row> reference;
 
