@@ -148,7 +148,7 @@ public final class AnalyzeCommand implements Callable<Integer> {
             }
             data = data.first(limit);
         }
-        TrainCommand.checkInputs(model, net, data);
+        org.flatminima.experiments.train.TrainingData.checkInputs(model, net, data);
         Tensor theta = Weights.load(weights, net, t);
         PrintWriter out = spec.commandLine().getOut();
         Analysis.Result r;

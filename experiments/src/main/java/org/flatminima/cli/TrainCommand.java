@@ -17,14 +17,13 @@ import org.flatminima.engine.Engine;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.experiments.data.DataSets;
-import org.flatminima.experiments.data.Dataset;
 import org.flatminima.experiments.models.ModelSpec;
-import org.flatminima.experiments.models.Weights;
 import org.flatminima.experiments.train.Batch;
 import org.flatminima.experiments.train.CheckpointFiles;
 import org.flatminima.experiments.train.GracefulStop;
 import org.flatminima.experiments.train.RunDirectory;
 import org.flatminima.experiments.train.TrainConfig;
+import org.flatminima.experiments.train.TrainingData;
 import org.flatminima.experiments.train.Trainer;
 import org.flatminima.kernels.DType;
 import picocli.CommandLine.Command;
@@ -160,33 +159,23 @@ public final class TrainCommand implements Callable<Integer> {
             run.checkNew(force);
         }
         DataSets sets = new DataSets(DataSets.Locations.fromEnvironment());
-        Dataset trainSet = sets.load(data, DataSets.Split.TRAIN, limit).as(t).as(Dataset.Layout.IMAGES);
-        Dataset testSet = sets.load(data, DataSets.Split.TEST).as(t).as(Dataset.Layout.IMAGES);
-        if (limit != null) {
-            if (limit > trainSet.size()) {
-                throw new UserException("--limit must be in [1, " + trainSet.size() + "], got " + limit);
-            }
-            trainSet = trainSet.first(limit);
-        }
+        TrainingData points = new TrainingData(
+                TrainingData.split(sets, data, DataSets.Split.TRAIN, t, limit, "--limit"),
+                TrainingData.split(sets, data, DataSets.Split.TEST, t, null, null));
         if (standardize) {
-            Dataset.Standardization st = Dataset.Standardization.of(trainSet);
-            trainSet = trainSet.standardized(st);
-            testSet = testSet.standardized(st);
+            points = points.standardized();
         }
-        checkInputs(model, net, trainSet);
-        Batch train = new Batch(trainSet.images(), trainSet.labels());
-        Batch test = new Batch(testSet.images(), testSet.labels());
+        TrainingData.checkInputs(model, net, points.trainSet());
+        Batch train = points.train();
+        Batch test = points.test();
         long total = cfg.totalSteps(train.size());
         warnAboutCheckpointVolume(net, t, total, checkpointEvery, note);
 
         try (GracefulStop stop = new GracefulStop()) {
             Trainer.Checkpoint from = null;
             if (resume) {
-                run.deleteTemporaries();
-                from = CheckpointFiles.newestIntact(run.checkpoints(), net, t, note);
+                from = run.resume(net, t, note);
                 long step = from == null ? 0 : from.step();
-                CheckpointFiles.deleteAfter(run.checkpoints(), step);
-                run.truncateMetrics(step, note);
                 if (step == total) {
                     return finish(run, model, net, from.params(), total, "completed");
                 }
@@ -272,10 +261,7 @@ public final class TrainCommand implements Callable<Integer> {
     private int finish(RunDirectory run, ModelSpec model, Network net, Tensor params, long steps, String what) {
         boolean finished = what.equals("completed") && Files.isRegularFile(run.model());
         if (!finished) {
-            Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("format", "pt");
-            meta.put("arch", model.toString());
-            Weights.save(run.model(), net, params, meta);
+            run.saveModel(model, net, params);
         }
         String[] last = run.lastMetrics();
         String acc = last == null ? "" : String.format(Locale.ROOT,
@@ -305,24 +291,6 @@ public final class TrainCommand implements Callable<Integer> {
         if (bytes > 10e9) {
             note.accept(String.format(Locale.ROOT, "flatminima: warning: --checkpoint-every %d writes %d checkpoints"
                     + " (about %.3g GB): raise --checkpoint-every", every, total / every, bytes / 1e9));
-        }
-    }
-
-    /** The model must take the data's images (same number of values per point) and have as many classes. */
-    static void checkInputs(ModelSpec model, Network net, Dataset d) {
-        long want = 1;
-        for (int s : net.sampleShape()) {
-            want *= s;
-        }
-        if (want != d.features() || (net.sampleShape().length == 3 && (net.sampleShape()[0] != d.channels()
-                || net.sampleShape()[1] != d.rows() || net.sampleShape()[2] != d.cols()))) {
-            throw new UserException("model " + model + " takes inputs of shape "
-                    + java.util.Arrays.toString(net.sampleShape()) + " but " + d.name() + " has " + d.channels()
-                    + "x" + d.rows() + "x" + d.cols() + " images (" + d.features() + " values)");
-        }
-        if (net.classes() != d.classes()) {
-            throw new UserException("model " + model + " has " + net.classes() + " outputs but " + d.name() + " has "
-                    + d.classes() + " classes");
         }
     }
 

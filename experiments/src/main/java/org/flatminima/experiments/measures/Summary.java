@@ -57,6 +57,20 @@ public record Summary(int count, double mean, double std, double min, double q1,
         return new Summary(s.length, mean, std, s[0], q1, quantileSorted(s, 0.5), q3, s[s.length - 1], lo, hi, out);
     }
 
+    /**
+     * {@link #of}, except that a column holding a NaN gives NaN statistics (count kept, no outliers) instead of an
+     * error: for measures where NaN means "measured, not finite".
+     */
+    public static Summary ofOrNaN(double[] values) {
+        for (double v : values) {
+            if (Double.isNaN(v)) {
+                double nan = Double.NaN;
+                return new Summary(values.length, nan, nan, nan, nan, nan, nan, nan, nan, nan, 0);
+            }
+        }
+        return of(values);
+    }
+
     /** The q-quantile (0 <= q <= 1) of sorted values, linear interpolation between order statistics. */
     public static double quantileSorted(double[] sorted, double q) {
         if (q < 0 || q > 1) {

@@ -14,12 +14,10 @@ import org.flatminima.engine.curvature.Curvature;
 import org.flatminima.engine.curvature.ExactTraces;
 import org.flatminima.engine.curvature.PerPointHutchinson;
 import org.flatminima.engine.nn.Network;
-import org.flatminima.engine.nn.Taps;
 import org.flatminima.experiments.data.DataSets;
 import org.flatminima.experiments.data.Dataset;
 import org.flatminima.experiments.measures.Correlation;
-import org.flatminima.experiments.measures.Margins;
-import org.flatminima.experiments.measures.ModelMargins;
+import org.flatminima.experiments.measures.PointMeasures;
 import org.flatminima.experiments.measures.Summary;
 import org.flatminima.experiments.models.ModelSpec;
 import org.flatminima.experiments.train.Batch;
@@ -313,43 +311,22 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
      * points); every per-point value depends on its own point only, so the result is the one-pass result.
      */
     static PointValues measure(Network net, long step, Tensor theta, Batch train, Batch test, int chunk) {
-        if (chunk < 1) {
-            throw new IllegalArgumentException("chunk must be at least 1 point; got " + chunk);
-        }
         Curvature.Method method = ExactTraces.isAffine(net) ? Curvature.Method.CLOSED_FORM
                 : Curvature.Method.EXACT_GGN;
         int n = train.size();
-        double[] trace = new double[n];
-        int[] predicted = new int[n];
+        PointMeasures pm = PointMeasures.of(net, theta, train.x(), train.labels(), method, true, chunk);
+        int[] predicted = pm.margins().predicted();
         Map<String, double[]> ms = new LinkedHashMap<>();
-        for (String meas : MEASURES) {
-            ms.put(meas, new double[n]);
-        }
-        for (int from = 0; from < n; from += chunk) {
-            int to = Math.min(n, from + chunk);
-            try (Scope s = Scope.open()) {
-                Batch b = from == 0 && to == n ? train : train.range(from, to);
-                Curvature cv = Curvature.of(net, theta, b.x(), b.labels());
-                System.arraycopy(cv.breakdown(method, true).perPoint(), 0, trace, from, to - from);
-                Taps.Tapped tapped = Taps.record(net, theta, b.x());
-                Margins.Columns cols = Margins.of(tapped.logits(), b.labels());
-                Tensor h = tapped.inputs().get(tapped.inputs().size() - 1);
-                Tensor h2 = h.contiguous().reshape(h.dim(0), (int) (h.size() / h.dim(0)));
-                System.arraycopy(cols.predicted(), 0, predicted, from, to - from);
-                System.arraycopy(cols.oneMinusM2(), 0, ms.get("one_minus_m2"), from, to - from);
-                System.arraycopy(Margins.affineTraceExpression(h2, cols), 0, ms.get("affine_trace_expr"), from,
-                        to - from);
-                System.arraycopy(cols.output(), 0, ms.get("output_margin"), from, to - from);
-                System.arraycopy(ModelMargins.inputMargins(net, theta, b.x(), b.labels(), cols), 0,
-                        ms.get("input_margin"), from, to - from);
-            }
-        }
+        ms.put("one_minus_m2", pm.margins().oneMinusM2());
+        ms.put("affine_trace_expr", pm.affineTraceExpr());
+        ms.put("output_margin", pm.margins().output());
+        ms.put("input_margin", pm.inputMargin());
         int ok = 0;
         for (int i = 0; i < n; i++) {
             ok += predicted[i] == train.labels()[i] ? 1 : 0;
         }
         double trainAcc = n == 0 ? Double.NaN : ok / (double) n;
-        return new PointValues(step, trainAcc, Nets.accuracy(net, theta, test), method.label(), trace,
+        return new PointValues(step, trainAcc, Nets.accuracy(net, theta, test), method.label(), pm.trace(),
                 train.labels(), predicted, ms);
     }
 

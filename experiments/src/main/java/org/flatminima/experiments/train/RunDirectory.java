@@ -11,14 +11,20 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.flatminima.engine.Tensor;
+import org.flatminima.engine.nn.Network;
 import org.flatminima.experiments.UserException;
 import org.flatminima.experiments.data.AtomicFiles;
+import org.flatminima.experiments.models.ModelSpec;
+import org.flatminima.experiments.models.Weights;
+import org.flatminima.kernels.DType;
 
 /**
  * The run directory of {@code flatminima train}: {@code config.json} (the options of the run), {@code metrics.csv}
@@ -187,6 +193,29 @@ public final class RunDirectory {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the run directory " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Prepares a resumed run: deletes the temporaries of interrupted writes, finds the newest intact checkpoint
+     * (damaged newer ones are noted on {@code notes}), deletes the checkpoint files after it and the metric rows
+     * after its step. Returns that checkpoint (its buffers set on {@code net}), or null when there is none (the run
+     * starts again from step 0).
+     */
+    public Trainer.Checkpoint resume(Network net, DType dtype, Consumer<String> notes) {
+        deleteTemporaries();
+        Trainer.Checkpoint from = CheckpointFiles.newestIntact(checkpoints(), net, dtype, notes);
+        long step = from == null ? 0 : from.step();
+        CheckpointFiles.deleteAfter(checkpoints(), step);
+        truncateMetrics(step, notes);
+        return from;
+    }
+
+    /** Writes the final weights to {@link #model()}: PyTorch state_dict names, the model spec in the metadata. */
+    public void saveModel(ModelSpec spec, Network net, Tensor params) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", "pt");
+        meta.put("arch", spec.toString());
+        Weights.save(model(), net, params, meta);
     }
 
     /** Deletes the temporary files of interrupted writes (ours only, by name); returns how many. */

@@ -1,0 +1,93 @@
+package org.flatminima.experiments.measures;
+
+import java.util.Arrays;
+import org.flatminima.engine.Scope;
+import org.flatminima.engine.Tensor;
+import org.flatminima.engine.curvature.Curvature;
+import org.flatminima.engine.curvature.Hutchinson;
+import org.flatminima.engine.nn.Network;
+import org.flatminima.engine.nn.Taps;
+
+/**
+ * The per-point measures of a model at one parameter vector on labelled points, computed a chunk of points at a
+ * time (each chunk in its own {@link Scope}, so memory is bounded by the chunk, not by the number of points);
+ * every value depends on its own point only, so the result does not depend on the chunk size. Used by E2 and by
+ * a sweep's runs.
+ *
+ * <p>Per point: its own loss-Hessian trace (by an exact method's breakdown, or our batched per-point Hutchinson),
+ * the {@link Margins} columns from the logits, the affine-trace expression from the last layer's input
+ * ({@link Margins#affineTraceExpression}), and optionally the input-space margin ({@link ModelMargins}).
+ *
+ * @param traceMethod the label of the per-point trace method ({@code closed-form}, {@code exact-ggn},
+ *     {@code exact-hvp}, {@code hutchinson}), or null when traces were not computed
+ * @param trace each point's own trace, or null
+ * @param margins the margin columns of every point
+ * @param affineTraceExpr {@code (||h||^2 + 1)(1 - ||p||^2)} per point
+ * @param inputMargin the input-space margin per point, or null when not computed
+ */
+public record PointMeasures(String traceMethod, double[] trace, Margins.Columns margins, double[] affineTraceExpr,
+                            double[] inputMargin) {
+
+    /**
+     * Measures {@code net} at {@code theta} on the points {@code x} ({@code [N, ...]}) with {@code labels}.
+     *
+     * @param traceMethod the per-point trace method: an exact one ({@code CLOSED_FORM}, {@code EXACT_GGN},
+     *     {@code EXACT_HVP}), {@code HUTCHINSON} (with {@link Hutchinson.Options#defaults()}), or null for none
+     * @param inputMargins whether to compute the input-space margins
+     * @param chunk points per chunk (at least 1)
+     */
+    public static PointMeasures of(Network net, Tensor theta, Tensor x, int[] labels, Curvature.Method traceMethod,
+                                   boolean inputMargins, int chunk) {
+        if (chunk < 1) {
+            throw new IllegalArgumentException("chunk must be at least 1 point; got " + chunk);
+        }
+        int n = labels.length;
+        double[] trace = traceMethod == null ? null : new double[n];
+        String method = null;
+        int[] predicted = new int[n];
+        int[] runnerUp = new int[n];
+        double[] output = new double[n];
+        double[] softmax = new double[n];
+        double[] oneMinusM2 = new double[n];
+        double[] oneMinusNormP2 = new double[n];
+        double[] affine = new double[n];
+        double[] input = inputMargins ? new double[n] : null;
+        for (int from = 0; from < n; from += chunk) {
+            int to = Math.min(n, from + chunk);
+            try (Scope s = Scope.open()) {
+                Tensor xb = from == 0 && to == n ? x : x.slice(0, from, to).contiguous();
+                int[] yb = from == 0 && to == n ? labels : Arrays.copyOfRange(labels, from, to);
+                if (traceMethod != null) {
+                    Curvature cv = Curvature.of(net, theta, xb, yb);
+                    double[] t;
+                    if (traceMethod == Curvature.Method.HUTCHINSON) {
+                        var pt = cv.perPointTraces(traceMethod, Hutchinson.Options.defaults());
+                        t = pt.values();
+                        method = pt.method();
+                    } else {
+                        var b = cv.breakdown(traceMethod, true);
+                        t = b.perPoint();
+                        method = b.method();
+                    }
+                    System.arraycopy(t, 0, trace, from, to - from);
+                }
+                Taps.Tapped tapped = Taps.record(net, theta, xb);
+                Margins.Columns cols = Margins.of(tapped.logits(), yb);
+                Tensor h = tapped.inputs().get(tapped.inputs().size() - 1);
+                Tensor h2 = h.contiguous().reshape(h.dim(0), (int) (h.size() / h.dim(0)));
+                System.arraycopy(cols.predicted(), 0, predicted, from, to - from);
+                System.arraycopy(cols.runnerUp(), 0, runnerUp, from, to - from);
+                System.arraycopy(cols.output(), 0, output, from, to - from);
+                System.arraycopy(cols.softmax(), 0, softmax, from, to - from);
+                System.arraycopy(cols.oneMinusM2(), 0, oneMinusM2, from, to - from);
+                System.arraycopy(cols.oneMinusNormP2(), 0, oneMinusNormP2, from, to - from);
+                System.arraycopy(Margins.affineTraceExpression(h2, cols), 0, affine, from, to - from);
+                if (inputMargins) {
+                    System.arraycopy(ModelMargins.inputMargins(net, theta, xb, yb, cols), 0, input, from, to - from);
+                }
+            }
+        }
+        return new PointMeasures(method, trace, new Margins.Columns(predicted, runnerUp, output, softmax, oneMinusM2,
+                oneMinusNormP2), affine, input);
+    }
+}
