@@ -200,7 +200,7 @@ enum SpecKey {
             case DTYPE -> {
                 String d = ((String) v).strip().toLowerCase(Locale.ROOT);
                 if (!d.equals("f32") && !d.equals("f64")) {
-                    throw y.error(at, "dtype must be f32 or f64, got '" + v + "'");
+                    throw y.lineError(at, "dtype must be f32 or f64, got '" + v + "'");
                 }
                 return d;
             }

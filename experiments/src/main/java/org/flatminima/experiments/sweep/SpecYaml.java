@@ -109,6 +109,12 @@ final class SpecYaml {
         return new UserException(where(at) + message);
     }
 
+    /** {@code SOURCE line N: message}, for a message that names the key itself. */
+    UserException lineError(JsonPointer at, String message) {
+        int line = line(at);
+        return new UserException(source + (line > 0 ? " line " + line : "") + ": " + message);
+    }
+
     /** {@code SOURCE line N: PATH: }, the start of an error about the node at {@code at}. */
     String where(JsonPointer at) {
         int line = line(at);

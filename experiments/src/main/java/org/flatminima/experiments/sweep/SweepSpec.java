@@ -214,7 +214,7 @@ public final class SweepSpec {
                 }
             }
             if (threads < 1) {
-                throw y.error(JsonPointer.compile("/threads"), "threads must be at least 1, got " + threads);
+                throw y.lineError(JsonPointer.compile("/threads"), "threads must be at least 1, got " + threads);
             }
             if (root.has("grid")) {
                 readGrid(root.get("grid"));
@@ -242,7 +242,7 @@ public final class SweepSpec {
                         + SpecYaml.describe(grid));
             }
             if (grid.isEmpty()) {
-                throw y.error(at, "grid is empty: give at least one axis, e.g. lr: [0.05, 0.1], or remove grid");
+                throw y.lineError(at, "grid is empty: give at least one axis, e.g. lr: [0.05, 0.1], or remove grid");
             }
             for (Map.Entry<String, JsonNode> f : grid.properties()) {
                 JsonPointer kat = at.appendProperty(f.getKey());
@@ -252,8 +252,8 @@ public final class SweepSpec {
                 }
                 Setting top = base.get(k);
                 if (top != null) {
-                    throw y.error(kat, k.yaml() + " is also set at the top of the file (line " + y.line(top.at())
-                            + "): remove one (a grid axis gives every run its value)");
+                    throw y.lineError(kat, k.yaml() + " is set both in grid and at the top of the file (line "
+                            + y.line(top.at()) + "): remove one (a grid axis gives every run its value)");
                 }
                 axes.add(new Axis(k, values(k, kat, f.getValue(), "grid." + k.yaml()), kat));
             }
@@ -264,17 +264,17 @@ public final class SweepSpec {
             JsonPointer at = JsonPointer.compile("/seeds");
             for (Axis a : axes) {
                 if (a.key() == SpecKey.SEED) {
-                    throw y.error(at, "seeds and grid.seed (line " + y.line(a.at()) + ") both give the seeds: "
+                    throw y.lineError(at, "seeds and grid.seed (line " + y.line(a.at()) + ") both give the seeds: "
                             + "keep one");
                 }
             }
             Setting top = base.get(SpecKey.SEED);
             if (top != null) {
-                throw y.error(at, "seeds and seed (line " + y.line(top.at()) + ") are both given: keep one "
+                throw y.lineError(at, "seeds and seed (line " + y.line(top.at()) + ") are both given: keep one "
                         + "(seed: N for one seed, seeds: [N, ...] for several)");
             }
             if (seeds.isArray() && seeds.isEmpty()) {
-                throw y.error(at, "seeds is empty: give at least one seed, e.g. seeds: [0, 1, 2], or remove it");
+                throw y.lineError(at, "seeds is empty: give at least one seed, e.g. seeds: [0, 1, 2], or remove it");
             }
             long[] values = (long[]) SpecKey.SEEDS.read(y, at, seeds);
             List<Setting> settings = new ArrayList<>();
@@ -291,7 +291,7 @@ public final class SweepSpec {
                 throw y.error(at, "expected a list of values" + example + ", found " + SpecYaml.describe(list));
             }
             if (list.isEmpty()) {
-                throw y.error(at, path + " is empty: give at least one value, or remove it");
+                throw y.lineError(at, path + " is empty: give at least one value, or remove it");
             }
             List<Setting> out = new ArrayList<>();
             for (int i = 0; i < list.size(); i++) {
@@ -308,7 +308,7 @@ public final class SweepSpec {
                         + SpecYaml.describe(runs));
             }
             if (runs.isEmpty()) {
-                throw y.error(at, "runs is empty: give at least one run, e.g. - {arch: affine:784-10}, or remove it");
+                throw y.lineError(at, "runs is empty: give at least one run, e.g. - {arch: affine:784-10}, or remove it");
             }
             for (int i = 0; i < runs.size(); i++) {
                 JsonPointer eat = at.appendIndex(i);
@@ -326,8 +326,8 @@ public final class SweepSpec {
                     }
                     for (Axis a : axes) {
                         if (a.key() == k) {
-                            throw y.error(kat, k.yaml() + " is also an axis of " + (SpecYaml.path(a.at())) + " (line "
-                                    + y.line(a.at()) + "): remove one (the axis would replace this value)");
+                            throw y.lineError(kat, SpecYaml.path(kat) + " is also the axis " + SpecYaml.path(a.at())
+                                    + " (line " + y.line(a.at()) + "): remove one (the axis would replace this value)");
                         }
                     }
                     entry.put(k, new Setting(k, k.read(y, kat, f.getValue()), kat));

@@ -330,14 +330,11 @@ class SweepSpecTest {
     @Test
     void emptyListsNameTheKey() {
         assertThat(error("dataset: embedded", "arch: affine:784-10", "grid:", "  lr: [0.1]", "  batch_size: []"))
-                .isEqualTo("test.yaml line 5: grid.batch_size: grid.batch_size is empty: give at least one value, "
+                .isEqualTo("test.yaml line 5: grid.batch_size is empty: give at least one value, "
                         + "or remove it");
-        assertThat(error("dataset: embedded", "arch: affine:784-10", "grid: {}")).contains("line 3: grid: grid is "
-                + "empty");
-        assertThat(error("dataset: embedded", "arch: affine:784-10", "seeds: []")).contains("line 3: seeds: seeds "
-                + "is empty");
-        assertThat(error("dataset: embedded", "arch: affine:784-10", "runs: []")).contains("line 3: runs: runs is "
-                + "empty");
+        assertThat(error("dataset: embedded", "arch: affine:784-10", "grid: {}")).contains("line 3: grid is empty");
+        assertThat(error("dataset: embedded", "arch: affine:784-10", "seeds: []")).contains("line 3: seeds is empty");
+        assertThat(error("dataset: embedded", "arch: affine:784-10", "runs: []")).contains("line 3: runs is empty");
     }
 
     @Test
@@ -400,7 +397,7 @@ class SweepSpecTest {
         assertThat(error("dataset: embedded", "arch: mlp:784-5"))
                 .contains("line 2: model mlp:784-5 has 5 outputs but embedded has 10 classes");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "dtype: f16"))
-                .isEqualTo("test.yaml line 3: dtype: dtype must be f32 or f64, got 'f16'");
+                .isEqualTo("test.yaml line 3: dtype must be f32 or f64, got 'f16'");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "measures: [trace, curvature]"))
                 .startsWith("test.yaml line 3: measures[1]: unknown measure the text 'curvature': use trace,");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "train_points: 20000"))
@@ -418,21 +415,21 @@ class SweepSpecTest {
         assertThat(error("dataset: embedded", "arch: affine:784-10", "checkpoint_at: [0]"))
                 .contains("line 3: checkpoint_at: checkpoint steps must be at least 1");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "threads: 0"))
-                .contains("line 3: threads: threads must be at least 1");
+                .contains("line 3: threads must be at least 1");
     }
 
     @Test
     void conflictingAndDuplicateRunsAreRefused() {
         assertThat(error("dataset: embedded", "arch: affine:784-10", "lr: 0.1", "grid:", "  lr: [0.2, 0.3]"))
-                .isEqualTo("test.yaml line 5: grid.lr: lr is also set at the top of the file (line 3): remove one "
+                .isEqualTo("test.yaml line 5: lr is set both in grid and at the top of the file (line 3): remove one "
                         + "(a grid axis gives every run its value)");
         assertThat(error("dataset: embedded", "runs:", "  - {arch: affine:784-10, batch_size: 8}", "grid:",
                 "  batch_size: [16]"))
-                .contains("line 3: runs[0].batch_size: batch_size is also an axis of grid.batch_size (line 5)");
+                .contains("line 3: runs[0].batch_size is also the axis grid.batch_size (line 5): remove one");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "grid:", "  seed: [1]", "seeds: [2]"))
-                .contains("line 5: seeds: seeds and grid.seed (line 4) both give the seeds");
+                .contains("line 5: seeds and grid.seed (line 4) both give the seeds");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "seed: 1", "seeds: [2]"))
-                .contains("line 4: seeds: seeds and seed (line 3) are both given");
+                .contains("line 4: seeds and seed (line 3) are both given");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "seeds: [0, 1, 0]"))
                 .matches("test\\.yaml: the runs \\{seed: 0} and \\{seed: 0} are the same run \\(id [0-9a-f]{12}\\): "
                         + "remove one.*");
