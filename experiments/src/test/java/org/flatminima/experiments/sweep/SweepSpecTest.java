@@ -188,6 +188,18 @@ class SweepSpecTest {
     }
 
     @Test
+    void idsDoNotDependOnHowTheFileIsWritten() {
+        String a = parse("dataset: embedded", "arch: mlp:784-16-10", "lr: 0.1", "batch_size: 32").runs().getFirst()
+                .id();
+        String b = parse("# the same run", "batch_size: 32", "lr: 1e-1", "arch: ' mlp: 784-16-10 '",
+                "dataset: Embedded").runs().getFirst().id();
+        String c = parse("dataset: embedded", "runs:", "  - {arch: mlp:784-16-10}", "grid:", "  lr: [0.10]",
+                "  batch_size: [32]").runs().getFirst().id();
+        assertThat(b).isEqualTo(a);
+        assertThat(c).isEqualTo(a);
+    }
+
+    @Test
     void checkpointEpochsBecomeStepsAndRedundantStepsAreDropped() {
         // 1000 points in batches of 100: 10 steps per epoch, 3 epochs, 30 steps
         RunConfig r = parse("dataset: embedded", "arch: affine:784-10", "train_points: 1000", "batch_size: 100",
