@@ -157,7 +157,7 @@ enum SpecKey {
             case LONG_LIST -> {
                 long[] r = new long[list(y, at, n).size()];
                 for (int i = 0; i < r.length; i++) {
-                    r[i] = element(y, at, n, i, Long.MIN_VALUE);
+                    r[i] = element(y, at, n, i);
                 }
                 yield r;
             }
@@ -258,9 +258,9 @@ enum SpecKey {
         return n;
     }
 
-    private static long element(SpecYaml y, JsonPointer at, JsonNode list, int i, long min) {
+    private static long element(SpecYaml y, JsonPointer at, JsonNode list, int i) {
         JsonNode e = list.get(i);
-        if (!e.isIntegralNumber() || !e.canConvertToLong() || e.asLong() < min) {
+        if (!e.isIntegralNumber() || !e.canConvertToLong()) {
             throw y.error(at.appendIndex(i), "expected an integer, found " + SpecYaml.describe(e));
         }
         return e.asLong();

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.flatminima.experiments.UserException;
 import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.data.Idx;
 import org.flatminima.experiments.train.TrainConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -376,6 +377,27 @@ class SweepSpecTest {
         assertThatThrownBy(() -> c.requireData(none)).hasMessageContaining("--cifar-dir");
         // parsing itself never looks for the data
         assertThat(s.runs()).hasSize(1);
+    }
+
+    @Test
+    void aDataSetWithFewerPointsThanTheRunsNeedIsNamed() throws java.io.IOException {
+        Path dir = tmp.resolve("small-fashion");
+        java.nio.file.Files.createDirectories(dir);
+        Idx.writeImages(dir.resolve("train-images-idx3-ubyte"), new Idx.Images(50, 28, 28, new byte[50 * 784]), false);
+        Idx.writeLabels(dir.resolve("train-labels-idx1-ubyte"), new int[50], false);
+        Idx.writeImages(dir.resolve("t10k-images-idx3-ubyte"), new Idx.Images(20, 28, 28, new byte[20 * 784]), false);
+        Idx.writeLabels(dir.resolve("t10k-labels-idx1-ubyte"), new int[20], false);
+        DataSets small = new DataSets(new DataSets.Locations(tmp, dir, null));
+        parse("dataset: fashion-mnist", "arch: affine:784-10", "train_points: 50", "test_points: 20")
+                .requireData(small);
+        assertThatThrownBy(() -> parse("dataset: fashion-mnist", "arch: affine:784-10", "grid:",
+                "  train_points: [40, 51]", "test_points: 20").requireData(small))
+                .isInstanceOf(UserException.class)
+                .hasMessage("test.yaml: dataset fashion-mnist in " + dir + " has 50 training and 20 test points, but "
+                        + "the run {train_points: 51} needs 51 and 20 (the standard release has 60000 and 10000): "
+                        + "give train_points and test_points within what is there");
+        assertThatThrownBy(() -> parse("dataset: fashion-mnist", "arch: affine:784-10", "train_points: 50")
+                .requireData(small)).hasMessageContaining("needs 50 and 10000");
     }
 
     @Test
