@@ -277,9 +277,12 @@ enum SpecKey {
         for (int i = 0; i < n.size(); i++) {
             JsonNode e = n.get(i);
             String m = e.isTextual() ? e.asText().strip() : null;
-            if (m == null || !RunConfig.MEASURES.contains(m)) {
-                String near = m == null ? null : SpecYaml.nearest(m, RunConfig.MEASURES);
-                throw y.error(at.appendIndex(i), "unknown measure " + SpecYaml.describe(e) + ": use "
+            if (m == null) {
+                throw y.error(at.appendIndex(i), "expected the name of a measure, found " + SpecYaml.describe(e));
+            }
+            if (!RunConfig.MEASURES.contains(m)) {
+                String near = SpecYaml.nearest(m, RunConfig.MEASURES);
+                throw y.error(at.appendIndex(i), "unknown measure '" + m + "': use "
                         + String.join(", ", RunConfig.MEASURES) + " (or measures: all)"
                         + (near != null ? "; did you mean " + near + "?" : ""));
             }

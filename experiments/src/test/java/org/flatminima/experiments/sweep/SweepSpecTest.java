@@ -414,9 +414,11 @@ class SweepSpecTest {
                 .isEqualTo("test.yaml line 4: in the run {arch: affine:784-10, optimizer: rmsprop}: unknown optimizer "
                         + "'rmsprop': use sgd or adam");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "momentum: 0", "nesterov: true"))
-                .isEqualTo("test.yaml line 4: nesterov needs SGD with a momentum above 0, e.g. momentum 0.9");
+                .isEqualTo("test.yaml line 4: nesterov needs SGD with a momentum above 0, e.g. momentum: 0.9");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "schedule: step"))
-                .contains("line 3: schedule step needs milestones");
+                .isEqualTo("test.yaml line 3: schedule step needs milestones, e.g. milestones: [30, 60]");
+        assertThat(error("dataset: embedded", "arch: affine:784-10", "schedule: multistep", "milestones: [0]"))
+                .isEqualTo("test.yaml line 4: milestones must be epochs >= 1, got 0: e.g. milestones: [30, 60]");
     }
 
     @Test
@@ -433,7 +435,9 @@ class SweepSpecTest {
         assertThat(error("dataset: embedded", "arch: affine:784-10", "dtype: f16"))
                 .isEqualTo("test.yaml line 3: dtype must be f32 or f64, got 'f16'");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "measures: [trace, curvature]"))
-                .startsWith("test.yaml line 3: measures[1]: unknown measure the text 'curvature': use trace,");
+                .startsWith("test.yaml line 3: measures[1]: unknown measure 'curvature': use trace,");
+        assertThat(error("dataset: embedded", "arch: affine:784-10", "measures: [trace, 3]"))
+                .isEqualTo("test.yaml line 3: measures[1]: expected the name of a measure, found the number 3");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "train_points: 20000"))
                 .isEqualTo("test.yaml line 3: train_points must be in [0, 10000] (0: all of embedded's 10000 "
                         + "training points), got 20000");
