@@ -197,6 +197,9 @@ final class SpecResolver {
                 }
             }
             m.appendTail(msg);
+            if (blamed == null) { // RunConfig's messages start with the key, e.g. "eigenvalues must be at least 1"
+                blamed = SpecKey.of(msg.toString().split(" ", 2)[0]);
+            }
             throw error(s, blamed, label, msg.toString());
         }
     }

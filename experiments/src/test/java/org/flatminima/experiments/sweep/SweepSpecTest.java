@@ -415,6 +415,8 @@ class SweepSpecTest {
                         + "'rmsprop': use sgd or adam");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "momentum: 0", "nesterov: true"))
                 .isEqualTo("test.yaml line 4: nesterov needs SGD with a momentum above 0, e.g. momentum: 0.9");
+        assertThat(error("dataset: embedded", "arch: affine:784-10", "grid:", "  eigenvalues: [1, 0]"))
+                .isEqualTo("test.yaml line 4: in the run {eigenvalues: 0}: eigenvalues must be at least 1, got 0");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "schedule: step"))
                 .isEqualTo("test.yaml line 3: schedule step needs milestones, e.g. milestones: [30, 60]");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "schedule: multistep", "milestones: [0]"))
