@@ -157,7 +157,7 @@ enum SpecKey {
             case LONG_LIST -> {
                 long[] r = new long[list(y, at, n).size()];
                 for (int i = 0; i < r.length; i++) {
-                    r[i] = element(y, at, n, i, Long.MIN_VALUE);
+                    r[i] = element(y, at, n, i);
                 }
                 yield r;
             }
@@ -258,9 +258,9 @@ enum SpecKey {
         return n;
     }
 
-    private static long element(SpecYaml y, JsonPointer at, JsonNode list, int i, long min) {
+    private static long element(SpecYaml y, JsonPointer at, JsonNode list, int i) {
         JsonNode e = list.get(i);
-        if (!e.isIntegralNumber() || !e.canConvertToLong() || e.asLong() < min) {
+        if (!e.isIntegralNumber() || !e.canConvertToLong()) {
             throw y.error(at.appendIndex(i), "expected an integer, found " + SpecYaml.describe(e));
         }
         return e.asLong();
@@ -277,9 +277,12 @@ enum SpecKey {
         for (int i = 0; i < n.size(); i++) {
             JsonNode e = n.get(i);
             String m = e.isTextual() ? e.asText().strip() : null;
-            if (m == null || !RunConfig.MEASURES.contains(m)) {
-                String near = m == null ? null : SpecYaml.nearest(m, RunConfig.MEASURES);
-                throw y.error(at.appendIndex(i), "unknown measure " + SpecYaml.describe(e) + ": use "
+            if (m == null) {
+                throw y.error(at.appendIndex(i), "expected the name of a measure, found " + SpecYaml.describe(e));
+            }
+            if (!RunConfig.MEASURES.contains(m)) {
+                String near = SpecYaml.nearest(m, RunConfig.MEASURES);
+                throw y.error(at.appendIndex(i), "unknown measure '" + m + "': use "
                         + String.join(", ", RunConfig.MEASURES) + " (or measures: all)"
                         + (near != null ? "; did you mean " + near + "?" : ""));
             }

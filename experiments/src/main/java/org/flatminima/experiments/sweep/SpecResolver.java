@@ -24,6 +24,8 @@ final class SpecResolver {
 
     /** A command-line option named in a builder's message, e.g. {@code --weight-decay}. */
     private static final Pattern OPTION = Pattern.compile("--([a-z]+(?:-[a-z]+)*)");
+    /** A builder's example of an option, e.g. {@code e.g. --milestones 30,60}. */
+    private static final Pattern EXAMPLE = Pattern.compile("e\\.g\\. --([a-z]+(?:-[a-z]+)*) ([0-9.]+(?:,[0-9.]+)*)");
 
     private final SpecYaml yaml;
     private final int threads;
@@ -185,7 +187,7 @@ final class SpecResolver {
             return builder.get();
         } catch (UserException e) {
             StringBuilder msg = new StringBuilder();
-            Matcher m = OPTION.matcher(e.getMessage());
+            Matcher m = OPTION.matcher(yamlExamples(e.getMessage()));
             SpecKey blamed = null;
             while (m.find()) {
                 SpecKey k = SpecKey.of(m.group(1).replace('-', '_'));
@@ -195,8 +197,27 @@ final class SpecResolver {
                 }
             }
             m.appendTail(msg);
+            if (blamed == null) { // RunConfig's messages start with the key, e.g. "eigenvalues must be at least 1"
+                blamed = SpecKey.of(msg.toString().split(" ", 2)[0]);
+            }
             throw error(s, blamed, label, msg.toString());
         }
+    }
+
+    /** {@code e.g. --milestones 30,60} as YAML: {@code e.g. milestones: [30, 60]}. */
+    private static String yamlExamples(String message) {
+        StringBuilder out = new StringBuilder();
+        Matcher m = EXAMPLE.matcher(message);
+        while (m.find()) {
+            SpecKey k = SpecKey.of(m.group(1).replace('-', '_'));
+            String v = m.group(2);
+            String yamlValue = k != null && k.type() == SpecKey.Type.LONG_LIST
+                    ? "[" + String.join(", ", v.split(",")) + "]" : v;
+            m.appendReplacement(out, Matcher.quoteReplacement(k == null ? m.group()
+                    : "e.g. " + k.yaml() + ": " + yamlValue));
+        }
+        m.appendTail(out);
+        return out.toString();
     }
 
     /** {@code SOURCE line N: in the run LABEL: message}, the line being where {@code key} was set. */

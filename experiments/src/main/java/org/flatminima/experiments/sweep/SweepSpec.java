@@ -308,7 +308,8 @@ public final class SweepSpec {
                         + SpecYaml.describe(runs));
             }
             if (runs.isEmpty()) {
-                throw y.lineError(at, "runs is empty: give at least one run, e.g. - {arch: affine:784-10}, or remove it");
+                throw y.lineError(at, "runs is empty: give at least one run, e.g. - {arch: affine:784-10}, "
+                        + "or remove it");
             }
             for (int i = 0; i < runs.size(); i++) {
                 JsonPointer eat = at.appendIndex(i);

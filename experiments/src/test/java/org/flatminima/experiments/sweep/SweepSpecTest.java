@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.flatminima.experiments.UserException;
 import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.data.Idx;
 import org.flatminima.experiments.train.TrainConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -379,6 +380,27 @@ class SweepSpecTest {
     }
 
     @Test
+    void aDataSetWithFewerPointsThanTheRunsNeedIsNamed() throws java.io.IOException {
+        Path dir = tmp.resolve("small-fashion");
+        java.nio.file.Files.createDirectories(dir);
+        Idx.writeImages(dir.resolve("train-images-idx3-ubyte"), new Idx.Images(50, 28, 28, new byte[50 * 784]), false);
+        Idx.writeLabels(dir.resolve("train-labels-idx1-ubyte"), new int[50], false);
+        Idx.writeImages(dir.resolve("t10k-images-idx3-ubyte"), new Idx.Images(20, 28, 28, new byte[20 * 784]), false);
+        Idx.writeLabels(dir.resolve("t10k-labels-idx1-ubyte"), new int[20], false);
+        DataSets small = new DataSets(new DataSets.Locations(tmp, dir, null));
+        parse("dataset: fashion-mnist", "arch: affine:784-10", "train_points: 50", "test_points: 20")
+                .requireData(small);
+        assertThatThrownBy(() -> parse("dataset: fashion-mnist", "arch: affine:784-10", "grid:",
+                "  train_points: [40, 51]", "test_points: 20").requireData(small))
+                .isInstanceOf(UserException.class)
+                .hasMessage("test.yaml: dataset fashion-mnist in " + dir + " has 50 training and 20 test points, but "
+                        + "the run {train_points: 51} needs 51 and 20 (the standard release has 60000 and 10000): "
+                        + "give train_points and test_points within what is there");
+        assertThatThrownBy(() -> parse("dataset: fashion-mnist", "arch: affine:784-10", "train_points: 50")
+                .requireData(small)).hasMessageContaining("needs 50 and 10000");
+    }
+
+    @Test
     void anInvalidValueInOneGridValueNamesTheRunAndTheKey() {
         assertThat(error("dataset: embedded", "arch: affine:784-10", "grid:", "  batch_size: [32]",
                 "  lr: [0.1, -0.5]", "seeds: [0, 1]"))
@@ -392,9 +414,13 @@ class SweepSpecTest {
                 .isEqualTo("test.yaml line 4: in the run {arch: affine:784-10, optimizer: rmsprop}: unknown optimizer "
                         + "'rmsprop': use sgd or adam");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "momentum: 0", "nesterov: true"))
-                .isEqualTo("test.yaml line 4: nesterov needs SGD with a momentum above 0, e.g. momentum 0.9");
+                .isEqualTo("test.yaml line 4: nesterov needs SGD with a momentum above 0, e.g. momentum: 0.9");
+        assertThat(error("dataset: embedded", "arch: affine:784-10", "grid:", "  eigenvalues: [1, 0]"))
+                .isEqualTo("test.yaml line 4: in the run {eigenvalues: 0}: eigenvalues must be at least 1, got 0");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "schedule: step"))
-                .contains("line 3: schedule step needs milestones");
+                .isEqualTo("test.yaml line 3: schedule step needs milestones, e.g. milestones: [30, 60]");
+        assertThat(error("dataset: embedded", "arch: affine:784-10", "schedule: multistep", "milestones: [0]"))
+                .isEqualTo("test.yaml line 4: milestones must be epochs >= 1, got 0: e.g. milestones: [30, 60]");
     }
 
     @Test
@@ -411,7 +437,9 @@ class SweepSpecTest {
         assertThat(error("dataset: embedded", "arch: affine:784-10", "dtype: f16"))
                 .isEqualTo("test.yaml line 3: dtype must be f32 or f64, got 'f16'");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "measures: [trace, curvature]"))
-                .startsWith("test.yaml line 3: measures[1]: unknown measure the text 'curvature': use trace,");
+                .startsWith("test.yaml line 3: measures[1]: unknown measure 'curvature': use trace,");
+        assertThat(error("dataset: embedded", "arch: affine:784-10", "measures: [trace, 3]"))
+                .isEqualTo("test.yaml line 3: measures[1]: expected the name of a measure, found the number 3");
         assertThat(error("dataset: embedded", "arch: affine:784-10", "train_points: 20000"))
                 .isEqualTo("test.yaml line 3: train_points must be in [0, 10000] (0: all of embedded's 10000 "
                         + "training points), got 20000");
