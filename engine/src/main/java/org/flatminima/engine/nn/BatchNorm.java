@@ -159,10 +159,10 @@ public record BatchNorm(int dims, int channels, double eps, double momentum) imp
         }
 
         @Override
-        public void add(Tensor g) {
+        public void add(Tensor g, Tensor weight) {
             Tensor g3 = g.contiguous().reshape(m, ch, -1);
-            gw.add(TensorOps.sum(TensorOps.mul(g3, xhat), 2, false));
-            gb.add(TensorOps.sum(g3, 2, false));
+            gw.add(TensorOps.sum(TensorOps.mul(g3, xhat), 2, false), weight);
+            gb.add(TensorOps.sum(g3, 2, false), weight);
         }
 
         @Override

@@ -126,12 +126,12 @@ public record Conv2d(int in, int out, int kernel, int stride, int pad, boolean b
         }
 
         @Override
-        public void add(Tensor g) {
+        public void add(Tensor g, Tensor weight) {
             int o = cv.out();
             int l = one.colCols();
             Tensor g3 = g.contiguous().reshape(m, o, l);
             if (bias != null) {
-                bias.add(TensorOps.sum(g3, 2, false));
+                bias.add(TensorOps.sum(g3, 2, false), weight);
             }
             int chunk = (int) Math.max(1, Math.min(m, CHUNK_ELEMENTS / 4 / ((long) one.colRows() * l)));
             for (int i0 = 0; i0 < m; i0 += chunk) {
@@ -139,7 +139,8 @@ public record Conv2d(int in, int out, int kernel, int stride, int pad, boolean b
                 try (Scope s = Scope.open()) {
                     Tensor c = cols != null ? cols.slice(0, i0, i0 + k) : unfold(i0, k);
                     Tensor gw = TensorOps.matmul(g3.slice(0, i0, i0 + k), c.transpose(1, 2)); // [k, O, Ckk]
-                    Tensor sq = SquareSums.square(gw);
+                    Tensor sq = SquareSums.weighted(SquareSums.square(gw),
+                            weight == null ? null : weight.slice(0, i0, i0 + k));
                     double[] r = SquareSums.rowSums(sq);
                     for (int i = 0; i < k; i++) {
                         wNorm[i0 + i] += r[i];

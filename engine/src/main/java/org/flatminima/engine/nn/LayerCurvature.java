@@ -18,11 +18,12 @@ package org.flatminima.engine.nn;
  *       over the backward passes of a batch, per point and (optionally) summed into the diagonal.</li>
  * </ul>
  *
- * <p>Hessian backpropagation (exact diagonals for smooth activations) extends this interface rather than
- * switching over layers: a {@link Form#SMOOTH_ELEMENTWISE} layer also declares its second derivative, whose
- * residual term {@code diag(sigma''(a) g)} (g the loss gradient at the layer's output) enters the backpropagated
- * Hessian factor at that layer; piecewise-linear layers contribute no residual (a default). The factor's columns
- * pass through every layer as the C seeds of exact-ggn do, and reach {@link #sampleSquares} the same way.
+ * <p>Hessian backpropagation (exact-hbp: exact diagonals for smooth activations, docs/curvature.md) asks one more
+ * thing: {@link #residual}, the second-derivative term a layer adds to the Hessian with respect to its input. An
+ * elementwise activation {@code y = f(x)} adds {@code diag(f''(x) g)} (g the loss gradient at its output);
+ * piecewise-linear layers add nothing (the default). The residual's unit columns then pass through the layers
+ * below as the C seeds of exact-ggn do, and reach {@link #sampleSquares} with a signed weight per point
+ * ({@link SampleSquares#add(org.flatminima.engine.Tensor, org.flatminima.engine.Tensor)}).
  */
 public interface LayerCurvature {
 
@@ -34,7 +35,10 @@ public interface LayerCurvature {
          * everywhere.
          */
         PIECEWISE_LINEAR,
-        /** An elementwise activation with a nonzero second derivative (tanh, sigmoid). */
+        /**
+         * An elementwise activation with a nonzero second derivative (tanh, sigmoid, softplus), which declares it
+         * through {@link #residual}.
+         */
         SMOOTH_ELEMENTWISE
     }
 
@@ -59,5 +63,21 @@ public interface LayerCurvature {
      */
     default SampleSquares sampleSquares(SampleSquares.Batch batch) {
         throw new UnsupportedOperationException(this + " has no parameters, so no per-sample gradients");
+    }
+
+    /**
+     * The residual term of Hessian backpropagation at this layer, for one batch: the second derivatives of the
+     * layer's output, contracted with the loss gradient at the output, with respect to its input. For an
+     * elementwise activation {@code y = f(x)} it is the diagonal matrix {@code diag(f''(x) g)}, returned as its
+     * diagonal {@code f''(x) g} in the input's shape {@code [m, ...]}: row n is point n's own term.
+     *
+     * @param input the layer's input {@code [m, ...]}
+     * @param gradOutput the gradient of each point's loss with respect to the layer's output, of the output's shape
+     * @return the diagonal of the residual, or null when it vanishes (almost everywhere): the default, right for
+     *     every {@link Form#PIECEWISE_LINEAR} layer
+     */
+    default org.flatminima.engine.Tensor residual(org.flatminima.engine.Tensor input,
+            org.flatminima.engine.Tensor gradOutput) {
+        return null;
     }
 }

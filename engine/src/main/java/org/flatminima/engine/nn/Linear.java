@@ -94,8 +94,8 @@ public record Linear(int in, int out, boolean bias) implements Module, LayerCurv
         }
 
         @Override
-        public void add(Tensor g) {
-            g2.add(g);
+        public void add(Tensor g, Tensor weight) {
+            g2.add(g, weight);
         }
 
         @Override

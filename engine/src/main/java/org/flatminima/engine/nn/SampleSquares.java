@@ -11,8 +11,20 @@ import org.flatminima.engine.Tensor;
  */
 public interface SampleSquares {
 
-    /** One backward pass: the cotangent at the layer's output, {@code [m, ...output]}. */
-    void add(Tensor g);
+    /** One backward pass: the cotangent at the layer's output, {@code [m, ...output]}; {@code add(g, null)}. */
+    default void add(Tensor g) {
+        add(g, null);
+    }
+
+    /**
+     * One backward pass whose squares count with a signed weight per point: point n's squared per-sample
+     * gradients are multiplied by {@code weight[n]} before they are summed (Hessian backpropagation's residual
+     * terms {@code r_{n,u} (J_n^T e_u)^2}, where r may be negative).
+     *
+     * @param g the cotangent at the layer's output, {@code [m, ...output]}
+     * @param weight {@code [m]} in g's dtype, or null for weight 1
+     */
+    void add(Tensor g, Tensor weight);
 
     /**
      * The batch's sums: for each parameter of the layer (in {@link Module#parameters()} order), each point's sum
