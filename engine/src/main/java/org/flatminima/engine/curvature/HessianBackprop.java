@@ -33,7 +33,9 @@ import org.flatminima.engine.nn.Taps;
  * <p>Cost per batch of points: one forward pass, one backward pass for the gradient, C backward passes from the
  * logits, and for every layer j with a residual, one backward pass per unit of its input (columns whose weight is
  * zero for every point of the batch are skipped), each running from layer j down to the first layer with
- * parameters only.
+ * parameters only. Where the layer below j has parameters (an activation after Linear or Conv2d), that layer
+ * takes the diagonal term in closed form ({@link SampleSquares#addDiagonal}), and the columns start below it;
+ * where it is the first layer with parameters, the residual costs no backward pass at all.
  */
 public final class HessianBackprop {
     private HessianBackprop() {
@@ -195,13 +197,22 @@ public final class HessianBackprop {
     }
 
     /**
-     * The residual {@code diag(r)} of layer j as its unit columns: for every unit u of the layer's input, the
-     * seed {@code e_u} (for every point) enters at the output of layer j - 1 and its squares count with weight
-     * {@code r_{n,u}} at point n. Returns the passes made.
+     * The residual {@code diag(r)} of layer j, entering at the output of layer j - 1. If that layer has parameters,
+     * it takes the diagonal term whole ({@link SampleSquares#addDiagonal}); the term goes further down as its unit
+     * columns: for every unit u of layer j's input, the seed {@code e_u} (for every point), whose squares count with
+     * weight {@code r_{n,u}} at point n. Returns the backward passes made (one per column).
      */
     private static long residualColumns(List<LayerTape.Layer> tape, SampleSquares[] accs, int first, int j,
             Tensor residual) {
-        int[] shape = tape.get(j).input().shape();
+        int below = j - 1;
+        boolean direct = accs[below] != null;
+        if (direct) {
+            accs[below].addDiagonal(residual);
+            if (below == first) {
+                return 0;
+            }
+        }
+        int[] shape = residual.shape();
         int m = shape[0];
         int units = Math.toIntExact(residual.size() / Math.max(m, 1));
         double[] r = residual.contiguous().toDoubleArray();
@@ -220,7 +231,12 @@ public final class HessianBackprop {
             Arrays.fill(unit, u);
             try (Scope col = Scope.open()) {
                 Tensor seed = TensorOps.oneHot(unit, units, residual.dtype()).reshape(shape);
-                down(tape, accs, first, j - 1, seed, Tensor.of(residual.dtype(), w, m));
+                Tensor weight = Tensor.of(residual.dtype(), w, m);
+                if (direct) {
+                    down(tape, accs, first, below - 1, tape.get(below).pull(seed), weight);
+                } else {
+                    down(tape, accs, first, below, seed, weight);
+                }
             }
             passes++;
         }

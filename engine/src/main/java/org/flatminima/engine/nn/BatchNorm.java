@@ -165,6 +165,18 @@ public record BatchNorm(int dims, int channels, double eps, double momentum) imp
             gb.add(TensorOps.sum(g3, 2, false), weight);
         }
 
+        /**
+         * {@code diag(r)} at the output: the unit column {@code (c, s)} has per-sample gradients {@code xhat_{c,s}}
+         * (weight) and 1 (bias) on channel c, so the weighted squares sum to {@code sum_s r xhat^2} and
+         * {@code sum_s r}.
+         */
+        @Override
+        public void addDiagonal(Tensor r) {
+            Tensor r3 = r.contiguous().reshape(m, ch, -1);
+            gw.addRaw(TensorOps.sum(TensorOps.mul(r3, SquareSums.square(xhat)), 2, false));
+            gb.addRaw(TensorOps.sum(r3, 2, false));
+        }
+
         @Override
         public double[][] finish() {
             return new double[][] {gw.finish(dw), gb.finish(db)};

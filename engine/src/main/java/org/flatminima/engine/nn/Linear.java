@@ -98,6 +98,12 @@ public record Linear(int in, int out, boolean bias) implements Module, LayerCurv
             g2.add(g, weight);
         }
 
+        /** {@code diag(r)} at the output: the unit columns' weighted squares sum to r itself. */
+        @Override
+        public void addDiagonal(Tensor r) {
+            g2.addRaw(r);
+        }
+
         @Override
         public double[][] finish() {
             Tensor a2 = SquareSums.square(a);

@@ -27,6 +27,37 @@ public interface SampleSquares {
     void add(Tensor g, Tensor weight);
 
     /**
+     * Adds a diagonal term {@code diag(r_n)} of each point's Hessian with respect to the layer's output: the same
+     * as {@link #add(Tensor, Tensor)} of every unit column {@code e_u} (the same unit for every point) with the
+     * weights {@code r[:, u]}, which this default does (skipping columns whose weights are all zero). Layers
+     * override it with the closed form of the sum, which costs about one column.
+     *
+     * @param r {@code [m, ...output]}: row n is the diagonal of point n's term
+     */
+    default void addDiagonal(Tensor r) {
+        int[] shape = r.shape();
+        int m = shape[0];
+        int units = Math.toIntExact(r.size() / Math.max(m, 1));
+        double[] v = r.contiguous().toDoubleArray();
+        int[] unit = new int[m];
+        double[] w = new double[m];
+        for (int u = 0; u < units; u++) {
+            boolean any = false;
+            for (int i = 0; i < m; i++) {
+                w[i] = v[i * units + u];
+                any |= w[i] != 0;
+            }
+            if (any) {
+                java.util.Arrays.fill(unit, u);
+                try (org.flatminima.engine.Scope s = org.flatminima.engine.Scope.open()) {
+                    add(org.flatminima.engine.TensorOps.oneHot(unit, units, r.dtype()).reshape(shape),
+                            Tensor.of(r.dtype(), w, m));
+                }
+            }
+        }
+    }
+
+    /**
      * The batch's sums: for each parameter of the layer (in {@link Module#parameters()} order), each point's sum
      * over the passes of its squared per-sample gradient, {@code [parameter][point]}. The diagonal
      * contributions (the same squares summed over the points, elementwise) have been added into

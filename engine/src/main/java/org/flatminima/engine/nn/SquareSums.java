@@ -35,6 +35,11 @@ final class SquareSums {
         return TensorOps.mul(t, weight.reshape(s));
     }
 
+    /** Adds {@code t [m, k]} itself (already a weighted sum of squares). */
+    void addRaw(Tensor t) {
+        addInto(acc, t);
+    }
+
     /** Each point's sum; adds the column sums into {@code diagView} unless it is null. */
     double[] finish(Tensor diagView) {
         if (diagView != null) {
