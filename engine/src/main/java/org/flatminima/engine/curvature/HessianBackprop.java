@@ -41,6 +41,12 @@ public final class HessianBackprop {
     private HessianBackprop() {
     }
 
+    /**
+     * Whether residual terms are carried down as diagonals where the layers allow it ({@link #carried}); a test
+     * turns it off to compare with the columns.
+     */
+    static boolean carryDiagonal = true;
+
     /** Activation elements (inputs plus outputs of every layer) per batch when the batch size is picked. */
     private static final long BATCH_ACTIVATIONS = 1L << 22;
 
@@ -212,6 +218,9 @@ public final class HessianBackprop {
                 return 0;
             }
         }
+        if (carryDiagonal && carried(tape, accs, first, below, residual)) {
+            return 0;
+        }
         int[] shape = residual.shape();
         int m = shape[0];
         int units = Math.toIntExact(residual.size() / Math.max(m, 1));
@@ -241,6 +250,52 @@ public final class HessianBackprop {
             passes++;
         }
         return passes;
+    }
+
+    /**
+     * Carries the diagonal term {@code diag(r)} at the output of layer {@code below} down to the first layer with
+     * parameters without columns, if the layers in between allow it: through a layer with a diagonal Jacobian D
+     * the term becomes {@code diag(D^2 r)} (still the whole term); through one layer with a squared pullback J it
+     * becomes a term whose diagonal alone is known, {@code diag(J^T diag(r) J)}, which the layers with parameters
+     * below may take only if their squares need only the diagonal ({@link SampleSquares#diagonalSuffices}), and
+     * only through further diagonal Jacobians (whose {@code D M D} has the diagonal {@code D^2 diag(M)}). Adds the
+     * terms (not at {@code below} itself) and returns true, or adds nothing and returns false.
+     */
+    private static boolean carried(List<LayerTape.Layer> tape, SampleSquares[] accs, int first, int below,
+            Tensor r) {
+        int[] sites = new int[below - first];
+        Tensor[] terms = new Tensor[below - first];
+        int hits = 0;
+        boolean onlyDiagonal = false;
+        Tensor d = r;
+        for (int i = below; ; i--) {
+            LayerTape.Layer l = tape.get(i);
+            if (i < below && accs[i] != null) {
+                if (onlyDiagonal && !accs[i].diagonalSuffices()) {
+                    return false;
+                }
+                sites[hits] = i;
+                terms[hits++] = d;
+            }
+            if (i == first) {
+                break;
+            }
+            LayerCurvature lc = (LayerCurvature) l.site().module();
+            Tensor sq;
+            if (lc.diagonalJacobian(l.params().mode())) {
+                Tensor jd = l.pull(Tensor.full(d.dtype(), 1, l.output().shape()));
+                d = TensorOps.mul(d.contiguous().reshape(l.input().shape()), TensorOps.mul(jd, jd));
+            } else if (!onlyDiagonal && (sq = lc.squaredPullback(d, name -> l.parameter(name))) != null) {
+                d = sq;
+                onlyDiagonal = true;
+            } else {
+                return false;
+            }
+        }
+        for (int k = 0; k < hits; k++) {
+            accs[sites[k]].addDiagonal(terms[k]);
+        }
+        return true;
     }
 
     /**

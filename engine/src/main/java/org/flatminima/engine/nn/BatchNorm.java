@@ -119,6 +119,12 @@ public record BatchNorm(int dims, int channels, double eps, double momentum) imp
                 + "diag(GGN); use net.withMode(Mode.EVAL), exact-hvp (small models) or hutchinson";
     }
 
+    /** In {@link Mode#EVAL}: a scale per channel. */
+    @Override
+    public boolean diagonalJacobian(Mode mode) {
+        return mode == Mode.EVAL;
+    }
+
     /** Per-sample gradient squares in {@link Mode#EVAL} (see {@link Squares}). */
     @Override
     public SampleSquares sampleSquares(SampleSquares.Batch batch) {
@@ -175,6 +181,12 @@ public record BatchNorm(int dims, int channels, double eps, double momentum) imp
             Tensor r3 = r.contiguous().reshape(m, ch, -1);
             gw.addRaw(TensorOps.sum(TensorOps.mul(r3, SquareSums.square(xhat)), 2, false));
             gb.addRaw(TensorOps.sum(r3, 2, false));
+        }
+
+        /** With one position per channel ({@code [N, C]} inputs): the squares see the diagonal only. */
+        @Override
+        public boolean diagonalSuffices() {
+            return xhat.dim(2) == 1;
         }
 
         @Override

@@ -1,5 +1,8 @@
 package org.flatminima.engine.nn;
 
+import java.util.function.Function;
+import org.flatminima.engine.Tensor;
+
 /**
  * What the exact curvature methods ({@code org.flatminima.engine.curvature.ExactTraces}) need from a layer,
  * declared by the layer itself: they walk a network's layers through this interface only, so a new layer
@@ -23,7 +26,10 @@ package org.flatminima.engine.nn;
  * elementwise activation {@code y = f(x)} adds {@code diag(f''(x) g)} (g the loss gradient at its output);
  * piecewise-linear layers add nothing (the default). The residual's unit columns then pass through the layers
  * below as the C seeds of exact-ggn do, and reach {@link #sampleSquares} with a signed weight per point
- * ({@link SampleSquares#add(org.flatminima.engine.Tensor, org.flatminima.engine.Tensor)}).
+ * ({@link SampleSquares#add(Tensor, Tensor)}). Where the structure allows, a diagonal term is carried instead of
+ * its columns: through layers with a {@link #diagonalJacobian} unchanged in form, and through one layer with a
+ * {@link #squaredPullback} to the layers below whose rule needs only the diagonal
+ * ({@link SampleSquares#diagonalSuffices}).
  */
 public interface LayerCurvature {
 
@@ -76,8 +82,28 @@ public interface LayerCurvature {
      * @return the diagonal of the residual, or null when it vanishes (almost everywhere): the default, right for
      *     every {@link Form#PIECEWISE_LINEAR} layer
      */
-    default org.flatminima.engine.Tensor residual(org.flatminima.engine.Tensor input,
-            org.flatminima.engine.Tensor gradOutput) {
+    default Tensor residual(Tensor input, Tensor gradOutput) {
+        return null;
+    }
+
+    /**
+     * Whether, in {@code mode}, the layer's Jacobian with respect to its input is diagonal: the output unit at
+     * flat position k of a point depends on the input unit at flat position k only (elementwise activations,
+     * Flatten, eval-mode batch norm). A diagonal Hessian term then stays diagonal through the layer. False by
+     * default.
+     */
+    default boolean diagonalJacobian(Mode mode) {
+        return false;
+    }
+
+    /**
+     * For a layer whose Jacobian with respect to its input is one matrix J for every point (Linear): the diagonal
+     * of {@code J^T diag(r_n) J} for every point n, from the diagonal terms {@code r [m, ...output]}, as
+     * {@code [m, ...input]}; null when the layer does not declare it (the default).
+     *
+     * @param params the layer's parameters by local name ({@code "weight"})
+     */
+    default Tensor squaredPullback(Tensor r, Function<String, Tensor> params) {
         return null;
     }
 }

@@ -21,8 +21,16 @@ public final class LayerTape {
     private LayerTape() {
     }
 
-    /** One leaf layer of the recorded pass: where it is, its input and output, and its pullback. */
-    public record Layer(Taps.Site site, Tensor input, Tensor output, Autodiff.Pullback pullback) {
+    /**
+     * One leaf layer of the recorded pass: where it is, its input and output, its pullback, and the view of its
+     * parameters (constants), mode and buffers it ran with.
+     */
+    public record Layer(Taps.Site site, Tensor input, Tensor output, Autodiff.Pullback pullback, ParamView params) {
+
+        /** The value of this layer's parameter {@code local} (e.g. {@code "weight"}), in its declared shape. */
+        public Tensor parameter(String local) {
+            return params.get(local).value();
+        }
 
         /** The cotangent at this layer's input for the cotangent {@code g} at its output (one backward pass). */
         public Tensor pull(Tensor g) {
@@ -50,7 +58,7 @@ public final class LayerTape {
             ParamView v = view;
             Autodiff.Pullback pb = Autodiff.vjp(in -> s.module().forward(in, v), Var.of(a));
             Tensor y = pb.value().value();
-            out.add(new Layer(s, a, y, pb));
+            out.add(new Layer(s, a, y, pb, v));
             a = y;
         }
         return List.copyOf(out);

@@ -58,6 +58,15 @@ public interface SampleSquares {
     }
 
     /**
+     * Whether the sums depend on the output Hessian's diagonal only, so that a term may be given to
+     * {@link #addDiagonal} as its diagonal alone even when it has off-diagonal entries (true for Linear, whose
+     * squares {@code w g^2} see only the diagonal of {@code w g g^T}). False by default.
+     */
+    default boolean diagonalSuffices() {
+        return false;
+    }
+
+    /**
      * The batch's sums: for each parameter of the layer (in {@link Module#parameters()} order), each point's sum
      * over the passes of its squared per-sample gradient, {@code [parameter][point]}. The diagonal
      * contributions (the same squares summed over the points, elementwise) have been added into

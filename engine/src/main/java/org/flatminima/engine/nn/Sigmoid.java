@@ -28,6 +28,11 @@ public record Sigmoid() implements Module, LayerCurvature {
     }
 
     @Override
+    public boolean diagonalJacobian(Mode mode) {
+        return true;
+    }
+
+    @Override
     public String toString() {
         return "Sigmoid()";
     }

@@ -28,6 +28,11 @@ public record Tanh() implements Module, LayerCurvature {
     }
 
     @Override
+    public boolean diagonalJacobian(Mode mode) {
+        return true;
+    }
+
+    @Override
     public String toString() {
         return "Tanh()";
     }

@@ -89,9 +89,18 @@ class ExactHbpBench {
         Time hutch = hutch10.times((double) N / hn);
         double meanProbes = java.util.Arrays.stream(h[0].probes()).average().orElseThrow();
         double maxRel = 0;
+        double maxZ = 0;
+        double meanRelSe = 0;
         for (int i = 0; i < hn; i++) {
-            maxRel = Math.max(maxRel, Math.abs(h[0].values()[i] - out[0].perPoint()[i]) / out[0].perPoint()[i]);
+            double exact = out[0].perPoint()[i];
+            maxRel = Math.max(maxRel, Math.abs(h[0].values()[i] - exact) / Math.abs(exact));
+            maxZ = Math.max(maxZ, Math.abs(h[0].values()[i] - exact) / h[0].stderr()[i]);
+            meanRelSe += h[0].stderr()[i] / Math.abs(exact) / hn;
+            System.out.printf("point %d: exact-hbp %.6g, hutchinson %.6g +- %.3g (%d probes)%n", i, exact,
+                    h[0].values()[i], h[0].stderr()[i], h[0].probes()[i]);
         }
+        System.out.printf("hutchinson: mean relative standard error %.3g, max |error| / stderr %.2f%n", meanRelSe,
+                maxZ);
         Time g1 = grads.times(1.0 / 20);
         System.out.printf("exact-hbp bench on %s, %s, P=%d, N=%d, %d backward passes%n", Engine.backend().name(),
                 theta.dtype(), p, N, out[0].passes());

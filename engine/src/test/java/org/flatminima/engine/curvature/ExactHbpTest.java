@@ -66,6 +66,12 @@ class ExactHbpTest {
                 new Linear(5, 3)), 4), 21, 5);
     }
 
+    /** Three tanh layers: the top residual crosses two Linear layers, so it needs its columns. */
+    static Case deepTanhMlp() {
+        return make(new Network(Sequential.of(new Linear(3, 5), new Tanh(), new Linear(5, 4), new Tanh(),
+                new Linear(4, 4), new Tanh(), new Linear(4, 3)), 3), 31, 4);
+    }
+
     static Case sigmoidMlp() {
         return make(new Network(Sequential.of(new Linear(3, 5), new Sigmoid(), new Linear(5, 4), new Sigmoid(),
                 new Linear(4, 3, false)), 3), 22, 4);
@@ -161,6 +167,30 @@ class ExactHbpTest {
     @Test
     void tanhMlpIsExact() {
         hbpIsExact(tanhMlp());
+    }
+
+    @Test
+    void deepTanhMlpIsExact() {
+        hbpIsExact(deepTanhMlp());
+    }
+
+    @Test
+    void carryingDiagonalsGivesTheSameNumbersAsTheColumnsAndSavesPasses() {
+        for (Case c : new Case[] {tanhMlp(), deepTanhMlp(), evalBatchNormTanhNet()}) {
+            TraceBreakdown carried = HessianBackprop.exactHbp(c.net(), c.theta(), c.x(), c.y(), 0);
+            HessianBackprop.carryDiagonal = false;
+            try {
+                TraceBreakdown columns = HessianBackprop.exactHbp(c.net(), c.theta(), c.x(), c.y(), 0);
+                same(carried, columns);
+                assertThat(carried.passes()).as("%s", c.net().module()).isLessThan(columns.passes());
+            } finally {
+                HessianBackprop.carryDiagonal = true;
+            }
+        }
+        // the two-hidden-layer MLP needs no residual columns at all: the gradient pass and the C loss columns
+        Case c = tanhMlp();
+        assertThat(HessianBackprop.exactHbp(c.net(), c.theta(), c.x(), c.y(), 0).passes())
+                .isEqualTo(1 + c.net().classes());
     }
 
     @Test
