@@ -76,6 +76,15 @@ class ExactHbpBench {
         });
         TraceBreakdown[] out = new TraceBreakdown[1];
         Time hbp = time(() -> out[0] = HessianBackprop.exactHbp(net, theta, x, y, 0));
+        // the same with every residual term as its unit columns (the general path, e.g. deeper MLPs and CNNs)
+        TraceBreakdown[] cols = new TraceBreakdown[1];
+        HessianBackprop.carryDiagonal = false;
+        Time columns;
+        try {
+            columns = time(() -> cols[0] = HessianBackprop.exactHbp(net, theta, x, y, 0));
+        } finally {
+            HessianBackprop.carryDiagonal = true;
+        }
         // exact-hvp per point: N P basis-vector products; measure 320 on point 0 (10 batched passes of 32)
         HessianOperator point0 = new HessianOperator(PerPointHutchinson.pointLosses(net, x, y).apply(0), theta);
         ExactTraces.hvpDiagonal(point0, 0, 32);
@@ -107,9 +116,16 @@ class ExactHbpBench {
         System.out.printf("20 gradient passes: cpu %.2f s, wall %.2f s%n", grads.cpu(), grads.wall());
         System.out.printf("exact-hbp per-point traces: cpu %.2f s, wall %.2f s = %.1f gradient passes (cpu), %.1f "
                 + "(wall)%n", hbp.cpu(), hbp.wall(), hbp.cpu() / g1.cpu(), hbp.wall() / g1.wall());
+        System.out.printf("exact-hbp, residuals as columns (%d backward passes): cpu %.2f s, wall %.2f s = %.1f gradient "
+                + "passes (cpu), %.1f (wall)%n", cols[0].passes(), columns.cpu(), columns.wall(),
+                columns.cpu() / g1.cpu(), columns.wall() / g1.wall());
         System.out.printf("exact-hvp per point (extrapolated from 320 products, x %.0f): cpu %.3g s, wall %.3g s = "
                 + "%.3g gradient passes (cpu)%n", (double) N * p / 320, hvp.cpu(), hvp.wall(), hvp.cpu() / g1.cpu());
-        System.out.printf("hutchinson per point at 1%% (extrapolated from %d points, mean %.0f probes, max relative "
+        double scale = (meanRelSe / 0.01) * (meanRelSe / 0.01);
+        System.out.printf("hutchinson per point at 1%% relative standard error: about %.3g probes per point; "
+                + "extrapolated cpu %.3g s = %.3g gradient passes (cpu)%n", meanProbes * scale, hutch.cpu() * scale,
+                hutch.cpu() * scale / g1.cpu());
+        System.out.printf("hutchinson per point capped at 1000 probes (extrapolated from %d points, mean %.0f probes, max relative "
                 + "error against exact-hbp %.3g): cpu %.3g s, wall %.3g s = %.3g gradient passes (cpu)%n", hn,
                 meanProbes, maxRel, hutch.cpu(), hutch.wall(), hutch.cpu() / g1.cpu());
         assertThat(out[0].perPoint()).hasSize(N);
