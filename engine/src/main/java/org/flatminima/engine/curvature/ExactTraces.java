@@ -30,7 +30,8 @@ import org.flatminima.engine.nn.Taps;
  *   <li>{@code exact-hvp} ({@link #exactHvp}, {@link #hvpDiagonal}): {@code e_i . H e_i} for every basis vector
  *       through batched Hessian-vector products; P products (N P for per-point traces): small models, checks.</li>
  * </ul>
- * Results are doubles; the computation runs in {@code theta}'s dtype on the current backend.
+ * Networks with smooth activations have their exact method in {@link HessianBackprop} ({@code exact-hbp}). Results
+ * are doubles; the computation runs in {@code theta}'s dtype on the current backend.
  */
 public final class ExactTraces {
     private ExactTraces() {
