@@ -35,7 +35,9 @@ import org.flatminima.engine.nn.Taps;
  * zero for every point of the batch are skipped), each running from layer j down to the first layer with
  * parameters only. Where the layer below j has parameters (an activation after Linear or Conv2d), that layer
  * takes the diagonal term in closed form ({@link SampleSquares#addDiagonal}), and the columns start below it;
- * where it is the first layer with parameters, the residual costs no backward pass at all.
+ * where it is the first layer with parameters, the residual costs no backward pass at all. Where the layers further
+ * down allow it, the term is carried down as a diagonal instead of its columns ({@link #carried}): an MLP with two
+ * hidden smooth layers needs no residual column.
  */
 public final class HessianBackprop {
     private HessianBackprop() {
