@@ -11,7 +11,8 @@ import org.flatminima.engine.nn.Network;
  *
  * <ul>
  *   <li>{@link #trace(Method)}: {@code closed-form} (affine classifiers), {@code exact-ggn} (networks piecewise
- *       linear in each weight), {@code exact-hvp} (P batched HVPs, small models), {@code hutchinson},
+ *       linear in each weight), {@code exact-hbp} (Hessian backpropagation: also smooth activations),
+ *       {@code exact-hvp} (P batched HVPs, small models), {@code hutchinson},
  *       {@code hutch++}; {@link Method#AUTO} takes the cheapest exact method the model allows, else Hutchinson
  *       to a 1% relative standard error.</li>
  *   <li>{@link #breakdown(Method, boolean)}: an exact trace by parameter tensor, by layer and by point.</li>
@@ -27,8 +28,8 @@ public final class Curvature {
 
     /** How to compute a trace. */
     public enum Method {
-        AUTO("auto"), CLOSED_FORM("closed-form"), EXACT_GGN("exact-ggn"), EXACT_HVP("exact-hvp"),
-        HUTCHINSON("hutchinson"), HUTCH_PLUS_PLUS("hutch++");
+        AUTO("auto"), CLOSED_FORM("closed-form"), EXACT_GGN("exact-ggn"), EXACT_HBP("exact-hbp"),
+        EXACT_HVP("exact-hvp"), HUTCHINSON("hutchinson"), HUTCH_PLUS_PLUS("hutch++");
 
         private final String label;
 
@@ -41,7 +42,10 @@ public final class Curvature {
             return label;
         }
 
-        /** Parses a label ("auto", "closed-form", "exact-ggn", "exact-hvp", "hutchinson", "hutch++"; also "exact"). */
+        /**
+         * Parses a label ("auto", "closed-form", "exact-ggn", "exact-hbp", "exact-hvp", "hutchinson", "hutch++";
+         * also "exact").
+         */
         public static Method parse(String s) {
             String k = s.toLowerCase(Locale.ROOT).trim();
             if (k.equals("exact")) {
@@ -53,7 +57,7 @@ public final class Curvature {
                 }
             }
             throw new IllegalArgumentException("unknown trace method '" + s
-                    + "': use auto, closed-form, exact-ggn, exact-hvp, hutchinson or hutch++");
+                    + "': use auto, closed-form, exact-ggn, exact-hbp, exact-hvp, hutchinson or hutch++");
         }
     }
 
@@ -85,12 +89,19 @@ public final class Curvature {
         return new HessianOperator(net.lossFunction(x, labels), theta);
     }
 
-    /** The cheapest exact method for this model: closed-form, exact-ggn, or null when neither applies. */
+    /**
+     * The cheapest exact method for this model: closed-form (affine classifiers), exact-ggn (piecewise linear in
+     * each weight), exact-hbp (any network of layers with a curvature rule, e.g. with tanh, sigmoid or softplus),
+     * or null when none applies (training-mode batch norm, a layer without a rule).
+     */
     public Method bestExact() {
         if (ExactTraces.isAffine(net)) {
             return Method.CLOSED_FORM;
         }
-        return ExactTraces.whyNotPiecewiseLinear(net) == null ? Method.EXACT_GGN : null;
+        if (ExactTraces.whyNotPiecewiseLinear(net) == null) {
+            return Method.EXACT_GGN;
+        }
+        return HessianBackprop.whyNot(net) == null ? Method.EXACT_HBP : null;
     }
 
     /** {@link #trace(Method, Hutchinson.Options)} with Hutchinson's defaults (1% relative standard error). */
@@ -102,7 +113,7 @@ public final class Curvature {
     public TraceResult trace(Method m, Hutchinson.Options hutchinson) {
         Method use = m == Method.AUTO ? (bestExact() != null ? bestExact() : Method.HUTCHINSON) : m;
         return switch (use) {
-            case CLOSED_FORM, EXACT_GGN, EXACT_HVP -> breakdown(use, false).toTraceResult();
+            case CLOSED_FORM, EXACT_GGN, EXACT_HBP, EXACT_HVP -> breakdown(use, false).toTraceResult();
             case HUTCHINSON -> Hutchinson.trace(hessian(), hutchinson);
             case HUTCH_PLUS_PLUS -> HutchPlusPlus.trace(hessian(), HUTCH_PLUS_PLUS_PRODUCTS, hutchinson.seed());
             case AUTO -> throw new AssertionError();
@@ -110,9 +121,9 @@ public final class Curvature {
     }
 
     /**
-     * An exact trace broken down by parameter tensor and layer, and by point when {@code perPoint}. AUTO takes
-     * closed-form or exact-ggn, else exact-hvp (P HVPs, per point P more each: small models only). A method the
-     * model does not allow is refused with the reason.
+     * An exact trace broken down by parameter tensor and layer, and by point when {@code perPoint} (closed-form,
+     * exact-ggn and exact-hbp always include the points). AUTO takes {@link #bestExact()}, else exact-hvp (P HVPs,
+     * per point P more each: small models only). A method the model does not allow is refused with the reason.
      */
     public TraceBreakdown breakdown(Method m, boolean perPoint) {
         Method use = m == Method.AUTO ? (bestExact() != null ? bestExact() : Method.EXACT_HVP) : m;
@@ -125,15 +136,16 @@ public final class Curvature {
                 yield ExactTraces.closedForm(net, theta, x, labels);
             }
             case EXACT_GGN -> ExactTraces.exactGgn(net, theta, x, labels);
+            case EXACT_HBP -> HessianBackprop.exactHbp(net, theta, x, labels, 0);
             case EXACT_HVP -> ExactTraces.exactHvp(net, theta, x, labels, perPoint);
             default -> throw new IllegalArgumentException(use.label() + " is not an exact method: a breakdown needs "
-                    + "closed-form, exact-ggn or exact-hvp");
+                    + "closed-form, exact-ggn, exact-hbp or exact-hvp");
         };
     }
 
     /**
-     * Each point's own loss-Hessian trace: exact (closed-form / exact-ggn, or exact-hvp when asked for) where
-     * possible; with AUTO on a model that allows neither closed form nor exact-ggn, our batched Hutchinson per
+     * Each point's own loss-Hessian trace: exact (closed-form / exact-ggn / exact-hbp, or exact-hvp when asked
+     * for) where possible; with AUTO on a model that allows none of the first three, our batched Hutchinson per
      * point with {@code hutchinson}'s options.
      */
     public PerPointHutchinson.PerPointTraces perPointTraces(Method m, Hutchinson.Options hutchinson) {
@@ -156,16 +168,21 @@ public final class Curvature {
     }
 
     /**
-     * The Hessian diagonal: exact through the GGN identity where it holds, by P HVPs with {@code EXACT_HVP},
-     * else (AUTO on a smooth network, or HUTCHINSON) the Hutchinson-style estimate with 100 probes.
+     * The Hessian diagonal: exact through the GGN identity where it holds, by Hessian backpropagation with
+     * {@code EXACT_HBP} (AUTO's choice on smooth networks), by P HVPs with {@code EXACT_HVP}, else (AUTO when no
+     * exact method applies, or HUTCHINSON) the Hutchinson-style estimate with 100 probes.
      */
     public Tensor diagonal(Method m) {
-        Method use = m == Method.AUTO ? (bestExact() != null ? Method.EXACT_GGN : Method.HUTCHINSON) : m;
+        Method best = bestExact();
+        Method use = m == Method.AUTO ? (best == null ? Method.HUTCHINSON
+                : best == Method.EXACT_HBP ? best : Method.EXACT_GGN) : m;
         return switch (use) {
             case CLOSED_FORM, EXACT_GGN -> ExactTraces.exactGgnDiagonal(net, theta, x, labels, 1000);
+            case EXACT_HBP -> HessianBackprop.exactHbpDiagonal(net, theta, x, labels, 0);
             case EXACT_HVP -> ExactTraces.hvpDiagonal(hessian());
             case HUTCHINSON -> Tensor.of(theta.dtype(), Hutchinson.diagonal(hessian(), 100, 0, 16).values(), theta.dim(0));
-            default -> throw new IllegalArgumentException("the diagonal is offered by exact-ggn, exact-hvp or hutchinson");
+            default -> throw new IllegalArgumentException("the diagonal is offered by exact-ggn, exact-hbp, exact-hvp "
+                    + "or hutchinson");
         };
     }
 

@@ -30,7 +30,8 @@ import org.flatminima.engine.nn.Taps;
  *   <li>{@code exact-hvp} ({@link #exactHvp}, {@link #hvpDiagonal}): {@code e_i . H e_i} for every basis vector
  *       through batched Hessian-vector products; P products (N P for per-point traces): small models, checks.</li>
  * </ul>
- * Results are doubles; the computation runs in {@code theta}'s dtype on the current backend.
+ * Networks with smooth activations have their exact method in {@link HessianBackprop} ({@code exact-hbp}). Results
+ * are doubles; the computation runs in {@code theta}'s dtype on the current backend.
  */
 public final class ExactTraces {
     private ExactTraces() {
@@ -116,7 +117,7 @@ public final class ExactTraces {
         return check(net, false);
     }
 
-    private static String check(Network net, boolean allowSmooth) {
+    static String check(Network net, boolean allowSmooth) {
         for (Taps.Site l : Taps.layers(net, 1)) {
             String where = where(l);
             if (!(l.module() instanceof LayerCurvature lc)) {
@@ -136,7 +137,7 @@ public final class ExactTraces {
         return null;
     }
 
-    private static String where(Taps.Site l) {
+    static String where(Taps.Site l) {
         return "layer " + (l.path().isEmpty() ? "(root)" : l.path()) + " " + l.module();
     }
 
@@ -263,7 +264,7 @@ public final class ExactTraces {
         return fromPoints("exact-ggn", net, pp, passes);
     }
 
-    private static long sizeOf(int[] s) {
+    static long sizeOf(int[] s) {
         long r = 1;
         for (int d : s) {
             r *= d;
@@ -272,7 +273,7 @@ public final class ExactTraces {
     }
 
     /** The per-sample rule of a site's layer for one batch, with views of the diagonal if one is wanted. */
-    private static SampleSquares sampleSquares(Network net, Taps.Site site, Tensor input, Tensor diag) {
+    static SampleSquares sampleSquares(Network net, Taps.Site site, Tensor input, Tensor diag) {
         List<Tensor> views = new ArrayList<>();
         if (diag != null) {
             List<ParameterLayout.Entry> params = net.layout().entries();
@@ -290,7 +291,7 @@ public final class ExactTraces {
     }
 
     /** The indices in {@code params} of a site's parameters, in the layer's order. */
-    private static int[] paramIndices(List<ParameterLayout.Entry> params, Taps.Site site) {
+    static int[] paramIndices(List<ParameterLayout.Entry> params, Taps.Site site) {
         return site.module().parameters().stream().mapToInt(p -> indexOf(params, site.param(p.name()))).toArray();
     }
 
@@ -369,7 +370,7 @@ public final class ExactTraces {
 
     // ------------------------------------------------------------------ helpers
 
-    private static TraceBreakdown fromPoints(String method, Network net, double[][] pp, long passes) {
+    static TraceBreakdown fromPoints(String method, Network net, double[][] pp, long passes) {
         List<ParameterLayout.Entry> params = net.layout().entries();
         double[] perParam = new double[params.size()];
         for (double[] row : pp) {
@@ -386,7 +387,7 @@ public final class ExactTraces {
     }
 
     /** Softmax of {@code z[off, off + c)} into {@code p}, in double precision. */
-    private static void softmax(double[] z, int off, int c, double[] p) {
+    static void softmax(double[] z, int off, int c, double[] p) {
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < c; j++) {
             max = Math.max(max, z[off + j]);
@@ -401,7 +402,7 @@ public final class ExactTraces {
         }
     }
 
-    private static void checkLabels(Network net, int n, int[] labels) {
+    static void checkLabels(Network net, int n, int[] labels) {
         if (labels.length != n) {
             throw new IllegalArgumentException(labels.length + " labels for " + n + " inputs");
         }

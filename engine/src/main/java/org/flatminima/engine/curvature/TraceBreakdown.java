@@ -17,14 +17,14 @@ import org.flatminima.engine.nn.ParameterLayout;
  *       parameter tensor. Null when not computed.</li>
  * </ul>
  *
- * @param method {@code closed-form}, {@code exact-ggn} or {@code exact-hvp}
+ * @param method {@code closed-form}, {@code exact-ggn}, {@code exact-hbp} or {@code exact-hvp}
  * @param params the parameter tensors, in flat-vector order
  * @param layers the modules with parameters and their ranges
  * @param total the whole-data trace
  * @param perParam whole-data trace per parameter tensor
  * @param perPointParam per point and parameter tensor, {@code [N][params.size()]}, or null
- * @param passes backward passes (exact-ggn: C per batch of points) or Hessian-vector products (exact-hvp) spent;
- *     0 for the closed form
+ * @param passes backward passes (exact-ggn: C per batch of points; exact-hbp: 1 + C + the residual columns per
+ *     batch) or Hessian-vector products (exact-hvp) spent; 0 for the closed form
  */
 public record TraceBreakdown(String method, List<ParameterLayout.Entry> params, List<ParameterLayout.LayerRange> layers,
         double total, double[] perParam, double[][] perPointParam, long passes) {

@@ -119,6 +119,12 @@ public record BatchNorm(int dims, int channels, double eps, double momentum) imp
                 + "diag(GGN); use net.withMode(Mode.EVAL), exact-hvp (small models) or hutchinson";
     }
 
+    /** In {@link Mode#EVAL}: a scale per channel. */
+    @Override
+    public boolean diagonalJacobian(Mode mode) {
+        return mode == Mode.EVAL;
+    }
+
     /** Per-sample gradient squares in {@link Mode#EVAL} (see {@link Squares}). */
     @Override
     public SampleSquares sampleSquares(SampleSquares.Batch batch) {
@@ -159,10 +165,28 @@ public record BatchNorm(int dims, int channels, double eps, double momentum) imp
         }
 
         @Override
-        public void add(Tensor g) {
+        public void add(Tensor g, Tensor weight) {
             Tensor g3 = g.contiguous().reshape(m, ch, -1);
-            gw.add(TensorOps.sum(TensorOps.mul(g3, xhat), 2, false));
-            gb.add(TensorOps.sum(g3, 2, false));
+            gw.add(TensorOps.sum(TensorOps.mul(g3, xhat), 2, false), weight);
+            gb.add(TensorOps.sum(g3, 2, false), weight);
+        }
+
+        /**
+         * {@code diag(r)} at the output: the unit column {@code (c, s)} has per-sample gradients {@code xhat_{c,s}}
+         * (weight) and 1 (bias) on channel c, so the weighted squares sum to {@code sum_s r xhat^2} and
+         * {@code sum_s r}.
+         */
+        @Override
+        public void addDiagonal(Tensor r) {
+            Tensor r3 = r.contiguous().reshape(m, ch, -1);
+            gw.addRaw(TensorOps.sum(TensorOps.mul(r3, SquareSums.square(xhat)), 2, false));
+            gb.addRaw(TensorOps.sum(r3, 2, false));
+        }
+
+        /** With one position per channel ({@code [N, C]} inputs): the squares see the diagonal only. */
+        @Override
+        public boolean diagonalSuffices() {
+            return xhat.dim(2) == 1;
         }
 
         @Override

@@ -126,20 +126,43 @@ public record Conv2d(int in, int out, int kernel, int stride, int pad, boolean b
         }
 
         @Override
-        public void add(Tensor g) {
-            int o = cv.out();
-            int l = one.colCols();
-            Tensor g3 = g.contiguous().reshape(m, o, l);
+        public void add(Tensor g, Tensor weight) {
+            Tensor g3 = g.contiguous().reshape(m, cv.out(), one.colCols());
             if (bias != null) {
-                bias.add(TensorOps.sum(g3, 2, false));
+                bias.add(TensorOps.sum(g3, 2, false), weight);
             }
+            accumulate(g3, weight, false);
+        }
+
+        /**
+         * {@code diag(r)} at the output: the unit column {@code (o, l)} has per-sample weight gradient
+         * {@code e_o cols_{:,l}^T}, so the weighted squares sum to {@code r_n (cols_n^2)^T} ({@code [O, C k k]}), one
+         * GEMM per sample instead of one per column; bias {@code sum_l r_{n,o,l}}.
+         */
+        @Override
+        public void addDiagonal(Tensor r) {
+            Tensor r3 = r.contiguous().reshape(m, cv.out(), one.colCols());
+            if (bias != null) {
+                bias.addRaw(TensorOps.sum(r3, 2, false));
+            }
+            accumulate(r3, null, true);
+        }
+
+        /**
+         * Adds each sample's squared weight gradient {@code (g_n cols_n^T)^2} times its weight, or with
+         * {@code diagonal} the term {@code g_n (cols_n^2)^T} of a diagonal {@code g}, chunk by chunk of samples.
+         */
+        private void accumulate(Tensor g3, Tensor weight, boolean diagonal) {
+            int l = one.colCols();
             int chunk = (int) Math.max(1, Math.min(m, CHUNK_ELEMENTS / 4 / ((long) one.colRows() * l)));
             for (int i0 = 0; i0 < m; i0 += chunk) {
                 int k = Math.min(chunk, m - i0);
                 try (Scope s = Scope.open()) {
                     Tensor c = cols != null ? cols.slice(0, i0, i0 + k) : unfold(i0, k);
-                    Tensor gw = TensorOps.matmul(g3.slice(0, i0, i0 + k), c.transpose(1, 2)); // [k, O, Ckk]
-                    Tensor sq = SquareSums.square(gw);
+                    Tensor gk = g3.slice(0, i0, i0 + k);
+                    Tensor sq = diagonal ? TensorOps.matmul(gk, SquareSums.square(c).transpose(1, 2))
+                            : SquareSums.weighted(SquareSums.square(TensorOps.matmul(gk, c.transpose(1, 2))),
+                                    weight == null ? null : weight.slice(0, i0, i0 + k)); // [k, O, Ckk]
                     double[] r = SquareSums.rowSums(sq);
                     for (int i = 0; i < k; i++) {
                         wNorm[i0 + i] += r[i];

@@ -32,6 +32,11 @@ public record Flatten() implements Module, LayerCurvature {
     }
 
     @Override
+    public boolean diagonalJacobian(Mode mode) {
+        return true;
+    }
+
+    @Override
     public String toString() {
         return "Flatten()";
     }

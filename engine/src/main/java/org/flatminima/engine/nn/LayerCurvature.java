@@ -1,5 +1,8 @@
 package org.flatminima.engine.nn;
 
+import java.util.function.Function;
+import org.flatminima.engine.Tensor;
+
 /**
  * What the exact curvature methods ({@code org.flatminima.engine.curvature.ExactTraces}) need from a layer,
  * declared by the layer itself: they walk a network's layers through this interface only, so a new layer
@@ -18,11 +21,15 @@ package org.flatminima.engine.nn;
  *       over the backward passes of a batch, per point and (optionally) summed into the diagonal.</li>
  * </ul>
  *
- * <p>Hessian backpropagation (exact diagonals for smooth activations) extends this interface rather than
- * switching over layers: a {@link Form#SMOOTH_ELEMENTWISE} layer also declares its second derivative, whose
- * residual term {@code diag(sigma''(a) g)} (g the loss gradient at the layer's output) enters the backpropagated
- * Hessian factor at that layer; piecewise-linear layers contribute no residual (a default). The factor's columns
- * pass through every layer as the C seeds of exact-ggn do, and reach {@link #sampleSquares} the same way.
+ * <p>Hessian backpropagation (exact-hbp: exact diagonals for smooth activations, docs/curvature.md) asks one more
+ * thing: {@link #residual}, the second-derivative term a layer adds to the Hessian with respect to its input. An
+ * elementwise activation {@code y = f(x)} adds {@code diag(f''(x) g)} (g the loss gradient at its output);
+ * piecewise-linear layers add nothing (the default). The residual's unit columns then pass through the layers
+ * below as the C seeds of exact-ggn do, and reach {@link #sampleSquares} with a signed weight per point
+ * ({@link SampleSquares#add(Tensor, Tensor)}). Where the structure allows, a diagonal term is carried instead of
+ * its columns: through layers with a {@link #diagonalJacobian} unchanged in form, and through one layer with a
+ * {@link #squaredPullback} to the layers below whose rule needs only the diagonal
+ * ({@link SampleSquares#diagonalSuffices}).
  */
 public interface LayerCurvature {
 
@@ -34,7 +41,10 @@ public interface LayerCurvature {
          * everywhere.
          */
         PIECEWISE_LINEAR,
-        /** An elementwise activation with a nonzero second derivative (tanh, sigmoid). */
+        /**
+         * An elementwise activation with a nonzero second derivative (tanh, sigmoid, softplus), which declares it
+         * through {@link #residual}.
+         */
         SMOOTH_ELEMENTWISE
     }
 
@@ -59,5 +69,41 @@ public interface LayerCurvature {
      */
     default SampleSquares sampleSquares(SampleSquares.Batch batch) {
         throw new UnsupportedOperationException(this + " has no parameters, so no per-sample gradients");
+    }
+
+    /**
+     * The residual term of Hessian backpropagation at this layer, for one batch: the second derivatives of the
+     * layer's output, contracted with the loss gradient at the output, with respect to its input. For an
+     * elementwise activation {@code y = f(x)} it is the diagonal matrix {@code diag(f''(x) g)}, returned as its
+     * diagonal {@code f''(x) g} in the input's shape {@code [m, ...]}: row n is point n's own term.
+     *
+     * @param input the layer's input {@code [m, ...]}
+     * @param gradOutput the gradient of each point's loss with respect to the layer's output, of the output's shape
+     * @return the diagonal of the residual, or null when it vanishes (almost everywhere): the default, right for
+     *     every {@link Form#PIECEWISE_LINEAR} layer
+     */
+    default Tensor residual(Tensor input, Tensor gradOutput) {
+        return null;
+    }
+
+    /**
+     * Whether, in {@code mode}, the layer's Jacobian with respect to its input is diagonal: the output unit at
+     * flat position k of a point depends on the input unit at flat position k only (elementwise activations,
+     * Flatten, eval-mode batch norm). A diagonal Hessian term then stays diagonal through the layer. False by
+     * default.
+     */
+    default boolean diagonalJacobian(Mode mode) {
+        return false;
+    }
+
+    /**
+     * For a layer whose Jacobian with respect to its input is one matrix J for every point (Linear): the diagonal
+     * of {@code J^T diag(r_n) J} for every point n, from the diagonal terms {@code r [m, ...output]}, as
+     * {@code [m, ...input]}; null when the layer does not declare it (the default).
+     *
+     * @param params the layer's parameters by local name ({@code "weight"})
+     */
+    default Tensor squaredPullback(Tensor r, Function<String, Tensor> params) {
+        return null;
     }
 }

@@ -31,6 +31,11 @@ public record LeakyReLU(double slope) implements Module, LayerCurvature {
     }
 
     @Override
+    public boolean diagonalJacobian(Mode mode) {
+        return true;
+    }
+
+    @Override
     public String toString() {
         return "LeakyReLU(negative_slope=" + slope + ")";
     }

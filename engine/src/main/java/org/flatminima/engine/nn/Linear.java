@@ -62,6 +62,16 @@ public record Linear(int in, int out, boolean bias) implements Module, LayerCurv
         return Form.PIECEWISE_LINEAR;
     }
 
+    /** {@code diag(W^T diag(r_n) W) = r_n (W * W)} on {@code [N, out]} terms; null on other ranks. */
+    @Override
+    public Tensor squaredPullback(Tensor r, java.util.function.Function<String, Tensor> params) {
+        if (r.rank() != 2) {
+            return null;
+        }
+        Tensor w = params.apply("weight");
+        return TensorOps.matmul(r, TensorOps.mul(w, w));
+    }
+
     /** Per-sample gradient squares on {@code [N, in]} inputs (see {@link Squares}). */
     @Override
     public SampleSquares sampleSquares(SampleSquares.Batch batch) {
@@ -94,8 +104,20 @@ public record Linear(int in, int out, boolean bias) implements Module, LayerCurv
         }
 
         @Override
-        public void add(Tensor g) {
-            g2.add(g);
+        public void add(Tensor g, Tensor weight) {
+            g2.add(g, weight);
+        }
+
+        /** The squares {@code w g^2} see only the diagonal of {@code sum w g g^T}. */
+        @Override
+        public boolean diagonalSuffices() {
+            return true;
+        }
+
+        /** {@code diag(r)} at the output: the unit columns' weighted squares sum to r itself. */
+        @Override
+        public void addDiagonal(Tensor r) {
+            g2.addRaw(r);
         }
 
         @Override

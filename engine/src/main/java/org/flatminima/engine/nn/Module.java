@@ -14,7 +14,7 @@ import org.flatminima.engine.autodiff.Var;
  * PyTorch {@code state_dict} maps onto the flat vector name by name (see {@link ParameterLayout}). Shapes
  * include the batch axis first, as in PyTorch.
  */
-public sealed interface Module permits Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Flatten, Sequential, Conv2d, MaxPool2d, AvgPool2d,
+public sealed interface Module permits Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Softplus, Flatten, Sequential, Conv2d, MaxPool2d, AvgPool2d,
         BatchNorm {
 
     /** A parameter a module needs: its local name (e.g. {@code "weight"}) and shape. */

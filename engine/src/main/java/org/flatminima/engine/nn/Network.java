@@ -201,7 +201,8 @@ public final class Network {
         return theta -> loss(theta, x, y);
     }
 
-    private Tensor prepare(Tensor x, DType dtype) {
+    /** The inputs as the first module sees them: flattened for a rank-1 sample shape, in {@code dtype}. */
+    Tensor prepare(Tensor x, DType dtype) {
         int[] s = x.shape();
         int[] want = batched(s.length == 0 ? 0 : s[0]);
         if (!Arrays.equals(s, want)) {

@@ -20,6 +20,11 @@ public record ReLU() implements Module, LayerCurvature {
     }
 
     @Override
+    public boolean diagonalJacobian(Mode mode) {
+        return true;
+    }
+
+    @Override
     public String toString() {
         return "ReLU()";
     }

@@ -11,8 +11,60 @@ import org.flatminima.engine.Tensor;
  */
 public interface SampleSquares {
 
-    /** One backward pass: the cotangent at the layer's output, {@code [m, ...output]}. */
-    void add(Tensor g);
+    /** One backward pass: the cotangent at the layer's output, {@code [m, ...output]}; {@code add(g, null)}. */
+    default void add(Tensor g) {
+        add(g, null);
+    }
+
+    /**
+     * One backward pass whose squares count with a signed weight per point: point n's squared per-sample
+     * gradients are multiplied by {@code weight[n]} before they are summed (Hessian backpropagation's residual
+     * terms {@code r_{n,u} (J_n^T e_u)^2}, where r may be negative).
+     *
+     * @param g the cotangent at the layer's output, {@code [m, ...output]}
+     * @param weight {@code [m]} in g's dtype, or null for weight 1
+     */
+    void add(Tensor g, Tensor weight);
+
+    /**
+     * Adds a diagonal term {@code diag(r_n)} of each point's Hessian with respect to the layer's output: the same
+     * as {@link #add(Tensor, Tensor)} of every unit column {@code e_u} (the same unit for every point) with the
+     * weights {@code r[:, u]}, which this default does (skipping columns whose weights are all zero). Layers
+     * override it with the closed form of the sum, which costs about one column.
+     *
+     * @param r {@code [m, ...output]}: row n is the diagonal of point n's term
+     */
+    default void addDiagonal(Tensor r) {
+        int[] shape = r.shape();
+        int m = shape[0];
+        int units = Math.toIntExact(r.size() / Math.max(m, 1));
+        double[] v = r.contiguous().toDoubleArray();
+        int[] unit = new int[m];
+        double[] w = new double[m];
+        for (int u = 0; u < units; u++) {
+            boolean any = false;
+            for (int i = 0; i < m; i++) {
+                w[i] = v[i * units + u];
+                any |= w[i] != 0;
+            }
+            if (any) {
+                java.util.Arrays.fill(unit, u);
+                try (org.flatminima.engine.Scope s = org.flatminima.engine.Scope.open()) {
+                    add(org.flatminima.engine.TensorOps.oneHot(unit, units, r.dtype()).reshape(shape),
+                            Tensor.of(r.dtype(), w, m));
+                }
+            }
+        }
+    }
+
+    /**
+     * Whether the sums depend on the output Hessian's diagonal only, so that a term may be given to
+     * {@link #addDiagonal} as its diagonal alone even when it has off-diagonal entries (true for Linear, whose
+     * squares {@code w g^2} see only the diagonal of {@code w g g^T}). False by default.
+     */
+    default boolean diagonalSuffices() {
+        return false;
+    }
 
     /**
      * The batch's sums: for each parameter of the layer (in {@link Module#parameters()} order), each point's sum

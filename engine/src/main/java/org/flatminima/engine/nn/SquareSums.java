@@ -16,7 +16,28 @@ final class SquareSums {
     }
 
     void add(Tensor u) {
-        addInto(acc, square(u));
+        add(u, null);
+    }
+
+    /** Adds the squares of {@code u [m, k]}, row n multiplied by {@code weight[n]} (null: by 1). */
+    void add(Tensor u, Tensor weight) {
+        addInto(acc, weighted(square(u), weight));
+    }
+
+    /** {@code t [m, ...]} with row n multiplied by {@code weight[n]}; t itself when weight is null. */
+    static Tensor weighted(Tensor t, Tensor weight) {
+        if (weight == null) {
+            return t;
+        }
+        int[] s = new int[t.rank()];
+        java.util.Arrays.fill(s, 1);
+        s[0] = weight.dim(0);
+        return TensorOps.mul(t, weight.reshape(s));
+    }
+
+    /** Adds {@code t [m, k]} itself (already a weighted sum of squares). */
+    void addRaw(Tensor t) {
+        addInto(acc, t);
     }
 
     /** Each point's sum; adds the column sums into {@code diagView} unless it is null. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.util.SplittableRandom;
 import org.flatminima.engine.Tensor;
+import org.flatminima.engine.nn.BatchNorm;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.engine.nn.Sequential;
 import org.flatminima.engine.nn.Tanh;
@@ -59,20 +60,39 @@ class CurvatureTest {
     }
 
     @Test
-    void smoothNetworksFallBackToHutchinsonAndRefuseExactGgn() {
+    void smoothNetworksTakeExactHbpAndRefuseExactGgn() {
         Curvature tanh = of(new Network(Sequential.of(new Linear(5, 6), new Tanh(), new Linear(6, 3)), 5), 3, 8);
-        assertThat(tanh.bestExact()).isNull();
-        TraceResult h = tanh.trace(Curvature.Method.AUTO);
-        assertThat(h.method()).isEqualTo("hutchinson");
+        assertThat(tanh.bestExact()).isEqualTo(Curvature.Method.EXACT_HBP);
+        TraceResult t = tanh.trace(Curvature.Method.AUTO);
+        assertThat(t.method()).isEqualTo("exact-hbp");
+        assertThat(t.stderr()).isZero();
         double exact = tanh.trace(Curvature.Method.EXACT_HVP).value();
+        assertThat(rel(t.value(), exact)).isLessThan(1e-10);
+        // Hutchinson by name still runs
+        TraceResult h = tanh.trace(Curvature.Method.HUTCHINSON);
+        assertThat(h.method()).isEqualTo("hutchinson");
         assertThat(Math.abs(h.value() - exact)).isLessThan(4 * h.stderr());
         // stopped by the 1% target, or by the 1,000-probe budget on this noisy toy model
         assertThat(h.stderr() / Math.abs(h.value()) <= 0.0101 || h.probes() == 1000).isTrue();
         assertThatThrownBy(() -> tanh.trace(Curvature.Method.EXACT_GGN)).hasMessageContaining("Tanh");
-        assertThat(tanh.perPointTraces(Curvature.Method.AUTO).method()).isEqualTo("hutchinson");
+        assertThat(tanh.perPointTraces(Curvature.Method.AUTO).method()).isEqualTo("exact-hbp");
         assertThatThrownBy(() -> tanh.breakdown(Curvature.Method.CLOSED_FORM, false)).hasMessageContaining("affine");
         assertThat(Curvature.Method.parse("hutch++")).isEqualTo(Curvature.Method.HUTCH_PLUS_PLUS);
+        assertThat(Curvature.Method.parse("exact-hbp")).isEqualTo(Curvature.Method.EXACT_HBP);
         assertThatThrownBy(() -> Curvature.Method.parse("magic")).hasMessageContaining("unknown trace method");
+    }
+
+    @Test
+    void trainingModeBatchNormFallsBackToHutchinson() {
+        Curvature bn = of(new Network(Sequential.of(new Linear(5, 6), BatchNorm.batchNorm1d(6), new Tanh(),
+                new Linear(6, 3)), 5), 5, 8);
+        assertThat(bn.bestExact()).isNull();
+        TraceResult h = bn.trace(Curvature.Method.AUTO);
+        assertThat(h.method()).isEqualTo("hutchinson");
+        double exact = bn.trace(Curvature.Method.EXACT_HVP).value();
+        assertThat(Math.abs(h.value() - exact)).isLessThan(4 * h.stderr());
+        assertThat(bn.perPointTraces(Curvature.Method.AUTO).method()).isEqualTo("hutchinson");
+        assertThatThrownBy(() -> bn.trace(Curvature.Method.EXACT_HBP)).hasMessageContaining("training mode");
     }
 
     @Test
