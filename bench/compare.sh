@@ -32,5 +32,5 @@ if ! /usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1; then
 fi
 java=$(fm_find_java) || exit $?
 jar=$FM_ROOT/bench/target/benchmarks.jar
-fm_build_if_stale "$FM_ROOT" "$java" "$jar" || exit $?
+FM_BUILD_PROJECTS=bench fm_build_if_stale "$FM_ROOT" "$java" "$jar" || exit $?
 exec /usr/bin/python3 "$FM_ROOT/bench/compare.py" --java "$java" "$@"

@@ -22,7 +22,7 @@ FM_ROOT=$(cd -P "$(dirname "$src")/.." && pwd)
 
 java=$(fm_find_java) || exit $?
 jar=$FM_ROOT/bench/target/benchmarks.jar
-fm_build_if_stale "$FM_ROOT" "$java" "$jar" || exit $?
+FM_BUILD_PROJECTS=bench fm_build_if_stale "$FM_ROOT" "$java" "$jar" || exit $?
 
 results=$FM_ROOT/bench/results
 mkdir -p "$results" || exit 1

@@ -2,7 +2,8 @@
 #
 #   fm_find_java             print the path of a java >= FM_MIN_JAVA (25), or print an error and return 2
 #   fm_java_home JAVA        print the java.home of that java
-#   fm_build_if_stale ROOT JAVA JAR...   build with Maven when a JAR is missing or older than any source
+#   fm_build_if_stale ROOT JAVA JAR...   build with Maven when a JAR is missing or older than any source (only
+#                            the modules FM_BUILD_PROJECTS names and those they need, when it is set)
 #   fm_exec_filtered CMD...  replace this shell by CMD (exec), its stderr passed through the warning filter:
 #                            signals reach the JVM itself, and its exit status is the script's
 #   fm_run_filtered CMD...   run CMD, dropping the JVM's "Using incubator modules" warning from its stderr
@@ -14,6 +15,16 @@
 
 FM_MIN_JAVA=${FM_MIN_JAVA:-25}
 FM_INCUBATOR_WARNING="WARNING: Using incubator modules: jdk.incubator.vector"
+# The JVM options Apache Spark needs on JDK 25 (its launcher's own list; sweeps/pom.xml has the same for tests).
+FM_SPARK_JVM_FLAGS=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+    --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
+    --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
+    --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+    --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
+    --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED
+    --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
+    --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow
+    -Dio.netty.tryReflectionSetAccessible=true)
 
 fm_err() {
     printf 'flatminima: %s\n' "$*" >&2
@@ -136,15 +147,16 @@ fm_build_if_stale() {
             return 0
         fi
     fi
-    local home status
+    local home status projects=()
     home=$(fm_java_home "$java")
-    fm_err "building (first run, or sources changed): mvn -q -B -DskipTests package in $root ..."
+    [[ -n ${FM_BUILD_PROJECTS:-} ]] && projects=(-pl "$FM_BUILD_PROJECTS" -am)
+    fm_err "building (first run, or sources changed): mvn -q -B -DskipTests package ${projects[*]} in $root ..."
     # Maven 3.8's console library writes bare colour resets even with -B -q: strip escape sequences. Maven gets
     # no stdin: it would swallow input meant for the command (e.g. lines piped into `flatminima shell`).
     if [[ -n $home && -x $home/bin/javac ]]; then
-        (cd "$root" && JAVA_HOME=$home mvn -q -B -DskipTests package 2>&1 </dev/null) | sed -u 's/\x1b\[[0-9;]*m//g' >&2
+        (cd "$root" && JAVA_HOME=$home mvn -q -B -DskipTests package ${projects[@]+"${projects[@]}"} 2>&1 </dev/null) | sed -u 's/\x1b\[[0-9;]*m//g' >&2
     else
-        (cd "$root" && mvn -q -B -DskipTests package 2>&1 </dev/null) | sed -u 's/\x1b\[[0-9;]*m//g' >&2
+        (cd "$root" && mvn -q -B -DskipTests package ${projects[@]+"${projects[@]}"} 2>&1 </dev/null) | sed -u 's/\x1b\[[0-9;]*m//g' >&2
     fi
     status=${PIPESTATUS[0]}
     exec 9>&-

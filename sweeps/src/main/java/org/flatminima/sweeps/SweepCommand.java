@@ -1,0 +1,86 @@
+package org.flatminima.sweeps;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.flatminima.experiments.UserException;
+import org.flatminima.experiments.data.AtomicFiles;
+import org.flatminima.experiments.sweep.RunConfig;
+import org.flatminima.experiments.sweep.SweepSpec;
+import org.flatminima.experiments.sweep.rank.RankOptions;
+import org.flatminima.experiments.sweep.rank.SweepReport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code flatminima sweep SPEC --out DIR [--master URL]}: trains and measures every run of a sweep specification,
+ * one Spark task per run (embedded Spark by default), then writes the sweep's table, ranking and report. The
+ * specification is read and checked, and the master reached, before anything is written.
+ */
+@Command(name = "sweep",
+        mixinStandardHelpOptions = true,
+        usageHelpAutoWidth = true,
+        header = "Trains and measures a population of networks (a sweep specification) on Apache Spark.",
+        description = {
+            "Each run of the specification (YAML; docs/SWEEPS.md) is one Spark task: it trains with checkpoints and",
+            "measures at each checkpoint into DIR/runs/<id>/. A second sweep into the same DIR skips finished runs",
+            "and resumes interrupted ones. Writes DIR/table.csv, DIR/table.parquet, DIR/rank.md and DIR/report.md.",
+        })
+public final class SweepCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec command;
+
+    @Parameters(index = "0", paramLabel = "SPEC", description = "the sweep specification (YAML), e.g. specs/quick.yaml")
+    Path specFile;
+
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "the sweep directory (on a cluster: a path every node reaches)")
+    Path out;
+
+    @Option(names = "--master", paramLabel = "URL",
+            description = "a Spark master: spark://HOST:PORT, yarn, k8s://..., local[N]; default: embedded local[N,4] "
+                    + "with N = cores / threads per run")
+    String master;
+
+    @Option(names = "--dry-run", description = "list the runs (id and settings) and exit; writes nothing")
+    boolean dryRun;
+
+    @Override
+    public Integer call() throws Exception {
+        SweepSpec spec = SweepSpec.read(specFile);
+        List<RunConfig> runs = spec.runs();
+        if (dryRun) {
+            for (RunConfig r : runs) {
+                command.commandLine().getOut().println(r.id() + "  " + spec.label(r.id()));
+            }
+            return 0;
+        }
+        if (out == null) {
+            throw new UserException("--out DIR is missing: name the sweep's directory, e.g. --out out/sweep");
+        }
+        if (master == null || SparkEnv.isLocal(master)) {
+            spec.requireData();
+        }
+        if (master != null) {
+            SparkEnv.requireReachable(master);
+        }
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new UserException("--out " + out + " is a file, not a directory: name a new or existing directory");
+        }
+        Path dir = out.toAbsolutePath().normalize();
+        Files.createDirectories(dir);
+        byte[] yaml = Files.readAllBytes(specFile);
+        AtomicFiles.write(dir.resolve("sweep.yaml"), s -> s.write(yaml));
+        SweepJob.Outcome o = SweepJob.run(runs, SweepJob.builder().out(dir).master(master).name(spec.name())
+                .progress(command.commandLine().getErr()));
+        SweepReport.rankSweep(dir, RankOptions.builder().build());
+        command.commandLine().getOut().printf("sweep: %d runs (%d finished before, %d run now, %d diverged); table %s, report %s%n",
+                o.runs(), o.skipped(), o.trained(), o.diverged(), o.table(), dir.resolve("report.md"));
+        return 0;
+    }
+}

@@ -1,0 +1,142 @@
+package org.flatminima.sweeps;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.flatminima.experiments.sweep.RunConfig;
+import org.flatminima.experiments.sweep.SweepTable;
+
+/**
+ * A sweep on Spark: the runs a specification expands to, one Spark task each, into {@code OUT/runs/<id>/}; then
+ * the sweep's table ({@code table.csv}, {@code table.parquet}) and its report. Runs already finished in
+ * {@code OUT} (a {@code done.json}) are not scheduled again; interrupted ones resume from their newest checkpoint,
+ * in a new sweep as in a retried task.
+ *
+ * <p>The driver does no training: it expands the specification, schedules, and writes the table from the runs'
+ * files, so the table is the same whichever machines ran the runs and in which order.
+ */
+public final class SweepJob {
+
+    /** How a sweep ended. */
+    public record Outcome(int runs, int skipped, int trained, int diverged, Path table) {
+    }
+
+    /** The options of {@link #run(List, Options)}; made with {@link #builder()}. */
+    public static final class Options {
+        private Path out;
+        private String master;
+        private RunExecutor executor = new SweepRunExecutor();
+        private PrintWriter progress = new PrintWriter(System.err, true);
+        private int cores = Runtime.getRuntime().availableProcessors();
+        private String name = "sweep";
+
+        private Options() {
+        }
+
+        /** The sweep directory (on a cluster: a path every node reaches). */
+        public Options out(Path v) {
+            out = v;
+            return this;
+        }
+
+        /** The Spark master; null for the embedded {@code local[N,F]} one. */
+        public Options master(String v) {
+            master = v;
+            return this;
+        }
+
+        /** What a task does with a run (tests inject faults here). */
+        public Options executor(RunExecutor v) {
+            executor = v;
+            return this;
+        }
+
+        /** Where progress lines go. */
+        public Options progress(PrintWriter v) {
+            progress = v;
+            return this;
+        }
+
+        /** Cores of this machine for the embedded master. */
+        public Options cores(int v) {
+            cores = v;
+            return this;
+        }
+
+        /** The sweep's name (Spark's application name, the report's title). */
+        public Options name(String v) {
+            name = v;
+            return this;
+        }
+    }
+
+    private SweepJob() {
+    }
+
+    public static Options builder() {
+        return new Options();
+    }
+
+    /**
+     * The master a sweep of runs with {@code threads} compute threads each uses under {@code o}: the one given,
+     * else the one {@code spark-submit} set ({@code spark.master}), else the embedded {@code local[N,4]}.
+     */
+    static String master(Options o, int threads) {
+        if (o.master != null) {
+            return o.master;
+        }
+        String submitted = System.getProperty("spark.master");
+        return submitted != null ? submitted : SparkEnv.embeddedMaster(o.cores, threads);
+    }
+
+    /**
+     * Runs {@code runs} (distinct ids) into {@code o.out}: schedules those without a {@code done.json}, one task
+     * each, waits for them, and writes the table of these runs (other runs in the directory, e.g. of an earlier
+     * version of the specification, are left on disk but not in the table) as {@code table.csv} and
+     * {@code table.parquet}.
+     */
+    public static Outcome run(List<RunConfig> runs, Options o) throws Exception {
+        Objects.requireNonNull(o.out, "out");
+        Path runsDir = o.out.resolve("runs");
+        List<String> todo = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        int threads = 1;
+        for (RunConfig r : runs) {
+            threads = Math.max(threads, r.threads());
+            if (!Files.exists(runsDir.resolve(r.id()).resolve("done.json"))) {
+                todo.add(r.canonicalJson());
+                ids.add(r.id());
+            }
+        }
+        int skipped = runs.size() - todo.size();
+        o.progress.printf("sweep: %d runs, %d finished before, %d to run%n", runs.size(), skipped, todo.size());
+        List<RunExecutor.RunSummary> results = List.of();
+        List<SweepTable.Row> rows;
+        String master = master(o, threads);
+        SparkSession spark = SparkEnv.start(master, "flatminima " + o.name, threads);
+        try {
+            if (!todo.isEmpty()) {
+                JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+                jsc.sc().addSparkListener(new SweepProgress(o.progress, ids, runs.size(), skipped));
+                results = jsc.parallelize(todo, todo.size()).map(new RunTask(runsDir.toString(), o.executor)).collect();
+            }
+            Set<String> wanted = runs.stream().map(RunConfig::id).collect(Collectors.toSet());
+            rows = SweepTable.collect(o.out).stream().filter(r -> wanted.contains(r.runId()))
+                    .sorted(SweepTable.ORDER).toList();
+            SweepTable.write(o.out.resolve("table.csv"), rows);
+            ParquetTable.write(spark, o.out.resolve("table.csv"), SweepTable.COLUMNS, o.out.resolve("table.parquet"));
+        } finally {
+            spark.stop();
+        }
+        int diverged = (int) rows.stream().filter(r -> "diverged".equals(r.status())).map(SweepTable.Row::runId)
+                .distinct().count();
+        return new Outcome(runs.size(), skipped, results.size(), diverged, o.out.resolve("table.csv"));
+    }
+}
