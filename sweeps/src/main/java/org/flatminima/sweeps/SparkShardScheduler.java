@@ -3,7 +3,6 @@ package org.flatminima.sweeps;
 import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
-import org.flatminima.engine.Engine;
 import org.flatminima.experiments.analysis.Analysis;
 import org.flatminima.experiments.analysis.PointTask;
 import org.flatminima.experiments.analysis.ShardScheduler;
@@ -11,7 +10,8 @@ import org.flatminima.experiments.analysis.ShardScheduler;
 /**
  * The shards of a distributed {@code flatminima analyze} as Spark tasks, one per shard: each reads its own points
  * and loads the weights once ({@link PointTask}); the driver gets the shards back in point order. Embedded (no
- * master): {@code local[S,4]} with S = min(shards, cores) slots, and the compute threads shared out between them.
+ * master): {@code local[S,4]} with S = min(shards, cores) slots. The tasks keep the backend's thread count: kernels
+ * split their work by it, so another count would change the last bits of the per-point values.
  */
 public final class SparkShardScheduler implements ShardScheduler {
 
@@ -22,8 +22,6 @@ public final class SparkShardScheduler implements ShardScheduler {
         if (m == null) {
             int slots = Math.max(1, Math.min(shards, cores));
             m = "local[" + slots + "," + SparkEnv.EMBEDDED_ATTEMPTS + "]";
-            // the tasks share this JVM: its backend's threads are shared out between the slots
-            Engine.backend().setThreads(Math.max(1, cores / slots));
         }
         SparkSession spark = SparkEnv.start(m, "flatminima analyze", 1);
         try {
