@@ -22,6 +22,12 @@ public final class SparkEnv {
     /** The JVM options every executor needs: the Vector API module and FFM downcalls (the native backend). */
     public static final String EXECUTOR_JVM_FLAGS = "--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED";
 
+    /**
+     * The system property naming the jar of flatminima without Spark ({@code ./flatminima} sets it); a cluster's
+     * executors fetch it from the driver ({@code spark.jars}) unless the job was submitted with its own jar.
+     */
+    public static final String SUBMIT_JAR = "flatminima.submitJar";
+
     private SparkEnv() {
     }
 
@@ -84,6 +90,10 @@ public final class SparkEnv {
             conf.set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1");
         } else {
             conf.set("spark.task.cpus", String.valueOf(threadsPerTask));
+            String jar = System.getProperty(SUBMIT_JAR);
+            if (!conf.contains("spark.jars") && jar != null) {
+                conf.set("spark.jars", jar); // the executors load flatminima from the driver
+            }
         }
         return SparkSession.builder().config(conf).getOrCreate();
     }
