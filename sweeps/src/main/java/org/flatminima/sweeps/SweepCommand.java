@@ -47,6 +47,15 @@ public final class SweepCommand implements Callable<Integer> {
                     + "with N = cores / threads per run")
     String master;
 
+    @Option(names = "--threads", paramLabel = "N",
+            description = "compute threads per run, instead of the specification's threads (not part of a run's id)")
+    Integer threads;
+
+    @Option(names = "--no-spark",
+            description = "run the runs one after the other in this process, without Spark (no table.parquet): "
+                    + "for debugging, and the baseline of the overhead measurement in docs/SWEEPS.md")
+    boolean noSpark;
+
     @Option(names = "--dry-run", description = "list the runs (id and settings) and exit; writes nothing")
     boolean dryRun;
 
@@ -54,6 +63,15 @@ public final class SweepCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         SweepSpec spec = SweepSpec.read(specFile);
         List<RunConfig> runs = spec.runs();
+        if (threads != null) {
+            if (threads < 1) {
+                throw new UserException("--threads must be at least 1, got " + threads);
+            }
+            runs = runs.stream().map(r -> r.toBuilder().threads(threads).build()).toList();
+        }
+        if (noSpark && master != null) {
+            throw new UserException("--no-spark runs here, without a master: drop --master or --no-spark");
+        }
         if (dryRun) {
             for (RunConfig r : runs) {
                 command.commandLine().getOut().println(r.id() + "  " + spec.label(r.id()));
@@ -63,8 +81,9 @@ public final class SweepCommand implements Callable<Integer> {
         if (out == null) {
             throw new UserException("--out DIR is missing: name the sweep's directory, e.g. --out out/sweep");
         }
-        if (master == null || SparkEnv.isLocal(master)) {
-            spec.requireData();
+        String submitted = master != null ? master : System.getProperty("spark.master");
+        if (submitted == null || SparkEnv.isLocal(submitted)) {
+            spec.requireData(); // on a cluster the driver need not hold the data its executors read
         }
         if (master != null) {
             SparkEnv.requireReachable(master);
@@ -76,11 +95,12 @@ public final class SweepCommand implements Callable<Integer> {
         Files.createDirectories(dir);
         byte[] yaml = Files.readAllBytes(specFile);
         AtomicFiles.write(dir.resolve("sweep.yaml"), s -> s.write(yaml));
-        SweepJob.Outcome o = SweepJob.run(runs, SweepJob.builder().out(dir).master(master).name(spec.name())
-                .progress(command.commandLine().getErr()));
+        SweepJob.Options options = SweepJob.builder().out(dir).master(master).name(spec.name())
+                .progress(command.commandLine().getErr());
+        SweepJob.Outcome o = noSpark ? SweepJob.runHere(runs, options) : SweepJob.run(runs, options);
         SweepReport.rankSweep(dir, RankOptions.builder().build());
-        command.commandLine().getOut().printf("sweep: %d runs (%d finished before, %d run now, %d diverged); table %s, report %s%n",
-                o.runs(), o.skipped(), o.trained(), o.diverged(), o.table(), dir.resolve("report.md"));
+        command.commandLine().getOut().printf("sweep: %d runs (%d finished before, %d run now, %d diverged); table %s, "
+                + "report %s%n", o.runs(), o.skipped(), o.trained(), o.diverged(), o.table(), dir.resolve("report.md"));
         return 0;
     }
 }

@@ -96,6 +96,26 @@ public final class SweepJob {
         return submitted != null ? submitted : SparkEnv.embeddedMaster(o.cores, threads);
     }
 
+    /** The runs of a sweep that have no {@code done.json} yet: their JSON and ids, in the sweep's order. */
+    private record Plan(List<String> todo, List<String> ids, int skipped, int threads) {
+        static Plan of(List<RunConfig> runs, Options o) {
+            Objects.requireNonNull(o.out, "out");
+            List<String> todo = new ArrayList<>();
+            List<String> ids = new ArrayList<>();
+            int threads = 1;
+            for (RunConfig r : runs) {
+                threads = Math.max(threads, r.threads());
+                if (!Files.exists(o.out.resolve("runs").resolve(r.id()).resolve("done.json"))) {
+                    todo.add(r.canonicalJson());
+                    ids.add(r.id());
+                }
+            }
+            int skipped = runs.size() - todo.size();
+            o.progress.printf("sweep: %d runs, %d finished before, %d to run%n", runs.size(), skipped, todo.size());
+            return new Plan(todo, ids, skipped, threads);
+        }
+    }
+
     /**
      * Runs {@code runs} (distinct ids) into {@code o.out}: schedules those without a {@code done.json}, one task
      * each, waits for them, and writes the table of these runs (other runs in the directory, e.g. of an earlier
@@ -103,40 +123,55 @@ public final class SweepJob {
      * {@code table.parquet}.
      */
     public static Outcome run(List<RunConfig> runs, Options o) throws Exception {
-        Objects.requireNonNull(o.out, "out");
-        Path runsDir = o.out.resolve("runs");
-        List<String> todo = new ArrayList<>();
-        List<String> ids = new ArrayList<>();
-        int threads = 1;
-        for (RunConfig r : runs) {
-            threads = Math.max(threads, r.threads());
-            if (!Files.exists(runsDir.resolve(r.id()).resolve("done.json"))) {
-                todo.add(r.canonicalJson());
-                ids.add(r.id());
-            }
-        }
-        int skipped = runs.size() - todo.size();
-        o.progress.printf("sweep: %d runs, %d finished before, %d to run%n", runs.size(), skipped, todo.size());
+        Plan plan = Plan.of(runs, o);
         List<RunExecutor.RunSummary> results = List.of();
         List<SweepTable.Row> rows;
-        String master = master(o, threads);
-        SparkSession spark = SparkEnv.start(master, "flatminima " + o.name, threads);
+        SparkSession spark = SparkEnv.start(master(o, plan.threads()), "flatminima " + o.name, plan.threads());
         try {
-            if (!todo.isEmpty()) {
+            if (!plan.todo().isEmpty()) {
                 JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-                jsc.sc().addSparkListener(new SweepProgress(o.progress, ids, runs.size(), skipped));
-                results = jsc.parallelize(todo, todo.size()).map(new RunTask(runsDir.toString(), o.executor)).collect();
+                jsc.sc().addSparkListener(new SweepProgress(o.progress, plan.ids(), runs.size(), plan.skipped()));
+                results = jsc.parallelize(plan.todo(), plan.todo().size())
+                        .map(new RunTask(o.out.resolve("runs").toString(), o.executor)).collect();
             }
-            Set<String> wanted = runs.stream().map(RunConfig::id).collect(Collectors.toSet());
-            rows = SweepTable.collect(o.out).stream().filter(r -> wanted.contains(r.runId()))
-                    .sorted(SweepTable.ORDER).toList();
-            SweepTable.write(o.out.resolve("table.csv"), rows);
+            rows = writeTable(runs, o.out);
             ParquetTable.write(spark, o.out.resolve("table.csv"), SweepTable.COLUMNS, o.out.resolve("table.parquet"));
         } finally {
             spark.stop();
         }
+        return outcome(runs, plan, results.size(), rows, o);
+    }
+
+    /**
+     * The same sweep without Spark: the runs without a {@code done.json} one after the other in this process
+     * (through {@code o}'s executor), then {@code table.csv} (no Parquet: that writer is Spark's).
+     */
+    public static Outcome runHere(List<RunConfig> runs, Options o) throws Exception {
+        Plan plan = Plan.of(runs, o);
+        long start = System.nanoTime();
+        for (int i = 0; i < plan.todo().size(); i++) {
+            o.executor.execute(plan.todo().get(i), o.out.resolve("runs").resolve(plan.ids().get(i)).toString(), 0);
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            o.progress.printf(java.util.Locale.ROOT, "sweep: %d/%d runs done (run %s), %s elapsed, about %s left%n",
+                    plan.skipped() + i + 1, runs.size(), plan.ids().get(i), SweepProgress.duration(elapsed),
+                    SweepProgress.duration(elapsed / (i + 1) * (plan.todo().size() - i - 1)));
+        }
+        return outcome(runs, plan, plan.todo().size(), writeTable(runs, o.out), o);
+    }
+
+    /** Writes (and returns) {@code table.csv}: the rows of {@code runs}, by run id and step. */
+    private static List<SweepTable.Row> writeTable(List<RunConfig> runs, Path out) {
+        Set<String> wanted = runs.stream().map(RunConfig::id).collect(Collectors.toSet());
+        List<SweepTable.Row> rows = SweepTable.collect(out).stream().filter(r -> wanted.contains(r.runId()))
+                .sorted(SweepTable.ORDER).toList();
+        SweepTable.write(out.resolve("table.csv"), rows);
+        return rows;
+    }
+
+    private static Outcome outcome(List<RunConfig> runs, Plan plan, int trained, List<SweepTable.Row> rows,
+                                   Options o) {
         int diverged = (int) rows.stream().filter(r -> "diverged".equals(r.status())).map(SweepTable.Row::runId)
                 .distinct().count();
-        return new Outcome(runs.size(), skipped, results.size(), diverged, o.out.resolve("table.csv"));
+        return new Outcome(runs.size(), plan.skipped(), trained, diverged, o.out.resolve("table.csv"));
     }
 }

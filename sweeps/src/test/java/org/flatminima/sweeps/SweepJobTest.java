@@ -148,4 +148,15 @@ class SweepJobTest {
         assertThat(SweepTable.read(out.resolve("table.csv"))).hasSize(2 * 3);
         assertThat(out.resolve("runs").resolve(runs.get(3).id()).resolve("done.json")).exists();
     }
+
+    @Test
+    void withoutSparkTheSameTable() throws Exception {
+        StringWriter log = new StringWriter();
+        SweepJob.Outcome o = SweepJob.runHere(runs, SweepJob.builder().out(dir.resolve("here")).cores(2)
+                .progress(new PrintWriter(log, true)));
+        assertThat(o.trained()).isEqualTo(4);
+        assertThat(Files.readString(dir.resolve("here").resolve("table.csv"))).isEqualTo(reference);
+        assertThat(log.toString()).contains("sweep: 4/4 runs done");
+        assertThat(dir.resolve("here").resolve("table.parquet")).doesNotExist();
+    }
 }
