@@ -17,7 +17,7 @@ import org.flatminima.kernels.DType;
  * {@code exact-hbp}: the exact diagonal of the Hessian of the mean softmax cross-entropy, and each point's own
  * Hessian trace, for sequential networks whose layers declare a {@link LayerCurvature} rule (Linear, Conv2d,
  * pooling, Flatten, eval-mode batch norm, ReLU, LeakyReLU, and the smooth activations tanh, sigmoid, softplus), by
- * Hessian backpropagation (Dangel, Harmeling and Hennig, AISTATS 2020). The derivation is in docs/curvature.md.
+ * Hessian backpropagation (Dangel, Harmeling and Hennig, AISTATS 2020). The derivation is in docs/curvature-exact.md.
  *
  * <p>For point n, let {@code H_k} be the Hessian of its loss with respect to the output of layer k. Then
  * {@code H_L = S S^T} at the logits ({@code S = [s_1 .. s_C]}, {@code s_c = sqrt(p_c)(e_c - p)}) and
