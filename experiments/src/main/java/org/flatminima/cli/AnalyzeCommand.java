@@ -19,6 +19,9 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.flatminima.engine.Tensor;
+import org.flatminima.engine.curvature.Curvature;
+import org.flatminima.engine.curvature.HessianBackprop;
+import org.flatminima.engine.nn.Mode;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.experiments.MemoryBudget;
 import org.flatminima.experiments.UserException;
@@ -114,6 +117,9 @@ public final class AnalyzeCommand implements Callable<Integer> {
     /** An eigenvalue computation estimated to take longer than this many seconds gets a note on stderr. */
     static final double LONG_SECONDS = 60;
 
+    /** An exact-hbp trace needing more backward passes than this per batch of points gets a note on stderr. */
+    static final long MANY_PASSES = 200;
+
     @Override
     public Integer call() throws IOException {
         DType t = DType.parse(dtype);
@@ -151,6 +157,11 @@ public final class AnalyzeCommand implements Callable<Integer> {
         org.flatminima.experiments.train.TrainingData.checkInputs(model, net, data);
         Tensor theta = Weights.load(weights, net, t);
         PrintWriter out = spec.commandLine().getOut();
+        String hbp = mode == Analysis.TraceMode.HUTCHINSON ? null : hbpNote(net.withMode(Mode.EVAL));
+        if (hbp != null) {
+            spec.commandLine().getErr().println(ErrorHandling.PREFIX + hbp);
+            spec.commandLine().getErr().flush();
+        }
         Analysis.Result r;
         try (EigenProgress progress = new EigenProgress(spec.commandLine().getErr())) {
             Analysis.Options options = Analysis.Options.defaults().trace(mode).eigenvalues(eigenvalues)
@@ -241,6 +252,27 @@ public final class AnalyzeCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "note: %d eigenvalues take up to %,d Hessian-vector products, about %s "
                 + "(one took %.2f s) and %s of memory", cost.k(), cost.products(), duration(seconds),
                 secondsPerProduct, bytes(cost.bytes()));
+    }
+
+    /**
+     * The note printed before an exact-hbp trace (the exact method of {@code --trace auto} and {@code exact} on
+     * smooth networks) that needs more than {@link #MANY_PASSES} backward passes per batch of points
+     * ({@link HessianBackprop#passesPerBatch}); null when {@code net} (in the mode it is measured in) takes another
+     * method or fewer passes.
+     */
+    static String hbpNote(Network net) {
+        Curvature.Method best = Curvature.of(net, null, Tensor.zeros(DType.F64, 0), new int[0]).bestExact();
+        if (best != Curvature.Method.EXACT_HBP) {
+            return null;
+        }
+        long passes = HessianBackprop.passesPerBatch(net, net.sampleShape());
+        if (passes <= MANY_PASSES) {
+            return null;
+        }
+        return String.format(Locale.ROOT, "note: the exact trace (exact-hbp) takes %,d backward passes per batch of "
+                + "points (1 + %d classes, plus one per unit of a smooth activation's input whose second-derivative "
+                + "term cannot be carried down as a diagonal); --trace hutchinson is a cheaper estimate", passes,
+                net.classes());
     }
 
     private static String bytes(long b) {

@@ -11,12 +11,13 @@ import org.flatminima.engine.nn.Network;
 import org.flatminima.engine.nn.ParameterLayout;
 import org.flatminima.engine.nn.SampleSquares;
 import org.flatminima.engine.nn.Taps;
+import org.flatminima.kernels.DType;
 
 /**
  * {@code exact-hbp}: the exact diagonal of the Hessian of the mean softmax cross-entropy, and each point's own
  * Hessian trace, for sequential networks whose layers declare a {@link LayerCurvature} rule (Linear, Conv2d,
  * pooling, Flatten, eval-mode batch norm, ReLU, LeakyReLU, and the smooth activations tanh, sigmoid, softplus), by
- * Hessian backpropagation (Dangel, Harmeling and Hennig, AISTATS 2020). The derivation is in docs/curvature.md.
+ * Hessian backpropagation (Dangel, Harmeling and Hennig, AISTATS 2020). The derivation is in docs/curvature-exact.md.
  *
  * <p>For point n, let {@code H_k} be the Hessian of its loss with respect to the output of layer k. Then
  * {@code H_L = S S^T} at the logits ({@code S = [s_1 .. s_C]}, {@code s_c = sqrt(p_c)(e_c - p)}) and
@@ -37,7 +38,7 @@ import org.flatminima.engine.nn.Taps;
  * takes the diagonal term in closed form ({@link SampleSquares#addDiagonal}), and the columns start below it;
  * where it is the first layer with parameters, the residual costs no backward pass at all. Where the layers further
  * down allow it, the term is carried down as a diagonal instead of its columns ({@link #carried}): an MLP with two
- * hidden smooth layers needs no residual column.
+ * hidden smooth layers needs no residual column. {@link #passesPerBatch} gives the count before computing.
  */
 public final class HessianBackprop {
     private HessianBackprop() {
@@ -84,6 +85,69 @@ public final class HessianBackprop {
         Tensor diag = Tensor.zeros(theta.dtype(), net.parameterCount());
         run(net, theta, x, labels, batch, diag);
         return diag;
+    }
+
+    /**
+     * The backward passes exact-hbp makes per batch of points on {@code net}, known before computing: 1 for the
+     * gradient, C for the loss columns, and for every layer with a residual whose term can be neither taken whole
+     * nor carried down as a diagonal, one per unit of that layer's input. This is the count {@link #exactHbp} reports
+     * for a batch ({@link TraceBreakdown#passes()}) unless a unit's residual vanishes at every point of the batch
+     * (e.g. under a max pooling that passes no gradient to it), whose column is skipped: it is exact for smooth
+     * activations whose output reaches the logits through layers that keep every gradient, and an upper bound
+     * otherwise. The cost of one pass grows with the batch and the layers it crosses; this counts passes only.
+     * Decided from the layers' structure on one zero-valued point (one forward pass, no backward pass).
+     *
+     * @param sampleShape the shape of one input point (without the batch axis), e.g. {@code net.sampleShape()}
+     * @throws IllegalArgumentException as {@link #exactHbp}
+     */
+    public static long passesPerBatch(Network net, int[] sampleShape) {
+        refuseUnlessApplies(net);
+        int[] shape = new int[sampleShape.length + 1];
+        shape[0] = 1;
+        System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
+        try (Scope scope = Scope.open()) {
+            Tensor theta = Tensor.zeros(DType.F64, net.parameterCount());
+            List<LayerTape.Layer> tape = LayerTape.record(net, theta, Tensor.zeros(theta.dtype(), shape));
+            SampleSquares[] accs = new SampleSquares[tape.size()];
+            int first = -1;
+            for (int i = 0; i < tape.size(); i++) {
+                LayerTape.Layer l = tape.get(i);
+                if (!l.site().module().parameters().isEmpty()) {
+                    first = first < 0 ? i : first;
+                    accs[i] = ExactTraces.sampleSquares(net, l.site(), l.input(), null);
+                }
+            }
+            if (first < 0) {
+                return 0;
+            }
+            int c = net.classes();
+            double[][] p = new double[1][c];
+            Arrays.fill(p[0], 1.0 / c);
+            Tensor[] residual = residuals(tape, first, p, new int[1], theta);
+            long passes = 1 + c;
+            for (int j = first + 1; j < tape.size(); j++) {
+                if (residual[j] != null) {
+                    passes += columnsNeeded(tape, accs, first, j, residual[j]);
+                }
+            }
+            return passes;
+        }
+    }
+
+    /**
+     * The residual columns layer j's term needs (before skipping those that vanish at every point): none if the
+     * layer below is the first with parameters or the term can be carried ({@link #carried}), else one per unit.
+     * Changes nothing.
+     */
+    private static long columnsNeeded(List<LayerTape.Layer> tape, SampleSquares[] accs, int first, int j,
+            Tensor residual) {
+        int below = j - 1;
+        if (accs[below] != null && below == first
+                || carryDiagonal && carried(tape, accs, first, below, residual, false)) {
+            return 0;
+        }
+        int m = residual.dim(0);
+        return residual.size() / Math.max(m, 1);
     }
 
     private static void refuseUnlessApplies(Network net) {
@@ -220,7 +284,7 @@ public final class HessianBackprop {
                 return 0;
             }
         }
-        if (carryDiagonal && carried(tape, accs, first, below, residual)) {
+        if (carryDiagonal && carried(tape, accs, first, below, residual, true)) {
             return 0;
         }
         int[] shape = residual.shape();
@@ -260,11 +324,11 @@ public final class HessianBackprop {
      * the term becomes {@code diag(D^2 r)} (still the whole term); through one layer with a squared pullback J it
      * becomes a term whose diagonal alone is known, {@code diag(J^T diag(r) J)}, which the layers with parameters
      * below may take only if their squares need only the diagonal ({@link SampleSquares#diagonalSuffices}), and
-     * only through further diagonal Jacobians (whose {@code D M D} has the diagonal {@code D^2 diag(M)}). Adds the
-     * terms (not at {@code below} itself) and returns true, or adds nothing and returns false.
+     * only through further diagonal Jacobians (whose {@code D M D} has the diagonal {@code D^2 diag(M)}). Returns
+     * whether it can, adding the terms (not at {@code below} itself) only if it can and {@code add}.
      */
     private static boolean carried(List<LayerTape.Layer> tape, SampleSquares[] accs, int first, int below,
-            Tensor r) {
+            Tensor r, boolean add) {
         int[] sites = new int[below - first];
         Tensor[] terms = new Tensor[below - first];
         int hits = 0;
@@ -294,7 +358,7 @@ public final class HessianBackprop {
                 return false;
             }
         }
-        for (int k = 0; k < hits; k++) {
+        for (int k = 0; add && k < hits; k++) {
             accs[sites[k]].addDiagonal(terms[k]);
         }
         return true;

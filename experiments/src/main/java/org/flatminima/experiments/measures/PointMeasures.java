@@ -32,7 +32,7 @@ public record PointMeasures(String traceMethod, double[] trace, Margins.Columns 
      * Measures {@code net} at {@code theta} on the points {@code x} ({@code [N, ...]}) with {@code labels}.
      *
      * @param traceMethod the per-point trace method: an exact one ({@code CLOSED_FORM}, {@code EXACT_GGN},
-     *     {@code EXACT_HVP}), {@code HUTCHINSON} (with {@link Hutchinson.Options#defaults()}), or null for none
+     *     {@code EXACT_HBP}, {@code EXACT_HVP}), {@code HUTCHINSON} (with {@link Hutchinson.Options#defaults()}), or null for none
      * @param inputMargins whether to compute the input-space margins
      * @param chunk points per chunk (at least 1)
      */

@@ -17,6 +17,8 @@ import org.flatminima.engine.nn.Network;
 import org.flatminima.engine.nn.ReLU;
 import org.flatminima.engine.nn.Sequential;
 import org.flatminima.engine.nn.ShapeMismatchException;
+import org.flatminima.engine.nn.Sigmoid;
+import org.flatminima.engine.nn.Softplus;
 import org.flatminima.engine.nn.Tanh;
 import org.flatminima.experiments.MemoryBudget;
 
@@ -32,7 +34,7 @@ import org.flatminima.experiments.MemoryBudget;
  *   <li>{@code affine:IN-OUT}: the same as {@code mlp:IN-OUT}, one {@code Linear} at index 0.</li>
  *   <li>{@code seq:CxHxW:L1,L2,...}: images of C channels, H rows and W columns, and the layers
  *       {@code conv(OUT,K)} / {@code conv(OUT,K,stride=S,pad=P)} (Conv2d, square kernel, bias),
- *       {@code relu}, {@code tanh}, {@code maxpool(K)} / {@code maxpool(K,stride=S)},
+ *       {@code relu}, {@code tanh}, {@code sigmoid}, {@code softplus}, {@code maxpool(K)} / {@code maxpool(K,stride=S)},
  *       {@code avgpool(K)} / {@code avgpool(K,stride=S)} (stride defaults to K, as PyTorch), {@code flatten},
  *       {@code linear(OUT)}, {@code batchnorm} (BatchNorm1d on {@code [N, F]}, BatchNorm2d on
  *       {@code [N, C, H, W]}). Layer {@code i} (0-based) has module index {@code i}. Input channels and
@@ -74,6 +76,22 @@ public final class ModelSpec {
             @Override
             public String toString() {
                 return "tanh";
+            }
+        }
+
+        /** {@code sigmoid}. */
+        record Sigmoid() implements Layer {
+            @Override
+            public String toString() {
+                return "sigmoid";
+            }
+        }
+
+        /** {@code softplus}: PyTorch's {@code nn.Softplus()} (beta 1). */
+        record Softplus() implements Layer {
+            @Override
+            public String toString() {
+                return "softplus";
             }
         }
 
@@ -119,8 +137,8 @@ public final class ModelSpec {
     }
 
     private static final String FORMS = "mlp:IN-H1-...-OUT, affine:IN-OUT or seq:CxHxW:L1,L2,...";
-    private static final String LAYERS = "conv(OUT,K), conv(OUT,K,stride=S,pad=P), relu, tanh, maxpool(K), "
-            + "maxpool(K,stride=S), avgpool(K), flatten, linear(OUT), batchnorm";
+    private static final String LAYERS = "conv(OUT,K), conv(OUT,K,stride=S,pad=P), relu, tanh, sigmoid, softplus, "
+            + "maxpool(K), maxpool(K,stride=S), avgpool(K), flatten, linear(OUT), batchnorm";
 
     private final Kind kind;
     private final int[] sampleShape;
@@ -333,13 +351,15 @@ public final class ModelSpec {
                 Args a = need(spec, where, args, 1, List.of(), form);
                 yield new Layer.Linear(positive(spec, a.positional().get(0), where + ": OUT", form));
             }
-            case "relu", "tanh", "flatten", "batchnorm" -> {
+            case "relu", "tanh", "sigmoid", "softplus", "flatten", "batchnorm" -> {
                 if (args != null) {
                     throw new SpecException(spec, where + ": " + name + " takes no arguments; write " + name);
                 }
                 yield switch (name) {
                     case "relu" -> new Layer.Relu();
                     case "tanh" -> new Layer.Tanh();
+                    case "sigmoid" -> new Layer.Sigmoid();
+                    case "softplus" -> new Layer.Softplus();
                     case "flatten" -> new Layer.Flatten();
                     default -> new Layer.BatchNorm();
                 };
@@ -347,7 +367,7 @@ public final class ModelSpec {
             default -> {
                 String lower = name.toLowerCase(Locale.ROOT);
                 String hint = !lower.equals(name) && List.of("conv", "maxpool", "avgpool", "linear", "relu", "tanh",
-                        "flatten", "batchnorm").contains(lower) ? " (layer names are lower case: " + lower + ")" : "";
+                        "sigmoid", "softplus", "flatten", "batchnorm").contains(lower) ? " (layer names are lower case: " + lower + ")" : "";
                 throw new SpecException(spec, where + ": unknown layer '" + name + "'" + hint + "; expected one of "
                         + LAYERS);
             }
@@ -448,6 +468,8 @@ public final class ModelSpec {
             case Layer.BatchNorm b -> in.length == 4 ? BatchNorm.batchNorm2d(in[1]) : BatchNorm.batchNorm1d(in[1]);
             case Layer.Relu r -> new ReLU();
             case Layer.Tanh t -> new Tanh();
+            case Layer.Sigmoid t -> new Sigmoid();
+            case Layer.Softplus t -> new Softplus();
             case Layer.Flatten f -> new Flatten();
         };
     }

@@ -11,7 +11,6 @@ import org.flatminima.experiments.UserException;
 import org.flatminima.engine.Scope;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.curvature.Curvature;
-import org.flatminima.engine.curvature.ExactTraces;
 import org.flatminima.engine.curvature.PerPointHutchinson;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.experiments.data.DataSets;
@@ -300,7 +299,10 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
      */
     static final int MEASURE_CHUNK = 1000;
 
-    /** Accuracies, exact per-point traces and the four measures at one checkpoint ({@link #MEASURE_CHUNK}). */
+    /**
+     * Accuracies, exact per-point traces (by the model's {@link Curvature#bestExact()}) and the four measures at one
+     * checkpoint ({@link #MEASURE_CHUNK}).
+     */
     static PointValues measure(Network net, long step, Tensor theta, Batch train, Batch test) {
         return measure(net, step, theta, train, test, MEASURE_CHUNK);
     }
@@ -311,8 +313,10 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
      * points); every per-point value depends on its own point only, so the result is the one-pass result.
      */
     static PointValues measure(Network net, long step, Tensor theta, Batch train, Batch test, int chunk) {
-        Curvature.Method method = ExactTraces.isAffine(net) ? Curvature.Method.CLOSED_FORM
-                : Curvature.Method.EXACT_GGN;
+        // closed-form (affine), exact-ggn (piecewise linear) or exact-hbp (smooth activations); where none applies,
+        // exact-ggn refuses with the reason
+        Curvature.Method best = Curvature.of(net, theta, Tensor.zeros(theta.dtype(), 0), new int[0]).bestExact();
+        Curvature.Method method = best == null ? Curvature.Method.EXACT_GGN : best;
         int n = train.size();
         PointMeasures pm = PointMeasures.of(net, theta, train.x(), train.labels(), method, true, chunk);
         int[] predicted = pm.margins().predicted();

@@ -19,6 +19,8 @@ import org.flatminima.engine.nn.MaxPool2d;
 import org.flatminima.engine.nn.Module;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.engine.nn.ReLU;
+import org.flatminima.engine.nn.Sigmoid;
+import org.flatminima.engine.nn.Softplus;
 import org.flatminima.engine.nn.Tanh;
 import org.flatminima.kernels.DType;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -126,6 +128,31 @@ class ModelSpecTest {
     }
 
     @Test
+    void smoothActivationsParseToTheirModulesAndRoundTrip() {
+        String spec = "seq:1x6x6:conv(2,3),sigmoid,flatten,linear(5),softplus,linear(4),tanh,linear(3)";
+        ModelSpec s = ModelSpec.parse(" seq:1x6x6: conv(2,3), sigmoid ,flatten,linear(5), softplus,linear(4),tanh,"
+                + "linear(3)");
+        assertThat(s.module().layers()).containsExactly(new Conv2d(1, 2, 3, 1, 0, true), new Sigmoid(),
+                new Flatten(), new Linear(32, 5), new Softplus(), new Linear(5, 4), new Tanh(), new Linear(4, 3));
+        assertThat(s.layers()).containsExactly(new ModelSpec.Layer.Conv(2, 3, 1, 0), new ModelSpec.Layer.Sigmoid(),
+                new ModelSpec.Layer.Flatten(), new ModelSpec.Layer.Linear(5), new ModelSpec.Layer.Softplus(),
+                new ModelSpec.Layer.Linear(4), new ModelSpec.Layer.Tanh(), new ModelSpec.Layer.Linear(3));
+        assertThat(s.toString()).isEqualTo(spec);
+        assertThat(ModelSpec.parse(s.toString())).isEqualTo(s);
+        assertThat(ModelSpec.parse(s.toString()).module()).isEqualTo(s.module());
+        assertThat(s.outputShapes().get(1)).containsExactly(2, 4, 4);
+        // sigmoid(0) = 1/2 and softplus(0) = ln 2, through the parsed modules
+        Network net = ModelSpec.parse("seq:1x1x2:flatten,sigmoid,softplus").network();
+        Tensor out = net.logits(Var.of(Tensor.zeros(DType.F64, 0)), Tensor.zeros(DType.F64, 1, 1, 1, 2)).value();
+        double expected = Math.log1p(Math.exp(0.5));
+        assertThat(out.toDoubleArray()).containsExactly(expected, expected);
+        assertThatThrownBy(() -> ModelSpec.parse("seq:1x8x8:flatten,sigmoid(2),linear(2)"))
+                .isInstanceOf(SpecException.class).hasMessageContaining("sigmoid takes no arguments; write sigmoid");
+        assertThatThrownBy(() -> ModelSpec.parse("seq:1x8x8:flatten,Softplus,linear(2)"))
+                .isInstanceOf(SpecException.class).hasMessageContaining("(layer names are lower case: softplus)");
+    }
+
+    @Test
     void networksRunOnImageBatches() {
         for (String spec : List.of("mlp:784-16-10", CNN)) {
             Network net = ModelSpec.parse(spec).network();
@@ -184,7 +211,7 @@ class ModelSpecTest {
         seq:1x8x8:flatten,linear         | layer 1 'linear': linear needs (OUT), e.g. linear(10)
         seq:1x8x8:relu(),flatten         | layer 0 'relu()': relu takes no arguments; write relu
         seq:1x8x8:flatten(1),linear(2)   | layer 0 'flatten(1)': flatten takes no arguments; write flatten
-        seq:1x8x8:flatten,dense(10)      | layer 1 'dense(10)': unknown layer 'dense'; expected one of conv(OUT,K), conv(OUT,K,stride=S,pad=P), relu, tanh, maxpool(K), maxpool(K,stride=S), avgpool(K), flatten, linear(OUT), batchnorm
+        seq:1x8x8:flatten,dense(10)      | layer 1 'dense(10)': unknown layer 'dense'; expected one of conv(OUT,K), conv(OUT,K,stride=S,pad=P), relu, tanh, sigmoid, softplus, maxpool(K), maxpool(K,stride=S), avgpool(K), flatten, linear(OUT), batchnorm
         seq:1x8x8:Conv(2,3)              | layer 0 'Conv(2,3)': unknown layer 'Conv' (layer names are lower case: conv)
         seq:1x8x8:flatten,,linear(10)    | layer 1 is empty (two commas, or a comma at the start or end)
         seq:1x8x8:flatten,linear(10      | '(' without ')' in layer 1 'linear(10'
