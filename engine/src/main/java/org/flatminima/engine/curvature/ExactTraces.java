@@ -18,7 +18,7 @@ import org.flatminima.engine.nn.Taps;
 /**
  * Exact Hessian traces and diagonals of the mean softmax cross-entropy of a {@link Network}
  * ({@link Network#lossFunction}) at a flat parameter vector {@code theta}, over inputs {@code x [N, ...]} with
- * integer labels. Three methods (the math is in docs/curvature.md):
+ * integer labels. Three methods (the math is in docs/curvature-exact.md):
  * <ul>
  *   <li>{@code closed-form} ({@link #closedForm}), for the affine classifier (one Linear layer):
  *       {@code tr H_n = (||x_n||^2 + 1)(1 - ||p_n||^2)}.</li>

@@ -21,7 +21,7 @@ import org.flatminima.engine.Tensor;
  *       over the backward passes of a batch, per point and (optionally) summed into the diagonal.</li>
  * </ul>
  *
- * <p>Hessian backpropagation (exact-hbp: exact diagonals for smooth activations, docs/curvature.md) asks one more
+ * <p>Hessian backpropagation (exact-hbp: exact diagonals for smooth activations, docs/curvature-exact.md) asks one more
  * thing: {@link #residual}, the second-derivative term a layer adds to the Hessian with respect to its input. An
  * elementwise activation {@code y = f(x)} adds {@code diag(f''(x) g)} (g the loss gradient at its output);
  * piecewise-linear layers add nothing (the default). The residual's unit columns then pass through the layers

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * The measurement of docs/curvature.md (exact-hbp's cost): per-point Hessian traces of 1,000 points of a tanh MLP
+ * The measurement of docs/curvature-exact.md (exact-hbp's cost): per-point Hessian traces of 1,000 points of a tanh MLP
  * 784-256-256-10 (PyTorch init, inputs uniform in [0, 1), random labels, float32) by exact-hbp, against the time
  * of 20 gradient passes over the same points, exact-hvp per point (extrapolated from 320 of its N P products) and
  * per-point Hutchinson to a 1% relative standard error (extrapolated from the first points). Process CPU time and
