@@ -103,10 +103,9 @@ public final class AnalyzeCommand implements Callable<Integer> {
     Path json;
 
     @Option(names = "--shards", defaultValue = "1", paramLabel = "N",
-            description = "measure the points in N shards of whole chunks of " + Analysis.CHUNK + " points: as N tasks "
-                    + "of an embedded Apache Spark when ./flatminima runs this (Spark on the class path), else one "
-                    + "after the other; the output is the same for every N, to the bit (default: ${DEFAULT-VALUE}; "
-                    + "more shards than chunks gives one shard per chunk)")
+            description = "measure the points in N shards of whole chunks of " + Analysis.CHUNK + " points, on up to one "
+                    + "thread per core (with --master: N tasks of that Spark master); the output is the same for "
+                    + "every N, to the bit (default: ${DEFAULT-VALUE}; more shards than chunks gives one per chunk)")
     int shards;
 
     @Option(names = "--master", paramLabel = "URL",
@@ -166,7 +165,7 @@ public final class AnalyzeCommand implements Callable<Integer> {
         try (EigenProgress progress = new EigenProgress(spec.commandLine().getErr())) {
             Analysis.Options options = Analysis.Options.defaults().trace(mode).eigenvalues(eigenvalues)
                     .perPointTraces(perPoint != null);
-            ShardScheduler scheduler = scheduler(master, shards);
+            ShardScheduler scheduler = scheduler(master);
             if (scheduler == null) {
                 r = Analysis.run(net, theta, data.images(), data.labels(), options, shards, progress);
             } else {
@@ -190,20 +189,16 @@ public final class AnalyzeCommand implements Callable<Integer> {
     }
 
     /**
-     * The scheduler of the shards: none (one after the other here) for one shard without a master, or when no
-     * {@link ShardScheduler} is on the class path and no master was asked for; a {@code --master} without one is a
-     * user error.
+     * The scheduler of the shards with {@code --master}: a {@link ShardScheduler} on the class path (Spark, from the
+     * sweeps module); none (threads of this process) without a master. A master without one is a user error.
      */
-    private static ShardScheduler scheduler(String master, int shards) {
-        if (master == null && shards == 1) {
+    private static ShardScheduler scheduler(String master) {
+        if (master == null) {
             return null;
         }
-        ShardScheduler s = ServiceLoader.load(ShardScheduler.class).findFirst().orElse(null);
-        if (s == null && master != null) {
-            throw new UserException("--master needs Apache Spark on the class path: run this through ./flatminima "
-                    + "(which adds it), or spark-submit sweeps/target/flatminima-sweeps-submit.jar");
-        }
-        return s;
+        return ServiceLoader.load(ShardScheduler.class).findFirst().orElseThrow(() -> new UserException(
+                "--master needs Apache Spark on the class path: run this through ./flatminima (which adds it), or "
+                        + "spark-submit sweeps/target/flatminima-sweeps-submit.jar"));
     }
 
     /** An empty path names the working directory; say what is missing instead of "is a directory". */

@@ -19,8 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code flatminima analyze --shards N} and {@code --master URL} with Spark on the class path: the shards run as
- * Spark tasks, each reading its own points, and the outputs are the bytes of the single-process analysis.
+ * {@code flatminima analyze --master URL --shards N}: the shards run as Spark tasks, each reading its own points and
+ * loading the weights; and {@code --shards N} alone, on threads of this process. The outputs are the bytes of the
+ * one-shard analysis.
  */
 class AnalyzeOnSparkTest {
     /** Three chunks of 1,000 points, the last one partial. */
@@ -67,7 +68,7 @@ class AnalyzeOnSparkTest {
     }
 
     @Test
-    void shardsOnSparkGiveTheBytesOfOneProcess() throws IOException {
+    void shardsOnSparkAndOnThreadsGiveTheBytesOfOneShard() throws IOException {
         List<String> one = outputs("one");
         assertThat(one.get(0).lines().count()).isEqualTo(N + 1);
         assertThat(one.get(1)).contains("\"method\" : \"exact-ggn\"");

@@ -298,16 +298,20 @@ public final class Analysis {
 
     /**
      * Analyses {@code model} at {@code theta} on {@code x} with {@code labels} as {@link #shardRanges}{@code (N,
-     * shards)} shards, one after the other in this process: {@link #analyzeRange} on each, {@link #wholeData},
-     * then {@link #combine}. The result does not depend on {@code shards}, to the bit.
+     * shards)} shards, on up to one thread per core of this process ({@link ShardThreads}): {@link #analyzeRange}
+     * on each, {@link #wholeData}, then {@link #combine}. The result does not depend on {@code shards}, to the bit.
      *
      * @param shards how many shards (at least 1; more than the chunks gives one shard per chunk)
      */
     public static Result run(Network model, Tensor theta, Tensor x, int[] labels, Options options, int shards,
                              Listener listener) {
+        List<Range> ranges = shardRanges(labels.length, shards, options.chunk());
         List<Shard> parts = new ArrayList<>();
-        for (Range r : shardRanges(labels.length, shards, options.chunk())) {
-            parts.add(analyzeRange(model, theta, x, labels, r.from(), r.to(), options));
+        if (ranges.size() == 1) {
+            parts.add(analyzeRange(model, theta, x, labels, ranges.get(0).from(), ranges.get(0).to(), options));
+        } else {
+            parts.addAll(ShardThreads.run(ranges, r -> analyzeRange(model, theta, x, labels, r.from(), r.to(),
+                    options)));
         }
         return combine(parts, wholeData(model, theta, x, labels, options, listener));
     }

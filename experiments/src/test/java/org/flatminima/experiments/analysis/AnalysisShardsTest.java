@@ -144,30 +144,32 @@ class AnalysisShardsTest {
     // ------------------------------------------------------------------ whole-data quantities, Hutchinson
 
     @Test
-    void aSmoothNetworkGetsHutchinsonPerPointAndItsWholeDataPartsFromTheDriver() {
+    void hutchinsonPerPointAndItsWholeDataPartsFromTheDriverAndExactHbpFromTheShards() {
         Engine.with(Backends.get("scalar"), () -> {
             SmallData d = SmallData.of(14, 3, 11);
             Network net = ModelSpec.parse("seq:1x4x4:flatten,linear(5),tanh,linear(3)").network();
             Tensor theta = net.initParams(DType.F64, 5);
             Curvature c = Curvature.of(net, theta, d.x, d.y);
-            // auto: Hutchinson per point and on the whole data, with eigenvalues
-            Analysis.Options o = Analysis.Options.defaults().eigenvalues(2).perPointTraces(true).chunk(4);
+            // hutchinson: per point and on the whole data, with eigenvalues (auto would take exact-hbp here)
+            Analysis.Options o = Analysis.Options.defaults().trace(Analysis.TraceMode.HUTCHINSON).eigenvalues(2)
+                    .perPointTraces(true).chunk(4);
             Analysis.Result ref = Analysis.run(net, theta, d.x, d.y, o, 1, Analysis.QUIET);
             assertThat(ref.trace().method()).isEqualTo("hutchinson");
             assertThat(ref.perPoint().traceMethod()).isEqualTo("hutchinson");
             for (int shards : new int[] {2, 4}) {
-                assertSameBits(sharded(net, theta, d, o, shards), ref, "auto in " + shards + " shards");
+                assertSameBits(sharded(net, theta, d, o, shards), ref, "hutchinson in " + shards + " shards");
             }
             // the very values of the engine on the whole data: the output of an unsharded analysis
             assertBits(ref.perPoint().trace(), c.perPointTraces(Curvature.Method.HUTCHINSON).values(), "per point");
             assertThat(ref.trace().value()).isEqualTo(c.trace(Curvature.Method.HUTCHINSON).value());
             assertBits(ref.eigenvalues(), c.topEigenvalues(2).values(), "eigenvalues");
-            // exact: exact-hvp on the whole data
+            // exact: exact-hbp (Hessian backpropagation), summed per chunk like exact-ggn; equal to exact-hvp
             Analysis.Options exact = Analysis.Options.defaults().trace(Analysis.TraceMode.EXACT).chunk(4);
-            assertThat(Analysis.needsWholeData(net, exact)).isTrue();
+            assertThat(Analysis.needsWholeData(net, exact)).isFalse();
             Analysis.Result e = Analysis.run(net, theta, d.x, d.y, exact, 1, Analysis.QUIET);
-            assertThat(e.trace().method()).isEqualTo("exact-hvp");
-            assertThat(e.trace().value()).isEqualTo(c.trace(Curvature.Method.EXACT_HVP).value());
+            assertThat(e.trace().method()).isEqualTo("exact-hbp");
+            double hvp = c.trace(Curvature.Method.EXACT_HVP).value();
+            assertThat(e.trace().value()).isCloseTo(hvp, within(1e-10 * Math.abs(hvp)));
             assertSameBits(sharded(net, theta, d, exact, 3), e, "exact in 3 shards");
         });
     }

@@ -159,18 +159,18 @@ class SweepRunTest {
         assertThat(r.number("pp_trace_mean")).isCloseTo(mean(s), within(1e-9 * Math.abs(mean(s))));
     }
 
-    /** A model no exact method covers (tanh) takes Hutchinson, and says so; the estimate is near the exact trace. */
+    /** A smooth model (tanh) takes exact-hbp (Hessian backpropagation), and says so; it equals exact-hvp. */
     @Test
-    void smoothModelFallsBackToHutchinson() {
+    void smoothModelTakesExactHbp() {
         String arch = "seq:1x28x28:flatten,linear(4),tanh,linear(10)";
         RunConfig cfg = SweepRuns.tiny(arch, 0.05, 1, 5).measures(List.of("trace")).build();
         SweepTable.Row r = SweepRun.execute(cfg, tmp.resolve("tanh")).getLast();
-        assertThat(r.cell("trace_method")).isEqualTo("hutchinson");
+        assertThat(r.cell("trace_method")).isEqualTo("exact-hbp");
         Network net = ModelSpec.parse(arch).network();
         Tensor theta = Weights.load(tmp.resolve("tanh/model.safetensors"), net, DType.F64);
         Dataset d = split(DataSets.Split.TRAIN, 5);
         double exact = Curvature.of(net, theta, d.images(), d.labels()).trace(Curvature.Method.EXACT_HVP).value();
-        assertThat(r.number("trace")).isCloseTo(exact, within(0.05 * Math.abs(exact)));
+        assertThat(r.number("trace")).isCloseTo(exact, within(1e-10 * Math.abs(exact)));
     }
 
     /**
