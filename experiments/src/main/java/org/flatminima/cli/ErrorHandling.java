@@ -1,5 +1,6 @@
 package org.flatminima.cli;
 
+import org.flatminima.experiments.EditDistance;
 import org.flatminima.experiments.UserException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -190,22 +191,7 @@ public final class ErrorHandling {
     static boolean close(String typed, String candidate) {
         String a = typed.replaceFirst("^-+", "");
         String b = candidate.replaceFirst("^-+", "");
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int subst = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                cur[j] = Math.min(subst, Math.min(prev[j], cur[j - 1]) + 1);
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()] <= Math.max(1, Math.max(a.length(), b.length()) / 3);
+        return EditDistance.between(a, b) <= Math.max(1, Math.max(a.length(), b.length()) / 3);
     }
 
     /** The message of {@code t} on one line (or its type when it has none). */

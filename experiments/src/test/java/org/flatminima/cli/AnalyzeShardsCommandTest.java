@@ -8,13 +8,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.SplittableRandom;
-import org.flatminima.experiments.data.Idx;
-import org.flatminima.experiments.models.ModelSpec;
-import org.flatminima.experiments.models.Weights;
-import org.flatminima.engine.nn.Network;
-import org.flatminima.kernels.DType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,22 +26,10 @@ class AnalyzeShardsCommandTest {
 
     @BeforeAll
     static void files() throws IOException {
-        SplittableRandom rnd = new SplittableRandom(17);
-        byte[] px = new byte[N * 28 * 28];
-        for (int i = 0; i < px.length; i++) {
-            px[i] = (byte) (rnd.nextInt(4) == 0 ? rnd.nextInt(256) : 0);
-        }
-        int[] y = new int[N];
-        for (int i = 0; i < N; i++) {
-            y[i] = rnd.nextInt(10);
-        }
-        images = dir.resolve("images.idx");
-        labels = dir.resolve("labels.idx");
-        Idx.writeImages(images, new Idx.Images(N, 28, 28, px), false);
-        Idx.writeLabels(labels, y, false);
-        Network mlp = ModelSpec.parse("mlp:784-12-10").network();
-        weights = dir.resolve("mlp.safetensors");
-        Weights.save(weights, mlp, mlp.initParams(DType.F64, 3), Map.of("format", "pt"));
+        IdxFiles f = IdxFiles.random(dir, N, 17, 4);
+        images = f.images();
+        labels = f.labels();
+        weights = IdxFiles.weights(dir, "mlp.safetensors", "mlp:784-12-10", 3);
     }
 
     /** The command's outputs (the per-point CSV, the JSON and standard output) for {@code extra} options. */

@@ -10,13 +10,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.SplittableRandom;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.curvature.Curvature;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.experiments.data.Dataset;
-import org.flatminima.experiments.data.Idx;
 import org.flatminima.experiments.models.ModelSpec;
 import org.flatminima.experiments.models.Weights;
 import org.flatminima.kernels.DType;
@@ -47,27 +44,15 @@ class AnalyzeSmoothCommandTest {
 
     @BeforeAll
     static void files() throws IOException {
-        SplittableRandom rnd = new SplittableRandom(29);
-        byte[] px = new byte[N * 28 * 28];
-        for (int i = 0; i < px.length; i++) {
-            px[i] = (byte) (rnd.nextInt(3) == 0 ? rnd.nextInt(256) : 0);
-        }
-        int[] y = new int[N];
-        for (int i = 0; i < N; i++) {
-            y[i] = rnd.nextInt(10);
-        }
-        images = dir.resolve("images.idx");
-        labels = dir.resolve("labels.idx");
-        Idx.writeImages(images, new Idx.Images(N, 28, 28, px), false);
-        Idx.writeLabels(labels, y, false);
+        IdxFiles f = IdxFiles.random(dir, N, 29, 3);
+        images = f.images();
+        labels = f.labels();
     }
 
     /** Weights of {@code arch}: the default initialisation with seed {@code seed}, saved as a state_dict. */
     private static Path weights(String arch, long seed) throws IOException {
-        Network net = ModelSpec.parse(arch).network();
-        Path p = dir.resolve("w" + Integer.toHexString(arch.hashCode()) + "-" + seed + ".safetensors");
-        Weights.save(p, net, net.initParams(DType.F64, seed), Map.of("format", "pt"));
-        return p;
+        return IdxFiles.weights(dir, "w" + Integer.toHexString(arch.hashCode()) + "-" + seed + ".safetensors", arch,
+                seed);
     }
 
     private static List<String> args(String arch, Path w, String tag, String... extra) {

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.flatminima.experiments.EditDistance;
 import org.flatminima.experiments.UserException;
 
 /**
@@ -162,32 +163,12 @@ final class SpecYaml {
         return n.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
     }
 
-    /** Levenshtein distance between two keys, for "did you mean" hints. */
-    static int distance(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
-    }
-
     /** The allowed key nearest to {@code key} when it is close enough to be a typo, else null. */
     static String nearest(String key, List<String> allowed) {
         String best = null;
         int bestD = Integer.MAX_VALUE;
         for (String a : allowed) {
-            int d = distance(key.toLowerCase(java.util.Locale.ROOT).replace('-', '_'), a);
+            int d = EditDistance.between(key.toLowerCase(java.util.Locale.ROOT).replace('-', '_'), a);
             if (d < bestD) {
                 best = a;
                 bestD = d;
