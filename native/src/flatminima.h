@@ -5,15 +5,17 @@
  * generated from the single template fm_kernels.inc. Semantics are those of the Java scalar oracle
  * (org.flatminima.kernels.ScalarBackend): arithmetic that involves a double parameter or a transcendental
  * function is done in double precision and rounded once to the element type.
- * Sizes and strides are in elements. All kernels are single-threaded.
+ * Sizes and strides are in elements. All kernels are single-threaded: the Java side splits a call into
+ * independent sub-ranges (org.flatminima.kernels.vector.Parts) and runs them on its own threads.
  */
 #ifndef FLATMINIMA_H
 #define FLATMINIMA_H
 
 #include <stdint.h>
 
-/* Bump whenever a signature or an op code changes; the Java loader refuses a different value. */
-#define FM_ABI_VERSION 2
+/* Bump whenever a signature or an op code changes; the Java loader refuses a different value.
+ * ABI 3 added fm_reduce_cols and fm_max_pool2d_gather. */
+#define FM_ABI_VERSION 3
 
 /* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
  * unused in ABI 2; their codes are not reused. */
@@ -40,6 +42,7 @@ int fm_abi_version(void);
                       const T *a, int64_t a0, int64_t a1, int64_t a2,                                    \
                       const T *b, int64_t b0, int64_t b1, int64_t b2, T *y);                             \
     int fm_reduce_##S(int32_t op, int32_t outer, int32_t len, int32_t inner, const T *x, T *y);          \
+    int fm_reduce_cols_##S(int32_t op, int32_t len, int32_t count, int32_t stride, const T *x, T *y);    \
     void fm_argmax_##S(int32_t outer, int32_t len, int32_t inner, const T *x, int32_t *idx);             \
     void fm_softmax_##S(int32_t rows, int32_t cols, const T *x, T *y);                                   \
     void fm_log_softmax_##S(int32_t rows, int32_t cols, const T *x, T *y);                               \
@@ -49,6 +52,7 @@ int fm_abi_version(void);
     void fm_col2im_##S(const int32_t *geom, const T *cols, T *x);                                        \
     void fm_max_pool2d_##S(const int32_t *geom, const T *x, T *y, int32_t *argmax);                      \
     void fm_max_pool2d_backward_##S(const int32_t *geom, const T *gy, const int32_t *argmax, T *gx);     \
+    void fm_max_pool2d_gather_##S(const int32_t *geom, const T *x, const int32_t *argmax, T *y);         \
     void fm_avg_pool2d_##S(const int32_t *geom, const T *x, T *y);                                       \
     void fm_avg_pool2d_backward_##S(const int32_t *geom, const T *gy, T *gx);
 

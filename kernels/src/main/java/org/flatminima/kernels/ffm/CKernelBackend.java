@@ -9,6 +9,7 @@ import org.flatminima.kernels.ReduceOp;
 import org.flatminima.kernels.UnaryOp;
 import org.flatminima.kernels.Window2d;
 import org.flatminima.kernels.vector.Parallel;
+import org.flatminima.kernels.vector.Parts;
 
 /**
  * The top layer of the {@code native} backend, built by {@link NativeBackend#create()} only when our C library
@@ -18,7 +19,9 @@ import org.flatminima.kernels.vector.Parallel;
  * ({@link CKernels#code(UnaryOp)}), and a {@link #binary} whose strides do not collapse to rank 3 or less.
  *
  * <p>Each C call is single-threaded; a kernel over enough elements is split into up to {@link #threads()}
- * parts (by rows, images or elements) run by {@link Parallel}, unless a segment is confined to its thread.
+ * parts (by rows, columns, images or elements, {@link Parts}) run by {@link Parallel}, unless a segment is
+ * confined to its thread. Every output is computed by one call in the order of the unsplit kernel, so results
+ * do not depend on the thread count.
  */
 final class CKernelBackend extends NativeBackend {
 
@@ -41,7 +44,8 @@ final class CKernelBackend extends NativeBackend {
 
     @Override
     public void fill(DType t, long n, double value, MemorySegment y) {
-        CKernels.fill(t, n, value, y);
+        long es = t.byteSize();
+        Parts.ranges(threads(), n, n, (lo, len) -> CKernels.fill(t, len, value, y.asSlice(lo * es)), y);
     }
 
     @Override
@@ -100,74 +104,21 @@ final class CKernelBackend extends NativeBackend {
         });
     }
 
-    /**
-     * Work (elements) per task below which splitting does not pay for the hand-off; {@code
-     * -Dflatminima.parallelGrain} changes it (the test build sets it tiny so that every split path runs).
-     */
-    static final long PARALLEL_GRAIN = Math.max(1, Long.getLong("flatminima.parallelGrain", 1L << 15));
-
-    /**
-     * How many tasks a kernel over {@code work} elements runs as: 1 with one thread, small work, or a segment
-     * that other threads cannot access (a confined arena); else up to {@link #threads()}.
-     */
+    /** How many parts a kernel over {@code work} elements runs as ({@link Parts#tasks}). */
     private int tasks(long work, MemorySegment... segments) {
-        int threads = threads();
-        if (threads <= 1 || work < 2 * PARALLEL_GRAIN || !Parallel.shareable(segments)) {
-            return 1;
-        }
-        return (int) Math.min(threads, work / PARALLEL_GRAIN);
+        return Parts.tasks(threads(), work, segments);
     }
 
-    /** The start of part {@code i} of {@code n} items split into {@code parts} near-equal parts. */
     private static long split(long n, int parts, int i) {
-        return n * i / parts;
+        return Parts.start(n, parts, i);
     }
 
-    /** {@code g} with its batch size replaced. */
-    private static Window2d batch(Window2d g, int n) {
-        return new Window2d(n, g.c(), g.h(), g.w(), g.kh(), g.kw(), g.strideH(), g.strideW(), g.padH(), g.padW());
+    private void perImages(Window2d g, long work, Parts.ImageKernel body, MemorySegment... segments) {
+        Parts.images(threads(), g, work, body, segments);
     }
 
-    /**
-     * Runs a per-image kernel over the images of {@code g} in parallel parts: {@code body} gets the part's
-     * window and its first image. {@code work} is the kernel's element count, for the split decision.
-     */
-    private void perImages(Window2d g, long work, ImageKernel body, MemorySegment... segments) {
-        int tasks = g.n() < 2 ? 1 : Math.min(tasks(work, segments), g.n());
-        if (tasks == 1) {
-            body.run(g, 0);
-            return;
-        }
-        Parallel.run(tasks, i -> {
-            int lo = (int) split(g.n(), tasks, i);
-            int hi = (int) split(g.n(), tasks, i + 1);
-            body.run(batch(g, hi - lo), lo);
-        });
-    }
-
-    /** A kernel on the images {@code [first, first + part.n())}. */
-    @FunctionalInterface
-    private interface ImageKernel {
-        void run(Window2d part, int first);
-    }
-
-    /** Runs a per-row kernel over {@code rows} rows in parallel parts; {@code body} gets {first row, rows}. */
-    private void perRows(int rows, long work, RowKernel body, MemorySegment... segments) {
-        int tasks = rows < 2 ? 1 : Math.min(tasks(work, segments), rows);
-        if (tasks == 1) {
-            body.run(0, rows);
-            return;
-        }
-        Parallel.run(tasks, i -> {
-            int lo = (int) split(rows, tasks, i);
-            body.run(lo, (int) split(rows, tasks, i + 1) - lo);
-        });
-    }
-
-    /** A kernel on rows {@code [first, first + count)}. */
-    @FunctionalInterface
-    private interface RowKernel {
-        void run(int first, int count);
+    private void perRows(int rows, long work, Parts.RowKernel body, MemorySegment... segments) {
+        Parts.rows(threads(), rows, work, body, segments);
     }
 
     /**
@@ -211,16 +162,35 @@ final class CKernelBackend extends NativeBackend {
 
     // ------------------------------------------------------------------ reductions
 
+    /**
+     * Split by rows ({@code outer}) when there are enough of them, else by columns ({@code inner}, each part
+     * one {@code fm_reduce_cols} call per row): either way every output is reduced over {@code len} in the
+     * order of the single call. Reducing the leading axis of a tensor ({@code outer = 1}, as a bias gradient
+     * summed over the batch) is the case that needs the columns.
+     */
     @Override
     public void reduce(ReduceOp op, DType t, int outer, int len, int inner, MemorySegment x, MemorySegment y) {
         long es = t.byteSize();
-        perRows(outer, (long) outer * len * inner, (o, cnt) -> CKernels.reduce(t, op, cnt, len, inner,
-                x.asSlice((long) o * len * inner * es), y.asSlice((long) o * inner * es)), x, y);
+        long work = (long) outer * len * inner;
+        int tasks = tasks(work, x, y);
+        if (outer >= tasks || inner < tasks || len == 0) {
+            perRows(outer, work, (o, cnt) -> CKernels.reduce(t, op, cnt, len, inner,
+                    x.asSlice((long) o * len * inner * es), y.asSlice((long) o * inner * es)), x, y);
+            return;
+        }
+        Parts.ranges(threads(), inner, work, (lo, cnt) -> {
+            for (long o = 0; o < outer; o++) {
+                CKernels.reduceCols(t, op, len, (int) cnt, inner, x.asSlice((o * len * inner + lo) * es),
+                        y.asSlice((o * inner + lo) * es));
+            }
+        }, x, y);
     }
 
     @Override
     public void argmax(DType t, int outer, int len, int inner, MemorySegment x, MemorySegment idx) {
-        CKernels.argmax(t, outer, len, inner, x, idx);
+        long es = t.byteSize();
+        perRows(outer, (long) outer * len * inner, (o, cnt) -> CKernels.argmax(t, cnt, len, inner,
+                x.asSlice((long) o * len * inner * es), idx.asSlice(4L * o * inner)), x, idx);
     }
 
     // ------------------------------------------------------------------ softmax and cross-entropy
@@ -283,6 +253,15 @@ final class CKernelBackend extends NativeBackend {
         perImages(g, g.n() * g.imageSize(), (part, b) -> CKernels.maxPool2dBackward(t, part,
                 gy.asSlice(b * out * es), argmax.asSlice(b * out * 4), gx.asSlice(b * g.imageSize() * es)),
                 gy, argmax, gx);
+    }
+
+    @Override
+    public void maxPool2dGather(DType t, Window2d g, MemorySegment x, MemorySegment argmax, MemorySegment y) {
+        long es = t.byteSize();
+        long out = (long) g.c() * g.outH() * g.outW();
+        perImages(g, g.n() * out, (part, b) -> CKernels.maxPool2dGather(t, part,
+                x.asSlice(b * g.imageSize() * es), argmax.asSlice(b * out * 4), y.asSlice(b * out * es)),
+                x, argmax, y);
     }
 
     @Override

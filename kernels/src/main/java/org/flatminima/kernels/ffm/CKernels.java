@@ -26,10 +26,10 @@ final class CKernels {
 
     /** The handles of one dtype. */
     private record Table(MethodHandle fill, MethodHandle unary, MethodHandle binary, MethodHandle reduce,
-                         MethodHandle argmax, MethodHandle softmax, MethodHandle logSoftmax,
+                         MethodHandle reduceCols, MethodHandle argmax, MethodHandle softmax, MethodHandle logSoftmax,
                          MethodHandle xent, MethodHandle im2col,
                          MethodHandle col2im, MethodHandle maxPool, MethodHandle maxPoolBackward,
-                         MethodHandle avgPool, MethodHandle avgPoolBackward) {
+                         MethodHandle avgPool, MethodHandle avgPoolBackward, MethodHandle maxPoolGather) {
 
         static Table link(SymbolLookup l, String s) {
             return new Table(
@@ -37,6 +37,7 @@ final class CKernels {
                     h(l, "fm_unary_" + s, FunctionDescriptor.of(I, I, J, D, A, A)),
                     h(l, "fm_binary_" + s, FunctionDescriptor.of(I, I, J, J, J, A, J, J, J, A, J, J, J, A)),
                     h(l, "fm_reduce_" + s, FunctionDescriptor.of(I, I, I, I, I, A, A)),
+                    h(l, "fm_reduce_cols_" + s, FunctionDescriptor.of(I, I, I, I, I, A, A)),
                     h(l, "fm_argmax_" + s, FunctionDescriptor.ofVoid(I, I, I, A, A)),
                     h(l, "fm_softmax_" + s, FunctionDescriptor.ofVoid(I, I, A, A)),
                     h(l, "fm_log_softmax_" + s, FunctionDescriptor.ofVoid(I, I, A, A)),
@@ -46,7 +47,8 @@ final class CKernels {
                     h(l, "fm_max_pool2d_" + s, FunctionDescriptor.ofVoid(A, A, A, A)),
                     h(l, "fm_max_pool2d_backward_" + s, FunctionDescriptor.ofVoid(A, A, A, A)),
                     h(l, "fm_avg_pool2d_" + s, FunctionDescriptor.ofVoid(A, A, A)),
-                    h(l, "fm_avg_pool2d_backward_" + s, FunctionDescriptor.ofVoid(A, A, A)));
+                    h(l, "fm_avg_pool2d_backward_" + s, FunctionDescriptor.ofVoid(A, A, A)),
+                    h(l, "fm_max_pool2d_gather_" + s, FunctionDescriptor.ofVoid(A, A, A, A)));
         }
 
         private static MethodHandle h(SymbolLookup l, String symbol, FunctionDescriptor fd) {
@@ -200,6 +202,20 @@ final class CKernels {
         check(rc, "fm_reduce");
     }
 
+    /**
+     * One slab of a reduction: {@code y[i] = op over l < len of x[l * stride + i]} for {@code i < count}; each
+     * output is computed in the order {@link #reduce} uses, so slabs of columns give the bits of the whole.
+     */
+    static void reduceCols(DType t, ReduceOp op, int len, int count, int stride, MemorySegment x, MemorySegment y) {
+        int rc;
+        try {
+            rc = (int) table(t).reduceCols().invokeExact(code(op), len, count, stride, x, y);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_reduce_cols", e);
+        }
+        check(rc, "fm_reduce_cols");
+    }
+
     static void argmax(DType t, int outer, int len, int inner, MemorySegment x, MemorySegment idx) {
         try {
             table(t).argmax().invokeExact(outer, len, inner, x, idx);
@@ -281,4 +297,11 @@ final class CKernels {
         }
     }
 
+    static void maxPool2dGather(DType t, Window2d g, MemorySegment x, MemorySegment argmax, MemorySegment y) {
+        try {
+            table(t).maxPoolGather().invokeExact(geometry(g), x, argmax, y);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_max_pool2d_gather", e);
+        }
+    }
 }

@@ -1,12 +1,14 @@
 package org.flatminima.kernels.vector;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.BackendUnavailableException;
 import org.flatminima.kernels.BinaryOp;
 import org.flatminima.kernels.DType;
 import org.flatminima.kernels.ReduceOp;
 import org.flatminima.kernels.ScalarBackend;
+import org.flatminima.kernels.Shapes;
 import org.flatminima.kernels.UnaryOp;
 import org.flatminima.kernels.Window2d;
 
@@ -24,7 +26,9 @@ import org.flatminima.kernels.Window2d;
  * without the module; the generated classes load on the first kernel call, after {@link #create()} has checked
  * that the module is present. GEMM uses up to {@link #threads()} threads when its operands are large enough and
  * its segments are accessible from other threads (global, automatic or shared arenas; a confined arena keeps
- * it on the calling thread); the other kernels always run on the calling thread.
+ * it on the calling thread). The other kernels split large calls into independent parts ({@link Parts}: ranges
+ * of elements, rows along the leading axis, images), each computed as the whole call would compute it, so
+ * their results do not depend on the thread count.
  */
 public class VectorBackend extends ScalarBackend {
 
@@ -92,17 +96,59 @@ public class VectorBackend extends ScalarBackend {
 
     @Override
     public void fill(DType t, long n, double value, MemorySegment y) {
-        kernels(t).fill(n, value, y);
+        long es = t.byteSize();
+        Parts.ranges(threads, n, n, (lo, len) -> kernels(t).fill(len, value, y.asSlice(lo * es)), y);
     }
 
     @Override
     public void copy(DType from, DType to, int[] shape, MemorySegment x, long[] xStrides, MemorySegment y) {
-        kernels(from).copy(to, shape, x, xStrides, y);
+        int d = splitAxis(shape, xStrides, xStrides);
+        if (d < 0) {
+            kernels(from).copy(to, shape, x, xStrides, y);
+            return;
+        }
+        long total = Shapes.size(shape);
+        long inner = total / shape[d];
+        Parts.ranges(threads, shape[d], total, (lo, cnt) -> kernels(from).copy(to, part(shape, d, cnt),
+                x.asSlice(lo * xStrides[d] * from.byteSize()), xStrides, y.asSlice(lo * inner * to.byteSize())),
+                x, y);
+    }
+
+    /**
+     * The axis that an elementwise kernel over {@code shape} (contiguous output) is split along: the first
+     * of size above 1 (every axis before it has size 1, so a part is one contiguous range of the output); -1
+     * when there is none, the shape is empty, or a stride along it is negative.
+     */
+    private static int splitAxis(int[] shape, long[] aStrides, long[] bStrides) {
+        for (int d = 0; d < shape.length; d++) {
+            if (shape[d] == 0) {
+                return -1;
+            }
+            if (shape[d] > 1) {
+                return aStrides[d] < 0 || bStrides[d] < 0 ? -1 : d;
+            }
+        }
+        return -1;
+    }
+
+    /** {@code shape} with axis {@code d} of size {@code size}. */
+    private static int[] part(int[] shape, int d, long size) {
+        int[] s = shape.clone();
+        s[d] = (int) size;
+        return s;
     }
 
     @Override
     public void unary(UnaryOp op, DType t, long n, double param, MemorySegment x, MemorySegment y) {
-        if (!kernels(t).unary(op, n, param, x, y)) {
+        long es = t.byteSize();
+        AtomicBoolean vectorised = new AtomicBoolean(true);
+        // An op without a vector loop writes nothing in any part: then the layer below runs it whole.
+        Parts.ranges(threads, n, n, (lo, len) -> {
+            if (!kernels(t).unary(op, len, param, x.asSlice(lo * es), y.asSlice(lo * es))) {
+                vectorised.set(false);
+            }
+        }, x, y);
+        if (!vectorised.get()) {
             super.unary(op, t, n, param, x, y);
         }
     }
@@ -110,63 +156,105 @@ public class VectorBackend extends ScalarBackend {
     @Override
     public void binary(BinaryOp op, DType t, int[] shape, MemorySegment a, long[] aStrides,
                        MemorySegment b, long[] bStrides, MemorySegment y) {
-        kernels(t).binary(op, shape, a, aStrides, b, bStrides, y);
+        int d = splitAxis(shape, aStrides, bStrides);
+        if (d < 0) {
+            kernels(t).binary(op, shape, a, aStrides, b, bStrides, y);
+            return;
+        }
+        long es = t.byteSize();
+        long total = Shapes.size(shape);
+        long inner = total / shape[d];
+        Parts.ranges(threads, shape[d], total, (lo, cnt) -> kernels(t).binary(op, part(shape, d, cnt),
+                a.asSlice(lo * aStrides[d] * es), aStrides, b.asSlice(lo * bStrides[d] * es), bStrides,
+                y.asSlice(lo * inner * es)), a, b, y);
     }
 
     @Override
     public void reduce(ReduceOp op, DType t, int outer, int len, int inner, MemorySegment x, MemorySegment y) {
-        kernels(t).reduce(op, outer, len, inner, x, y);
+        long es = t.byteSize();
+        Parts.rows(threads, outer, (long) outer * len * inner, (o, cnt) -> kernels(t).reduce(op, cnt, len, inner,
+                x.asSlice((long) o * len * inner * es), y.asSlice((long) o * inner * es)), x, y);
     }
 
     @Override
     public void argmax(DType t, int outer, int len, int inner, MemorySegment x, MemorySegment idx) {
-        kernels(t).argmax(outer, len, inner, x, idx);
+        long es = t.byteSize();
+        Parts.rows(threads, outer, (long) outer * len * inner, (o, cnt) -> kernels(t).argmax(cnt, len, inner,
+                x.asSlice((long) o * len * inner * es), idx.asSlice(4L * o * inner)), x, idx);
     }
 
     @Override
     public void softmax(DType t, int rows, int cols, MemorySegment x, MemorySegment y) {
-        kernels(t).softmax(rows, cols, x, y);
+        long rb = (long) cols * t.byteSize();
+        Parts.rows(threads, rows, (long) rows * cols * 8, (r, cnt) -> kernels(t).softmax(cnt, cols,
+                x.asSlice(r * rb), y.asSlice(r * rb)), x, y);
     }
 
     @Override
     public void logSoftmax(DType t, int rows, int cols, MemorySegment x, MemorySegment y) {
-        kernels(t).logSoftmax(rows, cols, x, y);
+        long rb = (long) cols * t.byteSize();
+        Parts.rows(threads, rows, (long) rows * cols * 8, (r, cnt) -> kernels(t).logSoftmax(cnt, cols,
+                x.asSlice(r * rb), y.asSlice(r * rb)), x, y);
     }
 
     @Override
     public void softmaxCrossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels,
                                     MemorySegment loss, MemorySegment probs) {
-        kernels(t).softmaxCrossEntropy(rows, cols, z, labels, loss, probs);
+        long rb = (long) cols * t.byteSize();
+        long es = t.byteSize();
+        Parts.rows(threads, rows, (long) rows * cols * 8, (r, cnt) -> kernels(t).softmaxCrossEntropy(cnt, cols,
+                z.asSlice(r * rb), labels.asSlice(4L * r), loss.asSlice(r * es), probs.asSlice(r * rb)),
+                z, labels, loss, probs);
     }
 
     @Override
     public void im2col(DType t, Window2d g, MemorySegment x, MemorySegment cols) {
-        kernels(t).im2col(g, x, cols);
+        long es = t.byteSize();
+        long cb = (long) g.colRows() * g.colCols() * es;
+        Parts.images(threads, g, (long) g.n() * g.colRows() * g.colCols(), (part, b) -> kernels(t).im2col(part,
+                x.asSlice(b * g.imageSize() * es), cols.asSlice(b * cb)), x, cols);
     }
 
     @Override
     public void col2im(DType t, Window2d g, MemorySegment cols, MemorySegment x) {
-        kernels(t).col2im(g, cols, x);
+        long es = t.byteSize();
+        long cb = (long) g.colRows() * g.colCols() * es;
+        Parts.images(threads, g, (long) g.n() * g.colRows() * g.colCols(), (part, b) -> kernels(t).col2im(part,
+                cols.asSlice(b * cb), x.asSlice(b * g.imageSize() * es)), x, cols);
     }
 
     @Override
     public void maxPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
-        kernels(t).maxPool2d(g, x, y, argmax);
+        long es = t.byteSize();
+        long out = (long) g.c() * g.outH() * g.outW();
+        Parts.images(threads, g, g.n() * g.imageSize(), (part, b) -> kernels(t).maxPool2d(part,
+                x.asSlice(b * g.imageSize() * es), y.asSlice(b * out * es), argmax.asSlice(b * out * 4)),
+                x, y, argmax);
     }
 
     @Override
     public void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx) {
-        kernels(t).maxPool2dBackward(g, gy, argmax, gx);
+        long es = t.byteSize();
+        long out = (long) g.c() * g.outH() * g.outW();
+        Parts.images(threads, g, g.n() * g.imageSize(), (part, b) -> kernels(t).maxPool2dBackward(part,
+                gy.asSlice(b * out * es), argmax.asSlice(b * out * 4), gx.asSlice(b * g.imageSize() * es)),
+                gy, argmax, gx);
     }
 
     @Override
     public void avgPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y) {
-        kernels(t).avgPool2d(g, x, y);
+        long es = t.byteSize();
+        long out = (long) g.c() * g.outH() * g.outW();
+        Parts.images(threads, g, g.n() * g.imageSize() * 2, (part, b) -> kernels(t).avgPool2d(part,
+                x.asSlice(b * g.imageSize() * es), y.asSlice(b * out * es)), x, y);
     }
 
     @Override
     public void avgPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment gx) {
-        kernels(t).avgPool2dBackward(g, gy, gx);
+        long es = t.byteSize();
+        long out = (long) g.c() * g.outH() * g.outW();
+        Parts.images(threads, g, g.n() * g.imageSize() * 2, (part, b) -> kernels(t).avgPool2dBackward(part,
+                gy.asSlice(b * out * es), gx.asSlice(b * g.imageSize() * es)), gy, gx);
     }
 }
 

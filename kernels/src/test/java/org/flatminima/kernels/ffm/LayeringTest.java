@@ -67,8 +67,8 @@ class LayeringTest {
     void theCKernelLayerFallsThroughWhereTheCLibraryHasNoKernel() throws Exception {
         assertThat(CKernelBackend.class.getSuperclass()).isEqualTo(NativeBackend.class);
         Set<String> inC = Set.of("fill", "unary", "binary", "reduce", "argmax", "softmax", "logSoftmax",
-                "softmaxCrossEntropy", "im2col", "col2im", "maxPool2d", "maxPool2dBackward", "avgPool2d",
-                "avgPool2dBackward");
+                "softmaxCrossEntropy", "im2col", "col2im", "maxPool2d", "maxPool2dBackward", "maxPool2dGather",
+                "avgPool2d", "avgPool2dBackward");
         for (Method m : kernels()) {
             Class<?> expected = inC.contains(m.getName()) ? CKernelBackend.class
                     : implementer(NativeBackend.class, m);
