@@ -17,6 +17,7 @@ import org.flatminima.engine.Engine;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.data.DirectoryLock;
 import org.flatminima.experiments.models.ModelSpec;
 import org.flatminima.experiments.train.Batch;
 import org.flatminima.experiments.train.CheckpointFiles;
@@ -171,7 +172,8 @@ public final class TrainCommand implements Callable<Integer> {
         long total = cfg.totalSteps(train.size());
         warnAboutCheckpointVolume(net, t, total, checkpointEvery, note);
 
-        try (GracefulStop stop = new GracefulStop()) {
+        try (DirectoryLock lock = DirectoryLock.acquire(out, "train", "--out");
+             GracefulStop stop = new GracefulStop()) {
             Trainer.Checkpoint from = null;
             if (resume) {
                 from = run.resume(net, t, note);

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.flatminima.experiments.UserException;
 import org.flatminima.experiments.data.AtomicFiles;
+import org.flatminima.experiments.data.DirectoryLock;
 import org.flatminima.experiments.sweep.RunConfig;
 import org.flatminima.experiments.sweep.SweepSpec;
 import org.flatminima.experiments.sweep.rank.RankOptions;
@@ -92,7 +93,12 @@ public final class SweepCommand implements Callable<Integer> {
             throw new UserException("--out " + out + " is a file, not a directory: name a new or existing directory");
         }
         Path dir = out.toAbsolutePath().normalize();
-        Files.createDirectories(dir);
+        try (DirectoryLock lock = DirectoryLock.acquire(dir, "sweep", "--out")) {
+            return sweep(spec, runs, dir);
+        }
+    }
+
+    private int sweep(SweepSpec spec, List<RunConfig> runs, Path dir) throws Exception {
         byte[] yaml = Files.readAllBytes(specFile);
         AtomicFiles.write(dir.resolve("sweep.yaml"), s -> s.write(yaml));
         SweepJob.Options options = SweepJob.builder().out(dir).master(master).name(spec.name())

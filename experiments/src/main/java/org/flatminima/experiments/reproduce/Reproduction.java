@@ -16,6 +16,7 @@ import org.flatminima.experiments.UserException;
 import org.flatminima.engine.Engine;
 import org.flatminima.experiments.data.AtomicFiles;
 import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.data.DirectoryLock;
 
 /**
  * Runs experiments and assembles {@code report.md}. An experiment that finished writes a marker
@@ -88,7 +89,13 @@ public final class Reproduction {
     public static List<Outcome> run(List<Experiment> experiments, ReproduceContext ctx, boolean force)
             throws Exception {
         checkData(experiments, ctx);
-        Files.createDirectories(ctx.outDir());
+        try (DirectoryLock lock = DirectoryLock.acquire(ctx.outDir(), "reproduce", "--out")) {
+            return runLocked(experiments, ctx, force);
+        }
+    }
+
+    private static List<Outcome> runLocked(List<Experiment> experiments, ReproduceContext ctx, boolean force)
+            throws Exception {
         removeStaleTemporaries(ctx.outDir());
         repairReport(ctx.outDir());
         List<Outcome> outcomes = new ArrayList<>();
