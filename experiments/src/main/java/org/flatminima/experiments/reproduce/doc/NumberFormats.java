@@ -19,7 +19,7 @@ final class NumberFormats {
 
     /**
      * {@code v} with {@code digits} significant digits: plain notation (trailing zeros dropped) for magnitudes in
-     * [1e-3, 1e6), otherwise {@code d.ddde-XX}; magnitudes below {@link #ROUND_OFF} get 2 significant digits; 0 is
+     * [0.01, 1e6), otherwise {@code d.ddde-XX}; magnitudes below {@link #ROUND_OFF} get 2 significant digits; 0 is
      * {@code 0}; NaN and infinities as Java prints them.
      */
     static String significant(double v, int digits) {
@@ -30,7 +30,7 @@ final class NumberFormats {
         if (a < ROUND_OFF) {
             return scientific(v, 2);
         }
-        if (a >= 1e-3 && a < 1e6) {
+        if (a >= 1e-2 && a < 1e6) {
             BigDecimal d = new BigDecimal(Double.toString(v)).round(new MathContext(digits, RoundingMode.HALF_UP));
             return strip(d.toPlainString());
         }
