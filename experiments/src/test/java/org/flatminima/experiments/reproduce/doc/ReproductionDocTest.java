@@ -30,7 +30,8 @@ class ReproductionDocTest {
     void theDocumentGeneratesTheExpectedTables() throws IOException {
         List<String> ids = DocBlocks.parse(Files.readString(DOC), DOC.toString()).stream()
                 .map(b -> b.id() + " " + b.source()).toList();
-        assertThat(ids).contains("sweep-configurations results/sweep-authors-mnist",
+        assertThat(ids).containsExactly("e1-traces results/reproduce-quick/E1", "e4-scaling results/reproduce-quick/E4",
+                "e5-reparametrisation results/reproduce-quick/E5", "sweep-configurations results/sweep-authors-mnist",
                 "sweep-ranking results/sweep-authors-mnist");
     }
 
