@@ -54,9 +54,10 @@ public final class Architectures {
         int open = head.indexOf('(');
         String name = (open < 0 ? head : head.substring(0, open)).strip();
         if (!NAMES.contains(name)) {
-            String near = NAMES.stream().min(Comparator.comparingInt(n -> EditDistance.between(n, name))).orElseThrow();
-            String hint = EditDistance.between(near, name) <= Math.max(2, name.length() / 3) ? " (did you mean '"
-                    + near + "'?)" : "";
+            List<String> known = List.of("mlp", "affine", "seq", "lenet", "keskar-c3", "simplenet", "simplenet-bn");
+            String near = known.stream().min(Comparator.comparingInt(n -> EditDistance.between(n, name))).orElseThrow();
+            boolean close = EditDistance.between(near, name) <= 2 || name.length() >= 3 && near.startsWith(name);
+            String hint = close ? " (did you mean '" + near + "'?)" : "";
             throw new SpecException(spec, "unknown kind '" + name + "'" + hint + "; expected " + SpecParser.FORMS
                     + ", or a named architecture " + String.join(", ", NAMES) + " (" + FORM + ")");
         }

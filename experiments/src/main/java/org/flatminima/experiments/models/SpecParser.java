@@ -55,15 +55,21 @@ final class SpecParser {
             if (!mlp) {
                 throw new SpecException(spec, "affine takes no options ('" + o + "'); expected " + form);
             }
-            if (key.equals("bn") && eq < 0 && !bn) {
+            if (key.equals("bn")) {
+                if (eq >= 0 || bn) {
+                    throw new SpecException(spec, (bn ? "given twice" : "bn takes no value") + " ('" + o + "'); "
+                            + "mlp options are bn and dropout=P: " + form);
+                }
                 bn = true;
-            } else if (key.equals("dropout") && eq >= 0 && dropout == null) {
+            } else if (key.equals("dropout")) {
+                if (eq < 0 || dropout != null) {
+                    throw new SpecException(spec, (eq < 0 ? "dropout needs =P" : "given twice") + " ('" + o + "'); "
+                            + "mlp options are bn and dropout=P: " + form);
+                }
                 dropout = probability(spec, o.substring(eq + 1), "option '" + o + "'", form);
             } else {
-                String why = key.equals("bn") || key.equals("dropout") ? (eq < 0 ? "dropout needs =P" : bn
-                        && key.equals("bn") || dropout != null && key.equals("dropout") ? "given twice"
-                        : "bn takes no value") : "unknown option";
-                throw new SpecException(spec, why + " ('" + o + "'); mlp options are bn and dropout=P: " + form);
+                throw new SpecException(spec, "unknown option ('" + o + "'); mlp options are bn and dropout=P: "
+                        + form);
             }
         }
         List<Integer> sizes = new ArrayList<>();
