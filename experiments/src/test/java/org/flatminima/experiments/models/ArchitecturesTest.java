@@ -73,6 +73,21 @@ class ArchitecturesTest {
         assertThat(ModelSpec.parse("simplenet-bn(width=6):1x2x2-3").toString()).isEqualTo("mlp:4-6-6-6-6-6-3,bn");
     }
 
+    /** The authors' modules with parameters map in forward order onto Sequential indices (docs/models.md). */
+    @Test
+    void authorsModulesMapOntoSequentialIndices() {
+        List<String> keskar = ModelSpec.parse("keskar-c3:1x28x28-10").network().layout().entries().stream()
+                .map(e -> e.name()).filter(n -> n.endsWith(".weight")).toList();
+        // conv1, bn1, conv2, bn2, fc1, bn3, fc2, bn4, out_layer
+        assertThat(keskar).containsExactly("0.weight", "1.weight", "5.weight", "6.weight", "11.weight", "12.weight",
+                "15.weight", "16.weight", "19.weight");
+        List<String> bnNet = ModelSpec.parse("simplenet-bn:1x28x28-10").network().layout().entries().stream()
+                .map(e -> e.name()).filter(n -> n.endsWith(".weight")).toList();
+        // fc1, bn1, fc2, bn2, ..., fc5, bn5, fc_final
+        assertThat(bnNet).containsExactly("0.weight", "1.weight", "3.weight", "4.weight", "6.weight", "7.weight",
+                "9.weight", "10.weight", "12.weight", "13.weight", "15.weight");
+    }
+
     /** The authors' KeskarC3 keeps the image H x W through both blocks (so fc1 takes 24 H W), odd or even H. */
     @ParameterizedTest
     @CsvSource({"28", "32", "7", "6", "13"})
