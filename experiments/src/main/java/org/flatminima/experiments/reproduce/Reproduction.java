@@ -150,6 +150,7 @@ public final class Reproduction {
         applyDataOverride(experiments, ctx);
         for (Experiment e : experiments) {
             if (e instanceof ScaledExperiment<?> s && !s.dataOverride().isEmpty()) {
+                s.cfg(ctx.scale()); // mixed image shapes, or models that cannot take the data, fail here
                 for (String name : s.dataOverride()) { // named by the user: every one is required
                     DataSets.Status st = status(ctx.dataSets(), name);
                     if (!st.available()) {
@@ -157,7 +158,6 @@ public final class Reproduction {
                                 + st.howToGet());
                     }
                 }
-                s.cfg(ctx.scale()); // models that cannot take the data fail here, before anything runs
             } else if (e instanceof DataNeeds d) {
                 for (String name : d.requiredData(ctx.scale())) {
                     DataSets.Status st = status(ctx.dataSets(), name);
