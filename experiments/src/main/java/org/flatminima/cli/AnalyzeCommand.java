@@ -161,7 +161,8 @@ public final class AnalyzeCommand implements Callable<Integer> {
             checkFits(Analysis.EigenCost.of(eigenvalues, net.parameterCount(), t), MemoryBudget.tensorBytes());
         }
         Dataset data = (dataName != null
-                ? new DataSets(DataSets.Locations.fromEnvironment().withCifarDir(cifarDir)).load(dataName, dataSplit, limit)
+                ? new DataSets(DataSets.Locations.fromEnvironment().withCifarDir(cifarDir))
+                        .load(dataName, dataSplit, limit)
                 : Dataset.readIdx("data", images, labels, net.classes(), limit)).as(t).as(Dataset.Layout.IMAGES);
         if (limit != null) {
             if (limit < 1 || limit > data.size()) {

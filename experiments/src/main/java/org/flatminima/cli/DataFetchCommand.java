@@ -52,8 +52,8 @@ public final class DataFetchCommand implements Callable<Integer> {
     String npm;
 
     @Option(names = "--url", paramLabel = "URL",
-            description = "cifar10 only: fetch the tarball from this http:, https: or file: URL instead of the authors' "
-                    + "(a mirror or a local copy; the published MD5 is still required)")
+            description = "cifar10 only: fetch the tarball from this http:, https: or file: URL instead of the "
+                    + "authors' (a mirror or a local copy; the published MD5 is still required)")
     URI url;
 
     @Override
@@ -79,8 +79,8 @@ public final class DataFetchCommand implements Callable<Integer> {
                 new Cifar10Fetcher(source, spec.commandLine().getOut()).fetch(sets.locations().cifarCacheDir());
                 return 0;
             }
-            default -> throw new UserException("unknown data set '" + name + "': only 'mnist' and 'cifar10' can be fetched "
-                    + "(data sets: " + String.join(", ", DataSets.NAMES) + ")");
+            default -> throw new UserException("unknown data set '" + name + "': only 'mnist' and 'cifar10' can be "
+                    + "fetched (data sets: " + String.join(", ", DataSets.NAMES) + ")");
         }
     }
 }

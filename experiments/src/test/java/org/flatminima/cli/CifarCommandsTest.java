@@ -154,6 +154,7 @@ class CifarCommandsTest {
                 tmp.resolve("o").toString(), "--cifar-dir", tmp.toString()), "mixes image shapes");
         assertThat(tmp.resolve("o")).doesNotExist();
         assertThat(CliRun.main("reproduce", "--help").out()).contains("--data", "--cifar-dir");
-        assertThat(List.of(CliRun.main("train", "--help").out())).allSatisfy(s -> assertThat(s).contains("--cifar-dir"));
+        assertThat(CliRun.main("train", "--help").out()).contains("--cifar-dir");
+        assertThat(CliRun.main("analyze", "--help").out()).contains("--data", "--split", "--cifar-dir");
     }
 }

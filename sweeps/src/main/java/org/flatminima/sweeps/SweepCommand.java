@@ -61,8 +61,8 @@ public final class SweepCommand implements Callable<Integer> {
     boolean dryRun;
 
     @Option(names = "--cifar-dir", paramLabel = "DIR",
-            description = "CIFAR-10 (dataset: cifar10): the cifar-10-batches-bin directory or cifar-10-binary.tar.gz, a "
-                    + "path every node reaches (default: $FLATMINIMA_CIFAR10_DIR, else the cache's cifar-10)")
+            description = "CIFAR-10 (dataset: cifar10): the cifar-10-batches-bin directory or cifar-10-binary.tar.gz, "
+                    + "a path every node reaches (default: $FLATMINIMA_CIFAR10_DIR, else the cache's cifar-10)")
     Path cifarDir;
 
     @Override
