@@ -154,8 +154,18 @@ public final class Reproduction {
      * {@code ctx.scale()} (a {@link UserException}), before anything runs.
      */
     public static void checkData(List<Experiment> experiments, ReproduceContext ctx) {
+        applyDataOverride(experiments, ctx);
         for (Experiment e : experiments) {
-            if (e instanceof DataNeeds d) {
+            if (e instanceof ScaledExperiment<?> s && !s.dataOverride().isEmpty()) {
+                s.cfg(ctx.scale()); // mixed image shapes, or models that cannot take the data, fail here
+                for (String name : s.dataOverride()) { // named by the user: every one is required
+                    DataSets.Status st = status(ctx.dataSets(), name);
+                    if (!st.available()) {
+                        throw new UserException(e.id() + " with --data needs " + name + " (" + st.problem() + "): "
+                                + st.howToGet());
+                    }
+                }
+            } else if (e instanceof DataNeeds d) {
                 for (String name : d.requiredData(ctx.scale())) {
                     DataSets.Status st = status(ctx.dataSets(), name);
                     if (!st.available()) {
@@ -163,6 +173,19 @@ public final class Reproduction {
                                 + " (" + st.problem() + "): " + st.howToGet());
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * Gives {@code ctx.data()} ({@code reproduce --data}) to the experiments of {@link DataOverride#EXPERIMENTS}
+     * among {@code experiments} (the others keep their own data sets); called by {@link #checkData} and
+     * {@link #run}, so repeating it changes nothing.
+     */
+    public static void applyDataOverride(List<Experiment> experiments, ReproduceContext ctx) {
+        for (Experiment e : experiments) {
+            if (e instanceof ScaledExperiment<?> s && DataOverride.EXPERIMENTS.contains(e.id())) {
+                s.overrideData(ctx.data());
             }
         }
     }
