@@ -40,19 +40,17 @@ final class E3Plots {
         long seed = o.seeds().get(0);
         List<E3Plan.Run> authors = o.runs().stream().filter(r -> r.regime().equals("authors")).toList();
         List<E3Plan.Run> current = o.runs().stream().filter(r -> r.regime().equals("current")).toList();
-        histogram(o, seed, authors, false, c.histogramBins(), "E3: output margins of the training points, authors' "
-                + "regime (seed " + seed + ")", "output margin", dir.resolve(FILES.get(0)));
-        histogram(o, seed, authors, true, c.histogramBins(), "E3: output margin / spectral-norm product, authors' "
-                + "regime (seed " + seed + ")", "normalised margin", dir.resolve(FILES.get(1)));
-        histogram(o, seed, current, false, c.histogramBins(), "E3: output margins of the training points, current "
-                + "regime (seed " + seed + ")", "output margin", dir.resolve(FILES.get(2)));
+        histogram(o, seed, authors, false, c.histogramBins(), "E3, authors' regime: output margins (seed " + seed + ")", "output margin", dir.resolve(FILES.get(0)));
+        histogram(o, seed, authors, true, c.histogramBins(), "E3, authors' regime: margin / spectral-norm product (seed "
+                + seed + ")", "normalised margin", dir.resolve(FILES.get(1)));
+        histogram(o, seed, current, false, c.histogramBins(), "E3, current regime: output margins (seed " + seed + ")", "output margin", dir.resolve(FILES.get(2)));
         curves(o, "E3: test accuracy (mean over seeds)", "test accuracy", E3Measure.Point::testAcc, false,
                 dir.resolve(FILES.get(3)));
         curves(o, "E3: Hessian trace (mean over seeds)", "trace", E3Measure.Point::trace, true,
                 dir.resolve(FILES.get(4)));
         curves(o, "E3: median output margin (mean over seeds)", "output margin", E3Measure.Point::outMedian, false,
                 dir.resolve(FILES.get(5)));
-        curves(o, "E3: median margin / spectral-norm product (mean over seeds)", "normalised margin",
+        curves(o, "E3: median margin / spectral-norm product (seed mean)", "normalised margin",
                 E3Measure.Point::normSpectralMedian, false, dir.resolve(FILES.get(6)));
         return FILES.stream().map(f -> "E3/" + f).toList();
     }
@@ -85,6 +83,7 @@ final class E3Plots {
             }
         }
         XYChart chart = chart(title, xLabel, "density");
+        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNW);
         if (hi > lo) {
             double w = (hi - lo) / bins;
             for (int k = 0; k < runs.size(); k++) {
@@ -157,6 +156,8 @@ final class E3Plots {
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setPlotBackgroundColor(Color.WHITE);
         chart.getStyler().setMarkerSize(6);
+        chart.getStyler().setXAxisDecimalPattern("#,##0.###");
+        chart.getStyler().setYAxisDecimalPattern("#,##0.###");
         return chart;
     }
 

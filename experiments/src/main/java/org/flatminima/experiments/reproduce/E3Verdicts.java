@@ -76,6 +76,14 @@ final class E3Verdicts {
         return E3Report.pm(v, d);
     }
 
+    /** "mean% ± sd%" of fractions. */
+    private static String pmPct(double[] v) {
+        double m = Moments.mean(v);
+        String mean = Double.isNaN(m) ? "n/a" : String.format(Locale.ROOT, "%.0f%%", 100 * m);
+        double sd = Moments.sd(v);
+        return v.length < 2 || Double.isNaN(sd) ? mean : mean + String.format(Locale.ROOT, " ± %.0f%%", 100 * sd);
+    }
+
     private static String pct(double[] v) {
         double[] p = new double[v.length];
         for (int i = 0; i < v.length; i++) {
@@ -130,7 +138,7 @@ final class E3Verdicts {
                 pm(as, 4), pm(deficit, 3)));
         out.add(String.format(Locale.ROOT, "%s (%s, %d steps) tests at %s and recovers %s of that deficit (per seed: "
                 + "%s); at least half in %s. Its train accuracy is %s, against %s for %s.", longer.id(), how,
-                longer.steps(n1), pm(ac, 4), pm(rec, 2), pct(rec), of(atLeast(rec, 0.5)),
+                longer.steps(n1), pm(ac, 4), pmPct(rec), pct(rec), of(atLeast(rec, 0.5)),
                 pm(v(longer, E3Measure.Point::trainAcc), 4), pm(v(large, E3Measure.Point::trainAcc), 4), large.id()));
         return new double[][] {deficit, rec};
     }
@@ -194,7 +202,7 @@ final class E3Verdicts {
         double[] lrEffect = minus(rec3, p4[1]);
         out.add(String.format(Locale.ROOT, "%s (Hoffer et al.: %s's epochs at lr x%s) recovers %s (per seed: %s): "
                 + "the larger learning rate adds %s of the deficit to what the extra steps alone recover.", c3.id(),
-                c4.id(), Results.format(c3.lr() / c2.lr(), 4), pm(rec3, 2), pct(rec3), pm(lrEffect, 2)));
+                c4.id(), Results.format(c3.lr() / c2.lr(), 4), pmPct(rec3), pct(rec3), pmPct(lrEffect)));
         common(out, c1, c2, c4);
         double[] t3 = v(c3, E3Measure.Point::trace);
         double[] m3 = v(c3, E3Measure.Point::outMedian);
