@@ -22,8 +22,9 @@ import java.util.PriorityQueue;
  *   <li>the threshold is numpy's {@code percentile(scores, 100 * contamination)} (linear interpolation), and a
  *       point is an outlier when its score is strictly below it.</li>
  * </ul>
- * The neighbour search sorts the points by their first coordinate and scans outwards from each point, stopping
- * on a side once the gap in that coordinate exceeds the current k-th distance; the result is the brute-force one.
+ * The neighbour search sorts the points by the coordinate with the larger interquartile range and scans outwards
+ * from each point, stopping on a side once the gap in that coordinate exceeds the current k-th distance; the
+ * result is the brute-force one (the distance is symmetric in the two coordinates).
  */
 public final class LocalOutlierFactor {
     private LocalOutlierFactor() {
@@ -85,7 +86,12 @@ public final class LocalOutlierFactor {
         int kk = Math.max(1, Math.min(k, n - 1));
         int[][] nbr = new int[n][];
         double[][] dist = new double[n][];
-        neighbours(x, y, kk, nbr, dist);
+        // scan along the coordinate with the wider spread (fewer points per unit of it): same neighbours
+        if (spread(y) > spread(x)) {
+            neighbours(y, x, kk, nbr, dist);
+        } else {
+            neighbours(x, y, kk, nbr, dist);
+        }
         double[] kdist = new double[n];
         for (int i = 0; i < n; i++) {
             kdist[i] = dist[i][kk - 1];
@@ -167,6 +173,11 @@ public final class LocalOutlierFactor {
         double b = s[hi];
         double diff = b - a;
         return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+    }
+
+    /** The interquartile range of v. */
+    private static double spread(double[] v) {
+        return percentile(v, 75) - percentile(v, 25);
     }
 
     /** One candidate neighbour: ordered by distance, then index (the worst first in the max-heap). */

@@ -35,9 +35,9 @@ final class E2Authors {
 
     /** The measure column of the authors' affine expression from the raw input. */
     static final String RAW = "affine_trace_expr_raw";
-    /** Pearson after the authors' LOF filter (bootstrap interval over the kept points, LOF not refitted). */
+    /** Pearson after the authors' LOF filter (bootstrap 95% interval over the kept points, LOF not refitted). */
     static final String PEARSON_LOF = "pearson_lof";
-    /** Kendall's tau-b after the authors' LOF filter (no interval). */
+    /** Kendall's tau-b after the authors' LOF filter (interval as {@link #PEARSON_LOF}). */
     static final String KENDALL_LOF = "kendall_lof";
 
     /**
@@ -49,27 +49,21 @@ final class E2Authors {
         boolean[] keep = LocalOutlierFactor.authorsFilter(v, t);
         double[] tk = LocalOutlierFactor.keep(t, keep);
         double[] vk = LocalOutlierFactor.keep(v, keep);
-        double pearsonLow = Double.NaN;
-        double pearsonHigh = Double.NaN;
-        double pearson = Double.NaN;
-        double kendall = Double.NaN;
-        try {
-            Correlation.Estimate est = Correlation.bootstrap("pearson", tk, vk, resamples, 0.95, seed);
-            pearson = est.value();
-            pearsonLow = est.low();
-            pearsonHigh = est.high();
-        } catch (IllegalArgumentException e) {
-            // too few kept points or a constant column: NaN
+        for (String[] m : new String[][] {{"pearson", PEARSON_LOF}, {"kendall", KENDALL_LOF}}) {
+            double value = Double.NaN;
+            double low = Double.NaN;
+            double high = Double.NaN;
+            try {
+                Correlation.Estimate est = Correlation.bootstrap(m[0], tk, vk, resamples, 0.95,
+                        seed + m[0].hashCode());
+                value = est.value();
+                low = est.low();
+                high = est.high();
+            } catch (IllegalArgumentException e) {
+                // too few kept points or a constant column: NaN
+            }
+            out.add(new CorrRow(model, pv.step(), pv.trainAcc(), meas, group, m[1], value, low, high));
         }
-        try {
-            kendall = Correlation.kendallTauB(tk, vk);
-        } catch (IllegalArgumentException e) {
-            // as above
-        }
-        out.add(new CorrRow(model, pv.step(), pv.trainAcc(), meas, group, PEARSON_LOF, pearson, pearsonLow,
-                pearsonHigh));
-        out.add(new CorrRow(model, pv.step(), pv.trainAcc(), meas, group, KENDALL_LOF, kendall, Double.NaN,
-                Double.NaN));
     }
 
     /**
