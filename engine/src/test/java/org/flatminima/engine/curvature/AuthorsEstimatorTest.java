@@ -87,6 +87,7 @@ class AuthorsEstimatorTest {
         int firstNegative = 0;
         double[] relAbs = new double[n];
         int negativeAbs = 0;
+        double probesAbs = 0;
         for (int i = 0; i < n; i++) {
             HessianOperator op64 = new HessianOperator(losses64.apply(i), pr.theta());
             exact[i] = Fixtures.trace(Fixtures.dense(op64));
@@ -116,6 +117,7 @@ class AuthorsEstimatorTest {
                     StoppingRule.ABSOLUTE);
             relAbs[i] = Math.abs(abs.value() - exact[i]) / exact[i];
             negativeAbs += abs.value() < 0 ? 1 : 0;
+            probesAbs += abs.probes() / (double) n;
             negative += run.value() < 0 ? 1 : 0;
         }
         double[] sorted = rel.clone();
@@ -126,7 +128,7 @@ class AuthorsEstimatorTest {
                 sorted[n / 2], sorted[n - 1], negative, n, firstNegative, probes);
         Arrays.sort(relAbs);
         System.out.printf("the same probes with the symmetric rule (f32): median rel err %.3f, max %.3f, negative "
-                + "%d/%d%n", relAbs[n / 2], relAbs[n - 1], negativeAbs, n);
+                + "%d/%d, mean probes %.1f%n", relAbs[n / 2], relAbs[n - 1], negativeAbs, n, probesAbs);
         // exact traces of a ReLU network with cross-entropy are >= 0; a run that went negative is an error > 100%
         for (int i = 0; i < n; i++) {
             if (est.values()[i] < 0) {
