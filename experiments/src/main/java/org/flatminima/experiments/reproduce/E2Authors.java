@@ -84,6 +84,32 @@ final class E2Authors {
         return new double[] {max, estimates.length == 0 ? Double.NaN : neg / (double) estimates.length};
     }
 
+    /** The measures the raw-input expression is compared with in {@link #rawAgainst}, in column order. */
+    static final List<String> RAW_AGAINST = List.of("affine_trace_expr", "one_minus_m2", "output_margin",
+            "input_margin");
+
+    /**
+     * Pearson, over all measured points of one checkpoint, of the raw-input expression with the exact trace and
+     * then with each of {@link #RAW_AGAINST} (NaN where undefined).
+     */
+    static double[] rawAgainst(PointValues pv) {
+        double[] raw = pv.measures().get(RAW);
+        double[] r = new double[1 + RAW_AGAINST.size()];
+        r[0] = safePearson(raw, pv.trace());
+        for (int k = 0; k < RAW_AGAINST.size(); k++) {
+            r[1 + k] = safePearson(raw, pv.measures().get(RAW_AGAINST.get(k)));
+        }
+        return r;
+    }
+
+    private static double safePearson(double[] a, double[] b) {
+        try {
+            return Correlation.pearson(a, b);
+        } catch (IllegalArgumentException e) {
+            return Double.NaN;
+        }
+    }
+
     /**
      * A Markdown table for one data set: per model, at its last checkpoint, Pearson of the trace with each of
      * {@code measures} over all points and per group, without and with the authors' LOF filter.
@@ -107,7 +133,20 @@ final class E2Authors {
                 }
             }
         }
+        Results raw = new Results("model", "step", "train_acc", "raw_vs_trace", "raw_vs_affine_trace_expr",
+                "raw_vs_one_minus_m2", "raw_vs_output_margin", "raw_vs_input_margin");
+        for (Map.Entry<String, List<PointValues>> e : byModel.entrySet()) {
+            for (PointValues pv : e.getValue()) {
+                double[] v = rawAgainst(pv);
+                raw.row(e.getKey(), pv.step(), pv.trainAcc(), v[0], v[1], v[2], v[3], v[4]);
+            }
+        }
         return String.format(Locale.ROOT, """
+
+                Their affine expression from the raw input (`%s`) against the exact trace and against the other
+                measures, Pearson over all measured points at every checkpoint:
+
+                %s""", RAW, raw.markdown(3)) + String.format(Locale.ROOT, """
 
                 The authors' quantities at the last checkpoint: `%s` is their affine expression from the raw input
                 (`get_linear_loss_trace`), beside ours from the last layer's input; `_lof` columns drop the points

@@ -110,6 +110,14 @@ class E2AuthorsTest {
             differ += Math.abs(mraw[n] - mours[n]) > 1e-6 * mraw[n] ? 1 : 0;
         }
         assertThat(differ).isEqualTo(m.length);
+        // its Pearson with the trace and the other measures, as the report's table computes it
+        var pv = new E2FlatnessVsMargins.PointValues(0, 0, 0, "exact-ggn", col("trace", m), new int[m.length],
+                new int[m.length], Map.of(E2Authors.RAW, mraw, "affine_trace_expr", mours, "one_minus_m2",
+                col("one_minus_m2", m), "output_margin", col("output_margin", m), "input_margin",
+                col("input_margin", m)));
+        double[] against = E2Authors.rawAgainst(pv);
+        assertThat(against[0]).isCloseTo(Correlation.pearson(mraw, col("trace", m)), within(1e-12));
+        assertThat(against[3]).isCloseTo(Correlation.pearson(mraw, col("output_margin", m)), within(1e-12));
         // and it is correlated like the other measures
         assertThat(corr.stream().filter(r -> r[3].equals(E2Authors.RAW) && r[5].equals("pearson")).count())
                 .isGreaterThanOrEqualTo(2 * 3);
