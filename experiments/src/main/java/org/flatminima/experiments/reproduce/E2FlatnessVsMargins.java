@@ -243,6 +243,10 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
         m.put("dtype", ctx.dtype().name());
         m.put("run.data", data);
         m.put("run.arch", arch);
+        // checkpoints saved before these were added lack their values: recompute them
+        m.put("run.measures", CORRELATED);
+        m.put("run.authorsEstimator", "pyhessian-rule-f32");
+        m.put("run.lof", "pearson_lof,kendall_lof");
         return m;
     }
 
