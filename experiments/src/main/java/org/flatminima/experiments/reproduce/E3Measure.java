@@ -3,6 +3,7 @@ package org.flatminima.experiments.reproduce;
 import org.flatminima.engine.Scope;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.curvature.Curvature;
+import org.flatminima.engine.nn.Mode;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.experiments.measures.Margins;
 import org.flatminima.experiments.measures.ModelMargins;
@@ -80,6 +81,7 @@ final class E3Measure {
      */
     static Point measure(Network net, Tensor params, Batch train, Batch test, Batch tracePoints, int epoch, long step,
                          double lr, boolean last, boolean top) {
+        net = net.withMode(Mode.EVAL); // measured as PyTorch's model.eval(): running statistics, no dropout
         try (Scope s = Scope.open()) {
             double trainAcc = Nets.accuracy(net, params, train);
             double testAcc = Nets.accuracy(net, params, test);
@@ -104,6 +106,7 @@ final class E3Measure {
 
     /** The label of the trace method E3 uses on {@code net} ("exact-ggn", ...), for the report. */
     static String traceMethod(Network net, Tensor params, Batch tracePoints) {
+        net = net.withMode(Mode.EVAL);
         try (Scope s = Scope.open()) {
             Curvature cv = Curvature.of(net, params, tracePoints.range(0, Math.min(2, tracePoints.size())).x(),
                     tracePoints.range(0, Math.min(2, tracePoints.size())).labels());
