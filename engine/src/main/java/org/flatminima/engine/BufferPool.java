@@ -6,8 +6,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The raw memory behind {@link Scope}s: 64-byte aligned blocks from the C allocator, kept after a scope closes
@@ -22,22 +22,18 @@ import java.util.TreeMap;
  * <p>Sizes are rounded up to a class with at most 12.5% waste (eight classes per power of two, 64 bytes
  * minimum). Thread-safe (scopes of several threads share the pool).
  *
- * <p><b>How much it keeps.</b> The cap bounds the pool's footprint, the bytes of its blocks in use plus the
- * idle ones: a released block that would take the footprint over the cap goes back to the C allocator at once,
- * and a request that finds no idle block of its class first frees idle blocks of other classes (largest
- * first) until the footprint with the new block is within the cap. So idle memory never pushes the process
- * beyond the cap; only blocks in use can. The cap ({@link #capFor}) follows the work: it is the largest
- * number of bytes the pool's blocks have had in use at once (its high-water mark of live bytes since the
- * start or the last {@link #trim}) plus {@value #FLOOR_BYTES} bytes (2 GiB, the fixed cap of earlier
- * versions, which bounded idle bytes alone: room for idle blocks of other size classes than the largest
- * pass's), and never more than a quarter of the machine's
+ * <p><b>How much it keeps.</b> Idle blocks are capped; beyond the cap a released block goes back to the C
+ * allocator at once. The cap ({@link #capFor}) follows the work: it is the largest number of bytes the pool's
+ * blocks have had in use at once (its high-water mark of live bytes since the start or the last
+ * {@link #trim}) plus {@value #FLOOR_BYTES} bytes (2 GiB: the fixed cap of earlier versions, room for idle
+ * blocks of other size classes than the largest pass's), and never more than a quarter of the machine's
  * physical memory ({@code OperatingSystemMXBean.getTotalMemorySize}, which is a container's limit
  * inside a container). So a pass that needs more than 2 GiB at once (W3's batched Hutchinson-10: every
  * direction's activations) finds its blocks again on the next call instead of returning them to the C
  * allocator and faulting them in again, while a laptop's pool stays within a quarter of its memory. The cost:
  * after such a pass the process keeps up to its peak in idle blocks until {@link #trim}. When the physical
  * memory cannot be read the cap is the floor. {@code -Dflatminima.poolBytes=N} replaces the policy by a fixed
- * cap of N bytes of live plus idle blocks (0 keeps nothing).
+ * cap of N bytes (0 keeps nothing).
  */
 final class BufferPool {
 
@@ -63,8 +59,7 @@ final class BufferPool {
                 FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
     }
 
-    /** Idle blocks by size class, largest class first (the order in which a miss evicts them). */
-    private static final TreeMap<Long, ArrayDeque<Long>> IDLE = new TreeMap<>(java.util.Comparator.reverseOrder());
+    private static final Map<Long, ArrayDeque<Long>> IDLE = new HashMap<>();
     private static long idleBytes;
     private static long liveBytes;
     private static long peakLiveBytes;
@@ -76,8 +71,8 @@ final class BufferPool {
     }
 
     /**
-     * The cap on live plus idle bytes: {@code override} when it is not negative; else {@link #FLOOR_BYTES} plus
-     * the peak live bytes, at most a quarter of {@code physicalBytes} (or {@link #FLOOR_BYTES} when {@code physicalBytes}
+     * The cap on idle bytes: {@code override} when it is not negative; else {@link #FLOOR_BYTES} plus the peak
+     * live bytes, at most a quarter of {@code physicalBytes} (or {@link #FLOOR_BYTES} when {@code physicalBytes}
      * is not positive, i.e. unknown). A pure function, so that the policy is testable.
      */
     static long capFor(long override, long peakLiveBytes, long physicalBytes) {
@@ -120,14 +115,9 @@ final class BufferPool {
             if (q != null && !q.isEmpty()) {
                 idleBytes -= sizeClass;
                 hits++;
-                long address = q.pop();
-                if (q.isEmpty()) {
-                    IDLE.remove(sizeClass); // every queue in IDLE is non-empty (evictTo relies on it)
-                }
-                return address;
+                return q.pop();
             }
             misses++;
-            evictTo(cap);
         }
         long address = 0;
         try {
@@ -147,32 +137,17 @@ final class BufferPool {
         return address;
     }
 
-    /** Returns a block taken with {@link #take}; it is kept for reuse, or freed when the pool is at its cap. */
+    /** Returns a block taken with {@link #take}; it is kept for reuse, or freed when the pool is full. */
     static void give(long address, long sizeClass) {
         synchronized (IDLE) {
             liveBytes -= sizeClass;
-            if (liveBytes + idleBytes + sizeClass <= cap) {
+            if (idleBytes + sizeClass <= cap) {
                 IDLE.computeIfAbsent(sizeClass, k -> new ArrayDeque<>()).push(address);
                 idleBytes += sizeClass;
                 return;
             }
         }
         free(address);
-    }
-
-    /**
-     * Frees idle blocks, largest size class first, until live plus idle bytes are at most {@code limit} or
-     * nothing is idle. Called with the lock held, on a miss (whose new block is already counted as live).
-     */
-    private static void evictTo(long limit) {
-        while (idleBytes > 0 && liveBytes + idleBytes > limit) {
-            Map.Entry<Long, ArrayDeque<Long>> e = IDLE.firstEntry();
-            free(e.getValue().pop());
-            idleBytes -= e.getKey();
-            if (e.getValue().isEmpty()) {
-                IDLE.remove(e.getKey());
-            }
-        }
     }
 
     /**
@@ -205,7 +180,7 @@ final class BufferPool {
         return new long[] {PHYSICAL, OVERRIDE};
     }
 
-    /** The current cap on live plus idle bytes (see {@link #capFor}). */
+    /** The current cap on idle bytes (see {@link #capFor}). */
     static long cap() {
         synchronized (IDLE) {
             return cap;
