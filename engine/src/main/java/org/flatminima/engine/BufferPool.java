@@ -20,15 +20,33 @@ import java.util.Map;
  * frameworks, sized for one thread's loop.
  *
  * <p>Sizes are rounded up to a class with at most 12.5% waste (eight classes per power of two, 64 bytes
- * minimum). Idle blocks are capped at {@code -Dflatminima.poolBytes} (default 2 GiB): beyond it a released
- * block goes back to the C allocator at once. Thread-safe (scopes of several threads share the pool).
+ * minimum). Thread-safe (scopes of several threads share the pool).
+ *
+ * <p><b>How much it keeps.</b> Idle blocks are capped; beyond the cap a released block goes back to the C
+ * allocator at once. The cap ({@link #capFor}) follows the work: it is the largest number of bytes the pool's
+ * blocks have had in use at once (its high-water mark of live bytes since the start or the last
+ * {@link #trim}) plus {@value #FLOOR_BYTES} bytes (2 GiB: the fixed cap of earlier versions, room for idle
+ * blocks of other size classes than the largest pass's), and never more than a quarter of the machine's
+ * physical memory ({@code OperatingSystemMXBean.getTotalMemorySize}, which is a container's limit
+ * inside a container). So a pass that needs more than 2 GiB at once (W3's batched Hutchinson-10: every
+ * direction's activations) finds its blocks again on the next call instead of returning them to the C
+ * allocator and faulting them in again, while a laptop's pool stays within a quarter of its memory. The cost:
+ * after such a pass the process keeps up to its peak in idle blocks until {@link #trim}. When the physical
+ * memory cannot be read the cap is the floor. {@code -Dflatminima.poolBytes=N} replaces the policy by a fixed
+ * cap of N bytes (0 keeps nothing).
  */
 final class BufferPool {
 
     /** Alignment of every block, in bytes (a cache line; what the kernels assume). */
     static final long ALIGN = 64;
 
-    private static final long CAP = Long.getLong("flatminima.poolBytes", 2L << 30);
+    /** The cap when nothing has been used yet, and the slack above the peak (bytes); at most a quarter of memory. */
+    static final long FLOOR_BYTES = 2L << 30;
+
+    /** {@code -Dflatminima.poolBytes}: a fixed cap, or -1 when unset (the adaptive policy). */
+    private static final long OVERRIDE = Long.getLong("flatminima.poolBytes", -1L);
+    /** Physical memory of the machine (or container) in bytes, or 0 when it cannot be read. */
+    private static final long PHYSICAL = physicalMemory();
     private static final MethodHandle ALIGNED_ALLOC;
     private static final MethodHandle FREE;
 
@@ -43,10 +61,38 @@ final class BufferPool {
 
     private static final Map<Long, ArrayDeque<Long>> IDLE = new HashMap<>();
     private static long idleBytes;
+    private static long liveBytes;
+    private static long peakLiveBytes;
+    private static long cap = capFor(OVERRIDE, 0, PHYSICAL);
     private static long hits;
     private static long misses;
 
     private BufferPool() {
+    }
+
+    /**
+     * The cap on idle bytes: {@code override} when it is not negative; else {@link #FLOOR_BYTES} plus the peak
+     * live bytes, at most a quarter of {@code physicalBytes} (or {@link #FLOOR_BYTES} when {@code physicalBytes}
+     * is not positive, i.e. unknown). A pure function, so that the policy is testable.
+     */
+    static long capFor(long override, long peakLiveBytes, long physicalBytes) {
+        if (override >= 0) {
+            return override;
+        }
+        long limit = physicalBytes > 0 ? physicalBytes / 4 : FLOOR_BYTES;
+        return Math.min(limit, FLOOR_BYTES + Math.max(0, Math.min(peakLiveBytes, Long.MAX_VALUE - FLOOR_BYTES)));
+    }
+
+    private static long physicalMemory() {
+        try {
+            if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                    instanceof com.sun.management.OperatingSystemMXBean os) {
+                return Math.max(0, os.getTotalMemorySize());
+            }
+        } catch (RuntimeException | LinkageError e) {
+            // no management module: fall through to "unknown"
+        }
+        return 0;
     }
 
     /** The size class of a request of {@code n} bytes: n rounded up to 1/8 of its power of two (>= 64). */
@@ -60,6 +106,11 @@ final class BufferPool {
     /** The address of an idle or new block of {@code sizeClass} bytes (a value of {@link #sizeClass}). */
     static long take(long sizeClass) {
         synchronized (IDLE) {
+            liveBytes += sizeClass;
+            if (liveBytes > peakLiveBytes) {
+                peakLiveBytes = liveBytes;
+                cap = capFor(OVERRIDE, peakLiveBytes, PHYSICAL);
+            }
             ArrayDeque<Long> q = IDLE.get(sizeClass);
             if (q != null && !q.isEmpty()) {
                 idleBytes -= sizeClass;
@@ -68,22 +119,29 @@ final class BufferPool {
             }
             misses++;
         }
-        MemorySegment p;
+        long address = 0;
         try {
-            p = (MemorySegment) ALIGNED_ALLOC.invokeExact(ALIGN, sizeClass);
+            address = ((MemorySegment) ALIGNED_ALLOC.invokeExact(ALIGN, sizeClass)).address();
         } catch (Throwable t) {
             throw new IllegalStateException("aligned_alloc failed", t);
+        } finally {
+            if (address == 0) {
+                synchronized (IDLE) {
+                    liveBytes -= sizeClass;
+                }
+            }
         }
-        if (p.address() == 0) {
+        if (address == 0) {
             throw new OutOfMemoryError("cannot allocate " + sizeClass + " bytes of off-heap tensor memory");
         }
-        return p.address();
+        return address;
     }
 
     /** Returns a block taken with {@link #take}; it is kept for reuse, or freed when the pool is full. */
     static void give(long address, long sizeClass) {
         synchronized (IDLE) {
-            if (idleBytes + sizeClass <= CAP) {
+            liveBytes -= sizeClass;
+            if (idleBytes + sizeClass <= cap) {
                 IDLE.computeIfAbsent(sizeClass, k -> new ArrayDeque<>()).push(address);
                 idleBytes += sizeClass;
                 return;
@@ -92,9 +150,14 @@ final class BufferPool {
         free(address);
     }
 
-    /** Frees every idle block (tests; or to give memory back to the system after a large computation). */
+    /**
+     * Frees every idle block and restarts the high-water mark from the bytes now in use (tests; or to give memory
+     * back to the system after a large computation).
+     */
     static void trim() {
         synchronized (IDLE) {
+            peakLiveBytes = liveBytes;
+            cap = capFor(OVERRIDE, peakLiveBytes, PHYSICAL);
             for (ArrayDeque<Long> q : IDLE.values()) {
                 for (Long a : q) {
                     free(a);
@@ -109,6 +172,25 @@ final class BufferPool {
     static long idleBytes() {
         synchronized (IDLE) {
             return idleBytes;
+        }
+    }
+
+    /** The physical memory the cap is bounded by, in bytes (0: unknown), and the fixed cap (-1: none). */
+    static long[] physicalAndOverride() {
+        return new long[] {PHYSICAL, OVERRIDE};
+    }
+
+    /** The current cap on idle bytes (see {@link #capFor}). */
+    static long cap() {
+        synchronized (IDLE) {
+            return cap;
+        }
+    }
+
+    /** Bytes of the pool's blocks in use now and at most so far (since the start or the last {@link #trim}). */
+    static long[] liveAndPeak() {
+        synchronized (IDLE) {
+            return new long[] {liveBytes, peakLiveBytes};
         }
     }
 
