@@ -61,7 +61,8 @@ final class E2Report {
     }
 
     /**
-     * Seed {@code seed} (0-based) of data set {@code data}: writes its CSVs into {@code dir/data/seed-<seed>/} (and, for the first
+     * Seed {@code seed} (0-based) of data set {@code data}: writes its CSVs into {@code dir/data/seed-<seed>/}
+     * (and, for the first
      * seed, the per-data-set plots of {@link E2Plots} into {@code dir/data/}), and adds its Markdown details.
      */
     void seedRun(String data, int seed, Batch train, Batch test, Batch measured, List<ModelRun> runs) {
@@ -168,7 +169,8 @@ final class E2Report {
 
                 %s
                 %sGroups skipped (under %d points): %s.
-                """, dataTitle(data), seed, E2Seeds.seed(master, seed), key.markdown(3), verdict(byModel, corr), figures,
+                """, dataTitle(data), seed, E2Seeds.seed(master, seed), key.markdown(3), verdict(byModel, corr),
+                figures,
                 MIN_GROUP, skipped.isEmpty() ? "none" : String.join(", ", skipped)));
     }
 

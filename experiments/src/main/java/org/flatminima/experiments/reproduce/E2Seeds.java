@@ -18,7 +18,10 @@ final class E2Seeds {
     private E2Seeds() {
     }
 
-    /** The golden-ratio increment of SplitMix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014). */
+    /**
+     * The golden-ratio increment of SplitMix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number
+     * generators", OOPSLA 2014).
+     */
     private static final long GAMMA = 0x9E3779B97F4A7C15L;
 
     /**
