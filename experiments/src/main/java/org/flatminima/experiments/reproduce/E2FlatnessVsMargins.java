@@ -28,8 +28,7 @@ import org.flatminima.experiments.train.Trainer;
  * trace) correlates with margin-based measures, and the correlation grows with training accuracy. Each model is
  * trained with SGD on each data set with {@link E2Config#seeds()} seeds (run seeds by {@link E2Seeds#seed}, each
  * resumable on its own through a {@link CheckpointStore}); at log-spaced steps (step 0 included) every training
- * point's exact trace ({@code closed-form}
- * for the affine model, {@code exact-ggn} otherwise) is correlated (Pearson, Spearman, Kendall; bootstrap
+ * point's exact trace ({@code closed-form} for the affine model, {@code exact-ggn} otherwise) is correlated (Pearson, Spearman, Kendall; bootstrap
  * intervals) with four per-point measures, for all points and separately for correct and misclassified ones.
  * The authors' per-point Hutchinson estimator is run beside the exact trace on a small subset of one model (first
  * seed). This class computes; {@link E2Report} (with {@link E2Plots}, {@link E2Figures}, {@link E2Headline} and

@@ -62,8 +62,8 @@ final class E2Report {
 
     /**
      * Seed {@code seed} (0-based) of data set {@code data}: writes its CSVs into {@code dir/data/seed-<seed>/}
-     * (and, for the first
-     * seed, the per-data-set plots of {@link E2Plots} into {@code dir/data/}), and adds its Markdown details.
+     * (and, for the first seed, the per-data-set plots of {@link E2Plots} into {@code dir/data/}), and adds its
+     * Markdown details.
      */
     void seedRun(String data, int seed, Batch train, Batch test, Batch measured, List<ModelRun> runs) {
         if (seed == 0) {
