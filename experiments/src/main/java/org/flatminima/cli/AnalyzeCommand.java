@@ -29,6 +29,7 @@ import org.flatminima.experiments.analysis.Analysis;
 import org.flatminima.experiments.analysis.PointTask;
 import org.flatminima.experiments.analysis.ShardScheduler;
 import org.flatminima.experiments.data.AtomicFiles;
+import org.flatminima.experiments.data.DataSets;
 import org.flatminima.experiments.data.Dataset;
 import org.flatminima.experiments.measures.Summary;
 import org.flatminima.experiments.models.ModelSpec;
@@ -41,7 +42,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code flatminima analyze}: exact second-order quantities and margins of a model trained elsewhere (e.g. a
- * PyTorch state_dict saved as safetensors) on an IDX data set. The output contract is documented in
+ * PyTorch state_dict saved as safetensors) on IDX files ({@code --images}/{@code --labels}) or a named data set
+ * ({@code --data}, e.g. {@code cifar10}). The output contract is documented in
  * docs/models.md and kept stable; output files are written by {@link AtomicFiles} (its rules for symbolic links,
  * special files and permissions apply), {@code -} means standard output.
  */
@@ -72,11 +74,24 @@ public final class AnalyzeCommand implements Callable<Integer> {
             description = "the weights, with PyTorch's state_dict names for that architecture")
     Path weights;
 
-    @Option(names = "--images", required = true, paramLabel = "IMAGES", description = "IDX images (raw or gzip)")
+    @Option(names = "--images", paramLabel = "IMAGES", description = "IDX images (raw or gzip); or use --data")
     Path images;
 
-    @Option(names = "--labels", required = true, paramLabel = "LABELS", description = "IDX labels (raw or gzip)")
+    @Option(names = "--labels", paramLabel = "LABELS", description = "IDX labels (raw or gzip); or use --data")
     Path labels;
+
+    @Option(names = "--data", paramLabel = "NAME",
+            description = "a named data set instead of --images/--labels: embedded, mnist, fashion-mnist or cifar10")
+    String dataName;
+
+    @Option(names = "--split", defaultValue = "train", paramLabel = "train|test",
+            description = "with --data: the split to measure (default: ${DEFAULT-VALUE})")
+    String split;
+
+    @Option(names = "--cifar-dir", paramLabel = "DIR",
+            description = "with --data cifar10: the cifar-10-batches-bin directory or cifar-10-binary.tar.gz "
+                    + "(default: $FLATMINIMA_CIFAR10_DIR, else the cache's cifar-10)")
+    Path cifarDir;
 
     @Option(names = "--limit", paramLabel = "N", description = "use the first N points")
     Integer limit;
@@ -129,8 +144,7 @@ public final class AnalyzeCommand implements Callable<Integer> {
             throw new UserException("--shards must be >= 1, got " + shards);
         }
         requireNonEmpty("--weights", weights);
-        requireNonEmpty("--images", images);
-        requireNonEmpty("--labels", labels);
+        DataSets.Split dataSplit = checkDataOptions();
         if (isStdout(json) && isStdout(perPoint)) {
             throw new UserException("--json and --per-point cannot both be '-' (standard output): name a file for one");
         }
@@ -146,7 +160,10 @@ public final class AnalyzeCommand implements Callable<Integer> {
         if (eigenvalues > 0) {
             checkFits(Analysis.EigenCost.of(eigenvalues, net.parameterCount(), t), MemoryBudget.tensorBytes());
         }
-        Dataset data = Dataset.readIdx("data", images, labels, net.classes(), limit).as(t).as(Dataset.Layout.IMAGES);
+        Dataset data = (dataName != null
+                ? new DataSets(DataSets.Locations.fromEnvironment().withCifarDir(cifarDir))
+                        .load(dataName, dataSplit, limit)
+                : Dataset.readIdx("data", images, labels, net.classes(), limit)).as(t).as(Dataset.Layout.IMAGES);
         if (limit != null) {
             if (limit < 1 || limit > data.size()) {
                 throw new UserException("--limit must be in [1, " + data.size() + "], got " + limit);
@@ -199,6 +216,34 @@ public final class AnalyzeCommand implements Callable<Integer> {
         return ServiceLoader.load(ShardScheduler.class).findFirst().orElseThrow(() -> new UserException(
                 "--master needs Apache Spark on the class path: run this through ./flatminima (which adds it), or "
                         + "spark-submit sweeps/target/flatminima-sweeps-submit.jar"));
+    }
+
+    /**
+     * Either {@code --images} and {@code --labels}, or {@code --data} (not with {@code --master}, whose tasks read
+     * the IDX files on every node): the split of {@code --data}, or null for IDX files.
+     */
+    private DataSets.Split checkDataOptions() {
+        if (dataName == null) {
+            if (images == null || labels == null) {
+                throw new UserException("name the points: --images IMAGES --labels LABELS (IDX files), or --data NAME "
+                        + "(e.g. --data cifar10)");
+            }
+            requireNonEmpty("--images", images);
+            requireNonEmpty("--labels", labels);
+            return null;
+        }
+        if (images != null || labels != null) {
+            throw new UserException("--data " + dataName + " and --images/--labels both name the points: give one");
+        }
+        if (master != null) {
+            throw new UserException("--master reads the points from --images/--labels on every node: with --data, "
+                    + "drop --master (--shards N runs on this machine's cores)");
+        }
+        return switch (split.strip().toLowerCase(Locale.ROOT)) {
+            case "train" -> DataSets.Split.TRAIN;
+            case "test" -> DataSets.Split.TEST;
+            default -> throw new UserException("--split must be train or test, got '" + split + "'");
+        };
     }
 
     /** An empty path names the working directory; say what is missing instead of "is a directory". */

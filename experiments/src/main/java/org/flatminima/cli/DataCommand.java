@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
         description = {
                 "Data sets: 'embedded' (10,000 + 2,000 MNIST images inside flatminima), 'mnist' (the full MNIST, "
                         + "fetched into the cache with 'data fetch mnist'), 'fashion-mnist' (the Debian package "
-                        + "dataset-fashion-mnist, or --fashion-dir) and 'cifar-10' (binary version, --cifar-dir).",
+                        + "dataset-fashion-mnist, or --fashion-dir) and 'cifar-10' or 'cifar10' (binary version, "
+                        + "fetched into the cache with 'data fetch cifar10', or a copy named with --cifar-dir).",
                 "The cache is $FLATMINIMA_CACHE, else $XDG_CACHE_HOME/flatminima, else ~/.cache/flatminima.",
         },
         subcommands = {
@@ -29,6 +30,7 @@ public final class DataCommand implements Callable<Integer> {
     /** Without a subcommand there is nothing to do: a user error. */
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing subcommand: use 'data list' or 'data fetch mnist'");
+        throw new ParameterException(spec.commandLine(),
+                "missing subcommand: use 'data list' or 'data fetch mnist|cifar10'");
     }
 }

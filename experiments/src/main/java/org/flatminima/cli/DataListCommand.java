@@ -33,7 +33,8 @@ public final class DataListCommand implements Callable<Integer> {
     Path fashionDir;
 
     @Option(names = "--cifar-dir", paramLabel = "DIR",
-            description = "the cifar-10-batches-bin directory (default: $FLATMINIMA_CIFAR10_DIR)")
+            description = "CIFAR-10: the cifar-10-batches-bin directory or cifar-10-binary.tar.gz (default: "
+                    + "$FLATMINIMA_CIFAR10_DIR, else CACHE/cifar-10)")
     Path cifarDir;
 
     @Override

@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.util.Properties;
 import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
+import org.flatminima.experiments.reproduce.doc.DocTablesCommand;
 import org.flatminima.experiments.sweep.rank.RankCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,6 +32,7 @@ import picocli.CommandLine.Spec;
                 AnalyzeCommand.class,
                 ReproduceCommand.class,
                 RankCommand.class,
+                DocTablesCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {
@@ -46,6 +48,7 @@ import picocli.CommandLine.Spec;
                 "     permission denied, read-only file system, a missing directory, a directory or device",
                 "     where a file is expected); or a bug: a line saying so and a stack trace",
                 "  2  a user error: a bad option, file, spec or value (one line naming the fix)",
+                "  3  doc-tables --check: a generated table differs from its result files",
                 "  130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: train stops at a step boundary after a",
                 "     checkpoint (docs/runs.md)",
         })

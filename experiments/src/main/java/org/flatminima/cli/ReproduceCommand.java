@@ -11,6 +11,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.flatminima.engine.Engine;
 import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.reproduce.DataOverride;
 import org.flatminima.experiments.reproduce.Experiment;
 import org.flatminima.experiments.reproduce.Progress;
 import org.flatminima.experiments.reproduce.ReproduceContext;
@@ -66,6 +67,16 @@ public final class ReproduceCommand implements Callable<Integer> {
             description = "Fashion-MNIST directory (default: $FLATMINIMA_FASHION_DIR, else /usr/share/datasets/fashion-mnist)")
     Path fashionDir;
 
+    @Option(names = "--cifar-dir", paramLabel = "DIR",
+            description = "CIFAR-10: the cifar-10-batches-bin directory or cifar-10-binary.tar.gz (default: "
+                    + "$FLATMINIMA_CIFAR10_DIR, else the cache's cifar-10, from 'flatminima data fetch cifar10')")
+    Path cifarDir;
+
+    @Option(names = "--data", split = ",", paramLabel = "NAME[,NAME...]",
+            description = "run E2 and E3 on these data sets instead of their own, e.g. cifar10 (E2 runs on each, E3 "
+                    + "on the first; their models get the data's input size); the other experiments keep theirs")
+    List<String> data;
+
     @Override
     public Integer call() throws Exception {
         Scale s;
@@ -77,10 +88,21 @@ public final class ReproduceCommand implements Callable<Integer> {
             throw new UserException(e.getMessage());
         }
         DataSets dataSets = new DataSets(DataSets.Locations.fromEnvironment().withCache(cache)
-                .withFashionDir(fashionDir));
+                .withFashionDir(fashionDir).withCifarDir(cifarDir));
         PrintWriter o = spec.commandLine().getOut();
         ReproduceContext ctx = new ReproduceContext(out, seed, s, dataSets, DType.F64,
-                System.console() == null ? new LineProgress(o) : new BarProgress());
+                System.console() == null ? new LineProgress(o) : new BarProgress(), data);
+        if (!ctx.data().isEmpty()) {
+            List<String> taking = experiments.stream().map(Experiment::id)
+                    .filter(DataOverride.EXPERIMENTS::contains).toList();
+            if (taking.isEmpty()) {
+                throw new UserException("--data applies to " + String.join(" and ", DataOverride.EXPERIMENTS)
+                        + " only: add them to --only, or drop --data");
+            }
+            List<String> others = experiments.stream().map(Experiment::id).filter(id -> !taking.contains(id)).toList();
+            o.printf("--data %s: %s run on it%s%n", String.join(",", ctx.data()), String.join(", ", taking),
+                    others.isEmpty() ? "" : "; " + String.join(", ", others) + " keep their own data sets");
+        }
         Reproduction.checkData(experiments, ctx); // a missing data set fails here, before anything runs
         o.printf("reproduce: %s at %s scale, seed %d, on %s (%d threads); output in %s%n",
                 String.join(",", experiments.stream().map(Experiment::id).toList()), s.label(), seed,

@@ -17,6 +17,7 @@ import org.flatminima.engine.Engine;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.data.DirectoryLock;
 import org.flatminima.experiments.models.ModelSpec;
 import org.flatminima.experiments.train.Batch;
 import org.flatminima.experiments.train.CheckpointFiles;
@@ -53,8 +54,14 @@ public final class TrainCommand implements Callable<Integer> {
     String arch;
 
     @Option(names = "--data", defaultValue = "embedded", paramLabel = "NAME",
-            description = "embedded (the MNIST subset in the repository), mnist or fashion-mnist (default: ${DEFAULT-VALUE})")
+            description = "embedded (the MNIST subset in the repository), mnist, fashion-mnist or cifar10 "
+                    + "(default: ${DEFAULT-VALUE}; 'flatminima data list' shows what is here)")
     String data;
+
+    @Option(names = "--cifar-dir", paramLabel = "DIR",
+            description = "CIFAR-10: the cifar-10-batches-bin directory or cifar-10-binary.tar.gz (default: "
+                    + "$FLATMINIMA_CIFAR10_DIR, else the cache's cifar-10, from 'flatminima data fetch cifar10')")
+    Path cifarDir;
 
     @Option(names = "--limit", paramLabel = "N", description = "use the first N training points only")
     Integer limit;
@@ -158,7 +165,7 @@ public final class TrainCommand implements Callable<Integer> {
         } else {
             run.checkNew(force);
         }
-        DataSets sets = new DataSets(DataSets.Locations.fromEnvironment());
+        DataSets sets = new DataSets(DataSets.Locations.fromEnvironment().withCifarDir(cifarDir));
         TrainingData points = new TrainingData(
                 TrainingData.split(sets, data, DataSets.Split.TRAIN, t, limit, "--limit"),
                 TrainingData.split(sets, data, DataSets.Split.TEST, t, null, null));
@@ -171,7 +178,8 @@ public final class TrainCommand implements Callable<Integer> {
         long total = cfg.totalSteps(train.size());
         warnAboutCheckpointVolume(net, t, total, checkpointEvery, note);
 
-        try (GracefulStop stop = new GracefulStop()) {
+        try (DirectoryLock lock = DirectoryLock.acquire(out, "train", "--out");
+             GracefulStop stop = new GracefulStop()) {
             Trainer.Checkpoint from = null;
             if (resume) {
                 from = run.resume(net, t, note);

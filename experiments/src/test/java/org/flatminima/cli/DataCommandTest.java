@@ -43,7 +43,8 @@ class DataCommandTest {
                 + "'flatminima data fetch mnist'");
         assertThat(r.out()).contains("fashion-mnist: " + tmp.resolve("nofashion") + " does not exist; install it "
                 + "with 'apt-get install dataset-fashion-mnist'");
-        assertThat(r.out()).contains("cifar-10: no directory given;");
+        assertThat(r.out()).contains("cifar-10: " + tmp.resolve("cache/cifar-10") + " does not exist (no --cifar-dir "
+                + "given); get it with 'flatminima data fetch cifar10'");
     }
 
     @Test

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.flatminima.experiments.UserException;
 import org.flatminima.experiments.data.AtomicFiles;
+import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.data.DirectoryLock;
 import org.flatminima.experiments.sweep.RunConfig;
 import org.flatminima.experiments.sweep.SweepSpec;
 import org.flatminima.experiments.sweep.rank.RankOptions;
@@ -59,6 +61,11 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "list the runs (id and settings) and exit; writes nothing")
     boolean dryRun;
 
+    @Option(names = "--cifar-dir", paramLabel = "DIR",
+            description = "CIFAR-10 (dataset: cifar10): the cifar-10-batches-bin directory or cifar-10-binary.tar.gz, "
+                    + "a path every node reaches (default: $FLATMINIMA_CIFAR10_DIR, else the cache's cifar-10)")
+    Path cifarDir;
+
     @Override
     public Integer call() throws Exception {
         SweepSpec spec = SweepSpec.read(specFile);
@@ -83,7 +90,8 @@ public final class SweepCommand implements Callable<Integer> {
         }
         String submitted = master != null ? master : System.getProperty("spark.master");
         if (submitted == null || SparkEnv.isLocal(submitted)) {
-            spec.requireData(); // on a cluster the driver need not hold the data its executors read
+            // on a cluster the driver need not hold the data its executors read
+            spec.requireData(new DataSets(DataSets.Locations.fromEnvironment().withCifarDir(cifarDir)));
         }
         if (master != null) {
             SparkEnv.requireReachable(master);
@@ -92,11 +100,19 @@ public final class SweepCommand implements Callable<Integer> {
             throw new UserException("--out " + out + " is a file, not a directory: name a new or existing directory");
         }
         Path dir = out.toAbsolutePath().normalize();
-        Files.createDirectories(dir);
+        try (DirectoryLock lock = DirectoryLock.acquire(dir, "sweep", "--out")) {
+            return sweep(spec, runs, dir);
+        }
+    }
+
+    private int sweep(SweepSpec spec, List<RunConfig> runs, Path dir) throws Exception {
         byte[] yaml = Files.readAllBytes(specFile);
         AtomicFiles.write(dir.resolve("sweep.yaml"), s -> s.write(yaml));
         SweepJob.Options options = SweepJob.builder().out(dir).master(master).name(spec.name())
                 .progress(command.commandLine().getErr());
+        if (cifarDir != null) {
+            options.executor(new SweepRunExecutor(cifarDir.toAbsolutePath().normalize().toString()));
+        }
         SweepJob.Outcome o = noSpark ? SweepJob.runHere(runs, options) : SweepJob.run(runs, options);
         SweepReport.rankSweep(dir, RankOptions.builder().build());
         command.commandLine().getOut().printf("sweep: %d runs (%d finished before, %d run now, %d diverged); table %s, "

@@ -21,8 +21,10 @@ import org.flatminima.engine.nn.Network;
  *   <li>{@link #diagonal(Method)}, {@link #topEigenvalues(int)} (Lanczos), {@link #density} (stochastic
  *       Lanczos quadrature), {@link #dense()}.</li>
  * </ul>
- * The model is used in the mode it is in; for a network with batch norm use eval mode (training-mode batch norm
- * couples the points, and the exact per-point methods refuse it).
+ * The model is used in the mode it is in; for a network with batch norm or dropout use eval mode, as the paper's
+ * authors did (PyHessian calls {@code model.eval()}): batch norm is then affine and dropout the identity, and the
+ * exact methods apply. Training-mode batch norm couples the points and training-mode dropout makes the loss a
+ * random function; the exact per-point methods refuse both.
  */
 public final class Curvature {
 
@@ -92,7 +94,10 @@ public final class Curvature {
     /**
      * The cheapest exact method for this model: closed-form (affine classifiers), exact-ggn (piecewise linear in
      * each weight), exact-hbp (any network of layers with a curvature rule, e.g. with tanh, sigmoid or softplus),
-     * or null when none applies (training-mode batch norm, a layer without a rule).
+     * or null when none applies (training-mode batch norm or dropout, a layer without a rule); the callers then
+     * fall back to exact-hvp or Hutchinson. Every layer of the paper's architectures (LeNet with its ReLU on the
+     * logits, KeskarC3 with batch norm on convolutions, zero padding and dropout, SimpleNet, BatchNormSimpleNet)
+     * is piecewise linear in eval mode, so exact-ggn applies to all of them.
      */
     public Method bestExact() {
         if (ExactTraces.isAffine(net)) {

@@ -110,8 +110,8 @@ public final class ExactTraces {
     /**
      * Why exact-ggn does not apply to {@code net}, or null if it does: every layer must be piecewise linear in its
      * input and each of its own weights and keep the points independent in the network's mode
-     * ({@link LayerCurvature}: Linear, Conv2d, ReLU, LeakyReLU, MaxPool2d, AvgPool2d, Flatten, or BatchNorm in
-     * {@link Mode#EVAL}).
+     * ({@link LayerCurvature}: Linear, Conv2d, ReLU, LeakyReLU, MaxPool2d, AvgPool2d, Flatten, ZeroPad2d, or
+     * BatchNorm and Dropout in {@link Mode#EVAL}).
      */
     public static String whyNotPiecewiseLinear(Network net) {
         return check(net, false);

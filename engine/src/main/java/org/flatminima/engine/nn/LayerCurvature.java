@@ -37,8 +37,8 @@ public interface LayerCurvature {
     enum Form {
         /**
          * Piecewise linear in the input and in each single parameter (affine maps, ReLU, LeakyReLU, max and
-         * average pooling, Flatten, eval-mode batch norm): second derivatives along single weights vanish almost
-         * everywhere.
+         * average pooling, Flatten, zero padding, eval-mode batch norm and dropout): second derivatives along
+         * single weights vanish almost everywhere.
          */
         PIECEWISE_LINEAR,
         /**

@@ -15,7 +15,7 @@ import org.flatminima.engine.autodiff.Var;
  * include the batch axis first, as in PyTorch.
  */
 public sealed interface Module permits Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Softplus, Flatten, Sequential, Conv2d, MaxPool2d, AvgPool2d,
-        BatchNorm {
+        BatchNorm, Dropout, ZeroPad2d {
 
     /** A parameter a module needs: its local name (e.g. {@code "weight"}) and shape. */
     record ParamSpec(String name, int[] shape) {

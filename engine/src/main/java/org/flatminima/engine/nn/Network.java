@@ -146,7 +146,15 @@ public final class Network {
 
     /** Logits {@code [N, classes]} for inputs {@code x} (see the class comment for accepted shapes). */
     public Var logits(Var flatParams, Tensor x) {
-        return forward(flatParams, x, null, null);
+        return forward(flatParams, x, null, null, null);
+    }
+
+    /**
+     * {@link #logits} with the forward pass's randomness drawn from {@code noiseSeed} (training-mode
+     * {@link Dropout}; see {@link ParamView#withNoise}): the same seed gives the same masks.
+     */
+    public Var logits(Var flatParams, Tensor x, long noiseSeed) {
+        return forward(flatParams, x, null, null, noiseSeed);
     }
 
     /**
@@ -154,11 +162,12 @@ public final class Network {
      * inputs as this network feeds them (flattened for a rank-1 sample shape, in the parameters' dtype).
      */
     public Var logits(Var flatParams, Tensor x, LayerHook hook) {
-        return forward(flatParams, x, null, hook);
+        return forward(flatParams, x, null, hook, null);
     }
 
-    private Var forward(Var flatParams, Tensor x, java.util.Map<String, Tensor> updates, LayerHook hook) {
-        return layout.root(flatParams, mode, buffers, updates).withHook(hook)
+    private Var forward(Var flatParams, Tensor x, java.util.Map<String, Tensor> updates, LayerHook hook,
+            Long noiseSeed) {
+        return layout.root(flatParams, mode, buffers, updates).withHook(hook).withNoise(noiseSeed)
                 .forward(module, Var.of(prepare(x, flatParams.dtype())));
     }
 
@@ -185,12 +194,26 @@ public final class Network {
      * {@link #loss}, and in {@link Mode#TRAIN} also the update of the buffers that PyTorch makes in a training
      * forward pass (batch normalisation's running statistics and {@code num_batches_tracked}), applied when the
      * forward pass is done. For training loops (one call per step, e.g. inside {@code Autodiff.valueAndGrad});
-     * never inside curvature computations, which must not change the model.
+     * never inside curvature computations, which must not change the model. A network with training-mode
+     * {@link Dropout} needs {@link #lossUpdatingBuffers(Var, Tensor, int[], long)} instead.
      */
     public Var lossUpdatingBuffers(Var flatParams, Tensor x, int[] labels) {
+        return lossUpdatingBuffers(flatParams, x, labels, null);
+    }
+
+    /**
+     * {@link #lossUpdatingBuffers(Var, Tensor, int[])} with the step's randomness (training-mode {@link Dropout})
+     * drawn from {@code noiseSeed}: a training loop passes a seed derived from its own seed and the step, so the
+     * run is reproducible and a resumed run draws the masks an uninterrupted one would have drawn.
+     */
+    public Var lossUpdatingBuffers(Var flatParams, Tensor x, int[] labels, long noiseSeed) {
+        return lossUpdatingBuffers(flatParams, x, labels, Long.valueOf(noiseSeed));
+    }
+
+    private Var lossUpdatingBuffers(Var flatParams, Tensor x, int[] labels, Long noiseSeed) {
         java.util.Map<String, Tensor> updates = new java.util.LinkedHashMap<>();
         checkLabels(x, labels);
-        Var loss = forward(flatParams, x, mode == Mode.TRAIN ? updates : null, null).crossEntropy(labels);
+        Var loss = forward(flatParams, x, mode == Mode.TRAIN ? updates : null, null, noiseSeed).crossEntropy(labels);
         updates.forEach(buffers::set);
         return loss;
     }

@@ -18,14 +18,15 @@ public final class ParamView {
     private final Buffers buffers;
     private final Map<String, Tensor> updates;
     private final LayerHook hook;
+    private final Long noiseSeed;
 
     ParamView(ParameterLayout layout, Var flat, String prefix, Mode mode, Buffers buffers,
             Map<String, Tensor> updates) {
-        this(layout, flat, prefix, mode, buffers, updates, null);
+        this(layout, flat, prefix, mode, buffers, updates, null, null);
     }
 
     private ParamView(ParameterLayout layout, Var flat, String prefix, Mode mode, Buffers buffers,
-            Map<String, Tensor> updates, LayerHook hook) {
+            Map<String, Tensor> updates, LayerHook hook, Long noiseSeed) {
         this.layout = layout;
         this.flat = flat;
         this.prefix = prefix;
@@ -33,11 +34,46 @@ public final class ParamView {
         this.buffers = buffers;
         this.updates = updates;
         this.hook = hook;
+        this.noiseSeed = noiseSeed;
     }
 
     /** This scope with {@code hook} called after every module run through {@link #forward} (null: none). */
     public ParamView withHook(LayerHook hook) {
-        return new ParamView(layout, flat, prefix, mode, buffers, updates, hook);
+        return new ParamView(layout, flat, prefix, mode, buffers, updates, hook, noiseSeed);
+    }
+
+    /**
+     * This scope with the seed of the forward pass's randomness (training-mode {@link Dropout}); null: none. The
+     * training loop passes a seed derived from the run's seed and the step, so a pass is a deterministic
+     * function of (parameters, inputs, seed): reproducible, and the same after a resume.
+     */
+    public ParamView withNoise(Long seed) {
+        return new ParamView(layout, flat, prefix, mode, buffers, updates, hook, seed);
+    }
+
+    /** Whether this forward pass has a noise seed ({@link #withNoise}). */
+    public boolean hasNoise() {
+        return noiseSeed != null;
+    }
+
+    /**
+     * A generator for this scope's randomness in this forward pass: a function of the pass's noise seed and of
+     * this scope's name prefix only, so two layers draw independent streams and the same layer draws the same
+     * stream for the same seed.
+     *
+     * @throws IllegalStateException if the pass has no noise seed (the message names the module's prefix)
+     */
+    public java.util.SplittableRandom noise() {
+        if (noiseSeed == null) {
+            throw new IllegalStateException("module at '" + prefix + "' draws random numbers in training mode but the "
+                    + "forward pass has no noise seed: train with Network.lossUpdatingBuffers(theta, x, labels, seed) "
+                    + "(or logits(theta, x, seed)), and evaluate or measure curvature with net.withMode(Mode.EVAL)");
+        }
+        long h = noiseSeed * 0x9E3779B97F4A7C15L;
+        for (int i = 0; i < prefix.length(); i++) {
+            h = (h ^ prefix.charAt(i)) * 0xBF58476D1CE4E5B9L;
+        }
+        return new java.util.SplittableRandom(h ^ (h >>> 31));
     }
 
     /**
@@ -60,7 +96,7 @@ public final class ParamView {
 
     /** The scope of the sub-module at position {@code index} (names {@code prefix + index + "."}). */
     public ParamView child(int index) {
-        return new ParamView(layout, flat, prefix + index + ".", mode, buffers, updates, hook);
+        return new ParamView(layout, flat, prefix + index + ".", mode, buffers, updates, hook, noiseSeed);
     }
 
     /** The name prefix of this scope ({@code ""} at the root, {@code "2."} for the module at index 2). */

@@ -1,9 +1,17 @@
 package org.flatminima.experiments.data;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * Reads the binary version of CIFAR-10: each file is a sequence of records of one label byte (0..9) and
@@ -11,6 +19,10 @@ import java.util.List;
  * no header. The training split is {@code data_batch_1.bin} .. {@code data_batch_5.bin} (10,000 records
  * each), the test split {@code test_batch.bin}. Files may be gzip-compressed (recognised by content).
  * A length that is not a positive multiple of 3073 bytes, or a label above 9, is a {@link DataFileException}.
+ *
+ * <p>The authors' tarball {@code cifar-10-binary.tar.gz} holds these files in {@value #ARCHIVE_DIR}/;
+ * {@link #readTarball} reads a split straight from it (nothing is extracted to disk). Pixels are not scaled here:
+ * {@link Dataset#images()} gives {@code byte / 255} in [0, 1].
  */
 public final class Cifar10 {
 
@@ -26,6 +38,17 @@ public final class Cifar10 {
             "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin");
     /** File name of the test split. */
     public static final String TEST_FILE = "test_batch.bin";
+    /** The directory inside the authors' tarball that holds the batch files. */
+    public static final String ARCHIVE_DIR = "cifar-10-batches-bin";
+    /** Records in each batch file of the official release. */
+    public static final int RECORDS_PER_FILE = 10_000;
+
+    /** The six batch files, training files first. */
+    public static List<String> allFiles() {
+        List<String> all = new ArrayList<>(TRAIN_FILES);
+        all.add(TEST_FILE);
+        return List.copyOf(all);
+    }
 
     private Cifar10() {
     }
@@ -45,13 +68,97 @@ public final class Cifar10 {
                 files);
     }
 
+    /**
+     * Reads a split from the authors' tarball (gzip-compressed tar): the entries named like the batch files, in
+     * {@value #ARCHIVE_DIR}/ or at the top; a missing batch file, a damaged archive or a damaged file is a
+     * {@link DataFileException} naming the tarball.
+     */
+    public static Dataset readTarball(Path tarball, boolean train) {
+        List<String> wanted = train ? TRAIN_FILES : List.of(TEST_FILE);
+        Map<String, byte[]> found = new LinkedHashMap<>();
+        scan(tarball, wanted, found);
+        List<byte[]> contents = new ArrayList<>();
+        for (String f : wanted) {
+            byte[] content = found.get(f);
+            if (content == null) {
+                throw new DataFileException(tarball.toString(), "has no " + ARCHIVE_DIR + "/" + f
+                        + ": not the binary version of CIFAR-10 (cifar-10-binary.tar.gz)", null);
+            }
+            check(tarball + "!" + ARCHIVE_DIR + "/" + f, content);
+            contents.add(content);
+        }
+        return assemble("cifar-10/" + (train ? "train" : "test"), tarball.toString(), contents);
+    }
+
+    /**
+     * The sizes in bytes of the batch files in {@code tarball} (by file name; absent ones are missing), from the
+     * tar headers: the whole archive is decompressed, nothing is kept.
+     */
+    public static Map<String, Long> tarballSizes(Path tarball) {
+        return scan(tarball, allFiles(), null);
+    }
+
+    /** The batch file name an archive entry stands for (one of {@code wanted}), or null. */
+    static String batchName(String entryPath, List<String> wanted) {
+        int slash = entryPath.lastIndexOf('/');
+        String base = entryPath.substring(slash + 1);
+        String dir = slash < 0 ? "" : entryPath.substring(0, slash);
+        boolean inPlace = dir.isEmpty() || dir.equals(".") || dir.equals(ARCHIVE_DIR)
+                || dir.endsWith("/" + ARCHIVE_DIR);
+        return inPlace && wanted.contains(base) ? base : null;
+    }
+
+    /**
+     * The sizes of the entries of {@code tarball} that are batch files in {@code wanted}; their contents go into
+     * {@code contents} when it is not null (reading stops once every wanted file is there).
+     */
+    private static Map<String, Long> scan(Path tarball, List<String> wanted, Map<String, byte[]> contents) {
+        Map<String, Long> sizes = new LinkedHashMap<>();
+        try (InputStream raw = Files.newInputStream(tarball);
+             TarArchiveInputStream tar = new TarArchiveInputStream(new GZIPInputStream(raw, 1 << 16))) {
+            for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
+                String name = e.isFile() ? batchName(e.getName(), wanted) : null;
+                if (name == null) {
+                    continue;
+                }
+                sizes.put(name, e.getSize());
+                if (contents != null) {
+                    if (e.getSize() > Integer.MAX_VALUE - 16) {
+                        throw new DataFileException(tarball.toString(), e.getName() + " is " + e.getSize()
+                                + " bytes, too large for a CIFAR-10 batch", null);
+                    }
+                    contents.put(name, tar.readAllBytes());
+                    if (contents.size() == wanted.size()) {
+                        break;
+                    }
+                }
+            }
+        } catch (ZipException | java.io.EOFException e) {
+            throw new DataFileException(tarball.toString(), "is not a complete gzip-compressed tar archive ("
+                    + e.getMessage() + "): a damaged or partial copy of cifar-10-binary.tar.gz", e);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new DataFileException(tarball.toString(), "does not exist", e);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new DataFileException(tarball.toString(), "cannot be read as cifar-10-binary.tar.gz ("
+                    + e.getMessage() + ")", e);
+        }
+        return sizes;
+    }
+
     private static Dataset read(String name, String source, List<Path> files) {
         List<byte[]> contents = new ArrayList<>();
-        long total = 0;
         for (Path file : files) {
             byte[] content = readAll(file);
             check(file.toString(), content);
             contents.add(content);
+        }
+        return assemble(name, source, contents);
+    }
+
+    /** One data set from checked batch contents, in order. */
+    private static Dataset assemble(String name, String source, List<byte[]> contents) {
+        long total = 0;
+        for (byte[] content : contents) {
             total += content.length / RECORD_BYTES;
         }
         int n = Math.toIntExact(total);

@@ -15,7 +15,8 @@ import org.flatminima.experiments.UserException;
  * Where the data sets are and how to load them, by name: {@value #EMBEDDED} (the MNIST subset inside the jar),
  * {@value #MNIST} (the full MNIST in the cache, from {@code flatminima data fetch mnist}), {@value #FASHION}
  * (Fashion-MNIST from the Debian package {@code dataset-fashion-mnist} or a named directory) and
- * {@value #CIFAR} (the binary CIFAR-10 in a named directory).
+ * {@value #CIFAR} (the binary CIFAR-10: fetched into the cache by {@code flatminima data fetch cifar10}, or a named
+ * {@code cifar-10-batches-bin} directory or {@code cifar-10-binary.tar.gz}; {@code cifar10} is another name for it).
  *
  * <p>A data set that is not there is a {@link UserException} that says how to get it.
  */
@@ -31,6 +32,10 @@ public final class DataSets {
     public static final String CIFAR = "cifar-10";
     /** Every name {@link #load} accepts. */
     public static final List<String> NAMES = List.of(EMBEDDED, MNIST, FASHION, CIFAR);
+    /** Other spellings accepted for a name of {@link #NAMES}: {@code cifar10} for {@value #CIFAR}. */
+    public static final Map<String, String> ALIASES = Map.of("cifar10", CIFAR);
+    /** The file name of the authors' CIFAR-10 tarball (binary version). */
+    public static final String CIFAR_TARBALL = "cifar-10-binary.tar.gz";
 
     /** Where the Debian package {@code dataset-fashion-mnist} installs its gzip IDX files. */
     public static final Path FASHION_DEBIAN_DIR = Path.of("/usr/share/datasets/fashion-mnist");
@@ -42,6 +47,25 @@ public final class DataSets {
     public static final String ENV_FASHION = "FLATMINIMA_FASHION_DIR";
     /** Environment variable naming a CIFAR-10 directory. */
     public static final String ENV_CIFAR = "FLATMINIMA_CIFAR10_DIR";
+
+    /**
+     * The name of {@link #NAMES} that {@code name} stands for (trimmed, lower case, {@link #ALIASES} resolved);
+     * an unknown name is returned trimmed and in lower case.
+     */
+    public static String canonical(String name) {
+        String n = name.trim().toLowerCase(Locale.ROOT);
+        return ALIASES.getOrDefault(n, n);
+    }
+
+    /** The image shape {@code {channels, rows, cols}} of a name of {@link #NAMES} (or an alias). */
+    public static int[] imageShape(String name) {
+        return switch (canonical(name)) {
+            case EMBEDDED, MNIST, FASHION -> new int[] {1, 28, 28};
+            case CIFAR -> new int[] {3, 32, 32};
+            default -> throw new UserException("unknown data set '" + name + "': use one of "
+                    + String.join(", ", NAMES));
+        };
+    }
 
     /** Training or test split; {@link #prefix} is the IDX file-name prefix. */
     public enum Split {
@@ -66,9 +90,10 @@ public final class DataSets {
     }
 
     /**
-     * Where to look. {@code cache} holds fetched data ({@code cache/mnist/}); {@code fashionDir} and
-     * {@code cifarDir} are directories the user named, or null (Fashion-MNIST then falls back to
-     * {@link #FASHION_DEBIAN_DIR}; CIFAR-10 has no default).
+     * Where to look. {@code cache} holds fetched data ({@code cache/mnist/}, {@code cache/cifar-10/});
+     * {@code fashionDir} and {@code cifarDir} are what the user named, or null (Fashion-MNIST then falls back to
+     * {@link #FASHION_DEBIAN_DIR}, CIFAR-10 to {@code cache/cifar-10}). {@code cifarDir} may name the
+     * {@code cifar-10-batches-bin} directory, a directory holding it, or the tarball {@value #CIFAR_TARBALL}.
      */
     public record Locations(Path cache, Path fashionDir, Path cifarDir) {
 
@@ -116,6 +141,16 @@ public final class DataSets {
             return cache.resolve("mnist");
         }
 
+        /** Directory of the fetched CIFAR-10: {@code cache/cifar-10} (the six batch files). */
+        public Path cifarCacheDir() {
+            return cache.resolve(CIFAR);
+        }
+
+        /** The CIFAR-10 location to search: the named one, else {@link #cifarCacheDir()}. */
+        public Path cifarSearchPath() {
+            return cifarDir != null ? cifarDir : cifarCacheDir();
+        }
+
         /** The Fashion-MNIST directory to search: the named one, else the Debian path. */
         public Path fashionSearchDir() {
             return fashionDir != null ? fashionDir : FASHION_DEBIAN_DIR;
@@ -161,7 +196,7 @@ public final class DataSets {
      * split has fewer): the IDX data sets read no further into their files; CIFAR-10 is read whole, then cut.
      */
     public Dataset load(String name, Split split, Integer limit) {
-        String n = name.trim().toLowerCase(Locale.ROOT);
+        String n = canonical(name);
         return switch (n) {
             case EMBEDDED -> embedded(split, limit);
             case MNIST -> loadIdxDir(MNIST, locations.mnistDir(), split, howToGetMnist(), limit);
@@ -221,18 +256,38 @@ public final class DataSets {
     }
 
     private Dataset loadCifar(Split split) {
-        Path dir = locations.cifarDir();
-        if (dir == null) {
-            throw new UserException(CIFAR + " is not available: no directory given; " + howToGetCifar());
+        Path where = cifarLocation();
+        if (!Files.exists(where)) {
+            throw new UserException(CIFAR + " is not available: " + where + " does not exist; " + howToGetCifar());
+        }
+        if (!Files.isDirectory(where)) {
+            return Cifar10.readTarball(where, split == Split.TRAIN);
         }
         List<String> files = split == Split.TRAIN ? Cifar10.TRAIN_FILES : List.of(Cifar10.TEST_FILE);
         for (String f : files) {
-            if (!Files.isRegularFile(dir.resolve(f))) {
-                throw new UserException(CIFAR + " is not available: " + f + " is not in " + dir + "; "
+            if (!Files.isRegularFile(where.resolve(f))) {
+                throw new UserException(CIFAR + " is not available: " + f + " is not in " + where + "; "
                         + howToGetCifar());
             }
         }
-        return Cifar10.read(dir, split == Split.TRAIN);
+        return Cifar10.read(where, split == Split.TRAIN);
+    }
+
+    /**
+     * Where CIFAR-10 is read from: {@link Locations#cifarSearchPath()}, or inside it its {@code cifar-10-batches-bin}
+     * directory or {@value #CIFAR_TARBALL} when it holds no batch file itself (a file is taken as the tarball).
+     */
+    public Path cifarLocation() {
+        Path p = locations.cifarSearchPath();
+        if (!Files.isDirectory(p) || Cifar10.allFiles().stream().anyMatch(f -> Files.exists(p.resolve(f)))) {
+            return p;
+        }
+        Path inner = p.resolve(Cifar10.ARCHIVE_DIR);
+        if (Files.isDirectory(inner)) {
+            return inner;
+        }
+        Path tarball = p.resolve(CIFAR_TARBALL);
+        return Files.isRegularFile(tarball) ? tarball : p;
     }
 
     /** {@code dir/base}, else {@code dir/base.gz}, else null. */
@@ -263,8 +318,9 @@ public final class DataSets {
 
     /** How to get CIFAR-10. */
     public String howToGetCifar() {
-        return "download the binary version of CIFAR-10 (cifar-10-binary.tar.gz) from its authors, extract it, "
-                + "and name the cifar-10-batches-bin directory with --cifar-dir DIR or " + ENV_CIFAR;
+        return "get it with 'flatminima data fetch cifar10' (a 170 MB download; 184 MB into "
+                + locations.cifarCacheDir() + "), or name a copy (the cifar-10-batches-bin directory or "
+                + CIFAR_TARBALL + ") with --cifar-dir or " + ENV_CIFAR;
     }
 
     /** The status of every data set, in the order of {@link #NAMES}. Reads headers only (and the embedded set). */
@@ -349,33 +405,47 @@ public final class DataSets {
 
     private Status cifarStatus() {
         String desc = "CIFAR-10, binary version (colour, 32 x 32)";
-        Path dir = locations.cifarDir();
-        if (dir == null) {
-            return new Status(CIFAR, desc, false, "-", -1, -1, -1, "no directory given", howToGetCifar());
+        Path where = cifarLocation();
+        if (!Files.exists(where)) {
+            String problem = where + " does not exist" + (locations.cifarDir() == null ? " (no --cifar-dir given)"
+                    : "");
+            return new Status(CIFAR, desc, false, where.toString(), -1, -1, -1, problem, howToGetCifar());
         }
-        List<String> all = new ArrayList<>(Cifar10.TRAIN_FILES);
-        all.add(Cifar10.TEST_FILE);
         long bytes = 0;
         long trainRecords = 0;
         long testRecords = 0;
         List<String> missing = new ArrayList<>();
         boolean compressed = false;
         try {
-            for (String f : all) {
-                Path p = dir.resolve(f);
-                if (!Files.isRegularFile(p)) {
-                    missing.add(f);
-                    continue;
+            Map<String, Long> inTarball = Files.isDirectory(where) ? null : Cifar10.tarballSizes(where);
+            if (inTarball != null) {
+                bytes = Files.size(where);
+            }
+            for (String f : Cifar10.allFiles()) {
+                long size;
+                if (inTarball != null) {
+                    if (!inTarball.containsKey(f)) {
+                        missing.add(f);
+                        continue;
+                    }
+                    size = inTarball.get(f);
+                } else {
+                    Path p = where.resolve(f);
+                    if (!Files.isRegularFile(p)) {
+                        missing.add(f);
+                        continue;
+                    }
+                    size = Files.size(p);
+                    bytes += size;
+                    if (isGzip(p)) {
+                        compressed = true; // record counts need decompression: shown as unknown
+                        continue;
+                    }
                 }
-                long size = Files.size(p);
-                bytes += size;
-                if (isGzip(p)) {
-                    compressed = true; // record counts need decompression: shown as unknown
-                    continue;
-                }
-                if (size % Cifar10.RECORD_BYTES != 0) {
-                    return new Status(CIFAR, desc, false, dir.toString(), -1, -1, -1, p + ": " + size
-                            + " bytes is not a whole number of " + Cifar10.RECORD_BYTES + "-byte records", howToGetCifar());
+                if (size == 0 || size % Cifar10.RECORD_BYTES != 0) {
+                    return new Status(CIFAR, desc, false, where.toString(), -1, -1, -1, where + ": " + f + " has "
+                            + size + " bytes, not a whole number of " + Cifar10.RECORD_BYTES + "-byte records",
+                            howToGetCifar());
                 }
                 if (f.equals(Cifar10.TEST_FILE)) {
                     testRecords += size / Cifar10.RECORD_BYTES;
@@ -383,14 +453,16 @@ public final class DataSets {
                     trainRecords += size / Cifar10.RECORD_BYTES;
                 }
             }
+        } catch (DataFileException e) {
+            return new Status(CIFAR, desc, false, where.toString(), -1, -1, -1, e.getMessage(), howToGetCifar());
         } catch (IOException e) {
-            return new Status(CIFAR, desc, false, dir.toString(), -1, -1, -1, e.toString(), howToGetCifar());
+            return new Status(CIFAR, desc, false, where.toString(), -1, -1, -1, e.toString(), howToGetCifar());
         }
         if (!missing.isEmpty()) {
-            return new Status(CIFAR, desc, false, dir.toString(), -1, -1, -1, "missing " + String.join(", ", missing)
-                    + " in " + dir, howToGetCifar());
+            return new Status(CIFAR, desc, false, where.toString(), -1, -1, -1, "missing "
+                    + String.join(", ", missing) + " in " + where, howToGetCifar());
         }
-        return new Status(CIFAR, desc, true, dir.toString(), compressed ? -1 : (int) trainRecords,
+        return new Status(CIFAR, desc, true, where.toString(), compressed ? -1 : (int) trainRecords,
                 compressed ? -1 : (int) testRecords, bytes, null, null);
     }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.flatminima.experiments.data.DataSets;
 import org.flatminima.experiments.data.Dataset;
 import org.flatminima.kernels.DType;
@@ -17,9 +18,26 @@ import org.flatminima.kernels.DType;
  * @param dataSets where data sets are found
  * @param dtype the floating-point type of the computations (float64 for the exactness comparisons)
  * @param progress where progress is reported
+ * @param data {@code reproduce --data}: the data sets the experiments of {@link DataOverride#EXPERIMENTS} run on
+ *     instead of their configurations' (canonical names; empty: their own)
  */
 public record ReproduceContext(Path outDir, long seed, Scale scale, DataSets dataSets, DType dtype,
-                               Progress progress) {
+                               Progress progress, List<String> data) {
+
+    /** Checks {@code data} and makes its names canonical ({@link DataOverride#names}; null: empty). */
+    public ReproduceContext {
+        data = data == null || data.isEmpty() ? List.of() : DataOverride.names(data);
+    }
+
+    /** A context without a data override. */
+    public ReproduceContext(Path outDir, long seed, Scale scale, DataSets dataSets, DType dtype, Progress progress) {
+        this(outDir, seed, scale, dataSets, dtype, progress, List.of());
+    }
+
+    /** The same context running E2/E3 on {@code names} (see {@link DataOverride#names}; empty: their own). */
+    public ReproduceContext withData(List<String> names) {
+        return new ReproduceContext(outDir, seed, scale, dataSets, dtype, progress, names);
+    }
 
     /** The directory of experiment {@code id}, created if missing. */
     public Path dir(String id) {

@@ -16,6 +16,7 @@ import org.flatminima.experiments.UserException;
 import org.flatminima.engine.Engine;
 import org.flatminima.experiments.data.AtomicFiles;
 import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.data.DirectoryLock;
 
 /**
  * Runs experiments and assembles {@code report.md}. An experiment that finished writes a marker
@@ -88,7 +89,13 @@ public final class Reproduction {
     public static List<Outcome> run(List<Experiment> experiments, ReproduceContext ctx, boolean force)
             throws Exception {
         checkData(experiments, ctx);
-        Files.createDirectories(ctx.outDir());
+        try (DirectoryLock lock = DirectoryLock.acquire(ctx.outDir(), "reproduce", "--out")) {
+            return runLocked(experiments, ctx, force);
+        }
+    }
+
+    private static List<Outcome> runLocked(List<Experiment> experiments, ReproduceContext ctx, boolean force)
+            throws Exception {
         removeStaleTemporaries(ctx.outDir());
         repairReport(ctx.outDir());
         List<Outcome> outcomes = new ArrayList<>();
@@ -147,8 +154,18 @@ public final class Reproduction {
      * {@code ctx.scale()} (a {@link UserException}), before anything runs.
      */
     public static void checkData(List<Experiment> experiments, ReproduceContext ctx) {
+        applyDataOverride(experiments, ctx);
         for (Experiment e : experiments) {
-            if (e instanceof DataNeeds d) {
+            if (e instanceof ScaledExperiment<?> s && !s.dataOverride().isEmpty()) {
+                s.cfg(ctx.scale()); // mixed image shapes, or models that cannot take the data, fail here
+                for (String name : s.dataOverride()) { // named by the user: every one is required
+                    DataSets.Status st = status(ctx.dataSets(), name);
+                    if (!st.available()) {
+                        throw new UserException(e.id() + " with --data needs " + name + " (" + st.problem() + "): "
+                                + st.howToGet());
+                    }
+                }
+            } else if (e instanceof DataNeeds d) {
                 for (String name : d.requiredData(ctx.scale())) {
                     DataSets.Status st = status(ctx.dataSets(), name);
                     if (!st.available()) {
@@ -156,6 +173,19 @@ public final class Reproduction {
                                 + " (" + st.problem() + "): " + st.howToGet());
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * Gives {@code ctx.data()} ({@code reproduce --data}) to the experiments of {@link DataOverride#EXPERIMENTS}
+     * among {@code experiments} (the others keep their own data sets); called by {@link #checkData} and
+     * {@link #run}, so repeating it changes nothing.
+     */
+    public static void applyDataOverride(List<Experiment> experiments, ReproduceContext ctx) {
+        for (Experiment e : experiments) {
+            if (e instanceof ScaledExperiment<?> s && DataOverride.EXPERIMENTS.contains(e.id())) {
+                s.overrideData(ctx.data());
             }
         }
     }

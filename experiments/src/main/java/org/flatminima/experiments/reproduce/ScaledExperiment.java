@@ -20,6 +20,7 @@ abstract class ScaledExperiment<C> implements Experiment, Reproduction.DataNeeds
     private final C fixed;
     private final Supplier<C> quick;
     private final Supplier<C> full;
+    private List<String> dataOverride = List.of();
 
     /**
      * @param fixed the configuration at every scale, or null for {@code quick} and {@code full} by scale
@@ -42,9 +43,31 @@ abstract class ScaledExperiment<C> implements Experiment, Reproduction.DataNeeds
         return title;
     }
 
-    /** The configuration at {@code scale}. */
+    /**
+     * The configuration at {@code scale}, with the data sets of {@link #overrideData} when set (so the report, the
+     * reuse markers and the checkpoint stores see them).
+     */
+    @SuppressWarnings("unchecked")
     final C cfg(Scale scale) {
-        return fixed != null ? fixed : scale == Scale.FULL ? full.get() : quick.get();
+        C c = fixed != null ? fixed : scale == Scale.FULL ? full.get() : quick.get();
+        return dataOverride.isEmpty() ? c : (C) DataOverride.apply((Record) c, dataOverride);
+    }
+
+    /**
+     * Runs on {@code names} instead of the configuration's data sets ({@code reproduce --data}; empty: the
+     * configuration's own), with the models adapted to their images ({@link DataOverride}). Only for experiments
+     * of {@link DataOverride#EXPERIMENTS}, whose configurations are records following its convention.
+     */
+    final void overrideData(List<String> names) {
+        if (!names.isEmpty() && !DataOverride.EXPERIMENTS.contains(id)) {
+            throw new IllegalStateException(id + " does not take --data");
+        }
+        dataOverride = List.copyOf(names);
+    }
+
+    /** The data sets of {@link #overrideData} (empty when the configuration's own are used). */
+    final List<String> dataOverride() {
+        return dataOverride;
     }
 
     @Override

@@ -182,7 +182,7 @@ enum SpecKey {
     private Object check(SpecYaml y, JsonPointer at, Object v) {
         switch (this) {
             case DATASET -> {
-                String d = ((String) v).strip().toLowerCase(Locale.ROOT);
+                String d = DataSets.canonical((String) v); // cifar10 is cifar-10
                 if (!DataSets.NAMES.contains(d)) {
                     String near = SpecYaml.nearest(d, DataSets.NAMES);
                     throw y.error(at, "unknown data set '" + v + "': use one of " + String.join(", ", DataSets.NAMES)

@@ -73,6 +73,15 @@ public final class SweepRun {
      * written).
      */
     public static List<SweepTable.Row> execute(RunConfig cfg, Path runDir, Listener listener) {
+        return execute(cfg, runDir, listener, DataSets.Locations.fromEnvironment());
+    }
+
+    /**
+     * {@link #execute(RunConfig, Path, Listener)} with the data found through {@code data} (e.g. the environment's
+     * locations with {@code sweep --cifar-dir}); where the data is read from is not part of the run's id.
+     */
+    public static List<SweepTable.Row> execute(RunConfig cfg, Path runDir, Listener listener,
+                                               DataSets.Locations data) {
         Listener l = listener == null ? QUIET : listener;
         ModelSpec model = ModelSpec.parse(cfg.arch());
         DType t = DType.parse(cfg.dtype());
@@ -85,7 +94,7 @@ public final class SweepRun {
         }
         Backend backend = Backends.get(Engine.backend().name());
         backend.setThreads(cfg.threads());
-        Engine.with(backend, () -> train(cfg, model, t, dir, l));
+        Engine.with(backend, () -> train(cfg, model, t, dir, l, data));
         return dir.rows();
     }
 
@@ -93,8 +102,9 @@ public final class SweepRun {
         return points == 0 ? null : points;
     }
 
-    private static void train(RunConfig cfg, ModelSpec model, DType t, SweepRunDirectory dir, Listener l) {
-        DataSets sets = new DataSets(DataSets.Locations.fromEnvironment());
+    private static void train(RunConfig cfg, ModelSpec model, DType t, SweepRunDirectory dir, Listener l,
+                              DataSets.Locations locations) {
+        DataSets sets = new DataSets(locations);
         TrainingData data = new TrainingData(
                 TrainingData.split(sets, cfg.dataset(), DataSets.Split.TRAIN, t, limit(cfg.trainPoints()),
                         "train_points"),

@@ -20,7 +20,10 @@ import org.flatminima.experiments.measures.Margins;
  *
  * <p>Reproducibility: the batch order of epoch e is a permutation drawn from a generator seeded by
  * {@code (seed, e)} alone, so a run resumed from a checkpoint at step s recomputes exactly the batches an
- * uninterrupted run would have used after step s, and (same backend and threads) ends with the same weights.
+ * uninterrupted run would have used after step s, and (same backend and threads) ends with the same weights;
+ * the dropout masks of step s are drawn from {@link #noiseSeed}{@code (seed, s)} alone, for the same reason.
+ * Training steps run the model in {@link Mode#TRAIN} (batch statistics, dropout masks); {@link #evaluate} runs it
+ * in {@link Mode#EVAL} (running statistics, no dropout), as PyTorch's {@code model.eval()}.
  * Every step runs in a {@link Scope}; parameters and optimiser state are updated in place, so memory stays
  * bounded however long the run.
  *
@@ -149,6 +152,15 @@ public final class Trainer {
         return new Evaluation(lossSum / data.size(), correct / (double) data.size());
     }
 
+    /**
+     * The seed of the randomness inside the model (dropout masks) at optimiser step {@code step} (0-based): a
+     * function of the run's seed and the step alone, so a resumed run draws the masks an uninterrupted run would
+     * have drawn.
+     */
+    static long noiseSeed(long seed, long step) {
+        return new SplittableRandom(seed ^ 0xD1B54A32D192ED03L).split().nextLong() + step * 0x9E3779B97F4A7C15L;
+    }
+
     /** The permutation of {@code n} points used in {@code epoch}. */
     static int[] order(long seed, long epoch, int n) {
         SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch);
@@ -205,8 +217,9 @@ public final class Trainer {
                 double loss;
                 try (Scope s = Scope.open()) {
                     Batch batch = train.take(java.util.Arrays.copyOfRange(perm, from, to));
+                    long noise = noiseSeed(cfg.seed(), step);
                     Autodiff.ValueAndGrad vg = Autodiff.valueAndGrad(
-                            th -> model.lossUpdatingBuffers(th, batch.x(), batch.labels()), Var.of(params));
+                            th -> model.lossUpdatingBuffers(th, batch.x(), batch.labels(), noise), Var.of(params));
                     loss = vg.value().value().item();
                     if (!Double.isFinite(loss)) {
                         throw new DivergedException(step + 1, loss);

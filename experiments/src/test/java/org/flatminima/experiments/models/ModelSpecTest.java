@@ -184,7 +184,7 @@ class ModelSpecTest {
         ""                               | spec '': empty; expected mlp:IN-H1-...-OUT, affine:IN-OUT or seq:CxHxW:L1,L2,...
         784-10                           | spec '784-10': no kind prefix; expected
         cnn:1x28x28                      | spec 'cnn:1x28x28': unknown kind 'cnn'; expected mlp:
-        mlp:784                          | spec 'mlp:784': an mlp needs at least IN and OUT (1 size given); expected mlp:IN-H1-...-OUT, e.g. mlp:784-512-10
+        mlp:784                          | spec 'mlp:784': an mlp needs at least IN and OUT (1 size given); expected mlp:IN-H1-...-OUT[,bn][,dropout=P], e.g. mlp:784-512x2-10,bn
         mlp:784-x-10                     | spec 'mlp:784-x-10': size 1 is not an integer: 'x'; expected mlp:IN-H1-...-OUT
         mlp:784-0-10                     | spec 'mlp:784-0-10': size 1 must be a positive integer, got '0'
         mlp:784--10                      | spec 'mlp:784--10': size 1 is not an integer: ''

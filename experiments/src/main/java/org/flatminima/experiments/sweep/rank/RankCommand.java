@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.flatminima.experiments.UserException;
+import org.flatminima.experiments.data.DirectoryLock;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -66,7 +67,10 @@ public final class RankCommand implements Callable<Integer> {
         }
         RankOptions options = RankOptions.builder().target(target).step(step).seeds(RankOptions.Seeds.parse(seeds))
                 .resamples(resamples).seed(seed).build();
-        MeasureRanking r = SweepReport.rankSweep(dir, options);
+        MeasureRanking r;
+        try (DirectoryLock lock = DirectoryLock.acquire(dir, "rank", "DIR")) {
+            r = SweepReport.rankSweep(dir, options);
+        }
         PrintWriter out = spec.commandLine().getOut();
         Networks n = r.networks();
         out.printf(Locale.ROOT, "rank: %d networks (%d runs: %d finished, %d diverged) against %s%n",

@@ -1,0 +1,166 @@
+package org.flatminima.experiments.reproduce;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.flatminima.experiments.UserException;
+import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.models.ModelSpec;
+
+/**
+ * {@code reproduce --data NAME[,NAME...]}: the data sets of an experiment's configuration replaced by the user's,
+ * and its models adapted to their image shape. Applies to the experiments of {@link #EXPERIMENTS} (see
+ * {@link ScaledExperiment#overrideData}), whose configuration records follow one convention: the component named
+ * {@code data} holds the data set ({@code String}: the first name given) or data sets ({@code List<String>}: all of
+ * them), and every component whose name contains {@code arch} holds model specifications ({@code String} or
+ * {@code List<String>}). A model whose input does not fit the data gets the data's input: {@code mlp:784-...} and
+ * {@code affine:784-...} become {@code mlp:3072-...} for CIFAR-10, {@code seq:1x28x28:...} becomes
+ * {@code seq:3x32x32:...} (its layers infer their sizes); any other model that does not fit is one line naming the
+ * model and the data.
+ */
+public final class DataOverride {
+
+    /** The experiments that take {@code --data}. */
+    public static final List<String> EXPERIMENTS = List.of("E2", "E3");
+
+    private static final Pattern DENSE = Pattern.compile("(mlp|affine):(\\d+)(.*)", Pattern.DOTALL);
+    private static final Pattern SEQ = Pattern.compile("seq:(\\d+)x(\\d+)x(\\d+):(.*)", Pattern.DOTALL);
+
+    private DataOverride() {
+    }
+
+    /**
+     * The names given to {@code --data}, each checked and made canonical ({@link DataSets#canonical}); an unknown
+     * or repeated one, or none, is a {@link UserException}.
+     */
+    public static List<String> names(List<String> given) {
+        List<String> out = new ArrayList<>();
+        for (String g : given) {
+            String n = DataSets.canonical(g);
+            if (!DataSets.NAMES.contains(n)) {
+                throw new UserException("--data: unknown data set '" + g.strip() + "': use one of "
+                        + String.join(", ", DataSets.NAMES) + " (or cifar10)");
+            }
+            if (out.contains(n)) {
+                throw new UserException("--data names " + n + " twice: give each data set once");
+            }
+            out.add(n);
+        }
+        if (out.isEmpty()) {
+            throw new UserException("--data is empty: name a data set, e.g. --data cifar10");
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * {@code config} (a record following the class comment's convention) with its data replaced by {@code names}
+     * and its models adapted to their image shape; {@code names} must share one shape.
+     */
+    @SuppressWarnings("unchecked")
+    public static <C extends Record> C apply(C config, List<String> names) {
+        String shapeOf = commonShape(names);
+        RecordComponent[] rc = config.getClass().getRecordComponents();
+        Object[] values = new Object[rc.length];
+        Class<?>[] types = new Class<?>[rc.length];
+        boolean hasData = false;
+        for (int i = 0; i < rc.length; i++) {
+            types[i] = rc[i].getType();
+            Object v = invoke(rc[i], config);
+            String name = rc[i].getName();
+            if (name.equals("data")) {
+                hasData = true;
+                v = types[i] == String.class ? names.getFirst() : List.copyOf(names);
+            } else if (name.toLowerCase(Locale.ROOT).contains("arch")) {
+                if (v instanceof String s) {
+                    v = adaptArch(s, shapeOf);
+                } else if (v instanceof List<?> l) {
+                    v = l.stream().map(a -> adaptArch((String) a, shapeOf)).toList();
+                }
+            }
+            values[i] = v;
+        }
+        if (!hasData) {
+            throw new IllegalStateException(config.getClass().getName() + " has no component 'data'");
+        }
+        try {
+            Constructor<?> ctor = config.getClass().getDeclaredConstructor(types);
+            ctor.setAccessible(true);
+            return (C) ctor.newInstance(values);
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot rebuild " + config.getClass().getName(), e);
+        }
+    }
+
+    /**
+     * {@code arch} taking the images of data set {@code data}: unchanged when it fits, else with its input replaced
+     * (see the class comment); a model that cannot be adapted is a one-line {@link UserException} naming both.
+     */
+    public static String adaptArch(String arch, String data) {
+        int[] shape = DataSets.imageShape(data);
+        String name = DataSets.canonical(data);
+        if (fits(ModelSpec.parse(arch).sampleShape(), shape)) {
+            return arch;
+        }
+        int features = shape[0] * shape[1] * shape[2];
+        Matcher dense = DENSE.matcher(arch);
+        Matcher seq = SEQ.matcher(arch);
+        String adapted = dense.matches() ? dense.group(1) + ":" + features + dense.group(3)
+                : seq.matches() ? "seq:" + shape[0] + "x" + shape[1] + "x" + shape[2] + ":" + seq.group(4) : null;
+        String images = shape[0] + "x" + shape[1] + "x" + shape[2];
+        if (adapted == null) {
+            throw new UserException("model " + arch + " takes inputs of shape "
+                    + Arrays.toString(ModelSpec.parse(arch).sampleShape()) + " but " + name + " has " + images
+                    + " images, and only mlp:, affine: and seq: models are adapted: choose another --data");
+        }
+        try {
+            ModelSpec.parse(adapted).network();
+        } catch (UserException | IllegalArgumentException e) {
+            throw new UserException("model " + arch + " does not fit " + name + "'s " + images + " images as "
+                    + adapted + " (" + e.getMessage() + "): choose another --data");
+        }
+        return adapted;
+    }
+
+    private static boolean fits(int[] in, int[] shape) {
+        long values = 1;
+        for (int d : in) {
+            values *= d;
+        }
+        return values == (long) shape[0] * shape[1] * shape[2]
+                && (in.length != 3 || Arrays.equals(in, shape));
+    }
+
+    /** The one data set whose shape every name shares (the first); mixed shapes are a {@link UserException}. */
+    private static String commonShape(List<String> names) {
+        int[] first = DataSets.imageShape(names.getFirst());
+        for (String n : names) {
+            if (!Arrays.equals(DataSets.imageShape(n), first)) {
+                throw new UserException("--data " + String.join(",", names) + " mixes image shapes ("
+                        + names.getFirst() + ": " + Arrays.toString(first) + ", " + n + ": "
+                        + Arrays.toString(DataSets.imageShape(n)) + "); one model takes one shape: run them "
+                        + "separately");
+            }
+        }
+        return names.getFirst();
+    }
+
+    private static Object invoke(RecordComponent c, Object record) {
+        try {
+            c.getAccessor().setAccessible(true);
+            return c.getAccessor().invoke(record);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read " + c.getName(), e);
+        }
+    }
+}

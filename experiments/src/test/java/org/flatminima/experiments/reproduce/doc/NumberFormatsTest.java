@@ -1,0 +1,68 @@
+package org.flatminima.experiments.reproduce.doc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** The tables' number formats, against strings written by hand. */
+class NumberFormatsTest {
+
+    @Test
+    void significantDigitsPlainInTheMiddleRangeScientificOutside() {
+        assertThat(NumberFormats.significant(79.36981234, 6)).isEqualTo("79.3698");
+        assertThat(NumberFormats.significant(36.1500001, 5)).isEqualTo("36.15");
+        assertThat(NumberFormats.significant(1.0, 5)).isEqualTo("1");
+        assertThat(NumberFormats.significant(0.0575, 4)).isEqualTo("0.0575");
+        assertThat(NumberFormats.significant(-0.58671234, 5)).isEqualTo("-0.58671");
+        assertThat(NumberFormats.significant(0.0023718912, 5)).isEqualTo("2.3719e-03");
+        assertThat(NumberFormats.significant(0.076156, 5)).isEqualTo("0.076156");
+        assertThat(NumberFormats.significant(0.0099995, 3)).isEqualTo("1.00e-02");
+        assertThat(NumberFormats.significant(1234567.0, 3)).isEqualTo("1.23e+06");
+        assertThat(NumberFormats.significant(0.0, 5)).isEqualTo("0");
+        assertThat(NumberFormats.significant(Double.NaN, 5)).isEqualTo("NaN");
+        // below 1e-12: float64 round-off, two digits whatever was asked
+        assertThat(NumberFormats.significant(1.93456e-15, 5)).isEqualTo("1.9e-15");
+        assertThat(NumberFormats.significant(3.13862e-7, 5)).isEqualTo("3.1386e-07");
+    }
+
+    @Test
+    void roundingIsHalfUpOnThePrintedDecimal() {
+        // 0.125 and 2.675 print as such; half-up on the decimal gives 0.13 and 2.68 (binary 2.675 is below it)
+        assertThat(NumberFormats.fixed(0.125, 2)).isEqualTo("0.13");
+        assertThat(NumberFormats.fixed(2.675, 2)).isEqualTo("2.68");
+        assertThat(NumberFormats.significant(2.675, 3)).isEqualTo("2.68");
+        assertThat(NumberFormats.scientific(7.65e-16, 2)).isEqualTo("7.7e-16");
+    }
+
+    @Test
+    void fixedDecimalsAndNoNegativeZero() {
+        assertThat(NumberFormats.fixed(96.07, 1)).isEqualTo("96.1");
+        assertThat(NumberFormats.fixed(108.04, 1)).isEqualTo("108.0");
+        assertThat(NumberFormats.fixed(-0.00049, 4)).isEqualTo("-0.0005");
+        assertThat(NumberFormats.fixed(-0.00004, 4)).isEqualTo("0.0000");
+        assertThat(NumberFormats.fixed(-0.8913043478260869, 3)).isEqualTo("-0.891");
+    }
+
+    @Test
+    void scientificWithTwoDigitExponentsAndZeroAsZero() {
+        assertThat(NumberFormats.scientific(2.1e-15, 2)).isEqualTo("2.1e-15");
+        assertThat(NumberFormats.scientific(3.0e-11, 2)).isEqualTo("3.0e-11");
+        assertThat(NumberFormats.scientific(0.0, 2)).isEqualTo("0");
+        assertThat(NumberFormats.scientific(9.96e-16, 2)).isEqualTo("1.0e-15");
+    }
+
+    @Test
+    void hyperparametersFractionsAndCounts() {
+        assertThat(NumberFormats.compact(256)).isEqualTo("256");
+        assertThat(NumberFormats.compact(0.12)).isEqualTo("0.12");
+        assertThat(NumberFormats.compact(0.0005)).isEqualTo("5e-4");
+        assertThat(NumberFormats.compact(0.00025)).isEqualTo("2.5e-4");
+        assertThat(NumberFormats.compact(0)).isEqualTo("0");
+        assertThat(NumberFormats.fraction(0.25)).isEqualTo("1/4");
+        assertThat(NumberFormats.fraction(0.125)).isEqualTo("1/8");
+        assertThat(NumberFormats.fraction(0.4)).isEqualTo("0.4");
+        assertThat(NumberFormats.fraction(32)).isEqualTo("32");
+        assertThat(NumberFormats.count(60000)).isEqualTo("60,000");
+        assertThat(NumberFormats.count(50)).isEqualTo("50");
+    }
+}
