@@ -11,7 +11,7 @@ import org.flatminima.experiments.data.DataSets;
  * {@link Builder#build()} refuses an inconsistent value with an {@link IllegalArgumentException} (the
  * configurations are written in code, not by users).
  */
-public final class E2Config {
+public final class E2Config implements DataOverride.Adaptable<E2Config> {
     /** The quick CNN. */
     static final String CNN_QUICK = "seq:1x28x28:conv(8,3,pad=1),relu,maxpool(2),conv(16,3,pad=1),relu,maxpool(2),"
             + "flatten,linear(10)";
@@ -153,6 +153,17 @@ public final class E2Config {
     /** Points of the authors' estimator (the first training points), at every checkpoint; 0: not run. */
     public int authorsPoints() {
         return authorsPoints;
+    }
+
+    /**
+     * This configuration on {@code names} ({@code reproduce --data}) with its models and the authors' estimator's
+     * model passed through {@code adapt} ({@link DataOverride}); everything else unchanged.
+     */
+    @Override
+    public E2Config withData(List<String> names, java.util.function.UnaryOperator<String> adapt) {
+        return toBuilder().data(names.toArray(String[]::new))
+                .archs(archs.stream().map(adapt).toArray(String[]::new))
+                .authorsArch(authorsArch.isEmpty() ? authorsArch : adapt.apply(authorsArch)).build();
     }
 
     /** Builds an {@link E2Config}. */
