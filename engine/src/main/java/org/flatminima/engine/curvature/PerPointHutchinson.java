@@ -16,7 +16,8 @@ import org.flatminima.engine.nn.Network;
  * <ul>
  *   <li>{@link #authors}: the paper's code (PyHessian's {@code trace}): Rademacher probes one at a time, at most
  *       100, stopping as soon as the running mean changes by a relative amount below 1e-3 between consecutive
- *       probes. Kept as it was, noise included.
+ *       probes ({@link StoppingRule}). Kept as it was, noise included; run it in the dtype of {@code theta}
+ *       (the authors ran PyTorch's default float32).
  *   <li>{@link #batched}: ours: {@link Hutchinson#trace} on each point's operator, many probes per batched pass,
  *       stopping at a relative standard error or a budget, with a standard error per point.
  * </ul>
@@ -45,14 +46,54 @@ public final class PerPointHutchinson {
     }
 
     /**
-     * The authors' stopping rule.
+     * When the authors' loop stops, after probe m, with {@code mean_m} the running mean of the first m samples and
+     * {@code mean_0 = 0}.
+     */
+    public enum StoppingRule {
+        /**
+         * The authors' vendored PyHessian ({@code margin_flatness/pyhessian/hessian.py}, {@code hessian.trace}):
+         * {@code abs(mean_m - mean_{m-1}) / (mean_{m-1} + 1e-6) < tol}, with no absolute value in the
+         * denominator, so a negative previous mean (below -1e-6) makes the ratio negative and stops the loop.
+         */
+        PYHESSIAN,
+        /** {@code |mean_m - mean_{m-1}| / (|mean_{m-1}| + 1e-6) < tol}: the same test, symmetric in sign. */
+        ABSOLUTE;
+
+        /** Whether the loop stops at a running mean {@code mean} after the previous one {@code previous}. */
+        public boolean met(double mean, double previous, double tolerance) {
+            double denominator = (this == PYHESSIAN ? previous : Math.abs(previous)) + 1e-6;
+            return Math.abs(mean - previous) / denominator < tolerance;
+        }
+
+        /**
+         * The number of probes the loop uses on the sample sequence {@code x} (the first m after which the rule
+         * is met, or {@code min(maxProbes, x.length)}).
+         */
+        public int stopsAfter(double[] x, int maxProbes, double tolerance) {
+            double sum = 0;
+            double previous = 0;
+            int last = Math.min(maxProbes, x.length);
+            for (int m = 1; m <= last; m++) {
+                sum += x[m - 1];
+                double mean = sum / m;
+                if (met(mean, previous, tolerance)) {
+                    return m;
+                }
+                previous = mean;
+            }
+            return last;
+        }
+    }
+
+    /**
+     * The authors' loop's settings.
      *
      * @param seed seed of the family of per-point generators
-     * @param maxProbes the probe budget per point (the authors: 100)
-     * @param tolerance stop when {@code |mean_m - mean_{m-1}| / (|mean_{m-1}| + 1e-6) < tolerance} (the authors:
-     *     1e-3), with {@code mean_0 = 0}
+     * @param maxProbes the probe budget per point (the authors: 100, passed by their {@code get_point_traces})
+     * @param tolerance the relative tolerance of the stopping rule (the authors: PyHessian's default 1e-3)
+     * @param rule the stopping rule (the authors: {@link StoppingRule#PYHESSIAN})
      */
-    public record AuthorsOptions(long seed, int maxProbes, double tolerance) {
+    public record AuthorsOptions(long seed, int maxProbes, double tolerance, StoppingRule rule) {
         public AuthorsOptions {
             if (maxProbes < 1) {
                 throw new IllegalArgumentException("maxProbes must be >= 1, got " + maxProbes);
@@ -60,15 +101,22 @@ public final class PerPointHutchinson {
             if (!(tolerance >= 0)) {
                 throw new IllegalArgumentException("tolerance must be >= 0, got " + tolerance);
             }
+            if (rule == null) {
+                throw new IllegalArgumentException("rule must not be null");
+            }
         }
 
-        /** The paper's settings: at most 100 probes, relative tolerance 1e-3; seed 0. */
+        /** The paper's settings: at most 100 probes, relative tolerance 1e-3, PyHessian's rule; seed 0. */
         public static AuthorsOptions paper() {
-            return new AuthorsOptions(0, 100, 1e-3);
+            return new AuthorsOptions(0, 100, 1e-3, StoppingRule.PYHESSIAN);
         }
 
         public AuthorsOptions withSeed(long s) {
-            return new AuthorsOptions(s, maxProbes, tolerance);
+            return new AuthorsOptions(s, maxProbes, tolerance, rule);
+        }
+
+        public AuthorsOptions withRule(StoppingRule r) {
+            return new AuthorsOptions(seed, maxProbes, tolerance, r);
         }
     }
 
@@ -85,12 +133,19 @@ public final class PerPointHutchinson {
         }
     }
 
+    /** {@link #authorsLoop(HessianOperator, SplittableRandom, int, double, StoppingRule)} with the ABSOLUTE rule. */
+    public static AuthorsRun authorsLoop(HessianOperator op, SplittableRandom rnd, int maxProbes, double tolerance) {
+        return authorsLoop(op, rnd, maxProbes, tolerance, StoppingRule.ABSOLUTE);
+    }
+
     /**
      * The authors' loop on one operator: draw a Rademacher {@code z}, one HVP, append {@code z . H z}; stop when
-     * the running mean moved by a relative amount below {@code tolerance} (see {@link AuthorsOptions}) or after
-     * {@code maxProbes} probes. One unbatched HVP per probe, as in their code.
+     * {@code rule} is met (see {@link StoppingRule}) or after {@code maxProbes} probes; the value is the mean of
+     * the samples drawn (their {@code get_point_traces} takes {@code np.mean} of the list {@code trace} returns).
+     * One unbatched HVP per probe, as in their code, in the operator's dtype.
      */
-    public static AuthorsRun authorsLoop(HessianOperator op, SplittableRandom rnd, int maxProbes, double tolerance) {
+    public static AuthorsRun authorsLoop(HessianOperator op, SplittableRandom rnd, int maxProbes, double tolerance,
+                                         StoppingRule rule) {
         double[] samples = new double[maxProbes];
         int p = op.dim();
         double sum = 0;
@@ -105,7 +160,7 @@ public final class PerPointHutchinson {
             samples[m++] = x;
             sum += x;
             double mean = sum / m;
-            if (Math.abs(mean - previous) / (Math.abs(previous) + 1e-6) < tolerance) {
+            if (rule.met(mean, previous, tolerance)) {
                 break;
             }
             previous = mean;
@@ -115,7 +170,8 @@ public final class PerPointHutchinson {
 
     /**
      * The authors' per-point estimator for points {@code 0 .. n-1}: {@link #authorsLoop} on the Hessian of
-     * {@code pointLoss.apply(i)} at {@code theta}, for each point.
+     * {@code pointLoss.apply(i)} at {@code theta}, for each point, in {@code theta}'s dtype (for the authors'
+     * float32, pass float32 parameters and a loss built on float32 inputs).
      *
      * @param pointLoss point i's own loss as a function of the flat parameters (e.g. {@link #pointLosses})
      */
@@ -126,7 +182,7 @@ public final class PerPointHutchinson {
         int[] probes = new int[n];
         for (int i = 0; i < n; i++) {
             AuthorsRun run = authorsLoop(new HessianOperator(pointLoss.apply(i), theta), Probes.forItem(o.seed(), i),
-                    o.maxProbes(), o.tolerance());
+                    o.maxProbes(), o.tolerance(), o.rule());
             Hutchinson.Welford w = new Hutchinson.Welford();
             for (double x : run.samples()) {
                 w.add(x);

@@ -95,7 +95,8 @@ class PerPointHutchinsonTest {
         for (int i = 0; i < pr.n(); i++) {
             HessianOperator op = pr.point(i);
             double exact = Fixtures.trace(Fixtures.dense(op));
-            PerPointHutchinson.AuthorsRun api = PerPointHutchinson.authorsLoop(op, Probes.forItem(77, i), 100, 1e-3);
+            PerPointHutchinson.AuthorsRun api = PerPointHutchinson.authorsLoop(op, Probes.forItem(77, i), 100, 1e-3,
+                    PerPointHutchinson.StoppingRule.PYHESSIAN);
             assertThat(viaApi.values()[i]).isCloseTo(api.value(), within(1e-12));
             assertThat(viaApi.probes()[i]).isEqualTo(api.probes());
             double[] fixed = new double[seeds];

@@ -22,7 +22,7 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.MEASURES;
+import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.CORRELATED;
 
 /**
  * The paper's E2 figures redrawn for one data set (PNG, XChart panels composed into one image):
@@ -103,7 +103,7 @@ final class E2Figures {
                 ch.getStyler().setYAxisMin(-1.0);
                 ch.getStyler().setYAxisMax(1.0);
                 int ci = 0;
-                for (String meas : MEASURES) {
+                for (String meas : CORRELATED) {
                     Color col = COLORS[ci++ % COLORS.length];
                     List<double[]> pts = new ArrayList<>();
                     for (PointValues pv : r.values()) {

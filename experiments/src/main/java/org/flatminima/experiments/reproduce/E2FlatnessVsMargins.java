@@ -15,6 +15,7 @@ import org.flatminima.engine.curvature.PerPointHutchinson;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.experiments.data.DataSets;
 import org.flatminima.experiments.data.Dataset;
+import org.flatminima.experiments.measures.AuthorsAffineTrace;
 import org.flatminima.experiments.measures.Correlation;
 import org.flatminima.experiments.measures.PointMeasures;
 import org.flatminima.experiments.measures.Summary;
@@ -28,17 +29,22 @@ import org.flatminima.experiments.train.Trainer;
  * trace) correlates with margin-based measures, and the correlation grows with training accuracy. Each model is
  * trained with SGD on each data set with {@link E2Config#seeds()} seeds (run seeds by {@link E2Seeds#seed}, each
  * resumable on its own through a {@link CheckpointStore}); at log-spaced steps (step 0 included) every training
- * point's exact trace ({@code closed-form} for the affine model, {@code exact-ggn} otherwise) is correlated (Pearson, Spearman, Kendall; bootstrap
- * intervals) with four per-point measures, for all points and separately for correct and misclassified ones.
- * The authors' per-point Hutchinson estimator is run beside the exact trace on a small subset of one model (first
- * seed). This class computes; {@link E2Report} (with {@link E2Plots}, {@link E2Figures}, {@link E2Headline} and
- * {@link E2Verdicts}) writes the CSVs, Markdown and plots, the spread across seeds first.
+ * point's exact trace ({@code closed-form} for the affine model, {@code exact-ggn} otherwise) is correlated
+ * (Pearson, Spearman, Kendall; bootstrap intervals) with four per-point measures, for all points and separately
+ * for correct and misclassified ones. The authors' per-point Hutchinson estimator is run beside the exact trace on
+ * a small subset of one model (first seed), and their other quantities ({@link E2Authors}) beside ours. This class
+ * computes; {@link E2Report} (with {@link E2Plots}, {@link E2Figures}, {@link E2Headline} and {@link E2Verdicts})
+ * writes the CSVs, Markdown and plots, the spread across seeds first.
  */
 public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
 
     /** The measures, in table order: column name in the CSVs. */
     static final List<String> MEASURES = List.of("one_minus_m2", "affine_trace_expr", "output_margin",
             "input_margin");
+
+    /** The measures correlated with the trace: {@link #MEASURES} and the authors' {@link E2Authors#RAW}. */
+    static final List<String> CORRELATED = java.util.stream.Stream.concat(MEASURES.stream(),
+            java.util.stream.Stream.of(E2Authors.RAW)).toList();
 
     /** The correlation methods. */
     static final List<String> METHODS = List.of("pearson", "spearman", "kendall");
@@ -115,11 +121,13 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
     }
 
     /**
-     * The authors' estimator at one checkpoint: the distribution over its points of the relative error
-     * {@code |estimate - exact| / exact}, and per measure the correlations with their estimate beside ours.
+     * The authors' estimator (their rule, float32: {@link E2Authors#theirEstimator}) at one checkpoint: the
+     * distribution over its points of the relative error {@code |estimate - exact| / exact}, its maximum, the
+     * fraction of negative estimates, and per measure the correlations with their estimate beside ours.
      */
     record AuthorsResult(int points, double probesMedian, double relerrQ1, double relerrMedian, double relerrQ3,
-                         double relerrP90, Map<String, double[]> byMeasure) {
+                         double relerrP90, Map<String, double[]> byMeasure, double relerrMax,
+                         double negativeFraction) {
         /** The order of the values in {@link #byMeasure}. */
         static final List<String> COLUMNS = List.of("pearson_exact", "pearson_authors", "kendall_exact",
                 "kendall_authors");
@@ -205,6 +213,10 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
         m.put("dtype", ctx.dtype().name());
         m.put("run.data", data);
         m.put("run.arch", arch);
+        // checkpoints saved before these were added lack their values: recompute them
+        m.put("run.measures", CORRELATED);
+        m.put("run.authorsEstimator", "pyhessian-rule-f32");
+        m.put("run.lof", "pearson_lof,kendall_lof");
         return m;
     }
 
@@ -302,6 +314,7 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
         ms.put("affine_trace_expr", pm.affineTraceExpr());
         ms.put("output_margin", pm.margins().output());
         ms.put("input_margin", pm.inputMargin());
+        ms.put(E2Authors.RAW, AuthorsAffineTrace.rawInput(train.x(), pm.margins()));
         int ok = 0;
         for (int i = 0; i < n; i++) {
             ok += predicted[i] == train.labels()[i] ? 1 : 0;
@@ -326,7 +339,7 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
                 continue;
             }
             double[] t = pick(pv.trace(), idx);
-            for (String meas : MEASURES) {
+            for (String meas : CORRELATED) {
                 double[] v = pick(pv.measures().get(meas), idx);
                 for (String method : METHODS) {
                     Correlation.Estimate est = Correlation.bootstrap(method, t, v, resamples, 0.95,
@@ -334,6 +347,8 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
                     corr.add(new CorrRow(model, pv.step(), pv.trainAcc(), meas, group, method, est.value(),
                             est.low(), est.high()));
                 }
+                E2Authors.lofRows(model, pv, meas, group, t, v, resamples,
+                        seed ^ (31L * pv.step() + meas.hashCode() + 11L * group.hashCode()), corr);
             }
         }
         return corr;
@@ -346,9 +361,7 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
     private static AuthorsResult authorsBeside(Network net, Tensor theta, PointValues pv, Batch train, int k,
                                                long seed, String model, int resamples, List<CorrRow> corr) {
         Batch sub = train.range(0, k);
-        PerPointHutchinson.PerPointTraces est = PerPointHutchinson.authors(
-                PerPointHutchinson.pointLosses(net, sub.x(), sub.labels()), k, theta,
-                PerPointHutchinson.AuthorsOptions.paper().withSeed(seed));
+        PerPointHutchinson.PerPointTraces est = E2Authors.theirEstimator(net, theta, sub, seed);
         double[] exact = java.util.Arrays.copyOf(pv.trace(), k);
         double[] rel = new double[k];
         double[] probes = new double[k];
@@ -370,8 +383,9 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
                     au.value(), au.low(), au.high()));
             by.put(meas, new double[] {ex.value(), au.value(), safeKendall(exact, v), safeKendall(est.values(), v)});
         }
+        double[] maxNeg = E2Authors.maxAndNegative(rel, est.values());
         return new AuthorsResult(k, Nets.median(probes), rs.q1(), rs.median(), rs.q3(),
-                Summary.quantileSorted(sorted, 0.9), by);
+                Summary.quantileSorted(sorted, 0.9), by, maxNeg[0], maxNeg[1]);
     }
 
     /** Kendall's tau-b, NaN when undefined (fewer than two points, or a constant column). */

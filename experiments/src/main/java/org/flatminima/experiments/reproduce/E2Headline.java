@@ -11,7 +11,7 @@ import org.flatminima.experiments.reproduce.E2FlatnessVsMargins.PointValues;
 import org.flatminima.experiments.reproduce.E2Seeds.Across;
 import org.flatminima.experiments.reproduce.E2Seeds.Verdict;
 
-import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.MEASURES;
+import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.CORRELATED;
 
 /**
  * E2's headline for one data set: at the last checkpoint, per model and measure, the Pearson coefficient over
@@ -54,7 +54,7 @@ final class E2Headline {
             ms.put("lastStep", last);
             ms.put("trainAccuracyMean", Across.mean(train));
             ms.put("testAccuracyMean", Across.mean(test));
-            for (String meas : MEASURES) {
+            for (String meas : CORRELATED) {
                 Across all = E2Seeds.find(across, model, last, meas, "all", "pearson");
                 Across ok = E2Seeds.find(across, model, last, meas, "correct", "pearson");
                 Across bad = E2Seeds.find(across, model, last, meas, "incorrect", "pearson");

@@ -74,7 +74,7 @@ final class E2Report {
         Results corr = new Results("model", "step", "train_acc", "measure", "group", "method", "value", "low",
                 "high");
         Results points = new Results("model", "step", "point", "label", "predicted", "correct", "trace",
-                "one_minus_m2", "affine_trace_expr", "output_margin", "input_margin");
+                "one_minus_m2", "affine_trace_expr", "output_margin", "input_margin", E2Authors.RAW);
         Results authors = new Results("model", "step", "train_acc", "measure", "pearson_exact",
                 "pearson_authors", "kendall_exact", "kendall_authors");
         List<String> skipped = new ArrayList<>();
@@ -85,7 +85,8 @@ final class E2Report {
                     points.row(r.name(), pv.step(), i, pv.labels()[i], pv.predicted()[i],
                             pv.predicted()[i] == pv.labels()[i] ? 1 : 0, pv.trace()[i],
                             pv.measures().get(MEASURES.get(0))[i], pv.measures().get(MEASURES.get(1))[i],
-                            pv.measures().get(MEASURES.get(2))[i], pv.measures().get(MEASURES.get(3))[i]);
+                            pv.measures().get(MEASURES.get(2))[i], pv.measures().get(MEASURES.get(3))[i],
+                            pv.measures().get(E2Authors.RAW)[i]);
                 }
                 for (CorrRow k : cr.correlations()) {
                     corr.row(k.model(), k.step(), k.trainAcc(), k.measure(), k.group(), k.method(), k.value(),
@@ -172,6 +173,7 @@ final class E2Report {
                 """, dataTitle(data), seed, E2Seeds.seed(master, seed), key.markdown(3), verdict(byModel, corr),
                 figures,
                 MIN_GROUP, skipped.isEmpty() ? "none" : String.join(", ", skipped)));
+        perSeed.append(E2Authors.markdown(byModel, corr, E2FlatnessVsMargins.CORRELATED));
     }
 
     /**
@@ -209,7 +211,7 @@ final class E2Report {
     Experiment.Section section(List<String> missing) {
         // the authors' estimator: one table and one plot over every data set
         Results err = new Results("data", "model", "step", "train_acc", "points", "probes_median", "relerr_q1",
-                "relerr_median", "relerr_q3", "relerr_p90");
+                "relerr_median", "relerr_q3", "relerr_p90", "relerr_max", "negative_fraction");
         Results authorsCorr = new Results("data", "step", "train_acc", "measure", "pearson_exact",
                 "pearson_authors", "kendall_exact", "kendall_authors");
         Plots.Line errPlot = new Plots.Line("E2: authors' estimator, relative error per point vs step", "step + 1",
@@ -224,7 +226,8 @@ final class E2Report {
                     }
                     PointValues pv = cr.values();
                     err.row(e.getKey(), r.name(), pv.step(), pv.trainAcc(), a.points(), a.probesMedian(),
-                            a.relerrQ1(), a.relerrMedian(), a.relerrQ3(), a.relerrP90());
+                            a.relerrQ1(), a.relerrMedian(), a.relerrQ3(), a.relerrP90(), a.relerrMax(),
+                            a.negativeFraction());
                     for (String meas : MEASURES) {
                         double[] v = a.byMeasure().get(meas);
                         authorsCorr.row(e.getKey(), pv.step(), pv.trainAcc(), meas, v[0], v[1], v[2], v[3]);
@@ -284,9 +287,11 @@ final class E2Report {
                 ### The authors' estimator beside ours
 
                 `%s` with the first seed, first %d training points of each data set, at every checkpoint:
-                per-point Hutchinson with batch
-                size 1, Rademacher probes, at most 100, stopping when the running mean moves by under 0.1%%.
-                Relative error is |authors - exact| / exact per point.
+                per-point Hutchinson with batch size 1, Rademacher probes, at most 100, stopping by their vendored
+                PyHessian's rule `abs(mean_m - mean_{m-1}) / (mean_{m-1} + 1e-6) < 1e-3` (no absolute value in the
+                denominator, so a negative running mean stops it), in float32 as they ran it. Relative error is
+                |authors - exact| / exact per point; `negative_fraction` is the fraction of negative estimates (the
+                exact traces of these networks are >= 0).
 
                 %s
                 Files, per data set `<d>` and seed `<k>`: `E2/<d>/seed-<k>/correlations.csv` (every correlation

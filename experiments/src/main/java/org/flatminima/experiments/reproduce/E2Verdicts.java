@@ -106,6 +106,7 @@ final class E2Verdicts {
             case "affine_trace_expr" -> "the affine expression";
             case "output_margin" -> "the output margin";
             case "input_margin" -> "the input margin";
+            case E2Authors.RAW -> "the authors' affine expression (raw input)";
             default -> "`" + measure + "`";
         };
     }

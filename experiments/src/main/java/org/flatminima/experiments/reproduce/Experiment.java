@@ -14,6 +14,11 @@ public interface Experiment {
     /** A one-line title. */
     String title();
 
+    /** The title of the report's section at {@code scale} (what was run: scale, data, seeds); {@link #title()} by default. */
+    default String title(Scale scale) {
+        return title();
+    }
+
     /** The configuration at {@code scale}, as written into the report and the marker (JSON-serialisable values). */
     Map<String, Object> config(Scale scale);
 

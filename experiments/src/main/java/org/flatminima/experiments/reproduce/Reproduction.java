@@ -113,7 +113,7 @@ public final class Reproduction {
             long t0 = System.nanoTime();
             Experiment.Section s = e.run(ctx);
             double wall = (System.nanoTime() - t0) / 1e9;
-            Outcome o = new Outcome(e.id(), e.title(), config, wall, false, Instant.now().toString(), s);
+            Outcome o = new Outcome(e.id(), e.title(ctx.scale()), config, wall, false, Instant.now().toString(), s);
             writeMarker(ctx.outDir(), o);
             outcomes.add(o);
         }

@@ -145,11 +145,13 @@ class CheckpointStoreTest {
 
     @Test
     void e3CrashedAfterACheckpointResumesToTheSameCsvs(@TempDir Path a, @TempDir Path b) throws Exception {
-        // saved in order: small 0, 10, 20; large 0, 5 | crash | large 10; large-longer 0, 5, 10, 20
-        Recorder again = crashAndResume(h -> new E3BatchSize(E3Test.TINY, h), a, b, 5, "E3");
-        assertThat(again.saved).containsExactly("E3 large 10", "E3 large-longer 0", "E3 large-longer 5",
-                "E3 large-longer 10", "E3 large-longer 20");
-        assertThat(again.resumed).containsExactly("E3 large 5");
+        // saved in order, seed 5: authors-small 0, 16; authors-large 0, 1; authors-large-steps 0, 1 | crash | 4, 16;
+        // then the rest
+        Recorder again = crashAndResume(h -> new E3BatchSize(E3Test.TINY, h), a, b, 6, "E3");
+        assertThat(again.saved.subList(0, 2)).containsExactly("E3 seed-5 authors-large-steps 4",
+                "E3 seed-5 authors-large-steps 16");
+        // the finished runs are not trained again; the crashed one continues from its step-1 state
+        assertThat(again.resumed).containsExactly("E3 seed-5 authors-large-steps 1");
     }
 
     @Test

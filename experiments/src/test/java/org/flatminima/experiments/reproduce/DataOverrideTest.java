@@ -46,11 +46,12 @@ class DataOverrideTest {
         e3.overrideData(List.of("cifar-10"));
         assertThat(e3.cfg(Scale.QUICK).data()).isEqualTo("cifar-10");
         assertThat(e3.cfg(Scale.QUICK).arch()).isEqualTo("mlp:3072-128-10");
-        assertThat(e3.cfg(Scale.FULL).arch()).isEqualTo("mlp:3072-256-256-10");
+        assertThat(e3.cfg(Scale.FULL).arch()).isEqualTo(DataOverride.adaptArch(E3Config.full().arch(), "cifar-10"))
+                .startsWith("mlp:3072-");
         assertThat(e3.config(Scale.QUICK)).containsEntry("data", "cifar-10");
         assertThat(e3.requiredData(Scale.QUICK)).containsExactly("cifar-10");
         // every other setting is the configuration's own
-        E3BatchSize.Config own = E3BatchSize.Config.quick();
+        E3Config own = E3Config.quick();
         assertThat(e3.cfg(Scale.QUICK).largeBatch()).isEqualTo(own.largeBatch());
         assertThat(e3.cfg(Scale.QUICK).milestoneFractions()).isEqualTo(own.milestoneFractions());
 
