@@ -16,7 +16,8 @@ import org.flatminima.experiments.models.ModelSpec;
 /**
  * {@code reproduce --data NAME[,NAME...]}: the data sets of an experiment's configuration replaced by the user's,
  * and its models adapted to their image shape. Applies to the experiments of {@link #EXPERIMENTS} (see
- * {@link ScaledExperiment#overrideData}), whose configuration records follow one convention: the component named
+ * {@link ScaledExperiment#overrideData}), whose configurations are {@link Adaptable} (E2's) or records that follow
+ * one convention (E3's): the component named
  * {@code data} holds the data set ({@code String}: the first name given) or data sets ({@code List<String>}: all of
  * them), and every component whose name contains {@code arch} holds model specifications ({@code String} or
  * {@code List<String>}). A model whose input does not fit the data gets the data's input: {@code mlp:784-...} and
@@ -33,6 +34,30 @@ public final class DataOverride {
     private static final Pattern SEQ = Pattern.compile("seq:(\\d+)x(\\d+)x(\\d+):(.*)", Pattern.DOTALL);
 
     private DataOverride() {
+    }
+
+    /**
+     * A configuration that is not a record (E2's builder-made {@link E2Config}) and takes other data sets itself:
+     * {@link #applyTo} calls it instead of rebuilding a record.
+     *
+     * @param <C> the configuration's type
+     */
+    public interface Adaptable<C> {
+        /** This configuration on data sets {@code names}, every model specification passed through {@code adapt}. */
+        C withData(List<String> names, java.util.function.UnaryOperator<String> adapt);
+    }
+
+    /**
+     * {@code config} on {@code names}: through {@link Adaptable#withData} when it is {@link Adaptable}, else as a
+     * record by {@link #apply}; {@code names} must share one shape.
+     */
+    @SuppressWarnings("unchecked")
+    public static <C> C applyTo(C config, List<String> names) {
+        if (config instanceof Adaptable<?> a) {
+            String shapeOf = commonShape(names);
+            return (C) a.withData(List.copyOf(names), arch -> adaptArch(arch, shapeOf));
+        }
+        return (C) apply((Record) config, names);
     }
 
     /**

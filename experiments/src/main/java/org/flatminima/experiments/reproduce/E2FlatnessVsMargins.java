@@ -27,14 +27,16 @@ import org.flatminima.experiments.train.Trainer;
 /**
  * E2, claim (2): once a network reaches a non-trivial training accuracy, the flatness (each point's own Hessian
  * trace) correlates with margin-based measures, and the correlation grows with training accuracy. Each model is
- * trained with SGD; at log-spaced steps (step 0 included) every training point's exact trace ({@code closed-form}
- * for the affine model, {@code exact-ggn} otherwise) is correlated (Pearson, Spearman, Kendall; bootstrap
- * intervals) with four per-point measures, for all points and separately for correct and misclassified ones.
- * The authors' per-point Hutchinson estimator is run beside the exact trace on a small subset of one model, and
- * their other quantities ({@link E2Authors}) beside ours.
- * This class computes; {@link E2Report} (with {@link E2Plots}) writes the CSVs, Markdown and plots.
+ * trained with SGD on each data set with {@link E2Config#seeds()} seeds (run seeds by {@link E2Seeds#seed}, each
+ * resumable on its own through a {@link CheckpointStore}); at log-spaced steps (step 0 included) every training
+ * point's exact trace ({@code closed-form} for the affine model, {@code exact-ggn} otherwise) is correlated
+ * (Pearson, Spearman, Kendall; bootstrap intervals) with four per-point measures, for all points and separately
+ * for correct and misclassified ones. The authors' per-point Hutchinson estimator is run beside the exact trace on
+ * a small subset of one model (first seed), and their other quantities ({@link E2Authors}) beside ours. This class
+ * computes; {@link E2Report} (with {@link E2Plots}, {@link E2Figures}, {@link E2Headline} and {@link E2Verdicts})
+ * writes the CSVs, Markdown and plots, the spread across seeds first.
  */
-public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMargins.Config> {
+public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
 
     /** The measures, in table order: column name in the CSVs. */
     static final List<String> MEASURES = List.of("one_minus_m2", "affine_trace_expr", "output_margin",
@@ -47,51 +49,11 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
     /** The correlation methods. */
     static final List<String> METHODS = List.of("pearson", "spearman", "kendall");
 
+    /** The configuration key of the number of seeds (not part of a run's checkpoint configuration). */
+    static final String SEEDS = "seeds";
+
     /** Groups with fewer points than this are skipped. */
     static final int MIN_GROUP = 10;
-
-    /**
-     * @param archs the models (ModelSpec strings; each ends with a Linear layer)
-     * @param lrs SGD learning rate of each model (momentum 0.9)
-     * @param data the data sets, each run separately: the first is required (an absent one is a user error naming
-     *     how to get it); the others are skipped, with a line in the report, when they are not installed
-     * @param trainPoints training points (first ones of the split; 0: all)
-     * @param measurePoints the first this many training points are measured at every checkpoint (0: all)
-     * @param testPoints test points (first ones of the split; 0: all)
-     * @param epochs training epochs
-     * @param batchSize mini-batch size
-     * @param checkpoints number of log-spaced checkpoints besides step 0
-     * @param resamples bootstrap resamples per correlation (95% percentile intervals)
-     * @param authorsArch the model the authors' estimator runs on (one of {@code archs})
-     * @param authorsPoints points of the authors' estimator (first training points), at every checkpoint
-     */
-    public record Config(List<String> archs, double[] lrs, List<String> data, int trainPoints, int measurePoints,
-                         int testPoints, int epochs, int batchSize, int checkpoints, int resamples,
-                         String authorsArch, int authorsPoints) {
-        /** The quick configuration: the embedded MNIST subset and Fashion-MNIST; under three minutes on two cores. */
-        public static Config quick() {
-            return new Config(List.of("affine:784-10", "mlp:784-256-256-10", CNN_QUICK),
-                    new double[] {0.01, 0.05, 0.05}, List.of(DataSets.EMBEDDED, DataSets.FASHION), 1500, 0, 1000, 4,
-                    100, 6, 200, "mlp:784-256-256-10", 20);
-        }
-
-        /**
-         * The full configuration: the paper's MLP and a wider CNN trained on all 60,000 points of MNIST and of
-         * Fashion-MNIST, measured on the first 10,000; about an hour and a half on 2 cores (docs/REPRODUCTION.md).
-         */
-        public static Config full() {
-            return new Config(List.of("affine:784-10", "mlp:784-256-256-256-256-10", CNN_FULL),
-                    new double[] {0.01, 0.05, 0.05}, List.of(DataSets.MNIST, DataSets.FASHION), 0, 10000, 0, 30, 100,
-                    12, 1000, "mlp:784-256-256-256-256-10", 200);
-        }
-    }
-
-    /** The quick CNN. */
-    static final String CNN_QUICK = "seq:1x28x28:conv(8,3,pad=1),relu,maxpool(2),conv(16,3,pad=1),relu,maxpool(2),"
-            + "flatten,linear(10)";
-    /** The full-scale CNN. */
-    static final String CNN_FULL = "seq:1x28x28:conv(32,3,pad=1),relu,maxpool(2),conv(64,3,pad=1),relu,maxpool(2),"
-            + "flatten,linear(128),relu,linear(10)";
 
     private final CheckpointStore.Hook hook;
 
@@ -101,22 +63,23 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
     }
 
     /** E2 with {@code fixed} at every scale (tests). */
-    public E2FlatnessVsMargins(Config fixed) {
+    public E2FlatnessVsMargins(E2Config fixed) {
         this(fixed, CheckpointStore.NONE);
     }
 
     /** E2 with {@code fixed} at every scale, its checkpoint store observed by {@code hook} (tests). */
-    E2FlatnessVsMargins(Config fixed, CheckpointStore.Hook hook) {
-        super("E2", "flatness vs margins during training", fixed, Config::quick, Config::full);
+    E2FlatnessVsMargins(E2Config fixed, CheckpointStore.Hook hook) {
+        super("E2", "flatness vs margins during training", fixed, E2Config::quick, E2Config::full);
         this.hook = hook;
     }
 
     @Override
-    void describe(Config c, Map<String, Object> m) {
+    void describe(E2Config c, Map<String, Object> m) {
         m.put("archs", c.archs());
         m.put("lrs", c.lrs());
         m.put("momentum", 0.9);
         m.put("data", c.data());
+        m.put(SEEDS, c.seeds());
         m.put("trainPoints", c.trainPoints());
         m.put("measurePoints", c.measurePoints());
         m.put("testPoints", c.testPoints());
@@ -184,11 +147,11 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
 
     @Override
     public Section run(ReproduceContext ctx) {
-        Config c = cfg(ctx.scale());
+        E2Config c = cfg(ctx.scale());
         Path dir = ctx.dir(id());
-        E2Report report = new E2Report(c, dir, ctx.dtype());
+        E2Report report = new E2Report(c, dir, ctx.dtype(), ctx.scale(), ctx.seed());
         List<String> missing = new ArrayList<>();
-        ctx.progress().start(id() + " flatness vs margins", work(c, ctx));
+        ctx.progress().start(id() + " flatness vs margins", work(c));
         for (int d = 0; d < c.data().size(); d++) {
             String data = c.data().get(d);
             Batch train;
@@ -206,11 +169,16 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
             }
             measured = c.measurePoints() > 0 && c.measurePoints() < train.size()
                     ? train.range(0, c.measurePoints()) : train;
-            List<ModelRun> runs = new ArrayList<>();
-            for (int m = 0; m < c.archs().size(); m++) {
-                runs.add(runModel(ctx, c, dir, data, m, train, measured, test));
+            List<List<ModelRun>> bySeed = new ArrayList<>();
+            for (int k = 0; k < c.seeds(); k++) {
+                List<ModelRun> runs = new ArrayList<>();
+                for (int m = 0; m < c.archs().size(); m++) {
+                    runs.add(runModel(ctx, c, dir, data, m, k, train, measured, test));
+                }
+                report.seedRun(data, k, train, test, measured, runs);
+                bySeed.add(runs);
             }
-            report.dataSet(data, train, test, measured, runs);
+            report.dataSet(data, train, test, measured, bySeed);
         }
         ctx.progress().step(1, "writing");
         Section s = report.section(missing);
@@ -218,13 +186,9 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
         return s;
     }
 
-    /** Progress units: one per checkpoint of every model on every data set, plus one for writing. */
-    private long work(Config c, ReproduceContext ctx) {
-        long w = 1;
-        for (int m = 0; m < c.archs().size(); m++) {
-            w += (long) c.data().size() * (c.checkpoints() + 2);
-        }
-        return w;
+    /** Progress units: one per checkpoint of every model, seed and data set, plus one for writing. */
+    private static long work(E2Config c) {
+        return 1 + (long) c.archs().size() * c.seeds() * c.data().size() * (c.checkpoints() + 2);
     }
 
     /** The first {@code n} points (all when {@code n <= 0}) of a split, converted to the context's dtype. */
@@ -236,10 +200,16 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
         return d.as(ctx.dtype()).as(Dataset.Layout.IMAGES);
     }
 
-    /** The configuration a model's saved checkpoints must match to be reused. */
-    private Map<String, Object> runConfig(ReproduceContext ctx, String data, String arch) {
+    /**
+     * The configuration a model's saved checkpoints must match to be reused: E2's configuration without the number
+     * of seeds (adding a seed keeps the finished ones), with the run's data set, model and seed.
+     */
+    private Map<String, Object> runConfig(ReproduceContext ctx, String data, String arch, int k) {
         Map<String, Object> m = new LinkedHashMap<>(config(ctx.scale()));
-        m.put("seed", ctx.seed());
+        m.remove(SEEDS);
+        m.put("seed", E2Seeds.seed(ctx.seed(), k));
+        m.put("masterSeed", ctx.seed());
+        m.put("seedIndex", k);
         m.put("dtype", ctx.dtype().name());
         m.put("run.data", data);
         m.put("run.arch", arch);
@@ -250,36 +220,43 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
         return m;
     }
 
-    /** Trains model {@code m} on {@code train}, measuring at its checkpoints; resumes what was saved. */
-    private ModelRun runModel(ReproduceContext ctx, Config c, Path dir, String data, int m, Batch train,
+    /**
+     * Trains model {@code m} with seed {@code k} ({@link E2Seeds#seed}) on {@code train}, measuring at its
+     * checkpoints; resumes what was saved. The authors' estimator runs with the first seed only.
+     */
+    private ModelRun runModel(ReproduceContext ctx, E2Config c, Path dir, String data, int m, int k, Batch train,
                               Batch measured, Batch test) {
         String arch = c.archs().get(m);
         String name = label(arch);
+        long seed = E2Seeds.seed(ctx.seed(), k);
+        String where = name + " on " + data + " seed " + k;
         Network net = ModelSpec.parse(arch).network();
-        TrainConfig base = TrainConfig.sgd(c.lrs()[m], c.batchSize(), c.epochs(), ctx.seed());
+        TrainConfig base = TrainConfig.sgd(c.lrs()[m], c.batchSize(), c.epochs(), seed);
         long total = (long) base.stepsPerEpoch(train.size()) * c.epochs();
         long[] steps = Nets.logSpacedSteps(total, c.checkpoints());
         TrainConfig tc = base.toBuilder().logEvery(Integer.MAX_VALUE).checkpointAt(steps).build();
         CheckpointStore<CheckpointResult> store = CheckpointStore.open(
-                dir.resolve(CheckpointStore.DIR).resolve(data).resolve(name), "E2 " + data + "/" + name,
-                runConfig(ctx, data, arch), CheckpointResult.class, hook);
+                dir.resolve(CheckpointStore.DIR).resolve(data).resolve(E2Report.seedDir(k)).resolve(name),
+                "E2 " + data + "/" + E2Report.seedDir(k) + "/" + name, runConfig(ctx, data, arch, k),
+                CheckpointResult.class, hook);
         SortedMap<Long, CheckpointResult> done = store.finished();
         List<CheckpointResult> list = new ArrayList<>(done.values());
         ctx.progress().step(done.size(), done.isEmpty() ? null
-                : name + " on " + data + ": " + done.size() + " checkpoints reused");
-        boolean authors = arch.equals(c.authorsArch()) && c.authorsPoints() > 0;
-        int k = Math.min(c.authorsPoints(), measured.size());
+                : where + ": " + done.size() + " checkpoints reused");
+        boolean authors = k == 0 && arch.equals(c.authorsArch()) && c.authorsPoints() > 0;
+        int points = Math.min(c.authorsPoints(), measured.size());
         java.util.function.BiFunction<Long, Tensor, CheckpointResult> compute = (step, theta) -> {
             PointValues pv = measure(net, step, theta, measured, test);
             List<String> skipped = new ArrayList<>();
-            List<CorrRow> corr = correlate(name, pv, c.resamples(), ctx.seed(), skipped);
-            AuthorsResult a = authors ? authorsBeside(net, theta, pv, measured, k, ctx.seed() + 7919L * step,
+            List<CorrRow> corr = correlate(name, pv, c.resamples(), seed, skipped);
+            AuthorsResult a = authors ? authorsBeside(net, theta, pv, measured, points, seed + 7919L * step,
                     name, c.resamples(), corr) : null;
-            ctx.progress().step(1, String.format(Locale.ROOT, "%s on %s step %d train acc %.3f", name, data,
-                    pv.step(), pv.trainAcc()));
-            return new CheckpointResult(pv, corr, a, skipped.stream().map(s -> data + ": " + s).toList());
+            ctx.progress().step(1, String.format(Locale.ROOT, "%s step %d train acc %.3f", where, pv.step(),
+                    pv.trainAcc()));
+            return new CheckpointResult(pv, corr, a, skipped.stream().map(s -> data + " seed " + k + ": " + s)
+                    .toList());
         };
-        Tensor params = net.initParams(ctx.dtype(), ctx.seed());
+        Tensor params = net.initParams(ctx.dtype(), seed);
         if (!done.containsKey(0L)) {
             CheckpointResult r = compute.apply(0L, params);
             store.save(0, r, net, null);
@@ -301,7 +278,7 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2FlatnessVsMarg
             });
         }
         store.complete();
-        ctx.progress().step(1, name + " on " + data + " trained " + last + " steps");
+        ctx.progress().step(1, where + " trained " + last + " steps");
         return new ModelRun(arch, name, list, done.size());
     }
 

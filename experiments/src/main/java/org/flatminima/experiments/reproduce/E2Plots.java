@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.flatminima.experiments.measures.Summary;
-import org.flatminima.experiments.reproduce.E2FlatnessVsMargins.Config;
 import org.flatminima.experiments.reproduce.E2FlatnessVsMargins.PointValues;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -29,7 +28,7 @@ final class E2Plots {
 
     /** The plots of data set {@code data}, written into {@code dir/data/}; returns their report-relative paths. */
     static List<String> plots(Path root, String data, Map<String, List<PointValues>> byModel, Results corr,
-                               Config c) {
+                               E2Config c) {
         List<String> files = new ArrayList<>();
         Path dir = root.resolve(data);
         String rel = "E2/" + data + "/";

@@ -11,7 +11,6 @@ import org.flatminima.experiments.measures.Correlation;
 import org.flatminima.experiments.train.Batch;
 import org.flatminima.experiments.reproduce.E2FlatnessVsMargins.AuthorsResult;
 import org.flatminima.experiments.reproduce.E2FlatnessVsMargins.CheckpointResult;
-import org.flatminima.experiments.reproduce.E2FlatnessVsMargins.Config;
 import org.flatminima.experiments.reproduce.E2FlatnessVsMargins.CorrRow;
 import org.flatminima.experiments.reproduce.E2FlatnessVsMargins.ModelRun;
 import org.flatminima.experiments.reproduce.E2FlatnessVsMargins.PointValues;
@@ -24,33 +23,54 @@ import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.label;
 
 /**
  * E2's report: renders what {@link E2FlatnessVsMargins} computed into CSVs, Markdown and (through
- * {@link E2Plots}) plots. Fed one data set at a time, as soon as its models are done ({@link #dataSet}), so a
- * data set's files are written before the next one trains; {@link #section} then writes the authors'
- * estimator's table and plot over every data set and returns the report section.
+ * {@link E2Plots} and {@link E2Figures}) plots. Fed one seed of one data set at a time, as soon as its models
+ * are done ({@link #seedRun}), so its files are written before the next one trains; then the data set across its
+ * seeds ({@link #dataSet}: mean and standard deviation across seeds, the headline); {@link #section} then writes
+ * the authors' estimator's table and plot over every data set and returns the report section, headed by the
+ * scale, the data sets, the number of seeds and the verdicts ({@link E2Verdicts}).
  */
 final class E2Report {
-    private final Config c;
+    private final E2Config c;
     private final Path dir;
     private final DType dtype;
+    private final Scale scale;
+    private final long master;
     private final Map<String, Object> summary = new LinkedHashMap<>();
     private final List<String> plots = new ArrayList<>();
     private final Map<String, List<ModelRun>> byData = new LinkedHashMap<>();
     private final StringBuilder perData = new StringBuilder();
+    private final StringBuilder perSeed = new StringBuilder();
+    private final E2Verdicts verdicts = new E2Verdicts();
+    private int resumed;
 
-    /** A report of configuration {@code c} into {@code dir} (the experiment's directory), computed in {@code dtype}. */
-    E2Report(Config c, Path dir, DType dtype) {
+    /**
+     * A report of configuration {@code c} at {@code scale} into {@code dir} (the experiment's directory),
+     * computed in {@code dtype}, with master seed {@code master}.
+     */
+    E2Report(E2Config c, Path dir, DType dtype, Scale scale, long master) {
         this.c = c;
         this.dir = dir;
         this.dtype = dtype;
+        this.scale = scale;
+        this.master = master;
+    }
+
+    /** The directory of seed {@code k}'s files inside a data set's directory (and its checkpoint directory). */
+    static String seedDir(int k) {
+        return "seed-" + k;
     }
 
     /**
-     * Data set {@code data}: writes its CSVs and plots into {@code dir/data/}, and adds its summary and its
-     * Markdown subsection.
+     * Seed {@code seed} (0-based) of data set {@code data}: writes its CSVs into {@code dir/data/seed-<seed>/}
+     * (and, for the first seed, the per-data-set plots of {@link E2Plots} into {@code dir/data/}), and adds its
+     * Markdown details.
      */
-    void dataSet(String data, Batch train, Batch test, Batch measured, List<ModelRun> runs) {
-        byData.put(data, runs);
-        Path ddir = dir.resolve(data);
+    void seedRun(String data, int seed, Batch train, Batch test, Batch measured, List<ModelRun> runs) {
+        if (seed == 0) {
+            byData.put(data, runs);
+        }
+        resumed += runs.stream().mapToInt(ModelRun::resumed).sum();
+        Path ddir = dir.resolve(data).resolve(seedDir(seed));
         Results corr = new Results("model", "step", "train_acc", "measure", "group", "method", "value", "low",
                 "high");
         Results points = new Results("model", "step", "point", "label", "predicted", "correct", "trace",
@@ -86,7 +106,9 @@ final class E2Report {
         authors.writeCsv(ddir.resolve("authors_correlations.csv"));
         Map<String, List<PointValues>> byModel = new LinkedHashMap<>();
         runs.forEach(r -> byModel.put(r.name(), r.values()));
-        plots.addAll(E2Plots.plots(dir, data, byModel, corr, c));
+        if (seed == 0) {
+            plots.addAll(E2Plots.plots(dir, data, byModel, corr, c));
+        }
 
         // the key table: per model, the three correlations over all measured points at the first, middle and
         // last checkpoint, for each measure
@@ -105,8 +127,8 @@ final class E2Report {
                     row[3] = pv.testAcc();
                     row[4] = "all";
                     row[5] = method;
-                    for (int k = 0; k < MEASURES.size(); k++) {
-                        row[6 + k] = lookup(corr, e.getKey(), pv.step(), MEASURES.get(k), "all", method);
+                    for (int j = 0; j < MEASURES.size(); j++) {
+                        row[6 + j] = lookup(corr, e.getKey(), pv.step(), MEASURES.get(j), "all", method);
                     }
                     key.row(row);
                 }
@@ -120,20 +142,12 @@ final class E2Report {
             ds.put(e.getKey(), s);
         }
         ds.put("skippedGroups", skipped.size());
-        summary.put(data, ds);
-        perData.append(String.format(Locale.ROOT, """
+        @SuppressWarnings("unchecked")
+        Map<String, Object> dsum = (Map<String, Object>) summary.computeIfAbsent(data, x -> new LinkedHashMap<>());
+        dsum.put(seedDir(seed), ds);
+        String figures = seed != 0 ? "" : String.format(Locale.ROOT, """
+                Plots of this seed:
 
-                ### %s
-
-                Trained on %d training points, tested on %d test points; correlations over the first %d
-                training points. Pearson / Spearman / Kendall over those points at the first, middle and last
-                checkpoint:
-
-                %s
-                What the numbers say about claim (2), per model (Pearson over the measured points, measure by
-                measure, at each checkpoint as training accuracy -> correlation):
-
-                %s
                 ![Pearson vs training accuracy, %s](E2/%s/pearson-vs-train-acc.png)
 
                 ![trace vs affine expression, %s](E2/%s/scatter-trace-vs-affine-expr.png)
@@ -142,11 +156,52 @@ final class E2Report {
 
                 ![margin quantiles, %s](E2/%s/margin-quantiles-vs-step.png)
 
-                Groups skipped (under %d points): %s.
-                """, dataTitle(data), train.size(), test.size(), measured.size(), key.markdown(3),
-                verdict(byModel, corr), data, data, data, data, data, data, data, data, MIN_GROUP,
-                skipped.isEmpty() ? "none" : String.join(", ", skipped)));
-        perData.append(E2Authors.markdown(byModel, corr, E2FlatnessVsMargins.CORRELATED));
+                """, data, data, data, data, data, data, data, data);
+        perSeed.append(String.format(Locale.ROOT, """
+
+                #### %s, seed %d (run seed %d)
+
+                Pearson / Spearman / Kendall over the measured points at the first, middle and last checkpoint,
+                with this seed's network:
+
+                %s
+                Per model (Pearson over the measured points, measure by measure, at each checkpoint as training
+                accuracy -> correlation):
+
+                %s
+                %sGroups skipped (under %d points): %s.
+                """, dataTitle(data), seed, E2Seeds.seed(master, seed), key.markdown(3), verdict(byModel, corr),
+                figures,
+                MIN_GROUP, skipped.isEmpty() ? "none" : String.join(", ", skipped)));
+        perSeed.append(E2Authors.markdown(byModel, corr, E2FlatnessVsMargins.CORRELATED));
+    }
+
+    /**
+     * Data set {@code data} across its seeds ({@code bySeed.get(k)}: seed k's runs): writes
+     * {@code dir/data/correlations_across_seeds.csv} and the figures of {@link E2Figures}, records the verdicts, and
+     * adds its Markdown subsection (the headline across seeds, then each seed's details from {@link #seedRun}).
+     */
+    void dataSet(String data, Batch train, Batch test, Batch measured, List<List<ModelRun>> bySeed) {
+        List<E2Seeds.Across> across = E2Seeds.aggregate(bySeed);
+        E2Seeds.table(across, bySeed.size()).writeCsv(dir.resolve(data).resolve("correlations_across_seeds.csv"));
+        E2Headline.Table head = E2Headline.of(data, bySeed, across, verdicts);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> dsum = (Map<String, Object>) summary.computeIfAbsent(data, x -> new LinkedHashMap<>());
+        dsum.put("acrossSeeds", head.summary());
+        E2Figures.Drawn fig = E2Figures.draw(dir, data, bySeed, across);
+        plots.addAll(fig.files());
+        perData.append(String.format(Locale.ROOT, """
+
+                ### %s
+
+                Trained on %d training points with each of %d seeds, tested on %d test points; correlations over the
+                first %d training points.
+
+                %s
+                %s
+                %s""", dataTitle(data), train.size(), bySeed.size(), test.size(), measured.size(), head.markdown(),
+                fig.markdown(), perSeed));
+        perSeed.setLength(0);
     }
 
     /**
@@ -197,8 +252,8 @@ final class E2Report {
             plots.add(errPng);
         }
         summary.put("missingDataSets", missing);
-        Reproduction.noteResumed(summary, byData.values().stream().flatMap(List::stream)
-                .mapToInt(ModelRun::resumed).sum());
+        Reproduction.noteResumed(summary, resumed);
+        summary.put("verdicts", verdicts.summary());
 
         String ab = err.rows().isEmpty() ? "(not run in this configuration)\n" : String.format(Locale.ROOT, """
                 Relative error per checkpoint (quantiles over the points):
@@ -212,7 +267,10 @@ final class E2Report {
                 %s""", err.markdown(3), errPng, authorsCorr.markdown(3));
         String md = String.format(Locale.ROOT, """
                 Models %s (%s), each trained with SGD (momentum 0.9, batch %d, learning rates %s in that order) for
-                %d epochs on each data set: %s.%s At log-spaced steps (step 0 included): every measured training
+                %d epochs on each data set: %s.%s Every (data set, model) is trained with %d seeds: seed k's run
+                seed, which sets the initialisation, the batch order and the bootstrap resampling, is the master seed
+                (%d) for k = 0 and SplitMix64's output function applied to master + k * 0x9E3779B97F4A7C15 for
+                k >= 1. At log-spaced steps (step 0 included): every measured training
                 point's own Hessian trace `tr H_n` (closed form for the affine model, `exact-ggn` for the others,
                 both exact) and four per-point measures: the softmax-margin bound `1-m^2` (m = p_y - max_{j!=y} p_j),
                 the affine-trace expression `(||h||^2+1)(1-||p||^2)` with h the input of the last Linear layer, the
@@ -221,28 +279,36 @@ final class E2Report {
                 points and separately for correct and misclassified points (groups under %d points skipped).
                 `1-m^2` and the affine expression are expected to correlate positively with the trace, the margins
                 negatively (a large margin means a flat point). Training accuracy is over the measured points.
+                The headline is the spread across seeds (mean ± sample standard deviation of each seed's
+                coefficient); the bootstrap intervals across points of each seed come second.
+
+                %s
                 %s
                 ### The authors' estimator beside ours
 
-                `%s`, first %d training points of each data set, at every checkpoint: per-point Hutchinson with batch
-                size 1, Rademacher probes, at most 100, stopping by their vendored PyHessian's rule
-                `abs(mean_m - mean_{m-1}) / (mean_{m-1} + 1e-6) < 1e-3` (no absolute value in the denominator, so a
-                negative running mean stops it), in float32 as they ran it. Relative error is |authors - exact| /
-                exact per point; `negative_fraction` is the fraction of negative estimates (the exact traces of
-                these networks are >= 0).
+                `%s` with the first seed, first %d training points of each data set, at every checkpoint:
+                per-point Hutchinson with batch size 1, Rademacher probes, at most 100, stopping by their vendored
+                PyHessian's rule `abs(mean_m - mean_{m-1}) / (mean_{m-1} + 1e-6) < 1e-3` (no absolute value in the
+                denominator, so a negative running mean stops it), in float32 as they ran it. Relative error is
+                |authors - exact| / exact per point; `negative_fraction` is the fraction of negative estimates (the
+                exact traces of these networks are >= 0).
 
                 %s
-                Files, per data set `<d>`: `E2/<d>/correlations.csv` (every correlation with its interval),
-                `E2/<d>/points.csv` (per-point values at every checkpoint), `E2/<d>/authors_correlations.csv`; and
+                Files, per data set `<d>` and seed `<k>`: `E2/<d>/seed-<k>/correlations.csv` (every correlation
+                with its bootstrap interval), `E2/<d>/seed-<k>/points.csv` (per-point values at every checkpoint),
+                `E2/<d>/seed-<k>/authors_correlations.csv`; per data set `E2/<d>/correlations_across_seeds.csv`
+                (every correlation of every seed, with mean and standard deviation across seeds); and
                 `E2/authors_estimator.csv` (the error quantiles).
                 """, String.join(", ", c.archs().stream().map(a -> "`" + a + "`").toList()), dtype.name(),
                 c.batchSize(), java.util.Arrays.toString(c.lrs()), c.epochs(),
                 String.join(", ", byData.keySet().stream().map(E2Report::dataTitle).toList()),
                 missing.isEmpty() ? "" : " " + String.join(" ", missing.stream().map(m ->
                         dataTitle(m) + " is not installed here, so E2 ran without it (" + installHint(m)
-                                + ").").toList()),
-                c.resamples(), MIN_GROUP, perData, label(c.authorsArch()), c.authorsPoints(), ab);
-        return new Experiment.Section(md, summary, plots);
+                                + ").").toList()), c.seeds(), master,
+                c.resamples(), MIN_GROUP, verdicts.markdown(c.seeds()), perData, label(c.authorsArch()),
+                c.authorsPoints(), ab);
+        String heading = verdicts.heading(scale, List.copyOf(byData.keySet()), c.archs().size(), c.seeds());
+        return new Experiment.Section(md, summary, plots, heading);
     }
 
     /** The title of a data set in the report. */

@@ -18,7 +18,7 @@ import org.flatminima.experiments.data.DataSets;
  *       epochs at {@link #currentLr()}, and Hoffer et al.'s longer run.</li>
  * </ul>
  */
-public final class E3Config {
+public final class E3Config implements DataOverride.Adaptable<E3Config> {
     private final String arch;
     private final String data;
     private final String dtype;
@@ -97,6 +97,15 @@ public final class E3Config {
     /** A builder with the quick configuration's values. */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * This configuration on the first of {@code names} ({@code reproduce --data}) with its model passed through
+     * {@code adapt} ({@link DataOverride}); everything else unchanged.
+     */
+    @Override
+    public E3Config withData(java.util.List<String> names, java.util.function.UnaryOperator<String> adapt) {
+        return toBuilder().data(names.getFirst()).arch(adapt.apply(arch)).build();
     }
 
     /** A builder holding this configuration's values. */

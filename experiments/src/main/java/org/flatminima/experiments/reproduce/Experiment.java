@@ -32,7 +32,13 @@ public interface Experiment {
      *     without the section heading
      * @param summary headline numbers (JSON-serialisable), also kept in the experiment's marker
      * @param plots the PNG files written, relative to the reproduction's output directory
+     * @param heading the section's heading when it depends on the results (the scale, data sets, seeds and
+     *     verdicts it found), else null: the report then heads the section with the experiment's {@link #title()}
      */
-    record Section(String markdown, Map<String, Object> summary, java.util.List<String> plots) {
+    record Section(String markdown, Map<String, Object> summary, java.util.List<String> plots, String heading) {
+        /** A section headed by the experiment's title. */
+        public Section(String markdown, Map<String, Object> summary, java.util.List<String> plots) {
+            this(markdown, summary, plots, null);
+        }
     }
 }

@@ -246,7 +246,8 @@ public final class Reproduction {
             }
             return new Outcome((String) m.get("id"), (String) m.get("title"), config,
                     ((Number) m.get("wallSeconds")).doubleValue(), true, (String) m.get("finishedAt"),
-                    new Experiment.Section((String) m.get("markdown"), summary, plots));
+                    new Experiment.Section((String) m.get("markdown"), summary, plots,
+                            m.get("heading") instanceof String h ? h : null));
         } catch (IOException | RuntimeException ex) {
             return null;
         }
@@ -283,6 +284,9 @@ public final class Reproduction {
         m.put("summary", o.section().summary());
         m.put("plots", o.section().plots());
         m.put("markdown", o.section().markdown());
+        if (o.section().heading() != null) {
+            m.put("heading", o.section().heading());
+        }
         Results.writeJson(outDir.resolve(o.id()).resolve(MARKER), m);
     }
 
@@ -327,7 +331,8 @@ public final class Reproduction {
         b.append(String.format(Locale.ROOT, "%nTotal compute time of the experiments above: %.1f s%s.%n", total,
                 resumed ? " (without the earlier runs whose checkpoints were resumed)" : ""));
         for (Outcome o : all) {
-            b.append("\n## ").append(o.id()).append(": ").append(o.title()).append("\n\n");
+            b.append("\n## ").append(o.id()).append(": ")
+                    .append(o.section().heading() != null ? o.section().heading() : o.title()).append("\n\n");
             b.append("Configuration: `").append(compactJson(o.config())).append("`\n\n");
             b.append(o.section().markdown().strip()).append('\n');
         }

@@ -47,16 +47,16 @@ abstract class ScaledExperiment<C> implements Experiment, Reproduction.DataNeeds
      * The configuration at {@code scale}, with the data sets of {@link #overrideData} when set (so the report, the
      * reuse markers and the checkpoint stores see them).
      */
-    @SuppressWarnings("unchecked")
     final C cfg(Scale scale) {
         C c = fixed != null ? fixed : scale == Scale.FULL ? full.get() : quick.get();
-        return dataOverride.isEmpty() ? c : (C) DataOverride.apply((Record) c, dataOverride);
+        return dataOverride.isEmpty() ? c : DataOverride.applyTo(c, dataOverride);
     }
 
     /**
      * Runs on {@code names} instead of the configuration's data sets ({@code reproduce --data}; empty: the
      * configuration's own), with the models adapted to their images ({@link DataOverride}). Only for experiments
-     * of {@link DataOverride#EXPERIMENTS}, whose configurations are records following its convention.
+     * of {@link DataOverride#EXPERIMENTS}, whose configurations are records following its convention or
+     * {@link DataOverride.Adaptable}.
      */
     final void overrideData(List<String> names) {
         if (!names.isEmpty() && !DataOverride.EXPERIMENTS.contains(id)) {

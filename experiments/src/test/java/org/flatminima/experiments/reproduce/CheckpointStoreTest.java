@@ -24,9 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 class CheckpointStoreTest {
 
     /** Two models, 100 points, batch 20, one epoch: 5 steps, checkpoints at steps 0, 1, 2, 5. */
-    static final E2FlatnessVsMargins.Config E2_TINY = new E2FlatnessVsMargins.Config(
-            List.of("affine:784-10", "mlp:784-16-10"), new double[] {0.01, 0.05}, List.of(DataSets.EMBEDDED), 100,
-            0, 50, 1, 20, 3, 10, "mlp:784-16-10", 3);
+    static final E2Config E2_TINY = E2Config.builder().archs("affine:784-10", "mlp:784-16-10").lrs(0.01, 0.05)
+            .data(DataSets.EMBEDDED).trainPoints(100).measurePoints(0).testPoints(50).epochs(1).batchSize(20)
+            .checkpoints(3).resamples(10).authorsArch("mlp:784-16-10").authorsPoints(3).build();
 
     /** The injected crash. */
     static final class Crash extends RuntimeException {
@@ -127,18 +127,20 @@ class CheckpointStoreTest {
     void e2CrashedAfterACheckpointResumesToTheSameCsvs(@TempDir Path a, @TempDir Path b) throws Exception {
         // checkpoints saved in order: affine 0, 1, 2, 5; mlp 0, 1 | crash | mlp 2, 5
         Recorder again = crashAndResume(h -> new E2FlatnessVsMargins(E2_TINY, h), a, b, 6, "E2");
-        assertThat(again.saved).containsExactly("E2 embedded/mlp:784-16-10 2", "E2 embedded/mlp:784-16-10 5");
+        assertThat(again.saved).containsExactly("E2 embedded/seed-0/mlp:784-16-10 2",
+                "E2 embedded/seed-0/mlp:784-16-10 5");
         // the affine run was finished (nothing trained, nothing computed); the MLP continued training from step
         // 1's saved state
-        assertThat(again.resumed).containsExactly("E2 embedded/mlp:784-16-10 1");
+        assertThat(again.resumed).containsExactly("E2 embedded/seed-0/mlp:784-16-10 1");
 
         // another seed: the saved checkpoints are discarded and everything is recomputed
         Recorder other = new Recorder(-1);
         new E2FlatnessVsMargins(E2_TINY, other).run(ctx(b, 6));
-        assertThat(other.discarded).containsExactly("E2 embedded/affine", "E2 embedded/mlp:784-16-10");
+        assertThat(other.discarded).containsExactly("E2 embedded/seed-0/affine",
+                "E2 embedded/seed-0/mlp:784-16-10");
         assertThat(other.saved).hasSize(8);
-        assertThat(csvs(b.resolve("E2")).get("embedded/points.csv")).isNotEqualTo(
-                csvs(a.resolve("E2")).get("embedded/points.csv"));
+        assertThat(csvs(b.resolve("E2")).get("embedded/seed-0/points.csv")).isNotEqualTo(
+                csvs(a.resolve("E2")).get("embedded/seed-0/points.csv"));
     }
 
     @Test

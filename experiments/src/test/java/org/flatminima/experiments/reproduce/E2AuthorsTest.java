@@ -34,9 +34,9 @@ class E2AuthorsTest {
     static final long SEED = 7;
     static final String MLP = "mlp:784-16-10";
 
-    static final E2FlatnessVsMargins E2 = new E2FlatnessVsMargins(new E2FlatnessVsMargins.Config(
-            List.of("affine:784-10", MLP), new double[] {0.01, 0.05}, List.of(DataSets.EMBEDDED), 120, 0, 50, 1, 40,
-            2, 20, MLP, 6));
+    static final E2FlatnessVsMargins E2 = new E2FlatnessVsMargins(E2Config.builder().archs("affine:784-10", MLP)
+            .lrs(0.01, 0.05).data(DataSets.EMBEDDED).trainPoints(120).measurePoints(0).testPoints(50).epochs(1)
+            .batchSize(40).checkpoints(2).resamples(20).authorsArch(MLP).authorsPoints(6).build());
 
     static Map<String, double[]> points;
     static List<String[]> pointRows;
@@ -49,9 +49,9 @@ class E2AuthorsTest {
         ReproduceContext ctx = new ReproduceContext(out, SEED, Scale.QUICK, ds, DType.F64, Progress.NONE);
         Experiment.Section s = E2.run(ctx);
         assertThat(s.markdown()).contains("LocalOutlierFactor").contains(E2Authors.RAW);
-        points = ReproduceTest.csv(out.resolve("E2/embedded/points.csv"));
-        pointRows = E2Test.rows(out.resolve("E2/embedded/points.csv"));
-        corr = E2Test.rows(out.resolve("E2/embedded/correlations.csv"));
+        points = ReproduceTest.csv(out.resolve("E2/embedded/seed-0/points.csv"));
+        pointRows = E2Test.rows(out.resolve("E2/embedded/seed-0/points.csv"));
+        corr = E2Test.rows(out.resolve("E2/embedded/seed-0/correlations.csv"));
         train = Nets.batch(ds.load(DataSets.EMBEDDED, DataSets.Split.TRAIN).first(120).as(DType.F64)
                 .as(Dataset.Layout.IMAGES));
     }

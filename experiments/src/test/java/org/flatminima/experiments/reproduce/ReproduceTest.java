@@ -171,6 +171,23 @@ class ReproduceTest {
                 + "checkpoints were resumed).");
     }
 
+    /** A section's own heading (E2's, with its verdicts) heads it in the report and survives the marker. */
+    @Test
+    void aSectionsHeadingHeadsItAndIsKeptInTheMarker(@TempDir Path dir) throws IOException {
+        ReproduceContext c = new ReproduceContext(dir, 7, Scale.QUICK, new DataSets(DataSets.Locations.fromEnvironment()),
+                DType.F64, Progress.NONE);
+        Reproduction.Outcome o = new Reproduction.Outcome("E2", "short title", Map.of("k", 1), 1.0, false, "now",
+                new Experiment.Section("body", new LinkedHashMap<>(), List.of(), "the computed heading"));
+        Reproduction.writeMarker(dir, o);
+        Reproduction.Outcome back = Reproduction.readMarker(dir, "E2");
+        assertThat(back.section().heading()).isEqualTo("the computed heading");
+        assertThat(back.title()).isEqualTo("short title");
+        Reproduction.writeReport(c, List.of(back));
+        String md = Files.readString(dir.resolve("report.md"));
+        assertThat(md).contains("\n## E2: the computed heading\n", "| E2 | short title |");
+        assertThat(new Experiment.Section("b", Map.of(), List.of()).heading()).isNull();
+    }
+
     @Test
     void reportNamesEveryPlotAndEveryPlotIsAPng() throws IOException {
         Path report = out.resolve("report.md");
