@@ -3,6 +3,7 @@ package org.flatminima.experiments.data;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
@@ -21,7 +22,9 @@ import java.nio.file.attribute.FileTime;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Writes files so that a crash never leaves a half-written one: the content goes to a temporary file in the
@@ -194,6 +197,20 @@ public final class AtomicFiles {
             Files.deleteIfExists(f);
         } catch (IOException ignored) {
             // it stays; a later run removes it once stale
+        }
+    }
+
+    /** Deletes {@code dir} and everything below it (children first); a missing {@code dir} is not an error. */
+    public static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
     }
 }

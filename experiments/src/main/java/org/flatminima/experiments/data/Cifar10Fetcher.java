@@ -133,7 +133,7 @@ public final class Cifar10Fetcher {
                 Files.delete(tarball);
                 install(extracted, abs, staging);
             } finally {
-                deleteRecursively(staging);
+                AtomicFiles.deleteRecursively(staging);
             }
             say("CIFAR-10 written to " + abs + " (" + Cifar10.allFiles().size() + " files; MD5 of the tarball "
                     + source.md5() + " verified)");
@@ -308,7 +308,7 @@ public final class Cifar10Fetcher {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent, STAGING_PREFIX + "*")) {
             for (Path d : ds) {
                 if (Files.isDirectory(d) && newest(d).compareTo(before) < 0) {
-                    deleteRecursively(d);
+                    AtomicFiles.deleteRecursively(d);
                 }
             }
         } catch (IOException | UncheckedIOException e) {
@@ -325,19 +325,6 @@ public final class Cifar10Fetcher {
                     throw new UncheckedIOException(e);
                 }
             }).max(Comparator.naturalOrder()).orElse(FileTime.fromMillis(0));
-        }
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
         }
     }
 
