@@ -170,6 +170,9 @@ class TensorTest {
             assertThat(t.size()).isEqualTo(1 << 21);
             peak = Math.max(peak, Scope.autoLiveBytes());
         }
-        assertThat(peak).isLessThan(2L << 30);
+        // The collector runs when live bytes pass max(1 GiB, twice the live bytes after the last collection); when
+        // the cleaners lag (a loaded machine) the next trigger lands just above 2 GiB, so the bound leaves room
+        // for that and still lies well under the 3.125 GiB an unreclaimed run reaches.
+        assertThat(peak).isLessThan(5L << 29);
     }
 }
