@@ -67,7 +67,8 @@ public final class AnalyzeCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--arch", required = true, paramLabel = "SPEC",
-            description = "the architecture: mlp:IN-H1-...-OUT, affine:IN-OUT or seq:CxHxW:L1,L2,...")
+            description = "the architecture: mlp:IN-H1-...-OUT, affine:IN-OUT, seq:CxHxW:L1,L2,... or a named one "
+                    + "NAME:CxHxW-CLASSES (lenet, keskar-c3, simplenet, simplenet-bn; docs/models.md)")
     String arch;
 
     @Option(names = "--weights", required = true, paramLabel = "MODEL.safetensors",

@@ -1,12 +1,8 @@
 package org.flatminima.experiments.reproduce;
 
-import java.lang.reflect.Constructor;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.flatminima.experiments.UserException;
@@ -16,11 +12,8 @@ import org.flatminima.experiments.models.ModelSpec;
 /**
  * {@code reproduce --data NAME[,NAME...]}: the data sets of an experiment's configuration replaced by the user's,
  * and its models adapted to their image shape. Applies to the experiments of {@link #EXPERIMENTS} (see
- * {@link ScaledExperiment#overrideData}), whose configurations are {@link Adaptable} (E2's) or records that follow
- * one convention (E3's): the component named
- * {@code data} holds the data set ({@code String}: the first name given) or data sets ({@code List<String>}: all of
- * them), and every component whose name contains {@code arch} holds model specifications ({@code String} or
- * {@code List<String>}). A model whose input does not fit the data gets the data's input: {@code mlp:784-...} and
+ * {@link ScaledExperiment#overrideData}), whose configurations are {@link Adaptable}: they replace their data sets
+ * and pass every model specification through the adaptation below. A model whose input does not fit the data gets the data's input: {@code mlp:784-...} and
  * {@code affine:784-...} become {@code mlp:3072-...} for CIFAR-10, {@code seq:1x28x28:...} becomes
  * {@code seq:3x32x32:...} (its layers infer their sizes); any other model that does not fit is one line naming the
  * model and the data.
@@ -48,8 +41,8 @@ public final class DataOverride {
     }
 
     /**
-     * {@code config} on {@code names}: through {@link Adaptable#withData} when it is {@link Adaptable}, else as a
-     * record by {@link #apply}; {@code names} must share one shape.
+     * {@code config} on {@code names}: through {@link Adaptable#withData} when it is {@link Adaptable}, {@code names}
+     * must share one shape.
      */
     @SuppressWarnings("unchecked")
     public static <C> C applyTo(C config, List<String> names) {
@@ -57,7 +50,7 @@ public final class DataOverride {
             String shapeOf = commonShape(names);
             return (C) a.withData(List.copyOf(names), arch -> adaptArch(arch, shapeOf));
         }
-        return (C) apply((Record) config, names);
+        throw new IllegalStateException(config.getClass().getName() + " does not implement DataOverride.Adaptable");
     }
 
     /**
@@ -81,50 +74,6 @@ public final class DataOverride {
             throw new UserException("--data is empty: name a data set, e.g. --data cifar10");
         }
         return List.copyOf(out);
-    }
-
-    /**
-     * {@code config} (a record following the class comment's convention) with its data replaced by {@code names}
-     * and its models adapted to their image shape; {@code names} must share one shape.
-     */
-    @SuppressWarnings("unchecked")
-    public static <C extends Record> C apply(C config, List<String> names) {
-        String shapeOf = commonShape(names);
-        RecordComponent[] rc = config.getClass().getRecordComponents();
-        Object[] values = new Object[rc.length];
-        Class<?>[] types = new Class<?>[rc.length];
-        boolean hasData = false;
-        for (int i = 0; i < rc.length; i++) {
-            types[i] = rc[i].getType();
-            Object v = invoke(rc[i], config);
-            String name = rc[i].getName();
-            if (name.equals("data")) {
-                hasData = true;
-                v = types[i] == String.class ? names.getFirst() : List.copyOf(names);
-            } else if (name.toLowerCase(Locale.ROOT).contains("arch")) {
-                if (v instanceof String s) {
-                    v = adaptArch(s, shapeOf);
-                } else if (v instanceof List<?> l) {
-                    v = l.stream().map(a -> adaptArch((String) a, shapeOf)).toList();
-                }
-            }
-            values[i] = v;
-        }
-        if (!hasData) {
-            throw new IllegalStateException(config.getClass().getName() + " has no component 'data'");
-        }
-        try {
-            Constructor<?> ctor = config.getClass().getDeclaredConstructor(types);
-            ctor.setAccessible(true);
-            return (C) ctor.newInstance(values);
-        } catch (InvocationTargetException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot rebuild " + config.getClass().getName(), e);
-        }
     }
 
     /**
@@ -178,14 +127,5 @@ public final class DataOverride {
             }
         }
         return names.getFirst();
-    }
-
-    private static Object invoke(RecordComponent c, Object record) {
-        try {
-            c.getAccessor().setAccessible(true);
-            return c.getAccessor().invoke(record);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot read " + c.getName(), e);
-        }
     }
 }
