@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code e1-traces}: E1's checkpoints from {@code E1/traces.csv}, with the numbers of points from {@code E1/done.json}
@@ -13,27 +12,12 @@ import java.util.Set;
  * points) and exact-hvp (the subset) from the closed form, whole-data / worst point (2 significant digits, exact 0 as
  * {@code 0}). Option {@code scale} (required): the scale the marker states, checked against {@code done.json}.
  */
-final class E1TracesTable implements TableRenderer {
+final class E1TracesTable extends ExperimentTable {
     static final String CSV = "traces.csv";
 
-    @Override
-    public String id() {
-        return "e1-traces";
-    }
-
-    @Override
-    public String description() {
-        return "E1: closed-form trace and its relative differences from exact-ggn and exact-hvp per checkpoint";
-    }
-
-    @Override
-    public List<String> files() {
-        return List.of(CSV, "done.json");
-    }
-
-    @Override
-    public Set<String> requiredOptions() {
-        return Set.of("scale");
+    E1TracesTable() {
+        super("e1-traces",
+                "E1: closed-form trace and its relative differences from exact-ggn and exact-hvp per checkpoint", CSV);
     }
 
     @Override

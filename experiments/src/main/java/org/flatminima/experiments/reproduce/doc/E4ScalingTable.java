@@ -14,29 +14,14 @@ import org.flatminima.experiments.UserException;
  * {@code scale} (required, checked against {@code done.json}) and {@code data} (the {@code data} column's value,
  * default {@code embedded}).
  */
-final class E4ScalingTable implements TableRenderer {
+final class E4ScalingTable extends ExperimentTable {
     static final String CSV = "scaling.csv";
     private static final String[] NUMBERS = {"train_acc", "test_acc", "predictions_changed", "output_margin_median",
         "normalised_margin_median", "trace_exact_ggn", "top_eigenvalue"};
 
-    @Override
-    public String id() {
-        return "e4-scaling";
-    }
-
-    @Override
-    public String description() {
-        return "E4: accuracies, margins and curvature of one data set after scaling the last layer by alpha";
-    }
-
-    @Override
-    public List<String> files() {
-        return List.of(CSV, "done.json");
-    }
-
-    @Override
-    public Set<String> requiredOptions() {
-        return Set.of("scale");
+    E4ScalingTable() {
+        super("e4-scaling",
+                "E4: accuracies, margins and curvature of one data set after scaling the last layer by alpha", CSV);
     }
 
     @Override

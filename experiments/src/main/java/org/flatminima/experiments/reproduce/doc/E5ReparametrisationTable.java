@@ -4,34 +4,18 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code e5-reparametrisation}: E5's trace (exact-ggn) and top eigenvalue per alpha from {@code E5/reparametrisation.csv},
  * one column per alpha (as {@code 1/8} below 1), 5 significant digits. Option {@code scale} (required, checked against
  * {@code done.json}).
  */
-final class E5ReparametrisationTable implements TableRenderer {
+final class E5ReparametrisationTable extends ExperimentTable {
     static final String CSV = "reparametrisation.csv";
 
-    @Override
-    public String id() {
-        return "e5-reparametrisation";
-    }
-
-    @Override
-    public String description() {
-        return "E5: trace and top eigenvalue of the same function reparametrised by alpha";
-    }
-
-    @Override
-    public List<String> files() {
-        return List.of(CSV, "done.json");
-    }
-
-    @Override
-    public Set<String> requiredOptions() {
-        return Set.of("scale");
+    E5ReparametrisationTable() {
+        super("e5-reparametrisation",
+                "E5: trace and top eigenvalue of the same function reparametrised by alpha", CSV);
     }
 
     @Override
