@@ -1,22 +1,27 @@
 package org.flatminima.experiments.reproduce.doc;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import org.flatminima.experiments.reproduce.Reproduction;
 
 /**
- * A table of one experiment of {@code flatminima reproduce}: it reads one CSV file and the experiment's
- * {@code done.json} (whose scale the required option {@code scale} is checked against), so the renderers of E1, E4
- * and E5 differ only in their id, description, file and {@link #render}.
+ * A table of one experiment of {@code flatminima reproduce}: it reads some of the experiment's CSV files (none, one or
+ * several) and its {@code done.json} (whose scale the required option {@code scale} is checked against), so the
+ * renderers of E1 to E5 differ only in their id, description, files and {@link #render}.
  */
 abstract class ExperimentTable implements TableRenderer {
     private final String id;
     private final String description;
-    private final String csv;
+    private final List<String> files;
 
-    ExperimentTable(String id, String description, String csv) {
+    /** A table with id {@code id} that reads the CSV files {@code csvs} and {@code done.json}. */
+    ExperimentTable(String id, String description, String... csvs) {
         this.id = id;
         this.description = description;
-        this.csv = csv;
+        List<String> all = new ArrayList<>(List.of(csvs));
+        all.add(Reproduction.MARKER);
+        this.files = List.copyOf(all);
     }
 
     @Override
@@ -31,7 +36,7 @@ abstract class ExperimentTable implements TableRenderer {
 
     @Override
     public final List<String> files() {
-        return List.of(csv, "done.json");
+        return files;
     }
 
     @Override

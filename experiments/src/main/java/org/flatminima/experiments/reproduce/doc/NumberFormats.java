@@ -90,6 +90,46 @@ final class NumberFormats {
         return String.format(Locale.ROOT, "%,d", n);
     }
 
+    /**
+     * "mean ± sd" with both at {@code decimals} decimals ({@link #fixed}), negative values with the typographic minus
+     * (U+2212); only the mean when {@code sd} is NaN (one seed); "–" when the mean is NaN.
+     */
+    static String meanSd(double mean, double sd, int decimals) {
+        if (Double.isNaN(mean)) {
+            return "–";
+        }
+        String m = minus(fixed(mean, decimals));
+        return Double.isNaN(sd) ? m : m + " ± " + minus(fixed(sd, decimals));
+    }
+
+    /**
+     * "mean ± sd" with the mean rounded to {@code digits} significant digits and the standard deviation to the same
+     * decimal place (at least 0 decimals), so quantities of any magnitude keep their precision: 3.5336 and 0.8935 with
+     * 2 digits are "3.5 ± 0.9", 4.676e-4 and 2.83e-4 are "0.00047 ± 0.00028". A mean of 0 gets {@code digits}
+     * decimals. Otherwise as {@link #meanSd(double, double, int)}.
+     */
+    static String meanSdSignificant(double mean, double sd, int digits) {
+        if (!Double.isFinite(mean)) {
+            return meanSd(mean, sd, 0);
+        }
+        int decimals = mean == 0 ? digits : Math.max(0, new BigDecimal(Double.toString(mean))
+                .round(new MathContext(digits, RoundingMode.HALF_UP)).scale());
+        return meanSd(mean, sd, decimals);
+    }
+
+    /** A fraction as a percentage without trailing zeros: 0.75 is "75%", 0.125 is "12.5%" (exact decimal shift). */
+    static String percent(double v) {
+        if (!Double.isFinite(v)) {
+            return Double.toString(v);
+        }
+        return strip(new BigDecimal(Double.toString(v)).movePointRight(2).toPlainString()) + "%";
+    }
+
+    /** {@code s} with a leading hyphen-minus replaced by the typographic minus sign (U+2212), as the prose writes it. */
+    static String minus(String s) {
+        return s.startsWith("-") ? "\u2212" + s.substring(1) : s;
+    }
+
     private static String strip(String s) {
         return s.contains(".") ? s.replaceFirst("0+$", "").replaceFirst("\\.$", "") : s;
     }

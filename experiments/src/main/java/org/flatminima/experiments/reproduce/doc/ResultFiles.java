@@ -76,8 +76,15 @@ final class ResultFiles {
      *
      * @throws UserException when the marker is missing, unreadable, of another experiment or of another scale
      */
-    @SuppressWarnings("unchecked")
     static Map<String, Object> experimentConfig(Path dir, String id, String scale) throws IOException {
+        return object(experimentMarker(dir, id, scale), "config", dir.resolve(Reproduction.MARKER));
+    }
+
+    /**
+     * The whole {@code done.json} marker of experiment {@code id} in {@code dir} (its {@code config}, {@code summary},
+     * ...), after the checks of {@link #experimentConfig}.
+     */
+    static Map<String, Object> experimentMarker(Path dir, String id, String scale) throws IOException {
         Path file = dir.resolve(Reproduction.MARKER);
         if (!Files.isRegularFile(file)) {
             throw new UserException("no result file " + file + ": copy it there from the run's output directory "
@@ -97,7 +104,48 @@ final class ResultFiles {
             throw new UserException(file + " was run at scale '" + config.get("scale") + "', the marker says '" + scale
                     + "': copy the files of a " + scale + "-scale run, or correct the marker's scale");
         }
-        return (Map<String, Object>) config;
+        return m;
+    }
+
+    /** The JSON object under {@code key} of {@code json} (read from {@code file}). */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> object(Map<String, Object> json, String key, Path file) {
+        if (!(json.get(key) instanceof Map<?, ?> m)) {
+            throw new UserException(file + " has no object '" + key + "' where the renderer needs it: the file's "
+                    + "format changed, so update the renderer or the file");
+        }
+        return (Map<String, Object>) m;
+    }
+
+    /** The JSON number under {@code key} of {@code json} ("NaN" and "Infinity" as strings too; read from {@code file}). */
+    static double jsonNumber(Map<String, Object> json, String key, Path file) {
+        Object v = json.get(key);
+        if (v instanceof Number n) {
+            return n.doubleValue();
+        }
+        if (v instanceof String s && s.matches("-?(NaN|Infinity)")) {
+            return Double.parseDouble(s);
+        }
+        throw new UserException(file + " has no number '" + key + "' where the renderer needs it: the file's format "
+                + "changed, so update the renderer or the file");
+    }
+
+    /** The JSON string under {@code key} of {@code json} (read from {@code file}). */
+    static String jsonString(Map<String, Object> json, String key, Path file) {
+        if (!(json.get(key) instanceof String s)) {
+            throw new UserException(file + " has no text '" + key + "' where the renderer needs it: the file's format "
+                    + "changed, so update the renderer or the file");
+        }
+        return s;
+    }
+
+    /** The JSON list of strings under {@code key} of {@code json} (read from {@code file}). */
+    static List<String> strings(Map<String, Object> json, String key, Path file) {
+        if (!(json.get(key) instanceof List<?> l) || !l.stream().allMatch(String.class::isInstance)) {
+            throw new UserException(file + " has no list of texts '" + key + "' where the renderer needs it: the "
+                    + "file's format changed, so update the renderer or the file");
+        }
+        return l.stream().map(String.class::cast).toList();
     }
 
     /** The integer under {@code key} of configuration {@code config} read from {@code file}. */

@@ -65,4 +65,35 @@ class NumberFormatsTest {
         assertThat(NumberFormats.count(60000)).isEqualTo("60,000");
         assertThat(NumberFormats.count(50)).isEqualTo("50");
     }
+
+    @Test
+    void meanAndSdAtFixedDecimalsWithTheTypographicMinus() {
+        assertThat(NumberFormats.meanSd(0.7323101, 0.0038290, 3)).isEqualTo("0.732 ± 0.004");
+        assertThat(NumberFormats.meanSd(-0.6430952, 3.666e-4, 3)).isEqualTo("\u2212" + "0.643 ± 0.000");
+        assertThat(NumberFormats.meanSd(0.9, Double.NaN, 3)).isEqualTo("0.900");
+        assertThat(NumberFormats.meanSd(Double.NaN, Double.NaN, 3)).isEqualTo("–");
+    }
+
+    @Test
+    void meanToSignificantDigitsAndTheSdToTheSameDecimalPlace() {
+        assertThat(NumberFormats.meanSdSignificant(3.533594963502444, 0.8934711244404417, 3)).isEqualTo("3.53 ± 0.89");
+        assertThat(NumberFormats.meanSdSignificant(3.533594963502444, 0.8934711244404417, 2)).isEqualTo("3.5 ± 0.9");
+        assertThat(NumberFormats.meanSdSignificant(4.6759348475534414E-4, 2.8257682674731735E-4, 3))
+                .isEqualTo("0.000468 ± 0.000283");
+        assertThat(NumberFormats.meanSdSignificant(23.340751823420394, 0.6485540758081864, 3)).isEqualTo("23.3 ± 0.6");
+        assertThat(NumberFormats.meanSdSignificant(71.7631742779648, 2.009026021943981, 3)).isEqualTo("71.8 ± 2.0");
+        assertThat(NumberFormats.meanSdSignificant(-0.03455425426363945, 0.027527861125034157, 3))
+                .isEqualTo("\u2212" + "0.0346 ± 0.0275");
+        assertThat(NumberFormats.meanSdSignificant(12345.6, 12.0, 3)).isEqualTo("12346 ± 12");
+        assertThat(NumberFormats.meanSdSignificant(0.0, 0.01, 3)).isEqualTo("0.000 ± 0.010");
+    }
+
+    @Test
+    void percentagesByAnExactDecimalShift() {
+        assertThat(NumberFormats.percent(0.75)).isEqualTo("75%");
+        assertThat(NumberFormats.percent(0.05)).isEqualTo("5%"); // 0.05 * 100 is 5.000000000000001 in binary
+        assertThat(NumberFormats.percent(0.125)).isEqualTo("12.5%");
+        assertThat(NumberFormats.percent(1.0)).isEqualTo("100%");
+        assertThat(NumberFormats.percent(0.0)).isEqualTo("0%");
+    }
 }

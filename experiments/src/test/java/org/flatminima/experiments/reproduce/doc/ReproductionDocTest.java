@@ -1,11 +1,14 @@
 package org.flatminima.experiments.reproduce.doc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import org.flatminima.experiments.reproduce.Results;
 import org.flatminima.experiments.sweep.rank.MeasureRanking;
 import org.flatminima.experiments.sweep.rank.RankFiles;
 import org.flatminima.experiments.sweep.rank.RankOptions;
@@ -14,8 +17,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * docs/REPRODUCTION.md cannot drift from the code: every generated table is regenerated from the result files
- * committed under docs/results/ and must equal the document's text; and the committed ranking is what
- * {@code flatminima rank --target test_accuracy} computes from the committed sweep table.
+ * committed under docs/results/ and must equal the document's text; the committed ranking is what
+ * {@code flatminima rank --target test_accuracy} computes from the committed sweep table; and the across-seed numbers
+ * that E2's and E3's tables read (E2's {@code done.json} summary, E3's {@code summary.csv}) are the mean and sample
+ * standard deviation, computed here, of the per-seed values committed beside them.
  */
 class ReproductionDocTest {
     static final Path DOC = Path.of("..", "docs", "REPRODUCTION.md");
@@ -30,7 +35,9 @@ class ReproductionDocTest {
     void theDocumentGeneratesTheExpectedTables() throws IOException {
         List<String> ids = DocBlocks.parse(Files.readString(DOC), DOC.toString()).stream()
                 .map(b -> b.id() + " " + b.source()).toList();
-        assertThat(ids).containsExactly("e1-traces results/reproduce-quick/E1", "e4-scaling results/reproduce-quick/E4",
+        assertThat(ids).containsExactly("e1-traces results/reproduce-quick/E1",
+                "e2-pearson-seeds results/reproduce-quick/E2", "e2-authors-estimator results/reproduce-quick/E2",
+                "e3-runs results/reproduce-quick/E3", "e4-scaling results/reproduce-quick/E4",
                 "e5-reparametrisation results/reproduce-quick/E5", "sweep-configurations results/sweep-authors-mnist",
                 "sweep-ranking results/sweep-authors-mnist");
     }
@@ -40,5 +47,77 @@ class ReproductionDocTest {
         MeasureRanking r = MeasureRanking.of(TableCsv.read(SWEEP.resolve("table.csv")),
                 RankOptions.builder().target("test_accuracy").build());
         assertThat(RankFiles.csv(r)).isEqualTo(Files.readString(SWEEP.resolve("rank.csv")));
+    }
+
+    static final Path QUICK = Path.of("..", "docs", "results", "reproduce-quick");
+
+    /** The mean and the sample standard deviation (divisor n - 1) of {@code v}, written out here. */
+    static double[] meanSd(List<Double> v) {
+        double sum = 0;
+        for (double x : v) {
+            sum += x;
+        }
+        double mean = sum / v.size();
+        double ss = 0;
+        for (double x : v) {
+            ss += (x - mean) * (x - mean);
+        }
+        return new double[] {mean, v.size() < 2 ? Double.NaN : Math.sqrt(ss / (v.size() - 1))};
+    }
+
+    @Test
+    void theCommittedE3SummaryIsTheMeanAndSampleSdOfItsRunsPerSeed() throws IOException {
+        List<Map<String, String>> runs = TableCsv.read(QUICK.resolve("E3/runs.csv"));
+        List<Map<String, String>> summary = TableCsv.read(QUICK.resolve("E3/summary.csv"));
+        assertThat(summary).hasSize(7 * 9);
+        for (Map<String, String> s : summary) {
+            List<Double> v = runs.stream().filter(r -> r.get("run").equals(s.get("run")))
+                    .map(r -> Double.parseDouble(r.get(s.get("measure")))).toList();
+            assertThat(v).as(s.get("run")).hasSize(Integer.parseInt(s.get("seeds"))).hasSize(2);
+            double[] ms = meanSd(v);
+            assertThat(Double.parseDouble(s.get("mean"))).as(s.toString()).isCloseTo(ms[0], within(1e-12));
+            assertThat(Double.parseDouble(s.get("sd"))).as(s.toString()).isCloseTo(ms[1], within(1e-12));
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theCommittedE2SummaryAgreesWithItsSeedsFinalValues() throws IOException {
+        Map<String, Object> marker = Results.JSON.readValue(QUICK.resolve("E2/done.json").toFile(), Map.class);
+        Map<String, Object> config = (Map<String, Object>) marker.get("config");
+        Map<String, Object> summary = (Map<String, Object>) marker.get("summary");
+        int seeds = ((Number) config.get("seeds")).intValue();
+        assertThat(seeds).isEqualTo(2);
+        int checked = 0;
+        for (String data : (List<String>) config.get("data")) {
+            Map<String, Object> d = (Map<String, Object>) summary.get(data);
+            Map<String, Object> across = (Map<String, Object>) d.get("acrossSeeds");
+            for (String model : across.keySet()) {
+                Map<String, Object> m = (Map<String, Object>) across.get(model);
+                List<Double> acc = new java.util.ArrayList<>();
+                for (int k = 0; k < seeds; k++) {
+                    Map<String, Object> seed = (Map<String, Object>) ((Map<String, Object>) d.get("seed-" + k)).get(model);
+                    acc.add(((Number) seed.get("finalTrainAccuracy")).doubleValue());
+                }
+                assertThat(((Number) m.get("trainAccuracyMean")).doubleValue()).isCloseTo(meanSd(acc)[0], within(1e-12));
+                for (String measure : E2PearsonSeedsTable.MEASURES) {
+                    Map<String, Object> p = (Map<String, Object>) m.get("pearson_" + measure);
+                    List<Double> v = ((List<Number>) p.get("seeds")).stream().map(Number::doubleValue).toList();
+                    assertThat(v).hasSize(seeds);
+                    double[] ms = meanSd(v);
+                    assertThat(((Number) p.get("mean")).doubleValue()).isCloseTo(ms[0], within(1e-12));
+                    assertThat(((Number) p.get("sd")).doubleValue()).isCloseTo(ms[1], within(1e-12));
+                    if (!measure.equals("affine_trace_expr_raw")) { // the per-seed summary has no raw-input column
+                        for (int k = 0; k < seeds; k++) {
+                            Map<String, Object> seed = (Map<String, Object>)
+                                    ((Map<String, Object>) d.get("seed-" + k)).get(model);
+                            assertThat(((Number) seed.get("finalPearson_" + measure)).doubleValue()).isEqualTo(v.get(k));
+                        }
+                    }
+                    checked++;
+                }
+            }
+        }
+        assertThat(checked).isEqualTo(2 * 3 * E2PearsonSeedsTable.MEASURES.size());
     }
 }
