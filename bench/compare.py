@@ -10,6 +10,11 @@ Each case (workload, op, dtype, batch) is warmed on every worker, then timed in 
 ours, tuned, untuned (A B C A B C ...); a round is `reps` timed calls, chosen per worker so that it takes
 about ROUND_SECONDS. Medians are over all samples of all rounds. Writes bench/results/compare-<UTC>.md/.json.
 
+Peak memory per case: before a case every worker drops its cached setups, gives freed memory back and resets
+its peak resident set (VmHWM, by writing 5 to /proc/self/clear_refs); after the case's last round VmHWM is the
+peak while the case ran (warm-up included). The per-point and training cases run on weights and data both sides
+generate identically (the shared instance), so their results are checked against each other (agreement).
+
 Standard library only; the peer needs python3-torch and python3-numpy.
 """
 
@@ -55,6 +60,14 @@ CASE_BUDGET_SECONDS = 30.0
 MIN_ROUNDS = 2
 TIMEOUT = 1800.0        # seconds per request before a worker is declared hung
 IMPLS = ("ours", "tuned", "untuned")
+TRAIN_BATCH = 100       # E2's batch
+TRAIN_STEPS = 10        # SGD steps in one timed unit of op train
+# Agreement of the two sides on the shared instance: largest relative difference allowed, per dtype.
+# perpoint: of the trace sums and of each point's trace; train: of the last step's loss after TRAIN_STEPS steps
+# from the same weights (rounding grows with the steps).
+AGREE_PERPOINT = {"f32": 1e-5, "f64": 1e-10}
+AGREE_PERPOINT_EACH = {"f32": 1e-4, "f64": 1e-9}
+AGREE_TRAIN = {"f32": 1e-4, "f64": 1e-9}
 
 WORKLOADS = ("W1", "W2", "W3", "M4")
 DEFAULT_BATCH = {"W1": 1000, "W2": 1000, "W3": 256, "M4": 1000}
@@ -189,7 +202,18 @@ def case_key(c):
     return "%s:%s:%s:%s" % (c["workload"], c["op"], c["dtype"], size)
 
 
-def default_cases(quick, perpoint_points):
+def size_text(c):
+    """The size column of a case: n=, points=, the batch, and a train unit's steps."""
+    if c["op"] == "gemm":
+        return "n=%d" % c["n"]
+    if c["op"] == "perpoint":
+        return "points=%d" % c["points"]
+    if c["op"] == "train":
+        return "%d, %d steps" % (c["batch"], c["steps"])
+    return str(c["batch"])
+
+
+def default_cases(quick, perpoint_points, train_steps=None):
     """The case list (without thread counts): dicts with workload, op, dtype, batch/n/points, and flags."""
     cases = []
     if quick:
@@ -199,6 +223,10 @@ def default_cases(quick, perpoint_points):
         cases.append(dict(workload="GEMM", op="gemm", dtype="f32", n=256))
         cases.append(dict(workload="M4", op="perpoint", dtype="f32", batch=1000, points=perpoint_points or 20,
                           first_thread_only=True, rounds=1))
+        cases.append(dict(workload="W3", op="perpoint", dtype="f32", batch=1000, points=perpoint_points or 10,
+                          rounds=1))
+        for w in ("W3", "M4"):
+            cases.append(dict(workload=w, op="train", dtype="f32", batch=TRAIN_BATCH, steps=train_steps or 2))
         return cases
     for w in WORKLOADS:
         for op in ("forward", "grad", "hvp", "hvp10"):
@@ -216,6 +244,14 @@ def default_cases(quick, perpoint_points):
             cases.append(dict(workload="GEMM", op="gemm", dtype=dt, n=n))
     cases.append(dict(workload="M4", op="perpoint", dtype="f32", batch=1000, points=perpoint_points or 1000,
                       first_thread_only=True, rounds=1))
+    # E2's CNN (W3's architecture) and E2's MLP (M4's): training steps at batch 100
+    for w in ("W3", "M4"):
+        for dt in ("f32", "f64"):
+            cases.append(dict(workload=w, op="train", dtype=dt, batch=TRAIN_BATCH, steps=train_steps or TRAIN_STEPS))
+    # exact per-point traces of the CNN, ours against functorch's per-class per-sample gradients
+    for dt in ("f32", "f64"):
+        cases.append(dict(workload="W3", op="perpoint", dtype=dt, batch=1000, points=perpoint_points or 1000,
+                          rounds=1))
     return cases
 
 
@@ -304,6 +340,8 @@ def time_request(case, warmup, reps, points=None):
         r["batch"] = case["batch"]
     if case["op"] == "perpoint":
         r["points"] = points if points is not None else case["points"]
+    if case["op"] == "train":
+        r["steps"] = case["steps"]
     return r
 
 
@@ -331,6 +369,8 @@ def run_case(case, workers, rounds):
     round_s = 0.0
     for impl, w in workers.items():
         w.crashed = False
+        rec[impl]["memory"] = mem_reset(w)
+    for impl, w in workers.items():
         if case["op"] == "perpoint":
             ok, res = call(w, time_request(case, 0, 1, points=min(10, case["points"])))   # warm the code
             if ok:
@@ -372,8 +412,71 @@ def run_case(case, workers, rounds):
                     v["check"] = r.get("check")
                     extra = {k: x for k, x in r.items() if k not in ("variant", "times_ms", "check")}
                     if extra:
-                        v["extra"] = extra   # e.g. the peer's mean probes per point
+                        v["extra"] = extra   # e.g. the peer's mean probes per point, the per-point traces
+    for impl, w in workers.items():
+        if "peak_kb" in rec[impl]["memory"]:
+            rec[impl]["memory"].update(peak_after(w))
     return rec
+
+
+def mem_reset(worker):
+    """Asks a worker to drop its caches, give freed memory back and reset its peak RSS; the record to keep."""
+    try:
+        rep = worker.request({"cmd": "mem_reset"}, timeout=300)
+    except WorkerError as e:
+        worker.crashed = True
+        return {"error": str(e)}
+    if not rep.get("ok") or not rep.get("reset"):
+        return {"error": rep.get("error") or rep.get("note") or "peak not reset"}
+    out = {"baseline_kb": rep.get("rss_kb"), "peak_kb": None}
+    if rep.get("note"):
+        out["note"] = rep["note"]
+    return out
+
+
+def peak_after(worker):
+    """{"peak_kb": VmHWM} of a worker after a case, or {"peak_kb": None, "error": ..} when it died meanwhile."""
+    if worker.crashed or not worker.alive():
+        return {"peak_kb": None, "error": "the worker died during the case (restarted: its peak is lost)"}
+    try:
+        rep = worker.request({"cmd": "rss"}, timeout=60)
+    except WorkerError as e:
+        return {"peak_kb": None, "error": str(e)}
+    return {"peak_kb": rep.get("peak_rss_kb"), "rss_kb": rep.get("rss_kb")}
+
+
+def rel_diff(a, b):
+    """|a - b| / |b| (inf when b is 0 and a is not)."""
+    if a == b:
+        return 0.0
+    return abs(a - b) / abs(b) if b != 0 else float("inf")
+
+
+def agreement(case, impls):
+    """How ours agrees with each peer variant on the shared instance: {peer impl: {variant: {..}}}.
+
+    perpoint: relative difference of the trace sums and the largest per point (variants that return traces;
+    the authors' Hutchinson loop returns only its mean, compared as `mean`); train: of the last step's loss."""
+    if case["op"] not in ("perpoint", "train"):
+        return {}
+    ours = impls.get("ours", {}).get("variants", {})
+    if not ours:
+        return {}
+    mine = next(iter(ours.values()))
+    out = {}
+    for impl in ("tuned", "untuned"):
+        for name, v in impls.get(impl, {}).get("variants", {}).items():
+            if not v.get("samples") or mine.get("check") is None or v.get("check") is None:
+                continue
+            a = {}
+            ta, tb = (mine.get("extra") or {}).get("traces"), (v.get("extra") or {}).get("traces")
+            if case["op"] == "perpoint" and ta and tb and len(ta) == len(tb):
+                a["sum"] = rel_diff(sum(ta), sum(tb))
+                a["each_max"] = max(rel_diff(x, y) for x, y in zip(ta, tb))
+            else:
+                a["mean" if case["op"] == "perpoint" else "loss"] = rel_diff(mine["check"], v["check"])
+            out.setdefault(impl, {})[name] = a
+    return out
 
 
 def impl_best(rec, prefer=None):
@@ -422,6 +525,17 @@ def evaluate_targets(run):
         def add(target, case, value, limit, ok, note=""):
             rows.append(dict(target=target, threads=t, case=case, value=value, limit=limit, met=ok, note=note))
 
+        def train_target(key):
+            a, an = med(key, "ours")
+            b, bn = med(key, "tuned")
+            r = ratio(a, b)
+            steps = by[key]["case"]["steps"]
+            if r is None:
+                add("training ratio", key, "error: " + str(an if a is None else bn)[:80], "<= 1", None)
+            else:
+                add("training ratio", key, "%.3f (ours %.1f steps/s, PyTorch %.1f steps/s)" % (
+                    r, 1000.0 * steps / a, 1000.0 * steps / b), "<= 1", r <= 1.0)
+
         def vs_peer(target, key, limit, prefer=None):
             if key not in by:
                 return
@@ -459,8 +573,34 @@ def evaluate_targets(run):
                 vs_peer("hvp10 (ours batched) ratio", "%s:hvp10:%s:%d" % (w, dt, DEFAULT_BATCH[w]), 0.7,
                         prefer="batched")
         for key in by:
-            if ":perpoint:" in key:
-                vs_peer("per-point traces ratio", key, 0.01)
+            if key.startswith("M4:perpoint:"):
+                vs_peer("per-point traces ratio (vs the authors' loop)", key, 0.01)
+            elif ":perpoint:" in key:
+                vs_peer("exact per-point traces ratio", key, 0.5)
+        for key in by:
+            if ":train:" in key:
+                train_target(key)
+        for key in by:
+            c = by[key]["case"]
+            agree = by[key].get("agreement", {}).get("tuned", {})
+            if c["op"] not in ("perpoint", "train") or (c["op"] == "perpoint" and c["workload"] == "M4"):
+                continue
+            if not agree:
+                add("agreement with the peer", key, "no comparable results", "-", None)
+            for name, a in agree.items():
+                if c["op"] == "perpoint":
+                    lim, lim_each = AGREE_PERPOINT[c["dtype"]], AGREE_PERPOINT_EACH[c["dtype"]]
+                    if "sum" in a:
+                        add("agreement with the peer", "%s vs %s" % (key, name),
+                            "sum %.1e, largest per point %.1e" % (a["sum"], a["each_max"]),
+                            "<= %g, <= %g" % (lim, lim_each), a["sum"] <= lim and a["each_max"] <= lim_each)
+                    else:
+                        add("agreement with the peer", "%s vs %s" % (key, name), "no traces", "-", None)
+                else:
+                    lim = AGREE_TRAIN[c["dtype"]]
+                    add("agreement with the peer", "%s vs %s" % (key, name), "loss %.1e" % a["loss"],
+                        "<= %g" % lim, a["loss"] <= lim)
+        memory_target(by, add)
         for key in by:
             if key.startswith("GEMM:") and ":f32:" in key:
                 r = by[key]["impls"]
@@ -491,27 +631,59 @@ def evaluate_targets(run):
     return rows
 
 
+def memory_target(by, add):
+    """One row: on how many cases our peak RSS is at most the tuned peer's, and the worst case."""
+    rows = []
+    for key, r in by.items():
+        a = r["impls"].get("ours", {}).get("memory", {}).get("peak_kb")
+        b = r["impls"].get("tuned", {}).get("memory", {}).get("peak_kb")
+        if a and b:
+            rows.append((a / b, key, a, b))
+    if not rows:
+        return
+    worst = max(rows)
+    met = sum(1 for q, _, _, _ in rows if q <= 1.0)
+    add("peak RSS ours <= peer, every case", "%d cases" % len(rows),
+        "%d of %d; highest ours / peer %.2f (%s: %.0f vs %.0f MiB)" % (
+            met, len(rows), worst[0], worst[1], worst[2] / 1024, worst[3] / 1024), "every case", met == len(rows))
+
+
 # ----------------------------------------------------------------------------------------------- report
+
+def mib(rec):
+    """A record's peak RSS in MiB as text, "-" when not measured."""
+    m = (rec or {}).get("memory", {})
+    return "%.0f" % (m["peak_kb"] / 1024) if m.get("peak_kb") else "-"
+
+def untuned_label(tr):
+    """The untuned column's heading: the threads OpenBLAS really uses in that worker (it ignores
+    torch.set_num_threads), flagged when that is more than the row's thread count."""
+    n = (tr.get("openblas_threads") or {}).get("untuned")
+    if n is None:
+        return "peer untuned (OpenBLAS threads unknown)"
+    if n > tr["threads"]:
+        return "peer untuned (OpenBLAS on %d threads: not a %d-thread figure)" % (n, tr["threads"])
+    return "peer untuned (OpenBLAS on %d threads)" % n
+
 
 def case_table(tr, untuned):
     head = ["workload", "op", "dtype", "batch", "ours (variant) median [min-max] ms",
             "peer tuned (variant) median [min-max] ms", "ratio"]
     if untuned:
-        head += ["peer untuned median ms", "ratio"]
+        head += [untuned_label(tr) + " median ms", "ratio"]
+    head += ["peak RSS MiB ours / tuned" + (" / untuned" if untuned else "")]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in tr["cases"]:
         c = r["case"]
-        size = ("n=%d" % c["n"]) if c["op"] == "gemm" else str(c["batch"])
-        if c["op"] == "perpoint":
-            size = "points=%d" % c["points"]
         on, os_ = impl_best(r["impls"].get("ours"))
         tn, ts = impl_best(r["impls"].get("tuned"))
-        row = [c["workload"], c["op"], c["dtype"], size, cell(on, os_), cell(tn, ts),
+        row = [c["workload"], c["op"], c["dtype"], size_text(c), cell(on, os_), cell(tn, ts),
                fmt_ratio(ratio(os_["median"] if on else None, ts["median"] if tn else None))]
         if untuned:
             un, us = impl_best(r["impls"].get("untuned"))
             row += [("%s (%s)" % (fmt_ms(us["median"]), un)) if un else cell(un, us),
                     fmt_ratio(ratio(os_["median"] if on else None, us["median"] if un else None))]
+        row.append(" / ".join(mib(r["impls"].get(i)) for i in (IMPLS if untuned else IMPLS[:2])))
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -534,6 +706,21 @@ def variants_table(tr):
                     lines.append("| %s | %s | %s | error: %s | 0 | - | - |" % (
                         r["key"], impl, name, str(v.get("error"))[:100].replace("|", "/")))
     return "\n".join(lines)
+
+
+def agreement_table(run):
+    """Relative differences between ours and each peer variant, for every case that has them."""
+    lines = []
+    for tr in run["threads"]:
+        for r in tr["cases"]:
+            for impl, by_variant in (r.get("agreement") or {}).items():
+                for name, a in by_variant.items():
+                    lines.append("| %d | %s | %s %s | %s |" % (tr["threads"], r["key"], impl, name, ", ".join(
+                        "%s %.2e" % kv for kv in sorted(a.items()))))
+    if not lines:
+        return ""
+    return "\n".join(["| threads | case | peer variant | relative difference of ours from it |",
+                      "|---|---|---|---|"] + lines)
 
 
 def targets_table(rows):
@@ -563,6 +750,10 @@ def render(run):
            "median/min/max over all samples; ratio = our best variant's median / the peer's best variant's "
            "median; wall time of the run: %s" % (h["rounds"], " ".join(h["impls"]), MIN_ROUNDS, h["rounds"],
                                                  CASE_BUDGET_SECONDS, ROUND_SECONDS, h.get("wall", "?")),
+           "- peak RSS per case: each worker drops its caches, gives freed memory back and resets VmHWM "
+           "(/proc/self/clear_refs) before the case; VmHWM after the case's last round (warm-up included)",
+           "- train: one timed unit is the listed steps of SGD (momentum 0.9, lr 0.05) at batch 100 from the same "
+           "shared weights on both sides; perpoint and train results are checked against the peer's (Agreement)",
            ""]
     for tr in run["threads"]:
         out += ["## %d thread(s)" % tr["threads"], "", case_table(tr, "untuned" in h["impls"]), ""]
@@ -571,6 +762,9 @@ def render(run):
                 "%s %s" % (k, ("%.0f MiB" % (v["peak_rss_kb"] / 1024)) if v.get("peak_rss_kb")
                            else "error: %s" % v.get("error")) for k, v in tr["rss"].items()), ""]
     out += ["## Targets", "", targets_table(run["targets"]), ""]
+    agree = agreement_table(run)
+    if agree:
+        out += ["## Agreement on the shared instance", "", agree, ""]
     out += ["## All variants", ""]
     for tr in run["threads"]:
         out += ["### %d thread(s)" % tr["threads"], "", variants_table(tr), ""]
@@ -617,6 +811,9 @@ def for_json(run):
                         v["summary"] = summarize(v["samples"])
                         if len(v["samples"]) > JSON_SAMPLES:
                             del v["samples"]
+                    traces = (v.get("extra") or {}).pop("traces", None)
+                    if traces:   # the agreement keeps what they say; the sum and count stay
+                        v["extra"]["traces_n"], v["extra"]["traces_sum"] = len(traces), sum(traces)
     return out
 
 
@@ -641,8 +838,11 @@ def main(argv):
                         "op, dtype, batch, n or points)")
     p.add_argument("--rounds", type=int, default=None, help="timed rounds per case (default 5; --quick: 2)")
     p.add_argument("--quick", action="store_true",
-                   help="smoke test: W1/W2 f32 grad+hvp, GEMM n=256, perpoint 20 points, 2 rounds, 1 thread")
-    p.add_argument("--perpoint-points", type=int, default=None, help="points of the perpoint case (1000)")
+                   help="smoke test: W1/W2 f32 grad+hvp, GEMM n=256, M4 perpoint 20 points, W3 perpoint 10 points, "
+                        "W3/M4 train 2 steps, 2 rounds, 1 thread")
+    p.add_argument("--perpoint-points", type=int, default=None, help="points of the perpoint cases (1000)")
+    p.add_argument("--train-steps", type=int, default=None,
+                   help="SGD steps in one timed unit of the train cases (%d; --quick: 2)" % TRAIN_STEPS)
     p.add_argument("--no-untuned", action="store_true", help="skip the untuned PyTorch worker")
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results"), help="output directory")
     p.add_argument("--java", default=os.environ.get("FM_JAVA", "java"), help="java executable (JDK 25+)")
@@ -664,7 +864,7 @@ def main(argv):
     threads = [int(t) for t in (a.threads or ("1" if a.quick else "1,2")).split(",") if t.strip()]
     rounds = a.rounds if a.rounds is not None else (2 if a.quick else 5)
     flt = parse_filter(a.cases)
-    cases = [c for c in default_cases(a.quick, a.perpoint_points) if matches(c, flt)]
+    cases = [c for c in default_cases(a.quick, a.perpoint_points, a.train_steps) if matches(c, flt)]
     untuned = not a.no_untuned
     os.makedirs(a.out, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -705,7 +905,8 @@ def main(argv):
             header.setdefault("peer_blas", blas_text(infos.get("tuned", {}).get("blas")))
             if infos.get("tuned", {}).get("torch"):
                 header["torch"] = infos["tuned"]["torch"]
-            tr = {"threads": t, "cases": []}
+            tr = {"threads": t, "cases": [],
+                  "openblas_threads": {k: v.get("openblas_threads") for k, v in infos.items()}}
             run["threads"].append(tr)
             for c in cases:
                 if c.get("first_thread_only") and ti > 0:
@@ -713,7 +914,7 @@ def main(argv):
                 key = case_key(c)
                 t0 = time.monotonic()
                 impls = run_case(c, ws, c.get("rounds", rounds))
-                tr["cases"].append({"key": key, "case": c, "impls": impls})
+                tr["cases"].append({"key": key, "case": c, "impls": impls, "agreement": agreement(c, impls)})
                 on, os_ = impl_best(impls.get("ours"))
                 tn, ts = impl_best(impls.get("tuned"))
                 log("  T=%d %-22s ours %s | tuned %s | ratio %s  (%.0f s)" % (

@@ -13,7 +13,8 @@ Requests (see bench/peers/README.md for the full protocol):
   {"cmd":"time","workload":"W2","op":"hvp","dtype":"f32","batch":1000,"variant":"all","warmup":3,"reps":10}
   {"cmd":"time","workload":"GEMM","op":"gemm","dtype":"f32","n":512,"variant":"all"}
   {"cmd":"time","workload":"M4","op":"perpoint","dtype":"f32","points":50,"reps":1,"warmup":0}
-  {"cmd":"info"}  {"cmd":"rss"}  {"cmd":"quit"}
+  {"cmd":"time","workload":"W3","op":"train","dtype":"f32","batch":100,"steps":10}
+  {"cmd":"info"}  {"cmd":"rss"}  {"cmd":"mem_reset"}  {"cmd":"quit"}
 Replies: {"ok":true,"results":[{"variant":..,"times_ms":[..],"check":..}, ...]} or {"ok":false,"error":".."};
 a variant that cannot run here is {"variant":..,"error":".."} inside results.
 
@@ -23,6 +24,8 @@ package (1.13 has no torch.func).
 """
 
 import argparse
+import ctypes
+import gc
 import json
 import math
 import os
@@ -44,6 +47,10 @@ DTYPES = {"f32": torch.float32, "f64": torch.float64}
 NP_DTYPES = {"f32": np.float32, "f64": np.float64}
 DEFAULT_BATCH = {"W1": 1000, "W2": 1000, "W3": 256, "M4": 1000}
 SEED = 42
+TRAIN_BATCH = 100      # E2's batch
+TRAIN_STEPS = 10       # steps of one timed unit of op train
+TRAIN_LR = 0.05        # E2's learning rate of its MLP and CNN
+TRAIN_MOMENTUM = 0.9
 
 
 def mlp(*widths):
@@ -71,6 +78,9 @@ def build_model(workload):
             nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10)), (1, 28, 28)
     if workload == "TINY":  # self-test only: a small MLP where finite differences are cheap
         return mlp(6, 5, 4, 3), (6,)
+    if workload == "TINYCNN":  # self-test only: a small CNN whose dense Hessian is cheap
+        return nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                             nn.Linear(18, 4)), (1, 6, 6)
     raise ValueError("unknown workload %r: use W1, W2, W3, M4 or GEMM" % workload)
 
 
@@ -237,6 +247,175 @@ def op_perpoint(s, points):
     return {"hutchinson_loop": run}, stats
 
 
+
+# ---------------------------------------------------------------------------------------------------------
+# The shared instance: weights, inputs and labels generated identically by our worker (SharedInstance.java)
+# ---------------------------------------------------------------------------------------------------------
+
+SHARED_WEIGHT_SEED, SHARED_INPUT_SEED, SHARED_LABEL_SEED = 1701, 1702, 1703
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def shared_uniform(seed, n):
+    """The first n values of Java's new SplittableRandom(seed).nextDouble(), as float64.
+
+    Value i (from 1) is (mix64(seed + i * 0x9E3779B97F4A7C15) >> 11) * 2^-53, mix64 being SplitMix64's
+    finaliser (Steele, Lea and Flood, OOPSLA 2014); numpy's uint64 arithmetic wraps modulo 2^64 as Java's long.
+    """
+    with np.errstate(over="ignore"):
+        z = np.uint64(seed) + np.arange(1, n + 1, dtype=np.uint64) * _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+
+
+def load_shared_weights(model):
+    """Sets every parameter from one stream, in named_parameters() order: (2u - 1) / sqrt(fan_in of its layer)."""
+    params = list(model.named_parameters())
+    u = shared_uniform(SHARED_WEIGHT_SEED, sum(p.numel() for _, p in params))
+    fan_in = {name.rsplit(".", 1)[0]: p[0].numel() for name, p in params if name.endswith("weight")}
+    at = 0
+    with torch.no_grad():
+        for name, p in params:
+            bound = 1.0 / math.sqrt(fan_in[name.rsplit(".", 1)[0]])
+            v = (2.0 * u[at:at + p.numel()] - 1.0) * bound
+            p.copy_(torch.from_numpy(v).reshape(p.shape))    # float64 -> the parameter's dtype, rounded
+            at += p.numel()
+
+
+def shared_data(sample, n, dtype):
+    """n shared inputs [n, *sample] uniform in [0, 1) and labels floor(10 u)."""
+    size = n * int(np.prod(sample))
+    x = torch.from_numpy(shared_uniform(SHARED_INPUT_SEED, size)).reshape((n,) + tuple(sample)).to(DTYPES[dtype])
+    y = torch.from_numpy(np.floor(10 * shared_uniform(SHARED_LABEL_SEED, n)).astype(np.int64))
+    return x, y
+
+
+class SharedSetup:
+    """A workload's model at the shared weights with n shared points (per-point traces and training)."""
+
+    def __init__(self, workload, dtype, n):
+        model, sample = build_model(workload)
+        self.model = model.to(DTYPES[dtype])
+        load_shared_weights(self.model)
+        self.x, self.y = shared_data(sample, n, dtype)
+        self.fmodel, fparams = functorch.make_functional(self.model)
+        self.fparams = tuple(p.detach() for p in fparams)
+        self.params = list(self.model.parameters())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Exact per-point traces: per-class per-sample gradient norms with functorch
+# ---------------------------------------------------------------------------------------------------------
+#
+# For a point with logits z = f(x; theta), p = softmax(z) and loss l = logsumexp(z) - z_y, the loss Hessian is
+#   H = J^T H_CE J + sum_c (dl/dz_c) d^2 z_c / d theta^2,   J = dz/dtheta, H_CE = diag(p) - p p^T.
+# For ReLU networks with max-pooling, z is piecewise linear in each single parameter (the others fixed), so the
+# diagonal of every d^2 z_c / d theta^2 is zero almost everywhere: tr H = tr(J^T H_CE J) although H differs from
+# the Gauss-Newton matrix off the diagonal. This is what our exact-ggn per-point method computes.
+# With q = sqrt(p), S = diag(q) - p q^T is a square root of H_CE (S S^T = diag(p) - 2 p p^T + p (q.q) p^T and
+# q.q = 1); its column c is q_c (e_c - p), and J^T q_c (e_c - p) = -sqrt(p_c) grad_theta l(x, c), the gradient of
+# the loss the point would have with label c. Hence
+#   tr H = sum_c ||J^T S e_c||^2 = sum_c p_c ||grad_theta l(x, c)||^2,
+# the per-class per-sample gradient norms weighted by the softmax probabilities (independent of the label y).
+# Two ways with functorch: `vmap_class_grads` takes, class by class, the per-sample gradients of l(x, c) with
+# vmap(grad) over a chunk of points; `vmap_jacrev` takes per-sample logit Jacobians J (vmap(jacrev)), their
+# 10 x 10 Gram matrices G = J J^T, and tr H = sum_ij (H_CE)_ij G_ij.
+
+CLASS_GRADS_CHUNK = 100   # points per vmap(grad) call: one class's gradients, chunk x P values at a time
+JACREV_CHUNK = 10         # points per vmap(jacrev) call: chunk x 10 x P values at a time
+
+
+def _logits_one(s, params, xi):
+    return s.fmodel(params, xi.unsqueeze(0)).squeeze(0)
+
+
+def perpoint_class_grads(s, points, chunk=CLASS_GRADS_CHUNK):
+    """Exact per-point traces sum_c p_c ||grad l(x, c)||^2 (see above), class by class, vmap(grad) over points."""
+    k = s.model[-1].out_features
+
+    def loss_onehot(params, xi, onehot):
+        z = _logits_one(s, params, xi)
+        return torch.logsumexp(z, 0) - (z * onehot).sum()
+
+    per_sample = functorch.vmap(functorch.grad(loss_onehot), in_dims=(None, 0, 0))
+    eye = torch.eye(k, dtype=s.x.dtype)
+    out = []
+    for start in range(0, points, chunk):
+        xs = s.x[start:min(points, start + chunk)]
+        b = xs.shape[0]
+        with torch.no_grad():
+            p = torch.softmax(s.fmodel(s.fparams, xs), 1)
+        t = torch.zeros(b, dtype=xs.dtype)
+        for c in range(k):
+            g = per_sample(s.fparams, xs, eye[c].expand(b, k))
+            t += p[:, c] * sum(gi.reshape(b, -1).pow(2).sum(1) for gi in g)
+        out.append(t)
+    return torch.cat(out)
+
+
+def perpoint_jacrev(s, points, chunk=JACREV_CHUNK):
+    """Exact per-point traces sum_ij (diag(p) - p p^T)_ij (J J^T)_ij with J from vmap(jacrev) over points."""
+    jac = functorch.vmap(functorch.jacrev(lambda params, xi: _logits_one(s, params, xi)), in_dims=(None, 0))
+    out = []
+    for start in range(0, points, chunk):
+        xs = s.x[start:min(points, start + chunk)]
+        with torch.no_grad():
+            p = torch.softmax(s.fmodel(s.fparams, xs), 1)
+        js = jac(s.fparams, xs)
+        b, k = p.shape
+        gram = sum(torch.bmm(j.reshape(b, k, -1), j.reshape(b, k, -1).transpose(1, 2)) for j in js)
+        h = torch.diag_embed(p) - p.unsqueeze(2) * p.unsqueeze(1)
+        out.append((h * gram).sum((1, 2)))
+    return torch.cat(out)
+
+
+def op_perpoint_exact(s, points):
+    """Variants vmap_class_grads and vmap_jacrev; each reply carries its traces (the driver checks them)."""
+    stats = {}
+
+    def variant(fn):
+        def run():
+            t = fn(s, points)
+            stats["traces"] = [float(v) for v in t]
+            return float(t.mean())
+        return run
+    return {"vmap_class_grads": variant(perpoint_class_grads), "vmap_jacrev": variant(perpoint_jacrev)}, stats
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Training: K SGD steps with momentum, the plain loop
+# ---------------------------------------------------------------------------------------------------------
+
+class TrainSetup:
+    """A workload's model at the shared weights, one shared batch, and the initial state every unit restarts from."""
+
+    def __init__(self, workload, dtype, batch):
+        s = SharedSetup(workload, dtype, batch)
+        self.model = s.model.train()
+        self.x, self.y = s.x, s.y
+        self.initial = [p.detach().clone() for p in self.model.parameters()]
+
+
+def train_unit(t, steps):
+    """One unit: copy the shared weights in, a fresh torch.optim.SGD(momentum 0.9), `steps` idiomatic steps."""
+    with torch.no_grad():
+        for p, p0 in zip(t.model.parameters(), t.initial):
+            p.copy_(p0)
+    opt = torch.optim.SGD(t.model.parameters(), lr=TRAIN_LR, momentum=TRAIN_MOMENTUM)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = F.cross_entropy(t.model(t.x), t.y)
+        loss.backward()
+        opt.step()
+    return float(loss)
+
+
+def op_train(t, steps):
+    return {"sgd_momentum": lambda: train_unit(t, steps)}, {"steps": steps}
+
+
 class GemmSetup:
     """Two random n x n matrices, as torch tensors and as numpy arrays (separate copies)."""
 
@@ -260,10 +439,14 @@ def op_gemm(g):
 _cache = {}
 
 
-def setup_for(workload, dtype, batch):
-    key = (workload, dtype, batch)
+def setup_for(workload, dtype, batch, kind=None):
+    """The cached setup: GemmSetup for GEMM, else Setup, or SharedSetup / TrainSetup when kind says so."""
+    key = (workload, dtype, batch, kind)
     if key not in _cache:
-        _cache[key] = GemmSetup(dtype, batch) if workload == "GEMM" else Setup(workload, dtype, batch)
+        if workload == "GEMM":
+            _cache[key] = GemmSetup(dtype, batch)
+        else:
+            _cache[key] = {None: Setup, "shared": SharedSetup, "train": TrainSetup}[kind](workload, dtype, batch)
     return _cache[key]
 
 
@@ -299,14 +482,21 @@ def cmd_time(req):
         if workload == "GEMM":
             raise ValueError("workload GEMM only has op gemm")
         if op == "perpoint":
+            # on the shared instance; M4: the authors' estimator; other models: the exact traces
             points = int(req.get("points", 1000))
-            batch = max(int(req.get("batch", DEFAULT_BATCH.get(workload, 1000))), points)
-            variants, extra = op_perpoint(setup_for(workload, dtype, batch), points)
+            s = setup_for(workload, dtype, points, "shared")
+            variants, extra = op_perpoint(s, points) if workload == "M4" else op_perpoint_exact(s, points)
+        elif op == "train":
+            if workload not in ("W3", "M4"):
+                raise ValueError("op train is offered for W3 (E2's CNN) and M4 (E2's MLP), not %r" % workload)
+            steps = int(req.get("steps", TRAIN_STEPS))
+            variants, extra = op_train(setup_for(workload, dtype, int(req.get("batch", TRAIN_BATCH)), "train"),
+                                       steps)
         else:
             s = setup_for(workload, dtype, int(req.get("batch", DEFAULT_BATCH.get(workload, 1000))))
             table = {"forward": op_forward, "grad": op_grad, "hvp": op_hvp, "hvp10": op_hvp10}
             if op not in table:
-                raise ValueError("unknown op %r: use forward, grad, hvp, hvp10, gemm or perpoint" % op)
+                raise ValueError("unknown op %r: use forward, grad, hvp, hvp10, gemm, perpoint or train" % op)
             variants = table[op](s)
     wanted = req.get("variant", "all")
     names = list(variants) if wanted == "all" else [wanted]
@@ -348,19 +538,65 @@ def blas_info():
 def cmd_info(threads):
     env = {k: v for k, v in sorted(os.environ.items())
            if k.startswith(("OPENBLAS", "OMP_", "MKL_", "MALLOC_", "GOTO", "KMP_"))}
+    blas = blas_info()
     return {"ok": True, "impl": "pytorch", "torch": torch.__version__, "numpy": np.__version__,
             "functorch": getattr(functorch, "__version__", "?"), "python": sys.version.split()[0],
-            "blas": blas_info(), "threads": threads, "torch_threads": torch.get_num_threads(),
-            "interop_threads": torch.get_num_interop_threads(), "env": env}
+            "blas": blas, "threads": threads, "torch_threads": torch.get_num_threads(),
+            "interop_threads": torch.get_num_interop_threads(), "openblas_threads": openblas_threads(blas),
+            "env": env}
+
+
+def openblas_threads(blas):
+    """openblas_get_num_threads() of the OpenBLAS mapped in this process (the threads its GEMMs may use), or
+    None. torch.set_num_threads does not change it; OPENBLAS_NUM_THREADS (or the CPU count) does."""
+    for path in blas.get("mapped", []):
+        if "openblas" in os.path.basename(path):
+            try:
+                return int(ctypes.CDLL(path).openblas_get_num_threads())
+            except (OSError, AttributeError):
+                continue
+    return None
+
+
+def proc_status_kb():
+    """{"VmHWM": .., "VmRSS": ..} in KiB from /proc/self/status."""
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("VmHWM:", "VmRSS:")):
+                out[line.split(":")[0]] = int(line.split()[1])
+    return out
 
 
 def cmd_rss():
-    rss = None
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
-    return {"ok": True, "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "rss_kb": rss}
+    """peak_rss_kb: VmHWM (the peak since the start or the last mem_reset); ru_maxrss is never reset."""
+    st = proc_status_kb()
+    return {"ok": True, "peak_rss_kb": st.get("VmHWM"), "rss_kb": st.get("VmRSS"),
+            "ru_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
+def cmd_mem_reset():
+    """Drops the cached setups, gives freed memory back (gc, glibc malloc_trim) and resets VmHWM to VmRSS by
+    writing 5 to /proc/self/clear_refs (proc(5)); replies rss_kb after that and whether the reset worked."""
+    _cache.clear()
+    gc.collect()
+    notes = []
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError) as e:
+        notes.append("malloc_trim failed: %s" % e)
+    reset = True
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError as e:
+        reset = False
+        notes.append("cannot write 5 to /proc/self/clear_refs: %s" % e)
+    st = proc_status_kb()
+    r = {"ok": True, "rss_kb": st.get("VmRSS"), "peak_rss_kb": st.get("VmHWM"), "reset": reset}
+    if notes:
+        r["note"] = "; ".join(notes)
+    return r
 
 
 def serve(threads):
@@ -386,8 +622,10 @@ def serve(threads):
                 reply = cmd_info(threads)
             elif cmd == "rss":
                 reply = cmd_rss()
+            elif cmd == "mem_reset":
+                reply = cmd_mem_reset()
             else:
-                raise ValueError("unknown cmd %r: use time, info, rss or quit" % cmd)
+                raise ValueError("unknown cmd %r: use time, info, rss, mem_reset or quit" % cmd)
         except Exception as e:
             reply = {"ok": False, "error": one_line(e)}
         out.write(json.dumps(reply) + "\n")
@@ -466,8 +704,36 @@ def selftest():
           % (float(z.abs().max()), float(z.abs().mean()), sum(probes) / points, min(probes), max(probes)))
     check("W1 perpoint: mean trace within 4 sigma of the closed form's mean", mean_err < 4 * mean_sigma,
           "estimate %.6g, exact %.6g, sigma of the mean %.3g" % (sum(traces) / points, float(exact.mean()), mean_sigma))
+    selftest_shared_and_exact(check)
     print("%d FAIL" % len(failures) if failures else "ALL PASS")
     return 1 if failures else 0
+
+
+def selftest_shared_and_exact(check):
+    """The shared generator against Java's SplittableRandom (values printed by Java 25 for seed 1701; our
+    SharedInstanceTest asserts the same), and both exact per-point methods against the trace of the dense
+    Hessian of each point's loss (torch.autograd.functional.hessian on the flat parameters) on a small MLP and a
+    small ReLU/max-pool CNN: the CNN's Hessian is not its Gauss-Newton matrix, but their traces agree."""
+    u = shared_uniform(1701, 5)
+    java = [0.9584652637826985, 0.513881054120751, 0.5439530890175969, 0.5163534979916017, 0.3851133299237963]
+    check("shared_uniform == Java SplittableRandom(1701).nextDouble()", list(u) == java, "%r" % list(u))
+    for workload, points in (("TINY", 6), ("TINYCNN", 5)):
+        s = SharedSetup(workload, "f64", points)
+        s.y = s.y % s.model[-1].out_features   # the small models have fewer than 10 classes
+        shapes = [p.shape for p in s.fparams]
+        sizes = [p.numel() for p in s.fparams]
+        dense = []
+        for n in range(points):
+            def loss_flat(flat):
+                ps = tuple(c.view(sh) for c, sh in zip(flat.split(sizes), shapes))
+                return F.cross_entropy(s.fmodel(ps, s.x[n:n + 1]), s.y[n:n + 1])
+            h = torch.autograd.functional.hessian(loss_flat, flat(s.fparams))
+            dense.append(float(torch.trace(h)))
+        dense = torch.tensor(dense, dtype=torch.float64)
+        for name, fn in (("vmap_class_grads", perpoint_class_grads), ("vmap_jacrev", perpoint_jacrev)):
+            t = fn(s, points, chunk=2)
+            check("%s %s == dense Hessian trace per point" % (workload, name), rel(t, dense) < 1e-10,
+                  "rel %.2e, traces %s" % (rel(t, dense), ", ".join("%.6g" % v for v in dense.tolist())))
 
 
 def main():
