@@ -461,8 +461,8 @@ def main(argv):
     p = argparse.ArgumentParser(prog="bench/compare.sh", description=__doc__.split("\n\n")[0])
     p.add_argument("--threads", default=None, help="comma-separated thread counts (default 1,2; --quick: 1)")
     p.add_argument("--cases", default=None,
-                   help="filter, e.g. W2:grad,W3,GEMM:512,M4:perpoint,rss (tokens after the workload match "
-                        "op, dtype, batch, n or points)")
+                   help="filter, e.g. W2:grad,W3,GEMM:512,M4:perpoint,W3:train:f32,rss (tokens after the workload "
+                        "match op, dtype, batch, n or points)")
     p.add_argument("--rounds", type=int, default=None, help="timed rounds per case (default 5; --quick: 2)")
     p.add_argument("--quick", action="store_true",
                    help="smoke test: W1/W2 f32 grad+hvp, GEMM n=256, M4 perpoint 20 points, W3 perpoint 10 points, "
