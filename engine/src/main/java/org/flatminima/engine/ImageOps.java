@@ -39,9 +39,10 @@ public final class ImageOps {
 
     /**
      * Parts per backend thread of the forward convolution and its input gradient: more parts than threads let
-     * the threads that are scheduled take over the parts of one that is not.
+     * the threads that are scheduled take over the parts of one that is not; {@code
+     * -Dflatminima.convPartsPerThread} changes it.
      */
-    private static final int PARTS_PER_THREAD = 4;
+    private static final int PARTS_PER_THREAD = Math.max(1, Integer.getInteger("flatminima.convPartsPerThread", 4));
 
     /** Most parts (partial sums) of a weight gradient; see {@link #weightGradParts}. */
     private static final int WEIGHT_GRAD_PARTS = 8;
