@@ -40,13 +40,9 @@ public interface Backend {
      * {@code runParts} runs its parts in order on that thread. Which thread runs which part varies from call to
      * call, so a part must compute the same thing wherever it runs.
      *
-     * <p>This default runs the parts in order on the calling thread (the oracle is single-threaded).
+     * <p>The oracle ({@link ScalarBackend}) runs the parts in order on the calling thread.
      */
-    default void runParts(int parts, java.util.function.IntConsumer part) {
-        for (int i = 0; i < parts; i++) {
-            part.accept(i);
-        }
-    }
+    void runParts(int parts, java.util.function.IntConsumer part);
 
     /**
      * What this backend runs on, one line each (libraries with their versions, which GEMM and why), for
