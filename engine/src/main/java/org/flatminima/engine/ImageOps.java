@@ -3,6 +3,8 @@ package org.flatminima.engine;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.ReduceOp;
 import org.flatminima.kernels.Shapes;
 import org.flatminima.kernels.Window2d;
 
@@ -11,6 +13,15 @@ import org.flatminima.kernels.Window2d;
  * more images, so a direction axis of batched tangents needs nothing special) on the current
  * {@link Engine#backend()}: the forward computations of the convolution and pooling primitives and of their
  * transposes. Every result is a new contiguous tensor.
+ *
+ * <p>Threads: a convolution splits its images into parts ({@link Backend#runParts}), each part the im2col of
+ * its images, their GEMMs (and col2im) on one thread; the backend's threads claim the parts as they get to
+ * them. With one thread there is one part. Every image's output is computed by the same calls however the
+ * images are split, so the forward and the input gradient are bit-identical for every thread count; the weight
+ * gradient sums over images in a fixed number of parts that depends on the shapes and not on the thread count
+ * ({@link #weightGradParts}), each with its own partial sum, added in part order: bit-identical for every thread
+ * count too. Inside a part nothing is allocated (tensors are engine-allocated, so any thread may access them);
+ * every buffer is made by the calling thread first.
  */
 public final class ImageOps {
     private ImageOps() {
@@ -20,8 +31,24 @@ public final class ImageOps {
         return Engine.backend();
     }
 
-    /** Elements of im2col columns materialised at once: the batch is processed in chunks of images under this. */
+    /**
+     * Elements of im2col columns materialised at once, over all parts: each part processes its images in
+     * chunks under its share of this.
+     */
     private static final long COLS_CHUNK_ELEMENTS = 1L << 22;
+
+    /**
+     * Parts per backend thread of the forward convolution and its input gradient: more parts than threads let
+     * the threads that are scheduled take over the parts of one that is not; {@code
+     * -Dflatminima.convPartsPerThread} changes it.
+     */
+    private static final int PARTS_PER_THREAD = Math.max(1, Integer.getInteger("flatminima.convPartsPerThread", 4));
+
+    /** Most parts (partial sums) of a weight gradient; see {@link #weightGradParts}. */
+    private static final int WEIGHT_GRAD_PARTS = 8;
+
+    /** Elements of a weight gradient's partial sums, over all parts, above which it uses fewer parts. */
+    private static final long WEIGHT_GRAD_PARTIAL_ELEMENTS = 1L << 22;
 
     /**
      * The batch size of an image tensor {@code [..., c, h, w]}: every axis before the last three folded into
@@ -47,9 +74,32 @@ public final class ImageOps {
         }
     }
 
-    private static int chunkOf(Window2d one) {
+    /** Images per im2col call of one of {@code parts} parts of {@code n} images (at least 1). */
+    private static int chunkOf(Window2d one, int n, int parts) {
         long per = Math.max(1, (long) one.colRows() * one.colCols());
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, COLS_CHUNK_ELEMENTS / per));
+        long perPart = Math.max(1, ((long) n + parts - 1) / Math.max(1, parts));
+        return (int) Math.max(1, Math.min(perPart, COLS_CHUNK_ELEMENTS / Math.max(1, parts) / per));
+    }
+
+    /** The parts of a convolution over {@code n} images whose outputs are independent: 1 with one thread. */
+    private static int imageParts(Backend b, int n) {
+        int threads = b.threads();
+        return threads <= 1 ? 1 : (int) Math.max(1, Math.min(n, (long) threads * PARTS_PER_THREAD));
+    }
+
+    /**
+     * The parts (partial sums) of a weight gradient {@code [o, rows]} over {@code n} images: up to
+     * {@value #WEIGHT_GRAD_PARTS}, fewer when the partials would exceed {@link #WEIGHT_GRAD_PARTIAL_ELEMENTS}
+     * elements; never a function of the thread count, so that the sum's rounding is not either.
+     */
+    static int weightGradParts(int n, long weightElements) {
+        long byMemory = WEIGHT_GRAD_PARTIAL_ELEMENTS / Math.max(1, weightElements);
+        return (int) Math.max(1, Math.min(n, Math.min(WEIGHT_GRAD_PARTS, byMemory)));
+    }
+
+    /** The first image of part {@code p} of {@code parts} over {@code n} images. */
+    private static int partStart(int n, int parts, int p) {
+        return (int) ((long) n * p / parts);
     }
 
     private static Window2d window(int n, Tensor x, int kh, int kw, int stride, int pad) {
@@ -67,25 +117,33 @@ public final class ImageOps {
         TensorOps.sameDtype("conv2d", x, w);
         int n = foldedBatch("conv2d", x);
         checkWeight("conv2d", w, x.dim(-3));
+        Backend be = be();
+        DType dt = x.dtype();
         Tensor xc = x.contiguous();
-        Window2d g = window(n, x, w.dim(2), w.dim(3), stride, pad);
+        int kh = w.dim(2);
+        int kw = w.dim(3);
+        Window2d g = window(n, x, kh, kw, stride, pad);
         int o = w.dim(0);
         int rows = g.colRows();
         int l = g.colCols();
         Tensor w2 = w.contiguous().reshape(o, rows);
-        Tensor y = Tensor.uninitialised(x.dtype(), replaceTail(x.shape(), 3, o, g.outH(), g.outW()));
+        Tensor y = Tensor.uninitialised(dt, replaceTail(x.shape(), 3, o, g.outH(), g.outW()));
         Tensor y3 = y.reshape(n, o, l);
-        int chunk = chunkOf(window(1, x, w.dim(2), w.dim(3), stride, pad));
-        Tensor cols = Tensor.uninitialised(x.dtype(), Math.min(chunk, Math.max(n, 1)), rows, l);
-        long bytes = g.imageSize() * x.dtype().byteSize();
-        for (int b0 = 0; b0 < n; b0 += chunk) {
-            int m = Math.min(chunk, n - b0);
-            be().im2col(x.dtype(), window(m, x, w.dim(2), w.dim(3), stride, pad),
-                    xc.segment().asSlice(b0 * bytes), cols.segment());
-            for (int b = 0; b < m; b++) {
-                TensorOps.gemm2d(x.dtype(), w2, cols.select(0, b), y3.select(0, b0 + b), 1.0, 0.0);
+        int parts = imageParts(be, n);
+        int chunk = chunkOf(window(1, x, kh, kw, stride, pad), n, parts);
+        Tensor cols = Tensor.uninitialised(dt, parts, chunk, rows, l);
+        long bytes = g.imageSize() * dt.byteSize();
+        be.runParts(parts, p -> {
+            Tensor pc = cols.select(0, p);
+            int end = partStart(n, parts, p + 1);
+            for (int b0 = partStart(n, parts, p); b0 < end; b0 += chunk) {
+                int m = Math.min(chunk, end - b0);
+                be.im2col(dt, window(m, x, kh, kw, stride, pad), xc.segment().asSlice(b0 * bytes), pc.segment());
+                for (int b = 0; b < m; b++) {
+                    TensorOps.gemm2d(be, dt, w2, pc.select(0, b), y3.select(0, b0 + b), 1.0, 0.0);
+                }
             }
-        }
+        });
         return y;
     }
 
@@ -110,23 +168,31 @@ public final class ImageOps {
         int o = w.dim(0);
         int rows = geo.colRows();
         int l = geo.colCols();
+        Backend be = be();
+        DType dt = g.dtype();
         // w^T made contiguous once (rows x o, small) so that every image's GEMM has an untransposed A: the
         // vector GEMM packs a transposed A slower, and this product runs once per image.
         Tensor wt = w.contiguous().reshape(o, rows).transpose(0, 1).contiguous();
         Tensor g3 = g.contiguous().reshape(n, o, l);
-        Tensor x = Tensor.uninitialised(g.dtype(), replaceTail(g.shape(), 3, c, h, width));
-        Window2d one = new Window2d(1, c, h, width, w.dim(2), w.dim(3), stride, stride, pad, pad);
-        int chunk = chunkOf(one);
-        Tensor cols = Tensor.uninitialised(g.dtype(), Math.min(chunk, Math.max(n, 1)), rows, l);
-        long bytes = geo.imageSize() * g.dtype().byteSize();
-        for (int b0 = 0; b0 < n; b0 += chunk) {
-            int m = Math.min(chunk, n - b0);
-            for (int b = 0; b < m; b++) {
-                TensorOps.gemm2d(g.dtype(), wt, g3.select(0, b0 + b), cols.select(0, b), 1.0, 0.0);
+        Tensor x = Tensor.uninitialised(dt, replaceTail(g.shape(), 3, c, h, width));
+        int kh = w.dim(2);
+        int kw = w.dim(3);
+        int parts = imageParts(be, n);
+        int chunk = chunkOf(new Window2d(1, c, h, width, kh, kw, stride, stride, pad, pad), n, parts);
+        Tensor cols = Tensor.uninitialised(dt, parts, chunk, rows, l);
+        long bytes = geo.imageSize() * dt.byteSize();
+        be.runParts(parts, p -> {
+            Tensor pc = cols.select(0, p);
+            int end = partStart(n, parts, p + 1);
+            for (int b0 = partStart(n, parts, p); b0 < end; b0 += chunk) {
+                int m = Math.min(chunk, end - b0);
+                for (int b = 0; b < m; b++) {
+                    TensorOps.gemm2d(be, dt, wt, g3.select(0, b0 + b), pc.select(0, b), 1.0, 0.0);
+                }
+                be.col2im(dt, new Window2d(m, c, h, width, kh, kw, stride, stride, pad, pad), pc.segment(),
+                        x.segment().asSlice(b0 * bytes));
             }
-            be().col2im(g.dtype(), new Window2d(m, c, h, width, w.dim(2), w.dim(3), stride, stride, pad, pad),
-                    cols.segment(), x.segment().asSlice(b0 * bytes));
-        }
+        });
         return x;
     }
 
@@ -148,22 +214,35 @@ public final class ImageOps {
         int o = g.dim(-3);
         int rows = geo.colRows();
         int l = geo.colCols();
+        Backend be = be();
+        DType dt = x.dtype();
         Tensor xc = x.contiguous();
         Tensor g3 = g.contiguous().reshape(n, o, l);
-        Tensor gw = Tensor.zeros(x.dtype(), o, x.dim(-3), kh, kw);
-        Tensor gw2 = gw.reshape(o, rows);
-        int chunk = chunkOf(window(1, x, kh, kw, stride, pad));
-        Tensor cols = Tensor.uninitialised(x.dtype(), Math.min(chunk, Math.max(n, 1)), rows, l);
-        long bytes = geo.imageSize() * x.dtype().byteSize();
-        for (int b0 = 0; b0 < n; b0 += chunk) {
-            int m = Math.min(chunk, n - b0);
-            be().im2col(x.dtype(), window(m, x, kh, kw, stride, pad), xc.segment().asSlice(b0 * bytes),
-                    cols.segment());
-            for (int b = 0; b < m; b++) {
-                TensorOps.gemm2d(x.dtype(), g3.select(0, b0 + b), cols.select(0, b).transpose(0, 1), gw2, 1.0, 1.0);
-            }
+        if (n == 0) {
+            return Tensor.zeros(dt, o, x.dim(-3), kh, kw);
         }
-        return gw;
+        int parts = weightGradParts(n, (long) o * rows);
+        // one partial sum per part (with one part, it is the result)
+        Tensor partial = Tensor.uninitialised(dt, parts, o, rows);
+        int chunk = chunkOf(window(1, x, kh, kw, stride, pad), n, parts);
+        Tensor cols = Tensor.uninitialised(dt, parts, chunk, rows, l);
+        long bytes = geo.imageSize() * dt.byteSize();
+        be.runParts(parts, p -> {
+            Tensor pc = cols.select(0, p);
+            Tensor sum = partial.select(0, p);
+            int first = partStart(n, parts, p);
+            int end = partStart(n, parts, p + 1);
+            for (int b0 = first; b0 < end; b0 += chunk) {
+                int m = Math.min(chunk, end - b0);
+                be.im2col(dt, window(m, x, kh, kw, stride, pad), xc.segment().asSlice(b0 * bytes), pc.segment());
+                for (int b = 0; b < m; b++) {
+                    TensorOps.gemm2d(be, dt, g3.select(0, b0 + b), pc.select(0, b).transpose(0, 1), sum, 1.0,
+                            b0 + b == first ? 0.0 : 1.0);
+                }
+            }
+        });
+        Tensor gw = parts == 1 ? partial : TensorOps.reduce(ReduceOp.SUM, partial, 0, false);
+        return gw.reshape(o, x.dim(-3), kh, kw);
     }
 
     /**

@@ -158,6 +158,14 @@ public final class TensorOps {
      * passed to GEMM without a copy, anything else is made contiguous first. {@code c} must be row-major.
      */
     public static void gemm2d(DType t, Tensor a, Tensor b, Tensor c, double alpha, double beta) {
+        gemm2d(be(), t, a, b, c, alpha, beta);
+    }
+
+    /**
+     * {@link #gemm2d(DType, Tensor, Tensor, Tensor, double, double)} on the given backend: for the parts of a
+     * {@link Backend#runParts} call, which may run on threads whose {@link Engine#backend()} is another one.
+     */
+    static void gemm2d(Backend be, DType t, Tensor a, Tensor b, Tensor c, double alpha, double beta) {
         long[] cs = c.strides();
         if (c.dim(1) > 1 && cs[1] != 1) {
             throw new IllegalArgumentException("gemm2d: the output must be row-major");
@@ -165,7 +173,7 @@ public final class TensorOps {
         Operand oa = operand(a);
         Operand ob = operand(b);
         int ldc = (int) Math.max(c.dim(1), c.dim(0) > 1 ? cs[0] : 1);
-        be().gemm(t, oa.trans, ob.trans, a.dim(0), b.dim(1), a.dim(1), alpha, oa.seg, oa.ld,
+        be.gemm(t, oa.trans, ob.trans, a.dim(0), b.dim(1), a.dim(1), alpha, oa.seg, oa.ld,
                 ob.seg, ob.ld, beta, c.segment(), ldc);
     }
 

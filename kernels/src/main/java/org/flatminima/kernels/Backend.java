@@ -32,6 +32,19 @@ public interface Backend {
     void setThreads(int threads);
 
     /**
+     * Runs {@code part.accept(i)} for every {@code i < parts}, each exactly once, on up to {@link #threads()}
+     * threads (the calling thread included), and returns when all are done; the first failure is rethrown. For
+     * callers that split their own work into independent parts (the engine's image-parallel convolutions): the
+     * parts must not write what another part reads or writes. Inside a part, this backend's kernels run on the
+     * thread of the part alone (a kernel that would split runs unsplit, GEMM on one thread), and a nested
+     * {@code runParts} runs its parts in order on that thread. Which thread runs which part varies from call to
+     * call, so a part must compute the same thing wherever it runs.
+     *
+     * <p>The oracle ({@link ScalarBackend}) runs the parts in order on the calling thread.
+     */
+    void runParts(int parts, java.util.function.IntConsumer part);
+
+    /**
      * What this backend runs on, one line each (libraries with their versions, which GEMM and why), for
      * {@code flatminima backends}; none by default.
      */

@@ -87,6 +87,15 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
+    public void runParts(int parts, java.util.function.IntConsumer part) {
+        if (parts < 0 || part == null) {
+            throw new IllegalArgumentException("runParts: parts must be >= 0 and part non-null, got " + parts
+                    + (part == null ? " and null" : ""));
+        }
+        d.runParts(parts, part);
+    }
+
+    @Override
     public java.util.List<String> details() {
         return d.details();
     }

@@ -31,6 +31,14 @@ public class ScalarBackend implements Backend {
         // deliberately single-threaded
     }
 
+    /** The parts in order, on the calling thread. */
+    @Override
+    public void runParts(int parts, java.util.function.IntConsumer part) {
+        for (int i = 0; i < parts; i++) {
+            part.accept(i);
+        }
+    }
+
     @Override
     public void gemm(DType t, boolean transA, boolean transB, int m, int n, int k,
                      double alpha, MemorySegment a, int lda, MemorySegment b, int ldb,

@@ -18,9 +18,9 @@ import org.flatminima.kernels.vector.Parts;
  * {@link #copy}, {@link #gatherCols}, {@link #scatterCols}, a {@link #unary} op without a C code
  * ({@link CKernels#code(UnaryOp)}), and a {@link #binary} whose strides do not collapse to rank 3 or less.
  *
- * <p>Each C call is single-threaded; a kernel over enough elements is split into up to {@link #threads()}
- * parts (by rows, columns, images or elements, {@link Parts}) run by {@link Parallel}, unless a segment is
- * confined to its thread. Every output is computed by one call in the order of the unsplit kernel, so results
+ * <p>Each C call is single-threaded; a kernel over enough elements is split into parts (by rows, columns,
+ * images or elements, {@link Parts}) run by {@link Parallel} on up to {@link #threads()} threads, unless a
+ * segment is confined to its thread or the call is itself inside a part. Every output is computed by one call in the order of the unsplit kernel, so results
  * do not depend on the thread count.
  */
 final class CKernelBackend extends NativeBackend {

@@ -5,10 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.BackendUnavailableException;
 import org.flatminima.kernels.Backends;
 import org.flatminima.kernels.DType;
+import org.flatminima.kernels.vector.Parallel;
 import org.flatminima.kernels.vector.VectorBackend;
 
 /**
@@ -28,7 +30,8 @@ import org.flatminima.kernels.vector.VectorBackend;
  *
  * <p>Threads: {@link #setThreads} sets OpenBLAS's process-wide thread count (1 when the large products run on
  * the vector GEMM, see {@link #setThreads}) and the count the vector GEMM and the C kernels' parallel split use;
- * each C kernel call is single-threaded. The initial count is OpenBLAS's.
+ * each C kernel call is single-threaded. The initial count is OpenBLAS's. {@link #runParts} keeps OpenBLAS on one
+ * thread while its parts run.
  */
 public class NativeBackend extends VectorBackend implements Backends.PartialBackend {
 
@@ -47,6 +50,11 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     private static final System.Logger LOG = System.getLogger("flatminima.kernels");
     /** The missing-library warning is logged once per process, however many instances are created. */
     private static final AtomicBoolean WARNED = new AtomicBoolean();
+
+    /** Guards {@link #serialSections} and OpenBLAS's thread count. */
+    private static final Object SERIAL_LOCK = new Object();
+    /** {@link #runParts} calls running now, in the whole process (OpenBLAS's thread count is process-wide). */
+    private static int serialSections;
 
     private final boolean gemmOnVector;
     private final String gemmNote;
@@ -194,10 +202,42 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     @Override
     public void setThreads(int threads) {
         int n = Math.max(1, threads);
-        // When the large products run on the vector GEMM, OpenBLAS only does skinny ones: its idle workers would
-        // spin-wait after each call and take a core from our own parallel kernels (docs/PERFORMANCE.md).
-        OpenBlas.setThreads(gemmOnVector ? 1 : n);
-        super.setThreads(n);
+        synchronized (SERIAL_LOCK) {
+            // When the large products run on the vector GEMM, OpenBLAS only does skinny ones: its idle workers
+            // would spin-wait after each call and take a core from our own parallel kernels (docs/PERFORMANCE.md).
+            // Inside runParts it stays at 1 until the last section ends (which sets this count).
+            if (serialSections == 0) {
+                OpenBlas.setThreads(gemmOnVector ? 1 : n);
+            }
+            super.setThreads(n);
+        }
+    }
+
+    /**
+     * As the vector backend's, with OpenBLAS on one thread while the parts run (its thread count is
+     * process-wide: every GEMM of every part then runs on the thread of its part; the count this backend set
+     * is restored when the last concurrent {@code runParts} of the process ends).
+     */
+    @Override
+    public void runParts(int parts, IntConsumer part) {
+        if (parts <= 1 || threads() <= 1 || Parallel.inside()) {
+            super.runParts(parts, part);
+            return;
+        }
+        synchronized (SERIAL_LOCK) {
+            if (serialSections++ == 0) {
+                OpenBlas.setThreads(1);
+            }
+        }
+        try {
+            super.runParts(parts, part);
+        } finally {
+            synchronized (SERIAL_LOCK) {
+                if (--serialSections == 0) {
+                    OpenBlas.setThreads(gemmOnVector ? 1 : threads());
+                }
+            }
+        }
     }
 
     @Override

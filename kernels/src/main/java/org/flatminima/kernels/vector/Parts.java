@@ -4,14 +4,16 @@ import java.lang.foreign.MemorySegment;
 import org.flatminima.kernels.Window2d;
 
 /**
- * How the kernels other than GEMM split their work across threads: into up to {@code threads} independent
- * parts (ranges of elements, rows, columns or images) run by {@link Parallel}, each part a call of the
- * single-threaded kernel on its sub-range. A part computes every one of its outputs exactly as the whole call
+ * How the kernels other than GEMM split their work across threads: into independent parts (ranges of
+ * elements, rows, columns or images) claimed by up to {@code threads} threads of {@link Parallel}, each part a
+ * call of the single-threaded kernel on its sub-range; {@link #ranges} makes up to {@link #PARTS_PER_THREAD}
+ * parts per thread. A part computes every one of its outputs exactly as the whole call
  * would (no sum inside one output is split), so the result is bit-identical for every thread count.
  *
  * <p>A kernel is split only when each part gets at least {@link #GRAIN} elements of work and every segment is
- * accessible from other threads (a confined arena keeps the kernel on the calling thread). Used by the vector
- * backend and by the C kernels of the native backend.
+ * accessible from other threads (a confined arena keeps the kernel on the calling thread), and never inside a
+ * part of another split call ({@link Parallel#inside()}: the outer split already occupies the threads). Used by
+ * the vector backend and by the C kernels of the native backend.
  */
 public final class Parts {
 
@@ -21,15 +23,22 @@ public final class Parts {
      */
     public static final long GRAIN = Math.max(1, Long.getLong("flatminima.parallelGrain", 1L << 15));
 
+    /**
+     * Parts per thread of a split {@link #ranges} call (each still at least {@link #GRAIN} elements of work):
+     * more parts than threads let the thread that is scheduled take over the parts of one that is not; {@code
+     * -Dflatminima.partsPerThread} changes it.
+     */
+    public static final int PARTS_PER_THREAD = Math.max(1, Integer.getInteger("flatminima.partsPerThread", 1));
+
     private Parts() {
     }
 
     /**
      * How many parts a kernel over {@code work} elements runs as: 1 with one thread, small work, or a segment
-     * that other threads cannot access; else up to {@code threads}.
+     * that other threads cannot access, or inside a part of another split call; else up to {@code threads}.
      */
     public static int tasks(int threads, long work, MemorySegment... segments) {
-        if (threads <= 1 || work < 2 * GRAIN || !Parallel.shareable(segments)) {
+        if (threads <= 1 || work < 2 * GRAIN || Parallel.inside() || !Parallel.shareable(segments)) {
             return 1;
         }
         return (int) Math.min(threads, work / GRAIN);
@@ -41,8 +50,8 @@ public final class Parts {
     }
 
     /**
-     * Runs {@code body} over {@code [0, n)} in up to {@code threads} contiguous ranges ({@code work} elements of
-     * work in all, for the split decision); {@code body} gets {first, count}.
+     * Runs {@code body} over {@code [0, n)} in contiguous ranges on up to {@code threads} threads ({@code work}
+     * elements of work in all, for the split decision); {@code body} gets {first, count}.
      */
     public static void ranges(int threads, long n, long work, RangeKernel body, MemorySegment... segments) {
         int tasks = n < 2 ? 1 : (int) Math.min(tasks(threads, work, segments), n);
@@ -50,9 +59,10 @@ public final class Parts {
             body.run(0, n);
             return;
         }
-        Parallel.run(tasks, i -> {
-            long lo = start(n, tasks, i);
-            body.run(lo, start(n, tasks, i + 1) - lo);
+        int parts = (int) Math.min(n, Math.max(tasks, Math.min((long) tasks * PARTS_PER_THREAD, work / GRAIN)));
+        Parallel.run(parts, tasks, i -> {
+            long lo = start(n, parts, i);
+            body.run(lo, start(n, parts, i + 1) - lo);
         });
     }
 

@@ -2,6 +2,7 @@ package org.flatminima.kernels.vector;
 
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.BackendUnavailableException;
 import org.flatminima.kernels.BinaryOp;
@@ -26,7 +27,7 @@ import org.flatminima.kernels.Window2d;
  * without the module; the generated classes load on the first kernel call, after {@link #create()} has checked
  * that the module is present. GEMM uses up to {@link #threads()} threads when its operands are large enough and
  * its segments are accessible from other threads (global, automatic or shared arenas; a confined arena keeps
- * it on the calling thread). The other kernels split large calls into independent parts ({@link Parts}: ranges
+ * it on the calling thread), one thread inside a part of {@link #runParts}. The other kernels split large calls into independent parts ({@link Parts}: ranges
  * of elements, rows along the leading axis, images), each computed as the whole call would compute it, so
  * their results do not depend on the thread count.
  */
@@ -87,11 +88,18 @@ public class VectorBackend extends ScalarBackend {
         this.threads = Math.max(1, threads);
     }
 
+    /** On {@link Parallel}'s pool: parts claimed by up to {@link #threads()} threads; see {@link Backend#runParts}. */
+    @Override
+    public void runParts(int parts, IntConsumer part) {
+        Parallel.run(parts, threads, part);
+    }
+
     @Override
     public void gemm(DType t, boolean transA, boolean transB, int m, int n, int k,
                      double alpha, MemorySegment a, int lda, MemorySegment b, int ldb,
                      double beta, MemorySegment c, int ldc) {
-        kernels(t).gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+        kernels(t).gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                Parallel.inside() ? 1 : threads);
     }
 
     @Override
