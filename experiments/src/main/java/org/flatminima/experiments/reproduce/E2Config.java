@@ -84,7 +84,7 @@ public final class E2Config implements DataOverride.Adaptable<E2Config>, ArchOve
                 .authorsArch(authorsArch).authorsPoints(authorsPoints);
     }
 
-    /** The models (ModelSpec strings; each ends with a Linear layer). */
+    /** The models (ModelSpec strings; our affine expression is n/a for one whose last layer is not Linear). */
     public List<String> archs() {
         return archs;
     }
