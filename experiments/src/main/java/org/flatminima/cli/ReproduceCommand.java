@@ -11,6 +11,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.flatminima.engine.Engine;
 import org.flatminima.experiments.data.DataSets;
+import org.flatminima.experiments.reproduce.ArchOverride;
 import org.flatminima.experiments.reproduce.DataOverride;
 import org.flatminima.experiments.reproduce.Experiment;
 import org.flatminima.experiments.reproduce.Progress;
@@ -77,6 +78,14 @@ public final class ReproduceCommand implements Callable<Integer> {
                     + "on the first; their models get the data's input size); the other experiments keep theirs")
     List<String> data;
 
+    @Option(names = "--arch", paramLabel = "SPEC",
+            description = {"train this model in E2 and E3 instead of their own; repeatable (--arch A --arch B), "
+                    + "e.g. lenet:1x28x28-10, simplenet:1x28x28-10, keskar-c3:1x28x28-10, simplenet-bn:1x28x28-10, "
+                    + "any spec of docs/models.md. E2 trains its affine model plus each one, each at the learning "
+                    + "rate of its own non-affine models (0.05, momentum 0.9), the authors' estimator on the first; "
+                    + "E3 takes exactly one. With --data the specs get the data's input shape"})
+    List<String> arch;
+
     @Override
     public Integer call() throws Exception {
         Scale s;
@@ -91,19 +100,18 @@ public final class ReproduceCommand implements Callable<Integer> {
                 .withFashionDir(fashionDir).withCifarDir(cifarDir));
         PrintWriter o = spec.commandLine().getOut();
         ReproduceContext ctx = new ReproduceContext(out, seed, s, dataSets, DType.F64,
-                System.console() == null ? new LineProgress(o) : new BarProgress(), data);
+                System.console() == null ? new LineProgress(o) : new BarProgress(), data, arch);
+        StringBuilder overrides = new StringBuilder(); // printed once the overrides are known to apply
+        if (!ctx.archs().isEmpty()) {
+            overrides.append(override("--arch", String.join(" --arch ", ctx.archs()), experiments,
+                    ArchOverride.EXPERIMENTS, "trained by %s", "keep their own models"));
+        }
         if (!ctx.data().isEmpty()) {
-            List<String> taking = experiments.stream().map(Experiment::id)
-                    .filter(DataOverride.EXPERIMENTS::contains).toList();
-            if (taking.isEmpty()) {
-                throw new UserException("--data applies to " + String.join(" and ", DataOverride.EXPERIMENTS)
-                        + " only: add them to --only, or drop --data");
-            }
-            List<String> others = experiments.stream().map(Experiment::id).filter(id -> !taking.contains(id)).toList();
-            o.printf("--data %s: %s run on it%s%n", String.join(",", ctx.data()), String.join(", ", taking),
-                    others.isEmpty() ? "" : "; " + String.join(", ", others) + " keep their own data sets");
+            overrides.append(override("--data", String.join(",", ctx.data()), experiments, DataOverride.EXPERIMENTS,
+                    "%s run on it", "keep their own data sets"));
         }
         Reproduction.checkData(experiments, ctx); // a missing data set fails here, before anything runs
+        o.print(overrides);
         o.printf("reproduce: %s at %s scale, seed %d, on %s (%d threads); output in %s%n",
                 String.join(",", experiments.stream().map(Experiment::id).toList()), s.label(), seed,
                 Engine.backend().name(), Engine.backend().threads(), out);
@@ -116,6 +124,22 @@ public final class ReproduceCommand implements Callable<Integer> {
         o.printf("report: %s (and %s)%n", out.resolve("report.md"), out.resolve("report.html"));
         o.flush();
         return 0;
+    }
+
+    /**
+     * The line saying which of {@code experiments} take override {@code option} (its value {@code value}; {@code
+     * verb} a format naming them, e.g. "trained by %s"); none of them is a {@link UserException}.
+     */
+    private static String override(String option, String value, List<Experiment> experiments, List<String> ids,
+                                   String verb, String othersKeep) {
+        List<String> taking = experiments.stream().map(Experiment::id).filter(ids::contains).toList();
+        if (taking.isEmpty()) {
+            throw new UserException(option + " applies to " + String.join(" and ", ids) + " only: add them to "
+                    + "--only, or drop " + option);
+        }
+        List<String> others = experiments.stream().map(Experiment::id).filter(id -> !taking.contains(id)).toList();
+        return String.format("%s %s: %s%s%n", option, value, String.format(verb, String.join(" and ", taking)),
+                others.isEmpty() ? "" : "; " + String.join(", ", others) + " " + othersKeep);
     }
 
     /** A progress bar per experiment (interactive terminals). */

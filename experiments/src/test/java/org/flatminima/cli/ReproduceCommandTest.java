@@ -71,4 +71,48 @@ class ReproduceCommandTest {
         }
         assertThat(Files.readString(file)).isEqualTo("mine");
     }
+
+    private static void assertOneLine(CliRun r, Path out, String line) {
+        assertThat(r.status()).as(r.err()).isEqualTo(ErrorHandling.EXIT_USER);
+        assertThat(r.errLines()).as(r.err()).containsExactly(line);
+        assertThat(r.out()).isEmpty();
+        assertThat(Files.exists(out)).isFalse();
+    }
+
+    /** --arch: a spec that does not parse is one line naming it and docs/models.md, before anything runs. */
+    @Test
+    void archThatDoesNotParseIsOneLineExit2(@TempDir Path dir) {
+        Path out = dir.resolve("r");
+        CliRun r = CliRun.main("reproduce", "--only", "E2", "--arch", "lenet:1x28x28", "--out", out.toString());
+        assertThat(r.status()).as(r.err()).isEqualTo(ErrorHandling.EXIT_USER);
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.errLines().getFirst()).startsWith("flatminima: --arch lenet:1x28x28 does not parse (spec "
+                + "'lenet:1x28x28': lenet needs the input shape and the class count").endsWith(
+                "); see docs/models.md for the spec forms");
+        assertThat(Files.exists(out)).isFalse();
+        assertOneLine(CliRun.main("reproduce", "--only", "E2", "--arch", "lenet:1x28x28-10", "--arch",
+                "lenet:1x28x28-10", "--out", out.toString()), out,
+                "flatminima: --arch lenet:1x28x28-10 is given twice: give each model once");
+    }
+
+    /**
+     * --arch is not split at commas (specs contain them): two specs with commas are two models, so E3 refuses them
+     * as two, and E2 checks the second one's input against its data sets.
+     */
+    @Test
+    void archSpecsKeepTheirCommasAndAreCheckedAgainstTheExperimentBeforeAnythingRuns(@TempDir Path dir) {
+        Path out = dir.resolve("r");
+        String cnn = "seq:1x28x28:conv(2,3,pad=1),relu,maxpool(2),flatten,linear(10)";
+        assertOneLine(CliRun.main("reproduce", "--only", "E3", "--arch", cnn, "--arch", "mlp:784-8-10,bn,dropout=0.5",
+                "--out", out.toString()), out, "flatminima: E3 trains one model: give one --arch, or --only E2");
+        assertOneLine(CliRun.main("reproduce", "--only", "E2", "--arch", cnn, "--arch", "lenet:3x32x32-10",
+                "--out", out.toString()), out, "flatminima: --arch lenet:3x32x32-10 takes inputs of shape [3, 32, 32] "
+                + "but embedded has 1x28x28 images: give a spec for 1x28x28, or add --data to adapt it");
+        assertOneLine(CliRun.main("reproduce", "--only", "E2", "--arch", "mlp:784-8-7", "--out", out.toString()), out,
+                "flatminima: --arch mlp:784-8-7 has 7 outputs but the data sets have 10 classes: end the spec with -10");
+        assertOneLine(CliRun.main("reproduce", "--only", "E1,E4", "--arch", "lenet:1x28x28-10", "--out",
+                out.toString()), out, "flatminima: --arch applies to E2 and E3 only: add them to --only, or drop --arch");
+        assertThat(CliRun.main("reproduce", "--help").out().replaceAll("\\s+", " ")).contains("--arch=SPEC",
+                "repeatable", "learning rate of its own non-affine models (0.05", "E3 takes exactly one");
+    }
 }

@@ -15,8 +15,9 @@ import org.flatminima.experiments.models.ModelSpec;
  * {@link ScaledExperiment#overrideData}), whose configurations are {@link Adaptable}: they replace their data sets
  * and pass every model specification through the adaptation below. A model whose input does not fit the data gets the data's input: {@code mlp:784-...} and
  * {@code affine:784-...} become {@code mlp:3072-...} for CIFAR-10, {@code seq:1x28x28:...} becomes
- * {@code seq:3x32x32:...} (its layers infer their sizes); any other model that does not fit is one line naming the
- * model and the data.
+ * {@code seq:3x32x32:...} (its layers infer their sizes), and the authors' architectures
+ * ({@code NAME[(KEY=N,...)]:CxHxW-CLASSES}, docs/models.md) take the data's shape: {@code lenet:1x28x28-10} becomes
+ * {@code lenet:3x32x32-10}; any other model that does not fit is one line naming the model and the data.
  */
 public final class DataOverride {
 
@@ -25,6 +26,9 @@ public final class DataOverride {
 
     private static final Pattern DENSE = Pattern.compile("(mlp|affine):(\\d+)(.*)", Pattern.DOTALL);
     private static final Pattern SEQ = Pattern.compile("seq:(\\d+)x(\\d+)x(\\d+):(.*)", Pattern.DOTALL);
+    /** A named architecture: its head (name and keywords), the image shape, the class count. */
+    private static final Pattern NAMED = Pattern.compile("([a-z][a-z0-9-]*(?:\\([^)]*\\))?):\\s*(\\d+)x(\\d+)x(\\d+)"
+            + "\\s*-\\s*(\\d+)", Pattern.DOTALL);
 
     private DataOverride() {
     }
@@ -89,13 +93,16 @@ public final class DataOverride {
         int features = shape[0] * shape[1] * shape[2];
         Matcher dense = DENSE.matcher(arch);
         Matcher seq = SEQ.matcher(arch);
-        String adapted = dense.matches() ? dense.group(1) + ":" + features + dense.group(3)
-                : seq.matches() ? "seq:" + shape[0] + "x" + shape[1] + "x" + shape[2] + ":" + seq.group(4) : null;
+        Matcher named = NAMED.matcher(arch.strip());
         String images = shape[0] + "x" + shape[1] + "x" + shape[2];
+        String adapted = dense.matches() ? dense.group(1) + ":" + features + dense.group(3)
+                : seq.matches() ? "seq:" + images + ":" + seq.group(4)
+                : named.matches() && !named.group(1).startsWith("seq")
+                        ? named.group(1) + ":" + images + "-" + named.group(5) : null;
         if (adapted == null) {
             throw new UserException("model " + arch + " takes inputs of shape "
                     + Arrays.toString(ModelSpec.parse(arch).sampleShape()) + " but " + name + " has " + images
-                    + " images, and only mlp:, affine: and seq: models are adapted: choose another --data");
+                    + " images, and only mlp:, affine:, seq: and named models are adapted: choose another --data");
         }
         try {
             ModelSpec.parse(adapted).network();
@@ -106,7 +113,11 @@ public final class DataOverride {
         return adapted;
     }
 
-    private static boolean fits(int[] in, int[] shape) {
+    /**
+     * Whether a model taking samples of shape {@code in} takes images of shape {@code shape} ({@code [C, H, W]}):
+     * a flat input of C H W values, or exactly that image shape.
+     */
+    static boolean fits(int[] in, int[] shape) {
         long values = 1;
         for (int d : in) {
             values *= d;

@@ -136,9 +136,11 @@ final class E2Authors {
         Results raw = new Results("model", "step", "train_acc", "raw_vs_trace", "raw_vs_affine_trace_expr",
                 "raw_vs_one_minus_m2", "raw_vs_output_margin", "raw_vs_input_margin");
         for (Map.Entry<String, List<PointValues>> e : byModel.entrySet()) {
+            boolean na = E2FlatnessVsMargins.notApplicable(e.getValue());
             for (PointValues pv : e.getValue()) {
                 double[] v = rawAgainst(pv);
-                raw.row(e.getKey(), pv.step(), pv.trainAcc(), v[0], v[1], v[2], v[3], v[4]);
+                raw.row(e.getKey(), pv.step(), pv.trainAcc(), v[0], na ? E2FlatnessVsMargins.NOT_APPLICABLE : v[1],
+                        v[2], v[3], v[4]);
             }
         }
         return String.format(Locale.ROOT, """

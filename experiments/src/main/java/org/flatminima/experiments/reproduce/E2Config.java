@@ -11,7 +11,7 @@ import org.flatminima.experiments.data.DataSets;
  * {@link Builder#build()} refuses an inconsistent value with an {@link IllegalArgumentException} (the
  * configurations are written in code, not by users).
  */
-public final class E2Config implements DataOverride.Adaptable<E2Config> {
+public final class E2Config implements DataOverride.Adaptable<E2Config>, ArchOverride.Archable<E2Config> {
     /** The quick CNN. */
     static final String CNN_QUICK = "seq:1x28x28:conv(8,3,pad=1),relu,maxpool(2),conv(16,3,pad=1),relu,maxpool(2),"
             + "flatten,linear(10)";
@@ -84,7 +84,7 @@ public final class E2Config implements DataOverride.Adaptable<E2Config> {
                 .authorsArch(authorsArch).authorsPoints(authorsPoints);
     }
 
-    /** The models (ModelSpec strings; each ends with a Linear layer). */
+    /** The models (ModelSpec strings; our affine expression is n/a for one whose last layer is not Linear). */
     public List<String> archs() {
         return archs;
     }
@@ -164,6 +164,72 @@ public final class E2Config implements DataOverride.Adaptable<E2Config> {
         return toBuilder().data(names.toArray(String[]::new))
                 .archs(archs.stream().map(adapt).toArray(String[]::new))
                 .authorsArch(authorsArch.isEmpty() ? authorsArch : adapt.apply(authorsArch)).build();
+    }
+
+    /**
+     * This configuration training its affine models (claim (2)'s closed form, with their learning rates) and then
+     * {@code specs} ({@code reproduce --arch}) instead of its other models; each spec gets the learning rate of
+     * this configuration's first non-affine model ({@link #nonAffineLr()}), and the authors' estimator runs on the
+     * first spec. A spec equal to one of the affine models replaces it.
+     */
+    @Override
+    public E2Config withArchs(List<String> specs) {
+        java.util.List<String> a = new java.util.ArrayList<>();
+        java.util.List<Double> l = new java.util.ArrayList<>();
+        for (int m = 0; m < archs.size(); m++) {
+            if (archs.get(m).startsWith("affine:") && !specs.contains(archs.get(m))) {
+                a.add(archs.get(m));
+                l.add(lrs[m]);
+            }
+        }
+        double lr = nonAffineLr();
+        for (String spec : specs) {
+            a.add(spec);
+            l.add(lr);
+        }
+        return toBuilder().archs(a.toArray(String[]::new)).lrs(l.stream().mapToDouble(Double::doubleValue).toArray())
+                .authorsArch(specs.getFirst()).build();
+    }
+
+    /**
+     * The learning rate of the first model that is not affine (the one {@link #withArchs} gives the user's
+     * models), or the first model's when all are affine.
+     */
+    public double nonAffineLr() {
+        for (int m = 0; m < archs.size(); m++) {
+            if (!archs.get(m).startsWith("affine:")) {
+                return lrs[m];
+            }
+        }
+        return lrs[0];
+    }
+
+    @Override
+    public List<String> models() {
+        return archs;
+    }
+
+    @Override
+    public List<String> dataSets() {
+        return data;
+    }
+
+    /**
+     * The label of model {@code arch} in tables, plots and checkpoint directories:
+     * {@link E2FlatnessVsMargins#label}, made unique among {@link #archs()} by appending {@code -2}, {@code -3}, ...
+     * to later models that would share it (two {@code seq:} models would both be {@code cnn}).
+     */
+    public String label(String arch) {
+        int at = archs.indexOf(arch);
+        String base = E2FlatnessVsMargins.label(arch);
+        if (at < 0) {
+            return base;
+        }
+        int same = 0;
+        for (int m = 0; m < at; m++) {
+            same += E2FlatnessVsMargins.label(archs.get(m)).equals(base) ? 1 : 0;
+        }
+        return same == 0 ? base : base + "-" + (same + 1);
     }
 
     /** Builds an {@link E2Config}. */

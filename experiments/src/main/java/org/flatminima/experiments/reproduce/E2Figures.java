@@ -166,6 +166,11 @@ final class E2Figures {
             ch.getStyler().setMarkerSize(4);
             double[] t = pv.trace();
             double[] a = pv.measures().get("affine_trace_expr");
+            if (E2FlatnessVsMargins.allNaN(a)) { // not applicable: something follows the last Linear layer
+                ch.addSeries("n/a: the last layer is not Linear", new double[] {1}, new double[] {1});
+                panels.add(ch);
+                continue;
+            }
             double lo = Double.POSITIVE_INFINITY;
             double hi = 0;
             for (String group : List.of("correct", "incorrect")) {

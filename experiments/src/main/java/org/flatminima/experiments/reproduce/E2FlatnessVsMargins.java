@@ -12,7 +12,10 @@ import org.flatminima.engine.Scope;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.curvature.Curvature;
 import org.flatminima.engine.curvature.PerPointHutchinson;
+import org.flatminima.engine.nn.Linear;
+import org.flatminima.engine.nn.Mode;
 import org.flatminima.engine.nn.Network;
+import org.flatminima.engine.nn.Taps;
 import org.flatminima.experiments.data.DataSets;
 import org.flatminima.experiments.data.Dataset;
 import org.flatminima.experiments.measures.AuthorsAffineTrace;
@@ -105,9 +108,36 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
         return installable(d.subList(Math.min(1, d.size()), d.size()));
     }
 
-    /** Short model label for tables and plots. */
+    /** The measure that only a model ending in a Linear layer has ({@link #oursAffineApplies}). */
+    static final String OURS_AFFINE = "affine_trace_expr";
+
+    /** How tables write a measure that does not apply to a model ({@link #oursAffineApplies}). */
+    static final String NOT_APPLICABLE = "n/a";
+
+    /**
+     * Whether our affine expression {@code (||h||^2 + 1)(1 - ||p||^2)} applies to {@code net}: only when its last
+     * layer is Linear, whose input is {@code h} and whose output the logits. After anything else (the authors'
+     * LeNet ends with a ReLU on its logits) the expression is not the trace of an affine last layer; E2 then
+     * records it as NaN and its tables write {@link #NOT_APPLICABLE}.
+     */
+    static boolean oursAffineApplies(Network net) {
+        List<Taps.Site> layers = Taps.layers(net, 1);
+        return !layers.isEmpty() && layers.getLast().module() instanceof Linear;
+    }
+
+    /** {@link #oursAffineApplies} of the network of spec {@code arch}. */
+    static boolean oursAffineApplies(String arch) {
+        return oursAffineApplies(ModelSpec.parse(arch).network());
+    }
+
+    /**
+     * Short model label for tables, plots and checkpoint directories (made unique within a configuration by
+     * {@link E2Config#label}): {@code cnn} for a {@code seq:} spec, {@code affine} for an affine one, else the spec
+     * with its commas written as {@code ;}.
+     */
     static String label(String arch) {
-        return arch.startsWith("seq:") ? "cnn" : arch.startsWith("affine:") ? "affine" : arch;
+        // commas would split the CSVs' model column (they are not quoted): ';' instead, as in mlp:784-64-10;bn
+        return arch.startsWith("seq:") ? "cnn" : arch.startsWith("affine:") ? "affine" : arch.replace(',', ';');
     }
 
     /** One checkpoint's per-point values (on the measured training points). */
@@ -227,7 +257,7 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
     private ModelRun runModel(ReproduceContext ctx, E2Config c, Path dir, String data, int m, int k, Batch train,
                               Batch measured, Batch test) {
         String arch = c.archs().get(m);
-        String name = label(arch);
+        String name = c.label(arch);
         long seed = E2Seeds.seed(ctx.seed(), k);
         String where = name + " on " + data + " seed " + k;
         Network net = ModelSpec.parse(arch).network();
@@ -271,6 +301,8 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
                     if (done.containsKey(cp.step())) {
                         return;
                     }
+                    // measured with this checkpoint's batch-norm statistics (training updates a copy of net)
+                    cp.buffers().forEach(net.buffers()::set);
                     CheckpointResult r = compute.apply(cp.step(), cp.params());
                     store.save(cp.step(), r, net, cp);
                     list.add(r);
@@ -299,9 +331,13 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
     /**
      * Accuracies, exact per-point traces and the four measures at one checkpoint, computed {@code chunk} points
      * at a time (each chunk in its own {@link Scope}, so memory is bounded by the chunk, not by the number of
-     * points); every per-point value depends on its own point only, so the result is the one-pass result.
+     * points); every per-point value depends on its own point only, so the result is the one-pass result. The
+     * network is measured in eval mode with its current buffers (PyHessian's {@code model.eval()}: batch norm by
+     * its running statistics, dropout the identity); our affine expression is NaN where it does not apply
+     * ({@link #oursAffineApplies}).
      */
-    static PointValues measure(Network net, long step, Tensor theta, Batch train, Batch test, int chunk) {
+    static PointValues measure(Network training, long step, Tensor theta, Batch train, Batch test, int chunk) {
+        Network net = training.withMode(Mode.EVAL);
         // closed-form (affine), exact-ggn (piecewise linear) or exact-hbp (smooth activations); where none applies,
         // exact-ggn refuses with the reason
         Curvature.Method best = Curvature.of(net, theta, Tensor.zeros(theta.dtype(), 0), new int[0]).bestExact();
@@ -311,7 +347,12 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
         int[] predicted = pm.margins().predicted();
         Map<String, double[]> ms = new LinkedHashMap<>();
         ms.put("one_minus_m2", pm.margins().oneMinusM2());
-        ms.put("affine_trace_expr", pm.affineTraceExpr());
+        double[] ours = pm.affineTraceExpr();
+        if (!oursAffineApplies(net)) {
+            ours = new double[n];
+            java.util.Arrays.fill(ours, Double.NaN);
+        }
+        ms.put(OURS_AFFINE, ours);
         ms.put("output_margin", pm.margins().output());
         ms.put("input_margin", pm.inputMargin());
         ms.put(E2Authors.RAW, AuthorsAffineTrace.rawInput(train.x(), pm.margins()));
@@ -340,6 +381,9 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
             }
             double[] t = pick(pv.trace(), idx);
             for (String meas : CORRELATED) {
+                if (allNaN(pv.measures().get(meas))) {
+                    continue; // not applicable to this model: no rows, the tables write n/a
+                }
                 double[] v = pick(pv.measures().get(meas), idx);
                 for (String method : METHODS) {
                     Correlation.Estimate est = Correlation.bootstrap(method, t, v, resamples, 0.95,
@@ -361,7 +405,7 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
     private static AuthorsResult authorsBeside(Network net, Tensor theta, PointValues pv, Batch train, int k,
                                                long seed, String model, int resamples, List<CorrRow> corr) {
         Batch sub = train.range(0, k);
-        PerPointHutchinson.PerPointTraces est = E2Authors.theirEstimator(net, theta, sub, seed);
+        PerPointHutchinson.PerPointTraces est = E2Authors.theirEstimator(net.withMode(Mode.EVAL), theta, sub, seed);
         double[] exact = java.util.Arrays.copyOf(pv.trace(), k);
         double[] rel = new double[k];
         double[] probes = new double[k];
@@ -375,6 +419,10 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
         Map<String, double[]> by = new LinkedHashMap<>();
         for (String meas : MEASURES) {
             double[] v = java.util.Arrays.copyOf(pv.measures().get(meas), k);
+            if (allNaN(pv.measures().get(meas))) {
+                by.put(meas, new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN}); // not applicable
+                continue;
+            }
             Correlation.Estimate ex = Correlation.bootstrap("pearson", exact, v, resamples, 0.95, seed);
             Correlation.Estimate au = Correlation.bootstrap("pearson", est.values(), v, resamples, 0.95, seed);
             corr.add(new CorrRow(model, pv.step(), pv.trainAcc(), meas, "subset" + k, "pearson_exact", ex.value(),
@@ -395,6 +443,29 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
         } catch (IllegalArgumentException e) {
             return Double.NaN;
         }
+    }
+
+    /** Whether our affine expression is not applicable to a model, from its checkpoints' values. */
+    static boolean notApplicable(List<PointValues> checkpoints) {
+        return notApplicable(checkpoints, OURS_AFFINE);
+    }
+
+    /**
+     * Whether {@code measure} is not applicable to a model, from its checkpoints' values: every value of the last
+     * checkpoint is NaN ({@link #measure} writes NaN for a measure that does not apply).
+     */
+    static boolean notApplicable(List<PointValues> checkpoints, String measure) {
+        return !checkpoints.isEmpty() && allNaN(checkpoints.getLast().measures().get(measure));
+    }
+
+    /** Whether every value is NaN (a measure that does not apply to the model). */
+    static boolean allNaN(double[] v) {
+        for (double x : v) {
+            if (!Double.isNaN(x)) {
+                return false;
+            }
+        }
+        return v.length > 0;
     }
 
     private static double[] pick(double[] v, int[] idx) {

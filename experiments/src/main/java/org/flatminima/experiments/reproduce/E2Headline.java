@@ -55,6 +55,14 @@ final class E2Headline {
             ms.put("trainAccuracyMean", Across.mean(train));
             ms.put("testAccuracyMean", Across.mean(test));
             for (String meas : CORRELATED) {
+                if (E2FlatnessVsMargins.notApplicable(bySeed.get(0).get(m).values(), meas)) {
+                    String na = E2FlatnessVsMargins.NOT_APPLICABLE;
+                    verdicts.notApplicable(model, meas);
+                    t.row(model, E2Verdicts.measureName(meas), E2Seeds.expectedSign(meas) > 0 ? "+" : "−", na, na, na,
+                            na, na);
+                    ms.put("pearson_" + meas, Map.of("verdict", na));
+                    continue;
+                }
                 Across all = E2Seeds.find(across, model, last, meas, "all", "pearson");
                 Across ok = E2Seeds.find(across, model, last, meas, "correct", "pearson");
                 Across bad = E2Seeds.find(across, model, last, meas, "incorrect", "pearson");

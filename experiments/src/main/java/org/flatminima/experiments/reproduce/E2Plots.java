@@ -18,7 +18,7 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.MEASURES;
-import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.label;
+import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.notApplicable;
 import static org.flatminima.experiments.reproduce.E2Report.lookup;
 
 /** E2's plots of one data set (PNG, through {@link Plots} and XChart). */
@@ -39,6 +39,9 @@ final class E2Plots {
         for (Map.Entry<String, List<PointValues>> e : byModel.entrySet()) {
             for (String meas : MEASURES) {
                 List<PointValues> l = e.getValue();
+                if (notApplicable(l, meas)) {
+                    continue;
+                }
                 double[] x = new double[l.size()];
                 double[] y = new double[l.size()];
                 for (int i = 0; i < l.size(); i++) {
@@ -52,8 +55,10 @@ final class E2Plots {
         files.add(rel + "pearson-vs-train-acc.png");
 
         // scatter of trace vs affine expression at first / middle / last checkpoint of one model
-        String scatterModel = byModel.containsKey(label(c.authorsArch())) ? label(c.authorsArch())
-                : byModel.keySet().iterator().next();
+        String authorsModel = c.label(c.authorsArch());
+        String scatterModel = byModel.containsKey(authorsModel) && !notApplicable(byModel.get(authorsModel))
+                ? authorsModel : byModel.entrySet().stream().filter(e -> !notApplicable(e.getValue()))
+                .map(Map.Entry::getKey).findFirst().orElse(byModel.keySet().iterator().next());
         List<PointValues> l = byModel.get(scatterModel);
         XYChart chart = new XYChartBuilder().width(Plots.WIDTH).height(Plots.HEIGHT)
                 .title("E2" + dt + ": " + scatterModel + ", per-point trace vs (||h||^2+1)(1-||p||^2)")

@@ -19,7 +19,8 @@ import org.flatminima.kernels.DType;
 import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.MEASURES;
 import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.METHODS;
 import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.MIN_GROUP;
-import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.label;
+import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.NOT_APPLICABLE;
+import static org.flatminima.experiments.reproduce.E2FlatnessVsMargins.notApplicable;
 
 /**
  * E2's report: renders what {@link E2FlatnessVsMargins} computed into CSVs, Markdown and (through
@@ -94,6 +95,9 @@ final class E2Report {
                 }
                 if (cr.authors() != null) {
                     for (String meas : MEASURES) {
+                        if (notApplicable(r.values(), meas)) {
+                            continue;
+                        }
                         double[] v = cr.authors().byMeasure().get(meas);
                         authors.row(r.name(), pv.step(), pv.trainAcc(), meas, v[0], v[1], v[2], v[3]);
                     }
@@ -128,7 +132,8 @@ final class E2Report {
                     row[4] = "all";
                     row[5] = method;
                     for (int j = 0; j < MEASURES.size(); j++) {
-                        row[6 + j] = lookup(corr, e.getKey(), pv.step(), MEASURES.get(j), "all", method);
+                        row[6 + j] = notApplicable(l, MEASURES.get(j)) ? NOT_APPLICABLE
+                                : lookup(corr, e.getKey(), pv.step(), MEASURES.get(j), "all", method);
                     }
                     key.row(row);
                 }
@@ -137,7 +142,8 @@ final class E2Report {
             s.put("finalTrainAccuracy", last.trainAcc());
             s.put("finalTestAccuracy", last.testAcc());
             for (String meas : MEASURES) {
-                s.put("finalPearson_" + meas, lookup(corr, e.getKey(), last.step(), meas, "all", "pearson"));
+                s.put("finalPearson_" + meas, notApplicable(l, meas) ? NOT_APPLICABLE
+                        : lookup(corr, e.getKey(), last.step(), meas, "all", "pearson"));
             }
             ds.put(e.getKey(), s);
         }
@@ -229,6 +235,9 @@ final class E2Report {
                             a.relerrQ1(), a.relerrMedian(), a.relerrQ3(), a.relerrP90(), a.relerrMax(),
                             a.negativeFraction());
                     for (String meas : MEASURES) {
+                        if (notApplicable(r.values(), meas)) {
+                            continue;
+                        }
                         double[] v = a.byMeasure().get(meas);
                         authorsCorr.row(e.getKey(), pv.step(), pv.trainAcc(), meas, v[0], v[1], v[2], v[3]);
                     }
@@ -273,7 +282,9 @@ final class E2Report {
                 k >= 1. At log-spaced steps (step 0 included): every measured training
                 point's own Hessian trace `tr H_n` (closed form for the affine model, `exact-ggn` for the others,
                 both exact) and four per-point measures: the softmax-margin bound `1-m^2` (m = p_y - max_{j!=y} p_j),
-                the affine-trace expression `(||h||^2+1)(1-||p||^2)` with h the input of the last Linear layer, the
+                the affine-trace expression `(||h||^2+1)(1-||p||^2)` with h the input of the last Linear layer
+                ("n/a" for a model whose last layer is not Linear, such as the authors' LeNet with its ReLU on the
+                logits: the expression is then not the trace of an affine last layer), the
                 output margin `z_y - max_{j!=y} z_j`, and the linearised input-space margin (output margin /
                 ||d(z_y - z_j*)/dx||). Correlations across points with %d-resample bootstrap 95%% intervals, for all
                 points and separately for correct and misclassified points (groups under %d points skipped).
@@ -305,7 +316,7 @@ final class E2Report {
                 missing.isEmpty() ? "" : " " + String.join(" ", missing.stream().map(m ->
                         dataTitle(m) + " is not installed here, so E2 ran without it (" + installHint(m)
                                 + ").").toList()), c.seeds(), master,
-                c.resamples(), MIN_GROUP, verdicts.markdown(c.seeds()), perData, label(c.authorsArch()),
+                c.resamples(), MIN_GROUP, verdicts.markdown(c.seeds()), perData, c.label(c.authorsArch()),
                 c.authorsPoints(), ab);
         String heading = verdicts.heading(scale, List.copyOf(byData.keySet()), c.archs().size(), c.seeds());
         return new Experiment.Section(md, summary, plots, heading);
@@ -336,6 +347,11 @@ final class E2Report {
         for (Map.Entry<String, List<PointValues>> e : byModel.entrySet()) {
             List<PointValues> l = e.getValue();
             for (String meas : MEASURES) {
+                if (notApplicable(l, meas)) {
+                    b.append(String.format(Locale.ROOT, "- `%s`, `%s`: %s (the model's last layer is not Linear)%n",
+                            e.getKey(), meas, NOT_APPLICABLE));
+                    continue;
+                }
                 double sign = meas.endsWith("margin") ? -1 : 1;
                 double[] acc = new double[l.size()];
                 double[] r = new double[l.size()];

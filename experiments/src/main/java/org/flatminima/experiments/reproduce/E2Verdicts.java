@@ -16,11 +16,21 @@ import org.flatminima.experiments.reproduce.E2Seeds.Verdict;
 final class E2Verdicts {
     /** measure -> data set -> model -> verdict, in the order they were put. */
     private final Map<String, Map<String, Map<String, Verdict>>> byMeasure = new LinkedHashMap<>();
+    /** measure -> the models it does not apply to, in the order they were noted. */
+    private final Map<String, java.util.Set<String>> notApplicable = new LinkedHashMap<>();
 
     /** Records the verdict of {@code measure} for {@code model} on {@code data}. */
     void put(String data, String model, String measure, Verdict v) {
         byMeasure.computeIfAbsent(measure, x -> new LinkedHashMap<>()).computeIfAbsent(data, x -> new LinkedHashMap<>())
                 .put(model, v);
+    }
+
+    /**
+     * Notes that {@code measure} does not apply to {@code model} (our affine expression on a model whose last layer
+     * is not Linear): it gets no verdict, and {@link #markdown} says so.
+     */
+    void notApplicable(String model, String measure) {
+        notApplicable.computeIfAbsent(measure, x -> new java.util.LinkedHashSet<>()).add(model);
     }
 
     /** The weakest verdict of {@code measure} on {@code data} over its models, or null when none was put. */
@@ -96,6 +106,9 @@ final class E2Verdicts {
         for (String p : phrases()) {
             b.append("- ").append(p).append('\n');
         }
+        notApplicable.forEach((meas, models) -> b.append("- ").append(measureName(meas)).append(": n/a for ")
+                .append(and(models.stream().map(m -> "`" + m + "`").toList()))
+                .append(" (the last layer is not Linear), whose verdicts above leave it out\n"));
         return b.toString();
     }
 

@@ -220,6 +220,8 @@ public final class E3BatchSize extends ScaledExperiment<E3Config> {
                         if (done.containsKey(k.step())) {
                             return;
                         }
+                        // measured with this checkpoint's batch-norm statistics (training updates a copy of net)
+                        k.buffers().forEach(net.buffers()::set);
                         int epoch = (int) (k.step() / spe);
                         boolean last = k.step() == total;
                         E3Measure.Point p = E3Measure.measure(net, k.params(), train, test, tracePoints, epoch,

@@ -18,7 +18,7 @@ import org.flatminima.experiments.data.DataSets;
  *       epochs at {@link #currentLr()}, and Hoffer et al.'s longer run.</li>
  * </ul>
  */
-public final class E3Config implements DataOverride.Adaptable<E3Config> {
+public final class E3Config implements DataOverride.Adaptable<E3Config>, ArchOverride.Archable<E3Config> {
     private final String arch;
     private final String data;
     private final String dtype;
@@ -106,6 +106,29 @@ public final class E3Config implements DataOverride.Adaptable<E3Config> {
     @Override
     public E3Config withData(java.util.List<String> names, java.util.function.UnaryOperator<String> adapt) {
         return toBuilder().data(names.getFirst()).arch(adapt.apply(arch)).build();
+    }
+
+    /**
+     * This configuration training the one spec of {@code specs} ({@code reproduce --arch}) in every run; more than
+     * one is a {@link org.flatminima.experiments.UserException}.
+     */
+    @Override
+    public E3Config withArchs(java.util.List<String> specs) {
+        if (specs.size() != 1) {
+            throw new org.flatminima.experiments.UserException(
+                    "E3 trains one model: give one --arch, or --only E2");
+        }
+        return toBuilder().arch(specs.getFirst()).build();
+    }
+
+    @Override
+    public java.util.List<String> models() {
+        return java.util.List.of(arch);
+    }
+
+    @Override
+    public java.util.List<String> dataSets() {
+        return java.util.List.of(data);
     }
 
     /** A builder holding this configuration's values. */

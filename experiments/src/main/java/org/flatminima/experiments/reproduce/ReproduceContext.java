@@ -20,23 +20,40 @@ import org.flatminima.kernels.DType;
  * @param progress where progress is reported
  * @param data {@code reproduce --data}: the data sets the experiments of {@link DataOverride#EXPERIMENTS} run on
  *     instead of their configurations' (canonical names; empty: their own)
+ * @param archs {@code reproduce --arch}: the models the experiments of {@link ArchOverride#EXPERIMENTS} train
+ *     instead of their configurations' (ModelSpec strings, checked; empty: their own)
  */
 public record ReproduceContext(Path outDir, long seed, Scale scale, DataSets dataSets, DType dtype,
-                               Progress progress, List<String> data) {
+                               Progress progress, List<String> data, List<String> archs) {
 
-    /** Checks {@code data} and makes its names canonical ({@link DataOverride#names}; null: empty). */
+    /**
+     * Checks {@code data} and makes its names canonical ({@link DataOverride#names}), checks that {@code archs}
+     * parse ({@link ArchOverride#specs}); null: empty.
+     */
     public ReproduceContext {
         data = data == null || data.isEmpty() ? List.of() : DataOverride.names(data);
+        archs = archs == null || archs.isEmpty() ? List.of() : ArchOverride.specs(archs);
     }
 
-    /** A context without a data override. */
+    /** A context without a model override. */
+    public ReproduceContext(Path outDir, long seed, Scale scale, DataSets dataSets, DType dtype, Progress progress,
+                            List<String> data) {
+        this(outDir, seed, scale, dataSets, dtype, progress, data, List.of());
+    }
+
+    /** A context without a data or model override. */
     public ReproduceContext(Path outDir, long seed, Scale scale, DataSets dataSets, DType dtype, Progress progress) {
-        this(outDir, seed, scale, dataSets, dtype, progress, List.of());
+        this(outDir, seed, scale, dataSets, dtype, progress, List.of(), List.of());
     }
 
     /** The same context running E2/E3 on {@code names} (see {@link DataOverride#names}; empty: their own). */
     public ReproduceContext withData(List<String> names) {
-        return new ReproduceContext(outDir, seed, scale, dataSets, dtype, progress, names);
+        return new ReproduceContext(outDir, seed, scale, dataSets, dtype, progress, names, archs);
+    }
+
+    /** The same context with E2/E3 training {@code specs} (see {@link ArchOverride#specs}; empty: their own). */
+    public ReproduceContext withArchs(List<String> specs) {
+        return new ReproduceContext(outDir, seed, scale, dataSets, dtype, progress, data, specs);
     }
 
     /** The directory of experiment {@code id}, created if missing. */

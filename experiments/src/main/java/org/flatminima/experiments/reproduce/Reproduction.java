@@ -156,6 +156,9 @@ public final class Reproduction {
     public static void checkData(List<Experiment> experiments, ReproduceContext ctx) {
         applyDataOverride(experiments, ctx);
         for (Experiment e : experiments) {
+            if (e instanceof ScaledExperiment<?> s && !s.archOverride().isEmpty()) {
+                s.cfg(ctx.scale()); // a wrong number of models, or models that do not fit the data, fail here
+            }
             if (e instanceof ScaledExperiment<?> s && !s.dataOverride().isEmpty()) {
                 s.cfg(ctx.scale()); // mixed image shapes, or models that cannot take the data, fail here
                 for (String name : s.dataOverride()) { // named by the user: every one is required
@@ -179,13 +182,17 @@ public final class Reproduction {
 
     /**
      * Gives {@code ctx.data()} ({@code reproduce --data}) to the experiments of {@link DataOverride#EXPERIMENTS}
-     * among {@code experiments} (the others keep their own data sets); called by {@link #checkData} and
+     * and {@code ctx.archs()} ({@code reproduce --arch}) to those of {@link ArchOverride#EXPERIMENTS} among
+     * {@code experiments} (the others keep their own data sets and models); called by {@link #checkData} and
      * {@link #run}, so repeating it changes nothing.
      */
     public static void applyDataOverride(List<Experiment> experiments, ReproduceContext ctx) {
         for (Experiment e : experiments) {
             if (e instanceof ScaledExperiment<?> s && DataOverride.EXPERIMENTS.contains(e.id())) {
                 s.overrideData(ctx.data());
+            }
+            if (e instanceof ScaledExperiment<?> s && ArchOverride.EXPERIMENTS.contains(e.id())) {
+                s.overrideArchs(ctx.archs());
             }
         }
     }

@@ -21,6 +21,7 @@ abstract class ScaledExperiment<C> implements Experiment, Reproduction.DataNeeds
     private final Supplier<C> quick;
     private final Supplier<C> full;
     private List<String> dataOverride = List.of();
+    private List<String> archOverride = List.of();
 
     /**
      * @param fixed the configuration at every scale, or null for {@code quick} and {@code full} by scale
@@ -44,12 +45,35 @@ abstract class ScaledExperiment<C> implements Experiment, Reproduction.DataNeeds
     }
 
     /**
-     * The configuration at {@code scale}, with the data sets of {@link #overrideData} when set (so the report, the
-     * reuse markers and the checkpoint stores see them).
+     * The configuration at {@code scale}, with the models of {@link #overrideArchs} and then the data sets of
+     * {@link #overrideData} when set (so the report, the reuse markers and the checkpoint stores see them); a given
+     * model that does not fit the data it runs on is a {@link org.flatminima.experiments.UserException}.
      */
     final C cfg(Scale scale) {
         C c = fixed != null ? fixed : scale == Scale.FULL ? full.get() : quick.get();
-        return dataOverride.isEmpty() ? c : DataOverride.applyTo(c, dataOverride);
+        c = ArchOverride.applyTo(c, archOverride);
+        c = dataOverride.isEmpty() ? c : DataOverride.applyTo(c, dataOverride);
+        if (!archOverride.isEmpty() && c instanceof ArchOverride.Archable<?> a) {
+            ArchOverride.checkFits(a);
+        }
+        return c;
+    }
+
+    /**
+     * Trains {@code specs} instead of the configuration's models ({@code reproduce --arch}, checked by
+     * {@link ArchOverride#specs}; empty: the configuration's own). Only for experiments of
+     * {@link ArchOverride#EXPERIMENTS}, whose configurations are {@link ArchOverride.Archable}.
+     */
+    final void overrideArchs(List<String> specs) {
+        if (!specs.isEmpty() && !ArchOverride.EXPERIMENTS.contains(id)) {
+            throw new IllegalStateException(id + " does not take --arch");
+        }
+        archOverride = List.copyOf(specs);
+    }
+
+    /** The models of {@link #overrideArchs} (empty when the configuration's own are trained). */
+    final List<String> archOverride() {
+        return archOverride;
     }
 
     /**
