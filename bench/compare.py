@@ -10,6 +10,11 @@ Each case (workload, op, dtype, batch) is warmed on every worker, then timed in 
 ours, tuned, untuned (A B C A B C ...); a round is `reps` timed calls, chosen per worker so that it takes
 about ROUND_SECONDS. Medians are over all samples of all rounds. Writes bench/results/compare-<UTC>.md/.json.
 
+Peak memory per case: before a case every worker drops its cached setups, gives freed memory back and resets
+its peak resident set (VmHWM, by writing 5 to /proc/self/clear_refs); after the case's last round VmHWM is the
+peak while the case ran (warm-up included). The per-point and training cases run on weights and data both sides
+generate identically (the shared instance), so their results are checked against each other (agreement).
+
 Standard library only; the peer needs python3-torch and python3-numpy.
 """
 
@@ -20,10 +25,14 @@ import os
 import select
 import shlex
 import signal
-import statistics
 import subprocess
 import sys
 import time
+
+from compare_report import (AGREE_PERPOINT, AGREE_PERPOINT_EACH, AGREE_TRAIN, DEFAULT_BATCH, IMPLS,  # noqa: F401
+                            TRAIN_BATCH, TRAIN_STEPS, WORKLOADS, agreement, best_variant, case_table, cell,
+                            evaluate_targets, fmt_ms, fmt_ratio, impl_best, ratio, render, size_text, summarize,
+                            variants_table)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JAR = os.path.join(ROOT, "bench", "target", "benchmarks.jar")
@@ -54,10 +63,7 @@ JSON_SAMPLES = 500      # the .json keeps every sample of a variant with at most
 CASE_BUDGET_SECONDS = 30.0
 MIN_ROUNDS = 2
 TIMEOUT = 1800.0        # seconds per request before a worker is declared hung
-IMPLS = ("ours", "tuned", "untuned")
 
-WORKLOADS = ("W1", "W2", "W3", "M4")
-DEFAULT_BATCH = {"W1": 1000, "W2": 1000, "W3": 256, "M4": 1000}
 RELEVANT_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                 "OMP_WAIT_POLICY", "GOTO_NUM_THREADS", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
                 "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_", "MALLOC_ARENA_MAX", "LD_PRELOAD", "JAVA_TOOL_OPTIONS",
@@ -189,7 +195,7 @@ def case_key(c):
     return "%s:%s:%s:%s" % (c["workload"], c["op"], c["dtype"], size)
 
 
-def default_cases(quick, perpoint_points):
+def default_cases(quick, perpoint_points, train_steps=None):
     """The case list (without thread counts): dicts with workload, op, dtype, batch/n/points, and flags."""
     cases = []
     if quick:
@@ -199,6 +205,10 @@ def default_cases(quick, perpoint_points):
         cases.append(dict(workload="GEMM", op="gemm", dtype="f32", n=256))
         cases.append(dict(workload="M4", op="perpoint", dtype="f32", batch=1000, points=perpoint_points or 20,
                           first_thread_only=True, rounds=1))
+        cases.append(dict(workload="W3", op="perpoint", dtype="f32", batch=1000, points=perpoint_points or 10,
+                          rounds=1))
+        for w in ("W3", "M4"):
+            cases.append(dict(workload=w, op="train", dtype="f32", batch=TRAIN_BATCH, steps=train_steps or 2))
         return cases
     for w in WORKLOADS:
         for op in ("forward", "grad", "hvp", "hvp10"):
@@ -216,6 +226,14 @@ def default_cases(quick, perpoint_points):
             cases.append(dict(workload="GEMM", op="gemm", dtype=dt, n=n))
     cases.append(dict(workload="M4", op="perpoint", dtype="f32", batch=1000, points=perpoint_points or 1000,
                       first_thread_only=True, rounds=1))
+    # E2's CNN (W3's architecture) and E2's MLP (M4's): training steps at batch 100
+    for w in ("W3", "M4"):
+        for dt in ("f32", "f64"):
+            cases.append(dict(workload=w, op="train", dtype=dt, batch=TRAIN_BATCH, steps=train_steps or TRAIN_STEPS))
+    # exact per-point traces of the CNN, ours against functorch's per-class per-sample gradients
+    for dt in ("f32", "f64"):
+        cases.append(dict(workload="W3", op="perpoint", dtype=dt, batch=1000, points=perpoint_points or 1000,
+                          rounds=1))
     return cases
 
 
@@ -243,56 +261,6 @@ def wants_rss(flt):
     return flt is None or any(item and item[0].lower() == "rss" for item in flt)
 
 
-# ----------------------------------------------------------------------------------------------- statistics
-
-def summarize(samples):
-    """min / median / max of a list of times (ms)."""
-    return {"min": min(samples), "median": statistics.median(samples), "max": max(samples), "n": len(samples)}
-
-
-def best_variant(variants, prefer=None):
-    """(name, summary) of the variant with the smallest median, or of `prefer` when it has samples;
-    (None, error text) when no variant has samples."""
-    ok = {k: v for k, v in variants.items() if v.get("samples")}
-    if prefer and prefer in ok:
-        return prefer, summarize(ok[prefer]["samples"])
-    if not ok:
-        errs = [("%s: %s" % (k, v["error"])) if len(variants) > 1 else v["error"]
-                for k, v in variants.items() if v.get("error")]
-        return None, "; ".join(errs) or "no samples"
-    name = min(ok, key=lambda k: statistics.median(ok[k]["samples"]))
-    return name, summarize(ok[name]["samples"])
-
-
-def ratio(a, b):
-    if a is None or b is None or b <= 0:
-        return None
-    return a / b
-
-
-def fmt_ms(x):
-    if x is None:
-        return "-"
-    if x >= 100:
-        return "%.0f" % x
-    if x >= 10:
-        return "%.1f" % x
-    if x >= 1:
-        return "%.2f" % x
-    return "%.3f" % x
-
-
-def fmt_ratio(r):
-    return "-" if r is None else ("%.2f" % r if r >= 0.01 else "%.4f" % r)
-
-
-def cell(name, s, show_variant=True):
-    if name is None:
-        return "error: " + str(s)[:120].replace("|", "/")
-    v = (" (%s)" % name) if show_variant else ""
-    return "%s%s [%s-%s]" % (fmt_ms(s["median"]), v, fmt_ms(s["min"]), fmt_ms(s["max"]))
-
-
 # ----------------------------------------------------------------------------------------------- running
 
 def time_request(case, warmup, reps, points=None):
@@ -304,6 +272,8 @@ def time_request(case, warmup, reps, points=None):
         r["batch"] = case["batch"]
     if case["op"] == "perpoint":
         r["points"] = points if points is not None else case["points"]
+    if case["op"] == "train":
+        r["steps"] = case["steps"]
     return r
 
 
@@ -331,6 +301,8 @@ def run_case(case, workers, rounds):
     round_s = 0.0
     for impl, w in workers.items():
         w.crashed = False
+        rec[impl]["memory"] = mem_reset(w)
+    for impl, w in workers.items():
         if case["op"] == "perpoint":
             ok, res = call(w, time_request(case, 0, 1, points=min(10, case["points"])))   # warm the code
             if ok:
@@ -372,16 +344,37 @@ def run_case(case, workers, rounds):
                     v["check"] = r.get("check")
                     extra = {k: x for k, x in r.items() if k not in ("variant", "times_ms", "check")}
                     if extra:
-                        v["extra"] = extra   # e.g. the peer's mean probes per point
+                        v["extra"] = extra   # e.g. the peer's mean probes per point, the per-point traces
+    for impl, w in workers.items():
+        if "peak_kb" in rec[impl]["memory"]:
+            rec[impl]["memory"].update(peak_after(w))
     return rec
 
 
-def impl_best(rec, prefer=None):
-    if rec is None:
-        return None, "not run"
-    if not rec["variants"]:
-        return None, rec["error"] or "no result"
-    return best_variant(rec["variants"], prefer)
+def mem_reset(worker):
+    """Asks a worker to drop its caches, give freed memory back and reset its peak RSS; the record to keep."""
+    try:
+        rep = worker.request({"cmd": "mem_reset"}, timeout=300)
+    except WorkerError as e:
+        worker.crashed = True
+        return {"error": str(e)}
+    if not rep.get("ok") or not rep.get("reset"):
+        return {"error": rep.get("error") or rep.get("note") or "peak not reset"}
+    out = {"baseline_kb": rep.get("rss_kb"), "peak_kb": None}
+    if rep.get("note"):
+        out["note"] = rep["note"]
+    return out
+
+
+def peak_after(worker):
+    """{"peak_kb": VmHWM} of a worker after a case, or {"peak_kb": None, "error": ..} when it died meanwhile."""
+    if worker.crashed or not worker.alive():
+        return {"peak_kb": None, "error": "the worker died during the case (restarted: its peak is lost)"}
+    try:
+        rep = worker.request({"cmd": "rss"}, timeout=60)
+    except WorkerError as e:
+        return {"peak_kb": None, "error": str(e)}
+    return {"peak_kb": rep.get("peak_rss_kb"), "rss_kb": rep.get("rss_kb")}
 
 
 def measure_rss(java, threads, untuned, logdir, stamp):
@@ -403,178 +396,6 @@ def measure_rss(java, threads, untuned, logdir, stamp):
         finally:
             w.close()
     return out
-
-
-# ----------------------------------------------------------------------------------------------- targets
-
-def evaluate_targets(run):
-    """Rows (target, threads, case, value text, limit text, met: True/False/None) from a run's results."""
-    rows = []
-    for tr in run["threads"]:
-        t = tr["threads"]
-        by = {r["key"]: r for r in tr["cases"]}
-
-        def med(key, impl, prefer=None):
-            r = by.get(key)
-            name, s = impl_best(r["impls"].get(impl) if r else None, prefer)
-            return (s["median"], name) if name else (None, s)
-
-        def add(target, case, value, limit, ok, note=""):
-            rows.append(dict(target=target, threads=t, case=case, value=value, limit=limit, met=ok, note=note))
-
-        def vs_peer(target, key, limit, prefer=None):
-            if key not in by:
-                return
-            a, an = med(key, "ours", prefer)
-            b, bn = med(key, "tuned")
-            r = ratio(a, b)
-            if r is None:
-                add(target, key, "error: " + str(an if a is None else bn)[:80], "<= %g" % limit, None)
-            else:
-                add(target, key, "%.3f (%s %s / %s %s ms)" % (r, an, fmt_ms(a), bn, fmt_ms(b)),
-                    "<= %g" % limit, r <= limit)
-
-        for w in ("W2", "W3"):
-            for op in ("grad", "hvp"):
-                for dt in ("f32", "f64"):
-                    vs_peer("GEMM-bound ratio", "%s:%s:%s:%d" % (w, op, dt, DEFAULT_BATCH[w]), 1.0)
-        for op in ("forward", "grad", "hvp", "hvp10"):
-            for dt in ("f32", "f64"):
-                vs_peer("overhead-bound ratio", "W1:%s:%s:1000" % (op, dt), 0.33)
-        for w in WORKLOADS:
-            for op in ("forward", "grad", "hvp"):
-                vs_peer("overhead-bound ratio", "%s:%s:f32:32" % (w, op), 0.33)
-        for w in ("W2", "W3"):
-            for dt in ("f32", "f64"):
-                kg, kh = ("%s:%s:%s:%d" % (w, op, dt, DEFAULT_BATCH[w]) for op in ("grad", "hvp"))
-                if kg in by and kh in by:
-                    g, _ = med(kg, "ours")
-                    h, _ = med(kh, "ours")
-                    r = ratio(h, g)
-                    add("our hvp / our grad", "%s %s" % (w, dt),
-                        "-" if r is None else "%.2f (%s / %s ms)" % (r, fmt_ms(h), fmt_ms(g)), "<= 2.6",
-                        None if r is None else r <= 2.6)
-        for w in ("W2", "W3"):
-            for dt in ("f32", "f64"):
-                vs_peer("hvp10 (ours batched) ratio", "%s:hvp10:%s:%d" % (w, dt, DEFAULT_BATCH[w]), 0.7,
-                        prefer="batched")
-        for key in by:
-            if ":perpoint:" in key:
-                vs_peer("per-point traces ratio", key, 0.01)
-        for key in by:
-            if key.startswith("GEMM:") and ":f32:" in key:
-                r = by[key]["impls"]
-                peer = r.get("tuned", {}).get("variants", {}).get("numpy", {}).get("samples")
-                for ours, limit in (("native", 0.95), ("vector", 0.70)):
-                    mine = r.get("ours", {}).get("variants", {}).get(ours, {}).get("samples")
-                    if peer and mine:
-                        q = statistics.median(peer) / statistics.median(mine)
-                        add("GEMM %s / numpy throughput" % ours, key, "%.3f (%s vs %s ms)" % (
-                            q, fmt_ms(statistics.median(mine)), fmt_ms(statistics.median(peer))),
-                            ">= %.2f" % limit, q >= limit)
-                    else:
-                        add("GEMM %s / numpy throughput" % ours, key, "error: no samples", ">= %.2f" % limit,
-                            None)
-        rss = tr.get("rss")
-        if rss:
-            a = rss.get("ours", {}).get("peak_rss_kb")
-            b = rss.get("tuned", {}).get("peak_rss_kb")
-            c = rss.get("untuned", {}).get("peak_rss_kb")
-            if a and b:
-                add("peak RSS ours <= peer", "W2 hvp f32, 20 reps",
-                    "%.0f MiB vs %.0f MiB tuned%s" % (a / 1024, b / 1024,
-                                                       (", %.0f MiB untuned" % (c / 1024)) if c else ""),
-                    "ours <= tuned", a <= b)
-            else:
-                add("peak RSS ours <= peer", "W2 hvp f32, 20 reps", "error: %s" % json.dumps(rss)[:100],
-                    "ours <= tuned", None)
-    return rows
-
-
-# ----------------------------------------------------------------------------------------------- report
-
-def case_table(tr, untuned):
-    head = ["workload", "op", "dtype", "batch", "ours (variant) median [min-max] ms",
-            "peer tuned (variant) median [min-max] ms", "ratio"]
-    if untuned:
-        head += ["peer untuned median ms", "ratio"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in tr["cases"]:
-        c = r["case"]
-        size = ("n=%d" % c["n"]) if c["op"] == "gemm" else str(c["batch"])
-        if c["op"] == "perpoint":
-            size = "points=%d" % c["points"]
-        on, os_ = impl_best(r["impls"].get("ours"))
-        tn, ts = impl_best(r["impls"].get("tuned"))
-        row = [c["workload"], c["op"], c["dtype"], size, cell(on, os_), cell(tn, ts),
-               fmt_ratio(ratio(os_["median"] if on else None, ts["median"] if tn else None))]
-        if untuned:
-            un, us = impl_best(r["impls"].get("untuned"))
-            row += [("%s (%s)" % (fmt_ms(us["median"]), un)) if un else cell(un, us),
-                    fmt_ratio(ratio(os_["median"] if on else None, us["median"] if un else None))]
-        lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines)
-
-
-def variants_table(tr):
-    lines = ["| case | impl | variant | median [min-max] ms | samples | rounds x reps | check |",
-             "|---|---|---|---|---|---|---|"]
-    for r in tr["cases"]:
-        for impl, rec in r["impls"].items():
-            if not rec["variants"]:
-                lines.append("| %s | %s | - | error: %s | 0 | - | - |" % (r["key"], impl, str(rec["error"])[:100]))
-            for name, v in rec["variants"].items():
-                if v.get("samples"):
-                    s = summarize(v["samples"])
-                    chk = v.get("check")
-                    lines.append("| %s | %s | %s | %s [%s-%s] | %d | %s x %s | %s |" % (
-                        r["key"], impl, name, fmt_ms(s["median"]), fmt_ms(s["min"]), fmt_ms(s["max"]), s["n"],
-                        rec.get("rounds", "?"), rec.get("reps", "?"), "-" if chk is None else "%.6g" % chk))
-                else:
-                    lines.append("| %s | %s | %s | error: %s | 0 | - | - |" % (
-                        r["key"], impl, name, str(v.get("error"))[:100].replace("|", "/")))
-    return "\n".join(lines)
-
-
-def targets_table(rows):
-    lines = ["| target | threads | case | value | limit | met |", "|---|---|---|---|---|---|"]
-    for r in rows:
-        met = "met" if r["met"] else ("NOT met" if r["met"] is False else "n/a")
-        lines.append("| %s | %d | %s | %s | %s | %s |" % (r["target"], r["threads"], r["case"], r["value"],
-                                                          r["limit"], met))
-    return "\n".join(lines)
-
-
-def render(run):
-    h = run["header"]
-    out = ["# flatminima vs PyTorch, side by side (%s)" % h["date"], "",
-           "- command: `%s`" % h["command"],
-           "- CPU: %s (%s logical CPUs)" % (h["cpu"], h["cpus"]),
-           "- JDK: %s; our JVM flags: `%s`" % (h.get("java"), " ".join(JVM_FLAGS)),
-           "- OpenBLAS: %s; ours loads %s; the peer loads %s" % (h["openblas_pkg"], h.get("ours_blas"),
-                                                                  h.get("peer_blas")),
-           "- PyTorch %s, numpy %s (through %s)" % (h.get("torch"), h.get("numpy"), PYTHON),
-           "- OPENBLAS_CORETYPE=%s for every worker (as the environment has it)" % h["coretype"],
-           "- environment set per worker (beyond the inherited one): " + "; ".join(
-               "%s: %s" % (k, " ".join("%s=%s" % kv for kv in v.items()) or "(nothing)")
-               for k, v in h["env_changes"].items()),
-           "- protocol: warm-up, then %d round(s) alternating %s (fewer, at least %d, where %d rounds would take "
-           "over %.0f s: see the rounds column of All variants); a round is `reps` timed calls (~%.1f s); "
-           "median/min/max over all samples; ratio = our best variant's median / the peer's best variant's "
-           "median; wall time of the run: %s" % (h["rounds"], " ".join(h["impls"]), MIN_ROUNDS, h["rounds"],
-                                                 CASE_BUDGET_SECONDS, ROUND_SECONDS, h.get("wall", "?")),
-           ""]
-    for tr in run["threads"]:
-        out += ["## %d thread(s)" % tr["threads"], "", case_table(tr, "untuned" in h["impls"]), ""]
-        if tr.get("rss"):
-            out += ["Peak RSS (fresh worker, W2 hvp f32 batch 1000, 20 reps): " + ", ".join(
-                "%s %s" % (k, ("%.0f MiB" % (v["peak_rss_kb"] / 1024)) if v.get("peak_rss_kb")
-                           else "error: %s" % v.get("error")) for k, v in tr["rss"].items()), ""]
-    out += ["## Targets", "", targets_table(run["targets"]), ""]
-    out += ["## All variants", ""]
-    for tr in run["threads"]:
-        out += ["### %d thread(s)" % tr["threads"], "", variants_table(tr), ""]
-    return "\n".join(out)
 
 
 def blas_text(b):
@@ -617,6 +438,9 @@ def for_json(run):
                         v["summary"] = summarize(v["samples"])
                         if len(v["samples"]) > JSON_SAMPLES:
                             del v["samples"]
+                    traces = (v.get("extra") or {}).pop("traces", None)
+                    if traces:   # the agreement keeps what they say; the sum and count stay
+                        v["extra"]["traces_n"], v["extra"]["traces_sum"] = len(traces), sum(traces)
     return out
 
 
@@ -637,12 +461,15 @@ def main(argv):
     p = argparse.ArgumentParser(prog="bench/compare.sh", description=__doc__.split("\n\n")[0])
     p.add_argument("--threads", default=None, help="comma-separated thread counts (default 1,2; --quick: 1)")
     p.add_argument("--cases", default=None,
-                   help="filter, e.g. W2:grad,W3,GEMM:512,M4:perpoint,rss (tokens after the workload match "
-                        "op, dtype, batch, n or points)")
+                   help="filter, e.g. W2:grad,W3,GEMM:512,M4:perpoint,W3:train:f32,rss (tokens after the workload "
+                        "match op, dtype, batch, n or points)")
     p.add_argument("--rounds", type=int, default=None, help="timed rounds per case (default 5; --quick: 2)")
     p.add_argument("--quick", action="store_true",
-                   help="smoke test: W1/W2 f32 grad+hvp, GEMM n=256, perpoint 20 points, 2 rounds, 1 thread")
-    p.add_argument("--perpoint-points", type=int, default=None, help="points of the perpoint case (1000)")
+                   help="smoke test: W1/W2 f32 grad+hvp, GEMM n=256, M4 perpoint 20 points, W3 perpoint 10 points, "
+                        "W3/M4 train 2 steps, 2 rounds, 1 thread")
+    p.add_argument("--perpoint-points", type=int, default=None, help="points of the perpoint cases (1000)")
+    p.add_argument("--train-steps", type=int, default=None,
+                   help="SGD steps in one timed unit of the train cases (%d; --quick: 2)" % TRAIN_STEPS)
     p.add_argument("--no-untuned", action="store_true", help="skip the untuned PyTorch worker")
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results"), help="output directory")
     p.add_argument("--java", default=os.environ.get("FM_JAVA", "java"), help="java executable (JDK 25+)")
@@ -664,7 +491,7 @@ def main(argv):
     threads = [int(t) for t in (a.threads or ("1" if a.quick else "1,2")).split(",") if t.strip()]
     rounds = a.rounds if a.rounds is not None else (2 if a.quick else 5)
     flt = parse_filter(a.cases)
-    cases = [c for c in default_cases(a.quick, a.perpoint_points) if matches(c, flt)]
+    cases = [c for c in default_cases(a.quick, a.perpoint_points, a.train_steps) if matches(c, flt)]
     untuned = not a.no_untuned
     os.makedirs(a.out, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -673,7 +500,8 @@ def main(argv):
     os.makedirs(logdir, exist_ok=True)
     t_start = time.monotonic()
 
-    header = {"date": now.strftime("%Y-%m-%d %H:%M:%S UTC"),
+    header = {"date": now.strftime("%Y-%m-%d %H:%M:%S UTC"), "jvm_flags": JVM_FLAGS, "python": PYTHON,
+              "min_rounds": MIN_ROUNDS, "case_budget_seconds": CASE_BUDGET_SECONDS, "round_seconds": ROUND_SECONDS,
               "command": " ".join(shlex.quote(x) for x in ["bench/compare.sh"] + shown_args(argv)),
               "cpu": cpu_model(), "cpus": os.cpu_count(), "openblas_pkg": dpkg_version("libopenblas0-pthread"),
               "coretype": os.environ.get("OPENBLAS_CORETYPE", "(unset)"), "rounds": rounds,
@@ -705,7 +533,8 @@ def main(argv):
             header.setdefault("peer_blas", blas_text(infos.get("tuned", {}).get("blas")))
             if infos.get("tuned", {}).get("torch"):
                 header["torch"] = infos["tuned"]["torch"]
-            tr = {"threads": t, "cases": []}
+            tr = {"threads": t, "cases": [],
+                  "openblas_threads": {k: v.get("openblas_threads") for k, v in infos.items()}}
             run["threads"].append(tr)
             for c in cases:
                 if c.get("first_thread_only") and ti > 0:
@@ -713,7 +542,7 @@ def main(argv):
                 key = case_key(c)
                 t0 = time.monotonic()
                 impls = run_case(c, ws, c.get("rounds", rounds))
-                tr["cases"].append({"key": key, "case": c, "impls": impls})
+                tr["cases"].append({"key": key, "case": c, "impls": impls, "agreement": agreement(c, impls)})
                 on, os_ = impl_best(impls.get("ours"))
                 tn, ts = impl_best(impls.get("tuned"))
                 log("  T=%d %-22s ours %s | tuned %s | ratio %s  (%.0f s)" % (

@@ -2,11 +2,13 @@
 # bench/compare.sh: flatminima against PyTorch side by side, in one session (issue 6). Builds
 # bench/target/benchmarks.jar when missing or stale, then runs bench/compare.py (Python standard library) which
 # alternates our worker (CompareWorker) and the PyTorch worker (bench/peers/torch_worker.py, tuned and untuned)
-# case by case and writes bench/results/compare-<UTC time>.md and .json.
+# case by case, records each worker's peak resident memory per case, and writes
+# bench/results/compare-<UTC time>.md and .json.
 #
-#   bench/compare.sh                      the default set, threads 1 and 2 (about 30 minutes on 2 cores)
-#   bench/compare.sh --quick              a smoke test (about a minute)
+#   bench/compare.sh                      the default set, threads 1 and 2 (about 40 minutes on 2 cores)
+#   bench/compare.sh --quick              a smoke test (a few minutes)
 #   bench/compare.sh --cases W2:grad,W3 --threads 1 --rounds 3
+#   bench/compare.sh --threads 1 --cases W3:train,M4:train,W3:perpoint    training and exact CNN traces
 #   bench/compare.sh -h                   every option
 #
 # Needs a JDK >= 25 (found like ./flatminima does) and /usr/bin/python3 with python3-torch and python3-numpy.

@@ -13,7 +13,8 @@ Requests (see bench/peers/README.md for the full protocol):
   {"cmd":"time","workload":"W2","op":"hvp","dtype":"f32","batch":1000,"variant":"all","warmup":3,"reps":10}
   {"cmd":"time","workload":"GEMM","op":"gemm","dtype":"f32","n":512,"variant":"all"}
   {"cmd":"time","workload":"M4","op":"perpoint","dtype":"f32","points":50,"reps":1,"warmup":0}
-  {"cmd":"info"}  {"cmd":"rss"}  {"cmd":"quit"}
+  {"cmd":"time","workload":"W3","op":"train","dtype":"f32","batch":100,"steps":10}
+  {"cmd":"info"}  {"cmd":"rss"}  {"cmd":"mem_reset"}  {"cmd":"quit"}
 Replies: {"ok":true,"results":[{"variant":..,"times_ms":[..],"check":..}, ...]} or {"ok":false,"error":".."};
 a variant that cannot run here is {"variant":..,"error":".."} inside results.
 
@@ -23,8 +24,9 @@ package (1.13 has no torch.func).
 """
 
 import argparse
+import ctypes
+import gc
 import json
-import math
 import os
 import resource
 import sys
@@ -35,6 +37,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import functorch
+
+from torch_shared import (TRAIN_BATCH, TRAIN_STEPS, SharedSetup, TrainSetup, op_perpoint_exact, op_train,
+                          perpoint_class_grads, perpoint_jacrev, shared_uniform)
 
 # ---------------------------------------------------------------------------------------------------------
 # Models and data
@@ -71,6 +76,9 @@ def build_model(workload):
             nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10)), (1, 28, 28)
     if workload == "TINY":  # self-test only: a small MLP where finite differences are cheap
         return mlp(6, 5, 4, 3), (6,)
+    if workload == "TINYCNN":  # self-test only: a small CNN whose dense Hessian is cheap
+        return nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                             nn.Linear(18, 4)), (1, 6, 6)
     raise ValueError("unknown workload %r: use W1, W2, W3, M4 or GEMM" % workload)
 
 
@@ -237,6 +245,7 @@ def op_perpoint(s, points):
     return {"hutchinson_loop": run}, stats
 
 
+
 class GemmSetup:
     """Two random n x n matrices, as torch tensors and as numpy arrays (separate copies)."""
 
@@ -260,10 +269,18 @@ def op_gemm(g):
 _cache = {}
 
 
-def setup_for(workload, dtype, batch):
-    key = (workload, dtype, batch)
+def setup_for(workload, dtype, batch, kind=None):
+    """The cached setup: GemmSetup for GEMM, else Setup, or SharedSetup / TrainSetup when kind says so."""
+    key = (workload, dtype, batch, kind)
     if key not in _cache:
-        _cache[key] = GemmSetup(dtype, batch) if workload == "GEMM" else Setup(workload, dtype, batch)
+        if workload == "GEMM":
+            _cache[key] = GemmSetup(dtype, batch)
+        else:
+            if kind is None:
+                _cache[key] = Setup(workload, dtype, batch)
+            else:
+                model, sample = build_model(workload)
+                _cache[key] = {"shared": SharedSetup, "train": TrainSetup}[kind](model, sample, DTYPES[dtype], batch)
     return _cache[key]
 
 
@@ -299,14 +316,21 @@ def cmd_time(req):
         if workload == "GEMM":
             raise ValueError("workload GEMM only has op gemm")
         if op == "perpoint":
+            # on the shared instance; M4: the authors' estimator; other models: the exact traces
             points = int(req.get("points", 1000))
-            batch = max(int(req.get("batch", DEFAULT_BATCH.get(workload, 1000))), points)
-            variants, extra = op_perpoint(setup_for(workload, dtype, batch), points)
+            s = setup_for(workload, dtype, points, "shared")
+            variants, extra = op_perpoint(s, points) if workload == "M4" else op_perpoint_exact(s, points)
+        elif op == "train":
+            if workload not in ("W3", "M4"):
+                raise ValueError("op train is offered for W3 (E2's CNN) and M4 (E2's MLP), not %r" % workload)
+            steps = int(req.get("steps", TRAIN_STEPS))
+            variants, extra = op_train(setup_for(workload, dtype, int(req.get("batch", TRAIN_BATCH)), "train"),
+                                       steps)
         else:
             s = setup_for(workload, dtype, int(req.get("batch", DEFAULT_BATCH.get(workload, 1000))))
             table = {"forward": op_forward, "grad": op_grad, "hvp": op_hvp, "hvp10": op_hvp10}
             if op not in table:
-                raise ValueError("unknown op %r: use forward, grad, hvp, hvp10, gemm or perpoint" % op)
+                raise ValueError("unknown op %r: use forward, grad, hvp, hvp10, gemm, perpoint or train" % op)
             variants = table[op](s)
     wanted = req.get("variant", "all")
     names = list(variants) if wanted == "all" else [wanted]
@@ -348,19 +372,65 @@ def blas_info():
 def cmd_info(threads):
     env = {k: v for k, v in sorted(os.environ.items())
            if k.startswith(("OPENBLAS", "OMP_", "MKL_", "MALLOC_", "GOTO", "KMP_"))}
+    blas = blas_info()
     return {"ok": True, "impl": "pytorch", "torch": torch.__version__, "numpy": np.__version__,
             "functorch": getattr(functorch, "__version__", "?"), "python": sys.version.split()[0],
-            "blas": blas_info(), "threads": threads, "torch_threads": torch.get_num_threads(),
-            "interop_threads": torch.get_num_interop_threads(), "env": env}
+            "blas": blas, "threads": threads, "torch_threads": torch.get_num_threads(),
+            "interop_threads": torch.get_num_interop_threads(), "openblas_threads": openblas_threads(blas),
+            "env": env}
+
+
+def openblas_threads(blas):
+    """openblas_get_num_threads() of the OpenBLAS mapped in this process (the threads its GEMMs may use), or
+    None. torch.set_num_threads does not change it; OPENBLAS_NUM_THREADS (or the CPU count) does."""
+    for path in blas.get("mapped", []):
+        if "openblas" in os.path.basename(path):
+            try:
+                return int(ctypes.CDLL(path).openblas_get_num_threads())
+            except (OSError, AttributeError):
+                continue
+    return None
+
+
+def proc_status_kb():
+    """{"VmHWM": .., "VmRSS": ..} in KiB from /proc/self/status."""
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("VmHWM:", "VmRSS:")):
+                out[line.split(":")[0]] = int(line.split()[1])
+    return out
 
 
 def cmd_rss():
-    rss = None
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
-    return {"ok": True, "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "rss_kb": rss}
+    """peak_rss_kb: VmHWM (the peak since the start or the last mem_reset); ru_maxrss is never reset."""
+    st = proc_status_kb()
+    return {"ok": True, "peak_rss_kb": st.get("VmHWM"), "rss_kb": st.get("VmRSS"),
+            "ru_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
+def cmd_mem_reset():
+    """Drops the cached setups, gives freed memory back (gc, glibc malloc_trim) and resets VmHWM to VmRSS by
+    writing 5 to /proc/self/clear_refs (proc(5)); replies rss_kb after that and whether the reset worked."""
+    _cache.clear()
+    gc.collect()
+    notes = []
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError) as e:
+        notes.append("malloc_trim failed: %s" % e)
+    reset = True
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError as e:
+        reset = False
+        notes.append("cannot write 5 to /proc/self/clear_refs: %s" % e)
+    st = proc_status_kb()
+    r = {"ok": True, "rss_kb": st.get("VmRSS"), "peak_rss_kb": st.get("VmHWM"), "reset": reset}
+    if notes:
+        r["note"] = "; ".join(notes)
+    return r
 
 
 def serve(threads):
@@ -386,8 +456,10 @@ def serve(threads):
                 reply = cmd_info(threads)
             elif cmd == "rss":
                 reply = cmd_rss()
+            elif cmd == "mem_reset":
+                reply = cmd_mem_reset()
             else:
-                raise ValueError("unknown cmd %r: use time, info, rss or quit" % cmd)
+                raise ValueError("unknown cmd %r: use time, info, rss, mem_reset or quit" % cmd)
         except Exception as e:
             reply = {"ok": False, "error": one_line(e)}
         out.write(json.dumps(reply) + "\n")
@@ -466,8 +538,36 @@ def selftest():
           % (float(z.abs().max()), float(z.abs().mean()), sum(probes) / points, min(probes), max(probes)))
     check("W1 perpoint: mean trace within 4 sigma of the closed form's mean", mean_err < 4 * mean_sigma,
           "estimate %.6g, exact %.6g, sigma of the mean %.3g" % (sum(traces) / points, float(exact.mean()), mean_sigma))
+    selftest_shared_and_exact(check)
     print("%d FAIL" % len(failures) if failures else "ALL PASS")
     return 1 if failures else 0
+
+
+def selftest_shared_and_exact(check):
+    """The shared generator against Java's SplittableRandom (values printed by Java 25 for seed 1701; our
+    SharedInstanceTest asserts the same), and both exact per-point methods against the trace of the dense
+    Hessian of each point's loss (torch.autograd.functional.hessian on the flat parameters) on a small MLP and a
+    small ReLU/max-pool CNN: the CNN's Hessian is not its Gauss-Newton matrix, but their traces agree."""
+    u = shared_uniform(1701, 5)
+    java = [0.9584652637826985, 0.513881054120751, 0.5439530890175969, 0.5163534979916017, 0.3851133299237963]
+    check("shared_uniform == Java SplittableRandom(1701).nextDouble()", list(u) == java, "%r" % list(u))
+    for workload, points in (("TINY", 6), ("TINYCNN", 5)):
+        s = SharedSetup(*build_model(workload), torch.float64, points)
+        s.y = s.y % s.model[-1].out_features   # the small models have fewer than 10 classes
+        shapes = [p.shape for p in s.fparams]
+        sizes = [p.numel() for p in s.fparams]
+        dense = []
+        for n in range(points):
+            def loss_flat(flat):
+                ps = tuple(c.view(sh) for c, sh in zip(flat.split(sizes), shapes))
+                return F.cross_entropy(s.fmodel(ps, s.x[n:n + 1]), s.y[n:n + 1])
+            h = torch.autograd.functional.hessian(loss_flat, flat(s.fparams))
+            dense.append(float(torch.trace(h)))
+        dense = torch.tensor(dense, dtype=torch.float64)
+        for name, fn in (("vmap_class_grads", perpoint_class_grads), ("vmap_jacrev", perpoint_jacrev)):
+            t = fn(s, points, chunk=2)
+            check("%s %s == dense Hessian trace per point" % (workload, name), rel(t, dense) < 1e-10,
+                  "rel %.2e, traces %s" % (rel(t, dense), ", ".join("%.6g" % v for v in dense.tolist())))
 
 
 def main():

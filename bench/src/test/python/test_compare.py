@@ -44,7 +44,8 @@ class StatisticsTest(unittest.TestCase):
 
 
 class TargetsAndTablesTest(unittest.TestCase):
-    def run_with(self, cases, rss=None):
+    @staticmethod
+    def run_with(_self, cases, rss=None):
         tr = {"threads": 1, "cases": [], "rss": rss}
         for c, impls in cases:
             tr["cases"].append({"key": compare.case_key(c), "case": c, "impls": impls})
@@ -54,7 +55,7 @@ class TargetsAndTablesTest(unittest.TestCase):
         g = dict(workload="W2", op="grad", dtype="f32", batch=1000)
         h = dict(g, op="hvp")
         gemm = dict(workload="GEMM", op="gemm", dtype="f32", n=256)
-        run = self.run_with([
+        run = TargetsAndTablesTest.run_with(self, [
             (g, {"ours": rec(flatminima=[30.0, 31.0, 32.0]), "tuned": rec(torch=[36.0, 37.0, 38.0])}),
             (h, {"ours": rec(flatminima=[90.0]), "tuned": rec(double_backward=[80.0], functorch=[120.0])}),
             (gemm, {"ours": rec(native=[1.0], vector=[1.5]), "tuned": rec(numpy=[1.0], torch=[1.1])}),
@@ -72,11 +73,82 @@ class TargetsAndTablesTest(unittest.TestCase):
 
     def test_table_shows_errors_and_ratios(self):
         c = dict(workload="W1", op="hvp", dtype="f64", batch=1000)
-        run = self.run_with([(c, {"ours": {"variants": {}, "error": "worker ours exited with code 1", "reps": 0},
+        run = TargetsAndTablesTest.run_with(self, [(c, {"ours": {"variants": {}, "error": "worker ours exited with code 1", "reps": 0},
                                   "tuned": rec(double_backward=[2.0]), "untuned": rec(double_backward=[4.0])})])
         t = compare.case_table(run["threads"][0], True)
         self.assertIn("error: worker ours exited with code 1", t)
         self.assertIn("2.00 (double_backward) [2.00-2.00]", t)
+
+
+class NewCasesTest(unittest.TestCase):
+    """Training, exact CNN per-point traces, agreement, per-case memory and the untuned column's label."""
+
+    def test_train_and_perpoint_cases_and_keys(self):
+        cases = compare.default_cases(False, None)
+        keys = [compare.case_key(c) for c in cases]
+        for k in ("W3:train:f32:100", "W3:train:f64:100", "M4:train:f32:100", "M4:train:f64:100",
+                  "W3:perpoint:f32:points=1000", "W3:perpoint:f64:points=1000"):
+            self.assertIn(k, keys)
+        train = [c for c in cases if c["op"] == "train"][0]
+        self.assertEqual(compare.time_request(train, 0, 1)["steps"], compare.TRAIN_STEPS)
+        self.assertEqual(compare.size_text(train), "100, 10 steps")
+        flt = compare.parse_filter("W3:train")
+        self.assertEqual([compare.case_key(c) for c in cases if compare.matches(c, flt)],
+                         ["W3:train:f32:100", "W3:train:f64:100"])
+
+    def test_agreement_of_traces_and_losses(self):
+        c = dict(workload="W3", op="perpoint", dtype="f32", batch=1000, points=3)
+        ours = rec(exact=[10.0])
+        ours["variants"]["exact"]["extra"] = {"traces": [1.0, 2.0, 3.0]}
+        peer = rec(a=[20.0], b=[30.0])
+        peer["variants"]["a"]["extra"] = {"traces": [1.0, 2.0, 3.0]}
+        peer["variants"]["b"]["extra"] = {"traces": [1.0, 2.2, 3.0]}    # point 2 off by 10 %
+        a = compare.agreement(c, {"ours": ours, "tuned": peer})["tuned"]
+        self.assertEqual(a["a"], {"sum": 0.0, "each_max": 0.0})
+        self.assertAlmostEqual(a["b"]["each_max"], 0.2 / 2.2)
+        self.assertAlmostEqual(a["b"]["sum"], 0.2 / 6.2)
+        t = dict(workload="M4", op="train", dtype="f64", batch=100, steps=10)
+        ours_t, peer_t = rec(sgd_momentum=[5.0]), rec(sgd_momentum=[4.0])
+        ours_t["variants"]["sgd_momentum"]["check"] = 2.0
+        peer_t["variants"]["sgd_momentum"]["check"] = 2.0 * (1 + 1e-6)
+        at = compare.agreement(t, {"ours": ours_t, "tuned": peer_t})["tuned"]["sgd_momentum"]
+        self.assertAlmostEqual(at["loss"], 1e-6 / (1 + 1e-6))
+        self.assertEqual(compare.agreement(dict(c, op="grad"), {"ours": ours, "tuned": peer}), {})
+
+    def test_targets_of_new_cases(self):
+        run = TargetsAndTablesTest.run_with(None, [])
+        tr = run["threads"][0]
+        t = dict(workload="W3", op="train", dtype="f32", batch=100, steps=10)
+        p = dict(workload="W3", op="perpoint", dtype="f64", batch=1000, points=1000)
+        impl_t = {"ours": rec(sgd_momentum=[400.0]), "tuned": rec(sgd_momentum=[500.0])}
+        impl_p = {"ours": rec(exact=[30000.0]), "tuned": rec(vmap_class_grads=[50000.0])}
+        impl_t["ours"]["memory"], impl_t["tuned"]["memory"] = {"peak_kb": 300 << 10}, {"peak_kb": 400 << 10}
+        impl_p["ours"]["memory"], impl_p["tuned"]["memory"] = {"peak_kb": 900 << 10}, {"peak_kb": 600 << 10}
+        tr["cases"] = [{"key": compare.case_key(t), "case": t, "impls": impl_t,
+                        "agreement": {"tuned": {"sgd_momentum": {"loss": 3e-4}}}},
+                       {"key": compare.case_key(p), "case": p, "impls": impl_p,
+                        "agreement": {"tuned": {"vmap_class_grads": {"sum": 1e-12, "each_max": 1e-11}}}}]
+        rows = {(r["target"], r["case"]): r for r in compare.evaluate_targets(run)}
+        r = rows[("training ratio", "W3:train:f32:100")]
+        self.assertTrue(r["met"])                                    # 400 / 500
+        self.assertIn("25.0 steps/s", r["value"])                    # 10 steps in 400 ms
+        self.assertIn("20.0 steps/s", r["value"])
+        self.assertFalse(rows[("exact per-point traces ratio", "W3:perpoint:f64:points=1000")]["met"])  # 0.6
+        self.assertFalse(rows[("agreement with the peer", "W3:train:f32:100 vs sgd_momentum")]["met"])  # 3e-4
+        self.assertTrue(rows[("agreement with the peer",
+                              "W3:perpoint:f64:points=1000 vs vmap_class_grads")]["met"])
+        m = rows[("peak RSS ours <= peer, every case", "2 cases")]
+        self.assertFalse(m["met"])
+        self.assertIn("1 of 2", m["value"])
+        self.assertIn("W3:perpoint:f64:points=1000: 900 vs 600 MiB", m["value"])
+        table = compare.case_table(tr, False)
+        self.assertIn("| 300 / 400 |", table)
+
+    def test_untuned_column_says_when_openblas_uses_more_threads(self):
+        tr = {"threads": 1, "cases": [], "openblas_threads": {"untuned": 2, "tuned": 1}}
+        self.assertIn("OpenBLAS on 2 threads: not a 1-thread figure", compare.case_table(tr, True))
+        tr = {"threads": 2, "cases": [], "openblas_threads": {"untuned": 2}}
+        self.assertNotIn("not a", compare.case_table(tr, True))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,11 @@
 package org.flatminima.bench.compare;
 
+import static org.flatminima.bench.compare.Fields.integer;
+import static org.flatminima.bench.compare.Fields.oneLine;
+import static org.flatminima.bench.compare.Fields.parseDType;
+import static org.flatminima.bench.compare.Fields.putNumber;
+import static org.flatminima.bench.compare.Fields.text;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
 import java.util.function.Function;
 import org.flatminima.engine.Engine;
@@ -48,10 +55,16 @@ import org.flatminima.kernels.GemmProbe;
  * stderr. The PyTorch worker ({@code bench/peers/torch_worker.py}) speaks the same protocol.
  *
  * <p>Requests ({@code cmd}): {@code info}; {@code time} with {@code workload} (W1, W2, W3, M4, or GEMM),
- * {@code op} (forward, grad, hvp, hvp10, gemm, perpoint), {@code dtype} (f32/f64), optional {@code batch},
+ * {@code op} (forward, grad, hvp, hvp10, gemm, perpoint, train), {@code dtype} (f32/f64), optional {@code batch},
  * {@code variant} ("all" or a name), {@code warmup} (untimed calls) and {@code reps} (timed calls, each in its
- * own {@link Scope}; times in milliseconds of wall clock); {@code rss} (VmHWM and VmRSS in KiB); {@code quit}.
+ * own {@link Scope}; times in milliseconds of wall clock); {@code rss} (VmHWM and VmRSS in KiB);
+ * {@code mem_reset} (drop the caches, give freed memory back, reset VmHWM: see {@link Memory}); {@code quit}.
  * A bad request is answered with {@code {"ok":false,"error":...}}; the worker goes on.
+ *
+ * <p>Op {@code perpoint} (field {@code points}) computes each point's exact loss-Hessian trace on the
+ * {@link SharedInstance} (weights and points the PyTorch worker generates identically) and returns the traces
+ * beside the timing, so the driver can check the two sides against each other; op {@code train} (field
+ * {@code steps}) is {@link Training}'s unit on W3 or M4.
  *
  * <p>Models, data and directions are cached per (workload, dtype, batch), at most {@value #CACHE_ENTRIES} at a
  * time. Every run uses the engine's current backend (native unless configured otherwise) with the thread count
@@ -64,6 +77,12 @@ public final class CompareWorker {
 
     /** Hutchinson probes of op hvp10. */
     public static final int HUTCHINSON_PROBES = 10;
+
+    /** Default batch of op train (E2's). */
+    public static final int TRAIN_BATCH = 100;
+
+    /** Default steps of one timed unit of op train. */
+    public static final int TRAIN_STEPS = 10;
 
     private static final List<String> GEMM_BACKENDS = List.of("native", "vector");
 
@@ -151,9 +170,10 @@ public final class CompareWorker {
                 case "info" -> info();
                 case "time" -> time(req);
                 case "rss" -> rss();
+                case "mem_reset" -> memReset();
                 case "quit" -> json.createObjectNode().put("ok", true);
                 default -> throw new IllegalArgumentException("unknown cmd '" + cmd
-                        + "': use info, time, rss or quit");
+                        + "': use info, time, rss, mem_reset or quit");
             };
         } catch (Throwable e) {
             reply = json.createObjectNode().put("ok", false).put("error", oneLine(e));
@@ -188,21 +208,29 @@ public final class CompareWorker {
         return r;
     }
 
+    /** VmHWM as {@code peak_rss_kb} (the peak since the start or the last {@code mem_reset}), VmRSS as {@code rss_kb}. */
     private ObjectNode rss() throws IOException {
-        ObjectNode r = json.createObjectNode().put("ok", true);
-        for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (l.startsWith("VmHWM:")) {
-                r.put("peak_rss_kb", kib(l));
-            } else if (l.startsWith("VmRSS:")) {
-                r.put("rss_kb", kib(l));
-            }
-        }
-        return r;
+        long[] m = Memory.peakAndCurrentKb();
+        return json.createObjectNode().put("ok", true).put("peak_rss_kb", m[0]).put("rss_kb", m[1]);
     }
 
-    private static long kib(String statusLine) {
-        String[] f = statusLine.trim().split("\\s+");
-        return Long.parseLong(f[1]);
+    /**
+     * Drops every cached setup, gives freed memory back ({@link Memory#release}) and resets VmHWM; replies the
+     * resident set after that ({@code rss_kb}), {@code reset} (whether VmHWM was reset) and {@code note} (what
+     * could not be done, if anything).
+     */
+    private ObjectNode memReset() throws IOException {
+        cache.clear();
+        String note = Memory.release();
+        String failed = Memory.resetPeak();
+        long[] m = Memory.peakAndCurrentKb();
+        ObjectNode r = json.createObjectNode().put("ok", true).put("rss_kb", m[1]).put("peak_rss_kb", m[0])
+                .put("reset", failed == null);
+        String all = (note + (failed == null ? "" : " " + failed)).trim();
+        if (!all.isEmpty()) {
+            r.put("note", all);
+        }
+        return r;
     }
 
     private String version() {
@@ -255,8 +283,14 @@ public final class CompareWorker {
 
     // ------------------------------------------------------------------ time
 
-    /** One timed variant: {@code run} is one repetition, {@code check} (untimed; null: run's value) a sanity value. */
-    private record Variant(String name, DoubleSupplier run, DoubleSupplier check) {
+    /**
+     * One timed variant: {@code run} is one repetition, {@code check} (untimed; null: run's value) a sanity value,
+     * {@code extra} (null: none) adds fields to the variant's result after the timed calls.
+     */
+    private record Variant(String name, DoubleSupplier run, DoubleSupplier check, Consumer<ObjectNode> extra) {
+        Variant(String name, DoubleSupplier run, DoubleSupplier check) {
+            this(name, run, check, null);
+        }
     }
 
     private ObjectNode time(JsonNode req) {
@@ -280,21 +314,47 @@ public final class CompareWorker {
                 throw new IllegalArgumentException("workload GEMM has only op gemm");
             }
             Workloads.network(workload); // validates the name
-            int batch = integer(req, "batch", Workloads.defaultBatch(workload), 1, 1_000_000);
-            Setup s = setup(workload, dtype, batch);
+            int batch = integer(req, "batch", op.equals("train") ? TRAIN_BATCH : Workloads.defaultBatch(workload),
+                    1, 1_000_000);
             variants = switch (op) {
-                case "forward", "grad", "hvp" -> List.of(new Variant("flatminima", first(s, op), checkOf(s, op)));
-                case "hvp10" -> List.of(new Variant("batched", () -> hutchinsonBatched(s), null),
-                        new Variant("loop", () -> hutchinsonLoop(s), null));
                 case "perpoint" -> {
-                    int points = integer(req, "points", 1000, 1, batch);
+                    int points = integer(req, "points", 1000, 1, 1_000_000); // "batch" plays no part
                     Curvature.Method m = Curvature.Method.parse(text(req, "method", "exact-ggn"));
-                    yield List.of(new Variant("exact", () -> perPointMean(s, points, m), null));
+                    Instance inst = instance(workload, dtype, points);
+                    double[][] last = new double[1][];
+                    yield List.of(new Variant("exact", () -> {
+                        last[0] = perPointTraces(inst.net(), inst.theta(), inst.x(), inst.labels(), points, m);
+                        return mean(last[0]);
+                    }, null, r -> {
+                        ArrayNode t = r.putArray("traces");
+                        for (double v : last[0]) {
+                            t.add(v);
+                        }
+                    }));
                 }
-                default -> throw new IllegalArgumentException("unknown op '" + op
-                        + "': use forward, grad, hvp, hvp10, perpoint or gemm");
+                case "train" -> {
+                    int steps = integer(req, "steps", TRAIN_STEPS, 1, 1_000_000);
+                    Training tr = training(workload, dtype, batch);
+                    yield List.of(new Variant("sgd_momentum", () -> tr.run(steps), null,
+                            r -> r.put("steps", steps)));
+                }
+                default -> timeSetup(setup(workload, dtype, batch), op);
             };
         }
+        return runVariants(variants, variant, op, warmup, reps);
+    }
+
+    private static List<Variant> timeSetup(Setup s, String op) {
+        return switch (op) {
+            case "forward", "grad", "hvp" -> List.of(new Variant("flatminima", first(s, op), checkOf(s, op)));
+            case "hvp10" -> List.of(new Variant("batched", () -> hutchinsonBatched(s), null),
+                    new Variant("loop", () -> hutchinsonLoop(s), null));
+            default -> throw new IllegalArgumentException("unknown op '" + op
+                    + "': use forward, grad, hvp, hvp10, perpoint, train or gemm");
+        };
+    }
+
+    private ObjectNode runVariants(List<Variant> variants, String variant, String op, int warmup, int reps) {
         List<String> names = variants.stream().map(Variant::name).toList();
         if (!variant.equals("all") && !names.contains(variant)) {
             ObjectNode r = json.createObjectNode().put("ok", true);
@@ -322,6 +382,9 @@ public final class CompareWorker {
                     times.add((System.nanoTime() - t0) / 1e6);
                 }
                 putNumber(r, "check", v.check() == null ? last : check);
+                if (v.extra() != null) {
+                    v.extra().accept(r);
+                }
             } catch (Throwable e) {
                 r.removeAll();
                 r.put("variant", v.name()).put("error", oneLine(e));
@@ -373,9 +436,7 @@ public final class CompareWorker {
         return sum / HUTCHINSON_PROBES;
     }
 
-    /** The mean over the first {@code points} points of each point's own exact loss-Hessian trace. */
-    static double perPointMean(Setup s, int points, Curvature.Method m) {
-        double[] t = perPointTraces(s, points, m);
+    private static double mean(double[] t) {
         double sum = 0;
         for (double v : t) {
             sum += v;
@@ -383,11 +444,19 @@ public final class CompareWorker {
         return sum / t.length;
     }
 
-    /** Each of the first {@code points} points' own loss-Hessian trace through the Curvature facade. */
-    static double[] perPointTraces(Setup s, int points, Curvature.Method m) {
-        Tensor xs = s.x().slice(0, 0, points).contiguous();
-        int[] ys = Arrays.copyOf(s.labels(), points);
-        return Curvature.of(s.net(), s.theta().value(), xs, ys).perPointTraces(m).values();
+    /**
+     * Each of the first {@code points} points' own loss-Hessian trace through the Curvature facade.
+     *
+     * <p>What exact-ggn computes for these ReLU networks (max-pooling included): the logits z are piecewise
+     * linear in each single parameter (the others fixed), so every diagonal entry of each {@code d^2 z_c /
+     * d theta^2} is 0 almost everywhere; the loss Hessian {@code J^T H_CE J + sum_c (dL/dz_c) d^2 z_c / d theta^2}
+     * then has the trace of the Gauss-Newton part, {@code tr(J^T H_CE J)} with {@code J = dz/d theta} and
+     * {@code H_CE = diag(p) - p p^T}, although the two matrices differ off the diagonal.
+     */
+    static double[] perPointTraces(Network net, Var theta, Tensor x, int[] labels, int points, Curvature.Method m) {
+        Tensor xs = x.slice(0, 0, points).contiguous();
+        int[] ys = Arrays.copyOf(labels, points);
+        return Curvature.of(net, theta.value(), xs, ys).perPointTraces(m).values();
     }
 
     // ------------------------------------------------------------------ setups
@@ -398,6 +467,34 @@ public final class CompareWorker {
      */
     record Setup(Network net, DType dtype, Tensor x, int[] labels, Var theta, Function<Var, Var> loss,
                  Var direction, Var probes, Var[] probeRows) {
+    }
+
+    /** A network at the {@link SharedInstance}'s parameters with its first {@code points} shared points. */
+    record Instance(Network net, Var theta, Tensor x, int[] labels) {
+    }
+
+    /** The cached shared instance of (workload, dtype, points), built on first use. */
+    Instance instance(String workload, DType dtype, int points) {
+        String key = "shared/" + workload + "/" + dtype + "/" + points;
+        if (cache.get(key) instanceof Instance hit) {
+            return hit;
+        }
+        Network net = Workloads.network(workload);
+        Instance inst = new Instance(net, Var.of(SharedInstance.parameters(net, dtype)),
+                SharedInstance.inputs(net, dtype, points), SharedInstance.labels(points));
+        cache.put(key, inst);
+        return inst;
+    }
+
+    /** The cached training setup of (workload, dtype, batch), built on first use. */
+    Training training(String workload, DType dtype, int batch) {
+        String key = "train/" + workload + "/" + dtype + "/" + batch;
+        if (cache.get(key) instanceof Training hit) {
+            return hit;
+        }
+        Training t = new Training(workload, dtype, batch);
+        cache.put(key, t);
+        return t;
     }
 
     /** The cached setup of (workload, dtype, batch), built on first use. */
@@ -473,53 +570,5 @@ public final class CompareWorker {
             gemmBackends.put(name, b);
         }
         return b;
-    }
-
-    // ------------------------------------------------------------------ request fields
-
-    private static String text(JsonNode req, String field, String dflt) {
-        JsonNode v = req.get(field);
-        if (v == null || v.isNull()) {
-            return dflt;
-        }
-        if (!v.isTextual()) {
-            throw new IllegalArgumentException("field \"" + field + "\" must be a string");
-        }
-        return v.asText();
-    }
-
-    private static int integer(JsonNode req, String field, int dflt, int min, int max) {
-        JsonNode v = req.get(field);
-        if (v == null || v.isNull()) {
-            return dflt;
-        }
-        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
-            throw new IllegalArgumentException("field \"" + field + "\" must be an integer in [" + min + ", "
-                    + max + "], got " + v);
-        }
-        return v.asInt();
-    }
-
-    private static DType parseDType(String s) {
-        return switch (s) {
-            case "f32" -> DType.F32;
-            case "f64" -> DType.F64;
-            default -> throw new IllegalArgumentException("unknown dtype '" + s + "': use f32 or f64");
-        };
-    }
-
-    private static void putNumber(ObjectNode r, String field, double v) {
-        if (Double.isFinite(v)) {
-            r.put(field, v);
-        } else {
-            r.putNull(field);
-        }
-    }
-
-    private static String oneLine(Throwable e) {
-        String m = e.getMessage();
-        String s = e instanceof IllegalArgumentException && m != null ? m
-                : e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
-        return s.replaceAll("\\s+", " ").trim();
     }
 }

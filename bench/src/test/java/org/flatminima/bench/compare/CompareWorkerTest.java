@@ -85,21 +85,24 @@ class CompareWorkerTest {
         }
     }
 
-    /** perpoint on the affine W1 equals the closed form (||x||^2 + 1)(1 - ||p||^2), computed here per point. */
+    /**
+     * perpoint on the affine W1 (shared instance) equals the closed form (||x||^2 + 1)(1 - ||p||^2), computed here
+     * per point; the reply carries every point's trace.
+     */
     @Test
     void perPointExactOnAffineModelEqualsClosedForm() throws IOException {
         CompareWorker w = new CompareWorker(1);
-        int batch = 9;
         int points = 7;
         JsonNode reply = exchange(w, "{\"cmd\":\"time\",\"workload\":\"W1\",\"op\":\"perpoint\",\"dtype\":\"f64\","
-                + "\"batch\":" + batch + ",\"points\":" + points + ",\"warmup\":0,\"reps\":1}").get(0);
+                + "\"points\":" + points + ",\"warmup\":0,\"reps\":1}").get(0);
         double mean = check(reply, "exact");
+        JsonNode replied = reply.path("results").get(0).path("traces");
 
-        CompareWorker.Setup s = w.setup("W1", DType.F64, batch);
+        CompareWorker.Instance s = w.instance("W1", DType.F64, points);
         Map<String, Tensor> sd = s.net().stateDict(s.theta().value());
         double[] wt = sd.get("0.weight").contiguous().toDoubleArray(); // [10, 784]
         double[] b = sd.get("0.bias").contiguous().toDoubleArray();
-        double[] x = s.x().contiguous().toDoubleArray();                // [batch, 784]
+        double[] x = s.x().contiguous().toDoubleArray();                // [points, 784]
         double[] closed = new double[points];
         for (int n = 0; n < points; n++) {
             double[] z = new double[10];
@@ -126,11 +129,14 @@ class CompareWorkerTest {
             }
             closed[n] = (xx + 1) * (1 - pp);
         }
-        double[] traces = CompareWorker.perPointTraces(s, points, Curvature.Method.EXACT_GGN);
+        double[] traces = CompareWorker.perPointTraces(s.net(), s.theta(), s.x(), s.labels(), points,
+                Curvature.Method.EXACT_GGN);
         assertThat(traces).hasSize(points);
+        assertThat(replied.size()).isEqualTo(points);
         double sum = 0;
         for (int n = 0; n < points; n++) {
             assertThat(traces[n]).as("point " + n).isCloseTo(closed[n], within(1e-10 * closed[n]));
+            assertThat(replied.get(n).asDouble()).as("replied point " + n).isCloseTo(closed[n], within(1e-10 * closed[n]));
             sum += closed[n];
         }
         assertThat(mean).isCloseTo(sum / points, within(1e-10 * sum / points));
@@ -150,7 +156,9 @@ class CompareWorkerTest {
             "{\"cmd\":\"time\",\"workload\":\"W1\",\"op\":\"grad\",\"batch\":-3}",
             "{\"cmd\":\"time\",\"workload\":\"W1\",\"op\":\"gemm\"}",
             "{\"cmd\":\"time\",\"workload\":\"GEMM\",\"op\":\"grad\"}",
-            "{\"cmd\":\"time\",\"workload\":\"W1\",\"op\":\"perpoint\",\"batch\":4,\"points\":5}",
+            "{\"cmd\":\"time\",\"workload\":\"W1\",\"op\":\"perpoint\",\"batch\":4,\"points\":0}",
+            "{\"cmd\":\"time\",\"workload\":\"W1\",\"op\":\"train\",\"batch\":4}",
+            "{\"cmd\":\"time\",\"workload\":\"M4\",\"op\":\"train\",\"batch\":4,\"steps\":0}",
             "{\"cmd\":\"time\",\"workload\":\"W1\",\"op\":\"perpoint\",\"batch\":4,\"points\":2,\"method\":\"x\"}",
         };
         String[] all = new String[bad.length + 2];

@@ -1,0 +1,386 @@
+#!/usr/bin/python3
+"""The statistics, targets and report of bench/compare.py (the side-by-side comparison with PyTorch): turns a
+run's records into the target rows, the markdown tables and the agreement of the two sides. Standard library only.
+"""
+
+import json
+import statistics
+
+IMPLS = ("ours", "tuned", "untuned")
+TRAIN_BATCH = 100       # E2's batch
+TRAIN_STEPS = 10        # SGD steps in one timed unit of op train
+# Agreement of the two sides on the shared instance: largest relative difference allowed, per dtype.
+# perpoint: of the trace sums and of each point's trace; train: of the last step's loss after TRAIN_STEPS steps
+# from the same weights (rounding grows with the steps).
+AGREE_PERPOINT = {"f32": 1e-5, "f64": 1e-10}
+AGREE_PERPOINT_EACH = {"f32": 1e-4, "f64": 1e-9}
+AGREE_TRAIN = {"f32": 1e-4, "f64": 1e-9}
+
+WORKLOADS = ("W1", "W2", "W3", "M4")
+DEFAULT_BATCH = {"W1": 1000, "W2": 1000, "W3": 256, "M4": 1000}
+
+def size_text(c):
+    """The size column of a case: n=, points=, the batch, and a train unit's steps."""
+    if c["op"] == "gemm":
+        return "n=%d" % c["n"]
+    if c["op"] == "perpoint":
+        return "points=%d" % c["points"]
+    if c["op"] == "train":
+        return "%d, %d steps" % (c["batch"], c["steps"])
+    return str(c["batch"])
+
+# ----------------------------------------------------------------------------------------------- statistics
+
+def summarize(samples):
+    """min / median / max of a list of times (ms)."""
+    return {"min": min(samples), "median": statistics.median(samples), "max": max(samples), "n": len(samples)}
+
+
+def best_variant(variants, prefer=None):
+    """(name, summary) of the variant with the smallest median, or of `prefer` when it has samples;
+    (None, error text) when no variant has samples."""
+    ok = {k: v for k, v in variants.items() if v.get("samples")}
+    if prefer and prefer in ok:
+        return prefer, summarize(ok[prefer]["samples"])
+    if not ok:
+        errs = [("%s: %s" % (k, v["error"])) if len(variants) > 1 else v["error"]
+                for k, v in variants.items() if v.get("error")]
+        return None, "; ".join(errs) or "no samples"
+    name = min(ok, key=lambda k: statistics.median(ok[k]["samples"]))
+    return name, summarize(ok[name]["samples"])
+
+
+def ratio(a, b):
+    if a is None or b is None or b <= 0:
+        return None
+    return a / b
+
+
+def fmt_ms(x):
+    if x is None:
+        return "-"
+    if x >= 100:
+        return "%.0f" % x
+    if x >= 10:
+        return "%.1f" % x
+    if x >= 1:
+        return "%.2f" % x
+    return "%.3f" % x
+
+
+def fmt_ratio(r):
+    return "-" if r is None else ("%.2f" % r if r >= 0.01 else "%.4f" % r)
+
+
+def cell(name, s, show_variant=True):
+    if name is None:
+        return "error: " + str(s)[:120].replace("|", "/")
+    v = (" (%s)" % name) if show_variant else ""
+    return "%s%s [%s-%s]" % (fmt_ms(s["median"]), v, fmt_ms(s["min"]), fmt_ms(s["max"]))
+
+def rel_diff(a, b):
+    """|a - b| / |b| (inf when b is 0 and a is not)."""
+    if a == b:
+        return 0.0
+    return abs(a - b) / abs(b) if b != 0 else float("inf")
+
+
+def agreement(case, impls):
+    """How ours agrees with each peer variant on the shared instance: {peer impl: {variant: {..}}}.
+
+    perpoint: relative difference of the trace sums and the largest per point (variants that return traces;
+    the authors' Hutchinson loop returns only its mean, a stochastic estimate, compared as `mean_of_estimate`,
+    informative only); train: of the last step's loss."""
+    if case["op"] not in ("perpoint", "train"):
+        return {}
+    ours = impls.get("ours", {}).get("variants", {})
+    if not ours:
+        return {}
+    mine = next(iter(ours.values()))
+    out = {}
+    for impl in ("tuned", "untuned"):
+        for name, v in impls.get(impl, {}).get("variants", {}).items():
+            if not v.get("samples") or mine.get("check") is None or v.get("check") is None:
+                continue
+            a = {}
+            ta, tb = (mine.get("extra") or {}).get("traces"), (v.get("extra") or {}).get("traces")
+            if case["op"] == "perpoint" and ta and tb and len(ta) == len(tb):
+                a["sum"] = rel_diff(sum(ta), sum(tb))
+                a["each_max"] = max(rel_diff(x, y) for x, y in zip(ta, tb))
+            else:
+                a["mean_of_estimate" if case["op"] == "perpoint" else "loss"] = rel_diff(mine["check"], v["check"])
+            out.setdefault(impl, {})[name] = a
+    return out
+
+
+def impl_best(rec, prefer=None):
+    if rec is None:
+        return None, "not run"
+    if not rec["variants"]:
+        return None, rec["error"] or "no result"
+    return best_variant(rec["variants"], prefer)
+
+# ----------------------------------------------------------------------------------------------- targets
+
+def evaluate_targets(run):
+    """Rows (target, threads, case, value text, limit text, met: True/False/None) from a run's results."""
+    rows = []
+    for tr in run["threads"]:
+        t = tr["threads"]
+        by = {r["key"]: r for r in tr["cases"]}
+
+        def med(key, impl, prefer=None):
+            r = by.get(key)
+            name, s = impl_best(r["impls"].get(impl) if r else None, prefer)
+            return (s["median"], name) if name else (None, s)
+
+        def add(target, case, value, limit, ok, note=""):
+            rows.append(dict(target=target, threads=t, case=case, value=value, limit=limit, met=ok, note=note))
+
+        def train_target(key):
+            a, an = med(key, "ours")
+            b, bn = med(key, "tuned")
+            r = ratio(a, b)
+            steps = by[key]["case"]["steps"]
+            if r is None:
+                add("training ratio", key, "error: " + str(an if a is None else bn)[:80], "<= 1", None)
+            else:
+                add("training ratio", key, "%.3f (ours %.1f steps/s, PyTorch %.1f steps/s)" % (
+                    r, 1000.0 * steps / a, 1000.0 * steps / b), "<= 1", r <= 1.0)
+
+        def vs_peer(target, key, limit, prefer=None):
+            if key not in by:
+                return
+            a, an = med(key, "ours", prefer)
+            b, bn = med(key, "tuned")
+            r = ratio(a, b)
+            if r is None:
+                add(target, key, "error: " + str(an if a is None else bn)[:80], "<= %g" % limit, None)
+            else:
+                add(target, key, "%.3f (%s %s / %s %s ms)" % (r, an, fmt_ms(a), bn, fmt_ms(b)),
+                    "<= %g" % limit, r <= limit)
+
+        for w in ("W2", "W3"):
+            for op in ("grad", "hvp"):
+                for dt in ("f32", "f64"):
+                    vs_peer("GEMM-bound ratio", "%s:%s:%s:%d" % (w, op, dt, DEFAULT_BATCH[w]), 1.0)
+        for op in ("forward", "grad", "hvp", "hvp10"):
+            for dt in ("f32", "f64"):
+                vs_peer("overhead-bound ratio", "W1:%s:%s:1000" % (op, dt), 0.33)
+        for w in WORKLOADS:
+            for op in ("forward", "grad", "hvp"):
+                vs_peer("overhead-bound ratio", "%s:%s:f32:32" % (w, op), 0.33)
+        for w in ("W2", "W3"):
+            for dt in ("f32", "f64"):
+                kg, kh = ("%s:%s:%s:%d" % (w, op, dt, DEFAULT_BATCH[w]) for op in ("grad", "hvp"))
+                if kg in by and kh in by:
+                    g, _ = med(kg, "ours")
+                    h, _ = med(kh, "ours")
+                    r = ratio(h, g)
+                    add("our hvp / our grad", "%s %s" % (w, dt),
+                        "-" if r is None else "%.2f (%s / %s ms)" % (r, fmt_ms(h), fmt_ms(g)), "<= 2.6",
+                        None if r is None else r <= 2.6)
+        for w in ("W2", "W3"):
+            for dt in ("f32", "f64"):
+                vs_peer("hvp10 (ours batched) ratio", "%s:hvp10:%s:%d" % (w, dt, DEFAULT_BATCH[w]), 0.7,
+                        prefer="batched")
+        for key in by:
+            if key.startswith("M4:perpoint:"):
+                vs_peer("per-point traces ratio (vs the authors' loop)", key, 0.01)
+            elif ":perpoint:" in key:
+                vs_peer("exact per-point traces ratio", key, 0.5)
+        for key in by:
+            if ":train:" in key:
+                train_target(key)
+        for key in by:
+            c = by[key]["case"]
+            agree = by[key].get("agreement", {}).get("tuned", {})
+            if c["op"] not in ("perpoint", "train") or (c["op"] == "perpoint" and c["workload"] == "M4"):
+                continue
+            if not agree:
+                add("agreement with the peer", key, "no comparable results", "-", None)
+            for name, a in agree.items():
+                if c["op"] == "perpoint":
+                    lim, lim_each = AGREE_PERPOINT[c["dtype"]], AGREE_PERPOINT_EACH[c["dtype"]]
+                    if "sum" in a:
+                        add("agreement with the peer", "%s vs %s" % (key, name),
+                            "sum %.1e, largest per point %.1e" % (a["sum"], a["each_max"]),
+                            "<= %g, <= %g" % (lim, lim_each), a["sum"] <= lim and a["each_max"] <= lim_each)
+                    else:
+                        add("agreement with the peer", "%s vs %s" % (key, name), "no traces", "-", None)
+                else:
+                    lim = AGREE_TRAIN[c["dtype"]]
+                    add("agreement with the peer", "%s vs %s" % (key, name), "loss %.1e" % a["loss"],
+                        "<= %g" % lim, a["loss"] <= lim)
+        memory_target(by, add)
+        for key in by:
+            if key.startswith("GEMM:") and ":f32:" in key:
+                r = by[key]["impls"]
+                peer = r.get("tuned", {}).get("variants", {}).get("numpy", {}).get("samples")
+                for ours, limit in (("native", 0.95), ("vector", 0.70)):
+                    mine = r.get("ours", {}).get("variants", {}).get(ours, {}).get("samples")
+                    if peer and mine:
+                        q = statistics.median(peer) / statistics.median(mine)
+                        add("GEMM %s / numpy throughput" % ours, key, "%.3f (%s vs %s ms)" % (
+                            q, fmt_ms(statistics.median(mine)), fmt_ms(statistics.median(peer))),
+                            ">= %.2f" % limit, q >= limit)
+                    else:
+                        add("GEMM %s / numpy throughput" % ours, key, "error: no samples", ">= %.2f" % limit,
+                            None)
+        rss = tr.get("rss")
+        if rss:
+            a = rss.get("ours", {}).get("peak_rss_kb")
+            b = rss.get("tuned", {}).get("peak_rss_kb")
+            c = rss.get("untuned", {}).get("peak_rss_kb")
+            if a and b:
+                add("peak RSS ours <= peer", "W2 hvp f32, 20 reps",
+                    "%.0f MiB vs %.0f MiB tuned%s" % (a / 1024, b / 1024,
+                                                       (", %.0f MiB untuned" % (c / 1024)) if c else ""),
+                    "ours <= tuned", a <= b)
+            else:
+                add("peak RSS ours <= peer", "W2 hvp f32, 20 reps", "error: %s" % json.dumps(rss)[:100],
+                    "ours <= tuned", None)
+    return rows
+
+
+def memory_target(by, add):
+    """One row: on how many cases our peak RSS is at most the tuned peer's, and the worst case."""
+    rows = []
+    for key, r in by.items():
+        a = r["impls"].get("ours", {}).get("memory", {}).get("peak_kb")
+        b = r["impls"].get("tuned", {}).get("memory", {}).get("peak_kb")
+        if a and b:
+            rows.append((a / b, key, a, b))
+    if not rows:
+        return
+    worst = max(rows)
+    met = sum(1 for q, _, _, _ in rows if q <= 1.0)
+    add("peak RSS ours <= peer, every case", "%d cases" % len(rows),
+        "%d of %d; highest ours / peer %.2f (%s: %.0f vs %.0f MiB)" % (
+            met, len(rows), worst[0], worst[1], worst[2] / 1024, worst[3] / 1024), "every case", met == len(rows))
+
+
+# ----------------------------------------------------------------------------------------------- report
+
+def mib(rec):
+    """A record's peak RSS in MiB as text, "-" when not measured."""
+    m = (rec or {}).get("memory", {})
+    return "%.0f" % (m["peak_kb"] / 1024) if m.get("peak_kb") else "-"
+
+def untuned_label(tr):
+    """The untuned column's heading: the threads OpenBLAS really uses in that worker (it ignores
+    torch.set_num_threads), flagged when that is more than the row's thread count."""
+    n = (tr.get("openblas_threads") or {}).get("untuned")
+    if n is None:
+        return "peer untuned (OpenBLAS threads unknown)"
+    if n > tr["threads"]:
+        return "peer untuned (OpenBLAS on %d threads: not a %d-thread figure)" % (n, tr["threads"])
+    return "peer untuned (OpenBLAS on %d threads)" % n
+
+
+def case_table(tr, untuned):
+    head = ["workload", "op", "dtype", "batch", "ours (variant) median [min-max] ms",
+            "peer tuned (variant) median [min-max] ms", "ratio"]
+    if untuned:
+        head += [untuned_label(tr) + " median ms", "ratio"]
+    head += ["peak RSS MiB ours / tuned" + (" / untuned" if untuned else "")]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in tr["cases"]:
+        c = r["case"]
+        on, os_ = impl_best(r["impls"].get("ours"))
+        tn, ts = impl_best(r["impls"].get("tuned"))
+        row = [c["workload"], c["op"], c["dtype"], size_text(c), cell(on, os_), cell(tn, ts),
+               fmt_ratio(ratio(os_["median"] if on else None, ts["median"] if tn else None))]
+        if untuned:
+            un, us = impl_best(r["impls"].get("untuned"))
+            row += [("%s (%s)" % (fmt_ms(us["median"]), un)) if un else cell(un, us),
+                    fmt_ratio(ratio(os_["median"] if on else None, us["median"] if un else None))]
+        row.append(" / ".join(mib(r["impls"].get(i)) for i in (IMPLS if untuned else IMPLS[:2])))
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def variants_table(tr):
+    lines = ["| case | impl | variant | median [min-max] ms | samples | rounds x reps | check |",
+             "|---|---|---|---|---|---|---|"]
+    for r in tr["cases"]:
+        for impl, rec in r["impls"].items():
+            if not rec["variants"]:
+                lines.append("| %s | %s | - | error: %s | 0 | - | - |" % (r["key"], impl, str(rec["error"])[:100]))
+            for name, v in rec["variants"].items():
+                if v.get("samples"):
+                    s = summarize(v["samples"])
+                    chk = v.get("check")
+                    lines.append("| %s | %s | %s | %s [%s-%s] | %d | %s x %s | %s |" % (
+                        r["key"], impl, name, fmt_ms(s["median"]), fmt_ms(s["min"]), fmt_ms(s["max"]), s["n"],
+                        rec.get("rounds", "?"), rec.get("reps", "?"), "-" if chk is None else "%.6g" % chk))
+                else:
+                    lines.append("| %s | %s | %s | error: %s | 0 | - | - |" % (
+                        r["key"], impl, name, str(v.get("error"))[:100].replace("|", "/")))
+    return "\n".join(lines)
+
+
+def agreement_table(run):
+    """Relative differences between ours and each peer variant, for every case that has them."""
+    lines = []
+    for tr in run["threads"]:
+        for r in tr["cases"]:
+            for impl, by_variant in (r.get("agreement") or {}).items():
+                for name, a in by_variant.items():
+                    lines.append("| %d | %s | %s %s | %s |" % (tr["threads"], r["key"], impl, name, ", ".join(
+                        "%s %.2e" % kv for kv in sorted(a.items()))))
+    if not lines:
+        return ""
+    return "\n".join(["| threads | case | peer variant | relative difference of ours from it |",
+                      "|---|---|---|---|"] + lines)
+
+
+def targets_table(rows):
+    lines = ["| target | threads | case | value | limit | met |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        met = "met" if r["met"] else ("NOT met" if r["met"] is False else "n/a")
+        lines.append("| %s | %d | %s | %s | %s | %s |" % (r["target"], r["threads"], r["case"], r["value"],
+                                                          r["limit"], met))
+    return "\n".join(lines)
+
+
+def render(run):
+    """The markdown report; the header carries the driver's settings (jvm_flags, python, min_rounds,
+    case_budget_seconds, round_seconds) besides what it measured."""
+    h = run["header"]
+    out = ["# flatminima vs PyTorch, side by side (%s)" % h["date"], "",
+           "- command: `%s`" % h["command"],
+           "- CPU: %s (%s logical CPUs)" % (h["cpu"], h["cpus"]),
+           "- JDK: %s; our JVM flags: `%s`" % (h.get("java"), " ".join(h["jvm_flags"])),
+           "- OpenBLAS: %s; ours loads %s; the peer loads %s" % (h["openblas_pkg"], h.get("ours_blas"),
+                                                                  h.get("peer_blas")),
+           "- PyTorch %s, numpy %s (through %s)" % (h.get("torch"), h.get("numpy"), h["python"]),
+           "- OPENBLAS_CORETYPE=%s for every worker (as the environment has it)" % h["coretype"],
+           "- environment set per worker (beyond the inherited one): " + "; ".join(
+               "%s: %s" % (k, " ".join("%s=%s" % kv for kv in v.items()) or "(nothing)")
+               for k, v in h["env_changes"].items()),
+           "- protocol: warm-up, then %d round(s) alternating %s (fewer, at least %d, where %d rounds would take "
+           "over %.0f s: see the rounds column of All variants); a round is `reps` timed calls (~%.1f s); "
+           "median/min/max over all samples; ratio = our best variant's median / the peer's best variant's "
+           "median; wall time of the run: %s" % (h["rounds"], " ".join(h["impls"]), h["min_rounds"], h["rounds"],
+                                                 h["case_budget_seconds"], h["round_seconds"],
+                                                 h.get("wall", "?")),
+           "- peak RSS per case: each worker drops its caches, gives freed memory back and resets VmHWM "
+           "(/proc/self/clear_refs) before the case; VmHWM after the case's last round (warm-up included)",
+           "- train: one timed unit is the listed steps of SGD (momentum 0.9, lr 0.05) at batch 100 from the same "
+           "shared weights on both sides; perpoint and train results are checked against the peer's (Agreement)",
+           ""]
+    for tr in run["threads"]:
+        out += ["## %d thread(s)" % tr["threads"], "", case_table(tr, "untuned" in h["impls"]), ""]
+        if tr.get("rss"):
+            out += ["Peak RSS (fresh worker, W2 hvp f32 batch 1000, 20 reps): " + ", ".join(
+                "%s %s" % (k, ("%.0f MiB" % (v["peak_rss_kb"] / 1024)) if v.get("peak_rss_kb")
+                           else "error: %s" % v.get("error")) for k, v in tr["rss"].items()), ""]
+    out += ["## Targets", "", targets_table(run["targets"]), ""]
+    agree = agreement_table(run)
+    if agree:
+        out += ["## Agreement on the shared instance", "", agree, ""]
+    out += ["## All variants", ""]
+    for tr in run["threads"]:
+        out += ["### %d thread(s)" % tr["threads"], "", variants_table(tr), ""]
+    return "\n".join(out)
