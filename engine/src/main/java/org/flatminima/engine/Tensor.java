@@ -437,7 +437,7 @@ public final class Tensor {
 
     /** A new contiguous tensor with the values converted to {@code target}. */
     public Tensor to(DType target) {
-        Tensor out = zeros(target, shape);
+        Tensor out = uninitialised(target, shape);
         Engine.backend().copy(dtype, target, shape, segment(), strides, out.segment());
         return out;
     }

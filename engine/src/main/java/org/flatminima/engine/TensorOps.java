@@ -120,7 +120,8 @@ public final class TensorOps {
         int[] outShape = Arrays.copyOf(batch, batch.length + 2);
         outShape[batch.length] = m;
         outShape[batch.length + 1] = n;
-        Tensor y = Tensor.zeros(a.dtype(), outShape);
+        // every product below runs with beta = 0 and writes its whole output; with k = 0 nothing is written
+        Tensor y = k == 0 ? Tensor.zeros(a.dtype(), outShape) : Tensor.uninitialised(a.dtype(), outShape);
         DType t = a.dtype();
         if (bBatch.length == 0 || Shapes.size(bBatch) == 1 && batch.length == aBatch.length) {
             // fold a's batch axes into the rows of one GEMM
@@ -337,6 +338,34 @@ public final class TensorOps {
         Tensor y = Tensor.zeros(x.dtype(), length);
         Tensor dst = y.slice(0, offset, Math.toIntExact(offset + n));
         be().copy(x.dtype(), x.dtype(), x.shape(), x.segment(), x.strides(), dst.segment());
+        return y;
+    }
+
+    /**
+     * {@code y [rows, length]} with {@code srcs[i]} (reshaped to {@code [rows, n_i]}, row-major order) in columns
+     * {@code [offsets[i], offsets[i] + n_i)}; columns no source covers are zero. When the sources tile
+     * {@code [0, length)} exactly (the cotangents of every parameter tensor of a model), nothing is zeroed first.
+     */
+    public static Tensor embedRowsMany(Tensor[] srcs, int[] offsets, int rows, int length) {
+        Integer[] order = new Integer[srcs.length];
+        long[] widths = new long[srcs.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+            widths[i] = rows == 0 ? 0 : srcs[i].size() / rows;
+        }
+        Arrays.sort(order, (x, z) -> Integer.compare(offsets[x], offsets[z]));
+        long end = 0;
+        for (int i : order) {
+            end = offsets[i] == end ? end + widths[i] : -1;
+            if (end < 0) {
+                break;
+            }
+        }
+        DType t = srcs.length == 0 ? DType.F32 : srcs[0].dtype();
+        Tensor y = end == length ? Tensor.uninitialised(t, rows, length) : Tensor.zeros(t, rows, length);
+        for (int i = 0; i < srcs.length; i++) {
+            copyRowsInto(srcs[i].contiguous().reshape(rows, -1), y, offsets[i]);
+        }
         return y;
     }
 

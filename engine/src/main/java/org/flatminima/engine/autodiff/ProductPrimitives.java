@@ -46,13 +46,32 @@ public sealed interface ProductPrimitives extends Primitive {
             Var gb = null;
             if (!needed[1]) {
                 gb = null;
-            } else if (b.rank() == 2 && a.rank() > 2) {
-                // sum over the batch of a_i^T g_i = one GEMM on a folded batch
-                gb = a.reshape(-1, a.dim(-1)).mT().matmul(g.reshape(-1, g.dim(-1)));
+            } else if (b.rank() == 2) {
+                // a batch of a folds into the rows of one GEMM (the sum over the batch of a_i^T g_i)
+                Var a2 = a.rank() > 2 ? a.reshape(-1, a.dim(-1)) : a;
+                Var g2 = g.rank() > 2 ? g.reshape(-1, g.dim(-1)) : g;
+                gb = transposedCotangent(b.value()) ? g2.mT().matmul(a2).mT() : a2.mT().matmul(g2);
             } else {
                 gb = a.mT().matmul(g);
             }
             return cts(ga, gb);
+        }
+
+        /** Below this many columns of {@code b}, its cotangent stays {@code a^T g} (see below). */
+        static final int MIN_TRANSPOSED_ROWS = 64;
+
+        /**
+         * True for a transposed view of a row-major matrix (as {@code W^T} in {@code x @ W^T}) with at least
+         * {@link #MIN_TRANSPOSED_ROWS} columns. Its cotangent is then computed as {@code (g^T a)^T}, a transposed
+         * view in the same layout, so that the transpose back to {@code W}'s cotangent is row-major again and
+         * assembling the parameters' cotangent is a plain copy instead of a strided one. The same product
+         * either way; only its shape as a GEMM differs: {@code g^T a} has as many rows as {@code b} has
+         * columns, and a product with few rows and a transposed A is the slower way for BLAS
+         * (docs/PERFORMANCE.md, issue 17's per-op overhead), while the strided copy it would save is small.
+         */
+        static boolean transposedCotangent(Tensor b) {
+            long[] s = b.strides();
+            return b.dim(0) > 1 && b.dim(1) >= MIN_TRANSPOSED_ROWS && s[0] == 1 && s[1] >= b.dim(0);
         }
     }
 

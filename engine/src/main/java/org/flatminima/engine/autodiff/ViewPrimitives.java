@@ -156,17 +156,15 @@ public sealed interface ViewPrimitives extends Primitive {
             int l = in[0].rank() - shapes[0].length;
             int[] leadDims = Arrays.copyOf(in[0].shape(), l);
             int rows = Math.toIntExact(org.flatminima.kernels.Shapes.size(leadDims));
-            Tensor y = Tensor.zeros(in[0].dtype(), Trace.concat(leadDims, new int[] {length}));
-            Tensor y2 = y.reshape(rows, length);
             for (int i = 0; i < in.length; i++) {
                 if (in[i].rank() - shapes[i].length != l) {
                     throw new IllegalArgumentException("embed_many: input " + i + " has shape "
                             + Arrays.toString(in[i].shape()) + ", not " + Arrays.toString(leadDims) + " + "
                             + Arrays.toString(shapes[i]));
                 }
-                TensorOps.copyRowsInto(in[i].contiguous().reshape(rows, -1), y2, offsets[i]);
             }
-            return y;
+            return TensorOps.embedRowsMany(in, offsets, rows, length)
+                    .reshape(Trace.concat(leadDims, new int[] {length}));
         }
 
         /** Linear: the same assembly of the non-zero tangents (a zero tangent's range stays zero). */
