@@ -57,4 +57,13 @@ public final class Engine {
             return null;
         });
     }
+
+    /**
+     * Gives the memory pool's idle blocks back to the system and restarts its high-water mark from the bytes in use
+     * now (tensors whose scopes are open keep theirs). Useful after a large computation, before measuring memory,
+     * or before a long phase that needs less; the pool refills as scopes allocate again.
+     */
+    public static void trimPool() {
+        BufferPool.trim();
+    }
 }

@@ -5,9 +5,9 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.flatminima.engine.Engine;
 
 /**
  * The worker's resident memory, and the reset that lets the driver measure each case's peak in a long-lived
@@ -58,7 +58,7 @@ final class Memory {
 
     /**
      * Gives back memory that nothing uses any more: two collections (GC-managed tensors are freed by their
-     * cleaners), the engine's idle pool blocks ({@code BufferPool.trim}), and the free pages of the C heap
+     * cleaners), the engine's idle pool blocks ({@link Engine#trimPool}), and the free pages of the C heap
      * ({@code malloc_trim(0)}, glibc). Returns what could not be done ("" when everything was).
      */
     static String release() {
@@ -72,12 +72,8 @@ final class Memory {
             }
         }
         try {
-            // The engine has no public way to empty its pool: the package-private trim, reached reflectively
-            // (this worker runs on the class path, where that is permitted).
-            Method trim = Class.forName("org.flatminima.engine.BufferPool").getDeclaredMethod("trim");
-            trim.setAccessible(true);
-            trim.invoke(null);
-        } catch (ReflectiveOperationException | RuntimeException e) {
+            Engine.trimPool();
+        } catch (RuntimeException e) {
             problems.append("pool not trimmed (").append(e).append("); ");
         }
         try {
