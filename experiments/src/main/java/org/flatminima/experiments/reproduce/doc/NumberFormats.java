@@ -106,11 +106,15 @@ final class NumberFormats {
      * "mean ± sd" with the mean rounded to {@code digits} significant digits and the standard deviation to the same
      * decimal place (at least 0 decimals), so quantities of any magnitude keep their precision: 3.5336 and 0.8935 with
      * 2 digits are "3.5 ± 0.9", 4.676e-4 and 2.83e-4 are "0.00047 ± 0.00028". A mean of 0 gets {@code digits}
-     * decimals. Otherwise as {@link #meanSd(double, double, int)}.
+     * decimals; a mean below 1e-4 in magnitude is written in e-notation, mean and sd each with {@code digits}
+     * significant digits (8.65e-08 ± 1.52e-07). Otherwise as {@link #meanSd(double, double, int)}.
      */
     static String meanSdSignificant(double mean, double sd, int digits) {
         if (!Double.isFinite(mean)) {
             return meanSd(mean, sd, 0);
+        }
+        if (mean != 0 && Math.abs(mean) < 1e-4) { // plain decimals would need five or more zeros: 8.65e-08 ± 1.52e-07
+            return minus(scientific(mean, digits)) + (Double.isFinite(sd) ? " ± " + scientific(sd, digits) : "");
         }
         int decimals = mean == 0 ? digits : Math.max(0, new BigDecimal(Double.toString(mean))
                 .round(new MathContext(digits, RoundingMode.HALF_UP)).scale());

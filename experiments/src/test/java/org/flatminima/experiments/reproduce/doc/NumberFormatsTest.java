@@ -82,6 +82,10 @@ class NumberFormatsTest {
                 .isEqualTo("0.000468 ± 0.000283");
         assertThat(NumberFormats.meanSdSignificant(23.340751823420394, 0.6485540758081864, 3)).isEqualTo("23.3 ± 0.6");
         assertThat(NumberFormats.meanSdSignificant(71.7631742779648, 2.009026021943981, 3)).isEqualTo("71.8 ± 2.0");
+        // below 1e-4 in magnitude: e-notation for both (the full-scale E3 table's collapsed control)
+        assertThat(NumberFormats.meanSdSignificant(8.6485e-8, 1.5193e-7, 3)).isEqualTo("8.65e-08 ± 1.52e-07");
+        assertThat(NumberFormats.meanSdSignificant(-2.34e-9, 1.0e-9, 3)).isEqualTo("\u22122.34e-09 ± 1.00e-09");
+        assertThat(NumberFormats.meanSdSignificant(1.07e-4, 8.9e-5, 3)).isEqualTo("0.000107 ± 0.000089");
         assertThat(NumberFormats.meanSdSignificant(-0.03455425426363945, 0.027527861125034157, 3))
                 .isEqualTo("\u2212" + "0.0346 ± 0.0275");
         assertThat(NumberFormats.meanSdSignificant(12345.6, 12.0, 3)).isEqualTo("12346 ± 12");
