@@ -464,6 +464,40 @@ public final class TensorOps {
      * values computed in a short-lived {@link Scope}. {@code dst} must be contiguous and must not share
      * storage with {@code src}.
      */
+    /**
+     * Overwrites the elements of {@code dst} with {@code op(a, b)} ({@code a} and {@code b} broadcast to the shape
+     * of {@code dst}; one dtype), in place: {@link #binary} without its temporary and the copy of {@link #assign}.
+     * For long-lived state only, as {@link #assign}. {@code dst} must be contiguous; {@code a} may be {@code dst}
+     * itself ({@code dst = op(dst, b)}); otherwise neither operand may overlap {@code dst} in memory.
+     */
+    public static void assignBinary(Tensor dst, BinaryOp op, Tensor a, Tensor b) {
+        String name = "assignBinary " + op.name().toLowerCase(java.util.Locale.ROOT);
+        sameDtype(name, a, b);
+        sameDtype(name, dst, a);
+        if (!Arrays.equals(broadcastShapes(a.shape(), b.shape()), dst.shape())) {
+            throw new IllegalArgumentException(name + ": shapes " + Arrays.toString(a.shape()) + " and "
+                    + Arrays.toString(b.shape()) + " do not broadcast to the destination's "
+                    + Arrays.toString(dst.shape()));
+        }
+        if (!dst.isContiguous()) {
+            throw new IllegalArgumentException(name + ": the destination must be contiguous");
+        }
+        boolean inPlace = a.sameShape(dst) && a.isContiguous()
+                && a.segment().address() == dst.segment().address();
+        if ((!inPlace && overlaps(dst.segment(), a.segment())) || overlaps(dst.segment(), b.segment())) {
+            throw new IllegalArgumentException(name + ": the destination overlaps an operand (only the first "
+                    + "operand may be the destination itself)");
+        }
+        int[] shape = dst.shape();
+        Tensor ea = a.expand(shape);
+        Tensor eb = b.expand(shape);
+        be().binary(op, a.dtype(), shape, ea.segment(), ea.strides(), eb.segment(), eb.strides(), dst.segment());
+    }
+
+    private static boolean overlaps(MemorySegment x, MemorySegment y) {
+        return x.asOverlappingSlice(y).isPresent();
+    }
+
     public static void assign(Tensor dst, Tensor src) {
         if (!dst.sameShape(src)) {
             throw new IllegalArgumentException("assign: shapes differ (" + Arrays.toString(dst.shape()) + " and "

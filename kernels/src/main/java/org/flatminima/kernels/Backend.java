@@ -11,7 +11,8 @@ import java.lang.foreign.MemorySegment;
  *       ({@code segment.asSlice(offsetBytes)}); sizes and strides are in elements, not bytes.</li>
  *   <li>Tensors are row-major. Outputs are contiguous unless a leading dimension says otherwise.</li>
  *   <li>Integer operands (labels, argmax indices) are {@code int32} segments.</li>
- *   <li>Unless stated, an output may not overlap an input, except for {@link #unary}, which may run in place.</li>
+ *   <li>Unless stated, an output may not overlap an input, except for {@link #unary}, which may run in place, and
+ *       {@link #binary}, whose output may be its first operand when that is laid out as the output.</li>
  *   <li>Arguments are assumed valid: {@link CheckedBackend} validates them, once, for callers that did not.</li>
  * </ul>
  *
@@ -81,7 +82,9 @@ public interface Backend {
 
     /**
      * {@code y[flat(i)] = op(a[i . aStrides], b[i . bStrides])} for every index tuple {@code i} of
-     * {@code shape}: broadcasting is a stride of 0. {@code y} is contiguous.
+     * {@code shape}: broadcasting is a stride of 0. {@code y} is contiguous. {@code y == a} (in place) is allowed
+     * when {@code a} is contiguous with {@code shape} (its strides those of a row-major array of that shape):
+     * every element of {@code a} is read before the element of {@code y} at the same index is written.
      */
     void binary(BinaryOp op, DType t, int[] shape, MemorySegment a, long[] aStrides,
                 MemorySegment b, long[] bStrides, MemorySegment y);

@@ -14,6 +14,7 @@ import static org.flatminima.kernels.ParityTest.readInts;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -151,6 +152,16 @@ class BackendParityTest {
     private record BinCase(String label, int[] shape, long[] as, long[] bs, long aLen, long bLen) {
     }
 
+    private static long[] rowMajorStrides(int[] shape) {
+        long[] st = new long[shape.length];
+        long m = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            st[i] = m;
+            m *= shape[i];
+        }
+        return st;
+    }
+
     private static List<BinCase> binaryCases() {
         List<BinCase> cs = new ArrayList<>();
         for (int n : SIZES) {
@@ -194,6 +205,12 @@ class BackendParityTest {
                     oracle.binary(op, t, c.shape(), a, c.as(), bb, c.bs(), y1);
                     b.binary(op, t, c.shape(), a, c.as(), bb, c.bs(), y2);
                     assertClose(op + " " + c.label(), read(t, y2, n), read(t, y1, n), null, ulps(t, 2), 0);
+                    if (Arrays.equals(c.as(), rowMajorStrides(c.shape()))) {
+                        // in place: the output is the first operand
+                        b.binary(op, t, c.shape(), a, c.as(), bb, c.bs(), a);
+                        assertClose(op + " in place " + c.label(), read(t, a, n), read(t, y1, n), null,
+                                ulps(t, 2), 0);
+                    }
                 }
             }
         }

@@ -45,6 +45,27 @@ abstract class BufferedOptimizer implements Optimizer {
 
     @Override
     public final Tensor step(Tensor params, Tensor grad) {
+        check(params, grad);
+        Tensor next = update(params, grad, steps + 1);
+        steps++;
+        return next;
+    }
+
+    /**
+     * {@link #step} written into {@code params}: the same values to the last bit, through
+     * {@link #updateInPlace}, which subclasses implement without the temporaries of the functional step.
+     */
+    @Override
+    public final void stepInPlace(Tensor params, Tensor grad) {
+        check(params, grad);
+        if (!params.isContiguous()) {
+            throw new IllegalArgumentException("stepInPlace needs contiguous parameters");
+        }
+        updateInPlace(params, grad, steps + 1);
+        steps++;
+    }
+
+    private void check(Tensor params, Tensor grad) {
         if (params.dtype() != grad.dtype()) {
             throw new IllegalArgumentException("params are " + params.dtype().longName() + " but grad is "
                     + grad.dtype().longName());
@@ -65,13 +86,18 @@ abstract class BufferedOptimizer implements Optimizer {
                         + Arrays.toString(params.shape()) + " (one optimiser serves one parameter vector)");
             }
         }
-        Tensor next = update(params, grad, steps + 1);
-        steps++;
-        return next;
     }
 
     /** The update of step {@code t} (1-based, as PyTorch counts after incrementing). */
     abstract Tensor update(Tensor params, Tensor grad, long t);
+
+    /**
+     * The update of step {@code t} written into {@code params} (contiguous), equal to {@link #update}'s result;
+     * by default that result copied in.
+     */
+    void updateInPlace(Tensor params, Tensor grad, long t) {
+        TensorOps.assign(params, update(params, grad, t));
+    }
 
     /** The buffer {@code name}, or null if it was never created. */
     final Tensor buffer(String name) {

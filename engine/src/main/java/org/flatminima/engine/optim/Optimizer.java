@@ -56,9 +56,10 @@ public interface Optimizer {
     void loadState(OptimizerState state);
 
     /**
-     * {@link #step} whose result overwrites {@code params} in place ({@link TensorOps#assign}); {@code params}
-     * must be contiguous and should outlive the current scope (made outside it). The step's temporaries go to
-     * the current scope as usual.
+     * {@link #step} whose result overwrites {@code params} in place: the same values to the last bit, computed
+     * into {@code params} (and the state) without the temporaries of the functional step where the optimiser
+     * can. {@code params} must be contiguous and should outlive the current scope (made outside it). The step's
+     * remaining temporaries go to the current scope as usual.
      */
     default void stepInPlace(Tensor params, Tensor grad) {
         TensorOps.assign(params, step(params, grad));

@@ -5,6 +5,8 @@ import static org.flatminima.engine.TensorOps.scale;
 import static org.flatminima.engine.TensorOps.sub;
 
 import org.flatminima.engine.Tensor;
+import org.flatminima.engine.TensorOps;
+import org.flatminima.kernels.BinaryOp;
 
 /**
  * Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay, step for step as
@@ -87,6 +89,20 @@ public final class Sgd extends BufferedOptimizer {
 
     @Override
     Tensor update(Tensor p, Tensor g, long t) {
+        return sub(p, scale(direction(p, g), learningRate()));
+    }
+
+    /**
+     * {@code p -= lr * d} in one pass over {@code p} after the one that scales {@code d}, with the momentum buffer
+     * updated in place too: the operations of {@link #update} in the same order, so the same bits.
+     */
+    @Override
+    void updateInPlace(Tensor p, Tensor g, long t) {
+        TensorOps.assignBinary(p, BinaryOp.SUB, p, scale(direction(p, g), learningRate()));
+    }
+
+    /** The step direction d of the class comment; advances the momentum buffer (in place). */
+    private Tensor direction(Tensor p, Tensor g) {
         Tensor d = weightDecay != 0 ? add(g, scale(p, weightDecay)) : g;
         if (momentum != 0) {
             Tensor b = buffer(MOMENTUM_BUFFER);
@@ -94,11 +110,11 @@ public final class Sgd extends BufferedOptimizer {
                 b = createBuffer(MOMENTUM_BUFFER, d);
             } else {
                 Tensor dg = dampening != 0 ? scale(d, 1 - dampening) : d;
-                overwrite(b, add(scale(b, momentum), dg));
+                TensorOps.assignBinary(b, BinaryOp.ADD, scale(b, momentum), dg);
             }
             d = nesterov ? add(d, scale(b, momentum)) : b;
         }
-        return sub(p, scale(d, learningRate()));
+        return d;
     }
 
     @Override
