@@ -14,10 +14,12 @@ import org.flatminima.experiments.data.DataSets;
 import org.flatminima.experiments.reproduce.ArchOverride;
 import org.flatminima.experiments.reproduce.DataOverride;
 import org.flatminima.experiments.reproduce.Experiment;
+import org.flatminima.experiments.reproduce.Overrides;
 import org.flatminima.experiments.reproduce.Progress;
 import org.flatminima.experiments.reproduce.ReproduceContext;
 import org.flatminima.experiments.reproduce.Reproduction;
 import org.flatminima.experiments.reproduce.Scale;
+import org.flatminima.experiments.reproduce.Standardize;
 import org.flatminima.kernels.DType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -86,6 +88,16 @@ public final class ReproduceCommand implements Callable<Integer> {
                     + "E3 takes exactly one. With --data the specs get the data's input shape"})
     List<String> arch;
 
+    @Option(names = "--standardize", paramLabel = "none|global|per-pixel",
+            description = {"scale E2's and E3's inputs: none (pixels / 255, their own), global (one mean and "
+                    + "deviation over all pixels of the training points: the authors' Normalize((0.1307,), "
+                    + "(0.3081,)) on MNIST) or per-pixel; the test points get the training points' statistics"})
+    String standardize;
+
+    @Option(names = "--epochs", paramLabel = "N",
+            description = "train E2's models for N epochs instead of its configuration's (quick 4, full 30)")
+    Integer epochs;
+
     @Override
     public Integer call() throws Exception {
         Scale s;
@@ -99,8 +111,14 @@ public final class ReproduceCommand implements Callable<Integer> {
         DataSets dataSets = new DataSets(DataSets.Locations.fromEnvironment().withCache(cache)
                 .withFashionDir(fashionDir).withCifarDir(cifarDir));
         PrintWriter o = spec.commandLine().getOut();
+        if (epochs != null && epochs < 1) {
+            throw new UserException("--epochs " + epochs + " is not a number of epochs: give N >= 1");
+        }
+        Overrides given = Overrides.NONE.withData(data).withArchs(arch)
+                .withStandardize(standardize == null ? null : Standardize.parse(standardize))
+                .withEpochs(epochs == null ? 0 : epochs);
         ReproduceContext ctx = new ReproduceContext(out, seed, s, dataSets, DType.F64,
-                System.console() == null ? new LineProgress(o) : new BarProgress(), data, arch);
+                System.console() == null ? new LineProgress(o) : new BarProgress(), given);
         StringBuilder overrides = new StringBuilder(); // printed once the overrides are known to apply
         if (!ctx.archs().isEmpty()) {
             overrides.append(override("--arch", String.join(" --arch ", ctx.archs()), experiments,
@@ -109,6 +127,14 @@ public final class ReproduceCommand implements Callable<Integer> {
         if (!ctx.data().isEmpty()) {
             overrides.append(override("--data", String.join(",", ctx.data()), experiments, DataOverride.EXPERIMENTS,
                     "%s run on it", "keep their own data sets"));
+        }
+        if (given.standardize() != null) {
+            overrides.append(override("--standardize", given.standardize().label(), experiments,
+                    Standardize.EXPERIMENTS, "%s scale their inputs so", "keep pixels / 255"));
+        }
+        if (given.epochs() > 0) {
+            overrides.append(override("--epochs", Integer.toString(given.epochs()), experiments,
+                    Overrides.EPOCHS_EXPERIMENTS, "%s trains that long", "keep their own lengths"));
         }
         Reproduction.checkData(experiments, ctx); // a missing data set fails here, before anything runs
         o.print(overrides);

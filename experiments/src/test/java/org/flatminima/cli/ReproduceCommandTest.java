@@ -115,4 +115,21 @@ class ReproduceCommandTest {
         assertThat(CliRun.main("reproduce", "--help").out().replaceAll("\\s+", " ")).contains("--arch=SPEC",
                 "repeatable", "learning rate of its own non-affine models (0.05", "E3 takes exactly one");
     }
+
+    /** --standardize and --epochs: bad values and experiments they do not apply to are one line, before anything runs. */
+    @Test
+    void standardizeAndEpochsAreCheckedBeforeAnythingRuns(@TempDir Path dir) {
+        Path out = dir.resolve("r");
+        assertOneLine(CliRun.main("reproduce", "--only", "E2", "--standardize", "zscore", "--out", out.toString()), out,
+                "flatminima: --standardize zscore is not known: give none, global (the authors' one mean and "
+                        + "deviation) or per-pixel");
+        assertOneLine(CliRun.main("reproduce", "--only", "E2", "--epochs", "0", "--out", out.toString()), out,
+                "flatminima: --epochs 0 is not a number of epochs: give N >= 1");
+        assertOneLine(CliRun.main("reproduce", "--only", "E3", "--epochs", "5", "--out", out.toString()), out,
+                "flatminima: --epochs applies to E2 only: add them to --only, or drop --epochs");
+        assertOneLine(CliRun.main("reproduce", "--only", "E1", "--standardize", "global", "--out", out.toString()),
+                out, "flatminima: --standardize applies to E2 and E3 only: add them to --only, or drop --standardize");
+        assertThat(CliRun.main("reproduce", "--help").out().replaceAll("\\s+", " ")).contains(
+                "--standardize=none|global|per-pixel", "Normalize((0.1307,), (0.3081,))", "--epochs=N");
+    }
 }

@@ -11,7 +11,8 @@ import org.flatminima.experiments.data.DataSets;
  * {@link Builder#build()} refuses an inconsistent value with an {@link IllegalArgumentException} (the
  * configurations are written in code, not by users).
  */
-public final class E2Config implements DataOverride.Adaptable<E2Config>, ArchOverride.Archable<E2Config> {
+public final class E2Config implements DataOverride.Adaptable<E2Config>, ArchOverride.Archable<E2Config>,
+        Overrides.Trainable<E2Config> {
     /** The quick CNN. */
     static final String CNN_QUICK = "seq:1x28x28:conv(8,3,pad=1),relu,maxpool(2),conv(16,3,pad=1),relu,maxpool(2),"
             + "flatten,linear(10)";
@@ -32,6 +33,7 @@ public final class E2Config implements DataOverride.Adaptable<E2Config>, ArchOve
     private final int resamples;
     private final String authorsArch;
     private final int authorsPoints;
+    private final Standardize standardize;
 
     private E2Config(Builder b) {
         this.archs = List.copyOf(b.archs);
@@ -47,6 +49,7 @@ public final class E2Config implements DataOverride.Adaptable<E2Config>, ArchOve
         this.resamples = b.resamples;
         this.authorsArch = b.authorsArch;
         this.authorsPoints = b.authorsPoints;
+        this.standardize = b.standardize;
     }
 
     /**
@@ -81,7 +84,7 @@ public final class E2Config implements DataOverride.Adaptable<E2Config>, ArchOve
         return new Builder().archs(archs.toArray(String[]::new)).lrs(lrs).data(data.toArray(String[]::new))
                 .seeds(seeds).trainPoints(trainPoints).measurePoints(measurePoints).testPoints(testPoints)
                 .epochs(epochs).batchSize(batchSize).checkpoints(checkpoints).resamples(resamples)
-                .authorsArch(authorsArch).authorsPoints(authorsPoints);
+                .authorsArch(authorsArch).authorsPoints(authorsPoints).standardize(standardize);
     }
 
     /** The models (ModelSpec strings; our affine expression is n/a for one whose last layer is not Linear). */
@@ -153,6 +156,23 @@ public final class E2Config implements DataOverride.Adaptable<E2Config>, ArchOve
     /** Points of the authors' estimator (the first training points), at every checkpoint; 0: not run. */
     public int authorsPoints() {
         return authorsPoints;
+    }
+
+    /** How the inputs are scaled ({@link Standardize#NONE}: pixels / 255, the configurations' own). */
+    public Standardize standardize() {
+        return standardize;
+    }
+
+    /** This configuration with its inputs scaled by {@code s} ({@code reproduce --standardize}). */
+    @Override
+    public E2Config withStandardize(Standardize s) {
+        return toBuilder().standardize(s).build();
+    }
+
+    /** This configuration training every model for {@code n} epochs ({@code reproduce --epochs}). */
+    @Override
+    public E2Config withEpochs(int n) {
+        return toBuilder().epochs(n).build();
     }
 
     /**
@@ -247,6 +267,7 @@ public final class E2Config implements DataOverride.Adaptable<E2Config>, ArchOve
         private int resamples = 20;
         private String authorsArch = "";
         private int authorsPoints;
+        private Standardize standardize = Standardize.NONE;
 
         private Builder() {
         }
@@ -326,6 +347,12 @@ public final class E2Config implements DataOverride.Adaptable<E2Config>, ArchOve
         /** The authors' estimator's points (0: not run). */
         public Builder authorsPoints(int v) {
             authorsPoints = v;
+            return this;
+        }
+
+        /** How the inputs are scaled (default {@link Standardize#NONE}). */
+        public Builder standardize(Standardize v) {
+            standardize = java.util.Objects.requireNonNull(v);
             return this;
         }
 

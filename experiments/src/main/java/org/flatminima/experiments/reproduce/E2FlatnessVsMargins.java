@@ -92,6 +92,10 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
         m.put("bootstrapResamples", c.resamples());
         m.put("authorsArch", c.authorsArch());
         m.put("authorsPoints", c.authorsPoints());
+        if (c.standardize() != Standardize.NONE) {
+            // only when set, so that the run directories made before the option keep matching their configuration
+            m.put("standardize", c.standardize().label());
+        }
     }
 
     /** The first data set, unless it is the embedded subset (always present). */
@@ -188,8 +192,10 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
             Batch measured;
             Batch test;
             try {
-                train = Nets.batch(load(ctx, data, DataSets.Split.TRAIN, c.trainPoints()));
-                test = Nets.batch(load(ctx, data, DataSets.Split.TEST, c.testPoints()));
+                Dataset[] scaled = c.standardize().apply(load(ctx, data, DataSets.Split.TRAIN, c.trainPoints()),
+                        load(ctx, data, DataSets.Split.TEST, c.testPoints()));
+                train = Nets.batch(scaled[0]);
+                test = Nets.batch(scaled[1]);
             } catch (UserException e) {
                 if (d == 0) {
                     throw e; // the first data set is required (full MNIST: 'flatminima data fetch mnist')

@@ -99,9 +99,11 @@ public final class E3BatchSize extends ScaledExperiment<E3Config> {
         Path dir = ctx.dir(id());
         DType dt = DType.valueOf(c.dtype());
         Network net = ModelSpec.parse(c.arch()).network();
-        Dataset trainSet = load(ctx, c, DataSets.Split.TRAIN, c.trainPoints());
+        Dataset[] scaled = c.standardize().apply(load(ctx, c, DataSets.Split.TRAIN, c.trainPoints()),
+                load(ctx, c, DataSets.Split.TEST, c.testPoints()));
+        Dataset trainSet = scaled[0];
         Batch train = Nets.batch(trainSet);
-        Batch test = Nets.batch(load(ctx, c, DataSets.Split.TEST, c.testPoints()));
+        Batch test = Nets.batch(scaled[1]);
         Batch tracePoints = c.tracePoints() > 0 && c.tracePoints() < trainSet.size()
                 ? Nets.batch(trainSet.first(c.tracePoints())) : train;
         List<E3Plan.Run> runs = E3Plan.runs(c, train.size());
@@ -172,6 +174,9 @@ public final class E3BatchSize extends ScaledExperiment<E3Config> {
         m.put("milestones", r.milestones());
         m.put("gamma", r.gamma());
         m.put("topEigenvalue", c.topEigenvalue());
+        if (c.standardize() != Standardize.NONE) {
+            m.put("standardize", c.standardize().label()); // only when set: earlier runs keep matching
+        }
         return m;
     }
 

@@ -18,7 +18,8 @@ import org.flatminima.experiments.data.DataSets;
  *       epochs at {@link #currentLr()}, and Hoffer et al.'s longer run.</li>
  * </ul>
  */
-public final class E3Config implements DataOverride.Adaptable<E3Config>, ArchOverride.Archable<E3Config> {
+public final class E3Config implements DataOverride.Adaptable<E3Config>, ArchOverride.Archable<E3Config>,
+        Overrides.Trainable<E3Config> {
     private final String arch;
     private final String data;
     private final String dtype;
@@ -40,6 +41,7 @@ public final class E3Config implements DataOverride.Adaptable<E3Config>, ArchOve
     private final int maxMultiplier;
     private final int histogramBins;
     private final boolean topEigenvalue;
+    private final Standardize standardize;
 
     private E3Config(Builder b) {
         arch = b.arch;
@@ -63,6 +65,7 @@ public final class E3Config implements DataOverride.Adaptable<E3Config>, ArchOve
         maxMultiplier = b.maxMultiplier;
         histogramBins = b.histogramBins;
         topEigenvalue = b.topEigenvalue;
+        standardize = b.standardize;
     }
 
     /**
@@ -138,7 +141,8 @@ public final class E3Config implements DataOverride.Adaptable<E3Config>, ArchOve
                 .largeBatch(largeBatch).authorsLr(authorsLr).authorsEpochs(authorsEpochs)
                 .controlMaxEpochs(controlMaxEpochs).currentLr(currentLr).currentMomentum(currentMomentum)
                 .currentEpochs(currentEpochs).milestoneFractions(milestoneFractions).gamma(gamma)
-                .maxMultiplier(maxMultiplier).histogramBins(histogramBins).topEigenvalue(topEigenvalue);
+                .maxMultiplier(maxMultiplier).histogramBins(histogramBins).topEigenvalue(topEigenvalue)
+                .standardize(standardize);
     }
 
     /** The model spec. */
@@ -246,6 +250,17 @@ public final class E3Config implements DataOverride.Adaptable<E3Config>, ArchOve
         return topEigenvalue;
     }
 
+    /** How the inputs are scaled ({@link Standardize#NONE}: pixels / 255, the configurations' own). */
+    public Standardize standardize() {
+        return standardize;
+    }
+
+    /** This configuration with its inputs scaled by {@code s} ({@code reproduce --standardize}). */
+    @Override
+    public E3Config withStandardize(Standardize s) {
+        return toBuilder().standardize(s).build();
+    }
+
     /** The batch-size ratio {@code B_large / B_small}. */
     public double ratio() {
         return largeBatch / (double) smallBatch;
@@ -274,6 +289,10 @@ public final class E3Config implements DataOverride.Adaptable<E3Config>, ArchOve
         m.put("maxMultiplier", maxMultiplier);
         m.put("histogramBins", histogramBins);
         m.put("topEigenvalue", topEigenvalue);
+        if (standardize != Standardize.NONE) {
+            // only when set, so that the run directories made before the option keep matching their configuration
+            m.put("standardize", standardize.label());
+        }
     }
 
     @Override
@@ -307,6 +326,7 @@ public final class E3Config implements DataOverride.Adaptable<E3Config>, ArchOve
         private int maxMultiplier = 8;
         private int histogramBins = 40;
         private boolean topEigenvalue;
+        private Standardize standardize = Standardize.NONE;
 
         private Builder() {
         }
@@ -434,6 +454,12 @@ public final class E3Config implements DataOverride.Adaptable<E3Config>, ArchOve
         /** Whether the top eigenvalue is measured at each run's last checkpoint. */
         public Builder topEigenvalue(boolean v) {
             topEigenvalue = v;
+            return this;
+        }
+
+        /** How the inputs are scaled (default {@link Standardize#NONE}). */
+        public Builder standardize(Standardize v) {
+            standardize = java.util.Objects.requireNonNull(v);
             return this;
         }
 

@@ -18,42 +18,51 @@ import org.flatminima.kernels.DType;
  * @param dataSets where data sets are found
  * @param dtype the floating-point type of the computations (float64 for the exactness comparisons)
  * @param progress where progress is reported
- * @param data {@code reproduce --data}: the data sets the experiments of {@link DataOverride#EXPERIMENTS} run on
- *     instead of their configurations' (canonical names; empty: their own)
- * @param archs {@code reproduce --arch}: the models the experiments of {@link ArchOverride#EXPERIMENTS} train
- *     instead of their configurations' (ModelSpec strings, checked; empty: their own)
+ * @param overrides what {@code reproduce --data}, {@code --arch}, {@code --standardize} and {@code --epochs} change
+ *     in E2/E3's configurations ({@link Overrides#NONE}: nothing)
  */
 public record ReproduceContext(Path outDir, long seed, Scale scale, DataSets dataSets, DType dtype,
-                               Progress progress, List<String> data, List<String> archs) {
+                               Progress progress, Overrides overrides) {
 
-    /**
-     * Checks {@code data} and makes its names canonical ({@link DataOverride#names}), checks that {@code archs}
-     * parse ({@link ArchOverride#specs}); null: empty.
-     */
+    /** Null overrides: {@link Overrides#NONE}. */
     public ReproduceContext {
-        data = data == null || data.isEmpty() ? List.of() : DataOverride.names(data);
-        archs = archs == null || archs.isEmpty() ? List.of() : ArchOverride.specs(archs);
+        overrides = overrides == null ? Overrides.NONE : overrides;
     }
 
-    /** A context without a model override. */
+    /** A context with E2/E3 on {@code data} (see {@link DataOverride#names}; null or empty: their own). */
     public ReproduceContext(Path outDir, long seed, Scale scale, DataSets dataSets, DType dtype, Progress progress,
                             List<String> data) {
-        this(outDir, seed, scale, dataSets, dtype, progress, data, List.of());
+        this(outDir, seed, scale, dataSets, dtype, progress, Overrides.NONE.withData(data));
     }
 
-    /** A context without a data or model override. */
+    /** A context without overrides. */
     public ReproduceContext(Path outDir, long seed, Scale scale, DataSets dataSets, DType dtype, Progress progress) {
-        this(outDir, seed, scale, dataSets, dtype, progress, List.of(), List.of());
+        this(outDir, seed, scale, dataSets, dtype, progress, Overrides.NONE);
+    }
+
+    /** {@code reproduce --data}: the data sets of {@link DataOverride#EXPERIMENTS} (empty: their own). */
+    public List<String> data() {
+        return overrides.data();
+    }
+
+    /** {@code reproduce --arch}: the models of {@link ArchOverride#EXPERIMENTS} (empty: their own). */
+    public List<String> archs() {
+        return overrides.archs();
     }
 
     /** The same context running E2/E3 on {@code names} (see {@link DataOverride#names}; empty: their own). */
     public ReproduceContext withData(List<String> names) {
-        return new ReproduceContext(outDir, seed, scale, dataSets, dtype, progress, names, archs);
+        return new ReproduceContext(outDir, seed, scale, dataSets, dtype, progress, overrides.withData(names));
     }
 
     /** The same context with E2/E3 training {@code specs} (see {@link ArchOverride#specs}; empty: their own). */
     public ReproduceContext withArchs(List<String> specs) {
-        return new ReproduceContext(outDir, seed, scale, dataSets, dtype, progress, data, specs);
+        return new ReproduceContext(outDir, seed, scale, dataSets, dtype, progress, overrides.withArchs(specs));
+    }
+
+    /** The same context with {@code o} as its overrides. */
+    public ReproduceContext withOverrides(Overrides o) {
+        return new ReproduceContext(outDir, seed, scale, dataSets, dtype, progress, o);
     }
 
     /** The directory of experiment {@code id}, created if missing. */

@@ -182,7 +182,8 @@ public final class Reproduction {
 
     /**
      * Gives {@code ctx.data()} ({@code reproduce --data}) to the experiments of {@link DataOverride#EXPERIMENTS}
-     * and {@code ctx.archs()} ({@code reproduce --arch}) to those of {@link ArchOverride#EXPERIMENTS} among
+     * and {@code ctx.archs()} ({@code reproduce --arch}) to those of {@link ArchOverride#EXPERIMENTS}, and
+     * {@code --standardize} and {@code --epochs} ({@link Overrides}) to those they apply to, among
      * {@code experiments} (the others keep their own data sets and models); called by {@link #checkData} and
      * {@link #run}, so repeating it changes nothing.
      */
@@ -193,6 +194,9 @@ public final class Reproduction {
             }
             if (e instanceof ScaledExperiment<?> s && ArchOverride.EXPERIMENTS.contains(e.id())) {
                 s.overrideArchs(ctx.archs());
+            }
+            if (e instanceof ScaledExperiment<?> s) {
+                s.overrideTraining(ctx.overrides()); // each experiment takes what applies to it
             }
         }
     }

@@ -22,6 +22,7 @@ abstract class ScaledExperiment<C> implements Experiment, Reproduction.DataNeeds
     private final Supplier<C> full;
     private List<String> dataOverride = List.of();
     private List<String> archOverride = List.of();
+    private Overrides training = Overrides.NONE;
 
     /**
      * @param fixed the configuration at every scale, or null for {@code quick} and {@code full} by scale
@@ -53,6 +54,7 @@ abstract class ScaledExperiment<C> implements Experiment, Reproduction.DataNeeds
         C c = fixed != null ? fixed : scale == Scale.FULL ? full.get() : quick.get();
         c = ArchOverride.applyTo(c, archOverride);
         c = dataOverride.isEmpty() ? c : DataOverride.applyTo(c, dataOverride);
+        c = Overrides.applyTraining(c, id, training);
         if (!archOverride.isEmpty() && c instanceof ArchOverride.Archable<?> a) {
             ArchOverride.checkFits(a);
         }
@@ -87,6 +89,16 @@ abstract class ScaledExperiment<C> implements Experiment, Reproduction.DataNeeds
             throw new IllegalStateException(id + " does not take --data");
         }
         dataOverride = List.copyOf(names);
+    }
+
+    /**
+     * Scales the inputs and sets the training length as {@code o} says ({@code reproduce --standardize} for the
+     * experiments of {@link Standardize#EXPERIMENTS}, {@code --epochs} for those of
+     * {@link Overrides#EPOCHS_EXPERIMENTS}; its data sets and models are given by {@link #overrideData} and
+     * {@link #overrideArchs}).
+     */
+    final void overrideTraining(Overrides o) {
+        training = o;
     }
 
     /** The data sets of {@link #overrideData} (empty when the configuration's own are used). */

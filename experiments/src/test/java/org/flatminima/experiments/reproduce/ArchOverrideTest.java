@@ -229,7 +229,7 @@ class ArchOverrideTest {
         E3Config tiny = E3Test.TINY.toBuilder().seeds(1).trainPoints(64).testPoints(0).tracePoints(8).build();
         Path out = tmp.resolve("out");
         ReproduceContext ctx = new ReproduceContext(out, 3, Scale.QUICK, ds, DType.F64, Progress.NONE,
-                List.of("cifar10"), List.of(LENET));
+                List.of("cifar10")).withArchs(List.of(LENET));
         Reproduction.Outcome o = Reproduction.run(List.of(new E3BatchSize(tiny)), ctx, false).getFirst();
         assertThat(o.config()).containsEntry("arch", "lenet:3x32x32-10").containsEntry("data", DataSets.CIFAR);
         Network net = ModelSpec.parse("lenet:3x32x32-10").network();
