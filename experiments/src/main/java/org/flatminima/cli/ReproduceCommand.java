@@ -130,7 +130,7 @@ public final class ReproduceCommand implements Callable<Integer> {
         }
         if (given.standardize() != null) {
             overrides.append(override("--standardize", given.standardize().label(), experiments,
-                    Standardize.EXPERIMENTS, "%s scale their inputs so", "keep pixels / 255"));
+                    Standardize.EXPERIMENTS, "inputs of %s standardised so", "keep pixels / 255"));
         }
         if (given.epochs() > 0) {
             overrides.append(override("--epochs", Integer.toString(given.epochs()), experiments,

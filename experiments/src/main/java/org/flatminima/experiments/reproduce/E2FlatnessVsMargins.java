@@ -116,7 +116,7 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
     static final String OURS_AFFINE = "affine_trace_expr";
 
     /** How tables write a measure that does not apply to a model ({@link #oursAffineApplies}). */
-    static final String NOT_APPLICABLE = "n/a";
+    public static final String NOT_APPLICABLE = "n/a";
 
     /**
      * Whether our affine expression {@code (||h||^2 + 1)(1 - ||p||^2)} applies to {@code net}: only when its last

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.flatminima.experiments.UserException;
+import org.flatminima.experiments.reproduce.E2FlatnessVsMargins;
 import org.flatminima.experiments.reproduce.Reproduction;
 
 /**
@@ -65,6 +66,9 @@ final class E2PearsonSeedsTable extends ExperimentTable {
     /** One coefficient: mean ± sd, the group means for {@code 1-m^2}, and the verdict unless it holds. */
     private static String cell(Map<String, Object> model, String measure, Path file) {
         Map<String, Object> p = ResultFiles.object(model, "pearson_" + measure, file);
+        if (E2FlatnessVsMargins.NOT_APPLICABLE.equals(p.get("verdict"))) {
+            return E2FlatnessVsMargins.NOT_APPLICABLE; // our affine expression for a model not ending in Linear
+        }
         String s = NumberFormats.meanSd(ResultFiles.jsonNumber(p, "mean", file), ResultFiles.jsonNumber(p, "sd", file), 3);
         if (measure.equals("one_minus_m2")) {
             s += " (" + NumberFormats.meanSd(ResultFiles.jsonNumber(p, "correctMean", file), Double.NaN, 3) + " / "
