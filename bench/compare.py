@@ -32,7 +32,7 @@ import time
 from compare_report import (AGREE_PERPOINT, AGREE_PERPOINT_EACH, AGREE_TRAIN, DEFAULT_BATCH, IMPLS,  # noqa: F401
                             TRAIN_BATCH, TRAIN_STEPS, WORKLOADS, agreement, best_variant, case_table, cell,
                             evaluate_targets, fmt_ms, fmt_ratio, impl_best, ratio, render, size_text, summarize,
-                            variants_table)
+                            variants_table, product_flops, gemm_limit)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JAR = os.path.join(ROOT, "bench", "target", "benchmarks.jar")

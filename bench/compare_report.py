@@ -19,6 +19,51 @@ AGREE_TRAIN = {"f32": 1e-4, "f64": 1e-9}
 WORKLOADS = ("W1", "W2", "W3", "M4")
 DEFAULT_BATCH = {"W1": 1000, "W2": 1000, "W3": 256, "M4": 1000}
 
+# Multiply-adds per sample of each product layer, first layer first (the workloads of peers/torch_worker.py):
+# dense in x out; a convolution O x C x k x k x output positions.
+PRODUCT_MACS = {
+    "W1": (784 * 10,),
+    "W2": (784 * 512, 512 * 512, 512 * 10),
+    "M4": (784 * 256, 256 * 256, 256 * 256, 256 * 256, 256 * 10),
+    "W3": (32 * 1 * 9 * 28 * 28, 64 * 32 * 9 * 14 * 14, 3136 * 128, 128 * 10),
+}
+# Products per layer as multiples of its forward product F = 2 B macs, (first layer, the others): the gradient
+# is F forward plus F for the weight gradient, plus F for the input gradient except on the first layer (its input
+# is data); forward-over-reverse adds the tangent of each: dZ = dX W + X dW (one product on the first layer,
+# where dX = 0), the tangent of the input gradient (two), of the weight gradient (two; one on the first layer).
+PRODUCT_MULTIPLES = {"forward": (1, 1), "grad": (2, 3), "hvp": (4, 9)}
+# The cases whose fraction of the machine's GEMM throughput issue 17 asks to be at least FLOP_TARGET
+FLOP_TARGET = 0.9
+FLOP_TARGET_CASES = (("W2", "grad"), ("W2", "hvp"), ("W3", "grad"))
+
+
+def product_flops(workload, op, batch):
+    """Floating-point operations of the matrix products (GEMMs and convolutions) of one call; None if unknown.
+
+    Elementwise work, pooling and softmax are not counted, so this is a lower bound of the work, and
+    flops / time / (the GEMM's own throughput) the fraction of the machine's product limit the call reaches.
+    W2's gradient at batch 1000 is 3.21e9 (issue 17 quotes 4.0e9, which also counts the first layer's input
+    gradient that neither side computes)."""
+    macs = PRODUCT_MACS.get(workload)
+    mult = PRODUCT_MULTIPLES.get(op)
+    if macs is None or mult is None:
+        return None
+    return 2.0 * batch * (mult[0] * macs[0] + mult[1] * sum(macs[1:]))
+
+
+def gemm_limit(by, dtype, n=1024):
+    """GFLOP/s of the fastest GEMM (ours or numpy's) at n in this run and thread count, and its name; (None,
+    reason) when the run has no such case."""
+    r = by.get("GEMM:gemm:%s:n=%d" % (dtype, n))
+    best, name = None, None
+    for impl in ("ours", "tuned"):
+        for v, rec in ((r or {}).get("impls", {}).get(impl) or {}).get("variants", {}).items():
+            if rec.get("samples"):
+                g = 2.0 * n ** 3 / (statistics.median(rec["samples"]) / 1000.0) / 1e9
+                if best is None or g > best:
+                    best, name = g, v
+    return (best, name) if best else (None, "no GEMM n=%d %s in this run (add --cases GEMM:%d)" % (n, dtype, n))
+
 def size_text(c):
     """The size column of a case: n=, points=, the batch, and a train unit's steps."""
     if c["op"] == "gemm":
@@ -180,6 +225,24 @@ def evaluate_targets(run):
                     add("our hvp / our grad", "%s %s" % (w, dt),
                         "-" if r is None else "%.2f (%s / %s ms)" % (r, fmt_ms(h), fmt_ms(g)), "<= 2.6",
                         None if r is None else r <= 2.6)
+        for w in ("W2", "W3", "M4"):
+            for op in ("grad", "hvp"):
+                for dt in ("f32", "f64"):
+                    key = "%s:%s:%s:%d" % (w, op, dt, DEFAULT_BATCH[w])
+                    if key not in by:
+                        continue
+                    a, an = med(key, "ours")
+                    limit, lname = gemm_limit(by, dt)
+                    targeted = (w, op) in FLOP_TARGET_CASES
+                    if a is None or limit is None:
+                        add("fraction of the GEMM limit (ours)", key, "-: " + str(an if a is None else lname)[:80],
+                            ">= %g" % FLOP_TARGET if targeted else "-", None)
+                        continue
+                    f = product_flops(w, op, DEFAULT_BATCH[w])
+                    q = f / (a / 1000.0) / 1e9 / limit
+                    add("fraction of the GEMM limit (ours)", key, "%.2f (%.2f GFLOP in %s ms = %.1f GFLOP/s; GEMM n=1024 "
+                        "%s %.1f GFLOP/s)" % (q, f / 1e9, fmt_ms(a), f / (a / 1000.0) / 1e9, lname, limit),
+                        ">= %g" % FLOP_TARGET if targeted else "-", q >= FLOP_TARGET if targeted else None)
         for w in ("W2", "W3"):
             for dt in ("f32", "f64"):
                 vs_peer("hvp10 (ours batched) ratio", "%s:hvp10:%s:%d" % (w, dt, DEFAULT_BATCH[w]), 0.7,

@@ -71,6 +71,37 @@ class TargetsAndTablesTest(unittest.TestCase):
         self.assertFalse(rows[("GEMM vector / numpy throughput", "GEMM:gemm:f32:n=256")]["met"])  # 0.667
         self.assertTrue(rows[("peak RSS ours <= peer", "W2 hvp f32, 20 reps")]["met"])
 
+    def test_product_flops_by_hand(self):
+        # W2 at batch 1000: F1 = 2e3 * 784 * 512, F2 = 2e3 * 512 * 512, F3 = 2e3 * 512 * 10
+        f1, f2, f3 = 2e3 * 401408, 2e3 * 262144, 2e3 * 5120
+        self.assertAlmostEqual(compare.product_flops("W2", "grad", 1000), 2 * f1 + 3 * (f2 + f3))
+        self.assertAlmostEqual(compare.product_flops("W2", "grad", 1000) / 1e9, 3.2092, places=3)
+        self.assertAlmostEqual(compare.product_flops("W2", "hvp", 1000), 4 * f1 + 9 * (f2 + f3))
+        # W3 at batch 256: conv1 1 -> 32 (3x3, 28x28 out), conv2 32 -> 64 (3x3, 14x14), fc 3136 -> 128 -> 10
+        c1, c2, d = 2 * 256 * 32 * 9 * 784, 2 * 256 * 64 * 288 * 196, 2 * 256 * (3136 * 128 + 1280)
+        self.assertAlmostEqual(compare.product_flops("W3", "grad", 256), 2 * c1 + 3 * (c2 + d))
+        self.assertIsNone(compare.product_flops("W3", "hvp10", 256))
+
+    def test_fraction_of_the_gemm_limit(self):
+        g = dict(workload="W2", op="grad", dtype="f32", batch=1000)
+        gemm = dict(workload="GEMM", op="gemm", dtype="f32", n=1024)
+        # the fastest GEMM at n = 1024: numpy's 20 ms = 107.4 GFLOP/s; W2's gradient in 40 ms = 80.3 GFLOP/s
+        run = TargetsAndTablesTest.run_with(self, [
+            (g, {"ours": rec(flatminima=[40.0]), "tuned": rec(torch=[50.0])}),
+            (gemm, {"ours": rec(native=[25.0]), "tuned": rec(numpy=[20.0])}),
+        ])
+        rows = {(r["target"], r["case"]): r for r in compare.evaluate_targets(run)}
+        r = rows[("fraction of the GEMM limit (ours)", "W2:grad:f32:1000")]
+        expected = (3.209216e9 / 0.040) / (2 * 1024 ** 3 / 0.020)
+        self.assertIn("%.2f" % expected, r["value"])
+        self.assertIn("numpy", r["value"])
+        self.assertFalse(r["met"])                                            # 0.75 < 0.9
+        run = TargetsAndTablesTest.run_with(self, [(g, {"ours": rec(flatminima=[40.0]), "tuned": rec(torch=[50.0])})])
+        rows = {(r["target"], r["case"]): r for r in compare.evaluate_targets(run)}
+        r = rows[("fraction of the GEMM limit (ours)", "W2:grad:f32:1000")]
+        self.assertIsNone(r["met"])
+        self.assertIn("--cases GEMM:1024", r["value"])
+
     def test_table_shows_errors_and_ratios(self):
         c = dict(workload="W1", op="hvp", dtype="f64", batch=1000)
         run = TargetsAndTablesTest.run_with(self, [(c, {"ours": {"variants": {}, "error": "worker ours exited with code 1", "reps": 0},
