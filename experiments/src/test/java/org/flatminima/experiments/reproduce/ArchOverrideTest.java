@@ -163,18 +163,11 @@ class ArchOverrideTest {
             }
             int p = (int) lenet.get("point")[i];
             int y = d.labels()[p];
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < 10; j++) {
-                max = Math.max(max, z[p * 10 + j]);
-            }
-            double sum = 0;
-            for (int j = 0; j < 10; j++) {
-                sum += Math.exp(z[p * 10 + j] - max);
-            }
-            double py = Math.exp(z[p * 10 + y] - max) / sum;
+            double[] prob = ReproduceTest.softmaxRow(z, p, 10);
+            double py = prob[y];
             double other = 0;
             for (int j = 0; j < 10; j++) {
-                other = j == y ? other : Math.max(other, Math.exp(z[p * 10 + j] - max) / sum);
+                other = j == y ? other : Math.max(other, prob[j]);
             }
             assertThat(lenet.get("one_minus_m2")[i]).isCloseTo(1 - (py - other) * (py - other), within(1e-12));
             assertThat(lenet.get("output_margin")[i]).isCloseTo(outputMargin(z, p, y), within(1e-12));

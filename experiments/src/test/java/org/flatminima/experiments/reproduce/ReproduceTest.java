@@ -76,6 +76,23 @@ class ReproduceTest {
         assertThat(Math.abs(tr[tr.length - 1] - tr[0])).isGreaterThan(1e-3 * tr[0]);
     }
 
+    /** Row {@code row} of the logits {@code z} ({@code classes} per row) through softmax, written out here. */
+    static double[] softmaxRow(double[] z, int row, int classes) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < classes; j++) {
+            max = Math.max(max, z[row * classes + j]);
+        }
+        double sum = 0;
+        for (int j = 0; j < classes; j++) {
+            sum += Math.exp(z[row * classes + j] - max);
+        }
+        double[] p = new double[classes];
+        for (int j = 0; j < classes; j++) {
+            p[j] = Math.exp(z[row * classes + j] - max) / sum;
+        }
+        return p;
+    }
+
     /** The rows of {@code file} whose first column is {@code first}, as column name to values (first column dropped). */
     static Map<String, double[]> csvWhere(Path file, String first) throws IOException {
         List<String> lines = Files.readAllLines(file);

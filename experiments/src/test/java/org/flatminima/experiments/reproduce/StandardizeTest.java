@@ -166,17 +166,8 @@ class StandardizeTest {
         double[] z = net.logits(Var.of(theta), in).value().toDoubleArray();
         double[] r = new double[40];
         for (int i = 0; i < 40; i++) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < 10; j++) {
-                max = Math.max(max, z[i * 10 + j]);
-            }
-            double sum = 0;
-            for (int j = 0; j < 10; j++) {
-                sum += Math.exp(z[i * 10 + j] - max);
-            }
             double p2 = 0;
-            for (int j = 0; j < 10; j++) {
-                double p = Math.exp(z[i * 10 + j] - max) / sum;
+            for (double p : ReproduceTest.softmaxRow(z, i, 10)) {
                 p2 += p * p;
             }
             double x2 = 0;
