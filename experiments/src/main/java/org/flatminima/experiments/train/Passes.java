@@ -22,18 +22,21 @@ import org.flatminima.engine.nn.Network;
 public final class Passes {
 
     /**
-     * Bytes a forward pass over several points may allocate ({@code -Dflatminima.passBytes}, default 256 MiB),
+     * Bytes a forward pass over several points may allocate ({@code -Dflatminima.passBytes}, default 1 GiB),
      * judged by the bytes of a one-point forward pass ({@link #bytesPerPoint}), which is an upper bound: for
-     * KeskarC3 in float64 9.1 MB against 4.0 MB per point of a pass over 1,000 points.
+     * KeskarC3 in float64 9.1 MB against 4.0 MB per point of a pass over 1,000 points, so its passes take 112
+     * points and about 0.5 GB. Not smaller: every pass has a fixed cost (each parallel kernel's hand-off to the
+     * helper threads), which grows with the number of passes.
      */
-    public static final long BUDGET_BYTES = Long.getLong("flatminima.passBytes", 512L << 20);
+    public static final long BUDGET_BYTES = Long.getLong("flatminima.passBytes", 1L << 30);
 
     /**
      * Passes of more than one block take a multiple of this many points. The matrix products work on blocks of
-     * a few rows (the vector backend's micro-kernel takes 4; a last partial block is handled apart), and a row's sums are added in
-     * the same order whenever the block boundaries fall on the same rows: passes that start at multiples of 16
-     * points of a chunk give each point's logits to the bit as one pass over the chunk (checked in the tests).
-     * Smaller passes (a model of more than a sixteenth of the budget per point) may differ in the last bits.
+     * a few rows (the vector backend's micro-kernel takes 4; a last partial block is handled apart), and a row's
+     * sums are added in the same order whenever the block boundaries fall on the same rows: passes that start at
+     * multiples of 16 points of a chunk give each point's logits to the bit as one pass over the chunk (checked
+     * in the tests). Smaller passes (a model of more than a sixteenth of the budget per point) may differ in the
+     * last bits.
      */
     public static final int ALIGN = 16;
 
