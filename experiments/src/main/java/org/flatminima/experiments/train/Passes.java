@@ -22,13 +22,13 @@ import org.flatminima.engine.nn.Network;
 public final class Passes {
 
     /**
-     * Bytes a forward pass over several points may allocate ({@code -Dflatminima.passBytes}, default 1 GiB),
+     * Bytes a forward pass over several points may allocate ({@code -Dflatminima.passBytes}, default 2 GiB),
      * judged by the bytes of a one-point forward pass ({@link #bytesPerPoint}), which is an upper bound: for
-     * KeskarC3 in float64 9.1 MB against 4.0 MB per point of a pass over 1,000 points, so its passes take 112
-     * points and about 0.5 GB. Not smaller: every pass has a fixed cost (each parallel kernel's hand-off to the
-     * helper threads), which grows with the number of passes.
+     * KeskarC3 in float64 9.1 MB against 4.0 MB per point of a pass over 1,000 points, so its passes take 224
+     * points and about 1 GB. Not smaller by default: every pass has a fixed cost (each parallel kernel's hand-off
+     * to the helper threads, which is slow when other processes hold the cores), so more passes cost more time.
      */
-    public static final long BUDGET_BYTES = Long.getLong("flatminima.passBytes", 1L << 30);
+    public static final long BUDGET_BYTES = Long.getLong("flatminima.passBytes", 2L << 30);
 
     /**
      * Passes of more than one block take a multiple of this many points. The matrix products work on blocks of
