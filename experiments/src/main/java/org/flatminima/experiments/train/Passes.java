@@ -14,8 +14,8 @@ import org.flatminima.engine.nn.Network;
  * <p>Why: every tensor a pass allocates inside a {@link Scope} lives until the scope closes, so a forward pass
  * over m points holds all of its intermediates at once: about m times the bytes of a one-point pass. For
  * KeskarC3 ({@code keskar-c3:1x28x28-10}) in float64 that is about 4 MB per point (24 x 58 x 58 padded maps,
- * batch norm's temporaries, the pooling routes), so a chunk of 1,000 points held 4 GB, and the buffer pool kept
- * that much again idle afterwards. Passes of at most {@link #BUDGET_BYTES} bytes bound that; each per-point value
+ * batch norm's temporaries, the pooling routes), so a chunk of 1,000 points held 4 GB, and the engine's buffer
+ * pool may keep as much idle afterwards (its cap follows the peak). Passes of at most {@link #BUDGET_BYTES} bytes bound that; each per-point value
  * depends on its own point only, and the passes keep the row blocks of the matrix products ({@link #ALIGN}), so
  * the results do not change.
  */
