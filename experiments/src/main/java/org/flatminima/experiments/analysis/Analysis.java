@@ -69,22 +69,24 @@ public final class Analysis {
         private final int eigenvalues;
         private final boolean perPointTraces;
         private final int chunk;
+        private final int pass;
 
-        private Options(TraceMode trace, int eigenvalues, boolean perPointTraces, int chunk) {
+        private Options(TraceMode trace, int eigenvalues, boolean perPointTraces, int chunk, int pass) {
             this.trace = trace;
             this.eigenvalues = eigenvalues;
             this.perPointTraces = perPointTraces;
             this.chunk = chunk;
+            this.pass = pass;
         }
 
         /** Trace AUTO, no eigenvalues, no per-point traces, chunks of {@link #CHUNK} points. */
         public static Options defaults() {
-            return new Options(TraceMode.AUTO, 0, false, CHUNK);
+            return new Options(TraceMode.AUTO, 0, false, CHUNK, 0);
         }
 
         /** These options with the whole-data trace's mode {@code mode}. */
         public Options trace(TraceMode mode) {
-            return new Options(java.util.Objects.requireNonNull(mode, "mode"), eigenvalues, perPointTraces, chunk);
+            return new Options(java.util.Objects.requireNonNull(mode, "mode"), eigenvalues, perPointTraces, chunk, pass);
         }
 
         /** These options with {@code k} top eigenvalues of the Hessian of the mean loss (0 for none). */
@@ -92,12 +94,12 @@ public final class Analysis {
             if (k < 0) {
                 throw new IllegalArgumentException("eigenvalues must be >= 0, got " + k);
             }
-            return new Options(trace, k, perPointTraces, chunk);
+            return new Options(trace, k, perPointTraces, chunk, pass);
         }
 
         /** These options with or without each point's own trace (exact where possible, else Hutchinson). */
         public Options perPointTraces(boolean on) {
-            return new Options(trace, eigenvalues, on, chunk);
+            return new Options(trace, eigenvalues, on, chunk, pass);
         }
 
         /** These options with chunks of {@code points} points (tests use small chunks on few points). */
@@ -105,7 +107,23 @@ public final class Analysis {
             if (points < 1) {
                 throw new IllegalArgumentException("chunk must be >= 1, got " + points);
             }
-            return new Options(trace, eigenvalues, perPointTraces, points);
+            return new Options(trace, eigenvalues, perPointTraces, points, pass);
+        }
+
+        /**
+         * These options with forward and input-gradient passes of {@code points} points within a chunk (tests);
+         * 0, the default, picks them by the model ({@code Passes.pointsPerPass}).
+         */
+        Options pointsPerPass(int points) {
+            if (points < 0) {
+                throw new IllegalArgumentException("points per pass must be >= 0, got " + points);
+            }
+            return new Options(trace, eigenvalues, perPointTraces, chunk, points);
+        }
+
+        /** Points per forward pass within a chunk, or 0 when picked by the model. */
+        int pointsPerPass() {
+            return pass;
         }
 
         /** The whole-data trace's mode. */

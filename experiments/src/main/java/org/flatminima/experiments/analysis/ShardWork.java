@@ -13,6 +13,7 @@ import org.flatminima.engine.curvature.TraceBreakdown;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.experiments.measures.Margins;
 import org.flatminima.experiments.measures.ModelMargins;
+import org.flatminima.experiments.train.Passes;
 
 /** The per-point work of one shard ({@link Analysis#analyzePoints}), chunk by chunk. */
 final class ShardWork {
@@ -21,7 +22,8 @@ final class ShardWork {
 
     /**
      * The shard of the points {@code xPart} (points {@code offset ..} of the data set) for {@code net} in eval
-     * mode. Each chunk is computed on its own (one forward pass, one exact breakdown when the plan asks for one),
+     * mode. Each chunk is computed on its own (forward and input-gradient passes of at most
+     * {@link Passes#pointsPerPass(Network, Tensor, int)} points, one exact breakdown when the plan asks for one),
      * so a chunk's values do not depend on the shard around it.
      */
     static Analysis.Shard analyze(Network net, Tensor theta, Tensor xPart, int[] labelsPart, int offset,
@@ -48,25 +50,34 @@ final class ShardWork {
         String sumMethod = plan.traceFromShards() ? plan.exact().label() : null;
         long passes = 0;
         double maxAbsLogit = 0;
+        // the forward and input-gradient passes of a chunk, a bounded number of points at a time
+        int pass = o.pointsPerPass() > 0 ? o.pointsPerPass() : Passes.pointsPerPass(net, theta, chunk);
         for (int k = 0; k < chunks; k++) {
             int from = k * chunk;
             int to = Math.min(n, from + chunk);
+            for (int a = from; a < to; a += pass) {
+                int b = Math.min(to, a + pass);
+                try (Scope s = Scope.open()) {
+                    Tensor xb = xPart.slice(0, a, b).contiguous();
+                    int[] yb = Arrays.copyOfRange(labelsPart, a, b);
+                    Tensor z = net.logits(Var.of(theta), xb).value();
+                    for (double v : z.toDoubleArray()) {
+                        maxAbsLogit = Double.isNaN(v) || Double.isNaN(maxAbsLogit) ? Double.NaN
+                                : Math.max(maxAbsLogit, Math.abs(v));
+                    }
+                    double[] lb = TensorOps.softmaxCrossEntropy(z, yb)[0].toDoubleArray();
+                    Margins.Columns m = Margins.of(z, yb);
+                    double[] im = ModelMargins.inputMargins(net, theta, xb, yb, m);
+                    System.arraycopy(lb, 0, loss, a, b - a);
+                    System.arraycopy(m.predicted(), 0, predicted, a, b - a);
+                    System.arraycopy(m.output(), 0, out, a, b - a);
+                    System.arraycopy(m.softmax(), 0, soft, a, b - a);
+                    System.arraycopy(im, 0, in, a, b - a);
+                }
+            }
             try (Scope s = Scope.open()) {
                 Tensor xb = xPart.slice(0, from, to).contiguous();
                 int[] yb = Arrays.copyOfRange(labelsPart, from, to);
-                Tensor z = net.logits(Var.of(theta), xb).value();
-                for (double v : z.toDoubleArray()) {
-                    maxAbsLogit = Double.isNaN(v) || Double.isNaN(maxAbsLogit) ? Double.NaN
-                            : Math.max(maxAbsLogit, Math.abs(v));
-                }
-                double[] lb = TensorOps.softmaxCrossEntropy(z, yb)[0].toDoubleArray();
-                Margins.Columns m = Margins.of(z, yb);
-                double[] im = ModelMargins.inputMargins(net, theta, xb, yb, m);
-                System.arraycopy(lb, 0, loss, from, to - from);
-                System.arraycopy(m.predicted(), 0, predicted, from, to - from);
-                System.arraycopy(m.output(), 0, out, from, to - from);
-                System.arraycopy(m.softmax(), 0, soft, from, to - from);
-                System.arraycopy(im, 0, in, from, to - from);
                 if (plan.traceFromShards()) {
                     TraceBreakdown b = Curvature.of(net, theta, xb, yb).breakdown(plan.exact(), true);
                     if (!b.hasPoints()) {

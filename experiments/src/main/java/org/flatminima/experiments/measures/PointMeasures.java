@@ -7,6 +7,7 @@ import org.flatminima.engine.curvature.Curvature;
 import org.flatminima.engine.curvature.Hutchinson;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.engine.nn.Taps;
+import org.flatminima.experiments.train.Passes;
 
 /**
  * The per-point measures of a model at one parameter vector on labelled points, computed a chunk of points at a
@@ -34,12 +35,26 @@ public record PointMeasures(String traceMethod, double[] trace, Margins.Columns 
      * @param traceMethod the per-point trace method: an exact one ({@code CLOSED_FORM}, {@code EXACT_GGN},
      *     {@code EXACT_HBP}, {@code EXACT_HVP}), {@code HUTCHINSON} (with {@link Hutchinson.Options#defaults()}), or null for none
      * @param inputMargins whether to compute the input-space margins
-     * @param chunk points per chunk (at least 1)
+     * @param chunk points per chunk (at least 1); the margins and the affine expression of a chunk come from
+     *     forward (and input-gradient) passes of at most {@link Passes#pointsPerPass(Network, Tensor, int)} points
      */
     public static PointMeasures of(Network net, Tensor theta, Tensor x, int[] labels, Curvature.Method traceMethod,
                                    boolean inputMargins, int chunk) {
         if (chunk < 1) {
             throw new IllegalArgumentException("chunk must be at least 1 point; got " + chunk);
+        }
+        return of(net, theta, x, labels, traceMethod, inputMargins, chunk, Passes.pointsPerPass(net, theta, chunk));
+    }
+
+    /**
+     * {@link #of(Network, Tensor, Tensor, int[], Curvature.Method, boolean, int)} with the margins' passes of
+     * {@code pointsPerPass} points (each in a scope of its own, starting at a multiple of it within its chunk).
+     */
+    public static PointMeasures of(Network net, Tensor theta, Tensor x, int[] labels, Curvature.Method traceMethod,
+                                   boolean inputMargins, int chunk, int pointsPerPass) {
+        if (chunk < 1 || pointsPerPass < 1) {
+            throw new IllegalArgumentException("chunk and pass must be at least 1 point; got " + chunk + " and "
+                    + pointsPerPass);
         }
         int n = labels.length;
         double[] trace = traceMethod == null ? null : new double[n];
@@ -71,19 +86,26 @@ public record PointMeasures(String traceMethod, double[] trace, Margins.Columns 
                     }
                     System.arraycopy(t, 0, trace, from, to - from);
                 }
-                Taps.Tapped tapped = Taps.record(net, theta, xb);
-                Margins.Columns cols = Margins.of(tapped.logits(), yb);
-                Tensor h = tapped.inputs().get(tapped.inputs().size() - 1);
-                Tensor h2 = h.contiguous().reshape(h.dim(0), (int) (h.size() / h.dim(0)));
-                System.arraycopy(cols.predicted(), 0, predicted, from, to - from);
-                System.arraycopy(cols.runnerUp(), 0, runnerUp, from, to - from);
-                System.arraycopy(cols.output(), 0, output, from, to - from);
-                System.arraycopy(cols.softmax(), 0, softmax, from, to - from);
-                System.arraycopy(cols.oneMinusM2(), 0, oneMinusM2, from, to - from);
-                System.arraycopy(cols.oneMinusNormP2(), 0, oneMinusNormP2, from, to - from);
-                System.arraycopy(Margins.affineTraceExpression(h2, cols), 0, affine, from, to - from);
-                if (inputMargins) {
-                    System.arraycopy(ModelMargins.inputMargins(net, theta, xb, yb, cols), 0, input, from, to - from);
+            }
+            for (int a = from; a < to; a += pointsPerPass) {
+                int b = Math.min(to, a + pointsPerPass);
+                try (Scope s = Scope.open()) {
+                    Tensor xb = a == 0 && b == n ? x : x.slice(0, a, b).contiguous();
+                    int[] yb = a == 0 && b == n ? labels : Arrays.copyOfRange(labels, a, b);
+                    Taps.Tapped tapped = Taps.record(net, theta, xb);
+                    Margins.Columns cols = Margins.of(tapped.logits(), yb);
+                    Tensor h = tapped.inputs().get(tapped.inputs().size() - 1);
+                    Tensor h2 = h.contiguous().reshape(h.dim(0), (int) (h.size() / h.dim(0)));
+                    System.arraycopy(cols.predicted(), 0, predicted, a, b - a);
+                    System.arraycopy(cols.runnerUp(), 0, runnerUp, a, b - a);
+                    System.arraycopy(cols.output(), 0, output, a, b - a);
+                    System.arraycopy(cols.softmax(), 0, softmax, a, b - a);
+                    System.arraycopy(cols.oneMinusM2(), 0, oneMinusM2, a, b - a);
+                    System.arraycopy(cols.oneMinusNormP2(), 0, oneMinusNormP2, a, b - a);
+                    System.arraycopy(Margins.affineTraceExpression(h2, cols), 0, affine, a, b - a);
+                    if (inputMargins) {
+                        System.arraycopy(ModelMargins.inputMargins(net, theta, xb, yb, cols), 0, input, a, b - a);
+                    }
                 }
             }
         }

@@ -132,8 +132,18 @@ public final class Trainer {
     public record Evaluation(double loss, double accuracy) {
     }
 
-    /** Mean loss and accuracy on {@code data}, in chunks of {@code chunk} points (eval mode, no buffer update). */
+    /**
+     * Mean loss and accuracy on {@code data}, in chunks of {@code chunk} points (eval mode, no buffer update): the
+     * loss is summed chunk by chunk. Each chunk's logits come from forward passes of at most
+     * {@link Passes#pointsPerPass(Network, Tensor, int)} points, so a model with large activations does not hold
+     * a whole chunk's at once; the value does not depend on that split.
+     */
     public static Evaluation evaluate(Network net, Tensor params, Batch data, int chunk) {
+        return evaluate(net, params, data, chunk, Passes.pointsPerPass(net, params, chunk));
+    }
+
+    /** {@link #evaluate(Network, Tensor, Batch, int)} with forward passes of {@code pointsPerPass} points. */
+    static Evaluation evaluate(Network net, Tensor params, Batch data, int chunk, int pointsPerPass) {
         Network eval = net.withMode(Mode.EVAL);
         double lossSum = 0;
         int correct = 0;
@@ -141,7 +151,7 @@ public final class Trainer {
             int to = Math.min(data.size(), from + chunk);
             try (Scope s = Scope.open()) {
                 Batch b = data.range(from, to);
-                Tensor z = eval.logits(Var.of(params), b.x()).value();
+                Tensor z = Passes.logits(eval, params, b.x(), pointsPerPass);
                 lossSum += Var.of(z).crossEntropy(b.labels()).value().item() * (to - from);
                 Margins.Columns m = Margins.of(z, b.labels());
                 for (int i = 0; i < b.size(); i++) {

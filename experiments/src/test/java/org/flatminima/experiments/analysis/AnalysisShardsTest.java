@@ -336,7 +336,7 @@ class AnalysisShardsTest {
         }
     }
 
-    private static void assertSameBits(Analysis.Result got, Analysis.Result want, String what) {
+    static void assertSameBits(Analysis.Result got, Analysis.Result want, String what) {
         assertSameRecord(got, want, what);
     }
 
@@ -344,7 +344,7 @@ class AnalysisShardsTest {
      * Every component equal: doubles by their raw bits, arrays element by element (doubles by bits), records
      * recursively, anything else by equals.
      */
-    private static void assertSameRecord(Record got, Record want, String what) {
+    static void assertSameRecord(Record got, Record want, String what) {
         for (RecordComponent rc : want.getClass().getRecordComponents()) {
             Object g = get(rc, got);
             Object w = get(rc, want);
