@@ -57,6 +57,20 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     private static int serialSections;
 
     private final boolean gemmOnVector;
+    /**
+     * Whether large OpenBLAS products are split across this backend's threads by {@link #runParts} (OpenBLAS then
+     * stays on one thread) instead of running on OpenBLAS's own threads ({@value #SPLIT_PROPERTY}, default true).
+     */
+    private final boolean splitGemm = !"false".equalsIgnoreCase(System.getProperty(SPLIT_PROPERTY, "true").trim());
+
+    /** System property: {@code false} lets OpenBLAS's own threads run the large products. */
+    public static final String SPLIT_PROPERTY = "flatminima.gemm.split";
+    /** Products of fewer FLOPs stay one call (a split's hand-off costs more than it saves). */
+    static final double SPLIT_MIN_FLOPS = 4e6;
+    /** Each part has at least this many rows of C. */
+    static final int SPLIT_MIN_SIDE = 96;
+    /** Parts start at multiples of this many rows: a multiple of OpenBLAS's register blocks. */
+    static final int SPLIT_ALIGN = 48;
     private final String gemmNote;
     private final String note;
 
@@ -73,7 +87,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         this.gemmNote = gemm[1];
         int t = OpenBlas.threads();
         super.setThreads(t > 0 ? t : Math.max(1, Runtime.getRuntime().availableProcessors()));
-        if (gemmOnVector) {
+        if (gemmOnVector || splitGemm) {
             OpenBlas.setThreads(1); // see setThreads
         }
     }
@@ -207,7 +221,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
             // would spin-wait after each call and take a core from our own parallel kernels (docs/PERFORMANCE.md).
             // Inside runParts it stays at 1 until the last section ends (which sets this count).
             if (serialSections == 0) {
-                OpenBlas.setThreads(gemmOnVector ? 1 : n);
+                OpenBlas.setThreads(gemmOnVector || splitGemm ? 1 : n);
             }
             super.setThreads(n);
         }
@@ -234,7 +248,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         } finally {
             synchronized (SERIAL_LOCK) {
                 if (--serialSections == 0) {
-                    OpenBlas.setThreads(gemmOnVector ? 1 : threads());
+                    OpenBlas.setThreads(gemmOnVector || splitGemm ? 1 : threads());
                 }
             }
         }
@@ -262,11 +276,56 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
                 || ldc < n;
         if (cblasRefuses || gemmOnVector && vectorGemmShape(t, transA, m, n, k)) {
             super.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        } else if (t == DType.F32) {
+        } else if (splitGemm && threads() > 1 && !Parallel.inside()
+                && 2.0 * m * n * k >= SPLIT_MIN_FLOPS && m >= 2 * SPLIT_MIN_SIDE
+                && Parallel.shareable(a, b, c)) {
+            splitBlas(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        } else {
+            blas(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
+    }
+
+    /**
+     * Where part {@code p} of {@code parts} over {@code extent} rows starts: at a multiple of
+     * {@link #SPLIT_ALIGN}, so that OpenBLAS's kernels block each part's rows as they block the whole product's.
+     */
+    static int splitPoint(int extent, int parts, int p) {
+        if (p >= parts) {
+            return extent;
+        }
+        long even = (long) extent * p / parts;
+        return (int) (even / SPLIT_ALIGN * SPLIT_ALIGN);
+    }
+
+    private static void blas(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                             MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c,
+                             int ldc) {
+        if (t == DType.F32) {
             OpenBlas.sgemm(transA, transB, m, n, k, (float) alpha, a, lda, b, ldb, (float) beta, c, ldc);
         } else {
             OpenBlas.dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         }
+    }
+
+    /**
+     * One OpenBLAS product split into {@link #threads()} blocks of C's rows, each an OpenBLAS call on one thread,
+     * run by {@link #runParts}. The blocks start at multiples of {@link #SPLIT_ALIGN} rows, so every entry of C is
+     * computed as in one single-threaded call, to the bit (splitting C's columns instead does not keep that, so
+     * products with few rows stay whole).
+     */
+    private void splitBlas(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                           MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c,
+                           int ldc) {
+        long es = t.byteSize();
+        int parts = Math.min(threads(), m / SPLIT_MIN_SIDE);
+        runParts(parts, p -> {
+            int from = splitPoint(m, parts, p);
+            int to = splitPoint(m, parts, p + 1);
+            // rows of op(A): A's rows, or A's columns when transposed
+            MemorySegment ap = a.asSlice(es * (transA ? from : (long) from * lda));
+            blas(t, transA, transB, to - from, n, k, alpha, ap, lda, b, ldb, beta, c.asSlice(es * from * (long) ldc),
+                    ldc);
+        });
     }
 
     /** LAPACK's {@code ?syevd} ({@link Lapack}); the inherited Java solver when the library lacks the symbol. */

@@ -1,0 +1,105 @@
+package org.flatminima.kernels.ffm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.BackendUnavailableException;
+import org.flatminima.kernels.DType;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A large OpenBLAS product split across the backend's threads ({@link NativeBackend#SPLIT_PROPERTY}) gives the
+ * single-threaded call's result to the bit (its blocks of rows start at multiples of the kernels' register blocks),
+ * for every transpose; both agree with a double-precision product written out here.
+ */
+class GemmSplitTest {
+
+    @Test
+    void twoThreadsGiveTheOneThreadProductToTheBit() throws BackendUnavailableException {
+        Backend be;
+        try {
+            be = NativeBackend.create();
+        } catch (BackendUnavailableException e) {
+            Assumptions.abort("native backend unavailable: " + e.getMessage());
+            return;
+        }
+        int before = be.threads();
+        try (Arena arena = Arena.ofShared()) {
+            // split rows (m >= 192), a product too short to split (m = 40), every transpose, f32 and f64, beta 0 and 0.5
+            int[][] shapes = {{300, 200, 150}, {40, 500, 300}, {257, 65, 129}, {1000, 512, 784}};
+            for (DType t : DType.values()) {
+                for (int[] s : shapes) {
+                    for (int tr = 0; tr < 4; tr++) {
+                        boolean ta = (tr & 1) != 0;
+                        boolean tb = (tr & 2) != 0;
+                        check(be, arena, t, ta, tb, s[0], s[1], s[2], tr == 3 ? 0.5 : 0.0);
+                    }
+                }
+            }
+        } finally {
+            be.setThreads(before);
+        }
+    }
+
+    private static void check(Backend be, Arena arena, DType t, boolean ta, boolean tb, int m, int n, int k,
+                              double beta) {
+        SplittableRandom rnd = new SplittableRandom(m * 31L + n * 7L + k + (ta ? 1 : 0) + (tb ? 2 : 0));
+        double[] a = rnd.doubles((long) m * k, -1, 1).toArray();
+        double[] b = rnd.doubles((long) k * n, -1, 1).toArray();
+        double[] c0 = rnd.doubles((long) m * n, -1, 1).toArray();
+        int lda = ta ? m : k;
+        int ldb = tb ? k : n;
+        MemorySegment sa = put(arena, t, a);
+        MemorySegment sb = put(arena, t, b);
+        be.setThreads(1);
+        MemorySegment one = put(arena, t, c0);
+        be.gemm(t, ta, tb, m, n, k, 1.5, sa, lda, sb, ldb, beta, one, n);
+        be.setThreads(2);
+        MemorySegment two = put(arena, t, c0);
+        be.gemm(t, ta, tb, m, n, k, 1.5, sa, lda, sb, ldb, beta, two, n);
+        double[] x = get(t, one, m * n);
+        double[] y = get(t, two, m * n);
+        assertThat(y).as("%s %s%s %dx%dx%d", t, ta ? "T" : "N", tb ? "T" : "N", m, n, k).containsExactly(x);
+        double tol = t == DType.F32 ? 1e-4 : 1e-12;
+        for (int i = 0; i < m; i += 37) {
+            for (int j = 0; j < n; j += 11) {
+                double ref = beta * (t == DType.F32 ? (float) c0[i * n + j] : c0[i * n + j]);
+                for (int p = 0; p < k; p++) {
+                    double av = round(t, ta ? a[p * lda + i] : a[i * lda + p]);
+                    double bv = round(t, tb ? b[j * ldb + p] : b[p * ldb + j]);
+                    ref += 1.5 * av * bv;
+                }
+                assertThat(y[i * n + j]).isCloseTo(ref, org.assertj.core.api.Assertions.within(tol * k));
+            }
+        }
+    }
+
+    private static double round(DType t, double v) {
+        return t == DType.F32 ? (float) v : v;
+    }
+
+    private static MemorySegment put(Arena arena, DType t, double[] v) {
+        MemorySegment s = arena.allocate((long) v.length * t.byteSize(), 64);
+        for (int i = 0; i < v.length; i++) {
+            if (t == DType.F32) {
+                s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) v[i]);
+            } else {
+                s.setAtIndex(ValueLayout.JAVA_DOUBLE, i, v[i]);
+            }
+        }
+        return s;
+    }
+
+    private static double[] get(DType t, MemorySegment s, int n) {
+        double[] r = new double[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = t == DType.F32 ? s.getAtIndex(ValueLayout.JAVA_FLOAT, i) : s.getAtIndex(ValueLayout.JAVA_DOUBLE, i);
+        }
+        return r;
+    }
+}
