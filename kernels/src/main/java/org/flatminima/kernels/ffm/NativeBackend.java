@@ -28,10 +28,11 @@ import org.flatminima.kernels.vector.VectorBackend;
  * a vector version the scalar oracle's. The system property {@value #KERNELS_PROPERTY}{@code =false} makes
  * {@link #create()} skip the C library. Like the vector backend, this one needs the Vector API module.
  *
- * <p>Threads: {@link #setThreads} sets OpenBLAS's process-wide thread count (1 when the large products run on
- * the vector GEMM, see {@link #setThreads}) and the count the vector GEMM and the C kernels' parallel split use;
- * each C kernel call is single-threaded. The initial count is OpenBLAS's. {@link #runParts} keeps OpenBLAS on one
- * thread while its parts run.
+ * <p>Threads: {@link #setThreads} sets the count the GEMM split, the vector GEMM and the C kernels' parallel split
+ * use; OpenBLAS stays on one thread and a large product is split into blocks of rows across our threads
+ * ({@link #SPLIT_PROPERTY}{@code =false}: OpenBLAS's own threads run it, its process-wide count set by
+ * {@link #setThreads}, 1 when the large products run on the vector GEMM). Each C kernel call is single-threaded.
+ * The initial count is OpenBLAS's. {@link #runParts} keeps OpenBLAS on one thread while its parts run.
  */
 public class NativeBackend extends VectorBackend implements Backends.PartialBackend {
 
@@ -217,9 +218,9 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     public void setThreads(int threads) {
         int n = Math.max(1, threads);
         synchronized (SERIAL_LOCK) {
-            // When the large products run on the vector GEMM, OpenBLAS only does skinny ones: its idle workers
-            // would spin-wait after each call and take a core from our own parallel kernels (docs/PERFORMANCE.md).
-            // Inside runParts it stays at 1 until the last section ends (which sets this count).
+            // With the GEMM split, or when the large products run on the vector GEMM, OpenBLAS stays on one thread:
+            // its idle workers would spin-wait after each call and take a core from our own parallel kernels
+            // (docs/PERFORMANCE.md). Inside runParts it stays at 1 until the last section ends (which sets it).
             if (serialSections == 0) {
                 OpenBlas.setThreads(gemmOnVector || splitGemm ? 1 : n);
             }
