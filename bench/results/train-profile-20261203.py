@@ -12,9 +12,11 @@ fill kernel of a zeroed allocation as self time of the method that allocated (Te
 EmbedMany.forward before the change): those leaf frames count as "zero fill".
 """
 import collections
-import json
-import subprocess
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jfr_stacks  # noqa: E402  (this directory)
 
 RULES = [
     ("loss (cross-entropy, log-softmax)", lambda f: "rossEntropy" in f or "oftmax" in f),
@@ -41,24 +43,8 @@ ZERO_FILL_LEAVES = ("TensorOps.matmul", "Tensor.to", "EmbedMany.forward")
 
 
 def main():
-    rec = sys.argv[1]
-    jfr = sys.argv[sys.argv.index("--jfr") + 1] if "--jfr" in sys.argv else "jfr"
-    out = subprocess.run([jfr, "print", "--json", "--stack-depth", "64", "--events",
-                          "jdk.ExecutionSample,jdk.NativeMethodSample", rec],
-                         capture_output=True, text=True, check=True).stdout
-    stacks = []
-    for e in json.loads(out)["recording"]["events"]:
-        st = e["values"].get("stackTrace")
-        if not st:
-            continue
-        fr = [x["method"]["type"]["name"].split(".")[-1] + "." + x["method"]["name"] for x in st["frames"]]
-        if any("CompareWorker" in x for x in fr):
-            stacks.append(fr)
-    self_count = collections.Counter(fr[0] for fr in stacks)
-    print("samples of the worker thread:", len(stacks))
-    print("--- top self frames")
-    for k, v in self_count.most_common(15):
-        print("%5.1f%% %s" % (100 * v / len(stacks), k))
+    stacks = jfr_stacks.stacks(sys.argv[1], lambda x: "CompareWorker" in x)
+    jfr_stacks.print_top_self(stacks)
     cats = collections.Counter()
     inside = [fr for fr in stacks if any("Training.run" in x for x in fr)]
     phases = collections.Counter()

@@ -10,9 +10,11 @@ leaf; samples with no ImageOps frame go to dense GEMM (TensorOps.gemm2d/matmul w
 reductions and the rest. JFR attributes time inside an FFM downcall to the calling Java frame.
 """
 import collections
-import json
-import subprocess
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jfr_stacks  # noqa: E402  (this directory)
 
 
 def kind(fr):
@@ -43,19 +45,7 @@ def kind(fr):
 
 
 def main():
-    rec = sys.argv[1]
-    jfr = sys.argv[sys.argv.index("--jfr") + 1] if "--jfr" in sys.argv else "jfr"
-    out = subprocess.run([jfr, "print", "--json", "--stack-depth", "64", "--events",
-                          "jdk.ExecutionSample,jdk.NativeMethodSample", rec],
-                         capture_output=True, text=True, check=True).stdout
-    stacks = []
-    for e in json.loads(out)["recording"]["events"]:
-        st = e["values"].get("stackTrace")
-        if not st:
-            continue
-        fr = [x["method"]["type"]["name"].split(".")[-1] + "." + x["method"]["name"] for x in st["frames"]]
-        if any("Autodiff" in x for x in fr):
-            stacks.append(fr)
+    stacks = jfr_stacks.stacks(sys.argv[1], lambda x: "Autodiff" in x)
     c = collections.Counter(kind(fr) for fr in stacks)
     print("samples inside the timed call:", len(stacks))
     for k, v in c.most_common():
