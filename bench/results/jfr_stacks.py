@@ -11,9 +11,9 @@ def jfr_tool():
     return sys.argv[sys.argv.index("--jfr") + 1] if "--jfr" in sys.argv else "jfr"
 
 
-def stacks(rec, keep):
+def stacks(rec, keep, with_thread=False):
     """Each sample's stack (leaf first) as 'Class.method' strings, for the samples where keep(frame) holds for
-    some frame."""
+    some frame; with with_thread, (name of the sampled thread, stack) pairs."""
     out = subprocess.run([jfr_tool(), "print", "--json", "--stack-depth", "64", "--events",
                           "jdk.ExecutionSample,jdk.NativeMethodSample", rec],
                          capture_output=True, text=True, check=True).stdout
@@ -24,7 +24,7 @@ def stacks(rec, keep):
             continue
         fr = [x["method"]["type"]["name"].split(".")[-1] + "." + x["method"]["name"] for x in st["frames"]]
         if any(keep(x) for x in fr):
-            result.append(fr)
+            result.append((e["values"]["sampledThread"]["javaName"], fr) if with_thread else fr)
     return result
 
 
