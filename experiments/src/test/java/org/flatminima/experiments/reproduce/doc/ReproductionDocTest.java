@@ -38,7 +38,9 @@ class ReproductionDocTest {
         assertThat(ids).containsExactly("e1-traces results/reproduce-quick/E1",
                 "e2-pearson-seeds results/reproduce-quick/E2", "e2-authors-estimator results/reproduce-quick/E2",
                 "e2-pearson-seeds results/reproduce-archs-std/E2",
-                "e2-pearson-seeds results/reproduce-archs-bn-std/E2", "e3-runs results/reproduce-e3-lenet-std/E3",
+                "e2-pearson-seeds results/reproduce-archs-bn-std/E2",
+                "e2-pearson-seeds results/reproduce-keskar-std/E2", "e2-authors-estimator results/reproduce-keskar-std/E2",
+                "e3-runs results/reproduce-e3-lenet-std/E3",
                 "e3-runs results/reproduce-full/E3", "e3-runs results/reproduce-quick/E3", "e4-scaling results/reproduce-quick/E4",
                 "e5-reparametrisation results/reproduce-quick/E5", "sweep-configurations results/sweep-authors-mnist",
                 "sweep-ranking results/sweep-authors-mnist");
