@@ -36,8 +36,7 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("backends")
 class ExactHbpTest {
-    private static final double TOL = 1e-10;
-    private static double maxRel;
+    private static final RelativeClose CHECK = new RelativeClose(1e-10);
 
     private record Case(Network net, Tensor theta, Tensor x, int[] y) {
     }
@@ -106,34 +105,19 @@ class ExactHbpTest {
 
     @AfterAll
     static void report() {
-        System.out.printf("ExactHbpTest on %s: max relative error %.3g%n", Engine.backend().name(), maxRel);
+        System.out.printf("ExactHbpTest on %s: max relative error %.3g%n", Engine.backend().name(), CHECK.maxRel());
     }
 
     private static void close(String what, double actual, double expected) {
-        double rel = Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-300);
-        if (expected != 0) {
-            maxRel = Math.max(maxRel, rel);
-        }
-        assertThat(Math.abs(actual - expected)).as("%s: %s vs %s", what, actual, expected)
-                .isLessThanOrEqualTo(TOL * Math.abs(expected) + 1e-15);
+        CHECK.close(what, actual, expected);
     }
 
     private static void close(String what, double[] actual, double[] expected) {
-        assertThat(actual).as(what).hasSameSizeAs(expected);
-        for (int i = 0; i < actual.length; i++) {
-            close(what + "[" + i + "]", actual[i], expected[i]);
-        }
+        CHECK.close(what, actual, expected);
     }
 
     private static void same(TraceBreakdown a, TraceBreakdown ref) {
-        String m = a.method() + " vs " + ref.method();
-        close(m + " total", a.total(), ref.total());
-        close(m + " per param", a.perParam(), ref.perParam());
-        close(m + " per layer", a.perLayer(), ref.perLayer());
-        close(m + " per point", a.perPoint(), ref.perPoint());
-        for (int n = 0; n < ref.perPointParam().length; n++) {
-            close(m + " point " + n + " per param", a.perPointParam()[n], ref.perPointParam()[n]);
-        }
+        CHECK.same(a, ref);
     }
 
     /**
