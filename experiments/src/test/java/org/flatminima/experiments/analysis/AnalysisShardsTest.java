@@ -24,6 +24,7 @@ import org.flatminima.engine.nn.Network;
 import org.flatminima.experiments.data.DataSets;
 import org.flatminima.experiments.data.Dataset;
 import org.flatminima.experiments.models.ModelSpec;
+import org.flatminima.experiments.testing.ByHand;
 import org.flatminima.kernels.Backends;
 import org.flatminima.kernels.DType;
 import org.junit.jupiter.api.BeforeAll;
@@ -107,19 +108,8 @@ class AnalysisShardsTest {
         double meanLoss = 0;
         int correct = 0;
         for (int i = 0; i < N; i++) {
-            double max = Double.NEGATIVE_INFINITY;
-            int arg = 0;
-            for (int c = 0; c < 10; c++) {
-                if (z[i * 10 + c] > max) {
-                    max = z[i * 10 + c];
-                    arg = c;
-                }
-            }
-            double s = 0;
-            for (int c = 0; c < 10; c++) {
-                s += Math.exp(z[i * 10 + c] - max);
-            }
-            double li = Math.log(s) + max - z[i * 10 + y[i]];
+            int arg = ByHand.argmax(z, 10, i);
+            double li = ByHand.crossEntropy(z, 10, i, y[i]);
             assertThat(r.perPoint().loss()[i]).isCloseTo(li, within(1e-12 * Math.max(1, li)));
             meanLoss += li / N;
             correct += arg == y[i] ? 1 : 0;
@@ -131,7 +121,7 @@ class AnalysisShardsTest {
                 }
                 double q = 1;
                 for (int c = 0; c < 10; c++) {
-                    double p = Math.exp(z[i * 10 + c] - max) / s;
+                    double p = Math.exp(z[i * 10 + c] - z[i * 10 + y[i]] - li); // softmax: li = logsumexp - z_y
                     q -= p * p;
                 }
                 assertThat(r.perPoint().trace()[i]).isCloseTo((xx + 1) * q, within(1e-12 * (xx + 1)));
