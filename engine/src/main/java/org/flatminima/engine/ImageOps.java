@@ -7,6 +7,7 @@ import org.flatminima.kernels.DType;
 import org.flatminima.kernels.ReduceOp;
 import org.flatminima.kernels.Shapes;
 import org.flatminima.kernels.Window2d;
+import org.flatminima.kernels.Winograd2x2;
 
 /**
  * Raw (not differentiable) convolution and pooling of images {@code [..., C, H, W]} (NCHW; leading axes are
@@ -128,6 +129,10 @@ public final class ImageOps {
         int l = g.colCols();
         Tensor w2 = w.contiguous().reshape(o, rows);
         Tensor y = Tensor.uninitialised(dt, replaceTail(x.shape(), 3, o, g.outH(), g.outW()));
+        if (n > 0 && Winograd.applies(g, o)) {
+            Winograd.conv2d(g, xc, w, y);
+            return y;
+        }
         Tensor y3 = y.reshape(n, o, l);
         int parts = imageParts(be, n);
         int chunk = chunkOf(window(1, x, kh, kw, stride, pad), n, parts);
@@ -166,6 +171,16 @@ public final class ImageOps {
                     + " but a " + h + "x" + width + " input gives " + geo.outH() + "x" + geo.outW());
         }
         int o = w.dim(0);
+        if (n > 0 && Winograd2x2.applies(geo) && pad <= 2) {
+            // the transposed convolution of a 3x3 stride-1 window is a convolution of g with the rotated,
+            // channel-swapped kernel and padding 2 - pad
+            Window2d asConv = new Window2d(n, o, geo.outH(), geo.outW(), 3, 3, 1, 1, 2 - pad, 2 - pad);
+            if (Winograd.applies(asConv, c)) {
+                Tensor gx = Tensor.uninitialised(g.dtype(), replaceTail(g.shape(), 3, c, h, width));
+                Winograd.conv2d(asConv, g.contiguous(), Winograd.transposedFlipped(w), gx);
+                return gx;
+            }
+        }
         int rows = geo.colRows();
         int l = geo.colCols();
         Backend be = be();

@@ -20,23 +20,31 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The image-parallel convolutions ({@link ImageOps#conv2d}, its input and weight gradients): on every backend
- * that runs here, in both dtypes, with 2 and 3 threads the bits of 1 thread (odd batch sizes, so that parts
- * are unequal), and with 3 threads against direct loops in double precision (the definitions in the methods'
- * Javadoc). Also {@link Backend#runParts}: every part once, a nested call inline on the part's thread.
+ * The image-parallel convolutions ({@link ImageOps#conv2d}, its input and weight gradients), by im2col and GEMM
+ * and by {@link Winograd}: on every backend that runs here, in both dtypes, with 2 and 3 threads the bits of 1
+ * thread (odd batch sizes, so that parts are unequal), and with 3 threads against direct loops in double
+ * precision (the definitions in the methods' Javadoc). Also {@link Backend#runParts}: every part once, a nested call inline on the part's thread.
  */
 @Tag("backends")
 class ImageOpsThreadsTest {
 
-    private static final int C = 3;
-    private static final int H = 9;
-    private static final int W = 8;
-    private static final int O = 4;
-    private static final int K = 3;
-    private static final int STRIDE = 2;
-    private static final int PAD = 1;
-    private static final int OH = (H + 2 * PAD - K) / STRIDE + 1;
-    private static final int OW = (W + 2 * PAD - K) / STRIDE + 1;
+    /**
+     * A convolution's shapes: {@code [n, c, h, w]} images, {@code [o, c, k, k]} weights. The first has stride 2
+     * (im2col and GEMM); the others are 3x3 with stride 1 and at least {@link Winograd#MIN_CHANNELS} channels,
+     * so the forward and the input gradient run by {@link Winograd} (padding 0, 1 and 2, odd output sizes).
+     */
+    record Geo(int c, int h, int w, int o, int k, int stride, int pad) {
+        int oh() {
+            return (h + 2 * pad - k) / stride + 1;
+        }
+
+        int ow() {
+            return (w + 2 * pad - k) / stride + 1;
+        }
+    }
+
+    static final List<Geo> GEOMETRIES = List.of(new Geo(3, 9, 8, 4, 3, 2, 1), new Geo(9, 9, 8, 10, 3, 1, 1),
+            new Geo(8, 7, 6, 8, 3, 1, 0), new Geo(10, 5, 6, 9, 3, 1, 2));
 
     static Stream<Arguments> cases() {
         List<Arguments> all = new ArrayList<>();
@@ -46,7 +54,9 @@ class ImageOpsThreadsTest {
             }
             for (DType t : DType.values()) {
                 for (int n : new int[] {1, 5, 13}) {
-                    all.add(Arguments.of(b, t, n));
+                    for (Geo geo : GEOMETRIES) {
+                        all.add(Arguments.of(b, t, n, geo));
+                    }
                 }
             }
         }
@@ -57,31 +67,31 @@ class ImageOpsThreadsTest {
     private record Conv(double[] y, double[] gx, double[] gw) {
     }
 
-    private static Conv run(Backend b, int threads, Tensor x, Tensor w, Tensor g) {
+    private static Conv run(Backend b, int threads, Geo geo, Tensor x, Tensor w, Tensor g) {
         b.setThreads(threads);
-        return Engine.with(b, () -> new Conv(ImageOps.conv2d(x, w, STRIDE, PAD).toDoubleArray(),
-                ImageOps.conv2dInputGrad(g, w, H, W, STRIDE, PAD).toDoubleArray(),
-                ImageOps.conv2dWeightGrad(x, g, K, K, STRIDE, PAD).toDoubleArray()));
+        return Engine.with(b, () -> new Conv(ImageOps.conv2d(x, w, geo.stride(), geo.pad()).toDoubleArray(),
+                ImageOps.conv2dInputGrad(g, w, geo.h(), geo.w(), geo.stride(), geo.pad()).toDoubleArray(),
+                ImageOps.conv2dWeightGrad(x, g, geo.k(), geo.k(), geo.stride(), geo.pad()).toDoubleArray()));
     }
 
-    @ParameterizedTest(name = "{0} {1} n={2}")
+    @ParameterizedTest(name = "{0} {1} n={2} {3}")
     @MethodSource("cases")
-    void everyThreadCountGivesTheBitsOfOneAndTheDefinition(String name, DType t, int n) {
+    void everyThreadCountGivesTheBitsOfOneAndTheDefinition(String name, DType t, int n, Geo geo) {
         SplittableRandom rnd = new SplittableRandom(5 + n);
-        Tensor x = Tensor.normal(t, rnd, n, C, H, W);
-        Tensor w = Tensor.normal(t, rnd, O, C, K, K);
-        Tensor g = Tensor.normal(t, rnd, n, O, OH, OW);
+        Tensor x = Tensor.normal(t, rnd, n, geo.c(), geo.h(), geo.w());
+        Tensor w = Tensor.normal(t, rnd, geo.o(), geo.c(), geo.k(), geo.k());
+        Tensor g = Tensor.normal(t, rnd, n, geo.o(), geo.oh(), geo.ow());
         Backend b = Backends.get(name);
         int before = b.threads();
         try {
-            Conv one = run(b, 1, x, w, g);
+            Conv one = run(b, 1, geo, x, w, g);
             for (int threads : new int[] {2, 3}) {
-                Conv many = run(b, threads, x, w, g);
+                Conv many = run(b, threads, geo, x, w, g);
                 assertThat(many.y()).as("forward, %d threads", threads).containsExactly(one.y());
                 assertThat(many.gx()).as("input gradient, %d threads", threads).containsExactly(one.gx());
                 assertThat(many.gw()).as("weight gradient, %d threads", threads).containsExactly(one.gw());
             }
-            Conv want = definitions(n, x.toDoubleArray(), w.toDoubleArray(), g.toDoubleArray());
+            Conv want = definitions(n, geo, x.toDoubleArray(), w.toDoubleArray(), g.toDoubleArray());
             double tol = t == DType.F64 ? 1e-12 : 1e-4;
             close("forward", one.y(), want.y(), tol);
             close("input gradient", one.gx(), want.gx(), tol);
@@ -92,25 +102,32 @@ class ImageOpsThreadsTest {
     }
 
     /** The three results by their definitions, in double precision, one output element at a time. */
-    private static Conv definitions(int n, double[] x, double[] w, double[] g) {
-        double[] y = new double[n * O * OH * OW];
-        double[] gx = new double[n * C * H * W];
-        double[] gw = new double[O * C * K * K];
+    private static Conv definitions(int n, Geo geo, double[] x, double[] w, double[] g) {
+        int c = geo.c();
+        int h = geo.h();
+        int wd = geo.w();
+        int o = geo.o();
+        int k = geo.k();
+        int oh = geo.oh();
+        int ow = geo.ow();
+        double[] y = new double[n * o * oh * ow];
+        double[] gx = new double[n * c * h * wd];
+        double[] gw = new double[o * c * k * k];
         for (int b = 0; b < n; b++) {
-            for (int o = 0; o < O; o++) {
-                for (int oy = 0; oy < OH; oy++) {
-                    for (int ox = 0; ox < OW; ox++) {
-                        int yi = ((b * O + o) * OH + oy) * OW + ox;
-                        for (int c = 0; c < C; c++) {
-                            for (int i = 0; i < K; i++) {
-                                for (int j = 0; j < K; j++) {
-                                    int iy = oy * STRIDE - PAD + i;
-                                    int ix = ox * STRIDE - PAD + j;
-                                    if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
+            for (int oc = 0; oc < o; oc++) {
+                for (int oy = 0; oy < oh; oy++) {
+                    for (int ox = 0; ox < ow; ox++) {
+                        int yi = ((b * o + oc) * oh + oy) * ow + ox;
+                        for (int ci = 0; ci < c; ci++) {
+                            for (int i = 0; i < k; i++) {
+                                for (int j = 0; j < k; j++) {
+                                    int iy = oy * geo.stride() - geo.pad() + i;
+                                    int ix = ox * geo.stride() - geo.pad() + j;
+                                    if (iy < 0 || iy >= h || ix < 0 || ix >= wd) {
                                         continue;
                                     }
-                                    int xi = ((b * C + c) * H + iy) * W + ix;
-                                    int wi = ((o * C + c) * K + i) * K + j;
+                                    int xi = ((b * c + ci) * h + iy) * wd + ix;
+                                    int wi = ((oc * c + ci) * k + i) * k + j;
                                     y[yi] += w[wi] * x[xi];
                                     gx[xi] += w[wi] * g[yi];
                                     gw[wi] += g[yi] * x[xi];

@@ -137,6 +137,23 @@ public interface Backend {
     void col2im(DType t, Window2d g, MemorySegment cols, MemorySegment x);
 
     /**
+     * The input transform of Winograd's F(2x2, 3x3) for a 3x3 stride-1 window ({@link Winograd2x2#applies}): for
+     * every image b, channel ci and tile {@code t = (b * th + ty) * tw + tx} ({@code th = ceil(outH / 2)},
+     * {@code tw = ceil(outW / 2)}, {@code nt = g.winogradTiles()} tiles in all), {@code v[k][ci][t] = (B^T d B)[k]}
+     * with d the 4x4 block of x at rows {@code 2ty - padH ..} and columns {@code 2tx - padW ..} (0 outside).
+     * v is {@code [16, c, nt]}. Single-threaded: callers split the images.
+     */
+    void winogradInput(DType t, Window2d g, MemorySegment x, MemorySegment v);
+
+    /**
+     * The output transform of Winograd's F(2x2, 3x3): {@code y[b][co][2ty + a][2tx + e] = (A^T m A)[a][e]} with
+     * {@code m[k] = mm[k][co][t]} for the tiles of {@link #winogradInput} over the same window g, outputs past
+     * {@code outH x outW} dropped. mm is {@code [16, cout, nt]}, y {@code [n, cout, outH, outW]}.
+     * Single-threaded: callers split the images.
+     */
+    void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment y);
+
+    /**
      * Max pooling of x {@code [n, c, h, w]} into y {@code [n, c, outH, outW]}; padding counts as -infinity.
      * {@code argmax} (int32, same shape as y) receives the winner's index {@code iy*w + ix} within its plane,
      * the first maximum in row-major window order on ties (as PyTorch).

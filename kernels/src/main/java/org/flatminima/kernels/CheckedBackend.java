@@ -263,6 +263,34 @@ public final class CheckedBackend implements Backend {
         d.im2col(t, g, x, cols);
     }
 
+    private static void winograd(String op, Window2d g) {
+        if (g == null) {
+            throw new IllegalArgumentException(op + ": window geometry is null");
+        }
+        if (!Winograd2x2.applies(g)) {
+            throw new IllegalArgumentException(op + ": Winograd F(2x2, 3x3) needs a 3x3 window with stride 1, got "
+                    + g.kh() + "x" + g.kw() + " with stride " + g.strideH() + "x" + g.strideW());
+        }
+    }
+
+    @Override
+    public void winogradInput(DType t, Window2d g, MemorySegment x, MemorySegment v) {
+        winograd("winogradInput", g);
+        window(t, g, x, 16 * g.c() * g.winogradTiles(), v, "winogradInput", "x", "v");
+        d.winogradInput(t, g, x, v);
+    }
+
+    @Override
+    public void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment y) {
+        winograd("winogradOutput", g);
+        if (cout <= 0) {
+            throw new IllegalArgumentException("winogradOutput: argument 'cout' must be positive, got " + cout);
+        }
+        need(mm, 16L * cout * g.winogradTiles(), t.byteSize(), "winogradOutput", "mm");
+        need(y, (long) g.n() * cout * g.outH() * g.outW(), t.byteSize(), "winogradOutput", "y");
+        d.winogradOutput(t, g, cout, mm, y);
+    }
+
     @Override
     public void col2im(DType t, Window2d g, MemorySegment cols, MemorySegment x) {
         window(t, g, x, colsSize(g), cols, "col2im", "x", "cols");

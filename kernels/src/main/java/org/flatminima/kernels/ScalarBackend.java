@@ -197,6 +197,16 @@ public class ScalarBackend implements Backend {
     }
 
     @Override
+    public void winogradInput(DType t, Window2d g, MemorySegment x, MemorySegment v) {
+        Winograd2x2.input(t, g, x, v);
+    }
+
+    @Override
+    public void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment y) {
+        Winograd2x2.output(t, g, cout, mm, y);
+    }
+
+    @Override
     public void im2col(DType t, Window2d g, MemorySegment x, MemorySegment cols) {
         int oh = g.outH();
         int ow = g.outW();

@@ -55,6 +55,14 @@ public record Window2d(int n, int c, int h, int w, int kh, int kw,
         return c * kh * kw;
     }
 
+    /**
+     * The 4x4 tiles of Winograd's F(2x2, 3x3) over all n images ({@link Backend#winogradInput}): each covers a 2x2
+     * block of outputs, {@code ceil(outH / 2) * ceil(outW / 2)} per image.
+     */
+    public long winogradTiles() {
+        return (long) n * ((outH() + 1) / 2) * ((outW() + 1) / 2);
+    }
+
     /** Columns of the unfolded matrix of one image: outH*outW. */
     public int colCols() {
         return outH() * outW();

@@ -35,7 +35,8 @@ public final class Passes {
      * a few rows (the vector backend's micro-kernel takes 4; a last partial block is handled apart), and a row's
      * sums are added in the same order whenever the block boundaries fall on the same rows: passes that start at
      * multiples of 16 points of a chunk give each point's logits to the bit as one pass over the chunk (checked
-     * in the tests). Smaller passes (a model of more than a sixteenth of the budget per point) may differ in the
+     * in the tests). The same holds for the 3x3 convolutions computed by Winograd's algorithm, whose products
+     * span chunks of a power of two up to 16 images. Smaller passes (a model of more than a sixteenth of the budget per point) may differ in the
      * last bits.
      */
     public static final int ALIGN = 16;

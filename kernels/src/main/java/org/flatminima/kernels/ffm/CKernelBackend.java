@@ -230,6 +230,16 @@ final class CKernelBackend extends NativeBackend {
     }
 
     @Override
+    public void winogradInput(DType t, Window2d g, MemorySegment x, MemorySegment v) {
+        CKernels.winogradInput(t, g, x, v);
+    }
+
+    @Override
+    public void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment y) {
+        CKernels.winogradOutput(t, g, cout, mm, y);
+    }
+
+    @Override
     public void col2im(DType t, Window2d g, MemorySegment cols, MemorySegment x) {
         long es = t.byteSize();
         long cb = (long) g.colRows() * g.colCols() * es;

@@ -29,7 +29,8 @@ final class CKernels {
                          MethodHandle reduceCols, MethodHandle argmax, MethodHandle softmax, MethodHandle logSoftmax,
                          MethodHandle xent, MethodHandle im2col,
                          MethodHandle col2im, MethodHandle maxPool, MethodHandle maxPoolBackward,
-                         MethodHandle avgPool, MethodHandle avgPoolBackward, MethodHandle maxPoolGather) {
+                         MethodHandle avgPool, MethodHandle avgPoolBackward, MethodHandle maxPoolGather,
+                         MethodHandle winogradInput, MethodHandle winogradOutput) {
 
         static Table link(SymbolLookup l, String s) {
             return new Table(
@@ -48,7 +49,9 @@ final class CKernels {
                     h(l, "fm_max_pool2d_backward_" + s, FunctionDescriptor.ofVoid(A, A, A, A)),
                     h(l, "fm_avg_pool2d_" + s, FunctionDescriptor.ofVoid(A, A, A)),
                     h(l, "fm_avg_pool2d_backward_" + s, FunctionDescriptor.ofVoid(A, A, A)),
-                    h(l, "fm_max_pool2d_gather_" + s, FunctionDescriptor.ofVoid(A, A, A, A)));
+                    h(l, "fm_max_pool2d_gather_" + s, FunctionDescriptor.ofVoid(A, A, A, A)),
+                    h(l, "fm_winograd_input_" + s, FunctionDescriptor.ofVoid(A, A, A)),
+                    h(l, "fm_winograd_output_" + s, FunctionDescriptor.ofVoid(A, I, A, A)));
         }
 
         private static MethodHandle h(SymbolLookup l, String symbol, FunctionDescriptor fd) {
@@ -254,6 +257,22 @@ final class CKernels {
             table(t).im2col().invokeExact(geometry(g), x, cols);
         } catch (Throwable e) {
             throw Downcalls.failure("fm_im2col", e);
+        }
+    }
+
+    static void winogradInput(DType t, Window2d g, MemorySegment x, MemorySegment v) {
+        try {
+            table(t).winogradInput().invokeExact(geometry(g), x, v);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_winograd_input", e);
+        }
+    }
+
+    static void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment y) {
+        try {
+            table(t).winogradOutput().invokeExact(geometry(g), cout, mm, y);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_winograd_output", e);
         }
     }
 

@@ -45,7 +45,8 @@ class LayeringTest {
     @Test
     void vectorOverridesWhatItVectorisesAndInheritsTheRestFromTheOracle() throws Exception {
         assertThat(VectorBackend.class.getSuperclass()).isEqualTo(ScalarBackend.class);
-        Set<String> inherited = Set.of("gatherCols", "scatterCols", "maxPool2dGather", "symmetricEigen");
+        Set<String> inherited = Set.of("gatherCols", "scatterCols", "maxPool2dGather", "symmetricEigen",
+                "winogradInput", "winogradOutput");
         for (Method m : kernels()) {
             assertThat(implementer(VectorBackend.class, m)).as(m.getName())
                     .isEqualTo(inherited.contains(m.getName()) ? ScalarBackend.class : VectorBackend.class);
@@ -69,7 +70,7 @@ class LayeringTest {
         assertThat(CKernelBackend.class.getSuperclass()).isEqualTo(NativeBackend.class);
         Set<String> inC = Set.of("fill", "unary", "binary", "reduce", "argmax", "softmax", "logSoftmax",
                 "softmaxCrossEntropy", "im2col", "col2im", "maxPool2d", "maxPool2dBackward", "maxPool2dGather",
-                "avgPool2d", "avgPool2dBackward");
+                "avgPool2d", "avgPool2dBackward", "winogradInput", "winogradOutput");
         for (Method m : kernels()) {
             Class<?> expected = inC.contains(m.getName()) ? CKernelBackend.class
                     : implementer(NativeBackend.class, m);

@@ -372,6 +372,39 @@ class NativeKernelsTest {
         }
     }
 
+    /** 3x3 stride-1 windows: even and odd output sizes, padding 0 to 2, one image and several. */
+    static final Window2d[] WINOGRAD_WINDOWS = {
+        Window2d.square(2, 3, 6, 6, 3, 1, 1),
+        new Window2d(3, 2, 7, 5, 3, 3, 1, 1, 0, 0),
+        new Window2d(1, 4, 3, 4, 3, 3, 1, 1, 2, 2),
+        new Window2d(2, 1, 9, 8, 3, 3, 1, 1, 1, 1),
+    };
+
+    @ParameterizedTest(name = "{0} C={1}")
+    @MethodSource("cases")
+    void winogradTransformsGiveTheOraclesBits(DType t, boolean c) {
+        NativeBackend nat = backend(c);
+        for (Window2d g : WINOGRAD_WINDOWS) {
+            long xn = g.n() * g.imageSize();
+            long vn = 16 * g.c() * g.winogradTiles();
+            MemorySegment x = random(t, xn, -1, 1);
+            MemorySegment v1 = random(t, vn, -1, 1);
+            MemorySegment v2 = alloc(t, vn);
+            nat.winogradInput(t, g, x, v1);
+            ref.winogradInput(t, g, x, v2);
+            assertClose(t, v1, v2, vn, 0, "winogradInput " + g);
+            int cout = 3;
+            long mn = 16 * cout * g.winogradTiles();
+            long yn = (long) g.n() * cout * g.outH() * g.outW();
+            MemorySegment m = random(t, mn, -1, 1);
+            MemorySegment y1 = random(t, yn, -1, 1);
+            MemorySegment y2 = alloc(t, yn);
+            nat.winogradOutput(t, g, cout, m, y1);
+            ref.winogradOutput(t, g, cout, m, y2);
+            assertClose(t, y1, y2, yn, 0, "winogradOutput " + g);
+        }
+    }
+
     @ParameterizedTest(name = "{0} C={1}")
     @MethodSource("cases")
     void pooling(DType t, boolean c) {

@@ -1,0 +1,170 @@
+package org.flatminima.engine;
+
+import java.lang.foreign.MemorySegment;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.Window2d;
+import org.flatminima.kernels.Winograd2x2;
+
+/**
+ * 3x3 convolutions with stride 1 by Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, "Fast Algorithms
+ * for Convolutional Neural Networks", CVPR 2016): each 2x2 block of outputs is {@code A^T [(G w G^T) .* (B^T d
+ * B)] A} for the 4x4 tile d of the padded input under it. Over all tiles and channels the elementwise products are
+ * 16 matrix products, one per position of the transformed tile, {@code [O, C] x [C, tiles]}: 16 multiplications
+ * per tile and channel pair where im2col and GEMM need 36 (2.25x fewer), plus the transforms
+ * ({@link Backend#winogradInput}, {@link Backend#winogradOutput}: additions only, memory-bound) in place of
+ * im2col.
+ *
+ * <p>Threads and rounding: the images are processed in chunks whose size depends on the shapes only, each chunk
+ * by one thread with its own buffers, so the output is bit-identical for every thread count, as for
+ * {@link ImageOps}'s other convolutions; unlike theirs, an image's bits depend on the other images of its chunk
+ * ({@link #chunkImages}). The rounding is not the direct method's: the input transform adds and
+ * subtracts neighbouring inputs before the products, so the error bound grows with the spread of the values
+ * within a tile; for F(2x2, 3x3) it is a few units in the last place of the output's magnitude (measured in
+ * {@code WinogradTest}).
+ */
+final class Winograd {
+    private Winograd() {
+    }
+
+    /**
+     * Elements of the transformed inputs and products of one chunk of images, {@code 16 (C + O) tiles}: small
+     * enough to stay in the caches between the transforms and the products.
+     */
+    private static final long CHUNK_ELEMENTS = 1L << 20;
+
+    /** Most images of a chunk: {@link #chunkImages}. */
+    static final int MAX_CHUNK = 16;
+
+    /**
+     * Images per chunk for a budget of {@code fit} images: the largest power of two at most {@code fit} and
+     * {@link #MAX_CHUNK}, at least 1. A chunk's products are one GEMM per position of the transformed tile, over
+     * all the chunk's tiles, and a GEMM's rounding of one column can depend on the others (OpenBLAS picks its
+     * kernels by the size of the product), so an image's bits depend on its chunk. Chunks of a power of two up to
+     * 16 start at multiples of 16 whenever the batch does: a batch split into passes at multiples of 16 images
+     * (experiments' {@code Passes}) gives every image the bits of one pass.
+     */
+    static int chunkImages(long fit) {
+        return Integer.highestOneBit((int) Math.max(1, Math.min(MAX_CHUNK, fit)));
+    }
+
+    /**
+     * Fewest input channels for which the Winograd form is used: with few channels the products' inner dimension
+     * (C) is too short for GEMM to pay for the transforms, and im2col's K = 9C is better.
+     */
+    static final int MIN_CHANNELS = 8;
+
+    /** Whether {@link ImageOps} computes a convolution of this weight and window by Winograd; off with {@code -Dflatminima.winograd=false}. */
+    static boolean applies(Window2d g, int outChannels) {
+        return enabled && Winograd2x2.applies(g) && g.c() >= MIN_CHANNELS && outChannels >= 1;
+    }
+
+    private static volatile boolean enabled = !"false".equals(System.getProperty("flatminima.winograd"));
+
+    /** Turns the Winograd form on or off for this process (tests compare it with the direct method); returns the previous setting. */
+    static boolean setEnabled(boolean on) {
+        boolean was = enabled;
+        enabled = on;
+        return was;
+    }
+
+    /**
+     * {@code conv2d(x, w)} for a 3x3 w and stride 1 (see {@link ImageOps#conv2d}): x contiguous with its images
+     * in {@code g}, w {@code [O, C, 3, 3]}; y is written, shape {@code [..., O, outH, outW]}.
+     */
+    static void conv2d(Window2d g, Tensor x, Tensor w, Tensor y) {
+        Backend be = Engine.backend();
+        DType dt = x.dtype();
+        int n = g.n();
+        int c = g.c();
+        int o = w.dim(0);
+        Window2d one = new Window2d(1, c, g.h(), g.w(), 3, 3, 1, 1, g.padH(), g.padW());
+        long tilesPerImage = one.winogradTiles();
+        Tensor u = weightTransform(w);
+        int chunk = chunkImages(CHUNK_ELEMENTS / (16L * (c + o) * tilesPerImage));
+        int chunks = (n + chunk - 1) / chunk;
+        int parts = be.threads() <= 1 ? 1 : Math.min(chunks, be.threads() * 4);
+        long maxTiles = chunk * tilesPerImage;
+        Tensor v = Tensor.uninitialised(dt, parts, 16, c, (int) maxTiles);
+        Tensor m = Tensor.uninitialised(dt, parts, 16, o, (int) maxTiles);
+        long es = dt.byteSize();
+        long inImage = one.imageSize() * es;
+        long outImage = (long) o * g.outH() * g.outW() * es;
+        MemorySegment xs = x.segment();
+        MemorySegment ys = y.segment();
+        MemorySegment us = u.segment();
+        be.runParts(parts, p -> {
+            MemorySegment vs = v.select(0, p).segment();
+            MemorySegment ms = m.select(0, p).segment();
+            for (int q = (int) ((long) chunks * p / parts), end = (int) ((long) chunks * (p + 1) / parts); q < end; q++) {
+                int b0 = q * chunk;
+                int nb = Math.min(chunk, n - b0);
+                Window2d part = new Window2d(nb, c, g.h(), g.w(), 3, 3, 1, 1, g.padH(), g.padW());
+                int tiles = Math.toIntExact(part.winogradTiles());
+                be.winogradInput(dt, part, xs.asSlice(b0 * inImage), vs);
+                for (int k = 0; k < 16; k++) {
+                    be.gemm(dt, false, false, o, tiles, c, 1.0, us.asSlice(k * (long) o * c * es), c,
+                            vs.asSlice(k * (long) c * tiles * es), tiles, 0.0,
+                            ms.asSlice(k * (long) o * tiles * es), tiles);
+                }
+                be.winogradOutput(dt, part, o, ms, ys.asSlice(b0 * outImage));
+            }
+        });
+    }
+
+    /**
+     * The weight that makes {@link ImageOps#conv2dInputGrad} a convolution: {@code w'[c, o, i, j] =
+     * w[o, c, 2 - i, 2 - j]} (channels swapped, kernel rotated by 180 degrees), to be applied to g with padding
+     * {@code 2 - pad}.
+     */
+    static Tensor transposedFlipped(Tensor w) {
+        int o = w.dim(0);
+        int c = w.dim(1);
+        double[] ws = w.contiguous().toDoubleArray();
+        double[] r = new double[ws.length];
+        for (int oi = 0; oi < o; oi++) {
+            for (int ci = 0; ci < c; ci++) {
+                for (int e = 0; e < 9; e++) {
+                    r[(ci * o + oi) * 9 + 8 - e] = ws[(oi * c + ci) * 9 + e];
+                }
+            }
+        }
+        return Tensor.of(w.dtype(), r, c, o, 3, 3);
+    }
+
+    /**
+     * {@code u[k][o][c] = (G w[o, c] G^T)[k]}, {@code [16, O, C]}, with {@code G = [[1, 0, 0], [1/2, 1/2, 1/2],
+     * [1/2, -1/2, 1/2], [0, 0, 1]]}: computed in double and rounded once to w's type.
+     */
+    static Tensor weightTransform(Tensor w) {
+        DType dt = w.dtype();
+        int o = w.dim(0);
+        int c = w.dim(1);
+        double[] ws = w.contiguous().toDoubleArray();
+        double[] u = new double[16 * o * c];
+        long oc = (long) o * c;
+        double[] gg = new double[12];
+        for (int k = 0; k < oc; k++) {
+            int at = 9 * k;
+            for (int j = 0; j < 3; j++) { // G w: 4 rows of 3
+                double a = ws[at + j];
+                double b = ws[at + 3 + j];
+                double d = ws[at + 6 + j];
+                gg[j] = a;
+                gg[3 + j] = 0.5 * (a + b + d);
+                gg[6 + j] = 0.5 * (a - b + d);
+                gg[9 + j] = d;
+            }
+            for (int i = 0; i < 4; i++) { // (G w) G^T
+                double a = gg[3 * i];
+                double b = gg[3 * i + 1];
+                double d = gg[3 * i + 2];
+                u[(int) ((4 * i) * oc + k)] = a;
+                u[(int) ((4 * i + 1) * oc + k)] = 0.5 * (a + b + d);
+                u[(int) ((4 * i + 2) * oc + k)] = 0.5 * (a - b + d);
+                u[(int) ((4 * i + 3) * oc + k)] = d;
+            }
+        }
+        return Tensor.of(dt, u, 16, o, c);
+    }
+}
