@@ -28,10 +28,11 @@ final class Winograd {
     }
 
     /**
-     * Elements of the transformed inputs and products of one chunk of images, {@code 16 (C + O) tiles}: small
-     * enough to stay in the caches between the transforms and the products.
+     * Elements of the transformed inputs and products of one chunk of images, {@code 16 (C + O) tiles} (1 MB in
+     * float32): small enough to stay in a core's caches between the transforms and the products. For W3's second
+     * convolution that is 2 images, 98 columns a product; four times as many was no faster (docs/PERFORMANCE.md).
      */
-    private static final long CHUNK_ELEMENTS = 1L << 20;
+    private static final long CHUNK_ELEMENTS = 1L << 18;
 
     /** Most images of a chunk: {@link #chunkImages}. */
     static final int MAX_CHUNK = 16;
