@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* Bump whenever a signature or an op code changes; the Java loader refuses a different value.
- * ABI 3 added fm_reduce_cols and fm_max_pool2d_gather; ABI 4 fm_winograd_input and fm_winograd_output. */
+ * ABI 3 added fm_reduce_cols and fm_max_pool2d_gather; ABI 4 fm_winograd_input, fm_winograd_output and fm_winograd_gradient. */
 #define FM_ABI_VERSION 4
 
 /* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
@@ -56,7 +56,8 @@ int fm_abi_version(void);
     void fm_avg_pool2d_##S(const int32_t *geom, const T *x, T *y);                                       \
     void fm_avg_pool2d_backward_##S(const int32_t *geom, const T *gy, T *gx);                            \
     void fm_winograd_input_##S(const int32_t *geom, const T *x, T *v);                                   \
-    void fm_winograd_output_##S(const int32_t *geom, int32_t cout, const T *m, T *y);
+    void fm_winograd_output_##S(const int32_t *geom, int32_t cout, const T *m, T *y);                   \
+    void fm_winograd_gradient_##S(const int32_t *geom, int32_t cout, const T *gy, T *gt);
 
 FM_DECLARE(float, f32)
 FM_DECLARE(double, f64)

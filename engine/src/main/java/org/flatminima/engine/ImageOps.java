@@ -232,10 +232,13 @@ public final class ImageOps {
         Backend be = be();
         DType dt = x.dtype();
         Tensor xc = x.contiguous();
-        Tensor g3 = g.contiguous().reshape(n, o, l);
         if (n == 0) {
             return Tensor.zeros(dt, o, x.dim(-3), kh, kw);
         }
+        if (Winograd.applies(geo, o)) {
+            return Winograd.weightGrad(geo, xc, g.contiguous(), o);
+        }
+        Tensor g3 = g.contiguous().reshape(n, o, l);
         int parts = weightGradParts(n, (long) o * rows);
         // one partial sum per part (with one part, it is the result)
         Tensor partial = Tensor.uninitialised(dt, parts, o, rows);

@@ -3,6 +3,7 @@ package org.flatminima.engine;
 import java.lang.foreign.MemorySegment;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.DType;
+import org.flatminima.kernels.ReduceOp;
 import org.flatminima.kernels.Window2d;
 import org.flatminima.kernels.Winograd2x2;
 
@@ -14,6 +15,10 @@ import org.flatminima.kernels.Winograd2x2;
  * per tile and channel pair where im2col and GEMM need 36 (2.25x fewer), plus the transforms
  * ({@link Backend#winogradInput}, {@link Backend#winogradOutput}: additions only, memory-bound) in place of
  * im2col.
+ *
+ * <p>The weight gradient ({@link #weightGrad}) is the transpose of the same computation: 16 products with the
+ * tiles as their inner dimension, between the transformed inputs and the transformed output gradients
+ * ({@link Backend#winogradGradient}).
  *
  * <p>Threads and rounding: the images are processed in chunks whose size depends on the shapes only, each chunk
  * by one thread with its own buffers, so the output is bit-identical for every thread count, as for
@@ -111,6 +116,89 @@ final class Winograd {
                 be.winogradOutput(dt, part, o, ms, ys.asSlice(b0 * outImage));
             }
         });
+    }
+
+    /**
+     * {@code conv2dWeightGrad(x, g)} for a 3x3 window with stride 1 (see {@link ImageOps#conv2dWeightGrad}): with
+     * the forward's {@code y_tile = A^T [(G w G^T) .* (B^T d B)] A}, the gradient with respect to {@code G w G^T}
+     * is {@code sum_tiles (A gb A^T) .* (B^T d B)}, 16 products {@code [O, tiles] x [tiles, C]} with the tiles as
+     * the inner dimension, and the weight's is {@code G^T (that) G}. x is contiguous with its images in
+     * {@code geo}, gy {@code [n, O, outH, outW]} contiguous. The partial sums over the chunks of each of a number
+     * of parts that depends on the shapes only ({@link ImageOps#weightGradParts}) are added in part order: the
+     * same bits for every thread count.
+     */
+    static Tensor weightGrad(Window2d geo, Tensor x, Tensor gy, int o) {
+        Backend be = Engine.backend();
+        DType dt = x.dtype();
+        int n = geo.n();
+        int c = geo.c();
+        Window2d one = new Window2d(1, c, geo.h(), geo.w(), 3, 3, 1, 1, geo.padH(), geo.padW());
+        long tilesPerImage = one.winogradTiles();
+        int chunk = chunkImages(CHUNK_ELEMENTS / (16L * (c + o) * tilesPerImage));
+        int chunks = (n + chunk - 1) / chunk;
+        int parts = Math.min(chunks, ImageOps.weightGradParts(n, 16L * o * c));
+        long maxTiles = chunk * tilesPerImage;
+        Tensor v = Tensor.uninitialised(dt, parts, 16, c, (int) maxTiles);
+        Tensor gt = Tensor.uninitialised(dt, parts, 16, o, (int) maxTiles);
+        Tensor partial = Tensor.uninitialised(dt, parts, 16, o, c);
+        long es = dt.byteSize();
+        long inImage = one.imageSize() * es;
+        long outImage = (long) o * geo.outH() * geo.outW() * es;
+        MemorySegment xs = x.segment();
+        MemorySegment gs = gy.segment();
+        be.runParts(parts, p -> {
+            MemorySegment vs = v.select(0, p).segment();
+            MemorySegment ts = gt.select(0, p).segment();
+            MemorySegment us = partial.select(0, p).segment();
+            int first = (int) ((long) chunks * p / parts);
+            for (int q = first, end = (int) ((long) chunks * (p + 1) / parts); q < end; q++) {
+                int b0 = q * chunk;
+                int nb = Math.min(chunk, n - b0);
+                Window2d part = new Window2d(nb, c, geo.h(), geo.w(), 3, 3, 1, 1, geo.padH(), geo.padW());
+                int tiles = Math.toIntExact(part.winogradTiles());
+                be.winogradInput(dt, part, xs.asSlice(b0 * inImage), vs);
+                be.winogradGradient(dt, part, o, gs.asSlice(b0 * outImage), ts);
+                for (int k = 0; k < 16; k++) {
+                    be.gemm(dt, false, true, o, c, tiles, 1.0, ts.asSlice(k * (long) o * tiles * es), tiles,
+                            vs.asSlice(k * (long) c * tiles * es), tiles, q == first ? 0.0 : 1.0,
+                            us.asSlice(k * (long) o * c * es), c);
+                }
+            }
+        });
+        Tensor du = parts == 1 ? partial.select(0, 0) : TensorOps.reduce(ReduceOp.SUM, partial, 0, false);
+        return weightUntransform(du.contiguous().toDoubleArray(), dt, o, c);
+    }
+
+    /**
+     * {@code w[o, c] = G^T du[., o, c] G} for {@code du [16, O, C]}, with {@code G^T = [[1, 1/2, 1/2, 0],
+     * [0, 1/2, -1/2, 0], [0, 1/2, 1/2, 1]]} (the transpose of {@link #weightTransform}'s G): in double, rounded
+     * once to {@code dt}.
+     */
+    static Tensor weightUntransform(double[] du, DType dt, int o, int c) {
+        int oc = o * c;
+        double[] w = new double[9 * oc];
+        double[] h = new double[12];
+        for (int k = 0; k < oc; k++) {
+            for (int j = 0; j < 4; j++) { // G^T du: 3 rows of 4
+                double a = du[j * oc + k];
+                double b = du[(4 + j) * oc + k];
+                double d = du[(8 + j) * oc + k];
+                double e = du[(12 + j) * oc + k];
+                h[j] = a + 0.5 * (b + d);
+                h[4 + j] = 0.5 * (b - d);
+                h[8 + j] = 0.5 * (b + d) + e;
+            }
+            for (int i = 0; i < 3; i++) { // (G^T du) G
+                double a = h[4 * i];
+                double b = h[4 * i + 1];
+                double d = h[4 * i + 2];
+                double e = h[4 * i + 3];
+                w[9 * k + 3 * i] = a + 0.5 * (b + d);
+                w[9 * k + 3 * i + 1] = 0.5 * (b - d);
+                w[9 * k + 3 * i + 2] = 0.5 * (b + d) + e;
+            }
+        }
+        return Tensor.of(dt, w, o, c, 3, 3);
     }
 
     /**

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@link Winograd} against the im2col-and-GEMM convolution it replaces ({@code -Dflatminima.winograd=false}):
- * the forward and the input gradient agree within a few units in the last place of the outputs' magnitude, on
+ * the forward, the input gradient and the weight gradient agree within a few units in the last place of the outputs' magnitude, on
  * every backend, in both dtypes; and a batch split at multiples of 16 images gives the bits of one pass (what
  * experiments' per-point passes rely on).
  */
@@ -76,19 +76,22 @@ class WinogradTest {
             double[][] direct = Engine.with(b, () -> {
                 Winograd.setEnabled(false);
                 return new double[][] {ImageOps.conv2d(x, w, 1, s[4]).toDoubleArray(),
-                    ImageOps.conv2dInputGrad(g, w, s[1], s[2], 1, s[4]).toDoubleArray()};
+                    ImageOps.conv2dInputGrad(g, w, s[1], s[2], 1, s[4]).toDoubleArray(),
+                    ImageOps.conv2dWeightGrad(x, g, 3, 3, 1, s[4]).toDoubleArray()};
             });
             double[][] wino = Engine.with(b, () -> {
                 Winograd.setEnabled(true);
                 return new double[][] {ImageOps.conv2d(x, w, 1, s[4]).toDoubleArray(),
-                    ImageOps.conv2dInputGrad(g, w, s[1], s[2], 1, s[4]).toDoubleArray()};
+                    ImageOps.conv2dInputGrad(g, w, s[1], s[2], 1, s[4]).toDoubleArray(),
+                    ImageOps.conv2dWeightGrad(x, g, 3, 3, 1, s[4]).toDoubleArray()};
             });
-            // each output sums 9c products of unit normals: its magnitude is about 3 sqrt(c); the transforms add
-            // at most a small multiple of eps times that
-            for (int k = 0; k < 2; k++) {
+            // each output sums 9c products of unit normals (the weight gradient n outH outW): the transforms add at
+            // most a small multiple of eps times the largest
+            String[] what = {"forward", "input gradient", "weight gradient"};
+            for (int k = 0; k < 3; k++) {
                 double scale = maxAbs(direct[k]);
-                assertThat(maxDiff(wino[k], direct[k])).as("%s %s, shape %s", k == 0 ? "forward" : "input gradient",
-                        t, java.util.Arrays.toString(s)).isLessThan(16 * scale * t.epsilon()).isGreaterThan(0.0);
+                assertThat(maxDiff(wino[k], direct[k])).as("%s %s, shape %s", what[k], t, java.util.Arrays.toString(s))
+                        .isLessThan(16 * scale * t.epsilon()).isGreaterThan(0.0);
             }
         }
     }

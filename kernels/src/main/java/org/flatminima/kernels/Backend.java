@@ -154,6 +154,15 @@ public interface Backend {
     void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment y);
 
     /**
+     * The weight gradient's transform of Winograd's F(2x2, 3x3): {@code gt[k][co][t] = (A gb A^T)[k]} with gb the
+     * 2x2 block of gy {@code [n, cout, outH, outW]} that tile t of {@link #winogradInput} (same window g) computes,
+     * zero past the edge; {@code A = [[1, 0], [1, 1], [1, -1], [0, -1]]}. gt is {@code [16, cout, nt]}: the
+     * gradient of a loss with respect to the products that {@link #winogradOutput} transforms.
+     * Single-threaded: callers split the images.
+     */
+    void winogradGradient(DType t, Window2d g, int cout, MemorySegment gy, MemorySegment gt);
+
+    /**
      * Max pooling of x {@code [n, c, h, w]} into y {@code [n, c, outH, outW]}; padding counts as -infinity.
      * {@code argmax} (int32, same shape as y) receives the winner's index {@code iy*w + ix} within its plane,
      * the first maximum in row-major window order on ties (as PyTorch).

@@ -292,6 +292,17 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
+    public void winogradGradient(DType t, Window2d g, int cout, MemorySegment gy, MemorySegment gt) {
+        winograd("winogradGradient", g);
+        if (cout <= 0) {
+            throw new IllegalArgumentException("winogradGradient: argument 'cout' must be positive, got " + cout);
+        }
+        need(gy, (long) g.n() * cout * g.outH() * g.outW(), t.byteSize(), "winogradGradient", "gy");
+        need(gt, 16L * cout * g.winogradTiles(), t.byteSize(), "winogradGradient", "gt");
+        d.winogradGradient(t, g, cout, gy, gt);
+    }
+
+    @Override
     public void col2im(DType t, Window2d g, MemorySegment cols, MemorySegment x) {
         window(t, g, x, colsSize(g), cols, "col2im", "x", "cols");
         d.col2im(t, g, cols, x);

@@ -207,6 +207,11 @@ public class ScalarBackend implements Backend {
     }
 
     @Override
+    public void winogradGradient(DType t, Window2d g, int cout, MemorySegment gy, MemorySegment gt) {
+        Winograd2x2.gradient(t, g, cout, gy, gt);
+    }
+
+    @Override
     public void im2col(DType t, Window2d g, MemorySegment x, MemorySegment cols) {
         int oh = g.outH();
         int ow = g.outW();

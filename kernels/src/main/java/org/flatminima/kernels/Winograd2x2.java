@@ -11,6 +11,8 @@ import java.lang.foreign.MemorySegment;
  * <p>With the 4x4 tile d of the padded input, {@code B^T d B} is computed as: rows {@code e0 = d0 - d2,
  * e1 = d1 + d2, e2 = d2 - d1, e3 = d1 - d3}, then the same on the columns of e. With the 4x4 products m of a
  * tile, {@code A^T m A}: rows {@code s0 = m0 + m1 + m2, s1 = m1 - m2 - m3}, then the same on the columns of s.
+ * With the 2x2 block gb of an output gradient, {@code A gb A^T} (the weight gradient's transform): rows
+ * {@code r0 = g0, r1 = g0 + g1, r2 = g0 - g1, r3 = -g1}, then the same on the columns of r.
  */
 public final class Winograd2x2 {
     private Winograd2x2() {
@@ -105,6 +107,53 @@ public final class Winograd2x2 {
                             if (c + 1 < ow) {
                                 t.set(y, row + 1, round(f32, s[4 * a + 1] - s[4 * a + 2]) - s[4 * a + 3]);
                             }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The reference of {@link Backend#winogradGradient}. */
+    public static void gradient(DType t, Window2d g, int cout, MemorySegment gy, MemorySegment gt) {
+        boolean f32 = t == DType.F32;
+        int oh = g.outH();
+        int ow = g.outW();
+        int th = (oh + 1) / 2;
+        int tw = (ow + 1) / 2;
+        long nt = g.winogradTiles();
+        long ks = cout * nt;
+        long plane = (long) oh * ow;
+        double[] ra = new double[4];
+        double[] rb = new double[4];
+        for (int b = 0; b < g.n(); b++) {
+            for (int co = 0; co < cout; co++) {
+                long base = ((long) b * cout + co) * plane;
+                long op = co * nt + (long) b * th * tw;
+                for (int ty = 0; ty < th; ty++) {
+                    for (int tx = 0; tx < tw; tx++) {
+                        int r = 2 * ty;
+                        int c = 2 * tx;
+                        boolean down = r + 1 < oh;
+                        boolean right = c + 1 < ow;
+                        double a0 = t.get(gy, base + (long) r * ow + c);
+                        double b0 = right ? t.get(gy, base + (long) r * ow + c + 1) : 0.0;
+                        double a1 = down ? t.get(gy, base + (long) (r + 1) * ow + c) : 0.0;
+                        double b1 = down && right ? t.get(gy, base + (long) (r + 1) * ow + c + 1) : 0.0;
+                        ra[0] = a0; // rows: A gb
+                        ra[1] = round(f32, a0 + a1);
+                        ra[2] = round(f32, a0 - a1);
+                        ra[3] = -a1;
+                        rb[0] = b0;
+                        rb[1] = round(f32, b0 + b1);
+                        rb[2] = round(f32, b0 - b1);
+                        rb[3] = -b1;
+                        long at = op + (long) ty * tw + tx;
+                        for (int i = 0; i < 4; i++) { // columns: (A gb) A^T
+                            t.set(gt, (4 * i) * ks + at, ra[i]);
+                            t.set(gt, (4 * i + 1) * ks + at, ra[i] + rb[i]);
+                            t.set(gt, (4 * i + 2) * ks + at, ra[i] - rb[i]);
+                            t.set(gt, (4 * i + 3) * ks + at, -rb[i]);
                         }
                     }
                 }

@@ -12,11 +12,13 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The Java reference of Winograd's F(2x2, 3x3) transforms ({@link Winograd2x2}, the oracle of every backend's
  * {@link Backend#winogradInput} and {@link Backend#winogradOutput}) against the matrices of Lavin and Gray
  * (2016, eq. 8) applied by explicit products, on small integers so that both are exact: the layout {@code [16,
- * c, tiles]}, the tile order, the padding and the dropped outputs of an odd output size.
+ * c, tiles]}, the tile order, the padding and the dropped outputs of an odd output size; and the weight
+ * gradient's transform {@code A gb A^T} ({@link Backend#winogradGradient}), zeros past the edge.
  */
 class Winograd2x2Test {
     private static final double[][] BT = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
     private static final double[][] AT = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+    private static final double[][] A = {{1, 0}, {1, 1}, {1, -1}, {0, -1}};
 
     /** {@code l * m * r} for small dense matrices. */
     private static double[][] mul(double[][] l, double[][] m) {
@@ -43,7 +45,7 @@ class Winograd2x2Test {
 
     @ParameterizedTest
     @EnumSource(DType.class)
-    void inputAndOutputTransformsAreTheMatrices(DType t) {
+    void theTransformsAreTheMatrices(DType t) {
         Random rnd = new Random(11);
         // odd output (5 x 4), padding 1 on a 5 x 4 image; then no padding (3 x 2 output)
         for (Window2d g : new Window2d[] {new Window2d(2, 3, 5, 4, 3, 3, 1, 1, 1, 1),
@@ -67,6 +69,13 @@ class Winograd2x2Test {
                 }
                 MemorySegment y = arena.allocate((long) g.n() * cout * g.outH() * g.outW() * t.byteSize(), 8);
                 Winograd2x2.output(t, g, cout, m, y);
+                long yn = (long) g.n() * cout * g.outH() * g.outW();
+                MemorySegment gy = arena.allocate(yn * t.byteSize(), 8);
+                for (long i = 0; i < yn; i++) {
+                    t.set(gy, i, rnd.nextInt(9) - 4);
+                }
+                MemorySegment gt = arena.allocate(16L * cout * nt * t.byteSize(), 8);
+                Winograd2x2.gradient(t, g, cout, gy, gt);
                 for (int b = 0; b < g.n(); b++) {
                     for (int ty = 0; ty < th; ty++) {
                         for (int tx = 0; tx < tw; tx++) {
@@ -91,6 +100,20 @@ class Winograd2x2Test {
                                 double[][] mm = new double[4][4];
                                 for (int k = 0; k < 16; k++) {
                                     mm[k / 4][k % 4] = t.get(m, (k * (long) cout + c) * nt + tile);
+                                }
+                                double[][] gb = new double[2][2];
+                                for (int a = 0; a < 2; a++) {
+                                    for (int e = 0; e < 2; e++) {
+                                        int r = 2 * ty + a;
+                                        int col = 2 * tx + e;
+                                        gb[a][e] = r < g.outH() && col < g.outW()
+                                                ? t.get(gy, (((long) b * cout + c) * g.outH() + r) * g.outW() + col) : 0;
+                                    }
+                                }
+                                double[][] wantGt = mul(mul(A, gb), transpose(A));
+                                for (int k = 0; k < 16; k++) {
+                                    assertThat(t.get(gt, (k * (long) cout + c) * nt + tile))
+                                            .as("gt[%d][%d][%d] of %s", k, c, tile, g).isEqualTo(wantGt[k / 4][k % 4]);
                                 }
                                 double[][] want = mul(mul(AT, mm), transpose(AT));
                                 for (int a = 0; a < 2; a++) {

@@ -240,6 +240,11 @@ final class CKernelBackend extends NativeBackend {
     }
 
     @Override
+    public void winogradGradient(DType t, Window2d g, int cout, MemorySegment gy, MemorySegment gt) {
+        CKernels.winogradGradient(t, g, cout, gy, gt);
+    }
+
+    @Override
     public void col2im(DType t, Window2d g, MemorySegment cols, MemorySegment x) {
         long es = t.byteSize();
         long cb = (long) g.colRows() * g.colCols() * es;

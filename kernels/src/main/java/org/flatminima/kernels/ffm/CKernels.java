@@ -30,7 +30,7 @@ final class CKernels {
                          MethodHandle xent, MethodHandle im2col,
                          MethodHandle col2im, MethodHandle maxPool, MethodHandle maxPoolBackward,
                          MethodHandle avgPool, MethodHandle avgPoolBackward, MethodHandle maxPoolGather,
-                         MethodHandle winogradInput, MethodHandle winogradOutput) {
+                         MethodHandle winogradInput, MethodHandle winogradOutput, MethodHandle winogradGradient) {
 
         static Table link(SymbolLookup l, String s) {
             return new Table(
@@ -51,7 +51,8 @@ final class CKernels {
                     h(l, "fm_avg_pool2d_backward_" + s, FunctionDescriptor.ofVoid(A, A, A)),
                     h(l, "fm_max_pool2d_gather_" + s, FunctionDescriptor.ofVoid(A, A, A, A)),
                     h(l, "fm_winograd_input_" + s, FunctionDescriptor.ofVoid(A, A, A)),
-                    h(l, "fm_winograd_output_" + s, FunctionDescriptor.ofVoid(A, I, A, A)));
+                    h(l, "fm_winograd_output_" + s, FunctionDescriptor.ofVoid(A, I, A, A)),
+                    h(l, "fm_winograd_gradient_" + s, FunctionDescriptor.ofVoid(A, I, A, A)));
         }
 
         private static MethodHandle h(SymbolLookup l, String symbol, FunctionDescriptor fd) {
@@ -273,6 +274,14 @@ final class CKernels {
             table(t).winogradOutput().invokeExact(geometry(g), cout, mm, y);
         } catch (Throwable e) {
             throw Downcalls.failure("fm_winograd_output", e);
+        }
+    }
+
+    static void winogradGradient(DType t, Window2d g, int cout, MemorySegment gy, MemorySegment gt) {
+        try {
+            table(t).winogradGradient().invokeExact(geometry(g), cout, gy, gt);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_winograd_gradient", e);
         }
     }
 

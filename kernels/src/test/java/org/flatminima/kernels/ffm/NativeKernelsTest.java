@@ -402,6 +402,12 @@ class NativeKernelsTest {
             nat.winogradOutput(t, g, cout, m, y1);
             ref.winogradOutput(t, g, cout, m, y2);
             assertClose(t, y1, y2, yn, 0, "winogradOutput " + g);
+            MemorySegment gy = random(t, yn, -1, 1);
+            MemorySegment gt1 = random(t, mn, -1, 1);
+            MemorySegment gt2 = alloc(t, mn);
+            nat.winogradGradient(t, g, cout, gy, gt1);
+            ref.winogradGradient(t, g, cout, gy, gt2);
+            assertClose(t, gt1, gt2, mn, 0, "winogradGradient " + g);
         }
     }
 
