@@ -15,7 +15,8 @@ import org.flatminima.kernels.Winograd2x2;
  * {@link Engine#backend()}: the forward computations of the convolution and pooling primitives and of their
  * transposes. Every result is a new contiguous tensor.
  *
- * <p>Threads: a convolution splits its images into parts ({@link Backend#runParts}), each part the im2col of
+ * <p>Threads: a convolution splits its images into parts ({@link Backend#runParts}) (for {@link Winograd}'s
+ * path, see there), each part the im2col of
  * its images, their GEMMs (and col2im) on one thread; the backend's threads claim the parts as they get to
  * them. With one thread there is one part. Every image's output is computed by the same calls however the
  * images are split, so the forward and the input gradient are bit-identical for every thread count; the weight
@@ -112,7 +113,8 @@ public final class ImageOps {
      * w[o, c, i, j] x[b, c, oy*s - p + i, ox*s - p + j]} with zero padding {@code p} and stride {@code s} on both
      * axes. x is {@code [..., C, H, W]} (leading axes are images), w is {@code [O, C, kh, kw]}, y is
      * {@code [..., O, outH, outW]} with {@code outH = (H + 2p - kh) / s + 1}. Computed as im2col plus one GEMM
-     * per image.
+     * per image, or by {@link Winograd} for a 3x3 kernel with stride 1 and at least
+     * {@link Winograd#MIN_CHANNELS} input channels (likewise the two gradients below).
      */
     public static Tensor conv2d(Tensor x, Tensor w, int stride, int pad) {
         TensorOps.sameDtype("conv2d", x, w);
