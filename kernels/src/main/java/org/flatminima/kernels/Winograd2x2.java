@@ -78,40 +78,25 @@ public final class Winograd2x2 {
         boolean f32 = t == DType.F32;
         int oh = g.outH();
         int ow = g.outW();
-        int th = (oh + 1) / 2;
-        int tw = (ow + 1) / 2;
-        long nt = g.winogradTiles();
-        long ks = cout * nt;
-        long plane = (long) oh * ow;
+        long ks = cout * g.winogradTiles();
         double[] s = new double[8];
-        for (int b = 0; b < g.n(); b++) {
-            for (int co = 0; co < cout; co++) {
-                long base = ((long) b * cout + co) * plane;
-                long mp = co * nt + (long) b * th * tw;
-                for (int ty = 0; ty < th; ty++) {
-                    for (int tx = 0; tx < tw; tx++) {
-                        long at = mp + (long) ty * tw + tx;
-                        for (int j = 0; j < 4; j++) { // rows: A^T m
-                            double m0 = t.get(m, j * ks + at);
-                            double m1 = t.get(m, (4 + j) * ks + at);
-                            double m2 = t.get(m, (8 + j) * ks + at);
-                            double m3 = t.get(m, (12 + j) * ks + at);
-                            s[j] = round(f32, round(f32, m0 + m1) + m2);
-                            s[4 + j] = round(f32, round(f32, m1 - m2) - m3);
-                        }
-                        int r = 2 * ty;
-                        int c = 2 * tx;
-                        for (int a = 0; a < 2 && r + a < oh; a++) { // columns: (A^T m) A
-                            long row = base + (long) (r + a) * ow + c;
-                            t.set(y, row, round(f32, s[4 * a] + s[4 * a + 1]) + s[4 * a + 2]);
-                            if (c + 1 < ow) {
-                                t.set(y, row + 1, round(f32, s[4 * a + 1] - s[4 * a + 2]) - s[4 * a + 3]);
-                            }
-                        }
-                    }
+        forEachOutputTile(g, cout, (base, at, r, c) -> {
+            for (int j = 0; j < 4; j++) { // rows: A^T m
+                double m0 = t.get(m, j * ks + at);
+                double m1 = t.get(m, (4 + j) * ks + at);
+                double m2 = t.get(m, (8 + j) * ks + at);
+                double m3 = t.get(m, (12 + j) * ks + at);
+                s[j] = round(f32, round(f32, m0 + m1) + m2);
+                s[4 + j] = round(f32, round(f32, m1 - m2) - m3);
+            }
+            for (int a = 0; a < 2 && r + a < oh; a++) { // columns: (A^T m) A
+                long row = base + (long) (r + a) * ow + c;
+                t.set(y, row, round(f32, s[4 * a] + s[4 * a + 1]) + s[4 * a + 2]);
+                if (c + 1 < ow) {
+                    t.set(y, row + 1, round(f32, s[4 * a + 1] - s[4 * a + 2]) - s[4 * a + 3]);
                 }
             }
-        }
+        });
     }
 
     /** The reference of {@link Backend#winogradGradient}. */
@@ -119,42 +104,51 @@ public final class Winograd2x2 {
         boolean f32 = t == DType.F32;
         int oh = g.outH();
         int ow = g.outW();
-        int th = (oh + 1) / 2;
-        int tw = (ow + 1) / 2;
-        long nt = g.winogradTiles();
-        long ks = cout * nt;
-        long plane = (long) oh * ow;
+        long ks = cout * g.winogradTiles();
         double[] ra = new double[4];
         double[] rb = new double[4];
+        forEachOutputTile(g, cout, (base, at, r, c) -> {
+            boolean down = r + 1 < oh;
+            boolean right = c + 1 < ow;
+            double a0 = t.get(gy, base + (long) r * ow + c);
+            double b0 = right ? t.get(gy, base + (long) r * ow + c + 1) : 0.0;
+            double a1 = down ? t.get(gy, base + (long) (r + 1) * ow + c) : 0.0;
+            double b1 = down && right ? t.get(gy, base + (long) (r + 1) * ow + c + 1) : 0.0;
+            ra[0] = a0; // rows: A gb
+            ra[1] = round(f32, a0 + a1);
+            ra[2] = round(f32, a0 - a1);
+            ra[3] = -a1;
+            rb[0] = b0;
+            rb[1] = round(f32, b0 + b1);
+            rb[2] = round(f32, b0 - b1);
+            rb[3] = -b1;
+            for (int i = 0; i < 4; i++) { // columns: (A gb) A^T
+                t.set(gt, (4 * i) * ks + at, ra[i]);
+                t.set(gt, (4 * i + 1) * ks + at, ra[i] + rb[i]);
+                t.set(gt, (4 * i + 2) * ks + at, ra[i] - rb[i]);
+                t.set(gt, (4 * i + 3) * ks + at, -rb[i]);
+            }
+        });
+    }
+
+    /** One tile on the output side: the first element of its output plane, its index t, its first output row and column. */
+    private interface OutputTile {
+        void visit(long plane, long tile, int row, int col);
+    }
+
+    /** Every tile of every image and each of {@code cout} output channels, in the order of t. */
+    private static void forEachOutputTile(Window2d g, int cout, OutputTile body) {
+        int th = (g.outH() + 1) / 2;
+        int tw = (g.outW() + 1) / 2;
+        long nt = g.winogradTiles();
+        long planeSize = (long) g.outH() * g.outW();
         for (int b = 0; b < g.n(); b++) {
             for (int co = 0; co < cout; co++) {
-                long base = ((long) b * cout + co) * plane;
-                long op = co * nt + (long) b * th * tw;
+                long plane = ((long) b * cout + co) * planeSize;
+                long first = co * nt + (long) b * th * tw;
                 for (int ty = 0; ty < th; ty++) {
                     for (int tx = 0; tx < tw; tx++) {
-                        int r = 2 * ty;
-                        int c = 2 * tx;
-                        boolean down = r + 1 < oh;
-                        boolean right = c + 1 < ow;
-                        double a0 = t.get(gy, base + (long) r * ow + c);
-                        double b0 = right ? t.get(gy, base + (long) r * ow + c + 1) : 0.0;
-                        double a1 = down ? t.get(gy, base + (long) (r + 1) * ow + c) : 0.0;
-                        double b1 = down && right ? t.get(gy, base + (long) (r + 1) * ow + c + 1) : 0.0;
-                        ra[0] = a0; // rows: A gb
-                        ra[1] = round(f32, a0 + a1);
-                        ra[2] = round(f32, a0 - a1);
-                        ra[3] = -a1;
-                        rb[0] = b0;
-                        rb[1] = round(f32, b0 + b1);
-                        rb[2] = round(f32, b0 - b1);
-                        rb[3] = -b1;
-                        long at = op + (long) ty * tw + tx;
-                        for (int i = 0; i < 4; i++) { // columns: (A gb) A^T
-                            t.set(gt, (4 * i) * ks + at, ra[i]);
-                            t.set(gt, (4 * i + 1) * ks + at, ra[i] + rb[i]);
-                            t.set(gt, (4 * i + 2) * ks + at, ra[i] - rb[i]);
-                            t.set(gt, (4 * i + 3) * ks + at, -rb[i]);
-                        }
+                        body.visit(plane, first + (long) ty * tw + tx, 2 * ty, 2 * tx);
                     }
                 }
             }
