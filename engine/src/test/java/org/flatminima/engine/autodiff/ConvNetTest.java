@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Convolution and pooling: forwards against direct loops written from the definitions, and the Hessian of small
- * CNNs (float64) several ways: dense from forward-over-reverse HVPs, central finite differences of the gradient,
- * reverse-over-reverse; HVP symmetry; and a float32 gradient against the float64 one.
+ * CNNs (float64) several ways, one of them with a convolution computed by Winograd's algorithm: dense from
+ * forward-over-reverse HVPs, central finite differences of the gradient, reverse-over-reverse; HVP symmetry; and
+ * a float32 gradient against the float64 one.
  */
 @Tag("backends")
 class ConvNetTest {
@@ -244,6 +245,28 @@ class ConvNetTest {
         };
     }
 
+    /** Sizes of model C: conv 1->8 3x3, conv 8->8 3x3 (with biases), linear 72 -> 3. */
+    static final int P_C = 72 + 8 + 576 + 8 + CLS * 72 + CLS;
+
+    /**
+     * Model C, smooth, whose second convolution (8 input channels, 3x3, stride 1) runs by Winograd's F(2x2, 3x3)
+     * ({@code org.flatminima.engine.Winograd}) in the forward, both gradients and all their tangents: conv 1->8
+     * 3x3 pad 1, tanh, conv 8->8 3x3 pad 1, tanh, avg-pool 2 (6x6 -> 3x3), flatten, linear 72 -> 3.
+     */
+    static Function<Var, Var> modelC(Data d) {
+        return theta -> {
+            Var w1 = theta.view(0, 8, 1, 3, 3);
+            Var b1 = theta.view(72, 8, 1, 1);
+            Var w2 = theta.view(80, 8, 8, 3, 3);
+            Var b2 = theta.view(656, 8, 1, 1);
+            Var w3 = theta.view(664, CLS, 72);
+            Var b3 = theta.view(664 + CLS * 72, CLS);
+            Var h = d.x().conv2d(w1, 1, 1).add(b1).tanh();
+            h = h.conv2d(w2, 1, 1).add(b2).tanh().avgPool2d(2, 2, 0).reshape(N, 72);
+            return h.matmul(w3.mT()).add(b3).crossEntropy(d.labels());
+        };
+    }
+
     private void severalWays(String tag, Function<Var, Var> f, Var theta) {
         double[][] hvp = HessianTest.dense(Autodiff.hessian(f, theta));
         double[][] fd = HessianTest.finiteDifferences(f, theta);
@@ -273,6 +296,12 @@ class ConvNetTest {
     void cnnTanhAvgPoolTwoConvsHessianSeveralWays() {
         Var theta = Numeric.normal(new SplittableRandom(21), P_B);
         severalWays("cnn conv-tanh-avgpool-conv(stride 2)-tanh-linear", modelB(data(20, DType.F64)), theta);
+    }
+
+    @Test
+    void cnnWithAWinogradConvolutionHessianSeveralWays() {
+        Var theta = Numeric.normal(new SplittableRandom(41), P_C).scale(0.4);
+        severalWays("cnn conv-tanh-conv(8 channels, Winograd)-tanh-avgpool-linear", modelC(data(40, DType.F64)), theta);
     }
 
     @Test
