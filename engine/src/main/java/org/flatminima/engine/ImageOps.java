@@ -84,7 +84,7 @@ public final class ImageOps {
     }
 
     /** The parts of a convolution over {@code n} images whose outputs are independent: 1 with one thread. */
-    private static int imageParts(Backend b, int n) {
+    static int imageParts(Backend b, int n) {
         int threads = b.threads();
         return threads <= 1 ? 1 : (int) Math.max(1, Math.min(n, (long) threads * PARTS_PER_THREAD));
     }
@@ -131,7 +131,7 @@ public final class ImageOps {
         int l = g.colCols();
         Tensor w2 = w.contiguous().reshape(o, rows);
         Tensor y = Tensor.uninitialised(dt, replaceTail(x.shape(), 3, o, g.outH(), g.outW()));
-        if (n > 0 && Winograd.applies(g, o)) {
+        if (n > 0 && Winograd.applies(g)) {
             Winograd.conv2d(g, xc, w, y);
             return y;
         }
@@ -177,7 +177,7 @@ public final class ImageOps {
             // the transposed convolution of a 3x3 stride-1 window is a convolution of g with the rotated,
             // channel-swapped kernel and padding 2 - pad
             Window2d asConv = new Window2d(n, o, geo.outH(), geo.outW(), 3, 3, 1, 1, 2 - pad, 2 - pad);
-            if (Winograd.applies(asConv, c)) {
+            if (Winograd.applies(asConv)) {
                 Tensor gx = Tensor.uninitialised(g.dtype(), replaceTail(g.shape(), 3, c, h, width));
                 Winograd.conv2d(asConv, g.contiguous(), Winograd.transposedFlipped(w), gx);
                 return gx;
@@ -237,7 +237,7 @@ public final class ImageOps {
         if (n == 0) {
             return Tensor.zeros(dt, o, x.dim(-3), kh, kw);
         }
-        if (Winograd.applies(geo, o)) {
+        if (Winograd.applies(geo)) {
             return Winograd.weightGrad(geo, xc, g.contiguous(), o);
         }
         Tensor g3 = g.contiguous().reshape(n, o, l);

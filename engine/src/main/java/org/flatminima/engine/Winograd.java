@@ -60,9 +60,9 @@ final class Winograd {
      */
     static final int MIN_CHANNELS = 8;
 
-    /** Whether {@link ImageOps} computes a convolution of this weight and window by Winograd; off with {@code -Dflatminima.winograd=false}. */
-    static boolean applies(Window2d g, int outChannels) {
-        return enabled && Winograd2x2.applies(g) && g.c() >= MIN_CHANNELS && outChannels >= 1;
+    /** Whether {@link ImageOps} computes a convolution over this window by Winograd; off with {@code -Dflatminima.winograd=false}. */
+    static boolean applies(Window2d g) {
+        return enabled && Winograd2x2.applies(g) && g.c() >= MIN_CHANNELS;
     }
 
     private static volatile boolean enabled = !"false".equals(System.getProperty("flatminima.winograd"));
@@ -81,41 +81,58 @@ final class Winograd {
     static void conv2d(Window2d g, Tensor x, Tensor w, Tensor y) {
         Backend be = Engine.backend();
         DType dt = x.dtype();
-        int n = g.n();
         int c = g.c();
         int o = w.dim(0);
-        Window2d one = new Window2d(1, c, g.h(), g.w(), 3, 3, 1, 1, g.padH(), g.padW());
-        long tilesPerImage = one.winogradTiles();
+        Chunks ch = Chunks.of(g, o);
         Tensor u = weightTransform(w);
-        int chunk = chunkImages(CHUNK_ELEMENTS / (16L * (c + o) * tilesPerImage));
-        int chunks = (n + chunk - 1) / chunk;
-        int parts = be.threads() <= 1 ? 1 : Math.min(chunks, be.threads() * 4);
-        long maxTiles = chunk * tilesPerImage;
-        Tensor v = Tensor.uninitialised(dt, parts, 16, c, (int) maxTiles);
-        Tensor m = Tensor.uninitialised(dt, parts, 16, o, (int) maxTiles);
+        int parts = ImageOps.imageParts(be, ch.count());
+        Tensor v = Tensor.uninitialised(dt, parts, 16, c, ch.maxTiles());
+        Tensor m = Tensor.uninitialised(dt, parts, 16, o, ch.maxTiles());
         long es = dt.byteSize();
-        long inImage = one.imageSize() * es;
-        long outImage = (long) o * g.outH() * g.outW() * es;
-        MemorySegment xs = x.segment();
-        MemorySegment ys = y.segment();
         MemorySegment us = u.segment();
         be.runParts(parts, p -> {
             MemorySegment vs = v.select(0, p).segment();
             MemorySegment ms = m.select(0, p).segment();
-            for (int q = (int) ((long) chunks * p / parts), end = (int) ((long) chunks * (p + 1) / parts); q < end; q++) {
-                int b0 = q * chunk;
-                int nb = Math.min(chunk, n - b0);
-                Window2d part = new Window2d(nb, c, g.h(), g.w(), 3, 3, 1, 1, g.padH(), g.padW());
+            for (int q = ch.first(p, parts), end = ch.first(p + 1, parts); q < end; q++) {
+                Window2d part = ch.window(q);
                 int tiles = Math.toIntExact(part.winogradTiles());
-                be.winogradInput(dt, part, xs.asSlice(b0 * inImage), vs);
+                be.winogradInput(dt, part, ch.images(x, q), vs);
                 for (int k = 0; k < 16; k++) {
                     be.gemm(dt, false, false, o, tiles, c, 1.0, us.asSlice(k * (long) o * c * es), c,
                             vs.asSlice(k * (long) c * tiles * es), tiles, 0.0,
                             ms.asSlice(k * (long) o * tiles * es), tiles);
                 }
-                be.winogradOutput(dt, part, o, ms, ys.asSlice(b0 * outImage));
+                be.winogradOutput(dt, part, o, ms, ch.images(y, q));
             }
         });
+    }
+
+    /**
+     * The chunks of a convolution over {@code g}'s images with {@code o} output channels: {@link #chunkImages}
+     * images each (the last one fewer).
+     */
+    private record Chunks(Window2d g, int size, int count, int maxTiles) {
+        static Chunks of(Window2d g, int o) {
+            long tilesPerImage = (long) ((g.outH() + 1) / 2) * ((g.outW() + 1) / 2);
+            int size = chunkImages(CHUNK_ELEMENTS / (16L * (g.c() + o) * tilesPerImage));
+            return new Chunks(g, size, (g.n() + size - 1) / size, Math.toIntExact(size * tilesPerImage));
+        }
+
+        /** The first chunk of part {@code p} of {@code parts}. */
+        int first(int p, int parts) {
+            return (int) ((long) count * p / parts);
+        }
+
+        /** The window over the images of chunk q. */
+        Window2d window(int q) {
+            return new Window2d(Math.min(size, g.n() - q * size), g.c(), g.h(), g.w(), 3, 3, 1, 1, g.padH(),
+                    g.padW());
+        }
+
+        /** The images of chunk q of a contiguous {@code [n, ...]} tensor: its memory from the chunk's first image. */
+        MemorySegment images(Tensor t, int q) {
+            return t.segment().asSlice((long) q * size * (t.size() / g.n()) * t.dtype().byteSize());
+        }
     }
 
     /**
@@ -130,34 +147,23 @@ final class Winograd {
     static Tensor weightGrad(Window2d geo, Tensor x, Tensor gy, int o) {
         Backend be = Engine.backend();
         DType dt = x.dtype();
-        int n = geo.n();
         int c = geo.c();
-        Window2d one = new Window2d(1, c, geo.h(), geo.w(), 3, 3, 1, 1, geo.padH(), geo.padW());
-        long tilesPerImage = one.winogradTiles();
-        int chunk = chunkImages(CHUNK_ELEMENTS / (16L * (c + o) * tilesPerImage));
-        int chunks = (n + chunk - 1) / chunk;
-        int parts = Math.min(chunks, ImageOps.weightGradParts(n, 16L * o * c));
-        long maxTiles = chunk * tilesPerImage;
-        Tensor v = Tensor.uninitialised(dt, parts, 16, c, (int) maxTiles);
-        Tensor gt = Tensor.uninitialised(dt, parts, 16, o, (int) maxTiles);
+        Chunks ch = Chunks.of(geo, o);
+        int parts = Math.min(ch.count(), ImageOps.weightGradParts(geo.n(), 16L * o * c));
+        Tensor v = Tensor.uninitialised(dt, parts, 16, c, ch.maxTiles());
+        Tensor gt = Tensor.uninitialised(dt, parts, 16, o, ch.maxTiles());
         Tensor partial = Tensor.uninitialised(dt, parts, 16, o, c);
         long es = dt.byteSize();
-        long inImage = one.imageSize() * es;
-        long outImage = (long) o * geo.outH() * geo.outW() * es;
-        MemorySegment xs = x.segment();
-        MemorySegment gs = gy.segment();
         be.runParts(parts, p -> {
             MemorySegment vs = v.select(0, p).segment();
             MemorySegment ts = gt.select(0, p).segment();
             MemorySegment us = partial.select(0, p).segment();
-            int first = (int) ((long) chunks * p / parts);
-            for (int q = first, end = (int) ((long) chunks * (p + 1) / parts); q < end; q++) {
-                int b0 = q * chunk;
-                int nb = Math.min(chunk, n - b0);
-                Window2d part = new Window2d(nb, c, geo.h(), geo.w(), 3, 3, 1, 1, geo.padH(), geo.padW());
+            int first = ch.first(p, parts);
+            for (int q = first, end = ch.first(p + 1, parts); q < end; q++) {
+                Window2d part = ch.window(q);
                 int tiles = Math.toIntExact(part.winogradTiles());
-                be.winogradInput(dt, part, xs.asSlice(b0 * inImage), vs);
-                be.winogradGradient(dt, part, o, gs.asSlice(b0 * outImage), ts);
+                be.winogradInput(dt, part, ch.images(x, q), vs);
+                be.winogradGradient(dt, part, o, ch.images(gy, q), ts);
                 for (int k = 0; k < 16; k++) {
                     be.gemm(dt, false, true, o, c, tiles, 1.0, ts.asSlice(k * (long) o * tiles * es), tiles,
                             vs.asSlice(k * (long) c * tiles * es), tiles, q == first ? 0.0 : 1.0,
