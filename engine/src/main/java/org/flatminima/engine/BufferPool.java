@@ -6,8 +6,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayDeque;
-import java.util.HashMap;
+import java.util.Iterator;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The raw memory behind {@link Scope}s: 64-byte aligned blocks from the C allocator, kept after a scope closes
@@ -32,8 +33,15 @@ import java.util.Map;
  * direction's activations) finds its blocks again on the next call instead of returning them to the C
  * allocator and faulting them in again, while a laptop's pool stays within a quarter of its memory. The cost:
  * after such a pass the process keeps up to its peak in idle blocks until {@link #trim}. When the physical
- * memory cannot be read the cap is the floor. {@code -Dflatminima.poolBytes=N} replaces the policy by a fixed
- * cap of N bytes (0 keeps nothing).
+ * memory cannot be read the cap is the floor.
+ *
+ * <p><b>Footprint.</b> Idle blocks of one size class cannot serve a request of another, so a pass of new shapes
+ * after a large one (ten single HVPs after a batched pass of ten) would add its own blocks to the large pass's
+ * idle ones. Under the adaptive policy the pool therefore also bounds its footprint, live plus idle bytes, by
+ * {@link #footprintFor} (the high-water mark of live bytes plus an eighth of it, at least
+ * {@value #SLACK_BYTES} bytes): a request that finds no idle block of its class first frees idle blocks of
+ * other classes, largest first, until the new block fits under that bound. {@code -Dflatminima.poolBytes=N}
+ * replaces the policy by a fixed cap of N idle bytes (0 keeps nothing) and no footprint bound.
  */
 final class BufferPool {
 
@@ -42,6 +50,9 @@ final class BufferPool {
 
     /** The cap when nothing has been used yet, and the slack above the peak (bytes); at most a quarter of memory. */
     static final long FLOOR_BYTES = 2L << 30;
+
+    /** The least room above the high-water mark of live bytes that the footprint bound leaves (256 MiB). */
+    static final long SLACK_BYTES = 256L << 20;
 
     /** {@code -Dflatminima.poolBytes}: a fixed cap, or -1 when unset (the adaptive policy). */
     private static final long OVERRIDE = Long.getLong("flatminima.poolBytes", -1L);
@@ -59,13 +70,15 @@ final class BufferPool {
                 FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
     }
 
-    private static final Map<Long, ArrayDeque<Long>> IDLE = new HashMap<>();
+    /** Idle blocks by size class (sorted, so that the footprint bound can free the largest first). */
+    private static final TreeMap<Long, ArrayDeque<Long>> IDLE = new TreeMap<>();
     private static long idleBytes;
     private static long liveBytes;
     private static long peakLiveBytes;
     private static long cap = capFor(OVERRIDE, 0, PHYSICAL);
     private static long hits;
     private static long misses;
+    private static long evictions;
 
     private BufferPool() {
     }
@@ -95,6 +108,16 @@ final class BufferPool {
         return 0;
     }
 
+    /**
+     * The bound on live plus idle bytes under the adaptive policy: {@code peakLiveBytes} plus an eighth of it, at
+     * least {@link #SLACK_BYTES} above it. A pure function, so that the policy is testable.
+     */
+    static long footprintFor(long peakLiveBytes) {
+        long peak = Math.max(0, peakLiveBytes);
+        long slack = Math.max(SLACK_BYTES, peak / 8);
+        return peak > Long.MAX_VALUE - slack ? Long.MAX_VALUE : peak + slack;
+    }
+
     /** The size class of a request of {@code n} bytes: n rounded up to 1/8 of its power of two (>= 64). */
     static long sizeClass(long n) {
         long c = Math.max(n, ALIGN);
@@ -105,6 +128,7 @@ final class BufferPool {
 
     /** The address of an idle or new block of {@code sizeClass} bytes (a value of {@link #sizeClass}). */
     static long take(long sizeClass) {
+        long[] evicted;
         synchronized (IDLE) {
             liveBytes += sizeClass;
             if (liveBytes > peakLiveBytes) {
@@ -118,6 +142,12 @@ final class BufferPool {
                 return q.pop();
             }
             misses++;
+            evicted = OVERRIDE < 0 ? evictAbove(footprintFor(peakLiveBytes)) : null;
+        }
+        if (evicted != null) {
+            for (int i = 0; i < evicted.length && evicted[i] != 0; i++) {
+                free(evicted[i]);
+            }
         }
         long address = 0;
         try {
@@ -135,6 +165,35 @@ final class BufferPool {
             throw new OutOfMemoryError("cannot allocate " + sizeClass + " bytes of off-heap tensor memory");
         }
         return address;
+    }
+
+    /**
+     * Removes idle blocks, largest size class first, until live plus idle bytes are at most {@code bound}; returns
+     * their addresses (a zero ends the list) or null when none had to go. Holds the lock: the caller frees them.
+     */
+    private static long[] evictAbove(long bound) {
+        if (liveBytes + idleBytes <= bound || idleBytes == 0) {
+            return null;
+        }
+        long[] out = new long[8];
+        int n = 0;
+        Iterator<Map.Entry<Long, ArrayDeque<Long>>> it = IDLE.descendingMap().entrySet().iterator();
+        while (liveBytes + idleBytes > bound && it.hasNext()) {
+            Map.Entry<Long, ArrayDeque<Long>> e = it.next();
+            ArrayDeque<Long> q = e.getValue();
+            while (!q.isEmpty() && liveBytes + idleBytes > bound) {
+                if (n + 1 >= out.length) {
+                    out = java.util.Arrays.copyOf(out, 2 * out.length);
+                }
+                out[n++] = q.pop();
+                idleBytes -= e.getKey();
+                evictions++;
+            }
+            if (q.isEmpty()) {
+                it.remove();
+            }
+        }
+        return out;
     }
 
     /** Returns a block taken with {@link #take}; it is kept for reuse, or freed when the pool is full. */
@@ -194,10 +253,10 @@ final class BufferPool {
         }
     }
 
-    /** {hits, misses} of {@link #take} so far. */
+    /** {hits, misses} of {@link #take} so far, and the idle blocks freed by the footprint bound. */
     static long[] stats() {
         synchronized (IDLE) {
-            return new long[] {hits, misses};
+            return new long[] {hits, misses, evictions};
         }
     }
 

@@ -2,9 +2,13 @@ package org.flatminima.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-/** The pool's cap on idle bytes: the policy as a function, and the high-water mark that drives it. */
+/**
+ * The pool's cap on idle bytes and its footprint bound: the policies as functions, and the high-water mark that
+ * drives them.
+ */
 class BufferPoolCapTest {
 
     private static final long GIB = 1L << 30;
@@ -74,5 +78,46 @@ class BufferPoolCapTest {
         assertThat(BufferPool.idleBytes()).isZero();
         assertThat(BufferPool.liveAndPeak()[1]).isEqualTo(BufferPool.liveAndPeak()[0]);
         assertThat(BufferPool.cap()).isEqualTo(BufferPool.capFor(env[1], BufferPool.liveAndPeak()[1], env[0]));
+    }
+
+    @Test
+    void theFootprintBoundIsThePeakPlusAnEighthAtLeastTheSlack() {
+        assertThat(BufferPool.footprintFor(0)).isEqualTo(BufferPool.SLACK_BYTES);
+        assertThat(BufferPool.footprintFor(GIB)).isEqualTo(GIB + BufferPool.SLACK_BYTES); // GIB / 8 < 256 MiB
+        assertThat(BufferPool.footprintFor(8 * GIB)).isEqualTo(9 * GIB);
+        assertThat(BufferPool.footprintFor(-5)).isEqualTo(BufferPool.SLACK_BYTES);
+        assertThat(BufferPool.footprintFor(Long.MAX_VALUE)).isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
+    void aPassOfOtherShapesFreesIdleBlocksInsteadOfAddingToThem() {
+        long[] env = BufferPool.physicalAndOverride();
+        Assumptions.assumeTrue(env[1] < 0 && env[0] / 4 >= 4 * GIB,
+                "the adaptive policy on a machine of at least 16 GiB (the cap keeps 3 GiB idle)");
+        BufferPool.trim();
+        // Blocks of 1 GiB, then of 3/4 GiB: address space only (never written, so no resident memory).
+        try (Scope s = Scope.open()) {
+            for (int i = 0; i < 3; i++) {
+                s.allocateRaw(GIB);
+            }
+        }
+        long peak = BufferPool.liveAndPeak()[1];
+        long live = BufferPool.liveAndPeak()[0];
+        assertThat(BufferPool.idleBytes()).isGreaterThanOrEqualTo(3 * GIB);
+        long evicted = BufferPool.stats()[2];
+        long bound = BufferPool.footprintFor(peak);
+        try (Scope s = Scope.open()) {
+            for (int i = 0; i < 4; i++) {
+                s.allocateRaw(3 * GIB / 4);
+                assertThat(BufferPool.liveAndPeak()[0] + BufferPool.idleBytes()).isLessThanOrEqualTo(bound);
+            }
+            // 3 GiB live again (the peak did not move), and no 1 GiB block is left idle
+            assertThat(BufferPool.liveAndPeak()[0]).isEqualTo(live + 3 * GIB);
+            assertThat(BufferPool.liveAndPeak()[1]).isEqualTo(peak);
+            assertThat(BufferPool.idleBytes()).isEqualTo(0);
+        }
+        // the first, second and fourth requests each freed one 1 GiB block; the third fitted under the bound
+        assertThat(BufferPool.stats()[2] - evicted).isEqualTo(3);
+        BufferPool.trim();
     }
 }

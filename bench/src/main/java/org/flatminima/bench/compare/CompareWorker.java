@@ -426,12 +426,16 @@ public final class CompareWorker {
         return TensorOps.sumAll(TensorOps.mul(s.probes().value(), hv)).item() / HUTCHINSON_PROBES;
     }
 
-    /** Hutchinson's estimate with the ten Rademacher probes, ten single HVPs. */
+    /**
+     * Hutchinson's estimate with the ten Rademacher probes, ten single HVPs, each in its own {@link Scope} (as
+     * {@code curvature.Hutchinson} runs them, and as PyTorch frees each probe's graph): without it the ten
+     * passes' temporaries would all live until the call's scope closes.
+     */
     static double hutchinsonLoop(Setup s) {
         double sum = 0;
         for (Var v : s.probeRows()) {
-            Tensor hv = Autodiff.hvp(s.loss(), s.theta(), v).value();
-            sum += TensorOps.sumAll(TensorOps.mul(v.value(), hv)).item();
+            sum += scoped(() -> TensorOps.sumAll(TensorOps.mul(v.value(),
+                    Autodiff.hvp(s.loss(), s.theta(), v).value())).item());
         }
         return sum / HUTCHINSON_PROBES;
     }
