@@ -14,8 +14,9 @@
 #include <stdint.h>
 
 /* Bump whenever a signature or an op code changes; the Java loader refuses a different value.
- * ABI 3 added fm_reduce_cols and fm_max_pool2d_gather; ABI 4 fm_winograd_input, fm_winograd_output and fm_winograd_gradient. */
-#define FM_ABI_VERSION 4
+ * ABI 3 added fm_reduce_cols and fm_max_pool2d_gather; ABI 4 fm_winograd_input, fm_winograd_output and
+ * fm_winograd_gradient; ABI 5 the binary op FM_GATE. */
+#define FM_ABI_VERSION 5
 
 /* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
  * unused in ABI 2; their codes are not reused. */
@@ -27,7 +28,7 @@ enum fm_unary {
 
 /* Binary op codes. */
 enum fm_binary {
-    FM_ADD = 0, FM_SUB = 1, FM_MUL = 2, FM_DIV = 3, FM_MAX = 4, FM_MIN = 5, FM_GREATER = 6
+    FM_ADD = 0, FM_SUB = 1, FM_MUL = 2, FM_DIV = 3, FM_MAX = 4, FM_MIN = 5, FM_GREATER = 6, FM_GATE = 7
 };
 
 /* Reduce op codes. */

@@ -89,6 +89,11 @@ public final class TensorOps {
         return binary(BinaryOp.DIV, a, b);
     }
 
+    /** {@code b > 0 ? a : 0} elementwise, broadcasting ({@link BinaryOp#GATE}: ReLU's backward). */
+    public static Tensor gate(Tensor a, Tensor b) {
+        return binary(BinaryOp.GATE, a, b);
+    }
+
     /** {@code s * x}. */
     public static Tensor scale(Tensor x, double s) {
         return unary(UnaryOp.SCALE, x, s);

@@ -15,7 +15,9 @@ public enum BinaryOp {
     /** min(a, b) */
     MIN,
     /** 1 if a &gt; b else 0 */
-    GREATER;
+    GREATER,
+    /** a if b &gt; 0 else 0 (ReLU's backward and tangent: the gradient a gated by the sign of the input b) */
+    GATE;
 
     /** The reference value in double precision. */
     public double apply(double a, double b) {
@@ -27,6 +29,7 @@ public enum BinaryOp {
             case MAX -> Math.max(a, b);
             case MIN -> Math.min(a, b);
             case GREATER -> a > b ? 1.0 : 0.0;
+            case GATE -> b > 0 ? a : 0.0;
         };
     }
 }

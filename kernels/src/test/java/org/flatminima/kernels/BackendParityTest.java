@@ -148,6 +148,48 @@ class BackendParityTest {
         }
     }
 
+    /**
+     * GATE against its definition, {@code b > 0 ? a : 0}, with b of both signs (the parity test above keeps b
+     * mostly positive), zeros of both signs, NaN and infinities on either side: a NaN or infinite gradient where
+     * the gate is shut gives 0 (not NaN, as {@code a * step(b)} would), -0 and NaN in b shut it. Exact on every
+     * backend, the oracle included, over every binary case (broadcast and transposed operands).
+     */
+    @ParameterizedTest(name = "{0} {1} threads={2}")
+    @MethodSource("cases")
+    void gateIsTheGradientWhereTheInputIsPositive(String name, DType t, int threads) {
+        SplittableRandom rnd = new SplittableRandom(5);
+        double[] special = {Double.NaN, 0.0, -0.0, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 1e-30};
+        for (Backend b : List.of(oracle, backend(name, threads))) {
+            for (BinCase c : binaryCases()) {
+                try (Arena arena = Arena.ofShared()) {
+                    MemorySegment a = random(arena, t, c.aLen(), rnd, -3, 3);
+                    MemorySegment g = random(arena, t, c.bLen(), rnd, -3, 3);
+                    for (int i = 0; i < special.length; i++) {
+                        if (i < c.aLen()) {
+                            t.set(a, c.aLen() - 1 - i, special[i]);
+                        }
+                        if (i < c.bLen()) {
+                            t.set(g, i, special[i]);
+                        }
+                    }
+                    long n = Shapes.size(c.shape());
+                    MemorySegment y = alloc(arena, t, n);
+                    b.binary(BinaryOp.GATE, t, c.shape(), a, c.as(), g, c.bs(), y);
+                    int[] idx = new int[c.shape().length];
+                    for (long f = 0; f < n; f++) {
+                        double av = t.get(a, Shapes.offset(idx, c.as()));
+                        double bv = t.get(g, Shapes.offset(idx, c.bs()));
+                        double want = bv > 0 ? av : 0.0;
+                        assertThat(Double.doubleToRawLongBits(t.get(y, f)))
+                                .as("%s %s at %d: gate(%s, %s)", b.name(), c.label(), f, av, bv)
+                                .isEqualTo(Double.doubleToRawLongBits(want));
+                        Shapes.increment(idx, c.shape());
+                    }
+                }
+            }
+        }
+    }
+
     /** Binary cases: shape, a strides, b strides, a extent, b extent. */
     private record BinCase(String label, int[] shape, long[] as, long[] bs, long aLen, long bLen) {
     }

@@ -208,8 +208,13 @@ public sealed interface ElementwisePrimitives extends Primitive {
         }
     }
 
-    /** {@code y = max(x, 0)}, f' = [x > 0] (a constant: its own derivative is zero almost everywhere). */
-    record Relu() implements ElementwisePrimitives, Primitive.Elementwise {
+    /**
+     * {@code y = max(x, 0)}, f' = [x > 0] (a constant: its own derivative is zero almost everywhere). Both rules
+     * are one {@link ReluGate} of the incoming tangent or cotangent by x: dy = gate(dx, x), gx = gate(g, x). Not
+     * {@link Primitive.Elementwise}, whose rules would first build the mask [x > 0] as a tensor of x's size and
+     * then multiply by it: the gate reads x directly, so a forward-over-reverse pass allocates no masks.
+     */
+    record Relu() implements ElementwisePrimitives {
         public String name() {
             return "relu";
         }
@@ -218,8 +223,41 @@ public sealed interface ElementwisePrimitives extends Primitive {
             return TensorOps.unary(UnaryOp.RELU, in[0]);
         }
 
-        public Var derivative(Var x, Var y) {
-            return Var.of(TensorOps.unary(UnaryOp.STEP, x.value()));
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            return Trace.bind(new ReluGate(), t[0], x[0]);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(new ReluGate(), g, x[0]));
+        }
+    }
+
+    /**
+     * {@code y = b > 0 ? a : 0}: the gradient or tangent {@code a} where the ReLU's input {@code b} is positive
+     * (ReLU's rules). Linear in a; in b piecewise constant, so its derivative in b is zero almost everywhere
+     * (as the ReLU's second derivative): dy = gate(da, b); ga = gate(g, b), gb = 0. Where the gate is shut the
+     * output is 0 even for an infinite or NaN a (as PyTorch's threshold_backward; {@code a * [b > 0]} would give
+     * NaN there). Broadcasting, so a tangent with leading direction axes gates against the one x.
+     */
+    record ReluGate() implements ElementwisePrimitives, Primitive.Broadcasting {
+        public String name() {
+            return "relu_gate";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.gate(in[0], in[1]);
+        }
+
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            return t[0] == null ? null : Trace.bind(this, t[0], x[1]);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return cts(Trace.bind(this, g, x[1]), null);
         }
     }
 

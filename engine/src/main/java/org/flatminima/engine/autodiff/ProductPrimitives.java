@@ -212,19 +212,36 @@ public sealed interface ProductPrimitives extends Primitive {
             }
             Var b = null;
             if (t[1] != null) {
-                if (lead(t[1], x[1]) == 0) {
-                    b = Trace.bind(this, x[0], t[1]);
-                } else {
-                    int k = directions(name(), t[1], x[1]);
-                    int pre = x[1].rank() - 3;
-                    int[] gs = x[1].shape();
-                    int[] stackedShape = Arrays.copyOf(gs, gs.length);
-                    stackedShape[pre] = k * gs[pre];
-                    Var r = Trace.bind(this, x[0], moveAxis(t[1], 0, pre).reshape(stackedShape)); // [k*O, C, kh, kw]
-                    b = r.reshape(k, gs[pre], r.dim(1), kh, kw);
-                }
+                b = lead(t[1], x[1]) == 0 ? Trace.bind(this, x[0], t[1]) : perDirection(x[0], t[1]);
             }
             return sum(a, b);
+        }
+
+        /**
+         * {@code [k, O, C, kh, kw]}: this weight gradient of x with each direction {@code dg[i]} of a batched
+         * cotangent tangent {@code dg} ({@code [k, ..., O, H, W]}), one product per direction on a view of
+         * {@code dg}, assembled by one {@link ViewPrimitives.EmbedMany}. Stacking the directions into the
+         * channels instead ({@code [..., k*O, H, W]}, one product) would first copy all of dg, the largest
+         * tangent of a convolutional HVP; per direction, x's columns (or Winograd transform) are made k times,
+         * which costs less than that copy for these shapes (docs/PERFORMANCE.md).
+         */
+        private Var perDirection(Var x, Var dg) {
+            int k = directions(name(), dg, x);
+            int[] one = Arrays.copyOfRange(dg.shape(), 1, dg.rank());
+            int m = Math.toIntExact(org.flatminima.kernels.Shapes.size(one));
+            Var flat = dg.reshape(k * m);
+            int[] w = {dg.dim(-3), x.dim(-3), kh, kw};
+            int p = w[0] * w[1] * kh * kw;
+            Var[] parts = new Var[k];
+            int[] offsets = new int[k];
+            int[][] shapes = new int[k][];
+            for (int i = 0; i < k; i++) {
+                parts[i] = Trace.bind(this, x, flat.view(i * m, one));
+                offsets[i] = i * p;
+                shapes[i] = w;
+            }
+            Var stacked = Trace.bind(new ViewPrimitives.EmbedMany(offsets, shapes, k * p), parts);
+            return stacked.reshape(k, w[0], w[1], kh, kw);
         }
 
         @Override

@@ -84,6 +84,9 @@ class PrimitiveCheckerTest {
             new Case("pow 3", new Pow(3), Domain.ANY, s(3, 4)),
             new Case("pow -1", new Pow(-1), Domain.POSITIVE, s(3, 4)),
             new Case("relu", new Relu(), Domain.AWAY_FROM_ZERO, s(3, 4)),
+            new Case("relu_gate", new ReluGate(), new Domain[] {Domain.ANY, Domain.AWAY_FROM_ZERO}, s(3, 4), s(3, 4)),
+            new Case("relu_gate [2,3,4] by [4]", new ReluGate(), new Domain[] {Domain.ANY, Domain.AWAY_FROM_ZERO},
+                    s(2, 3, 4), s(4)),
             new Case("leaky_relu", new LeakyRelu(0.1), Domain.AWAY_FROM_ZERO, s(3, 4)),
             new Case("tanh", new Tanh(), Domain.ANY, s(3, 4)),
             new Case("sigmoid", new Sigmoid(), Domain.ANY, s(3, 4)),
@@ -157,7 +160,7 @@ class PrimitiveCheckerTest {
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
         Set<String> covered = CASES.stream().map(c -> c.p().getClass().getSimpleName())
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
-        assertThat(permitted).hasSize(39);
+        assertThat(permitted).hasSize(40);
         assertThat(covered).as("primitives without a checker case").containsAll(permitted);
     }
 

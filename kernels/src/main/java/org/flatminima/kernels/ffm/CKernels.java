@@ -140,6 +140,7 @@ final class CKernels {
             case MAX -> 4;
             case MIN -> 5;
             case GREATER -> 6;
+            case GATE -> 7;
         };
     }
 
