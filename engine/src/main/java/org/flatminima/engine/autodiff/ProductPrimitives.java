@@ -131,6 +131,63 @@ public sealed interface ProductPrimitives extends Primitive {
     }
 
     /**
+     * {@code y = conv2d(x, w) + b}, b one value per output channel ({@code [O]}): a convolution layer's output in
+     * one buffer, the bias added in place into the fresh convolution output instead of into a second tensor of
+     * the output's size (the largest activation of a CNN). Bilinear in (x, w) and affine in b: dy = the
+     * {@link Conv2d} tangent + db (broadcast over the images and pixels); gx and gw as {@link Conv2d}, gb = g summed
+     * over every axis but the channels.
+     */
+    record Conv2dBias(int stride, int pad) implements ProductPrimitives {
+        public String name() {
+            return "conv2d_bias";
+        }
+
+        public Tensor forward(Tensor... in) {
+            Tensor y = ImageOps.conv2d(in[0], in[1], stride, pad);
+            int o = y.dim(-3);
+            if (in[2].rank() != 1 || in[2].dim(0) != o) {
+                throw new IllegalArgumentException("conv2d_bias: the bias must have shape [" + o + "] (one value per "
+                        + "output channel), got " + Arrays.toString(in[2].shape()));
+            }
+            Tensor b = in[2].reshape(o, 1, 1);
+            if (!y.isContiguous()) {
+                return TensorOps.add(y, b);
+            }
+            TensorOps.assignBinary(y, org.flatminima.kernels.BinaryOp.ADD, y, b);
+            return y;
+        }
+
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            Var c = t[0] == null && t[1] == null ? null
+                    : new Conv2d(stride, pad).jvp(new Var[] {x[0], x[1]}, new Var[] {t[0], t[1]}, null);
+            if (t[2] == null) {
+                return c;
+            }
+            // db [lead..., O] as [lead..., 1 (per axis of y before the channels), O, 1, 1]
+            int lead = lead(t[2], x[2]);
+            int[] s = new int[lead + y.rank()];
+            Arrays.fill(s, 1);
+            System.arraycopy(t[2].shape(), 0, s, 0, lead);
+            s[lead + y.rank() - 3] = x[2].dim(0);
+            Var db = t[2].reshape(s);
+            return c == null ? db.expand(Trace.concat(leadDims(t[2], lead), y.shape())) : c.add(db);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return vjp(g, x, y, new boolean[] {true, true, true});
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
+            Var[] xw = new Conv2d(stride, pad).vjp(g, new Var[] {x[0], x[1]}, y, new boolean[] {needed[0], needed[1]});
+            int o = x[2].dim(0);
+            return cts(xw[0], xw[1], needed[2] ? g.sumTo(o, 1, 1).reshape(o) : null);
+        }
+    }
+
+    /**
      * {@code y = conv2d_input_grad(g, w)}: the transpose of {@link Conv2d} in x, for inputs of spatial size
      * {@code h x width}, so that {@code <conv2d(x, w), g> = <x, y>}. Bilinear in (g, w). Its own transposes,
      * from {@code <y, c> = <g, conv2d(c, w)> = <w, conv2d_weight_grad(c, g)>}: gg = conv2d(c, w),

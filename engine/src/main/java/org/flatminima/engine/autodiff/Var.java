@@ -272,6 +272,14 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
     }
 
     /**
+     * {@link #conv2d(Var, int, int)} plus a bias {@code [O]} per output channel, in one output buffer (a
+     * convolution layer's forward).
+     */
+    public Var conv2d(Var weight, Var bias, int stride, int pad) {
+        return Trace.bind(new ProductPrimitives.Conv2dBias(stride, pad), this, weight, bias);
+    }
+
+    /**
      * Max pooling over {@code k x k} windows with the given stride and padding (padding never wins) of images
      * {@code [..., C, H, W]}; derivatives route to the first maximum of each window (as PyTorch).
      */

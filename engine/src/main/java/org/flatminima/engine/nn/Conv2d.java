@@ -54,8 +54,8 @@ public record Conv2d(int in, int out, int kernel, int stride, int pad, boolean b
     @Override
     public Var forward(Var input, ParamView params) {
         outputShape(input.shape());
-        Var y = input.conv2d(params.get("weight"), stride, pad);
-        return bias ? y.add(params.get("bias").reshape(out, 1, 1)) : y;
+        return bias ? input.conv2d(params.get("weight"), params.get("bias"), stride, pad)
+                : input.conv2d(params.get("weight"), stride, pad);
     }
 
     @Override

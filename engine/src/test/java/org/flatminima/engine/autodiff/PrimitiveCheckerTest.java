@@ -118,6 +118,11 @@ class PrimitiveCheckerTest {
             new Case("conv2d 3x3 pad 1", new Conv2d(1, 1), Domain.ANY, s(2, 3, 5, 5), s(4, 3, 3, 3)),
             new Case("conv2d 2x3 stride 2", new Conv2d(2, 0), Domain.ANY, s(2, 2, 6, 7), s(3, 2, 2, 3)),
             new Case("conv2d extra leading axis", new Conv2d(1, 1), Domain.ANY, s(2, 2, 2, 4, 4), s(3, 2, 3, 3)),
+            new Case("conv2d_bias 3x3 pad 1", new Conv2dBias(1, 1), Domain.ANY, s(2, 3, 5, 5), s(4, 3, 3, 3), s(4)),
+            new Case("conv2d_bias 2x3 stride 2", new Conv2dBias(2, 0), Domain.ANY, s(2, 2, 6, 7), s(3, 2, 2, 3),
+                    s(3)),
+            new Case("conv2d_bias extra leading axis", new Conv2dBias(1, 1), Domain.ANY, s(2, 2, 2, 4, 4),
+                    s(3, 2, 3, 3), s(3)),
             new Case("conv2d_input_grad 3x3 pad 1", new Conv2dInputGrad(5, 5, 1, 1), Domain.ANY,
                     s(2, 4, 5, 5), s(4, 3, 3, 3)),
             new Case("conv2d_input_grad stride 2 pad 1", new Conv2dInputGrad(6, 7, 2, 1), Domain.ANY,
@@ -160,7 +165,7 @@ class PrimitiveCheckerTest {
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
         Set<String> covered = CASES.stream().map(c -> c.p().getClass().getSimpleName())
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
-        assertThat(permitted).hasSize(40);
+        assertThat(permitted).hasSize(41);
         assertThat(covered).as("primitives without a checker case").containsAll(permitted);
     }
 
