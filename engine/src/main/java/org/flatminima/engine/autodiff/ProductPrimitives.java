@@ -102,18 +102,25 @@ public sealed interface ProductPrimitives extends Primitive {
         @Override
         public Var jvp(Var[] x, Var[] t, Var y) {
             Var a = t[0] == null ? null : Trace.bind(this, t[0], x[1]);
-            Var b = null;
-            if (t[1] != null) {
-                if (lead(t[1], x[1]) == 0) {
-                    b = Trace.bind(this, x[0], t[1]);
-                } else {
-                    int k = directions(name(), t[1], x[1]);
-                    int[] ws = x[1].shape();
-                    Var r = Trace.bind(this, x[0], t[1].reshape(k * ws[0], ws[1], ws[2], ws[3]));
-                    b = splitStackedChannels(r, k);
-                }
+            return sum(a, t[1] == null ? null : weightTangent(x[0], x[1], t[1], null));
+        }
+
+        /**
+         * {@code conv2d(x, dw) + db} (db {@code [O]} per output channel, or null), the bias added in place by
+         * {@link Conv2dBias}; with a direction axis on dw ({@code [k, O, C, kh, kw]}, db then {@code [k, O]}) the
+         * k filter banks are stacked into one of {@code k*O} filters (and the k biases into one of {@code k*O}),
+         * one convolution, whose {@code k*O} output channels are split back.
+         */
+        Var weightTangent(Var x, Var w, Var dw, Var db) {
+            if (lead(dw, w) == 0) {
+                return db == null ? Trace.bind(this, x, dw) : Trace.bind(new Conv2dBias(stride, pad), x, dw, db);
             }
-            return sum(a, b);
+            int k = directions(name(), dw, w);
+            int[] ws = w.shape();
+            Var stacked = dw.reshape(k * ws[0], ws[1], ws[2], ws[3]);
+            Var r = db == null ? Trace.bind(this, x, stacked)
+                    : Trace.bind(new Conv2dBias(stride, pad), x, stacked, db.reshape(k * ws[0]));
+            return splitStackedChannels(r, k);
         }
 
         @Override
@@ -157,21 +164,36 @@ public sealed interface ProductPrimitives extends Primitive {
             return y;
         }
 
+        /**
+         * {@code conv2d(dx, w) + (conv2d(x, dw) + db)}, the bias tangent added in place into the second
+         * convolution ({@link Conv2d#weightTangent}) when dw has one (a first layer, whose dx is zero, then
+         * allocates one tangent buffer instead of two).
+         */
         @Override
         public Var jvp(Var[] x, Var[] t, Var y) {
-            Var c = t[0] == null && t[1] == null ? null
-                    : new Conv2d(stride, pad).jvp(new Var[] {x[0], x[1]}, new Var[] {t[0], t[1]}, null);
-            if (t[2] == null) {
+            Conv2d conv = new Conv2d(stride, pad);
+            Var a = t[0] == null ? null : Trace.bind(conv, t[0], x[1]);
+            if (t[1] != null) {
+                boolean fuse = t[2] != null && lead(t[2], x[2]) == lead(t[1], x[1]);
+                Var b = conv.weightTangent(x[0], x[1], t[1], fuse ? t[2] : null);
+                return fuse ? sum(a, b) : sum(a, addBias(b, t[2], x[2], y));
+            }
+            return addBias(a, t[2], x[2], y);
+        }
+
+        /** {@code c + db} broadcast over images and pixels ({@code c} may be null: db alone, expanded). */
+        private static Var addBias(Var c, Var db, Var b, Var y) {
+            if (db == null) {
                 return c;
             }
             // db [lead..., O] as [lead..., 1 (per axis of y before the channels), O, 1, 1]
-            int lead = lead(t[2], x[2]);
+            int lead = lead(db, b);
             int[] s = new int[lead + y.rank()];
             Arrays.fill(s, 1);
-            System.arraycopy(t[2].shape(), 0, s, 0, lead);
-            s[lead + y.rank() - 3] = x[2].dim(0);
-            Var db = t[2].reshape(s);
-            return c == null ? db.expand(Trace.concat(leadDims(t[2], lead), y.shape())) : c.add(db);
+            System.arraycopy(db.shape(), 0, s, 0, lead);
+            s[lead + y.rank() - 3] = b.dim(0);
+            Var r = db.reshape(s);
+            return c == null ? r.expand(Trace.concat(leadDims(db, lead), y.shape())) : c.add(r);
         }
 
         @Override
