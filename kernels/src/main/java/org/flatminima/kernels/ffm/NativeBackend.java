@@ -277,14 +277,39 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
                 || ldc < n;
         if (cblasRefuses || gemmOnVector && vectorGemmShape(t, transA, m, n, k)) {
             super.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        } else if (splitGemm && threads() > 1 && !Parallel.inside()
-                && 2.0 * m * n * k >= SPLIT_MIN_FLOPS && m >= 2 * SPLIT_MIN_SIDE
+        } else if (splitGemm && threads() > 1 && !Parallel.inside() && splitParts(m, n, k, threads()) > 1
                 && Parallel.shareable(a, b, c)) {
             splitBlas(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else {
             blas(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         }
     }
+
+    /**
+     * Into how many blocks of rows an {@code m x n x k} product is split at {@code threads} threads (1: not
+     * split): none under {@link #SPLIT_MIN_FLOPS} or with fewer than {@link #SPLIT_MIN_SIDE} rows per part, and
+     * none where a part would be small enough for OpenBLAS's small-matrix kernels while the whole product is not
+     * ({@link #SMALL_KERNEL_MNK}): those sum in another order, so the split would change the bits.
+     */
+    static int splitParts(int m, int n, int k, int threads) {
+        if (2.0 * m * n * k < SPLIT_MIN_FLOPS || m < 2 * SPLIT_MIN_SIDE) {
+            return 1;
+        }
+        int parts = Math.min(threads, m / SPLIT_MIN_SIDE);
+        int smallest = m;
+        for (int p = 0; p < parts; p++) {
+            smallest = Math.min(smallest, splitPoint(m, parts, p + 1) - splitPoint(m, parts, p));
+        }
+        return (double) smallest * n * k > SMALL_KERNEL_MNK ? parts : 1;
+    }
+
+    /**
+     * OpenBLAS's AVX-512 (SkylakeX and later) cores run a product with {@code M N K <= 100^3} on their small-matrix
+     * kernels (OpenBLAS's {@code sgemm_small_kernel_permit_skylakex.c} and its dgemm twin, since 0.3.16), whose
+     * order of summation differs from the blocked kernels'. A split part must stay above it for the split to
+     * keep the bits of one call (found when {@code GemmSplitTest} failed on an Intel Xeon with AVX-512).
+     */
+    static final double SMALL_KERNEL_MNK = 1e6;
 
     /**
      * Where part {@code p} of {@code parts} over {@code extent} rows starts: at a multiple of
@@ -318,7 +343,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
                            MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c,
                            int ldc) {
         long es = t.byteSize();
-        int parts = Math.min(threads(), m / SPLIT_MIN_SIDE);
+        int parts = splitParts(m, n, k, threads());
         runParts(parts, p -> {
             int from = splitPoint(m, parts, p);
             int to = splitPoint(m, parts, p + 1);

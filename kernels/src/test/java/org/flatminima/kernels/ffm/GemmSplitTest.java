@@ -46,6 +46,33 @@ class GemmSplitTest {
         }
     }
 
+    @Test
+    void noPartIsSmallEnoughForOpenBlasSmallMatrixKernels() {
+        // 257 rows at 2 threads split at 96: 96 x 65 x 129 = 804,960 <= 100^3 would run on the small-matrix
+        // kernels of an AVX-512 core while the whole (2.2e6) does not: not split
+        assertThat(NativeBackend.splitParts(257, 65, 129, 2)).isEqualTo(1);
+        // 300 rows split at 144: 144 x 200 x 150 = 4.3e6, both parts above
+        assertThat(NativeBackend.splitParts(300, 200, 150, 2)).isEqualTo(2);
+        assertThat(NativeBackend.splitParts(1000, 512, 784, 2)).isEqualTo(2);
+        assertThat(NativeBackend.splitParts(1000, 512, 784, 3)).isEqualTo(3);
+        // too few rows, too few FLOPs
+        assertThat(NativeBackend.splitParts(40, 500, 300, 2)).isEqualTo(1);
+        assertThat(NativeBackend.splitParts(200, 10, 10, 2)).isEqualTo(1);
+        assertThat(NativeBackend.splitParts(1000, 512, 784, 1)).isEqualTo(1);
+        // every part of a split is above the small-matrix limit
+        for (int m = 192; m < 1200; m += 7) {
+            for (int n : new int[] {10, 65, 128, 500}) {
+                for (int k : new int[] {9, 64, 129, 784}) {
+                    int parts = NativeBackend.splitParts(m, n, k, 2);
+                    for (int p = 0; parts > 1 && p < parts; p++) {
+                        long rows = NativeBackend.splitPoint(m, parts, p + 1) - NativeBackend.splitPoint(m, parts, p);
+                        assertThat((double) rows * n * k).isGreaterThan(NativeBackend.SMALL_KERNEL_MNK);
+                    }
+                }
+            }
+        }
+    }
+
     private static void check(Backend be, Arena arena, DType t, boolean ta, boolean tb, int m, int n, int k,
                               double beta) {
         SplittableRandom rnd = new SplittableRandom(m * 31L + n * 7L + k + (ta ? 1 : 0) + (tb ? 2 : 0));
