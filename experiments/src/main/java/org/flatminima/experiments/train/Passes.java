@@ -37,7 +37,9 @@ public final class Passes {
      * multiples of 16 points of a chunk give each point's logits to the bit as one pass over the chunk (checked
      * in the tests). The same holds for the 3x3 convolutions computed by Winograd's algorithm, whose products
      * span chunks of a power of two up to 16 images. Smaller passes (a model of more than a sixteenth of the budget per point) may differ in the
-     * last bits.
+     * last bits, and so may every pass on an OpenBLAS with AVX-512 small-matrix kernels (SkylakeX and later cores:
+     * {@code OpenBlas.hasSmallMatrixKernels}), which sum a small product (M N K at most 100^3) in another order
+     * than a large one.
      */
     public static final int ALIGN = 16;
 

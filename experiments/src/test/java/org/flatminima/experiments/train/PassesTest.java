@@ -65,7 +65,15 @@ class PassesTest {
         Tensor theta = net.initParams(DType.F64, 3);
         Batch b = randomImages(39, 5);
         double[] one = Passes.logits(net, theta, b.x(), 39).toDoubleArray();
-        assertThat(Passes.logits(net, theta, b.x(), 16).toDoubleArray()).hasSize(39 * 10).containsExactly(one);
+        double[] sixteens = Passes.logits(net, theta, b.x(), 16).toDoubleArray();
+        assertThat(sixteens).hasSize(39 * 10);
+        if (bitsHold()) {
+            assertThat(sixteens).containsExactly(one);
+        } else { // OpenBLAS's AVX-512 small-matrix kernels take the passes' small products: rounding only
+            for (int i = 0; i < one.length; i++) {
+                assertThat(sixteens[i]).isCloseTo(one[i], org.assertj.core.data.Offset.offset(1e-12));
+            }
+        }
         // passes that are not a multiple of the row blocks agree to rounding only
         double[] threes = Passes.logits(net, theta, b.x(), 3).toDoubleArray();
         for (int i = 0; i < one.length; i++) {
@@ -74,7 +82,11 @@ class PassesTest {
         // the evaluation: the loss summed per chunk of 32 points as before, from passes of 16 points
         Trainer.Evaluation whole = Trainer.evaluate(net, theta, b, 32, 32);
         Trainer.Evaluation passes = Trainer.evaluate(net, theta, b, 32, 16);
-        assertThat(passes.loss()).isEqualTo(whole.loss());
+        if (bitsHold()) {
+            assertThat(passes.loss()).isEqualTo(whole.loss());
+        } else {
+            assertThat(passes.loss()).isCloseTo(whole.loss(), org.assertj.core.data.Offset.offset(1e-12));
+        }
         assertThat(passes.accuracy()).isEqualTo(whole.accuracy());
         // an independent mean of the per-point cross-entropies from the one-pass logits
         double sum = 0;
@@ -85,5 +97,14 @@ class PassesTest {
         }
         assertThat(passes.loss()).isCloseTo(sum / 39, org.assertj.core.data.Offset.offset(1e-12));
         assertThat(passes.accuracy()).isEqualTo(correct / 39.0);
+    }
+
+    /**
+     * Whether passes of 16 points give the bits of one pass here: not when the loaded OpenBLAS has AVX-512
+     * small-matrix kernels ({@code OpenBlas.hasSmallMatrixKernels}; then the weaker agreement is asserted even if
+     * this run's backend does not use OpenBLAS).
+     */
+    private static boolean bitsHold() {
+        return !org.flatminima.kernels.ffm.OpenBlas.hasSmallMatrixKernels();
     }
 }

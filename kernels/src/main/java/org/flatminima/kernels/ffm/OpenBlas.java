@@ -229,6 +229,21 @@ public final class OpenBlas {
         return string(BOUND == null ? null : BOUND.getCorename(), "openblas_get_corename");
     }
 
+    /** Cores whose OpenBLAS kernels include the AVX-512 small-matrix GEMM (OpenBLAS 0.3.16 and later). */
+    private static final java.util.Set<String> SMALL_MATRIX_CORES = java.util.Set.of("skylakex", "cooperlake",
+            "sapphirerapids");
+
+    /**
+     * Whether the loaded OpenBLAS runs small products (M N K at most 100^3) on its AVX-512 small-matrix kernels
+     * (SkylakeX, Cooperlake, SapphireRapids cores), which sum in another order than the blocked kernels that
+     * larger products take: then one row of a product can round differently depending on how many rows the
+     * product has, and "passes of 16 points give the bits of one pass" holds to rounding only.
+     */
+    public static boolean hasSmallMatrixKernels() {
+        String core = corename();
+        return core != null && SMALL_MATRIX_CORES.contains(core.trim().toLowerCase(java.util.Locale.ROOT));
+    }
+
     /**
      * One line on the loaded library for {@code flatminima backends}, e.g. "OpenBLAS 0.3.31, corename Cooperlake,
      * bundled: /root/.cache/flatminima/.../libopenblas.so.0", or the reason it is unavailable.
