@@ -89,6 +89,11 @@ public final class ParamView {
         return hook.after(path, module, input, out);
     }
 
+    /** Whether a {@link LayerHook} observes every module run through {@link #forward}. */
+    public boolean hooked() {
+        return hook != null;
+    }
+
     /** The parameter {@code name} of this scope (e.g. {@code "weight"}), reshaped to its declared shape. */
     public Var get(String name) {
         return layout.view(flat, prefix + name);

@@ -1,0 +1,91 @@
+package org.flatminima.engine.nn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.flatminima.engine.Tensor;
+import org.flatminima.engine.autodiff.Autodiff;
+import org.flatminima.engine.autodiff.Var;
+import org.flatminima.kernels.DType;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@link Sequential} runs a ReLU followed by a max pooling as pooling first, then the ReLU. The reference is the
+ * written order, which the same network runs when a {@link LayerHook} watches its modules: the loss, its
+ * gradient, a Hessian-vector product and three batched ones must be the same to the bit, in both dtypes, for
+ * 2x2 windows and for overlapping padded ones, on weights whose windows often have no positive value.
+ */
+@Tag("backends")
+class ReluPoolOrderTest {
+
+    static Stream<Arguments> cases() {
+        Module twoByTwo = Sequential.of(new Conv2d(2, 6, 3, 1, 1, true), new ReLU(), new MaxPool2d(2),
+                new Conv2d(6, 8, 3, 1, 1, true), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(8 * 2 * 2, 5));
+        Module padded = Sequential.of(new Conv2d(2, 4, 3, 1, 1, true), new ReLU(), new MaxPool2d(3, 2, 1),
+                new Flatten(), new Linear(4 * 4 * 4, 5));
+        return Stream.of(DType.F64, DType.F32).flatMap(t -> Stream.of(
+                Arguments.of("2x2 windows", twoByTwo, t), Arguments.of("3x3 stride 2 pad 1", padded, t)));
+    }
+
+    @ParameterizedTest(name = "{0} {2}")
+    @MethodSource("cases")
+    void poolingBeforeTheReluChangesNoBit(String label, Module module, DType t) {
+        Network net = new Network(module, 2, 8, 8);
+        SplittableRandom rnd = new SplittableRandom(label.hashCode());
+        int n = 6;
+        double[] xs = rnd.doubles(n * 2 * 8 * 8, -1, 1).toArray();
+        Tensor x = Tensor.of(t, xs, n, 2, 8, 8);
+        int[] labels = rnd.ints(n, 0, 5).toArray();
+        // shifted biases: many windows with no positive value, whose gradient must be zero either way
+        Tensor theta = net.initParams(t, 7);
+        Var th = Var.of(theta);
+        LayerHook watch = (path, m, in, out) -> out;
+        Function<Var, Var> fused = p -> net.logits(p, x).crossEntropy(labels);
+        Function<Var, Var> written = p -> net.logits(p, x, watch).crossEntropy(labels);
+
+        assertThat(bits(fused.apply(th).value())).isEqualTo(bits(written.apply(th).value()));
+        assertThat(bits(Autodiff.grad(fused, th).value())).isEqualTo(bits(Autodiff.grad(written, th).value()));
+        int p = net.parameterCount();
+        Var v = Var.of(Tensor.of(t, rnd.doubles(p, -1, 1).toArray(), p));
+        assertThat(bits(Autodiff.hvp(fused, th, v).value())).isEqualTo(bits(Autodiff.hvp(written, th, v).value()));
+        Var vs = Var.of(Tensor.of(t, rnd.doubles(3L * p, -1, 1).toArray(), 3, p));
+        assertThat(bits(Autodiff.hvpBatch(fused, th, vs).value()))
+                .isEqualTo(bits(Autodiff.hvpBatch(written, th, vs).value()));
+        // and the ReLU of the written order really sees windows without a positive value
+        Tensor pre = net.logits(th, x, (path, m, in, out) -> {
+            if (m instanceof ReLU && path.equals("1")) {
+                zeroWindows[0] = countZeroWindows(out.value(), module);
+            }
+            return out;
+        }).value();
+        assertThat(pre.size()).isEqualTo(n * 5L);
+        assertThat(zeroWindows[0]).isGreaterThan(0);
+    }
+
+    private final int[] zeroWindows = new int[1];
+
+    /** Windows of the first pooling whose ReLU outputs are all zero (their gradient is zero in both orders). */
+    private static int countZeroWindows(Tensor relu, Module module) {
+        MaxPool2d pool = (MaxPool2d) ((Sequential) module).layers().get(2);
+        Tensor pooled = org.flatminima.engine.ImageOps.maxPool2d(relu, pool.kernel(), pool.stride(), pool.pad());
+        int zeros = 0;
+        for (double d : pooled.toDoubleArray()) {
+            zeros += d == 0 ? 1 : 0;
+        }
+        return zeros;
+    }
+
+    private static long[] bits(Tensor t) {
+        double[] d = t.toDoubleArray();
+        long[] b = new long[d.length];
+        for (int i = 0; i < d.length; i++) {
+            b[i] = Double.doubleToRawLongBits(d[i]);
+        }
+        return b;
+    }
+}
