@@ -36,7 +36,10 @@ class ReproductionDocTest {
         List<String> ids = DocBlocks.parse(Files.readString(DOC), DOC.toString()).stream()
                 .map(b -> b.id() + " " + b.source()).toList();
         assertThat(ids).containsExactly("e1-traces results/reproduce-quick/E1",
-                "e2-pearson-seeds results/reproduce-quick/E2", "e2-authors-estimator results/reproduce-quick/E2",
+                "e2-pearson-seeds results/reproduce-quick/E2",
+                "e2-pearson-seeds results/reproduce-full-e2-mnist/E2",
+                "e2-authors-estimator results/reproduce-full-e2-mnist/E2",
+                "e2-authors-estimator results/reproduce-quick/E2",
                 "e2-pearson-seeds results/reproduce-archs-std/E2",
                 "e2-pearson-seeds results/reproduce-archs-bn-std/E2",
                 "e2-pearson-seeds results/reproduce-keskar-std/E2",
@@ -99,13 +102,18 @@ class ReproductionDocTest {
     }
 
     @Test
+    void theCommittedE2SummariesAgreeWithTheirSeedsFinalValues() throws IOException {
+        checkE2Summary(QUICK.resolve("E2"), 2, 2);
+        checkE2Summary(Path.of("..", "docs", "results", "reproduce-full-e2-mnist", "E2"), 3, 1);
+    }
+
     @SuppressWarnings("unchecked")
-    void theCommittedE2SummaryAgreesWithItsSeedsFinalValues() throws IOException {
-        Map<String, Object> marker = Results.JSON.readValue(QUICK.resolve("E2/done.json").toFile(), Map.class);
+    private static void checkE2Summary(Path dir, int expectedSeeds, int dataSets) throws IOException {
+        Map<String, Object> marker = Results.JSON.readValue(dir.resolve("done.json").toFile(), Map.class);
         Map<String, Object> config = (Map<String, Object>) marker.get("config");
         Map<String, Object> summary = (Map<String, Object>) marker.get("summary");
         int seeds = ((Number) config.get("seeds")).intValue();
-        assertThat(seeds).isEqualTo(2);
+        assertThat(seeds).isEqualTo(expectedSeeds);
         int checked = 0;
         for (String data : (List<String>) config.get("data")) {
             Map<String, Object> d = (Map<String, Object>) summary.get(data);
@@ -136,6 +144,6 @@ class ReproductionDocTest {
                 }
             }
         }
-        assertThat(checked).isEqualTo(2 * 3 * E2PearsonSeedsTable.MEASURES.size());
+        assertThat(checked).isEqualTo(dataSets * 3 * E2PearsonSeedsTable.MEASURES.size());
     }
 }
