@@ -36,6 +36,7 @@ class ReproductionDocTest {
         List<String> ids = DocBlocks.parse(Files.readString(DOC), DOC.toString()).stream()
                 .map(b -> b.id() + " " + b.source()).toList();
         assertThat(ids).containsExactly("e1-traces results/reproduce-quick/E1",
+                "e1-traces results/reproduce-full-e1e4e5/E1",
                 "e2-pearson-seeds results/reproduce-quick/E2",
                 "e2-pearson-seeds results/reproduce-full-e2-mnist/E2",
                 "e2-authors-estimator results/reproduce-full-e2-mnist/E2",
@@ -47,7 +48,8 @@ class ReproductionDocTest {
                 "e2-authors-estimator results/reproduce-keskar-std/E2",
                 "e3-runs results/reproduce-e3-lenet-std/E3",
                 "e3-runs results/reproduce-full/E3", "e3-runs results/reproduce-quick/E3", "e4-scaling results/reproduce-quick/E4",
-                "e5-reparametrisation results/reproduce-quick/E5", "sweep-configurations results/sweep-authors-mnist",
+                "e4-scaling results/reproduce-full-e1e4e5/E4", "e4-scaling results/reproduce-full-e1e4e5/E4",
+                "e5-reparametrisation results/reproduce-quick/E5", "e5-reparametrisation results/reproduce-full-e1e4e5/E5", "sweep-configurations results/sweep-authors-mnist",
                 "sweep-ranking results/sweep-authors-mnist");
     }
 
