@@ -95,7 +95,9 @@ public final class ReproduceCommand implements Callable<Integer> {
     String standardize;
 
     @Option(names = "--epochs", paramLabel = "N",
-            description = "train E2's models for N epochs instead of its configuration's (quick 4, full 30)")
+            description = "train E2's models for N epochs instead of its configuration's (quick 4, full 30); in E3, "
+                    + "the small and the large batch of both regimes for N epochs (quick 4, full 15), the controls "
+                    + "scaled with them")
     Integer epochs;
 
     @Override

@@ -125,8 +125,8 @@ class ReproduceCommandTest {
                         + "deviation) or per-pixel");
         assertOneLine(CliRun.main("reproduce", "--only", "E2", "--epochs", "0", "--out", out.toString()), out,
                 "flatminima: --epochs 0 is not a number of epochs: give N >= 1");
-        assertOneLine(CliRun.main("reproduce", "--only", "E3", "--epochs", "5", "--out", out.toString()), out,
-                "flatminima: --epochs applies to E2 only: add them to --only, or drop --epochs");
+        assertOneLine(CliRun.main("reproduce", "--only", "E4", "--epochs", "5", "--out", out.toString()), out,
+                "flatminima: --epochs applies to E2 and E3 only: add them to --only, or drop --epochs");
         assertOneLine(CliRun.main("reproduce", "--only", "E1", "--standardize", "global", "--out", out.toString()),
                 out, "flatminima: --standardize applies to E2 and E3 only: add them to --only, or drop --standardize");
         assertThat(CliRun.main("reproduce", "--help").out().replaceAll("\\s+", " ")).contains(

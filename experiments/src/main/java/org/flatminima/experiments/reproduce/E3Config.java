@@ -261,6 +261,19 @@ public final class E3Config implements DataOverride.Adaptable<E3Config>, ArchOve
         return toBuilder().standardize(s).build();
     }
 
+    /**
+     * This configuration training for {@code n} epochs ({@code reproduce --epochs}): the authors' regime's and the
+     * current regime's equal-epoch runs (A1, A2, C1, C2) for {@code n}, the cap on the authors' control scaled by
+     * {@code n / authorsEpochs} (rounded up), so that A3 still trains A1's steps (in whole epochs) wherever it did; the
+     * current regime's longer runs keep their multiplier of {@code n}.
+     */
+    @Override
+    public E3Config withEpochs(int n) {
+        int cap = (int) Math.min(Integer.MAX_VALUE,
+                ((long) controlMaxEpochs * n + authorsEpochs - 1) / authorsEpochs);
+        return toBuilder().authorsEpochs(n).currentEpochs(n).controlMaxEpochs(cap).build();
+    }
+
     /** The batch-size ratio {@code B_large / B_small}. */
     public double ratio() {
         return largeBatch / (double) smallBatch;

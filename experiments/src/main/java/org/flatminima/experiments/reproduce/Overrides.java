@@ -12,7 +12,7 @@ import org.flatminima.experiments.UserException;
  * @param data the data sets E2/E3 run on instead of their own (canonical names; empty: their own)
  * @param archs the models E2/E3 train instead of their own (ModelSpec strings, checked; empty: their own)
  * @param standardize how E2/E3 scale their inputs instead of their own way; null: their own
- * @param epochs E2's training epochs instead of its configuration's; 0: its own
+ * @param epochs E2's and E3's training epochs instead of their configurations'; 0: their own
  */
 public record Overrides(List<String> data, List<String> archs, Standardize standardize, int epochs) {
 
@@ -20,7 +20,7 @@ public record Overrides(List<String> data, List<String> archs, Standardize stand
     public static final Overrides NONE = new Overrides(List.of(), List.of(), null, 0);
 
     /** The experiments that take {@code --epochs}. */
-    public static final List<String> EPOCHS_EXPERIMENTS = List.of("E2");
+    public static final List<String> EPOCHS_EXPERIMENTS = List.of("E2", "E3");
 
     /** Checks {@code data} ({@link DataOverride#names}) and {@code archs} ({@link ArchOverride#specs}); null: empty. */
     public Overrides {
@@ -70,8 +70,8 @@ public record Overrides(List<String> data, List<String> archs, Standardize stand
         C withStandardize(Standardize s);
 
         /**
-         * This configuration training for {@code n} epochs; an experiment whose runs fix their own lengths (E3) is
-         * not in {@link #EPOCHS_EXPERIMENTS} and is never asked.
+         * This configuration training for {@code n} epochs; an experiment not in {@link #EPOCHS_EXPERIMENTS} is
+         * never asked.
          */
         default C withEpochs(int n) {
             throw new IllegalStateException(getClass().getSimpleName() + " does not take --epochs");

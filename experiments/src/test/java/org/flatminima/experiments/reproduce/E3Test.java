@@ -136,6 +136,27 @@ class E3Test {
         assertThat(c4.lr()).isEqualTo(c2.lr());
         assertThat(c4.epochs()).isEqualTo(c3.epochs());
         assertThat(c4.milestones()).containsExactly(c3.milestones());
+        // --epochs: every equal-epoch run takes N, the authors' control still A1's steps (its cap scaled), C3/C4 N x 2
+        for (Map.Entry<E3Config, Integer> e : Map.of(TINY, 64, E3Config.quick(), 8192, E3Config.full(), 60000)
+                .entrySet()) {
+            E3Config c = e.getKey();
+            int n = e.getValue();
+            for (int epochs : new int[] {1, 3, 15}) {
+                List<E3Plan.Run> p = E3Plan.runs(c.withEpochs(epochs), n);
+                for (E3Plan.Role role : List.of(E3Plan.Role.SMALL, E3Plan.Role.LARGE)) {
+                    assertThat(E3Plan.find(p, "authors", role).epochs()).isEqualTo(epochs);
+                    assertThat(E3Plan.find(p, "current", role).epochs()).isEqualTo(epochs);
+                }
+                long a1Steps = E3Plan.find(p, "authors", E3Plan.Role.SMALL).steps(n);
+                int largePerEpoch = (n + c.largeBatch() - 1) / c.largeBatch(); // A3 trains whole epochs
+                assertThat(E3Plan.find(p, "authors", E3Plan.Role.STEPS).steps(n)).as("A3 of %d epochs", epochs)
+                        .isBetween(a1Steps, a1Steps + largePerEpoch - 1);
+                assertThat(E3Plan.find(p, "current", E3Plan.Role.STEPS).epochs())
+                        .isEqualTo(epochs * E3Plan.multiplier(c));
+            }
+        }
+        assertThat(E3Config.quick().withEpochs(15).controlMaxEpochs()).isEqualTo(240); // 64 x 15 / 4
+        assertThat(E3Config.full().withEpochs(15).controlMaxEpochs()).isEqualTo(E3Config.full().controlMaxEpochs());
         // the cap: with controlMaxEpochs 8 the control stops at 8 epochs
         assertThat(E3Plan.controlEpochs(TINY.toBuilder().controlMaxEpochs(8).build(), 64)).isEqualTo(8);
         // uneven sizes: 100 points, batches 8 and 128: A1 13 steps per epoch, A3 ceil(13 / 1) epochs

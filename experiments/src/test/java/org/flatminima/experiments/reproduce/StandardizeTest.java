@@ -82,8 +82,7 @@ class StandardizeTest {
 
     /**
      * The recorded configuration: {@code standardize} only when set (so that run directories made before the
-     * option still match theirs), E2's epochs replaced by {@code --epochs}, E3 taking the standardisation but not
-     * the epochs.
+     * option still match theirs), E2's and E3's epochs replaced by {@code --epochs} (E3's control cap scaled).
      */
     @Test
     void e2AndE3RecordWhatTheyTake() {
@@ -94,9 +93,10 @@ class StandardizeTest {
         Map<String, Object> changed = configOf(new E2FlatnessVsMargins(TINY), both);
         assertThat(changed).containsEntry("standardize", "global").containsEntry("epochs", 7);
         Map<String, Object> e3 = configOf(new E3BatchSize(E3Test.TINY), both);
-        assertThat(e3).containsEntry("standardize", "global");
-        assertThat(e3).isEqualTo(configOf(new E3BatchSize(E3Test.TINY),
-                ctx.withOverrides(Overrides.NONE.withStandardize(Standardize.GLOBAL))));
+        assertThat(e3).containsEntry("standardize", "global").containsEntry("authorsEpochs", 7)
+                .containsEntry("currentEpochs", 7).containsEntry("controlMaxEpochs", 16 * 7);
+        assertThat(configOf(new E3BatchSize(E3Test.TINY), ctx.withOverrides(Overrides.NONE.withEpochs(7))))
+                .doesNotContainKey("standardize").containsEntry("authorsEpochs", 7);
         assertThat(configOf(new E3BatchSize(E3Test.TINY), ctx)).doesNotContainKey("standardize");
         // an override of none is recorded as the configurations' own
         assertThat(configOf(new E2FlatnessVsMargins(TINY),
