@@ -190,6 +190,53 @@ class BackendParityTest {
         }
     }
 
+    /**
+     * The adjoint of max pooling is its definition, gx = 0 and then gy added at each argmax in output order, bit for
+     * bit on every backend (the oracle included): whatever gx held before, with signed zeros (0 + -0 is +0), NaN and
+     * infinities in gy, and on the 2x2/2 window's one-pass path with rows and columns past its last window.
+     */
+    @ParameterizedTest(name = "{0} {1} threads={2}")
+    @MethodSource("cases")
+    void maxPoolBackwardIsTheSumAtTheArgmaxBitForBit(String name, DType t, int threads) {
+        SplittableRandom rnd = new SplittableRandom(11);
+        double[] special = {-0.0, 0.0, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -1e-30};
+        for (Backend b : List.of(oracle, backend(name, threads))) {
+            for (Window2d g : windows()) {
+                try (Arena arena = Arena.ofShared()) {
+                    long xn = g.n() * g.imageSize();
+                    long yn = (long) g.n() * g.c() * g.outH() * g.outW();
+                    MemorySegment x = random(arena, t, xn, rnd, -2, 2);
+                    MemorySegment am = alloc(arena, DType.F32, yn);
+                    oracle.maxPool2d(t, g, x, alloc(arena, t, yn), am);
+                    MemorySegment gy = random(arena, t, yn, rnd, -1, 1);
+                    for (int i = 0; i < special.length && i < yn; i++) {
+                        t.set(gy, i, special[i]);
+                    }
+                    MemorySegment gx = random(arena, t, xn, rnd, 9, 9.5);
+                    b.maxPool2dBackward(t, g, gy, am, gx);
+                    double[] want = new double[(int) xn];
+                    long plane = (long) g.h() * g.w();
+                    long outPlane = (long) g.outH() * g.outW();
+                    for (long o = 0; o < yn; o++) {
+                        int at = am.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, o);
+                        if (at >= 0) {
+                            int i = (int) (o / outPlane * plane + at);
+                            double sum = want[i] + t.get(gy, o);
+                            want[i] = t == DType.F32 ? (float) sum : sum;
+                        }
+                    }
+                    for (long i = 0; i < xn; i++) {
+                        double got = t.get(gx, i);
+                        if (!(Double.isNaN(got) && Double.isNaN(want[(int) i]))) {
+                            assertThat(Double.doubleToRawLongBits(got)).as("%s %s gx[%d] = %s, want %s", b.name(), g,
+                                    i, got, want[(int) i]).isEqualTo(Double.doubleToRawLongBits(want[(int) i]));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** Binary cases: shape, a strides, b strides, a extent, b extent. */
     private record BinCase(String label, int[] shape, long[] as, long[] bs, long aLen, long bLen) {
     }
