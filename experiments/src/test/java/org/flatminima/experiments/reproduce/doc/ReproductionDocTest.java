@@ -47,6 +47,7 @@ class ReproductionDocTest {
                 "e2-pearson-seeds results/reproduce-keskar-fashion-std/E2",
                 "e2-authors-estimator results/reproduce-keskar-std/E2",
                 "e3-runs results/reproduce-e3-lenet-std/E3", "e3-runs results/reproduce-e3-simplenet-bn-std/E3",
+                "e3-runs results/reproduce-e3-simplenet-std-15ep/E3",
                 "e3-runs results/reproduce-full/E3", "e3-runs results/reproduce-quick/E3", "e4-scaling results/reproduce-quick/E4",
                 "e4-scaling results/reproduce-full-e1e4e5/E4", "e4-scaling results/reproduce-full-e1e4e5/E4",
                 "e5-reparametrisation results/reproduce-quick/E5", "e5-reparametrisation results/reproduce-full-e1e4e5/E5", "sweep-configurations results/sweep-authors-mnist",
@@ -81,6 +82,7 @@ class ReproductionDocTest {
         checkE3Summary(QUICK.resolve("E3"), 2);
         checkE3Summary(Path.of("..", "docs", "results", "reproduce-full", "E3"), 3);
         checkE3Summary(Path.of("..", "docs", "results", "reproduce-e3-simplenet-bn-std", "E3"), 2);
+        checkE3Summary(Path.of("..", "docs", "results", "reproduce-e3-simplenet-std-15ep", "E3"), 2);
     }
 
     /** A run with a diverged seed (NaN) has a NaN mean and sd. */
