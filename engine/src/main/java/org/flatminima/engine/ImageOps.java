@@ -277,9 +277,13 @@ public final class ImageOps {
         }
     }
 
+    /**
+     * The window of a pooling of x; average pooling needs {@code pad <= k / 2} (PyTorch's rule), max pooling takes
+     * any padding (a window wholly in its -infinity padding gives -infinity and routes nowhere).
+     */
     private static Window2d poolWindow(String op, Tensor x, int k, int stride, int pad) {
         int n = foldedBatch(op, x);
-        if (2 * pad > k) {
+        if (2 * pad > k && !op.equals("maxPool2d")) {
             throw new IllegalArgumentException(op + ": padding " + pad + " must be at most half the kernel size " + k);
         }
         return Window2d.square(n, x.dim(-3), x.dim(-2), x.dim(-1), k, stride, pad);
@@ -292,7 +296,9 @@ public final class ImageOps {
     /**
      * Max pooling with a square {@code k x k} window, stride and padding (which counts as -infinity) of x
      * {@code [..., C, H, W]}, with the routing the kernel computes along the way (the residual of max pooling's
-     * derivative rules).
+     * derivative rules). Any padding: a window wholly in the padding gives -infinity and routes nowhere (its
+     * adjoint and its gathered tangent are 0), which {@code nn.Sequential} uses for a zero padding before max
+     * pooling.
      */
     public static MaxPooled maxPool2dRouted(Tensor x, int k, int stride, int pad) {
         Window2d g = poolWindow("maxPool2d", x, k, stride, pad);

@@ -280,8 +280,10 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
     }
 
     /**
-     * Max pooling over {@code k x k} windows with the given stride and padding (padding never wins) of images
-     * {@code [..., C, H, W]}; derivatives route to the first maximum of each window (as PyTorch).
+     * Max pooling over {@code k x k} windows with the given stride and -infinity padding (padding never wins) of
+     * images {@code [..., C, H, W]}; derivatives route to the first maximum of each window (as PyTorch). Padding
+     * above {@code k / 2} (which PyTorch refuses) is allowed: a window wholly in it gives -infinity, and no
+     * derivative.
      */
     public Var maxPool2d(int k, int stride, int pad) {
         return Trace.bind(new PoolingPrimitives.MaxPool2d(k, stride, pad), this);

@@ -2,6 +2,7 @@ package org.flatminima.engine.nn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -15,10 +16,12 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link Sequential} runs a ReLU followed by a max pooling as pooling first, then the ReLU. The reference is the
+ * {@link Sequential} runs a ReLU followed by a max pooling as pooling first, then the ReLU, and a ReLU, a zero
+ * padding and a max pooling as one max pooling with -infinity padding, then the ReLU. The reference is the
  * written order, which the same network runs when a {@link LayerHook} watches its modules: the loss, its
  * gradient, a Hessian-vector product and three batched ones must be the same to the bit, in both dtypes, for
- * 2x2 windows and for overlapping padded ones, on weights whose windows often have no positive value.
+ * 2x2 windows, for overlapping padded ones and for KeskarC3's zero padding (windows wholly in it included), on
+ * weights whose windows often have no positive value.
  */
 @Tag("backends")
 class ReluPoolOrderTest {
@@ -28,8 +31,12 @@ class ReluPoolOrderTest {
                 new Conv2d(6, 8, 3, 1, 1, true), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(8 * 2 * 2, 5));
         Module padded = Sequential.of(new Conv2d(2, 4, 3, 1, 1, true), new ReLU(), new MaxPool2d(3, 2, 1),
                 new Flatten(), new Linear(4 * 4 * 4, 5));
+        // KeskarC3's block: zeropad(3) around 8x8 maps, then 3x3 windows with stride 2: 6x6, its corners all padding
+        Module zeroPadded = Sequential.of(new Conv2d(2, 4, 3, 1, 1, true), new ReLU(), new ZeroPad2d(3),
+                new MaxPool2d(3, 2, 0), new Flatten(), new Linear(4 * 6 * 6, 5));
         return Stream.of(DType.F64, DType.F32).flatMap(t -> Stream.of(
-                Arguments.of("2x2 windows", twoByTwo, t), Arguments.of("3x3 stride 2 pad 1", padded, t)));
+                Arguments.of("2x2 windows", twoByTwo, t), Arguments.of("3x3 stride 2 pad 1", padded, t),
+                Arguments.of("zeropad 3, 3x3 stride 2", zeroPadded, t)));
     }
 
     @ParameterizedTest(name = "{0} {2}")
@@ -69,13 +76,19 @@ class ReluPoolOrderTest {
 
     private final int[] zeroWindows = new int[1];
 
-    /** Windows of the first pooling whose ReLU outputs are all zero (their gradient is zero in both orders). */
+    /**
+     * Windows of the first pooling whose ReLU outputs (and zero padding) are all zero: their gradient is zero in
+     * both orders.
+     */
     private static int countZeroWindows(Tensor relu, Module module) {
-        MaxPool2d pool = (MaxPool2d) ((Sequential) module).layers().get(2);
-        Tensor pooled = org.flatminima.engine.ImageOps.maxPool2d(relu, pool.kernel(), pool.stride(), pool.pad());
+        List<Module> layers = ((Sequential) module).layers();
+        int zeroPad = layers.get(2) instanceof ZeroPad2d z ? z.pad() : 0;
+        MaxPool2d pool = (MaxPool2d) layers.get(zeroPad > 0 ? 3 : 2);
+        Tensor pooled = org.flatminima.engine.ImageOps.maxPool2d(relu, pool.kernel(), pool.stride(),
+                pool.pad() + zeroPad);
         int zeros = 0;
         for (double d : pooled.toDoubleArray()) {
-            zeros += d == 0 ? 1 : 0;
+            zeros += d <= 0 ? 1 : 0;
         }
         return zeros;
     }
