@@ -313,6 +313,8 @@ class BackendParityTest {
         Object[][] cases = {
             {new int[] {1000}, new long[] {1}, 1000L},
             {new int[] {13, 31}, new long[] {1, 13}, 403L},           // transpose
+            {new int[] {70, 45}, new long[] {1, 70}, 3150L},          // transpose over several 32 x 32 tiles
+            {new int[] {40, 33}, new long[] {1, 50}, 1650L},          // transpose of a slice (leading dim 50)
             {new int[] {7, 64}, new long[] {0, 1}, 64L},              // broadcast rows
             {new int[] {3, 4, 5}, new long[] {1, 15, 3}, 60L},        // permutation
             {new int[] {5, 9}, new long[] {20, 2}, 100L},             // a strided slice
