@@ -22,7 +22,10 @@ import org.flatminima.experiments.train.TrainConfig;
  * by alpha leaves every prediction unchanged, multiplies the output margins by alpha, leaves the normalised
  * margins (output margin over the product of the layers' spectral norms, which also scales by alpha) unchanged,
  * and drives the Hessian trace and top eigenvalue towards 0 as alpha grows. Run on each data set of the
- * configuration (a fresh network per data set), plus the optional ones that are installed.
+ * configuration (a fresh network per data set), plus the optional ones that are installed, with
+ * {@link Config#seeds()} networks per data set: seed k's run seed (initialisation and batch order) is E2's
+ * ({@code E2Seeds.seed(master, k)}), so seed 0 is the master seed and a one-seed run is the run E4 made before it
+ * had seeds.
  */
 public final class E4LastLayerScaling extends ScaledExperiment<E4LastLayerScaling.Config> {
 
@@ -36,19 +39,26 @@ public final class E4LastLayerScaling extends ScaledExperiment<E4LastLayerScalin
      * @param lr SGD learning rate (momentum 0.9)
      * @param maxEpochs training stops at 100% training accuracy or after this many epochs
      * @param alphas the scale factors
+     * @param seeds networks trained per data set (at least 1)
      */
     public record Config(String arch, List<String> data, List<String> optionalData, int trainPoints, int testPoints,
-                         int batchSize, double lr, int maxEpochs, double[] alphas) {
+                         int batchSize, double lr, int maxEpochs, double[] alphas, int seeds) {
+        public Config {
+            if (seeds < 1) {
+                throw new IllegalArgumentException("E4 needs at least one seed, got " + seeds);
+            }
+        }
+
         /** The quick configuration: the embedded MNIST subset, and the Fashion-MNIST subset when installed. */
         public static Config quick() {
             return new Config("mlp:784-64-10", List.of(DataSets.EMBEDDED), List.of(DataSets.FASHION), 1000, 2000, 50,
-                    0.05, 100, new double[] {0.25, 0.5, 1, 2, 4, 8, 16, 32});
+                    0.05, 100, new double[] {0.25, 0.5, 1, 2, 4, 8, 16, 32}, 3);
         }
 
         /** The full configuration: the full MNIST and Fashion-MNIST (both required). */
         public static Config full() {
             return new Config("mlp:784-128-10", List.of(DataSets.MNIST, DataSets.FASHION), List.of(), 10000, 0, 100,
-                    0.05, 200, new double[] {0.25, 0.5, 1, 2, 4, 8, 16, 32});
+                    0.05, 200, new double[] {0.25, 0.5, 1, 2, 4, 8, 16, 32}, 3);
         }
     }
 
@@ -74,6 +84,9 @@ public final class E4LastLayerScaling extends ScaledExperiment<E4LastLayerScalin
         m.put("momentum", 0.9);
         m.put("maxEpochs", c.maxEpochs());
         m.put("alphas", c.alphas());
+        if (c.seeds() > 1) { // a one-seed configuration is recorded as before seeds, so its run directories still match
+            m.put("seeds", c.seeds());
+        }
     }
 
     @Override
@@ -86,9 +99,9 @@ public final class E4LastLayerScaling extends ScaledExperiment<E4LastLayerScalin
         return cfg(scale).optionalData();
     }
 
-    /** One data set's results. */
-    private record PerData(String data, int train, int test, Nets.Trained trained, double[] traces, double[] tops,
-                           double[] outMed, double[] normMed, String table) {
+    /** One network's results: a data set and a seed. */
+    private record PerData(String data, int seed, int train, int test, Nets.Trained trained, double[] traces,
+                           double[] tops, double[] outMed, double[] normMed, int changed, String table) {
     }
 
     @Override
@@ -100,20 +113,23 @@ public final class E4LastLayerScaling extends ScaledExperiment<E4LastLayerScalin
         for (String n : c.optionalData()) {
             (Reproduction.available(ctx.dataSets(), n) ? names : absent).add(n);
         }
-        ctx.progress().start(id() + " last-layer scaling", (long) names.size() * (c.alphas().length + 1));
-        Results table = new Results("data", "alpha", "train_acc", "test_acc", "predictions_changed",
+        ctx.progress().start(id() + " last-layer scaling",
+                (long) names.size() * c.seeds() * (c.alphas().length + 1));
+        Results table = new Results("data", "seed", "alpha", "train_acc", "test_acc", "predictions_changed",
                 "output_margin_median", "spectral_norm_product", "normalised_margin_median", "trace_exact_ggn",
                 "top_eigenvalue");
         List<PerData> runs = new ArrayList<>();
         for (String name : names) {
-            runs.add(runOne(ctx, c, name, table));
+            for (int k = 0; k < c.seeds(); k++) {
+                runs.add(runOne(ctx, c, name, k, table));
+            }
         }
         table.writeCsv(dir.resolve("scaling.csv"));
         Plots.Line curv = new Plots.Line("E4: curvature after scaling the last layer by alpha", "alpha", "value")
                 .log(true, true);
         Plots.Line marg = new Plots.Line("E4: margins after scaling the last layer by alpha", "alpha",
                 "median margin").log(true, true);
-        for (PerData r : runs) {
+        for (PerData r : runs.stream().filter(r -> r.seed() == 0).toList()) {
             curv.series("trace (exact-ggn), " + r.data(), c.alphas(), r.traces())
                     .series("top eigenvalue (Lanczos), " + r.data(), c.alphas(), r.tops());
             marg.series("output margin, " + r.data(), c.alphas(), r.outMed())
@@ -125,14 +141,16 @@ public final class E4LastLayerScaling extends ScaledExperiment<E4LastLayerScalin
 
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("alphas", c.alphas());
-        for (PerData r : runs) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("epochs", r.trained().epochs());
-            m.put("trainAccuracy", r.trained().trainAccuracy());
-            m.put("capHit", r.trained().capHit());
-            m.put("traces", r.traces());
-            m.put("topEigenvalues", r.tops());
-            summary.put(r.data(), m);
+        for (String name : names) {
+            List<PerData> mine = runs.stream().filter(r -> r.data().equals(name)).toList();
+            Map<String, Object> m = new LinkedHashMap<>(seedSummary(mine.getFirst())); // seed 0, as before seeds
+            if (mine.size() > 1) {
+                m.put("seeds", mine.stream().map(E4LastLayerScaling::seedSummary).toList());
+                m.put("traceFallsInSeeds", mine.stream().filter(r -> E4Seeds.falls(r.traces())).count());
+                m.put("topEigenvalueFallsInSeeds", mine.stream().filter(r -> E4Seeds.falls(r.tops())).count());
+                m.put("predictionsUnchangedInSeeds", mine.stream().filter(r -> r.changed() == 0).count());
+            }
+            summary.put(name, m);
         }
         summary.put("absentOptionalData", absent);
         StringBuilder md = new StringBuilder(String.format(Locale.ROOT, """
@@ -150,14 +168,25 @@ public final class E4LastLayerScaling extends ScaledExperiment<E4LastLayerScalin
                     .append(" says how to get it).\n");
         }
         for (PerData r : runs) {
+            if (r.seed() > 0) {
+                continue;
+            }
             Nets.Trained tr = r.trained();
             String training = tr.capHit()
                     ? String.format(Locale.ROOT, "**the cap of %d epochs was hit at %.4f training accuracy: the "
                             + "premise of claim (4), every point correct, does not hold here**", c.maxEpochs(),
                             tr.trainAccuracy())
                     : String.format(Locale.ROOT, "100%% training accuracy after %d epochs", tr.epochs());
-            md.append(String.format(Locale.ROOT, "%n### %s (%d training, %d test points)%n%n%s.%n%n%s", r.data(),
-                    r.train(), r.test(), training, r.table()));
+            md.append(String.format(Locale.ROOT, "%n### %s (%d training, %d test points)%n%n%s%s.%n%n%s", r.data(),
+                    r.train(), r.test(), c.seeds() > 1 ? "Seed 0: " : "", training, r.table()));
+            List<PerData> mine = runs.stream().filter(x -> x.data().equals(r.data())).toList();
+            if (mine.size() > 1) {
+                md.append(E4Seeds.markdown(c.alphas(), mine.stream().map(PerData::traces).toList(),
+                        mine.stream().map(PerData::tops).toList(),
+                        mine.stream().map(x -> x.trained().epochs()).toList(),
+                        mine.stream().map(x -> x.trained().capHit()).toList(),
+                        mine.stream().map(PerData::changed).toList()));
+            }
         }
         md.append("""
 
@@ -170,14 +199,25 @@ public final class E4LastLayerScaling extends ScaledExperiment<E4LastLayerScalin
         return new Section(md.toString(), summary, List.of("E4/curvature-vs-alpha.png", "E4/margins-vs-alpha.png"));
     }
 
-    private PerData runOne(ReproduceContext ctx, Config c, String name, Results all) {
+    private static Map<String, Object> seedSummary(PerData r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("epochs", r.trained().epochs());
+        m.put("trainAccuracy", r.trained().trainAccuracy());
+        m.put("capHit", r.trained().capHit());
+        m.put("traces", r.traces());
+        m.put("topEigenvalues", r.tops());
+        return m;
+    }
+
+    private PerData runOne(ReproduceContext ctx, Config c, String name, int seedIndex, Results all) {
         Network net = ModelSpec.parse(c.arch()).network();
         Batch train = Nets.batch(ctx.data(name, DataSets.Split.TRAIN, c.trainPoints()));
         Batch test = Nets.batch(ctx.data(name, DataSets.Split.TEST, c.testPoints()));
-        Tensor params = net.initParams(ctx.dtype(), ctx.seed());
+        long seed = E2Seeds.seed(ctx.seed(), seedIndex);
+        Tensor params = net.initParams(ctx.dtype(), seed);
         Nets.Trained tr = Nets.trainToFullAccuracy(net, params, train,
-                TrainConfig.sgd(c.lr(), c.batchSize(), 1, ctx.seed()), 5, c.maxEpochs(), ctx.progress());
-        ctx.progress().step(1, name + " trained " + tr.epochs() + " epochs");
+                TrainConfig.sgd(c.lr(), c.batchSize(), 1, seed), 5, c.maxEpochs(), ctx.progress());
+        ctx.progress().step(1, name + " seed " + seedIndex + " trained " + tr.epochs() + " epochs");
 
         List<ParameterLayout.Entry> ws = Nets.weights(net);
         ParameterLayout.Entry lastW = ws.get(ws.size() - 1);
@@ -190,6 +230,7 @@ public final class E4LastLayerScaling extends ScaledExperiment<E4LastLayerScalin
         double[] outMed = new double[k];
         double[] normMed = new double[k];
         int[] reference = Margins.of(Nets.logits(net, params, train.x()), train.labels()).predicted();
+        int changedMost = 0;
         for (int i = 0; i < k; i++) {
             double a = c.alphas()[i];
             Tensor th = Nets.scaled(net, params, Map.of(lastW, a, lastB, a));
@@ -206,10 +247,12 @@ public final class E4LastLayerScaling extends ScaledExperiment<E4LastLayerScalin
             tops[i] = cv.topEigenvalues(1).values()[0];
             double trainAcc = Nets.accuracy(net, th, train);
             double testAcc = Nets.accuracy(net, th, test);
+            changedMost = Math.max(changedMost, changed);
             table.row(a, trainAcc, testAcc, changed, outMed[i], snp, normMed[i], traces[i], tops[i]);
-            all.row(name, a, trainAcc, testAcc, changed, outMed[i], snp, normMed[i], traces[i], tops[i]);
+            all.row(name, seedIndex, a, trainAcc, testAcc, changed, outMed[i], snp, normMed[i], traces[i], tops[i]);
             ctx.progress().step(1, name + " alpha " + a);
         }
-        return new PerData(name, train.size(), test.size(), tr, traces, tops, outMed, normMed, table.markdown(5));
+        return new PerData(name, seedIndex, train.size(), test.size(), tr, traces, tops, outMed, normMed, changedMost,
+                table.markdown(5));
     }
 }

@@ -30,7 +30,7 @@ class ReproduceTest {
     static final E1AffineClosedForm E1 = new E1AffineClosedForm(
             new E1AffineClosedForm.Config(DataSets.EMBEDDED, 200, 8, 1, 50, 0.01, 3));
     static final E4LastLayerScaling E4 = new E4LastLayerScaling(new E4LastLayerScaling.Config("mlp:784-16-10",
-            List.of(DataSets.EMBEDDED), List.of(DataSets.FASHION), 100, 300, 20, 0.05, 100, new double[] {1, 2, 4, 8}));
+            List.of(DataSets.EMBEDDED), List.of(DataSets.FASHION), 100, 300, 20, 0.05, 100, new double[] {1, 2, 4, 8}, 2));
     static final E5Reparametrisation E5 = new E5Reparametrisation(new E5Reparametrisation.Config(
             "mlp:784-16-16-10", DataSets.EMBEDDED, 100, 1, 20, 0.05, new double[] {0.5, 1, 2, 4}, 60));
 
@@ -95,9 +95,15 @@ class ReproduceTest {
 
     /** The rows of {@code file} whose first column is {@code first}, as column name to values (first column dropped). */
     static Map<String, double[]> csvWhere(Path file, String first) throws IOException {
+        return csvWhere(file, first, null);
+    }
+
+    /** The numeric columns of the rows whose first column is {@code first} and, unless null, second {@code second}. */
+    static Map<String, double[]> csvWhere(Path file, String first, String second) throws IOException {
         List<String> lines = Files.readAllLines(file);
         String[] head = lines.get(0).split(",");
-        List<String[]> rows = lines.stream().skip(1).map(l -> l.split(",")).filter(r -> r[0].equals(first)).toList();
+        List<String[]> rows = lines.stream().skip(1).map(l -> l.split(","))
+                .filter(r -> r[0].equals(first) && (second == null || r[1].equals(second))).toList();
         Map<String, double[]> m = new LinkedHashMap<>();
         for (int j = 1; j < head.length; j++) {
             double[] col = new double[rows.size()];
@@ -115,7 +121,7 @@ class ReproduceTest {
         List<String> ran = fashion ? List.of(DataSets.EMBEDDED, DataSets.FASHION) : List.of(DataSets.EMBEDDED);
         List<String> firstColumn = Files.readAllLines(out.resolve("E4/scaling.csv")).stream().skip(1)
                 .map(l -> l.split(",")[0]).toList();
-        assertThat(firstColumn).hasSize(4 * ran.size());
+        assertThat(firstColumn).hasSize(4 * 2 * ran.size()); // 4 alphas, 2 seeds
         assertThat(firstColumn.stream().distinct()).containsExactlyElementsOf(ran);
         String md = Files.readString(out.resolve("report.md"));
         String absentLine = "fashion-mnist is not installed, so E4 did not run on it";
@@ -124,14 +130,14 @@ class ReproduceTest {
         } else {
             assertThat(md).contains(absentLine);
         }
-        for (String data : ran) {
-            Map<String, double[]> t = csvWhere(out.resolve("E4/scaling.csv"), data);
+        assertThat(md).contains("**Over the 2 seeds**");
+        for (String run : ran.stream().flatMap(d -> java.util.stream.Stream.of(d + ",0", d + ",1")).toList()) {
+            String data = run.split(",")[0];
+            Map<String, double[]> t = csvWhere(out.resolve("E4/scaling.csv"), data, run.split(",")[1]);
             assertThat(t.get("alpha")).containsExactly(1, 2, 4, 8);
             double[] trace = t.get("trace_exact_ggn");
             double[] top = t.get("top_eigenvalue");
             for (int i = 1; i < trace.length; i++) {
-                assertThat(trace[i]).as(data).isLessThan(trace[i - 1]);
-                assertThat(top[i]).as(data).isLessThan(top[i - 1]);
                 assertThat(t.get("train_acc")[i]).isEqualTo(t.get("train_acc")[0]);
                 assertThat(t.get("test_acc")[i]).isEqualTo(t.get("test_acc")[0]);
                 assertThat(t.get("predictions_changed")[i]).isZero();
@@ -143,7 +149,33 @@ class ReproduceTest {
                         .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
             }
             assertThat(t.get("train_acc")[0]).as(data).isEqualTo(1.0);
+            // seed 0 is the network E4 trained before it had seeds: its trace and top eigenvalue fall at every step.
+            // Other seeds need not within alphas 1-8: fashion-mnist's seed 1 fits every point with small margins,
+            // and a point of margin m weighs about alpha^2 e^(-alpha m), which grows until alpha ~ 2/m (its trace
+            // goes 26.1, 22.3, 27.1, 48.6); "arbitrarily flat" is a limit
+            if (run.endsWith(",0")) {
+                for (int i = 1; i < trace.length; i++) {
+                    assertThat(trace[i]).as(run).isLessThan(trace[i - 1]);
+                    assertThat(top[i]).as(run).isLessThan(top[i - 1]);
+                }
+            }
         }
+        // the report counts the seeds whose curvature falls at every step, as the files say
+        for (String data : ran) {
+            int traceFalls = 0;
+            int topFalls = 0;
+            for (String seed : List.of("0", "1")) {
+                Map<String, double[]> t = csvWhere(out.resolve("E4/scaling.csv"), data, seed);
+                traceFalls += E4Seeds.falls(t.get("trace_exact_ggn")) ? 1 : 0;
+                topFalls += E4Seeds.falls(t.get("top_eigenvalue")) ? 1 : 0;
+            }
+            String section = md.substring(md.indexOf("### " + data + " ("));
+            assertThat(section).contains("the trace falls strictly from each alpha to the next in " + traceFalls
+                    + " of 2 seeds, the top eigenvalue in " + topFalls + " of 2");
+        }
+        // seed 1 is another network (its own initialisation and batch order)
+        assertThat(csvWhere(out.resolve("E4/scaling.csv"), DataSets.EMBEDDED, "1").get("trace_exact_ggn")[0])
+                .isNotEqualTo(csvWhere(out.resolve("E4/scaling.csv"), DataSets.EMBEDDED, "0").get("trace_exact_ggn")[0]);
     }
 
     @Test

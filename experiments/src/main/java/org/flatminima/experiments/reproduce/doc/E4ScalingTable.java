@@ -11,8 +11,9 @@ import org.flatminima.experiments.UserException;
  * {@code e4-scaling}: E4's rows of one data set from {@code E4/scaling.csv}: alpha (as {@code 1/4} below 1), training
  * and test accuracy, predictions changed, median output and normalised margins, trace and top eigenvalue (5
  * significant digits; magnitudes below {@link NumberFormats#ROUND_OFF}, float64 round-off here, with 2). Options:
- * {@code scale} (required, checked against {@code done.json}) and {@code data} (the {@code data} column's value,
- * default {@code embedded}).
+ * {@code scale} (required, checked against {@code done.json}), {@code data} (the {@code data} column's value,
+ * default {@code embedded}) and {@code seed} (the {@code seed} column's value, default 0, for files written since E4
+ * has seeds; files without the column are one seed's).
  */
 final class E4ScalingTable extends ExperimentTable {
     static final String CSV = "scaling.csv";
@@ -26,7 +27,7 @@ final class E4ScalingTable extends ExperimentTable {
 
     @Override
     public Set<String> optionalOptions() {
-        return Set.of("data");
+        return Set.of("data", "seed");
     }
 
     @Override
@@ -37,7 +38,8 @@ final class E4ScalingTable extends ExperimentTable {
         List<Map<String, String>> rows = ResultFiles.csv(source, CSV, "data", "alpha", "train_acc", "test_acc",
                 "predictions_changed", "output_margin_median", "normalised_margin_median", "trace_exact_ggn",
                 "top_eigenvalue");
-        List<Map<String, String>> mine = ResultFiles.where(rows, "data", data);
+        List<Map<String, String>> mine = seedRows(ResultFiles.where(rows, "data", data), options.getOrDefault("seed", "0"),
+                file);
         if (mine.isEmpty()) {
             throw new UserException(file + " has no rows of data set '" + data + "' (it has "
                     + rows.stream().map(r -> r.get("data")).distinct().toList() + "): correct the marker's data option");
@@ -52,5 +54,22 @@ final class E4ScalingTable extends ExperimentTable {
             b.append(" |\n");
         }
         return b.toString();
+    }
+
+    /** The rows of seed {@code seed} when the file has a {@code seed} column, else all (a file from before seeds). */
+    static List<Map<String, String>> seedRows(List<Map<String, String>> rows, String seed, Path file) {
+        if (rows.isEmpty() || !rows.getFirst().containsKey("seed")) {
+            if (!seed.equals("0")) {
+                throw new UserException(file + " has no seed column (one seed, written before E4 had seeds): drop "
+                        + "the marker's seed option");
+            }
+            return rows;
+        }
+        List<Map<String, String>> mine = ResultFiles.where(rows, "seed", seed);
+        if (mine.isEmpty()) {
+            throw new UserException(file + " has no rows of seed " + seed + " (it has seeds "
+                    + rows.stream().map(r -> r.get("seed")).distinct().toList() + "): correct the marker's seed option");
+        }
+        return mine;
     }
 }

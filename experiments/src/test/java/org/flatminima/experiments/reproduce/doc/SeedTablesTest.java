@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The renderers of E2's and E3's multi-seed tables on small result files written here, against tables written by hand:
+ * The renderers of E2's, E3's and E4's multi-seed tables on small result files written here, against tables written by hand:
  * formatting of mean ± sd, the verdict marks, the run labels from {@code runs.csv}, any number of seeds and scale.
  */
 class SeedTablesTest {
@@ -165,5 +165,47 @@ class SeedTablesTest {
         e3Files(dir, RUNS.replace("A1,", "A9,"), "0.9", "0.01");
         assertThatThrownBy(() -> new E3RunsTable().render(dir, Map.of("scale", "quick")))
                 .isInstanceOf(UserException.class).hasMessageContaining("runs.csv has no row of run A1");
+    }
+
+    /** E4's scaling.csv with two seeds of one data set and one of another (written here, the format E4 writes). */
+    private static final String E4_SEEDS = """
+            data,seed,alpha,train_acc,test_acc,predictions_changed,output_margin_median,spectral_norm_product,\
+            normalised_margin_median,trace_exact_ggn,top_eigenvalue
+            mnist,0,0.25,1.0,0.95,0,2.0,1.0,0.43,68.0,4.9
+            mnist,0,1.0,1.0,0.95,0,8.0,4.0,0.43,8.0,0.5
+            mnist,1,0.25,1.0,0.96,0,2.2,1.0,0.41,70.0,5.1
+            mnist,1,1.0,1.0,0.96,2,8.8,4.0,0.41,9.0,0.7
+            fashion-mnist,0,0.25,1.0,0.86,0,3.3,1.0,0.15,44.0,3.2
+            """;
+
+    @Test
+    void e4SeedsMeanSdPerAlphaAndTheMostPredictionsChanged() throws IOException {
+        DocRenderersTest.marker(dir, "E4", "full", "");
+        Files.writeString(dir.resolve("scaling.csv"), E4_SEEDS);
+        // trace 68, 70: mean 69, sd sqrt(2) = 1.414; top 4.9, 5.1: 5.0 ± 0.1414; test acc 0.955 ± 0.00707
+        assertThat(new E4SeedsTable().render(dir, Map.of("scale", "full", "data", "mnist"))).isEqualTo("""
+                | alpha | seeds | test acc | predictions changed (most) | normalised margin | trace | top eigenvalue |
+                |---|--:|---|--:|---|---|---|
+                | 1/4 | 2 | 0.955 ± 0.007 | 0 | 0.420 ± 0.014 | 69.0 ± 1.4 | 5.00 ± 0.14 |
+                | 1 | 2 | 0.955 ± 0.007 | 2 | 0.420 ± 0.014 | 8.50 ± 0.71 | 0.600 ± 0.141 |
+                """);
+        // one seed: the mean alone
+        assertThat(new E4SeedsTable().render(dir, Map.of("scale", "full", "data", "fashion-mnist")))
+                .endsWith("| 1/4 | 1 | 0.860 | 0 | 0.150 | 44.0 | 3.20 |\n");
+        // e4-scaling picks one seed's rows (seed 0 by default) and refuses a seed the file does not have
+        assertThat(new E4ScalingTable().render(dir, Map.of("scale", "full", "data", "mnist", "seed", "1")))
+                .contains("| 1 | 1 | 0.96 | 2 | 8.8 | 0.41 | 9 | 0.7 |");
+        assertThat(new E4ScalingTable().render(dir, Map.of("scale", "full", "data", "mnist")))
+                .contains("| 1 | 1 | 0.95 | 0 | 8 | 0.43 | 8 | 0.5 |").doesNotContain("8.8");
+        assertThatThrownBy(() -> new E4ScalingTable().render(dir, Map.of("scale", "full", "data", "mnist", "seed", "2")))
+                .isInstanceOf(UserException.class).hasMessageContaining("no rows of seed 2 (it has seeds [0, 1])");
+        // a file from before seeds has no seed column: e4-seeds needs it, e4-scaling takes it as seed 0
+        Files.writeString(dir.resolve("scaling.csv"), E4_SEEDS.replace("data,seed,", "data,")
+                .replaceAll("(?m)^(mnist|fashion-mnist),[01],", "$1,").replace("mnist,1.0,1.0,0.96,2", "mnist,9.0,1.0,0.96,2")
+                .replace("mnist,0.25,1.0,0.96", "mnist,4.0,1.0,0.96"));
+        assertThatThrownBy(() -> new E4SeedsTable().render(dir, Map.of("scale", "full", "data", "mnist")))
+                .isInstanceOf(UserException.class).hasMessageContaining("no column 'seed'");
+        assertThatThrownBy(() -> new E4ScalingTable().render(dir, Map.of("scale", "full", "data", "mnist", "seed", "1")))
+                .isInstanceOf(UserException.class).hasMessageContaining("has no seed column");
     }
 }
