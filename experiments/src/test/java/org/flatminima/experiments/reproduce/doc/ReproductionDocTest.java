@@ -50,7 +50,8 @@ class ReproductionDocTest {
                 "e3-runs results/reproduce-e3-simplenet-std-15ep/E3",
                 "e3-runs results/reproduce-full/E3", "e3-runs results/reproduce-quick/E3", "e4-scaling results/reproduce-quick-e4/E4",
                 "e4-seeds results/reproduce-quick-e4/E4", "e4-seeds results/reproduce-quick-e4/E4",
-                "e4-scaling results/reproduce-full-e1e4e5/E4", "e4-scaling results/reproduce-full-e1e4e5/E4",
+                "e4-scaling results/reproduce-full-e4/E4", "e4-seeds results/reproduce-full-e4/E4",
+                "e4-seeds results/reproduce-full-e4/E4",
                 "e5-reparametrisation results/reproduce-quick/E5", "e5-reparametrisation results/reproduce-full-e1e4e5/E5", "sweep-configurations results/sweep-authors-mnist",
                 "sweep-ranking results/sweep-authors-mnist");
     }
