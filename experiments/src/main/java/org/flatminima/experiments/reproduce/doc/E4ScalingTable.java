@@ -60,8 +60,8 @@ final class E4ScalingTable extends ExperimentTable {
     static List<Map<String, String>> seedRows(List<Map<String, String>> rows, String seed, Path file) {
         if (rows.isEmpty() || !rows.getFirst().containsKey("seed")) {
             if (!seed.equals("0")) {
-                throw new UserException(file + " has no seed column (one seed, written before E4 had seeds): drop "
-                        + "the marker's seed option");
+                throw new UserException(file + " has no seed column (one seed, written before the experiment had "
+                        + "seeds): drop the marker's seed option");
             }
             return rows;
         }

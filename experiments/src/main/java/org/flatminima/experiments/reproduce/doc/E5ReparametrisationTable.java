@@ -7,8 +7,9 @@ import java.util.Map;
 
 /**
  * {@code e5-reparametrisation}: E5's trace (exact-ggn) and top eigenvalue per alpha from {@code E5/reparametrisation.csv},
- * one column per alpha (as {@code 1/8} below 1), 5 significant digits. Option {@code scale} (required, checked against
- * {@code done.json}).
+ * one column per alpha (as {@code 1/8} below 1), 5 significant digits. Options: {@code scale} (required, checked
+ * against {@code done.json}) and {@code seed} (the {@code seed} column's value, default 0, for files written since E5
+ * has seeds; files without the column are one seed's).
  */
 final class E5ReparametrisationTable extends ExperimentTable {
     static final String CSV = "reparametrisation.csv";
@@ -19,10 +20,17 @@ final class E5ReparametrisationTable extends ExperimentTable {
     }
 
     @Override
+    public java.util.Set<String> optionalOptions() {
+        return java.util.Set.of("seed");
+    }
+
+    @Override
     public String render(Path source, Map<String, String> options) throws IOException {
         ResultFiles.experimentConfig(source, "E5", options.get("scale"));
         Path file = source.resolve(CSV);
-        List<Map<String, String>> rows = ResultFiles.csv(source, CSV, "alpha", "trace_exact_ggn", "top_eigenvalue");
+        List<Map<String, String>> rows = E4ScalingTable.seedRows(
+                ResultFiles.csv(source, CSV, "alpha", "trace_exact_ggn", "top_eigenvalue"),
+                options.getOrDefault("seed", "0"), file);
         StringBuilder head = new StringBuilder("| alpha |");
         StringBuilder rule = new StringBuilder("|---|");
         StringBuilder trace = new StringBuilder("| trace (exact-ggn) |");

@@ -209,4 +209,22 @@ class SeedTablesTest {
         assertThatThrownBy(() -> new E4ScalingTable().render(dir, Map.of("scale", "full", "data", "mnist", "seed", "1")))
                 .isInstanceOf(UserException.class).hasMessageContaining("has no seed column");
     }
+
+    @Test
+    void e5TakesOneSeedsRowsSeedZeroByDefault() throws IOException {
+        DocRenderersTest.marker(dir, "E5", "quick", "");
+        Files.writeString(dir.resolve("reparametrisation.csv"), """
+                seed,alpha,logits_max_abs_diff,normalised_margin_median,normalised_margin_max_rel_diff,trace_exact_ggn,\
+                top_eigenvalue
+                0,0.5,0.0,0.2,0.0,168.27,21.342
+                0,1.0,0.0,0.2,0.0,73.792,9.7985
+                1,0.5,0.0,0.3,0.0,150.0,20.0
+                1,1.0,0.0,0.3,0.0,70.0,9.0
+                """);
+        String head = "| alpha | 1/2 | 1 |\n|---|---|---|\n";
+        assertThat(new E5ReparametrisationTable().render(dir, Map.of("scale", "quick")))
+                .isEqualTo(head + "| trace (exact-ggn) | 168.27 | 73.792 |\n| top eigenvalue | 21.342 | 9.7985 |\n");
+        assertThat(new E5ReparametrisationTable().render(dir, Map.of("scale", "quick", "seed", "1")))
+                .isEqualTo(head + "| trace (exact-ggn) | 150 | 70 |\n| top eigenvalue | 20 | 9 |\n");
+    }
 }
