@@ -173,7 +173,10 @@ public final class E5Reparametrisation extends ScaledExperiment<E5Reparametrisat
         }
         return String.format(Locale.ROOT, """
 
-                **Over the %d seeds** (each in `E5/reparametrisation.csv`; training accuracy %s): the logits differ                 from alpha = 1 by at most %s and the normalised margins by a relative %s in every seed, while the trace                 changes by a factor of %s and the top eigenvalue by %s between the smallest and largest alpha.
+                **Over the %d seeds** (each in `E5/reparametrisation.csv`; training accuracy %s): the logits \
+                differ from alpha = 1 by at most %s and the normalised margins by a relative %s in every seed, while \
+                the trace changes by a factor of %s and the top eigenvalue by %s between the smallest and largest \
+                alpha.
                 """, runs.size(), accs, Results.format(logit, 3), Results.format(norm, 3), traces, tops);
     }
 
