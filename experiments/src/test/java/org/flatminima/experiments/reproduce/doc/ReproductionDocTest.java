@@ -52,7 +52,7 @@ class ReproductionDocTest {
                 "e4-seeds results/reproduce-quick-e4/E4", "e4-seeds results/reproduce-quick-e4/E4",
                 "e4-scaling results/reproduce-full-e4/E4", "e4-seeds results/reproduce-full-e4/E4",
                 "e4-seeds results/reproduce-full-e4/E4",
-                "e5-reparametrisation results/reproduce-quick-e5/E5", "e5-reparametrisation results/reproduce-full-e1e4e5/E5", "sweep-configurations results/sweep-authors-mnist",
+                "e5-reparametrisation results/reproduce-quick-e5/E5", "e5-reparametrisation results/reproduce-full-e5/E5", "sweep-configurations results/sweep-authors-mnist",
                 "sweep-ranking results/sweep-authors-mnist");
     }
 
