@@ -96,7 +96,7 @@ class DocTablesTest {
         assertUpdateFails("<!-- table: e5-reparametrisation source: r -->",
                 "d.md:2: table 'e5-reparametrisation' needs option 'scale: VALUE'");
         assertUpdateFails("<!-- table: e5-reparametrisation source: r scale: quick data: x -->",
-                "d.md:2: table 'e5-reparametrisation' has no option 'data' (it takes: scale)");
+                "d.md:2: table 'e5-reparametrisation' has no option 'data' (it takes: scale, seed)");
         assertUpdateFails("<!-- table: sweep-ranking source: ../r -->", "d.md:2: source '../r' must be a relative");
         assertUpdateFails("<!-- table: sweep-ranking source: /tmp/r -->", "d.md:2: source '/tmp/r' must be a relative");
     }
