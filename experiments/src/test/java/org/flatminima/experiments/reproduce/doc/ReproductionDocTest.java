@@ -40,6 +40,7 @@ class ReproductionDocTest {
                 "e2-pearson-seeds results/reproduce-quick/E2",
                 "e2-pearson-seeds results/reproduce-full-e2-mnist/E2",
                 "e2-authors-estimator results/reproduce-full-e2-mnist/E2",
+                "e2-pearson-seeds results/reproduce-full-e2-fashion/E2",
                 "e2-authors-estimator results/reproduce-quick/E2",
                 "e2-pearson-seeds results/reproduce-archs-std/E2",
                 "e2-pearson-seeds results/reproduce-archs-bn-std/E2",
@@ -112,6 +113,7 @@ class ReproductionDocTest {
     void theCommittedE2SummariesAgreeWithTheirSeedsFinalValues() throws IOException {
         checkE2Summary(QUICK.resolve("E2"), 2, 2);
         checkE2Summary(Path.of("..", "docs", "results", "reproduce-full-e2-mnist", "E2"), 3, 1);
+        checkE2Summary(Path.of("..", "docs", "results", "reproduce-full-e2-fashion", "E2"), 3, 1);
     }
 
     @SuppressWarnings("unchecked")
