@@ -2,6 +2,7 @@ package org.flatminima.experiments.reproduce;
 
 import java.util.List;
 import java.util.Locale;
+import org.flatminima.experiments.measures.Moments;
 
 /** E4's report across seeds: how many seeds show each part of claim (4), and the curvature's spread per alpha. */
 final class E4Seeds {
@@ -48,16 +49,7 @@ final class E4Seeds {
     }
 
     private static String meanSd(List<double[]> series, int i) {
-        double sum = 0;
-        for (double[] s : series) {
-            sum += s[i];
-        }
-        double mean = sum / series.size();
-        double ss = 0;
-        for (double[] s : series) {
-            ss += (s[i] - mean) * (s[i] - mean);
-        }
-        double sd = series.size() < 2 ? Double.NaN : Math.sqrt(ss / (series.size() - 1));
-        return Results.format(mean, 5) + " ± " + Results.format(sd, 2);
+        double[] v = series.stream().mapToDouble(s -> s[i]).toArray();
+        return Results.format(Moments.mean(v), 5) + " ± " + Results.format(Moments.sd(v), 2);
     }
 }

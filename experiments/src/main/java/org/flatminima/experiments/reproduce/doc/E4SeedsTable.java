@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.flatminima.experiments.UserException;
+import org.flatminima.experiments.measures.Moments;
 
 /**
  * {@code e4-seeds}: E4 across its seeds for one data set, from {@code E4/scaling.csv} (written since E4 has seeds):
@@ -70,17 +71,7 @@ final class E4SeedsTable extends ExperimentTable {
     }
 
     private static String cell(List<Map<String, String>> at, String column, Path file) {
-        double sum = 0;
-        for (Map<String, String> r : at) {
-            sum += ResultFiles.number(r, column, file);
-        }
-        double mean = sum / at.size();
-        double ss = 0;
-        for (Map<String, String> r : at) {
-            double d = ResultFiles.number(r, column, file) - mean;
-            ss += d * d;
-        }
-        double sd = at.size() < 2 ? Double.NaN : Math.sqrt(ss / (at.size() - 1));
-        return NumberFormats.meanSdSignificant(mean, sd, 3);
+        double[] v = at.stream().mapToDouble(r -> ResultFiles.number(r, column, file)).toArray();
+        return NumberFormats.meanSdSignificant(Moments.mean(v), Moments.sd(v), 3);
     }
 }
