@@ -33,17 +33,28 @@ public final class E1AffineClosedForm extends ScaledExperiment<E1AffineClosedFor
      * @param batchSize mini-batch size
      * @param lr SGD learning rate (momentum 0.9)
      * @param checkpoints number of log-spaced checkpoints besides step 0
+     * @param seeds classifiers trained (at least 1): seed k's run seed is E2's ({@code E2Seeds.seed(master, k)}), so
+     *     seed 0 is the classifier of a one-seed run
      */
     public record Config(String data, int trainPoints, int hvpPoints, int epochs, int batchSize, double lr,
-                         int checkpoints) {
-        /** The quick configuration. */
-        public static Config quick() {
-            return new Config(DataSets.EMBEDDED, 2000, 50, 3, 100, 0.01, 5);
+                         int checkpoints, int seeds) {
+        public Config {
+            if (seeds < 1) {
+                throw new IllegalArgumentException("E1 needs at least one seed, got " + seeds);
+            }
         }
 
-        /** The full configuration: all 60,000 points of the full MNIST; exact-hvp on the first 100. */
+        /**
+         * The quick configuration: 2,000 points of the embedded subset, exact-hvp on the first 20 (its 7,850
+         * Hessian-vector products per point are most of E1's time); 3 seeds.
+         */
+        public static Config quick() {
+            return new Config(DataSets.EMBEDDED, 2000, 20, 3, 100, 0.01, 5, 3);
+        }
+
+        /** The full configuration: all 60,000 points of the full MNIST; exact-hvp on the first 100; 3 seeds. */
         public static Config full() {
-            return new Config(DataSets.MNIST, 60000, 100, 2, 100, 0.01, 8);
+            return new Config(DataSets.MNIST, 60000, 100, 2, 100, 0.01, 8, 3);
         }
     }
 
@@ -68,6 +79,9 @@ public final class E1AffineClosedForm extends ScaledExperiment<E1AffineClosedFor
         m.put("lr", c.lr());
         m.put("momentum", 0.9);
         m.put("checkpoints", c.checkpoints());
+        if (c.seeds() > 1) { // a one-seed configuration is recorded as before seeds, so its run directories still match
+            m.put("seeds", c.seeds());
+        }
     }
 
     @Override
@@ -75,22 +89,90 @@ public final class E1AffineClosedForm extends ScaledExperiment<E1AffineClosedFor
         return installable(List.of(cfg(scale).data()));
     }
 
+    /** One seed's classifier: its checkpoints' traces (for the plot), final accuracy and worst difference. */
+    private record Seeded(double[] steps, double[] closedForm, double[] ggn, double[] closedFormSubset, double[] hvp,
+                          double finalAccuracy, double worst, String table) {
+    }
+
     @Override
     public Section run(ReproduceContext ctx) {
         Config c = cfg(ctx.scale());
         Path dir = ctx.dir(id());
-        ModelSpec spec = ModelSpec.parse("affine:784-10");
-        Network net = spec.network();
-        Dataset trainSet = ctx.data(c.data(), DataSets.Split.TRAIN, c.trainPoints());
-        Batch train = Nets.batch(trainSet);
+        Network net = ModelSpec.parse("affine:784-10").network();
+        Batch train = Nets.batch(ctx.data(c.data(), DataSets.Split.TRAIN, c.trainPoints()));
         Batch sub = train.range(0, Math.min(c.hvpPoints(), train.size()));
-        TrainConfig tc = TrainConfig.sgd(c.lr(), c.batchSize(), c.epochs(), ctx.seed());
-        long total = (long) tc.stepsPerEpoch(train.size()) * c.epochs();
+        long total = (long) TrainConfig.sgd(c.lr(), c.batchSize(), c.epochs(), 0).stepsPerEpoch(train.size())
+                * c.epochs();
         long[] steps = Nets.logSpacedSteps(total, c.checkpoints());
-        tc = tc.toBuilder().logEvery(Integer.MAX_VALUE).checkpointAt(steps).build();
-        ctx.progress().start(id() + " affine closed form", steps.length + 1);
+        ctx.progress().start(id() + " affine closed form", (long) c.seeds() * (steps.length + 1));
+        List<String> columns = List.of("step", "train_acc", "trace_closed_form", "trace_exact_ggn",
+                "reldiff_whole_ggn", "reldiff_point_ggn_max", "subset_trace_closed_form", "subset_trace_exact_hvp",
+                "reldiff_whole_hvp", "reldiff_point_hvp_max");
+        List<String> seeded = new ArrayList<>(List.of("seed"));
+        seeded.addAll(columns);
+        Results table = new Results(seeded.toArray(String[]::new));
+        List<Seeded> runs = new ArrayList<>();
+        for (int k = 0; k < c.seeds(); k++) {
+            runs.add(runSeed(ctx, c, net, train, sub, steps, k, table, new Results(columns.toArray(String[]::new))));
+        }
+        table.writeCsv(dir.resolve("traces.csv"));
+        Seeded s0 = runs.getFirst();
+        new Plots.Line("E1: Hessian trace of an affine classifier during training"
+                + (runs.size() > 1 ? " (seed 0)" : ""), "step", "trace")
+                .series("closed form (" + train.size() + " points)", s0.steps(), s0.closedForm())
+                .series("exact-ggn (" + train.size() + " points)", s0.steps(), s0.ggn())
+                .series("closed form (" + sub.size() + "-point subset)", s0.steps(), s0.closedFormSubset())
+                .series("exact-hvp (" + sub.size() + "-point subset)", s0.steps(), s0.hvp())
+                .save(dir.resolve("trace-vs-step.png"));
+        ctx.progress().finish();
 
-        Tensor params = net.initParams(ctx.dtype(), ctx.seed());
+        double worst = runs.stream().mapToDouble(Seeded::worst).max().orElseThrow();
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("maxRelativeDifference", worst);
+        summary.put("checkpoints", steps.length + 1);
+        summary.put("steps", total);
+        if (runs.size() > 1) {
+            summary.put("seeds", runs.stream().map(r -> Map.of("finalTrainAccuracy", r.finalAccuracy(),
+                    "maxRelativeDifference", r.worst())).toList());
+        }
+        List<String> perSeed = new ArrayList<>();
+        for (int k = 0; k < runs.size(); k++) {
+            Seeded r = runs.get(k);
+            perSeed.add(String.format(Locale.ROOT, "| %d | %.4f | %s | %s | %s |", k, r.finalAccuracy(),
+                    Results.format(r.closedForm()[0], 6), Results.format(r.closedForm()[r.closedForm().length - 1], 6),
+                    Results.format(r.worst(), 3)));
+        }
+        String md = String.format(Locale.ROOT, """
+                An affine classifier `affine:784-10` (float64) trained with SGD (lr %s, momentum 0.9, batch %d) for %d
+                epochs (%d steps) on the first %d points of `%s`, %d seed%s. At each checkpoint: the whole-data trace
+                and every point's own trace by the closed form and by `exact-ggn` on all %d points, and by the closed
+                form and `exact-hvp` on the first %d points only (exact-hvp costs P = 7,850 Hessian-vector products
+                per point). `reldiff` is |other - closed form| / |closed form|; `point ... max` is the largest over
+                the points.
+
+                %s%s
+                Largest relative difference over all seeds, checkpoints, methods and points: **%s**.
+
+                | seed | final train acc | trace at step 0 | final trace | largest rel. diff |
+                |---|---|---|---|---|
+                %s
+
+                ![trace vs step](E1/trace-vs-step.png)
+
+                Files: `E1/traces.csv` (a row per seed and checkpoint).
+                """, Results.format(c.lr(), 3), c.batchSize(), c.epochs(), total, train.size(), c.data(), runs.size(),
+                runs.size() == 1 ? "" : "s", train.size(), sub.size(), runs.size() > 1 ? "Seed 0:\n\n" : "",
+                s0.table(), Results.format(worst, 3), String.join("\n", perSeed));
+        return new Section(md, summary, List.of("E1/trace-vs-step.png"));
+    }
+
+    /** Trains seed {@code k}'s classifier and adds a row per checkpoint to {@code table} and to {@code mine}. */
+    private Seeded runSeed(ReproduceContext ctx, Config c, Network net, Batch train, Batch sub, long[] steps, int k,
+                           Results table, Results mine) {
+        long seed = E2Seeds.seed(ctx.seed(), k);
+        TrainConfig tc = TrainConfig.sgd(c.lr(), c.batchSize(), c.epochs(), seed).toBuilder()
+                .logEvery(Integer.MAX_VALUE).checkpointAt(steps).build();
+        Tensor params = net.initParams(ctx.dtype(), seed);
         Map<Long, Tensor> at = new LinkedHashMap<>();
         at.put(0L, params.copy());
         Trainer.train(net, params, train, null, tc, null, new Trainer.Callbacks() {
@@ -99,13 +181,11 @@ public final class E1AffineClosedForm extends ScaledExperiment<E1AffineClosedFor
                 at.put(cp.step(), cp.params().copy());
             }
         });
-        ctx.progress().step(1, "trained " + total + " steps");
-
-        Results table = new Results("step", "train_acc", "trace_closed_form", "trace_exact_ggn",
-                "reldiff_whole_ggn", "reldiff_point_ggn_max", "subset_trace_closed_form", "subset_trace_exact_hvp",
-                "reldiff_whole_hvp", "reldiff_point_hvp_max");
+        ctx.progress().step(1, "seed " + k + " trained");
         double worst = 0;
-        List<double[]> plot = new ArrayList<>();
+        double acc = 0;
+        double[][] cols = new double[5][at.size()];
+        int i = 0;
         for (Map.Entry<Long, Tensor> e : at.entrySet()) {
             Tensor theta = e.getValue();
             Curvature all = Curvature.of(net, theta, train.x(), train.labels());
@@ -119,46 +199,21 @@ public final class E1AffineClosedForm extends ScaledExperiment<E1AffineClosedFor
             double rwh = rel(hvp.total(), cfSub.total());
             double rph = Results.maxRelDiff(hvp.perPoint(), cfSub.perPoint());
             worst = Math.max(worst, Math.max(Math.max(rwg, rpg), Math.max(rwh, rph)));
-            double acc = Nets.accuracy(net, theta, train);
-            table.row(e.getKey(), acc, cf.total(), ggn.total(), rwg, rpg, cfSub.total(), hvp.total(), rwh, rph);
-            plot.add(new double[] {e.getKey(), cf.total(), ggn.total(), cfSub.total(), hvp.total()});
-            ctx.progress().step(1, "step " + e.getKey());
-        }
-        table.writeCsv(dir.resolve("traces.csv"));
-        double[][] cols = new double[5][plot.size()];
-        for (int i = 0; i < plot.size(); i++) {
+            acc = Nets.accuracy(net, theta, train);
+            Object[] row = {e.getKey(), acc, cf.total(), ggn.total(), rwg, rpg, cfSub.total(), hvp.total(), rwh, rph};
+            mine.row(row);
+            Object[] withSeed = new Object[row.length + 1];
+            withSeed[0] = k;
+            System.arraycopy(row, 0, withSeed, 1, row.length);
+            table.row(withSeed);
+            double[] v = {e.getKey(), cf.total(), ggn.total(), cfSub.total(), hvp.total()};
             for (int j = 0; j < 5; j++) {
-                cols[j][i] = plot.get(i)[j];
+                cols[j][i] = v[j];
             }
+            i++;
+            ctx.progress().step(1, "seed " + k + " step " + e.getKey());
         }
-        new Plots.Line("E1: Hessian trace of an affine classifier during training", "step", "trace")
-                .series("closed form (" + train.size() + " points)", cols[0], cols[1])
-                .series("exact-ggn (" + train.size() + " points)", cols[0], cols[2])
-                .series("closed form (" + sub.size() + "-point subset)", cols[0], cols[3])
-                .series("exact-hvp (" + sub.size() + "-point subset)", cols[0], cols[4])
-                .save(dir.resolve("trace-vs-step.png"));
-        ctx.progress().finish();
-
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("maxRelativeDifference", worst);
-        summary.put("checkpoints", at.size());
-        summary.put("steps", total);
-        String md = String.format(Locale.ROOT, """
-                An affine classifier `affine:784-10` (float64) trained with SGD (lr %s, momentum 0.9, batch %d) for %d
-                epochs (%d steps) on the first %d points of `%s`. At each checkpoint: the whole-data trace and every
-                point's own trace by the closed form and by `exact-ggn` on all %d points, and by the closed form and
-                `exact-hvp` on the first %d points only (exact-hvp costs P = 7,850 Hessian-vector products per point).
-                `reldiff` is |other - closed form| / |closed form|; `point ... max` is the largest over the points.
-
-                %s
-                Largest relative difference over all checkpoints, methods and points: **%s**.
-
-                ![trace vs step](E1/trace-vs-step.png)
-
-                Files: `E1/traces.csv`.
-                """, Results.format(c.lr(), 3), c.batchSize(), c.epochs(), total, train.size(), c.data(),
-                train.size(), sub.size(), table.markdown(6), Results.format(worst, 3));
-        return new Section(md, summary, List.of("E1/trace-vs-step.png"));
+        return new Seeded(cols[0], cols[1], cols[2], cols[3], cols[4], acc, worst, mine.markdown(6));
     }
 
     private static double rel(double a, double ref) {

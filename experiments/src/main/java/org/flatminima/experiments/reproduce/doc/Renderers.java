@@ -9,9 +9,10 @@ import org.flatminima.experiments.EditDistance;
 
 /** The table renderers that exist, by id: what a marker's {@code table:} may name. */
 public final class Renderers {
-    private static final Map<String, TableRenderer> BY_ID = byId(List.of(new E1TracesTable(), new E2PearsonSeedsTable(),
-            new E2AuthorsEstimatorTable(), new E3RunsTable(), new E4ScalingTable(), new E4SeedsTable(), new E5ReparametrisationTable(),
-            new SweepConfigurationsTable(), new SweepRankingTable()));
+    private static final Map<String, TableRenderer> BY_ID = byId(List.of(new E1TracesTable(),
+            new E1SeedsTable(), new E2PearsonSeedsTable(), new E2AuthorsEstimatorTable(), new E3RunsTable(),
+            new E4ScalingTable(), new E4SeedsTable(), new E5ReparametrisationTable(), new SweepConfigurationsTable(),
+            new SweepRankingTable()));
 
     private Renderers() {
     }

@@ -227,4 +227,41 @@ class SeedTablesTest {
         assertThat(new E5ReparametrisationTable().render(dir, Map.of("scale", "quick", "seed", "1")))
                 .isEqualTo(head + "| trace (exact-ggn) | 150 | 70 |\n| top eigenvalue | 20 | 9 |\n");
     }
+
+    @Test
+    void e1SeedsAFinalRowPerSeedWithTheLargestDifferencesAndE1TracesTakesASeed() throws IOException {
+        DocRenderersTest.marker(dir, "E1", "quick", "\"trainPoints\": 2000, \"hvpPoints\": 50, \"seeds\": 2");
+        Files.writeString(dir.resolve("traces.csv"), """
+                seed,step,train_acc,trace_closed_form,trace_exact_ggn,reldiff_whole_ggn,reldiff_point_ggn_max,\
+                subset_trace_closed_form,subset_trace_exact_hvp,reldiff_whole_hvp,reldiff_point_hvp_max
+                0,0,0.0575,79.36981234,79.36981234,0.0,7.6e-16,80.1,80.1,2.1e-15,1.25e-14
+                0,60,0.8800,12.5,12.5,3.0e-16,9.1e-16,11.0,11.0,1.0e-15,2.0e-15
+                1,0,0.1100,81.0,81.0,1.0e-16,2.0e-16,82.0,82.0,0.0,3.0e-15
+                1,60,0.8712345,13.25,13.25,0.0,5.5e-16,12.0,12.0,4.0e-15,1.0e-15
+                """);
+        assertThat(new E1SeedsTable().render(dir, Map.of("scale", "quick"))).isEqualTo("""
+                | seed | checkpoints | final train acc | trace at step 0 | final trace | largest rel. diff exact-ggn, \
+                whole / worst point | largest rel. diff exact-hvp (50 pts), whole / worst point |
+                |--:|--:|---|---|---|---|---|
+                | 0 | 2 | 0.88 | 79.3698 | 12.5 | 3.0e-16 / 9.1e-16 | 2.1e-15 / 1.3e-14 |
+                | 1 | 2 | 0.8712 | 81 | 13.25 | 1.0e-16 / 5.5e-16 | 4.0e-15 / 3.0e-15 |
+                """);
+        assertThat(new E1TracesTable().render(dir, Map.of("scale", "quick", "seed", "1")))
+                .contains("| 0 | 0.11 | 81 |", "| 60 | 0.8712 | 13.25 |").doesNotContain("79.3698");
+        assertThat(new E1TracesTable().render(dir, Map.of("scale", "quick"))).contains("| 0 | 0.0575 | 79.3698 |")
+                .doesNotContain("| 81 |");
+        assertThatThrownBy(() -> new E1TracesTable().render(dir, Map.of("scale", "quick", "seed", "2")))
+                .isInstanceOf(UserException.class).hasMessageEndingWith("has no rows of seed 2 (it has seeds [0, 1]): "
+                        + "correct the marker's seed option");
+        // a file from before seeds: e1-traces takes it as seed 0, e1-seeds refuses it
+        Files.writeString(dir.resolve("traces.csv"), """
+                step,train_acc,trace_closed_form,trace_exact_ggn,reldiff_whole_ggn,reldiff_point_ggn_max,\
+                subset_trace_closed_form,subset_trace_exact_hvp,reldiff_whole_hvp,reldiff_point_hvp_max
+                0,0.0575,79.36981234,79.36981234,0.0,7.6e-16,80.1,80.1,2.1e-15,1.25e-14
+                """);
+        assertThat(new E1TracesTable().render(dir, Map.of("scale", "quick"))).contains("| 0 | 0.0575 | 79.3698 |");
+        assertThatThrownBy(() -> new E1SeedsTable().render(dir, Map.of("scale", "quick")))
+                .isInstanceOf(UserException.class)
+                .hasMessageEndingWith("has no seed column (one seed, written before E1 had seeds): use e1-traces for it");
+    }
 }
