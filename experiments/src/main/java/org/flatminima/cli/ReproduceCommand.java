@@ -100,6 +100,12 @@ public final class ReproduceCommand implements Callable<Integer> {
                     + "scaled with them")
     Integer epochs;
 
+    @Option(names = "--seeds", paramLabel = "N",
+            description = "train N networks (seeds) in every experiment instead of its configuration's (quick: 2 in "
+                    + "E2 and E3, 3 in E1, E4, E5; full: 3); seed k's network depends only on --seed and k, so E2 "
+                    + "and E3 reuse the checkpoints of the seeds a run with fewer already computed")
+    Integer seeds;
+
     @Override
     public Integer call() throws Exception {
         Scale s;
@@ -116,9 +122,12 @@ public final class ReproduceCommand implements Callable<Integer> {
         if (epochs != null && epochs < 1) {
             throw new UserException("--epochs " + epochs + " is not a number of epochs: give N >= 1");
         }
+        if (seeds != null && seeds < 1) {
+            throw new UserException("--seeds " + seeds + " is not a number of seeds: give N >= 1");
+        }
         Overrides given = Overrides.NONE.withData(data).withArchs(arch)
                 .withStandardize(standardize == null ? null : Standardize.parse(standardize))
-                .withEpochs(epochs == null ? 0 : epochs);
+                .withEpochs(epochs == null ? 0 : epochs).withSeeds(seeds == null ? 0 : seeds);
         ReproduceContext ctx = new ReproduceContext(out, seed, s, dataSets, DType.F64,
                 System.console() == null ? new LineProgress(o) : new BarProgress(), given);
         StringBuilder overrides = new StringBuilder(); // printed once the overrides are known to apply
@@ -137,6 +146,11 @@ public final class ReproduceCommand implements Callable<Integer> {
         if (given.epochs() > 0) {
             overrides.append(override("--epochs", Integer.toString(given.epochs()), experiments,
                     Overrides.EPOCHS_EXPERIMENTS, "%s trains that long", "keep their own lengths"));
+        }
+        if (given.seeds() > 0) {
+            overrides.append(String.format("--seeds %d: %s train%s %d network%s each%n", given.seeds(),
+                    String.join(", ", experiments.stream().map(Experiment::id).toList()),
+                    experiments.size() == 1 ? "s" : "", given.seeds(), given.seeds() == 1 ? "" : "s"));
         }
         Reproduction.checkData(experiments, ctx); // a missing data set fails here, before anything runs
         o.print(overrides);

@@ -132,4 +132,20 @@ class ReproduceCommandTest {
         assertThat(CliRun.main("reproduce", "--help").out().replaceAll("\\s+", " ")).contains(
                 "--standardize=none|global|per-pixel", "Normalize((0.1307,), (0.3081,))", "--epochs=N");
     }
+
+    /** --seeds: a bad value is one line before anything runs; a good one sets every experiment's seeds. */
+    @Test
+    void seedsSetsEveryExperimentsNumberOfNetworks(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("r");
+        assertOneLine(CliRun.main("reproduce", "--only", "E1", "--seeds", "0", "--out", out.toString()), out,
+                "flatminima: --seeds 0 is not a number of seeds: give N >= 1");
+        CliRun r = CliRun.main("reproduce", "--only", "E5", "--seeds", "1", "--out", out.toString());
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).startsWith("--seeds 1: E5 trains 1 network each\n");
+        java.util.List<String> rows = java.nio.file.Files.readAllLines(out.resolve("E5/reparametrisation.csv"));
+        assertThat(rows.getFirst()).startsWith("seed,alpha,");
+        assertThat(rows.stream().skip(1).map(l -> l.split(",")[0]).distinct()).containsExactly("0");
+        assertThat(CliRun.main("reproduce", "--help").out().replaceAll("\\s+", " ")).contains("--seeds=N",
+                "seed k's network depends only on --seed and k");
+    }
 }

@@ -37,11 +37,16 @@ public final class E1AffineClosedForm extends ScaledExperiment<E1AffineClosedFor
      *     seed 0 is the classifier of a one-seed run
      */
     public record Config(String data, int trainPoints, int hvpPoints, int epochs, int batchSize, double lr,
-                         int checkpoints, int seeds) {
+                         int checkpoints, int seeds) implements Overrides.Seeded<Config> {
         public Config {
             if (seeds < 1) {
                 throw new IllegalArgumentException("E1 needs at least one seed, got " + seeds);
             }
+        }
+
+        @Override
+        public Config withSeeds(int n) {
+            return new Config(data, trainPoints, hvpPoints, epochs, batchSize, lr, checkpoints, n);
         }
 
         /**

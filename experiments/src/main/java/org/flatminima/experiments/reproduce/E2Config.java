@@ -12,7 +12,7 @@ import org.flatminima.experiments.data.DataSets;
  * configurations are written in code, not by users).
  */
 public final class E2Config implements DataOverride.Adaptable<E2Config>, ArchOverride.Archable<E2Config>,
-        Overrides.Trainable<E2Config> {
+        Overrides.Trainable<E2Config>, Overrides.Seeded<E2Config> {
     /** The quick CNN. */
     static final String CNN_QUICK = "seq:1x28x28:conv(8,3,pad=1),relu,maxpool(2),conv(16,3,pad=1),relu,maxpool(2),"
             + "flatten,linear(10)";
@@ -170,6 +170,11 @@ public final class E2Config implements DataOverride.Adaptable<E2Config>, ArchOve
     }
 
     /** This configuration training every model for {@code n} epochs ({@code reproduce --epochs}). */
+    @Override
+    public E2Config withSeeds(int n) {
+        return toBuilder().seeds(n).build();
+    }
+
     @Override
     public E2Config withEpochs(int n) {
         return toBuilder().epochs(n).build();

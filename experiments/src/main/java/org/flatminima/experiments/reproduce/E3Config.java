@@ -19,7 +19,7 @@ import org.flatminima.experiments.data.DataSets;
  * </ul>
  */
 public final class E3Config implements DataOverride.Adaptable<E3Config>, ArchOverride.Archable<E3Config>,
-        Overrides.Trainable<E3Config> {
+        Overrides.Trainable<E3Config>, Overrides.Seeded<E3Config> {
     private final String arch;
     private final String data;
     private final String dtype;
@@ -267,6 +267,11 @@ public final class E3Config implements DataOverride.Adaptable<E3Config>, ArchOve
      * {@code n / authorsEpochs} (rounded up), so that A3 still trains A1's steps (in whole epochs) wherever it did; the
      * current regime's longer runs keep their multiplier of {@code n}.
      */
+    @Override
+    public E3Config withSeeds(int n) {
+        return toBuilder().seeds(n).build();
+    }
+
     @Override
     public E3Config withEpochs(int n) {
         int cap = (int) Math.min(Integer.MAX_VALUE,

@@ -42,11 +42,17 @@ public final class E4LastLayerScaling extends ScaledExperiment<E4LastLayerScalin
      * @param seeds networks trained per data set (at least 1)
      */
     public record Config(String arch, List<String> data, List<String> optionalData, int trainPoints, int testPoints,
-                         int batchSize, double lr, int maxEpochs, double[] alphas, int seeds) {
+                         int batchSize, double lr, int maxEpochs, double[] alphas, int seeds)
+            implements Overrides.Seeded<Config> {
         public Config {
             if (seeds < 1) {
                 throw new IllegalArgumentException("E4 needs at least one seed, got " + seeds);
             }
+        }
+
+        @Override
+        public Config withSeeds(int n) {
+            return new Config(arch, data, optionalData, trainPoints, testPoints, batchSize, lr, maxEpochs, alphas, n);
         }
 
         /** The quick configuration: the embedded MNIST subset, and the Fashion-MNIST subset when installed. */

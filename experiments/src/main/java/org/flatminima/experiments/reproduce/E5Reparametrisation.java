@@ -39,11 +39,16 @@ public final class E5Reparametrisation extends ScaledExperiment<E5Reparametrisat
      *     seed 0 is the network of a one-seed run
      */
     public record Config(String arch, String data, int trainPoints, int epochs, int batchSize, double lr,
-                         double[] alphas, int curvaturePoints, int seeds) {
+                         double[] alphas, int curvaturePoints, int seeds) implements Overrides.Seeded<Config> {
         public Config {
             if (seeds < 1) {
                 throw new IllegalArgumentException("E5 needs at least one seed, got " + seeds);
             }
+        }
+
+        @Override
+        public Config withSeeds(int n) {
+            return new Config(arch, data, trainPoints, epochs, batchSize, lr, alphas, curvaturePoints, n);
         }
 
         /** The quick configuration. */

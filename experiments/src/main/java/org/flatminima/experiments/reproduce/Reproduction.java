@@ -183,7 +183,7 @@ public final class Reproduction {
     /**
      * Gives {@code ctx.data()} ({@code reproduce --data}) to the experiments of {@link DataOverride#EXPERIMENTS}
      * and {@code ctx.archs()} ({@code reproduce --arch}) to those of {@link ArchOverride#EXPERIMENTS}, and
-     * {@code --standardize} and {@code --epochs} ({@link Overrides}) to those they apply to, among
+     * {@code --standardize}, {@code --epochs} and {@code --seeds} ({@link Overrides}) to those they apply to, among
      * {@code experiments} (the others keep their own data sets and models); called by {@link #checkData} and
      * {@link #run}, so repeating it changes nothing.
      */

@@ -35,7 +35,8 @@ class ReproductionDocTest {
     void theDocumentGeneratesTheExpectedTables() throws IOException {
         List<String> ids = DocBlocks.parse(Files.readString(DOC), DOC.toString()).stream()
                 .map(b -> b.id() + " " + b.source()).toList();
-        assertThat(ids).containsExactly("e1-traces results/reproduce-quick/E1",
+        assertThat(ids).containsExactly("e1-traces results/reproduce-quick-e1/E1",
+                "e1-seeds results/reproduce-quick-e1/E1",
                 "e1-traces results/reproduce-full-e1e4e5/E1",
                 "e2-pearson-seeds results/reproduce-quick/E2",
                 "e2-pearson-seeds results/reproduce-full-e2-mnist/E2",
