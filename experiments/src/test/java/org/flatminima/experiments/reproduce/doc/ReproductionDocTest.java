@@ -156,4 +156,24 @@ class ReproductionDocTest {
         }
         assertThat(checked).isEqualTo(dataSets * 3 * E2PearsonSeedsTable.MEASURES.size());
     }
+
+    /** Every image the page shows is committed under docs/, and every committed figure is shown. */
+    @Test
+    void everyFigureThePageShowsIsCommittedAndEveryCommittedFigureIsShown() throws IOException {
+        String doc = Files.readString(DOC);
+        List<String> shown = java.util.regex.Pattern.compile("!\\[[^\\]]*\\]\\(([^)]+)\\)").matcher(doc).results()
+                .map(m -> m.group(1)).toList();
+        assertThat(shown).as("the page shows the redrawn figures").hasSizeGreaterThanOrEqualTo(6);
+        for (String link : shown) {
+            Path file = DOC.resolveSibling(link);
+            assertThat(file).as(link).isRegularFile();
+            byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(file), 4);
+            assertThat(head).as(link + " is a PNG").containsExactly(0x89, 'P', 'N', 'G');
+        }
+        try (var files = Files.list(DOC.resolveSibling("figures"))) {
+            for (Path f : files.toList()) {
+                assertThat(shown).as("%s is committed but not shown", f).contains("figures/" + f.getFileName());
+            }
+        }
+    }
 }
