@@ -37,7 +37,7 @@ class ReproductionDocTest {
                 .map(b -> b.id() + " " + b.source()).toList();
         assertThat(ids).containsExactly("e1-traces results/reproduce-quick-e1/E1",
                 "e1-seeds results/reproduce-quick-e1/E1",
-                "e1-traces results/reproduce-full-e1e4e5/E1",
+                "e1-traces results/reproduce-full-e1/E1", "e1-seeds results/reproduce-full-e1/E1",
                 "e2-pearson-seeds results/reproduce-quick/E2",
                 "e2-pearson-seeds results/reproduce-full-e2-mnist/E2",
                 "e2-authors-estimator results/reproduce-full-e2-mnist/E2",
