@@ -229,8 +229,14 @@ final class E2Figures {
         ch.getStyler().setChartBackgroundColor(Color.WHITE);
         ch.getStyler().setPlotBackgroundColor(Color.WHITE);
         ch.getStyler().setMarkerSize(6);
+        if (title.length() > LONG_TITLE) { // a long model spec: a smaller title, so that it is not cut at the panel's edges
+            ch.getStyler().setChartTitleFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, 11));
+        }
         return ch;
     }
+
+    /** Titles longer than this many characters (a model spec such as mlp:784-256-256-256-256-10) are set smaller. */
+    static final int LONG_TITLE = 40;
 
     /** A chart without series gets a note (XChart cannot draw an empty chart). */
     private static void empty(XYChart ch) {
