@@ -102,8 +102,9 @@ public final class ReproduceCommand implements Callable<Integer> {
 
     @Option(names = "--seeds", paramLabel = "N",
             description = "train N networks (seeds) in every experiment instead of its configuration's (quick: 2 in "
-                    + "E2 and E3, 3 in E1, E4, E5; full: 3); seed k's network depends only on --seed and k, so E2 "
-                    + "and E3 reuse the checkpoints of the seeds a run with fewer already computed")
+                    + "E2 and E3, 3 in E1, 5 in E4 and E5; full: 3, 5 in E4 and E5); seed k's network depends only "
+                    + "on --seed and k, so E2 and E3 reuse the checkpoints of the seeds a run with fewer already "
+                    + "computed")
     Integer seeds;
 
     @Override

@@ -58,13 +58,13 @@ public final class E4LastLayerScaling extends ScaledExperiment<E4LastLayerScalin
         /** The quick configuration: the embedded MNIST subset, and the Fashion-MNIST subset when installed. */
         public static Config quick() {
             return new Config("mlp:784-64-10", List.of(DataSets.EMBEDDED), List.of(DataSets.FASHION), 1000, 2000, 50,
-                    0.05, 100, new double[] {0.25, 0.5, 1, 2, 4, 8, 16, 32}, 3);
+                    0.05, 100, new double[] {0.25, 0.5, 1, 2, 4, 8, 16, 32}, 5);
         }
 
         /** The full configuration: the full MNIST and Fashion-MNIST (both required). */
         public static Config full() {
             return new Config("mlp:784-128-10", List.of(DataSets.MNIST, DataSets.FASHION), List.of(), 10000, 0, 100,
-                    0.05, 200, new double[] {0.25, 0.5, 1, 2, 4, 8, 16, 32}, 3);
+                    0.05, 200, new double[] {0.25, 0.5, 1, 2, 4, 8, 16, 32}, 5);
         }
     }
 

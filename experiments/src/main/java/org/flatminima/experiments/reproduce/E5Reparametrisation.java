@@ -54,7 +54,7 @@ public final class E5Reparametrisation extends ScaledExperiment<E5Reparametrisat
         /** The quick configuration. */
         public static Config quick() {
             return new Config("mlp:784-64-64-10", DataSets.EMBEDDED, 1000, 3, 50, 0.05,
-                    new double[] {0.125, 0.25, 0.5, 1, 2, 4, 8}, 0, 3);
+                    new double[] {0.125, 0.25, 0.5, 1, 2, 4, 8}, 0, 5);
         }
 
         /**
@@ -63,7 +63,7 @@ public final class E5Reparametrisation extends ScaledExperiment<E5Reparametrisat
          */
         public static Config full() {
             return new Config("mlp:784-256-256-10", DataSets.MNIST, 60000, 5, 100, 0.05,
-                    new double[] {0.125, 0.25, 0.5, 1, 2, 4, 8}, 4000, 3);
+                    new double[] {0.125, 0.25, 0.5, 1, 2, 4, 8}, 4000, 5);
         }
     }
 
