@@ -117,8 +117,10 @@ final class E3Report {
         List<String> current = v.current();
         summary.put("verdictAuthors", v.authorsHeadline());
         summary.put("verdictCurrent", v.currentHeadline());
-        String md = intro(c, scale, o) + "\n**Final state, mean ± sample standard deviation across the " + o.seeds().size()
-                + " seeds** (the headline; `E3/summary.csv`):\n\n" + headline.markdown(4)
+        String md = intro(c, scale, o) + (o.seeds().size() == 1
+                ? "\n**Final state, one seed** (the headline; `E3/summary.csv`):\n\n"
+                : "\n**Final state, mean ± sample standard deviation across the " + o.seeds().size()
+                        + " seeds** (the headline; `E3/summary.csv`):\n\n") + headline.markdown(4)
                 + "\n<details><summary>Each seed (`E3/runs.csv`)</summary>\n\n" + perSeedMd.markdown(4)
                 + "\n</details>\n\n**The authors' regime, in numbers.**\n\n" + bullets(authors)
                 + "\n**The current regime, in numbers.**\n\n" + bullets(current) + "\n" + plotsAndFiles(o);

@@ -240,9 +240,10 @@ final class E3Verdicts {
                     + "not always test worse. ", of(worse)));
         }
         if (worse == n && closes == n && rawGrows == n) {
-            b.append(String.format(Locale.ROOT, "Claim (3)'s account holds in all %d seeds: the large batch tests "
+            b.append(String.format(Locale.ROOT, "Claim (3)'s account holds in %s: the large batch tests "
                     + "worse at equal epochs, and trained longer at the same learning rate (%s) it recovers at least "
-                    + "half of the deficit while its raw output margin grows. ", n, longer.id()));
+                    + "half of the deficit while its raw output margin grows. ",
+                    n == 1 ? "its one seed" : "all " + n + " seeds", longer.id()));
         } else {
             b.append(String.format(Locale.ROOT, "Claim (3)'s account does not hold in every seed: deficit in %s, "
                     + "at least half recovered by %s in %s, raw margin growing in %s. ", of(worse), longer.id(),

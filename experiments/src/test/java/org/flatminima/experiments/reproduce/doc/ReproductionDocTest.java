@@ -48,6 +48,7 @@ class ReproductionDocTest {
                 "e2-pearson-seeds results/reproduce-keskar-std/E2",
                 "e2-pearson-seeds results/reproduce-keskar-fashion-std/E2",
                 "e2-authors-estimator results/reproduce-keskar-std/E2",
+                "e3-runs results/reproduce-e3-keskar-std/E3",
                 "e3-runs results/reproduce-e3-lenet-std/E3", "e3-runs results/reproduce-e3-simplenet-bn-std/E3",
                 "e3-runs results/reproduce-e3-simplenet-std-15ep/E3",
                 "e3-runs results/reproduce-full/E3", "e3-runs results/reproduce-quick/E3", "e4-scaling results/reproduce-quick-e4/E4",
