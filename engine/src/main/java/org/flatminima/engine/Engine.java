@@ -66,4 +66,12 @@ public final class Engine {
     public static void trimPool() {
         BufferPool.trim();
     }
+
+    /**
+     * Bytes of the memory pool's idle blocks: memory this process holds but can reuse for new tensors (so it adds
+     * to what the system reports as available when judging whether a computation fits).
+     */
+    public static long idlePoolBytes() {
+        return BufferPool.idleBytes();
+    }
 }

@@ -23,6 +23,7 @@ import org.flatminima.experiments.train.Batch;
 import org.flatminima.experiments.train.CheckpointFiles;
 import org.flatminima.experiments.train.GracefulStop;
 import org.flatminima.experiments.train.RunDirectory;
+import org.flatminima.experiments.train.StepMemory;
 import org.flatminima.experiments.train.TrainConfig;
 import org.flatminima.experiments.train.TrainingData;
 import org.flatminima.experiments.train.Trainer;
@@ -177,6 +178,8 @@ public final class TrainCommand implements Callable<Integer> {
         Batch test = points.test();
         long total = cfg.totalSteps(train.size());
         warnAboutCheckpointVolume(net, t, total, checkpointEvery, note);
+        // a batch the machine cannot hold is refused before --out is touched, so that a rerun needs no --force
+        StepMemory.require(net, net.initParams(t, seed), train, batchSize);
 
         try (DirectoryLock lock = DirectoryLock.acquire(out, "train", "--out");
              GracefulStop stop = new GracefulStop()) {

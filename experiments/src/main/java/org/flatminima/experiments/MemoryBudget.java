@@ -38,6 +38,16 @@ public final class MemoryBudget {
         return Math.min(Runtime.getRuntime().maxMemory(), Limits.PHYSICAL);
     }
 
+    /** Free physical memory as the JVM sees it (container-aware), or {@link Long#MAX_VALUE} when unknown. */
+    public static long freePhysicalBytes() {
+        try {
+            long f = ManagementFactory.getPlatformMXBean(OperatingSystemMXBean.class).getFreeMemorySize();
+            return f > 0 ? f : Long.MAX_VALUE;
+        } catch (RuntimeException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
     private static long maxDirectBytes() {
         long direct = Runtime.getRuntime().maxMemory();
         try {

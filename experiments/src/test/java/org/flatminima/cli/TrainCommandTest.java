@@ -223,6 +223,30 @@ class TrainCommandTest {
     }
 
     @Test
+    void aBatchBeyondTheMemoryBudgetIsRefusedInOneLineBeforeAnythingIsWritten() {
+        Path r = tmp.resolve("too-large");
+        String old = System.getProperty("flatminima.memoryBudget");
+        System.setProperty("flatminima.memoryBudget", "100000"); // 100 kB: 100 points' inputs alone are 314 kB
+        try {
+            CliRun run = train(r, "--batch-size", "100");
+            assertThat(run.status()).isEqualTo(2);
+            assertThat(run.errLines()).filteredOn(l -> !l.contains("backend")).singleElement().asString()
+                    .startsWith("flatminima: a training step at batch 100 needs about ")
+                    .contains("100 kB is available", "use a smaller batch");
+            assertThat(r).doesNotExist();
+            // the same run fits without the budget
+            System.clearProperty("flatminima.memoryBudget");
+            assertThat(train(r, "--batch-size", "100").status()).isZero();
+        } finally {
+            if (old == null) {
+                System.clearProperty("flatminima.memoryBudget");
+            } else {
+                System.setProperty("flatminima.memoryBudget", old);
+            }
+        }
+    }
+
+    @Test
     void divergenceNamesTheStepAndClaimsNoCheckpointThatDoesNotExist() {
         Path r = tmp.resolve("diverged");
         CliRun run = train(r, "--lr", "1e30", "--checkpoint-every", "1000");

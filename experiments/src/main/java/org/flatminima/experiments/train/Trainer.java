@@ -27,6 +27,9 @@ import org.flatminima.experiments.measures.Margins;
  * Every step runs in a {@link Scope}; parameters and optimiser state are updated in place, so memory stays
  * bounded however long the run.
  *
+ * <p>Before the first step, a batch whose step would need more memory than the machine has available is refused
+ * ({@link StepMemory}).
+ *
  * <p>A non-finite loss stops the run with a {@link DivergedException} that names the step; what was last
  * checkpointed stays as it was. {@link Callbacks#stopRequested()} (a signal) stops it between two steps with a
  * {@link StoppedException}, after checkpointing the last finished step.
@@ -216,6 +219,9 @@ public final class Trainer {
         Batch trainEval = train.size() <= TRAIN_EVAL_POINTS ? train
                 : train.take(java.util.Arrays.copyOf(order(cfg.seed() ^ 0x5EEDL, -1, train.size()), TRAIN_EVAL_POINTS));
         List<Metrics> log = new ArrayList<>();
+        if (step < total) {
+            StepMemory.require(model, params, train, cfg.batchSize());
+        }
         while (step < total) {
             long epoch = step / spe;
             int[] perm = order(cfg.seed(), epoch, train.size());
