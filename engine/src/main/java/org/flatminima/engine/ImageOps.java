@@ -348,8 +348,12 @@ public final class ImageOps {
      */
     public static Tensor maxPool2dGather(Tensor x, PoolRouting r) {
         int copies = routedCopies("maxPool2dGather", x, r.inShape());
-        Tensor xc = x.contiguous();
         Tensor y = Tensor.uninitialised(x.dtype(), withLead(x, r.inShape(), r.outShape()));
+        if (!x.isContiguous() && imagesContiguous(x)) {
+            gatherByImage(x, r, y);
+            return y;
+        }
+        Tensor xc = x.contiguous();
         long inBytes = Shapes.size(r.inShape()) * x.dtype().byteSize();
         long outBytes = Shapes.size(r.outShape()) * x.dtype().byteSize();
         for (int c = 0; c < copies; c++) {
@@ -357,6 +361,58 @@ public final class ImageOps {
                     y.segment().asSlice(c * outBytes));
         }
         return y;
+    }
+
+    /**
+     * True when each image {@code [C, H, W]} of x (its last three axes) is contiguous and the axes before them have
+     * non-negative strides: the layout of a convolution's tangents for k directions computed as one convolution of
+     * {@code k*O} filters ({@code [B, k*O, H, W]} seen as {@code [k, B, O, H, W]}).
+     */
+    private static boolean imagesContiguous(Tensor x) {
+        if (x.rank() < 3) {
+            return false;
+        }
+        long[] st = x.strides();
+        int r = x.rank();
+        if (st[r - 1] != 1 || st[r - 2] != x.dim(-1) || st[r - 3] != (long) x.dim(-1) * x.dim(-2)) {
+            return false;
+        }
+        for (int d = 0; d < r - 3; d++) {
+            if (st[d] < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * {@link #maxPool2dGather} image by image on a view whose images are contiguous ({@link #imagesContiguous}),
+     * so that the tangents of a stacked convolution are gathered without first being copied into the routed
+     * layout. Image p of x (its axes before the last three, row-major) uses the routing of image
+     * {@code p mod n} (n: images of the routing) and fills image p of the contiguous y.
+     */
+    private static void gatherByImage(Tensor x, PoolRouting r, Tensor y) {
+        Window2d w = r.window();
+        Window2d one = new Window2d(1, w.c(), w.h(), w.w(), w.kh(), w.kw(), w.strideH(), w.strideW(), w.padH(),
+                w.padW());
+        long bytes = x.dtype().byteSize();
+        long outImage = (long) w.c() * w.outH() * w.outW();
+        int[] lead = Arrays.copyOf(x.shape(), x.rank() - 3);
+        long[] st = x.strides();
+        long images = Shapes.size(lead);
+        int[] idx = new int[lead.length];
+        MemorySegment xs = x.segment();
+        for (long p = 0; p < images; p++) {
+            long at = 0;
+            for (int d = 0; d < lead.length; d++) {
+                at += idx[d] * st[d];
+            }
+            be().maxPool2dGather(x.dtype(), one, xs.asSlice(at * bytes), r.argmax().asSlice(p % w.n() * outImage * 4),
+                    y.segment().asSlice(p * outImage * bytes));
+            for (int d = lead.length - 1; d >= 0 && ++idx[d] == lead[d]; d--) {
+                idx[d] = 0;
+            }
+        }
     }
 
     /** The adjoint of {@link #maxPool2dGather}: {@code gx = 0}, then each gy is added at its argmax. */

@@ -42,4 +42,45 @@ class ImageOpsTest {
             }
         }
     }
+
+    /**
+     * The tangents of k directions through a stacked convolution ({@code [B, k*C, H, W]} seen as
+     * {@code [k, B, C, H, W]}: images contiguous, the rest not) are gathered image by image without a copy; the
+     * result equals the gather of their contiguous copy bit for bit, as does that of a layout whose images are
+     * not contiguous (height and width swapped back), which is copied first.
+     */
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void gatherOfAStackedTangentViewEqualsTheGatherOfItsCopy(DType t) {
+        SplittableRandom rnd = new SplittableRandom(12);
+        int b = 3;
+        int k = 4;
+        Tensor x = Tensor.normal(t, rnd, b, 5, 8, 9);
+        ImageOps.MaxPooled p = ImageOps.maxPool2dRouted(x, 2, 2, 0);
+        Tensor stacked = Tensor.normal(t, rnd, b, k * 5, 8, 9);
+        Tensor view = stacked.reshape(b, k, 5, 8, 9).transpose(0, 1);
+        assertThat(view.isContiguous()).isFalse();
+        double[] want = ImageOps.maxPool2dGather(view.contiguous(), p.routing()).toDoubleArray();
+        Tensor got = ImageOps.maxPool2dGather(view, p.routing());
+        assertThat(got.shape()).containsExactly(k, b, 5, 4, 4);
+        assertThat(got.toDoubleArray()).containsExactly(want);
+        // direction 2, image 1, channel 3, output (1, 2): the maximum of its window of x, taken from the view
+        int row = -1;
+        int col = -1;
+        double best = Double.NEGATIVE_INFINITY;
+        for (int i = 2; i < 4; i++) {
+            for (int j = 4; j < 6; j++) {
+                if (x.get(1, 3, i, j) > best) {
+                    best = x.get(1, 3, i, j);
+                    row = i;
+                    col = j;
+                }
+            }
+        }
+        assertThat(got.get(2, 1, 3, 1, 2)).isEqualTo(stacked.get(1, 2 * 5 + 3, row, col));
+
+        Tensor swapped = Tensor.normal(t, rnd, k, b, 5, 9, 8).transpose(3, 4); // images not contiguous: copied
+        assertThat(ImageOps.maxPool2dGather(swapped, p.routing()).toDoubleArray())
+                .containsExactly(ImageOps.maxPool2dGather(swapped.contiguous(), p.routing()).toDoubleArray());
+    }
 }
