@@ -1,8 +1,10 @@
 package org.flatminima.experiments.train;
 
 import java.io.IOException;
+import java.lang.ref.WeakReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
 import org.flatminima.engine.Engine;
 import org.flatminima.engine.Scope;
 import org.flatminima.engine.Tensor;
@@ -12,6 +14,7 @@ import org.flatminima.engine.nn.Mode;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.experiments.MemoryBudget;
 import org.flatminima.experiments.UserException;
+import org.flatminima.kernels.DType;
 
 /**
  * The memory of one training step, estimated before the first step so that a batch the machine cannot hold is
@@ -82,6 +85,7 @@ public final class StepMemory {
      * {@code data} (fewer when it is smaller).
      */
     public static Estimate estimate(Network net, Tensor params, Batch data) {
+        ESTIMATES.incrementAndGet();
         int small = Math.max(1, Math.min(PROBE, data.size() / 2));
         if (data.size() < 2) {
             return new Estimate(stepBytes(net, params, data, data.size()), 0);
@@ -120,10 +124,31 @@ public final class StepMemory {
     /** {@link #require(Network, Tensor, Batch, int)} against {@code available} bytes, enabled or not. */
     static void require(Network net, Tensor params, Batch train, int batch, long available) {
         int points = Math.min(batch, train.size());
-        if (points > 2 * PROBE) {
-            check(estimate(net, params, train), points, available);
+        if (points <= 2 * PROBE) {
+            return;
+        }
+        Probed last = lastProbed;
+        Estimate e = last != null && last.isOf(net, train, params.dtype()) ? last.estimate()
+                : estimate(net, params, train);
+        // `train` checks before it touches --out, then the trainer checks the same step again: probed once
+        lastProbed = new Probed(new WeakReference<>(net), new WeakReference<>(train), params.dtype(), e);
+        check(e, points, available);
+    }
+
+    /**
+     * The estimate of the last probed step, of this network and data (by identity, weakly held so that the data
+     * is not kept alive) in this dtype.
+     */
+    private record Probed(WeakReference<Network> net, WeakReference<Batch> train, DType dtype, Estimate estimate) {
+        boolean isOf(Network n, Batch b, DType t) {
+            return net.get() == n && train.get() == b && dtype == t;
         }
     }
+
+    private static volatile Probed lastProbed;
+
+    /** Estimates made so far (for the tests: a step checked twice is probed once). */
+    static final AtomicLong ESTIMATES = new AtomicLong();
 
     /**
      * Bytes this process can still allocate: {@code -Dflatminima.memoryBudget=BYTES} when set (the memory a run may

@@ -220,7 +220,7 @@ public final class Trainer {
                 : train.take(java.util.Arrays.copyOf(order(cfg.seed() ^ 0x5EEDL, -1, train.size()), TRAIN_EVAL_POINTS));
         List<Metrics> log = new ArrayList<>();
         if (step < total) {
-            StepMemory.require(model, params, train, cfg.batchSize());
+            StepMemory.require(net, params, train, cfg.batchSize());
         }
         while (step < total) {
             long epoch = step / spe;

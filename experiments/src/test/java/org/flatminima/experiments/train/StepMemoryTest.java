@@ -102,6 +102,20 @@ class StepMemoryTest {
     }
 
     @Test
+    void aStepCheckedTwiceIsProbedOnceAndOtherDataIsProbedAgain() {
+        Network net = ModelSpec.parse("mlp:784-64-10").network();
+        Tensor theta = net.initParams(DType.F32, 1);
+        Batch data = randomImages(DType.F32, 100, 1);
+        long before = StepMemory.ESTIMATES.get();
+        StepMemory.require(net, theta, data, 100, Long.MAX_VALUE);
+        StepMemory.require(net, theta, data, 100, Long.MAX_VALUE); // as `train`, then the trainer
+        assertThat(StepMemory.ESTIMATES.get() - before).isEqualTo(1);
+        StepMemory.require(net, theta, randomImages(DType.F32, 100, 2), 100, Long.MAX_VALUE);
+        StepMemory.require(net, theta.to(DType.F64), data, 100, Long.MAX_VALUE);
+        assertThat(StepMemory.ESTIMATES.get() - before).isEqualTo(3);
+    }
+
+    @Test
     void availableMemoryIsMemAvailableCappedByTheCgroup(@TempDir Path dir) throws IOException {
         Path meminfo = Files.writeString(dir.resolve("meminfo"),
                 "MemTotal:       24568700 kB\nMemFree:         1000000 kB\nMemAvailable:   20000000 kB\n");
