@@ -4,6 +4,29 @@
 #include "flatminima.h"
 
 #include <math.h>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
+/*
+ * Clears the upper halves of the vector registers at the entry of a kernel that calls glibc's libm (exp, log, pow,
+ * tanh, log1p), whose functions are legacy-SSE code. The JVM can call a kernel with those halves dirty (its compiled
+ * vector code does not always clear them before a downcall), and then every legacy-SSE instruction pays an SSE/AVX
+ * state transition: a softmax's calls to exp ran many times slower, in phases that followed the JIT's compilations
+ * (docs/PERFORMANCE.md, "Dirty vector registers"). The C ABI assumes a clean state at a call, so the compiler never
+ * clears it itself at an entry. Upper halves hold nothing a kernel's caller keeps (the calling convention passes
+ * doubles in the low 128 bits, which vzeroupper keeps).
+ */
+#if defined(__AVX__)
+#define FM_CLEAN_UPPER() _mm256_zeroupper()
+#elif defined(__x86_64__)
+#define FM_CLEAN_UPPER()                                                                                           \
+    do {                                                                                                           \
+        if (__builtin_cpu_supports("avx")) __asm__ volatile("vzeroupper");                                         \
+    } while (0)
+#else
+#define FM_CLEAN_UPPER() ((void) 0)
+#endif
 
 int fm_abi_version(void) { return FM_ABI_VERSION; }
 
