@@ -4,6 +4,7 @@
 #include "flatminima.h"
 
 #include <math.h>
+#include <stddef.h>
 #if defined(__AVX__)
 #include <immintrin.h>
 #endif
@@ -27,6 +28,9 @@
 #else
 #define FM_CLEAN_UPPER() ((void) 0)
 #endif
+
+/* Classes of a row whose exps a softmax keeps on the stack (wider rows compute them twice). */
+#define FM_ROW_EXPS 256
 
 int fm_abi_version(void) { return FM_ABI_VERSION; }
 
