@@ -1,8 +1,7 @@
 package org.flatminima.kernels.vector;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -17,6 +16,14 @@ import java.util.function.IntConsumer;
  * when no pool thread is ever scheduled (a busy machine) and never waits for a helper that has not begun. Which
  * thread runs which part varies; what a part computes does not.
  *
+ * <p>Hand-off: a call publishes its job in one slot that the helpers watch. A helper that finished a job keeps
+ * watching the slot, busy-waiting, for {@code -Dflatminima.spinMicros} microseconds (default
+ * {@value #DEFAULT_SPIN_MICROS}) before it parks, and a caller waiting for a helper's part busy-waits as long
+ * before it parks: waking a parked thread takes longer than a small product's half (docs/PERFORMANCE.md,
+ * "Helpers that wait awake"), so kernels called in quick succession find their helpers awake, as OpenMP's and
+ * OpenBLAS's threads do. The cost is a core kept busy for that long after the last split call. A job published
+ * while the helpers are busy with another (calls from several threads at once) may run on its caller alone.
+ *
  * <p>Nesting: {@link #run} called from inside a part (on the caller while it runs a part, or on a pool thread)
  * runs its parts inline, in order, on that thread; {@link #inside()} tells kernels so that they can take their
  * single-threaded path directly. The pool grows to the largest number of helper threads ever requested.
@@ -25,10 +32,14 @@ public final class Parallel {
     private static final AtomicInteger COUNTER = new AtomicInteger();
     /** True on a thread while it runs a part (always on the pool's threads). */
     private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> Boolean.FALSE);
-    /** Busy-wait iterations of the caller before it parks while helpers finish their parts. */
-    private static final int SPINS = 256;
-    private static ExecutorService pool;
-    private static int poolSize;
+    /** The busy wait of a helper for the next job and of a caller for its helpers, unless configured. */
+    static final long DEFAULT_SPIN_MICROS = 1000;
+    /** {@code -Dflatminima.spinMicros}, in nanoseconds (0: park at once). */
+    private static final long SPIN_NANOS = Math.max(0, Long.getLong("flatminima.spinMicros", DEFAULT_SPIN_MICROS))
+            * 1000;
+    /** The job helpers take next (the latest published); a helper skips a job it has already seen. */
+    private static final AtomicReference<Job> CURRENT = new AtomicReference<>();
+    private static final List<Helper> HELPERS = new CopyOnWriteArrayList<>();
 
     /** A thread that never runs: a segment accessible by it is accessible by any thread. */
     private static final Thread OTHER = new Thread(() -> { });
@@ -54,28 +65,18 @@ public final class Parallel {
         return INSIDE.get();
     }
 
-    private static synchronized ExecutorService pool(int helpers) {
-        if (pool == null || poolSize < helpers) {
-            ExecutorService old = pool;
-            pool = Executors.newFixedThreadPool(helpers, r -> {
-                Thread t = new Thread(() -> {
-                    INSIDE.set(Boolean.TRUE);
-                    r.run();
-                }, "flatminima-vector-" + COUNTER.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
-            poolSize = helpers;
-            if (old != null) {
-                old.shutdown();
-            }
+    /** Starts helper threads until there are at least {@code helpers}. */
+    private static synchronized void ensureHelpers(int helpers) {
+        while (HELPERS.size() < helpers) {
+            Helper h = new Helper(HELPERS.size());
+            HELPERS.add(h);
+            h.start();
         }
-        return pool;
     }
 
     /** The number of helper threads the pool has now (0 before the first split call); for tests. */
-    static synchronized int poolThreads() {
-        return pool == null ? 0 : poolSize;
+    static int poolThreads() {
+        return HELPERS.size();
     }
 
     /** Runs {@code body.accept(i)} for {@code i < tasks}, on up to {@code tasks} threads; see {@link #run(int, int, IntConsumer)}. */
@@ -101,15 +102,12 @@ public final class Parallel {
             }
             return;
         }
-        Job job = new Job(parts, body, Thread.currentThread());
+        Job job = new Job(parts, helpers, body, Thread.currentThread());
         if (helpers > 0) {
-            ExecutorService ex = pool(helpers);
-            try {
-                for (int h = 0; h < helpers; h++) {
-                    ex.execute(job);
-                }
-            } catch (RejectedExecutionException e) {
-                // the pool was replaced by a larger one meanwhile: the caller claims what no helper takes
+            ensureHelpers(helpers);
+            CURRENT.set(job);
+            for (int h = 0; h < helpers; h++) {
+                HELPERS.get(h).wake();
             }
         }
         INSIDE.set(Boolean.TRUE);
@@ -119,20 +117,71 @@ public final class Parallel {
             INSIDE.set(Boolean.FALSE);
         }
         job.awaitStarted();
+        CURRENT.compareAndSet(job, null); // do not keep the job's body (and what it holds) reachable
         job.rethrow();
+    }
+
+    /** A pool thread: runs the parts of each job it sees, waits awake for the next a while, then parks. */
+    private static final class Helper extends Thread {
+        private final int index;
+        /** True while parked or about to park: a caller that publishes a job then unparks it. */
+        private volatile boolean sleeping;
+
+        Helper(int index) {
+            super("flatminima-vector-" + COUNTER.incrementAndGet());
+            this.index = index;
+            setDaemon(true);
+        }
+
+        void wake() {
+            if (sleeping) {
+                LockSupport.unpark(this);
+            }
+        }
+
+        @Override
+        public void run() {
+            INSIDE.set(Boolean.TRUE);
+            Job seen = null;
+            long idleSince = System.nanoTime();
+            while (true) {
+                Job job = CURRENT.get();
+                if (job != seen) {
+                    seen = job;
+                    if (job != null && index < job.helpers) {
+                        job.work();
+                    }
+                    idleSince = System.nanoTime();
+                } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    // Dekker with run(): it publishes, then reads `sleeping`; this writes `sleeping`, then reads
+                    // the slot, so either it unparks this thread or this thread sees the job and does not park
+                    sleeping = true;
+                    if (CURRENT.get() == seen) {
+                        LockSupport.park(this);
+                    }
+                    sleeping = false;
+                    idleSince = System.nanoTime();
+                }
+            }
+        }
     }
 
     /** One {@link #run} call: its parts, the claim counter and the count of parts not finished. */
     private static final class Job implements Runnable {
         private final int parts;
+        /** How many helpers may take parts (the first ones of the pool). */
+        private final int helpers;
         private final IntConsumer body;
         private final Thread caller;
         private final AtomicInteger next = new AtomicInteger();
         private final AtomicInteger unfinished;
         private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        Job(int parts, IntConsumer body, Thread caller) {
+        Job(int parts, int helpers, IntConsumer body, Thread caller) {
             this.parts = parts;
+            this.helpers = helpers;
             this.body = body;
             this.caller = caller;
             this.unfinished = new AtomicInteger(parts);
@@ -167,8 +216,9 @@ public final class Parallel {
          */
         void awaitStarted() {
             boolean interrupted = false;
-            for (int spin = 0; unfinished.get() > 0; spin++) {
-                if (spin < SPINS) {
+            long since = System.nanoTime();
+            while (unfinished.get() > 0) {
+                if (System.nanoTime() - since < SPIN_NANOS) {
                     Thread.onSpinWait();
                 } else {
                     LockSupport.park(this);

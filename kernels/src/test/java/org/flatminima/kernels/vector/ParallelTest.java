@@ -156,6 +156,43 @@ class ParallelTest {
         assertThat(runs.toString()).isEqualTo("[1, 1, 1, 1]");
     }
 
+    /**
+     * A helper parked between calls (each call comes after more than the busy wait) is woken for the next: in
+     * every call the two parts run at once on two threads, each waiting for the other to start. A lost wake-up
+     * (the caller publishing its job while the helper decides to park) would leave both parts to the caller, the
+     * first waiting in vain.
+     */
+    @Test
+    void aParkedHelperIsWokenForEveryCall() throws Exception {
+        int calls = 30;
+        AtomicIntegerArray together = new AtomicIntegerArray(calls);
+        withinTimeout(() -> {
+            for (int c = 0; c < calls; c++) {
+                int call = c;
+                CountDownLatch started = new CountDownLatch(2);
+                AtomicReferenceArray<Thread> on = new AtomicReferenceArray<>(2);
+                Parallel.run(2, 2, i -> {
+                    on.set(i, Thread.currentThread());
+                    started.countDown();
+                    try {
+                        started.await(TIMEOUT_SECONDS / 4, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                together.set(call, started.getCount() == 0 && on.get(0) != on.get(1) ? 1 : 0);
+                try {
+                    Thread.sleep(Parallel.DEFAULT_SPIN_MICROS / 1000 + 2); // past the busy wait: the helper parks
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        int[] all = new int[calls];
+        java.util.Arrays.fill(all, 1);
+        assertThat(together.toString()).isEqualTo(new AtomicIntegerArray(all).toString());
+    }
+
     private static void await(CountDownLatch latch) {
         try {
             if (!latch.await(3 * TIMEOUT_SECONDS, TimeUnit.SECONDS)) { // outlasts a timed-out call
