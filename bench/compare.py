@@ -21,6 +21,7 @@ Standard library only; the peer needs python3-torch and python3-numpy.
 import argparse
 import datetime
 import json
+import statistics
 import os
 import select
 import shlex
@@ -55,6 +56,8 @@ MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(4 << 30), "MALLOC_TRIM_THRESHOLD_": 
 
 ROUND_SECONDS = 0.5     # target duration of one worker's share of a round
 WARMUP_SECONDS = 0.5    # untimed warm-up per worker and case (after a first call)
+SIZING_CALLS = 5        # the fewest calls of a warm-up batch (their median sizes the next batch and the rounds)
+WARMUP_BATCHES = 20     # at most this many warm-up batches per worker and case
 MAX_REPS = 20000        # a round of a 20-microsecond op still takes ~0.5 s
 JSON_SAMPLES = 500      # the .json keeps every sample of a variant with at most this many, else only the summary
 # A case whose rounds are long (one call of every variant of every worker takes seconds, e.g. W3 hvp10 f64 with
@@ -289,9 +292,14 @@ def call(worker, req):
     return True, rep.get("results", [])
 
 
+def total_seconds(results):
+    """Seconds of every timed call of every variant, from a reply's results."""
+    return sum(sum(r["times_ms"]) for r in results if r.get("times_ms")) / 1000.0
+
+
 def one_call_seconds(results):
-    """Seconds of one call of every variant (the last sample of each), from a reply's results."""
-    return sum(r["times_ms"][-1] for r in results if r.get("times_ms")) / 1000.0
+    """Seconds of one call of every variant (the median of each one's samples), from a reply's results."""
+    return sum(statistics.median(r["times_ms"]) for r in results if r.get("times_ms")) / 1000.0
 
 
 def run_case(case, workers, rounds):
@@ -311,11 +319,21 @@ def run_case(case, workers, rounds):
             ok, res = call(w, time_request(case, 0, 1))
             if ok:
                 t = max(one_call_seconds(res), 1e-6)
-                extra = min(MAX_REPS, int(WARMUP_SECONDS / t))
-                if extra > 0:
-                    ok2, res2 = call(w, time_request(case, extra - 1, 1))
-                    if ok2:
-                        t = max(one_call_seconds(res2), 1e-6)
+                spent = t
+                # warm up for WARMUP_SECONDS in batches of calls, each batch sized by the median of the last
+                # one: the first calls can be far slower than the rest (the JIT compiling one variant), and
+                # a round sized by them would hold a few dozen calls
+                for _ in range(WARMUP_BATCHES):
+                    if spent >= WARMUP_SECONDS:
+                        break
+                    n = max(1, min(MAX_REPS, int((WARMUP_SECONDS - spent) / t)))
+                    if t * SIZING_CALLS <= WARMUP_SECONDS:
+                        n = max(n, SIZING_CALLS)
+                    ok2, res2 = call(w, time_request(case, 0, n))
+                    if not ok2:
+                        break
+                    t = max(one_call_seconds(res2), 1e-6)
+                    spent += max(total_seconds(res2), n * 1e-6)
                 reps[impl] = max(1, min(MAX_REPS, int(round(ROUND_SECONDS / t))))
                 round_s += reps[impl] * t
         if not ok:
