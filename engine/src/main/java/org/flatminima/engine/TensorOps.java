@@ -128,7 +128,8 @@ public final class TensorOps {
         // every product below runs with beta = 0 and writes its whole output; with k = 0 nothing is written
         Tensor y = k == 0 ? Tensor.zeros(a.dtype(), outShape) : Tensor.uninitialised(a.dtype(), outShape);
         DType t = a.dtype();
-        if (bBatch.length == 0 || Shapes.size(bBatch) == 1 && batch.length == aBatch.length) {
+        if ((bBatch.length == 0 || Shapes.size(bBatch) == 1 && batch.length == aBatch.length)
+                && !sliceByMatrix(a, m)) {
             // fold a's batch axes into the rows of one GEMM
             Tensor a2 = a.rank() == 2 ? a : a.contiguous().reshape(-1, k);
             Tensor b2 = b.rank() == 2 ? b : b.reshape(b.dim(-2), n);
@@ -151,6 +152,31 @@ public final class TensorOps {
             Shapes.increment(idx, batch);
         }
         return y;
+    }
+
+    /**
+     * Rows of {@code a}'s matrices from which a product of a non-contiguous batched {@code a} runs one GEMM per
+     * matrix rather than copying {@code a} to fold its batch into the rows of one GEMM.
+     */
+    static final int SLICE_MIN_ROWS = 64;
+
+    /**
+     * True when a batched {@code a} is better multiplied matrix by matrix: it is not contiguous (folding its batch
+     * into rows would copy all of it), each matrix is one that GEMM reads in place (row-major or transposed, as a
+     * weight gradient's {@code g.mT()} of stacked directions), and the matrices have enough rows for GEMMs of
+     * their own to run at full speed.
+     */
+    private static boolean sliceByMatrix(Tensor a, int m) {
+        if (a.rank() <= 2 || a.isContiguous() || m < SLICE_MIN_ROWS) {
+            return false;
+        }
+        long[] s = a.strides();
+        int r = a.rank();
+        int rows = a.dim(-2);
+        int cols = a.dim(-1);
+        boolean rowMajor = (cols == 1 || s[r - 1] == 1) && (rows == 1 || s[r - 2] >= cols);
+        boolean colMajor = (rows == 1 || s[r - 2] == 1) && (cols == 1 || s[r - 1] >= rows);
+        return rowMajor || colMajor;
     }
 
     static int[] concat(int[] lead, int... tail) {

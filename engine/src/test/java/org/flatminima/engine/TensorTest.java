@@ -135,6 +135,39 @@ class TensorTest {
         }
     }
 
+    /**
+     * A batched left operand that is not contiguous: with matrices of at least {@link TensorOps#SLICE_MIN_ROWS}
+     * rows that GEMM reads in place (the transposed stack {@code g.mT()} of a weight gradient over directions),
+     * one GEMM per matrix; with fewer rows, or matrices GEMM cannot read in place, a copy folded into one GEMM.
+     * Every way against a naive product in double.
+     */
+    @Test
+    void matmulOfANonContiguousBatchedLeftOperand() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        int rows = TensorOps.SLICE_MIN_ROWS;
+        for (int m : new int[] {rows, rows - 1}) {
+            Tensor g = Tensor.uniform(DType.F64, rnd, -1, 1, 3, 9, m);
+            Tensor at = g.transpose(1, 2); // [3, m, 9], each matrix column-major
+            // every other element of each row: neither row- nor column-major
+            Tensor strided = Tensor.uniform(DType.F64, rnd, -1, 1, 3, 9, m, 2).select(3, 0).transpose(1, 2);
+            Tensor b = Tensor.uniform(DType.F64, rnd, -1, 1, 9, 4);
+            for (Tensor a : new Tensor[] {at, strided}) {
+                assertThat(a.isContiguous()).isFalse();
+                Tensor c = TensorOps.matmul(a, b);
+                assertThat(c.shape()).containsExactly(3, m, 4);
+                for (int q = 0; q < 3; q++) {
+                    double[][] r = naive(a.select(0, q), b);
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < 4; j++) {
+                            assertThat(c.get(q, i, j)).as("m=%d q=%d (%d,%d)", m, q, i, j)
+                                    .isCloseTo(r[i][j], within(1e-12));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void softmaxFamilyAndArgmax() {
         Tensor z = Tensor.of(DType.F64, new double[] {1, 3, 2, 0, 0, -1}, 2, 3);
