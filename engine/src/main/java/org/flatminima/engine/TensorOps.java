@@ -128,11 +128,28 @@ public final class TensorOps {
         // every product below runs with beta = 0 and writes its whole output; with k = 0 nothing is written
         Tensor y = k == 0 ? Tensor.zeros(a.dtype(), outShape) : Tensor.uninitialised(a.dtype(), outShape);
         DType t = a.dtype();
-        if ((bBatch.length == 0 || Shapes.size(bBatch) == 1 && batch.length == aBatch.length)
-                && !sliceByMatrix(a, m)) {
+        if (bBatch.length == 0 || Shapes.size(bBatch) == 1 && batch.length == aBatch.length) {
+            Tensor b2 = b.rank() == 2 ? b : b.reshape(b.dim(-2), n);
+            if (sliceByMatrix(a, m)) {
+                // one GEMM per matrix of a, the matrices shared out among the threads (each GEMM on one)
+                int count = (int) Shapes.size(aBatch);
+                Tensor[] as = new Tensor[count];
+                int[] idx = new int[aBatch.length];
+                for (int i = 0; i < count; i++) {
+                    Tensor ai = a;
+                    for (int d = 0; d < aBatch.length; d++) {
+                        ai = ai.select(0, idx[d]);
+                    }
+                    as[i] = ai;
+                    Shapes.increment(idx, aBatch);
+                }
+                Tensor y3 = y.reshape(count, m, n);
+                Backend be = be();
+                be.runParts(count, i -> gemm2d(be, t, as[i], b2, y3.select(0, i), 1.0, 0.0));
+                return y;
+            }
             // fold a's batch axes into the rows of one GEMM
             Tensor a2 = a.rank() == 2 ? a : a.contiguous().reshape(-1, k);
-            Tensor b2 = b.rank() == 2 ? b : b.reshape(b.dim(-2), n);
             gemm2d(t, a2, b2, y.reshape(-1, n), 1.0, 0.0);
             return y;
         }
@@ -164,7 +181,8 @@ public final class TensorOps {
      * True when a batched {@code a} is better multiplied matrix by matrix: it is not contiguous (folding its batch
      * into rows would copy all of it), each matrix is one that GEMM reads in place (row-major or transposed, as a
      * weight gradient's {@code g.mT()} of stacked directions), and the matrices have enough rows for GEMMs of
-     * their own to run at full speed.
+     * their own to run at full speed. The matrices' GEMMs are shared out among the backend's threads whole (not
+     * each split across them), so every entry is computed as on one thread.
      */
     private static boolean sliceByMatrix(Tensor a, int m) {
         if (a.rank() <= 2 || a.isContiguous() || m < SLICE_MIN_ROWS) {

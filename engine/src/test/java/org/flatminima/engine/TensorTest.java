@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.SplittableRandom;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.Backends;
 import org.flatminima.kernels.DType;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -164,6 +166,34 @@ class TensorTest {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /** The matrix-by-matrix product of a non-contiguous batched operand: 2 and 3 threads give the bits of 1. */
+    @Test
+    void matmulMatrixByMatrixGivesTheBitsOfOneThread() {
+        for (String name : new String[] {"scalar", "vector", "native"}) {
+            if (!Backends.probe(name).available()) {
+                continue;
+            }
+            Backend be = Backends.get(name);
+            int before = be.threads();
+            try {
+                for (DType t : DType.values()) {
+                    SplittableRandom rnd = new SplittableRandom(4);
+                    Tensor a = Tensor.uniform(t, rnd, -1, 1, 5, 100, 2 * TensorOps.SLICE_MIN_ROWS).transpose(1, 2);
+                    Tensor b = Tensor.uniform(t, rnd, -1, 1, 100, 30);
+                    be.setThreads(1);
+                    double[] one = Engine.with(be, () -> TensorOps.matmul(a, b).toDoubleArray());
+                    for (int threads : new int[] {2, 3}) {
+                        be.setThreads(threads);
+                        double[] many = Engine.with(be, () -> TensorOps.matmul(a, b).toDoubleArray());
+                        assertThat(many).as("%s %s, %d threads", name, t, threads).containsExactly(one);
+                    }
+                }
+            } finally {
+                be.setThreads(before);
             }
         }
     }
