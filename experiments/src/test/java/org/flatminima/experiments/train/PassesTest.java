@@ -3,7 +3,6 @@ package org.flatminima.experiments.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.SplittableRandom;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.experiments.models.ModelSpec;
@@ -12,19 +11,6 @@ import org.flatminima.kernels.DType;
 import org.junit.jupiter.api.Test;
 
 class PassesTest {
-
-    private static Batch randomImages(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        double[] x = new double[n * 28 * 28];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = r.nextDouble();
-        }
-        int[] y = new int[n];
-        for (int i = 0; i < n; i++) {
-            y[i] = r.nextInt(10);
-        }
-        return new Batch(Tensor.of(DType.F64, x, n, 1, 28, 28), y);
-    }
 
     @Test
     void pointsPerPassIsTheBudgetOverTheBytesOfAPointBetweenOneAndTheMaximum() {
@@ -63,7 +49,7 @@ class PassesTest {
     void logitsInPassesOfSixteenAreTheLogitsOfOnePassToTheBit() {
         Network net = ModelSpec.parse("keskar-c3:1x28x28-10").network();
         Tensor theta = net.initParams(DType.F64, 3);
-        Batch b = randomImages(39, 5);
+        Batch b = TestImages.random(DType.F64, 39, 5);
         double[] one = Passes.logits(net, theta, b.x(), 39).toDoubleArray();
         double[] sixteens = Passes.logits(net, theta, b.x(), 16).toDoubleArray();
         assertThat(sixteens).hasSize(39 * 10);

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.nn.Network;
 import org.flatminima.experiments.UserException;
@@ -18,19 +17,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class StepMemoryTest {
-
-    private static Batch randomImages(DType t, int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        double[] x = new double[n * 28 * 28];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = r.nextDouble();
-        }
-        int[] y = new int[n];
-        for (int i = 0; i < n; i++) {
-            y[i] = r.nextInt(10);
-        }
-        return new Batch(Tensor.of(DType.F64, x, n, 1, 28, 28).to(t), y);
-    }
 
     /**
      * The estimate from steps of 32 and 64 points against the bytes of real steps, for an MLP and two CNNs (one
@@ -46,7 +32,7 @@ class StepMemoryTest {
             for (DType t : new DType[] {DType.F32, DType.F64}) {
                 Network net = ModelSpec.parse(spec).network();
                 Tensor theta = net.initParams(t, 3);
-                Batch data = randomImages(t, 512, 5);
+                Batch data = TestImages.random(t, 512, 5);
                 StepMemory.Estimate e = StepMemory.estimate(net, theta, data);
                 String what = spec + " " + t;
                 // at least the inputs of a point and the first layer's output (64 features or 8 x 26 x 26 maps)
@@ -67,7 +53,7 @@ class StepMemoryTest {
         Map<String, Tensor> buffers = Map.copyOf(net.buffers().toMap());
         Map<String, double[]> values = new java.util.HashMap<>();
         buffers.forEach((k, v) -> values.put(k, v.toDoubleArray()));
-        StepMemory.estimate(net, theta, randomImages(DType.F64, 64, 2));
+        StepMemory.estimate(net, theta, TestImages.random(DType.F64, 64, 2));
         assertThat(theta.toDoubleArray()).containsExactly(before.toDoubleArray());
         assertThat(net.buffers().toMap().keySet()).isEqualTo(buffers.keySet());
         net.buffers().toMap().forEach((k, v) -> assertThat(v.toDoubleArray()).as(k).containsExactly(values.get(k)));
@@ -90,7 +76,7 @@ class StepMemoryTest {
     void requireRefusesARealNetworksLargeBatchAgainstASmallBudgetAndSkipsSmallBatches() {
         Network net = ModelSpec.parse("mlp:784-64-10").network();
         Tensor theta = net.initParams(DType.F32, 1);
-        Batch data = randomImages(DType.F32, 100, 1);
+        Batch data = TestImages.random(DType.F32, 100, 1);
         long need = StepMemory.estimate(net, theta, data).at(100);
         StepMemory.require(net, theta, data, 100, need); // exactly enough
         assertThatThrownBy(() -> StepMemory.require(net, theta, data, 100, need - 1))
@@ -105,12 +91,12 @@ class StepMemoryTest {
     void aStepCheckedTwiceIsProbedOnceAndOtherDataIsProbedAgain() {
         Network net = ModelSpec.parse("mlp:784-64-10").network();
         Tensor theta = net.initParams(DType.F32, 1);
-        Batch data = randomImages(DType.F32, 100, 1);
+        Batch data = TestImages.random(DType.F32, 100, 1);
         long before = StepMemory.ESTIMATES.get();
         StepMemory.require(net, theta, data, 100, Long.MAX_VALUE);
         StepMemory.require(net, theta, data, 100, Long.MAX_VALUE); // as `train`, then the trainer
         assertThat(StepMemory.ESTIMATES.get() - before).isEqualTo(1);
-        StepMemory.require(net, theta, randomImages(DType.F32, 100, 2), 100, Long.MAX_VALUE);
+        StepMemory.require(net, theta, TestImages.random(DType.F32, 100, 2), 100, Long.MAX_VALUE);
         StepMemory.require(net, theta.to(DType.F64), data, 100, Long.MAX_VALUE);
         assertThat(StepMemory.ESTIMATES.get() - before).isEqualTo(3);
     }
