@@ -7,8 +7,9 @@ For each thread count T it starts three long-lived workers that speak the same J
            OMP_WAIT_POLICY=PASSIVE and glibc MALLOC_* settings that keep freed buffers mapped
   untuned  the same script with the environment as it is (only --threads T)
 Each case (workload, op, dtype, batch) is warmed on every worker, then timed in R rounds alternating
-ours, tuned, untuned (A B C A B C ...); a round is `reps` timed calls, chosen per worker so that it takes
-about ROUND_SECONDS. Medians are over all samples of all rounds. Writes bench/results/compare-<UTC>.md/.json.
+ours, tuned, untuned (A B C A B C ...), with SETTLE_SECONDS of idle time before each round (the other
+worker's idle BLAS/OpenMP threads keep spinning for a while after its round); a round is `reps` timed calls,
+chosen per worker so that it takes about ROUND_SECONDS. Medians are over all samples of all rounds. Writes bench/results/compare-<UTC>.md/.json.
 
 Peak memory per case: before a case every worker drops its cached setups, gives freed memory back and resets
 its peak resident set (VmHWM, by writing 5 to /proc/self/clear_refs); after the case's last round VmHWM is the
@@ -56,6 +57,7 @@ MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(4 << 30), "MALLOC_TRIM_THRESHOLD_": 
 
 ROUND_SECONDS = 0.5     # target duration of one worker's share of a round
 WARMUP_SECONDS = 0.5    # untimed warm-up per worker and case (after a first call)
+SETTLE_SECONDS = 0.3    # idle time before each worker's round (see run_case)
 SIZING_CALLS = 5        # the fewest calls of a warm-up batch (their median sizes the next batch and the rounds)
 WARMUP_BATCHES = 20     # at most this many warm-up batches per worker and case
 MAX_REPS = 20000        # a round of a 20-microsecond op still takes ~0.5 s
@@ -346,6 +348,9 @@ def run_case(case, workers, rounds):
         for impl, w in workers.items():
             if impl not in reps:
                 continue
+            # let the previous worker's idle threads stop spinning (OpenBLAS's and OpenMP's busy-wait for a
+            # while after a call) before this worker's round: at two threads they took a core from it
+            time.sleep(SETTLE_SECONDS)
             ok, res = call(w, time_request(case, 0, reps[impl]))
             if not ok:
                 rec[impl]["error"] = res
@@ -520,6 +525,7 @@ def main(argv):
 
     header = {"date": now.strftime("%Y-%m-%d %H:%M:%S UTC"), "jvm_flags": JVM_FLAGS, "python": PYTHON,
               "min_rounds": MIN_ROUNDS, "case_budget_seconds": CASE_BUDGET_SECONDS, "round_seconds": ROUND_SECONDS,
+              "settle_seconds": SETTLE_SECONDS,
               "command": " ".join(shlex.quote(x) for x in ["bench/compare.sh"] + shown_args(argv)),
               "cpu": cpu_model(), "cpus": os.cpu_count(), "openblas_pkg": dpkg_version("libopenblas0-pthread"),
               "coretype": os.environ.get("OPENBLAS_CORETYPE", "(unset)"), "rounds": rounds,

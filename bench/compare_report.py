@@ -423,10 +423,12 @@ def render(run):
                "%s: %s" % (k, " ".join("%s=%s" % kv for kv in v.items()) or "(nothing)")
                for k, v in h["env_changes"].items()),
            "- protocol: warm-up, then %d round(s) alternating %s (fewer, at least %d, where %d rounds would take "
-           "over %.0f s: see the rounds column of All variants); a round is `reps` timed calls (~%.1f s); "
+           "over %.0f s: see the rounds column of All variants), %s s idle before each round; a round is `reps` "
+           "timed calls (~%.1f s); "
            "median/min/max over all samples; ratio = our best variant's median / the peer's best variant's "
            "median; wall time of the run: %s" % (h["rounds"], " ".join(h["impls"]), h["min_rounds"], h["rounds"],
-                                                 h["case_budget_seconds"], h["round_seconds"],
+                                                 h["case_budget_seconds"], h.get("settle_seconds", 0),
+                                                 h["round_seconds"],
                                                  h.get("wall", "?")),
            "- peak RSS per case: each worker drops its caches, gives freed memory back and resets VmHWM "
            "(/proc/self/clear_refs) before the case; VmHWM after the case's last round (warm-up included)",
