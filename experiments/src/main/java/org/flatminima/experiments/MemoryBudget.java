@@ -4,6 +4,7 @@ import com.sun.management.HotSpotDiagnosticMXBean;
 import com.sun.management.OperatingSystemMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.Locale;
+import java.util.function.ToLongFunction;
 
 /**
  * How much memory this JVM can give a model or a data set, so that sizes are refused with an estimate before
@@ -40,9 +41,14 @@ public final class MemoryBudget {
 
     /** Free physical memory as the JVM sees it (container-aware), or {@link Long#MAX_VALUE} when unknown. */
     public static long freePhysicalBytes() {
+        return osBytes(OperatingSystemMXBean::getFreeMemorySize);
+    }
+
+    /** A size the operating-system bean reports, or {@link Long#MAX_VALUE} when it reports none. */
+    private static long osBytes(ToLongFunction<OperatingSystemMXBean> size) {
         try {
-            long f = ManagementFactory.getPlatformMXBean(OperatingSystemMXBean.class).getFreeMemorySize();
-            return f > 0 ? f : Long.MAX_VALUE;
+            long v = size.applyAsLong(ManagementFactory.getPlatformMXBean(OperatingSystemMXBean.class));
+            return v > 0 ? v : Long.MAX_VALUE;
         } catch (RuntimeException e) {
             return Long.MAX_VALUE;
         }
@@ -64,12 +70,7 @@ public final class MemoryBudget {
     }
 
     private static long physicalBytes() {
-        try {
-            long p = ManagementFactory.getPlatformMXBean(OperatingSystemMXBean.class).getTotalMemorySize();
-            return p > 0 ? p : Long.MAX_VALUE;
-        } catch (RuntimeException e) {
-            return Long.MAX_VALUE;
-        }
+        return osBytes(OperatingSystemMXBean::getTotalMemorySize);
     }
 
     /**
