@@ -9,7 +9,8 @@ For each thread count T it starts three long-lived workers that speak the same J
 Each case (workload, op, dtype, batch) is warmed on every worker, then timed in R rounds alternating
 ours, tuned, untuned (A B C A B C ...), with SETTLE_SECONDS of idle time before each round (the other
 worker's idle BLAS/OpenMP threads keep spinning for a while after its round); a round is `reps` timed calls,
-chosen per worker so that it takes about ROUND_SECONDS. Medians are over all samples of all rounds. Writes bench/results/compare-<UTC>.md/.json.
+chosen per worker so that it takes about ROUND_SECONDS. Medians are over all samples of all rounds. Writes
+bench/results/compare-<UTC>.md/.json.
 
 Peak memory per case: before a case every worker drops its cached setups, gives freed memory back and resets
 its peak resident set (VmHWM, by writing 5 to /proc/self/clear_refs); after the case's last round VmHWM is the
@@ -22,11 +23,11 @@ Standard library only; the peer needs python3-torch and python3-numpy.
 import argparse
 import datetime
 import json
-import statistics
 import os
 import select
 import shlex
 import signal
+import statistics
 import subprocess
 import sys
 import time
