@@ -45,9 +45,12 @@ PYTHON = "/usr/bin/python3"
 # Our JVM flags. The Vector API and FFM flags are needed; -Xss4m as in the test runs (deep autodiff graphs);
 # SerialGC and a 2 GiB heap: tensors live off-heap and the Java heap holds only small objects, so a
 # single-threaded collector with no concurrent GC threads leaves both cores to the kernels (W2 HVP time and
-# peak RSS measured the same as with G1 or ParallelGC, within noise).
+# peak RSS measured the same as with G1 or ParallelGC, within noise). -Xmn32m: those small objects die young, and
+# the default young generation (a third of the initial heap, 128 MiB here) is all touched, hence resident, between
+# two collections; 32 MiB keeps the same total pause time (a pause costs in proportion to the young generation)
+# at a lower resident set (docs/PERFORMANCE.md, "The optimiser's update in two passes").
 JVM_FLAGS = ["--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-             "--sun-misc-unsafe-memory-access=allow", "-Xss4m", "-Xmx2g", "-XX:+UseSerialGC"]
+             "--sun-misc-unsafe-memory-access=allow", "-Xss4m", "-Xmx2g", "-XX:+UseSerialGC", "-Xmn32m"]
 
 # glibc's malloc (the same library under both runtimes): an mmap threshold above every buffer keeps large
 # allocations in the heap, and the trim threshold keeps freed memory there instead of returning it to the kernel

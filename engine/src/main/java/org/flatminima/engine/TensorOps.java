@@ -107,6 +107,20 @@ public final class TensorOps {
      * operand is a single matrix, the left operand's batch axes are folded into one GEMM.
      */
     public static Tensor matmul(Tensor a, Tensor b) {
+        return matmul(a, b, null);
+    }
+
+    /**
+     * {@code a @ b + c}, {@code c} broadcast to the product's shape (as a bias {@code [n]} over the rows): {@code c}
+     * is copied into the output and every GEMM accumulates onto it (beta = 1), so the addition needs no pass and
+     * no buffer of its own; the copy takes the place of the zero fill a GEMM with beta = 0 makes (OpenBLAS's).
+     */
+    public static Tensor matmulAdd(Tensor a, Tensor b, Tensor c) {
+        sameDtype("matmul_add", a, c);
+        return matmul(a, b, c);
+    }
+
+    private static Tensor matmul(Tensor a, Tensor b, Tensor c) {
         sameDtype("matmul", a, b);
         if (a.rank() < 2 || b.rank() < 2) {
             throw new IllegalArgumentException("matmul needs operands of rank >= 2, got shapes "
@@ -125,8 +139,19 @@ public final class TensorOps {
         int[] outShape = Arrays.copyOf(batch, batch.length + 2);
         outShape[batch.length] = m;
         outShape[batch.length + 1] = n;
-        // every product below runs with beta = 0 and writes its whole output; with k = 0 nothing is written
-        Tensor y = k == 0 ? Tensor.zeros(a.dtype(), outShape) : Tensor.uninitialised(a.dtype(), outShape);
+        // every product below runs with beta = 0 and writes its whole output (with k = 0 nothing is written),
+        // or with beta = 1 onto c
+        Tensor y = k == 0 && c == null ? Tensor.zeros(a.dtype(), outShape) : Tensor.uninitialised(a.dtype(), outShape);
+        double beta = 0.0;
+        if (c != null) {
+            if (!Arrays.equals(broadcastShapes(c.shape(), outShape), outShape)) {
+                throw new IllegalArgumentException("matmul_add: the addend's shape " + Arrays.toString(c.shape())
+                        + " does not broadcast to the product's " + Arrays.toString(outShape));
+            }
+            assign(y, c.expand(outShape));
+            beta = 1.0;
+        }
+        double bt = beta;
         DType t = a.dtype();
         if (bBatch.length == 0 || Shapes.size(bBatch) == 1 && batch.length == aBatch.length) {
             Tensor b2 = b.rank() == 2 ? b : b.reshape(b.dim(-2), n);
@@ -145,12 +170,12 @@ public final class TensorOps {
                 }
                 Tensor y3 = y.reshape(count, m, n);
                 Backend be = be();
-                be.runParts(count, i -> gemm2d(be, t, as[i], b2, y3.select(0, i), 1.0, 0.0));
+                be.runParts(count, i -> gemm2d(be, t, as[i], b2, y3.select(0, i), 1.0, bt));
                 return y;
             }
             // fold a's batch axes into the rows of one GEMM
             Tensor a2 = a.rank() == 2 ? a : a.contiguous().reshape(-1, k);
-            gemm2d(t, a2, b2, y.reshape(-1, n), 1.0, 0.0);
+            gemm2d(t, a2, b2, y.reshape(-1, n), 1.0, bt);
             return y;
         }
         long count = Shapes.size(batch);
@@ -165,7 +190,7 @@ public final class TensorOps {
                 ai = ai.select(0, idx[d]);
                 bi = bi.select(0, idx[d]);
             }
-            gemm2d(t, ai, bi, y3.select(0, i), 1.0, 0.0);
+            gemm2d(t, ai, bi, y3.select(0, i), 1.0, bt);
             Shapes.increment(idx, batch);
         }
         return y;

@@ -170,6 +170,48 @@ class TensorTest {
         }
     }
 
+    /**
+     * {@code a @ b + c} with the addend copied into the output and accumulated onto, on each of matmul's three
+     * paths (a batch folded into rows, one GEMM per matrix of a transposed stack, broadcast batches) and for
+     * addends of every broadcast kind (a bias row, a column, a full tensor), on every backend, against a naive
+     * product plus the addend; an addend that does not fit the product is refused with both shapes.
+     */
+    @Test
+    void matmulAddAccumulatesOntoTheBroadcastAddend() {
+        for (String name : new String[] {"scalar", "vector", "native"}) {
+            if (!Backends.probe(name).available()) {
+                continue;
+            }
+            SplittableRandom rnd = new SplittableRandom(5);
+            int m = TensorOps.SLICE_MIN_ROWS;
+            Tensor folded = Tensor.uniform(DType.F64, rnd, -1, 1, 2, m, 7);
+            Tensor sliced = Tensor.uniform(DType.F64, rnd, -1, 1, 2, 7, m).transpose(1, 2);
+            Tensor b = Tensor.uniform(DType.F64, rnd, -1, 1, 7, 5);
+            Tensor bb = Tensor.uniform(DType.F64, rnd, -1, 1, 2, 7, 5);
+            Tensor[] addends = {Tensor.uniform(DType.F64, rnd, -1, 1, 5), Tensor.uniform(DType.F64, rnd, -1, 1, m, 1),
+                Tensor.uniform(DType.F64, rnd, -1, 1, 2, m, 5)};
+            for (Tensor a : new Tensor[] {folded, sliced}) {
+                for (Tensor right : new Tensor[] {b, bb}) {
+                    for (Tensor c : addends) {
+                        Tensor y = Engine.with(Backends.get(name), () -> TensorOps.matmulAdd(a, right, c));
+                        Tensor ce = c.expand(2, m, 5);
+                        for (int q = 0; q < 2; q++) {
+                            double[][] r = naive(a.select(0, q), right.rank() == 2 ? right : right.select(0, q));
+                            for (int i = 0; i < m; i++) {
+                                for (int j = 0; j < 5; j++) {
+                                    assertThat(y.get(q, i, j)).as("%s q=%d (%d,%d)", name, q, i, j)
+                                            .isCloseTo(r[i][j] + ce.get(q, i, j), within(1e-12));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            assertThatThrownBy(() -> TensorOps.matmulAdd(folded, b, Tensor.zeros(DType.F64, 3, 5)))
+                    .hasMessageContaining("[3, 5]").hasMessageContaining("[2, " + m + ", 5]");
+        }
+    }
+
     /** The matrix-by-matrix product of a non-contiguous batched operand: 2 and 3 threads give the bits of 1. */
     @Test
     void matmulMatrixByMatrixGivesTheBitsOfOneThread() {

@@ -75,6 +75,59 @@ public sealed interface ProductPrimitives extends Primitive {
         }
     }
 
+    /**
+     * {@code y = a @ b + c}, c broadcast to the product's shape: a linear layer's {@code x W^T + b} (PyTorch's
+     * {@code addmm}) in one output buffer, c copied into it and the product accumulated onto it
+     * ({@link TensorOps#matmulAdd}), instead of a product and then an addition into a second buffer. Bilinear in
+     * (a, b) and linear in c: dy = da b + a db + dc, each product accumulated onto the sum before it, so the
+     * tangent of a layer is one buffer as well; ga and gb as {@link MatMul}, gc = g (summed back to c's shape
+     * centrally, as every broadcast).
+     */
+    record MatMulAdd() implements ProductPrimitives, Primitive.Broadcasting {
+        public String name() {
+            return "matmul_add";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.matmulAdd(in[0], in[1], in[2]);
+        }
+
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            Var acc = t[2];
+            if (t[0] != null) {
+                acc = accumulate(t[0], x[1], acc);
+            }
+            if (t[1] != null) {
+                acc = accumulate(x[0], t[1], acc);
+            }
+            return acc;
+        }
+
+        /** {@code a @ b + c} as one product accumulated onto c where c fits in the product's shape. */
+        private Var accumulate(Var a, Var b, Var c) {
+            if (c == null) {
+                return Trace.bind(new MatMul(), a, b);
+            }
+            int[] batch = TensorOps.broadcastShapes(Arrays.copyOf(a.shape(), a.rank() - 2),
+                    Arrays.copyOf(b.shape(), b.rank() - 2));
+            int[] product = Trace.concat(batch, new int[] {a.dim(-2), b.dim(-1)});
+            return Arrays.equals(TensorOps.broadcastShapes(c.shape(), product), product)
+                    ? Trace.bind(this, a, b, c) : Trace.bind(new MatMul(), a, b).add(c);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return vjp(g, x, y, new boolean[] {true, true, true});
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
+            Var[] ab = new MatMul().vjp(g, new Var[] {x[0], x[1]}, y, new boolean[] {needed[0], needed[1]});
+            return cts(ab[0], ab[1], needed[2] ? g : null);
+        }
+    }
+
 
     // ------------------------------------------------------------------ convolution (NCHW, square stride/padding)
 

@@ -147,6 +147,14 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
         return Trace.bind(new ProductPrimitives.MatMul(), this, o);
     }
 
+    /**
+     * {@code this @ b + c}, c broadcast to the product's shape (a bias {@code [n]}, say), in one output buffer:
+     * {@link #matmul} then {@link #add} without the addition's pass and buffer.
+     */
+    public Var matmulAdd(Var b, Var c) {
+        return Trace.bind(new ProductPrimitives.MatMulAdd(), this, b, c);
+    }
+
     /** Swaps the last two axes (a view). */
     public Var mT() {
         int r = rank();

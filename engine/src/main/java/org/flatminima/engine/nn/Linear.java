@@ -44,8 +44,8 @@ public record Linear(int in, int out, boolean bias) implements Module, LayerCurv
     @Override
     public Var forward(Var input, ParamView params) {
         outputShape(input.shape());
-        Var y = input.matmul(params.get("weight").mT());
-        return bias ? y.add(params.get("bias")) : y;
+        Var wt = params.get("weight").mT();
+        return bias ? input.matmulAdd(wt, params.get("bias")) : input.matmul(wt);
     }
 
     @Override

@@ -95,6 +95,10 @@ class PrimitiveCheckerTest {
             new Case("matmul [2,3,4]@[4,5]", new MatMul(), Domain.ANY, s(2, 3, 4), s(4, 5)),
             new Case("matmul [2,3,4]@[2,4,5]", new MatMul(), Domain.ANY, s(2, 3, 4), s(2, 4, 5)),
             new Case("matmul [3,4]@[2,4,5]", new MatMul(), Domain.ANY, s(3, 4), s(2, 4, 5)),
+            new Case("matmul_add [3,4]@[4,5]+[5]", new MatMulAdd(), Domain.ANY, s(3, 4), s(4, 5), s(5)),
+            new Case("matmul_add [2,3,4]@[4,5]+[3,5]", new MatMulAdd(), Domain.ANY, s(2, 3, 4), s(4, 5), s(3, 5)),
+            new Case("matmul_add [3,4]@[2,4,5]+[2,3,5]", new MatMulAdd(), Domain.ANY, s(3, 4), s(2, 4, 5),
+                    s(2, 3, 5)),
             new Case("permute (2,0,1)", new Permute(s(2, 0, 1)), Domain.ANY, s(2, 3, 4)),
             new Case("permute (1,0)", new Permute(s(1, 0)), Domain.ANY, s(3, 5)),
             new Case("reshape", new Reshape(s(4, 6)), Domain.ANY, s(2, 3, 4)),
@@ -165,7 +169,7 @@ class PrimitiveCheckerTest {
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
         Set<String> covered = CASES.stream().map(c -> c.p().getClass().getSimpleName())
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
-        assertThat(permitted).hasSize(41);
+        assertThat(permitted).hasSize(42);
         assertThat(covered).as("primitives without a checker case").containsAll(permitted);
     }
 
