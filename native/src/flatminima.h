@@ -15,8 +15,8 @@
 
 /* Bump whenever a signature or an op code changes; the Java loader refuses a different value.
  * ABI 3 added fm_reduce_cols and fm_max_pool2d_gather; ABI 4 fm_winograd_input, fm_winograd_output and
- * fm_winograd_gradient; ABI 5 the binary op FM_GATE. */
-#define FM_ABI_VERSION 5
+ * fm_winograd_gradient; ABI 5 the binary op FM_GATE; ABI 6 fm_axpby. */
+#define FM_ABI_VERSION 6
 
 /* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
  * unused in ABI 2; their codes are not reused. */
@@ -38,6 +38,7 @@ int fm_abi_version(void);
 
 #define FM_DECLARE(T, S)                                                                                 \
     void fm_fill_##S(int64_t n, double value, T *y);                                                     \
+    void fm_axpby_##S(int64_t n, double alpha, const T *x, double beta, T *y);                           \
     int fm_unary_##S(int32_t op, int64_t n, double param, const T *x, T *y);                             \
     int fm_binary_##S(int32_t op, int64_t n0, int64_t n1, int64_t n2,                                    \
                       const T *a, int64_t a0, int64_t a1, int64_t a2,                                    \

@@ -568,6 +568,20 @@ public final class TensorOps {
         be().binary(op, a.dtype(), shape, ea.segment(), ea.strides(), eb.segment(), eb.strides(), dst.segment());
     }
 
+    /**
+     * {@code y = alpha x + beta y} in place, in one pass (BLAS's axpby; in double, rounded once): an optimiser's
+     * update of long-lived state, as {@link #assignBinary}. y contiguous, x of y's shape and dtype, not overlapping.
+     */
+    public static void axpby(double alpha, Tensor x, double beta, Tensor y) {
+        sameDtype("axpby", x, y);
+        if (!x.sameShape(y) || !y.isContiguous() || overlaps(y.segment(), x.segment())) {
+            throw new IllegalArgumentException("axpby: y must be contiguous and x of its shape, apart from it (got "
+                    + Arrays.toString(x.shape()) + " and " + Arrays.toString(y.shape()) + ")");
+        }
+        Tensor cx = x.contiguous();
+        be().axpby(y.dtype(), y.size(), alpha, cx.segment(), beta, y.segment());
+    }
+
     private static boolean overlaps(MemorySegment x, MemorySegment y) {
         return x.asOverlappingSlice(y).isPresent();
     }

@@ -71,6 +71,12 @@ public interface Backend {
     void fill(DType t, long n, double value, MemorySegment y);
 
     /**
+     * {@code y[i] = alpha * x[i] + beta * y[i]} for {@code i < n} (BLAS's axpby), in double, rounded once to the
+     * element type: an update in place of contiguous y (an optimiser's step) in one pass. x must not overlap y.
+     */
+    void axpby(DType t, long n, double alpha, MemorySegment x, double beta, MemorySegment y);
+
+    /**
      * Strided gather into a contiguous output, with dtype conversion: for every index tuple {@code i} of
      * {@code shape}, {@code y[flat(i)] = x[sum_d i_d * xStrides_d]}. Used to materialise views (transpose,
      * slices, broadcasts) and to convert between F32 and F64.

@@ -156,6 +156,17 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
+    public void axpby(DType t, long n, double alpha, MemorySegment x, double beta, MemorySegment y) {
+        positive("axpby", "n", n);
+        need(x, n, t.byteSize(), "axpby", "x");
+        need(y, n, t.byteSize(), "axpby", "y");
+        if (n > 0 && x.asSlice(0, n * t.byteSize()).asOverlappingSlice(y.asSlice(0, n * t.byteSize())).isPresent()) {
+            throw new IllegalArgumentException("axpby: x overlaps y");
+        }
+        d.axpby(t, n, alpha, x, beta, y);
+    }
+
+    @Override
     public void binary(BinaryOp op, DType t, int[] shape, MemorySegment a, long[] aStrides, MemorySegment b,
                        long[] bStrides, MemorySegment y) {
         String name = op.name();

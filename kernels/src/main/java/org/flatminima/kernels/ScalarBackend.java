@@ -76,6 +76,13 @@ public class ScalarBackend implements Backend {
     }
 
     @Override
+    public void axpby(DType t, long n, double alpha, MemorySegment x, double beta, MemorySegment y) {
+        for (long i = 0; i < n; i++) {
+            t.set(y, i, alpha * t.get(x, i) + beta * t.get(y, i));
+        }
+    }
+
+    @Override
     public void unary(UnaryOp op, DType t, long n, double param, MemorySegment x, MemorySegment y) {
         for (long i = 0; i < n; i++) {
             t.set(y, i, op.apply(t.get(x, i), param));

@@ -305,6 +305,39 @@ class BackendParityTest {
         }
     }
 
+    /**
+     * axpby against the oracle over every size and one that splits across threads, for an optimiser's two
+     * updates ({@code b = mu b + g}, {@code p = p - lr b}) and a general pair of coefficients: to the bit in both
+     * types (in double, two products and a sum, no fused multiply-add, rounded once, on every backend).
+     */
+    @ParameterizedTest(name = "{0} {1} threads={2}")
+    @MethodSource("cases")
+    void axpbyAgainstTheOracle(String name, DType t, int threads) {
+        Backend b = backend(name, threads);
+        SplittableRandom rnd = new SplittableRandom(13);
+        double[][] coefficients = {{1, 0.9}, {-0.05, 1}, {-1.75, 0.3}};
+        int[] sizes = Arrays.copyOf(SIZES, SIZES.length + 1);
+        sizes[SIZES.length] = 300_001;
+        for (double[] ab : coefficients) {
+            for (int n : sizes) {
+                try (Arena arena = Arena.ofShared()) {
+                    MemorySegment x = random(arena, t, n, rnd, -3, 3);
+                    MemorySegment y1 = random(arena, t, n, rnd, -3, 3);
+                    MemorySegment y2 = alloc(arena, t, n);
+                    y2.copyFrom(y1);
+                    oracle.axpby(t, n, ab[0], x, ab[1], y1);
+                    b.axpby(t, n, ab[0], x, ab[1], y2);
+                    String what = "axpby " + ab[0] + ", " + ab[1] + " n=" + n;
+                    double[] want = read(t, y1, n);
+                    double[] got = read(t, y2, n);
+                    int at = Arrays.mismatch(got, want);
+                    assertThat(at).as("%s: the first element that differs (%s)", what,
+                            at < 0 ? "none" : got[at] + " instead of " + want[at]).isEqualTo(-1);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0} {1} threads={2}")
     @MethodSource("cases")
     void copyStridedAndConverting(String name, DType t, int threads) {

@@ -208,6 +208,18 @@ class ScalarBackendTest {
     }
 
     @Test
+    void axpbyKnownValues() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment x = of(arena, 1, 2, 3);
+            MemorySegment y = of(arena, 10, 20, 30);
+            s.axpby(T, 3, 2, x, -1, y);
+            assertThat(read(T, y, 3)).containsExactly(-8, -16, -24);
+            s.axpby(T, 2, -0.5, x, 0, y); // the first two only; beta 0 scales their old values away
+            assertThat(read(T, y, 3)).containsExactly(-0.5, -1, -24);
+        }
+    }
+
+    @Test
     void unaryReferenceValues() {
         assertThat(UnaryOp.SOFTPLUS.apply(1000, 0)).isEqualTo(1000);
         assertThat(UnaryOp.SOFTPLUS.apply(0, 0)).isCloseTo(Math.log(2), within(1e-16));

@@ -2,11 +2,9 @@ package org.flatminima.engine.optim;
 
 import static org.flatminima.engine.TensorOps.add;
 import static org.flatminima.engine.TensorOps.scale;
-import static org.flatminima.engine.TensorOps.sub;
 
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.TensorOps;
-import org.flatminima.kernels.BinaryOp;
 
 /**
  * Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay, step for step as
@@ -87,18 +85,22 @@ public final class Sgd extends BufferedOptimizer {
         return nesterov;
     }
 
+    /** {@link #updateInPlace} on a copy of {@code p}: the same bits. */
     @Override
     Tensor update(Tensor p, Tensor g, long t) {
-        return sub(p, scale(direction(p, g), learningRate()));
+        Tensor q = p.copy();
+        updateInPlace(q, g, t);
+        return q;
     }
 
     /**
-     * {@code p -= lr * d} in one pass over {@code p} after the one that scales {@code d}, with the momentum buffer
-     * updated in place too: the operations of {@link #update} in the same order, so the same bits.
+     * {@code p -= lr * d} in one pass over {@code p} ({@link TensorOps#axpby}), after the one pass that updates the
+     * momentum buffer in place ({@code b = mu b + (1 - tau) d}, the same): two passes and no temporary for SGD with
+     * momentum, where a product, then a sum, for each would be four passes and two temporaries.
      */
     @Override
     void updateInPlace(Tensor p, Tensor g, long t) {
-        TensorOps.assignBinary(p, BinaryOp.SUB, p, scale(direction(p, g), learningRate()));
+        TensorOps.axpby(-learningRate(), direction(p, g), 1, p);
     }
 
     /** The step direction d of the class comment; advances the momentum buffer (in place). */
@@ -109,8 +111,7 @@ public final class Sgd extends BufferedOptimizer {
             if (b == null) {
                 b = createBuffer(MOMENTUM_BUFFER, d);
             } else {
-                Tensor dg = dampening != 0 ? scale(d, 1 - dampening) : d;
-                TensorOps.assignBinary(b, BinaryOp.ADD, scale(b, momentum), dg);
+                TensorOps.axpby(1 - dampening, d, momentum, b);
             }
             d = nesterov ? add(d, scale(b, momentum)) : b;
         }

@@ -70,7 +70,10 @@ class InPlaceStepTest {
         sameBits(t, () -> new Adam(1e-3));
     }
 
-    /** {@code b = mu b + g; p = p - lr b} (b = g at the first step), written out element by element. */
+    /**
+     * {@code b = mu b + g; p = p - lr b} (b = g at the first step), written out element by element: each update in
+     * double, rounded once to the element type.
+     */
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "F64"})
     void sgdWithMomentumInPlaceEqualsAHandWrittenLoop(DType t) {
@@ -92,8 +95,8 @@ class InPlaceStepTest {
                     buf[i] = s == 0 ? g[i] : mu * buf[i] + g[i];
                     p[i] = p[i] - lr * buf[i];
                 } else {
-                    buf[i] = s == 0 ? g[i] : (float) ((float) (mu * (float) buf[i]) + (float) g[i]);
-                    p[i] = (float) ((float) p[i] - (float) (lr * (float) buf[i]));
+                    buf[i] = s == 0 ? g[i] : (float) (g[i] + mu * buf[i]);
+                    p[i] = (float) (-lr * buf[i] + p[i]);
                 }
             }
         }

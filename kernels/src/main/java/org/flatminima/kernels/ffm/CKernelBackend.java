@@ -49,6 +49,13 @@ final class CKernelBackend extends NativeBackend {
     }
 
     @Override
+    public void axpby(DType t, long n, double alpha, MemorySegment x, double beta, MemorySegment y) {
+        long es = t.byteSize();
+        Parts.ranges(threads(), n, n, (lo, len) -> CKernels.axpby(t, len, alpha, x.asSlice(lo * es), beta,
+                y.asSlice(lo * es)), x, y);
+    }
+
+    @Override
     public void unary(UnaryOp op, DType t, long n, double param, MemorySegment x, MemorySegment y) {
         int code = CKernels.code(op);
         if (code < 0) {

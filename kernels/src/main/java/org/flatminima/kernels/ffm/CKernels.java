@@ -25,7 +25,7 @@ final class CKernels {
     private static final ValueLayout A = ValueLayout.ADDRESS;
 
     /** The handles of one dtype. */
-    private record Table(MethodHandle fill, MethodHandle unary, MethodHandle binary, MethodHandle reduce,
+    private record Table(MethodHandle fill, MethodHandle axpby, MethodHandle unary, MethodHandle binary, MethodHandle reduce,
                          MethodHandle reduceCols, MethodHandle argmax, MethodHandle softmax, MethodHandle logSoftmax,
                          MethodHandle xent, MethodHandle im2col,
                          MethodHandle col2im, MethodHandle maxPool, MethodHandle maxPoolBackward,
@@ -35,6 +35,7 @@ final class CKernels {
         static Table link(SymbolLookup l, String s) {
             return new Table(
                     h(l, "fm_fill_" + s, FunctionDescriptor.ofVoid(J, D, A)),
+                    h(l, "fm_axpby_" + s, FunctionDescriptor.ofVoid(J, D, A, D, A)),
                     h(l, "fm_unary_" + s, FunctionDescriptor.of(I, I, J, D, A, A)),
                     h(l, "fm_binary_" + s, FunctionDescriptor.of(I, I, J, J, J, A, J, J, J, A, J, J, J, A)),
                     h(l, "fm_reduce_" + s, FunctionDescriptor.of(I, I, I, I, I, A, A)),
@@ -170,6 +171,15 @@ final class CKernels {
             table(t).fill().invokeExact(n, value, y);
         } catch (Throwable e) {
             throw Downcalls.failure("fm_fill", e);
+        }
+    }
+
+    /** {@code y = alpha x + beta y} for n contiguous elements. */
+    static void axpby(DType t, long n, double alpha, MemorySegment x, double beta, MemorySegment y) {
+        try {
+            table(t).axpby().invokeExact(n, alpha, x, beta, y);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_axpby", e);
         }
     }
 

@@ -26,6 +26,8 @@ interface Kernels {
 
     void fill(long n, double value, MemorySegment y);
 
+    void axpby(long n, double alpha, MemorySegment x, double beta, MemorySegment y);
+
     /** See {@code Backend.copy}: this implementation's dtype is the source's. */
     void copy(DType to, int[] shape, MemorySegment x, long[] xStrides, MemorySegment y);
 

@@ -103,6 +103,13 @@ public class VectorBackend extends ScalarBackend {
     }
 
     @Override
+    public void axpby(DType t, long n, double alpha, MemorySegment x, double beta, MemorySegment y) {
+        long es = t.byteSize();
+        Parts.ranges(threads, n, n, (lo, len) -> kernels(t).axpby(len, alpha, x.asSlice(lo * es), beta,
+                y.asSlice(lo * es)), x, y);
+    }
+
+    @Override
     public void fill(DType t, long n, double value, MemorySegment y) {
         long es = t.byteSize();
         Parts.ranges(threads, n, n, (lo, len) -> kernels(t).fill(len, value, y.asSlice(lo * es)), y);

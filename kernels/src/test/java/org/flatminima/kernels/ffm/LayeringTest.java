@@ -68,7 +68,7 @@ class LayeringTest {
     @Test
     void theCKernelLayerFallsThroughWhereTheCLibraryHasNoKernel() throws Exception {
         assertThat(CKernelBackend.class.getSuperclass()).isEqualTo(NativeBackend.class);
-        Set<String> inC = Set.of("fill", "unary", "binary", "reduce", "argmax", "softmax", "logSoftmax",
+        Set<String> inC = Set.of("fill", "axpby", "unary", "binary", "reduce", "argmax", "softmax", "logSoftmax",
                 "softmaxCrossEntropy", "im2col", "col2im", "maxPool2d", "maxPool2dBackward", "maxPool2dGather",
                 "avgPool2d", "avgPool2dBackward", "winogradInput", "winogradOutput", "winogradGradient");
         for (Method m : kernels()) {
