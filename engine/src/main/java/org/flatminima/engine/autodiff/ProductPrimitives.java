@@ -20,8 +20,9 @@ public sealed interface ProductPrimitives extends Primitive {
     // ------------------------------------------------------------------ matrix product
 
     /**
-     * {@code y = a @ b} (rank >= 2, batch axes broadcast). Bilinear: dy = da b + a db; ga = g b^T,
-     * gb = a^T g (summed over batch axes that b lacks, centrally, or by one GEMM when b is a matrix).
+     * {@code y = a @ b} (rank >= 2, batch axes broadcast). Bilinear: dy = da b + a db, the second product
+     * accumulated onto the first ({@link MatMulAdd}); ga = g b^T, gb = a^T g (summed over batch axes that b lacks,
+     * centrally, or by one GEMM when b is a matrix).
      */
     record MatMul() implements ProductPrimitives, Primitive.Bilinear, Primitive.Broadcasting {
         public String name() {
@@ -30,6 +31,12 @@ public sealed interface ProductPrimitives extends Primitive {
 
         public Tensor forward(Tensor... in) {
             return TensorOps.matmul(in[0], in[1]);
+        }
+
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            Var first = t[0] == null ? null : Trace.bind(this, t[0], x[1]);
+            return t[1] == null ? first : MatMulAdd.accumulate(x[0], t[1], first);
         }
 
         @Override
@@ -104,8 +111,11 @@ public sealed interface ProductPrimitives extends Primitive {
             return acc;
         }
 
-        /** {@code a @ b + c} as one product accumulated onto c where c fits in the product's shape. */
-        private Var accumulate(Var a, Var b, Var c) {
+        /**
+         * {@code a @ b + c} as one product accumulated onto c where c fits in the product's shape (c null: the
+         * product alone).
+         */
+        static Var accumulate(Var a, Var b, Var c) {
             if (c == null) {
                 return Trace.bind(new MatMul(), a, b);
             }
@@ -113,7 +123,7 @@ public sealed interface ProductPrimitives extends Primitive {
                     Arrays.copyOf(b.shape(), b.rank() - 2));
             int[] product = Trace.concat(batch, new int[] {a.dim(-2), b.dim(-1)});
             return Arrays.equals(TensorOps.broadcastShapes(c.shape(), product), product)
-                    ? Trace.bind(this, a, b, c) : Trace.bind(new MatMul(), a, b).add(c);
+                    ? Trace.bind(new MatMulAdd(), a, b, c) : Trace.bind(new MatMul(), a, b).add(c);
         }
 
         @Override
