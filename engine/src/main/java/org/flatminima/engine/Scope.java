@@ -157,6 +157,27 @@ public final class Scope implements AutoCloseable {
     private static final boolean POISON = Boolean.getBoolean("flatminima.poisonUninitialised");
 
     /**
+     * Runs {@code body} with this scope as the innermost on its thread although scopes inside it are open, so
+     * that what {@code body} makes lives in this scope and is freed when it closes: state of an outer loop that
+     * an inner step creates (an optimiser's buffers, made at its first step, inside that step's scope).
+     */
+    public <T> T enter(Supplier<T> body) {
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("a scope can be entered only on the thread that opened it");
+        }
+        if (closed) {
+            throw new IllegalStateException("this scope is closed: state that lives in it cannot be made any more");
+        }
+        ArrayDeque<Scope> st = STACK.get();
+        st.push(this);
+        try {
+            return body.get();
+        } finally {
+            st.pop();
+        }
+    }
+
+    /**
      * Runs {@code body} as if no scope were open on this thread, so the tensors it makes are GC-managed and
      * outlive every open scope. For long-lived state created inside a loop's scope (optimiser buffers).
      */

@@ -75,8 +75,18 @@ final class Training {
         return model;
     }
 
-    /** One unit: {@code steps} steps from the shared weights with a fresh optimiser; the last step's loss. */
+    /**
+     * One unit: {@code steps} steps from the shared weights with a fresh optimiser; the last step's loss. The
+     * optimiser is made in the unit's scope, so its state is freed when the unit ends, as PyTorch's is when its
+     * optimiser goes.
+     */
     double run(int steps) {
+        try (Scope unit = Scope.open()) {
+            return steps(steps);
+        }
+    }
+
+    private double steps(int steps) {
         TensorOps.assign(params, initial);
         Optimizer opt = config.newOptimizer();
         double loss = Double.NaN;

@@ -10,12 +10,15 @@ import org.flatminima.engine.TensorOps;
 import org.flatminima.kernels.DType;
 
 /**
- * What every optimiser here shares: the step count, the learning rate, and named state buffers that live
- * outside any scope and are overwritten in place ({@link TensorOps#assign}).
+ * What every optimiser here shares: the step count, the learning rate, and named state buffers, overwritten in
+ * place, that live in the scope that was open when the optimiser was made ({@link Scope#enter}; freed when it
+ * closes, as PyTorch frees an optimiser's state with the optimiser), or are GC-managed when none was. Make an
+ * optimiser outside the scope of one step: inside, its state would be gone after that step.
  */
 abstract class BufferedOptimizer implements Optimizer {
 
     private final List<String> bufferNames;
+    private final Scope home = Scope.current();
     private final Map<String, Tensor> buffers = new LinkedHashMap<>();
     private double lr;
     private long steps;
@@ -104,9 +107,19 @@ abstract class BufferedOptimizer implements Optimizer {
         return buffers.get(name);
     }
 
-    /** Creates buffer {@code name} as a GC-managed copy of {@code init}, outliving every open scope. */
+    /**
+     * Creates buffer {@code name} as a copy of {@code init} in the optimiser's scope (GC-managed without one),
+     * outliving the scopes open inside it.
+     */
     final Tensor createBuffer(String name, Tensor init) {
-        Tensor b = Scope.outside(init::copy);
+        Tensor b;
+        try {
+            b = home == null ? Scope.outside(init::copy) : home.enter(init::copy);
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(getClass().getSimpleName() + " keeps its state in the scope that was "
+                    + "open when it was made, which cannot take it now (" + e.getMessage() + "): make the optimiser "
+                    + "outside the scope of one step, on the thread that steps it", e);
+        }
         buffers.put(name, b);
         return b;
     }

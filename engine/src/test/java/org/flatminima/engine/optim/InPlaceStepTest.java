@@ -106,6 +106,43 @@ class InPlaceStepTest {
         }
     }
 
+    /**
+     * An optimiser made inside a scope keeps its momentum buffer in that scope, across the scopes of its steps:
+     * the same values as one made outside every scope (GC-managed state), the buffer's bytes counted in the
+     * outer scope, and one made inside a step's scope fails at its next step with a message that names the fix.
+     */
+    @Test
+    void anOptimiserKeepsItsStateInTheScopeItWasMadeIn() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        Tensor p0 = random(DType.F64, rnd);
+        Tensor[] grads = {random(DType.F64, rnd), random(DType.F64, rnd), random(DType.F64, rnd)};
+        Tensor free = p0.copy();
+        Sgd gcManaged = new Sgd(0.05, 0.9, 0, false);
+        for (Tensor g : grads) {
+            try (Scope step = Scope.open()) {
+                gcManaged.stepInPlace(free, g);
+            }
+        }
+        Tensor scoped = p0.copy();
+        try (Scope outer = Scope.open()) {
+            Sgd opt = new Sgd(0.05, 0.9, 0, false);
+            long before = outer.bytes();
+            for (Tensor g : grads) {
+                try (Scope step = Scope.open()) {
+                    opt.stepInPlace(scoped, g);
+                }
+            }
+            assertThat(outer.bytes() - before).isGreaterThanOrEqualTo(N * 8L);
+        }
+        assertThat(scoped.toDoubleArray()).containsExactly(free.toDoubleArray());
+        Sgd[] made = new Sgd[1];
+        try (Scope step = Scope.open()) {
+            made[0] = new Sgd(0.05, 0.9, 0, false);
+        }
+        assertThatThrownBy(() -> made[0].stepInPlace(scoped, grads[0])).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("make the optimiser outside the scope of one step");
+    }
+
     @Test
     void stepInPlaceRejectsStridedParameters() {
         Tensor p = Tensor.zeros(DType.F64, 2, 3).transpose(0, 1);
