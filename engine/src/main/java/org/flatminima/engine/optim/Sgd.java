@@ -18,7 +18,10 @@ import org.flatminima.engine.TensorOps;
  *   p' = p - lr * d
  * </pre>
  * The momentum buffer {@code b} is state {@code "momentum_buffer"}; it does not exist before the first step
- * (PyTorch's {@code None}). Note the first step uses {@code b = g} without dampening, as PyTorch does.
+ * (PyTorch's {@code None}). Note the first step uses {@code b = g} without dampening, as PyTorch does. The updates
+ * of b and p are each one {@link TensorOps#axpby} pass, computed in double and rounded once to the element type
+ * (in float64 the bits of a product and a sum; in float32 PyTorch rounds after each operation, so the two may
+ * differ in the last bit).
  */
 public final class Sgd extends BufferedOptimizer {
 
