@@ -48,7 +48,7 @@ PYTHON = "/usr/bin/python3"
 # peak RSS measured the same as with G1 or ParallelGC, within noise). -Xmn32m: those small objects die young, and
 # the default young generation (a third of the initial heap, 128 MiB here) is all touched, hence resident, between
 # two collections; 32 MiB keeps the same total pause time (a pause costs in proportion to the young generation)
-# at a lower resident set (docs/PERFORMANCE.md, "The optimiser's update in two passes").
+# at a lower resident set (docs/PERFORMANCE.md, "Linear layers as one product onto the bias; SGD in two passes").
 JVM_FLAGS = ["--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
              "--sun-misc-unsafe-memory-access=allow", "-Xss4m", "-Xmx2g", "-XX:+UseSerialGC", "-Xmn32m"]
 
