@@ -2,6 +2,7 @@ package org.flatminima.engine.autodiff;
 
 import static org.flatminima.engine.autodiff.Rules.*;
 
+import org.flatminima.engine.IndexOps;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.TensorOps;
 import org.flatminima.kernels.ReduceOp;
@@ -67,7 +68,8 @@ public sealed interface ReductionPrimitives extends Primitive {
         }
 
         public Forward<Tensor> forwardWithResiduals(Tensor... in) {
-            return new Forward<>(TensorOps.reduce(ReduceOp.MAX, in[0], axis, keepDim), TensorOps.argmaxMask(in[0], axis));
+            return new Forward<>(TensorOps.reduce(ReduceOp.MAX, in[0], axis, keepDim),
+                    IndexOps.argmaxMask(in[0], axis));
         }
 
         @Override
@@ -89,7 +91,7 @@ public sealed interface ReductionPrimitives extends Primitive {
         }
 
         public Tensor forward(Tensor... in) {
-            return TensorOps.gatherCols(in[0], labels);
+            return IndexOps.gatherCols(in[0], labels);
         }
 
         @Override
@@ -97,7 +99,7 @@ public sealed interface ReductionPrimitives extends Primitive {
             if (lead(t, x) == 0) {
                 return Trace.bind(this, t);
             }
-            Var onehot = Var.of(TensorOps.oneHot(labels, x.dim(1), x.dtype()));
+            Var onehot = Var.of(IndexOps.oneHot(labels, x.dim(1), x.dtype()));
             return t.mul(onehot).sum(-1, false);
         }
 
@@ -114,7 +116,7 @@ public sealed interface ReductionPrimitives extends Primitive {
         }
 
         public Tensor forward(Tensor... in) {
-            return TensorOps.scatterCols(in[0], labels, cols);
+            return IndexOps.scatterCols(in[0], labels, cols);
         }
 
         @Override
@@ -122,7 +124,7 @@ public sealed interface ReductionPrimitives extends Primitive {
             if (lead(t, x) == 0) {
                 return Trace.bind(this, t);
             }
-            Var onehot = Var.of(TensorOps.oneHot(labels, cols, x.dtype()));
+            Var onehot = Var.of(IndexOps.oneHot(labels, cols, x.dtype()));
             return t.reshape(Trace.concat(t.shape(), new int[] {1})).mul(onehot);
         }
 
@@ -208,7 +210,7 @@ public sealed interface ReductionPrimitives extends Primitive {
 
         /** p - e. */
         private Var residual(Var z, Var y) {
-            Var e = Var.of(TensorOps.oneHot(labels, z.dim(1), z.dtype()));
+            Var e = Var.of(IndexOps.oneHot(labels, z.dim(1), z.dtype()));
             return probs(z, y).sub(e);
         }
 

@@ -3,6 +3,7 @@ package org.flatminima.engine.autodiff;
 import static org.flatminima.engine.autodiff.Rules.*;
 
 import java.util.Arrays;
+import org.flatminima.engine.IndexOps;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.TensorOps;
 
@@ -127,8 +128,8 @@ public sealed interface ViewPrimitives extends Primitive {
             int l = lead(x);
             int[] leadDims = Arrays.copyOf(x.shape(), l);
             int rows = Math.toIntExact(org.flatminima.kernels.Shapes.size(leadDims));
-            Tensor flat = l == 0 ? TensorOps.embed(x, offset, length)
-                    : TensorOps.embedRows(x.contiguous().reshape(rows, -1), offset, length);
+            Tensor flat = l == 0 ? IndexOps.embed(x, offset, length)
+                    : IndexOps.embedRows(x.contiguous().reshape(rows, -1), offset, length);
             return flat.reshape(Trace.concat(leadDims, new int[] {length}));
         }
 
@@ -163,7 +164,7 @@ public sealed interface ViewPrimitives extends Primitive {
                             + Arrays.toString(shapes[i]));
                 }
             }
-            return TensorOps.embedRowsMany(in, offsets, rows, length)
+            return IndexOps.embedRowsMany(in, offsets, rows, length)
                     .reshape(Trace.concat(leadDims, new int[] {length}));
         }
 

@@ -3,6 +3,7 @@ package org.flatminima.engine.curvature;
 import java.util.Arrays;
 import java.util.List;
 import org.flatminima.engine.Scope;
+import org.flatminima.engine.IndexOps;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.TensorOps;
 import org.flatminima.engine.nn.LayerCurvature;
@@ -305,7 +306,7 @@ public final class HessianBackprop {
             }
             Arrays.fill(unit, u);
             try (Scope col = Scope.open()) {
-                Tensor seed = TensorOps.oneHot(unit, units, residual.dtype()).reshape(shape);
+                Tensor seed = IndexOps.oneHot(unit, units, residual.dtype()).reshape(shape);
                 Tensor weight = Tensor.of(residual.dtype(), w, m);
                 if (direct) {
                     down(tape, accs, first, below - 1, tape.get(below).pull(seed), weight);

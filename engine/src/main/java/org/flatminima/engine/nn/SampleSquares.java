@@ -2,6 +2,7 @@ package org.flatminima.engine.nn;
 
 import java.util.List;
 import java.util.function.Function;
+import org.flatminima.engine.IndexOps;
 import org.flatminima.engine.Tensor;
 
 /**
@@ -50,7 +51,7 @@ public interface SampleSquares {
             if (any) {
                 java.util.Arrays.fill(unit, u);
                 try (org.flatminima.engine.Scope s = org.flatminima.engine.Scope.open()) {
-                    add(org.flatminima.engine.TensorOps.oneHot(unit, units, r.dtype()).reshape(shape),
+                    add(IndexOps.oneHot(unit, units, r.dtype()).reshape(shape),
                             Tensor.of(r.dtype(), w, m));
                 }
             }

@@ -7,8 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.flatminima.engine.IndexOps;
 import org.flatminima.engine.Tensor;
-import org.flatminima.engine.TensorOps;
 import org.flatminima.kernels.DType;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -49,7 +49,7 @@ class SampleSquaresDiagonalTest {
                 wu[i] = rv[i * units + u];
                 unit[i] = u;
             }
-            columns.add(TensorOps.oneHot(unit, units, DType.F64).reshape(out), Tensor.of(DType.F64, wu, m));
+            columns.add(IndexOps.oneHot(unit, units, DType.F64).reshape(out), Tensor.of(DType.F64, wu, m));
         }
         double[][] a = closed.finish();
         double[][] b = columns.finish();
