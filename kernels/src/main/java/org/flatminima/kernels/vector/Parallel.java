@@ -169,7 +169,7 @@ public final class Parallel {
     }
 
     /** One {@link #run} call: its parts, the claim counter and the count of parts not finished. */
-    private static final class Job implements Runnable {
+    private static final class Job {
         private final int parts;
         /** How many helpers may take parts (the first ones of the pool). */
         private final int helpers;
@@ -187,13 +187,7 @@ public final class Parallel {
             this.unfinished = new AtomicInteger(parts);
         }
 
-        /** A helper's turn: claims parts until none is left (nothing when the caller already took them all). */
-        @Override
-        public void run() {
-            work();
-        }
-
-        /** Claims and runs parts until none is left. */
+        /** Claims and runs parts until none is left (nothing when every part is already claimed). */
         void work() {
             for (int i = next.getAndIncrement(); i < parts; i = next.getAndIncrement()) {
                 try {
