@@ -45,6 +45,13 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
      */
     public static final String GEMM_PROPERTY = "flatminima.gemm";
 
+    /**
+     * System property choosing where products with few columns of C ({@link VectorBackend#fewColumnsGemm}) run:
+     * {@code auto} (default: the vector backend's kernels for them where vectors are 512 bits wide, OpenBLAS
+     * elsewhere), {@code vector} or {@code blas}. See {@link #chooseFewColumns}.
+     */
+    public static final String FEW_COLUMNS_PROPERTY = "flatminima.gemm.fewcolumns";
+
     /** OpenBLAS core names (in {@code openblas_get_config()}) whose GEMM kernels use AVX-512. */
     static final List<String> AVX512_CORES = List.of("skylakex", "cooperlake", "sapphirerapids");
 
@@ -58,6 +65,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     private static int serialSections;
 
     private final boolean gemmOnVector;
+    private final boolean fewColumnsOnVector;
+    private final String fewColumnsNote;
     /**
      * Whether large OpenBLAS products are split across this backend's threads by {@link #runParts} (OpenBLAS then
      * stays on one thread) instead of running on OpenBLAS's own threads ({@value #SPLIT_PROPERTY}, default true).
@@ -86,6 +95,10 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
                 VectorBackend.preferredVectorBits());
         this.gemmOnVector = gemm[0].equals("vector");
         this.gemmNote = gemm[1];
+        String[] few = chooseFewColumns(System.getProperty(FEW_COLUMNS_PROPERTY, "auto"),
+                VectorBackend.preferredVectorBits());
+        this.fewColumnsOnVector = few[0].equals("vector");
+        this.fewColumnsNote = few[1];
         int t = OpenBlas.threads();
         super.setThreads(t > 0 ? t : Math.max(1, Runtime.getRuntime().availableProcessors()));
         if (gemmOnVector || splitGemm) {
@@ -161,6 +174,30 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     }
 
     /**
+     * Where products with few columns of C run, as {@code {"vector" or "blas", why}}: {@code auto} picks the
+     * vector backend's kernels for them with 512-bit vectors (they read A once in place; OpenBLAS packs it, and
+     * packing is most of such a product: docs/PERFORMANCE.md, "Products with few columns of C"), OpenBLAS
+     * otherwise (the kernels' 20 accumulators would spill from AVX2's 16 registers).
+     *
+     * @throws IllegalArgumentException for a value other than auto, vector or blas
+     */
+    static String[] chooseFewColumns(String property, int vectorBits) {
+        String p = property == null ? "auto" : property.trim().toLowerCase(Locale.ROOT);
+        return switch (p) {
+            case "blas" -> new String[] {"blas", "OpenBLAS (forced by -D" + FEW_COLUMNS_PROPERTY + "=blas)"};
+            case "vector" -> vectorBits == 0
+                    ? new String[] {"blas", "OpenBLAS (-D" + FEW_COLUMNS_PROPERTY
+                            + "=vector asked for, but the vector backend is unavailable)"}
+                    : new String[] {"vector", "vector backend (forced by -D" + FEW_COLUMNS_PROPERTY + "=vector)"};
+            case "auto" -> vectorBits >= 512
+                    ? new String[] {"vector", "vector backend (512-bit vectors)"}
+                    : new String[] {"blas", "OpenBLAS (" + vectorBits + "-bit vectors)"};
+            default -> throw new IllegalArgumentException("unknown -D" + FEW_COLUMNS_PROPERTY + "=" + property
+                    + ": use auto, blas or vector");
+        };
+    }
+
+    /**
      * Whether the vector GEMM is the faster one for this shape when {@code auto} picked it: not for skinny
      * products, nor for a small transposed A, whose packing is slower (measured shape by shape:
      * docs/kernels.md, "GEMM choice").
@@ -177,7 +214,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
 
     @Override
     public List<String> details() {
-        List<String> d = new ArrayList<>(List.of("BLAS: " + OpenBlas.describe(), "GEMM of large products: " + gemmNote));
+        List<String> d = new ArrayList<>(List.of("BLAS: " + OpenBlas.describe(), "GEMM of large products: " + gemmNote,
+                "GEMM with few columns of C: " + fewColumnsNote));
         if (usesCKernels()) {
             d.add("C kernels: " + kernelLibrary());
         }
@@ -262,7 +300,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     }
 
     /**
-     * OpenBLAS, or the vector GEMM where {@link #chooseGemm} and {@link #vectorGemmShape} say it is faster, or
+     * OpenBLAS, or the vector GEMM where {@link #chooseGemm} and {@link #vectorGemmShape} say it is faster or
+     * where {@link #chooseFewColumns} gave it the products with few columns of C, or
      * where cblas would refuse the call ({@code k == 0}, leading dimensions below the minimum: cblas prints and
      * does nothing).
      */
@@ -275,7 +314,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         }
         boolean cblasRefuses = k == 0 || lda < Math.max(1, transA ? m : k) || ldb < Math.max(1, transB ? k : n)
                 || ldc < n;
-        if (cblasRefuses || gemmOnVector && vectorGemmShape(t, transA, m, n, k)) {
+        if (cblasRefuses || gemmOnVector && vectorGemmShape(t, transA, m, n, k)
+                || fewColumnsOnVector && VectorBackend.fewColumnsGemm(m, n, k)) {
             super.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (splitGemm && threads() > 1 && !Parallel.inside() && splitParts(m, n, k, threads()) > 1
                 && Parallel.shareable(a, b, c)) {

@@ -68,6 +68,14 @@ public class VectorBackend extends ScalarBackend {
         return jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize();
     }
 
+    /**
+     * Whether {@link #gemm} runs an {@code m x n x k} product (m x n: C) on its kernels for few columns of C,
+     * which read A once in place instead of packing it ({@code FloatSkinnyGemm}); any orientation, both dtypes.
+     */
+    public static boolean fewColumnsGemm(int m, int n, int k) {
+        return FloatSkinnyGemm.applies(m, n, k);
+    }
+
     /** The kernels of dtype {@code t}. */
     private static Kernels kernels(DType t) {
         return t == DType.F32 ? FloatKernels.INSTANCE : DoubleKernels.INSTANCE;

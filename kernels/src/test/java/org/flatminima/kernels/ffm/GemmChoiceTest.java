@@ -3,7 +3,14 @@ package org.flatminima.kernels.ffm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.BackendUnavailableException;
 import org.flatminima.kernels.DType;
+import org.flatminima.kernels.vector.VectorBackend;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 class GemmChoiceTest {
@@ -34,7 +41,69 @@ class GemmChoiceTest {
     }
 
     @Test
-    void skinnyProductsStayOnBlas() {
+    void productsWithFewColumnsGoToTheVectorKernelsWith512BitVectors() {
+        assertThat(NativeBackend.chooseFewColumns("auto", 512)[0]).isEqualTo("vector");
+        assertThat(NativeBackend.chooseFewColumns(null, 512)[0]).isEqualTo("vector");
+        assertThat(NativeBackend.chooseFewColumns("auto", 256)[0]).isEqualTo("blas");
+        assertThat(NativeBackend.chooseFewColumns(" BLAS ", 512)[0]).isEqualTo("blas");
+        assertThat(NativeBackend.chooseFewColumns("vector", 256)[0]).isEqualTo("vector");
+        assertThat(NativeBackend.chooseFewColumns("vector", 0)[0]).isEqualTo("blas");
+        assertThatThrownBy(() -> NativeBackend.chooseFewColumns("yes", 512))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("unknown -Dflatminima.gemm.fewcolumns=yes: use auto, blas or vector");
+    }
+
+    /** Where auto picks the vector kernels, the native backend's product is theirs, to the bit, at 1 and 2 threads. */
+    @Test
+    void theNativeBackendRunsFewColumnsOnTheVectorKernels() throws BackendUnavailableException {
+        Assumptions.assumeTrue(VectorBackend.preferredVectorBits() >= 512, "auto keeps OpenBLAS below 512-bit vectors");
+        Assumptions.assumeTrue(System.getProperty(NativeBackend.FEW_COLUMNS_PROPERTY) == null, "property set");
+        Backend nb;
+        try {
+            nb = NativeBackend.create();
+        } catch (BackendUnavailableException e) {
+            Assumptions.abort("native backend unavailable: " + e.getMessage());
+            return;
+        }
+        int before = nb.threads();
+        Backend vb = VectorBackend.create();
+        try (Arena arena = Arena.ofShared()) {
+            for (int threads : new int[] {1, 2}) {
+                nb.setThreads(threads);
+                vb.setThreads(threads);
+                for (DType t : DType.values()) {
+                    for (int o = 0; o < 4; o++) {
+                        boolean ta = (o & 1) != 0;
+                        boolean tb = (o & 2) != 0;
+                        int m = 300;
+                        int n = 10;
+                        int k = 200;
+                        SplittableRandom r = new SplittableRandom(o);
+                        MemorySegment a = arena.allocate((long) m * k * t.byteSize(), t.byteSize());
+                        MemorySegment b = arena.allocate((long) k * n * t.byteSize(), t.byteSize());
+                        for (long i = 0; i < (long) m * k; i++) {
+                            t.set(a, i, r.nextDouble(-1, 1));
+                        }
+                        for (long i = 0; i < (long) k * n; i++) {
+                            t.set(b, i, r.nextDouble(-1, 1));
+                        }
+                        MemorySegment cn = arena.allocate((long) m * n * t.byteSize(), t.byteSize());
+                        MemorySegment cv = arena.allocate((long) m * n * t.byteSize(), t.byteSize());
+                        nb.gemm(t, ta, tb, m, n, k, 1.0, a, ta ? m : k, b, tb ? k : n, 0.0, cn, n);
+                        vb.gemm(t, ta, tb, m, n, k, 1.0, a, ta ? m : k, b, tb ? k : n, 0.0, cv, n);
+                        assertThat(cn.mismatch(cv)).as("%s ta=%b tb=%b threads=%d", t, ta, tb, threads).isEqualTo(-1L);
+                    }
+                }
+            }
+        } finally {
+            nb.setThreads(before);
+        }
+        assertThat(String.join("\n", nb.details()))
+                .contains("GEMM with few columns of C: vector backend (512-bit vectors)");
+    }
+
+    @Test
+    void skinnyProductsStayOffTheBlockedVectorGemm() {
         assertThat(NativeBackend.vectorGemmShape(DType.F32, false, 1000, 512, 784)).isTrue();
         assertThat(NativeBackend.vectorGemmShape(DType.F32, false, 1000, 10, 784)).isFalse();
         assertThat(NativeBackend.vectorGemmShape(DType.F32, false, 32, 784, 9)).isFalse();

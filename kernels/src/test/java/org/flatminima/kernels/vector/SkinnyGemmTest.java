@@ -1,0 +1,134 @@
+package org.flatminima.kernels.vector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.DType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The vector GEMM's kernels for products with few columns of C ({@code FloatSkinnyGemm}, {@code DoubleSkinnyGemm}):
+ * every orientation, edge rows, columns and depths, alpha and beta, against the scalar oracle; the bits across
+ * thread counts; the transposed case's one chain of multiply-adds per entry.
+ */
+class SkinnyGemmTest {
+
+    static Stream<Arguments> shapes() {
+        List<Arguments> all = new ArrayList<>();
+        for (DType t : DType.values()) {
+            for (int m : new int[] {64, 67, 131}) {
+                for (int n : new int[] {1, 5, 6, 10, 16}) {
+                    for (int k : new int[] {64, 100, 257}) {
+                        for (int o = 0; o < 4; o++) {
+                            all.add(Arguments.of(t, m, n, k, (o & 1) != 0, (o & 2) != 0));
+                        }
+                    }
+                }
+            }
+        }
+        return all.stream();
+    }
+
+    @Test
+    void takesTheProductsWithFewColumnsAboveItsThresholds() {
+        assertThat(VectorBackend.fewColumnsGemm(1000, 10, 784)).isTrue();
+        assertThat(VectorBackend.fewColumnsGemm(784, 10, 1000)).isTrue();
+        assertThat(VectorBackend.fewColumnsGemm(64, 16, 64)).isTrue();
+        assertThat(VectorBackend.fewColumnsGemm(1000, 17, 784)).isFalse();
+        assertThat(VectorBackend.fewColumnsGemm(63, 10, 784)).isFalse();
+        assertThat(VectorBackend.fewColumnsGemm(784, 10, 32)).isFalse();
+    }
+
+    @ParameterizedTest(name = "{0} m={1} n={2} k={3} ta={4} tb={5}")
+    @MethodSource("shapes")
+    void matchesTheOracle(DType t, int m, int n, int k, boolean ta, boolean tb) throws Exception {
+        assertThat(VectorBackend.fewColumnsGemm(m, n, k)).isTrue();
+        Backend vb = VectorBackend.create();
+        VectorGemmTest.check(vb, t, m, n, k, ta, tb, 1.0, 0.0);
+        VectorGemmTest.check(vb, t, m, n, k, ta, tb, 0.75, 0.0); // C NaN-filled: not read
+        VectorGemmTest.check(vb, t, m, n, k, ta, tb, -1.5, 0.5);
+    }
+
+    @Test
+    void twoAndThreeThreadsGiveTheBitsOfOne() throws Exception {
+        Backend one = VectorBackend.create();
+        int[][] shapes = {{1000, 10, 784}, {784, 10, 1000}, {301, 16, 130}, {777, 7, 65}, {70, 3, 300}};
+        for (int threads : new int[] {2, 3}) {
+            Backend many = VectorBackend.create();
+            many.setThreads(threads);
+            for (DType t : DType.values()) {
+                for (int[] s : shapes) {
+                    for (int o = 0; o < 4; o++) {
+                        boolean ta = (o & 1) != 0;
+                        boolean tb = (o & 2) != 0;
+                        int m = s[0];
+                        int n = s[1];
+                        int k = s[2];
+                        SplittableRandom r = new SplittableRandom(m + n + k);
+                        try (Arena arena = Arena.ofShared()) {
+                            MemorySegment a = VectorGemmTest.random(arena, t, (long) m * k, r);
+                            MemorySegment b = VectorGemmTest.random(arena, t, (long) k * n, r);
+                            MemorySegment c1 = VectorGemmTest.random(arena, t, (long) m * n, r);
+                            MemorySegment c2 = arena.allocate(c1.byteSize(), t.byteSize()).copyFrom(c1);
+                            int lda = ta ? m : k;
+                            int ldb = tb ? k : n;
+                            one.gemm(t, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.5, c1, n);
+                            many.gemm(t, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.5, c2, n);
+                            assertThat(c2.mismatch(c1)).as("%s %s threads=%d ta=%b tb=%b", t,
+                                    java.util.Arrays.toString(s), threads, ta, tb).isEqualTo(-1L);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * With A transposed every entry is one chain of multiply-adds over the depth in order, rounded to the element
+     * type at each step (what the Javadoc promises, and why its bits do not depend on the vector length).
+     */
+    @Test
+    void transposedAIsOneChainOfMultiplyAddsPerEntry() throws Exception {
+        Backend vb = VectorBackend.create();
+        int m = 100;
+        int n = 10;
+        int k = 300;
+        for (DType t : DType.values()) {
+            SplittableRandom r = new SplittableRandom(5);
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment a = VectorGemmTest.random(arena, t, (long) k * m, r);
+                MemorySegment b = VectorGemmTest.random(arena, t, (long) k * n, r);
+                MemorySegment c = arena.allocate((long) m * n * t.byteSize(), t.byteSize());
+                vb.gemm(t, true, false, m, n, k, 1.0, a, m, b, n, 0.0, c, n);
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        double want;
+                        if (t == DType.F32) {
+                            float s = 0;
+                            for (int p = 0; p < k; p++) {
+                                s = Math.fma((float) t.get(a, (long) p * m + i), (float) t.get(b, (long) p * n + j), s);
+                            }
+                            want = s;
+                        } else {
+                            double s = 0;
+                            for (int p = 0; p < k; p++) {
+                                s = Math.fma(t.get(a, (long) p * m + i), t.get(b, (long) p * n + j), s);
+                            }
+                            want = s;
+                        }
+                        assertThat(t.get(c, (long) i * n + j)).as("%s C[%d,%d]", t, i, j).isEqualTo(want);
+                    }
+                }
+            }
+        }
+    }
+}
