@@ -315,7 +315,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         boolean cblasRefuses = k == 0 || lda < Math.max(1, transA ? m : k) || ldb < Math.max(1, transB ? k : n)
                 || ldc < n;
         if (cblasRefuses || gemmOnVector && vectorGemmShape(t, transA, m, n, k)
-                || fewColumnsOnVector && VectorBackend.fewColumnsGemm(m, n, k)) {
+                || fewColumnsOnVector && fewColumnsOnVector(m, n, k)) {
             super.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (splitGemm && threads() > 1 && !Parallel.inside() && splitParts(m, n, k, threads()) > 1
                 && Parallel.shareable(a, b, c)) {
@@ -341,6 +341,17 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
             smallest = Math.min(smallest, splitPoint(m, parts, p + 1) - splitPoint(m, parts, p));
         }
         return (double) smallest * n * k > SMALL_KERNEL_MNK ? parts : 1;
+    }
+
+    /**
+     * Whether a product with few columns of C goes to the vector kernels when {@link #chooseFewColumns} gave them
+     * those: the shapes they take ({@link VectorBackend#fewColumnsGemm}) but those that OpenBLAS's small-matrix
+     * kernels run ({@code M N K <= 100^3} on cores that have them), which are faster there (e.g. 100 x 10 x 784:
+     * 0.011-0.014 ms against 0.023-0.029; docs/PERFORMANCE.md, "Products with few columns of C").
+     */
+    static boolean fewColumnsOnVector(int m, int n, int k) {
+        return VectorBackend.fewColumnsGemm(m, n, k)
+                && ((double) m * n * k > SMALL_KERNEL_MNK || !OpenBlas.hasSmallMatrixKernels());
     }
 
     /**

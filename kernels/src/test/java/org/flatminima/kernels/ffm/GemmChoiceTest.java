@@ -75,7 +75,7 @@ class GemmChoiceTest {
                     for (int o = 0; o < 4; o++) {
                         boolean ta = (o & 1) != 0;
                         boolean tb = (o & 2) != 0;
-                        int m = 300;
+                        int m = 1000;
                         int n = 10;
                         int k = 200;
                         SplittableRandom r = new SplittableRandom(o);
@@ -100,6 +100,15 @@ class GemmChoiceTest {
         }
         assertThat(String.join("\n", nb.details()))
                 .contains("GEMM with few columns of C: vector backend (512-bit vectors)");
+    }
+
+    @Test
+    void openBlasKeepsTheProductsOfItsSmallMatrixKernels() {
+        assertThat(NativeBackend.fewColumnsOnVector(1000, 10, 784)).isTrue();
+        assertThat(NativeBackend.fewColumnsOnVector(300, 10, 512)).isTrue();
+        assertThat(NativeBackend.fewColumnsOnVector(1000, 17, 784)).isFalse();
+        // 100 x 10 x 784 <= 100^3: OpenBLAS's small-matrix kernels, where its cores have them
+        assertThat(NativeBackend.fewColumnsOnVector(100, 10, 784)).isEqualTo(!OpenBlas.hasSmallMatrixKernels());
     }
 
     @Test
