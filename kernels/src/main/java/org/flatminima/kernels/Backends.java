@@ -129,7 +129,9 @@ public final class Backends {
             return new Status(name, backend, note);
         } catch (InvocationTargetException e) {
             Throwable cause = e.getCause();
-            String msg = cause instanceof BackendUnavailableException ? cause.getMessage()
+            // unavailable, or a property set to a value it does not take (the message names the fix)
+            String msg = cause instanceof BackendUnavailableException || cause instanceof IllegalArgumentException
+                    ? cause.getMessage()
                     : missesVectorApi(cause) ? VECTOR_API_MISSING : String.valueOf(cause);
             return new Status(name, null, msg);
         } catch (ClassNotFoundException e) {

@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.BackendUnavailableException;
+import org.flatminima.kernels.Backends;
 import org.flatminima.kernels.DType;
 import org.flatminima.kernels.vector.VectorBackend;
 import org.junit.jupiter.api.Assumptions;
@@ -100,6 +101,23 @@ class GemmChoiceTest {
         }
         assertThat(String.join("\n", nb.details()))
                 .contains("GEMM with few columns of C: vector backend (512-bit vectors)");
+    }
+
+    @Test
+    void aBadValueMakesTheNativeBackendUnavailableWithTheFix() {
+        String before = System.getProperty(NativeBackend.FEW_COLUMNS_PROPERTY);
+        System.setProperty(NativeBackend.FEW_COLUMNS_PROPERTY, "yes");
+        try {
+            Backends.Status s = Backends.probe("native");
+            assertThat(s.backend()).isNull();
+            assertThat(s.reason()).isEqualTo("unknown -Dflatminima.gemm.fewcolumns=yes: use auto, blas or vector");
+        } finally {
+            if (before == null) {
+                System.clearProperty(NativeBackend.FEW_COLUMNS_PROPERTY);
+            } else {
+                System.setProperty(NativeBackend.FEW_COLUMNS_PROPERTY, before);
+            }
+        }
     }
 
     @Test
