@@ -176,8 +176,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     /**
      * Where products with few columns of C run, as {@code {"vector" or "blas", why}}: {@code auto} picks the
      * vector backend's kernels for them with 512-bit vectors (they read A once in place; OpenBLAS packs it, and
-     * packing is most of such a product: docs/PERFORMANCE.md, "Products with few columns of C"), OpenBLAS
-     * otherwise (the kernels' 20 accumulators would spill from AVX2's 16 registers).
+     * packing is most of such a product: docs/PERFORMANCE.md, "Products with few columns of C on the vector
+     * kernels"), OpenBLAS otherwise (the kernels' 20 accumulators would spill from AVX2's 16 registers).
      *
      * @throws IllegalArgumentException for a value other than auto, vector or blas
      */
@@ -315,7 +315,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         boolean cblasRefuses = k == 0 || lda < Math.max(1, transA ? m : k) || ldb < Math.max(1, transB ? k : n)
                 || ldc < n;
         if (cblasRefuses || gemmOnVector && vectorGemmShape(t, transA, m, n, k)
-                || fewColumnsOnVector && fewColumnsOnVector(m, n, k)) {
+                || fewColumnsOnVector && fewColumnsShape(m, n, k)) {
             super.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (splitGemm && threads() > 1 && !Parallel.inside() && splitParts(m, n, k, threads()) > 1
                 && Parallel.shareable(a, b, c)) {
@@ -347,9 +347,10 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
      * Whether a product with few columns of C goes to the vector kernels when {@link #chooseFewColumns} gave them
      * those: the shapes they take ({@link VectorBackend#fewColumnsGemm}) but those that OpenBLAS's small-matrix
      * kernels run ({@code M N K <= 100^3} on cores that have them), which are faster there (e.g. 100 x 10 x 784:
-     * 0.011-0.014 ms against 0.023-0.029; docs/PERFORMANCE.md, "Products with few columns of C").
+     * 0.011-0.014 ms against 0.023-0.029; docs/PERFORMANCE.md, "Products with few columns of C on the vector
+     * kernels").
      */
-    static boolean fewColumnsOnVector(int m, int n, int k) {
+    static boolean fewColumnsShape(int m, int n, int k) {
         return VectorBackend.fewColumnsGemm(m, n, k)
                 && ((double) m * n * k > SMALL_KERNEL_MNK || !OpenBlas.hasSmallMatrixKernels());
     }

@@ -122,11 +122,11 @@ class GemmChoiceTest {
 
     @Test
     void openBlasKeepsTheProductsOfItsSmallMatrixKernels() {
-        assertThat(NativeBackend.fewColumnsOnVector(1000, 10, 784)).isTrue();
-        assertThat(NativeBackend.fewColumnsOnVector(300, 10, 512)).isTrue();
-        assertThat(NativeBackend.fewColumnsOnVector(1000, 17, 784)).isFalse();
+        assertThat(NativeBackend.fewColumnsShape(1000, 10, 784)).isTrue();
+        assertThat(NativeBackend.fewColumnsShape(300, 10, 512)).isTrue();
+        assertThat(NativeBackend.fewColumnsShape(1000, 17, 784)).isFalse();
         // 100 x 10 x 784 <= 100^3: OpenBLAS's small-matrix kernels, where its cores have them
-        assertThat(NativeBackend.fewColumnsOnVector(100, 10, 784)).isEqualTo(!OpenBlas.hasSmallMatrixKernels());
+        assertThat(NativeBackend.fewColumnsShape(100, 10, 784)).isEqualTo(!OpenBlas.hasSmallMatrixKernels());
     }
 
     @Test
