@@ -5,7 +5,8 @@
 
 #include <math.h>
 #include <stddef.h>
-#if defined(__AVX__)
+#include <stdlib.h>
+#if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
@@ -29,8 +30,9 @@
 #define FM_CLEAN_UPPER() ((void) 0)
 #endif
 
-/* Classes of a row whose exps a softmax keeps on the stack (wider rows compute them twice). */
-#define FM_ROW_EXPS 256
+/* Elements whose exps the softmax kernels compute together (x - max in double, on the stack); a wider row
+ * computes its exps twice, one at a time. */
+#define FM_EXP_BLOCK 1024
 
 int fm_abi_version(void) { return FM_ABI_VERSION; }
 
@@ -49,14 +51,141 @@ static inline double fm_java_pow(double x, double p) {
     return pow(x, p);
 }
 
+#if defined(__x86_64__)
+
+int fm_fewcol_supported(void) {
+    static int supported = -1;
+    if (supported < 0) supported = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    return supported;
+}
+
+/* Code for AVX-512, compiled into both flavours of the library and run only where fm_fewcol_supported(). */
+#define FC_TARGET __attribute__((target("avx512f,fma")))
+
+/*
+ * v[i] = exp(v[i]) for i < n, eight doubles at a time: k = round(x / ln 2), r = x - k ln 2 (in two parts, by
+ * fused multiply-adds), exp(r) by its Taylor polynomial of degree 13 (|r| <= 0.347: truncation below 1e-17),
+ * times 2^k by scalef (one rounding, also for subnormal results). Below -746 gives 0, above 710 infinity, NaN
+ * stays NaN. Error within 2 ulps of double (NativeKernelsTest checks it against StrictMath.exp), so a float
+ * rounded from it is libm's but for a double within 2 ulps of a tie between two floats (about 1 in 2^28).
+ * Returns 0 without AVX-512 (nothing written).
+ */
+FC_TARGET static int fm_exp_avx512(int64_t n, double *v) {
+    if (!fm_fewcol_supported()) return 0;
+    const __m512d log2e = _mm512_set1_pd(1.4426950408889634074);
+    const __m512d ln2hi = _mm512_set1_pd(6.93147180369123816490e-01);
+    const __m512d ln2lo = _mm512_set1_pd(1.90821492927058770002e-10);
+    static const double inv_fact[14] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
+                                        1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600,
+                                        1.0 / 6227020800.0};
+    for (int64_t i = 0; i < n; i += 8) {
+        const __mmask8 m = n - i >= 8 ? (__mmask8) 0xFF : (__mmask8) ((1u << (n - i)) - 1);
+        const __m512d x = _mm512_maskz_loadu_pd(m, v + i);
+        const __m512d k = _mm512_roundscale_pd(_mm512_mul_pd(x, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m512d r = _mm512_fnmadd_pd(k, ln2lo, _mm512_fnmadd_pd(k, ln2hi, x));
+        __m512d p = _mm512_set1_pd(inv_fact[13]);
+        for (int d = 12; d >= 0; d--) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(inv_fact[d]));
+        __m512d y = _mm512_scalef_pd(p, k);
+        y = _mm512_mask_mov_pd(y, _mm512_cmp_pd_mask(x, _mm512_set1_pd(-746.0), _CMP_LT_OQ), _mm512_setzero_pd());
+        y = _mm512_mask_mov_pd(y, _mm512_cmp_pd_mask(x, _mm512_set1_pd(710.0), _CMP_GT_OQ),
+                               _mm512_set1_pd(INFINITY));
+        _mm512_mask_storeu_pd(v + i, m, y);
+    }
+    return 1;
+}
+
+#else
+
+int fm_fewcol_supported(void) { return 0; }
+static int fm_exp_avx512(int64_t n, double *v) {
+    (void) n;
+    (void) v;
+    return 0;
+}
+
+#endif
+
+/* For tests: fm_exp_avx512 where it runs (returns 1), else nothing (returns 0). */
+int fm_exp_block(int64_t n, double *v) { return fm_exp_avx512(n, v); }
+
 #define T float
 #define FM(name) fm_##name##_f32
+#define FM_FAST_EXP 1
 #include "fm_kernels.inc"
+#undef FM_FAST_EXP
 #undef FM
 #undef T
 
 #define T double
 #define FM(name) fm_##name##_f64
+#define FM_FAST_EXP 0
 #include "fm_kernels.inc"
+#undef FM_FAST_EXP
 #undef FM
 #undef T
+
+/* ------------------------------------------------------------------ products with few columns of C (AVX-512) */
+
+#if defined(__x86_64__)
+
+#define T float
+#define FM(name) fm_##name##_f32
+#define FC_V __m512
+#define FC_VL 16
+#define FC_LOAD(p) _mm512_loadu_ps(p)
+#define FC_STORE(p, v) _mm512_storeu_ps(p, v)
+#define FC_SET1(x) _mm512_set1_ps(x)
+#define FC_ZERO() _mm512_setzero_ps()
+#define FC_FMA(x, y, z) _mm512_fmadd_ps(x, y, z)
+#define FC_FMAS(x, y, z) fmaf(x, y, z)
+#include "fm_fewcol.inc"
+#undef FC_V
+#undef FC_VL
+#undef FC_LOAD
+#undef FC_STORE
+#undef FC_SET1
+#undef FC_ZERO
+#undef FC_FMA
+#undef FC_FMAS
+#undef FM
+#undef T
+
+#define T double
+#define FM(name) fm_##name##_f64
+#define FC_V __m512d
+#define FC_VL 8
+#define FC_LOAD(p) _mm512_loadu_pd(p)
+#define FC_STORE(p, v) _mm512_storeu_pd(p, v)
+#define FC_SET1(x) _mm512_set1_pd(x)
+#define FC_ZERO() _mm512_setzero_pd()
+#define FC_FMA(x, y, z) _mm512_fmadd_pd(x, y, z)
+#define FC_FMAS(x, y, z) fma(x, y, z)
+#include "fm_fewcol.inc"
+#undef FC_V
+#undef FC_VL
+#undef FC_LOAD
+#undef FC_STORE
+#undef FC_SET1
+#undef FC_ZERO
+#undef FC_FMA
+#undef FC_FMAS
+#undef FM
+#undef T
+
+#else
+
+int fm_fewcol_gemm_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
+                       const float *a, int32_t lda, const float *b, int32_t ldb, double beta, float *c, int32_t ldc) {
+    (void) trans_a; (void) trans_b; (void) m; (void) n; (void) k; (void) alpha; (void) a; (void) lda; (void) b;
+    (void) ldb; (void) beta; (void) c; (void) ldc;
+    return -1;
+}
+int fm_fewcol_gemm_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
+                       const double *a, int32_t lda, const double *b, int32_t ldb, double beta, double *c,
+                       int32_t ldc) {
+    (void) trans_a; (void) trans_b; (void) m; (void) n; (void) k; (void) alpha; (void) a; (void) lda; (void) b;
+    (void) ldb; (void) beta; (void) c; (void) ldc;
+    return -1;
+}
+
+#endif

@@ -15,8 +15,9 @@
 
 /* Bump whenever a signature or an op code changes; the Java loader refuses a different value.
  * ABI 3 added fm_reduce_cols and fm_max_pool2d_gather; ABI 4 fm_winograd_input, fm_winograd_output and
- * fm_winograd_gradient; ABI 5 the binary op FM_GATE; ABI 6 fm_axpby. */
-#define FM_ABI_VERSION 6
+ * fm_winograd_gradient; ABI 5 the binary op FM_GATE; ABI 6 fm_axpby; ABI 7 fm_fewcol_supported,
+ * fm_fewcol_gemm and fm_exp_block. */
+#define FM_ABI_VERSION 7
 
 /* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
  * unused in ABI 2; their codes are not reused. */
@@ -35,6 +36,13 @@ enum fm_binary {
 enum fm_reduce { FM_SUM = 0, FM_RMAX = 1, FM_RMIN = 2 };
 
 int fm_abi_version(void);
+
+/* 1 when this CPU runs fm_fewcol_gemm and the float softmax kernels' vector exp (AVX-512F), else 0. */
+int fm_fewcol_supported(void);
+
+/* For tests: v[i] = exp(v[i]) by the float softmax kernels' vector exp, returning 1; 0 (nothing written) where
+ * fm_fewcol_supported() is 0. */
+int fm_exp_block(int64_t n, double *v);
 
 #define FM_DECLARE(T, S)                                                                                 \
     void fm_fill_##S(int64_t n, double value, T *y);                                                     \
@@ -59,7 +67,9 @@ int fm_abi_version(void);
     void fm_avg_pool2d_backward_##S(const int32_t *geom, const T *gy, T *gx);                            \
     void fm_winograd_input_##S(const int32_t *geom, const T *x, T *v);                                   \
     void fm_winograd_output_##S(const int32_t *geom, int32_t cout, const T *m, T *y);                   \
-    void fm_winograd_gradient_##S(const int32_t *geom, int32_t cout, const T *gy, T *gt);
+    void fm_winograd_gradient_##S(const int32_t *geom, int32_t cout, const T *gy, T *gt);              \
+    int fm_fewcol_gemm_##S(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha, \
+                           const T *a, int32_t lda, const T *b, int32_t ldb, double beta, T *c, int32_t ldc);
 
 FM_DECLARE(float, f32)
 FM_DECLARE(double, f64)

@@ -26,7 +26,7 @@ import org.flatminima.kernels.vector.Parts;
 final class CKernelBackend extends NativeBackend {
 
     CKernelBackend() {
-        super(null);
+        super(null, CKernels.fewColumnsSupported());
     }
 
     @Override
@@ -38,6 +38,40 @@ final class CKernelBackend extends NativeBackend {
     public String kernelLibrary() {
         NativeLibrary.Loaded l = CKernels.library();
         return l.flavour() + " (" + l.resource() + ")";
+    }
+
+    // ------------------------------------------------------------------ products with few columns of C
+
+    /** Products of fewer multiply-adds run as one call (as the vector kernels do). */
+    static final long FEW_COLUMNS_PARALLEL_MIN_WORK = 1L << 18;
+
+    /**
+     * {@code fm_fewcol_gemm}, split into bands of C's rows among the threads: bands of whole blocks of the
+     * kernels (4 rows of C, or 64 columns of a transposed A), so that no band runs a narrower remainder loop
+     * than the unsplit call. Every entry of C is computed the same whatever band holds it, so the bits do not
+     * depend on the thread count.
+     */
+    @Override
+    void fewColumnsOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
+                       int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
+        int unit = transA ? 64 : 4;
+        int tasks = (long) m * n * k < FEW_COLUMNS_PARALLEL_MIN_WORK ? 1
+                : Math.min(Parts.tasks(threads(), (long) m * n * k, a, b, c), Math.max(1, m / unit));
+        if (tasks == 1) {
+            CKernels.fewColumnsGemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        long es = t.byteSize();
+        int size = (m / tasks + unit - 1) / unit * unit;
+        Parallel.run(tasks, p -> {
+            int i0 = Math.min(m, p * size);
+            int i1 = p == tasks - 1 ? m : Math.min(m, i0 + size);
+            if (i0 < i1) {
+                CKernels.fewColumnsGemm(t, transA, transB, i1 - i0, n, k, alpha,
+                        a.asSlice(es * (transA ? i0 : (long) i0 * lda)), lda, b, ldb, beta,
+                        c.asSlice(es * i0 * (long) ldc), ldc);
+            }
+        });
     }
 
     // ------------------------------------------------------------------ elementwise

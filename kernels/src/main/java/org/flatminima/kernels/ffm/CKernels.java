@@ -30,7 +30,8 @@ final class CKernels {
                          MethodHandle xent, MethodHandle im2col,
                          MethodHandle col2im, MethodHandle maxPool, MethodHandle maxPoolBackward,
                          MethodHandle avgPool, MethodHandle avgPoolBackward, MethodHandle maxPoolGather,
-                         MethodHandle winogradInput, MethodHandle winogradOutput, MethodHandle winogradGradient) {
+                         MethodHandle winogradInput, MethodHandle winogradOutput, MethodHandle winogradGradient,
+                         MethodHandle fewColumnsGemm) {
 
         static Table link(SymbolLookup l, String s) {
             return new Table(
@@ -53,7 +54,8 @@ final class CKernels {
                     h(l, "fm_max_pool2d_gather_" + s, FunctionDescriptor.ofVoid(A, A, A, A)),
                     h(l, "fm_winograd_input_" + s, FunctionDescriptor.ofVoid(A, A, A)),
                     h(l, "fm_winograd_output_" + s, FunctionDescriptor.ofVoid(A, I, A, A)),
-                    h(l, "fm_winograd_gradient_" + s, FunctionDescriptor.ofVoid(A, I, A, A)));
+                    h(l, "fm_winograd_gradient_" + s, FunctionDescriptor.ofVoid(A, I, A, A)),
+                    h(l, "fm_fewcol_gemm_" + s, FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I)));
         }
 
         private static MethodHandle h(SymbolLookup l, String symbol, FunctionDescriptor fd) {
@@ -65,6 +67,8 @@ final class CKernels {
     private static final String UNAVAILABLE;
     private static final Table F32;
     private static final Table F64;
+    /** Whether {@code fm_fewcol_gemm} runs on this CPU (AVX-512F). */
+    private static final boolean FEW_COLUMNS;
 
     static {
         NativeLibrary.Result r = NativeLibrary.load();
@@ -82,6 +86,17 @@ final class CKernels {
                 f32 = null;
             }
         }
+        boolean few = false;
+        if (lib != null) {
+            try {
+                few = (int) Downcalls.critical(lib.lookup(), "libflatminima.so", "fm_fewcol_supported",
+                        FunctionDescriptor.of(I)).invokeExact() == 1;
+            } catch (Throwable e) {
+                reason = "fm_fewcol_supported failed: " + e;
+                lib = null;
+            }
+        }
+        FEW_COLUMNS = few;
         LIBRARY = lib;
         UNAVAILABLE = lib == null ? reason : null;
         F32 = f32;
@@ -341,6 +356,52 @@ final class CKernels {
             table(t).maxPoolGather().invokeExact(geometry(g), x, argmax, y);
         } catch (Throwable e) {
             throw Downcalls.failure("fm_max_pool2d_gather", e);
+        }
+    }
+
+    /**
+     * For tests: {@code v[i] = exp(v[i])} by the float softmax kernels' vector exp ({@code fm_exp_block});
+     * false (v unchanged) where the CPU has no AVX-512 or the library is not loaded.
+     */
+    static boolean vectorExp(double[] v) {
+        if (LIBRARY == null) {
+            return false;
+        }
+        try {
+            MethodHandle h = Downcalls.critical(LIBRARY.lookup(), "libflatminima.so", "fm_exp_block",
+                    FunctionDescriptor.of(I, J, A));
+            return (int) h.invokeExact((long) v.length, MemorySegment.ofArray(v)) == 1;
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_exp_block", e);
+        }
+    }
+
+    /** Whether {@link #fewColumnsGemm} runs on this CPU: the library is loaded and the CPU has AVX-512F. */
+    static boolean fewColumnsSupported() {
+        return FEW_COLUMNS;
+    }
+
+    /**
+     * {@code C = alpha op(A) op(B) + beta C} for {@code 1 <= n <= 16} on {@code fm_fewcol_gemm} (AVX-512; only
+     * where {@link #fewColumnsSupported()}): the vector backend's few-column kernels in C, with their bits.
+     */
+    static void fewColumnsGemm(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                               MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c,
+                               int ldc) {
+        int rc;
+        try {
+            rc = (int) table(t).fewColumnsGemm().invokeExact(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda,
+                    b, ldb, beta, c, ldc);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_fewcol_gemm", e);
+        }
+        if (rc == -2) {
+            throw new OutOfMemoryError("fm_fewcol_gemm: no native memory for " + (long) n * Math.max(m, k)
+                    + " elements of scratch");
+        }
+        if (rc != 0) {
+            throw new IllegalStateException("fm_fewcol_gemm returned " + rc + " for " + m + " x " + n + " x " + k
+                    + " (called without AVX-512 or outside 1 <= n <= 16)");
         }
     }
 }

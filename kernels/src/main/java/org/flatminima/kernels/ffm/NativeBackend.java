@@ -47,8 +47,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
 
     /**
      * System property choosing where products with few columns of C ({@link VectorBackend#fewColumnsGemm}) run:
-     * {@code auto} (default: the vector backend's kernels for them where vectors are 512 bits wide, OpenBLAS
-     * elsewhere), {@code vector} or {@code blas}. See {@link #chooseFewColumns}.
+     * {@code auto} (default: our C kernels for them on a CPU with AVX-512, else the vector backend's where vectors
+     * are 512 bits wide, else OpenBLAS), {@code c}, {@code vector} or {@code blas}. See {@link #chooseFewColumns}.
      */
     public static final String FEW_COLUMNS_PROPERTY = "flatminima.gemm.fewcolumns";
 
@@ -65,7 +65,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     private static int serialSections;
 
     private final boolean gemmOnVector;
-    private final boolean fewColumnsOnVector;
+    /** Where products with few columns of C run: "c", "vector" or "blas" ({@link #chooseFewColumns}). */
+    private final String fewColumns;
     private final String fewColumnsNote;
     /**
      * Whether large OpenBLAS products are split across this backend's threads by {@link #runParts} (OpenBLAS then
@@ -88,16 +89,18 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
      * For {@link #create()} and {@link CKernelBackend}: OpenBLAS and the Vector API module must be present.
      *
      * @param note what falls back and why (see {@link #fallbackNote()}), or null when nothing does
+     * @param cFewColumns whether this backend runs products with few columns of C on the C kernels when
+     *                    {@link #chooseFewColumns} gives them those ({@link CKernelBackend} on a CPU with AVX-512)
      */
-    NativeBackend(String note) {
+    NativeBackend(String note, boolean cFewColumns) {
         this.note = note;
         String[] gemm = chooseGemm(System.getProperty(GEMM_PROPERTY, "auto"), OpenBlas.config(),
                 VectorBackend.preferredVectorBits());
         this.gemmOnVector = gemm[0].equals("vector");
         this.gemmNote = gemm[1];
         String[] few = chooseFewColumns(System.getProperty(FEW_COLUMNS_PROPERTY, "auto"),
-                VectorBackend.preferredVectorBits());
-        this.fewColumnsOnVector = few[0].equals("vector");
+                VectorBackend.preferredVectorBits(), cFewColumns);
+        this.fewColumns = few[0];
         this.fewColumnsNote = few[1];
         int t = OpenBlas.threads();
         super.setThreads(t > 0 ? t : Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -119,7 +122,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         }
         requireModule();
         if ("false".equalsIgnoreCase(System.getProperty(KERNELS_PROPERTY, "true").trim())) {
-            return new NativeBackend(withoutC("disabled by -D" + KERNELS_PROPERTY + "=false", ""));
+            return new NativeBackend(withoutC("disabled by -D" + KERNELS_PROPERTY + "=false", ""), false);
         }
         String reason = CKernels.unavailableReason();
         if (reason == null) {
@@ -129,7 +132,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         if (WARNED.compareAndSet(false, true)) {
             LOG.log(System.Logger.Level.WARNING, "flatminima: native backend: " + note);
         }
-        return new NativeBackend(note);
+        return new NativeBackend(note, false);
     }
 
     /** The note of a backend without C kernels: why, and the fix when there is one ("" otherwise). */
@@ -174,26 +177,35 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     }
 
     /**
-     * Where products with few columns of C run, as {@code {"vector" or "blas", why}}: {@code auto} picks the
-     * vector backend's kernels for them with 512-bit vectors (they read A once in place; OpenBLAS packs it, and
-     * packing is most of such a product: docs/PERFORMANCE.md, "Products with few columns of C on the vector
-     * kernels"), OpenBLAS otherwise (the kernels' 20 accumulators would spill from AVX2's 16 registers).
+     * Where products with few columns of C run, as {@code {"c", "vector" or "blas", why}}: {@code auto} picks our
+     * C kernels for them where they run ({@code cKernels}: the C library is loaded and the CPU has AVX-512), else
+     * the vector backend's with 512-bit vectors, else OpenBLAS (the kernels' 20 accumulators would spill from
+     * AVX2's 16 registers). Both kernels read A once in place, where OpenBLAS packs it, and packing is most of
+     * such a product; with 512-bit vectors the two give the same bits, the C ones faster (docs/PERFORMANCE.md,
+     * "Products with few columns of C on the vector kernels" and "Products with few columns of C in C").
      *
-     * @throws IllegalArgumentException for a value other than auto, vector or blas
+     * @throws IllegalArgumentException for a value other than auto, c, vector or blas
      */
-    static String[] chooseFewColumns(String property, int vectorBits) {
+    static String[] chooseFewColumns(String property, int vectorBits, boolean cKernels) {
         String p = property == null ? "auto" : property.trim().toLowerCase(Locale.ROOT);
+        String forced = " (forced by -D" + FEW_COLUMNS_PROPERTY + "=" + p + ")";
         return switch (p) {
-            case "blas" -> new String[] {"blas", "OpenBLAS (forced by -D" + FEW_COLUMNS_PROPERTY + "=blas)"};
+            case "blas" -> new String[] {"blas", "OpenBLAS" + forced};
             case "vector" -> vectorBits == 0
                     ? new String[] {"blas", "OpenBLAS (-D" + FEW_COLUMNS_PROPERTY
                             + "=vector asked for, but the vector backend is unavailable)"}
-                    : new String[] {"vector", "vector backend (forced by -D" + FEW_COLUMNS_PROPERTY + "=vector)"};
-            case "auto" -> vectorBits >= 512
+                    : new String[] {"vector", "vector backend" + forced};
+            case "c" -> cKernels
+                    ? new String[] {"c", "C kernels, AVX-512" + forced}
+                    : new String[] {"blas", "OpenBLAS (-D" + FEW_COLUMNS_PROPERTY
+                            + "=c asked for, but the C kernels are not loaded or this CPU has no AVX-512)"};
+            case "auto" -> cKernels
+                    ? new String[] {"c", "C kernels (AVX-512)"}
+                    : vectorBits >= 512
                     ? new String[] {"vector", "vector backend (512-bit vectors)"}
                     : new String[] {"blas", "OpenBLAS (" + vectorBits + "-bit vectors)"};
             default -> throw new IllegalArgumentException("unknown -D" + FEW_COLUMNS_PROPERTY + "=" + property
-                    + ": use auto, blas or vector");
+                    + ": use auto, c, vector or blas");
         };
     }
 
@@ -301,7 +313,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
 
     /**
      * OpenBLAS, or the vector GEMM where {@link #chooseGemm} and {@link #vectorGemmShape} say it is faster or
-     * where {@link #chooseFewColumns} gave it the products with few columns of C, or
+     * where {@link #chooseFewColumns} gave it the products with few columns of C (the C kernels, when it gave
+     * them those: {@link #fewColumnsOnC}), or
      * where cblas would refuse the call ({@code k == 0}, leading dimensions below the minimum: cblas prints and
      * does nothing).
      */
@@ -314,8 +327,10 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         }
         boolean cblasRefuses = k == 0 || lda < Math.max(1, transA ? m : k) || ldb < Math.max(1, transB ? k : n)
                 || ldc < n;
-        if (cblasRefuses || gemmOnVector && vectorGemmShape(t, transA, m, n, k)
-                || fewColumnsOnVector && fewColumnsShape(m, n, k)) {
+        boolean few = !fewColumns.equals("blas") && fewColumnsShape(m, n, k);
+        if (few && fewColumns.equals("c") && !cblasRefuses) {
+            fewColumnsOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        } else if (cblasRefuses || gemmOnVector && vectorGemmShape(t, transA, m, n, k) || few) {
             super.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (splitGemm && threads() > 1 && !Parallel.inside() && splitParts(m, n, k, threads()) > 1
                 && Parallel.shareable(a, b, c)) {
@@ -323,6 +338,15 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         } else {
             blas(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         }
+    }
+
+    /**
+     * A product with few columns of C where {@link #chooseFewColumns} gave them to the C kernels; only
+     * {@link CKernelBackend} is built with those, and overrides this. Here: the vector backend's kernels.
+     */
+    void fewColumnsOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
+                       int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
+        super.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
     /**

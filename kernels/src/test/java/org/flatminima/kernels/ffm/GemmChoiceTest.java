@@ -42,21 +42,29 @@ class GemmChoiceTest {
     }
 
     @Test
-    void productsWithFewColumnsGoToTheVectorKernelsWith512BitVectors() {
-        assertThat(NativeBackend.chooseFewColumns("auto", 512)[0]).isEqualTo("vector");
-        assertThat(NativeBackend.chooseFewColumns(null, 512)[0]).isEqualTo("vector");
-        assertThat(NativeBackend.chooseFewColumns("auto", 256)[0]).isEqualTo("blas");
-        assertThat(NativeBackend.chooseFewColumns(" BLAS ", 512)[0]).isEqualTo("blas");
-        assertThat(NativeBackend.chooseFewColumns("vector", 256)[0]).isEqualTo("vector");
-        assertThat(NativeBackend.chooseFewColumns("vector", 0)[0]).isEqualTo("blas");
-        assertThatThrownBy(() -> NativeBackend.chooseFewColumns("yes", 512))
+    void productsWithFewColumnsGoToTheCKernelsOrTheVectorKernelsWith512BitVectors() {
+        assertThat(NativeBackend.chooseFewColumns("auto", 512, true)[0]).isEqualTo("c");
+        assertThat(NativeBackend.chooseFewColumns("auto", 256, true)[0]).isEqualTo("c");
+        assertThat(NativeBackend.chooseFewColumns("auto", 512, false)[0]).isEqualTo("vector");
+        assertThat(NativeBackend.chooseFewColumns(null, 512, false)[0]).isEqualTo("vector");
+        assertThat(NativeBackend.chooseFewColumns("auto", 256, false)[0]).isEqualTo("blas");
+        assertThat(NativeBackend.chooseFewColumns(" BLAS ", 512, true)[0]).isEqualTo("blas");
+        assertThat(NativeBackend.chooseFewColumns("vector", 256, true)[0]).isEqualTo("vector");
+        assertThat(NativeBackend.chooseFewColumns("vector", 0, false)[0]).isEqualTo("blas");
+        assertThat(NativeBackend.chooseFewColumns("c", 512, true)).containsExactly("c",
+                "C kernels, AVX-512 (forced by -Dflatminima.gemm.fewcolumns=c)");
+        assertThat(NativeBackend.chooseFewColumns("C", 512, false)[0]).isEqualTo("blas");
+        assertThatThrownBy(() -> NativeBackend.chooseFewColumns("yes", 512, true))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("unknown -Dflatminima.gemm.fewcolumns=yes: use auto, blas or vector");
+                .hasMessage("unknown -Dflatminima.gemm.fewcolumns=yes: use auto, c, vector or blas");
     }
 
-    /** Where auto picks the vector kernels, the native backend's product is theirs, to the bit, at 1 and 2 threads. */
+    /**
+     * Where auto picks the C kernels or the vector kernels (512-bit vectors), the native backend's product is the
+     * vector kernels', to the bit, at 1 and 2 threads.
+     */
     @Test
-    void theNativeBackendRunsFewColumnsOnTheVectorKernels() throws BackendUnavailableException {
+    void theNativeBackendRunsFewColumnsWithTheVectorKernelsBits() throws BackendUnavailableException {
         Assumptions.assumeTrue(VectorBackend.preferredVectorBits() >= 512, "auto keeps OpenBLAS below 512-bit vectors");
         Assumptions.assumeTrue(System.getProperty(NativeBackend.FEW_COLUMNS_PROPERTY) == null, "property set");
         Backend nb;
@@ -99,8 +107,9 @@ class GemmChoiceTest {
         } finally {
             nb.setThreads(before);
         }
-        assertThat(String.join("\n", nb.details()))
-                .contains("GEMM with few columns of C: vector backend (512-bit vectors)");
+        assertThat(String.join("\n", nb.details())).contains(CKernels.unavailableReason() == null
+                && CKernels.fewColumnsSupported() ? "GEMM with few columns of C: C kernels (AVX-512)"
+                : "GEMM with few columns of C: vector backend (512-bit vectors)");
     }
 
     @Test
@@ -110,7 +119,7 @@ class GemmChoiceTest {
         try {
             Backends.Status s = Backends.probe("native");
             assertThat(s.backend()).isNull();
-            assertThat(s.reason()).isEqualTo("unknown -Dflatminima.gemm.fewcolumns=yes: use auto, blas or vector");
+            assertThat(s.reason()).isEqualTo("unknown -Dflatminima.gemm.fewcolumns=yes: use auto, c, vector or blas");
         } finally {
             if (before == null) {
                 System.clearProperty(NativeBackend.FEW_COLUMNS_PROPERTY);
