@@ -16,7 +16,7 @@
 /* Bump whenever a signature or an op code changes; the Java loader refuses a different value.
  * ABI 3 added fm_reduce_cols and fm_max_pool2d_gather; ABI 4 fm_winograd_input, fm_winograd_output and
  * fm_winograd_gradient; ABI 5 the binary op FM_GATE; ABI 6 fm_axpby; ABI 7 fm_fewcol_supported,
- * fm_fewcol_gemm and fm_exp_block. */
+ * fm_fewcol_gemm and fm_vector_math. */
 #define FM_ABI_VERSION 7
 
 /* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
@@ -40,9 +40,9 @@ int fm_abi_version(void);
 /* 1 when this CPU runs fm_fewcol_gemm and the float softmax kernels' vector exp (AVX-512F), else 0. */
 int fm_fewcol_supported(void);
 
-/* For tests: v[i] = exp(v[i]) by the float softmax kernels' vector exp, returning 1; 0 (nothing written) where
- * fm_fewcol_supported() is 0. */
-int fm_exp_block(int64_t n, double *v);
+/* For tests: v[i] = exp(v[i]) (fn 0) or log(v[i]) (fn 1) by the float softmax kernels' vector functions,
+ * returning 1; 0 (nothing written) where fm_fewcol_supported() is 0. */
+int fm_vector_math(int32_t fn, int64_t n, double *v);
 
 #define FM_DECLARE(T, S)                                                                                 \
     void fm_fill_##S(int64_t n, double value, T *y);                                                     \

@@ -360,19 +360,20 @@ final class CKernels {
     }
 
     /**
-     * For tests: {@code v[i] = exp(v[i])} by the float softmax kernels' vector exp ({@code fm_exp_block});
-     * false (v unchanged) where the CPU has no AVX-512 or the library is not loaded.
+     * For tests: {@code v[i] = exp(v[i])} ({@code log} false) or {@code log(v[i])} by the float softmax kernels'
+     * vector functions ({@code fm_vector_math}); false (v unchanged) where the CPU has no AVX-512 or the library
+     * is not loaded.
      */
-    static boolean vectorExp(double[] v) {
+    static boolean vectorMath(boolean log, double[] v) {
         if (LIBRARY == null) {
             return false;
         }
         try {
-            MethodHandle h = Downcalls.critical(LIBRARY.lookup(), "libflatminima.so", "fm_exp_block",
-                    FunctionDescriptor.of(I, J, A));
-            return (int) h.invokeExact((long) v.length, MemorySegment.ofArray(v)) == 1;
+            MethodHandle h = Downcalls.critical(LIBRARY.lookup(), "libflatminima.so", "fm_vector_math",
+                    FunctionDescriptor.of(I, I, J, A));
+            return (int) h.invokeExact(log ? 1 : 0, (long) v.length, MemorySegment.ofArray(v)) == 1;
         } catch (Throwable e) {
-            throw Downcalls.failure("fm_exp_block", e);
+            throw Downcalls.failure("fm_vector_math", e);
         }
     }
 

@@ -14,8 +14,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The float softmax kernels' vector exp ({@code fm_exp_avx512}, AVX-512): within 2 ulps of {@link StrictMath#exp}
- * over the whole range of finite results, the special values, and the softmax with cross-entropy built on it:
+ * The float softmax kernels' vector exp and log ({@code fm_exp_avx512}, {@code fm_log_avx512}, AVX-512): within 2
+ * ulps of {@link StrictMath#exp} and {@link StrictMath#log} over the whole range of finite results, the special
+ * values, and the softmax with cross-entropy built on them:
  * float results equal to the scalar oracle's to the bit at W1's shape, across blocks of rows and for rows wider
  * than a block.
  */
@@ -25,6 +26,14 @@ class VectorExpTest {
     static void needsTheKernels() {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
         Assumptions.assumeTrue(CKernels.fewColumnsSupported(), "this CPU has no AVX-512");
+    }
+
+    private static void closeOrBothNaN(double got, double want, int ulps, String what) {
+        if (Double.isNaN(want)) {
+            assertThat(got).as(what).isNaN();
+        } else {
+            assertThat(got).as(what).isCloseTo(want, Offset.offset(ulps * Math.ulp(want) + 1e-300));
+        }
     }
 
     /** Bits apart of two non-negative doubles (their bit patterns are ordered as the values). */
@@ -46,7 +55,7 @@ class VectorExpTest {
             };
         }
         double[] v = x.clone();
-        assertThat(CKernels.vectorExp(v)).isTrue();
+        assertThat(CKernels.vectorMath(false, v)).isTrue();
         long worst = 0;
         double at = 0;
         for (int i = 0; i < n; i++) {
@@ -64,7 +73,7 @@ class VectorExpTest {
         double[] x = {Double.NaN, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, 0.0, -0.0, 1.0, -1.0,
             709.78, 709.79, 800, -745.0, -745.2, -746.5, -1e300, 1e-300, Math.log(2)};
         double[] v = x.clone();
-        assertThat(CKernels.vectorExp(v)).isTrue();
+        assertThat(CKernels.vectorMath(false, v)).isTrue();
         assertThat(v[0]).isNaN();
         assertThat(v[1]).isEqualTo(0.0);
         assertThat(v[2]).isEqualTo(Double.POSITIVE_INFINITY);
@@ -80,6 +89,50 @@ class VectorExpTest {
         }
     }
 
+    @Test
+    void logWithin2UlpsOfStrictMath() {
+        SplittableRandom r = new SplittableRandom(9);
+        int n = 300_001;
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = switch (i % 3) {
+                case 0 -> Math.pow(2, r.nextDouble(-1074, 1024)); // every binade, subnormals included
+                case 1 -> r.nextDouble(0.5, 2); // near 1, where log is small
+                default -> r.nextDouble(1, 1000); // softmax's sums
+            };
+        }
+        double[] v = x.clone();
+        assertThat(CKernels.vectorMath(true, v)).isTrue();
+        long worst = 0;
+        double at = 0;
+        for (int i = 0; i < n; i++) {
+            double want = StrictMath.log(x[i]);
+            long u = want == 0 ? (v[i] == 0 ? 0 : Long.MAX_VALUE) : Math.abs(
+                    Double.doubleToRawLongBits(Math.abs(v[i])) - Double.doubleToRawLongBits(Math.abs(want)));
+            if (Math.signum(v[i]) != Math.signum(want)) {
+                u = Long.MAX_VALUE;
+            }
+            if (u > worst) {
+                worst = u;
+                at = x[i];
+            }
+        }
+        assertThat(worst).as("largest error in ulps, at x = %s", at).isLessThanOrEqualTo(2);
+        double[] special = {Double.NaN, 0.0, -0.0, -1.0, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, 1.0,
+            Double.MIN_VALUE, Double.MAX_VALUE};
+        double[] w = special.clone();
+        assertThat(CKernels.vectorMath(true, w)).isTrue();
+        assertThat(w[0]).isNaN();
+        assertThat(w[1]).isEqualTo(Double.NEGATIVE_INFINITY);
+        assertThat(w[2]).isEqualTo(Double.NEGATIVE_INFINITY);
+        assertThat(w[3]).isNaN();
+        assertThat(w[4]).isNaN();
+        assertThat(w[5]).isEqualTo(Double.POSITIVE_INFINITY);
+        assertThat(w[6]).isEqualTo(0.0);
+        assertThat(Math.abs(w[7] - StrictMath.log(Double.MIN_VALUE))).isLessThanOrEqualTo(2 * Math.ulp(744.0));
+        assertThat(Math.abs(w[8] - StrictMath.log(Double.MAX_VALUE))).isLessThanOrEqualTo(2 * Math.ulp(709.0));
+    }
+
     /**
      * Float softmax with cross-entropy equals the scalar oracle's (Math.exp in double, rounded once) to the bit:
      * both exps are within 2 ulps of double, so their floats differ only for a result that close to a tie
@@ -93,7 +146,7 @@ class VectorExpTest {
         ScalarBackend ref = new ScalarBackend();
         SplittableRandom r = new SplittableRandom(11);
         for (DType t : DType.values()) {
-            for (int[] shape : new int[][] {{1000, 10}, {257, 37}, {3, 1500}}) {
+            for (int[] shape : new int[][] {{1000, 10}, {257, 37}, {4, 1500}}) {
                 int rows = shape[0];
                 int cols = shape[1];
                 try (Arena arena = Arena.ofConfined()) {
@@ -102,6 +155,12 @@ class VectorExpTest {
                     for (long i = 0; i < (long) rows * cols; i++) {
                         t.set(z, i, i % 97 == 0 ? r.nextDouble(-300, 300) : r.nextDouble(-30, 30));
                     }
+                    // rows whose maximum is +0 or -0 (Math.max's rule for the sign), and one with a NaN
+                    for (int c = 0; c < cols; c++) {
+                        t.set(z, (long) cols + c, c % 3 == 0 ? 0.0 : c % 3 == 1 ? -0.0 : -r.nextInt(4));
+                        t.set(z, 2L * cols + c, c == 0 ? -0.0 : -1.0 - c);
+                    }
+                    t.set(z, 3L * cols + cols / 2, Double.NaN);
                     for (int i = 0; i < rows; i++) {
                         labels.setAtIndex(ValueLayout.JAVA_INT, i, r.nextInt(cols));
                     }
@@ -117,12 +176,10 @@ class VectorExpTest {
                         assertThat(l1.mismatch(l2)).as("losses " + what).isEqualTo(-1L);
                     } else {
                         for (long i = 0; i < (long) rows * cols; i++) {
-                            assertThat(t.get(p1, i)).as("probability %d, %s", i, what)
-                                    .isCloseTo(t.get(p2, i), Offset.offset(4 * Math.ulp(t.get(p2, i)) + 1e-300));
+                            closeOrBothNaN(t.get(p1, i), t.get(p2, i), 4, "probability " + i + ", " + what);
                         }
                         for (int i = 0; i < rows; i++) {
-                            assertThat(t.get(l1, i)).as("loss %d, %s", i, what)
-                                    .isCloseTo(t.get(l2, i), Offset.offset(8 * Math.ulp(Math.abs(t.get(l2, i))) + 1e-300));
+                            closeOrBothNaN(t.get(l1, i), t.get(l2, i), 8, "loss " + i + ", " + what);
                         }
                     }
                     MemorySegment p3 = arena.allocate(z.byteSize(), 8);
