@@ -180,14 +180,6 @@ int fm_vector_math(int32_t fn, int64_t n, double *v) { return fn == 0 ? fm_exp_a
 #define FC_FMA(x, y, z) _mm512_fmadd_ps(x, y, z)
 #define FC_FMAS(x, y, z) fmaf(x, y, z)
 #include "fm_fewcol.inc"
-#undef FC_V
-#undef FC_VL
-#undef FC_LOAD
-#undef FC_STORE
-#undef FC_SET1
-#undef FC_ZERO
-#undef FC_FMA
-#undef FC_FMAS
 #undef FM
 #undef T
 
@@ -202,14 +194,6 @@ int fm_vector_math(int32_t fn, int64_t n, double *v) { return fn == 0 ? fm_exp_a
 #define FC_FMA(x, y, z) _mm512_fmadd_pd(x, y, z)
 #define FC_FMAS(x, y, z) fma(x, y, z)
 #include "fm_fewcol.inc"
-#undef FC_V
-#undef FC_VL
-#undef FC_LOAD
-#undef FC_STORE
-#undef FC_SET1
-#undef FC_ZERO
-#undef FC_FMA
-#undef FC_FMAS
 #undef FM
 #undef T
 

@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.DType;
-import org.flatminima.kernels.ScalarBackend;
+import org.flatminima.kernels.GemmChecks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -41,48 +41,12 @@ class VectorGemmTest {
     }
 
     static MemorySegment random(Arena arena, DType t, long n, SplittableRandom r) {
-        MemorySegment s = arena.allocate(n * t.byteSize(), t.byteSize());
-        for (long i = 0; i < n; i++) {
-            t.set(s, i, r.nextDouble(-1, 1));
-        }
-        return s;
+        return GemmChecks.random(arena, t, n, r);
     }
 
     /** Runs C = alpha op(A) op(B) + beta C on both backends (padded leading dimensions) and compares. */
     static void check(Backend vb, DType t, int m, int n, int k, boolean ta, boolean tb, double alpha, double beta) {
-        SplittableRandom r = new SplittableRandom(31L * m + 17L * n + k);
-        try (Arena arena = Arena.ofConfined()) {
-            int lda = (ta ? m : k) + 3;
-            int ldb = (tb ? k : n) + 1;
-            int ldc = n + 2;
-            MemorySegment a = random(arena, t, (long) (ta ? k : m) * lda, r);
-            MemorySegment b = random(arena, t, (long) (tb ? n : k) * ldb, r);
-            MemorySegment c0 = random(arena, t, (long) m * ldc, r);
-            if (beta == 0) {
-                for (long i = 0; i < (long) m * ldc; i += 3) {
-                    t.set(c0, i, Double.NaN); // must not propagate
-                }
-            }
-            MemorySegment cv = arena.allocate(c0.byteSize(), t.byteSize()).copyFrom(c0);
-            MemorySegment cs = arena.allocate(c0.byteSize(), t.byteSize()).copyFrom(c0);
-            new ScalarBackend().gemm(t, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cs, ldc);
-            vb.gemm(t, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cv, ldc);
-            double tol = 8 * t.epsilon() * (k + 2) * (Math.abs(alpha) + Math.abs(beta) + 1);
-            for (int i = 0; i < m; i++) {
-                for (int j = 0; j < ldc; j++) {
-                    long ci = (long) i * ldc + j;
-                    double want = t.get(cs, ci);
-                    double got = t.get(cv, ci);
-                    if (j >= n) {
-                        // padding of C is untouched
-                        assertThat(Double.doubleToRawLongBits(got)).isEqualTo(Double.doubleToRawLongBits(want));
-                    } else {
-                        assertThat(got).as("%s %dx%dx%d ta=%b tb=%b C[%d,%d]", t, m, n, k, ta, tb, i, j)
-                                .isCloseTo(want, org.assertj.core.data.Offset.offset(tol));
-                    }
-                }
-            }
-        }
+        GemmChecks.matchesOracle(vb::gemm, t, m, n, k, ta, tb, alpha, beta);
     }
 
     @ParameterizedTest(name = "{0} m={1} n={2} k={3} ta={4} tb={5}")
