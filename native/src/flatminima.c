@@ -66,8 +66,8 @@ int fm_fewcol_supported(void) {
  * v[i] = exp(v[i]) for i < n, eight doubles at a time: k = round(x / ln 2), r = x - k ln 2 (in two parts, by
  * fused multiply-adds), exp(r) by its Taylor polynomial of degree 13 (|r| <= 0.347: truncation below 1e-17),
  * times 2^k by scalef (one rounding, also for subnormal results). Below -746 gives 0, above 710 infinity, NaN
- * stays NaN. Error within 2 ulps of double (NativeKernelsTest checks it against StrictMath.exp), so a float
- * rounded from it is libm's but for a double within 2 ulps of a tie between two floats (about 1 in 2^28).
+ * stays NaN. Error within 2 ulps of double (VectorExpTest checks it against StrictMath.exp: at most 1 there), so
+ * a float rounded from it is libm's but for a double within 2 ulps of a tie between two floats (about 1 in 2^28).
  * Returns 0 without AVX-512 (nothing written).
  */
 FC_TARGET static int fm_exp_avx512(int64_t n, double *v) {
@@ -145,23 +145,19 @@ static int fm_log_avx512(int64_t n, double *v) {
 
 #endif
 
-/* For tests: the float softmax kernels' vector exp (fn 0) or log (fn 1) where they run (returns 1), else nothing
+/* For tests: the softmax kernels' vector exp (fn 0) or log (fn 1) where they run (returns 1), else nothing
  * (returns 0). */
 int fm_vector_math(int32_t fn, int64_t n, double *v) { return fn == 0 ? fm_exp_avx512(n, v) : fm_log_avx512(n, v); }
 
 #define T float
 #define FM(name) fm_##name##_f32
-#define FM_FAST_EXP 1
 #include "fm_kernels.inc"
-#undef FM_FAST_EXP
 #undef FM
 #undef T
 
 #define T double
 #define FM(name) fm_##name##_f64
-#define FM_FAST_EXP 0
 #include "fm_kernels.inc"
-#undef FM_FAST_EXP
 #undef FM
 #undef T
 

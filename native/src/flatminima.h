@@ -37,10 +37,10 @@ enum fm_reduce { FM_SUM = 0, FM_RMAX = 1, FM_RMIN = 2 };
 
 int fm_abi_version(void);
 
-/* 1 when this CPU runs fm_fewcol_gemm and the float softmax kernels' vector exp (AVX-512F), else 0. */
+/* 1 when this CPU runs fm_fewcol_gemm and the softmax kernels' vector exp and log (AVX-512F), else 0. */
 int fm_fewcol_supported(void);
 
-/* For tests: v[i] = exp(v[i]) (fn 0) or log(v[i]) (fn 1) by the float softmax kernels' vector functions,
+/* For tests: v[i] = exp(v[i]) (fn 0) or log(v[i]) (fn 1) by the softmax kernels' vector functions,
  * returning 1; 0 (nothing written) where fm_fewcol_supported() is 0. */
 int fm_vector_math(int32_t fn, int64_t n, double *v);
 

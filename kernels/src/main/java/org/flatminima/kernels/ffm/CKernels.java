@@ -360,7 +360,7 @@ final class CKernels {
     }
 
     /**
-     * For tests: {@code v[i] = exp(v[i])} ({@code log} false) or {@code log(v[i])} by the float softmax kernels'
+     * For tests: {@code v[i] = exp(v[i])} ({@code log} false) or {@code log(v[i])} by the softmax kernels'
      * vector functions ({@code fm_vector_math}); false (v unchanged) where the CPU has no AVX-512 or the library
      * is not loaded.
      */

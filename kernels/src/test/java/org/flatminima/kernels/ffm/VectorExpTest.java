@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The float softmax kernels' vector exp and log ({@code fm_exp_avx512}, {@code fm_log_avx512}, AVX-512): within 2
+ * The softmax kernels' vector exp and log ({@code fm_exp_avx512}, {@code fm_log_avx512}, AVX-512): within 2
  * ulps of {@link StrictMath#exp} and {@link StrictMath#log} over the whole range of finite results, the special
  * values, and the softmax with cross-entropy built on them:
  * float results equal to the scalar oracle's to the bit at W1's shape, across blocks of rows and for rows wider
@@ -136,7 +136,7 @@ class VectorExpTest {
     /**
      * Float softmax with cross-entropy equals the scalar oracle's (Math.exp in double, rounded once) to the bit:
      * both exps are within 2 ulps of double, so their floats differ only for a result that close to a tie
-     * between two floats (about 1 in 2^28), which these fixed inputs do not hit. Doubles keep libm's exp: within
+     * between two floats (about 1 in 2^28), which these fixed inputs do not hit. Doubles, from the same exp and log: within
      * a few ulps of the oracle's.
      */
     @Test
