@@ -53,13 +53,13 @@ static inline double fm_java_pow(double x, double p) {
 
 #if defined(__x86_64__)
 
-int fm_fewcol_supported(void) {
+int fm_avx512_supported(void) {
     static int supported = -1;
     if (supported < 0) supported = __builtin_cpu_supports("avx512f") ? 1 : 0;
     return supported;
 }
 
-/* Code for AVX-512, compiled into both flavours of the library and run only where fm_fewcol_supported(). */
+/* Code for AVX-512, compiled into both flavours of the library and run only where fm_avx512_supported(). */
 #define FC_TARGET __attribute__((target("avx512f,fma")))
 
 /*
@@ -71,7 +71,7 @@ int fm_fewcol_supported(void) {
  * Returns 0 without AVX-512 (nothing written).
  */
 FC_TARGET static int fm_exp_avx512(int64_t n, double *v) {
-    if (!fm_fewcol_supported()) return 0;
+    if (!fm_avx512_supported()) return 0;
     const __m512d log2e = _mm512_set1_pd(1.4426950408889634074);
     const __m512d ln2hi = _mm512_set1_pd(6.93147180369123816490e-01);
     const __m512d ln2lo = _mm512_set1_pd(1.90821492927058770002e-10);
@@ -102,7 +102,7 @@ FC_TARGET static int fm_exp_avx512(int64_t n, double *v) {
  * AVX-512 (nothing written).
  */
 FC_TARGET static int fm_log_avx512(int64_t n, double *v) {
-    if (!fm_fewcol_supported()) return 0;
+    if (!fm_avx512_supported()) return 0;
     const __m512d one = _mm512_set1_pd(1.0);
     const __m512d ln2hi = _mm512_set1_pd(6.93147180369123816490e-01);
     const __m512d ln2lo = _mm512_set1_pd(1.90821492927058770002e-10);
@@ -131,7 +131,7 @@ FC_TARGET static int fm_log_avx512(int64_t n, double *v) {
 
 #else
 
-int fm_fewcol_supported(void) { return 0; }
+int fm_avx512_supported(void) { return 0; }
 static int fm_exp_avx512(int64_t n, double *v) {
     (void) n;
     (void) v;

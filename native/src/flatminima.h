@@ -15,7 +15,7 @@
 
 /* Bump whenever a signature or an op code changes; the Java loader refuses a different value.
  * ABI 3 added fm_reduce_cols and fm_max_pool2d_gather; ABI 4 fm_winograd_input, fm_winograd_output and
- * fm_winograd_gradient; ABI 5 the binary op FM_GATE; ABI 6 fm_axpby; ABI 7 fm_fewcol_supported,
+ * fm_winograd_gradient; ABI 5 the binary op FM_GATE; ABI 6 fm_axpby; ABI 7 fm_avx512_supported,
  * fm_fewcol_gemm and fm_vector_math. */
 #define FM_ABI_VERSION 7
 
@@ -38,10 +38,10 @@ enum fm_reduce { FM_SUM = 0, FM_RMAX = 1, FM_RMIN = 2 };
 int fm_abi_version(void);
 
 /* 1 when this CPU runs fm_fewcol_gemm and the softmax kernels' vector exp and log (AVX-512F), else 0. */
-int fm_fewcol_supported(void);
+int fm_avx512_supported(void);
 
 /* For tests: v[i] = exp(v[i]) (fn 0) or log(v[i]) (fn 1) by the softmax kernels' vector functions,
- * returning 1; 0 (nothing written) where fm_fewcol_supported() is 0. */
+ * returning 1; 0 (nothing written) where fm_avx512_supported() is 0. */
 int fm_vector_math(int32_t fn, int64_t n, double *v);
 
 #define FM_DECLARE(T, S)                                                                                 \

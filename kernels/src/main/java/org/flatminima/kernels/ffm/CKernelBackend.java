@@ -26,7 +26,7 @@ import org.flatminima.kernels.vector.Parts;
 final class CKernelBackend extends NativeBackend {
 
     CKernelBackend() {
-        super(null, CKernels.fewColumnsSupported());
+        super(null, CKernels.avx512Kernels());
     }
 
     @Override

@@ -67,8 +67,8 @@ final class CKernels {
     private static final String UNAVAILABLE;
     private static final Table F32;
     private static final Table F64;
-    /** Whether {@code fm_fewcol_gemm} runs on this CPU (AVX-512F). */
-    private static final boolean FEW_COLUMNS;
+    /** Whether the library's AVX-512 code runs on this CPU ({@code fm_avx512_supported}). */
+    private static final boolean AVX512;
 
     static {
         NativeLibrary.Result r = NativeLibrary.load();
@@ -89,14 +89,14 @@ final class CKernels {
         boolean few = false;
         if (lib != null) {
             try {
-                few = (int) Downcalls.critical(lib.lookup(), "libflatminima.so", "fm_fewcol_supported",
+                few = (int) Downcalls.critical(lib.lookup(), "libflatminima.so", "fm_avx512_supported",
                         FunctionDescriptor.of(I)).invokeExact() == 1;
             } catch (Throwable e) {
-                reason = "fm_fewcol_supported failed: " + e;
+                reason = "fm_avx512_supported failed: " + e;
                 lib = null;
             }
         }
-        FEW_COLUMNS = few;
+        AVX512 = few;
         LIBRARY = lib;
         UNAVAILABLE = lib == null ? reason : null;
         F32 = f32;
@@ -377,14 +377,17 @@ final class CKernels {
         }
     }
 
-    /** Whether {@link #fewColumnsGemm} runs on this CPU: the library is loaded and the CPU has AVX-512F. */
-    static boolean fewColumnsSupported() {
-        return FEW_COLUMNS;
+    /**
+     * Whether the library's AVX-512 code runs here: the library is loaded and the CPU has AVX-512F. Then
+     * {@link #fewColumnsGemm} runs, and the softmax kernels use their vector exp and log.
+     */
+    static boolean avx512Kernels() {
+        return AVX512;
     }
 
     /**
      * {@code C = alpha op(A) op(B) + beta C} for {@code 1 <= n <= 16} on {@code fm_fewcol_gemm} (AVX-512; only
-     * where {@link #fewColumnsSupported()}): the vector backend's few-column kernels in C, with their bits.
+     * where {@link #avx512Kernels()}): the vector backend's few-column kernels in C, with their bits.
      */
     static void fewColumnsGemm(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
                                MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c,

@@ -108,7 +108,7 @@ class GemmChoiceTest {
             nb.setThreads(before);
         }
         assertThat(String.join("\n", nb.details())).contains(CKernels.unavailableReason() == null
-                && CKernels.fewColumnsSupported() ? "GEMM with few columns of C: C kernels (AVX-512)"
+                && CKernels.avx512Kernels() ? "GEMM with few columns of C: C kernels (AVX-512)"
                 : "GEMM with few columns of C: vector backend (512-bit vectors)");
     }
 
