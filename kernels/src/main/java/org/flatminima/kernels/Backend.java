@@ -65,6 +65,18 @@ public interface Backend {
               double alpha, MemorySegment a, int lda, MemorySegment b, int ldb,
               double beta, MemorySegment c, int ldc);
 
+    /**
+     * {@code C = alpha * op(A) * op(A)^T + beta * C} on the upper triangle of C only, row-major, as
+     * {@code cblas_?syrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans, ...)}. {@code op(A)} is
+     * n x k: A is stored n x k with row stride {@code lda}, or k x n when {@code trans} (the product is then
+     * {@code A^T A}, the Gram matrix of A's columns). C is n x n with row stride {@code ldc}; only its entries
+     * {@code C[i, j]} with {@code j >= i} are read and written, the strictly lower triangle is left as it was.
+     * When {@code beta == 0}, C is not read (NaNs in it do not propagate); with {@code k == 0}, C's upper triangle
+     * becomes {@code beta * C}.
+     */
+    void syrk(DType t, boolean trans, int n, int k, double alpha, MemorySegment a, int lda,
+              double beta, MemorySegment c, int ldc);
+
     // ------------------------------------------------------------------ elementwise
 
     /** {@code y[i] = value} for {@code i < n}. */

@@ -134,6 +134,30 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
+    public void syrk(DType t, boolean trans, int n, int k, double alpha, MemorySegment a, int lda, double beta,
+                     MemorySegment c, int ldc) {
+        String op = "syrk";
+        positive(op, "n", n);
+        positive(op, "k", k);
+        int aRows = trans ? k : n;
+        int aCols = trans ? n : k;
+        if (lda < Math.max(1, aCols)) {
+            throw new IllegalArgumentException(op + ": lda = " + lda + " < " + Math.max(1, aCols));
+        }
+        if (ldc < Math.max(1, n)) {
+            throw new IllegalArgumentException(op + ": ldc = " + ldc + " < " + Math.max(1, n));
+        }
+        int es = t.byteSize();
+        if (n > 0 && k > 0) {
+            need(a, (long) (aRows - 1) * lda + aCols, es, op, "a");
+        }
+        if (n > 0) {
+            need(c, (long) (n - 1) * ldc + n, es, op, "c");
+            d.syrk(t, trans, n, k, alpha, a, lda, beta, c, ldc);
+        }
+    }
+
+    @Override
     public void fill(DType t, long n, double value, MemorySegment y) {
         positive("fill", "n", n);
         need(y, n, t.byteSize(), "fill", "y");

@@ -59,6 +59,24 @@ public class ScalarBackend implements Backend {
     }
 
     @Override
+    public void syrk(DType t, boolean trans, int n, int k, double alpha, MemorySegment a, int lda,
+                     double beta, MemorySegment c, int ldc) {
+        for (int i = 0; i < n; i++) {
+            for (int j = i; j < n; j++) {
+                double s = 0;
+                for (int p = 0; p < k; p++) {
+                    double ai = trans ? t.get(a, (long) p * lda + i) : t.get(a, (long) i * lda + p);
+                    double aj = trans ? t.get(a, (long) p * lda + j) : t.get(a, (long) j * lda + p);
+                    s += ai * aj;
+                }
+                long ci = (long) i * ldc + j;
+                double prior = beta == 0 ? 0 : beta * t.get(c, ci);
+                t.set(c, ci, alpha * s + prior);
+            }
+        }
+    }
+
+    @Override
     public void fill(DType t, long n, double value, MemorySegment y) {
         for (long i = 0; i < n; i++) {
             t.set(y, i, value);

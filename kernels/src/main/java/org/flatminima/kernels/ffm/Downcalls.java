@@ -30,6 +30,11 @@ final class Downcalls {
                 lookup.find(symbol).orElseThrow(() -> new MissingSymbolException(library, symbol)), fd, CRITICAL);
     }
 
+    /** A critical downcall handle for an optional symbol, or null when the library lacks it. */
+    static MethodHandle criticalOptional(SymbolLookup lookup, String symbol, FunctionDescriptor fd) {
+        return lookup.find(symbol).map(s -> LINKER.downcallHandle(s, fd, CRITICAL)).orElse(null);
+    }
+
     /** A plain downcall handle for an optional symbol, or null when the library lacks it. */
     static MethodHandle optional(SymbolLookup lookup, String symbol, FunctionDescriptor fd) {
         return lookup.find(symbol).map(s -> LINKER.downcallHandle(s, fd)).orElse(null);

@@ -15,13 +15,13 @@ import org.flatminima.kernels.vector.VectorBackend;
 
 /**
  * The {@code native} backend: the {@code vector} backend with GEMM on OpenBLAS ({@code cblas_sgemm} /
- * {@code cblas_dgemm} through FFM; bundled or the system's, see {@link OpenBlas}), the symmetric eigensolver on
- * the same library's LAPACK and, when our C library
+ * {@code cblas_dgemm} through FFM; bundled or the system's, see {@link OpenBlas}), the symmetric rank-k update
+ * on its {@code cblas_?syrk}, the symmetric eigensolver on the same library's LAPACK and, when our C library
  * ({@code libflatminima.so}) loads, its elementwise, reduction, softmax, cross-entropy, im2col/col2im and pooling
  * kernels.
  *
- * <p>Layering, by inheritance and no flags: this class extends {@link VectorBackend} and overrides GEMM and the
- * symmetric eigensolver (LAPACK's {@code ?syevd}, {@link Lapack}) only;
+ * <p>Layering, by inheritance and no flags: this class extends {@link VectorBackend} and overrides GEMM,
+ * {@code syrk} and the symmetric eigensolver (LAPACK's {@code ?syevd}, {@link Lapack}) only;
  * {@link CKernelBackend} extends this class and overrides what the C kernels cover. {@link #create()} builds a
  * {@code CKernelBackend} when the C library loaded and a plain {@code NativeBackend} otherwise (then
  * {@link #fallbackNote()} says why), so a kernel without native code runs the vector backend's, and one without
@@ -231,6 +231,9 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         if (usesCKernels()) {
             d.add("C kernels: " + kernelLibrary());
         }
+        if (!OpenBlas.hasSyrk()) {
+            d.add("syrk: vector backend's (cblas_ssyrk or cblas_dsyrk not found in " + OpenBlas.library() + ")");
+        }
         d.add(Lapack.describe());
         return d;
     }
@@ -428,6 +431,28 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
             blas(t, transA, transB, to - from, n, k, alpha, ap, lda, b, ldb, beta, c.asSlice(es * from * (long) ldc),
                     ldc);
         });
+    }
+
+    /**
+     * OpenBLAS's {@code cblas_?syrk}, one call (on OpenBLAS's threads, which are 1 unless
+     * {@value #SPLIT_PROPERTY}{@code =false}, and 1 inside {@link #runParts}); the vector backend's where cblas
+     * would refuse the call ({@code k == 0}, a leading dimension below its minimum) or the library lacks the
+     * symbols.
+     */
+    @Override
+    public void syrk(DType t, boolean trans, int n, int k, double alpha, MemorySegment a, int lda,
+                     double beta, MemorySegment c, int ldc) {
+        if (n == 0) {
+            return;
+        }
+        boolean cblasRefuses = k == 0 || lda < Math.max(1, trans ? n : k) || ldc < n;
+        if (cblasRefuses || !OpenBlas.hasSyrk()) {
+            super.syrk(t, trans, n, k, alpha, a, lda, beta, c, ldc);
+        } else if (t == DType.F32) {
+            OpenBlas.ssyrk(trans, n, k, (float) alpha, a, lda, (float) beta, c, ldc);
+        } else {
+            OpenBlas.dsyrk(trans, n, k, alpha, a, lda, beta, c, ldc);
+        }
     }
 
     /** LAPACK's {@code ?syevd} ({@link Lapack}); the inherited Java solver when the library lacks the symbol. */

@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 
 /**
  * OpenBLAS through FFM: {@code cblas_sgemm} / {@code cblas_dgemm} (32-bit integer interface, every int argument
- * is {@code JAVA_INT}) and, when exported, OpenBLAS's thread, config and core-name functions.
+ * is {@code JAVA_INT}) and, when exported, {@code cblas_ssyrk} / {@code cblas_dsyrk} and OpenBLAS's thread, config
+ * and core-name functions.
  *
  * <p>Loaded once per process from the source {@link BlasSource#configured()} names: by default the bundled
  * library ({@link BundledOpenBlas}, extracted from the class path and opened by path); with {@code system}, the
@@ -33,6 +34,7 @@ public final class OpenBlas {
     static final int ROW_MAJOR = 101;
     static final int NO_TRANS = 111;
     static final int TRANS = 112;
+    static final int UPPER = 121;
 
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
     private static final System.Logger LOG = System.getLogger("flatminima.kernels");
@@ -45,8 +47,8 @@ public final class OpenBlas {
      * @param file the file that was mapped, or null if unknown
      */
     private record Bound(BlasSource.Kind kind, String library, Path file, MethodHandle sgemm, MethodHandle dgemm,
-                         MethodHandle setThreads, MethodHandle getThreads, MethodHandle getConfig,
-                         MethodHandle getCorename, SymbolLookup lookup) {
+                         MethodHandle ssyrk, MethodHandle dsyrk, MethodHandle setThreads, MethodHandle getThreads,
+                         MethodHandle getConfig, MethodHandle getCorename, SymbolLookup lookup) {
     }
 
     /** Thrown while loading: the message is the one-line reason with its fix. */
@@ -145,7 +147,10 @@ public final class OpenBlas {
         }
     }
 
-    /** Links the handles; throws {@link Downcalls.MissingSymbolException} when a GEMM symbol is missing. */
+    /**
+     * Links the handles; throws {@link Downcalls.MissingSymbolException} when a GEMM symbol is missing. The
+     * {@code syrk} handles are optional (null when missing: {@link #hasSyrk()}).
+     */
     private static Bound bind(BlasSource.Kind kind, String name, SymbolLookup lookup) {
         FunctionDescriptor gemm32 = FunctionDescriptor.ofVoid(I, I, I, I, I, I,
                 ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, I, ValueLayout.ADDRESS, I,
@@ -155,8 +160,14 @@ public final class OpenBlas {
                 ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS, I);
         MethodHandle sgemm = Downcalls.critical(lookup, name, "cblas_sgemm", gemm32);
         MethodHandle dgemm = Downcalls.critical(lookup, name, "cblas_dgemm", gemm64);
+        FunctionDescriptor syrk32 = FunctionDescriptor.ofVoid(I, I, I, I, I,
+                ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, I, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, I);
+        FunctionDescriptor syrk64 = FunctionDescriptor.ofVoid(I, I, I, I, I,
+                ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS, I, ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS, I);
         Path file = lookup.find("cblas_sgemm").map(s -> mappedFile(s.address())).orElse(null);
         return new Bound(kind, name, file, sgemm, dgemm,
+                Downcalls.criticalOptional(lookup, "cblas_ssyrk", syrk32),
+                Downcalls.criticalOptional(lookup, "cblas_dsyrk", syrk64),
                 Downcalls.optional(lookup, "openblas_set_num_threads", FunctionDescriptor.ofVoid(I)),
                 Downcalls.optional(lookup, "openblas_get_num_threads", FunctionDescriptor.of(I)),
                 Downcalls.optional(lookup, "openblas_get_config", FunctionDescriptor.of(ValueLayout.ADDRESS)),
@@ -328,6 +339,37 @@ public final class OpenBlas {
             BOUND.dgemm().invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } catch (Throwable t) {
             throw Downcalls.failure("cblas_dgemm", t);
+        }
+    }
+
+    /** Whether the loaded library exports both {@code cblas_ssyrk} and {@code cblas_dsyrk}. */
+    public static boolean hasSyrk() {
+        return BOUND != null && BOUND.ssyrk() != null && BOUND.dsyrk() != null;
+    }
+
+    /**
+     * {@code cblas_ssyrk(CblasRowMajor, CblasUpper, ...)}; arguments as {@link org.flatminima.kernels.Backend#syrk};
+     * {@link #hasSyrk()} must be true.
+     */
+    public static void ssyrk(boolean trans, int n, int k, float alpha, MemorySegment a, int lda, float beta,
+                             MemorySegment c, int ldc) {
+        try {
+            BOUND.ssyrk().invokeExact(ROW_MAJOR, UPPER, trans ? TRANS : NO_TRANS, n, k, alpha, a, lda, beta, c, ldc);
+        } catch (Throwable t) {
+            throw Downcalls.failure("cblas_ssyrk", t);
+        }
+    }
+
+    /**
+     * {@code cblas_dsyrk(CblasRowMajor, CblasUpper, ...)}; arguments as {@link org.flatminima.kernels.Backend#syrk};
+     * {@link #hasSyrk()} must be true.
+     */
+    public static void dsyrk(boolean trans, int n, int k, double alpha, MemorySegment a, int lda, double beta,
+                             MemorySegment c, int ldc) {
+        try {
+            BOUND.dsyrk().invokeExact(ROW_MAJOR, UPPER, trans ? TRANS : NO_TRANS, n, k, alpha, a, lda, beta, c, ldc);
+        } catch (Throwable t) {
+            throw Downcalls.failure("cblas_dsyrk", t);
         }
     }
 

@@ -1,5 +1,6 @@
 package org.flatminima.kernels.vector;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
@@ -108,6 +109,64 @@ public class VectorBackend extends ScalarBackend {
                      double beta, MemorySegment c, int ldc) {
         kernels(t).gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
                 Parallel.inside() ? 1 : threads);
+    }
+
+    /** Diagonal blocks of {@link #syrk} at most this wide are computed whole, in a scratch block. */
+    static final int SYRK_BLOCK = 64;
+
+    /**
+     * On this backend's {@link #gemm}, over the upper triangle only: the triangle of rows and columns
+     * {@code [lo, hi)} is that of {@code [lo, mid)}, that of {@code [mid, hi)} and the block of rows {@code [lo, mid)}
+     * and columns {@code [mid, hi)} between them, which lies above the diagonal and is one GEMM into C. A triangle
+     * at most {@link #SYRK_BLOCK} wide is computed as a square into a scratch block, of which the upper triangle
+     * goes to C: copied when beta is 0 (C is not read), else added to {@code beta * C} by {@code axpby}. Products
+     * with {@code k == 0} are the oracle's loop (C's triangle scaled by beta).
+     */
+    @Override
+    public void syrk(DType t, boolean trans, int n, int k, double alpha, MemorySegment a, int lda,
+                     double beta, MemorySegment c, int ldc) {
+        if (n == 0) {
+            return;
+        }
+        if (k == 0) {
+            super.syrk(t, trans, n, k, alpha, a, lda, beta, c, ldc);
+            return;
+        }
+        int block = Math.min(n, SYRK_BLOCK);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment scratch = arena.allocate((long) block * block * t.byteSize(), 64);
+            syrkTriangle(t, trans, 0, n, k, alpha, a, lda, beta, c, ldc, scratch);
+        }
+    }
+
+    private void syrkTriangle(DType t, boolean trans, int lo, int hi, int k, double alpha, MemorySegment a,
+                              int lda, double beta, MemorySegment c, int ldc, MemorySegment scratch) {
+        long es = t.byteSize();
+        int size = hi - lo;
+        if (size <= SYRK_BLOCK) {
+            MemorySegment rows = rowsOf(t, trans, a, lda, lo);
+            gemm(t, trans, !trans, size, size, k, alpha, rows, lda, rows, lda, 0, scratch, size);
+            for (int r = 0; r < size; r++) {
+                MemorySegment from = scratch.asSlice(es * ((long) r * size + r));
+                MemorySegment to = c.asSlice(es * ((long) (lo + r) * ldc + lo + r));
+                if (beta == 0) {
+                    MemorySegment.copy(from, 0, to, 0, es * (size - r));
+                } else {
+                    kernels(t).axpby(size - r, 1, from, beta, to);
+                }
+            }
+            return;
+        }
+        int mid = lo + size / 2;
+        syrkTriangle(t, trans, lo, mid, k, alpha, a, lda, beta, c, ldc, scratch);
+        gemm(t, trans, !trans, mid - lo, hi - mid, k, alpha, rowsOf(t, trans, a, lda, lo), lda,
+                rowsOf(t, trans, a, lda, mid), lda, beta, c.asSlice(es * ((long) lo * ldc + mid)), ldc);
+        syrkTriangle(t, trans, mid, hi, k, alpha, a, lda, beta, c, ldc, scratch);
+    }
+
+    /** A from row {@code i} of {@code op(A)} on: A's row i, or its column i when transposed. */
+    private static MemorySegment rowsOf(DType t, boolean trans, MemorySegment a, int lda, int i) {
+        return a.asSlice(t.byteSize() * (trans ? i : (long) i * lda));
     }
 
     @Override

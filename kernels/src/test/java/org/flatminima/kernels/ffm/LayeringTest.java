@@ -54,10 +54,10 @@ class LayeringTest {
     }
 
     @Test
-    void nativeWithoutCKernelsOverridesOnlyGemmAndTheEigensolver() throws Exception {
+    void nativeWithoutCKernelsOverridesOnlyBlasLapackAndRunParts() throws Exception {
         assertThat(NativeBackend.class.getSuperclass()).isEqualTo(VectorBackend.class);
         // and runParts, which keeps OpenBLAS on one thread while the parts run
-        Set<String> onBlas = Set.of("gemm", "symmetricEigen", "runParts");
+        Set<String> onBlas = Set.of("gemm", "syrk", "symmetricEigen", "runParts");
         for (Method m : kernels()) {
             Class<?> expected = onBlas.contains(m.getName()) ? NativeBackend.class
                     : implementer(VectorBackend.class, m);
