@@ -22,7 +22,7 @@ import org.flatminima.kernels.DType;
  *
  * <p>What it teaches: {@link ModelSpec} builds the {@link Network} (PyTorch's layer names), {@link Weights#load}
  * checks the file against it and returns the flat parameter vector, and {@link ExactTraces#exactGgn} gives every
- * point's exact trace from C backward passes per batch (C = classes), valid for networks piecewise linear in
+ * point's exact trace from C - 1 backward passes per batch (C = classes), valid for networks piecewise linear in
  * each weight (ReLU MLPs and CNNs; it refuses others with the reason). The computation runs in float64 here.
  */
 public final class PerPointTraces {

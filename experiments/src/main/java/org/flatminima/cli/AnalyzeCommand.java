@@ -311,9 +311,8 @@ public final class AnalyzeCommand implements Callable<Integer> {
             return null;
         }
         return String.format(Locale.ROOT, "note: the exact trace (exact-hbp) takes %,d backward passes per batch of "
-                + "points (1 + %d classes, plus one per unit of a smooth activation's input whose second-derivative "
-                + "term cannot be carried down as a diagonal); --trace hutchinson is a cheaper estimate", passes,
-                net.classes());
+                + "points (one per class, plus one per unit of a smooth activation's input whose second-derivative "
+                + "term cannot be carried down as a diagonal); --trace hutchinson is a cheaper estimate", passes);
     }
 
     private static String bytes(long b) {

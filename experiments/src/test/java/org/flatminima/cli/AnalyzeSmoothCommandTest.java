@@ -154,14 +154,14 @@ class AnalyzeSmoothCommandTest {
 
     @Test
     void manyBackwardPassesGetOneNoteNamingHutchinson() throws IOException {
-        // the second tanh's input is 4 x 10 x 10 units above a convolution: 1 + 10 + 400 passes per batch
+        // the second tanh's input is 4 x 10 x 10 units above a convolution: 1 + 9 + 400 passes per batch
         String arch = "seq:1x28x28:avgpool(2),conv(4,3),tanh,conv(4,3),tanh,flatten,linear(10)";
         Path w = weights(arch, 3);
         for (String mode : List.of("auto", "exact")) {
             CliRun r = CliRun.main(args(arch, w, "note", "--limit", "3", "--trace", mode).toArray(String[]::new));
             assertThat(r.status()).as(r.err()).isZero();
-            assertThat(r.errLines()).containsExactly("flatminima: note: the exact trace (exact-hbp) takes 411 backward "
-                    + "passes per batch of points (1 + 10 classes, plus one per unit of a smooth activation's input "
+            assertThat(r.errLines()).containsExactly("flatminima: note: the exact trace (exact-hbp) takes 410 backward "
+                    + "passes per batch of points (one per class, plus one per unit of a smooth activation's input "
                     + "whose second-derivative term cannot be carried down as a diagonal); --trace hutchinson is a "
                     + "cheaper estimate");
             assertThat(Files.readString(dir.resolve("note.json"))).contains("\"method\" : \"exact-hbp\"");

@@ -24,8 +24,8 @@ import org.flatminima.engine.nn.Taps;
  *       {@code tr H_n = (||x_n||^2 + 1)(1 - ||p_n||^2)}.</li>
  *   <li>{@code exact-ggn} ({@link #exactGgn}, {@link #exactGgnDiagonal}), for networks piecewise linear in each
  *       single weight (Linear, Conv2d, ReLU, LeakyReLU, MaxPool2d, AvgPool2d, Flatten, eval-mode BatchNorm):
- *       there {@code diag(H) = diag(GGN)} almost everywhere, computed with C backward passes per batch of points
- *       (C = classes) and per-sample squared gradient norms. Refused, with the reason, for other networks. The
+ *       there {@code diag(H) = diag(GGN)} almost everywhere, computed with C - 1 backward passes per batch of
+ *       points (C = classes) and per-sample squared gradient norms. Refused, with the reason, for other networks. The
  *       layers say what this needs through {@link LayerCurvature}; this class switches over no layer type.</li>
  *   <li>{@code exact-hvp} ({@link #exactHvp}, {@link #hvpDiagonal}): {@code e_i . H e_i} for every basis vector
  *       through batched Hessian-vector products; P products (N P for per-point traces): small models, checks.</li>
@@ -44,7 +44,7 @@ public final class ExactTraces {
     private static final long GGN_BATCH_ACTIVATIONS = 1L << 22;
 
     /**
-     * Elements a layer's per-sample rule may keep across the class passes (the unfolded input of a convolution);
+     * Elements a layer's per-sample rule may keep across the backward passes (the unfolded input of a convolution);
      * a test lowers it to exercise recomputation.
      */
     static long colsCacheElements = 1L << 24;
@@ -151,8 +151,10 @@ public final class ExactTraces {
 
     /**
      * {@code exact-ggn}: for a network piecewise linear in each single weight, {@code diag(H_n) = sum_c (J_n^T
-     * s_{n,c})^2} with {@code s_c = sqrt(p_c)(e_c - p)}. Per batch of points: one tapped forward pass, C backward
-     * passes from the seeds {@code S_c} (row n = {@code s_{n,c}}) to every parametrised layer's output, and
+     * s_{n,c})^2} for any factor {@code S_n = [s_{n,1} ..]} of the cross-entropy's Hessian at the logits,
+     * {@code diag(p_n) - p_n p_n^T = S_n S_n^T}; {@link LogitFactor} gives one with C - 1 columns. Per batch of
+     * points: one tapped forward pass, C - 1 backward passes from the seeds {@code S_c} (row n = {@code s_{n,c}})
+     * to every parametrised layer's output, and
      * per-sample squared gradient norms from each layer's input and output cotangent. Each batch runs in its own
      * {@link Scope}. Per-point traces are always included.
      *
@@ -223,7 +225,8 @@ public final class ExactTraces {
                 Taps.Tapped tp = Taps.record(net, theta, xb);
                 List<SampleSquares> accs = new ArrayList<>();
                 for (int i = 0; i < tp.sites().size(); i++) {
-                    accs.add(sampleSquares(net, tp.sites().get(i), tp.inputs().get(i), diag));
+                    accs.add(sampleSquares(net, tp.sites().get(i), tp.inputs().get(i), diag,
+                            LogitFactor.columns(c)));
                 }
                 double[] z = tp.logits().toDoubleArray();
                 double[][] p = new double[m][c];
@@ -231,14 +234,8 @@ public final class ExactTraces {
                     softmax(z, i * c, c, p[i]);
                 }
                 double[] seed = new double[m * c];
-                for (int k = 0; k < c; k++) {
-                    // row i of S_k is s_{i,k} = sqrt(p_ik) (e_k - p_i)
-                    for (int i = 0; i < m; i++) {
-                        double r = Math.sqrt(p[i][k]);
-                        for (int j = 0; j < c; j++) {
-                            seed[i * c + j] = r * ((j == k ? 1 : 0) - p[i][j]);
-                        }
-                    }
+                for (int k = 0; k < LogitFactor.columns(c); k++) {
+                    LogitFactor.column(p, k, seed);
                     try (Scope cls = Scope.open()) {
                         List<Tensor> g = tp.pullback().apply(Tensor.of(theta.dtype(), seed, m, c));
                         for (int i = 0; i < accs.size(); i++) {
@@ -272,8 +269,11 @@ public final class ExactTraces {
         return r;
     }
 
-    /** The per-sample rule of a site's layer for one batch, with views of the diagonal if one is wanted. */
-    static SampleSquares sampleSquares(Network net, Taps.Site site, Tensor input, Tensor diag) {
+    /**
+     * The per-sample rule of a site's layer for one batch, with views of the diagonal if one is wanted, told that
+     * at least {@code passes} backward passes will follow.
+     */
+    static SampleSquares sampleSquares(Network net, Taps.Site site, Tensor input, Tensor diag, int passes) {
         List<Tensor> views = new ArrayList<>();
         if (diag != null) {
             List<ParameterLayout.Entry> params = net.layout().entries();
@@ -282,7 +282,7 @@ public final class ExactTraces {
             }
         }
         SampleSquares.Batch batch = new SampleSquares.Batch(input, name -> net.buffers().get(site.param(name)),
-                views, colsCacheElements);
+                views, colsCacheElements, passes);
         try {
             return ((LayerCurvature) site.module()).sampleSquares(batch);
         } catch (IllegalArgumentException e) {

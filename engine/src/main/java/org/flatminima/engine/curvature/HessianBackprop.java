@@ -21,7 +21,7 @@ import org.flatminima.kernels.DType;
  * Hessian backpropagation (Dangel, Harmeling and Hennig, AISTATS 2020). The derivation is in docs/curvature-exact.md.
  *
  * <p>For point n, let {@code H_k} be the Hessian of its loss with respect to the output of layer k. Then
- * {@code H_L = S S^T} at the logits ({@code S = [s_1 .. s_C]}, {@code s_c = sqrt(p_c)(e_c - p)}) and
+ * {@code H_L = S S^T} at the logits ({@code S = [s_1 .. s_{C-1}]}, the factor of {@link LogitFactor}) and
  * {@code H_{k-1} = J_k^T H_k J_k + diag(r_k)}, with {@code r_k} the residual of layer k ({@link
  * LayerCurvature#residual}: {@code f''(x) g} for an activation, zero for piecewise-linear layers). Unrolled,
  * {@code H_k = sum_c (J^T s_c)(J^T s_c)^T + sum_{j > k} sum_u r_{j,u} (J^T e_u)(J^T e_u)^T}, the Jacobians J being
@@ -32,8 +32,8 @@ import org.flatminima.kernels.DType;
  * ({@link SampleSquares#add(Tensor, Tensor)}, with the signed weight {@code r_{j,u}} per point). The result is
  * exact: no column is dropped and no term is approximated.
  *
- * <p>Cost per batch of points: one forward pass, one backward pass for the gradient, C backward passes from the
- * logits, and for every layer j with a residual, one backward pass per unit of its input (columns whose weight is
+ * <p>Cost per batch of points: one forward pass, one backward pass for the gradient, C - 1 backward passes from
+ * the logits, and for every layer j with a residual, one backward pass per unit of its input (columns whose weight is
  * zero for every point of the batch are skipped), each running from layer j down to the first layer with
  * parameters only. Where the layer below j has parameters (an activation after Linear or Conv2d), that layer
  * takes the diagonal term in closed form ({@link SampleSquares#addDiagonal}), and the columns start below it;
@@ -115,7 +115,7 @@ public final class HessianBackprop {
                 LayerTape.Layer l = tape.get(i);
                 if (!l.site().module().parameters().isEmpty()) {
                     first = first < 0 ? i : first;
-                    accs[i] = ExactTraces.sampleSquares(net, l.site(), l.input(), null);
+                    accs[i] = ExactTraces.sampleSquares(net, l.site(), l.input(), null, 0);
                 }
             }
             if (first < 0) {
@@ -125,7 +125,7 @@ public final class HessianBackprop {
             double[][] p = new double[1][c];
             Arrays.fill(p[0], 1.0 / c);
             Tensor[] residual = residuals(tape, first, p, new int[1], theta);
-            long passes = 1 + c;
+            long passes = 1 + LogitFactor.columns(c);
             for (int j = first + 1; j < tape.size(); j++) {
                 if (residual[j] != null) {
                     passes += columnsNeeded(tape, accs, first, j, residual[j]);
@@ -195,7 +195,8 @@ public final class HessianBackprop {
             LayerTape.Layer l = tape.get(i);
             if (!l.site().module().parameters().isEmpty()) {
                 first = first < 0 ? i : first;
-                accs[i] = ExactTraces.sampleSquares(net, l.site(), l.input(), diag);
+                accs[i] = ExactTraces.sampleSquares(net, l.site(), l.input(), diag,
+                        LogitFactor.columns(net.classes()));
             }
         }
         if (first < 0) {
@@ -210,14 +211,8 @@ public final class HessianBackprop {
         Tensor[] residual = residuals(tape, first, p, labels, theta);
         long passes = 1;
         double[] seed = new double[m * c];
-        for (int k = 0; k < c; k++) {
-            // row i of the k-th loss column: s_{i,k} = sqrt(p_ik) (e_k - p_i)
-            for (int i = 0; i < m; i++) {
-                double r = Math.sqrt(p[i][k]);
-                for (int j = 0; j < c; j++) {
-                    seed[i * c + j] = r * ((j == k ? 1 : 0) - p[i][j]);
-                }
-            }
+        for (int k = 0; k < LogitFactor.columns(c); k++) {
+            LogitFactor.column(p, k, seed);
             try (Scope col = Scope.open()) {
                 down(tape, accs, first, layers - 1, Tensor.of(theta.dtype(), seed, m, c), null);
             }

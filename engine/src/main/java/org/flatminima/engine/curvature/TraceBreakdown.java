@@ -23,7 +23,7 @@ import org.flatminima.engine.nn.ParameterLayout;
  * @param total the whole-data trace
  * @param perParam whole-data trace per parameter tensor
  * @param perPointParam per point and parameter tensor, {@code [N][params.size()]}, or null
- * @param passes backward passes (exact-ggn: C per batch of points; exact-hbp: 1 + C + the residual columns per
+ * @param passes backward passes (exact-ggn: C - 1 per batch of points; exact-hbp: C + the residual columns per
  *     batch) or Hessian-vector products (exact-hvp) spent; 0 for the closed form
  */
 public record TraceBreakdown(String method, List<ParameterLayout.Entry> params, List<ParameterLayout.LayerRange> layers,

@@ -6,7 +6,7 @@ import org.flatminima.engine.IndexOps;
 import org.flatminima.engine.Tensor;
 
 /**
- * Accumulates, over the backward passes of one batch (exact-ggn's C class passes), the squares of each point's
+ * Accumulates, over the backward passes of one batch (exact-ggn's C - 1 passes, one per column of the loss Hessian's factor), the squares of each point's
  * per-sample gradient of one layer's parameters: made by {@link LayerCurvature#sampleSquares} from the layer's
  * input, fed each pass's cotangent at the layer's output, and read once at the end.
  */
@@ -83,9 +83,12 @@ public interface SampleSquares {
      * @param diagonal for each parameter of the layer, a view of the diagonal to add into (its shape), or an
      *     empty list when no diagonal is wanted
      * @param keepElements how many elements a rule may keep across the passes of a batch to save recomputation
-     *     (a bound on memory; lower values give the same numbers)
+     *     (a bound on memory; lower values give the same numbers up to rounding)
+     * @param passes how many passes ({@link #add} calls) the batch will have, at least: a hint for rules that
+     *     choose between a method with a cost per pass and one with a cost per batch (0: unknown)
      */
-    record Batch(Tensor input, Function<String, Tensor> buffers, List<Tensor> diagonal, long keepElements) {
+    record Batch(Tensor input, Function<String, Tensor> buffers, List<Tensor> diagonal, long keepElements,
+                 int passes) {
         public Batch {
             diagonal = List.copyOf(diagonal);
         }

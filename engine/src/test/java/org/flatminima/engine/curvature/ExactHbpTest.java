@@ -171,10 +171,10 @@ class ExactHbpTest {
                 HessianBackprop.carryDiagonal = true;
             }
         }
-        // the two-hidden-layer MLP needs no residual columns at all: the gradient pass and the C loss columns
+        // the two-hidden-layer MLP needs no residual columns at all: the gradient pass and the C - 1 loss columns
         Case c = tanhMlp();
         assertThat(HessianBackprop.exactHbp(c.net(), c.theta(), c.x(), c.y(), 0).passes())
-                .isEqualTo(1 + c.net().classes());
+                .isEqualTo(c.net().classes());
     }
 
     @Test
@@ -228,8 +228,8 @@ class ExactHbpTest {
             same(hbp, ggn);
             close("diagonal", HessianBackprop.exactHbpDiagonal(c.net(), c.theta(), c.x(), c.y(), 0).toDoubleArray(),
                     ExactTraces.exactGgnDiagonal(c.net(), c.theta(), c.x(), c.y(), 0).toDoubleArray());
-            // no residual columns: the gradient pass and C loss columns per batch (two batches)
-            assertThat(hbp.passes()).isEqualTo(2 * (1 + c.net().classes()));
+            // no residual columns: the gradient pass and C - 1 loss columns per batch (two batches)
+            assertThat(hbp.passes()).isEqualTo(2L * c.net().classes());
         }
     }
 

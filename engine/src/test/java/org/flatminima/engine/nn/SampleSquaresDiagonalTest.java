@@ -35,8 +35,8 @@ class SampleSquaresDiagonalTest {
             d1.add(Tensor.zeros(DType.F64, p.shape()));
             d2.add(Tensor.zeros(DType.F64, p.shape()));
         }
-        SampleSquares closed = layer.sampleSquares(new SampleSquares.Batch(input, buffers::get, d1, 1 << 20));
-        SampleSquares columns = layer.sampleSquares(new SampleSquares.Batch(input, buffers::get, d2, 0));
+        SampleSquares closed = layer.sampleSquares(new SampleSquares.Batch(input, buffers::get, d1, 1 << 20, 0));
+        SampleSquares columns = layer.sampleSquares(new SampleSquares.Batch(input, buffers::get, d2, 0, 0));
         closed.add(g, w);
         closed.addDiagonal(r);
         columns.add(g, w);
