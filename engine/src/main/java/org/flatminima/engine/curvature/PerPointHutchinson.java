@@ -3,11 +3,14 @@ package org.flatminima.engine.curvature;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.Function;
+import java.util.function.IntConsumer;
 import java.util.function.IntFunction;
+import org.flatminima.engine.Engine;
 import org.flatminima.engine.Scope;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.autodiff.Var;
 import org.flatminima.engine.nn.Network;
+import org.flatminima.kernels.Backend;
 
 /**
  * Stochastic traces of each point's own loss Hessian ({@code tr d^2 l_i / d theta^2}, the loss of point i alone,
@@ -180,7 +183,7 @@ public final class PerPointHutchinson {
         double[] v = new double[n];
         double[] se = new double[n];
         int[] probes = new int[n];
-        for (int i = 0; i < n; i++) {
+        eachPoint(n, i -> {
             AuthorsRun run = authorsLoop(new HessianOperator(pointLoss.apply(i), theta), Probes.forItem(o.seed(), i),
                     o.maxProbes(), o.tolerance(), o.rule());
             Hutchinson.Welford w = new Hutchinson.Welford();
@@ -190,7 +193,7 @@ public final class PerPointHutchinson {
             v[i] = run.value();
             se[i] = w.stderr();
             probes[i] = run.probes();
-        }
+        });
         return new PerPointTraces(v, se, probes, "authors-hutchinson");
     }
 
@@ -203,14 +206,32 @@ public final class PerPointHutchinson {
         double[] v = new double[n];
         double[] se = new double[n];
         int[] probes = new int[n];
-        for (int i = 0; i < n; i++) {
+        eachPoint(n, i -> {
             long pointSeed = Probes.forItem(o.seed(), i).nextLong();
             TraceResult r = Hutchinson.trace(new HessianOperator(pointLoss.apply(i), theta), o.withSeed(pointSeed));
             v[i] = r.value();
             se[i] = r.stderr();
             probes[i] = r.probes();
-        }
+        });
         return new PerPointTraces(v, se, probes, "hutchinson");
+    }
+
+    /**
+     * {@code body.accept(i)} for every point {@code i < n}, each in its own {@link Scope}, the points shared out in
+     * contiguous groups among the current backend's threads ({@link Backend#runParts}; each group on one thread
+     * with this backend, whose kernels run unsplit there). A point's numbers depend on its own generator only, and
+     * the kernels give the same bits on any thread count, so the results are those of one thread in order.
+     */
+    private static void eachPoint(int n, IntConsumer body) {
+        Backend be = Engine.backend();
+        int groups = Math.max(1, Math.min(n, be.threads()));
+        be.runParts(groups, g -> Engine.with(be, () -> {
+            for (int i = (int) ((long) n * g / groups); i < (int) ((long) n * (g + 1) / groups); i++) {
+                try (Scope s = Scope.open()) {
+                    body.accept(i);
+                }
+            }
+        }));
     }
 
     /**

@@ -168,4 +168,32 @@ class PerPointHutchinsonTest {
         assertThat(sum / pr.n()).isCloseTo(Fixtures.trace(Fixtures.dense(pr.meanLoss())),
                 within(1e-10));
     }
+
+    @Test
+    void pointsSharedAmongThreadsGiveTheNumbersOfOneThread() {
+        Fixtures.Problem pr = Fixtures.tanhMlp(6, 8, 4, 10, 7);
+        var losses = PerPointHutchinson.pointLosses(pr.net(), pr.x(), pr.labels());
+        org.flatminima.kernels.Backend b = org.flatminima.engine.Engine.backend();
+        int before = b.threads();
+        try {
+            b.setThreads(1);
+            PerPointHutchinson.PerPointTraces a1 = PerPointHutchinson.authors(losses, pr.n(), pr.theta(),
+                    PerPointHutchinson.AuthorsOptions.paper().withSeed(5));
+            PerPointHutchinson.PerPointTraces h1 = PerPointHutchinson.batched(losses, pr.n(), pr.theta(),
+                    Hutchinson.Options.budget(32, 9).withBlock(8));
+            for (int threads : new int[] {2, 3}) {
+                b.setThreads(threads);
+                PerPointHutchinson.PerPointTraces a = PerPointHutchinson.authors(losses, pr.n(), pr.theta(),
+                        PerPointHutchinson.AuthorsOptions.paper().withSeed(5));
+                assertThat(a.probes()).containsExactly(a1.probes());
+                assertThat(a.values()).containsExactly(a1.values(), within(1e-12));
+                assertThat(a.stderr()).containsExactly(a1.stderr(), within(1e-12));
+                PerPointHutchinson.PerPointTraces h = PerPointHutchinson.batched(losses, pr.n(), pr.theta(),
+                        Hutchinson.Options.budget(32, 9).withBlock(8));
+                assertThat(h.values()).containsExactly(h1.values(), within(1e-12));
+            }
+        } finally {
+            b.setThreads(before);
+        }
+    }
 }

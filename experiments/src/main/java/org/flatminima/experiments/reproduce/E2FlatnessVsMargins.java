@@ -373,7 +373,11 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
 
     private static List<CorrRow> correlate(String model, PointValues pv, int resamples, long seed,
                                            List<String> skipped) {
-        List<CorrRow> corr = new ArrayList<>();
+        // one job per group and measure, in table order; the bootstraps are seeded per job, so running the jobs
+        // in parallel (the common fork-join pool) gives the rows of one thread, in the same order
+        record Job(String group, double[] t, String meas, double[] v) {
+        }
+        List<Job> jobs = new ArrayList<>();
         int n = pv.trace().length;
         for (String group : List.of("all", "correct", "incorrect")) {
             int[] idx = java.util.stream.IntStream.range(0, n).filter(i -> switch (group) {
@@ -387,20 +391,24 @@ public final class E2FlatnessVsMargins extends ScaledExperiment<E2Config> {
             }
             double[] t = pick(pv.trace(), idx);
             for (String meas : CORRELATED) {
-                if (allNaN(pv.measures().get(meas))) {
-                    continue; // not applicable to this model: no rows, the tables write n/a
+                if (!allNaN(pv.measures().get(meas))) { // else not applicable: no rows, the tables write n/a
+                    jobs.add(new Job(group, t, meas, pick(pv.measures().get(meas), idx)));
                 }
-                double[] v = pick(pv.measures().get(meas), idx);
-                for (String method : METHODS) {
-                    Correlation.Estimate est = Correlation.bootstrap(method, t, v, resamples, 0.95,
-                            seed ^ (31L * pv.step() + meas.hashCode() + 7L * method.hashCode()));
-                    corr.add(new CorrRow(model, pv.step(), pv.trainAcc(), meas, group, method, est.value(),
-                            est.low(), est.high()));
-                }
-                E2Authors.lofRows(model, pv, meas, group, t, v, resamples,
-                        seed ^ (31L * pv.step() + meas.hashCode() + 11L * group.hashCode()), corr);
             }
         }
+        List<CorrRow> corr = new ArrayList<>();
+        jobs.parallelStream().map(j -> {
+            List<CorrRow> rows = new ArrayList<>();
+            for (String method : METHODS) {
+                Correlation.Estimate est = Correlation.bootstrap(method, j.t(), j.v(), resamples, 0.95,
+                        seed ^ (31L * pv.step() + j.meas().hashCode() + 7L * method.hashCode()));
+                rows.add(new CorrRow(model, pv.step(), pv.trainAcc(), j.meas(), j.group(), method, est.value(),
+                        est.low(), est.high()));
+            }
+            E2Authors.lofRows(model, pv, j.meas(), j.group(), j.t(), j.v(), resamples,
+                    seed ^ (31L * pv.step() + j.meas().hashCode() + 11L * j.group().hashCode()), rows);
+            return rows;
+        }).toList().forEach(corr::addAll);
         return corr;
     }
 
