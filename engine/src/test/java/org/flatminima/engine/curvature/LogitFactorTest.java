@@ -50,19 +50,8 @@ class LogitFactorTest {
     }
 
     private static double[] softmax(double[] z) {
-        double m = Double.NEGATIVE_INFINITY;
-        for (double v : z) {
-            m = Math.max(m, v);
-        }
         double[] p = new double[z.length];
-        double sum = 0;
-        for (int i = 0; i < z.length; i++) {
-            p[i] = Math.exp(z[i] - m);
-            sum += p[i];
-        }
-        for (int i = 0; i < z.length; i++) {
-            p[i] /= sum;
-        }
+        ExactTraces.softmax(z, 0, z.length, p);
         return p;
     }
 
