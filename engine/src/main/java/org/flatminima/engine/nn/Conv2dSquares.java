@@ -28,6 +28,8 @@ import org.flatminima.kernels.Window2d;
  *       layer (R = 9, L = 784) never pays. A diagonal term {@code diag(r)} at the output
  *       ({@link #addDiagonal}) then costs {@code sum_{o,l} r_{n,o,l} ||cols_{n,:,l}||^2}.</li>
  * </ul>
+ * When only the traces are wanted, either way runs sample by sample, each sample on one thread and the samples
+ * shared out among the backend's threads ({@link #traces}); with a diagonal, the products run as batched GEMMs.
  */
 final class Conv2dSquares implements SampleSquares {
     /** Bound on the per-sample matrices of one chunk of a pass (elements times 4). */
