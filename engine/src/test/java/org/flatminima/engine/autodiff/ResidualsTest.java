@@ -6,7 +6,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Function;
 import org.flatminima.engine.Engine;
 import org.flatminima.kernels.Backend;
@@ -20,9 +20,12 @@ import org.junit.jupiter.api.Test;
  */
 class ResidualsTest {
 
-    /** A backend that counts the calls of each kernel by name and delegates them. */
+    /**
+     * A backend that counts the calls of each kernel by name and delegates them. The map is concurrent: kernels
+     * split work among the backend's threads, which may call the backend too.
+     */
     static final class Counting {
-        final Map<String, Integer> calls = new TreeMap<>();
+        final Map<String, Integer> calls = new ConcurrentSkipListMap<>();
         final Backend backend;
 
         Counting(Backend delegate) {
