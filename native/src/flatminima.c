@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -28,6 +29,13 @@
     } while (0)
 #else
 #define FM_CLEAN_UPPER() ((void) 0)
+#endif
+
+/* Bytes of the vectors of the Winograd transforms (fm_kernels.inc): one register of the build's instruction set. */
+#if defined(__AVX__)
+#define FM_VEC_BYTES 32
+#else
+#define FM_VEC_BYTES 16
 #endif
 
 /* Elements whose exps the softmax kernels compute together (x - max in double, on the stack); a wider row

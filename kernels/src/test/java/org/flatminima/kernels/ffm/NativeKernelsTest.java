@@ -372,13 +372,30 @@ class NativeKernelsTest {
         }
     }
 
-    /** 3x3 stride-1 windows: even and odd output sizes, padding 0 to 2, one image and several. */
+    /**
+     * 3x3 stride-1 windows: even and odd output sizes, padding 0 to 2, one image and several; rows of tiles shorter
+     * and longer than the C kernels' vectors (up to 19 tiles), and E2's second convolution (14 x 14, padding 1).
+     */
     static final Window2d[] WINOGRAD_WINDOWS = {
         Window2d.square(2, 3, 6, 6, 3, 1, 1),
         new Window2d(3, 2, 7, 5, 3, 3, 1, 1, 0, 0),
         new Window2d(1, 4, 3, 4, 3, 3, 1, 1, 2, 2),
         new Window2d(2, 1, 9, 8, 3, 3, 1, 1, 1, 1),
+        Window2d.square(3, 2, 14, 14, 3, 1, 1),
+        new Window2d(2, 2, 11, 37, 3, 3, 1, 1, 1, 1),
+        new Window2d(1, 3, 5, 36, 3, 3, 1, 1, 0, 0),
+        new Window2d(2, 1, 4, 17, 3, 3, 1, 1, 2, 2),
     };
+
+    /** Elements past each output of the transforms that must stay as they were (the C kernels store in vectors). */
+    static final int GUARD = 64;
+
+    /** Asserts that the {@link #GUARD} elements of {@code a} from element {@code n} on equal {@code before}'s. */
+    static void assertGuard(DType t, MemorySegment a, MemorySegment before, long n, String what) {
+        long es = t.byteSize();
+        assertThat(a.asSlice(n * es, GUARD * es).mismatch(before.asSlice(n * es, GUARD * es)))
+                .as("%s wrote past its output", what).isEqualTo(-1L);
+    }
 
     @ParameterizedTest(name = "{0} C={1}")
     @MethodSource("cases")
@@ -388,26 +405,32 @@ class NativeKernelsTest {
             long xn = g.n() * g.imageSize();
             long vn = 16 * g.c() * g.winogradTiles();
             MemorySegment x = random(t, xn, -1, 1);
-            MemorySegment v1 = random(t, vn, -1, 1);
+            MemorySegment v1 = random(t, vn + GUARD, -1, 1);
+            MemorySegment v0 = alloc(t, vn + GUARD).copyFrom(v1);
             MemorySegment v2 = alloc(t, vn);
             nat.winogradInput(t, g, x, v1);
             ref.winogradInput(t, g, x, v2);
             assertClose(t, v1, v2, vn, 0, "winogradInput " + g);
+            assertGuard(t, v1, v0, vn, "winogradInput " + g);
             int cout = 3;
             long mn = 16 * cout * g.winogradTiles();
             long yn = (long) g.n() * cout * g.outH() * g.outW();
             MemorySegment m = random(t, mn, -1, 1);
-            MemorySegment y1 = random(t, yn, -1, 1);
+            MemorySegment y1 = random(t, yn + GUARD, -1, 1);
+            MemorySegment y0 = alloc(t, yn + GUARD).copyFrom(y1);
             MemorySegment y2 = alloc(t, yn);
             nat.winogradOutput(t, g, cout, m, y1);
             ref.winogradOutput(t, g, cout, m, y2);
             assertClose(t, y1, y2, yn, 0, "winogradOutput " + g);
+            assertGuard(t, y1, y0, yn, "winogradOutput " + g);
             MemorySegment gy = random(t, yn, -1, 1);
-            MemorySegment gt1 = random(t, mn, -1, 1);
+            MemorySegment gt1 = random(t, mn + GUARD, -1, 1);
+            MemorySegment gt0 = alloc(t, mn + GUARD).copyFrom(gt1);
             MemorySegment gt2 = alloc(t, mn);
             nat.winogradGradient(t, g, cout, gy, gt1);
             ref.winogradGradient(t, g, cout, gy, gt2);
             assertClose(t, gt1, gt2, mn, 0, "winogradGradient " + g);
+            assertGuard(t, gt1, gt0, mn, "winogradGradient " + g);
         }
     }
 
