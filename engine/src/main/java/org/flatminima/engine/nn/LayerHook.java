@@ -14,4 +14,32 @@ import org.flatminima.engine.autodiff.Var;
 public interface LayerHook {
     /** The value to use as {@code module}'s output; {@code output} itself to change nothing. */
     Var after(String path, Module module, Var input, Var output);
+
+    /**
+     * Whether this hook is called after every module, in the written order (true), or only after the leaf
+     * modules with parameters of their own ({@link #parametrised}), which leaves {@link Sequential} free to run
+     * the modules between them in an equivalent order (a max pooling before the ReLU written ahead of it).
+     */
+    default boolean everyModule() {
+        return true;
+    }
+
+    /**
+     * {@code hook} called only after the leaf modules with parameters of their own (Linear, Conv2d, BatchNorm),
+     * not after containers or parameter-free modules, which may then run in an equivalent order: what
+     * {@link Taps} needs.
+     */
+    static LayerHook parametrised(LayerHook hook) {
+        return new LayerHook() {
+            @Override
+            public Var after(String path, Module module, Var input, Var output) {
+                return hook.after(path, module, input, output);
+            }
+
+            @Override
+            public boolean everyModule() {
+                return false;
+            }
+        };
+    }
 }

@@ -82,16 +82,19 @@ public final class ParamView {
      */
     public Var forward(Module module, Var input) {
         Var out = module.forward(input, this);
-        if (hook == null) {
+        if (hook == null || !hook.everyModule() && (module.parameters().isEmpty() || module instanceof Sequential)) {
             return out;
         }
         String path = prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1);
         return hook.after(path, module, input, out);
     }
 
-    /** Whether a {@link LayerHook} observes every module run through {@link #forward}. */
-    public boolean hooked() {
-        return hook != null;
+    /**
+     * Whether a {@link LayerHook} observes every module run through {@link #forward} in the written order
+     * ({@link LayerHook#everyModule}).
+     */
+    public boolean watchesEveryModule() {
+        return hook != null && hook.everyModule();
     }
 
     /** The parameter {@code name} of this scope (e.g. {@code "weight"}), reshaped to its declared shape. */

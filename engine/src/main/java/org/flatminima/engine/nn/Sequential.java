@@ -97,7 +97,7 @@ public record Sequential(List<Module> layers) implements Module {
      */
     private boolean poolsBeforeRelu(int i, ParamView params) {
         return i + 1 < layers.size() && layers.get(i) instanceof ReLU && layers.get(i + 1) instanceof MaxPool2d
-                && !params.hooked();
+                && !params.watchesEveryModule();
     }
 
     /**
@@ -108,11 +108,13 @@ public record Sequential(List<Module> layers) implements Module {
      * a window wholly in the padding gives 0 (the ReLU of -infinity); the derivatives agree as in
      * {@link #poolsBeforeRelu}, since a window whose maximum is 0 passes no gradient either way. The padded map
      * (and its adjoint) is never made: for KeskarC3's 24x58x58 maps around 28x28 images, four times the ReLU's
-     * output. Bit for bit the same ({@code ReluPoolOrderTest}); not done under a {@link LayerHook}.
+     * output. Bit for bit the same ({@code ReluPoolOrderTest}); not done under a {@link LayerHook} that watches
+     * every module.
      */
     private boolean zeroPaddedPoolAfterRelu(int i, ParamView params) {
         return i + 2 < layers.size() && layers.get(i) instanceof ReLU && layers.get(i + 1) instanceof ZeroPad2d zp
-                && zp.pad() > 0 && layers.get(i + 2) instanceof MaxPool2d mp && mp.pad() == 0 && !params.hooked();
+                && zp.pad() > 0 && layers.get(i + 2) instanceof MaxPool2d mp && mp.pad() == 0
+                && !params.watchesEveryModule();
     }
 
     @Override

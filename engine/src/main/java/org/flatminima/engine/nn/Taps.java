@@ -12,16 +12,17 @@ import org.flatminima.engine.autodiff.Var;
  * Per-sample cotangents at the output of every parametrised layer, and the input of each such layer, from one
  * forward pass and any number of cheap backward passes.
  *
- * <p>How: the forward pass runs with a {@link LayerHook} that, after each module with parameters of its own
- * (Linear, Conv2d, BatchNorm), records the module's input and returns {@code output + tap}, where {@code tap}
- * is a zero tensor of the output's shape. The taps are the inputs of a reverse-mode recording
+ * <p>How: the forward pass runs with a {@link LayerHook#parametrised} hook that, after each module with parameters of
+ * its own (Linear, Conv2d, BatchNorm), records the module's input and returns {@code output + tap}, where {@code tap}
+ * is a zero tensor of the output's shape (the modules between run as without a hook: a max pooling before the ReLU
+ * written ahead of it, see {@link Sequential}). The taps are the inputs of a reverse-mode recording
  * ({@link Autodiff#vjpN}), so the cotangent of tap i for a seed {@code u} at the logits is exactly
  * {@code (d logits / d output_i)^T u}, the cotangent at that layer's output; adding zero changes no value. The
- * parameters are constants of the recording, so a backward pass computes no parameter gradients: only the
- * cotangents that flow between layers. When the points of a batch do not interact (no training-mode batch
- * normalisation), row n of every cotangent depends only on row n of the seed, so one backward pass gives every
- * point's own cotangents. From a layer's input {@code a} and output cotangent {@code g}, per-sample parameter
- * gradients follow in closed form (for Linear, {@code g_n a_n^T} and {@code g_n}).
+ * parameters are constants of the recording, so a backward pass computes no parameter gradients: only the cotangents
+ * that flow between layers. When the points of a batch do not interact (no training-mode batch normalisation), row n
+ * of every cotangent depends only on row n of the seed, so one backward pass gives every point's own cotangents. From
+ * a layer's input {@code a} and output cotangent {@code g}, per-sample parameter gradients follow in closed form (for
+ * Linear, {@code g_n a_n^T} and {@code g_n}).
  */
 public final class Taps {
     private Taps() {
@@ -111,10 +112,7 @@ public final class Taps {
         Var thetaConst = Var.of(theta);
         Autodiff.Pullback pb = Autodiff.vjpN(t -> {
             int[] next = {0};
-            return net.logits(thetaConst, x, (path, module, input, output) -> {
-                if (module.parameters().isEmpty() || module instanceof Sequential) {
-                    return output;
-                }
+            return net.logits(thetaConst, x, LayerHook.parametrised((path, module, input, output) -> {
                 int i = next[0]++;
                 Site s = sites.get(i);
                 if (!s.path().equals(path) || !Arrays.equals(s.outputShape(), output.shape())) {
@@ -124,7 +122,7 @@ public final class Taps {
                 }
                 inputs[i] = input.value();
                 return output.add(t[i]);
-            });
+            }));
         }, taps);
         Tensor logits = pb.value().value();
         Function<Tensor, List<Tensor>> back = seed -> {

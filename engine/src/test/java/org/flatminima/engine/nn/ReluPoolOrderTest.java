@@ -21,7 +21,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * written order, which the same network runs when a {@link LayerHook} watches its modules: the loss, its
  * gradient, a Hessian-vector product and three batched ones must be the same to the bit, in both dtypes, for
  * 2x2 windows, for overlapping padded ones and for KeskarC3's zero padding (windows wholly in it included), on
- * weights whose windows often have no positive value.
+ * weights whose windows often have no positive value. Under a hook on the parametrised layers alone (what
+ * {@link Taps} uses), the order is changed too: the same cotangents at those layers as in the written order, and
+ * fewer bytes allocated.
  */
 @Tag("backends")
 class ReluPoolOrderTest {
@@ -72,6 +74,49 @@ class ReluPoolOrderTest {
         }).value();
         assertThat(pre.size()).isEqualTo(n * 5L);
         assertThat(zeroWindows[0]).isGreaterThan(0);
+
+        // under a hook on the parametrised layers alone (Taps'), pooling runs first too: the same per-layer
+        // cotangents as under a hook on every module, which keeps the written order
+        Tensor seed = Tensor.of(t, rnd.doubles(n * 5L, -1, 1).toArray(), n, 5);
+        List<String> seen = new java.util.ArrayList<>();
+        List<Tensor> reordered = layerCotangents(net, theta, x, seed, seen, true);
+        List<Tensor> asWritten = layerCotangents(net, theta, x, seed, new java.util.ArrayList<>(), false);
+        assertThat(seen).isEqualTo(Taps.sites(net, n).stream().map(Taps.Site::path).toList());
+        for (int i = 0; i < reordered.size(); i++) {
+            assertThat(bits(reordered.get(i))).as("layer %s", seen.get(i)).isEqualTo(bits(asWritten.get(i)));
+        }
+        // and the reordering happened: the ReLU on the pooled map allocates less than on the convolution's output
+        assertThat(forwardBytes(net, th, x, LayerHook.parametrised((path, m, in, out) -> out)))
+                .isLessThan(forwardBytes(net, th, x, watch));
+    }
+
+    private static long forwardBytes(Network net, Var theta, Tensor x, LayerHook hook) {
+        try (org.flatminima.engine.Scope s = org.flatminima.engine.Scope.open()) {
+            net.logits(theta, x, hook);
+            return s.bytes();
+        }
+    }
+
+    /**
+     * The cotangents at the parametrised layers' outputs for {@code seed} at the logits, through zero taps added by
+     * a hook on those layers alone ({@link LayerHook#parametrised}) or by one on every module; {@code seen} gets
+     * the paths the hook was called with.
+     */
+    private static List<Tensor> layerCotangents(Network net, Tensor theta, Tensor x, Tensor seed, List<String> seen,
+            boolean parametrisedOnly) {
+        List<Taps.Site> sites = Taps.sites(net, x.dim(0));
+        Var[] taps = sites.stream().map(s -> Var.of(Tensor.zeros(theta.dtype(), s.outputShape()))).toArray(Var[]::new);
+        Autodiff.Pullback pb = Autodiff.vjpN(tv -> {
+            int[] next = {0};
+            LayerHook add = (path, m, in, out) -> {
+                seen.add(path);
+                return out.add(tv[next[0]++]);
+            };
+            LayerHook every = (path, m, in, out) -> m.parameters().isEmpty() || m instanceof Sequential
+                    ? out : add.after(path, m, in, out);
+            return net.logits(Var.of(theta), x, parametrisedOnly ? LayerHook.parametrised(add) : every);
+        }, taps);
+        return java.util.Arrays.stream(pb.pullback().apply(Var.of(seed))).map(Var::value).toList();
     }
 
     private final int[] zeroWindows = new int[1];
