@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * {@link Conv2dSquares}: both ways (products and Gram matrices) against each point's squared per-sample gradient
  * norms computed from their definition in double precision, one weight at a time; passes with signed weights and a
- * diagonal term included; the Gram way at two and three threads gives the bits of one.
+ * diagonal term included, with the passes done together and one by one; the Gram way at two and three threads gives
+ * the bits of one.
  */
 @Tag("backends")
 class Conv2dSquaresTest {
@@ -65,16 +66,43 @@ class Conv2dSquaresTest {
         return norms;
     }
 
+    /** The bias sums of the last {@link #weightSums} call, or null without a bias. */
+    private static double[] lastBias;
+
+    /** Point n's squared bias gradient norm for the cotangent g {@code [n, O, L]}: {@code sum_o (sum_l g)^2}. */
+    private static double[] biasDefinition(int n, int o, double[] g) {
+        int l = g.length / n / o;
+        double[] r = new double[n];
+        for (int p = 0; p < n; p++) {
+            for (int c = 0; c < o; c++) {
+                double sum = 0;
+                for (int j = 0; j < l; j++) {
+                    sum += g[(p * o + c) * l + j];
+                }
+                r[p] += sum * sum;
+            }
+        }
+        return r;
+    }
+
     private static double[] weightSums(Conv2d cv, Tensor x, boolean gram, List<Tensor> gs, Tensor weight, Tensor r) {
+        return weightSums(cv, x, gram, gs, weight, r, 1 << 20);
+    }
+
+    /** With {@code keep} 1, the Gram way does each pass on its own and the products unfold per sample. */
+    private static double[] weightSums(Conv2d cv, Tensor x, boolean gram, List<Tensor> gs, Tensor weight, Tensor r,
+            long keep) {
         Conv2dSquares.forceGram = gram;
         try {
-            SampleSquares s = cv.sampleSquares(new SampleSquares.Batch(x, name -> null, List.of(), 1 << 20, 3));
+            SampleSquares s = cv.sampleSquares(new SampleSquares.Batch(x, name -> null, List.of(), keep, 3));
             s.add(gs.get(0));
             s.add(gs.get(1), weight);
             if (r != null) {
                 s.addDiagonal(r);
             }
-            return s.finish()[0];
+            double[][] sums = s.finish();
+            lastBias = sums.length > 1 ? sums[1] : null;
+            return sums[0];
         } finally {
             Conv2dSquares.forceGram = null;
         }
@@ -117,10 +145,27 @@ class Conv2dSquaresTest {
             }
             double tol = t == DType.F64 ? 1e-12 : 1e-4;
             for (boolean gram : new boolean[] {false, true}) {
-                double[] got = weightSums(cv, x, gram, List.of(g1, g2), wt, r);
-                for (int p = 0; p < n; p++) {
-                    assertThat(Math.abs(got[p] - want[p])).as("%s %s gram=%s point %d: %s vs %s", cv, t, gram, p,
-                            got[p], want[p]).isLessThanOrEqualTo(tol * scale[p]);
+                for (long keep : new long[] {1 << 20, 1}) {
+                    double[] got = weightSums(cv, x, gram, List.of(g1, g2), wt, r, keep);
+                    for (int p = 0; p < n; p++) {
+                        assertThat(Math.abs(got[p] - want[p])).as("%s %s gram=%s keep=%d point %d: %s vs %s", cv, t,
+                                gram, keep, p, got[p], want[p]).isLessThanOrEqualTo(tol * scale[p]);
+                    }
+                    if (cv.bias()) {
+                        double[] ba = biasDefinition(n, cv.out(), g1.toDoubleArray());
+                        double[] bb = biasDefinition(n, cv.out(), g2.toDoubleArray());
+                        for (int p = 0; p < n; p++) {
+                            double rs = 0;
+                            double ra = 0;
+                            for (int u = 0; u < units; u++) {
+                                rs += rv[p * units + u];
+                                ra += Math.abs(rv[p * units + u]);
+                            }
+                            double wantB = ba[p] + wv[p] * bb[p] + rs;
+                            assertThat(Math.abs(lastBias[p] - wantB)).as("%s %s gram=%s keep=%d bias, point %d", cv,
+                                    t, gram, keep, p).isLessThanOrEqualTo(tol * (ba[p] + Math.abs(wv[p]) * bb[p] + ra));
+                        }
+                    }
                 }
             }
         }
