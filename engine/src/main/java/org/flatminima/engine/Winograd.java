@@ -172,7 +172,7 @@ final class Winograd {
             }
         });
         Tensor du = parts == 1 ? partial.select(0, 0) : TensorOps.reduce(ReduceOp.SUM, partial, 0, false);
-        return weightUntransform(du.contiguous().toDoubleArray(), dt, o, c);
+        return weightUntransform(du, o, c);
     }
 
     /**
@@ -180,31 +180,35 @@ final class Winograd {
      * [0, 1/2, -1/2, 0], [0, 1/2, 1/2, 1]]} (the transpose of {@link #weightTransform}'s G): in double, rounded
      * once to {@code dt}.
      */
-    static Tensor weightUntransform(double[] du, DType dt, int o, int c) {
+    static Tensor weightUntransform(Tensor du, int o, int c) {
+        DType dt = du.dtype();
+        MemorySegment d = du.contiguous().segment();
+        Tensor out = Tensor.uninitialised(dt, o, c, 3, 3);
+        MemorySegment w = out.segment();
         int oc = o * c;
-        double[] w = new double[9 * oc];
         double[] h = new double[12];
         for (int k = 0; k < oc; k++) {
             for (int j = 0; j < 4; j++) { // G^T du: 3 rows of 4
-                double a = du[j * oc + k];
-                double b = du[(4 + j) * oc + k];
-                double d = du[(8 + j) * oc + k];
-                double e = du[(12 + j) * oc + k];
-                h[j] = a + 0.5 * (b + d);
-                h[4 + j] = 0.5 * (b - d);
-                h[8 + j] = 0.5 * (b + d) + e;
+                double a = dt.get(d, (long) j * oc + k);
+                double b = dt.get(d, (long) (4 + j) * oc + k);
+                double e = dt.get(d, (long) (8 + j) * oc + k);
+                double f = dt.get(d, (long) (12 + j) * oc + k);
+                h[j] = a + 0.5 * (b + e);
+                h[4 + j] = 0.5 * (b - e);
+                h[8 + j] = 0.5 * (b + e) + f;
             }
             for (int i = 0; i < 3; i++) { // (G^T du) G
                 double a = h[4 * i];
                 double b = h[4 * i + 1];
-                double d = h[4 * i + 2];
-                double e = h[4 * i + 3];
-                w[9 * k + 3 * i] = a + 0.5 * (b + d);
-                w[9 * k + 3 * i + 1] = 0.5 * (b - d);
-                w[9 * k + 3 * i + 2] = 0.5 * (b + d) + e;
+                double e = h[4 * i + 2];
+                double f = h[4 * i + 3];
+                long at = 9L * k + 3 * i;
+                dt.set(w, at, a + 0.5 * (b + e));
+                dt.set(w, at + 1, 0.5 * (b - e));
+                dt.set(w, at + 2, 0.5 * (b + e) + f);
             }
         }
-        return Tensor.of(dt, w, o, c, 3, 3);
+        return out;
     }
 
     /**
@@ -215,16 +219,18 @@ final class Winograd {
     static Tensor transposedFlipped(Tensor w) {
         int o = w.dim(0);
         int c = w.dim(1);
-        double[] ws = w.contiguous().toDoubleArray();
-        double[] r = new double[ws.length];
+        DType dt = w.dtype();
+        MemorySegment ws = w.contiguous().segment();
+        Tensor out = Tensor.uninitialised(dt, c, o, 3, 3);
+        MemorySegment r = out.segment();
         for (int oi = 0; oi < o; oi++) {
             for (int ci = 0; ci < c; ci++) {
                 for (int e = 0; e < 9; e++) {
-                    r[(ci * o + oi) * 9 + 8 - e] = ws[(oi * c + ci) * 9 + e];
+                    dt.set(r, (ci * (long) o + oi) * 9 + 8 - e, dt.get(ws, (oi * (long) c + ci) * 9 + e));
                 }
             }
         }
-        return Tensor.of(w.dtype(), r, c, o, 3, 3);
+        return out;
     }
 
     /**
@@ -235,16 +241,17 @@ final class Winograd {
         DType dt = w.dtype();
         int o = w.dim(0);
         int c = w.dim(1);
-        double[] ws = w.contiguous().toDoubleArray();
-        double[] u = new double[16 * o * c];
+        MemorySegment ws = w.contiguous().segment();
+        Tensor out = Tensor.uninitialised(dt, 16, o, c);
+        MemorySegment u = out.segment();
         long oc = (long) o * c;
         double[] gg = new double[12];
-        for (int k = 0; k < oc; k++) {
-            int at = 9 * k;
+        for (long k = 0; k < oc; k++) {
+            long at = 9 * k;
             for (int j = 0; j < 3; j++) { // G w: 4 rows of 3
-                double a = ws[at + j];
-                double b = ws[at + 3 + j];
-                double d = ws[at + 6 + j];
+                double a = dt.get(ws, at + j);
+                double b = dt.get(ws, at + 3 + j);
+                double d = dt.get(ws, at + 6 + j);
                 gg[j] = a;
                 gg[3 + j] = 0.5 * (a + b + d);
                 gg[6 + j] = 0.5 * (a - b + d);
@@ -254,12 +261,12 @@ final class Winograd {
                 double a = gg[3 * i];
                 double b = gg[3 * i + 1];
                 double d = gg[3 * i + 2];
-                u[(int) ((4 * i) * oc + k)] = a;
-                u[(int) ((4 * i + 1) * oc + k)] = 0.5 * (a + b + d);
-                u[(int) ((4 * i + 2) * oc + k)] = 0.5 * (a - b + d);
-                u[(int) ((4 * i + 3) * oc + k)] = d;
+                dt.set(u, (4 * i) * oc + k, a);
+                dt.set(u, (4 * i + 1) * oc + k, 0.5 * (a + b + d));
+                dt.set(u, (4 * i + 2) * oc + k, 0.5 * (a - b + d));
+                dt.set(u, (4 * i + 3) * oc + k, d);
             }
         }
-        return Tensor.of(dt, u, 16, o, c);
+        return out;
     }
 }
