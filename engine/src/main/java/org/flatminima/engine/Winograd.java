@@ -1,6 +1,7 @@
 package org.flatminima.engine;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.DType;
 import org.flatminima.kernels.ReduceOp;
@@ -181,34 +182,39 @@ final class Winograd {
      * once to {@code dt}.
      */
     static Tensor weightUntransform(Tensor du, int o, int c) {
-        DType dt = du.dtype();
-        MemorySegment d = du.contiguous().segment();
-        Tensor out = Tensor.uninitialised(dt, o, c, 3, 3);
-        MemorySegment w = out.segment();
         int oc = o * c;
+        double[] d = read(du, 0);
+        double[] w = scratch(1, 9 * oc);
         double[] h = new double[12];
-        for (int k = 0; k < oc; k++) {
-            for (int j = 0; j < 4; j++) { // G^T du: 3 rows of 4
-                double a = dt.get(d, (long) j * oc + k);
-                double b = dt.get(d, (long) (4 + j) * oc + k);
-                double e = dt.get(d, (long) (8 + j) * oc + k);
-                double f = dt.get(d, (long) (12 + j) * oc + k);
-                h[j] = a + 0.5 * (b + e);
-                h[4 + j] = 0.5 * (b - e);
-                h[8 + j] = 0.5 * (b + e) + f;
+        double[] block = new double[16 * BLOCK];
+        for (int k0 = 0; k0 < oc; k0 += BLOCK) {
+            int len = Math.min(BLOCK, oc - k0);
+            for (int k = 0; k < 16; k++) {
+                System.arraycopy(d, k * oc + k0, block, k * BLOCK, len);
             }
-            for (int i = 0; i < 3; i++) { // (G^T du) G
-                double a = h[4 * i];
-                double b = h[4 * i + 1];
-                double e = h[4 * i + 2];
-                double f = h[4 * i + 3];
-                long at = 9L * k + 3 * i;
-                dt.set(w, at, a + 0.5 * (b + e));
-                dt.set(w, at + 1, 0.5 * (b - e));
-                dt.set(w, at + 2, 0.5 * (b + e) + f);
+            for (int b = 0; b < len; b++) {
+                for (int j = 0; j < 4; j++) { // G^T du: 3 rows of 4
+                    double a = block[j * BLOCK + b];
+                    double e = block[(4 + j) * BLOCK + b];
+                    double f = block[(8 + j) * BLOCK + b];
+                    double g = block[(12 + j) * BLOCK + b];
+                    h[j] = a + 0.5 * (e + f);
+                    h[4 + j] = 0.5 * (e - f);
+                    h[8 + j] = 0.5 * (e + f) + g;
+                }
+                int at = 9 * (k0 + b);
+                for (int i = 0; i < 3; i++) { // (G^T du) G
+                    double a = h[4 * i];
+                    double e = h[4 * i + 1];
+                    double f = h[4 * i + 2];
+                    double g = h[4 * i + 3];
+                    w[at + 3 * i] = a + 0.5 * (e + f);
+                    w[at + 3 * i + 1] = 0.5 * (e - f);
+                    w[at + 3 * i + 2] = 0.5 * (e + f) + g;
+                }
             }
         }
-        return out;
+        return write(w, du.dtype(), o, c, 3, 3);
     }
 
     /**
@@ -219,18 +225,16 @@ final class Winograd {
     static Tensor transposedFlipped(Tensor w) {
         int o = w.dim(0);
         int c = w.dim(1);
-        DType dt = w.dtype();
-        MemorySegment ws = w.contiguous().segment();
-        Tensor out = Tensor.uninitialised(dt, c, o, 3, 3);
-        MemorySegment r = out.segment();
+        double[] ws = read(w, 0);
+        double[] r = scratch(1, 9 * o * c);
         for (int oi = 0; oi < o; oi++) {
             for (int ci = 0; ci < c; ci++) {
                 for (int e = 0; e < 9; e++) {
-                    dt.set(r, (ci * (long) o + oi) * 9 + 8 - e, dt.get(ws, (oi * (long) c + ci) * 9 + e));
+                    r[(ci * o + oi) * 9 + 8 - e] = ws[(oi * c + ci) * 9 + e];
                 }
             }
         }
-        return out;
+        return write(r, w.dtype(), c, o, 3, 3);
     }
 
     /**
@@ -238,34 +242,103 @@ final class Winograd {
      * [1/2, -1/2, 1/2], [0, 0, 1]]}: computed in double and rounded once to w's type.
      */
     static Tensor weightTransform(Tensor w) {
-        DType dt = w.dtype();
         int o = w.dim(0);
         int c = w.dim(1);
-        MemorySegment ws = w.contiguous().segment();
-        Tensor out = Tensor.uninitialised(dt, 16, o, c);
-        MemorySegment u = out.segment();
-        long oc = (long) o * c;
+        int oc = o * c;
+        double[] ws = read(w, 0);
+        double[] u = scratch(1, 16 * oc);
         double[] gg = new double[12];
-        for (long k = 0; k < oc; k++) {
-            long at = 9 * k;
-            for (int j = 0; j < 3; j++) { // G w: 4 rows of 3
-                double a = dt.get(ws, at + j);
-                double b = dt.get(ws, at + 3 + j);
-                double d = dt.get(ws, at + 6 + j);
-                gg[j] = a;
-                gg[3 + j] = 0.5 * (a + b + d);
-                gg[6 + j] = 0.5 * (a - b + d);
-                gg[9 + j] = d;
+        double[] block = new double[16 * BLOCK];
+        for (int k0 = 0; k0 < oc; k0 += BLOCK) {
+            int len = Math.min(BLOCK, oc - k0);
+            for (int b = 0; b < len; b++) {
+                int at = 9 * (k0 + b);
+                for (int j = 0; j < 3; j++) { // G w: 4 rows of 3
+                    double a = ws[at + j];
+                    double e = ws[at + 3 + j];
+                    double d = ws[at + 6 + j];
+                    gg[j] = a;
+                    gg[3 + j] = 0.5 * (a + e + d);
+                    gg[6 + j] = 0.5 * (a - e + d);
+                    gg[9 + j] = d;
+                }
+                for (int i = 0; i < 4; i++) { // (G w) G^T
+                    double a = gg[3 * i];
+                    double e = gg[3 * i + 1];
+                    double d = gg[3 * i + 2];
+                    block[(4 * i) * BLOCK + b] = a;
+                    block[(4 * i + 1) * BLOCK + b] = 0.5 * (a + e + d);
+                    block[(4 * i + 2) * BLOCK + b] = 0.5 * (a - e + d);
+                    block[(4 * i + 3) * BLOCK + b] = d;
+                }
             }
-            for (int i = 0; i < 4; i++) { // (G w) G^T
-                double a = gg[3 * i];
-                double b = gg[3 * i + 1];
-                double d = gg[3 * i + 2];
-                dt.set(u, (4 * i) * oc + k, a);
-                dt.set(u, (4 * i + 1) * oc + k, 0.5 * (a + b + d));
-                dt.set(u, (4 * i + 2) * oc + k, 0.5 * (a - b + d));
-                dt.set(u, (4 * i + 3) * oc + k, d);
+            for (int k = 0; k < 16; k++) {
+                System.arraycopy(block, k * BLOCK, u, k * oc + k0, len);
             }
+        }
+        return write(u, w.dtype(), 16, o, c);
+    }
+
+    /**
+     * Kernels per block of the weight transforms, which gather or scatter the 16 planes of a transformed weight
+     * through a small buffer: planes {@code O C} elements apart, often a multiple of 4 KiB, written or read
+     * element by element would all fall into the same cache set.
+     */
+    private static final int BLOCK = 64;
+
+    /**
+     * Each thread's scratch arrays for the weight transforms (two of doubles, one of floats), kept between calls:
+     * a transformed weight has {@code 16 O C} elements, megabytes that would otherwise be allocated per call.
+     */
+    private static final ThreadLocal<Object[]> SCRATCH = ThreadLocal.withInitial(
+            () -> new Object[] {new double[0], new double[0], new float[0]});
+
+    /** This thread's double scratch {@code slot} (0 or 1) with at least {@code n} elements. */
+    private static double[] scratch(int slot, int n) {
+        Object[] s = SCRATCH.get();
+        if (((double[]) s[slot]).length < n) {
+            s[slot] = new double[n];
+        }
+        return (double[]) s[slot];
+    }
+
+    private static float[] floats(int n) {
+        Object[] s = SCRATCH.get();
+        if (((float[]) s[2]).length < n) {
+            s[2] = new float[n];
+        }
+        return (float[]) s[2];
+    }
+
+    /** t's elements in row-major order, as doubles, in scratch {@code slot} (bulk copies, no per-element access). */
+    private static double[] read(Tensor t, int slot) {
+        MemorySegment seg = t.contiguous().segment();
+        int n = Math.toIntExact(t.size());
+        double[] d = scratch(slot, n);
+        if (t.dtype() == DType.F32) {
+            float[] f = floats(n);
+            MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, 0, f, 0, n);
+            for (int i = 0; i < n; i++) {
+                d[i] = f[i];
+            }
+        } else {
+            MemorySegment.copy(seg, ValueLayout.JAVA_DOUBLE, 0, d, 0, n);
+        }
+        return d;
+    }
+
+    /** A new tensor of {@code shape} holding {@code v}'s first elements, each rounded once to {@code dt}. */
+    private static Tensor write(double[] v, DType dt, int... shape) {
+        Tensor out = Tensor.uninitialised(dt, shape);
+        int n = Math.toIntExact(out.size());
+        if (dt == DType.F32) {
+            float[] f = floats(n);
+            for (int i = 0; i < n; i++) {
+                f[i] = (float) v[i];
+            }
+            MemorySegment.copy(f, 0, out.segment(), ValueLayout.JAVA_FLOAT, 0, n);
+        } else {
+            MemorySegment.copy(v, 0, out.segment(), ValueLayout.JAVA_DOUBLE, 0, n);
         }
         return out;
     }
