@@ -1,6 +1,7 @@
 package org.flatminima.engine.curvature;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 import org.flatminima.engine.Scope;
 import org.flatminima.engine.Tensor;
@@ -20,19 +21,38 @@ final class Probes {
     static Tensor rademacher(DType dtype, SplittableRandom rnd, int k, int p) {
         Tensor t = Tensor.zeros(dtype, k, p);
         MemorySegment seg = t.segment();
+        boolean f32 = dtype == DType.F32;
+        float[] fs = f32 ? new float[STAGE] : null;
+        double[] ds = f32 ? null : new double[STAGE];
         for (int r = 0; r < k; r++) {
             long base = (long) r * p;
-            long bits = 0;
-            for (int i = 0; i < p; i++) {
-                if ((i & 63) == 0) {
-                    bits = rnd.nextLong();
+            for (int i0 = 0; i0 < p; i0 += STAGE) {
+                int len = Math.min(STAGE, p - i0);
+                for (int b = 0; b < len; b += 64) { // bit j of a word gives element b + j: -1 when set
+                    long bits = rnd.nextLong();
+                    int n = Math.min(64, len - b);
+                    if (f32) {
+                        for (int j = 0; j < n; j++) {
+                            fs[b + j] = Float.intBitsToFloat(0x3f800000 | (int) (((bits >>> j) & 1L) << 31));
+                        }
+                    } else {
+                        for (int j = 0; j < n; j++) {
+                            ds[b + j] = Double.longBitsToDouble(0x3ff0000000000000L | (((bits >>> j) & 1L) << 63));
+                        }
+                    }
                 }
-                dtype.set(seg, base + i, (bits & 1L) == 0 ? 1.0 : -1.0);
-                bits >>>= 1;
+                if (f32) {
+                    MemorySegment.copy(fs, 0, seg, ValueLayout.JAVA_FLOAT, (base + i0) * 4, len);
+                } else {
+                    MemorySegment.copy(ds, 0, seg, ValueLayout.JAVA_DOUBLE, (base + i0) * 8, len);
+                }
             }
         }
         return t;
     }
+
+    /** Elements of a probe made at a time before one bulk copy into the tensor: a multiple of 64. */
+    private static final int STAGE = 4096;
 
     /** {@code a_i . b_i} for the rows of two {@code [k, p]} tensors, as doubles. */
     static double[] rowDots(Tensor a, Tensor b) {
