@@ -54,9 +54,79 @@ final class Probes {
     /** Elements of a probe made at a time before one bulk copy into the tensor: a multiple of 64. */
     private static final int STAGE = 4096;
 
-    /** {@code a_i . b_i} for the rows of two {@code [k, p]} tensors, as doubles. */
+    /**
+     * {@code a_i . b_i} for the rows of two {@code [k, p]} tensors of one dtype, as doubles: each product rounded
+     * to the dtype (as {@link TensorOps#mul} would), the products summed in double in eight interleaved partial
+     * sums (element j into sum {@code j mod 8}), which are then added in order. One sequential sum would wait on
+     * each addition in turn: for a probe of a few hundred thousand parameters that took as long as the
+     * Hessian-vector product's own kernels.
+     */
     static double[] rowDots(Tensor a, Tensor b) {
-        return TensorOps.sum(TensorOps.mul(a, b), 1, false).toDoubleArray();
+        int k = a.dim(0);
+        int p = a.dim(1);
+        MemorySegment as = a.contiguous().segment();
+        MemorySegment bs = b.contiguous().segment();
+        boolean f32 = a.dtype() == DType.F32;
+        float[] fa = f32 ? new float[STAGE] : null;
+        float[] fb = f32 ? new float[STAGE] : null;
+        double[] da = new double[STAGE];
+        double[] db = new double[STAGE];
+        double[] out = new double[k];
+        for (int r = 0; r < k; r++) {
+            double[] s = new double[8];
+            for (int i0 = 0; i0 < p; i0 += STAGE) {
+                int len = Math.min(STAGE, p - i0);
+                long at = (long) r * p + i0;
+                if (f32) {
+                    MemorySegment.copy(as, ValueLayout.JAVA_FLOAT, at * 4, fa, 0, len);
+                    MemorySegment.copy(bs, ValueLayout.JAVA_FLOAT, at * 4, fb, 0, len);
+                    for (int j = 0; j < len; j++) {
+                        da[j] = fa[j] * fb[j]; // rounded to float, then widened
+                    }
+                } else {
+                    MemorySegment.copy(as, ValueLayout.JAVA_DOUBLE, at * 8, da, 0, len);
+                    MemorySegment.copy(bs, ValueLayout.JAVA_DOUBLE, at * 8, db, 0, len);
+                    for (int j = 0; j < len; j++) {
+                        da[j] *= db[j];
+                    }
+                }
+                addInterleaved(da, len, s);
+            }
+            double t = 0;
+            for (double v : s) {
+                t += v;
+            }
+            out[r] = t;
+        }
+        return out;
+    }
+
+    /** {@code s[j mod 8] += x[j]} for {@code j < len}, in eight independent chains. */
+    private static void addInterleaved(double[] x, int len, double[] s) {
+        double s0 = s[0];
+        double s1 = s[1];
+        double s2 = s[2];
+        double s3 = s[3];
+        double s4 = s[4];
+        double s5 = s[5];
+        double s6 = s[6];
+        double s7 = s[7];
+        int j = 0;
+        for (; j + 8 <= len; j += 8) {
+            s0 += x[j];
+            s1 += x[j + 1];
+            s2 += x[j + 2];
+            s3 += x[j + 3];
+            s4 += x[j + 4];
+            s5 += x[j + 5];
+            s6 += x[j + 6];
+            s7 += x[j + 7];
+        }
+        double[] t = {s0, s1, s2, s3, s4, s5, s6, s7};
+        for (; j < len; j++) {
+            t[j & 7] += x[j];
+        }
+        System.arraycopy(t, 0, s, 0, 8);
     }
 
     /**
