@@ -131,6 +131,25 @@ public final class Curvature {
      * per point P more each: small models only). A method the model does not allow is refused with the reason.
      */
     public TraceBreakdown breakdown(Method m, boolean perPoint) {
+        return breakdown(m, perPoint, null);
+    }
+
+    /**
+     * Sees the forward passes a breakdown makes anyway, so that a caller who also wants the logits (margins, say)
+     * need not run the network again: called once per batch of points, in order, with the batch's first point
+     * (an index into this object's points), its logits {@code [m, classes]} and the input of the network's last
+     * layer with parameters {@code [m, ...]}. Both tensors live only during the call (copy what you keep).
+     */
+    @FunctionalInterface
+    public interface ForwardObserver {
+        void batch(int from, Tensor logits, Tensor lastInput);
+    }
+
+    /**
+     * {@link #breakdown(Method, boolean)}, showing its forward passes to {@code seen} where the method makes
+     * them per batch of points: exact-ggn does (every point once); the other methods never call it.
+     */
+    public TraceBreakdown breakdown(Method m, boolean perPoint, ForwardObserver seen) {
         Method use = m == Method.AUTO ? (bestExact() != null ? bestExact() : Method.EXACT_HVP) : m;
         return switch (use) {
             case CLOSED_FORM -> {
@@ -140,7 +159,7 @@ public final class Curvature {
                 }
                 yield ExactTraces.closedForm(net, theta, x, labels);
             }
-            case EXACT_GGN -> ExactTraces.exactGgn(net, theta, x, labels);
+            case EXACT_GGN -> ExactTraces.exactGgn(net, theta, x, labels, 0, seen);
             case EXACT_HBP -> HessianBackprop.exactHbp(net, theta, x, labels, 0);
             case EXACT_HVP -> ExactTraces.exactHvp(net, theta, x, labels, perPoint);
             default -> throw new IllegalArgumentException(use.label() + " is not an exact method: a breakdown needs "

@@ -164,8 +164,17 @@ public final class ExactTraces {
      *     each weight ({@link #whyNotPiecewiseLinear})
      */
     public static TraceBreakdown exactGgn(Network net, Tensor theta, Tensor x, int[] labels, int batch) {
+        return exactGgn(net, theta, x, labels, batch, null);
+    }
+
+    /**
+     * {@link #exactGgn(Network, Tensor, Tensor, int[], int)}, showing each batch's forward pass to {@code seen}
+     * (null: to nobody).
+     */
+    public static TraceBreakdown exactGgn(Network net, Tensor theta, Tensor x, int[] labels, int batch,
+            Curvature.ForwardObserver seen) {
         refuseUnlessPiecewiseLinear(net);
-        return ggn(net, theta, x, labels, batch, null);
+        return ggn(net, theta, x, labels, batch, null, seen);
     }
 
     /**
@@ -178,7 +187,7 @@ public final class ExactTraces {
     public static Tensor exactGgnDiagonal(Network net, Tensor theta, Tensor x, int[] labels, int batch) {
         refuseUnlessPiecewiseLinear(net);
         Tensor diag = Tensor.zeros(theta.dtype(), net.parameterCount());
-        ggn(net, theta, x, labels, batch, diag);
+        ggn(net, theta, x, labels, batch, diag, null);
         return diag;
     }
 
@@ -200,10 +209,11 @@ public final class ExactTraces {
         if (why != null) {
             throw new IllegalArgumentException("GGN refused: " + why);
         }
-        return ggn(net, theta, x, labels, batch, diag);
+        return ggn(net, theta, x, labels, batch, diag, null);
     }
 
-    private static TraceBreakdown ggn(Network net, Tensor theta, Tensor x, int[] labels, int batch, Tensor diag) {
+    private static TraceBreakdown ggn(Network net, Tensor theta, Tensor x, int[] labels, int batch, Tensor diag,
+            Curvature.ForwardObserver seen) {
         int n = x.rank() == 0 ? 0 : x.dim(0);
         checkLabels(net, n, labels);
         int c = net.classes();
@@ -223,6 +233,9 @@ public final class ExactTraces {
             try (Scope scope = Scope.open()) {
                 Tensor xb = x.slice(0, b0, b0 + m);
                 Taps.Tapped tp = Taps.record(net, theta, xb);
+                if (seen != null) {
+                    seen.batch(b0, tp.logits(), tp.inputs().get(tp.inputs().size() - 1));
+                }
                 List<SampleSquares> accs = new ArrayList<>();
                 for (int i = 0; i < tp.sites().size(); i++) {
                     accs.add(sampleSquares(net, tp.sites().get(i), tp.inputs().get(i), diag,

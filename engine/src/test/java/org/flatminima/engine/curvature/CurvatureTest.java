@@ -103,4 +103,37 @@ class CurvatureTest {
         assertThat(rel(top[0], all[all.length - 1])).isLessThan(1e-8);
         assertThat(rel(top[1], all[all.length - 2])).isLessThan(1e-8);
     }
+
+    @Test
+    void exactGgnShowsEachBatchsForwardPassOnce() {
+        Network net = new Network(Sequential.mlp(5, 4, 3), 5);
+        SplittableRandom rnd = new SplittableRandom(9);
+        Tensor x = Tensor.normal(T, rnd, 8, 5);
+        int[] y = {0, 1, 2, 0, 1, 2, 0, 1};
+        Tensor theta = net.initParams(T, 9);
+        // the reference: a plain forward pass, the last Linear's input taken by a hook on every module
+        Tensor[] hidden = new Tensor[1];
+        double[] logits = net.logits(org.flatminima.engine.autodiff.Var.of(theta), x, (path, m, in, out) -> {
+            if (path.equals("2")) {
+                hidden[0] = in.value();
+            }
+            return out;
+        }).value().toDoubleArray();
+        double[] h = hidden[0].toDoubleArray();
+        java.util.List<Integer> froms = new java.util.ArrayList<>();
+        TraceBreakdown seen = ExactTraces.exactGgn(net, theta, x, y, 3, (from, z, last) -> {
+            froms.add(from);
+            double[] zv = z.toDoubleArray();
+            double[] lv = last.toDoubleArray();
+            assertThat(zv.length).isEqualTo(z.dim(0) * 3);
+            for (int i = 0; i < zv.length; i++) {
+                assertThat(zv[i]).isCloseTo(logits[from * 3 + i], within(1e-14));
+            }
+            for (int i = 0; i < lv.length; i++) {
+                assertThat(lv[i]).isCloseTo(h[from * 4 + i], within(1e-14));
+            }
+        });
+        assertThat(froms).containsExactly(0, 3, 6);
+        assertThat(seen.perPoint()).containsExactly(ExactTraces.exactGgn(net, theta, x, y, 3).perPoint());
+    }
 }

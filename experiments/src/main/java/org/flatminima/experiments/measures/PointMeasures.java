@@ -3,6 +3,7 @@ package org.flatminima.experiments.measures;
 import java.util.Arrays;
 import org.flatminima.engine.Scope;
 import org.flatminima.engine.Tensor;
+import org.flatminima.engine.TensorOps;
 import org.flatminima.engine.curvature.Curvature;
 import org.flatminima.engine.curvature.Hutchinson;
 import org.flatminima.engine.nn.Network;
@@ -17,7 +18,9 @@ import org.flatminima.experiments.train.Passes;
  *
  * <p>Per point: its own loss-Hessian trace (by an exact method's breakdown, or our batched per-point Hutchinson),
  * the {@link Margins} columns from the logits, the affine-trace expression from the last layer's input
- * ({@link Margins#affineTraceExpression}), and optionally the input-space margin ({@link ModelMargins}).
+ * ({@link Margins#affineTraceExpression}), and optionally the input-space margin ({@link ModelMargins}). The logits
+ * and the last layer's inputs come from the trace's own forward passes when its method shows them
+ * ({@link Curvature.ForwardObserver}: exact-ggn), else from a forward pass of their own.
  *
  * @param traceMethod the label of the per-point trace method ({@code closed-form}, {@code exact-ggn},
  *     {@code exact-hvp}, {@code hutchinson}), or null when traces were not computed
@@ -70,41 +73,66 @@ public record PointMeasures(String traceMethod, double[] trace, Margins.Columns 
         for (int from = 0; from < n; from += chunk) {
             int to = Math.min(n, from + chunk);
             try (Scope s = Scope.open()) {
-                Tensor xb = from == 0 && to == n ? x : x.slice(0, from, to).contiguous();
-                int[] yb = from == 0 && to == n ? labels : Arrays.copyOfRange(labels, from, to);
+                Tensor xc = from == 0 && to == n ? x : x.slice(0, from, to).contiguous();
+                // the trace's own forward passes, when its method shows them: logits and last-layer inputs
+                Tensor[] seen = new Tensor[2];
                 if (traceMethod != null) {
-                    Curvature cv = Curvature.of(net, theta, xb, yb);
+                    int[] yc = from == 0 && to == n ? labels : Arrays.copyOfRange(labels, from, to);
+                    Curvature cv = Curvature.of(net, theta, xc, yc);
                     double[] t;
                     if (traceMethod == Curvature.Method.HUTCHINSON) {
                         var pt = cv.perPointTraces(traceMethod, Hutchinson.Options.defaults());
                         t = pt.values();
                         method = pt.method();
                     } else {
-                        var b = cv.breakdown(traceMethod, true);
+                        int rows = to - from;
+                        int[] covered = {0};
+                        var b = cv.breakdown(traceMethod, true, (f, logits, last) -> {
+                            int m = logits.dim(0);
+                            Tensor last2 = last.contiguous().reshape(m, (int) (last.size() / Math.max(m, 1)));
+                            if (seen[0] == null) {
+                                seen[0] = s.enter(() -> Tensor.zeros(logits.dtype(), rows, logits.dim(1)));
+                                seen[1] = s.enter(() -> Tensor.zeros(last2.dtype(), rows, last2.dim(1)));
+                            }
+                            TensorOps.assign(seen[0].slice(0, f, f + m), logits);
+                            TensorOps.assign(seen[1].slice(0, f, f + m), last2);
+                            covered[0] += m;
+                        });
+                        if (covered[0] != rows) {
+                            seen[0] = null;
+                        }
                         t = b.perPoint();
                         method = b.method();
                     }
                     System.arraycopy(t, 0, trace, from, to - from);
                 }
-            }
-            for (int a = from; a < to; a += pointsPerPass) {
-                int b = Math.min(to, a + pointsPerPass);
-                try (Scope s = Scope.open()) {
-                    Tensor xb = a == 0 && b == n ? x : x.slice(0, a, b).contiguous();
-                    int[] yb = a == 0 && b == n ? labels : Arrays.copyOfRange(labels, a, b);
-                    Taps.Tapped tapped = Taps.record(net, theta, xb);
-                    Margins.Columns cols = Margins.of(tapped.logits(), yb);
-                    Tensor h = tapped.inputs().get(tapped.inputs().size() - 1);
-                    Tensor h2 = h.contiguous().reshape(h.dim(0), (int) (h.size() / h.dim(0)));
-                    System.arraycopy(cols.predicted(), 0, predicted, a, b - a);
-                    System.arraycopy(cols.runnerUp(), 0, runnerUp, a, b - a);
-                    System.arraycopy(cols.output(), 0, output, a, b - a);
-                    System.arraycopy(cols.softmax(), 0, softmax, a, b - a);
-                    System.arraycopy(cols.oneMinusM2(), 0, oneMinusM2, a, b - a);
-                    System.arraycopy(cols.oneMinusNormP2(), 0, oneMinusNormP2, a, b - a);
-                    System.arraycopy(Margins.affineTraceExpression(h2, cols), 0, affine, a, b - a);
-                    if (inputMargins) {
-                        System.arraycopy(ModelMargins.inputMargins(net, theta, xb, yb, cols), 0, input, a, b - a);
+                for (int a = from; a < to; a += pointsPerPass) {
+                    int b = Math.min(to, a + pointsPerPass);
+                    try (Scope ps = Scope.open()) {
+                        Tensor xb = a == 0 && b == n ? x : x.slice(0, a, b).contiguous();
+                        int[] yb = a == 0 && b == n ? labels : Arrays.copyOfRange(labels, a, b);
+                        Tensor logits;
+                        Tensor h2;
+                        if (seen[0] != null) {
+                            logits = seen[0].slice(0, a - from, b - from);
+                            h2 = seen[1].slice(0, a - from, b - from);
+                        } else {
+                            Taps.Tapped tapped = Taps.record(net, theta, xb);
+                            logits = tapped.logits();
+                            Tensor h = tapped.inputs().get(tapped.inputs().size() - 1);
+                            h2 = h.contiguous().reshape(h.dim(0), (int) (h.size() / h.dim(0)));
+                        }
+                        Margins.Columns cols = Margins.of(logits, yb);
+                        System.arraycopy(cols.predicted(), 0, predicted, a, b - a);
+                        System.arraycopy(cols.runnerUp(), 0, runnerUp, a, b - a);
+                        System.arraycopy(cols.output(), 0, output, a, b - a);
+                        System.arraycopy(cols.softmax(), 0, softmax, a, b - a);
+                        System.arraycopy(cols.oneMinusM2(), 0, oneMinusM2, a, b - a);
+                        System.arraycopy(cols.oneMinusNormP2(), 0, oneMinusNormP2, a, b - a);
+                        System.arraycopy(Margins.affineTraceExpression(h2, cols), 0, affine, a, b - a);
+                        if (inputMargins) {
+                            System.arraycopy(ModelMargins.inputMargins(net, theta, xb, yb, cols), 0, input, a, b - a);
+                        }
                     }
                 }
             }

@@ -70,4 +70,26 @@ class AnalysisPassesTest {
                     within(1e-12 * Math.abs(one.inputMargin()[i])));
         }
     }
+
+    @Test
+    void theMarginsFromTheTracesForwardPassesAreThoseOfTheirOwn() {
+        // with exact-ggn the logits and last-layer inputs come from its forward passes (Curvature.ForwardObserver),
+        // without traces from the margins' own: the same values to rounding (other batch sizes), every point once
+        Dataset d = data();
+        Network net = ModelSpec.parse(CNN).network().withMode(org.flatminima.engine.nn.Mode.EVAL);
+        Tensor theta = net.initParams(DType.F64, 5);
+        PointMeasures traced = PointMeasures.of(net, theta, d.images(), d.labels(), Curvature.Method.EXACT_GGN, true,
+                40, 16);
+        PointMeasures own = PointMeasures.of(net, theta, d.images(), d.labels(), null, true, 40, 16);
+        assertThat(traced.margins().predicted()).containsExactly(own.margins().predicted());
+        assertThat(traced.margins().runnerUp()).containsExactly(own.margins().runnerUp());
+        for (int i = 0; i < N; i++) {
+            assertThat(traced.margins().output()[i]).isCloseTo(own.margins().output()[i], within(1e-12));
+            assertThat(traced.margins().oneMinusM2()[i]).isCloseTo(own.margins().oneMinusM2()[i], within(1e-12));
+            assertThat(traced.affineTraceExpr()[i]).isCloseTo(own.affineTraceExpr()[i],
+                    within(1e-12 * Math.abs(own.affineTraceExpr()[i])));
+            assertThat(traced.inputMargin()[i]).isCloseTo(own.inputMargin()[i],
+                    within(1e-12 * Math.abs(own.inputMargin()[i])));
+        }
+    }
 }
