@@ -28,6 +28,15 @@ class AnalysisPassesTest {
         return DataSets.embedded(DataSets.Split.TRAIN, N).as(DType.F64).as(Dataset.Layout.IMAGES);
     }
 
+    private static Network evalNet() {
+        return ModelSpec.parse(CNN).network().withMode(org.flatminima.engine.nn.Mode.EVAL);
+    }
+
+    /** The measures with input margins, in chunks of 40 points and passes of {@code pass}. */
+    private static PointMeasures measures(Network net, Tensor theta, Dataset d, Curvature.Method traces, int pass) {
+        return PointMeasures.of(net, theta, d.images(), d.labels(), traces, true, 40, pass);
+    }
+
     @Test
     void aShardFromPassesOfSixteenIsTheShardFromOnePassPerChunkToTheBit() {
         Dataset d = data();
@@ -52,17 +61,14 @@ class AnalysisPassesTest {
     @Test
     void pointMeasuresFromPassesOfSixteenAreThoseFromOnePassPerChunkToTheBit() {
         Dataset d = data();
-        Network net = ModelSpec.parse(CNN).network().withMode(org.flatminima.engine.nn.Mode.EVAL);
+        Network net = evalNet();
         Tensor theta = net.initParams(DType.F64, 4);
-        PointMeasures one = PointMeasures.of(net, theta, d.images(), d.labels(), Curvature.Method.EXACT_GGN, true,
-                40, 40);
-        PointMeasures sixteen = PointMeasures.of(net, theta, d.images(), d.labels(), Curvature.Method.EXACT_GGN,
-                true, 40, 16);
+        PointMeasures one = measures(net, theta, d, Curvature.Method.EXACT_GGN, 40);
+        PointMeasures sixteen = measures(net, theta, d, Curvature.Method.EXACT_GGN, 16);
         AnalysisShardsTest.assertSameRecord(sixteen, one, "passes of 16");
         AnalysisShardsTest.assertSameRecord(PointMeasures.of(net, theta, d.images(), d.labels(),
                 Curvature.Method.EXACT_GGN, true, 40), one, "default passes");
-        PointMeasures sevens = PointMeasures.of(net, theta, d.images(), d.labels(), Curvature.Method.EXACT_GGN,
-                true, 40, 7);
+        PointMeasures sevens = measures(net, theta, d, Curvature.Method.EXACT_GGN, 7);
         assertThat(sevens.trace()).containsExactly(one.trace());
         for (int i = 0; i < N; i++) {
             assertThat(sevens.margins().output()[i]).isCloseTo(one.margins().output()[i], within(1e-12));
@@ -76,11 +82,10 @@ class AnalysisPassesTest {
         // with exact-ggn the logits and last-layer inputs come from its forward passes (Curvature.ForwardObserver),
         // without traces from the margins' own: the same values to rounding (other batch sizes), every point once
         Dataset d = data();
-        Network net = ModelSpec.parse(CNN).network().withMode(org.flatminima.engine.nn.Mode.EVAL);
+        Network net = evalNet();
         Tensor theta = net.initParams(DType.F64, 5);
-        PointMeasures traced = PointMeasures.of(net, theta, d.images(), d.labels(), Curvature.Method.EXACT_GGN, true,
-                40, 16);
-        PointMeasures own = PointMeasures.of(net, theta, d.images(), d.labels(), null, true, 40, 16);
+        PointMeasures traced = measures(net, theta, d, Curvature.Method.EXACT_GGN, 16);
+        PointMeasures own = measures(net, theta, d, null, 16);
         assertThat(traced.margins().predicted()).containsExactly(own.margins().predicted());
         assertThat(traced.margins().runnerUp()).containsExactly(own.margins().runnerUp());
         for (int i = 0; i < N; i++) {
