@@ -293,8 +293,17 @@ final class Winograd {
     private static final ThreadLocal<Object[]> SCRATCH = ThreadLocal.withInitial(
             () -> new Object[] {new double[0], new double[0], new float[0]});
 
+    /**
+     * Scratch arrays up to this many elements are kept by their thread; larger ones (convolutions of hundreds of
+     * channels) are made per call, so that a thread does not hold tens of megabytes for good.
+     */
+    private static final int KEPT_SCRATCH = 1 << 21;
+
     /** This thread's double scratch {@code slot} (0 or 1) with at least {@code n} elements. */
     private static double[] scratch(int slot, int n) {
+        if (n > KEPT_SCRATCH) {
+            return new double[n];
+        }
         Object[] s = SCRATCH.get();
         if (((double[]) s[slot]).length < n) {
             s[slot] = new double[n];
@@ -303,6 +312,9 @@ final class Winograd {
     }
 
     private static float[] floats(int n) {
+        if (n > KEPT_SCRATCH) {
+            return new float[n];
+        }
         Object[] s = SCRATCH.get();
         if (((float[]) s[2]).length < n) {
             s[2] = new float[n];
