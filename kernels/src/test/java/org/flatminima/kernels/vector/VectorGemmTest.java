@@ -1,6 +1,7 @@
 package org.flatminima.kernels.vector;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -8,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
+import jdk.incubator.vector.FloatVector;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.DType;
 import org.flatminima.kernels.GemmChecks;
@@ -68,6 +70,39 @@ class VectorGemmTest {
                 }
             }
         }
+    }
+
+    /**
+     * Shapes one past and one short of the blocking of each dtype's GEMM: rows around a micro-tile and an A
+     * block (MR, MC), columns around a tile (NR), depth past a packed block (KC), so edge tiles, a second A
+     * block and a second pass over C all run, for every pair of transposes.
+     */
+    @Test
+    void edgesOfTheBlocking() throws Exception {
+        Backend vb = VectorBackend.create();
+        for (DType t : DType.values()) {
+            boolean f = t == DType.F32;
+            int mr = f ? FloatGemm.MR : DoubleGemm.MR;
+            int mc = f ? FloatGemm.MC : DoubleGemm.MC;
+            int nr = f ? FloatGemm.NR : DoubleGemm.NR;
+            int kc = f ? FloatGemm.KC : DoubleGemm.KC;
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    check(vb, t, mc + mr + 1, 2 * nr - 1, kc + 3, ta, tb, 1.0, 0.0);
+                    check(vb, t, mc - 1, nr + 1, kc - 1, ta, tb, -0.5, 1.0);
+                    check(vb, t, mr - 1, 2 * nr + 1, 2 * kc + 1, ta, tb, 1.0, 0.5);
+                }
+            }
+        }
+    }
+
+    /** In the build's second run of this class (kernels/pom.xml), the vectors are as narrow as it asks. */
+    @Test
+    void vectorsNoWiderThanTheRunAsks() {
+        Integer most = Integer.getInteger("flatminima.test.maxVectorBits");
+        assumeThat(most).as("set by the 256-bit run only").isNotNull();
+        assertThat(FloatVector.SPECIES_PREFERRED.vectorBitSize()).isLessThanOrEqualTo(most);
+        assertThat(FloatGemm.MR).isEqualTo(3);
     }
 
     @Test
