@@ -74,8 +74,9 @@ class VectorGemmTest {
 
     /**
      * Shapes one past and one short of the blocking of each dtype's GEMM: rows around a micro-tile and an A
-     * block (MR, MC), columns around a tile (NR), depth past a packed block (KC), so edge tiles, a second A
-     * block and a second pass over C all run, for every pair of transposes.
+     * block (MR, MC), columns around a tile (NR) and last panels one or two vectors wide (the narrow
+     * kernel's), depth past a packed block (KC), so edge tiles, a second A block and a second pass over C all
+     * run, for every pair of transposes.
      */
     @Test
     void edgesOfTheBlocking() throws Exception {
@@ -91,6 +92,10 @@ class VectorGemmTest {
                     check(vb, t, mc + mr + 1, 2 * nr - 1, kc + 3, ta, tb, 1.0, 0.0);
                     check(vb, t, mc - 1, nr + 1, kc - 1, ta, tb, -0.5, 1.0);
                     check(vb, t, mr - 1, 2 * nr + 1, 2 * kc + 1, ta, tb, 1.0, 0.5);
+                    // a last panel of one whole vector, of two vectors but one column, of two whole vectors
+                    for (int w : new int[] {nr / 3, 2 * nr / 3 - 1, 2 * nr / 3}) {
+                        check(vb, t, mr + 2, nr + w, kc + 3, ta, tb, 1.0, 0.5);
+                    }
                 }
             }
         }
