@@ -12,7 +12,9 @@ import java.util.function.Supplier;
  *
  * <p>By default a tensor's off-heap storage is reclaimed by the garbage collector (an automatic arena).
  * Because the collector does not see off-heap memory, {@link #allocate} counts the automatically managed
- * bytes still alive and asks for a collection when they pass a budget, as the JDK does for direct buffers.
+ * bytes still alive and asks for a collection when they pass a budget, as the JDK does for direct buffers; it
+ * then waits until the cleaners have returned what the collection found, and asks for the next one at twice
+ * the bytes still live (at least the budget, {@code -Dflatminima.autoMemoryBudget}, 1 GiB by default).
  *
  * <p>In hot loops, a scope frees everything allocated inside it at once, deterministically:
  * <pre>{@code
@@ -36,6 +38,10 @@ public final class Scope implements AutoCloseable {
     /** Live GC-managed bytes at which the next collection is requested; grows when live data really is large. */
     private static final AtomicLong NEXT_GC_AT = new AtomicLong(AUTO_BUDGET);
     private static final long ALIGN = 64;
+    /** The longest a collection of GC-managed memory waits for the cleaners to return it. */
+    private static final long RECLAIM_WAIT_NANOS = 2_000_000_000L;
+    /** Live bytes unchanged over a pause this long (ms): the cleaners are done, even above the target. */
+    private static final long SETTLED_MS = 32;
 
     /** The pooled blocks of this scope: address and size class, pairwise; returned to the pool on close. */
     private long[] blocks = new long[16];
@@ -192,6 +198,43 @@ public final class Scope implements AutoCloseable {
     }
 
     /**
+     * Collects now and waits until the cleaners have returned what the collection found; then the next collection
+     * is requested at twice the bytes still live (at least the budget). Package-private for tests, which start
+     * from the state of the process rather than of the tests before them.
+     */
+    static void collectAuto() {
+        collectAuto(0);
+    }
+
+    /**
+     * As the JDK does for direct buffers: {@code System.gc()}, then give the cleaners (their own thread) time to
+     * return memory. Waits while live bytes keep falling, and until they stop falling for a few milliseconds at
+     * or below {@code target} (or for {@link #SETTLED_MS} above it: live data really is that large), at most
+     * {@link #RECLAIM_WAIT_NANOS}. Taking the live bytes while the cleaners are still at work would set the next
+     * collection too high, and again higher at the next, with lagging cleaners (many queued cleanups, a busy
+     * machine).
+     */
+    private static void collectAuto(long target) {
+        System.gc();
+        long deadline = System.nanoTime() + RECLAIM_WAIT_NANOS;
+        long seen = AUTO_LIVE.get();
+        for (long pause = 1; System.nanoTime() < deadline; pause = Math.min(2 * pause, SETTLED_MS)) {
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            long live = AUTO_LIVE.get();
+            if (live == seen && (pause >= SETTLED_MS || pause >= 4 && live <= target)) {
+                break;
+            }
+            seen = live;
+        }
+        NEXT_GC_AT.set(Math.max(AUTO_BUDGET, 2 * AUTO_LIVE.get()));
+    }
+
+    /**
      * Allocates {@code byteSize} bytes (64-byte aligned, zeroed) in the current scope, or GC-managed memory.
      * {@code owner} is the object whose reachability keeps GC-managed memory alive.
      */
@@ -203,18 +246,7 @@ public final class Scope implements AutoCloseable {
         }
         long threshold = NEXT_GC_AT.get();
         if (AUTO_LIVE.get() + n > threshold && NEXT_GC_AT.compareAndSet(threshold, Long.MAX_VALUE)) {
-            // As the JDK does for direct buffers: collect, then give the cleaners (their own thread) time to
-            // return memory, backing off up to about half a second before accepting that live data is large.
-            System.gc();
-            for (long sleep = 1; sleep <= 256 && AUTO_LIVE.get() + n > threshold; sleep <<= 1) {
-                try {
-                    Thread.sleep(sleep);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
-            NEXT_GC_AT.set(Math.max(AUTO_BUDGET, 2 * AUTO_LIVE.get()));
+            collectAuto(threshold - n);
         }
         MemorySegment seg = Arena.ofAuto().allocate(n, ALIGN);
         AUTO_LIVE.addAndGet(n);
