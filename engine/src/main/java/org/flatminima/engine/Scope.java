@@ -40,7 +40,7 @@ public final class Scope implements AutoCloseable {
     private static final long ALIGN = 64;
     /** The longest a collection of GC-managed memory waits for the cleaners to return it. */
     private static final long RECLAIM_WAIT_NANOS = 2_000_000_000L;
-    /** Live bytes unchanged over a pause this long (ms): the cleaners are done, even above the target. */
+    /** Live bytes not falling over a pause this long (ms): the cleaners are done, even above the target. */
     private static final long SETTLED_MS = 32;
 
     /** The pooled blocks of this scope: address and size class, pairwise; returned to the pool on close. */
@@ -208,9 +208,9 @@ public final class Scope implements AutoCloseable {
 
     /**
      * As the JDK does for direct buffers: {@code System.gc()}, then give the cleaners (their own thread) time to
-     * return memory. Waits while live bytes keep falling, and until they stop falling for a few milliseconds at
-     * or below {@code target} (or for {@link #SETTLED_MS} above it: live data really is that large), at most
-     * {@link #RECLAIM_WAIT_NANOS}. Taking the live bytes while the cleaners are still at work would set the next
+     * return memory. Waits while live bytes keep falling, until they stop falling over a pause of a few
+     * milliseconds at or below {@code target} (or of {@link #SETTLED_MS} above it: live data really is that
+     * large), at most {@link #RECLAIM_WAIT_NANOS}. Taking the live bytes while the cleaners are still at work would set the next
      * collection too high, and again higher at the next, with lagging cleaners (many queued cleanups, a busy
      * machine).
      */
@@ -226,7 +226,9 @@ public final class Scope implements AutoCloseable {
                 break;
             }
             long live = AUTO_LIVE.get();
-            if (live == seen && (pause >= SETTLED_MS || pause >= 4 && live <= target)) {
+            // no longer falling (other threads' allocations may make it rise): done at or below the target after
+            // a few milliseconds, above it after SETTLED_MS
+            if (live >= seen && (pause >= SETTLED_MS || pause >= 4 && live <= target)) {
                 break;
             }
             seen = live;
