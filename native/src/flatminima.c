@@ -157,6 +157,20 @@ static int fm_log_avx512(int64_t n, double *v) {
  * (returns 0). */
 int fm_vector_math(int32_t fn, int64_t n, double *v) { return fn == 0 ? fm_exp_avx512(n, v) : fm_log_avx512(n, v); }
 
+/* Max pooling on AVX-512 (fm_pool.inc): 2x2/2 windows forward and backward, and the gather of any window, for
+ * the scalar kernels of fm_kernels.inc: 1 where they ran, 0 (nothing written) where the CPU has no AVX-512 or the
+ * build is not for x86-64. */
+static int fm_pool2x2_avx512_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax);
+static int fm_pool2x2_avx512_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax);
+static int fm_pool2x2_backward_avx512_f32(int64_t planes, int32_t h, int32_t w, const float *gy,
+                                          const int32_t *argmax, float *gx);
+static int fm_pool2x2_backward_avx512_f64(int64_t planes, int32_t h, int32_t w, const double *gy,
+                                          const int32_t *argmax, double *gx);
+static int fm_pool_gather_avx512_f32(int64_t planes, int64_t plane, int64_t oplane, const float *x,
+                                     const int32_t *argmax, float *y);
+static int fm_pool_gather_avx512_f64(int64_t planes, int64_t plane, int64_t oplane, const double *x,
+                                     const int32_t *argmax, double *y);
+
 #define T float
 #define FM(name) fm_##name##_f32
 #include "fm_kernels.inc"
@@ -201,6 +215,56 @@ int fm_vector_math(int32_t fn, int64_t n, double *v) { return fn == 0 ? fm_exp_a
 #undef FM
 #undef T
 
+/* ------------------------------------------------------------------ 2x2/2 max pooling (AVX-512) */
+
+#define PT_TARGET __attribute__((target("avx512f")))
+
+#define T float
+#define FM(name) fm_##name##_f32
+#define PV __m512
+#define PM __mmask16
+#define PL 16
+#define PT_EVEN _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+#define PT_ODD _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+#define PT_ILO _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
+#define PT_IHI _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
+#define PT_LOADZ(m, p) _mm512_maskz_loadu_ps(m, p)
+#define PT_STOREM(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+#define PT_STORE(p, v) _mm512_storeu_ps(p, v)
+#define PT_PERM2(a, i, b) _mm512_permutex2var_ps(a, i, b)
+#define PT_GT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
+#define PT_BLEND(m, a, b) _mm512_mask_blend_ps(m, a, b)
+#define PT_MASKZ(m, v) _mm512_maskz_mov_ps(m, v)
+#define PT_ADD(a, b) _mm512_add_ps(a, b)
+#define PT_ZERO() _mm512_setzero_ps()
+#define PT_GATHER(src, m, idx, base) _mm512_mask_i32gather_ps(src, m, idx, base, 4)
+#include "fm_pool.inc"
+#undef FM
+#undef T
+
+#define T double
+#define FM(name) fm_##name##_f64
+#define PV __m512d
+#define PM __mmask8
+#define PL 8
+#define PT_EVEN _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14)
+#define PT_ODD _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15)
+#define PT_ILO _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11)
+#define PT_IHI _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15)
+#define PT_LOADZ(m, p) _mm512_maskz_loadu_pd(m, p)
+#define PT_STOREM(p, m, v) _mm512_mask_storeu_pd(p, m, v)
+#define PT_STORE(p, v) _mm512_storeu_pd(p, v)
+#define PT_PERM2(a, i, b) _mm512_permutex2var_pd(a, i, b)
+#define PT_GT(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ)
+#define PT_BLEND(m, a, b) _mm512_mask_blend_pd(m, a, b)
+#define PT_MASKZ(m, v) _mm512_maskz_mov_pd(m, v)
+#define PT_ADD(a, b) _mm512_add_pd(a, b)
+#define PT_ZERO() _mm512_setzero_pd()
+#define PT_GATHER(src, m, idx, base) _mm512_mask_i32gather_pd(src, m, _mm512_castsi512_si256(idx), base, 8)
+#include "fm_pool.inc"
+#undef FM
+#undef T
+
 #else
 
 int fm_fewcol_gemm_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
@@ -217,4 +281,37 @@ int fm_fewcol_gemm_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, i
     return -1;
 }
 
+static int fm_pool2x2_avx512_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax) {
+    (void) planes; (void) h; (void) w; (void) x; (void) y; (void) argmax;
+    return 0;
+}
+static int fm_pool2x2_avx512_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax) {
+    (void) planes; (void) h; (void) w; (void) x; (void) y; (void) argmax;
+    return 0;
+}
+static int fm_pool2x2_backward_avx512_f32(int64_t planes, int32_t h, int32_t w, const float *gy,
+                                          const int32_t *argmax, float *gx) {
+    (void) planes; (void) h; (void) w; (void) gy; (void) argmax; (void) gx;
+    return 0;
+}
+
+static int fm_pool_gather_avx512_f32(int64_t planes, int64_t plane, int64_t oplane, const float *x,
+                                     const int32_t *argmax, float *y) {
+    (void) planes; (void) plane; (void) oplane; (void) x; (void) argmax; (void) y;
+    return 0;
+}
+static int fm_pool_gather_avx512_f64(int64_t planes, int64_t plane, int64_t oplane, const double *x,
+                                     const int32_t *argmax, double *y) {
+    (void) planes; (void) plane; (void) oplane; (void) x; (void) argmax; (void) y;
+    return 0;
+}
+
 #endif
+
+/* Doubles keep the scalar max-pool backward on every CPU: the vector one was slower on W3's larger pooling (both
+ * bound by writing gx; docs/PERFORMANCE.md, "Max pooling on vectors"). */
+static int fm_pool2x2_backward_avx512_f64(int64_t planes, int32_t h, int32_t w, const double *gy,
+                                          const int32_t *argmax, double *gx) {
+    (void) planes; (void) h; (void) w; (void) gy; (void) argmax; (void) gx;
+    return 0;
+}

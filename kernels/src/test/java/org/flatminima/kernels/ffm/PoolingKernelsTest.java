@@ -1,0 +1,188 @@
+package org.flatminima.kernels.ffm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.ScalarBackend;
+import org.flatminima.kernels.Window2d;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Max pooling with 2x2 windows of stride 2, the convolutional networks' case, whose forward (and, for floats,
+ * backward) the C library runs on AVX-512 vectors where the CPU has them (native/src/fm_pool.inc) and with scalar
+ * code elsewhere: against the scalar oracle bit for bit (values by their raw bits, so signed zeros count; indices
+ * exactly), over widths on both sides of a vector's worth of windows (16 floats, 8 doubles), odd heights and widths
+ * (a last row or column in no window), and inputs with ties (a ReLU's zeros, small integers), NaNs and negative
+ * zeros; with elements past the outputs that must stay as they were (the kernels store with masks). The gather (a
+ * routing's values, which the C library runs on AVX-512 for every window) likewise, also at indices of -1. Once
+ * with the C kernels and once without (the Java fallback), as {@link NativeKernelsTest}.
+ */
+class PoolingKernelsTest {
+
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final int GUARD = 40;
+    /** Heights and widths: one window, odd and even, and around 8, 16 and 32 windows per row. */
+    private static final int[] SIDES = {2, 3, 5, 6, 14, 15, 16, 17, 18, 28, 31, 32, 33, 34, 35, 64, 67};
+
+    private final Backend ref = new ScalarBackend();
+    private final Random rnd = new Random(20261205);
+    private Arena arena;
+
+    @BeforeEach
+    void open() {
+        arena = Arena.ofConfined();
+    }
+
+    @AfterEach
+    void close() {
+        arena.close();
+    }
+
+    static Stream<Arguments> cases() {
+        return NativeKernelsTest.cases();
+    }
+
+    @ParameterizedTest(name = "{0} C={1}")
+    @MethodSource("cases")
+    void twoByTwoWindowsMatchTheOracleBitForBit(DType t, boolean c) {
+        NativeBackend nat = NativeKernelsTest.backend(c);
+        int checked = 0;
+        for (int h : SIDES) {
+            for (int w : SIDES) {
+                for (int kind = 0; kind < 3; kind++) {
+                    check(nat, t, new Window2d(2, 3, h, w, 2, 2, 2, 2, 0, 0), kind);
+                    checked++;
+                }
+            }
+        }
+        assertThat(checked).isEqualTo(SIDES.length * SIDES.length * 3);
+    }
+
+    private void check(NativeBackend nat, DType t, Window2d g, int kind) {
+        long xn = g.n() * g.imageSize();
+        long yn = (long) g.n() * g.c() * g.outH() * g.outW();
+        String what = g + " kind " + kind;
+        MemorySegment x = values(t, xn, kind);
+
+        MemorySegment y1 = garbage(t, yn + GUARD);
+        MemorySegment y0 = copyOf(y1);
+        MemorySegment a1 = arena.allocate((yn + GUARD) * 4, 4);
+        for (long i = 0; i < yn + GUARD; i++) {
+            a1.setAtIndex(INT, i, -7);
+        }
+        MemorySegment y2 = alloc(t, yn);
+        MemorySegment a2 = arena.allocate(Math.max(1, yn) * 4, 4);
+        nat.maxPool2d(t, g, x, y1, a1);
+        ref.maxPool2d(t, g, x, y2, a2);
+        assertSameBits(t, y1, y2, yn, "maxPool " + what);
+        for (long i = 0; i < yn; i++) {
+            assertThat(a1.getAtIndex(INT, i)).as("argmax %s [%d]", what, i).isEqualTo(a2.getAtIndex(INT, i));
+        }
+        assertSameBits(t, y1.asSlice(yn * t.byteSize()), y0.asSlice(yn * t.byteSize()), GUARD, "past y " + what);
+        for (long i = yn; i < yn + GUARD; i++) {
+            assertThat(a1.getAtIndex(INT, i)).as("past argmax %s [%d]", what, i).isEqualTo(-7);
+        }
+
+        gather(nat, t, g, a2, what);
+
+        MemorySegment gy = values(t, yn, 2);
+        MemorySegment gx1 = garbage(t, xn + GUARD);
+        MemorySegment gx0 = copyOf(gx1);
+        MemorySegment gx2 = alloc(t, xn);
+        nat.maxPool2dBackward(t, g, gy, a2, gx1);
+        ref.maxPool2dBackward(t, g, gy, a2, gx2);
+        assertSameBits(t, gx1, gx2, xn, "maxPool backward " + what);
+        assertSameBits(t, gx1.asSlice(xn * t.byteSize()), gx0.asSlice(xn * t.byteSize()), GUARD,
+                "past gx " + what);
+    }
+
+    /** The gather (the tangent of a max pooling) at any index of its plane, and 0 at -1, for any window. */
+    @ParameterizedTest(name = "{0} C={1}")
+    @MethodSource("cases")
+    void gatherTakesAnyIndexOfItsPlane(DType t, boolean c) {
+        NativeBackend nat = NativeKernelsTest.backend(c);
+        Window2d[] windows = {
+            new Window2d(2, 3, 28, 28, 3, 3, 2, 2, 1, 1),
+            new Window2d(1, 2, 9, 33, 3, 3, 1, 1, 1, 1),
+            new Window2d(3, 1, 17, 6, 5, 4, 3, 2, 2, 1),
+            new Window2d(2, 2, 15, 35, 2, 2, 2, 2, 0, 0),
+        };
+        for (Window2d g : windows) {
+            long yn = (long) g.n() * g.c() * g.outH() * g.outW();
+            int plane = g.h() * g.w();
+            MemorySegment argmax = arena.allocate(yn * 4, 4);
+            for (long i = 0; i < yn; i++) {
+                argmax.setAtIndex(INT, i, rnd.nextInt(9) == 0 ? -1 : rnd.nextInt(plane));
+            }
+            gather(nat, t, g, argmax, g.toString());
+        }
+    }
+
+    private void gather(NativeBackend nat, DType t, Window2d g, MemorySegment argmax, String what) {
+        long xn = g.n() * g.imageSize();
+        long yn = (long) g.n() * g.c() * g.outH() * g.outW();
+        MemorySegment x = values(t, xn, 2);
+        MemorySegment z1 = garbage(t, yn + GUARD);
+        MemorySegment z0 = copyOf(z1);
+        MemorySegment z2 = alloc(t, yn);
+        nat.maxPool2dGather(t, g, x, argmax, z1);
+        ref.maxPool2dGather(t, g, x, argmax, z2);
+        assertSameBits(t, z1, z2, yn, "maxPool gather " + what);
+        assertSameBits(t, z1.asSlice(yn * t.byteSize()), z0.asSlice(yn * t.byteSize()), GUARD, "past gather " + what);
+    }
+
+    /** kind 0: a ReLU's output (half zeros); 1: small integers (ties); 2: values with NaNs and negative zeros. */
+    private MemorySegment values(DType t, long n, int kind) {
+        MemorySegment s = alloc(t, n);
+        for (long i = 0; i < n; i++) {
+            double v = rnd.nextDouble() - 0.5;
+            double e = switch (kind) {
+                case 0 -> Math.max(0, v);
+                case 1 -> rnd.nextInt(3) - 1;
+                default -> rnd.nextInt(13) == 0 ? Double.NaN : rnd.nextInt(7) == 0 ? -0.0 : v;
+            };
+            t.set(s, i, e);
+        }
+        return s;
+    }
+
+    private MemorySegment garbage(DType t, long n) {
+        MemorySegment s = alloc(t, n);
+        for (long i = 0; i < n; i++) {
+            t.set(s, i, 1000 + i);
+        }
+        return s;
+    }
+
+    private MemorySegment alloc(DType t, long n) {
+        return arena.allocate(Math.max(1, n) * t.byteSize(), 8);
+    }
+
+    private MemorySegment copyOf(MemorySegment s) {
+        return arena.allocate(s.byteSize(), 8).copyFrom(s);
+    }
+
+    /** The same value bits (any NaN matches any NaN). */
+    private static void assertSameBits(DType t, MemorySegment actual, MemorySegment expected, long n, String what) {
+        for (long i = 0; i < n; i++) {
+            double a = t.get(actual, i);
+            double e = t.get(expected, i);
+            boolean ok = Double.isNaN(e) ? Double.isNaN(a)
+                    : Double.doubleToRawLongBits(a) == Double.doubleToRawLongBits(e);
+            if (!ok) {
+                fail("%s [%d]: expected %s but was %s", what, i, e, a);
+            }
+        }
+    }
+}
