@@ -75,6 +75,17 @@ public final class Scope implements AutoCloseable {
         return AUTO_LIVE.get();
     }
 
+    /** Live GC-managed bytes at which the next collection is requested (for tests). */
+    static long nextCollectionAt() {
+        return NEXT_GC_AT.get();
+    }
+
+    /** Runs {@code action} on the thread of GC-managed memory's cleanups once {@code owner} is unreachable (for
+     * tests, which hold that thread back with it). */
+    static void onCleanerThread(Object owner, Runnable action) {
+        CLEANER.register(owner, action);
+    }
+
     /**
      * Copies {@code t} into the enclosing scope (or into GC-managed memory when there is none), so it survives
      * this scope's close.
@@ -212,7 +223,7 @@ public final class Scope implements AutoCloseable {
      * milliseconds at or below {@code target} (or of {@link #SETTLED_MS} above it: live data really is that
      * large), at most {@link #RECLAIM_WAIT_NANOS}. Taking the live bytes while the cleaners are still at work would set the next
      * collection too high, and again higher at the next, with lagging cleaners (many queued cleanups, a busy
-     * machine).
+     * machine); should the wait end before they are done, their cleanups lower it ({@link #released}).
      */
     private static void collectAuto(long target) {
         System.gc();
@@ -252,7 +263,20 @@ public final class Scope implements AutoCloseable {
         }
         MemorySegment seg = Arena.ofAuto().allocate(n, ALIGN);
         AUTO_LIVE.addAndGet(n);
-        CLEANER.register(owner, () -> AUTO_LIVE.addAndGet(-n));
+        CLEANER.register(owner, () -> released(n));
         return seg;
+    }
+
+    /**
+     * The cleanup of {@code n} GC-managed bytes: they are no longer live, and the next collection comes at twice
+     * the live bytes if that is lower than where it was set (not while one is under way, which sets it itself).
+     * So a collection whose wait for the cleaners ended before they were done (a busy machine can hold the
+     * cleaner thread back longer than {@link #collectAuto(long)} waits) sets the next one too high only until they
+     * have caught up.
+     */
+    private static void released(long n) {
+        long live = AUTO_LIVE.addAndGet(-n);
+        long next = Math.max(AUTO_BUDGET, 2 * live);
+        NEXT_GC_AT.getAndUpdate(t -> t == Long.MAX_VALUE || t <= next ? t : next);
     }
 }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.Backends;
 import org.flatminima.kernels.DType;
@@ -300,5 +302,43 @@ class TensorTest {
             peak = Math.max(peak, Scope.autoLiveBytes());
         }
         assertThat(peak).isLessThan((1L << 30) + (1L << 28));
+    }
+
+    @Test
+    void cleanupsThatComeLateStillLowerTheNextCollection() throws InterruptedException {
+        // The cleaner thread held back (as a busy machine can) while a collection waits for it: the wait ends with
+        // the garbage still counted live and sets the next collection at twice that. Once the cleanups run, they
+        // must bring it back down, else the next collection comes a whole budget late.
+        Scope.collectAuto();
+        CountDownLatch blocked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Scope.onCleanerThread(new Object(), () -> {
+            blocked.countDown();
+            try {
+                release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        for (int i = 0; i < 100 && blocked.getCount() > 0; i++) {
+            System.gc();
+            blocked.await(50, TimeUnit.MILLISECONDS);
+        }
+        assertThat(blocked.getCount()).as("the cleaner thread is held").isZero();
+        try {
+            for (int i = 0; i < 70; i++) {
+                Tensor.zeros(DType.F64, 1 << 21); // 16 MB each: a collection at 1 GiB, whose garbage stays counted
+            }
+            assertThat(Scope.nextCollectionAt()).as("the collection's wait ended with the cleaner held")
+                    .isGreaterThan(3L << 29);
+        } finally {
+            release.countDown();
+        }
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (Scope.autoLiveBytes() > (1L << 29) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(Scope.autoLiveBytes()).as("the cleanups have run").isLessThanOrEqualTo(1L << 29);
+        assertThat(Scope.nextCollectionAt()).isLessThanOrEqualTo(Math.max(1L << 30, 2 * Scope.autoLiveBytes()));
     }
 }
