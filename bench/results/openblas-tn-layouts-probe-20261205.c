@@ -1,6 +1,7 @@
-/* Scratch probe (issue 17, 2026-12-05, docs/PERFORMANCE.md "Max pooling on vectors", tried and not kept): W2's weight-gradient
- * products dW = g^T x (row-major TN) against transposing g first and then NN, single precision, best of 30, one
- * thread. Built like openblas-builds-tn-probe-20261204.c, once per libopenblas; output in openblas-tn-layouts-20261205.txt. */
+/* Scratch probe (issue 17, 2026-12-05, docs/PERFORMANCE.md "Max pooling on vectors", tried and not kept): W2's
+ * weight-gradient products dW = g^T x (row-major TN) against transposing g first and then NN, single precision,
+ * best of 30, one thread. Built like openblas-builds-tn-probe-20261204.c, once per libopenblas; output in
+ * openblas-tn-layouts-20261205.txt. */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>

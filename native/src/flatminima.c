@@ -215,53 +215,19 @@ static int fm_pool_gather_avx512_f64(int64_t planes, int64_t plane, int64_t opla
 #undef FM
 #undef T
 
-/* ------------------------------------------------------------------ 2x2/2 max pooling (AVX-512) */
-
-#define PT_TARGET __attribute__((target("avx512f")))
+/* ------------------------------------------------------------------ max pooling (AVX-512) */
 
 #define T float
 #define FM(name) fm_##name##_f32
-#define PV __m512
-#define PM __mmask16
-#define PL 16
-#define PT_EVEN _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
-#define PT_ODD _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
-#define PT_ILO _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
-#define PT_IHI _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
-#define PT_LOADZ(m, p) _mm512_maskz_loadu_ps(m, p)
-#define PT_STOREM(p, m, v) _mm512_mask_storeu_ps(p, m, v)
-#define PT_STORE(p, v) _mm512_storeu_ps(p, v)
-#define PT_PERM2(a, i, b) _mm512_permutex2var_ps(a, i, b)
-#define PT_GT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
-#define PT_BLEND(m, a, b) _mm512_mask_blend_ps(m, a, b)
-#define PT_MASKZ(m, v) _mm512_maskz_mov_ps(m, v)
-#define PT_ADD(a, b) _mm512_add_ps(a, b)
-#define PT_ZERO() _mm512_setzero_ps()
-#define PT_GATHER(src, m, idx, base) _mm512_mask_i32gather_ps(src, m, idx, base, 4)
 #include "fm_pool.inc"
 #undef FM
 #undef T
 
 #define T double
 #define FM(name) fm_##name##_f64
-#define PV __m512d
-#define PM __mmask8
-#define PL 8
-#define PT_EVEN _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14)
-#define PT_ODD _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15)
-#define PT_ILO _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11)
-#define PT_IHI _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15)
-#define PT_LOADZ(m, p) _mm512_maskz_loadu_pd(m, p)
-#define PT_STOREM(p, m, v) _mm512_mask_storeu_pd(p, m, v)
-#define PT_STORE(p, v) _mm512_storeu_pd(p, v)
-#define PT_PERM2(a, i, b) _mm512_permutex2var_pd(a, i, b)
-#define PT_GT(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ)
-#define PT_BLEND(m, a, b) _mm512_mask_blend_pd(m, a, b)
-#define PT_MASKZ(m, v) _mm512_maskz_mov_pd(m, v)
-#define PT_ADD(a, b) _mm512_add_pd(a, b)
-#define PT_ZERO() _mm512_setzero_pd()
-#define PT_GATHER(src, m, idx, base) _mm512_mask_i32gather_pd(src, m, _mm512_castsi512_si256(idx), base, 8)
+#define FM_POOL_F64
 #include "fm_pool.inc"
+#undef FM_POOL_F64
 #undef FM
 #undef T
 
