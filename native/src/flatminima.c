@@ -183,7 +183,7 @@ static int fm_pool_gather_avx512_f64(int64_t planes, int64_t plane, int64_t opla
 #undef FM
 #undef T
 
-/* ------------------------------------------------------------------ products with few columns of C (AVX-512) */
+/* ------------------------------------------------ products with few columns of C, max pooling (AVX-512) */
 
 #if defined(__x86_64__)
 
@@ -198,6 +198,7 @@ static int fm_pool_gather_avx512_f64(int64_t planes, int64_t plane, int64_t opla
 #define FC_FMA(x, y, z) _mm512_fmadd_ps(x, y, z)
 #define FC_FMAS(x, y, z) fmaf(x, y, z)
 #include "fm_fewcol.inc"
+#include "fm_pool.inc"
 #undef FM
 #undef T
 
@@ -212,19 +213,6 @@ static int fm_pool_gather_avx512_f64(int64_t planes, int64_t plane, int64_t opla
 #define FC_FMA(x, y, z) _mm512_fmadd_pd(x, y, z)
 #define FC_FMAS(x, y, z) fma(x, y, z)
 #include "fm_fewcol.inc"
-#undef FM
-#undef T
-
-/* ------------------------------------------------------------------ max pooling (AVX-512) */
-
-#define T float
-#define FM(name) fm_##name##_f32
-#include "fm_pool.inc"
-#undef FM
-#undef T
-
-#define T double
-#define FM(name) fm_##name##_f64
 #define FM_POOL_F64
 #include "fm_pool.inc"
 #undef FM_POOL_F64

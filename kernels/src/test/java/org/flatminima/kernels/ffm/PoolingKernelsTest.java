@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Random;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.DType;
@@ -97,14 +98,8 @@ class PoolingKernelsTest {
         gather(nat, t, g, a2, what);
 
         MemorySegment gy = values(t, yn, 2);
-        MemorySegment gx1 = garbage(t, xn + GUARD);
-        MemorySegment gx0 = copyOf(gx1);
-        MemorySegment gx2 = alloc(t, xn);
-        nat.maxPool2dBackward(t, g, gy, a2, gx1);
-        ref.maxPool2dBackward(t, g, gy, a2, gx2);
-        assertSameBits(t, gx1, gx2, xn, "maxPool backward " + what);
-        assertSameBits(t, gx1.asSlice(xn * t.byteSize()), gx0.asSlice(xn * t.byteSize()), GUARD,
-                "past gx " + what);
+        sameOutputs(t, xn, "maxPool backward " + what, gx -> nat.maxPool2dBackward(t, g, gy, a2, gx),
+                gx -> ref.maxPool2dBackward(t, g, gy, a2, gx));
     }
 
     /** The gather (the tangent of a max pooling) at any index of its plane, and 0 at -1, for any window. */
@@ -133,13 +128,23 @@ class PoolingKernelsTest {
         long xn = g.n() * g.imageSize();
         long yn = (long) g.n() * g.c() * g.outH() * g.outW();
         MemorySegment x = values(t, xn, 2);
-        MemorySegment z1 = garbage(t, yn + GUARD);
-        MemorySegment z0 = copyOf(z1);
-        MemorySegment z2 = alloc(t, yn);
-        nat.maxPool2dGather(t, g, x, argmax, z1);
-        ref.maxPool2dGather(t, g, x, argmax, z2);
-        assertSameBits(t, z1, z2, yn, "maxPool gather " + what);
-        assertSameBits(t, z1.asSlice(yn * t.byteSize()), z0.asSlice(yn * t.byteSize()), GUARD, "past gather " + what);
+        sameOutputs(t, yn, "maxPool gather " + what, y -> nat.maxPool2dGather(t, g, x, argmax, y),
+                y -> ref.maxPool2dGather(t, g, x, argmax, y));
+    }
+
+    /**
+     * Runs a kernel into an output of {@code n} elements followed by {@link #GUARD} elements of garbage, and the
+     * oracle into another: the same bits, and the guard untouched.
+     */
+    private void sameOutputs(DType t, long n, String what, Consumer<MemorySegment> kernel,
+                             Consumer<MemorySegment> oracle) {
+        MemorySegment out = garbage(t, n + GUARD);
+        MemorySegment before = copyOf(out);
+        MemorySegment expected = alloc(t, n);
+        kernel.accept(out);
+        oracle.accept(expected);
+        assertSameBits(t, out, expected, n, what);
+        assertSameBits(t, out.asSlice(n * t.byteSize()), before.asSlice(n * t.byteSize()), GUARD, "past " + what);
     }
 
     /** kind 0: a ReLU's output (half zeros); 1: small integers (ties); 2: values with NaNs and negative zeros. */
