@@ -157,9 +157,9 @@ static int fm_log_avx512(int64_t n, double *v) {
  * (returns 0). */
 int fm_vector_math(int32_t fn, int64_t n, double *v) { return fn == 0 ? fm_exp_avx512(n, v) : fm_log_avx512(n, v); }
 
-/* Max pooling on AVX-512 (fm_pool.inc): 2x2/2 windows forward and backward, and the gather of any window, for
- * the scalar kernels of fm_kernels.inc: 1 where they ran, 0 (nothing written) where the CPU has no AVX-512 or the
- * build is not for x86-64. */
+/* Max pooling on AVX-512 (fm_pool.inc): 2x2/2 windows forward (and backward for floats), and the gather of any
+ * window, for the scalar kernels of fm_kernels.inc: 1 where they ran, 0 (nothing written) where the CPU has no
+ * AVX-512, the build is not for x86-64, or (the backward of doubles) always. */
 static int fm_pool2x2_avx512_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax);
 static int fm_pool2x2_avx512_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax);
 static int fm_pool2x2_backward_avx512_f32(int64_t planes, int32_t h, int32_t w, const float *gy,
@@ -248,7 +248,6 @@ static int fm_pool2x2_backward_avx512_f32(int64_t planes, int32_t h, int32_t w, 
     (void) planes; (void) h; (void) w; (void) gy; (void) argmax; (void) gx;
     return 0;
 }
-
 static int fm_pool_gather_avx512_f32(int64_t planes, int64_t plane, int64_t oplane, const float *x,
                                      const int32_t *argmax, float *y) {
     (void) planes; (void) plane; (void) oplane; (void) x; (void) argmax; (void) y;
