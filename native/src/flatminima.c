@@ -171,6 +171,25 @@ static int fm_pool_gather_avx512_f32(int64_t planes, int64_t plane, int64_t opla
 static int fm_pool_gather_avx512_f64(int64_t planes, int64_t plane, int64_t oplane, const double *x,
                                      const int32_t *argmax, double *y);
 
+/* Winograd transforms on AVX-512 (fm_winograd.inc) for the portable ones of fm_kernels.inc: 1 where they ran,
+ * 0 (nothing written) where the CPU has no AVX-512, the build is not for x86-64, the shape is not one they take,
+ * or (doubles) always. */
+static int fm_winograd_input_avx512_f32(const int32_t *geom, const float *x, float *v);
+static int fm_winograd_output_avx512_f32(const int32_t *geom, int32_t cout, const float *mm, float *y);
+static int fm_winograd_gradient_avx512_f32(const int32_t *geom, int32_t cout, const float *gy, float *gt);
+static int fm_winograd_input_avx512_f64(const int32_t *geom, const double *x, double *v) {
+    (void) geom; (void) x; (void) v;
+    return 0;
+}
+static int fm_winograd_output_avx512_f64(const int32_t *geom, int32_t cout, const double *mm, double *y) {
+    (void) geom; (void) cout; (void) mm; (void) y;
+    return 0;
+}
+static int fm_winograd_gradient_avx512_f64(const int32_t *geom, int32_t cout, const double *gy, double *gt) {
+    (void) geom; (void) cout; (void) gy; (void) gt;
+    return 0;
+}
+
 #define T float
 #define FM(name) fm_##name##_f32
 #include "fm_kernels.inc"
@@ -219,6 +238,8 @@ static int fm_pool_gather_avx512_f64(int64_t planes, int64_t plane, int64_t opla
 #undef FM
 #undef T
 
+#include "fm_winograd.inc"
+
 #else
 
 int fm_fewcol_gemm_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
@@ -256,6 +277,18 @@ static int fm_pool_gather_avx512_f32(int64_t planes, int64_t plane, int64_t opla
 static int fm_pool_gather_avx512_f64(int64_t planes, int64_t plane, int64_t oplane, const double *x,
                                      const int32_t *argmax, double *y) {
     (void) planes; (void) plane; (void) oplane; (void) x; (void) argmax; (void) y;
+    return 0;
+}
+static int fm_winograd_input_avx512_f32(const int32_t *geom, const float *x, float *v) {
+    (void) geom; (void) x; (void) v;
+    return 0;
+}
+static int fm_winograd_output_avx512_f32(const int32_t *geom, int32_t cout, const float *mm, float *y) {
+    (void) geom; (void) cout; (void) mm; (void) y;
+    return 0;
+}
+static int fm_winograd_gradient_avx512_f32(const int32_t *geom, int32_t cout, const float *gy, float *gt) {
+    (void) geom; (void) cout; (void) gy; (void) gt;
     return 0;
 }
 

@@ -1,7 +1,7 @@
 package org.flatminima.kernels.ffm;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
+import static org.flatminima.kernels.ffm.SameBits.assertSameBits;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -32,17 +32,19 @@ import org.junit.jupiter.params.provider.MethodSource;
 class PoolingKernelsTest {
 
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
-    private static final int GUARD = 40;
+    private static final int GUARD = SameBits.GUARD;
     /** Heights and widths: one window, odd and even, and around 8, 16 and 32 windows per row. */
     private static final int[] SIDES = {2, 3, 5, 6, 14, 15, 16, 17, 18, 28, 31, 32, 33, 34, 35, 64, 67};
 
     private final Backend ref = new ScalarBackend();
     private final Random rnd = new Random(20261205);
     private Arena arena;
+    private SameBits bits;
 
     @BeforeEach
     void open() {
         arena = Arena.ofConfined();
+        bits = new SameBits(arena);
     }
 
     @AfterEach
@@ -132,21 +134,6 @@ class PoolingKernelsTest {
                 y -> ref.maxPool2dGather(t, g, x, argmax, y));
     }
 
-    /**
-     * Runs a kernel into an output of {@code n} elements followed by {@link #GUARD} elements of garbage, and the
-     * oracle into another: the same bits, and the guard untouched.
-     */
-    private void sameOutputs(DType t, long n, String what, Consumer<MemorySegment> kernel,
-                             Consumer<MemorySegment> oracle) {
-        MemorySegment out = garbage(t, n + GUARD);
-        MemorySegment before = copyOf(out);
-        MemorySegment expected = alloc(t, n);
-        kernel.accept(out);
-        oracle.accept(expected);
-        assertSameBits(t, out, expected, n, what);
-        assertSameBits(t, out.asSlice(n * t.byteSize()), before.asSlice(n * t.byteSize()), GUARD, "past " + what);
-    }
-
     /** kind 0: a ReLU's output (half zeros); 1: small integers (ties); 2: values with NaNs and negative zeros. */
     private MemorySegment values(DType t, long n, int kind) {
         MemorySegment s = alloc(t, n);
@@ -163,31 +150,19 @@ class PoolingKernelsTest {
     }
 
     private MemorySegment garbage(DType t, long n) {
-        MemorySegment s = alloc(t, n);
-        for (long i = 0; i < n; i++) {
-            t.set(s, i, 1000 + i);
-        }
-        return s;
+        return bits.garbage(t, n);
     }
 
     private MemorySegment alloc(DType t, long n) {
-        return arena.allocate(Math.max(1, n) * t.byteSize(), 8);
+        return bits.alloc(t, n);
     }
 
     private MemorySegment copyOf(MemorySegment s) {
-        return arena.allocate(s.byteSize(), 8).copyFrom(s);
+        return bits.copyOf(s);
     }
 
-    /** The same value bits (any NaN matches any NaN). */
-    private static void assertSameBits(DType t, MemorySegment actual, MemorySegment expected, long n, String what) {
-        for (long i = 0; i < n; i++) {
-            double a = t.get(actual, i);
-            double e = t.get(expected, i);
-            boolean ok = Double.isNaN(e) ? Double.isNaN(a)
-                    : Double.doubleToRawLongBits(a) == Double.doubleToRawLongBits(e);
-            if (!ok) {
-                fail("%s [%d]: expected %s but was %s", what, i, e, a);
-            }
-        }
+    private void sameOutputs(DType t, long n, String what, Consumer<MemorySegment> kernel,
+                             Consumer<MemorySegment> oracle) {
+        bits.outputs(t, n, what, kernel, oracle);
     }
 }

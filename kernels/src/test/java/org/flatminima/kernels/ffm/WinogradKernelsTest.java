@@ -1,0 +1,106 @@
+package org.flatminima.kernels.ffm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.ScalarBackend;
+import org.flatminima.kernels.Window2d;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The three transforms of the Winograd convolutions, which the C library runs for floats on AVX-512 vectors where
+ * a row of tiles is at most 7 tiles (native/src/fm_winograd.inc) and on its portable kernels otherwise: against
+ * the scalar oracle bit for bit (raw bits, so signed zeros count), over every height and width from 1 to 16 with
+ * paddings 0 to 2 (rows of 1 to 8 tiles: one, two or an odd number of rows of tiles per plane, odd outputs whose
+ * last row or column falls outside the image, a padded row as wide as a vector), on values with negative zeros and
+ * NaNs, with guard elements past every output (the kernels store with masks). Once with the C kernels and once
+ * without, as {@link NativeKernelsTest}; {@link NativeKernelsTest#winogradTransformsGiveTheOraclesBits} has the
+ * wider images.
+ */
+class WinogradKernelsTest {
+
+    private static final int[] SIDES = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16};
+    private static final int[][] PADS = {{0, 0}, {1, 1}, {2, 2}, {0, 2}, {2, 1}};
+
+    private final Backend ref = new ScalarBackend();
+    private final Random rnd = new Random(20261205);
+    private Arena arena;
+    private SameBits bits;
+
+    @BeforeEach
+    void open() {
+        arena = Arena.ofConfined();
+        bits = new SameBits(arena);
+    }
+
+    @AfterEach
+    void close() {
+        arena.close();
+    }
+
+    static Stream<Arguments> cases() {
+        return NativeKernelsTest.cases();
+    }
+
+    @ParameterizedTest(name = "{0} C={1}")
+    @MethodSource("cases")
+    void transformsMatchTheOracleBitForBit(DType t, boolean c) {
+        NativeBackend nat = NativeKernelsTest.backend(c);
+        int checked = 0;
+        int narrow = 0;
+        for (int h : SIDES) {
+            for (int w : SIDES) {
+                for (int[] pad : PADS) {
+                    if (h + 2 * pad[0] < 3 || w + 2 * pad[1] < 3) {
+                        continue;
+                    }
+                    int n = 1 + checked % 3;
+                    int ch = 1 + checked % 2;
+                    Window2d g = new Window2d(n, ch, h, w, 3, 3, 1, 1, pad[0], pad[1]);
+                    check(nat, t, g, 2 + checked % 3);
+                    checked++;
+                    if ((g.outW() + 1) / 2 <= 7 && w + pad[1] <= 16) {
+                        narrow++;
+                    }
+                }
+            }
+        }
+        assertThat(checked).isEqualTo(1039);
+        assertThat(narrow).as("shapes the AVX-512 transforms take").isGreaterThan(800);
+    }
+
+    private void check(NativeBackend nat, DType t, Window2d g, int cout) {
+        long tiles = g.winogradTiles();
+        long vn = 16 * g.c() * tiles;
+        long mn = 16 * cout * tiles;
+        long yn = (long) g.n() * cout * g.outH() * g.outW();
+        MemorySegment x = values(t, g.n() * g.imageSize());
+        bits.outputs(t, vn, "winogradInput " + g, v -> nat.winogradInput(t, g, x, v), v -> ref.winogradInput(t, g, x, v));
+        MemorySegment m = values(t, mn);
+        bits.outputs(t, yn, "winogradOutput " + g + " cout " + cout, y -> nat.winogradOutput(t, g, cout, m, y),
+                y -> ref.winogradOutput(t, g, cout, m, y));
+        MemorySegment gy = values(t, yn);
+        bits.outputs(t, mn, "winogradGradient " + g + " cout " + cout, gt -> nat.winogradGradient(t, g, cout, gy, gt),
+                gt -> ref.winogradGradient(t, g, cout, gy, gt));
+    }
+
+    /** Values of two magnitudes, with negative zeros and NaNs. */
+    private MemorySegment values(DType t, long n) {
+        MemorySegment s = bits.alloc(t, n);
+        for (long i = 0; i < n; i++) {
+            int r = rnd.nextInt(20);
+            double v = r == 0 ? Double.NaN : r < 3 ? -0.0 : r < 5 ? 0.0 : (rnd.nextDouble() - 0.5) * (r < 12 ? 1e3 : 1);
+            t.set(s, i, v);
+        }
+        return s;
+    }
+}
