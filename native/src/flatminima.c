@@ -172,23 +172,14 @@ static int fm_pool_gather_avx512_f64(int64_t planes, int64_t plane, int64_t opla
                                      const int32_t *argmax, double *y);
 
 /* Winograd transforms on AVX-512 (fm_winograd.inc) for the portable ones of fm_kernels.inc: 1 where they ran,
- * 0 (nothing written) where the CPU has no AVX-512, the build is not for x86-64, the shape is not one they take,
- * or (doubles) always. */
+ * 0 (nothing written) where the CPU has no AVX-512, the build is not for x86-64 or the shape is not one they
+ * take. */
 static int fm_winograd_input_avx512_f32(const int32_t *geom, const float *x, float *v);
 static int fm_winograd_output_avx512_f32(const int32_t *geom, int32_t cout, const float *mm, float *y);
 static int fm_winograd_gradient_avx512_f32(const int32_t *geom, int32_t cout, const float *gy, float *gt);
-static int fm_winograd_input_avx512_f64(const int32_t *geom, const double *x, double *v) {
-    (void) geom; (void) x; (void) v;
-    return 0;
-}
-static int fm_winograd_output_avx512_f64(const int32_t *geom, int32_t cout, const double *mm, double *y) {
-    (void) geom; (void) cout; (void) mm; (void) y;
-    return 0;
-}
-static int fm_winograd_gradient_avx512_f64(const int32_t *geom, int32_t cout, const double *gy, double *gt) {
-    (void) geom; (void) cout; (void) gy; (void) gt;
-    return 0;
-}
+static int fm_winograd_input_avx512_f64(const int32_t *geom, const double *x, double *v);
+static int fm_winograd_output_avx512_f64(const int32_t *geom, int32_t cout, const double *mm, double *y);
+static int fm_winograd_gradient_avx512_f64(const int32_t *geom, int32_t cout, const double *gy, double *gt);
 
 #define T float
 #define FM(name) fm_##name##_f32
@@ -288,6 +279,18 @@ static int fm_winograd_output_avx512_f32(const int32_t *geom, int32_t cout, cons
     return 0;
 }
 static int fm_winograd_gradient_avx512_f32(const int32_t *geom, int32_t cout, const float *gy, float *gt) {
+    (void) geom; (void) cout; (void) gy; (void) gt;
+    return 0;
+}
+static int fm_winograd_input_avx512_f64(const int32_t *geom, const double *x, double *v) {
+    (void) geom; (void) x; (void) v;
+    return 0;
+}
+static int fm_winograd_output_avx512_f64(const int32_t *geom, int32_t cout, const double *mm, double *y) {
+    (void) geom; (void) cout; (void) mm; (void) y;
+    return 0;
+}
+static int fm_winograd_gradient_avx512_f64(const int32_t *geom, int32_t cout, const double *gy, double *gt) {
     (void) geom; (void) cout; (void) gy; (void) gt;
     return 0;
 }
