@@ -14,9 +14,16 @@ public final class CheckedBackend implements Backend {
         this.d = delegate;
     }
 
-    /** Wraps a backend (a checked one is returned as is). */
+    /**
+     * Wraps a backend (a checked one is returned as is); with {@code -D}{@value KernelTimes#PROPERTY}{@code =true},
+     * in a {@link KernelTimes} too.
+     */
     public static Backend wrap(Backend b) {
-        return b instanceof CheckedBackend ? b : new CheckedBackend(b);
+        if (b instanceof CheckedBackend || KernelTimes.isTimed(b)) {
+            return b;
+        }
+        Backend checked = new CheckedBackend(b);
+        return KernelTimes.requested() ? KernelTimes.wrap(checked) : checked;
     }
 
     /** The unchecked backend underneath. */

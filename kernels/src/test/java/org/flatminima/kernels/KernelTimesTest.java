@@ -1,0 +1,61 @@
+package org.flatminima.kernels;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@link KernelTimes}: every call counted under its kernel and shape, nested calls apart, results unchanged. */
+class KernelTimesTest {
+    private Arena arena;
+
+    @BeforeEach
+    void open() {
+        arena = Arena.ofConfined();
+        KernelTimes.reset();
+    }
+
+    @AfterEach
+    void close() {
+        arena.close();
+        KernelTimes.reset();
+    }
+
+    @Test
+    void countsEachCallUnderItsKernelAndShapeAndLeavesTheResultAlone() {
+        Backend timed = KernelTimes.wrap(CheckedBackend.wrap(new ScalarBackend()));
+        MemorySegment a = arena.allocate(6 * 4, 8);
+        MemorySegment b = arena.allocate(12 * 4, 8);
+        MemorySegment c = arena.allocate(8 * 4, 8);
+        for (int i = 0; i < 6; i++) {
+            DType.F32.set(a, i, i + 1);
+        }
+        for (int i = 0; i < 12; i++) {
+            DType.F32.set(b, i, 1);
+        }
+        timed.gemm(DType.F32, false, false, 2, 4, 3, 1.0, a, 3, b, 4, 0.0, c, 4);
+        timed.gemm(DType.F32, false, false, 2, 4, 3, 1.0, a, 3, b, 4, 0.0, c, 4);
+        timed.runParts(2, p -> timed.unary(UnaryOp.RELU, DType.F32, 4, 0, c.asSlice(16L * p), c.asSlice(16L * p)));
+
+        assertThat(DType.F32.get(c, 0)).isEqualTo(6.0); // 1 + 2 + 3
+        assertThat(DType.F32.get(c, 4)).isEqualTo(15.0); // 4 + 5 + 6
+        String report = KernelTimes.report();
+        assertThat(report).containsPattern("\\s2\\s+\\S+\\s+gemm F32 NN m=2 n=4 k=3 beta=0.0\\n");
+        assertThat(report).containsPattern("\\s1\\s+\\S+\\s+runParts\\n");
+        assertThat(report).containsPattern("\\s2\\s+\\S+\\s+  inside: unary RELU F32 n=4\\n");
+        assertThat(KernelTimes.isTimed(timed)).isTrue();
+        assertThat(CheckedBackend.wrap(timed)).isSameAs(timed);
+    }
+
+    @Test
+    void aKernelsExceptionPassesThroughUnwrapped() {
+        Backend timed = KernelTimes.wrap(CheckedBackend.wrap(new ScalarBackend()));
+        assertThatThrownBy(() -> timed.gemm(DType.F32, false, false, -1, 1, 1, 1.0, null, 1, null, 1, 0.0, null, 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'m' is negative");
+        assertThat(KernelTimes.report()).contains("gemm F32 NN m=-1");
+    }
+}
