@@ -140,7 +140,9 @@ final class Winograd {
      * {@code conv2dWeightGrad(x, g)} for a 3x3 window with stride 1 (see {@link ImageOps#conv2dWeightGrad}): with
      * the forward's {@code y_tile = A^T [(G w G^T) .* (B^T d B)] A}, the gradient with respect to {@code G w G^T}
      * is {@code sum_tiles (A gb A^T) .* (B^T d B)}, 16 products {@code [O, tiles] x [tiles, C]} with the tiles as
-     * the inner dimension, and the weight's is {@code G^T (that) G}. x is contiguous with its images in
+     * the inner dimension, and the weight's is {@code G^T (that) G}. The gradient's transform is tile-major
+     * ({@link Backend#winogradGradient}), the input's channel-major, so each product is TT: OpenBLAS's small-matrix
+     * kernels run that at about twice the rate of the NT product of two channel-major operands. x is contiguous with its images in
      * {@code geo}, gy {@code [n, O, outH, outW]} contiguous. The partial sums over the chunks of each of a number
      * of parts that depends on the shapes only ({@link ImageOps#weightGradParts}) are added in part order: the
      * same bits for every thread count.
@@ -152,7 +154,7 @@ final class Winograd {
         Chunks ch = Chunks.of(geo, o);
         int parts = Math.min(ch.count(), ImageOps.weightGradParts(geo.n(), 16L * o * c));
         Tensor v = Tensor.uninitialised(dt, parts, 16, c, ch.maxTiles());
-        Tensor gt = Tensor.uninitialised(dt, parts, 16, o, ch.maxTiles());
+        Tensor gt = Tensor.uninitialised(dt, parts, 16, ch.maxTiles(), o); // tile-major: the products are TT
         Tensor partial = Tensor.uninitialised(dt, parts, 16, o, c);
         long es = dt.byteSize();
         be.runParts(parts, p -> {
@@ -166,7 +168,7 @@ final class Winograd {
                 be.winogradInput(dt, part, ch.images(x, q), vs);
                 be.winogradGradient(dt, part, o, ch.images(gy, q), ts);
                 for (int k = 0; k < 16; k++) {
-                    be.gemm(dt, false, true, o, c, tiles, 1.0, ts.asSlice(k * (long) o * tiles * es), tiles,
+                    be.gemm(dt, true, true, o, c, tiles, 1.0, ts.asSlice(k * (long) o * tiles * es), o,
                             vs.asSlice(k * (long) c * tiles * es), tiles, q == first ? 0.0 : 1.0,
                             us.asSlice(k * (long) o * c * es), c);
                 }

@@ -172,10 +172,13 @@ public interface Backend {
     void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment y);
 
     /**
-     * The weight gradient's transform of Winograd's F(2x2, 3x3): {@code gt[k][co][t] = (A gb A^T)[k]} with gb the
+     * The weight gradient's transform of Winograd's F(2x2, 3x3): {@code gt[k][t][co] = (A gb A^T)[k]} with gb the
      * 2x2 block of gy {@code [n, cout, outH, outW]} that tile t of {@link #winogradInput} (same window g) computes,
-     * zero past the edge; {@code A = [[1, 0], [1, 1], [1, -1], [0, -1]]}. gt is {@code [16, cout, nt]}: the
-     * gradient of a loss with respect to the products that {@link #winogradOutput} transforms.
+     * zero past the edge; {@code A = [[1, 0], [1, 1], [1, -1], [0, -1]]}. gt is {@code [16, nt, cout]}, tile-major
+     * (unlike {@link #winogradInput}'s output): the gradient of a loss with respect to the products that
+     * {@link #winogradOutput} transforms, laid out so that the weight gradient's products {@code gt[k]^T v[k]^T}
+     * are TT, which OpenBLAS's small-matrix kernels run about twice as fast as the NT of a channel-major gt
+     * (docs/PERFORMANCE.md, "The Winograd weight gradient's products transposed").
      * Single-threaded: callers split the images.
      */
     void winogradGradient(DType t, Window2d g, int cout, MemorySegment gy, MemorySegment gt);

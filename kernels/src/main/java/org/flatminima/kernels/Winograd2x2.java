@@ -99,15 +99,17 @@ public final class Winograd2x2 {
         });
     }
 
-    /** The reference of {@link Backend#winogradGradient}. */
+    /** The reference of {@link Backend#winogradGradient} (its output tile-major, {@code [16, nt, cout]}). */
     public static void gradient(DType t, Window2d g, int cout, MemorySegment gy, MemorySegment gt) {
         boolean f32 = t == DType.F32;
         int oh = g.outH();
         int ow = g.outW();
-        long ks = cout * g.winogradTiles();
+        long nt = g.winogradTiles();
+        long ks = cout * nt;
         double[] ra = new double[4];
         double[] rb = new double[4];
-        forEachOutputTile(g, cout, (base, at, r, c) -> {
+        forEachOutputTile(g, cout, (base, channelMajor, r, c) -> {
+            long at = channelMajor % nt * cout + channelMajor / nt; // tile-major: [16][nt][cout]
             boolean down = r + 1 < oh;
             boolean right = c + 1 < ow;
             double a0 = t.get(gy, base + (long) r * ow + c);

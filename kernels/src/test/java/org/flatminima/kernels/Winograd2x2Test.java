@@ -112,7 +112,7 @@ class Winograd2x2Test {
                                 }
                                 double[][] wantGt = mul(mul(A, gb), transpose(A));
                                 for (int k = 0; k < 16; k++) {
-                                    assertThat(t.get(gt, (k * (long) cout + c) * nt + tile))
+                                    assertThat(t.get(gt, (k * nt + tile) * cout + c))
                                             .as("gt[%d][%d][%d] of %s", k, c, tile, g).isEqualTo(wantGt[k / 4][k % 4]);
                                 }
                                 double[][] want = mul(mul(AT, mm), transpose(AT));

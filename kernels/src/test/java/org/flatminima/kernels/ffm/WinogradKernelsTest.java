@@ -17,8 +17,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The three transforms of the Winograd convolutions, which the C library runs for floats on AVX-512 vectors where
- * a row of tiles is at most 7 tiles (native/src/fm_winograd.inc) and on its portable kernels otherwise: against
+ * The three transforms of the Winograd convolutions, which the C library runs on AVX-512 vectors (native/src/
+ * fm_winograd.inc: the input and output transforms where a row of tiles is at most 7 tiles, the gradient's, which
+ * is tile-major and vectorised over channels, everywhere) and on its portable kernels otherwise: against
  * the scalar oracle bit for bit (raw bits, so signed zeros count), over every height and width from 1 to 16 with
  * paddings 0 to 2 (rows of 1 to 8 tiles: one, two or an odd number of rows of tiles per plane, odd outputs whose
  * last row or column falls outside the image, a padded row as wide as a vector), on values with negative zeros and
