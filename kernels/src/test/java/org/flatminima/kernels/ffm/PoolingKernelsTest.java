@@ -1,22 +1,12 @@
 package org.flatminima.kernels.ffm;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.flatminima.kernels.ffm.SameBits.assertSameBits;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Random;
-import java.util.function.Consumer;
-import java.util.stream.Stream;
-import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.DType;
-import org.flatminima.kernels.ScalarBackend;
 import org.flatminima.kernels.Window2d;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -29,32 +19,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * routing's values, which the C library runs on AVX-512 for every window) likewise, also at indices of -1. Once
  * with the C kernels and once without (the Java fallback), as {@link NativeKernelsTest}.
  */
-class PoolingKernelsTest {
+class PoolingKernelsTest extends SameBits {
 
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
-    private static final int GUARD = SameBits.GUARD;
     /** Heights and widths: one window, odd and even, and around 8, 16 and 32 windows per row. */
     private static final int[] SIDES = {2, 3, 5, 6, 14, 15, 16, 17, 18, 28, 31, 32, 33, 34, 35, 64, 67};
-
-    private final Backend ref = new ScalarBackend();
-    private final Random rnd = new Random(20261205);
-    private Arena arena;
-    private SameBits bits;
-
-    @BeforeEach
-    void open() {
-        arena = Arena.ofConfined();
-        bits = new SameBits(arena);
-    }
-
-    @AfterEach
-    void close() {
-        arena.close();
-    }
-
-    static Stream<Arguments> cases() {
-        return NativeKernelsTest.cases();
-    }
 
     @ParameterizedTest(name = "{0} C={1}")
     @MethodSource("cases")
@@ -147,22 +116,5 @@ class PoolingKernelsTest {
             t.set(s, i, e);
         }
         return s;
-    }
-
-    private MemorySegment garbage(DType t, long n) {
-        return bits.garbage(t, n);
-    }
-
-    private MemorySegment alloc(DType t, long n) {
-        return bits.alloc(t, n);
-    }
-
-    private MemorySegment copyOf(MemorySegment s) {
-        return bits.copyOf(s);
-    }
-
-    private void sameOutputs(DType t, long n, String what, Consumer<MemorySegment> kernel,
-                             Consumer<MemorySegment> oracle) {
-        bits.outputs(t, n, what, kernel, oracle);
     }
 }

@@ -4,26 +4,48 @@ import static org.assertj.core.api.Assertions.fail;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Random;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.DType;
+import org.flatminima.kernels.ScalarBackend;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.provider.Arguments;
 
 /**
- * Runs a kernel and its oracle into separate outputs and asserts the same bits, for the tests of the C library's
- * AVX-512 kernels ({@link PoolingKernelsTest}, {@link WinogradKernelsTest}): the kernel's output is followed by
- * {@link #GUARD} elements of garbage, which must stay as they were (the kernels store with masks).
+ * What the tests of the C library's AVX-512 kernels against the scalar oracle share ({@link PoolingKernelsTest},
+ * {@link WinogradKernelsTest}): the oracle, a seeded random source, an arena per test, the (dtype, C kernels on?)
+ * cases of {@link NativeKernelsTest}, and running a kernel and the oracle into separate outputs to assert the same
+ * bits, the kernel's output followed by {@link #GUARD} elements of garbage that must stay as they were (the kernels
+ * store with masks).
  */
-final class SameBits {
+abstract class SameBits {
     /** Elements past an output that a kernel must not write. */
     static final int GUARD = 40;
 
-    private final Arena arena;
+    final Backend ref = new ScalarBackend();
+    final Random rnd = new Random(20261205);
+    Arena arena;
 
-    SameBits(Arena arena) {
-        this.arena = arena;
+    @BeforeEach
+    void open() {
+        arena = Arena.ofConfined();
+    }
+
+    @AfterEach
+    void close() {
+        arena.close();
+    }
+
+    /** (dtype, C kernels on?) */
+    static Stream<Arguments> cases() {
+        return NativeKernelsTest.cases();
     }
 
     /** The kernel's output (n elements of garbage, then the guard) against the oracle's: the same bits. */
-    void outputs(DType t, long n, String what, Consumer<MemorySegment> kernel, Consumer<MemorySegment> oracle) {
+    void sameOutputs(DType t, long n, String what, Consumer<MemorySegment> kernel, Consumer<MemorySegment> oracle) {
         MemorySegment out = garbage(t, n + GUARD);
         MemorySegment before = copyOf(out);
         MemorySegment expected = alloc(t, n);

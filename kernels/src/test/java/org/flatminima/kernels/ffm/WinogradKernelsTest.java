@@ -2,18 +2,10 @@ package org.flatminima.kernels.ffm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.Random;
-import java.util.stream.Stream;
-import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.DType;
-import org.flatminima.kernels.ScalarBackend;
 import org.flatminima.kernels.Window2d;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -27,30 +19,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * without, as {@link NativeKernelsTest}; {@link NativeKernelsTest#winogradTransformsGiveTheOraclesBits} has the
  * wider images.
  */
-class WinogradKernelsTest {
+class WinogradKernelsTest extends SameBits {
 
     private static final int[] SIDES = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16};
     private static final int[][] PADS = {{0, 0}, {1, 1}, {2, 2}, {0, 2}, {2, 1}};
-
-    private final Backend ref = new ScalarBackend();
-    private final Random rnd = new Random(20261205);
-    private Arena arena;
-    private SameBits bits;
-
-    @BeforeEach
-    void open() {
-        arena = Arena.ofConfined();
-        bits = new SameBits(arena);
-    }
-
-    @AfterEach
-    void close() {
-        arena.close();
-    }
-
-    static Stream<Arguments> cases() {
-        return NativeKernelsTest.cases();
-    }
 
     @ParameterizedTest(name = "{0} C={1}")
     @MethodSource("cases")
@@ -85,18 +57,18 @@ class WinogradKernelsTest {
         long mn = 16 * cout * tiles;
         long yn = (long) g.n() * cout * g.outH() * g.outW();
         MemorySegment x = values(t, g.n() * g.imageSize());
-        bits.outputs(t, vn, "winogradInput " + g, v -> nat.winogradInput(t, g, x, v), v -> ref.winogradInput(t, g, x, v));
+        sameOutputs(t, vn, "winogradInput " + g, v -> nat.winogradInput(t, g, x, v), v -> ref.winogradInput(t, g, x, v));
         MemorySegment m = values(t, mn);
-        bits.outputs(t, yn, "winogradOutput " + g + " cout " + cout, y -> nat.winogradOutput(t, g, cout, m, y),
+        sameOutputs(t, yn, "winogradOutput " + g + " cout " + cout, y -> nat.winogradOutput(t, g, cout, m, y),
                 y -> ref.winogradOutput(t, g, cout, m, y));
         MemorySegment gy = values(t, yn);
-        bits.outputs(t, mn, "winogradGradient " + g + " cout " + cout, gt -> nat.winogradGradient(t, g, cout, gy, gt),
+        sameOutputs(t, mn, "winogradGradient " + g + " cout " + cout, gt -> nat.winogradGradient(t, g, cout, gy, gt),
                 gt -> ref.winogradGradient(t, g, cout, gy, gt));
     }
 
     /** Values of two magnitudes, with negative zeros and NaNs. */
     private MemorySegment values(DType t, long n) {
-        MemorySegment s = bits.alloc(t, n);
+        MemorySegment s = alloc(t, n);
         for (long i = 0; i < n; i++) {
             int r = rnd.nextInt(20);
             double v = r == 0 ? Double.NaN : r < 3 ? -0.0 : r < 5 ? 0.0 : (rnd.nextDouble() - 0.5) * (r < 12 ? 1e3 : 1);
