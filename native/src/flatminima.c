@@ -230,6 +230,7 @@ static int fm_winograd_gradient_avx512_f64(const int32_t *geom, int32_t cout, co
 #undef T
 
 #include "fm_winograd.inc"
+#include "fm_direct.inc"
 
 #else
 
@@ -294,8 +295,34 @@ static int fm_winograd_gradient_avx512_f64(const int32_t *geom, int32_t cout, co
     (void) geom; (void) cout; (void) gy; (void) gt;
     return 0;
 }
+static int fm_conv3x3_direct_f32(const int32_t *geom, int32_t cout, const float *x, const float *wt, float *y) {
+    (void) geom; (void) cout; (void) x; (void) wt; (void) y;
+    return 0;
+}
+static int fm_conv3x3_direct_wgrad_f32(const int32_t *geom, int32_t cout, const float *x, const float *gy,
+                                       float *gw) {
+    (void) geom; (void) cout; (void) x; (void) gy; (void) gw;
+    return 0;
+}
 
 #endif
+
+/* Direct 3x3 convolutions for few input channels (fm_direct.inc): 1 where they ran, 0 (nothing written) where the
+ * CPU has no AVX-512, the build is not for x86-64, the window is not one they take, or (doubles) always. */
+int fm_conv3x3_f32(const int32_t *geom, int32_t cout, const float *x, const float *w, float *y) {
+    return fm_conv3x3_direct_f32(geom, cout, x, w, y);
+}
+int fm_conv3x3_wgrad_f32(const int32_t *geom, int32_t cout, const float *x, const float *gy, float *gw) {
+    return fm_conv3x3_direct_wgrad_f32(geom, cout, x, gy, gw);
+}
+int fm_conv3x3_f64(const int32_t *geom, int32_t cout, const double *x, const double *w, double *y) {
+    (void) geom; (void) cout; (void) x; (void) w; (void) y;
+    return 0;
+}
+int fm_conv3x3_wgrad_f64(const int32_t *geom, int32_t cout, const double *x, const double *gy, double *gw) {
+    (void) geom; (void) cout; (void) x; (void) gy; (void) gw;
+    return 0;
+}
 
 /* Doubles keep the scalar max-pool backward on every CPU: the vector one was slower on W3's larger pooling (both
  * bound by writing gx; docs/PERFORMANCE.md, "Max pooling on vectors"). */

@@ -68,6 +68,8 @@ int fm_vector_math(int32_t fn, int64_t n, double *v);
     void fm_winograd_input_##S(const int32_t *geom, const T *x, T *v);                                   \
     void fm_winograd_output_##S(const int32_t *geom, int32_t cout, const T *m, T *y);                   \
     void fm_winograd_gradient_##S(const int32_t *geom, int32_t cout, const T *gy, T *gt);              \
+    int fm_conv3x3_##S(const int32_t *geom, int32_t cout, const T *x, const T *w, T *y);               \
+    int fm_conv3x3_wgrad_##S(const int32_t *geom, int32_t cout, const T *x, const T *gy, T *gw);       \
     int fm_fewcol_gemm_##S(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha, \
                            const T *a, int32_t lda, const T *b, int32_t ldb, double beta, T *c, int32_t ldc);
 

@@ -114,7 +114,9 @@ public final class ImageOps {
      * axes. x is {@code [..., C, H, W]} (leading axes are images), w is {@code [O, C, kh, kw]}, y is
      * {@code [..., O, outH, outW]} with {@code outH = (H + 2p - kh) / s + 1}. Computed as im2col plus one GEMM
      * per image, or by {@link Winograd} for a 3x3 kernel with stride 1 and at least
-     * {@link Winograd#MIN_CHANNELS} input channels (likewise the two gradients below).
+     * {@link Winograd#MIN_CHANNELS} input channels (likewise the two gradients below), or, for a 3x3 kernel with
+     * stride 1 and fewer channels, by the backend's direct kernel where it has a fast one
+     * ({@link Backend#hasConv3x3Direct}; likewise the weight gradient).
      */
     public static Tensor conv2d(Tensor x, Tensor w, int stride, int pad) {
         TensorOps.sameDtype("conv2d", x, w);
@@ -133,6 +135,10 @@ public final class ImageOps {
         Tensor y = Tensor.uninitialised(dt, replaceTail(x.shape(), 3, o, g.outH(), g.outW()));
         if (n > 0 && Winograd.applies(g)) {
             Winograd.conv2d(g, xc, w, y);
+            return y;
+        }
+        if (n > 0 && be.hasConv3x3Direct(dt, g)) {
+            be.conv3x3Direct(dt, g, o, xc.segment(), w.contiguous().segment(), y.segment());
             return y;
         }
         Tensor y3 = y.reshape(n, o, l);
@@ -240,6 +246,9 @@ public final class ImageOps {
         if (Winograd.applies(geo)) {
             return Winograd.weightGrad(geo, xc, g.contiguous(), o);
         }
+        if (be.hasConv3x3Direct(dt, geo)) {
+            return directWeightGrad(be, geo, xc, g.contiguous(), o);
+        }
         Tensor g3 = g.contiguous().reshape(n, o, l);
         int parts = weightGradParts(n, (long) o * rows);
         // one partial sum per part (with one part, it is the result)
@@ -263,6 +272,31 @@ public final class ImageOps {
         });
         Tensor gw = parts == 1 ? partial : TensorOps.reduce(ReduceOp.SUM, partial, 0, false);
         return gw.reshape(o, x.dim(-3), kh, kw);
+    }
+
+    /**
+     * {@link #conv2dWeightGrad} on the backend's direct kernel ({@link Backend#conv3x3DirectWeightGrad}): each of a
+     * number of parts that depends on the shapes only ({@link #weightGradParts}) sums its images into a zeroed
+     * partial, and the partials are added in part order: the same bits for every thread count.
+     */
+    private static Tensor directWeightGrad(Backend be, Window2d geo, Tensor x, Tensor g, int o) {
+        DType dt = x.dtype();
+        int n = geo.n();
+        int c = geo.c();
+        int parts = weightGradParts(n, 9L * o * c);
+        Tensor partial = Tensor.zeros(dt, parts, o, c, 3, 3);
+        long xb = geo.imageSize() * dt.byteSize();
+        long gb = (long) o * geo.outH() * geo.outW() * dt.byteSize();
+        be.runParts(parts, p -> {
+            int first = partStart(n, parts, p);
+            int m = partStart(n, parts, p + 1) - first;
+            if (m > 0) {
+                Window2d part = new Window2d(m, c, geo.h(), geo.w(), 3, 3, 1, 1, geo.padH(), geo.padW());
+                be.conv3x3DirectWeightGrad(dt, part, o, x.segment().asSlice(first * xb),
+                        g.segment().asSlice(first * gb), partial.select(0, p).segment());
+            }
+        });
+        return parts == 1 ? partial.select(0, 0) : TensorOps.reduce(ReduceOp.SUM, partial, 0, false);
     }
 
     /**

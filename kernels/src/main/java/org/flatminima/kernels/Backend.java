@@ -184,6 +184,28 @@ public interface Backend {
     void winogradGradient(DType t, Window2d g, int cout, MemorySegment gy, MemorySegment gt);
 
     /**
+     * Whether {@link #conv3x3Direct} and {@link #conv3x3DirectWeightGrad} run fast for this window and dtype: a
+     * direct convolution for few input channels, where im2col would feed GEMM an inner dimension of 9 per channel.
+     * The engine takes im2col and GEMM where this is false; the oracle's (and the vector backend's) is always false.
+     */
+    boolean hasConv3x3Direct(DType t, Window2d g);
+
+    /**
+     * {@code y[b][o][oy][ox] = sum_{c,i,j} w[o][c][i][j] x[b][c][oy - padH + i][ox - padW + j]} (0 outside the
+     * image) for a 3x3 window of stride 1: x {@code [n, c, h, w]}, w {@code [cout, c, 3, 3]}, y
+     * {@code [n, cout, outH, outW]}, each entry summed in the order (c, i, j), the same for every thread count.
+     */
+    void conv3x3Direct(DType t, Window2d g, int cout, MemorySegment x, MemorySegment w, MemorySegment y);
+
+    /**
+     * Adds {@code sum_b sum_{oy,ox} gy[b][o][oy][ox] x[b][c][oy - padH + i][ox - padW + j]} to
+     * {@code gw[o][c][i][j]}: the weight gradient of {@link #conv3x3Direct}, gy {@code [n, cout, outH, outW]}, gw
+     * {@code [cout, c, 3, 3]} accumulated into. Single-threaded: callers split the images (and add the parts'
+     * sums in an order of their own).
+     */
+    void conv3x3DirectWeightGrad(DType t, Window2d g, int cout, MemorySegment x, MemorySegment gy, MemorySegment gw);
+
+    /**
      * Max pooling of x {@code [n, c, h, w]} into y {@code [n, c, outH, outW]}; padding counts as -infinity.
      * {@code argmax} (int32, same shape as y) receives the winner's index {@code iy*w + ix} within its plane,
      * the first maximum in row-major window order on ties (as PyTorch).

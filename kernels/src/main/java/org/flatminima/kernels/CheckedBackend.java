@@ -345,6 +345,41 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
+    public boolean hasConv3x3Direct(DType t, Window2d g) {
+        return g != null && d.hasConv3x3Direct(t, g);
+    }
+
+    private static void conv3x3(String op, Window2d g, int cout) {
+        if (g == null) {
+            throw new IllegalArgumentException(op + ": window geometry is null");
+        }
+        if (!Winograd2x2.applies(g)) { // the same windows: 3x3, stride 1
+            throw new IllegalArgumentException(op + ": needs a 3x3 window with stride 1, got " + g.kh() + "x"
+                    + g.kw() + " with stride " + g.strideH() + "x" + g.strideW());
+        }
+        if (cout <= 0) {
+            throw new IllegalArgumentException(op + ": argument 'cout' must be positive, got " + cout);
+        }
+    }
+
+    @Override
+    public void conv3x3Direct(DType t, Window2d g, int cout, MemorySegment x, MemorySegment w, MemorySegment y) {
+        conv3x3("conv3x3Direct", g, cout);
+        window(t, g, x, (long) g.n() * cout * g.outH() * g.outW(), y, "conv3x3Direct", "x", "y");
+        need(w, 9L * cout * g.c(), t.byteSize(), "conv3x3Direct", "w");
+        d.conv3x3Direct(t, g, cout, x, w, y);
+    }
+
+    @Override
+    public void conv3x3DirectWeightGrad(DType t, Window2d g, int cout, MemorySegment x, MemorySegment gy,
+                                        MemorySegment gw) {
+        conv3x3("conv3x3DirectWeightGrad", g, cout);
+        window(t, g, x, (long) g.n() * cout * g.outH() * g.outW(), gy, "conv3x3DirectWeightGrad", "x", "gy");
+        need(gw, 9L * cout * g.c(), t.byteSize(), "conv3x3DirectWeightGrad", "gw");
+        d.conv3x3DirectWeightGrad(t, g, cout, x, gy, gw);
+    }
+
+    @Override
     public void col2im(DType t, Window2d g, MemorySegment cols, MemorySegment x) {
         window(t, g, x, colsSize(g), cols, "col2im", "x", "cols");
         d.col2im(t, g, cols, x);

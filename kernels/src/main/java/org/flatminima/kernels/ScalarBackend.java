@@ -236,6 +236,70 @@ public class ScalarBackend implements Backend {
         Winograd2x2.gradient(t, g, cout, gy, gt);
     }
 
+    /** The oracle computes the direct convolutions (in double) but is not fast at them. */
+    @Override
+    public boolean hasConv3x3Direct(DType t, Window2d g) {
+        return false;
+    }
+
+    @Override
+    public void conv3x3Direct(DType t, Window2d g, int cout, MemorySegment x, MemorySegment w, MemorySegment y) {
+        int oh = g.outH();
+        int ow = g.outW();
+        for (int b = 0; b < g.n(); b++) {
+            for (int o = 0; o < cout; o++) {
+                for (int oy = 0; oy < oh; oy++) {
+                    for (int ox = 0; ox < ow; ox++) {
+                        double s = 0;
+                        for (int c = 0; c < g.c(); c++) {
+                            for (int i = 0; i < 3; i++) {
+                                for (int j = 0; j < 3; j++) {
+                                    int iy = oy - g.padH() + i;
+                                    int ix = ox - g.padW() + j;
+                                    if (iy >= 0 && iy < g.h() && ix >= 0 && ix < g.w()) {
+                                        s += t.get(w, (((long) o * g.c() + c) * 3 + i) * 3 + j)
+                                                * t.get(x, b * g.imageSize() + ((long) c * g.h() + iy) * g.w() + ix);
+                                    }
+                                }
+                            }
+                        }
+                        t.set(y, (((long) b * cout + o) * oh + oy) * ow + ox, s);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void conv3x3DirectWeightGrad(DType t, Window2d g, int cout, MemorySegment x, MemorySegment gy,
+                                        MemorySegment gw) {
+        int oh = g.outH();
+        int ow = g.outW();
+        for (int o = 0; o < cout; o++) {
+            for (int c = 0; c < g.c(); c++) {
+                for (int i = 0; i < 3; i++) {
+                    for (int j = 0; j < 3; j++) {
+                        double s = 0;
+                        for (int b = 0; b < g.n(); b++) {
+                            for (int oy = 0; oy < oh; oy++) {
+                                int iy = oy - g.padH() + i;
+                                for (int ox = 0; ox < ow && iy >= 0 && iy < g.h(); ox++) {
+                                    int ix = ox - g.padW() + j;
+                                    if (ix >= 0 && ix < g.w()) {
+                                        s += t.get(gy, (((long) b * cout + o) * oh + oy) * ow + ox)
+                                                * t.get(x, b * g.imageSize() + ((long) c * g.h() + iy) * g.w() + ix);
+                                    }
+                                }
+                            }
+                        }
+                        long at = (((long) o * g.c() + c) * 3 + i) * 3 + j;
+                        t.set(gw, at, t.get(gw, at) + s);
+                    }
+                }
+            }
+        }
+    }
+
     @Override
     public void im2col(DType t, Window2d g, MemorySegment x, MemorySegment cols) {
         int oh = g.outH();

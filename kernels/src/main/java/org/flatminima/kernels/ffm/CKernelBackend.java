@@ -285,6 +285,46 @@ final class CKernelBackend extends NativeBackend {
         CKernels.winogradGradient(t, g, cout, gy, gt);
     }
 
+    /**
+     * The C library's direct 3x3 convolutions ({@code native/src/fm_direct.inc}) run for floats on a CPU with
+     * AVX-512, stride 1, fewer than {@link #DIRECT_MAX_CHANNELS} input channels (the engine takes the Winograd form
+     * from 8 on), outputs at most 32 wide and padding at most 2.
+     */
+    @Override
+    public boolean hasConv3x3Direct(DType t, Window2d g) {
+        return t == DType.F32 && CKernels.avx512Kernels() && g.kh() == 3 && g.kw() == 3 && g.strideH() == 1
+                && g.strideW() == 1 && g.c() < DIRECT_MAX_CHANNELS && g.outW() <= 32 && g.outW() >= 1
+                && g.outH() >= 1 && g.padH() <= 2 && g.padW() <= 2;
+    }
+
+    /** Input channels from which a 3x3 convolution is not direct ({@link #hasConv3x3Direct}). */
+    static final int DIRECT_MAX_CHANNELS = 8;
+
+    @Override
+    public void conv3x3Direct(DType t, Window2d g, int cout, MemorySegment x, MemorySegment w, MemorySegment y) {
+        if (!hasConv3x3Direct(t, g)) {
+            super.conv3x3Direct(t, g, cout, x, w, y);
+            return;
+        }
+        long es = t.byteSize();
+        long out = (long) cout * g.outH() * g.outW();
+        perImages(g, 9L * g.c() * g.n() * out, (part, b) -> {
+            if (!CKernels.conv3x3(t, false, part, cout, x.asSlice(b * g.imageSize() * es), w, y.asSlice(b * out * es))) {
+                throw new IllegalStateException("fm_conv3x3 declined a window it takes: " + part);
+            }
+        }, x, w, y);
+    }
+
+    @Override
+    public void conv3x3DirectWeightGrad(DType t, Window2d g, int cout, MemorySegment x, MemorySegment gy,
+                                        MemorySegment gw) {
+        if (!hasConv3x3Direct(t, g)) {
+            super.conv3x3DirectWeightGrad(t, g, cout, x, gy, gw);
+        } else if (!CKernels.conv3x3(t, true, g, cout, x, gy, gw)) {
+            throw new IllegalStateException("fm_conv3x3_wgrad declined a window it takes: " + g);
+        }
+    }
+
     @Override
     public void col2im(DType t, Window2d g, MemorySegment cols, MemorySegment x) {
         long es = t.byteSize();

@@ -31,7 +31,7 @@ final class CKernels {
                          MethodHandle col2im, MethodHandle maxPool, MethodHandle maxPoolBackward,
                          MethodHandle avgPool, MethodHandle avgPoolBackward, MethodHandle maxPoolGather,
                          MethodHandle winogradInput, MethodHandle winogradOutput, MethodHandle winogradGradient,
-                         MethodHandle fewColumnsGemm) {
+                         MethodHandle conv3x3, MethodHandle conv3x3WeightGrad, MethodHandle fewColumnsGemm) {
 
         static Table link(SymbolLookup l, String s) {
             return new Table(
@@ -55,6 +55,8 @@ final class CKernels {
                     h(l, "fm_winograd_input_" + s, FunctionDescriptor.ofVoid(A, A, A)),
                     h(l, "fm_winograd_output_" + s, FunctionDescriptor.ofVoid(A, I, A, A)),
                     h(l, "fm_winograd_gradient_" + s, FunctionDescriptor.ofVoid(A, I, A, A)),
+                    h(l, "fm_conv3x3_" + s, FunctionDescriptor.of(I, A, I, A, A, A)),
+                    h(l, "fm_conv3x3_wgrad_" + s, FunctionDescriptor.of(I, A, I, A, A, A)),
                     h(l, "fm_fewcol_gemm_" + s, FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I)));
         }
 
@@ -308,6 +310,20 @@ final class CKernels {
             table(t).winogradGradient().invokeExact(geometry(g), cout, gy, gt);
         } catch (Throwable e) {
             throw Downcalls.failure("fm_winograd_gradient", e);
+        }
+    }
+
+    /**
+     * {@code fm_conv3x3} (forward) or {@code fm_conv3x3_wgrad} (weight gradient, accumulated into out): whether it
+     * ran (false: nothing written; the CPU has no AVX-512, the window is not one it takes, or t is F64).
+     */
+    static boolean conv3x3(DType t, boolean weightGrad, Window2d g, int cout, MemorySegment x, MemorySegment in,
+                           MemorySegment out) {
+        try {
+            MethodHandle h = weightGrad ? table(t).conv3x3WeightGrad() : table(t).conv3x3();
+            return (int) h.invokeExact(geometry(g), cout, x, in, out) == 1;
+        } catch (Throwable e) {
+            throw Downcalls.failure(weightGrad ? "fm_conv3x3_wgrad" : "fm_conv3x3", e);
         }
     }
 

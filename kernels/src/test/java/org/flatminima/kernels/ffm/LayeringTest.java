@@ -46,7 +46,8 @@ class LayeringTest {
     void vectorOverridesWhatItVectorisesAndInheritsTheRestFromTheOracle() throws Exception {
         assertThat(VectorBackend.class.getSuperclass()).isEqualTo(ScalarBackend.class);
         Set<String> inherited = Set.of("gatherCols", "scatterCols", "maxPool2dGather", "symmetricEigen",
-                "winogradInput", "winogradOutput", "winogradGradient");
+                "winogradInput", "winogradOutput", "winogradGradient", "hasConv3x3Direct", "conv3x3Direct",
+                "conv3x3DirectWeightGrad");
         for (Method m : kernels()) {
             assertThat(implementer(VectorBackend.class, m)).as(m.getName())
                     .isEqualTo(inherited.contains(m.getName()) ? ScalarBackend.class : VectorBackend.class);
@@ -70,7 +71,8 @@ class LayeringTest {
         assertThat(CKernelBackend.class.getSuperclass()).isEqualTo(NativeBackend.class);
         Set<String> inC = Set.of("fill", "axpby", "unary", "binary", "reduce", "argmax", "softmax", "logSoftmax",
                 "softmaxCrossEntropy", "im2col", "col2im", "maxPool2d", "maxPool2dBackward", "maxPool2dGather",
-                "avgPool2d", "avgPool2dBackward", "winogradInput", "winogradOutput", "winogradGradient");
+                "avgPool2d", "avgPool2dBackward", "winogradInput", "winogradOutput", "winogradGradient",
+                "hasConv3x3Direct", "conv3x3Direct", "conv3x3DirectWeightGrad");
         for (Method m : kernels()) {
             Class<?> expected = inC.contains(m.getName()) ? CKernelBackend.class
                     : implementer(NativeBackend.class, m);
