@@ -142,10 +142,10 @@ final class Winograd {
      * is {@code sum_tiles (A gb A^T) .* (B^T d B)}, 16 products {@code [O, tiles] x [tiles, C]} with the tiles as
      * the inner dimension, and the weight's is {@code G^T (that) G}. The gradient's transform is tile-major
      * ({@link Backend#winogradGradient}), the input's channel-major, so each product is TT: OpenBLAS's small-matrix
-     * kernels run that at about twice the rate of the NT product of two channel-major operands. x is contiguous with its images in
-     * {@code geo}, gy {@code [n, O, outH, outW]} contiguous. The partial sums over the chunks of each of a number
-     * of parts that depends on the shapes only ({@link ImageOps#weightGradParts}) are added in part order: the
-     * same bits for every thread count.
+     * kernels run that at about twice the rate of the NT product of two channel-major operands. x is contiguous
+     * with its images in {@code geo}, gy {@code [n, O, outH, outW]} contiguous. The partial sums over the chunks
+     * of each of a number of parts that depends on the shapes only ({@link ImageOps#weightGradParts}) are added in
+     * part order: the same bits for every thread count.
      */
     static Tensor weightGrad(Window2d geo, Tensor x, Tensor gy, int o) {
         Backend be = Engine.backend();

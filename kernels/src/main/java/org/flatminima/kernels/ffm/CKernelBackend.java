@@ -309,7 +309,8 @@ final class CKernelBackend extends NativeBackend {
         long es = t.byteSize();
         long out = (long) cout * g.outH() * g.outW();
         perImages(g, 9L * g.c() * g.n() * out, (part, b) -> {
-            if (!CKernels.conv3x3(t, false, part, cout, x.asSlice(b * g.imageSize() * es), w, y.asSlice(b * out * es))) {
+            MemorySegment xb = x.asSlice(b * g.imageSize() * es);
+            if (!CKernels.conv3x3(t, false, part, cout, xb, w, y.asSlice(b * out * es))) {
                 throw new IllegalStateException("fm_conv3x3 declined a window it takes: " + part);
             }
         }, x, w, y);
