@@ -143,12 +143,29 @@ public final class TensorOps {
         // every product below runs with beta = 0 and writes its whole output (with k = 0 nothing is written),
         // or with beta = 1 onto c
         Tensor y = k == 0 && c == null ? Tensor.zeros(a.dtype(), outShape) : Tensor.uninitialised(a.dtype(), outShape);
+        if (c != null && !Arrays.equals(broadcastShapes(c.shape(), outShape), outShape)) {
+            throw new IllegalArgumentException("matmul_add: the addend's shape " + Arrays.toString(c.shape())
+                    + " does not broadcast to the product's " + Arrays.toString(outShape));
+        }
+        long count = Shapes.size(batch);
+        if (Shapes.size(aBatch) == 1 && count > 1 && k > 0 && n <= STACK_MAX_COLUMNS) {
+            Tensor product = stacked(a, b.expand(concat(batch, k, n)), (int) count, m, n);
+            if (c == null && batch.length == 1) {
+                return product;
+            }
+            Tensor y3 = y.reshape((int) count, m, n);
+            if (c == null) {
+                assign(y3, product);
+            } else if (batch.length == 1) {
+                assignBinary(y, BinaryOp.ADD, c, product);
+            } else {
+                assign(y, c.expand(outShape));
+                assignBinary(y3, BinaryOp.ADD, y3, product);
+            }
+            return y;
+        }
         double beta = 0.0;
         if (c != null) {
-            if (!Arrays.equals(broadcastShapes(c.shape(), outShape), outShape)) {
-                throw new IllegalArgumentException("matmul_add: the addend's shape " + Arrays.toString(c.shape())
-                        + " does not broadcast to the product's " + Arrays.toString(outShape));
-            }
             assign(y, c.expand(outShape));
             beta = 1.0;
         }
@@ -158,10 +175,10 @@ public final class TensorOps {
             Tensor b2 = b.rank() == 2 ? b : b.reshape(b.dim(-2), n);
             if (sliceByMatrix(a, m)) {
                 // one GEMM per matrix of a, the matrices shared out among the threads (each GEMM on one)
-                int count = (int) Shapes.size(aBatch);
-                Tensor[] as = new Tensor[count];
+                int matrices = (int) Shapes.size(aBatch);
+                Tensor[] as = new Tensor[matrices];
                 int[] idx = new int[aBatch.length];
-                for (int i = 0; i < count; i++) {
+                for (int i = 0; i < matrices; i++) {
                     Tensor ai = a;
                     for (int d = 0; d < aBatch.length; d++) {
                         ai = ai.select(0, idx[d]);
@@ -169,9 +186,9 @@ public final class TensorOps {
                     as[i] = ai;
                     Shapes.increment(idx, aBatch);
                 }
-                Tensor y3 = y.reshape(count, m, n);
+                Tensor y3 = y.reshape(matrices, m, n);
                 Backend be = be();
-                be.runParts(count, i -> gemm2d(be, t, as[i], b2, y3.select(0, i), 1.0, bt));
+                be.runParts(matrices, i -> gemm2d(be, t, as[i], b2, y3.select(0, i), 1.0, bt));
                 return y;
             }
             // fold a's batch axes into the rows of one GEMM
@@ -179,7 +196,6 @@ public final class TensorOps {
             gemm2d(t, a2, b2, y.reshape(-1, n), 1.0, bt);
             return y;
         }
-        long count = Shapes.size(batch);
         Tensor ea = a.expand(concat(batch, m, k));
         Tensor eb = b.expand(concat(batch, k, n));
         Tensor y3 = y.reshape((int) count, m, n);
@@ -221,6 +237,34 @@ public final class TensorOps {
         boolean rowMajor = (cols == 1 || s[r - 1] == 1) && (rows == 1 || s[r - 2] >= cols);
         boolean colMajor = (rows == 1 || s[r - 2] == 1) && (cols == 1 || s[r - 1] >= rows);
         return rowMajor || colMajor;
+    }
+
+    /** Columns of {@code b}'s matrices up to which a shared {@code a} multiplies their stack in one GEMM. */
+    static final int STACK_MAX_COLUMNS = 64;
+
+    /**
+     * {@code a @ b[i]} for one matrix {@code a} and a batch {@code b} {@code [count, k, n]} with few columns (a
+     * linear layer's input times a stack of directions' weights, or its transpose times a stack of output
+     * cotangents), as a view {@code [count, m, n]} of one GEMM of {@code count * n} columns instead of {@code count}
+     * GEMMs of {@code n}: {@code a} is read once instead of once per matrix and the product runs at a width where
+     * GEMM is efficient. It is computed transposed, {@code [b[0] b[1] ...]^T a^T} with the stack as rows, because
+     * OpenBLAS's double kernels run such a product with few rows and many columns 6-35% faster than {@code a @
+     * [b[0] b[1] ...]} (its float kernels run both at one speed; docs/PERFORMANCE.md, "Directions' products
+     * stacked"). The stacked rows are a view when {@code b}'s matrices are the transposes of one row-major stack
+     * (as {@code W^T} of stacked weights), otherwise a copy of {@code count * n} rows, far less than the products
+     * it replaces read.
+     */
+    private static Tensor stacked(Tensor a, Tensor b, int count, int m, int n) {
+        int k = b.dim(-2);
+        Tensor a2 = a;
+        while (a2.rank() > 2) {
+            a2 = a2.select(0, 0);
+        }
+        Tensor b3 = b.rank() == 3 ? b : b.reshape(count, k, n);
+        Tensor rows = b3.transpose(1, 2).reshape(count * n, k);
+        Tensor wide = Tensor.uninitialised(a.dtype(), count * n, m);
+        gemm2d(a.dtype(), rows, a2.transpose(0, 1), wide, 1.0, 0.0);
+        return wide.reshape(count, n, m).transpose(1, 2);
     }
 
     static int[] concat(int[] lead, int... tail) {

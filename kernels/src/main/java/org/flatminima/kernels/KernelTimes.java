@@ -92,6 +92,8 @@ public final class KernelTimes implements InvocationHandler {
             case "binary" -> "binary " + a[0] + " " + a[1] + " " + Arrays.toString((int[]) a[2])
                     + " strides " + Arrays.toString((long[]) a[4]) + " " + Arrays.toString((long[]) a[6]);
             case "unary" -> "unary " + a[0] + " " + a[1] + " n=" + a[2];
+            case "copy" -> "copy " + a[0] + (a[0] == a[1] ? " " : " to " + a[1] + " ") + Arrays.toString((int[]) a[2])
+                    + " strides " + Arrays.toString((long[]) a[4]);
             case "reduce" -> "reduce " + a[0] + " " + a[1] + " " + a[2] + " x " + a[3] + " x " + a[4];
             default -> name;
         };

@@ -39,13 +39,21 @@ class KernelTimesTest {
         }
         timed.gemm(DType.F32, false, false, 2, 4, 3, 1.0, a, 3, b, 4, 0.0, c, 4);
         timed.gemm(DType.F32, false, false, 2, 4, 3, 1.0, a, 3, b, 4, 0.0, c, 4);
+        MemorySegment d = arena.allocate(6 * 4, 8);
+        MemorySegment e = arena.allocate(6 * 8, 8);
+        timed.copy(DType.F32, DType.F32, new int[] {3, 2}, a, new long[] {1, 3}, d); // a [2, 3] transposed
+        timed.copy(DType.F32, DType.F64, new int[] {6}, a, new long[] {1}, e);
         timed.runParts(2, p -> timed.unary(UnaryOp.RELU, DType.F32, 4, 0, c.asSlice(16L * p), c.asSlice(16L * p)));
 
+        assertThat(DType.F32.get(d, 1)).isEqualTo(4.0); // a[1][0] of the transposed copy
+        assertThat(DType.F64.get(e, 5)).isEqualTo(6.0);
         assertThat(DType.F32.get(c, 0)).isEqualTo(6.0); // 1 + 2 + 3
         assertThat(DType.F32.get(c, 4)).isEqualTo(15.0); // 4 + 5 + 6
         String report = KernelTimes.report();
         assertThat(report).containsPattern("\\s2\\s+\\S+\\s+gemm F32 NN m=2 n=4 k=3 beta=0.0\\n");
         assertThat(report).containsPattern("\\s1\\s+\\S+\\s+runParts\\n");
+        assertThat(report).containsPattern("\\s1\\s+\\S+\\s+copy F32 \\[3, 2\\] strides \\[1, 3\\]\\n");
+        assertThat(report).containsPattern("\\s1\\s+\\S+\\s+copy F32 to F64 \\[6\\] strides \\[1\\]\\n");
         assertThat(report).containsPattern("\\s2\\s+\\S+\\s+  inside: unary RELU F32 n=4\\n");
         assertThat(KernelTimes.isTimed(timed)).isTrue();
         assertThat(CheckedBackend.wrap(timed)).isSameAs(timed);

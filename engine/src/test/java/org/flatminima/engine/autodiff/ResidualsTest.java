@@ -2,14 +2,11 @@ package org.flatminima.engine.autodiff;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
-import java.util.Map;
+import static org.flatminima.engine.CountingBackend.counted;
+
 import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Function;
-import org.flatminima.engine.Engine;
-import org.flatminima.kernels.Backend;
+import org.flatminima.engine.CountingBackend;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,41 +16,6 @@ import org.junit.jupiter.api.Test;
  * kernel call. That the values stay exact is the generic checker's and {@link HessianTest}'s job.
  */
 class ResidualsTest {
-
-    /**
-     * A backend that counts the calls of each kernel by name and delegates them. The map is concurrent: kernels
-     * split work among the backend's threads, which may call the backend too.
-     */
-    static final class Counting {
-        final Map<String, Integer> calls = new ConcurrentSkipListMap<>();
-        final Backend backend;
-
-        Counting(Backend delegate) {
-            backend = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
-                    (proxy, method, args) -> {
-                        calls.merge(method.getName(), 1, Integer::sum);
-                        try {
-                            return method.invoke(delegate, args);
-                        } catch (InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                    });
-        }
-
-        int count(String... kernels) {
-            int n = 0;
-            for (String k : kernels) {
-                n += calls.getOrDefault(k, 0);
-            }
-            return n;
-        }
-    }
-
-    private static Counting counted(Runnable body) {
-        Counting c = new Counting(Engine.backend());
-        Engine.with(c.backend, body);
-        return c;
-    }
 
     static final int[] LABELS = {1, 3};
 
@@ -75,18 +37,18 @@ class ResidualsTest {
         Function<Var, Var> f = cnn(Numeric.normal(rnd, 2, 1, 6, 6));
         Var theta = Numeric.normal(rnd, CNN_PARAMS);
         Var v = Numeric.normal(rnd, CNN_PARAMS);
-        Counting hvp = counted(() -> Autodiff.hvp(f, theta, v));
-        assertThat(hvp.count("maxPool2d")).as("max poolings per HVP, kernel calls %s", hvp.calls).isEqualTo(1);
+        CountingBackend hvp = counted(() -> Autodiff.hvp(f, theta, v));
+        assertThat(hvp.count("maxPool2d")).as("max poolings per HVP, kernel calls %s", hvp).isEqualTo(1);
         assertThat(hvp.count("softmax", "logSoftmax", "softmaxCrossEntropy"))
-                .as("softmaxes per HVP, kernel calls %s", hvp.calls).isEqualTo(1);
+                .as("softmaxes per HVP, kernel calls %s", hvp).isEqualTo(1);
         // the routing is used: the tangent is gathered and the cotangent and its tangent scattered
         assertThat(hvp.count("maxPool2dBackward")).isEqualTo(2);
 
-        Counting batched = counted(() -> Autodiff.hvpBatch(f, theta, Numeric.normal(rnd, 3, CNN_PARAMS)));
+        CountingBackend batched = counted(() -> Autodiff.hvpBatch(f, theta, Numeric.normal(rnd, 3, CNN_PARAMS)));
         assertThat(batched.count("maxPool2d")).as("max poolings per batched HVP").isEqualTo(1);
         assertThat(batched.count("softmax", "logSoftmax", "softmaxCrossEntropy")).isEqualTo(1);
 
-        Counting grad = counted(() -> Autodiff.grad(f, theta));
+        CountingBackend grad = counted(() -> Autodiff.grad(f, theta));
         assertThat(grad.count("maxPool2d")).as("max poolings per gradient").isEqualTo(1);
         assertThat(grad.count("softmax", "logSoftmax", "softmaxCrossEntropy")).as("softmaxes per gradient")
                 .isEqualTo(1);
@@ -97,8 +59,8 @@ class ResidualsTest {
         SplittableRandom rnd = new SplittableRandom(4);
         Function<Var, Var> f = th -> th.reshape(3, 4).max(1, false).square().sum();
         Var theta = Numeric.normal(rnd, 12);
-        Counting hvp = counted(() -> Autodiff.hvp(f, theta, Numeric.normal(rnd, 12)));
-        assertThat(hvp.count("argmax")).as("argmax masks per HVP, kernel calls %s", hvp.calls).isEqualTo(1);
+        CountingBackend hvp = counted(() -> Autodiff.hvp(f, theta, Numeric.normal(rnd, 12)));
+        assertThat(hvp.count("argmax")).as("argmax masks per HVP, kernel calls %s", hvp).isEqualTo(1);
     }
 
     /** Reverse-over-reverse differentiates the residual softmax probabilities too: H v of the CNN both ways. */
