@@ -245,26 +245,34 @@ public final class TensorOps {
     /**
      * {@code a @ b[i]} for one matrix {@code a} and a batch {@code b} {@code [count, k, n]} with few columns (a
      * linear layer's input times a stack of directions' weights, or its transpose times a stack of output
-     * cotangents), as a view {@code [count, m, n]} of one GEMM of {@code count * n} columns instead of {@code count}
-     * GEMMs of {@code n}: {@code a} is read once instead of once per matrix and the product runs at a width where
-     * GEMM is efficient. It is computed transposed, {@code [b[0] b[1] ...]^T a^T} with the stack as rows, because
-     * OpenBLAS's double kernels run such a product with few rows and many columns 6-35% faster than {@code a @
-     * [b[0] b[1] ...]} (its float kernels run both at one speed; docs/PERFORMANCE.md, "Directions' products
-     * stacked"). The stacked rows are a view when {@code b}'s matrices are the transposes of one row-major stack
-     * (as {@code W^T} of stacked weights), otherwise a copy of {@code count * n} rows, far less than the products
-     * it replaces read.
+     * cotangents), as a view {@code [count, m, n]} of one GEMM over the stack's {@code count * n} columns instead of
+     * {@code count} GEMMs of {@code n}: {@code a} is read once instead of once per matrix and the product runs at a
+     * width where GEMM is efficient. In double it is computed transposed, {@code [b[0] b[1] ...]^T a^T} with the
+     * stack as rows, which OpenBLAS's double kernels run 13-20% faster than {@code a @ [b[0] b[1] ...]} (at one and
+     * two threads); its float kernels run the two at one speed on one thread and the stack as columns faster on two,
+     * where its rows split better (docs/PERFORMANCE.md, "Directions' products stacked"). The stacked operand is a
+     * view when its layout allows ({@code W^T} of stacked weights), otherwise a copy of the stack, far less than the
+     * products it replaces read.
      */
     private static Tensor stacked(Tensor a, Tensor b, int count, int m, int n) {
         int k = b.dim(-2);
+        DType t = a.dtype();
         Tensor a2 = a;
         while (a2.rank() > 2) {
             a2 = a2.select(0, 0);
         }
         Tensor b3 = b.rank() == 3 ? b : b.reshape(count, k, n);
-        Tensor rows = b3.transpose(1, 2).reshape(count * n, k);
-        Tensor wide = Tensor.uninitialised(a.dtype(), count * n, m);
-        gemm2d(a.dtype(), rows, a2.transpose(0, 1), wide, 1.0, 0.0);
-        return wide.reshape(count, n, m).transpose(1, 2);
+        if (t == DType.F64) {
+            Tensor rows = b3.transpose(1, 2).reshape(count * n, k);
+            Tensor product = Tensor.uninitialised(t, count * n, m);
+            gemm2d(t, rows, a2.transpose(0, 1), product, 1.0, 0.0);
+            return product.reshape(count, n, m).transpose(1, 2);
+        }
+        Tensor columns = b3.transpose(1, 2).isContiguous() ? b3.transpose(1, 2).reshape(count * n, k).transpose(0, 1)
+                : b3.permute(1, 0, 2).contiguous().reshape(k, count * n);
+        Tensor product = Tensor.uninitialised(t, m, count * n);
+        gemm2d(t, a2, columns, product, 1.0, 0.0);
+        return product.reshape(m, count, n).permute(1, 0, 2);
     }
 
     static int[] concat(int[] lead, int... tail) {

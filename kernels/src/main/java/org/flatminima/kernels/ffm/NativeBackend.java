@@ -78,8 +78,12 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     public static final String SPLIT_PROPERTY = "flatminima.gemm.split";
     /** Products of fewer FLOPs stay one call (a split's hand-off costs more than it saves). */
     static final double SPLIT_MIN_FLOPS = 4e6;
-    /** Each part has at least this many rows of C. */
-    static final int SPLIT_MIN_SIDE = 96;
+    /**
+     * Each part has at least this many rows of C: one {@link #SPLIT_ALIGN}, so that a product of 96 to 191 rows (a
+     * batch of 100, ten directions' stacked products) splits in two too (96 until 2026-12-05: docs/PERFORMANCE.md,
+     * "Directions' products stacked").
+     */
+    static final int SPLIT_MIN_SIDE = 48;
     /** Parts start at multiples of this many rows: a multiple of OpenBLAS's register blocks. */
     static final int SPLIT_ALIGN = 48;
     private final String gemmNote;

@@ -30,8 +30,9 @@ class GemmSplitTest {
         }
         int before = be.threads();
         try (Arena arena = Arena.ofShared()) {
-            // split rows (m >= 192), a product too short to split (m = 40), every transpose, f32 and f64, beta 0 and 0.5
-            int[][] shapes = {{300, 200, 150}, {40, 500, 300}, {257, 65, 129}, {1000, 512, 784}};
+            // split rows (m >= 96: the stacked directions' 100 x 1000 x 784 at 48), a product too short to split
+            // (m = 40), every transpose, f32 and f64, beta 0 and 0.5
+            int[][] shapes = {{300, 200, 150}, {40, 500, 300}, {257, 65, 129}, {1000, 512, 784}, {100, 1000, 784}};
             for (DType t : DType.values()) {
                 for (int[] s : shapes) {
                     for (int tr = 0; tr < 4; tr++) {
@@ -59,8 +60,11 @@ class GemmSplitTest {
         assertThat(NativeBackend.splitParts(40, 500, 300, 2)).isEqualTo(1);
         assertThat(NativeBackend.splitParts(200, 10, 10, 2)).isEqualTo(1);
         assertThat(NativeBackend.splitParts(1000, 512, 784, 1)).isEqualTo(1);
+        // the stacked products of ten directions' few columns, rows as few as 96
+        assertThat(NativeBackend.splitParts(100, 1000, 784, 2)).isEqualTo(2);
+        assertThat(NativeBackend.splitParts(95, 1000, 784, 2)).isEqualTo(1);
         // every part of a split is above the small-matrix limit
-        for (int m = 192; m < 1200; m += 7) {
+        for (int m = 2 * NativeBackend.SPLIT_MIN_SIDE; m < 1200; m += 7) {
             for (int n : new int[] {10, 65, 128, 500}) {
                 for (int k : new int[] {9, 64, 129, 784}) {
                     int parts = NativeBackend.splitParts(m, n, k, 2);
