@@ -167,28 +167,7 @@ class StackedProductTest {
     /** The stacked GEMM is split among threads by whole entries: 2 and 3 threads give the bits of 1. */
     @Test
     void threadsGiveTheBitsOfOne() {
-        for (String name : BACKENDS) {
-            if (!Backends.probe(name).available()) {
-                continue;
-            }
-            Backend be = Backends.get(name);
-            int before = be.threads();
-            try {
-                for (DType t : DType.values()) {
-                    SplittableRandom rnd = new SplittableRandom(10);
-                    Tensor a = Tensor.uniform(t, rnd, -1, 1, 300, 200).transpose(0, 1);
-                    Tensor b = Tensor.uniform(t, rnd, -1, 1, 10, 300, 10);
-                    be.setThreads(1);
-                    double[] one = Engine.with(be, () -> TensorOps.matmul(a, b).toDoubleArray());
-                    for (int threads : new int[] {2, 3}) {
-                        be.setThreads(threads);
-                        double[] many = Engine.with(be, () -> TensorOps.matmul(a, b).toDoubleArray());
-                        assertThat(many).as("%s %s, %d threads", name, t, threads).containsExactly(one);
-                    }
-                }
-            } finally {
-                be.setThreads(before);
-            }
-        }
+        TensorTest.matmulGivesTheBitsOfOneThread(10, (t, rnd) -> new Tensor[] {
+            Tensor.uniform(t, rnd, -1, 1, 300, 200).transpose(0, 1), Tensor.uniform(t, rnd, -1, 1, 10, 300, 10)});
     }
 }

@@ -217,6 +217,17 @@ class TensorTest {
     /** The matrix-by-matrix product of a non-contiguous batched operand: 2 and 3 threads give the bits of 1. */
     @Test
     void matmulMatrixByMatrixGivesTheBitsOfOneThread() {
+        matmulGivesTheBitsOfOneThread(4, (t, rnd) -> new Tensor[] {
+            Tensor.uniform(t, rnd, -1, 1, 5, 100, 2 * TensorOps.SLICE_MIN_ROWS).transpose(1, 2),
+            Tensor.uniform(t, rnd, -1, 1, 100, 30)});
+    }
+
+    /**
+     * {@code a @ b} on every backend and dtype, operands {@code [a, b]} from {@code operands} with a generator of
+     * this seed: at 2 and 3 threads the bits of 1 thread.
+     */
+    static void matmulGivesTheBitsOfOneThread(long seed,
+                                              java.util.function.BiFunction<DType, SplittableRandom, Tensor[]> operands) {
         for (String name : new String[] {"scalar", "vector", "native"}) {
             if (!Backends.probe(name).available()) {
                 continue;
@@ -225,14 +236,12 @@ class TensorTest {
             int before = be.threads();
             try {
                 for (DType t : DType.values()) {
-                    SplittableRandom rnd = new SplittableRandom(4);
-                    Tensor a = Tensor.uniform(t, rnd, -1, 1, 5, 100, 2 * TensorOps.SLICE_MIN_ROWS).transpose(1, 2);
-                    Tensor b = Tensor.uniform(t, rnd, -1, 1, 100, 30);
+                    Tensor[] ab = operands.apply(t, new SplittableRandom(seed));
                     be.setThreads(1);
-                    double[] one = Engine.with(be, () -> TensorOps.matmul(a, b).toDoubleArray());
+                    double[] one = Engine.with(be, () -> TensorOps.matmul(ab[0], ab[1]).toDoubleArray());
                     for (int threads : new int[] {2, 3}) {
                         be.setThreads(threads);
-                        double[] many = Engine.with(be, () -> TensorOps.matmul(a, b).toDoubleArray());
+                        double[] many = Engine.with(be, () -> TensorOps.matmul(ab[0], ab[1]).toDoubleArray());
                         assertThat(many).as("%s %s, %d threads", name, t, threads).containsExactly(one);
                     }
                 }
