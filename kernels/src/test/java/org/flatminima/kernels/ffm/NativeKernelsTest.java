@@ -24,6 +24,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -263,6 +264,44 @@ class NativeKernelsTest {
     }
 
     // ------------------------------------------------------------------ reductions
+
+    /**
+     * Sums over an axis with many columns (W3's bias gradient: 256 images of 25088): the C kernel keeps up to 32768
+     * columns' accumulators at once and streams each row past them; every column is still summed in order in
+     * double, as the oracle does, so the bits are the oracle's, for one block, several, and a short last one, at one
+     * and two threads. (The vector backend's kernels, which run when the C kernels cannot, sum otherwise.)
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void sumsOfManyColumnsHaveTheOraclesBits(DType t) {
+        NativeBackend nat = backend(true);
+        int before = nat.threads();
+        try {
+            int[][] dims = {{1, 37, 25088}, {2, 5, 32768 + 513}, {1, 3, 513}, {3, 1, 40000}};
+            for (int threads : new int[] {1, 2}) {
+                nat.setThreads(threads);
+                for (int[] d : dims) {
+                    long n = (long) d[0] * d[1] * d[2];
+                    long out = (long) d[0] * d[2];
+                    MemorySegment x = random(t, n, -1, 1);
+                    MemorySegment y = alloc(t, out);
+                    MemorySegment e = alloc(t, out);
+                    nat.reduce(ReduceOp.SUM, t, d[0], d[1], d[2], x, y);
+                    ref.reduce(ReduceOp.SUM, t, d[0], d[1], d[2], x, e);
+                    for (long i = 0; i < out; i++) {
+                        long got = Double.doubleToRawLongBits(t.get(y, i));
+                        long want = Double.doubleToRawLongBits(t.get(e, i));
+                        if (got != want) {
+                            assertThat(got).as("%s %s threads %d, output %d: %s against the oracle's %s", t,
+                                    Arrays.toString(d), threads, i, t.get(y, i), t.get(e, i)).isEqualTo(want);
+                        }
+                    }
+                }
+            }
+        } finally {
+            nat.setThreads(before);
+        }
+    }
 
     @ParameterizedTest(name = "{0} C={1}")
     @MethodSource("cases")
