@@ -3,6 +3,7 @@ package org.flatminima.engine;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.BinaryOp;
 import org.flatminima.kernels.DType;
 import org.flatminima.kernels.ReduceOp;
 import org.flatminima.kernels.Shapes;
@@ -119,6 +120,15 @@ public final class ImageOps {
      * ({@link Backend#hasConv3x3Direct}; likewise the weight gradient).
      */
     public static Tensor conv2d(Tensor x, Tensor w, int stride, int pad) {
+        return conv2d(x, w, null, stride, pad);
+    }
+
+    /**
+     * {@link #conv2d(Tensor, Tensor, int, int)} plus {@code bias [O]} per output channel (none when null), each
+     * chunk of images' outputs plus the bias while they are in cache, rather than in a pass over the whole output
+     * afterwards. The same operations, so the same bits, as the convolution followed by an addition.
+     */
+    public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int pad) {
         TensorOps.sameDtype("conv2d", x, w);
         int n = foldedBatch("conv2d", x);
         checkWeight("conv2d", w, x.dim(-3));
@@ -133,12 +143,16 @@ public final class ImageOps {
         int l = g.colCols();
         Tensor w2 = w.contiguous().reshape(o, rows);
         Tensor y = Tensor.uninitialised(dt, replaceTail(x.shape(), 3, o, g.outH(), g.outW()));
+        Tensor b = bias == null ? null : checkBias(bias, dt, o);
         if (n > 0 && Winograd.applies(g)) {
-            Winograd.conv2d(g, xc, w, y);
+            Winograd.conv2d(g, xc, w, b, y);
             return y;
         }
         if (n > 0 && be.hasConv3x3Direct(dt, g)) {
-            be.conv3x3Direct(dt, g, o, xc.segment(), w.contiguous().segment(), y.segment());
+            directWithBias(be, g, xc, w.contiguous(), b, y);
+            return y;
+        }
+        if (n == 0 || l == 0) {
             return y;
         }
         Tensor y3 = y.reshape(n, o, l);
@@ -152,12 +166,67 @@ public final class ImageOps {
             for (int b0 = partStart(n, parts, p); b0 < end; b0 += chunk) {
                 int m = Math.min(chunk, end - b0);
                 be.im2col(dt, window(m, x, kh, kw, stride, pad), xc.segment().asSlice(b0 * bytes), pc.segment());
-                for (int b = 0; b < m; b++) {
-                    TensorOps.gemm2d(be, dt, w2, pc.select(0, b), y3.select(0, b0 + b), 1.0, 0.0);
+                for (int i = 0; i < m; i++) {
+                    TensorOps.gemm2d(be, dt, w2, pc.select(0, i), y3.select(0, b0 + i), 1.0, 0.0);
                 }
+                addBias(be, y3.segment().asSlice((long) b0 * o * l * dt.byteSize()), m, o, l, b);
             }
         });
         return y;
+    }
+
+    /** Output images per call of the direct convolution when a bias follows (about 400 KB of floats, in L2). */
+    private static final long BIAS_CHUNK_ELEMENTS = 1L << 17;
+
+    /** The direct 3x3 convolution over g's images, in chunks that the bias is added to while in cache. */
+    private static void directWithBias(Backend be, Window2d g, Tensor xc, Tensor w, Tensor b, Tensor y) {
+        DType dt = xc.dtype();
+        int n = g.n();
+        int o = w.dim(0);
+        long plane = (long) g.outH() * g.outW();
+        if (b == null) {
+            be.conv3x3Direct(dt, g, o, xc.segment(), w.segment(), y.segment());
+            return;
+        }
+        int parts = imageParts(be, n);
+        int chunk = (int) Math.max(1, BIAS_CHUNK_ELEMENTS / Math.max(1, o * plane));
+        long es = dt.byteSize();
+        be.runParts(parts, p -> {
+            int end = partStart(n, parts, p + 1);
+            for (int b0 = partStart(n, parts, p); b0 < end; b0 += chunk) {
+                int m = Math.min(chunk, end - b0);
+                Window2d part = new Window2d(m, g.c(), g.h(), g.w(), 3, 3, 1, 1, g.padH(), g.padW());
+                MemorySegment ys = y.segment().asSlice(b0 * o * plane * es);
+                be.conv3x3Direct(dt, part, o, xc.segment().asSlice(b0 * g.imageSize() * es), w.segment(), ys);
+                addBias(be, ys, m, o, plane, b);
+            }
+        });
+    }
+
+    /**
+     * {@code y[i][c][j] += bias[c]} over {@code images} images of {@code channels} planes of {@code plane} values at
+     * the start of y, in place, by the backend's addition (nothing when bias is null).
+     */
+    static void addBias(Backend be, MemorySegment y, int images, int channels, long plane, Tensor bias) {
+        if (bias == null || images == 0) {
+            return;
+        }
+        int[] shape = {images, channels, Math.toIntExact(plane)};
+        be.binary(BinaryOp.ADD, bias.dtype(), shape, y, new long[] {(long) channels * plane, plane, 1},
+                bias.segment(), new long[] {0, 1, 0}, y);
+    }
+
+    /** The bias of a convolution with {@code o} output channels: {@code [o]}, of the convolution's dtype. */
+    private static Tensor checkBias(Tensor bias, DType dt, int o) {
+        if (bias.rank() != 1 || bias.dim(0) != o) {
+            throw new IllegalArgumentException("conv2d_bias: the bias must have shape [" + o + "] (one value per "
+                    + "output channel), got " + Arrays.toString(bias.shape()));
+        }
+        if (bias.dtype() != dt) {
+            throw new IllegalArgumentException("conv2d_bias: the bias is " + bias.dtype() + " but the convolution "
+                    + dt + ": convert one of them with Tensor.to");
+        }
+        return bias.contiguous();
     }
 
     /**
@@ -185,7 +254,7 @@ public final class ImageOps {
             Window2d asConv = new Window2d(n, o, geo.outH(), geo.outW(), 3, 3, 1, 1, 2 - pad, 2 - pad);
             if (Winograd.applies(asConv)) {
                 Tensor gx = Tensor.uninitialised(g.dtype(), replaceTail(g.shape(), 3, c, h, width));
-                Winograd.conv2d(asConv, g.contiguous(), Winograd.transposedFlipped(w), gx);
+                Winograd.conv2d(asConv, g.contiguous(), Winograd.transposedFlipped(w), null, gx);
                 return gx;
             }
         }

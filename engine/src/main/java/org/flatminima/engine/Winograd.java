@@ -77,9 +77,11 @@ final class Winograd {
 
     /**
      * {@code conv2d(x, w)} for a 3x3 w and stride 1 (see {@link ImageOps#conv2d}): x contiguous with its images
-     * in {@code g}, w {@code [O, C, 3, 3]}; y is written, shape {@code [..., O, outH, outW]}.
+     * in {@code g}, w {@code [O, C, 3, 3]}; y is written, shape {@code [..., O, outH, outW]}, plus {@code bias [O]}
+     * per channel when it is not null, added to each chunk's outputs while they are in cache
+     * ({@link ImageOps#addBias}).
      */
-    static void conv2d(Window2d g, Tensor x, Tensor w, Tensor y) {
+    static void conv2d(Window2d g, Tensor x, Tensor w, Tensor bias, Tensor y) {
         Backend be = Engine.backend();
         DType dt = x.dtype();
         int c = g.c();
@@ -103,7 +105,9 @@ final class Winograd {
                             vs.asSlice(k * (long) c * tiles * es), tiles, 0.0,
                             ms.asSlice(k * (long) o * tiles * es), tiles);
                 }
-                be.winogradOutput(dt, part, o, ms, ch.images(y, q));
+                MemorySegment ys = ch.images(y, q);
+                be.winogradOutput(dt, part, o, ms, ys);
+                ImageOps.addBias(be, ys, part.n(), o, (long) part.outH() * part.outW(), bias);
             }
         });
     }

@@ -213,18 +213,7 @@ public sealed interface ProductPrimitives extends Primitive {
         }
 
         public Tensor forward(Tensor... in) {
-            Tensor y = ImageOps.conv2d(in[0], in[1], stride, pad);
-            int o = y.dim(-3);
-            if (in[2].rank() != 1 || in[2].dim(0) != o) {
-                throw new IllegalArgumentException("conv2d_bias: the bias must have shape [" + o + "] (one value per "
-                        + "output channel), got " + Arrays.toString(in[2].shape()));
-            }
-            Tensor b = in[2].reshape(o, 1, 1);
-            if (!y.isContiguous()) {
-                return TensorOps.add(y, b);
-            }
-            TensorOps.assignBinary(y, org.flatminima.kernels.BinaryOp.ADD, y, b);
-            return y;
+            return ImageOps.conv2d(in[0], in[1], in[2], stride, pad);
         }
 
         /**
