@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
-import org.flatminima.kernels.Backend;
-import org.flatminima.kernels.Backends;
 import org.flatminima.kernels.DType;
 import org.junit.jupiter.api.Test;
 
@@ -27,33 +25,24 @@ class ConvBiasTest {
 
     @Test
     void eachChunkPlusTheBiasHasTheBitsOfTheConvolutionThenTheAddition() {
-        for (String name : new String[] {"scalar", "vector", "native"}) {
-            if (!Backends.probe(name).available()) {
-                continue;
-            }
-            Backend be = Backends.get(name);
-            int before = be.threads();
-            try {
-                for (DType t : DType.values()) {
-                    for (int[] s : SHAPES) {
-                        SplittableRandom rnd = new SplittableRandom(Arrays.hashCode(s));
-                        Tensor x = Tensor.normal(t, rnd, s[0], s[1], s[2], s[3]);
-                        Tensor w = Tensor.normal(t, rnd, s[4], s[1], s[5], s[5]);
-                        Tensor b = Tensor.normal(t, rnd, s[4]);
-                        for (int threads = 1; threads <= 2; threads++) {
-                            be.setThreads(threads);
-                            double[] fused = Engine.with(be, () -> ImageOps.conv2d(x, w, b, s[6], s[7]).toDoubleArray());
-                            double[] apart = Engine.with(be, () -> TensorOps.add(ImageOps.conv2d(x, w, s[6], s[7]),
-                                    b.reshape(s[4], 1, 1)).toDoubleArray());
-                            assertThat(firstDifference(fused, apart)).as("first differing element, %s %s %s, %d threads",
-                                    name, t, Arrays.toString(s), threads).isEqualTo(-1);
-                        }
+        EveryBackend.forEach((name, be) -> {
+            for (DType t : DType.values()) {
+                for (int[] s : SHAPES) {
+                    SplittableRandom rnd = new SplittableRandom(Arrays.hashCode(s));
+                    Tensor x = Tensor.normal(t, rnd, s[0], s[1], s[2], s[3]);
+                    Tensor w = Tensor.normal(t, rnd, s[4], s[1], s[5], s[5]);
+                    Tensor b = Tensor.normal(t, rnd, s[4]);
+                    for (int threads = 1; threads <= 2; threads++) {
+                        be.setThreads(threads);
+                        double[] fused = Engine.with(be, () -> ImageOps.conv2d(x, w, b, s[6], s[7]).toDoubleArray());
+                        double[] apart = Engine.with(be, () -> TensorOps.add(ImageOps.conv2d(x, w, s[6], s[7]),
+                                b.reshape(s[4], 1, 1)).toDoubleArray());
+                        assertThat(firstDifference(fused, apart)).as("first differing element, %s %s %s, %d threads",
+                                name, t, Arrays.toString(s), threads).isEqualTo(-1);
                     }
                 }
-            } finally {
-                be.setThreads(before);
             }
-        }
+        });
     }
 
     /** The first index where the two differ in their bits (or length), -1 if none. */

@@ -7,8 +7,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.flatminima.kernels.Backend;
-import org.flatminima.kernels.Backends;
 import org.flatminima.kernels.DType;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +17,6 @@ import org.junit.jupiter.api.Test;
  * in double; with an addend of every broadcast kind; the same bits at 1, 2 and 3 threads.
  */
 class StackedProductTest {
-    private static final String[] BACKENDS = {"scalar", "vector", "native"};
     private static final int M = 37;
     private static final int K = 23;
 
@@ -87,11 +84,7 @@ class StackedProductTest {
 
     @Test
     void aSharedMatrixTimesAStackWithFewColumnsIsOneGemm() {
-        for (String name : BACKENDS) {
-            if (!Backends.probe(name).available()) {
-                continue;
-            }
-            Backend be = Backends.get(name);
+        EveryBackend.forEach((name, be) -> {
             for (DType t : DType.values()) {
                 SplittableRandom rnd = new SplittableRandom(7);
                 for (int n : new int[] {1, 10, TensorOps.STACK_MAX_COLUMNS}) {
@@ -111,7 +104,7 @@ class StackedProductTest {
                     }
                 }
             }
-        }
+        });
     }
 
     /** Wider matrices keep one GEMM per matrix (each already wide enough), with the same values. */
@@ -130,11 +123,7 @@ class StackedProductTest {
     /** {@code a @ b + c} on the stacked path: the addend of every broadcast kind, one and two batch axes. */
     @Test
     void theAddendOfEveryBroadcastKindIsAddedOnce() {
-        for (String name : BACKENDS) {
-            if (!Backends.probe(name).available()) {
-                continue;
-            }
-            Backend be = Backends.get(name);
+        EveryBackend.forEach((name, be) -> {
             for (DType t : DType.values()) {
                 SplittableRandom rnd = new SplittableRandom(9);
                 int n = 10;
@@ -161,7 +150,7 @@ class StackedProductTest {
                     }
                 }
             }
-        }
+        });
     }
 
     /** The stacked GEMM is split among threads by whole entries: 2 and 3 threads give the bits of 1. */

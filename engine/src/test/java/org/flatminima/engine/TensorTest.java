@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.within;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.Backends;
 import org.flatminima.kernels.DType;
 import org.junit.jupiter.api.Tag;
@@ -228,27 +227,18 @@ class TensorTest {
      */
     static void matmulGivesTheBitsOfOneThread(long seed,
                                               java.util.function.BiFunction<DType, SplittableRandom, Tensor[]> operands) {
-        for (String name : new String[] {"scalar", "vector", "native"}) {
-            if (!Backends.probe(name).available()) {
-                continue;
-            }
-            Backend be = Backends.get(name);
-            int before = be.threads();
-            try {
-                for (DType t : DType.values()) {
-                    Tensor[] ab = operands.apply(t, new SplittableRandom(seed));
-                    be.setThreads(1);
-                    double[] one = Engine.with(be, () -> TensorOps.matmul(ab[0], ab[1]).toDoubleArray());
-                    for (int threads : new int[] {2, 3}) {
-                        be.setThreads(threads);
-                        double[] many = Engine.with(be, () -> TensorOps.matmul(ab[0], ab[1]).toDoubleArray());
-                        assertThat(many).as("%s %s, %d threads", name, t, threads).containsExactly(one);
-                    }
+        EveryBackend.forEach((name, be) -> {
+            for (DType t : DType.values()) {
+                Tensor[] ab = operands.apply(t, new SplittableRandom(seed));
+                be.setThreads(1);
+                double[] one = Engine.with(be, () -> TensorOps.matmul(ab[0], ab[1]).toDoubleArray());
+                for (int threads : new int[] {2, 3}) {
+                    be.setThreads(threads);
+                    double[] many = Engine.with(be, () -> TensorOps.matmul(ab[0], ab[1]).toDoubleArray());
+                    assertThat(many).as("%s %s, %d threads", name, t, threads).containsExactly(one);
                 }
-            } finally {
-                be.setThreads(before);
             }
-        }
+        });
     }
 
     @Test
