@@ -325,7 +325,10 @@ def run_case(case, workers, rounds):
             ok, res = call(w, time_request(case, 0, 1))
             if ok:
                 t = max(one_call_seconds(res), 1e-6)
-                spent = t
+                # the first call does not count toward the warm-up: it can take longer than all of it (the JIT
+                # compiling a variant: the vector GEMM's first n = 1024 call 0.6 s), and rounds sized by it held
+                # one call each (the two-thread GEMM rows until 2026-12-05: single cold calls after each pause)
+                spent = 0.0
                 # warm up for WARMUP_SECONDS in batches of calls, each batch sized by the median of the last
                 # one: the first calls can be far slower than the rest (the JIT compiling one variant), and
                 # a round sized by them would hold a few dozen calls
