@@ -196,7 +196,7 @@ public final class ImageOps {
             for (int b0 = partStart(n, parts, p); b0 < end; b0 += chunk) {
                 int m = Math.min(chunk, end - b0);
                 Window2d part = new Window2d(m, g.c(), g.h(), g.w(), 3, 3, 1, 1, g.padH(), g.padW());
-                MemorySegment ys = y.segment().asSlice(b0 * o * plane * es);
+                MemorySegment ys = y.segment().asSlice((long) b0 * o * plane * es);
                 be.conv3x3Direct(dt, part, o, xc.segment().asSlice(b0 * g.imageSize() * es), w.segment(), ys);
                 addBias(be, ys, m, o, plane, b);
             }

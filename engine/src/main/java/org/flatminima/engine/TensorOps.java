@@ -105,7 +105,9 @@ public final class TensorOps {
     /**
      * Matrix product with NumPy's {@code matmul} rules for rank >= 2: the last two axes multiply, leading
      * (batch) axes broadcast. Rank-1 operands are not accepted (reshape them explicitly). When the right
-     * operand is a single matrix, the left operand's batch axes are folded into one GEMM.
+     * operand is a single matrix, the left operand's batch axes are folded into one GEMM; when the left operand is
+     * a single matrix and the right a batch of matrices with at most {@link #STACK_MAX_COLUMNS} columns, their
+     * products are one GEMM too, and the result is a strided view of it ({@link #stacked}).
      */
     public static Tensor matmul(Tensor a, Tensor b) {
         return matmul(a, b, null);
@@ -140,9 +142,6 @@ public final class TensorOps {
         int[] outShape = Arrays.copyOf(batch, batch.length + 2);
         outShape[batch.length] = m;
         outShape[batch.length + 1] = n;
-        // every product below runs with beta = 0 and writes its whole output (with k = 0 nothing is written),
-        // or with beta = 1 onto c
-        Tensor y = k == 0 && c == null ? Tensor.zeros(a.dtype(), outShape) : Tensor.uninitialised(a.dtype(), outShape);
         if (c != null && !Arrays.equals(broadcastShapes(c.shape(), outShape), outShape)) {
             throw new IllegalArgumentException("matmul_add: the addend's shape " + Arrays.toString(c.shape())
                     + " does not broadcast to the product's " + Arrays.toString(outShape));
@@ -153,6 +152,7 @@ public final class TensorOps {
             if (c == null && batch.length == 1) {
                 return product;
             }
+            Tensor y = Tensor.uninitialised(a.dtype(), outShape);
             Tensor y3 = y.reshape((int) count, m, n);
             if (c == null) {
                 assign(y3, product);
@@ -164,6 +164,9 @@ public final class TensorOps {
             }
             return y;
         }
+        // every product below runs with beta = 0 and writes its whole output (with k = 0 nothing is written),
+        // or with beta = 1 onto c
+        Tensor y = k == 0 && c == null ? Tensor.zeros(a.dtype(), outShape) : Tensor.uninitialised(a.dtype(), outShape);
         double beta = 0.0;
         if (c != null) {
             assign(y, c.expand(outShape));
