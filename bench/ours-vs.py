@@ -4,6 +4,7 @@ commit before a change), case by case, their rounds alternating in one session, 
 machine hits both alike. Reuses compare.py's worker protocol and timing; no PyTorch needed.
 
   bench/ours-vs.py --other /path/to/other/checkout [--cases W2:grad,W3] [--threads 1,2] [--rounds 5]
+  bench/ours-vs.py --other . --other-env FLATMINIMA_BLAS=bundled --this-env FLATMINIMA_BLAS=mkl   # one build, two settings
 
 Writes a Markdown table (median ms of each, and this / other) to stdout.
 """
@@ -23,7 +24,12 @@ def main():
     p.add_argument("--threads", default="1")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--java", default=os.environ.get("FM_JAVA", "java"))
+    p.add_argument("--this-env", action="append", default=[], metavar="KEY=VALUE",
+                   help="an environment variable for this build's worker only (repeatable)")
+    p.add_argument("--other-env", action="append", default=[], metavar="KEY=VALUE",
+                   help="an environment variable for the other build's worker only (repeatable)")
     a = p.parse_args()
+    extra = {"this": env_pairs(a.this_env), "other": env_pairs(a.other_env)}
     other_jar = os.path.join(os.path.abspath(a.other), "bench", "target", "benchmarks.jar")
     for jar in (compare.JAR, other_jar):
         if not os.path.isfile(jar):
@@ -35,7 +41,7 @@ def main():
     for t in [int(x) for x in a.threads.split(",")]:
         workers = {}
         for name, jar in (("other", other_jar), ("this", compare.JAR)):
-            env = dict(os.environ, **compare.MALLOC_ENV, OPENBLAS_NUM_THREADS=str(t))
+            env = dict(os.environ, **compare.MALLOC_ENV, OPENBLAS_NUM_THREADS=str(t), **extra[name])
             argv = [a.java] + compare.JVM_FLAGS + ["-cp", jar, "org.flatminima.bench.compare.CompareWorker",
                                                    "--threads", str(t)]
             w = compare.Worker(name, argv, env, "/tmp/ours-vs-%s-t%d.log" % (name, t))
@@ -55,6 +61,17 @@ def main():
         finally:
             for w in workers.values():
                 w.close()
+
+
+def env_pairs(pairs):
+    """["K=V", ...] -> {K: V}; exits with one line on a malformed pair."""
+    out = {}
+    for kv in pairs:
+        k, sep, v = kv.partition("=")
+        if not sep or not k:
+            sys.exit("ours-vs: %r is not KEY=VALUE" % kv)
+        out[k] = v
+    return out
 
 
 if __name__ == "__main__":

@@ -4,10 +4,12 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Which OpenBLAS the native backend loads, as the system property {@value #PROPERTY} or the environment
- * variable {@value #ENV} says (the property wins): {@code bundled} (the default: the copy shipped in the
+ * Which BLAS the native backend loads, as the system property {@value #PROPERTY} or the environment
+ * variable {@value #ENV} says (the property wins): {@code bundled} (the default: the OpenBLAS shipped in the
  * {@code org.bytedeco:openblas} platform jar, see {@link BundledOpenBlas}), {@code system} (the dynamic
- * linker's {@code libopenblas.so.0}, then {@code libblas.so.3}) or the path of a library file.
+ * linker's {@code libopenblas.so.0}, then {@code libblas.so.3}), {@code mkl} (Intel oneMKL from bytedeco's
+ * redistributable jar, see {@link BundledMkl}) or the path of a library file (OpenBLAS, or oneMKL's
+ * {@code libmkl_rt}).
  *
  * @param kind what to load
  * @param path the library file when {@code kind} is {@link Kind#PATH}, else null
@@ -26,10 +28,12 @@ public record BlasSource(Kind kind, Path path, String setting) {
         BUNDLED,
         /** Found by the dynamic linker. */
         SYSTEM,
+        /** Intel oneMKL, extracted from its redistributable jar ({@link BundledMkl}). */
+        MKL,
         /** A file named by the user. */
         PATH;
 
-        /** "bundled", "system" or "path". */
+        /** "bundled", "system", "mkl" or "path". */
         public String label() {
             return name().toLowerCase(Locale.ROOT);
         }
@@ -52,7 +56,7 @@ public record BlasSource(Kind kind, Path path, String setting) {
     }
 
     /**
-     * Parses one setting: {@code bundled} or {@code system} (any case), or a path, which must contain a
+     * Parses one setting: {@code bundled}, {@code system} or {@code mkl} (any case), or a path, which must contain a
      * {@code /} (a bare file name such as {@code libopenblas.so} is rejected: the dynamic linker's search is
      * what {@code system} means). A blank value is the default.
      *
@@ -69,10 +73,11 @@ public record BlasSource(Kind kind, Path path, String setting) {
         return switch (v.toLowerCase(Locale.ROOT)) {
             case "bundled" -> new BlasSource(Kind.BUNDLED, null, setting);
             case "system" -> new BlasSource(Kind.SYSTEM, null, setting);
+            case "mkl" -> new BlasSource(Kind.MKL, null, setting);
             default -> {
                 if (!v.contains("/")) {
                     throw new IllegalArgumentException("unknown " + setting
-                            + ": use bundled, system or the path of a library, e.g. "
+                            + ": use bundled, system, mkl or the path of a library, e.g. "
                             + "/usr/lib/x86_64-linux-gnu/libopenblas.so.0");
                 }
                 yield new BlasSource(Kind.PATH, Path.of(v).toAbsolutePath().normalize(), setting);

@@ -105,7 +105,12 @@ public final class BundledOpenBlas {
 
     /** The bundled jar's version, e.g. {@code 0.3.31-1.5.13}, from its Maven metadata; "unknown" without it. */
     public static String version(ClassLoader loader) {
-        try (InputStream in = loader.getResourceAsStream(POM_PROPERTIES)) {
+        return version(loader, POM_PROPERTIES);
+    }
+
+    /** A jar's version from the Maven metadata resource {@code pomProperties}; "unknown" without it. */
+    static String version(ClassLoader loader, String pomProperties) {
+        try (InputStream in = loader.getResourceAsStream(pomProperties)) {
             if (in != null) {
                 Properties p = new Properties();
                 p.load(in);
@@ -129,9 +134,14 @@ public final class BundledOpenBlas {
         if (property != null && !property.isBlank()) {
             return Path.of(property.trim()).toAbsolutePath();
         }
+        return cacheBase(xdgCacheHome, userHome).resolve("openblas-" + version + "-" + platform);
+    }
+
+    /** {@code <cache>/flatminima}, {@code <cache>} as in {@link #cacheDir}. A pure function. */
+    static Path cacheBase(String xdgCacheHome, String userHome) {
         Path base = xdgCacheHome != null && !xdgCacheHome.isBlank() && Path.of(xdgCacheHome).isAbsolute()
                 ? Path.of(xdgCacheHome) : Path.of(userHome, ".cache");
-        return base.resolve("flatminima").resolve("openblas-" + version + "-" + platform);
+        return base.resolve("flatminima");
     }
 
     /**
@@ -171,12 +181,21 @@ public final class BundledOpenBlas {
      * later start hashes only the cached files; a resource without that identity (not in a jar) is hashed each time.
      */
     static Path extract(ClassLoader loader, String platform, Path dir) throws IOException {
+        return extract(loader, resourceDir(platform), LINUX_FILES, dir);
+    }
+
+    /**
+     * As {@link #extract(ClassLoader, String, Path)} for any set of files in one class-path folder
+     * ({@code resourceDir}, ending in {@code /}); returns the path of the first file. Also used for Intel oneMKL
+     * ({@link BundledMkl}).
+     */
+    static Path extract(ClassLoader loader, String resourceDir, List<String> files, Path dir) throws IOException {
         Files.createDirectories(dir);
         Map<String, String> known = readChecksums(dir.resolve(CHECKSUMS));
         Map<String, String> now = new LinkedHashMap<>();
         boolean wrote = false;
-        for (String f : LINUX_FILES) {
-            String resource = resourceDir(platform) + f;
+        for (String f : files) {
+            String resource = resourceDir + f;
             String identity = identity(loader, resource);
             String recorded = known.get(f);
             String expected = !identity.equals("-") && recorded != null && recorded.startsWith(identity + " ")
@@ -213,7 +232,7 @@ public final class BundledOpenBlas {
         if (wrote) {
             forceDirectory(dir);
         }
-        return dir.resolve(LIBRARY);
+        return dir.resolve(files.get(0));
     }
 
     /** The checksum file of a cache directory: one line "file size:crc32 sha256" per library. */

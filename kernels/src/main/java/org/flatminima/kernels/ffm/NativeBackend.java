@@ -151,8 +151,9 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
      *
      * <p>{@code auto} takes the GEMM whose inner kernel uses the wider vectors: the vector backend's when it runs
      * 512-bit vectors and OpenBLAS's core (named in {@code blasConfig}, its {@code openblas_get_config()}) has no
-     * AVX-512 kernels, as when {@code OPENBLAS_CORETYPE} pins an older core on an AVX-512 CPU; OpenBLAS's
-     * otherwise (the measurements behind this rule: docs/kernels.md, "GEMM choice").
+     * AVX-512 kernels, as when {@code OPENBLAS_CORETYPE} pins an older core on an AVX-512 CPU; the BLAS library's
+     * otherwise, and always Intel oneMKL's (its version string in {@code blasConfig}: it picks the kernels of the
+     * CPU it runs on itself) (the measurements behind this rule: docs/kernels.md, "GEMM choice").
      */
     static String[] chooseGemm(String property, String blasConfig, int vectorBits) {
         String p = property == null ? "auto" : property.trim().toLowerCase(Locale.ROOT);
@@ -172,7 +173,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
                         + ": use auto, blas or vector");
         }
         String cfg = blasConfig == null ? "" : blasConfig.toLowerCase(Locale.ROOT);
-        boolean blasAvx512 = AVX512_CORES.stream().anyMatch(cfg::contains);
+        boolean blasAvx512 = AVX512_CORES.stream().anyMatch(cfg::contains) || cfg.contains("math kernel library");
         if (vectorBits >= 512 && !blasAvx512) {
             return new String[] {"vector", "vector backend (512-bit vectors; OpenBLAS's core has no AVX-512 kernels: "
                     + (blasConfig == null ? "config unknown" : blasConfig.trim()) + ")"};

@@ -15,14 +15,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * OpenBLAS through FFM: {@code cblas_sgemm} / {@code cblas_dgemm} (32-bit integer interface, every int argument
- * is {@code JAVA_INT}) and, when exported, {@code cblas_ssyrk} / {@code cblas_dsyrk} and OpenBLAS's thread, config
- * and core-name functions.
+ * OpenBLAS (or Intel oneMKL) through FFM: {@code cblas_sgemm} / {@code cblas_dgemm} (32-bit integer interface, every
+ * int argument is {@code JAVA_INT}) and, when exported, {@code cblas_ssyrk} / {@code cblas_dsyrk} and the library's
+ * thread, config and core-name functions (OpenBLAS's {@code openblas_*}, or oneMKL's {@code MKL_Set_Num_Threads},
+ * {@code MKL_Get_Max_Threads} and {@code MKL_Get_Version_String}, recognised by the last).
  *
  * <p>Loaded once per process from the source {@link BlasSource#configured()} names: by default the bundled
  * library ({@link BundledOpenBlas}, extracted from the class path and opened by path); with {@code system}, the
  * dynamic linker's {@code libopenblas.so.0}, then {@code libblas.so.3} (which also exports {@code cblas_*} when it
- * is OpenBLAS); or a given file. When the bundled library is missing for this platform (or cannot be extracted)
+ * is OpenBLAS); with {@code mkl}, oneMKL's {@code libmkl_rt} ({@link BundledMkl}); or a given file. When the bundled
+ * library is missing for this platform (or cannot be extracted)
  * the system one is tried, with one log line. When nothing loads, {@link #unavailableReason()} says why and how
  * to fix it.
  */
@@ -48,7 +50,7 @@ public final class OpenBlas {
      */
     private record Bound(BlasSource.Kind kind, String library, Path file, MethodHandle sgemm, MethodHandle dgemm,
                          MethodHandle ssyrk, MethodHandle dsyrk, MethodHandle setThreads, MethodHandle getThreads,
-                         MethodHandle getConfig, MethodHandle getCorename, SymbolLookup lookup) {
+                         String config, boolean mkl, MethodHandle getCorename, SymbolLookup lookup) {
     }
 
     /** Thrown while loading: the message is the one-line reason with its fix. */
@@ -79,8 +81,28 @@ public final class OpenBlas {
         return switch (source.kind()) {
             case BUNDLED -> loadBundled();
             case SYSTEM -> loadSystem("");
+            case MKL -> loadMkl(source);
             case PATH -> loadPath(source);
         };
+    }
+
+    /** oneMKL from its jar ({@link BundledMkl}); no fallback: whoever asks for it wants it or the reason. */
+    private static Bound loadMkl(BlasSource source) throws Unavailable {
+        Path file;
+        try {
+            file = BundledMkl.extract(source.setting());
+        } catch (BundledMkl.MissingException e) {
+            throw new Unavailable(e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            throw new Unavailable(source.setting() + ": cannot extract Intel oneMKL (" + e + ")");
+        }
+        try {
+            return bind(BlasSource.Kind.MKL, file.toString(), SymbolLookup.libraryLookup(file, Arena.global()));
+        } catch (IllegalArgumentException e) {
+            throw new Unavailable(source.setting() + ": cannot load " + file + " (" + e.getMessage() + ")");
+        } catch (Downcalls.MissingSymbolException e) {
+            throw new Unavailable(source.setting() + ": " + e.getMessage());
+        }
     }
 
     private static Bound loadBundled() throws Unavailable {
@@ -134,7 +156,7 @@ public final class OpenBlas {
 
     private static Bound loadPath(BlasSource source) throws Unavailable {
         Path file = source.path();
-        String fix = ": give the path of an OpenBLAS library, or use bundled or system";
+        String fix = ": give the path of a BLAS library (OpenBLAS, or oneMKL's libmkl_rt), or use bundled, system or mkl";
         if (!Files.isRegularFile(file)) {
             throw new Unavailable(source.setting() + ": no such file" + fix);
         }
@@ -165,14 +187,65 @@ public final class OpenBlas {
         FunctionDescriptor syrk64 = FunctionDescriptor.ofVoid(I, I, I, I, I,
                 ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS, I, ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS, I);
         Path file = lookup.find("cblas_sgemm").map(s -> mappedFile(s.address())).orElse(null);
+        MethodHandle cbwr = Downcalls.optional(lookup, "MKL_CBWR_Set", FunctionDescriptor.of(I, I));
+        if (cbwr != null) {
+            strictReproducibility(cbwr);
+        }
+        MethodHandle mklVersion = Downcalls.optional(lookup, "MKL_Get_Version_String",
+                FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, I));
+        boolean mkl = mklVersion != null;
+        String config = mkl ? mklVersion(mklVersion)
+                : string(Downcalls.optional(lookup, "openblas_get_config", FunctionDescriptor.of(ValueLayout.ADDRESS)),
+                        "openblas_get_config");
         return new Bound(kind, name, file, sgemm, dgemm,
                 Downcalls.criticalOptional(lookup, "cblas_ssyrk", syrk32),
                 Downcalls.criticalOptional(lookup, "cblas_dsyrk", syrk64),
-                Downcalls.optional(lookup, "openblas_set_num_threads", FunctionDescriptor.ofVoid(I)),
-                Downcalls.optional(lookup, "openblas_get_num_threads", FunctionDescriptor.of(I)),
-                Downcalls.optional(lookup, "openblas_get_config", FunctionDescriptor.of(ValueLayout.ADDRESS)),
+                Downcalls.optional(lookup, mkl ? "MKL_Set_Num_Threads" : "openblas_set_num_threads",
+                        FunctionDescriptor.ofVoid(I)),
+                Downcalls.optional(lookup, mkl ? "MKL_Get_Max_Threads" : "openblas_get_num_threads",
+                        FunctionDescriptor.of(I)),
+                config, mkl,
                 Downcalls.optional(lookup, "openblas_get_corename", FunctionDescriptor.of(ValueLayout.ADDRESS)),
                 lookup);
+    }
+
+    /** oneMKL's {@code MKL_CBWR_AUTO | MKL_CBWR_STRICT} (mkl_types.h). */
+    static final int MKL_CBWR_AUTO_STRICT = 2 | 0x10000;
+
+    /**
+     * Puts oneMKL in strict conditional numerical reproducibility ({@code MKL_CBWR_Set(MKL_CBWR_AUTO |
+     * MKL_CBWR_STRICT)}, before any other call into it, as its manual asks), unless the environment's
+     * {@code MKL_CBWR} already chose a mode. Without it oneMKL sums a product's entries in an order that depends
+     * on the product's number of rows, so a product split across our threads would not give the bits of one call
+     * (the kernels module's {@code GemmSplitTest}, run on oneMKL by the mkl module); with it, it does, at a cost
+     * within the noise of W2's products (docs/kernels.md, "Intel oneMKL").
+     */
+    private static void strictReproducibility(MethodHandle cbwrSet) {
+        String env = System.getenv("MKL_CBWR");
+        if (env != null && !env.isBlank()) {
+            return;
+        }
+        int status;
+        try {
+            status = (int) cbwrSet.invokeExact(MKL_CBWR_AUTO_STRICT);
+        } catch (Throwable t) {
+            throw Downcalls.failure("MKL_CBWR_Set", t);
+        }
+        if (status != 0) {
+            LOG.log(System.Logger.Level.WARNING, "flatminima: MKL_CBWR_Set(AUTO | STRICT) returned " + status
+                    + ": products split across threads may not give the bits of one call");
+        }
+    }
+
+    /** {@code MKL_Get_Version_String(buf, len)}, e.g. "Intel(R) oneAPI Math Kernel Library Version 2025.3-Product ...". */
+    private static String mklVersion(MethodHandle h) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(256);
+            h.invokeExact(buf, 256);
+            return buf.getString(0).trim();
+        } catch (Throwable t) {
+            throw Downcalls.failure("MKL_Get_Version_String", t);
+        }
     }
 
     /** The file mapped at {@code address}, from /proc/self/maps (Linux), or null. */
@@ -223,13 +296,21 @@ public final class OpenBlas {
         return version(config());
     }
 
-    /** The version in an {@code openblas_get_config()} string ("OpenBLAS 0.3.31 ..."), or null. A pure function. */
+    /**
+     * The version in an {@code openblas_get_config()} string ("OpenBLAS 0.3.31 ...") or oneMKL's version string
+     * ("... Math Kernel Library Version 2025.3-Product Build ..."), or null. A pure function.
+     */
     static String version(String config) {
         if (config == null) {
             return null;
         }
-        Matcher m = Pattern.compile("OpenBLAS\\s+(\\d[\\w.]*)").matcher(config);
+        Matcher m = Pattern.compile("(?:OpenBLAS|Math Kernel Library Version)\\s+(\\d[\\w.]*)").matcher(config);
         return m.find() ? m.group(1) : null;
+    }
+
+    /** Whether the loaded library is Intel oneMKL (it exports {@code MKL_Get_Version_String}). */
+    public static boolean isMkl() {
+        return BOUND != null && BOUND.mkl();
     }
 
     /**
@@ -266,17 +347,18 @@ public final class OpenBlas {
         String v = version();
         String core = corename();
         Path f = file();
-        return "OpenBLAS " + (v == null ? "(version unknown)" : v)
+        return (BOUND.mkl() ? "Intel oneMKL " : "OpenBLAS ") + (v == null ? "(version unknown)" : v)
                 + (core == null ? "" : ", corename " + core)
                 + ", " + BOUND.kind().label() + ": " + (f == null ? BOUND.library() : f.toString());
     }
 
     /**
      * {@code openblas_get_config()}: version, build options and the core the kernels were chosen for
-     * (e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64"), or null when not exported.
+     * (e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64"); oneMKL's version string; null
+     * when neither is exported. Read once, when the library is bound.
      */
     public static String config() {
-        return string(BOUND == null ? null : BOUND.getConfig(), "openblas_get_config");
+        return BOUND == null ? null : BOUND.config();
     }
 
     /** Calls a {@code const char *f(void)}; null when the handle or the result is null. */
@@ -292,7 +374,10 @@ public final class OpenBlas {
         }
     }
 
-    /** Sets OpenBLAS's (process-wide) thread count; a no-op when the library does not export it. */
+    /**
+     * Sets the library's (process-wide) thread count ({@code openblas_set_num_threads} or oneMKL's
+     * {@code MKL_Set_Num_Threads}); a no-op when the library does not export it.
+     */
     public static void setThreads(int n) {
         if (BOUND == null || BOUND.setThreads() == null) {
             return;
@@ -300,11 +385,11 @@ public final class OpenBlas {
         try {
             BOUND.setThreads().invokeExact(Math.max(1, n));
         } catch (Throwable t) {
-            throw Downcalls.failure("openblas_set_num_threads", t);
+            throw Downcalls.failure(isMkl() ? "MKL_Set_Num_Threads" : "openblas_set_num_threads", t);
         }
     }
 
-    /** OpenBLAS's current thread count, or -1 when the library does not export it. */
+    /** The library's current thread count, or -1 when it does not export one. */
     public static int threads() {
         if (BOUND == null || BOUND.getThreads() == null) {
             return -1;
@@ -312,7 +397,7 @@ public final class OpenBlas {
         try {
             return (int) BOUND.getThreads().invokeExact();
         } catch (Throwable t) {
-            throw Downcalls.failure("openblas_get_num_threads", t);
+            throw Downcalls.failure(isMkl() ? "MKL_Get_Max_Threads" : "openblas_get_num_threads", t);
         }
     }
 

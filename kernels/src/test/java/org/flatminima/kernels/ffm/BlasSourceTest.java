@@ -15,17 +15,19 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code -Dflatminima.blas=bundled|system|PATH}: the parsing, and what each setting loads, each in a fresh JVM
+ * {@code -Dflatminima.blas=bundled|system|mkl|PATH}: the parsing, and what each setting loads, each in a fresh JVM
  * (OpenBLAS is loaded once per process) that prints {@link OpenBlas#describe()} through {@link #main}.
  */
 class BlasSourceTest {
 
     @Test
-    void parsesTheThreeKindsOfSetting() {
+    void parsesTheFourKindsOfSetting() {
         assertThat(BlasSource.parse("bundled", "-Dflatminima.blas"))
                 .isEqualTo(new BlasSource(BlasSource.Kind.BUNDLED, null, "-Dflatminima.blas=bundled"));
         assertThat(BlasSource.parse(" System ", "FLATMINIMA_BLAS"))
                 .isEqualTo(new BlasSource(BlasSource.Kind.SYSTEM, null, "FLATMINIMA_BLAS=System"));
+        assertThat(BlasSource.parse("MKL", "FLATMINIMA_BLAS"))
+                .isEqualTo(new BlasSource(BlasSource.Kind.MKL, null, "FLATMINIMA_BLAS=MKL"));
         BlasSource p = BlasSource.parse("/opt/blas/../lib/libopenblas.so", "-Dflatminima.blas");
         assertThat(p.kind()).isEqualTo(BlasSource.Kind.PATH);
         assertThat(p.path()).isEqualTo(Path.of("/opt/lib/libopenblas.so"));
@@ -37,10 +39,10 @@ class BlasSourceTest {
 
     @Test
     void aBadValueIsAOneLineErrorNamingTheChoices() {
-        for (String bad : List.of("bundle", "mkl", "libopenblas.so.0")) {
+        for (String bad : List.of("bundle", "openblas", "libopenblas.so.0")) {
             assertThatThrownBy(() -> BlasSource.parse(bad, "-Dflatminima.blas"))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("unknown -Dflatminima.blas=" + bad + ": use bundled, system or the path of a "
+                    .hasMessage("unknown -Dflatminima.blas=" + bad + ": use bundled, system, mkl or the path of a "
                             + "library, e.g. /usr/lib/x86_64-linux-gnu/libopenblas.so.0");
         }
     }
@@ -56,7 +58,7 @@ class BlasSourceTest {
     private record Run(String out, String err) {
     }
 
-    private static Run run(String blasSetting, boolean withBundledJar) throws Exception {
+    private static Run run(String blasSetting, boolean withBundledJar, String... jvmOptions) throws Exception {
         String cp = System.getProperty("java.class.path");
         if (!withBundledJar) {
             cp = Arrays.stream(cp.split(File.pathSeparator))
@@ -68,6 +70,7 @@ class BlasSourceTest {
         if (blasSetting != null) {
             cmd.add("-D" + BlasSource.PROPERTY + "=" + blasSetting);
         }
+        cmd.addAll(List.of(jvmOptions));
         cmd.add(BlasSourceTest.class.getName());
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().remove(BlasSource.ENV);
@@ -96,10 +99,23 @@ class BlasSourceTest {
     void aMissingPathOrABadValueMakesNativeUnavailableWithTheReason() throws Exception {
         Run missing = run("/nonexistent/libopenblas.so", true);
         assertThat(missing.out()).isEqualTo("unavailable: -Dflatminima.blas=/nonexistent/libopenblas.so: no such file: "
-                + "give the path of an OpenBLAS library, or use bundled or system");
-        Run bad = run("mkl", true);
-        assertThat(bad.out()).isEqualTo("unavailable: unknown -Dflatminima.blas=mkl: use bundled, system or the path "
-                + "of a library, e.g. /usr/lib/x86_64-linux-gnu/libopenblas.so.0");
+                + "give the path of a BLAS library (OpenBLAS, or oneMKL's libmkl_rt), or use bundled, system or mkl");
+        Run bad = run("openblas", true);
+        assertThat(bad.out()).isEqualTo("unavailable: unknown -Dflatminima.blas=openblas: use bundled, system, mkl or "
+                + "the path of a library, e.g. /usr/lib/x86_64-linux-gnu/libopenblas.so.0");
+    }
+
+    /**
+     * {@code mkl} without oneMKL's jar on the class path or in the local Maven repository makes the native backend
+     * unavailable with one line naming the jar and how to fetch it (the mkl module's tests load it).
+     */
+    @Test
+    void mklWithoutItsJarSaysHowToFetchIt(@org.junit.jupiter.api.io.TempDir Path emptyRepository) throws Exception {
+        Assumptions.assumeTrue(BundledMkl.PLATFORM.equals(BundledOpenBlas.platform()), "oneMKL is wired up for linux-x86_64");
+        Run r = run("mkl", true, "-Dmaven.repo.local=" + emptyRepository);
+        assertThat(r.out()).isEqualTo("unavailable: -Dflatminima.blas=mkl: Intel oneMKL (org.bytedeco:mkl:"
+                + BundledMkl.VERSION + ":linux-x86_64-redist) is neither on the class path nor at "
+                + BundledMkl.repositoryJar(emptyRepository) + ": fetch it with mvn -pl mkl -am install -DskipTests");
     }
 
     /** {@code system} never touches the bundled copy: it loads the dynamic linker's OpenBLAS or says how to get one. */

@@ -21,6 +21,8 @@ class OpenBlasTest {
         assertThat(OpenBlas.version("OpenBLAS 0.3.31 DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=128"))
                 .isEqualTo("0.3.31");
         assertThat(OpenBlas.version("OpenBLAS 0.3.21.dev DYNAMIC_ARCH")).isEqualTo("0.3.21.dev");
+        assertThat(OpenBlas.version("Intel(R) oneAPI Math Kernel Library Version 2025.3-Product Build 20251007 for "
+                + "Intel(R) 64 architecture applications")).isEqualTo("2025.3");
         assertThat(OpenBlas.version("something else")).isNull();
         assertThat(OpenBlas.version(null)).isNull();
     }

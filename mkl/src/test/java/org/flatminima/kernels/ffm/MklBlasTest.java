@@ -1,0 +1,120 @@
+package org.flatminima.kernels.ffm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.BackendUnavailableException;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Intel oneMKL as the native backend's BLAS ({@code -Dflatminima.blas=mkl}, which this module's tests run with):
+ * that it is the library loaded, from the jar of the version {@link BundledMkl} names, that the native backend
+ * runs its products on it (not on the vector GEMM, as it would for an OpenBLAS without AVX-512 kernels), that its
+ * thread count is set and read, and that it is found in the local Maven repository without the class path. Its
+ * numbers are the kernels module's tests run here on it: {@code BackendParityTest} (GEMM against the scalar oracle
+ * at 1-3 threads), {@code GemmSplitTest} (a split product gives the bits of one call), {@code SyrkTest},
+ * {@code LapackEigenTest}.
+ */
+class MklBlasTest {
+
+    private static final String POM_PROPERTIES = "META-INF/maven/org.bytedeco/mkl/pom.properties";
+
+    @Test
+    void theJarOnTheClassPathIsTheVersionTheKernelsLookFor() {
+        assertThat(BundledOpenBlas.version(getClass().getClassLoader(), POM_PROPERTIES)).isEqualTo(BundledMkl.VERSION);
+    }
+
+    @Test
+    void oneMklIsTheLibraryLoaded() {
+        assertThat(OpenBlas.unavailableReason()).isNull();
+        assertThat(OpenBlas.isMkl()).isTrue();
+        assertThat(OpenBlas.source()).isEqualTo(BlasSource.Kind.MKL);
+        assertThat(OpenBlas.config()).contains("Math Kernel Library Version 2025.3");
+        assertThat(OpenBlas.describe()).startsWith("Intel oneMKL 2025.3, mkl: /")
+                .endsWith("/mkl-" + BundledMkl.VERSION + "-linux-x86_64/libmkl_rt.so.2");
+        assertThat(OpenBlas.hasSyrk()).isTrue();
+        assertThat(Lapack.has(org.flatminima.kernels.DType.F64)).isTrue();
+    }
+
+    @Test
+    void theNativeBackendRunsItsProductsOnIt() throws BackendUnavailableException {
+        Backend b = NativeBackend.create();
+        assertThat(b.toString()).contains("gemm=blas");
+        assertThat(((NativeBackend) b).blasLibrary()).contains("libmkl_rt.so.2").contains("Math Kernel Library");
+    }
+
+    /**
+     * Strict reproducibility is on ({@link OpenBlas} sets it when {@code MKL_CBWR} is not in the environment):
+     * without it {@code GemmSplitTest} fails on oneMKL (a product's entries depend on its number of rows).
+     */
+    @Test
+    void strictReproducibilityIsOn() throws Throwable {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("MKL_CBWR") == null, "MKL_CBWR set: it decides");
+        var lookup = java.lang.foreign.SymbolLookup.libraryLookup(OpenBlas.file(), java.lang.foreign.Arena.global());
+        var get = java.lang.foreign.Linker.nativeLinker().downcallHandle(lookup.find("MKL_CBWR_Get").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT,
+                        java.lang.foreign.ValueLayout.JAVA_INT));
+        int all = ~0; // MKL_CBWR_ALL
+        assertThat((int) get.invokeExact(all)).isEqualTo(OpenBlas.MKL_CBWR_AUTO_STRICT);
+    }
+
+    @Test
+    void itsThreadCountIsSetAndRead() {
+        int before = OpenBlas.threads();
+        try {
+            OpenBlas.setThreads(2);
+            assertThat(OpenBlas.threads()).isEqualTo(2);
+            OpenBlas.setThreads(1);
+            assertThat(OpenBlas.threads()).isEqualTo(1);
+        } finally {
+            OpenBlas.setThreads(before);
+        }
+    }
+
+    /** Prints what loaded, or why nothing did (for the forked JVM below). */
+    public static void main(String[] args) {
+        System.out.println(OpenBlas.unavailableReason() == null ? "loaded: " + OpenBlas.describe()
+                : "unavailable: " + OpenBlas.unavailableReason());
+    }
+
+    /**
+     * Without the jar on the class path (as for {@code ./flatminima}, whose class path does not have it), it is
+     * taken from the local Maven repository, which this module's build filled.
+     */
+    @Test
+    void foundInTheLocalMavenRepository() throws Exception {
+        Path jar = jarOnTheClassPath();
+        // <repository>/org/bytedeco/mkl/<version>/mkl-<version>-linux-x86_64-redist.jar
+        Path repository = jar.getParent().getParent().getParent().getParent().getParent();
+        assertThat(BundledMkl.repositoryJar(repository)).isEqualTo(jar);
+        String cp = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(e -> !Path.of(e).toAbsolutePath().equals(jar))
+                .collect(Collectors.joining(File.pathSeparator));
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", cp, "-D" + BlasSource.PROPERTY + "=mkl",
+                "-Dmaven.repo.local=" + repository, MklBlasTest.class.getName()));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().remove(BlasSource.ENV);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes()).trim();
+        String err = new String(p.getErrorStream().readAllBytes()).trim();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(err).isZero();
+        assertThat(out).startsWith("loaded: Intel oneMKL 2025.3, mkl: /");
+    }
+
+    private static Path jarOnTheClassPath() throws URISyntaxException {
+        var url = MklBlasTest.class.getClassLoader().getResource(POM_PROPERTIES);
+        assertThat(url).isNotNull();
+        String s = url.toString(); // jar:file:/.../mkl-<v>-linux-x86_64-redist.jar!/META-INF/...
+        return Path.of(new java.net.URI(s.substring("jar:".length(), s.indexOf("!/")))).toAbsolutePath();
+    }
+}
