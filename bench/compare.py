@@ -76,7 +76,7 @@ TIMEOUT = 1800.0        # seconds per request before a worker is declared hung
 RELEVANT_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                 "OMP_WAIT_POLICY", "GOTO_NUM_THREADS", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
                 "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_", "MALLOC_ARENA_MAX", "LD_PRELOAD", "JAVA_TOOL_OPTIONS",
-                "FLATMINIMA_BACKEND")
+                "FLATMINIMA_BACKEND", "FLATMINIMA_BLAS", "MKL_CBWR")
 
 
 def log(msg):

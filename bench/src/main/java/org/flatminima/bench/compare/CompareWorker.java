@@ -248,8 +248,13 @@ public final class CompareWorker {
         return v == null ? "unknown" : v;
     }
 
-    /** The path of the BLAS library mapped into this process, or null. */
+    /**
+     * The path of the BLAS library mapped into this process, or null; with oneMKL ({@code FLATMINIMA_BLAS=mkl})
+     * "its libmkl_rt + the OpenBLAS of its small products".
+     */
     private static String mappedBlas() {
+        String openblas = null;
+        String mkl = null;
         try {
             for (String l : Files.readAllLines(Path.of("/proc/self/maps"))) {
                 int slash = l.indexOf('/');
@@ -258,14 +263,16 @@ public final class CompareWorker {
                 }
                 String path = l.substring(slash).trim();
                 String file = path.substring(path.lastIndexOf('/') + 1);
-                if (file.contains("openblas") || file.startsWith("libblas")) {
-                    return path;
+                if (openblas == null && (file.contains("openblas") || file.startsWith("libblas"))) {
+                    openblas = path;
+                } else if (mkl == null && file.startsWith("libmkl_rt")) {
+                    mkl = path;
                 }
             }
         } catch (IOException e) {
             return null;
         }
-        return null;
+        return mkl == null ? openblas : openblas == null ? mkl : mkl + " + " + openblas;
     }
 
     private static String cpuModel() {

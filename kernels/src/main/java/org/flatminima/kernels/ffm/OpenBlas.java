@@ -65,15 +65,42 @@ public final class OpenBlas {
     private static final Bound BOUND;
     private static final String UNAVAILABLE;
 
+    /**
+     * Products of at most this many multiply-adds ({@code M N K}) run on {@link #SMALL} when there is one: the
+     * limit of OpenBLAS's small-matrix kernels on AVX-512 cores ({@link NativeBackend#SMALL_KERNEL_MNK}).
+     */
+    static final double SMALL_MNK = NativeBackend.SMALL_KERNEL_MNK;
+
+    /**
+     * With oneMKL ({@code mkl}), the bundled OpenBLAS as well, for the products of at most {@link #SMALL_MNK}
+     * multiply-adds: there its small-matrix kernels are as fast as oneMKL or faster, and a call costs a few
+     * microseconds less (a Winograd chunk's 64 x 98 x 32 products: 2.3 against 2.6-2.9 us; 784 x 10 x 32: 4.4
+     * against 9.5; from 128^3 on oneMKL is 10-40% faster: docs/PERFORMANCE.md, "Intel oneMKL as the BLAS"). The
+     * choice depends on the product's shape alone, and a split part is always larger than the limit
+     * ({@link NativeBackend#splitParts}), so a product's bits do not depend on the thread count. Null otherwise, or
+     * when the bundled OpenBLAS does not load (then oneMKL runs everything).
+     */
+    private static final Bound SMALL;
+
     static {
         Bound bound = null;
+        Bound small = null;
         String unavailable = null;
         try {
             bound = load(BlasSource.configured());
         } catch (IllegalArgumentException | Unavailable e) {
             unavailable = e.getMessage();
         }
+        if (bound != null && bound.kind() == BlasSource.Kind.MKL) {
+            try {
+                small = loadBundledOnly();
+            } catch (Unavailable e) {
+                LOG.log(System.Logger.Level.WARNING, "flatminima: " + e.getMessage()
+                        + ": oneMKL runs the small products too");
+            }
+        }
         BOUND = bound;
+        SMALL = small;
         UNAVAILABLE = unavailable;
     }
 
@@ -106,27 +133,33 @@ public final class OpenBlas {
     }
 
     private static Bound loadBundled() throws Unavailable {
-        String missing = BundledOpenBlas.missing(OpenBlas.class.getClassLoader(), BundledOpenBlas.platform());
-        if (missing == null) {
-            Path file;
-            try {
-                file = BundledOpenBlas.extract();
-            } catch (IOException | RuntimeException e) {
-                missing = "cannot extract the bundled OpenBLAS (" + e + ")";
-                file = null;
-            }
-            if (file != null) {
-                try {
-                    return bind(BlasSource.Kind.BUNDLED, file.toString(), SymbolLookup.libraryLookup(file, Arena.global()));
-                } catch (IllegalArgumentException e) {
-                    missing = "cannot load the bundled OpenBLAS " + file + " (" + e.getMessage() + ")";
-                } catch (Downcalls.MissingSymbolException e) {
-                    missing = "the bundled OpenBLAS is broken: " + e.getMessage();
-                }
-            }
+        try {
+            return loadBundledOnly();
+        } catch (Unavailable e) {
+            LOG.log(System.Logger.Level.WARNING, "flatminima: " + e.getMessage() + ": trying the system OpenBLAS");
+            return loadSystem(e.getMessage() + "; ");
         }
-        LOG.log(System.Logger.Level.WARNING, "flatminima: " + missing + ": trying the system OpenBLAS");
-        return loadSystem(missing + "; ");
+    }
+
+    /** The bundled OpenBLAS, or the reason it cannot be loaded. */
+    private static Bound loadBundledOnly() throws Unavailable {
+        String missing = BundledOpenBlas.missing(OpenBlas.class.getClassLoader(), BundledOpenBlas.platform());
+        if (missing != null) {
+            throw new Unavailable(missing);
+        }
+        Path file;
+        try {
+            file = BundledOpenBlas.extract();
+        } catch (IOException | RuntimeException e) {
+            throw new Unavailable("cannot extract the bundled OpenBLAS (" + e + ")");
+        }
+        try {
+            return bind(BlasSource.Kind.BUNDLED, file.toString(), SymbolLookup.libraryLookup(file, Arena.global()));
+        } catch (IllegalArgumentException e) {
+            throw new Unavailable("cannot load the bundled OpenBLAS " + file + " (" + e.getMessage() + ")");
+        } catch (Downcalls.MissingSymbolException e) {
+            throw new Unavailable("the bundled OpenBLAS is broken: " + e.getMessage());
+        }
     }
 
     private static Bound loadSystem(String before) throws Unavailable {
@@ -329,9 +362,13 @@ public final class OpenBlas {
      * Whether the loaded OpenBLAS runs small products (M N K at most 100^3) on its AVX-512 small-matrix kernels
      * (SkylakeX, Cooperlake, SapphireRapids cores), which sum in another order than the blocked kernels that
      * larger products take: then one row of a product can round differently depending on how many rows the
-     * product has, and "passes of 16 points give the bits of one pass" holds to rounding only.
+     * product has, and "passes of 16 points give the bits of one pass" holds to rounding only. True as well when
+     * oneMKL runs the large products and OpenBLAS the small ones ({@link #SMALL}).
      */
     public static boolean hasSmallMatrixKernels() {
+        if (SMALL != null) {
+            return true; // small products on OpenBLAS, large ones on oneMKL: another order of summation either way
+        }
         String core = corename();
         return core != null && SMALL_MATRIX_CORES.contains(core.trim().toLowerCase(java.util.Locale.ROOT));
     }
@@ -349,7 +386,9 @@ public final class OpenBlas {
         Path f = file();
         return (BOUND.mkl() ? "Intel oneMKL " : "OpenBLAS ") + (v == null ? "(version unknown)" : v)
                 + (core == null ? "" : ", corename " + core)
-                + ", " + BOUND.kind().label() + ": " + (f == null ? BOUND.library() : f.toString());
+                + ", " + BOUND.kind().label() + ": " + (f == null ? BOUND.library() : f.toString())
+                + (SMALL == null ? "" : "; products of at most 100^3 multiply-adds: OpenBLAS "
+                        + version(SMALL.config()) + ", bundled: " + SMALL.library());
     }
 
     /**
@@ -376,16 +415,22 @@ public final class OpenBlas {
 
     /**
      * Sets the library's (process-wide) thread count ({@code openblas_set_num_threads} or oneMKL's
-     * {@code MKL_Set_Num_Threads}); a no-op when the library does not export it.
+     * {@code MKL_Set_Num_Threads}; with oneMKL, the small products' OpenBLAS's as well); a no-op when the library
+     * does not export it.
      */
     public static void setThreads(int n) {
-        if (BOUND == null || BOUND.setThreads() == null) {
+        setThreads(BOUND, n);
+        setThreads(SMALL, n);
+    }
+
+    private static void setThreads(Bound b, int n) {
+        if (b == null || b.setThreads() == null) {
             return;
         }
         try {
-            BOUND.setThreads().invokeExact(Math.max(1, n));
+            b.setThreads().invokeExact(Math.max(1, n));
         } catch (Throwable t) {
-            throw Downcalls.failure(isMkl() ? "MKL_Set_Num_Threads" : "openblas_set_num_threads", t);
+            throw Downcalls.failure(b.mkl() ? "MKL_Set_Num_Threads" : "openblas_set_num_threads", t);
         }
     }
 
@@ -401,6 +446,16 @@ public final class OpenBlas {
         }
     }
 
+    /** The library that runs an {@code m x n x k} product: {@link #SMALL} for a small one when there is one. */
+    private static Bound forProduct(int m, int n, int k) {
+        return SMALL != null && (double) m * n * k <= SMALL_MNK ? SMALL : BOUND;
+    }
+
+    /** The library file that runs an {@code m x n x k} product (as {@link #library()} names it), or null. */
+    static String libraryFor(int m, int n, int k) {
+        return BOUND == null ? null : forProduct(m, n, k).library();
+    }
+
     /** {@code cblas_sgemm(CblasRowMajor, ...)}; arguments as {@link org.flatminima.kernels.Backend#gemm}. */
     public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                              MemorySegment a, int lda, MemorySegment b, int ldb, float beta,
@@ -408,7 +463,7 @@ public final class OpenBlas {
         int ta = transA ? TRANS : NO_TRANS;
         int tb = transB ? TRANS : NO_TRANS;
         try {
-            BOUND.sgemm().invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            forProduct(m, n, k).sgemm().invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } catch (Throwable t) {
             throw Downcalls.failure("cblas_sgemm", t);
         }
@@ -421,7 +476,7 @@ public final class OpenBlas {
         int ta = transA ? TRANS : NO_TRANS;
         int tb = transB ? TRANS : NO_TRANS;
         try {
-            BOUND.dgemm().invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            forProduct(m, n, k).dgemm().invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } catch (Throwable t) {
             throw Downcalls.failure("cblas_dgemm", t);
         }

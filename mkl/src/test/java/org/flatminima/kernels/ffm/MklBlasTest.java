@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * Intel oneMKL as the native backend's BLAS ({@code -Dflatminima.blas=mkl}, which this module's tests run with):
  * that it is the library loaded, from the jar of the version {@link BundledMkl} names, that the native backend
  * runs its products on it (not on the vector GEMM, as it would for an OpenBLAS without AVX-512 kernels), that its
- * thread count is set and read, and that it is found in the local Maven repository without the class path. Its
+ * thread count is set and read, that the small products run on the bundled OpenBLAS, and that it is found in the
+ * local Maven repository without the class path. Its
  * numbers are the kernels module's tests run here on it: {@code BackendParityTest} (GEMM against the scalar oracle
  * at 1-3 threads), {@code GemmSplitTest} (a split product gives the bits of one call), {@code SyrkTest},
  * {@code LapackEigenTest}.
@@ -39,9 +40,26 @@ class MklBlasTest {
         assertThat(OpenBlas.source()).isEqualTo(BlasSource.Kind.MKL);
         assertThat(OpenBlas.config()).contains("Math Kernel Library Version 2025.3");
         assertThat(OpenBlas.describe()).startsWith("Intel oneMKL 2025.3, mkl: /")
-                .endsWith("/mkl-" + BundledMkl.VERSION + "-linux-x86_64/libmkl_rt.so.2");
+                .contains("/mkl-" + BundledMkl.VERSION + "-linux-x86_64/libmkl_rt.so.2; ")
+                .contains("; products of at most 100^3 multiply-adds: OpenBLAS 0.3.31, bundled: /")
+                .endsWith("/libopenblas.so.0");
         assertThat(OpenBlas.hasSyrk()).isTrue();
         assertThat(Lapack.has(org.flatminima.kernels.DType.F64)).isTrue();
+    }
+
+    /**
+     * Products of at most 100^3 multiply-adds run on the bundled OpenBLAS (faster there), larger ones on oneMKL;
+     * every part of a split product is larger than that ({@code GemmSplitTest}), so the choice does not depend on
+     * the thread count. Rows then round differently in small and large products, as on OpenBLAS's own AVX-512
+     * cores, which {@code hasSmallMatrixKernels} says.
+     */
+    @Test
+    void smallProductsRunOnTheBundledOpenBlas() {
+        assertThat(OpenBlas.libraryFor(100, 100, 100)).endsWith("/libopenblas.so.0");
+        assertThat(OpenBlas.libraryFor(784, 10, 32)).endsWith("/libopenblas.so.0");
+        assertThat(OpenBlas.libraryFor(101, 100, 100)).endsWith("/libmkl_rt.so.2");
+        assertThat(OpenBlas.libraryFor(1000, 512, 784)).endsWith("/libmkl_rt.so.2");
+        assertThat(OpenBlas.hasSmallMatrixKernels()).isTrue();
     }
 
     @Test
