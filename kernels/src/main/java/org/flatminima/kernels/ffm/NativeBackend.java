@@ -178,7 +178,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
             return new String[] {"vector", "vector backend (512-bit vectors; OpenBLAS's core has no AVX-512 kernels: "
                     + (blasConfig == null ? "config unknown" : blasConfig.trim()) + ")"};
         }
-        return new String[] {"blas", "OpenBLAS" + (blasConfig == null ? "" : " (" + blasConfig.trim() + ")")};
+        return new String[] {"blas", (cfg.contains("math kernel library") ? "Intel oneMKL" : "OpenBLAS")
+                + (blasConfig == null ? "" : " (" + blasConfig.trim() + ")")};
     }
 
     /**
