@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -55,31 +54,19 @@ class BlasSourceTest {
                 : "unavailable: " + OpenBlas.unavailableReason());
     }
 
-    private record Run(String out, String err) {
-    }
-
-    private static Run run(String blasSetting, boolean withBundledJar, String... jvmOptions) throws Exception {
+    private static ForkedJvm.Run run(String blasSetting, boolean withBundledJar, String... jvmOptions) throws Exception {
         String cp = System.getProperty("java.class.path");
         if (!withBundledJar) {
             cp = Arrays.stream(cp.split(File.pathSeparator))
                     .filter(e -> !Path.of(e).getFileName().toString().startsWith("openblas-"))
                     .collect(Collectors.joining(File.pathSeparator));
         }
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", cp));
+        List<String> options = new ArrayList<>();
         if (blasSetting != null) {
-            cmd.add("-D" + BlasSource.PROPERTY + "=" + blasSetting);
+            options.add("-D" + BlasSource.PROPERTY + "=" + blasSetting);
         }
-        cmd.addAll(List.of(jvmOptions));
-        cmd.add(BlasSourceTest.class.getName());
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().remove(BlasSource.ENV);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes()).trim();
-        String err = new String(p.getErrorStream().readAllBytes()).trim();
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(err).isZero();
-        return new Run(out, err);
+        options.addAll(List.of(jvmOptions));
+        return ForkedJvm.run(cp, options, BlasSourceTest.class);
     }
 
     private static boolean bundledHere() {
@@ -91,16 +78,16 @@ class BlasSourceTest {
     void aPathLoadsThatFile() throws Exception {
         Assumptions.assumeTrue(bundledHere(), "needs the bundled jar to have a library file to point at");
         Path lib = BundledOpenBlas.extract();
-        Run r = run(lib.toString(), true);
+        ForkedJvm.Run r = run(lib.toString(), true);
         assertThat(r.out()).startsWith("loaded: OpenBLAS 0.3.31").endsWith(", path: " + lib.toRealPath());
     }
 
     @Test
     void aMissingPathOrABadValueMakesNativeUnavailableWithTheReason() throws Exception {
-        Run missing = run("/nonexistent/libopenblas.so", true);
+        ForkedJvm.Run missing = run("/nonexistent/libopenblas.so", true);
         assertThat(missing.out()).isEqualTo("unavailable: -Dflatminima.blas=/nonexistent/libopenblas.so: no such file: "
                 + "give the path of a BLAS library (OpenBLAS, or oneMKL's libmkl_rt), or use bundled, system or mkl");
-        Run bad = run("openblas", true);
+        ForkedJvm.Run bad = run("openblas", true);
         assertThat(bad.out()).isEqualTo("unavailable: unknown -Dflatminima.blas=openblas: use bundled, system, mkl or "
                 + "the path of a library, e.g. /usr/lib/x86_64-linux-gnu/libopenblas.so.0");
     }
@@ -112,7 +99,7 @@ class BlasSourceTest {
     @Test
     void mklWithoutItsJarSaysHowToFetchIt(@org.junit.jupiter.api.io.TempDir Path emptyRepository) throws Exception {
         Assumptions.assumeTrue(BundledMkl.PLATFORM.equals(BundledOpenBlas.platform()), "oneMKL is wired up for linux-x86_64");
-        Run r = run("mkl", true, "-Dmaven.repo.local=" + emptyRepository);
+        ForkedJvm.Run r = run("mkl", true, "-Dmaven.repo.local=" + emptyRepository);
         assertThat(r.out()).isEqualTo("unavailable: -Dflatminima.blas=mkl: Intel oneMKL (org.bytedeco:mkl:"
                 + BundledMkl.VERSION + ":linux-x86_64-redist) is neither on the class path nor at "
                 + BundledMkl.repositoryJar(emptyRepository) + ": fetch it with mvn -pl mkl -am install -DskipTests");
@@ -121,7 +108,7 @@ class BlasSourceTest {
     /** {@code system} never touches the bundled copy: it loads the dynamic linker's OpenBLAS or says how to get one. */
     @Test
     void systemUsesTheDynamicLinker() throws Exception {
-        Run r = run("system", true);
+        ForkedJvm.Run r = run("system", true);
         if (r.out().startsWith("loaded: ")) {
             assertThat(r.out()).contains(", system: /");
         } else {
@@ -134,7 +121,7 @@ class BlasSourceTest {
     /** Without the platform jar the default falls back to the system library, with one log line saying so. */
     @Test
     void withoutTheBundledJarTheSystemLibraryIsTriedWithOneLogLine() throws Exception {
-        Run r = run(null, false);
+        ForkedJvm.Run r = run(null, false);
         String why = "the bundled OpenBLAS for " + BundledOpenBlas.platform() + " is not on the class path";
         assertThat(r.err().lines().filter(l -> l.contains("flatminima:")).toList())
                 .singleElement().asString().contains(why).endsWith(": trying the system OpenBLAS");
@@ -150,7 +137,7 @@ class BlasSourceTest {
     @Test
     void theDefaultIsBundled() throws Exception {
         Assumptions.assumeTrue(bundledHere());
-        Run r = run(null, true);
+        ForkedJvm.Run r = run(null, true);
         assertThat(r.out()).startsWith("loaded: OpenBLAS 0.3.31, corename ").contains(", bundled: /");
         assertThat(Files.isRegularFile(Path.of(r.out().substring(r.out().indexOf(", bundled: ") + 11)))).isTrue();
     }

@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.File;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.BackendUnavailableException;
@@ -116,16 +114,8 @@ class MklBlasTest {
         String cp = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
                 .filter(e -> !Path.of(e).toAbsolutePath().equals(jar))
                 .collect(Collectors.joining(File.pathSeparator));
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", cp, "-D" + BlasSource.PROPERTY + "=mkl",
-                "-Dmaven.repo.local=" + repository, MklBlasTest.class.getName()));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().remove(BlasSource.ENV);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes()).trim();
-        String err = new String(p.getErrorStream().readAllBytes()).trim();
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(err).isZero();
+        String out = ForkedJvm.run(cp, List.of("-D" + BlasSource.PROPERTY + "=mkl", "-Dmaven.repo.local=" + repository),
+                MklBlasTest.class).out();
         assertThat(out).startsWith("loaded: Intel oneMKL 2025.3, mkl: /");
     }
 
