@@ -36,7 +36,7 @@ import java.util.jar.JarFile;
  * its resource; otherwise it is rewritten. Each file is written under a temporary name in the same directory,
  * forced to disk and renamed over the target in one step, so that concurrent processes (or threads) extracting
  * at once never see, or load, a partly written library. When the cache directory cannot be written, a fresh
- * temporary directory is used instead (deleted on exit).
+ * temporary directory is used instead (deleted on exit). {@link BundledMkl} extracts Intel oneMKL the same way.
  */
 public final class BundledOpenBlas {
 

@@ -23,9 +23,9 @@ import java.util.regex.Pattern;
  * <p>Loaded once per process from the source {@link BlasSource#configured()} names: by default the bundled
  * library ({@link BundledOpenBlas}, extracted from the class path and opened by path); with {@code system}, the
  * dynamic linker's {@code libopenblas.so.0}, then {@code libblas.so.3} (which also exports {@code cblas_*} when it
- * is OpenBLAS); with {@code mkl}, oneMKL's {@code libmkl_rt} ({@link BundledMkl}); or a given file. When the bundled
- * library is missing for this platform (or cannot be extracted)
- * the system one is tried, with one log line. When nothing loads, {@link #unavailableReason()} says why and how
+ * is OpenBLAS); with {@code mkl}, oneMKL's {@code libmkl_rt} ({@link BundledMkl}) and the bundled OpenBLAS for the
+ * small products ({@link #SMALL}); or a given file. When the bundled library is missing for this platform (or
+ * cannot be extracted) the system one is tried, with one log line. When nothing loads, {@link #unavailableReason()} says why and how
  * to fix it.
  */
 public final class OpenBlas {
