@@ -123,31 +123,72 @@ public final class TensorOps {
         return matmul(a, b, c);
     }
 
-    private static Tensor matmul(Tensor a, Tensor b, Tensor c) {
+    /**
+     * {@code a[0] @ b[0] + ... + a[n-1] @ b[n-1] (+ c)}, every product of the same shape ({@code c}, when not null,
+     * broadcast to it), in one output buffer: the first product is written (onto a copy of {@code c}, as
+     * {@link #matmulAdd}) and each further one accumulated onto it by its GEMMs (beta = 1), without a buffer or a
+     * pass of its own. A bilinear map's tangent ({@code da b + a db}) or a layer's ({@code dx W^T + x dW^T + db}).
+     */
+    public static Tensor matmulSum(Tensor[] a, Tensor[] b, Tensor c) {
+        if (a.length == 0 || a.length != b.length) {
+            throw new IllegalArgumentException("matmul_sum needs as many left as right operands, at least one, got "
+                    + a.length + " and " + b.length);
+        }
+        if (c != null) {
+            sameDtype("matmul_sum", a[0], c);
+        }
+        Tensor y = matmul(a[0], b[0], c);
+        if (a.length == 1) {
+            return y;
+        }
+        if (!y.isContiguous()) {
+            y = y.contiguous();
+        }
+        for (int i = 1; i < a.length; i++) {
+            sameDtype("matmul_sum", a[0], a[i]);
+            int[] shape = productShape(a[i], b[i]);
+            if (!Arrays.equals(shape, y.shape())) {
+                throw new IllegalArgumentException("matmul_sum: product " + i + " has shape " + Arrays.toString(shape)
+                        + ", the first " + Arrays.toString(y.shape()));
+            }
+            product(a[i], b[i], y, 1.0);
+        }
+        return y;
+    }
+
+    /** The shape of {@code a @ b} (batch axes broadcast), with the checks every product makes. */
+    private static int[] productShape(Tensor a, Tensor b) {
         sameDtype("matmul", a, b);
         if (a.rank() < 2 || b.rank() < 2) {
             throw new IllegalArgumentException("matmul needs operands of rank >= 2, got shapes "
                     + Arrays.toString(a.shape()) + " and " + Arrays.toString(b.shape()));
         }
-        int m = a.dim(-2);
-        int k = a.dim(-1);
-        int n = b.dim(-1);
-        if (b.dim(-2) != k) {
+        if (b.dim(-2) != a.dim(-1)) {
             throw new IllegalArgumentException("matmul: inner dimensions differ: " + Arrays.toString(a.shape())
                     + " @ " + Arrays.toString(b.shape()));
         }
-        int[] aBatch = Arrays.copyOf(a.shape(), a.rank() - 2);
-        int[] bBatch = Arrays.copyOf(b.shape(), b.rank() - 2);
-        int[] batch = broadcastShapes(aBatch, bBatch);
-        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
-        outShape[batch.length] = m;
-        outShape[batch.length + 1] = n;
+        int[] batch = broadcastShapes(Arrays.copyOf(a.shape(), a.rank() - 2), Arrays.copyOf(b.shape(), b.rank() - 2));
+        return concat(batch, a.dim(-2), b.dim(-1));
+    }
+
+    /** True when the products of {@code a @ b} are one GEMM over a stack of {@code b}'s columns ({@link #stacked}). */
+    private static boolean stacks(Tensor a, Tensor b, long count) {
+        return Shapes.size(Arrays.copyOf(a.shape(), a.rank() - 2)) == 1 && count > 1 && a.dim(-1) > 0
+                && b.dim(-1) <= STACK_MAX_COLUMNS;
+    }
+
+    private static Tensor matmul(Tensor a, Tensor b, Tensor c) {
+        int[] outShape = productShape(a, b);
+        int[] batch = Arrays.copyOf(outShape, outShape.length - 2);
+        int m = a.dim(-2);
+        int k = a.dim(-1);
+        int n = b.dim(-1);
         if (c != null && !Arrays.equals(broadcastShapes(c.shape(), outShape), outShape)) {
             throw new IllegalArgumentException("matmul_add: the addend's shape " + Arrays.toString(c.shape())
                     + " does not broadcast to the product's " + Arrays.toString(outShape));
         }
         long count = Shapes.size(batch);
-        if (Shapes.size(aBatch) == 1 && count > 1 && k > 0 && n <= STACK_MAX_COLUMNS) {
+        if (stacks(a, b, count)) {
             Tensor product = stacked(a, b.expand(concat(batch, k, n)), (int) count, m, n);
             if (c == null && batch.length == 1) {
                 return product;
@@ -172,8 +213,28 @@ public final class TensorOps {
             assign(y, c.expand(outShape));
             beta = 1.0;
         }
-        double bt = beta;
+        product(a, b, y, beta);
+        return y;
+    }
+
+    /**
+     * {@code y = a @ b + beta * y} for a contiguous {@code y} of the product's shape (beta 0 or 1; with beta = 0 and
+     * {@code k = 0} y is left as it is).
+     */
+    private static void product(Tensor a, Tensor b, Tensor y, double beta) {
+        int[] aBatch = Arrays.copyOf(a.shape(), a.rank() - 2);
+        int[] bBatch = Arrays.copyOf(b.shape(), b.rank() - 2);
+        int[] batch = Arrays.copyOf(y.shape(), y.rank() - 2);
+        int m = a.dim(-2);
+        int k = a.dim(-1);
+        int n = b.dim(-1);
+        long count = Shapes.size(batch);
         DType t = a.dtype();
+        if (beta == 1.0 && stacks(a, b, count)) {
+            Tensor y3 = y.reshape((int) count, m, n);
+            assignBinary(y3, BinaryOp.ADD, y3, stacked(a, b.expand(concat(batch, k, n)), (int) count, m, n));
+            return;
+        }
         if (bBatch.length == 0 || Shapes.size(bBatch) == 1 && batch.length == aBatch.length) {
             Tensor b2 = b.rank() == 2 ? b : b.reshape(b.dim(-2), n);
             if (sliceByMatrix(a, m)) {
@@ -191,13 +252,13 @@ public final class TensorOps {
                 }
                 Tensor y3 = y.reshape(matrices, m, n);
                 Backend be = be();
-                be.runParts(matrices, i -> gemm2d(be, t, as[i], b2, y3.select(0, i), 1.0, bt));
-                return y;
+                be.runParts(matrices, i -> gemm2d(be, t, as[i], b2, y3.select(0, i), 1.0, beta));
+                return;
             }
             // fold a's batch axes into the rows of one GEMM
             Tensor a2 = a.rank() == 2 ? a : a.contiguous().reshape(-1, k);
-            gemm2d(t, a2, b2, y.reshape(-1, n), 1.0, bt);
-            return y;
+            gemm2d(t, a2, b2, y.reshape(-1, n), 1.0, beta);
+            return;
         }
         Tensor ea = a.expand(concat(batch, m, k));
         Tensor eb = b.expand(concat(batch, k, n));
@@ -210,10 +271,9 @@ public final class TensorOps {
                 ai = ai.select(0, idx[d]);
                 bi = bi.select(0, idx[d]);
             }
-            gemm2d(t, ai, bi, y3.select(0, i), 1.0, bt);
+            gemm2d(t, ai, bi, y3.select(0, i), 1.0, beta);
             Shapes.increment(idx, batch);
         }
-        return y;
     }
 
     /**

@@ -20,8 +20,8 @@ public sealed interface ProductPrimitives extends Primitive {
     // ------------------------------------------------------------------ matrix product
 
     /**
-     * {@code y = a @ b} (rank >= 2, batch axes broadcast). Bilinear: dy = da b + a db, the second product
-     * accumulated onto the first ({@link MatMulAdd}); ga = g b^T, gb = a^T g (summed over batch axes that b lacks,
+     * {@code y = a @ b} (rank >= 2, batch axes broadcast). Bilinear: dy = da b + a db, both products in one
+     * buffer ({@link MatMulAdd} of two products); ga = g b^T, gb = a^T g (summed over batch axes that b lacks,
      * centrally, or by one GEMM when b is a matrix).
      */
     record MatMul() implements ProductPrimitives, Primitive.Bilinear, Primitive.Broadcasting {
@@ -35,8 +35,7 @@ public sealed interface ProductPrimitives extends Primitive {
 
         @Override
         public Var jvp(Var[] x, Var[] t, Var y) {
-            Var first = t[0] == null ? null : Trace.bind(this, t[0], x[1]);
-            return t[1] == null ? first : MatMulAdd.accumulate(x[0], t[1], first);
+            return MatMulAdd.tangent(x, t, 1, null);
         }
 
         @Override
@@ -83,61 +82,127 @@ public sealed interface ProductPrimitives extends Primitive {
     }
 
     /**
-     * {@code y = a @ b + c}, c broadcast to the product's shape: a linear layer's {@code x W^T + b} (PyTorch's
-     * {@code addmm}) in one output buffer, c copied into it and the product accumulated onto it
-     * ({@link TensorOps#matmulAdd}), instead of a product and then an addition into a second buffer. Bilinear in
-     * (a, b) and linear in c: dy = da b + a db + dc, each product accumulated onto the sum before it, so the
-     * tangent of a layer is one buffer as well; ga and gb as {@link MatMul}, gc = g (summed back to c's shape
-     * centrally, as every broadcast).
+     * {@code y = a1 @ b1 + ... + an @ bn + c} ({@code products} = n; {@code c}, present when {@code addend},
+     * broadcast to the products' common shape), inputs {@code (a1, b1, ..., an, bn[, c])}: a linear layer's
+     * {@code x W^T + b} (PyTorch's {@code addmm}) and the tangents of products, in one output buffer: c copied into
+     * it (or the first product written) and every further product accumulated onto it by its GEMMs
+     * ({@link TensorOps#matmulSum}), instead of a product and then a copy and an addition into a second buffer.
+     * Linear in c and bilinear in each pair: dy = sum of (dai bi + ai dbi) + dc, itself one such sum, so the tangent
+     * of a layer is one buffer as well; gai and gbi as {@link MatMul}, gc = g (summed back to c's shape centrally,
+     * as every broadcast).
      */
-    record MatMulAdd() implements ProductPrimitives, Primitive.Broadcasting {
+    record MatMulAdd(int products, boolean addend) implements ProductPrimitives, Primitive.Broadcasting {
+        public MatMulAdd {
+            if (products < 1 || products == 1 && !addend) {
+                throw new IllegalArgumentException("matmul_add sums one product and an addend, or more products, got "
+                        + products + (addend ? " and an addend" : " without an addend"));
+            }
+        }
+
+        /** {@code a @ b + c}. */
+        public MatMulAdd() {
+            this(1, true);
+        }
+
         public String name() {
-            return "matmul_add";
+            return products == 1 ? "matmul_add" : "matmul_sum";
         }
 
         public Tensor forward(Tensor... in) {
-            return TensorOps.matmulAdd(in[0], in[1], in[2]);
+            Tensor[] a = new Tensor[products];
+            Tensor[] b = new Tensor[products];
+            for (int i = 0; i < products; i++) {
+                a[i] = in[2 * i];
+                b[i] = in[2 * i + 1];
+            }
+            return TensorOps.matmulSum(a, b, addend ? in[2 * products] : null);
         }
 
         @Override
         public Var jvp(Var[] x, Var[] t, Var y) {
-            Var acc = t[2];
-            if (t[0] != null) {
-                acc = accumulate(t[0], x[1], acc);
-            }
-            if (t[1] != null) {
-                acc = accumulate(x[0], t[1], acc);
-            }
-            return acc;
+            return tangent(x, t, products, addend ? t[2 * products] : null);
         }
 
         /**
-         * {@code a @ b + c} as one product accumulated onto c where c fits in the product's shape (c null: the
-         * product alone).
+         * The tangent of {@code x[0] @ x[1] + ... + x[2n-2] @ x[2n-1]} (n = products) plus the addend's tangent
+         * {@code c} (null: zero): each pair contributes {@code t[2i] @ x[2i+1]} and {@code x[2i] @ t[2i+1]} where
+         * its tangents are not zero, all summed onto c in one buffer ({@link #sum}).
          */
-        static Var accumulate(Var a, Var b, Var c) {
-            if (c == null) {
-                return Trace.bind(new MatMul(), a, b);
+        static Var tangent(Var[] x, Var[] t, int products, Var c) {
+            java.util.List<Var> terms = new java.util.ArrayList<>();
+            for (int i = 0; i < products; i++) {
+                if (t[2 * i] != null) {
+                    terms.add(t[2 * i]);
+                    terms.add(x[2 * i + 1]);
+                }
+                if (t[2 * i + 1] != null) {
+                    terms.add(x[2 * i]);
+                    terms.add(t[2 * i + 1]);
+                }
             }
+            return sum(terms.toArray(Var[]::new), c);
+        }
+
+        /**
+         * {@code terms[0] @ terms[1] + terms[2] @ terms[3] + ... + c} as one primitive where the products share one
+         * shape and c broadcasts to it; otherwise one product at a time, each onto the sum before it. Null for no
+         * products and a null c.
+         */
+        static Var sum(Var[] terms, Var c) {
+            int n = terms.length / 2;
+            if (n == 0) {
+                return c;
+            }
+            int[] shape = productShape(terms[0], terms[1]);
+            boolean same = true;
+            for (int i = 1; i < n && same; i++) {
+                same = Arrays.equals(productShape(terms[2 * i], terms[2 * i + 1]), shape);
+            }
+            if (!same) {
+                Var acc = c;
+                for (int i = 0; i < n; i++) {
+                    acc = sum(new Var[] {terms[2 * i], terms[2 * i + 1]}, acc);
+                }
+                return acc;
+            }
+            boolean fits = c != null && Arrays.equals(TensorOps.broadcastShapes(c.shape(), shape), shape);
+            if (fits) {
+                Var[] in = Arrays.copyOf(terms, 2 * n + 1);
+                in[2 * n] = c;
+                return Trace.bind(new MatMulAdd(n, true), in);
+            }
+            Var y = n == 1 ? Trace.bind(new MatMul(), terms) : Trace.bind(new MatMulAdd(n, false), terms);
+            return c == null ? y : y.add(c);
+        }
+
+        private static int[] productShape(Var a, Var b) {
             int[] batch = TensorOps.broadcastShapes(Arrays.copyOf(a.shape(), a.rank() - 2),
                     Arrays.copyOf(b.shape(), b.rank() - 2));
-            int[] product = Trace.concat(batch, new int[] {a.dim(-2), b.dim(-1)});
-            return Arrays.equals(TensorOps.broadcastShapes(c.shape(), product), product)
-                    ? Trace.bind(new MatMulAdd(), a, b, c) : Trace.bind(new MatMul(), a, b).add(c);
+            return Trace.concat(batch, new int[] {a.dim(-2), b.dim(-1)});
         }
 
         @Override
         public Var[] vjp(Var g, Var[] x, Var y) {
-            return vjp(g, x, y, new boolean[] {true, true, true});
+            boolean[] all = new boolean[x.length];
+            Arrays.fill(all, true);
+            return vjp(g, x, y, all);
         }
 
         @Override
         public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
-            Var[] ab = new MatMul().vjp(g, new Var[] {x[0], x[1]}, y, new boolean[] {needed[0], needed[1]});
-            return cts(ab[0], ab[1], needed[2] ? g : null);
+            Var[] cts = new Var[x.length];
+            for (int i = 0; i < products; i++) {
+                Var[] ab = new MatMul().vjp(g, new Var[] {x[2 * i], x[2 * i + 1]}, y,
+                        new boolean[] {needed[2 * i], needed[2 * i + 1]});
+                cts[2 * i] = ab[0];
+                cts[2 * i + 1] = ab[1];
+            }
+            if (addend && needed[2 * products]) {
+                cts[2 * products] = g;
+            }
+            return cts;
         }
     }
-
 
     // ------------------------------------------------------------------ convolution (NCHW, square stride/padding)
 
