@@ -1,8 +1,8 @@
 // How long data stays in this machine's caches (issue 17, 2026-12-05, docs/PERFORMANCE.md "A product's tangent in
 // one buffer"): ReLU of a [1000, 512] float tensor through TensorOps, 500 calls per round, each in a Scope, after
 // `extra` other tensors (u: filled with random values in Java, z: zeros) or a busy wait (sNNN: NNN us) in the scope.
-// javac -cp bench/target/benchmarks.jar FC4.java (the class name below), then
-// java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar:. FC4 1 s30000
+// cp bench/results/cache-decay-probe-20261205.java /tmp/FC4.java && javac -cp bench/target/benchmarks.jar -d /tmp /tmp/FC4.java
+// java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar:/tmp FC4 1 s30000
 // Results (last of four rounds, us per ReLU): 0 extra 140; 12 zeros 146; 1 random 145; 12 random 344;
 // busy wait 1 ms 149, 3 ms 141, 5 ms 161, 10 ms 199, 20 ms 271, 30 ms 326, 100 ms 315.
 import org.flatminima.engine.*;
