@@ -25,7 +25,8 @@ import org.flatminima.kernels.vector.Parallel;
  * and transforms inside a {@code runParts}, on whichever thread runs the part) is listed under "inside", so the
  * top-level rows add up to the time spent in kernels. Each call costs a reflective dispatch and two clock reads
  * (well under a microsecond), so the times of very small kernels are inflated; compare rows, not totals with a run
- * made without it.
+ * made without it. Calls inside {@link #untimed} are not recorded: the compare worker's warm-up and check calls,
+ * so that its table covers the timed calls only.
  */
 public final class KernelTimes implements InvocationHandler {
     /** System property that turns the timing on. */
@@ -34,6 +35,8 @@ public final class KernelTimes implements InvocationHandler {
     private static final Map<String, LongAdder[]> TIMES = new ConcurrentHashMap<>();
     private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
     private static final AtomicBoolean HOOKED = new AtomicBoolean();
+    /** Bodies of {@link #untimed} running now, on any thread: while above 0 no call is recorded. */
+    private static final java.util.concurrent.atomic.AtomicInteger UNTIMED = new java.util.concurrent.atomic.AtomicInteger();
 
     private final Backend target;
 
@@ -65,6 +68,13 @@ public final class KernelTimes implements InvocationHandler {
         if (m.getDeclaringClass() == Object.class) {
             return m.getName().equals("equals") ? proxy == args[0]
                     : m.getName().equals("hashCode") ? System.identityHashCode(proxy) : "timed " + target;
+        }
+        if (UNTIMED.get() > 0) {
+            try {
+                return m.invoke(target, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
         }
         int[] depth = DEPTH.get();
         boolean inside = depth[0] > 0 || Parallel.inside();
@@ -115,6 +125,20 @@ public final class KernelTimes implements InvocationHandler {
                     top > 0 ? 100 * ns / top : 0, calls, ns / 1e3 / calls, e.getKey()));
         }
         return s.toString();
+    }
+
+    /**
+     * Runs {@code body} without recording its calls, on this thread or any other (the parts of a {@code runParts}
+     * included): a benchmark's warm-up, whose first calls run in the interpreter and would otherwise dominate the
+     * means of kernels called a few hundred times.
+     */
+    public static void untimed(Runnable body) {
+        UNTIMED.incrementAndGet();
+        try {
+            body.run();
+        } finally {
+            UNTIMED.decrementAndGet();
+        }
     }
 
     /** Forgets every time so far (for a run that times only its measured calls). */

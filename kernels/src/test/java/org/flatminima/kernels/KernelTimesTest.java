@@ -60,6 +60,21 @@ class KernelTimesTest {
     }
 
     @Test
+    void callsOfAnUntimedBodyAreNotRecordedButRun() {
+        Backend timed = KernelTimes.wrap(CheckedBackend.wrap(new ScalarBackend()));
+        MemorySegment c = arena.allocate(8 * 4, 8);
+        DType.F32.set(c, 0, -2);
+        DType.F32.set(c, 4, -3);
+        KernelTimes.untimed(() -> timed.runParts(2,
+                p -> timed.unary(UnaryOp.RELU, DType.F32, 4, 0, c.asSlice(16L * p), c.asSlice(16L * p))));
+        assertThat(DType.F32.get(c, 0)).isEqualTo(0.0);
+        assertThat(DType.F32.get(c, 4)).isEqualTo(0.0);
+        assertThat(KernelTimes.report()).doesNotContain("RELU").doesNotContain("runParts");
+        timed.unary(UnaryOp.RELU, DType.F32, 8, 0, c, c);
+        assertThat(KernelTimes.report()).containsPattern("\\s1\\s+\\S+\\s+unary RELU F32 n=8\\n");
+    }
+
+    @Test
     void aKernelsExceptionPassesThroughUnwrapped() {
         Backend timed = KernelTimes.wrap(CheckedBackend.wrap(new ScalarBackend()));
         assertThatThrownBy(() -> timed.gemm(DType.F32, false, false, -1, 1, 1, 1.0, null, 1, null, 1, 0.0, null, 1))
