@@ -58,9 +58,13 @@ class MatMulSumTest {
                 // a stack of few-column right operands (one stacked GEMM, added onto the sum)
                 assertSum(at + "stacked", t, new Tensor[] {u(t, rnd, 6, 37, 23), u(t, rnd, 37, 5)},
                         new Tensor[] {u(t, rnd, 23, 10), u(t, rnd, 6, 5, 10)}, u(t, rnd, 6, 1, 10));
-                // a non-contiguous batched left operand of tall matrices: a GEMM per matrix, shared among threads
+                // a non-contiguous batched left operand of tall matrices (a GEMM per matrix, shared among threads),
+                // first written and then accumulated
                 assertSum(at + "by matrix", t, new Tensor[] {u(t, rnd, 3, 23, 70).transpose(1, 2), u(t, rnd, 3, 70, 4)},
                         new Tensor[] {u(t, rnd, 23, 12), u(t, rnd, 4, 12)}, null);
+                assertSum(at + "by matrix, accumulated", t,
+                        new Tensor[] {u(t, rnd, 3, 70, 4), u(t, rnd, 3, 23, 70).transpose(1, 2)},
+                        new Tensor[] {u(t, rnd, 4, 12), u(t, rnd, 23, 12)}, u(t, rnd, 12));
             }
         }));
     }
