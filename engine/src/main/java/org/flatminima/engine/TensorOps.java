@@ -156,6 +156,33 @@ public final class TensorOps {
         return y;
     }
 
+    /**
+     * {@code y = a @ b} ({@code accumulate} false) or {@code y += a @ b}, into a given contiguous {@code y} of the
+     * product's shape: the products {@link #matmul} makes, so the same bits, written where the caller wants them (a
+     * weight's cotangent straight into its range of a flat gradient, {@code FlatCotangents}).
+     */
+    public static void matmulInto(Tensor a, Tensor b, Tensor y, boolean accumulate) {
+        int[] shape = productShape(a, b);
+        sameDtype("matmul_into", a, y);
+        if (!Arrays.equals(shape, y.shape()) || !y.isContiguous()) {
+            throw new IllegalArgumentException("matmul_into: the output must be contiguous and of the product's shape "
+                    + Arrays.toString(shape) + ", got " + Arrays.toString(y.shape())
+                    + (y.isContiguous() ? "" : " (not contiguous)"));
+        }
+        int[] batch = Arrays.copyOf(shape, shape.length - 2);
+        long count = Shapes.size(batch);
+        int m = a.dim(-2);
+        int k = a.dim(-1);
+        int n = b.dim(-1);
+        if (!accumulate && stacks(a, b, count)) {
+            assign(y.reshape((int) count, m, n), stacked(a, b.expand(concat(batch, k, n)), (int) count, m, n));
+        } else if (!accumulate && k == 0) {
+            y.segment().asSlice(0, y.size() * y.dtype().byteSize()).fill((byte) 0);
+        } else {
+            product(a, b, y, accumulate ? 1.0 : 0.0);
+        }
+    }
+
     /** The shape of {@code a @ b} (batch axes broadcast), with the checks every product makes. */
     private static int[] productShape(Tensor a, Tensor b) {
         sameDtype("matmul", a, b);
@@ -502,12 +529,6 @@ public final class TensorOps {
     // ------------------------------------------------------------------ in place (state buffers only)
 
     /**
-     * Overwrites the elements of {@code dst} with those of {@code src} (same shape; dtype converted), in place.
-     * The one mutating raw op: it exists so that long-lived state (optimiser buffers) can be updated from
-     * values computed in a short-lived {@link Scope}. {@code dst} must be contiguous and must not share
-     * storage with {@code src}.
-     */
-    /**
      * Overwrites the elements of {@code dst} with {@code op(a, b)} ({@code a} and {@code b} broadcast to the shape
      * of {@code dst}; one dtype), in place: {@link #binary} without its temporary and the copy of {@link #assign}.
      * For long-lived state only, as {@link #assign}. {@code dst} must be contiguous; {@code a} may be {@code dst}
@@ -555,6 +576,12 @@ public final class TensorOps {
         return x.asOverlappingSlice(y).isPresent();
     }
 
+    /**
+     * Overwrites the elements of {@code dst} with those of {@code src} (same shape; dtype converted), in place.
+     * The one mutating raw op: it exists so that long-lived state (optimiser buffers) can be updated from
+     * values computed in a short-lived {@link Scope}. {@code dst} must be contiguous and must not share
+     * storage with {@code src}.
+     */
     public static void assign(Tensor dst, Tensor src) {
         if (!dst.sameShape(src)) {
             throw new IllegalArgumentException("assign: shapes differ (" + Arrays.toString(dst.shape()) + " and "

@@ -146,6 +146,23 @@ public sealed interface Primitive permits ElementwisePrimitives, ViewPrimitives,
     }
 
     /**
+     * A primitive that can write an input's cotangent straight into a buffer it is given, instead of returning a
+     * new tensor. {@link Trace}'s backward pass gives it, for a parameter tensor that is a view of the flat vector
+     * being differentiated (or that view transposed), that tensor's range of the flat cotangent, so the flat
+     * cotangent is not assembled afterwards by copying every piece ({@link FlatCotangents}). It is the VJP rule's
+     * computation for that input on raw tensors, and runs only when the cotangent and every primal are constants
+     * (no outer level sees it); the generic checker compares the two.
+     */
+    interface CotangentInPlace {
+        /**
+         * Writes ({@code accumulate} false) or adds the cotangent of input {@code i}, for output cotangent
+         * {@code g}, into {@code into}, a tensor of input i's shape; returns false, having written nothing, when it
+         * cannot for this input or layout (the VJP rule then computes that cotangent).
+         */
+        boolean vjpInto(int i, Tensor g, Tensor[] primals, Tensor out, Tensor into, boolean accumulate);
+    }
+
+    /**
      * A primitive whose inputs broadcast against each other (NumPy rules); cotangents are summed back to each
      * input's shape and tangents expanded to the output's shape, in one central place ({@link Trace}).
      */

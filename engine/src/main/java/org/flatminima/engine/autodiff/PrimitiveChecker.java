@@ -13,7 +13,8 @@ import org.flatminima.kernels.DType;
  * perturbed, then each input alone with the others symbolic zeros), the VJP rule against finite differences of
  * {@code <u, f(x)>} element by element, the adjoint identity {@code <u, J v> = <J^T u, v>}, and the
  * forward-over-reverse Hessian-vector product of {@code s(x) = sum(w * f(x)) + sum(f(x)^2) / 2} against finite
- * differences of its gradient. Errors are {@code max |a - b| / (1 + max |b|)}; with a step of {@value #STEP} a
+ * differences of its gradient; for a {@link Primitive.CotangentInPlace} primitive, the cotangents it writes in place
+ * (written, and added onto a buffer, contiguous and transposed) against the VJP rule's. Errors are {@code max |a - b| / (1 + max |b|)}; with a step of {@value #STEP} a
  * correct rule gives about 1e-9 on the finite-difference checks and about 1e-15 on the adjoint identity.
  *
  * <p>Inputs must be float64 and away from kinks (finite differences straddle them); the VJP check costs two
@@ -34,8 +35,11 @@ public final class PrimitiveChecker {
      * @param vjp VJP vs finite differences, worst input
      * @param adjoint {@code |<u, J v> - <J^T u, v>| / (1 + |<u, J v>|)}
      * @param hvp forward-over-reverse HVP vs finite differences of the gradient
+     * @param inPlace cotangents written in place vs the VJP rule's ({@link Primitive.CotangentInPlace}), worst input
+     *     and layout; 0 when the primitive writes none
      */
-    public record Report(String primitive, double jvp, double jvpOneInput, double vjp, double adjoint, double hvp) {
+    public record Report(String primitive, double jvp, double jvpOneInput, double vjp, double adjoint, double hvp,
+            double inPlace) {
 
         /**
          * This report, if every finite-difference check is below {@code fdTolerance} and the adjoint identity
@@ -48,6 +52,7 @@ public final class PrimitiveChecker {
             fail(failed, "VJP vs finite differences", vjp, fdTolerance);
             fail(failed, "adjoint identity", adjoint, adjointTolerance);
             fail(failed, "HVP vs finite differences of the gradient", hvp, fdTolerance);
+            fail(failed, "cotangent in place vs the VJP rule", inPlace, adjointTolerance);
             if (!failed.isEmpty()) {
                 throw new AssertionError("primitive " + primitive + ":" + failed);
             }
@@ -135,7 +140,45 @@ public final class PrimitiveChecker {
         };
         Var[] hv = Autodiff.hvpN(scalar, x, v);
         double eHvp = relErr(flat(hv), fdDirectional(a -> flat(Autodiff.gradN(scalar, a)), x, v));
-        return new Report(p.name(), eJvp, eOne, eVjp, eAdj, eHvp);
+        double eInPlace = p instanceof Primitive.CotangentInPlace c ? inPlaceError(c, x, y, u, jtu, rnd) : 0;
+        return new Report(p.name(), eJvp, eOne, eVjp, eAdj, eHvp, eInPlace);
+    }
+
+    /**
+     * The worst error of the cotangents {@code c} writes in place for output cotangent {@code u}, against the VJP
+     * rule's {@code jtu}: into a contiguous buffer and (for a matrix) the transpose of one, overwriting random
+     * contents and added onto them. Layouts the primitive declines are skipped.
+     */
+    private static double inPlaceError(Primitive.CotangentInPlace c, Var[] x, Var y, Var u, Var[] jtu,
+            SplittableRandom rnd) {
+        Tensor[] xs = new Tensor[x.length];
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = x[i].value();
+        }
+        double err = 0;
+        for (int i = 0; i < x.length; i++) {
+            int[] sh = x[i].shape();
+            for (boolean transposed : sh.length == 2 ? new boolean[] {false, true} : new boolean[] {false}) {
+                Tensor base = Tensor.normal(DType.F64, rnd, transposed ? new int[] {sh[1], sh[0]} : sh);
+                Tensor into = transposed ? base.transpose(0, 1) : base;
+                double[] before = into.toDoubleArray();
+                if (!c.vjpInto(i, u.value(), xs, y.value(), into, true)) {
+                    continue;
+                }
+                double[] want = jtu[i].value().toDoubleArray();
+                double[] added = new double[want.length];
+                for (int k = 0; k < added.length; k++) {
+                    added[k] = before[k] + want[k];
+                }
+                err = Math.max(err, relErr(into.toDoubleArray(), added));
+                TensorOps.assign(base, Tensor.normal(DType.F64, rnd, base.shape()));
+                if (!c.vjpInto(i, u.value(), xs, y.value(), into, false)) {
+                    return Double.NaN; // it wrote onto the buffer but declines to overwrite it
+                }
+                err = Math.max(err, relErr(into.toDoubleArray(), want));
+            }
+        }
+        return err;
     }
 
     private static void requireShape(Primitive p, String what, Var got, int[] want) {

@@ -24,7 +24,8 @@ public sealed interface ProductPrimitives extends Primitive {
      * buffer ({@link MatMulAdd} of two products); ga = g b^T, gb = a^T g (summed over batch axes that b lacks,
      * centrally, or by one GEMM when b is a matrix).
      */
-    record MatMul() implements ProductPrimitives, Primitive.Bilinear, Primitive.Broadcasting {
+    record MatMul() implements ProductPrimitives, Primitive.Bilinear, Primitive.Broadcasting,
+            Primitive.CotangentInPlace {
         public String name() {
             return "matmul";
         }
@@ -63,6 +64,39 @@ public sealed interface ProductPrimitives extends Primitive {
             return cts(ga, gb);
         }
 
+        /**
+         * b's cotangent written into {@code into} when b is a matrix: the product {@link #vjp} makes, {@code a^T g}
+         * into a row-major {@code into}, or {@code g^T a} into the transpose of a transposed one (a weight's range
+         * of the flat cotangent, seen through {@code W^T}). Not a's, nor b's with a batch, nor a layout the rule's
+         * product does not match (the rule computes those).
+         */
+        @Override
+        public boolean vjpInto(int i, Tensor g, Tensor[] x, Tensor out, Tensor into, boolean accumulate) {
+            return i == 1 && matrixCotangentInto(g, x[0], x[1], into, accumulate);
+        }
+
+        /** {@link #vjpInto} for the right operand {@code b} of a product with output cotangent {@code g}. */
+        static boolean matrixCotangentInto(Tensor g, Tensor a, Tensor b, Tensor into, boolean accumulate) {
+            if (b.rank() != 2) {
+                return false;
+            }
+            Tensor a2 = a.rank() > 2 ? a.reshape(-1, a.dim(-1)) : a;
+            Tensor g2 = g.rank() > 2 ? g.reshape(-1, g.dim(-1)) : g;
+            if (transposedCotangent(b)) {
+                Tensor intoT = into.transpose(0, 1);
+                if (!intoT.isContiguous()) {
+                    return false;
+                }
+                TensorOps.matmulInto(g2.transpose(0, 1), a2, intoT, accumulate);
+                return true;
+            }
+            if (!into.isContiguous()) {
+                return false;
+            }
+            TensorOps.matmulInto(a2.transpose(0, 1), g2, into, accumulate);
+            return true;
+        }
+
         /** Below this many columns of {@code b}, its cotangent stays {@code a^T g} (see below). */
         static final int MIN_TRANSPOSED_ROWS = 64;
 
@@ -91,7 +125,8 @@ public sealed interface ProductPrimitives extends Primitive {
      * of a layer is one buffer as well; gai and gbi as {@link MatMul}, gc = g (summed back to c's shape centrally,
      * as every broadcast).
      */
-    record MatMulAdd(int products, boolean addend) implements ProductPrimitives, Primitive.Broadcasting {
+    record MatMulAdd(int products, boolean addend) implements ProductPrimitives, Primitive.Broadcasting,
+            Primitive.CotangentInPlace {
         public MatMulAdd {
             if (products < 1 || products == 1 && !addend) {
                 throw new IllegalArgumentException("matmul_add sums one product and an addend, or more products, got "
@@ -201,6 +236,12 @@ public sealed interface ProductPrimitives extends Primitive {
                 cts[2 * products] = g;
             }
             return cts;
+        }
+
+        /** The right operand of a product as {@link MatMul#vjpInto} (a linear layer's {@code W^T}). */
+        @Override
+        public boolean vjpInto(int i, Tensor g, Tensor[] x, Tensor out, Tensor into, boolean accumulate) {
+            return i < 2 * products && i % 2 == 1 && MatMul.matrixCotangentInto(g, x[i - 1], x[i], into, accumulate);
         }
     }
 

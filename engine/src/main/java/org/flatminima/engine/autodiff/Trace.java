@@ -173,6 +173,8 @@ final class Trace {
         Map<Node, Var> ct = new IdentityHashMap<>();
         // cotangents of flat views, per viewed node, assembled into one vector when that node's turn comes
         Map<Node, java.util.List<Piece>> pieces = new IdentityHashMap<>();
+        // the cotangents of flat inputs' views written in place, where the values are constants
+        FlatCotangents flat = FlatCotangents.of(level.tape, leaves);
         if (out instanceof Var.RevTracer t && t.level == level) {
             ct.put(t.node, seed);
         }
@@ -188,6 +190,9 @@ final class Trace {
             }
             Primitive p = node.primitive;
             if (p instanceof ViewPrimitives.FlatView fv && node.parents[0] != null) {
+                if (flat != null && flat.add(node, g)) {
+                    continue;
+                }
                 pieces.computeIfAbsent(node.parents[0], n -> new java.util.ArrayList<>()).add(new Piece(fv, g));
                 continue;
             }
@@ -195,7 +200,10 @@ final class Trace {
             for (int i = 0; i < needed.length; i++) {
                 needed[i] = node.parents[i] != null;
             }
-            Var[] gs = p.vjp(g, node.primals, node.out, needed);
+            if (flat != null) {
+                flat.writeInPlace(node, g, needed);
+            }
+            Var[] gs = any(needed) ? p.vjp(g, node.primals, node.out, needed) : new Var[needed.length];
             if (gs.length != node.primals.length) {
                 throw new IllegalStateException("VJP rule of " + p.name() + " returned " + gs.length
                         + " cotangents for " + node.primals.length + " inputs");
@@ -222,8 +230,21 @@ final class Trace {
         for (int i = 0; i < leaves.length; i++) {
             assemble(leaves[i].node, ct, pieces);
             res[i] = ct.get(leaves[i].node);
+            Var inPlace = flat == null ? null : flat.finish(leaves[i].node);
+            if (inPlace != null) {
+                res[i] = res[i] == null ? inPlace : res[i].add(inPlace);
+            }
         }
         return res;
+    }
+
+    private static boolean any(boolean[] b) {
+        for (boolean x : b) {
+            if (x) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A flat view's cotangent waiting to be assembled into the cotangent of the viewed vector. */

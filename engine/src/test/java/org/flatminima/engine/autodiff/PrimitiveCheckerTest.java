@@ -230,6 +230,9 @@ class PrimitiveCheckerTest {
         record("vjp vs FD", r.vjp());
         record("adjoint identity", r.adjoint());
         record("hvp vs FD of grad", r.hvp());
+        if (c.p() instanceof Primitive.CotangentInPlace) {
+            record("cotangent in place vs vjp", r.inPlace());
+        }
         r.requireBelow(1e-6, 1e-12);
     }
 }
