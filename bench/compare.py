@@ -158,6 +158,16 @@ def default_cases(quick, perpoint_points, train_steps=None):
     return cases
 
 
+def reference_blas(blas):
+    """The path of the reference (netlib) BLAS when a worker's BLAS is that and no optimised one, else None: with
+    python3-torch but without libopenblas0, Debian's alternatives give PyTorch and numpy the reference BLAS."""
+    mapped = (blas or {}).get("mapped", [])
+    if any("openblas" in m or "mkl" in m or "blis" in m for m in mapped):
+        return None
+    ref = [m for m in mapped if "/blas/libblas.so" in m]
+    return ref[0] if ref else None
+
+
 def parse_filter(text):
     """'W2:grad,W3' -> [['W2','grad'], ['W3']]; None when no filter."""
     if not text:
@@ -421,7 +431,7 @@ def main(argv):
                            capture_output=True, text=True)
     if probe.returncode != 0:
         print("compare: PyTorch/numpy are not importable by %s: install them with "
-              "`apt-get install python3-torch python3-numpy`" % PYTHON, file=sys.stderr)
+              "`apt-get install python3-torch python3-numpy libopenblas0-pthread`" % PYTHON, file=sys.stderr)
         return 2
     if not os.path.isfile(PEER):
         print("compare: the PyTorch worker %s is missing" % PEER, file=sys.stderr)
@@ -471,6 +481,11 @@ def main(argv):
                 except WorkerError as e:
                     infos[impl] = {"ok": False, "error": str(e)}
             run["infos"][str(t)] = infos
+            slow = reference_blas(infos.get("tuned", {}).get("blas"))
+            if slow:
+                log("compare: PyTorch's BLAS here is the reference BLAS (%s), tens of times slower than OpenBLAS: "
+                    "install OpenBLAS (apt-get install libopenblas0-pthread) and run again" % slow)
+                return 2
             header.setdefault("java", infos.get("ours", {}).get("java"))
             header.setdefault("ours_blas", blas_text(infos.get("ours", {}).get("blas")))
             header.setdefault("peer_blas", blas_text(infos.get("tuned", {}).get("blas")))

@@ -29,7 +29,7 @@ if [[ ! -x /usr/bin/python3 ]]; then
     exit 2
 fi
 if ! /usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1; then
-    fm_err "compare needs PyTorch and numpy for /usr/bin/python3: install them with 'apt-get install python3-torch python3-numpy'"
+    fm_err "compare needs PyTorch and numpy for /usr/bin/python3: install them with 'apt-get install python3-torch python3-numpy libopenblas0-pthread'"
     exit 2
 fi
 java=$(fm_find_java) || exit $?
