@@ -16,6 +16,7 @@ import org.flatminima.kernels.Shapes;
 public final class FlatBuffer {
     private final Tensor buffer;
     private final int[] offsets;
+    private final Integer[] byOffset; // the ranges' indices in the order of their offsets
     private final Tensor[] ranges;
     private final boolean[] written;
     private boolean finished;
@@ -34,6 +35,7 @@ public final class FlatBuffer {
             order[i] = i;
         }
         Arrays.sort(order, Comparator.comparingInt(i -> offsets[i]));
+        this.byOffset = order;
         long end = 0;
         for (int i : order) {
             long size = Shapes.size(shapes[i]);
@@ -84,13 +86,8 @@ public final class FlatBuffer {
             throw new IllegalStateException("flat buffer: finished twice");
         }
         finished = true;
-        Integer[] order = new Integer[offsets.length];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, Comparator.comparingInt(i -> offsets[i]));
         long end = 0;
-        for (int i : order) {
+        for (int i : byOffset) {
             if (written[i]) {
                 zero(end, offsets[i]);
                 end = offsets[i] + ranges[i].size();
