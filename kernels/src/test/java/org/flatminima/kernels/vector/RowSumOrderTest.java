@@ -6,8 +6,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
+import java.util.function.DoubleUnaryOperator;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import org.flatminima.kernels.DType;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,9 +22,15 @@ class RowSumOrderTest {
 
     private static final int[] LENGTHS = {0, 1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 37, 64, 67, 100, 1000, 1037};
     private static final int CALLS = 20_000;
+    /** Elements before the row: a row that does not start at the segment's first element. */
+    private static final int BASE = 3;
 
-    /** The documented order: four accumulators of vl lanes, (s0 + s1) + (s2 + s3), lanes from 0, then the tail. */
-    private static double reference(double[] x, int len, int vl) {
+    /**
+     * The documented order: four accumulators of vl lanes, (s0 + s1) + (s2 + s3), lanes from 0, then the tail;
+     * every addition rounded by {@code round} (to float: a sum of two floats in double, rounded once, is the float
+     * sum).
+     */
+    private static double reference(double[] x, int len, int vl, DoubleUnaryOperator round) {
         double[][] acc = new double[4][vl];
         int up4 = len & -(4 * vl);
         int up = len & -vl;
@@ -30,94 +38,63 @@ class RowSumOrderTest {
         for (; i < up4; i += 4 * vl) {
             for (int q = 0; q < 4; q++) {
                 for (int l = 0; l < vl; l++) {
-                    acc[q][l] += x[i + q * vl + l];
+                    acc[q][l] = round.applyAsDouble(acc[q][l] + x[i + q * vl + l]);
                 }
             }
         }
         for (; i < up; i += vl) {
             for (int l = 0; l < vl; l++) {
-                acc[0][l] += x[i + l];
+                acc[0][l] = round.applyAsDouble(acc[0][l] + x[i + l]);
             }
         }
         double s = 0;
         for (int l = 0; l < vl; l++) {
-            s += (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
+            double pair = round.applyAsDouble(round.applyAsDouble(acc[0][l] + acc[1][l])
+                    + round.applyAsDouble(acc[2][l] + acc[3][l]));
+            s = round.applyAsDouble(s + pair);
         }
         for (; i < len; i++) {
-            s += x[i];
+            s = round.applyAsDouble(s + x[i]);
         }
         return s;
     }
 
-    private static float reference(float[] x, int len, int vl) {
-        float[][] acc = new float[4][vl];
-        int up4 = len & -(4 * vl);
-        int up = len & -vl;
-        int i = 0;
-        for (; i < up4; i += 4 * vl) {
-            for (int q = 0; q < 4; q++) {
-                for (int l = 0; l < vl; l++) {
-                    acc[q][l] += x[i + q * vl + l];
+    private static void check(DType t, SplittableRandom rnd) {
+        boolean f32 = t == DType.F32;
+        int vl = f32 ? FloatVector.SPECIES_PREFERRED.length() : DoubleVector.SPECIES_PREFERRED.length();
+        DoubleUnaryOperator round = f32 ? v -> (float) v : v -> v;
+        try (Arena arena = Arena.ofConfined()) {
+            for (int len : LENGTHS) {
+                double[] x = new double[len];
+                for (int i = 0; i < len; i++) {
+                    x[i] = round.applyAsDouble(rnd.nextDouble(-1, 1));
+                }
+                MemorySegment seg = arena.allocate(t.byteSize() * (BASE + len), 64);
+                for (int i = 0; i < len; i++) {
+                    if (f32) {
+                        seg.setAtIndex(ValueLayout.JAVA_FLOAT, BASE + i, (float) x[i]);
+                    } else {
+                        seg.setAtIndex(ValueLayout.JAVA_DOUBLE, BASE + i, x[i]);
+                    }
+                }
+                double want = reference(x, len, vl, round);
+                for (int c = 0; c < CALLS; c++) {
+                    double got = f32 ? FloatReductions.rowSum(seg, BASE, len) : DoubleReductions.rowSum(seg, BASE, len);
+                    if (Double.doubleToRawLongBits(got) != Double.doubleToRawLongBits(want)) {
+                        assertThat(got).as("%s length %d, call %d", t, len, c).isEqualTo(want);
+                    }
                 }
             }
         }
-        for (; i < up; i += vl) {
-            for (int l = 0; l < vl; l++) {
-                acc[0][l] += x[i + l];
-            }
-        }
-        float s = 0;
-        for (int l = 0; l < vl; l++) {
-            s += (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
-        }
-        for (; i < len; i++) {
-            s += x[i];
-        }
-        return s;
     }
 
     @Test
     void doubleRowSumsKeepTheirBitsBeforeAndAfterCompilation() {
-        SplittableRandom rnd = new SplittableRandom(17);
-        int vl = DoubleVector.SPECIES_PREFERRED.length();
-        try (Arena arena = Arena.ofConfined()) {
-            for (int len : LENGTHS) {
-                double[] x = rnd.doubles(len + 3, -1, 1).toArray();
-                MemorySegment seg = arena.allocate(ValueLayout.JAVA_DOUBLE, x.length);
-                MemorySegment.copy(x, 0, seg, ValueLayout.JAVA_DOUBLE, 0, x.length);
-                double[] shifted = java.util.Arrays.copyOfRange(x, 3, x.length);
-                long want = Double.doubleToRawLongBits(reference(shifted, len, vl));
-                for (int c = 0; c < CALLS; c++) {
-                    long got = Double.doubleToRawLongBits(DoubleReductions.rowSum(seg, 3, len));
-                    if (got != want) {
-                        assertThat(got).as("length %d, call %d", len, c).isEqualTo(want);
-                    }
-                }
-            }
-        }
+        check(DType.F64, new SplittableRandom(17));
     }
 
     @Test
     void floatRowSumsKeepTheirBitsBeforeAndAfterCompilation() {
-        SplittableRandom rnd = new SplittableRandom(18);
-        int vl = FloatVector.SPECIES_PREFERRED.length();
-        try (Arena arena = Arena.ofConfined()) {
-            for (int len : LENGTHS) {
-                float[] x = new float[len + 3];
-                for (int i = 0; i < x.length; i++) {
-                    x[i] = (float) rnd.nextDouble(-1, 1);
-                }
-                MemorySegment seg = arena.allocate(ValueLayout.JAVA_FLOAT, x.length);
-                MemorySegment.copy(x, 0, seg, ValueLayout.JAVA_FLOAT, 0, x.length);
-                float[] shifted = java.util.Arrays.copyOfRange(x, 3, x.length);
-                int want = Float.floatToRawIntBits(reference(shifted, len, vl));
-                for (int c = 0; c < CALLS; c++) {
-                    int got = Float.floatToRawIntBits(FloatReductions.rowSum(seg, 3, len));
-                    if (got != want) {
-                        assertThat(got).as("length %d, call %d", len, c).isEqualTo(want);
-                    }
-                }
-            }
-        }
+        check(DType.F32, new SplittableRandom(18));
     }
 }
