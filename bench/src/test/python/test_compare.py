@@ -85,10 +85,11 @@ class TargetsAndTablesTest(unittest.TestCase):
     def test_fraction_of_the_gemm_limit(self):
         g = dict(workload="W2", op="grad", dtype="f32", batch=1000)
         gemm = dict(workload="GEMM", op="gemm", dtype="f32", n=1024)
-        # the fastest GEMM at n = 1024: numpy's 20 ms = 107.4 GFLOP/s; W2's gradient in 40 ms = 80.3 GFLOP/s
+        # the fastest GEMM at n = 1024 by its fastest call: numpy's 20 ms = 107.4 GFLOP/s (not its median, 30 ms,
+        # nor ours, 22 ms at best); W2's gradient in 40 ms (median) = 80.3 GFLOP/s
         run = TargetsAndTablesTest.run_with(self, [
-            (g, {"ours": rec(flatminima=[40.0]), "tuned": rec(torch=[50.0])}),
-            (gemm, {"ours": rec(native=[25.0]), "tuned": rec(numpy=[20.0])}),
+            (g, {"ours": rec(flatminima=[38.0, 40.0, 45.0]), "tuned": rec(torch=[50.0])}),
+            (gemm, {"ours": rec(native=[22.0, 25.0, 26.0]), "tuned": rec(numpy=[20.0, 30.0, 35.0])}),
         ])
         rows = {(r["target"], r["case"]): r for r in compare.evaluate_targets(run)}
         r = rows[("fraction of the GEMM limit (ours)", "W2:grad:f32:1000")]
