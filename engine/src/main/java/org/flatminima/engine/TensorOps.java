@@ -578,9 +578,9 @@ public final class TensorOps {
 
     /**
      * Overwrites the elements of {@code dst} with those of {@code src} (same shape; dtype converted), in place.
-     * The one mutating raw op: it exists so that long-lived state (optimiser buffers) can be updated from
-     * values computed in a short-lived {@link Scope}. {@code dst} must be contiguous and must not share
-     * storage with {@code src}.
+     * A mutating raw op, as {@link #assignBinary}, {@link #axpby} and {@link #matmulInto}: for long-lived state
+     * (optimiser buffers) updated from values computed in a short-lived {@link Scope}, and for buffers filled
+     * piece by piece. {@code dst} must be contiguous and must not share storage with {@code src}.
      */
     public static void assign(Tensor dst, Tensor src) {
         if (!dst.sameShape(src)) {
