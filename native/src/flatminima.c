@@ -67,6 +67,12 @@ int fm_avx512_supported(void) {
     return supported;
 }
 
+int fm_avx2_supported(void) {
+    static int supported = -1;
+    if (supported < 0) supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+    return supported;
+}
+
 /* Code for AVX-512, compiled into both flavours of the library and run only where fm_avx512_supported(). */
 #define FC_TARGET __attribute__((target("avx512f,fma")))
 
@@ -140,6 +146,7 @@ FC_TARGET static int fm_log_avx512(int64_t n, double *v) {
 #else
 
 int fm_avx512_supported(void) { return 0; }
+int fm_avx2_supported(void) { return 0; }
 static int fm_exp_avx512(int64_t n, double *v) {
     (void) n;
     (void) v;
@@ -229,6 +236,87 @@ static int fm_winograd_gradient_avx512_f64(const int32_t *geom, int32_t cout, co
 #undef FM
 #undef T
 
+/* ------------------------------------------------ small products (AVX2 and FMA): fm_small.inc */
+
+#define SM_STORE_TARGET __attribute__((target("avx2,fma"))) static inline
+/* Lanes below r of a mask for maskload (r may be 1 .. 8 for floats, 1 .. 4 for doubles). */
+SM_STORE_TARGET __m256i fm_sm_mask32(int32_t r) {
+    static const int32_t ones[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_loadu_si256((const __m256i *) (ones + 8 - r));
+}
+SM_STORE_TARGET __m256i fm_sm_mask64(int32_t r) {
+    static const int64_t ones[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
+    return _mm256_loadu_si256((const __m256i *) (ones + 4 - r));
+}
+/* Rows r0 .. r3 (8 floats each) transposed: column h (lanes h of the four rows) at c + h cq, as alpha x + beta c. */
+SM_STORE_TARGET void fm_sm_store_t4_f32(float *c, int64_t cq, __m256 r0, __m256 r1, __m256 r2, __m256 r3,
+                                        float alpha, float beta) {
+    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    /* u[h]: column h in its low half, column h + 4 in its high half */
+    const __m256 u[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE),
+                         _mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xEE)};
+    const __m128 va = _mm_set1_ps(alpha), vb = _mm_set1_ps(beta);
+    for (int h = 0; h < 8; h++) {
+        float *o = c + h * cq;
+        __m128 s = _mm_mul_ps(va, h < 4 ? _mm256_castps256_ps128(u[h]) : _mm256_extractf128_ps(u[h - 4], 1));
+        if (beta != 0) s = _mm_add_ps(s, _mm_mul_ps(vb, _mm_loadu_ps(o)));
+        _mm_storeu_ps(o, s);
+    }
+}
+/* The same for four rows of 4 doubles. */
+SM_STORE_TARGET void fm_sm_store_t4_f64(double *c, int64_t cq, __m256d r0, __m256d r1, __m256d r2, __m256d r3,
+                                        double alpha, double beta) {
+    const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+    const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+    const __m256d col[4] = {_mm256_permute2f128_pd(t0, t2, 0x20), _mm256_permute2f128_pd(t1, t3, 0x20),
+                            _mm256_permute2f128_pd(t0, t2, 0x31), _mm256_permute2f128_pd(t1, t3, 0x31)};
+    const __m256d va = _mm256_set1_pd(alpha), vb = _mm256_set1_pd(beta);
+    for (int h = 0; h < 4; h++) {
+        double *o = c + h * cq;
+        __m256d s = _mm256_mul_pd(va, col[h]);
+        if (beta != 0) s = _mm256_add_pd(s, _mm256_mul_pd(vb, _mm256_loadu_pd(o)));
+        _mm256_storeu_pd(o, s);
+    }
+}
+#undef SM_STORE_TARGET
+
+#define T float
+#define FM(name) fm_##name##_f32
+#define SM_V __m256
+#define SM_VL 8
+#define SM_LOAD(p) _mm256_loadu_ps(p)
+#define SM_MASKLOAD(p, r) _mm256_maskload_ps(p, fm_sm_mask32(r))
+#define SM_STORE(p, v) _mm256_storeu_ps(p, v)
+#define SM_SET1(x) _mm256_set1_ps(x)
+#define SM_ZERO() _mm256_setzero_ps()
+#define SM_MUL(x, y) _mm256_mul_ps(x, y)
+#define SM_ADD(x, y) _mm256_add_ps(x, y)
+#define SM_FMA(x, y, z) _mm256_fmadd_ps(x, y, z)
+#define SM_BROADCAST(p) _mm256_broadcast_ss(p)
+#define SM_STORE_T4 fm_sm_store_t4_f32
+#include "fm_small.inc"
+#undef FM
+#undef T
+
+#define T double
+#define FM(name) fm_##name##_f64
+#define SM_V __m256d
+#define SM_VL 4
+#define SM_LOAD(p) _mm256_loadu_pd(p)
+#define SM_MASKLOAD(p, r) _mm256_maskload_pd(p, fm_sm_mask64(r))
+#define SM_STORE(p, v) _mm256_storeu_pd(p, v)
+#define SM_SET1(x) _mm256_set1_pd(x)
+#define SM_ZERO() _mm256_setzero_pd()
+#define SM_MUL(x, y) _mm256_mul_pd(x, y)
+#define SM_ADD(x, y) _mm256_add_pd(x, y)
+#define SM_FMA(x, y, z) _mm256_fmadd_pd(x, y, z)
+#define SM_BROADCAST(p) _mm256_broadcast_sd(p)
+#define SM_STORE_T4 fm_sm_store_t4_f64
+#include "fm_small.inc"
+#undef FM
+#undef T
+
 #include "fm_winograd.inc"
 #include "fm_direct.inc"
 
@@ -246,6 +334,20 @@ int fm_fewcol_gemm_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, i
     (void) trans_a; (void) trans_b; (void) m; (void) n; (void) k; (void) alpha; (void) a; (void) lda; (void) b;
     (void) ldb; (void) beta; (void) c; (void) ldc;
     return -1;
+}
+
+int fm_small_gemm_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
+                      const float *a, int32_t lda, const float *b, int32_t ldb, double beta, float *c, int32_t ldc) {
+    (void) trans_a; (void) trans_b; (void) m; (void) n; (void) k; (void) alpha; (void) a; (void) lda; (void) b;
+    (void) ldb; (void) beta; (void) c; (void) ldc;
+    return 0;
+}
+int fm_small_gemm_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
+                      const double *a, int32_t lda, const double *b, int32_t ldb, double beta, double *c,
+                      int32_t ldc) {
+    (void) trans_a; (void) trans_b; (void) m; (void) n; (void) k; (void) alpha; (void) a; (void) lda; (void) b;
+    (void) ldb; (void) beta; (void) c; (void) ldc;
+    return 0;
 }
 
 static int fm_pool2x2_avx512_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax) {

@@ -16,8 +16,8 @@
 /* Bump whenever a signature or an op code changes; the Java loader refuses a different value.
  * ABI 3 added fm_reduce_cols and fm_max_pool2d_gather; ABI 4 fm_winograd_input, fm_winograd_output and
  * fm_winograd_gradient; ABI 5 the binary op FM_GATE; ABI 6 fm_axpby; ABI 7 fm_avx512_supported,
- * fm_fewcol_gemm and fm_vector_math. */
-#define FM_ABI_VERSION 7
+ * fm_fewcol_gemm and fm_vector_math; ABI 8 fm_avx2_supported and fm_small_gemm. */
+#define FM_ABI_VERSION 8
 
 /* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
  * unused in ABI 2; their codes are not reused. */
@@ -37,6 +37,8 @@ enum fm_reduce { FM_SUM = 0, FM_RMAX = 1, FM_RMIN = 2 };
 
 int fm_abi_version(void);
 
+/* 1 when this CPU runs fm_small_gemm (AVX2 and FMA), else 0. */
+int fm_avx2_supported(void);
 /* 1 when this CPU runs fm_fewcol_gemm and the softmax kernels' vector exp and log (AVX-512F), else 0. */
 int fm_avx512_supported(void);
 
@@ -71,7 +73,9 @@ int fm_vector_math(int32_t fn, int64_t n, double *v);
     int fm_conv3x3_##S(const int32_t *geom, int32_t cout, const T *x, const T *w, T *y);               \
     int fm_conv3x3_wgrad_##S(const int32_t *geom, int32_t cout, const T *x, const T *gy, T *gw);       \
     int fm_fewcol_gemm_##S(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha, \
-                           const T *a, int32_t lda, const T *b, int32_t ldb, double beta, T *c, int32_t ldc);
+                           const T *a, int32_t lda, const T *b, int32_t ldb, double beta, T *c, int32_t ldc); \
+    int fm_small_gemm_##S(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,  \
+                          const T *a, int32_t lda, const T *b, int32_t ldb, double beta, T *c, int32_t ldc);
 
 FM_DECLARE(float, f32)
 FM_DECLARE(double, f64)

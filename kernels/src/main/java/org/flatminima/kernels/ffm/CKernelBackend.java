@@ -26,7 +26,7 @@ import org.flatminima.kernels.vector.Parts;
 final class CKernelBackend extends NativeBackend {
 
     CKernelBackend() {
-        super(null, CKernels.avx512Kernels());
+        super(null, CKernels.avx512Kernels(), CKernels.avx2Kernels());
     }
 
     @Override
@@ -72,6 +72,13 @@ final class CKernelBackend extends NativeBackend {
                         c.asSlice(es * i0 * (long) ldc), ldc);
             }
         });
+    }
+
+    /** {@code fm_small_gemm}: one call (its products are below {@link #SPLIT_MIN_FLOPS}, so never split). */
+    @Override
+    void smallOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
+                  int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
+        CKernels.smallGemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
     // ------------------------------------------------------------------ elementwise

@@ -31,7 +31,8 @@ final class CKernels {
                          MethodHandle col2im, MethodHandle maxPool, MethodHandle maxPoolBackward,
                          MethodHandle avgPool, MethodHandle avgPoolBackward, MethodHandle maxPoolGather,
                          MethodHandle winogradInput, MethodHandle winogradOutput, MethodHandle winogradGradient,
-                         MethodHandle conv3x3, MethodHandle conv3x3WeightGrad, MethodHandle fewColumnsGemm) {
+                         MethodHandle conv3x3, MethodHandle conv3x3WeightGrad, MethodHandle fewColumnsGemm,
+                         MethodHandle smallGemm) {
 
         static Table link(SymbolLookup l, String s) {
             return new Table(
@@ -57,7 +58,8 @@ final class CKernels {
                     h(l, "fm_winograd_gradient_" + s, FunctionDescriptor.ofVoid(A, I, A, A)),
                     h(l, "fm_conv3x3_" + s, FunctionDescriptor.of(I, A, I, A, A, A)),
                     h(l, "fm_conv3x3_wgrad_" + s, FunctionDescriptor.of(I, A, I, A, A, A)),
-                    h(l, "fm_fewcol_gemm_" + s, FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I)));
+                    h(l, "fm_fewcol_gemm_" + s, FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I)),
+                    h(l, "fm_small_gemm_" + s, FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I)));
         }
 
         private static MethodHandle h(SymbolLookup l, String symbol, FunctionDescriptor fd) {
@@ -71,6 +73,8 @@ final class CKernels {
     private static final Table F64;
     /** Whether the library's AVX-512 code runs on this CPU ({@code fm_avx512_supported}). */
     private static final boolean AVX512;
+    /** Whether the library's AVX2 products run on this CPU ({@code fm_avx2_supported}). */
+    private static final boolean AVX2;
 
     static {
         NativeLibrary.Result r = NativeLibrary.load();
@@ -89,16 +93,22 @@ final class CKernels {
             }
         }
         boolean few = false;
+        boolean small = false;
         if (lib != null) {
             try {
                 few = (int) Downcalls.critical(lib.lookup(), "libflatminima.so", "fm_avx512_supported",
                         FunctionDescriptor.of(I)).invokeExact() == 1;
+                small = (int) Downcalls.critical(lib.lookup(), "libflatminima.so", "fm_avx2_supported",
+                        FunctionDescriptor.of(I)).invokeExact() == 1;
             } catch (Throwable e) {
-                reason = "fm_avx512_supported failed: " + e;
+                reason = "fm_avx512_supported or fm_avx2_supported failed: " + e;
                 lib = null;
+                few = false;
+                small = false;
             }
         }
         AVX512 = few;
+        AVX2 = small;
         LIBRARY = lib;
         UNAVAILABLE = lib == null ? reason : null;
         F32 = f32;
@@ -422,6 +432,31 @@ final class CKernels {
         if (rc != 0) {
             throw new IllegalStateException("fm_fewcol_gemm returned " + rc + " for " + m + " x " + n + " x " + k
                     + " (called without AVX-512 or outside 1 <= n <= 16)");
+        }
+    }
+
+    /** Whether the library's small products ({@link #smallGemm}) run here: the library is loaded and the CPU has AVX2 and FMA. */
+    static boolean avx2Kernels() {
+        return AVX2;
+    }
+
+    /**
+     * {@code C = alpha op(A) op(B) + beta C} on {@code fm_small_gemm} (AVX2 and FMA; only where
+     * {@link #avx2Kernels()}, and not for A B^T): each entry of C one chain of multiply-adds over the depth in order
+     * from 0, then {@code alpha s + beta c}, so its bits do not depend on the product's shape around it.
+     */
+    static void smallGemm(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                          MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
+        int rc;
+        try {
+            rc = (int) table(t).smallGemm().invokeExact(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda,
+                    b, ldb, beta, c, ldc);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_small_gemm", e);
+        }
+        if (rc != 1) {
+            throw new IllegalStateException("fm_small_gemm returned " + rc + " for " + m + " x " + n + " x " + k
+                    + " (called without AVX2, for A B^T or with an empty dimension)");
         }
     }
 }

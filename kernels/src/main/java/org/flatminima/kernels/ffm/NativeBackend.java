@@ -52,6 +52,13 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
      */
     public static final String FEW_COLUMNS_PROPERTY = "flatminima.gemm.fewcolumns";
 
+    /**
+     * System property choosing where small products ({@code M N K <=} {@link #SMALL_KERNEL_MNK}, any orientation
+     * but {@code A B^T}) run: {@code auto} (default: our C kernels where they run and the BLAS has no small-matrix
+     * kernels of its own), {@code c} or {@code blas}. See {@link #chooseSmall}.
+     */
+    public static final String SMALL_PROPERTY = "flatminima.gemm.small";
+
     /** OpenBLAS core names (in {@code openblas_get_config()}) whose GEMM kernels use AVX-512. */
     static final List<String> AVX512_CORES = List.of("skylakex", "cooperlake", "sapphirerapids");
 
@@ -68,6 +75,9 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     /** Where products with few columns of C run: "c", "vector" or "blas" ({@link #chooseFewColumns}). */
     private final String fewColumns;
     private final String fewColumnsNote;
+    /** Whether small products run on the C kernels ({@link #chooseSmall}). */
+    private final boolean smallOnC;
+    private final String smallNote;
     /**
      * Whether large OpenBLAS products are split across this backend's threads by {@link #runParts} (OpenBLAS then
      * stays on one thread) instead of running on OpenBLAS's own threads ({@value #SPLIT_PROPERTY}, default true).
@@ -95,8 +105,10 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
      * @param note what falls back and why (see {@link #fallbackNote()}), or null when nothing does
      * @param cFewColumns whether this backend runs products with few columns of C on the C kernels when
      *                    {@link #chooseFewColumns} gives them those ({@link CKernelBackend} on a CPU with AVX-512)
+     * @param cSmall whether this backend runs small products on the C kernels when {@link #chooseSmall} gives
+     *               them those ({@link CKernelBackend} on a CPU with AVX2 and FMA)
      */
-    NativeBackend(String note, boolean cFewColumns) {
+    NativeBackend(String note, boolean cFewColumns, boolean cSmall) {
         this.note = note;
         String[] gemm = chooseGemm(System.getProperty(GEMM_PROPERTY, "auto"), OpenBlas.config(),
                 VectorBackend.preferredVectorBits());
@@ -106,6 +118,10 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
                 VectorBackend.preferredVectorBits(), cFewColumns);
         this.fewColumns = few[0];
         this.fewColumnsNote = few[1];
+        String[] small = chooseSmall(System.getProperty(SMALL_PROPERTY, "auto"), cSmall,
+                OpenBlas.hasSmallMatrixKernels());
+        this.smallOnC = small[0].equals("c");
+        this.smallNote = small[1];
         int t = OpenBlas.threads();
         super.setThreads(t > 0 ? t : Math.max(1, Runtime.getRuntime().availableProcessors()));
         if (gemmOnVector || splitGemm) {
@@ -126,7 +142,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         }
         requireModule();
         if ("false".equalsIgnoreCase(System.getProperty(KERNELS_PROPERTY, "true").trim())) {
-            return new NativeBackend(withoutC("disabled by -D" + KERNELS_PROPERTY + "=false", ""), false);
+            return new NativeBackend(withoutC("disabled by -D" + KERNELS_PROPERTY + "=false", ""), false, false);
         }
         String reason = CKernels.unavailableReason();
         if (reason == null) {
@@ -136,7 +152,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         if (WARNED.compareAndSet(false, true)) {
             LOG.log(System.Logger.Level.WARNING, "flatminima: native backend: " + note);
         }
-        return new NativeBackend(note, false);
+        return new NativeBackend(note, false, false);
     }
 
     /** The note of a backend without C kernels: why, and the fix when there is one ("" otherwise). */
@@ -216,6 +232,37 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     }
 
     /**
+     * Where small products run, as {@code {"c" or "blas", why}}: {@code auto} picks our C kernels
+     * ({@code fm_small_gemm}) where they run ({@code cKernels}: the C library is loaded and the CPU has AVX2 and
+     * FMA) unless the BLAS has small-matrix kernels ({@code blasSmallKernels}: OpenBLAS's AVX-512 cores, or
+     * oneMKL), which are faster there with their wider vectors. OpenBLAS's other cores pack both operands into
+     * panels before every product, as much work as the arithmetic at these sizes; ours read them in place, at
+     * 0.4-0.9 of OpenBLAS's time on Winograd's products and others (docs/PERFORMANCE.md, "Small products on
+     * AVX2").
+     *
+     * @throws IllegalArgumentException for a value other than auto, c or blas
+     */
+    static String[] chooseSmall(String property, boolean cKernels, boolean blasSmallKernels) {
+        String p = property == null ? "auto" : property.trim().toLowerCase(Locale.ROOT);
+        return switch (p) {
+            case "blas" -> new String[] {"blas", "BLAS (forced by -D" + SMALL_PROPERTY + "=blas)"};
+            case "c" -> cKernels ? new String[] {"c", "C kernels, AVX2 (forced by -D" + SMALL_PROPERTY + "=c)"}
+                    : new String[] {"blas", "BLAS (-D" + SMALL_PROPERTY
+                            + "=c asked for, but the C kernels are not loaded or this CPU has no AVX2 and FMA)"};
+            case "auto" -> !cKernels ? new String[] {"blas", "BLAS (no C kernels for AVX2 here)"}
+                    : blasSmallKernels ? new String[] {"blas", "BLAS (its own small-matrix kernels)"}
+                    : new String[] {"c", "C kernels (AVX2; the BLAS has no small-matrix kernels for this core)"};
+            default -> throw new IllegalArgumentException("unknown -D" + SMALL_PROPERTY + "=" + property
+                    + ": use auto, c or blas");
+        };
+    }
+
+    /** Whether a product goes to the small-product C kernels when {@link #chooseSmall} gave them those. */
+    static boolean smallShape(boolean transA, boolean transB, int m, int n, int k) {
+        return (double) m * n * k <= SMALL_KERNEL_MNK && (transA || !transB);
+    }
+
+    /**
      * Whether the vector GEMM is the faster one for this shape when {@code auto} picked it: not for skinny
      * products, nor for a small transposed A, whose packing is slower (measured shape by shape:
      * docs/kernels.md, "GEMM choice").
@@ -233,7 +280,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     @Override
     public List<String> details() {
         List<String> d = new ArrayList<>(List.of("BLAS: " + OpenBlas.describe(), "GEMM of large products: " + gemmNote,
-                "GEMM with few columns of C: " + fewColumnsNote));
+                "GEMM with few columns of C: " + fewColumnsNote,
+                "GEMM of small products (M N K <= " + (long) SMALL_KERNEL_MNK + "): " + smallNote));
         if (usesCKernels()) {
             d.add("C kernels: " + kernelLibrary());
         }
@@ -339,6 +387,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         boolean few = !fewColumns.equals("blas") && fewColumnsShape(m, n, k);
         if (few && fewColumns.equals("c") && !cblasRefuses) {
             fewColumnsOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        } else if (smallOnC && !cblasRefuses && smallShape(transA, transB, m, n, k)) {
+            smallOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (cblasRefuses || gemmOnVector && vectorGemmShape(t, transA, m, n, k) || few) {
             super.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (splitGemm && threads() > 1 && !Parallel.inside() && splitParts(m, n, k, threads()) > 1
@@ -356,6 +406,15 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     void fewColumnsOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
                        int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
         super.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /**
+     * A small product where {@link #chooseSmall} gave those to the C kernels; only {@link CKernelBackend} is built
+     * with those, and overrides this. Here: OpenBLAS.
+     */
+    void smallOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
+                  int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
+        blas(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
     /**
@@ -392,7 +451,9 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
      * OpenBLAS's AVX-512 (SkylakeX and later) cores run a product with {@code M N K <= 100^3} on their small-matrix
      * kernels (OpenBLAS's {@code sgemm_small_kernel_permit_skylakex.c} and its dgemm twin, since 0.3.16), whose
      * order of summation differs from the blocked kernels'. A split part must stay above it for the split to
-     * keep the bits of one call (found when {@code GemmSplitTest} failed on an Intel Xeon with AVX-512).
+     * keep the bits of one call (found when {@code GemmSplitTest} failed on an Intel Xeon with AVX-512). On other
+     * cores the same bound sends a product to our small-product C kernels ({@link #chooseSmall}), which sum in
+     * their own order too.
      */
     static final double SMALL_KERNEL_MNK = 1e6;
 

@@ -1,0 +1,122 @@
+package org.flatminima.kernels.ffm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.GemmChecks;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The C kernels for small products ({@code fm_small_gemm}, AVX2 and FMA): against the scalar oracle (edge rows,
+ * columns and depths around the tiles of 4 x 3 vectors, 6 x 2 and 8 x 1; alpha and beta with a NaN-filled C at
+ * beta 0; padded leading dimensions, C's padding untouched); to the bit against their promise, each entry one
+ * chain of multiply-adds over the depth from 0 and then {@code alpha s + beta c}, which is what makes their bits
+ * independent of the entries around them; the native backend's choice of them.
+ */
+class SmallGemmTest {
+
+    static Stream<Arguments> shapes() {
+        List<Arguments> all = new ArrayList<>();
+        for (DType t : DType.values()) {
+            for (int m : new int[] {1, 3, 4, 7, 13, 32}) {
+                for (int n : new int[] {1, 4, 5, 8, 9, 12, 17, 24, 25, 49, 98}) {
+                    for (int k : new int[] {1, 9, 64}) {
+                        for (int o = 0; o < 3; o++) { // NN, TN, TT
+                            all.add(Arguments.of(t, m, n, k, o >= 1, o == 2));
+                        }
+                    }
+                }
+            }
+        }
+        return all.stream();
+    }
+
+    @ParameterizedTest(name = "{0} m={1} n={2} k={3} ta={4} tb={5}")
+    @MethodSource("shapes")
+    void matchesTheOracleAndItsChainOfMultiplyAdds(DType t, int m, int n, int k, boolean ta, boolean tb) {
+        Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
+        Assumptions.assumeTrue(CKernels.avx2Kernels(), "this CPU has no AVX2 and FMA");
+        for (double[] ab : new double[][] {{1.0, 0.0}, {0.75, 0.0}, {-1.5, 0.5}}) {
+            GemmChecks.matchesOracle(CKernels::smallGemm, t, m, n, k, ta, tb, ab[0], ab[1]);
+            GemmChecks.sameBits(CKernels::smallGemm, SmallGemmTest::chain, t, m, n, k, ta, tb, ab[0], ab[1], true,
+                    "bits against one chain of multiply-adds per entry");
+        }
+    }
+
+    /**
+     * The kernels' promise in Java: {@code s = fma(op(A)[i][p], op(B)[p][j], s)} for p from 0, then
+     * {@code alpha s + beta c} in the element type (C not read at beta 0).
+     */
+    static void chain(DType t, boolean ta, boolean tb, int m, int n, int k, double alpha, MemorySegment a, int lda,
+                      MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                long ci = (long) i * ldc + j;
+                if (t == DType.F32) {
+                    float s = 0;
+                    for (int p = 0; p < k; p++) {
+                        s = Math.fma((float) t.get(a, ta ? (long) p * lda + i : (long) i * lda + p),
+                                (float) t.get(b, tb ? (long) j * ldb + p : (long) p * ldb + j), s);
+                    }
+                    float r = (float) alpha * s;
+                    t.set(c, ci, beta != 0 ? r + (float) beta * (float) t.get(c, ci) : r);
+                } else {
+                    double s = 0;
+                    for (int p = 0; p < k; p++) {
+                        s = Math.fma(t.get(a, ta ? (long) p * lda + i : (long) i * lda + p),
+                                t.get(b, tb ? (long) j * ldb + p : (long) p * ldb + j), s);
+                    }
+                    double r = alpha * s;
+                    t.set(c, ci, beta != 0 ? r + beta * t.get(c, ci) : r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theNativeBackendGivesThemTheSmallProductsWhereChosen() {
+        Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
+        Assumptions.assumeTrue(System.getProperty(NativeBackend.SMALL_PROPERTY) == null, "property set");
+        boolean chosen = NativeBackend.chooseSmall("auto", CKernels.avx2Kernels(), OpenBlas.hasSmallMatrixKernels())[0]
+                .equals("c");
+        Assumptions.assumeTrue(chosen, "small products stay on the BLAS here");
+        CKernelBackend cb = new CKernelBackend();
+        assertThat(cb.details()).anyMatch(l -> l.startsWith("GEMM of small products") && l.contains("C kernels"));
+        // Winograd's products of W3's second convolution, and a product just inside the bound
+        int[][] shapes = {{32, 98, 64, 0, 0}, {64, 98, 32, 0, 0}, {64, 32, 98, 1, 1}, {100, 100, 100, 1, 0}};
+        for (DType t : DType.values()) {
+            for (int[] s : shapes) {
+                GemmChecks.sameBits(CKernels::smallGemm, cb::gemm, t, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0,
+                        0.0, false, "the backend's product against the kernel's");
+            }
+        }
+    }
+
+    @Test
+    void theChoiceFollowsThePropertyAndTheBlas() {
+        assertThat(NativeBackend.chooseSmall("auto", true, false)[0]).isEqualTo("c");
+        assertThat(NativeBackend.chooseSmall("auto", true, true)[0]).isEqualTo("blas");
+        assertThat(NativeBackend.chooseSmall("auto", false, false)[0]).isEqualTo("blas");
+        assertThat(NativeBackend.chooseSmall("c", true, true)[0]).isEqualTo("c");
+        assertThat(NativeBackend.chooseSmall("c", false, false)).containsExactly("blas",
+                "BLAS (-D" + NativeBackend.SMALL_PROPERTY
+                        + "=c asked for, but the C kernels are not loaded or this CPU has no AVX2 and FMA)");
+        assertThat(NativeBackend.chooseSmall(" BLAS ", true, false)[0]).isEqualTo("blas");
+        assertThatThrownBy(() -> NativeBackend.chooseSmall("fast", true, false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("use auto, c or blas");
+        assertThat(NativeBackend.smallShape(false, false, 100, 100, 100)).isTrue();
+        assertThat(NativeBackend.smallShape(false, false, 100, 100, 101)).isFalse();
+        assertThat(NativeBackend.smallShape(false, true, 10, 10, 10)).as("A B^T is not taken").isFalse();
+        assertThat(NativeBackend.smallShape(true, true, 10, 10, 10)).isTrue();
+        assertThat(NativeBackend.smallShape(true, false, 10, 10, 10)).isTrue();
+    }
+}
