@@ -293,6 +293,7 @@ SM_STORE_TARGET void fm_sm_store_t4_f64(double *c, int64_t cq, __m256d r0, __m25
 #define SM_MUL(x, y) _mm256_mul_ps(x, y)
 #define SM_ADD(x, y) _mm256_add_ps(x, y)
 #define SM_FMA(x, y, z) _mm256_fmadd_ps(x, y, z)
+#define SM_FMAS(x, y, z) fmaf(x, y, z)
 #define SM_BROADCAST(p) _mm256_broadcast_ss(p)
 #define SM_STORE_T4 fm_sm_store_t4_f32
 #include "fm_small.inc"
@@ -311,6 +312,7 @@ SM_STORE_TARGET void fm_sm_store_t4_f64(double *c, int64_t cq, __m256d r0, __m25
 #define SM_MUL(x, y) _mm256_mul_pd(x, y)
 #define SM_ADD(x, y) _mm256_add_pd(x, y)
 #define SM_FMA(x, y, z) _mm256_fmadd_pd(x, y, z)
+#define SM_FMAS(x, y, z) fma(x, y, z)
 #define SM_BROADCAST(p) _mm256_broadcast_sd(p)
 #define SM_STORE_T4 fm_sm_store_t4_f64
 #include "fm_small.inc"

@@ -53,8 +53,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     public static final String FEW_COLUMNS_PROPERTY = "flatminima.gemm.fewcolumns";
 
     /**
-     * System property choosing where small products ({@code M N K <=} {@link #SMALL_KERNEL_MNK}, any orientation
-     * but {@code A B^T}) run: {@code auto} (default: our C kernels where they run and the BLAS has no small-matrix
+     * System property choosing where small products ({@code M N K <=} {@link #SMALL_KERNEL_MNK}; {@code A B^T} only
+     * with a depth of at least {@link #SMALL_NT_MIN_DEPTH}) run: {@code auto} (default: our C kernels where they run and the BLAS has no small-matrix
      * kernels of its own), {@code c} or {@code blas}. See {@link #chooseSmall}.
      */
     public static final String SMALL_PROPERTY = "flatminima.gemm.small";
@@ -257,10 +257,21 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         };
     }
 
-    /** Whether a product goes to the small-product C kernels when {@link #chooseSmall} gave them those. */
+    /**
+     * Whether a product goes to the small-product C kernels when {@link #chooseSmall} gave them those: {@code M N K
+     * <=} {@link #SMALL_KERNEL_MNK}, and for {@code A B^T} (dot products of rows, whose lanes are added per entry)
+     * a depth of at least {@link #SMALL_NT_MIN_DEPTH}, below which OpenBLAS is faster.
+     */
     static boolean smallShape(boolean transA, boolean transB, int m, int n, int k) {
-        return (double) m * n * k <= SMALL_KERNEL_MNK && (transA || !transB);
+        return (double) m * n * k <= SMALL_KERNEL_MNK && (transA || !transB || k >= SMALL_NT_MIN_DEPTH);
     }
+
+    /**
+     * Least depth of an {@code A B^T} product on the small-product kernels: at 32 x 9 x 196 they take 0.6 of
+     * OpenBLAS's time, at 32 x 9 x 784 (a one-channel convolution's weight gradient) 0.24-0.33, at 100 x 100 x 100
+     * 1.0-1.9 (docs/PERFORMANCE.md, "Small products on AVX2").
+     */
+    static final int SMALL_NT_MIN_DEPTH = 128;
 
     /**
      * Whether the vector GEMM is the faster one for this shape when {@code auto} picked it: not for skinny

@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The C kernels for small products ({@code fm_small_gemm}, AVX2 and FMA): against the scalar oracle (edge rows,
- * columns and depths around the tiles of 4 x 3 vectors, 6 x 2 and 8 x 1; alpha and beta with a NaN-filled C at
+ * columns and depths around the tiles of 4 x 3 vectors, 6 x 2 and 8 x 1, and of A B^T's 4 x 3 dot products of
+ * rows; alpha and beta with a NaN-filled C at
  * beta 0; padded leading dimensions, C's padding untouched); to the bit against their promise, each entry one
  * chain of multiply-adds over the depth from 0 and then {@code alpha s + beta c}, which is what makes their bits
  * independent of the entries around them; the native backend's choice of them.
@@ -27,11 +28,11 @@ class SmallGemmTest {
     static Stream<Arguments> shapes() {
         List<Arguments> all = new ArrayList<>();
         for (DType t : DType.values()) {
-            for (int m : new int[] {1, 3, 4, 7, 13, 32}) {
-                for (int n : new int[] {1, 4, 5, 8, 9, 12, 17, 24, 25, 49, 98}) {
-                    for (int k : new int[] {1, 9, 64}) {
-                        for (int o = 0; o < 3; o++) { // NN, TN, TT
-                            all.add(Arguments.of(t, m, n, k, o >= 1, o == 2));
+            for (int m : new int[] {1, 4, 7, 32}) {
+                for (int n : new int[] {1, 5, 8, 9, 16, 17, 24, 25, 49}) {
+                    for (int k : new int[] {1, 9, 64, 131}) {
+                        for (int o = 0; o < 4; o++) {
+                            all.add(Arguments.of(t, m, n, k, (o & 1) != 0, (o & 2) != 0));
                         }
                     }
                 }
@@ -54,14 +55,37 @@ class SmallGemmTest {
 
     /**
      * The kernels' promise in Java: {@code s = fma(op(A)[i][p], op(B)[p][j], s)} for p from 0, then
-     * {@code alpha s + beta c} in the element type (C not read at beta 0).
+     * {@code alpha s + beta c} in the element type (C not read at beta 0); for {@code A B^T}, lane sums over p
+     * (lane l: p = l mod L below the last whole vector of L = 8 floats or 4 doubles) added in order from 0, then the
+     * last terms as multiply-adds.
      */
     static void chain(DType t, boolean ta, boolean tb, int m, int n, int k, double alpha, MemorySegment a, int lda,
                       MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 long ci = (long) i * ldc + j;
-                if (t == DType.F32) {
+                if (!ta && tb) {
+                    int lanes = t == DType.F32 ? 8 : 4;
+                    int kv = k / lanes * lanes;
+                    double[] l = new double[lanes];
+                    double s = 0;
+                    for (int p = 0; p < kv; p++) {
+                        l[p % lanes] = fma(t, t.get(a, (long) i * lda + p), t.get(b, (long) j * ldb + p), l[p % lanes]);
+                    }
+                    for (double x : l) {
+                        s = t == DType.F32 ? (float) s + (float) x : s + x;
+                    }
+                    for (int p = kv; p < k; p++) {
+                        s = fma(t, t.get(a, (long) i * lda + p), t.get(b, (long) j * ldb + p), s);
+                    }
+                    if (t == DType.F32) {
+                        float r = (float) alpha * (float) s;
+                        t.set(c, ci, beta != 0 ? r + (float) beta * (float) t.get(c, ci) : r);
+                    } else {
+                        double r = alpha * s;
+                        t.set(c, ci, beta != 0 ? r + beta * t.get(c, ci) : r);
+                    }
+                } else if (t == DType.F32) {
                     float s = 0;
                     for (int p = 0; p < k; p++) {
                         s = Math.fma((float) t.get(a, ta ? (long) p * lda + i : (long) i * lda + p),
@@ -82,6 +106,11 @@ class SmallGemmTest {
         }
     }
 
+    /** One multiply-add with one rounding in t. */
+    private static double fma(DType t, double x, double y, double z) {
+        return t == DType.F32 ? Math.fma((float) x, (float) y, (float) z) : Math.fma(x, y, z);
+    }
+
     @Test
     void theNativeBackendGivesThemTheSmallProductsWhereChosen() {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
@@ -92,7 +121,8 @@ class SmallGemmTest {
         CKernelBackend cb = new CKernelBackend();
         assertThat(cb.details()).anyMatch(l -> l.startsWith("GEMM of small products") && l.contains("C kernels"));
         // Winograd's products of W3's second convolution, and a product just inside the bound
-        int[][] shapes = {{32, 98, 64, 0, 0}, {64, 98, 32, 0, 0}, {64, 32, 98, 1, 1}, {100, 100, 100, 1, 0}};
+        int[][] shapes = {{32, 98, 64, 0, 0}, {64, 98, 32, 0, 0}, {64, 32, 98, 1, 1}, {100, 100, 100, 1, 0},
+            {32, 9, 784, 0, 1}};
         for (DType t : DType.values()) {
             for (int[] s : shapes) {
                 GemmChecks.sameBits(CKernels::smallGemm, cb::gemm, t, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0,
@@ -115,7 +145,8 @@ class SmallGemmTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("use auto, c or blas");
         assertThat(NativeBackend.smallShape(false, false, 100, 100, 100)).isTrue();
         assertThat(NativeBackend.smallShape(false, false, 100, 100, 101)).isFalse();
-        assertThat(NativeBackend.smallShape(false, true, 10, 10, 10)).as("A B^T is not taken").isFalse();
+        assertThat(NativeBackend.smallShape(false, true, 10, 10, 10)).as("A B^T, short depth").isFalse();
+        assertThat(NativeBackend.smallShape(false, true, 32, 9, 784)).as("A B^T, long depth").isTrue();
         assertThat(NativeBackend.smallShape(true, true, 10, 10, 10)).isTrue();
         assertThat(NativeBackend.smallShape(true, false, 10, 10, 10)).isTrue();
     }
