@@ -405,8 +405,50 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         } else if (splitGemm && threads() > 1 && !Parallel.inside() && splitParts(m, n, k, threads()) > 1
                 && Parallel.shareable(a, b, c)) {
             splitBlas(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        } else if (splitGemm && columnBlocks(m, n, k)) {
+            columnBlocksBlas(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else {
             blas(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
+    }
+
+    /**
+     * Whether a product too short to split by rows ({@link #splitParts}: fewer than {@code 2} {@link #SPLIT_MIN_SIDE})
+     * but large and wide (at least {@link #SPLIT_MIN_FLOPS}, {@link #COLUMN_BLOCKS_MIN_COLUMNS} columns) runs as two
+     * blocks of C's columns, at every thread count: a batch of 32's products ({@code 32 x 512 x 784}). Splitting the
+     * columns of one call only at two threads would change the bits with the thread count (OpenBLAS rounds a
+     * block's entries differently when the block is multiplied alone); two blocks always, in parallel where there
+     * are threads, keep them, for about 2% of one call's time at one thread (docs/PERFORMANCE.md, "Products of few
+     * rows in two blocks of columns").
+     */
+    static boolean columnBlocks(int m, int n, int k) {
+        return m < 2 * SPLIT_MIN_SIDE && n >= COLUMN_BLOCKS_MIN_COLUMNS && 2.0 * m * n * k >= SPLIT_MIN_FLOPS;
+    }
+
+    /** Fewest columns of C for {@link #columnBlocks}: blocks of at least 128 columns. */
+    static final int COLUMN_BLOCKS_MIN_COLUMNS = 256;
+
+    /**
+     * One product as two OpenBLAS calls on blocks of C's columns split at {@link #splitPoint} (a multiple of
+     * {@link #SPLIT_ALIGN}), run by {@link #runParts} where the operands can be shared with its threads, one after
+     * the other otherwise; either way each block is the same call, so the bits do not depend on the threads.
+     */
+    private void columnBlocksBlas(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                                  MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c,
+                                  int ldc) {
+        long es = t.byteSize();
+        IntConsumer block = p -> {
+            int from = splitPoint(n, 2, p);
+            int to = splitPoint(n, 2, p + 1);
+            // columns of op(B): B's columns, or B's rows when transposed
+            MemorySegment bp = b.asSlice(es * (transB ? (long) from * ldb : from));
+            blas(t, transA, transB, m, to - from, k, alpha, a, lda, bp, ldb, beta, c.asSlice(es * from), ldc);
+        };
+        if (threads() > 1 && !Parallel.inside() && Parallel.shareable(a, b, c)) {
+            runParts(2, block);
+        } else {
+            block.accept(0);
+            block.accept(1);
         }
     }
 
@@ -494,7 +536,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
      * One OpenBLAS product split into {@link #threads()} blocks of C's rows, each an OpenBLAS call on one thread,
      * run by {@link #runParts}. The blocks start at multiples of {@link #SPLIT_ALIGN} rows, so every entry of C is
      * computed as in one single-threaded call, to the bit (splitting C's columns instead does not keep that, so
-     * products with few rows stay whole).
+     * products with few rows run as two blocks of columns at every thread count: {@link #columnBlocks}).
      */
     private void splitBlas(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
                            MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c,

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A large OpenBLAS product split across the backend's threads ({@link NativeBackend#SPLIT_PROPERTY}) gives the
  * single-threaded call's result to the bit (its blocks of rows start at multiples of the kernels' register blocks),
- * for every transpose; both agree with a double-precision product written out here.
+ * for every transpose, and so does a product of few rows, run as two blocks of columns at every thread count; both
+ * agree with a double-precision product written out here.
  */
 class GemmSplitTest {
 
@@ -32,7 +33,9 @@ class GemmSplitTest {
         try (Arena arena = Arena.ofShared()) {
             // split rows (m >= 96: the stacked directions' 100 x 1000 x 784 at 48), a product too short to split
             // (m = 40), every transpose, f32 and f64, beta 0 and 0.5
-            int[][] shapes = {{300, 200, 150}, {40, 500, 300}, {257, 65, 129}, {1000, 512, 784}, {100, 1000, 784}};
+            // and products of few rows in two blocks of columns at every thread count (W2's at batch 32)
+            int[][] shapes = {{300, 200, 150}, {40, 500, 300}, {257, 65, 129}, {1000, 512, 784}, {100, 1000, 784},
+                {32, 512, 784}, {1, 300, 7000}};
             for (DType t : DType.values()) {
                 for (int[] s : shapes) {
                     for (int tr = 0; tr < 4; tr++) {
@@ -45,6 +48,17 @@ class GemmSplitTest {
         } finally {
             be.setThreads(before);
         }
+    }
+
+    @Test
+    void productsOfFewRowsRunAsTwoBlocksOfColumns() {
+        assertThat(NativeBackend.columnBlocks(32, 512, 784)).isTrue();
+        assertThat(NativeBackend.columnBlocks(95, 256, 100)).isTrue();
+        assertThat(NativeBackend.columnBlocks(96, 512, 784)).as("split by rows instead").isFalse();
+        assertThat(NativeBackend.columnBlocks(32, 255, 784)).as("too narrow").isFalse();
+        assertThat(NativeBackend.columnBlocks(32, 256, 100)).as("too few FLOPs").isFalse();
+        // both blocks start at a multiple of the split's alignment
+        assertThat(NativeBackend.splitPoint(512, 2, 1) % NativeBackend.SPLIT_ALIGN).isZero();
     }
 
     @Test
