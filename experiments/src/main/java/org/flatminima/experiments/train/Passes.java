@@ -39,7 +39,8 @@ public final class Passes {
      * span chunks of a power of two up to 16 images. Smaller passes (a model of more than a sixteenth of the budget per point) may differ in the
      * last bits, and so may every pass on an OpenBLAS with AVX-512 small-matrix kernels (SkylakeX and later cores:
      * {@code OpenBlas.hasSmallMatrixKernels}), which sum a small product (M N K at most 100^3) in another order
-     * than a large one.
+     * than a large one; on other x86 cores a pass's product under that bound runs on our small-product C kernels
+     * (docs/kernels.md, "GEMM choice") while the whole one may not, with the same effect.
      */
     public static final int ALIGN = 16;
 
