@@ -74,11 +74,31 @@ final class CKernelBackend extends NativeBackend {
         });
     }
 
-    /** {@code fm_small_gemm}: one call (its products are below {@link #SPLIT_MIN_FLOPS}, so never split). */
+    /**
+     * {@code fm_small_gemm}, split into bands of C's rows among the threads when it has at least
+     * {@link #FEW_COLUMNS_PARALLEL_MIN_WORK} multiply-adds (not for TT, computed as {@code C^T}): every entry of C
+     * is computed the same whatever its band, so the bits do not depend on the thread count.
+     */
     @Override
     void smallOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
                   int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        CKernels.smallGemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        int tasks = (long) m * n * k < FEW_COLUMNS_PARALLEL_MIN_WORK || transA && transB ? 1
+                : Math.min(Parts.tasks(threads(), (long) m * n * k, a, b, c), Math.max(1, m / 8));
+        if (tasks == 1) {
+            CKernels.smallGemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        long es = t.byteSize();
+        int size = (m / tasks + 7) / 8 * 8;
+        Parallel.run(tasks, p -> {
+            int i0 = Math.min(m, p * size);
+            int i1 = p == tasks - 1 ? m : Math.min(m, i0 + size);
+            if (i0 < i1) {
+                CKernels.smallGemm(t, transA, transB, i1 - i0, n, k, alpha,
+                        a.asSlice(es * (transA ? i0 : (long) i0 * lda)), lda, b, ldb, beta,
+                        c.asSlice(es * i0 * (long) ldc), ldc);
+            }
+        });
     }
 
     // ------------------------------------------------------------------ elementwise

@@ -260,11 +260,23 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     /**
      * Whether a product goes to the small-product C kernels when {@link #chooseSmall} gave them those: {@code M N K
      * <=} {@link #SMALL_KERNEL_MNK}, and for {@code A B^T} (dot products of rows, whose lanes are added per entry)
-     * a depth of at least {@link #SMALL_NT_MIN_DEPTH}, below which OpenBLAS is faster.
+     * a depth of at least {@link #SMALL_NT_MIN_DEPTH}, below which OpenBLAS is faster. Larger products too where a
+     * dimension is at most {@link #SMALL_SIDE} and OpenBLAS's packing is most of the work: {@code A B^T} with few
+     * columns of C (an output layer's forward, {@code 1000 x 10 x 784}: 0.61 of OpenBLAS's time), and NN or TN
+     * products ({@code 1000 x 784 x 10}, an output layer's input gradient: 0.51; {@code 784 x 10 x 1000}: 0.60);
+     * not TT (docs/PERFORMANCE.md, "Small products on AVX2").
      */
     static boolean smallShape(boolean transA, boolean transB, int m, int n, int k) {
-        return (double) m * n * k <= SMALL_KERNEL_MNK && (transA || !transB || k >= SMALL_NT_MIN_DEPTH);
+        boolean nt = !transA && transB;
+        if (nt && k < SMALL_NT_MIN_DEPTH) {
+            return false;
+        }
+        return (double) m * n * k <= SMALL_KERNEL_MNK
+                || (nt ? n <= SMALL_SIDE : !transB && Math.min(m, Math.min(n, k)) <= SMALL_SIDE);
     }
+
+    /** A dimension at most this long makes a product of any size one for the small-product kernels ({@link #smallShape}). */
+    static final int SMALL_SIDE = 16;
 
     /**
      * Least depth of an {@code A B^T} product on the small-product kernels: at 32 x 9 x 196 they take 0.6 of

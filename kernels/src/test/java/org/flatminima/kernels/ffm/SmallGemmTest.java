@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.DType;
 import org.flatminima.kernels.GemmChecks;
 import org.junit.jupiter.api.Assumptions;
@@ -132,6 +133,34 @@ class SmallGemmTest {
     }
 
     @Test
+    void twoAndThreeThreadsGiveTheBitsOfOne() {
+        Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
+        Assumptions.assumeTrue(System.getProperty(NativeBackend.SMALL_PROPERTY) == null, "property set");
+        Assumptions.assumeTrue(NativeBackend.chooseSmall("auto", CKernels.avx2Kernels(),
+                OpenBlas.hasSmallMatrixKernels())[0].equals("c"), "small products stay on the BLAS here");
+        Backend cb = new CKernelBackend();
+        int before = cb.threads();
+        // {m, n, k, transA, transB}: products large enough to be split among the threads
+        int[][] shapes = {{1000, 10, 784, 0, 1}, {1000, 784, 10, 0, 0}, {784, 10, 1000, 1, 0}, {301, 16, 513, 0, 1},
+            {77, 100, 100, 1, 0}};
+        try {
+            for (DType t : DType.values()) {
+                for (int[] s : shapes) {
+                    GemmChecks.matchesOracle(cb::gemm, t, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0, 0.5);
+                    for (int threads : new int[] {2, 3}) {
+                        cb.setThreads(threads);
+                        GemmChecks.sameBits(CKernels::smallGemm, cb::gemm, t, s[0], s[1], s[2], s[3] == 1,
+                                s[4] == 1, 1.0, 0.5, false, "one call against " + threads + " threads");
+                    }
+                    cb.setThreads(1);
+                }
+            }
+        } finally {
+            cb.setThreads(before);
+        }
+    }
+
+    @Test
     void theChoiceFollowsThePropertyAndTheBlas() {
         assertThat(NativeBackend.chooseSmall("auto", true, false)[0]).isEqualTo("c");
         assertThat(NativeBackend.chooseSmall("auto", true, true)[0]).isEqualTo("blas");
@@ -147,6 +176,14 @@ class SmallGemmTest {
         assertThat(NativeBackend.smallShape(false, false, 100, 100, 101)).isFalse();
         assertThat(NativeBackend.smallShape(false, true, 10, 10, 10)).as("A B^T, short depth").isFalse();
         assertThat(NativeBackend.smallShape(false, true, 32, 9, 784)).as("A B^T, long depth").isTrue();
+        // larger products with a dimension of at most 16
+        assertThat(NativeBackend.smallShape(false, true, 1000, 10, 784)).as("output layer forward").isTrue();
+        assertThat(NativeBackend.smallShape(false, true, 1000, 10, 100)).as("A B^T, short depth").isFalse();
+        assertThat(NativeBackend.smallShape(false, true, 1000, 784, 10)).as("A B^T, many columns").isFalse();
+        assertThat(NativeBackend.smallShape(false, false, 1000, 784, 10)).as("output layer input gradient").isTrue();
+        assertThat(NativeBackend.smallShape(true, false, 784, 10, 1000)).isTrue();
+        assertThat(NativeBackend.smallShape(true, true, 784, 10, 1000)).as("not TT").isFalse();
+        assertThat(NativeBackend.smallShape(false, false, 1000, 784, 17)).isFalse();
         assertThat(NativeBackend.smallShape(true, true, 10, 10, 10)).isTrue();
         assertThat(NativeBackend.smallShape(true, false, 10, 10, 10)).isTrue();
     }
