@@ -54,11 +54,40 @@ final class CKernelBackend extends NativeBackend {
     @Override
     void fewColumnsOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
                        int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        int unit = transA ? 64 : 4;
+        inBands(CKernels::fewColumnsGemm, transA ? 64 : 4, t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta,
+                c, ldc);
+    }
+
+    /**
+     * {@code fm_small_gemm}, split into bands of 8 of C's rows among the threads (not for TT, computed as
+     * {@code C^T}): every entry of C is computed the same whatever its band, so the bits do not depend on the thread
+     * count.
+     */
+    @Override
+    void smallOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
+                  int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
+        inBands(CKernels::smallGemm, transA && transB ? Math.max(1, m) : 8, t, transA, transB, m, n, k, alpha, a,
+                lda, b, ldb, beta, c, ldc);
+    }
+
+    /** A C product's signature: {@code C = alpha op(A) op(B) + beta C}, row-major. */
+    @FunctionalInterface
+    private interface Product {
+        void run(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
+                 int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc);
+    }
+
+    /**
+     * {@code kernel} on bands of C's rows of whole {@code unit}s, one band a thread, when the product has at least
+     * {@link #FEW_COLUMNS_PARALLEL_MIN_WORK} multiply-adds; one call otherwise.
+     */
+    private void inBands(Product kernel, int unit, DType t, boolean transA, boolean transB, int m, int n, int k,
+                         double alpha, MemorySegment a, int lda, MemorySegment b, int ldb, double beta,
+                         MemorySegment c, int ldc) {
         int tasks = (long) m * n * k < FEW_COLUMNS_PARALLEL_MIN_WORK ? 1
                 : Math.min(Parts.tasks(threads(), (long) m * n * k, a, b, c), Math.max(1, m / unit));
         if (tasks == 1) {
-            CKernels.fewColumnsGemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            kernel.run(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
         long es = t.byteSize();
@@ -67,36 +96,8 @@ final class CKernelBackend extends NativeBackend {
             int i0 = Math.min(m, p * size);
             int i1 = p == tasks - 1 ? m : Math.min(m, i0 + size);
             if (i0 < i1) {
-                CKernels.fewColumnsGemm(t, transA, transB, i1 - i0, n, k, alpha,
-                        a.asSlice(es * (transA ? i0 : (long) i0 * lda)), lda, b, ldb, beta,
-                        c.asSlice(es * i0 * (long) ldc), ldc);
-            }
-        });
-    }
-
-    /**
-     * {@code fm_small_gemm}, split into bands of C's rows among the threads when it has at least
-     * {@link #FEW_COLUMNS_PARALLEL_MIN_WORK} multiply-adds (not for TT, computed as {@code C^T}): every entry of C
-     * is computed the same whatever its band, so the bits do not depend on the thread count.
-     */
-    @Override
-    void smallOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
-                  int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        int tasks = (long) m * n * k < FEW_COLUMNS_PARALLEL_MIN_WORK || transA && transB ? 1
-                : Math.min(Parts.tasks(threads(), (long) m * n * k, a, b, c), Math.max(1, m / 8));
-        if (tasks == 1) {
-            CKernels.smallGemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-            return;
-        }
-        long es = t.byteSize();
-        int size = (m / tasks + 7) / 8 * 8;
-        Parallel.run(tasks, p -> {
-            int i0 = Math.min(m, p * size);
-            int i1 = p == tasks - 1 ? m : Math.min(m, i0 + size);
-            if (i0 < i1) {
-                CKernels.smallGemm(t, transA, transB, i1 - i0, n, k, alpha,
-                        a.asSlice(es * (transA ? i0 : (long) i0 * lda)), lda, b, ldb, beta,
-                        c.asSlice(es * i0 * (long) ldc), ldc);
+                kernel.run(t, transA, transB, i1 - i0, n, k, alpha, a.asSlice(es * (transA ? i0 : (long) i0 * lda)),
+                        lda, b, ldb, beta, c.asSlice(es * i0 * (long) ldc), ldc);
             }
         });
     }
