@@ -435,15 +435,19 @@ final class CKernels {
         }
     }
 
-    /** Whether the library's small products ({@link #smallGemm}) run here: the library is loaded and the CPU has AVX2 and FMA. */
+    /**
+     * Whether the library's small products ({@link #smallGemm}) run here: the library is loaded and the CPU has AVX2
+     * and FMA.
+     */
     static boolean avx2Kernels() {
         return AVX2;
     }
 
     /**
      * {@code C = alpha op(A) op(B) + beta C} on {@code fm_small_gemm} (AVX2 and FMA; only where
-     * {@link #avx2Kernels()}, and not for A B^T): each entry of C one chain of multiply-adds over the depth in order
-     * from 0, then {@code alpha s + beta c}, so its bits do not depend on the product's shape around it.
+     * {@link #avx2Kernels()}): each entry of C one chain of multiply-adds over the depth in order from 0 (for
+     * {@code A B^T} lane sums over the depth added in order, then the remainder), then {@code alpha s + beta c}, so its
+     * bits do not depend on the product's shape around it.
      */
     static void smallGemm(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
                           MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
@@ -456,7 +460,7 @@ final class CKernels {
         }
         if (rc != 1) {
             throw new IllegalStateException("fm_small_gemm returned " + rc + " for " + m + " x " + n + " x " + k
-                    + " (called without AVX2, for A B^T or with an empty dimension)");
+                    + " (called without AVX2 or with an empty dimension)");
         }
     }
 }

@@ -53,9 +53,9 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     public static final String FEW_COLUMNS_PROPERTY = "flatminima.gemm.fewcolumns";
 
     /**
-     * System property choosing where small products ({@code M N K <=} {@link #SMALL_KERNEL_MNK}; {@code A B^T} only
-     * with a depth of at least {@link #SMALL_NT_MIN_DEPTH}) run: {@code auto} (default: our C kernels where they run and the BLAS has no small-matrix
-     * kernels of its own), {@code c} or {@code blas}. See {@link #chooseSmall}.
+     * System property choosing where small products ({@link #smallShape}: {@code M N K <=} {@link #SMALL_KERNEL_MNK},
+     * or a side of at most {@link #SMALL_SIDE}) run: {@code auto} (default: our C kernels where they run and the BLAS
+     * has no small-matrix kernels of its own), {@code c} or {@code blas}. See {@link #chooseSmall}.
      */
     public static final String SMALL_PROPERTY = "flatminima.gemm.small";
 
@@ -275,7 +275,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
                 || (nt ? n <= SMALL_SIDE : !transB && Math.min(m, Math.min(n, k)) <= SMALL_SIDE);
     }
 
-    /** A dimension at most this long makes a product of any size one for the small-product kernels ({@link #smallShape}). */
+    /** A side at most this long makes a product of any size one for the small-product kernels ({@link #smallShape}). */
     static final int SMALL_SIDE = 16;
 
     /**
@@ -304,7 +304,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     public List<String> details() {
         List<String> d = new ArrayList<>(List.of("BLAS: " + OpenBlas.describe(), "GEMM of large products: " + gemmNote,
                 "GEMM with few columns of C: " + fewColumnsNote,
-                "GEMM of small products (M N K <= " + (long) SMALL_KERNEL_MNK + "): " + smallNote));
+                "GEMM of small products (M N K <= " + (long) SMALL_KERNEL_MNK + ", or a side <= " + SMALL_SIDE + "): "
+                        + smallNote));
         if (usesCKernels()) {
             d.add("C kernels: " + kernelLibrary());
         }
