@@ -73,96 +73,42 @@ int fm_avx2_supported(void) {
     return supported;
 }
 
+/* The softmax kernels' exp and log on vectors (AVX-512 or AVX2, the same bits): fm_vexp, fm_vlog. */
+#include "fm_vmath.inc"
+
 /* Code for AVX-512, compiled into both flavours of the library and run only where fm_avx512_supported(). */
 #define FC_TARGET __attribute__((target("avx512f,fma")))
-
-/*
- * v[i] = exp(v[i]) for i < n, eight doubles at a time: k = round(x / ln 2), r = x - k ln 2 (in two parts, by
- * fused multiply-adds), exp(r) by its Taylor polynomial of degree 13 (|r| <= 0.347: truncation below 1e-17),
- * times 2^k by scalef (one rounding, also for subnormal results). Below -746 gives 0, above 710 infinity, NaN
- * stays NaN. Error within 2 ulps of double (VectorExpTest checks it against StrictMath.exp: at most 1 there), so
- * a float rounded from it is libm's but for a double within 2 ulps of a tie between two floats (about 1 in 2^28).
- * Returns 0 without AVX-512 (nothing written).
- */
-FC_TARGET static int fm_exp_avx512(int64_t n, double *v) {
-    if (!fm_avx512_supported()) return 0;
-    const __m512d log2e = _mm512_set1_pd(1.4426950408889634074);
-    const __m512d ln2hi = _mm512_set1_pd(6.93147180369123816490e-01);
-    const __m512d ln2lo = _mm512_set1_pd(1.90821492927058770002e-10);
-    static const double inv_fact[14] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
-                                        1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600,
-                                        1.0 / 6227020800.0};
-    for (int64_t i = 0; i < n; i += 8) {
-        const __mmask8 m = n - i >= 8 ? (__mmask8) 0xFF : (__mmask8) ((1u << (n - i)) - 1);
-        const __m512d x = _mm512_maskz_loadu_pd(m, v + i);
-        const __m512d k = _mm512_roundscale_pd(_mm512_mul_pd(x, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        const __m512d r = _mm512_fnmadd_pd(k, ln2lo, _mm512_fnmadd_pd(k, ln2hi, x));
-        __m512d p = _mm512_set1_pd(inv_fact[13]);
-        for (int d = 12; d >= 0; d--) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(inv_fact[d]));
-        __m512d y = _mm512_scalef_pd(p, k);
-        y = _mm512_mask_mov_pd(y, _mm512_cmp_pd_mask(x, _mm512_set1_pd(-746.0), _CMP_LT_OQ), _mm512_setzero_pd());
-        y = _mm512_mask_mov_pd(y, _mm512_cmp_pd_mask(x, _mm512_set1_pd(710.0), _CMP_GT_OQ),
-                               _mm512_set1_pd(INFINITY));
-        _mm512_mask_storeu_pd(v + i, m, y);
-    }
-    return 1;
-}
-
-/*
- * v[i] = log(v[i]) for i < n, eight doubles at a time: x = m 2^k with m in [0.75, 1.5) (getmant, getexp),
- * log(m) = 2 atanh(t) with t = (m - 1) / (m + 1), |t| <= 0.2, by its series to t^23 (truncation below 2e-17),
- * plus k ln 2 in two parts. Subnormals are exact inputs for getmant/getexp. 0 gives -infinity, a negative
- * number NaN, infinity infinity, NaN NaN. Error within 2 ulps of double (VectorExpTest). Returns 0 without
- * AVX-512 (nothing written).
- */
-FC_TARGET static int fm_log_avx512(int64_t n, double *v) {
-    if (!fm_avx512_supported()) return 0;
-    const __m512d one = _mm512_set1_pd(1.0);
-    const __m512d ln2hi = _mm512_set1_pd(6.93147180369123816490e-01);
-    const __m512d ln2lo = _mm512_set1_pd(1.90821492927058770002e-10);
-    for (int64_t i = 0; i < n; i += 8) {
-        const __mmask8 m8 = n - i >= 8 ? (__mmask8) 0xFF : (__mmask8) ((1u << (n - i)) - 1);
-        const __m512d x = _mm512_mask_loadu_pd(one, m8, v + i);
-        const __m512d m = _mm512_getmant_pd(x, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_src);
-        __m512d k = _mm512_getexp_pd(x);
-        k = _mm512_mask_add_pd(k, _mm512_cmp_pd_mask(m, one, _CMP_LT_OQ), k, one);
-        const __m512d t = _mm512_div_pd(_mm512_sub_pd(m, one), _mm512_add_pd(m, one));
-        const __m512d t2 = _mm512_mul_pd(t, t);
-        __m512d p = _mm512_set1_pd(1.0 / 23);
-        for (int d = 21; d >= 3; d -= 2) p = _mm512_fmadd_pd(p, t2, _mm512_set1_pd(1.0 / d));
-        /* 2t + 2t (t^2/3 + t^4/5 + ...): the small correction's rounding hardly reaches the result */
-        const __m512d tt = _mm512_add_pd(t, t);
-        const __m512d lm = _mm512_fmadd_pd(tt, _mm512_mul_pd(p, t2), tt);
-        __m512d y = _mm512_fmadd_pd(k, ln2hi, _mm512_fmadd_pd(k, ln2lo, lm));
-        y = _mm512_mask_mov_pd(y, _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_EQ_OQ),
-                               _mm512_set1_pd(-INFINITY));
-        y = _mm512_mask_mov_pd(y, _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_LT_OQ), _mm512_set1_pd(NAN));
-        y = _mm512_mask_mov_pd(y, _mm512_cmp_pd_mask(x, _mm512_set1_pd(INFINITY), _CMP_EQ_OQ), x);
-        _mm512_mask_storeu_pd(v + i, m8, y);
-    }
-    return 1;
-}
 
 #else
 
 int fm_avx512_supported(void) { return 0; }
 int fm_avx2_supported(void) { return 0; }
-static int fm_exp_avx512(int64_t n, double *v) {
+static int fm_vexp(int64_t n, double *v) {
     (void) n;
     (void) v;
     return 0;
 }
-static int fm_log_avx512(int64_t n, double *v) {
+static int fm_vlog(int64_t n, double *v) {
     (void) n;
     (void) v;
     return 0;
 }
+static int fm_exp_avx2(int64_t n, double *v) { return fm_vexp(n, v); }
+static int fm_log_avx2(int64_t n, double *v) { return fm_vlog(n, v); }
 
 #endif
 
-/* For tests: the softmax kernels' vector exp (fn 0) or log (fn 1) where they run (returns 1), else nothing
- * (returns 0). */
-int fm_vector_math(int32_t fn, int64_t n, double *v) { return fn == 0 ? fm_exp_avx512(n, v) : fm_log_avx512(n, v); }
+/* For tests: the softmax kernels' vector exp (fn 0) or log (fn 1) on the widest vectors this CPU has, or (fn 2,
+ * 3) on AVX2, where they run (returns 1), else nothing (returns 0). */
+int fm_vector_math(int32_t fn, int64_t n, double *v) {
+    switch (fn) {
+    case 0: return fm_vexp(n, v);
+    case 1: return fm_vlog(n, v);
+    case 2: return fm_exp_avx2(n, v);
+    case 3: return fm_log_avx2(n, v);
+    default: return 0;
+    }
+}
 
 /* Max pooling on AVX-512 (fm_pool.inc): 2x2/2 windows forward (and backward for floats), and the gather of any
  * window, for the scalar kernels of fm_kernels.inc: 1 where they ran, 0 (nothing written) where the CPU has no

@@ -16,8 +16,9 @@
 /* Bump whenever a signature or an op code changes; the Java loader refuses a different value.
  * ABI 3 added fm_reduce_cols and fm_max_pool2d_gather; ABI 4 fm_winograd_input, fm_winograd_output and
  * fm_winograd_gradient; ABI 5 the binary op FM_GATE; ABI 6 fm_axpby; ABI 7 fm_avx512_supported,
- * fm_fewcol_gemm and fm_vector_math; ABI 8 fm_avx2_supported and fm_small_gemm. */
-#define FM_ABI_VERSION 8
+ * fm_fewcol_gemm and fm_vector_math; ABI 8 fm_avx2_supported and fm_small_gemm; ABI 9 fm_vector_math's codes 2
+ * and 3 (the AVX2 versions). */
+#define FM_ABI_VERSION 9
 
 /* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
  * unused in ABI 2; their codes are not reused. */
@@ -42,8 +43,9 @@ int fm_avx2_supported(void);
 /* 1 when this CPU runs fm_fewcol_gemm and the softmax kernels' vector exp and log (AVX-512F), else 0. */
 int fm_avx512_supported(void);
 
-/* For tests: v[i] = exp(v[i]) (fn 0) or log(v[i]) (fn 1) by the softmax kernels' vector functions,
- * returning 1; 0 (nothing written) where fm_avx512_supported() is 0. */
+/* For tests: v[i] = exp(v[i]) (fn 0) or log(v[i]) (fn 1) by the softmax kernels' vector functions on the widest
+ * vectors the CPU has (AVX-512 or AVX2), or (fn 2, 3) on AVX2, returning 1; 0 (nothing written) where those do not
+ * run. */
 int fm_vector_math(int32_t fn, int64_t n, double *v);
 
 #define FM_DECLARE(T, S)                                                                                 \

@@ -387,17 +387,18 @@ final class CKernels {
 
     /**
      * For tests: {@code v[i] = exp(v[i])} ({@code log} false) or {@code log(v[i])} by the softmax kernels'
-     * vector functions ({@code fm_vector_math}); false (v unchanged) where the CPU has no AVX-512 or the library
-     * is not loaded.
+     * vector functions ({@code fm_vector_math}) on the widest vectors this CPU has, or on AVX2 ({@code avx2});
+     * false (v unchanged) where those do not run or the library is not loaded.
      */
-    static boolean vectorMath(boolean log, double[] v) {
+    static boolean vectorMath(boolean log, boolean avx2, double[] v) {
         if (LIBRARY == null) {
             return false;
         }
         try {
             MethodHandle h = Downcalls.critical(LIBRARY.lookup(), "libflatminima.so", "fm_vector_math",
                     FunctionDescriptor.of(I, I, J, A));
-            return (int) h.invokeExact(log ? 1 : 0, (long) v.length, MemorySegment.ofArray(v)) == 1;
+            int fn = (log ? 1 : 0) + (avx2 ? 2 : 0);
+            return (int) h.invokeExact(fn, (long) v.length, MemorySegment.ofArray(v)) == 1;
         } catch (Throwable e) {
             throw Downcalls.failure("fm_vector_math", e);
         }
@@ -405,7 +406,7 @@ final class CKernels {
 
     /**
      * Whether the library's AVX-512 code runs here: the library is loaded and the CPU has AVX-512F. Then
-     * {@link #fewColumnsGemm} runs, and the softmax kernels use their vector exp and log.
+     * {@link #fewColumnsGemm} runs (the softmax kernels' vector exp and log run on AVX-512 or AVX2).
      */
     static boolean avx512Kernels() {
         return AVX512;

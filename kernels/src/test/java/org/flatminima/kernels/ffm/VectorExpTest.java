@@ -12,20 +12,22 @@ import org.flatminima.kernels.ScalarBackend;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The softmax kernels' vector exp and log ({@code fm_exp_avx512}, {@code fm_log_avx512}, AVX-512): within 2
- * ulps of {@link StrictMath#exp} and {@link StrictMath#log} over the whole range of finite results, the special
- * values, and the softmax with cross-entropy built on them:
- * float results equal to the scalar oracle's to the bit at W1's shape, across blocks of rows and for rows wider
- * than a block.
+ * The softmax kernels' vector exp and log ({@code native/src/fm_vmath.inc}, on AVX-512 or AVX2): within 2 ulps of
+ * {@link StrictMath#exp} and {@link StrictMath#log} over the whole range of finite results, the special values,
+ * the bits of the algorithm (a transcription in Java) on both kinds of vectors, and the softmax with cross-entropy
+ * built on them: float results equal to the scalar oracle's to the bit at W1's shape, across blocks of rows and for
+ * rows wider than a block.
  */
 class VectorExpTest {
 
     @BeforeAll
     static void needsTheKernels() {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
-        Assumptions.assumeTrue(CKernels.avx512Kernels(), "this CPU has no AVX-512");
+        Assumptions.assumeTrue(CKernels.vectorMath(false, false, new double[1]), "this CPU has neither AVX-512 nor AVX2");
     }
 
     private static void closeOrBothNaN(double got, double want, int ulps, String what) {
@@ -41,8 +43,9 @@ class VectorExpTest {
         return Math.abs(Double.doubleToRawLongBits(a) - Double.doubleToRawLongBits(b));
     }
 
-    @Test
-    void within2UlpsOfStrictMathOverTheWholeRange() {
+    @ParameterizedTest(name = "avx2 only: {0}")
+    @ValueSource(booleans = {false, true})
+    void within2UlpsOfStrictMathOverTheWholeRange(boolean avx2) {
         SplittableRandom r = new SplittableRandom(7);
         int n = 400_003; // not a multiple of the 8 lanes: the masked tail too
         double[] x = new double[n];
@@ -55,7 +58,7 @@ class VectorExpTest {
             };
         }
         double[] v = x.clone();
-        assertThat(CKernels.vectorMath(false, v)).isTrue();
+        assertThat(CKernels.vectorMath(false, avx2, v)).isTrue();
         long worst = 0;
         double at = 0;
         for (int i = 0; i < n; i++) {
@@ -68,12 +71,13 @@ class VectorExpTest {
         assertThat(worst).as("largest error in ulps, at x = %s", at).isLessThanOrEqualTo(2);
     }
 
-    @Test
-    void specialValues() {
+    @ParameterizedTest(name = "avx2 only: {0}")
+    @ValueSource(booleans = {false, true})
+    void specialValues(boolean avx2) {
         double[] x = {Double.NaN, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, 0.0, -0.0, 1.0, -1.0,
             709.78, 709.79, 800, -745.0, -745.2, -746.5, -1e300, 1e-300, Math.log(2)};
         double[] v = x.clone();
-        assertThat(CKernels.vectorMath(false, v)).isTrue();
+        assertThat(CKernels.vectorMath(false, avx2, v)).isTrue();
         assertThat(v[0]).isNaN();
         assertThat(v[1]).isEqualTo(0.0);
         assertThat(v[2]).isEqualTo(Double.POSITIVE_INFINITY);
@@ -89,8 +93,9 @@ class VectorExpTest {
         }
     }
 
-    @Test
-    void logWithin2UlpsOfStrictMath() {
+    @ParameterizedTest(name = "avx2 only: {0}")
+    @ValueSource(booleans = {false, true})
+    void logWithin2UlpsOfStrictMath(boolean avx2) {
         SplittableRandom r = new SplittableRandom(9);
         int n = 300_001;
         double[] x = new double[n];
@@ -102,7 +107,7 @@ class VectorExpTest {
             };
         }
         double[] v = x.clone();
-        assertThat(CKernels.vectorMath(true, v)).isTrue();
+        assertThat(CKernels.vectorMath(true, avx2, v)).isTrue();
         long worst = 0;
         double at = 0;
         for (int i = 0; i < n; i++) {
@@ -121,7 +126,7 @@ class VectorExpTest {
         double[] special = {Double.NaN, 0.0, -0.0, -1.0, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, 1.0,
             Double.MIN_VALUE, Double.MAX_VALUE};
         double[] w = special.clone();
-        assertThat(CKernels.vectorMath(true, w)).isTrue();
+        assertThat(CKernels.vectorMath(true, avx2, w)).isTrue();
         assertThat(w[0]).isNaN();
         assertThat(w[1]).isEqualTo(Double.NEGATIVE_INFINITY);
         assertThat(w[2]).isEqualTo(Double.NEGATIVE_INFINITY);
@@ -131,6 +136,85 @@ class VectorExpTest {
         assertThat(w[6]).isEqualTo(0.0);
         assertThat(Math.abs(w[7] - StrictMath.log(Double.MIN_VALUE))).isLessThanOrEqualTo(2 * Math.ulp(744.0));
         assertThat(Math.abs(w[8] - StrictMath.log(Double.MAX_VALUE))).isLessThanOrEqualTo(2 * Math.ulp(709.0));
+    }
+
+    private static final double LN2HI = 6.93147180369123816490e-01;
+    private static final double LN2LO = 1.90821492927058770002e-10;
+    private static final double[] INV_FACT = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720,
+        1.0 / 5040, 1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800.0};
+
+    /** fm_vmath.inc's exp, operation by operation, for results from 2^-1074 to below 2^1024 (x in [-744, 709.7]). */
+    private static double expOfTheAlgorithm(double x) {
+        double k = Math.rint(x * 1.4426950408889634074);
+        double r = Math.fma(-k, LN2LO, Math.fma(-k, LN2HI, x));
+        double p = INV_FACT[13];
+        for (int d = 12; d >= 0; d--) {
+            p = Math.fma(p, r, INV_FACT[d]);
+        }
+        // p 2^k rounded once: a product with 2^k where that is a double (normal or subnormal), else exact
+        return k >= -1074 && k <= 1023 ? p * Math.scalb(1.0, (int) k) : Math.scalb(p, (int) k);
+    }
+
+    /** fm_vmath.inc's log, operation by operation, for positive finite x. */
+    private static double logOfTheAlgorithm(double x) {
+        int e = Math.getExponent(x);
+        if (e < Double.MIN_EXPONENT) {
+            e = Math.getExponent(x * 0x1p54) - 54; // subnormal
+        }
+        double m = Math.scalb(x, -e); // in [1, 2), exact
+        double k = e;
+        if (m >= 1.5) {
+            m *= 0.5;
+            k += 1;
+        }
+        double t = (m - 1) / (m + 1);
+        double t2 = t * t;
+        double p = 1.0 / 23;
+        for (int d = 21; d >= 3; d -= 2) {
+            p = Math.fma(p, t2, 1.0 / d);
+        }
+        double tt = t + t;
+        double lm = Math.fma(tt, p * t2, tt);
+        return Math.fma(k, LN2HI, Math.fma(k, LN2LO, lm));
+    }
+
+    /**
+     * Both vector lengths compute the algorithm's bits: the exp and log of its transcription in Java, for every
+     * lane, the rare paths too (subnormal and near-overflow results of exp; subnormal arguments of log), so a softmax
+     * rounds the same on AVX-512 and AVX2 machines.
+     */
+    @ParameterizedTest(name = "avx2 only: {0}")
+    @ValueSource(booleans = {false, true})
+    void theBitsOfTheAlgorithm(boolean avx2) {
+        SplittableRandom r = new SplittableRandom(13);
+        int n = 200_003;
+        double[] x = new double[n];
+        double[] y = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = switch (i % 4) {
+                case 0 -> r.nextDouble(-744, 709.7);
+                case 1 -> -r.nextDouble(0, 40);
+                case 2 -> r.nextDouble(-744, -700);
+                default -> r.nextDouble(700, 709.7);
+            };
+            y[i] = switch (i % 3) {
+                case 0 -> Math.pow(2, r.nextDouble(-1074, 1024));
+                case 1 -> r.nextDouble(0.5, 2);
+                default -> r.nextDouble(1, 1000);
+            };
+        }
+        double[] ex = x.clone();
+        double[] lg = y.clone();
+        assertThat(CKernels.vectorMath(false, avx2, ex)).isTrue();
+        assertThat(CKernels.vectorMath(true, avx2, lg)).isTrue();
+        for (int i = 0; i < n; i++) {
+            if (Double.doubleToRawLongBits(ex[i]) != Double.doubleToRawLongBits(expOfTheAlgorithm(x[i]))) {
+                assertThat(ex[i]).as("exp(%s)", x[i]).isEqualTo(expOfTheAlgorithm(x[i]));
+            }
+            if (Double.doubleToRawLongBits(lg[i]) != Double.doubleToRawLongBits(logOfTheAlgorithm(y[i]))) {
+                assertThat(lg[i]).as("log(%s)", y[i]).isEqualTo(logOfTheAlgorithm(y[i]));
+            }
+        }
     }
 
     /**
