@@ -123,6 +123,10 @@ static int fm_pool_gather_avx512_f32(int64_t planes, int64_t plane, int64_t opla
                                      const int32_t *argmax, float *y);
 static int fm_pool_gather_avx512_f64(int64_t planes, int64_t plane, int64_t oplane, const double *x,
                                      const int32_t *argmax, double *y);
+/* The vector 2x2/2 pooling forward where one runs: AVX-512, or for floats AVX2 (fm_pool_avx2.inc); 1 where it
+ * ran. */
+static int fm_pool2x2_vec_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax);
+static int fm_pool2x2_vec_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax);
 
 /* Winograd transforms on AVX-512 (fm_winograd.inc) for the portable ones of fm_kernels.inc: 1 where they ran,
  * 0 (nothing written) where the CPU has no AVX-512, the build is not for x86-64 or the shape is not one they
@@ -267,8 +271,14 @@ SM_STORE_TARGET void fm_sm_store_t4_f64(double *c, int64_t cq, __m256d r0, __m25
 
 #include "fm_winograd.inc"
 #include "fm_direct.inc"
+#include "fm_pool_avx2.inc"
 
 #else
+
+static int fm_pool2x2_avx2_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax) {
+    (void) planes; (void) h; (void) w; (void) x; (void) y; (void) argmax;
+    return 0;
+}
 
 int fm_fewcol_gemm_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
                        const float *a, int32_t lda, const float *b, int32_t ldb, double beta, float *c, int32_t ldc) {
@@ -380,4 +390,11 @@ static int fm_pool2x2_backward_avx512_f64(int64_t planes, int32_t h, int32_t w, 
                                           const int32_t *argmax, double *gx) {
     (void) planes; (void) h; (void) w; (void) gy; (void) argmax; (void) gx;
     return 0;
+}
+
+static int fm_pool2x2_vec_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax) {
+    return fm_pool2x2_avx512_f32(planes, h, w, x, y, argmax) || fm_pool2x2_avx2_f32(planes, h, w, x, y, argmax);
+}
+static int fm_pool2x2_vec_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax) {
+    return fm_pool2x2_avx512_f64(planes, h, w, x, y, argmax);
 }

@@ -11,7 +11,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Max pooling with 2x2 windows of stride 2, the convolutional networks' case, whose forward (and, for floats,
- * backward) the C library runs on AVX-512 vectors where the CPU has them (native/src/fm_pool.inc) and with scalar
+ * backward) the C library runs on AVX-512 vectors where the CPU has them (native/src/fm_pool.inc), the forward of
+ * floats on AVX2 vectors where it has those but not AVX-512 (native/src/fm_pool_avx2.inc), and with scalar
  * code elsewhere: against the scalar oracle bit for bit (values by their raw bits, so signed zeros count; indices
  * exactly), over widths on both sides of a vector's worth of windows (16 floats, 8 doubles), odd heights and widths
  * (a last row or column in no window), and inputs with ties (a ReLU's zeros, small integers), NaNs and negative
