@@ -137,6 +137,13 @@ static int fm_winograd_gradient_avx512_f32(const int32_t *geom, int32_t cout, co
 static int fm_winograd_input_avx512_f64(const int32_t *geom, const double *x, double *v);
 static int fm_winograd_output_avx512_f64(const int32_t *geom, int32_t cout, const double *mm, double *y);
 static int fm_winograd_gradient_avx512_f64(const int32_t *geom, int32_t cout, const double *gy, double *gt);
+/* The transforms on vectors where they run: AVX-512, or for floats AVX2 (fm_winograd_avx2.inc). */
+static int fm_winograd_input_vec_f32(const int32_t *geom, const float *x, float *v);
+static int fm_winograd_output_vec_f32(const int32_t *geom, int32_t cout, const float *mm, float *y);
+static int fm_winograd_input_vec_f64(const int32_t *geom, const double *x, double *v);
+static int fm_winograd_output_vec_f64(const int32_t *geom, int32_t cout, const double *mm, double *y);
+static int fm_winograd_gradient_vec_f32(const int32_t *geom, int32_t cout, const float *gy, float *gt);
+static int fm_winograd_gradient_vec_f64(const int32_t *geom, int32_t cout, const double *gy, double *gt);
 
 #define T float
 #define FM(name) fm_##name##_f32
@@ -272,11 +279,24 @@ SM_STORE_TARGET void fm_sm_store_t4_f64(double *c, int64_t cq, __m256d r0, __m25
 #include "fm_winograd.inc"
 #include "fm_direct.inc"
 #include "fm_pool_avx2.inc"
+#include "fm_winograd_avx2.inc"
 
 #else
 
 static int fm_pool2x2_avx2_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax) {
     (void) planes; (void) h; (void) w; (void) x; (void) y; (void) argmax;
+    return 0;
+}
+static int fm_winograd_input_avx2_f32(const int32_t *geom, const float *x, float *v) {
+    (void) geom; (void) x; (void) v;
+    return 0;
+}
+static int fm_winograd_output_avx2_f32(const int32_t *geom, int32_t cout, const float *mm, float *y) {
+    (void) geom; (void) cout; (void) mm; (void) y;
+    return 0;
+}
+static int fm_winograd_gradient_avx2_f32(const int32_t *geom, int32_t cout, const float *gy, float *gt) {
+    (void) geom; (void) cout; (void) gy; (void) gt;
     return 0;
 }
 
@@ -397,4 +417,22 @@ static int fm_pool2x2_vec_f32(int64_t planes, int32_t h, int32_t w, const float 
 }
 static int fm_pool2x2_vec_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax) {
     return fm_pool2x2_avx512_f64(planes, h, w, x, y, argmax);
+}
+static int fm_winograd_input_vec_f32(const int32_t *geom, const float *x, float *v) {
+    return fm_winograd_input_avx512_f32(geom, x, v) || fm_winograd_input_avx2_f32(geom, x, v);
+}
+static int fm_winograd_output_vec_f32(const int32_t *geom, int32_t cout, const float *mm, float *y) {
+    return fm_winograd_output_avx512_f32(geom, cout, mm, y) || fm_winograd_output_avx2_f32(geom, cout, mm, y);
+}
+static int fm_winograd_input_vec_f64(const int32_t *geom, const double *x, double *v) {
+    return fm_winograd_input_avx512_f64(geom, x, v);
+}
+static int fm_winograd_output_vec_f64(const int32_t *geom, int32_t cout, const double *mm, double *y) {
+    return fm_winograd_output_avx512_f64(geom, cout, mm, y);
+}
+static int fm_winograd_gradient_vec_f32(const int32_t *geom, int32_t cout, const float *gy, float *gt) {
+    return fm_winograd_gradient_avx512_f32(geom, cout, gy, gt) || fm_winograd_gradient_avx2_f32(geom, cout, gy, gt);
+}
+static int fm_winograd_gradient_vec_f64(const int32_t *geom, int32_t cout, const double *gy, double *gt) {
+    return fm_winograd_gradient_avx512_f64(geom, cout, gy, gt);
 }
