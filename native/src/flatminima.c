@@ -61,10 +61,13 @@ static inline double fm_java_pow(double x, double p) {
 
 #if defined(__x86_64__)
 
+/* Set by fm_test_without_avx512: the AVX-512 kernels step aside, so that tests run the AVX2 ones on any CPU. */
+static int fm_avx512_off = 0;
+
 int fm_avx512_supported(void) {
     static int supported = -1;
     if (supported < 0) supported = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    return supported;
+    return supported && !fm_avx512_off;
 }
 
 int fm_avx2_supported(void) {
@@ -97,6 +100,19 @@ static int fm_exp_avx2(int64_t n, double *v) { return fm_vexp(n, v); }
 static int fm_log_avx2(int64_t n, double *v) { return fm_vlog(n, v); }
 
 #endif
+
+/* For tests: off 1 makes fm_avx512_supported() 0 until called with 0 (not thread-safe: tests run one at a time);
+ * returns the previous setting. */
+int fm_test_without_avx512(int32_t off) {
+#if defined(__x86_64__)
+    const int was = fm_avx512_off;
+    fm_avx512_off = off != 0;
+    return was;
+#else
+    (void) off;
+    return 0;
+#endif
+}
 
 /* For tests: the softmax kernels' vector exp (fn 0) or log (fn 1) on the widest vectors this CPU has, or (fn 2,
  * 3) on AVX2, where they run (returns 1), else nothing (returns 0). */

@@ -17,7 +17,7 @@
  * ABI 3 added fm_reduce_cols and fm_max_pool2d_gather; ABI 4 fm_winograd_input, fm_winograd_output and
  * fm_winograd_gradient; ABI 5 the binary op FM_GATE; ABI 6 fm_axpby; ABI 7 fm_avx512_supported,
  * fm_fewcol_gemm and fm_vector_math; ABI 8 fm_avx2_supported and fm_small_gemm; ABI 9 fm_vector_math's codes 2
- * and 3 (the AVX2 versions). */
+ * and 3 (the AVX2 versions) and fm_test_without_avx512. */
 #define FM_ABI_VERSION 9
 
 /* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
@@ -47,6 +47,10 @@ int fm_avx512_supported(void);
  * vectors the CPU has (AVX-512 or AVX2), or (fn 2, 3) on AVX2, returning 1; 0 (nothing written) where those do not
  * run. */
 int fm_vector_math(int32_t fn, int64_t n, double *v);
+
+/* For tests: off 1 makes the AVX-512 kernels step aside (fm_avx512_supported() 0) until called with 0, so that
+ * the AVX2 ones run on an AVX-512 CPU; returns the previous setting. Not thread-safe. */
+int fm_test_without_avx512(int32_t off);
 
 #define FM_DECLARE(T, S)                                                                                 \
     void fm_fill_##S(int64_t n, double value, T *y);                                                     \

@@ -405,6 +405,46 @@ final class CKernels {
     }
 
     /**
+     * For tests: runs {@code body} with the C library's AVX-512 kernels stepped aside ({@code fm_test_without_avx512}),
+     * so that its AVX2 kernels (pooling, Winograd transforms, vector exp) run on an AVX-512 CPU too; only kernels
+     * that fall back by themselves may be called inside (not the few-column products, which the Java side routes
+     * by {@link #avx512Kernels()}). Nothing changes where the library is not loaded.
+     */
+    static void withoutAvx512(Runnable body) {
+        if (LIBRARY == null) {
+            body.run();
+            return;
+        }
+        MethodHandle h = Downcalls.critical(LIBRARY.lookup(), "libflatminima.so", "fm_test_without_avx512",
+                FunctionDescriptor.of(I, I));
+        try {
+            int was = (int) h.invokeExact(1);
+            try {
+                body.run();
+            } finally {
+                int ignored = (int) h.invokeExact(was);
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_test_without_avx512", e);
+        }
+    }
+
+    /** For tests: {@code fm_avx512_supported()} now (false inside {@link #withoutAvx512}). */
+    static boolean avx512RunsNow() {
+        if (LIBRARY == null) {
+            return false;
+        }
+        try {
+            return (int) Downcalls.critical(LIBRARY.lookup(), "libflatminima.so", "fm_avx512_supported",
+                    FunctionDescriptor.of(I)).invokeExact() == 1;
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_avx512_supported", e);
+        }
+    }
+
+    /**
      * Whether the library's AVX-512 code runs here: the library is loaded and the CPU has AVX-512F. Then
      * {@link #fewColumnsGemm} runs (the softmax kernels' vector exp and log run on AVX-512 or AVX2).
      */

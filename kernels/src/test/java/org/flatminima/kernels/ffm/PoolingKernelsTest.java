@@ -6,7 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.flatminima.kernels.DType;
 import org.flatminima.kernels.Window2d;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -18,7 +21,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (a last row or column in no window), and inputs with ties (a ReLU's zeros, small integers), NaNs and negative
  * zeros; with elements past the outputs that must stay as they were (the kernels store with masks). The gather (a
  * routing's values, which the C library runs on AVX-512 for every window) likewise, also at indices of -1. Once
- * with the C kernels and once without (the Java fallback), as {@link NativeKernelsTest}.
+ * with the C kernels and once without (the Java fallback), as {@link NativeKernelsTest}, and once with the AVX-512
+ * kernels stepped aside ({@link CKernels#withoutAvx512}), so that the AVX2 ones are tested on AVX-512 CPUs too.
  */
 class PoolingKernelsTest extends SameBits {
 
@@ -29,7 +33,28 @@ class PoolingKernelsTest extends SameBits {
     @ParameterizedTest(name = "{0} C={1}")
     @MethodSource("cases")
     void twoByTwoWindowsMatchTheOracleBitForBit(DType t, boolean c) {
-        NativeBackend nat = NativeKernelsTest.backend(c);
+        allTwoByTwoWindows(NativeKernelsTest.backend(c), t);
+    }
+
+    /** The same with the AVX-512 kernels stepped aside, so that the AVX2 ones run on an AVX-512 CPU too. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void theAvx2KernelsMatchTheOracleOnAnyCpu(DType t) {
+        NativeBackend nat = NativeKernelsTest.backend(true);
+        CKernels.withoutAvx512(() -> allTwoByTwoWindows(nat, t));
+    }
+
+    /** The switch the test above uses does step the AVX-512 kernels aside, and back. */
+    @Test
+    void theSwitchStepsTheAvx512KernelsAsideAndBack() {
+        Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
+        boolean[] inside = {true};
+        CKernels.withoutAvx512(() -> inside[0] = CKernels.avx512RunsNow());
+        assertThat(inside[0]).isFalse();
+        assertThat(CKernels.avx512RunsNow()).isEqualTo(CKernels.avx512Kernels());
+    }
+
+    private void allTwoByTwoWindows(NativeBackend nat, DType t) {
         int checked = 0;
         for (int h : SIDES) {
             for (int w : SIDES) {

@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import org.flatminima.kernels.DType;
 import org.flatminima.kernels.Window2d;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -19,7 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * paddings 0 to 2 (rows of 1 to 8 tiles: one, two or an odd number of rows of tiles per plane, odd outputs whose
  * last row or column falls outside the image, a padded row as wide as a vector), on values with negative zeros and
  * NaNs, with guard elements past every output (the kernels store with masks). Once with the C kernels and once
- * without, as {@link NativeKernelsTest}; {@link NativeKernelsTest#winogradTransformsGiveTheOraclesBits} has the
+ * without, as {@link NativeKernelsTest}, and once with the AVX-512 kernels stepped aside
+ * ({@link CKernels#withoutAvx512}), so that the AVX2 ones are tested on AVX-512 CPUs too; {@link NativeKernelsTest#winogradTransformsGiveTheOraclesBits} has the
  * wider images.
  */
 class WinogradKernelsTest extends SameBits {
@@ -32,7 +34,18 @@ class WinogradKernelsTest extends SameBits {
     @ParameterizedTest(name = "{0} C={1}")
     @MethodSource("cases")
     void transformsMatchTheOracleBitForBit(DType t, boolean c) {
-        NativeBackend nat = NativeKernelsTest.backend(c);
+        allShapes(NativeKernelsTest.backend(c), t);
+    }
+
+    /** The same with the AVX-512 kernels stepped aside, so that the AVX2 ones run on an AVX-512 CPU too. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void theAvx2TransformsMatchTheOracleOnAnyCpu(DType t) {
+        NativeBackend nat = NativeKernelsTest.backend(true);
+        CKernels.withoutAvx512(() -> allShapes(nat, t));
+    }
+
+    private void allShapes(NativeBackend nat, DType t) {
         int checked = 0;
         int narrow = 0;
         for (int h : SIDES) {
@@ -53,7 +66,7 @@ class WinogradKernelsTest extends SameBits {
             }
         }
         assertThat(checked).isEqualTo(1039);
-        assertThat(narrow).as("shapes the AVX-512 transforms take").isGreaterThan(800);
+        assertThat(narrow).as("shapes the vector transforms (AVX-512, AVX2) take").isGreaterThan(800);
     }
 
     private void check(NativeBackend nat, DType t, Window2d g, int cout) {
