@@ -21,8 +21,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * last row or column falls outside the image, a padded row as wide as a vector), on values with negative zeros and
  * NaNs, with guard elements past every output (the kernels store with masks). Once with the C kernels and once
  * without, as {@link NativeKernelsTest}, and once with the AVX-512 kernels stepped aside
- * ({@link CKernels#withoutAvx512}), so that the AVX2 ones are tested on AVX-512 CPUs too; {@link NativeKernelsTest#winogradTransformsGiveTheOraclesBits} has the
- * wider images.
+ * ({@link CKernels#withoutAvx512}), so that the AVX2 ones are tested on AVX-512 CPUs too;
+ * {@link NativeKernelsTest#winogradTransformsGiveTheOraclesBits} has the wider images.
  */
 class WinogradKernelsTest extends SameBits {
 
