@@ -296,6 +296,7 @@ SM_STORE_TARGET void fm_sm_store_t4_f64(double *c, int64_t cq, __m256d r0, __m25
 #include "fm_direct.inc"
 #include "fm_pool_avx2.inc"
 #include "fm_winograd_avx2.inc"
+#include "fm_direct_avx2.inc"
 
 #else
 
@@ -313,6 +314,15 @@ static int fm_winograd_output_avx2_f32(const int32_t *geom, int32_t cout, const 
 }
 static int fm_winograd_gradient_avx2_f32(const int32_t *geom, int32_t cout, const float *gy, float *gt) {
     (void) geom; (void) cout; (void) gy; (void) gt;
+    return 0;
+}
+static int fm_conv3x3_direct_avx2_f32(const int32_t *geom, int32_t cout, const float *x, const float *wt, float *y) {
+    (void) geom; (void) cout; (void) x; (void) wt; (void) y;
+    return 0;
+}
+static int fm_conv3x3_direct_wgrad_avx2_f32(const int32_t *geom, int32_t cout, const float *x, const float *gy,
+                                            float *gw) {
+    (void) geom; (void) cout; (void) x; (void) gy; (void) gw;
     return 0;
 }
 
@@ -403,13 +413,14 @@ static int fm_conv3x3_direct_wgrad_f32(const int32_t *geom, int32_t cout, const 
 
 #endif
 
-/* Direct 3x3 convolutions for few input channels (fm_direct.inc): 1 where they ran, 0 (nothing written) where the
- * CPU has no AVX-512, the build is not for x86-64, the window is not one they take, or (doubles) always. */
+/* Direct 3x3 convolutions for few input channels (fm_direct.inc, fm_direct_avx2.inc: the same bits): 1 where they
+ * ran, 0 (nothing written) where the CPU has neither AVX-512 nor AVX2, the build is not for x86-64, the window is not
+ * one they take, or (doubles) always. */
 int fm_conv3x3_f32(const int32_t *geom, int32_t cout, const float *x, const float *w, float *y) {
-    return fm_conv3x3_direct_f32(geom, cout, x, w, y);
+    return fm_conv3x3_direct_f32(geom, cout, x, w, y) || fm_conv3x3_direct_avx2_f32(geom, cout, x, w, y);
 }
 int fm_conv3x3_wgrad_f32(const int32_t *geom, int32_t cout, const float *x, const float *gy, float *gw) {
-    return fm_conv3x3_direct_wgrad_f32(geom, cout, x, gy, gw);
+    return fm_conv3x3_direct_wgrad_f32(geom, cout, x, gy, gw) || fm_conv3x3_direct_wgrad_avx2_f32(geom, cout, x, gy, gw);
 }
 int fm_conv3x3_f64(const int32_t *geom, int32_t cout, const double *x, const double *w, double *y) {
     (void) geom; (void) cout; (void) x; (void) w; (void) y;

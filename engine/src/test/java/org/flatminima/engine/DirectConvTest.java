@@ -14,8 +14,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * 3x3 convolutions of stride 1 with few input channels, which the native backend computes with its direct kernels
- * where it has them ({@link Backend#hasConv3x3Direct}: floats on a CPU with AVX-512), against the oracle backend's
- * im2col and GEMM: the forward and the weight gradient agree within a few units in the last place of their
+ * where it has them ({@link Backend#hasConv3x3Direct}: floats on a CPU with AVX-512 or AVX2), against the oracle
+ * backend's im2col and GEMM: the forward and the weight gradient agree within a few units in the last place of their
  * magnitude, and the weight gradient has the same bits at one and two threads.
  */
 @Tag("backends")

@@ -314,13 +314,13 @@ final class CKernelBackend extends NativeBackend {
     }
 
     /**
-     * The C library's direct 3x3 convolutions ({@code native/src/fm_direct.inc}) run for floats on a CPU with
-     * AVX-512, stride 1, fewer than {@link #DIRECT_MAX_CHANNELS} input channels (the engine takes the Winograd form
+     * The C library's direct 3x3 convolutions ({@code native/src/fm_direct.inc}, {@code fm_direct_avx2.inc}: the
+     * same bits) run for floats on a CPU with AVX-512 or AVX2 and FMA, stride 1, fewer than {@link #DIRECT_MAX_CHANNELS} input channels (the engine takes the Winograd form
      * from 8 on), outputs at most 32 wide and padding at most 2.
      */
     @Override
     public boolean hasConv3x3Direct(DType t, Window2d g) {
-        return t == DType.F32 && CKernels.avx512Kernels() && g.kh() == 3 && g.kw() == 3 && g.strideH() == 1
+        return t == DType.F32 && (CKernels.avx512Kernels() || CKernels.avx2Kernels()) && g.kh() == 3 && g.kw() == 3 && g.strideH() == 1
                 && g.strideW() == 1 && g.c() < DIRECT_MAX_CHANNELS && g.outW() <= 32 && g.outW() >= 1
                 && g.outH() >= 1 && g.padH() <= 2 && g.padW() <= 2;
     }
