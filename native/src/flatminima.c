@@ -252,6 +252,42 @@ SM_STORE_TARGET void fm_sm_store_t4_f64(double *c, int64_t cq, __m256d r0, __m25
         _mm256_storeu_pd(o, s);
     }
 }
+/* The 8 x 8 floats of r transposed in place: lane c of r[j] becomes lane j of r[c]. */
+SM_STORE_TARGET void fm_sm_transpose8_f32(__m256 r[8]) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x20);
+        r[4 + i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x31);
+    }
+}
+/* out[e] = the lanes of v[e] added in order from lane 0, for e < 8: the 8 vectors transposed, then added. */
+SM_STORE_TARGET void fm_sm_lane_sums_f32(const __m256 *v, float *out) {
+    __m256 r[8];
+    for (int e = 0; e < 8; e++) r[e] = v[e];
+    fm_sm_transpose8_f32(r);
+    __m256 s = _mm256_add_ps(r[0], r[1]);
+    for (int l = 2; l < 8; l++) s = _mm256_add_ps(s, r[l]);
+    _mm256_storeu_ps(out, s);
+}
+/* The same for 4 vectors of 4 doubles. */
+SM_STORE_TARGET void fm_sm_lane_sums_f64(const __m256d *v, double *out) {
+    const __m256d t0 = _mm256_unpacklo_pd(v[0], v[1]), t1 = _mm256_unpackhi_pd(v[0], v[1]);
+    const __m256d t2 = _mm256_unpacklo_pd(v[2], v[3]), t3 = _mm256_unpackhi_pd(v[2], v[3]);
+    __m256d s = _mm256_add_pd(_mm256_permute2f128_pd(t0, t2, 0x20), _mm256_permute2f128_pd(t1, t3, 0x20));
+    s = _mm256_add_pd(s, _mm256_permute2f128_pd(t0, t2, 0x31));
+    s = _mm256_add_pd(s, _mm256_permute2f128_pd(t1, t3, 0x31));
+    _mm256_storeu_pd(out, s);
+}
 #undef SM_STORE_TARGET
 
 #define T float
@@ -269,6 +305,7 @@ SM_STORE_TARGET void fm_sm_store_t4_f64(double *c, int64_t cq, __m256d r0, __m25
 #define SM_FMAS(x, y, z) fmaf(x, y, z)
 #define SM_BROADCAST(p) _mm256_broadcast_ss(p)
 #define SM_STORE_T4 fm_sm_store_t4_f32
+#define SM_LANE_SUMS fm_sm_lane_sums_f32
 #include "fm_small.inc"
 #undef FM
 #undef T
@@ -288,6 +325,7 @@ SM_STORE_TARGET void fm_sm_store_t4_f64(double *c, int64_t cq, __m256d r0, __m25
 #define SM_FMAS(x, y, z) fma(x, y, z)
 #define SM_BROADCAST(p) _mm256_broadcast_sd(p)
 #define SM_STORE_T4 fm_sm_store_t4_f64
+#define SM_LANE_SUMS fm_sm_lane_sums_f64
 #include "fm_small.inc"
 #undef FM
 #undef T
