@@ -349,6 +349,9 @@ class BackendParityTest {
             {new int[] {70, 45}, new long[] {1, 70}, 3150L},          // transpose over several 32 x 32 tiles
             {new int[] {40, 33}, new long[] {1, 50}, 1650L},          // transpose of a slice (leading dim 50)
             {new int[] {7, 64}, new long[] {0, 1}, 64L},              // broadcast rows
+            {new int[] {1000, 10}, new long[] {0, 1}, 10L},           // a bias over a batch: copied by doubling
+            {new int[] {3, 5, 7}, new long[] {0, 0, 1}, 7L},          // one row over two axes
+            {new int[] {3, 5, 7}, new long[] {7, 0, 1}, 21L},         // rows repeated within groups only
             {new int[] {3, 4, 5}, new long[] {1, 15, 3}, 60L},        // permutation
             {new int[] {5, 9}, new long[] {20, 2}, 100L},             // a strided slice
             {new int[] {2, 3, 4, 5}, new long[] {60, 1, 15, 3}, 120L},

@@ -71,6 +71,16 @@ final class Strided {
         return strides[o][shape.length - 1];
     }
 
+    /** Whether operand {@code o} has stride 0 along every dimension but the innermost (all its rows are one). */
+    boolean outerStridesZero(int o) {
+        for (int d = 0; d < shape.length - 1; d++) {
+            if (strides[o][d] != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Number of innermost rows (the product of all but the last size). */
     long rows() {
         long n = 1;
