@@ -252,6 +252,26 @@ SM_STORE_TARGET void fm_sm_store_t4_f64(double *c, int64_t cq, __m256d r0, __m25
         _mm256_storeu_pd(o, s);
     }
 }
+/* The first count (1 .. 8) floats of v at p, by whole stores of 8, or of 4, 2 and 1 floats (AMD's masked stores are
+ * slow). */
+SM_STORE_TARGET void fm_sm_store_first_f32(float *p, __m256 v, int32_t count) {
+    if (count >= 8) {
+        _mm256_storeu_ps(p, v);
+        return;
+    }
+    __m128 q = _mm256_castps256_ps128(v);
+    if (count & 4) {
+        _mm_storeu_ps(p, q);
+        p += 4;
+        q = _mm256_extractf128_ps(v, 1);
+    }
+    if (count & 2) {
+        _mm_storel_pi((__m64 *) p, q);
+        p += 2;
+        q = _mm_movehl_ps(q, q);
+    }
+    if (count & 1) _mm_store_ss(p, q);
+}
 /* The 8 x 8 floats of r transposed in place: lane c of r[j] becomes lane j of r[c]. */
 SM_STORE_TARGET void fm_sm_transpose8_f32(__m256 r[8]) {
     __m256 t[8], u[8];
@@ -458,7 +478,8 @@ int fm_conv3x3_f32(const int32_t *geom, int32_t cout, const float *x, const floa
     return fm_conv3x3_direct_f32(geom, cout, x, w, y) || fm_conv3x3_direct_avx2_f32(geom, cout, x, w, y);
 }
 int fm_conv3x3_wgrad_f32(const int32_t *geom, int32_t cout, const float *x, const float *gy, float *gw) {
-    return fm_conv3x3_direct_wgrad_f32(geom, cout, x, gy, gw) || fm_conv3x3_direct_wgrad_avx2_f32(geom, cout, x, gy, gw);
+    return fm_conv3x3_direct_wgrad_f32(geom, cout, x, gy, gw)
+           || fm_conv3x3_direct_wgrad_avx2_f32(geom, cout, x, gy, gw);
 }
 int fm_conv3x3_f64(const int32_t *geom, int32_t cout, const double *x, const double *w, double *y) {
     (void) geom; (void) cout; (void) x; (void) w; (void) y;
