@@ -42,8 +42,27 @@ class SmallGemmTest {
         return all.stream();
     }
 
+    /**
+     * A B^T deep enough that its depth runs in blocks (a tile's seven rows past 24 KB: more than 877 floats or 438
+     * doubles), with 5 x 2 tiles (n even, not a multiple of 3) and 4 x 3 ones, at most 8 tiles of columns (blocked)
+     * and more (not), a last partial row tile and depths with and without a last partial vector.
+     */
+    static Stream<Arguments> deepShapes() {
+        List<Arguments> all = new ArrayList<>();
+        for (DType t : DType.values()) {
+            for (int m : new int[] {7, 13}) {
+                for (int n : new int[] {2, 9, 10, 16, 17, 24, 25}) {
+                    for (int k : new int[] {440, 1000, 1003}) {
+                        all.add(Arguments.of(t, m, n, k, false, true));
+                    }
+                }
+            }
+        }
+        return all.stream();
+    }
+
     @ParameterizedTest(name = "{0} m={1} n={2} k={3} ta={4} tb={5}")
-    @MethodSource("shapes")
+    @MethodSource({"shapes", "deepShapes"})
     void matchesTheOracleAndItsChainOfMultiplyAdds(DType t, int m, int n, int k, boolean ta, boolean tb) {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
         Assumptions.assumeTrue(CKernels.avx2Kernels(), "this CPU has no AVX2 and FMA");
