@@ -264,19 +264,25 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
      * dimension is at most {@link #SMALL_SIDE} and OpenBLAS's packing is most of the work: {@code A B^T} with few
      * columns of C (an output layer's forward, {@code 1000 x 10 x 784}: 0.61 of OpenBLAS's time), and NN or TN
      * products ({@code 1000 x 784 x 10}, an output layer's input gradient: 0.51; {@code 784 x 10 x 1000}: 0.60);
-     * not TT (docs/PERFORMANCE.md, "Small products on AVX2").
+     * not TT (docs/PERFORMANCE.md, "Small products on AVX2"). In float, every product but TT with a side of at most
+     * {@link #SMALL_SIDE_FLOAT} (a batch of 32's, where OpenBLAS's sgemm without AVX-512 runs at half the core's
+     * rate: 0.55-0.90 of its time, docs/PERFORMANCE.md, "Products with a side of 32 in float").
      */
-    static boolean smallShape(boolean transA, boolean transB, int m, int n, int k) {
+    static boolean smallShape(DType t, boolean transA, boolean transB, int m, int n, int k) {
         boolean nt = !transA && transB;
         if (nt && k < SMALL_NT_MIN_DEPTH) {
             return false;
         }
-        return (double) m * n * k <= SMALL_KERNEL_MNK
+        int side = t == DType.F32 && !(transA && transB) ? SMALL_SIDE_FLOAT : 0;
+        return (double) m * n * k <= SMALL_KERNEL_MNK || Math.min(m, Math.min(n, k)) <= side
                 || (nt ? n <= SMALL_SIDE : !transB && Math.min(m, Math.min(n, k)) <= SMALL_SIDE);
     }
 
     /** A side at most this long makes a product of any size one for the small-product kernels ({@link #smallShape}). */
     static final int SMALL_SIDE = 16;
+
+    /** {@link #SMALL_SIDE} for floats, but for TT. */
+    static final int SMALL_SIDE_FLOAT = 32;
 
     /**
      * Least depth of an {@code A B^T} product on the small-product kernels: at 32 x 9 x 196 they take 0.6 of
@@ -304,7 +310,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     public List<String> details() {
         List<String> d = new ArrayList<>(List.of("BLAS: " + OpenBlas.describe(), "GEMM of large products: " + gemmNote,
                 "GEMM with few columns of C: " + fewColumnsNote,
-                "GEMM of small products (M N K <= " + (long) SMALL_KERNEL_MNK + ", or a side <= " + SMALL_SIDE + "): "
+                "GEMM of small products (M N K <= " + (long) SMALL_KERNEL_MNK + ", or a side <= " + SMALL_SIDE + ", "
+                        + SMALL_SIDE_FLOAT + " in float): "
                         + smallNote));
         if (usesCKernels()) {
             d.add("C kernels: " + kernelLibrary());
@@ -411,7 +418,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         boolean few = !fewColumns.equals("blas") && fewColumnsShape(m, n, k);
         if (few && fewColumns.equals("c") && !cblasRefuses) {
             fewColumnsOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        } else if (smallOnC && !cblasRefuses && smallShape(transA, transB, m, n, k)) {
+        } else if (smallOnC && !cblasRefuses && smallShape(t, transA, transB, m, n, k)) {
             smallOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (cblasRefuses || gemmOnVector && vectorGemmShape(t, transA, m, n, k) || few) {
             super.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -149,6 +149,11 @@ class SmallGemmTest {
                         0.0, false, "the backend's product against the kernel's");
             }
         }
+        // in float, a batch of 32's products of an MLP: forward, weight gradient, input gradient
+        for (int[] s : new int[][] {{32, 512, 784, 0, 1}, {512, 784, 32, 1, 0}, {32, 784, 512, 0, 0}}) {
+            GemmChecks.sameBits(CKernels::smallGemm, cb::gemm, DType.F32, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0,
+                    0.0, false, "the backend's product against the kernel's");
+        }
     }
 
     @Test
@@ -191,19 +196,29 @@ class SmallGemmTest {
         assertThat(NativeBackend.chooseSmall(" BLAS ", true, false)[0]).isEqualTo("blas");
         assertThatThrownBy(() -> NativeBackend.chooseSmall("fast", true, false))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("use auto, c or blas");
-        assertThat(NativeBackend.smallShape(false, false, 100, 100, 100)).isTrue();
-        assertThat(NativeBackend.smallShape(false, false, 100, 100, 101)).isFalse();
-        assertThat(NativeBackend.smallShape(false, true, 10, 10, 10)).as("A B^T, short depth").isFalse();
-        assertThat(NativeBackend.smallShape(false, true, 32, 9, 784)).as("A B^T, long depth").isTrue();
+        assertThat(NativeBackend.smallShape(DType.F64, false, false, 100, 100, 100)).isTrue();
+        assertThat(NativeBackend.smallShape(DType.F64, false, false, 100, 100, 101)).isFalse();
+        assertThat(NativeBackend.smallShape(DType.F64, false, true, 10, 10, 10)).as("A B^T, short depth").isFalse();
+        assertThat(NativeBackend.smallShape(DType.F64, false, true, 32, 9, 784)).as("A B^T, long depth").isTrue();
         // larger products with a dimension of at most 16
-        assertThat(NativeBackend.smallShape(false, true, 1000, 10, 784)).as("output layer forward").isTrue();
-        assertThat(NativeBackend.smallShape(false, true, 1000, 10, 100)).as("A B^T, short depth").isFalse();
-        assertThat(NativeBackend.smallShape(false, true, 1000, 784, 10)).as("A B^T, many columns").isFalse();
-        assertThat(NativeBackend.smallShape(false, false, 1000, 784, 10)).as("output layer input gradient").isTrue();
-        assertThat(NativeBackend.smallShape(true, false, 784, 10, 1000)).isTrue();
-        assertThat(NativeBackend.smallShape(true, true, 784, 10, 1000)).as("not TT").isFalse();
-        assertThat(NativeBackend.smallShape(false, false, 1000, 784, 17)).isFalse();
-        assertThat(NativeBackend.smallShape(true, true, 10, 10, 10)).isTrue();
-        assertThat(NativeBackend.smallShape(true, false, 10, 10, 10)).isTrue();
+        assertThat(NativeBackend.smallShape(DType.F64, false, true, 1000, 10, 784)).as("output layer forward").isTrue();
+        assertThat(NativeBackend.smallShape(DType.F64, false, true, 1000, 10, 100)).as("A B^T, short depth").isFalse();
+        assertThat(NativeBackend.smallShape(DType.F64, false, true, 1000, 784, 10)).as("A B^T, many columns").isFalse();
+        assertThat(NativeBackend.smallShape(DType.F64, false, false, 1000, 784, 10)).as("output layer input gradient").isTrue();
+        assertThat(NativeBackend.smallShape(DType.F64, true, false, 784, 10, 1000)).isTrue();
+        assertThat(NativeBackend.smallShape(DType.F64, true, true, 784, 10, 1000)).as("not TT").isFalse();
+        assertThat(NativeBackend.smallShape(DType.F64, false, false, 1000, 784, 17)).isFalse();
+        assertThat(NativeBackend.smallShape(DType.F64, true, true, 10, 10, 10)).isTrue();
+        assertThat(NativeBackend.smallShape(DType.F64, true, false, 10, 10, 10)).isTrue();
+        // in float, a side of at most 32 but for TT: a batch of 32's products
+        assertThat(NativeBackend.smallShape(DType.F32, false, false, 1000, 784, 17)).isTrue();
+        assertThat(NativeBackend.smallShape(DType.F32, false, true, 32, 512, 784)).as("forward, batch 32").isTrue();
+        assertThat(NativeBackend.smallShape(DType.F32, true, false, 512, 784, 32)).as("weight gradient").isTrue();
+        assertThat(NativeBackend.smallShape(DType.F32, false, false, 32, 512, 512)).as("input gradient").isTrue();
+        assertThat(NativeBackend.smallShape(DType.F64, false, true, 32, 512, 784)).as("not in double").isFalse();
+        assertThat(NativeBackend.smallShape(DType.F32, false, false, 33, 512, 512)).isFalse();
+        assertThat(NativeBackend.smallShape(DType.F32, true, true, 32, 512, 512)).as("not TT").isFalse();
+        assertThat(NativeBackend.smallShape(DType.F32, false, true, 784, 1000, 32)).as("A B^T, short depth")
+                .isFalse();
     }
 }
