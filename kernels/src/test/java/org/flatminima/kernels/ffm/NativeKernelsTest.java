@@ -2,6 +2,7 @@ package org.flatminima.kernels.ffm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
+import static org.assertj.core.api.Assertions.within;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -376,6 +377,47 @@ class NativeKernelsTest {
             assertClose(t, y, e, n, tol, "xent probs cols=" + cols);
             assertClose(t, loss1, loss2, rows, tol, "xent loss cols=" + cols);
         }
+    }
+
+    /**
+     * Rows of special values among ordinary ones (the C kernel computes a block of rows' exps together, and a row's
+     * maximum again by Math.max's rules where it met a NaN or a zero): a NaN, +inf, -inf, a row of signed zeros and
+     * a row whose maximum is -0, each next to finite rows, whose results must not change.
+     */
+    @ParameterizedTest(name = "{0} C={1}")
+    @MethodSource("cases")
+    void softmaxRowsWithSpecialValuesLeaveTheirNeighboursAlone(DType t, boolean c) {
+        NativeBackend nat = backend(c);
+        int rows = 11;
+        int cols = 10;
+        long n = (long) rows * cols;
+        MemorySegment z = random(t, n, -5, 5);
+        t.set(z, 1 * cols + 3, Double.NaN);
+        t.set(z, 4 * cols + 7, Double.POSITIVE_INFINITY);
+        t.set(z, 6 * cols, Double.NEGATIVE_INFINITY);
+        for (int j = 0; j < cols; j++) {
+            t.set(z, 8L * cols + j, j % 2 == 0 ? -0.0 : 0.0);
+            t.set(z, 9L * cols + j, -Math.abs(t.get(z, 9L * cols + j)));
+        }
+        t.set(z, 9L * cols + 2, -0.0);
+        MemorySegment labels = ints(rows);
+        for (int r = 0; r < rows; r++) {
+            labels.setAtIndex(INT, r, r % cols);
+        }
+        double tol = 8 * t.epsilon();
+        MemorySegment y = alloc(t, n);
+        MemorySegment e = alloc(t, n);
+        MemorySegment loss1 = alloc(t, rows);
+        MemorySegment loss2 = alloc(t, rows);
+        nat.softmaxCrossEntropy(t, rows, cols, z, labels, loss1, y);
+        ref.softmaxCrossEntropy(t, rows, cols, z, labels, loss2, e);
+        assertClose(t, y, e, n, tol, "xent probs");
+        assertClose(t, loss1, loss2, rows, tol, "xent loss");
+        assertThat(t.get(y, 1L * cols)).as("a NaN's row").isNaN();
+        assertThat(t.get(y, 8L * cols)).as("a row of signed zeros").isCloseTo(0.1, within(tol));
+        nat.softmax(t, rows, cols, z, y);
+        ref.softmax(t, rows, cols, z, e);
+        assertClose(t, y, e, n, tol, "softmax");
     }
 
     // ------------------------------------------------------------------ convolution and pooling
