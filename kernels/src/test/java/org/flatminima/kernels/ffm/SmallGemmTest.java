@@ -45,13 +45,14 @@ class SmallGemmTest {
     /**
      * A B^T deep enough that its depth runs in blocks (a tile's seven rows past 24 KB: more than 877 floats or 438
      * doubles), with 5 x 2 tiles (n even, not a multiple of 3) and 4 x 3 ones, at most 8 tiles of columns (blocked)
-     * and more (not), a last partial row tile and depths with and without a last partial vector.
+     * and more (not), a last partial row tile and depths with and without a last partial vector; 200 columns, in
+     * blocks of columns where the depth is not blocked (of 72, 36 and 30 columns here).
      */
     static Stream<Arguments> deepShapes() {
         List<Arguments> all = new ArrayList<>();
         for (DType t : DType.values()) {
             for (int m : new int[] {7, 13}) {
-                for (int n : new int[] {2, 9, 10, 16, 17, 24, 25}) {
+                for (int n : new int[] {2, 9, 10, 16, 17, 24, 25, 200}) {
                     for (int k : new int[] {440, 1000, 1003}) {
                         all.add(Arguments.of(t, m, n, k, false, true));
                     }
