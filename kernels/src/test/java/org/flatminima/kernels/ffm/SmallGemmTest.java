@@ -62,8 +62,24 @@ class SmallGemmTest {
         return all.stream();
     }
 
+    /**
+     * Many columns and a depth that puts a panel of the right operand past 128 KB: the columns in blocks (of 48 or
+     * 24 columns, 54 for A B^T, a last partial one) in every orientation.
+     */
+    static Stream<Arguments> wideShapes() {
+        List<Arguments> all = new ArrayList<>();
+        for (DType t : DType.values()) {
+            for (int m : new int[] {7, 13}) {
+                for (int o = 0; o < 4; o++) {
+                    all.add(Arguments.of(t, m, 300, 600, (o & 1) != 0, (o & 2) != 0));
+                }
+            }
+        }
+        return all.stream();
+    }
+
     @ParameterizedTest(name = "{0} m={1} n={2} k={3} ta={4} tb={5}")
-    @MethodSource({"shapes", "deepShapes"})
+    @MethodSource({"shapes", "deepShapes", "wideShapes"})
     void matchesTheOracleAndItsChainOfMultiplyAdds(DType t, int m, int n, int k, boolean ta, boolean tb) {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
         Assumptions.assumeTrue(CKernels.avx2Kernels(), "this CPU has no AVX2 and FMA");
