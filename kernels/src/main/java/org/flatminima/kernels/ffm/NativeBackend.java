@@ -264,9 +264,9 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
      * dimension is at most {@link #SMALL_SIDE} and OpenBLAS's packing is most of the work: {@code A B^T} with few
      * columns of C (an output layer's forward, {@code 1000 x 10 x 784}: 0.61 of OpenBLAS's time), and NN or TN
      * products ({@code 1000 x 784 x 10}, an output layer's input gradient: 0.51; {@code 784 x 10 x 1000}: 0.60);
-     * not TT (docs/PERFORMANCE.md, "Small products on AVX2"). In float, every product but TT with a side of at most
-     * {@link #SMALL_SIDE_FLOAT} (a batch of 32's, where OpenBLAS's sgemm without AVX-512 runs at half the core's
-     * rate: 0.55-0.90 of its time, docs/PERFORMANCE.md, "Products with a side of 32 in float").
+     * not TT (docs/PERFORMANCE.md, "Small products on AVX2"). In float, any product but TT with a side of at most
+     * {@link #SMALL_SIDE_FLOAT} (a batch of 32's: 0.55-0.90 of the time of OpenBLAS's sgemm without AVX-512; "W1's
+     * ten columns in 5 x 2 tiles; a batch of 32's float products on the C kernels").
      */
     static boolean smallShape(DType t, boolean transA, boolean transB, int m, int n, int k) {
         boolean nt = !transA && transB;
@@ -278,10 +278,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
                 || (nt ? n <= SMALL_SIDE : !transB && Math.min(m, Math.min(n, k)) <= SMALL_SIDE);
     }
 
-    /** A side at most this long makes a product of any size one for the small-product kernels ({@link #smallShape}). */
+    /** A side at most this long (in float but TT, {@link #SMALL_SIDE_FLOAT}) makes any product a small one. */
     static final int SMALL_SIDE = 16;
-
-    /** {@link #SMALL_SIDE} for floats, but for TT. */
     static final int SMALL_SIDE_FLOAT = 32;
 
     /**
