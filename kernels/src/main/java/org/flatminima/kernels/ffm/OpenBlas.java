@@ -67,9 +67,9 @@ public final class OpenBlas {
 
     /**
      * Products of at most this many multiply-adds ({@code M N K}) run on {@link #SMALL} when there is one: the
-     * limit of OpenBLAS's small-matrix kernels on AVX-512 cores ({@link NativeBackend#SMALL_KERNEL_MNK}).
+     * limit of OpenBLAS's small-matrix kernels on AVX-512 cores ({@link GemmRoutes#SMALL_KERNEL_MNK}).
      */
-    static final double SMALL_MNK = NativeBackend.SMALL_KERNEL_MNK;
+    static final double SMALL_MNK = GemmRoutes.SMALL_KERNEL_MNK;
 
     /**
      * With oneMKL ({@code mkl}), the bundled OpenBLAS as well, for the products of at most {@link #SMALL_MNK}
@@ -77,7 +77,7 @@ public final class OpenBlas {
      * microseconds less (a Winograd chunk's 64 x 98 x 32 products: 2.3 against 2.6-2.9 us; 784 x 10 x 32: 4.4
      * against 9.5; from 128^3 on oneMKL is 10-40% faster: docs/PERFORMANCE.md, "Intel oneMKL as the BLAS"). The
      * choice depends on the product's shape alone, and a split part is always larger than the limit
-     * ({@link NativeBackend#splitParts}), so a product's bits do not depend on the thread count. Null otherwise, or
+     * ({@link GemmRoutes#splitParts}), so a product's bits do not depend on the thread count. Null otherwise, or
      * when the bundled OpenBLAS does not load (then oneMKL runs everything).
      */
     private static final Bound SMALL;

@@ -21,44 +21,44 @@ class GemmChoiceTest {
 
     @Test
     void autoTakesTheWiderKernels() {
-        assertThat(NativeBackend.chooseGemm("auto", HASWELL, 512)[0]).isEqualTo("vector");
-        assertThat(NativeBackend.chooseGemm("auto", HASWELL, 512)[1]).contains("Haswell");
-        assertThat(NativeBackend.chooseGemm("auto", COOPERLAKE, 512)[0]).isEqualTo("blas");
-        assertThat(NativeBackend.chooseGemm("auto", "OpenBLAS 0.3.26 SkylakeX", 512)[0]).isEqualTo("blas");
+        assertThat(GemmRoutes.chooseGemm("auto", HASWELL, 512)[0]).isEqualTo("vector");
+        assertThat(GemmRoutes.chooseGemm("auto", HASWELL, 512)[1]).contains("Haswell");
+        assertThat(GemmRoutes.chooseGemm("auto", COOPERLAKE, 512)[0]).isEqualTo("blas");
+        assertThat(GemmRoutes.chooseGemm("auto", "OpenBLAS 0.3.26 SkylakeX", 512)[0]).isEqualTo("blas");
         // oneMKL picks its own kernels for the CPU: its version string names no core
         String mkl = "Intel(R) oneAPI Math Kernel Library Version 2025.3-Product Build 20251007 for Intel(R) 64 "
                 + "architecture applications";
-        assertThat(NativeBackend.chooseGemm("auto", mkl, 512)).containsExactly("blas", "Intel oneMKL (" + mkl + ")");
-        assertThat(NativeBackend.chooseGemm("auto", HASWELL, 256)[0]).isEqualTo("blas");
-        assertThat(NativeBackend.chooseGemm("auto", HASWELL, 0)[0]).isEqualTo("blas");
-        assertThat(NativeBackend.chooseGemm(null, HASWELL, 512)[0]).isEqualTo("vector");
-        assertThat(NativeBackend.chooseGemm("auto", null, 512)[0]).isEqualTo("vector");
+        assertThat(GemmRoutes.chooseGemm("auto", mkl, 512)).containsExactly("blas", "Intel oneMKL (" + mkl + ")");
+        assertThat(GemmRoutes.chooseGemm("auto", HASWELL, 256)[0]).isEqualTo("blas");
+        assertThat(GemmRoutes.chooseGemm("auto", HASWELL, 0)[0]).isEqualTo("blas");
+        assertThat(GemmRoutes.chooseGemm(null, HASWELL, 512)[0]).isEqualTo("vector");
+        assertThat(GemmRoutes.chooseGemm("auto", null, 512)[0]).isEqualTo("vector");
     }
 
     @Test
     void propertyOverridesAndRejectsUnknownValues() {
-        assertThat(NativeBackend.chooseGemm("blas", HASWELL, 512)[0]).isEqualTo("blas");
-        assertThat(NativeBackend.chooseGemm(" Vector ", COOPERLAKE, 512)[0]).isEqualTo("vector");
-        assertThat(NativeBackend.chooseGemm("vector", COOPERLAKE, 0)[0]).isEqualTo("blas");
-        assertThatThrownBy(() -> NativeBackend.chooseGemm("mkl", HASWELL, 512))
+        assertThat(GemmRoutes.chooseGemm("blas", HASWELL, 512)[0]).isEqualTo("blas");
+        assertThat(GemmRoutes.chooseGemm(" Vector ", COOPERLAKE, 512)[0]).isEqualTo("vector");
+        assertThat(GemmRoutes.chooseGemm("vector", COOPERLAKE, 0)[0]).isEqualTo("blas");
+        assertThatThrownBy(() -> GemmRoutes.chooseGemm("mkl", HASWELL, 512))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("unknown -Dflatminima.gemm=mkl: use auto, blas or vector");
     }
 
     @Test
     void productsWithFewColumnsGoToTheCKernelsOrTheVectorKernelsWith512BitVectors() {
-        assertThat(NativeBackend.chooseFewColumns("auto", 512, true)[0]).isEqualTo("c");
-        assertThat(NativeBackend.chooseFewColumns("auto", 256, true)[0]).isEqualTo("c");
-        assertThat(NativeBackend.chooseFewColumns("auto", 512, false)[0]).isEqualTo("vector");
-        assertThat(NativeBackend.chooseFewColumns(null, 512, false)[0]).isEqualTo("vector");
-        assertThat(NativeBackend.chooseFewColumns("auto", 256, false)[0]).isEqualTo("blas");
-        assertThat(NativeBackend.chooseFewColumns(" BLAS ", 512, true)[0]).isEqualTo("blas");
-        assertThat(NativeBackend.chooseFewColumns("vector", 256, true)[0]).isEqualTo("vector");
-        assertThat(NativeBackend.chooseFewColumns("vector", 0, false)[0]).isEqualTo("blas");
-        assertThat(NativeBackend.chooseFewColumns("c", 512, true)).containsExactly("c",
+        assertThat(GemmRoutes.chooseFewColumns("auto", 512, true)[0]).isEqualTo("c");
+        assertThat(GemmRoutes.chooseFewColumns("auto", 256, true)[0]).isEqualTo("c");
+        assertThat(GemmRoutes.chooseFewColumns("auto", 512, false)[0]).isEqualTo("vector");
+        assertThat(GemmRoutes.chooseFewColumns(null, 512, false)[0]).isEqualTo("vector");
+        assertThat(GemmRoutes.chooseFewColumns("auto", 256, false)[0]).isEqualTo("blas");
+        assertThat(GemmRoutes.chooseFewColumns(" BLAS ", 512, true)[0]).isEqualTo("blas");
+        assertThat(GemmRoutes.chooseFewColumns("vector", 256, true)[0]).isEqualTo("vector");
+        assertThat(GemmRoutes.chooseFewColumns("vector", 0, false)[0]).isEqualTo("blas");
+        assertThat(GemmRoutes.chooseFewColumns("c", 512, true)).containsExactly("c",
                 "C kernels, AVX-512 (forced by -Dflatminima.gemm.fewcolumns=c)");
-        assertThat(NativeBackend.chooseFewColumns("C", 512, false)[0]).isEqualTo("blas");
-        assertThatThrownBy(() -> NativeBackend.chooseFewColumns("yes", 512, true))
+        assertThat(GemmRoutes.chooseFewColumns("C", 512, false)[0]).isEqualTo("blas");
+        assertThatThrownBy(() -> GemmRoutes.chooseFewColumns("yes", 512, true))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("unknown -Dflatminima.gemm.fewcolumns=yes: use auto, c, vector or blas");
     }
@@ -135,23 +135,23 @@ class GemmChoiceTest {
 
     @Test
     void openBlasKeepsTheProductsOfItsSmallMatrixKernels() {
-        assertThat(NativeBackend.fewColumnsShape(1000, 10, 784)).isTrue();
-        assertThat(NativeBackend.fewColumnsShape(300, 10, 512)).isTrue();
-        assertThat(NativeBackend.fewColumnsShape(1000, 17, 784)).isFalse();
+        assertThat(GemmRoutes.fewColumnsShape(1000, 10, 784)).isTrue();
+        assertThat(GemmRoutes.fewColumnsShape(300, 10, 512)).isTrue();
+        assertThat(GemmRoutes.fewColumnsShape(1000, 17, 784)).isFalse();
         // 100 x 10 x 784 <= 100^3: OpenBLAS's small-matrix kernels, where its cores have them
-        assertThat(NativeBackend.fewColumnsShape(100, 10, 784)).isEqualTo(!OpenBlas.hasSmallMatrixKernels());
+        assertThat(GemmRoutes.fewColumnsShape(100, 10, 784)).isEqualTo(!OpenBlas.hasSmallMatrixKernels());
     }
 
     @Test
     void skinnyProductsStayOffTheBlockedVectorGemm() {
-        assertThat(NativeBackend.vectorGemmShape(DType.F32, false, 1000, 512, 784)).isTrue();
-        assertThat(NativeBackend.vectorGemmShape(DType.F32, false, 1000, 10, 784)).isFalse();
-        assertThat(NativeBackend.vectorGemmShape(DType.F32, false, 32, 784, 9)).isFalse();
-        assertThat(NativeBackend.vectorGemmShape(DType.F32, false, 64, 196, 288)).isTrue();
-        assertThat(NativeBackend.vectorGemmShape(DType.F32, true, 288, 196, 64)).isFalse();
-        assertThat(NativeBackend.vectorGemmShape(DType.F32, true, 1000, 512, 784)).isTrue();
-        assertThat(NativeBackend.vectorGemmShape(DType.F64, false, 64, 196, 288)).isTrue();
-        assertThat(NativeBackend.vectorGemmShape(DType.F64, true, 64, 196, 288)).isFalse();
-        assertThat(NativeBackend.vectorGemmShape(DType.F64, true, 1000, 512, 512)).isTrue();
+        assertThat(GemmRoutes.vectorGemmShape(DType.F32, false, 1000, 512, 784)).isTrue();
+        assertThat(GemmRoutes.vectorGemmShape(DType.F32, false, 1000, 10, 784)).isFalse();
+        assertThat(GemmRoutes.vectorGemmShape(DType.F32, false, 32, 784, 9)).isFalse();
+        assertThat(GemmRoutes.vectorGemmShape(DType.F32, false, 64, 196, 288)).isTrue();
+        assertThat(GemmRoutes.vectorGemmShape(DType.F32, true, 288, 196, 64)).isFalse();
+        assertThat(GemmRoutes.vectorGemmShape(DType.F32, true, 1000, 512, 784)).isTrue();
+        assertThat(GemmRoutes.vectorGemmShape(DType.F64, false, 64, 196, 288)).isTrue();
+        assertThat(GemmRoutes.vectorGemmShape(DType.F64, true, 64, 196, 288)).isFalse();
+        assertThat(GemmRoutes.vectorGemmShape(DType.F64, true, 1000, 512, 512)).isTrue();
     }
 }

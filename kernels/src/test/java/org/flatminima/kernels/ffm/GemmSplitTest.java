@@ -52,39 +52,39 @@ class GemmSplitTest {
 
     @Test
     void productsOfFewRowsRunAsTwoBlocksOfColumns() {
-        assertThat(NativeBackend.columnBlocks(32, 512, 784)).isTrue();
-        assertThat(NativeBackend.columnBlocks(95, 256, 100)).isTrue();
-        assertThat(NativeBackend.columnBlocks(96, 512, 784)).as("split by rows instead").isFalse();
-        assertThat(NativeBackend.columnBlocks(32, 255, 784)).as("too narrow").isFalse();
-        assertThat(NativeBackend.columnBlocks(32, 256, 100)).as("too few FLOPs").isFalse();
+        assertThat(GemmRoutes.columnBlocks(32, 512, 784)).isTrue();
+        assertThat(GemmRoutes.columnBlocks(95, 256, 100)).isTrue();
+        assertThat(GemmRoutes.columnBlocks(96, 512, 784)).as("split by rows instead").isFalse();
+        assertThat(GemmRoutes.columnBlocks(32, 255, 784)).as("too narrow").isFalse();
+        assertThat(GemmRoutes.columnBlocks(32, 256, 100)).as("too few FLOPs").isFalse();
         // both blocks start at a multiple of the split's alignment
-        assertThat(NativeBackend.splitPoint(512, 2, 1) % NativeBackend.SPLIT_ALIGN).isZero();
+        assertThat(GemmRoutes.splitPoint(512, 2, 1) % GemmRoutes.SPLIT_ALIGN).isZero();
     }
 
     @Test
     void noPartIsSmallEnoughForOpenBlasSmallMatrixKernels() {
         // 257 rows at 2 threads split at 96: 96 x 65 x 129 = 804,960 <= 100^3 would run on the small-matrix
         // kernels of an AVX-512 core while the whole (2.2e6) does not: not split
-        assertThat(NativeBackend.splitParts(257, 65, 129, 2)).isEqualTo(1);
+        assertThat(GemmRoutes.splitParts(257, 65, 129, 2)).isEqualTo(1);
         // 300 rows split at 144: 144 x 200 x 150 = 4.3e6, both parts above
-        assertThat(NativeBackend.splitParts(300, 200, 150, 2)).isEqualTo(2);
-        assertThat(NativeBackend.splitParts(1000, 512, 784, 2)).isEqualTo(2);
-        assertThat(NativeBackend.splitParts(1000, 512, 784, 3)).isEqualTo(3);
+        assertThat(GemmRoutes.splitParts(300, 200, 150, 2)).isEqualTo(2);
+        assertThat(GemmRoutes.splitParts(1000, 512, 784, 2)).isEqualTo(2);
+        assertThat(GemmRoutes.splitParts(1000, 512, 784, 3)).isEqualTo(3);
         // too few rows, too few FLOPs
-        assertThat(NativeBackend.splitParts(40, 500, 300, 2)).isEqualTo(1);
-        assertThat(NativeBackend.splitParts(200, 10, 10, 2)).isEqualTo(1);
-        assertThat(NativeBackend.splitParts(1000, 512, 784, 1)).isEqualTo(1);
+        assertThat(GemmRoutes.splitParts(40, 500, 300, 2)).isEqualTo(1);
+        assertThat(GemmRoutes.splitParts(200, 10, 10, 2)).isEqualTo(1);
+        assertThat(GemmRoutes.splitParts(1000, 512, 784, 1)).isEqualTo(1);
         // the stacked products of ten directions' few columns, rows as few as 96
-        assertThat(NativeBackend.splitParts(100, 1000, 784, 2)).isEqualTo(2);
-        assertThat(NativeBackend.splitParts(95, 1000, 784, 2)).isEqualTo(1);
+        assertThat(GemmRoutes.splitParts(100, 1000, 784, 2)).isEqualTo(2);
+        assertThat(GemmRoutes.splitParts(95, 1000, 784, 2)).isEqualTo(1);
         // every part of a split is above the small-matrix limit
-        for (int m = 2 * NativeBackend.SPLIT_MIN_SIDE; m < 1200; m += 7) {
+        for (int m = 2 * GemmRoutes.SPLIT_MIN_SIDE; m < 1200; m += 7) {
             for (int n : new int[] {10, 65, 128, 500}) {
                 for (int k : new int[] {9, 64, 129, 784}) {
-                    int parts = NativeBackend.splitParts(m, n, k, 2);
+                    int parts = GemmRoutes.splitParts(m, n, k, 2);
                     for (int p = 0; parts > 1 && p < parts; p++) {
-                        long rows = NativeBackend.splitPoint(m, parts, p + 1) - NativeBackend.splitPoint(m, parts, p);
-                        assertThat((double) rows * n * k).isGreaterThan(NativeBackend.SMALL_KERNEL_MNK);
+                        long rows = GemmRoutes.splitPoint(m, parts, p + 1) - GemmRoutes.splitPoint(m, parts, p);
+                        assertThat((double) rows * n * k).isGreaterThan(GemmRoutes.SMALL_KERNEL_MNK);
                     }
                 }
             }

@@ -152,7 +152,7 @@ class SmallGemmTest {
     void theNativeBackendGivesThemTheSmallProductsWhereChosen() {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
         Assumptions.assumeTrue(System.getProperty(NativeBackend.SMALL_PROPERTY) == null, "property set");
-        boolean chosen = NativeBackend.chooseSmall("auto", CKernels.avx2Kernels(), OpenBlas.hasSmallMatrixKernels())[0]
+        boolean chosen = GemmRoutes.chooseSmall("auto", CKernels.avx2Kernels(), OpenBlas.hasSmallMatrixKernels())[0]
                 .equals("c");
         Assumptions.assumeTrue(chosen, "small products stay on the BLAS here");
         CKernelBackend cb = new CKernelBackend();
@@ -177,7 +177,7 @@ class SmallGemmTest {
     void twoAndThreeThreadsGiveTheBitsOfOne() {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
         Assumptions.assumeTrue(System.getProperty(NativeBackend.SMALL_PROPERTY) == null, "property set");
-        Assumptions.assumeTrue(NativeBackend.chooseSmall("auto", CKernels.avx2Kernels(),
+        Assumptions.assumeTrue(GemmRoutes.chooseSmall("auto", CKernels.avx2Kernels(),
                 OpenBlas.hasSmallMatrixKernels())[0].equals("c"), "small products stay on the BLAS here");
         Backend cb = new CKernelBackend();
         int before = cb.threads();
@@ -203,39 +203,40 @@ class SmallGemmTest {
 
     @Test
     void theChoiceFollowsThePropertyAndTheBlas() {
-        assertThat(NativeBackend.chooseSmall("auto", true, false)[0]).isEqualTo("c");
-        assertThat(NativeBackend.chooseSmall("auto", true, true)[0]).isEqualTo("blas");
-        assertThat(NativeBackend.chooseSmall("auto", false, false)[0]).isEqualTo("blas");
-        assertThat(NativeBackend.chooseSmall("c", true, true)[0]).isEqualTo("c");
-        assertThat(NativeBackend.chooseSmall("c", false, false)).containsExactly("blas",
+        assertThat(GemmRoutes.chooseSmall("auto", true, false)[0]).isEqualTo("c");
+        assertThat(GemmRoutes.chooseSmall("auto", true, true)[0]).isEqualTo("blas");
+        assertThat(GemmRoutes.chooseSmall("auto", false, false)[0]).isEqualTo("blas");
+        assertThat(GemmRoutes.chooseSmall("c", true, true)[0]).isEqualTo("c");
+        assertThat(GemmRoutes.chooseSmall("c", false, false)).containsExactly("blas",
                 "BLAS (-D" + NativeBackend.SMALL_PROPERTY
                         + "=c asked for, but the C kernels are not loaded or this CPU has no AVX2 and FMA)");
-        assertThat(NativeBackend.chooseSmall(" BLAS ", true, false)[0]).isEqualTo("blas");
-        assertThatThrownBy(() -> NativeBackend.chooseSmall("fast", true, false))
+        assertThat(GemmRoutes.chooseSmall(" BLAS ", true, false)[0]).isEqualTo("blas");
+        assertThatThrownBy(() -> GemmRoutes.chooseSmall("fast", true, false))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("use auto, c or blas");
-        assertThat(NativeBackend.smallShape(DType.F64, false, false, 100, 100, 100)).isTrue();
-        assertThat(NativeBackend.smallShape(DType.F64, false, false, 100, 100, 101)).isFalse();
-        assertThat(NativeBackend.smallShape(DType.F64, false, true, 10, 10, 10)).as("A B^T, short depth").isFalse();
-        assertThat(NativeBackend.smallShape(DType.F64, false, true, 32, 9, 784)).as("A B^T, long depth").isTrue();
+        assertThat(GemmRoutes.smallShape(DType.F64, false, false, 100, 100, 100)).isTrue();
+        assertThat(GemmRoutes.smallShape(DType.F64, false, false, 100, 100, 101)).isFalse();
+        assertThat(GemmRoutes.smallShape(DType.F64, false, true, 10, 10, 10)).as("A B^T, short depth").isFalse();
+        assertThat(GemmRoutes.smallShape(DType.F64, false, true, 32, 9, 784)).as("A B^T, long depth").isTrue();
         // larger products with a dimension of at most 16
-        assertThat(NativeBackend.smallShape(DType.F64, false, true, 1000, 10, 784)).as("output layer forward").isTrue();
-        assertThat(NativeBackend.smallShape(DType.F64, false, true, 1000, 10, 100)).as("A B^T, short depth").isFalse();
-        assertThat(NativeBackend.smallShape(DType.F64, false, true, 1000, 784, 10)).as("A B^T, many columns").isFalse();
-        assertThat(NativeBackend.smallShape(DType.F64, false, false, 1000, 784, 10)).as("output layer input gradient").isTrue();
-        assertThat(NativeBackend.smallShape(DType.F64, true, false, 784, 10, 1000)).isTrue();
-        assertThat(NativeBackend.smallShape(DType.F64, true, true, 784, 10, 1000)).as("not TT").isFalse();
-        assertThat(NativeBackend.smallShape(DType.F64, false, false, 1000, 784, 17)).isFalse();
-        assertThat(NativeBackend.smallShape(DType.F64, true, true, 10, 10, 10)).isTrue();
-        assertThat(NativeBackend.smallShape(DType.F64, true, false, 10, 10, 10)).isTrue();
+        assertThat(GemmRoutes.smallShape(DType.F64, false, true, 1000, 10, 784)).as("output layer forward").isTrue();
+        assertThat(GemmRoutes.smallShape(DType.F64, false, true, 1000, 10, 100)).as("A B^T, short depth").isFalse();
+        assertThat(GemmRoutes.smallShape(DType.F64, false, true, 1000, 784, 10)).as("A B^T, many columns").isFalse();
+        assertThat(GemmRoutes.smallShape(DType.F64, false, false, 1000, 784, 10)).as("output layer input gradient")
+                .isTrue();
+        assertThat(GemmRoutes.smallShape(DType.F64, true, false, 784, 10, 1000)).isTrue();
+        assertThat(GemmRoutes.smallShape(DType.F64, true, true, 784, 10, 1000)).as("not TT").isFalse();
+        assertThat(GemmRoutes.smallShape(DType.F64, false, false, 1000, 784, 17)).isFalse();
+        assertThat(GemmRoutes.smallShape(DType.F64, true, true, 10, 10, 10)).isTrue();
+        assertThat(GemmRoutes.smallShape(DType.F64, true, false, 10, 10, 10)).isTrue();
         // in float, a side of at most 32 but for TT: a batch of 32's products
-        assertThat(NativeBackend.smallShape(DType.F32, false, false, 1000, 784, 17)).isTrue();
-        assertThat(NativeBackend.smallShape(DType.F32, false, true, 32, 512, 784)).as("forward, batch 32").isTrue();
-        assertThat(NativeBackend.smallShape(DType.F32, true, false, 512, 784, 32)).as("weight gradient").isTrue();
-        assertThat(NativeBackend.smallShape(DType.F32, false, false, 32, 512, 512)).as("input gradient").isTrue();
-        assertThat(NativeBackend.smallShape(DType.F64, false, true, 32, 512, 784)).as("not in double").isFalse();
-        assertThat(NativeBackend.smallShape(DType.F32, false, false, 33, 512, 512)).isFalse();
-        assertThat(NativeBackend.smallShape(DType.F32, true, true, 32, 512, 512)).as("not TT").isFalse();
-        assertThat(NativeBackend.smallShape(DType.F32, false, true, 784, 1000, 32)).as("A B^T, short depth")
+        assertThat(GemmRoutes.smallShape(DType.F32, false, false, 1000, 784, 17)).isTrue();
+        assertThat(GemmRoutes.smallShape(DType.F32, false, true, 32, 512, 784)).as("forward, batch 32").isTrue();
+        assertThat(GemmRoutes.smallShape(DType.F32, true, false, 512, 784, 32)).as("weight gradient").isTrue();
+        assertThat(GemmRoutes.smallShape(DType.F32, false, false, 32, 512, 512)).as("input gradient").isTrue();
+        assertThat(GemmRoutes.smallShape(DType.F64, false, true, 32, 512, 784)).as("not in double").isFalse();
+        assertThat(GemmRoutes.smallShape(DType.F32, false, false, 33, 512, 512)).isFalse();
+        assertThat(GemmRoutes.smallShape(DType.F32, true, true, 32, 512, 512)).as("not TT").isFalse();
+        assertThat(GemmRoutes.smallShape(DType.F32, false, true, 784, 1000, 32)).as("A B^T, short depth")
                 .isFalse();
     }
 }
