@@ -514,16 +514,29 @@ public final class TensorOps {
      * {@code {loss [rows], probs [rows, classes]}}.
      */
     public static Tensor[] softmaxCrossEntropy(Tensor z, int[] labels) {
-        if (z.rank() != 2 || z.dim(0) != labels.length) {
-            throw new IllegalArgumentException("cross-entropy needs logits [rows, classes] and one label per row; got "
-                    + Arrays.toString(z.shape()) + " and " + labels.length + " labels");
-        }
-        Tensor c = z.contiguous();
+        Tensor c = crossEntropyLogits(z, labels);
         Tensor loss = Tensor.uninitialised(z.dtype(), z.dim(0));
         Tensor probs = Tensor.uninitialised(z.dtype(), z.shape());
         be().softmaxCrossEntropy(z.dtype(), z.dim(0), z.dim(1), c.segment(), labelSegment(labels), loss.segment(),
                 probs.segment());
         return new Tensor[] {loss, probs};
+    }
+
+    /** The per-row losses of {@link #softmaxCrossEntropy} alone (the same bits), without the probabilities. */
+    public static Tensor crossEntropy(Tensor z, int[] labels) {
+        Tensor c = crossEntropyLogits(z, labels);
+        Tensor loss = Tensor.uninitialised(z.dtype(), z.dim(0));
+        be().crossEntropy(z.dtype(), z.dim(0), z.dim(1), c.segment(), labelSegment(labels), loss.segment());
+        return loss;
+    }
+
+    /** z contiguous, after checking it is {@code [rows, classes]} with one label per row. */
+    private static Tensor crossEntropyLogits(Tensor z, int[] labels) {
+        if (z.rank() != 2 || z.dim(0) != labels.length) {
+            throw new IllegalArgumentException("cross-entropy needs logits [rows, classes] and one label per row; got "
+                    + Arrays.toString(z.shape()) + " and " + labels.length + " labels");
+        }
+        return z.contiguous();
     }
 
     // ------------------------------------------------------------------ in place (state buffers only)

@@ -1,5 +1,6 @@
 package org.flatminima.kernels;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -141,6 +142,19 @@ public interface Backend {
      */
     void softmaxCrossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels,
                              MemorySegment loss, MemorySegment probs);
+
+    /**
+     * The losses of {@link #softmaxCrossEntropy} alone, the same values to the bit, without the probabilities: what
+     * a forward evaluation needs (nothing differentiates it). By default {@link #softmaxCrossEntropy} with the
+     * probabilities in a temporary buffer; the vector and C kernels skip them.
+     */
+    default void crossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels,
+                              MemorySegment loss) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment probs = arena.allocate(Math.max(1L, (long) rows * cols) * t.byteSize(), t.byteSize());
+            softmaxCrossEntropy(t, rows, cols, z, labels, loss, probs);
+        }
+    }
 
     // ------------------------------------------------------------------ convolution and pooling (NCHW)
 

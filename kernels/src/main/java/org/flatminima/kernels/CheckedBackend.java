@@ -282,6 +282,16 @@ public final class CheckedBackend implements Backend {
         d.softmaxCrossEntropy(t, rows, cols, z, labels, loss, probs);
     }
 
+    @Override
+    public void crossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels, MemorySegment loss) {
+        String op = "crossEntropy";
+        rowsCols(op, rows, cols);
+        labels(labels, rows, cols, op);
+        need(z, (long) rows * cols, t.byteSize(), op, "z");
+        need(loss, rows, t.byteSize(), op, "loss");
+        d.crossEntropy(t, rows, cols, z, labels, loss);
+    }
+
     private static void window(DType t, Window2d g, MemorySegment x, long yElems, MemorySegment y, String op,
                                String xName, String yName) {
         if (g == null) {

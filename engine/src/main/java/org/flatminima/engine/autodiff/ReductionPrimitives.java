@@ -55,8 +55,8 @@ public sealed interface ReductionPrimitives extends Primitive {
 
     /**
      * {@code y = max of x along axis}. With m the one-hot mask of the first maximum (a constant, kept by the
-     * forward as a residual): dy = sum(m dx, axis); gx = m g (broadcast along the axis). The forward builds m
-     * even when nothing is differentiated (two kernels more than the reduction; max is on no hot path).
+     * forward as a residual): dy = sum(m dx, axis); gx = m g (broadcast along the axis). A forward that nothing
+     * differentiates ({@link #forward}) is the reduction alone.
      */
     record Max(int axis, boolean keepDim) implements ReductionPrimitives, Primitive.WithResiduals<Tensor> {
         public String name() {
@@ -64,12 +64,11 @@ public sealed interface ReductionPrimitives extends Primitive {
         }
 
         public Tensor forward(Tensor... in) {
-            return forwardWithResiduals(in).out();
+            return TensorOps.reduce(ReduceOp.MAX, in[0], axis, keepDim);
         }
 
         public Forward<Tensor> forwardWithResiduals(Tensor... in) {
-            return new Forward<>(TensorOps.reduce(ReduceOp.MAX, in[0], axis, keepDim),
-                    IndexOps.argmaxMask(in[0], axis));
+            return new Forward<>(forward(in), IndexOps.argmaxMask(in[0], axis));
         }
 
         @Override
@@ -183,7 +182,8 @@ public sealed interface ReductionPrimitives extends Primitive {
      * With p = softmax(z) (differentiable) and e the one-hot labels (a constant): dy = sum((p - e) dz) / N;
      * gz = (p - e) g / N. The JVP of this VJP is therefore (diag(p) - p p^T) dz g / N, through softmax's JVP.
      *
-     * <p>The kernel computes p along with the loss; the forward keeps it as a residual. p is a differentiable
+     * <p>The kernel computes p along with the loss; the forward keeps it as a residual (a forward that nothing
+     * differentiates, {@link #forward}, computes the loss alone). p is a differentiable
      * function of z, so the rules do not use it as a constant: {@link #probs} re-enters it as the output of
      * {@link Softmax} applied to the rule's z ({@link Trace#bindKnown}), which costs nothing when z is a
      * constant and gives dp from softmax's own JVP when z is a tracer (the HVP's backward pass). One softmax per
@@ -195,12 +195,16 @@ public sealed interface ReductionPrimitives extends Primitive {
         }
 
         public Tensor forward(Tensor... in) {
-            return forwardWithResiduals(in).out();
+            return mean(TensorOps.crossEntropy(in[0], labels));
         }
 
         public Forward<Tensor> forwardWithResiduals(Tensor... in) {
             Tensor[] lossAndProbs = TensorOps.softmaxCrossEntropy(in[0], labels);
-            return new Forward<>(TensorOps.scale(TensorOps.sumAll(lossAndProbs[0]), 1.0 / labels.length), lossAndProbs[1]);
+            return new Forward<>(mean(lossAndProbs[0]), lossAndProbs[1]);
+        }
+
+        private Tensor mean(Tensor losses) {
+            return TensorOps.scale(TensorOps.sumAll(losses), 1.0 / labels.length);
         }
 
         /** p = softmax(z) at the level of z, its value the forward's residual. */

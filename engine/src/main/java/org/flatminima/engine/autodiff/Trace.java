@@ -38,7 +38,7 @@ final class Trace {
      * tensors when there is none. Inputs of lower levels, and constants, are constants at that level.
      */
     static Var bind(Primitive p, Var... in) {
-        return apply(p, null, in);
+        return apply(p, null, false, in);
     }
 
     /**
@@ -52,10 +52,15 @@ final class Trace {
         if (p instanceof Primitive.WithResiduals<?>) {
             throw new IllegalArgumentException(p.name() + " keeps residuals, so its output alone cannot be known");
         }
-        return apply(p, known, in);
+        return apply(p, known, false, in);
     }
 
-    private static Var apply(Primitive p, Tensor known, Var... in) {
+    /**
+     * {@code nested}: called by this method for a level above, whose rules may read the residuals of the output;
+     * a primitive applied to constants alone otherwise runs its plain {@link Primitive#forward}, with no residuals
+     * (nothing can differentiate that application: the losses of a cross-entropy without its probabilities).
+     */
+    private static Var apply(Primitive p, Tensor known, boolean nested, Var... in) {
         Level top = null;
         for (Var v : in) {
             if (v == null) {
@@ -74,7 +79,7 @@ final class Trace {
             if (known != null) {
                 return new Var.Const(known);
             }
-            if (p instanceof Primitive.WithResiduals<?> w) {
+            if (nested && p instanceof Primitive.WithResiduals<?> w) {
                 Primitive.Forward<?> f = w.forwardWithResiduals(raw);
                 return new Var.Const(f.out(), f.residuals());
             }
@@ -97,7 +102,7 @@ final class Trace {
                     primals[i] = in[i];
                 }
             }
-            Var out = apply(p, known, primals);
+            Var out = apply(p, known, true, primals);
             if (!any) {
                 return out; // every tangent is a symbolic zero: nothing to carry at this level
             }
@@ -124,7 +129,7 @@ final class Trace {
                 primals[i] = in[i];
             }
         }
-        Var out = apply(p, known, primals);
+        Var out = apply(p, known, true, primals);
         Node node = new Node(p, primals, parents, out);
         top.tape.add(node);
         return new Var.RevTracer(top, out, node);

@@ -63,6 +63,31 @@ class ResidualsTest {
         assertThat(hvp.count("argmax")).as("argmax masks per HVP, kernel calls %s", hvp).isEqualTo(1);
     }
 
+    /**
+     * A forward that nothing differentiates keeps no residuals: the cross-entropy computes its losses without the
+     * probabilities and a max no argmax mask, and both give the bits of the forward that keeps them (the value of
+     * a gradient's forward).
+     */
+    @Test
+    void aForwardThatNothingDifferentiatesKeepsNoResiduals() {
+        SplittableRandom rnd = new SplittableRandom(6);
+        Function<Var, Var> f = cnn(Numeric.normal(rnd, 2, 1, 6, 6));
+        Var theta = Numeric.normal(rnd, CNN_PARAMS);
+        Var[] plain = new Var[1];
+        CountingBackend forward = counted(() -> plain[0] = f.apply(theta));
+        assertThat(forward.count("softmaxCrossEntropy", "softmax")).as("kernel calls %s", forward).isZero();
+        assertThat(forward.count("crossEntropy")).as("kernel calls %s", forward).isEqualTo(1);
+        double traced = Autodiff.valueAndGrad(f, theta).value().value().item();
+        assertThat(Double.doubleToLongBits(plain[0].value().item())).as("%s against %s", plain[0].value().item(),
+                traced).isEqualTo(Double.doubleToLongBits(traced));
+
+        Function<Var, Var> m = th -> th.reshape(3, 4).max(1, false).square().sum();
+        Var x = Numeric.normal(rnd, 12);
+        CountingBackend max = counted(() -> plain[0] = m.apply(x));
+        assertThat(max.count("argmax")).as("kernel calls %s", max).isZero();
+        assertThat(plain[0].value().item()).isEqualTo(Autodiff.valueAndGrad(m, x).value().value().item());
+    }
+
     /** Reverse-over-reverse differentiates the residual softmax probabilities too: H v of the CNN both ways. */
     @Test
     void reverseOverReverseAgreesWithForwardOverReverse() {

@@ -288,6 +288,14 @@ final class CKernelBackend extends NativeBackend {
                 z, labels, loss, probs);
     }
 
+    @Override
+    public void crossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels, MemorySegment loss) {
+        long rb = (long) cols * t.byteSize();
+        long es = t.byteSize();
+        perRows(rows, (long) rows * cols * 8, (r, cnt) -> CKernels.softmaxCrossEntropy(t, cnt, cols,
+                z.asSlice(r * rb), labels.asSlice(4L * r), loss.asSlice(r * es), MemorySegment.NULL), z, labels, loss);
+    }
+
     // ------------------------------------------------------------------ convolution and pooling
 
     @Override

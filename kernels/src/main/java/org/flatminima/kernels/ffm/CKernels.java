@@ -282,6 +282,7 @@ final class CKernels {
         }
     }
 
+    /** {@code probs} {@link MemorySegment#NULL}: the losses alone. */
     static void softmaxCrossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels,
                                     MemorySegment loss, MemorySegment probs) {
         try {

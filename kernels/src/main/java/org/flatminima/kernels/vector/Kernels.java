@@ -51,6 +51,8 @@ interface Kernels {
     void softmaxCrossEntropy(int rows, int cols, MemorySegment z, MemorySegment labels, MemorySegment loss,
                              MemorySegment probs);
 
+    void crossEntropy(int rows, int cols, MemorySegment z, MemorySegment labels, MemorySegment loss);
+
     void im2col(Window2d g, MemorySegment x, MemorySegment cols);
 
     void col2im(Window2d g, MemorySegment cols, MemorySegment x);

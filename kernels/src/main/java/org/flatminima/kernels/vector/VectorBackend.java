@@ -290,6 +290,14 @@ public class VectorBackend extends ScalarBackend {
     }
 
     @Override
+    public void crossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels, MemorySegment loss) {
+        long rb = (long) cols * t.byteSize();
+        long es = t.byteSize();
+        Parts.rows(threads, rows, (long) rows * cols * 8, (r, cnt) -> kernels(t).crossEntropy(cnt, cols,
+                z.asSlice(r * rb), labels.asSlice(4L * r), loss.asSlice(r * es)), z, labels, loss);
+    }
+
+    @Override
     public void im2col(DType t, Window2d g, MemorySegment x, MemorySegment cols) {
         long es = t.byteSize();
         long cb = (long) g.colRows() * g.colCols() * es;
