@@ -413,9 +413,15 @@ public final class ImageOps {
         return new MaxPooled(y, new PoolRouting(g, x.shape(), idx));
     }
 
-    /** Max pooling ({@code k x k} window, stride, -infinity padding) of x {@code [..., C, H, W]}. */
+    /**
+     * Max pooling ({@code k x k} window, stride, -infinity padding) of x {@code [..., C, H, W]}: the values of
+     * {@link #maxPool2dRouted} without the routing.
+     */
     public static Tensor maxPool2d(Tensor x, int k, int stride, int pad) {
-        return maxPool2dRouted(x, k, stride, pad).y();
+        Window2d g = poolWindow("maxPool2d", x, k, stride, pad);
+        Tensor y = Tensor.uninitialised(x.dtype(), replaceTail(x.shape(), 2, g.outH(), g.outW()));
+        be().maxPool2dValues(x.dtype(), g, x.contiguous().segment(), y.segment());
+        return y;
     }
 
     /** The routing (first argmax per window, as PyTorch) of max pooling x: see {@link PoolRouting}. */

@@ -226,6 +226,18 @@ public interface Backend {
      */
     void maxPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax);
 
+    /**
+     * The values of {@link #maxPool2d} alone, the same to the bit, without the routing: what a forward evaluation
+     * needs (nothing differentiates it). By default {@link #maxPool2d} with the routing in a temporary buffer; the
+     * vector and C kernels skip it.
+     */
+    default void maxPool2dValues(DType t, Window2d g, MemorySegment x, MemorySegment y) {
+        long out = Math.max(1L, (long) g.n() * g.c() * g.outH() * g.outW());
+        try (Arena arena = Arena.ofConfined()) {
+            maxPool2d(t, g, x, y, arena.allocate(out * 4, 4));
+        }
+    }
+
     /** The adjoint of {@link #maxPool2d}: {@code gx = 0}, then each gy is added at its argmax. */
     void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx);
 

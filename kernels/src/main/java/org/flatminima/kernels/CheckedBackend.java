@@ -403,6 +403,12 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
+    public void maxPool2dValues(DType t, Window2d g, MemorySegment x, MemorySegment y) {
+        window(t, g, x, pooledSize(g), y, "maxPool2dValues", "x", "y");
+        d.maxPool2dValues(t, g, x, y);
+    }
+
+    @Override
     public void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx) {
         window(t, g, gx, pooledSize(g), gy, "maxPool2dBackward", "gx", "gy");
         need(argmax, pooledSize(g), 4, "maxPool2dBackward", "argmax");

@@ -31,8 +31,9 @@ public sealed interface PoolingPrimitives extends Primitive {
             return "max_pool2d";
         }
 
+        /** A forward that nothing differentiates: the values alone, without the routing. */
         public Tensor forward(Tensor... in) {
-            return forwardWithResiduals(in).out();
+            return ImageOps.maxPool2d(in[0], k, stride, pad);
         }
 
         public Forward<ImageOps.PoolRouting> forwardWithResiduals(Tensor... in) {

@@ -65,8 +65,8 @@ class ResidualsTest {
 
     /**
      * A forward that nothing differentiates keeps no residuals: the cross-entropy computes its losses without the
-     * probabilities and a max no argmax mask, and both give the bits of the forward that keeps them (the value of
-     * a gradient's forward).
+     * probabilities, max pooling its values without the routing and a max no argmax mask, and each gives the bits
+     * of the forward that keeps them (the value of a gradient's forward).
      */
     @Test
     void aForwardThatNothingDifferentiatesKeepsNoResiduals() {
@@ -77,6 +77,8 @@ class ResidualsTest {
         CountingBackend forward = counted(() -> plain[0] = f.apply(theta));
         assertThat(forward.count("softmaxCrossEntropy", "softmax")).as("kernel calls %s", forward).isZero();
         assertThat(forward.count("crossEntropy")).as("kernel calls %s", forward).isEqualTo(1);
+        assertThat(forward.count("maxPool2d")).as("kernel calls %s", forward).isZero();
+        assertThat(forward.count("maxPool2dValues")).as("kernel calls %s", forward).isEqualTo(1);
         double traced = Autodiff.valueAndGrad(f, theta).value().value().item();
         assertThat(Double.doubleToLongBits(plain[0].value().item())).as("%s against %s", plain[0].value().item(),
                 traced).isEqualTo(Double.doubleToLongBits(traced));

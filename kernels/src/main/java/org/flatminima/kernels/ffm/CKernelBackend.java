@@ -380,6 +380,14 @@ final class CKernelBackend extends NativeBackend {
     }
 
     @Override
+    public void maxPool2dValues(DType t, Window2d g, MemorySegment x, MemorySegment y) {
+        long es = t.byteSize();
+        long out = (long) g.c() * g.outH() * g.outW();
+        perImages(g, g.n() * g.imageSize(), (part, b) -> CKernels.maxPool2d(t, part,
+                x.asSlice(b * g.imageSize() * es), y.asSlice(b * out * es), MemorySegment.NULL), x, y);
+    }
+
+    @Override
     public void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx) {
         long es = t.byteSize();
         long out = (long) g.c() * g.outH() * g.outW();

@@ -346,6 +346,7 @@ final class CKernels {
         }
     }
 
+    /** {@code argmax} {@link MemorySegment#NULL}: the values alone. */
     static void maxPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
         try {
             table(t).maxPool().invokeExact(geometry(g), x, y, argmax);

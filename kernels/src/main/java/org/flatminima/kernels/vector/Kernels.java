@@ -57,6 +57,7 @@ interface Kernels {
 
     void col2im(Window2d g, MemorySegment cols, MemorySegment x);
 
+    /** {@code argmax} null: the values alone. */
     void maxPool2d(Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax);
 
     void maxPool2dBackward(Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx);

@@ -323,6 +323,14 @@ public class VectorBackend extends ScalarBackend {
     }
 
     @Override
+    public void maxPool2dValues(DType t, Window2d g, MemorySegment x, MemorySegment y) {
+        long es = t.byteSize();
+        long out = (long) g.c() * g.outH() * g.outW();
+        Parts.images(threads, g, g.n() * g.imageSize(), (part, b) -> kernels(t).maxPool2d(part,
+                x.asSlice(b * g.imageSize() * es), y.asSlice(b * out * es), null), x, y);
+    }
+
+    @Override
     public void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx) {
         long es = t.byteSize();
         long out = (long) g.c() * g.outH() * g.outW();

@@ -15,13 +15,16 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link Backend#crossEntropy}, the losses without the probabilities, gives every backend's
- * {@link Backend#softmaxCrossEntropy} losses to the bit: rows of one block of the C kernel's exps and many, rows
- * wider than a block (the C kernel's one-at-a-time path), rows split between two threads, and rows holding a NaN,
- * infinities and signed zeros. Every loss is written (the buffer starts as a value no loss takes) and nothing
- * past the last.
+ * The kernels of a forward that nothing differentiates give the bits of those that keep residuals, on every
+ * backend. {@link Backend#crossEntropy}, the losses without the probabilities, against
+ * {@link Backend#softmaxCrossEntropy}: rows of one block of the C kernel's exps and many, rows wider than a block
+ * (the C kernel's one-at-a-time path), rows split between two threads, and rows holding a NaN, infinities and
+ * signed zeros. {@link Backend#maxPool2dValues}, max pooling without the routing, against {@link Backend#maxPool2d}:
+ * 2x2/2 windows over widths whose last windows fill part of a vector, odd sizes, padded and overlapping windows,
+ * the same special values. Every output is written (the buffer starts as a value no output takes) and nothing past
+ * the last.
  */
-class CrossEntropyLossTest {
+class WithoutResidualsTest {
 
     static Stream<Arguments> cases() {
         List<Arguments> all = new ArrayList<>();
@@ -73,6 +76,41 @@ class CrossEntropyLossTest {
                             t.get(alone, r), t.get(fused, r)).isEqualTo(bits(t, fused, r));
                 }
                 assertThat(t.get(alone, rows)).as("past the last loss").isEqualTo(-12345.0);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1} threads={2}")
+    @MethodSource("cases")
+    void poolingWithoutTheRoutingGivesThePooledValues(String name, DType t, int threads) {
+        Backend b = ParityTest.backendOrSkip(name);
+        b.setThreads(threads);
+        // n, c, h, w, window, stride, pad
+        int[][] shapes = {{3, 2, 28, 28, 2, 2, 0}, {2, 3, 14, 14, 2, 2, 0}, {2, 2, 7, 7, 2, 2, 0},
+            {1, 1, 2, 34, 2, 2, 0}, {2, 2, 9, 11, 3, 2, 1}, {1, 3, 5, 5, 3, 1, 1}, {2, 1, 1, 1, 2, 2, 1}};
+        SplittableRandom rnd = new SplittableRandom(31);
+        double[] special = {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -0.0, 0.0};
+        for (int[] s : shapes) {
+            Window2d g = new Window2d(s[0], s[1], s[2], s[3], s[4], s[4], s[5], s[5], s[6], s[6]);
+            long in = g.n() * g.imageSize();
+            long out = (long) g.n() * g.c() * g.outH() * g.outW();
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment x = alloc(arena, t, in);
+                for (long i = 0; i < in; i++) {
+                    t.set(x, i, i % 13 == 5 ? special[(int) (i / 13 % special.length)] : -5 + 10 * rnd.nextDouble());
+                }
+                MemorySegment routed = alloc(arena, t, out);
+                b.maxPool2d(t, g, x, routed, arena.allocate(Math.max(1, out) * 4, 4));
+                MemorySegment alone = alloc(arena, t, out + 1);
+                for (long i = 0; i <= out; i++) {
+                    t.set(alone, i, -12345.0);
+                }
+                b.maxPool2dValues(t, g, x, alone);
+                for (long i = 0; i < out; i++) {
+                    assertThat(bits(t, alone, i)).as("%s %s output %d: %s against %s", t, g, i, t.get(alone, i),
+                            t.get(routed, i)).isEqualTo(bits(t, routed, i));
+                }
+                assertThat(t.get(alone, out)).as("past the last output").isEqualTo(-12345.0);
             }
         }
     }
