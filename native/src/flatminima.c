@@ -139,7 +139,7 @@ static int fm_pool_gather_avx512_f32(int64_t planes, int64_t plane, int64_t opla
                                      const int32_t *argmax, float *y);
 static int fm_pool_gather_avx512_f64(int64_t planes, int64_t plane, int64_t oplane, const double *x,
                                      const int32_t *argmax, double *y);
-/* The vector 2x2/2 pooling forward where one runs: AVX-512, or for floats AVX2 (fm_pool_avx2.inc); 1 where it
+/* The vector 2x2/2 pooling forward where one runs: AVX-512, or AVX2 (fm_pool_avx2.inc); 1 where it
  * ran. */
 static int fm_pool2x2_vec_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax);
 static int fm_pool2x2_vec_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax);
@@ -362,6 +362,10 @@ static int fm_pool2x2_avx2_f32(int64_t planes, int32_t h, int32_t w, const float
     (void) planes; (void) h; (void) w; (void) x; (void) y; (void) argmax;
     return 0;
 }
+static int fm_pool2x2_avx2_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax) {
+    (void) planes; (void) h; (void) w; (void) x; (void) y; (void) argmax;
+    return 0;
+}
 static int fm_winograd_input_avx2_f32(const int32_t *geom, const float *x, float *v) {
     (void) geom; (void) x; (void) v;
     return 0;
@@ -502,7 +506,7 @@ static int fm_pool2x2_vec_f32(int64_t planes, int32_t h, int32_t w, const float 
     return fm_pool2x2_avx512_f32(planes, h, w, x, y, argmax) || fm_pool2x2_avx2_f32(planes, h, w, x, y, argmax);
 }
 static int fm_pool2x2_vec_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax) {
-    return fm_pool2x2_avx512_f64(planes, h, w, x, y, argmax);
+    return fm_pool2x2_avx512_f64(planes, h, w, x, y, argmax) || fm_pool2x2_avx2_f64(planes, h, w, x, y, argmax);
 }
 static int fm_winograd_input_vec_f32(const int32_t *geom, const float *x, float *v) {
     return fm_winograd_input_avx512_f32(geom, x, v) || fm_winograd_input_avx2_f32(geom, x, v);
