@@ -78,8 +78,26 @@ class SmallGemmTest {
         return all.stream();
     }
 
+    /**
+     * A^T B with 5 to 20 columns and many rows: computed as C^T = B^T A in 5 x 2 tiles where C^T's rows fill them
+     * (10 and 15 columns of doubles, from 128 rows on), directly otherwise; last partial vectors of rows included.
+     */
+    static Stream<Arguments> fewColumnShapes() {
+        List<Arguments> all = new ArrayList<>();
+        for (DType t : DType.values()) {
+            for (int m : new int[] {127, 128, 131, 200, 784}) {
+                for (int n : new int[] {5, 10, 15, 20}) {
+                    for (int k : new int[] {7, 100}) {
+                        all.add(Arguments.of(t, m, n, k, true, false));
+                    }
+                }
+            }
+        }
+        return all.stream();
+    }
+
     @ParameterizedTest(name = "{0} m={1} n={2} k={3} ta={4} tb={5}")
-    @MethodSource({"shapes", "deepShapes", "wideShapes"})
+    @MethodSource({"shapes", "deepShapes", "wideShapes", "fewColumnShapes"})
     void matchesTheOracleAndItsChainOfMultiplyAdds(DType t, int m, int n, int k, boolean ta, boolean tb) {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
         Assumptions.assumeTrue(CKernels.avx2Kernels(), "this CPU has no AVX2 and FMA");
