@@ -1,6 +1,5 @@
 package org.flatminima.kernels;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -145,16 +144,9 @@ public interface Backend {
 
     /**
      * The losses of {@link #softmaxCrossEntropy} alone, the same values to the bit, without the probabilities: what
-     * a forward evaluation needs (nothing differentiates it). By default {@link #softmaxCrossEntropy} with the
-     * probabilities in a temporary buffer; the vector and C kernels skip them.
+     * a forward evaluation needs (nothing differentiates it).
      */
-    default void crossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels,
-                              MemorySegment loss) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment probs = arena.allocate(Math.max(1L, (long) rows * cols) * t.byteSize(), t.byteSize());
-            softmaxCrossEntropy(t, rows, cols, z, labels, loss, probs);
-        }
-    }
+    void crossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels, MemorySegment loss);
 
     // ------------------------------------------------------------------ convolution and pooling (NCHW)
 
@@ -228,15 +220,9 @@ public interface Backend {
 
     /**
      * The values of {@link #maxPool2d} alone, the same to the bit, without the routing: what a forward evaluation
-     * needs (nothing differentiates it). By default {@link #maxPool2d} with the routing in a temporary buffer; the
-     * vector and C kernels skip it.
+     * needs (nothing differentiates it).
      */
-    default void maxPool2dValues(DType t, Window2d g, MemorySegment x, MemorySegment y) {
-        long out = Math.max(1L, (long) g.n() * g.c() * g.outH() * g.outW());
-        try (Arena arena = Arena.ofConfined()) {
-            maxPool2d(t, g, x, y, arena.allocate(out * 4, 4));
-        }
-    }
+    void maxPool2dValues(DType t, Window2d g, MemorySegment x, MemorySegment y);
 
     /** The adjoint of {@link #maxPool2d}: {@code gx = 0}, then each gy is added at its argmax. */
     void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx);

@@ -214,6 +214,17 @@ public class ScalarBackend implements Backend {
     public void softmaxCrossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels,
                                     MemorySegment loss, MemorySegment probs) {
         softmax(t, rows, cols, z, probs);
+        losses(t, rows, cols, z, labels, loss);
+    }
+
+    @Override
+    public void crossEntropy(DType t, int rows, int cols, MemorySegment z, MemorySegment labels, MemorySegment loss) {
+        losses(t, rows, cols, z, labels, loss);
+    }
+
+    /** loss[r] = log(sum) - (z[r, labels[r]] - max), in double. */
+    private static void losses(DType t, int rows, int cols, MemorySegment z, MemorySegment labels,
+                               MemorySegment loss) {
         for (int r = 0; r < rows; r++) {
             double[] ms = maxAndSum(t, cols, z, r);
             double zy = t.get(z, (long) r * cols + labels.getAtIndex(INT, r));
@@ -356,6 +367,16 @@ public class ScalarBackend implements Backend {
 
     @Override
     public void maxPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
+        maxPool(t, g, x, y, argmax);
+    }
+
+    @Override
+    public void maxPool2dValues(DType t, Window2d g, MemorySegment x, MemorySegment y) {
+        maxPool(t, g, x, y, null);
+    }
+
+    /** Max pooling into y, and the routing into argmax unless it is null. */
+    private static void maxPool(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
         int oh = g.outH();
         int ow = g.outW();
         long plane = (long) g.h() * g.w();
@@ -380,7 +401,9 @@ public class ScalarBackend implements Backend {
                     }
                     long yi = p * oh * ow + (long) oy * ow + ox;
                     t.set(y, yi, best);
-                    argmax.setAtIndex(INT, yi, bestIdx);
+                    if (argmax != null) {
+                        argmax.setAtIndex(INT, yi, bestIdx);
+                    }
                 }
             }
         }

@@ -70,7 +70,8 @@ class LayeringTest {
     void theCKernelLayerFallsThroughWhereTheCLibraryHasNoKernel() throws Exception {
         assertThat(CKernelBackend.class.getSuperclass()).isEqualTo(NativeBackend.class);
         Set<String> inC = Set.of("fill", "axpby", "unary", "binary", "reduce", "argmax", "softmax", "logSoftmax",
-                "softmaxCrossEntropy", "im2col", "col2im", "maxPool2d", "maxPool2dBackward", "maxPool2dGather",
+                "softmaxCrossEntropy", "crossEntropy", "im2col", "col2im", "maxPool2d", "maxPool2dValues",
+                "maxPool2dBackward", "maxPool2dGather",
                 "avgPool2d", "avgPool2dBackward", "winogradInput", "winogradOutput", "winogradGradient",
                 "hasConv3x3Direct", "conv3x3Direct", "conv3x3DirectWeightGrad");
         for (Method m : kernels()) {
