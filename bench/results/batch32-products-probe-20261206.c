@@ -1,5 +1,7 @@
 /* W2 and M4 products at batch 32 (and 100, 64; W3 linear layer at 32) on the bundled OpenBLAS, Debian 0.3.21 and our
- * C small-product kernels, one thread, rounds alternating, medians of 21. Output: batch32-products-20261206.txt. */
+ * C small-product kernels, one thread, rounds alternating, medians of 21. Output: batch32-products-20261206.txt.
+ * ./p bundled.so debian.so libflatminima.so [f32|f64 [ta,tb,m,n,k ...]]: other shapes instead of the list below (the
+ * batch-1000 weight gradients of forwards-without-residuals-20261206.txt: 1,0,256,784,1000 0,0,256,784,1000 ...). */
 /* W2's products at batch 32: bundled OpenBLAS, Debian's OpenBLAS and the C small-product kernels, one thread,
  * rounds alternating; min and median of 21 rounds. */
 #include <stdio.h>
@@ -27,6 +29,8 @@ int main(int argc,char**argv){
                {0,1,100,256,784},{0,1,100,256,256},{0,0,100,256,256},{1,0,256,784,100},{1,0,256,256,100},
                {0,1,32,128,3136},{0,0,32,3136,128},{1,0,128,3136,32},{0,1,64,512,784},{1,0,512,784,64},{0,0,64,512,512}};
   int ns=sizeof(sh)/sizeof(sh[0]);
+  if(argc>5){ ns=argc-5<(int)(sizeof(sh)/sizeof(sh[0]))?argc-5:(int)(sizeof(sh)/sizeof(sh[0]));
+    for(int s=0;s<ns;s++) sscanf(argv[5+s],"%d,%d,%d,%d,%d",&sh[s][0],&sh[s][1],&sh[s][2],&sh[s][3],&sh[s][4]); }
   float *a=aligned_alloc(64,8*1000*1000),*b=aligned_alloc(64,8*1000*1000),*c=aligned_alloc(64,8*1000*1000);
   for(int i=0;i<2*1000*1000;i++){a[i]=(rand()%100)/100.0f;b[i]=(rand()%100)/100.0f;}
   if(f64) for(int i=0;i<1000*1000;i++){((double*)a)[i]=(rand()%100)/100.0;((double*)b)[i]=(rand()%100)/100.0;}
