@@ -107,8 +107,9 @@ final class GemmRoutes {
     /**
      * Where small products run, as {@code {"c" or "blas", why}}: {@code auto} picks our C kernels
      * ({@code fm_small_gemm}) where they run ({@code cKernels}: the C library is loaded and the CPU has AVX2 and
-     * FMA) unless the BLAS has small-matrix kernels ({@code blasSmallKernels}: OpenBLAS's AVX-512 cores, or
-     * oneMKL), which are faster there with their wider vectors. OpenBLAS's other cores pack both operands into
+     * FMA) unless the BLAS has small-matrix kernels ({@code blasSmallKernels}, {@link #blasSmallKernels()}:
+     * OpenBLAS's AVX-512 cores, or oneMKL alone on an AVX-512 CPU), which are faster there with their wider
+     * vectors. OpenBLAS's other cores pack both operands into
      * panels before every product, as much work as the arithmetic at these sizes; ours read them in place, at
      * 0.4-0.9 of OpenBLAS's time on Winograd's products and others (docs/PERFORMANCE.md, "Small products on
      * AVX2").
@@ -129,6 +130,26 @@ final class GemmRoutes {
             default -> throw new IllegalArgumentException("unknown -D" + NativeBackend.SMALL_PROPERTY + "=" + property
                     + ": use auto, c or blas");
         };
+    }
+
+    /**
+     * Whether the BLAS runs the products {@link #smallShape} takes on kernels of its own that beat ours there, for
+     * {@link #chooseSmall} and {@link #fewColumnsShape}: OpenBLAS's small-matrix kernels, where the OpenBLAS that
+     * runs the small products ({@code smallCore}: the loaded one, or with oneMKL the bundled one) has them (its
+     * AVX-512 cores), or oneMKL running every product ({@code mklAlone}) on a CPU with 512-bit vectors. Not oneMKL
+     * beside an OpenBLAS core without them: on an AMD EPYC (Zen 3, AVX2) oneMKL 2025.3 took 3-7 times our kernels'
+     * time on the products with ten columns of C (W1's 1000 x 10 x 784 forward, 1105 against 309 us in float) and
+     * 1.2-1.4 times on a Winograd chunk's 64 x 98 x 32 (docs/PERFORMANCE.md, "oneMKL on a CPU without AVX-512: the
+     * small products on our kernels"). A pure function.
+     */
+    static boolean blasSmallKernels(String smallCore, boolean mklAlone, int vectorBits) {
+        return mklAlone ? vectorBits >= 512 : OpenBlas.smallMatrixCore(smallCore);
+    }
+
+    /** {@link #blasSmallKernels(String, boolean, int)} for the loaded BLAS and this CPU. */
+    static boolean blasSmallKernels() {
+        return blasSmallKernels(OpenBlas.smallProductsCore(), OpenBlas.mklAlone(),
+                VectorBackend.preferredVectorBits());
     }
 
     /**
@@ -218,7 +239,7 @@ final class GemmRoutes {
      */
     static boolean fewColumnsShape(int m, int n, int k) {
         return VectorBackend.fewColumnsGemm(m, n, k)
-                && ((double) m * n * k > SMALL_KERNEL_MNK || !OpenBlas.hasSmallMatrixKernels());
+                && ((double) m * n * k > SMALL_KERNEL_MNK || !blasSmallKernels());
     }
 
     /**

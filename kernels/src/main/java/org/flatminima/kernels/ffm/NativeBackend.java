@@ -108,7 +108,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         this.fewColumns = few[0];
         this.fewColumnsNote = few[1];
         String[] small = GemmRoutes.chooseSmall(System.getProperty(SMALL_PROPERTY, "auto"), cSmall,
-                OpenBlas.hasSmallMatrixKernels());
+                GemmRoutes.blasSmallKernels());
         this.smallOnC = small[0].equals("c");
         this.smallNote = small[1];
         int t = OpenBlas.threads();

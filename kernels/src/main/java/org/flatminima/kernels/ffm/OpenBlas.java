@@ -369,8 +369,29 @@ public final class OpenBlas {
         if (SMALL != null) {
             return true; // small products on OpenBLAS, large ones on oneMKL: another order of summation either way
         }
-        String core = corename();
+        return smallMatrixCore(corename());
+    }
+
+    /** Whether OpenBLAS's core of this name (as {@link #corename()} gives it) has the small-matrix kernels. */
+    static boolean smallMatrixCore(String core) {
         return core != null && SMALL_MATRIX_CORES.contains(core.trim().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /**
+     * The core of the OpenBLAS that runs the products of at most 100^3 multiply-adds: with oneMKL the bundled
+     * library's ({@link #SMALL}), else the loaded library's; null when oneMKL runs every product (the bundled
+     * OpenBLAS did not load, or a path named {@code libmkl_rt}) or the library does not name its core.
+     */
+    static String smallProductsCore() {
+        if (SMALL != null) {
+            return string(SMALL.getCorename(), "openblas_get_corename");
+        }
+        return isMkl() ? null : corename();
+    }
+
+    /** Whether oneMKL runs every product, the small ones too (no {@link #SMALL}). */
+    static boolean mklAlone() {
+        return isMkl() && SMALL == null;
     }
 
     /**

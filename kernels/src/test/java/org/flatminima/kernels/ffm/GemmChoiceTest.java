@@ -139,7 +139,7 @@ class GemmChoiceTest {
         assertThat(GemmRoutes.fewColumnsShape(300, 10, 512)).isTrue();
         assertThat(GemmRoutes.fewColumnsShape(1000, 17, 784)).isFalse();
         // 100 x 10 x 784 <= 100^3: OpenBLAS's small-matrix kernels, where its cores have them
-        assertThat(GemmRoutes.fewColumnsShape(100, 10, 784)).isEqualTo(!OpenBlas.hasSmallMatrixKernels());
+        assertThat(GemmRoutes.fewColumnsShape(100, 10, 784)).isEqualTo(!GemmRoutes.blasSmallKernels());
     }
 
     @Test

@@ -170,7 +170,7 @@ class SmallGemmTest {
     void theNativeBackendGivesThemTheSmallProductsWhereChosen() {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
         Assumptions.assumeTrue(System.getProperty(NativeBackend.SMALL_PROPERTY) == null, "property set");
-        boolean chosen = GemmRoutes.chooseSmall("auto", CKernels.avx2Kernels(), OpenBlas.hasSmallMatrixKernels())[0]
+        boolean chosen = GemmRoutes.chooseSmall("auto", CKernels.avx2Kernels(), GemmRoutes.blasSmallKernels())[0]
                 .equals("c");
         Assumptions.assumeTrue(chosen, "small products stay on the BLAS here");
         CKernelBackend cb = new CKernelBackend();
@@ -196,7 +196,7 @@ class SmallGemmTest {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
         Assumptions.assumeTrue(System.getProperty(NativeBackend.SMALL_PROPERTY) == null, "property set");
         Assumptions.assumeTrue(GemmRoutes.chooseSmall("auto", CKernels.avx2Kernels(),
-                OpenBlas.hasSmallMatrixKernels())[0].equals("c"), "small products stay on the BLAS here");
+                GemmRoutes.blasSmallKernels())[0].equals("c"), "small products stay on the BLAS here");
         Backend cb = new CKernelBackend();
         int before = cb.threads();
         // {m, n, k, transA, transB}: products large enough to be split among the threads
@@ -216,6 +216,30 @@ class SmallGemmTest {
             }
         } finally {
             cb.setThreads(before);
+        }
+    }
+
+    /**
+     * Whose small-product kernels count as the BLAS's own: an OpenBLAS core's small-matrix kernels (its AVX-512
+     * cores), the bundled OpenBLAS's beside oneMKL included, or oneMKL alone with 512-bit vectors; not oneMKL beside
+     * an OpenBLAS core without them (an AMD Zen, where oneMKL took 3-7 times our time on products with ten columns).
+     */
+    @Test
+    void theBlasHasSmallProductKernelsOnlyOnAvx512() {
+        assertThat(GemmRoutes.blasSmallKernels("SkylakeX", false, 512)).isTrue();
+        assertThat(GemmRoutes.blasSmallKernels("Cooperlake ", false, 256)).as("OPENBLAS_CORETYPE decides").isTrue();
+        assertThat(GemmRoutes.blasSmallKernels("sapphirerapids", false, 512)).isTrue();
+        assertThat(GemmRoutes.blasSmallKernels("Zen", false, 256)).as("the bundled OpenBLAS beside oneMKL, AMD")
+                .isFalse();
+        assertThat(GemmRoutes.blasSmallKernels("Haswell", false, 512)).as("a core pinned below the CPU").isFalse();
+        assertThat(GemmRoutes.blasSmallKernels(null, false, 512)).as("no core name").isFalse();
+        assertThat(GemmRoutes.blasSmallKernels(null, true, 512)).as("oneMKL alone, AVX-512").isTrue();
+        assertThat(GemmRoutes.blasSmallKernels(null, true, 256)).as("oneMKL alone, AVX2").isFalse();
+        assertThat(GemmRoutes.blasSmallKernels()).isEqualTo(OpenBlas.mklAlone()
+                ? org.flatminima.kernels.vector.VectorBackend.preferredVectorBits() >= 512
+                : OpenBlas.smallMatrixCore(OpenBlas.smallProductsCore()));
+        if (!OpenBlas.isMkl()) {
+            assertThat(OpenBlas.smallProductsCore()).isEqualTo(OpenBlas.corename());
         }
     }
 

@@ -58,6 +58,31 @@ class MklBlasTest {
         assertThat(OpenBlas.libraryFor(101, 100, 100)).endsWith("/libmkl_rt.so.2");
         assertThat(OpenBlas.libraryFor(1000, 512, 784)).endsWith("/libmkl_rt.so.2");
         assertThat(OpenBlas.hasSmallMatrixKernels()).isTrue();
+        assertThat(OpenBlas.mklAlone()).isFalse();
+        assertThat(OpenBlas.smallProductsCore()).isNotBlank().isNotEqualTo(OpenBlas.corename());
+    }
+
+    /**
+     * The products the C small-product kernels take ({@code GemmRoutes.smallShape}) go to them beside oneMKL too
+     * where the bundled OpenBLAS's core has no small-matrix kernels (a CPU without AVX-512): there oneMKL took 3-7
+     * times their time on W1's products with ten columns of C. Where its core has them, they stay on the BLAS.
+     */
+    @Test
+    void smallProductsRunOnTheCKernelsWhereTheBundledCoreHasNoSmallMatrixKernels() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(CKernels.unavailableReason() == null && CKernels.avx2Kernels(),
+                "no C kernels for AVX2 here");
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty(NativeBackend.SMALL_PROPERTY) == null,
+                "property set");
+        boolean bundledSmall = OpenBlas.smallMatrixCore(OpenBlas.smallProductsCore());
+        CKernelBackend cb = new CKernelBackend();
+        assertThat(cb.details()).anyMatch(l -> l.startsWith("GEMM of small products")
+                && l.contains(bundledSmall ? "BLAS" : "C kernels"));
+        if (!bundledSmall) {
+            for (org.flatminima.kernels.DType t : org.flatminima.kernels.DType.values()) {
+                org.flatminima.kernels.GemmChecks.sameBits(CKernels::smallGemm, cb::gemm, t, 1000, 10, 784, false,
+                        true, 1.0, 0.0, false, "W1's forward product on the C kernels");
+            }
+        }
     }
 
     @Test
