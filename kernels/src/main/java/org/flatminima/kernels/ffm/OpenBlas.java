@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.flatminima.kernels.DType;
 
 /**
  * OpenBLAS (or Intel oneMKL) through FFM: {@code cblas_sgemm} / {@code cblas_dgemm} (32-bit integer interface, every
@@ -24,7 +25,7 @@ import java.util.regex.Pattern;
  * library ({@link BundledOpenBlas}, extracted from the class path and opened by path); with {@code system}, the
  * dynamic linker's {@code libopenblas.so.0}, then {@code libblas.so.3} (which also exports {@code cblas_*} when it
  * is OpenBLAS); with {@code mkl}, oneMKL's {@code libmkl_rt} ({@link BundledMkl}) and the bundled OpenBLAS for the
- * small products ({@link #SMALL}); or a given file. When the bundled library is missing for this platform (or
+ * small products ({@link #SMALL}), and on a CPU not Intel's for the products in double; or a given file. When the bundled library is missing for this platform (or
  * cannot be extracted) the system one is tried, with one log line. When nothing loads, {@link #unavailableReason()} says why and how
  * to fix it.
  */
@@ -82,6 +83,15 @@ public final class OpenBlas {
      */
     private static final Bound SMALL;
 
+    /**
+     * With oneMKL, whether {@link #SMALL} runs the products in double too: on a CPU that is not Intel's, where
+     * oneMKL takes its AVX2 code path. On an AMD EPYC (Zen 3) its dgemm took 1.08-1.18 of the bundled OpenBLAS's
+     * time at the networks' shapes, and its sgemm 0.83-0.98 (docs/PERFORMANCE.md, "oneMKL on a CPU without
+     * AVX-512"), so floats go to oneMKL and doubles stay on OpenBLAS. The choice depends on the dtype alone, so a
+     * product's bits still do not depend on its shape or the thread count.
+     */
+    private static final boolean DOUBLES_ON_SMALL;
+
     static {
         Bound bound = null;
         Bound small = null;
@@ -101,6 +111,7 @@ public final class OpenBlas {
         }
         BOUND = bound;
         SMALL = small;
+        DOUBLES_ON_SMALL = small != null && !intelCpu(cpuVendor());
         UNAVAILABLE = unavailable;
     }
 
@@ -408,7 +419,8 @@ public final class OpenBlas {
         return (BOUND.mkl() ? "Intel oneMKL " : "OpenBLAS ") + (v == null ? "(version unknown)" : v)
                 + (core == null ? "" : ", corename " + core)
                 + ", " + BOUND.kind().label() + ": " + (f == null ? BOUND.library() : f.toString())
-                + (SMALL == null ? "" : "; products of at most 100^3 multiply-adds: OpenBLAS "
+                + (SMALL == null ? "" : "; products of at most 100^3 multiply-adds"
+                        + (DOUBLES_ON_SMALL ? " and all in double (a CPU not Intel's)" : "") + ": OpenBLAS "
                         + version(SMALL.config()) + ", bundled: " + SMALL.library());
     }
 
@@ -467,14 +479,33 @@ public final class OpenBlas {
         }
     }
 
-    /** The library that runs an {@code m x n x k} product: {@link #SMALL} for a small one when there is one. */
-    private static Bound forProduct(int m, int n, int k) {
-        return SMALL != null && (double) m * n * k <= SMALL_MNK ? SMALL : BOUND;
+    /**
+     * The library that runs an {@code m x n x k} product in {@code t}: {@link #SMALL} when there is one for a small
+     * product, and for every product in double where {@link #DOUBLES_ON_SMALL}.
+     */
+    private static Bound forProduct(DType t, int m, int n, int k) {
+        boolean small = SMALL != null && ((double) m * n * k <= SMALL_MNK || t == DType.F64 && DOUBLES_ON_SMALL);
+        return small ? SMALL : BOUND;
     }
 
-    /** The library file that runs an {@code m x n x k} product (as {@link #library()} names it), or null. */
-    static String libraryFor(int m, int n, int k) {
-        return BOUND == null ? null : forProduct(m, n, k).library();
+    /** The library file that runs an {@code m x n x k} product in {@code t} (as {@link #library()} names it). */
+    static String libraryFor(DType t, int m, int n, int k) {
+        return BOUND == null ? null : forProduct(t, m, n, k).library();
+    }
+
+    /** The CPU's vendor string from /proc/cpuinfo ("GenuineIntel", "AuthenticAMD"), or null where unreadable. */
+    static String cpuVendor() {
+        try (var lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("vendor_id")).findFirst()
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(null);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Whether oneMKL takes this CPU for Intel's: "GenuineIntel", or unknown (null). A pure function. */
+    static boolean intelCpu(String vendor) {
+        return vendor == null || vendor.equals("GenuineIntel");
     }
 
     /** {@code cblas_sgemm(CblasRowMajor, ...)}; arguments as {@link org.flatminima.kernels.Backend#gemm}. */
@@ -484,7 +515,7 @@ public final class OpenBlas {
         int ta = transA ? TRANS : NO_TRANS;
         int tb = transB ? TRANS : NO_TRANS;
         try {
-            forProduct(m, n, k).sgemm().invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            forProduct(DType.F32, m, n, k).sgemm().invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } catch (Throwable t) {
             throw Downcalls.failure("cblas_sgemm", t);
         }
@@ -497,7 +528,7 @@ public final class OpenBlas {
         int ta = transA ? TRANS : NO_TRANS;
         int tb = transB ? TRANS : NO_TRANS;
         try {
-            forProduct(m, n, k).dgemm().invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            forProduct(DType.F64, m, n, k).dgemm().invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } catch (Throwable t) {
             throw Downcalls.failure("cblas_dgemm", t);
         }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.BackendUnavailableException;
+import org.flatminima.kernels.DType;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,10 +40,10 @@ class MklBlasTest {
         assertThat(OpenBlas.config()).contains("Math Kernel Library Version 2025.3");
         assertThat(OpenBlas.describe()).startsWith("Intel oneMKL 2025.3, mkl: /")
                 .contains("/mkl-" + BundledMkl.VERSION + "-linux-x86_64/libmkl_rt.so.2; ")
-                .contains("; products of at most 100^3 multiply-adds: OpenBLAS 0.3.31, bundled: /")
+                .contains("multiply-adds").contains(": OpenBLAS 0.3.31, bundled: /")
                 .endsWith("/libopenblas.so.0");
         assertThat(OpenBlas.hasSyrk()).isTrue();
-        assertThat(Lapack.has(org.flatminima.kernels.DType.F64)).isTrue();
+        assertThat(Lapack.has(DType.F64)).isTrue();
     }
 
     /**
@@ -53,13 +54,35 @@ class MklBlasTest {
      */
     @Test
     void smallProductsRunOnTheBundledOpenBlas() {
-        assertThat(OpenBlas.libraryFor(100, 100, 100)).endsWith("/libopenblas.so.0");
-        assertThat(OpenBlas.libraryFor(784, 10, 32)).endsWith("/libopenblas.so.0");
-        assertThat(OpenBlas.libraryFor(101, 100, 100)).endsWith("/libmkl_rt.so.2");
-        assertThat(OpenBlas.libraryFor(1000, 512, 784)).endsWith("/libmkl_rt.so.2");
+        for (DType t : DType.values()) {
+            assertThat(OpenBlas.libraryFor(t, 100, 100, 100)).endsWith("/libopenblas.so.0");
+            assertThat(OpenBlas.libraryFor(t, 784, 10, 32)).endsWith("/libopenblas.so.0");
+        }
+        assertThat(OpenBlas.libraryFor(DType.F32, 101, 100, 100)).endsWith("/libmkl_rt.so.2");
+        assertThat(OpenBlas.libraryFor(DType.F32, 1000, 512, 784)).endsWith("/libmkl_rt.so.2");
+        // in double, oneMKL on Intel's CPUs only (elsewhere its dgemm was the slower: doublesOnOpenBlasOffIntel)
+        String doubles = OpenBlas.intelCpu(OpenBlas.cpuVendor()) ? "/libmkl_rt.so.2" : "/libopenblas.so.0";
+        assertThat(OpenBlas.libraryFor(DType.F64, 101, 100, 100)).endsWith(doubles);
+        assertThat(OpenBlas.libraryFor(DType.F64, 1000, 512, 784)).endsWith(doubles);
         assertThat(OpenBlas.hasSmallMatrixKernels()).isTrue();
         assertThat(OpenBlas.mklAlone()).isFalse();
         assertThat(OpenBlas.smallProductsCore()).isNotBlank().isNotEqualTo(OpenBlas.corename());
+    }
+
+    /**
+     * Where the products in double run: oneMKL on a CPU it takes for Intel's, the bundled OpenBLAS on others (an AMD
+     * EPYC, where oneMKL's dgemm took 1.08-1.18 of its time); the vendor read from /proc/cpuinfo.
+     */
+    @Test
+    void doublesOnOpenBlasOffIntel() {
+        assertThat(OpenBlas.intelCpu("GenuineIntel")).isTrue();
+        assertThat(OpenBlas.intelCpu(null)).as("unknown: oneMKL, as before").isTrue();
+        assertThat(OpenBlas.intelCpu("AuthenticAMD")).isFalse();
+        assertThat(OpenBlas.intelCpu("HygonGenuine")).isFalse();
+        assertThat(OpenBlas.cpuVendor()).isNotBlank();
+        assertThat(OpenBlas.describe()).contains(OpenBlas.intelCpu(OpenBlas.cpuVendor())
+                ? "; products of at most 100^3 multiply-adds: OpenBLAS"
+                : "; products of at most 100^3 multiply-adds and all in double (a CPU not Intel's): OpenBLAS");
     }
 
     /**
@@ -78,7 +101,7 @@ class MklBlasTest {
         assertThat(cb.details()).anyMatch(l -> l.startsWith("GEMM of small products")
                 && l.contains(bundledSmall ? "BLAS" : "C kernels"));
         if (!bundledSmall) {
-            for (org.flatminima.kernels.DType t : org.flatminima.kernels.DType.values()) {
+            for (DType t : DType.values()) {
                 org.flatminima.kernels.GemmChecks.sameBits(CKernels::smallGemm, cb::gemm, t, 1000, 10, 784, false,
                         true, 1.0, 0.0, false, "W1's forward product on the C kernels");
             }
