@@ -25,9 +25,9 @@ import org.flatminima.kernels.DType;
  * library ({@link BundledOpenBlas}, extracted from the class path and opened by path); with {@code system}, the
  * dynamic linker's {@code libopenblas.so.0}, then {@code libblas.so.3} (which also exports {@code cblas_*} when it
  * is OpenBLAS); with {@code mkl}, oneMKL's {@code libmkl_rt} ({@link BundledMkl}) and the bundled OpenBLAS for the
- * small products ({@link #SMALL}), and on a CPU not Intel's for the products in double; or a given file. When the bundled library is missing for this platform (or
- * cannot be extracted) the system one is tried, with one log line. When nothing loads, {@link #unavailableReason()} says why and how
- * to fix it.
+ * small products ({@link #SMALL}), and on a CPU not Intel's for the products in double; or a given file. When the
+ * bundled library is missing for this platform (or cannot be extracted) the system one is tried, with one log line.
+ * When nothing loads, {@link #unavailableReason()} says why and how to fix it.
  */
 public final class OpenBlas {
 
@@ -515,7 +515,8 @@ public final class OpenBlas {
         int ta = transA ? TRANS : NO_TRANS;
         int tb = transB ? TRANS : NO_TRANS;
         try {
-            forProduct(DType.F32, m, n, k).sgemm().invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            forProduct(DType.F32, m, n, k).sgemm()
+                    .invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } catch (Throwable t) {
             throw Downcalls.failure("cblas_sgemm", t);
         }
@@ -528,7 +529,8 @@ public final class OpenBlas {
         int ta = transA ? TRANS : NO_TRANS;
         int tb = transB ? TRANS : NO_TRANS;
         try {
-            forProduct(DType.F64, m, n, k).dgemm().invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            forProduct(DType.F64, m, n, k).dgemm()
+                    .invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } catch (Throwable t) {
             throw Downcalls.failure("cblas_dgemm", t);
         }
