@@ -167,7 +167,7 @@ public final class ImageOps {
                 int m = Math.min(chunk, end - b0);
                 be.im2col(dt, window(m, x, kh, kw, stride, pad), xc.segment().asSlice(b0 * bytes), pc.segment());
                 for (int i = 0; i < m; i++) {
-                    TensorOps.gemm2d(be, dt, w2, pc.select(0, i), y3.select(0, b0 + i), 1.0, 0.0);
+                    Gemms.gemm2d(be, dt, w2, pc.select(0, i), y3.select(0, b0 + i), 1.0, 0.0);
                 }
                 addBias(be, y3.segment().asSlice((long) b0 * o * l * dt.byteSize()), m, o, l, b);
             }
@@ -279,7 +279,7 @@ public final class ImageOps {
             for (int b0 = partStart(n, parts, p); b0 < end; b0 += chunk) {
                 int m = Math.min(chunk, end - b0);
                 for (int b = 0; b < m; b++) {
-                    TensorOps.gemm2d(be, dt, wt, g3.select(0, b0 + b), pc.select(0, b), 1.0, 0.0);
+                    Gemms.gemm2d(be, dt, wt, g3.select(0, b0 + b), pc.select(0, b), 1.0, 0.0);
                 }
                 be.col2im(dt, new Window2d(m, c, h, width, kh, kw, stride, stride, pad, pad), pc.segment(),
                         x.segment().asSlice(b0 * bytes));
@@ -334,7 +334,7 @@ public final class ImageOps {
                 int m = Math.min(chunk, end - b0);
                 be.im2col(dt, window(m, x, kh, kw, stride, pad), xc.segment().asSlice(b0 * bytes), pc.segment());
                 for (int b = 0; b < m; b++) {
-                    TensorOps.gemm2d(be, dt, g3.select(0, b0 + b), pc.select(0, b).transpose(0, 1), sum, 1.0,
+                    Gemms.gemm2d(be, dt, g3.select(0, b0 + b), pc.select(0, b).transpose(0, 1), sum, 1.0,
                             b0 + b == first ? 0.0 : 1.0);
                 }
             }

@@ -87,7 +87,7 @@ class StackedProductTest {
         EveryBackend.forEach((name, be) -> {
             for (DType t : DType.values()) {
                 SplittableRandom rnd = new SplittableRandom(7);
-                for (int n : new int[] {1, 10, TensorOps.STACK_MAX_COLUMNS}) {
+                for (int n : new int[] {1, 10, Gemms.STACK_MAX_COLUMNS}) {
                     for (Tensor b : stacks(t, rnd, n)) {
                         for (Tensor a : shared(t, rnd)) {
                             Tensor[] y = new Tensor[1];
@@ -111,7 +111,7 @@ class StackedProductTest {
     @Test
     void widerMatricesKeepOneGemmEach() {
         SplittableRandom rnd = new SplittableRandom(8);
-        int n = TensorOps.STACK_MAX_COLUMNS + 1;
+        int n = Gemms.STACK_MAX_COLUMNS + 1;
         Tensor a = Tensor.uniform(DType.F64, rnd, -1, 1, M, K);
         Tensor b = Tensor.uniform(DType.F64, rnd, -1, 1, 3, K, n);
         Tensor[] y = new Tensor[1];

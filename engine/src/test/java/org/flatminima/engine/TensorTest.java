@@ -139,7 +139,7 @@ class TensorTest {
     }
 
     /**
-     * A batched left operand that is not contiguous: with matrices of at least {@link TensorOps#SLICE_MIN_ROWS}
+     * A batched left operand that is not contiguous: with matrices of at least {@link Gemms.SLICE_MIN_ROWS}
      * rows that GEMM reads in place (the transposed stack {@code g.mT()} of a weight gradient over directions),
      * one GEMM per matrix; with fewer rows, or matrices GEMM cannot read in place, a copy folded into one GEMM.
      * Every way against a naive product in double.
@@ -147,7 +147,7 @@ class TensorTest {
     @Test
     void matmulOfANonContiguousBatchedLeftOperand() {
         SplittableRandom rnd = new SplittableRandom(3);
-        int rows = TensorOps.SLICE_MIN_ROWS;
+        int rows = Gemms.SLICE_MIN_ROWS;
         for (int m : new int[] {rows, rows - 1}) {
             Tensor g = Tensor.uniform(DType.F64, rnd, -1, 1, 3, 9, m);
             Tensor at = g.transpose(1, 2); // [3, m, 9], each matrix column-major
@@ -184,7 +184,7 @@ class TensorTest {
                 continue;
             }
             SplittableRandom rnd = new SplittableRandom(5);
-            int m = TensorOps.SLICE_MIN_ROWS;
+            int m = Gemms.SLICE_MIN_ROWS;
             Tensor folded = Tensor.uniform(DType.F64, rnd, -1, 1, 2, m, 7);
             Tensor sliced = Tensor.uniform(DType.F64, rnd, -1, 1, 2, 7, m).transpose(1, 2);
             Tensor b = Tensor.uniform(DType.F64, rnd, -1, 1, 7, 5);
@@ -217,7 +217,7 @@ class TensorTest {
     @Test
     void matmulMatrixByMatrixGivesTheBitsOfOneThread() {
         matmulGivesTheBitsOfOneThread(4, (t, rnd) -> new Tensor[] {
-            Tensor.uniform(t, rnd, -1, 1, 5, 100, 2 * TensorOps.SLICE_MIN_ROWS).transpose(1, 2),
+            Tensor.uniform(t, rnd, -1, 1, 5, 100, 2 * Gemms.SLICE_MIN_ROWS).transpose(1, 2),
             Tensor.uniform(t, rnd, -1, 1, 100, 30)});
     }
 
