@@ -102,7 +102,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         String[] gemm = GemmRoutes.chooseGemm(System.getProperty(GEMM_PROPERTY, "auto"), OpenBlas.config(),
                 VectorBackend.preferredVectorBits());
         this.gemmOnVector = gemm[0].equals("vector");
-        this.gemmNote = gemm[1];
+        this.gemmNote = gemm[1] + (OpenBlas.doublesOnBundled() ? "; in double the bundled OpenBLAS (a CPU not Intel's)"
+                : "");
         String[] few = GemmRoutes.chooseFewColumns(System.getProperty(FEW_COLUMNS_PROPERTY, "auto"),
                 VectorBackend.preferredVectorBits(), cFewColumns);
         this.fewColumns = few[0];

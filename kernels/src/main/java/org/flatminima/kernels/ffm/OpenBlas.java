@@ -400,6 +400,11 @@ public final class OpenBlas {
         return isMkl() ? null : corename();
     }
 
+    /** Whether the bundled OpenBLAS runs the products in double beside oneMKL ({@link #DOUBLES_ON_SMALL}). */
+    static boolean doublesOnBundled() {
+        return DOUBLES_ON_SMALL;
+    }
+
     /** Whether oneMKL runs every product, the small ones too (no {@link #SMALL}). */
     static boolean mklAlone() {
         return isMkl() && SMALL == null;

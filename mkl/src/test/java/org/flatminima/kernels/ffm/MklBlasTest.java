@@ -74,12 +74,16 @@ class MklBlasTest {
      * EPYC, where oneMKL's dgemm took 1.08-1.18 of its time); the vendor read from /proc/cpuinfo.
      */
     @Test
-    void doublesOnOpenBlasOffIntel() {
+    void doublesOnOpenBlasOffIntel() throws BackendUnavailableException {
         assertThat(OpenBlas.intelCpu("GenuineIntel")).isTrue();
         assertThat(OpenBlas.intelCpu(null)).as("unknown: oneMKL, as before").isTrue();
         assertThat(OpenBlas.intelCpu("AuthenticAMD")).isFalse();
         assertThat(OpenBlas.intelCpu("HygonGenuine")).isFalse();
         assertThat(OpenBlas.cpuVendor()).isNotBlank();
+        boolean intel = OpenBlas.intelCpu(OpenBlas.cpuVendor());
+        assertThat(OpenBlas.doublesOnBundled()).isEqualTo(!intel);
+        assertThat(NativeBackend.create().details()).anyMatch(l -> l.startsWith("GEMM of large products: Intel oneMKL")
+                && l.endsWith("; in double the bundled OpenBLAS (a CPU not Intel's)") == !intel);
         assertThat(OpenBlas.describe()).contains(OpenBlas.intelCpu(OpenBlas.cpuVendor())
                 ? "; products of at most 100^3 multiply-adds: OpenBLAS"
                 : "; products of at most 100^3 multiply-adds and all in double (a CPU not Intel's): OpenBLAS");
@@ -99,7 +103,7 @@ class MklBlasTest {
         boolean bundledSmall = OpenBlas.smallMatrixCore(OpenBlas.smallProductsCore());
         CKernelBackend cb = new CKernelBackend();
         assertThat(cb.details()).anyMatch(l -> l.startsWith("GEMM of small products")
-                && l.contains(bundledSmall ? "BLAS" : "C kernels"));
+                && l.contains("): " + (bundledSmall ? "BLAS" : "C kernels")));
         if (!bundledSmall) {
             for (DType t : DType.values()) {
                 org.flatminima.kernels.GemmChecks.sameBits(CKernels::smallGemm, cb::gemm, t, 1000, 10, 784, false,
