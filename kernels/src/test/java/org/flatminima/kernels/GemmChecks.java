@@ -84,6 +84,36 @@ public final class GemmChecks {
         }
     }
 
+    /**
+     * {@code p} reads and writes nothing outside its operands: run with each of A, B and C exactly as long as its
+     * last row reaches (padded leading dimensions) and placed against an inaccessible page ({@link GuardedMemory}),
+     * after its last element and then before its first, it gives the bits it gives on the same values in ordinary
+     * memory. A read or write past an operand stops the JVM (SIGSEGV) rather than failing an assertion.
+     */
+    public static void withinBounds(Product p, DType t, int m, int n, int k, boolean ta, boolean tb, double alpha,
+                                    double beta) {
+        try (Arena arena = Arena.ofConfined(); GuardedMemory guarded = new GuardedMemory()) {
+            Operands o = Operands.of(arena, t, m, n, k, ta, tb, beta, true);
+            MemorySegment want = o.run(arena, p, t, m, n, k, ta, tb, alpha, beta);
+            long na = tight(ta ? k : m, ta ? m : k, o.lda()) * t.byteSize();
+            long nb = tight(tb ? n : k, tb ? k : n, o.ldb()) * t.byteSize();
+            long nc = tight(m, n, o.ldc()) * t.byteSize();
+            for (boolean end : new boolean[] {true, false}) {
+                MemorySegment a = (end ? guarded.atEnd(na) : guarded.atStart(na)).copyFrom(o.a().asSlice(0, na));
+                MemorySegment b = (end ? guarded.atEnd(nb) : guarded.atStart(nb)).copyFrom(o.b().asSlice(0, nb));
+                MemorySegment c = (end ? guarded.atEnd(nc) : guarded.atStart(nc)).copyFrom(o.c0().asSlice(0, nc));
+                p.run(t, ta, tb, m, n, k, alpha, a, o.lda(), b, o.ldb(), beta, c, o.ldc());
+                assertThat(c.mismatch(want.asSlice(0, nc))).as("%s %dx%dx%d ta=%b tb=%b, operands %s a guard page",
+                        t, m, n, k, ta, tb, end ? "before" : "after").isEqualTo(-1L);
+            }
+        }
+    }
+
+    /** Elements from the first of {@code rows} rows of {@code cols} at stride {@code ld} to the last one's end. */
+    private static long tight(int rows, int cols, int ld) {
+        return (long) (rows - 1) * ld + cols;
+    }
+
     /** {@code p} and {@code q} give the same bits on the same operands (padded or not, in a shared arena). */
     public static void sameBits(Product p, Product q, DType t, int m, int n, int k, boolean ta, boolean tb,
                                 double alpha, double beta, boolean padded, String what) {

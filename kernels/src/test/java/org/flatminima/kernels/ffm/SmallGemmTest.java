@@ -10,6 +10,7 @@ import java.util.stream.Stream;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.DType;
 import org.flatminima.kernels.GemmChecks;
+import org.flatminima.kernels.GuardedMemory;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,7 +21,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The C kernels for small products ({@code fm_small_gemm}, AVX2 and FMA): against the scalar oracle (edge rows,
  * columns and depths around the tiles of 4 x 3 vectors, 6 x 2, 8 x 1 and 5 x 2, of A B^T's 4 x 3 dot products of
  * rows, and of A^T B with few columns computed as C^T = B^T A; alpha and beta with a NaN-filled C at
- * beta 0; padded leading dimensions, C's padding untouched); to the bit against their promise, each entry one
+ * beta 0; padded leading dimensions, C's padding untouched; nothing read or written past an operand placed
+ * against an inaccessible page); to the bit against their promise, each entry one
  * chain of multiply-adds over the depth from 0 and then {@code alpha s + beta c}, which is what makes their bits
  * independent of the entries around them; the native backend's choice of them.
  */
@@ -105,6 +107,9 @@ class SmallGemmTest {
             GemmChecks.matchesOracle(CKernels::smallGemm, t, m, n, k, ta, tb, ab[0], ab[1]);
             GemmChecks.sameBits(CKernels::smallGemm, SmallGemmTest::chain, t, m, n, k, ta, tb, ab[0], ab[1], true,
                     "bits against one chain of multiply-adds per entry");
+        }
+        if (GuardedMemory.available()) {
+            GemmChecks.withinBounds(CKernels::smallGemm, t, m, n, k, ta, tb, -1.5, 0.5);
         }
     }
 
