@@ -6,6 +6,7 @@ import java.util.stream.Stream;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.DType;
 import org.flatminima.kernels.GemmChecks;
+import org.flatminima.kernels.GuardedMemory;
 import org.flatminima.kernels.vector.VectorBackend;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,7 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The C kernels for products with few columns of C ({@code fm_fewcol_gemm}, AVX-512): against the scalar oracle
  * (every orientation, edge rows, columns and depths, alpha and beta with a NaN-filled C at beta 0, padded leading
- * dimensions, C's padding untouched); to the bit against the vector backend's kernels for the same products with
+ * dimensions, C's padding untouched; nothing read or written past an operand placed against an inaccessible
+ * page); to the bit against the vector backend's kernels for the same products with
  * 512-bit vectors (the promise that lets the native backend pick either); and the bits of one thread at two and
  * three, through {@link CKernelBackend}'s bands.
  */
@@ -57,6 +59,9 @@ class FewColumnsCTest {
                 GemmChecks.sameBits(CKernels::fewColumnsGemm, vb::gemm, t, m, n, k, ta, tb, ab[0], ab[1], true,
                         "bits against the vector kernels");
             }
+        }
+        if (GuardedMemory.available()) {
+            GemmChecks.withinBounds(CKernels::fewColumnsGemm, t, m, n, k, ta, tb, -1.5, 0.5);
         }
     }
 
