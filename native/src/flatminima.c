@@ -79,7 +79,11 @@ int fm_avx2_supported(void) {
 /* The softmax kernels' exp and log on vectors (AVX-512 or AVX2, the same bits): fm_vexp, fm_vlog. */
 #include "fm_vmath.inc"
 
-/* Code for AVX-512, compiled into both flavours of the library and run only where fm_avx512_supported(). */
+/* Code for AVX-512, compiled into both flavours of the library and run only where fm_avx512_supported().
+ * A function compiled for AVX-512 (or AVX2) is called only after that check (or fm_avx2_supported()) in code
+ * compiled for the library's baseline: the compiler may use the wider instructions anywhere in such a function,
+ * its prologue included (an AddressSanitizer build stored a zmm register there, SIGILL on an AVX2 CPU), so a
+ * check inside it can come too late. The functions keep their own checks as well. */
 #define FC_TARGET __attribute__((target("avx512f,fma")))
 
 #else
@@ -120,8 +124,8 @@ int fm_vector_math(int32_t fn, int64_t n, double *v) {
     switch (fn) {
     case 0: return fm_vexp(n, v);
     case 1: return fm_vlog(n, v);
-    case 2: return fm_exp_avx2(n, v);
-    case 3: return fm_log_avx2(n, v);
+    case 2: return fm_avx2_supported() && fm_exp_avx2(n, v);
+    case 3: return fm_avx2_supported() && fm_log_avx2(n, v);
     default: return 0;
     }
 }
@@ -479,11 +483,12 @@ static int fm_conv3x3_direct_wgrad_f32(const int32_t *geom, int32_t cout, const 
  * ran, 0 (nothing written) where the CPU has neither AVX-512 nor AVX2, the build is not for x86-64, the window is not
  * one they take, or (doubles) always. */
 int fm_conv3x3_f32(const int32_t *geom, int32_t cout, const float *x, const float *w, float *y) {
-    return fm_conv3x3_direct_f32(geom, cout, x, w, y) || fm_conv3x3_direct_avx2_f32(geom, cout, x, w, y);
+    return (fm_avx512_supported() && fm_conv3x3_direct_f32(geom, cout, x, w, y))
+           || (fm_avx2_supported() && fm_conv3x3_direct_avx2_f32(geom, cout, x, w, y));
 }
 int fm_conv3x3_wgrad_f32(const int32_t *geom, int32_t cout, const float *x, const float *gy, float *gw) {
-    return fm_conv3x3_direct_wgrad_f32(geom, cout, x, gy, gw)
-           || fm_conv3x3_direct_wgrad_avx2_f32(geom, cout, x, gy, gw);
+    return (fm_avx512_supported() && fm_conv3x3_direct_wgrad_f32(geom, cout, x, gy, gw))
+           || (fm_avx2_supported() && fm_conv3x3_direct_wgrad_avx2_f32(geom, cout, x, gy, gw));
 }
 int fm_conv3x3_f64(const int32_t *geom, int32_t cout, const double *x, const double *w, double *y) {
     (void) geom; (void) cout; (void) x; (void) w; (void) y;
@@ -503,26 +508,31 @@ static int fm_pool2x2_backward_avx512_f64(int64_t planes, int32_t h, int32_t w, 
 }
 
 static int fm_pool2x2_vec_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax) {
-    return fm_pool2x2_avx512_f32(planes, h, w, x, y, argmax) || fm_pool2x2_avx2_f32(planes, h, w, x, y, argmax);
+    return (fm_avx512_supported() && fm_pool2x2_avx512_f32(planes, h, w, x, y, argmax))
+           || (fm_avx2_supported() && fm_pool2x2_avx2_f32(planes, h, w, x, y, argmax));
 }
 static int fm_pool2x2_vec_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax) {
-    return fm_pool2x2_avx512_f64(planes, h, w, x, y, argmax) || fm_pool2x2_avx2_f64(planes, h, w, x, y, argmax);
+    return (fm_avx512_supported() && fm_pool2x2_avx512_f64(planes, h, w, x, y, argmax))
+           || (fm_avx2_supported() && fm_pool2x2_avx2_f64(planes, h, w, x, y, argmax));
 }
 static int fm_winograd_input_vec_f32(const int32_t *geom, const float *x, float *v) {
-    return fm_winograd_input_avx512_f32(geom, x, v) || fm_winograd_input_avx2_f32(geom, x, v);
+    return (fm_avx512_supported() && fm_winograd_input_avx512_f32(geom, x, v))
+           || (fm_avx2_supported() && fm_winograd_input_avx2_f32(geom, x, v));
 }
 static int fm_winograd_output_vec_f32(const int32_t *geom, int32_t cout, const float *mm, float *y) {
-    return fm_winograd_output_avx512_f32(geom, cout, mm, y) || fm_winograd_output_avx2_f32(geom, cout, mm, y);
+    return (fm_avx512_supported() && fm_winograd_output_avx512_f32(geom, cout, mm, y))
+           || (fm_avx2_supported() && fm_winograd_output_avx2_f32(geom, cout, mm, y));
 }
 static int fm_winograd_input_vec_f64(const int32_t *geom, const double *x, double *v) {
-    return fm_winograd_input_avx512_f64(geom, x, v);
+    return (fm_avx512_supported() && fm_winograd_input_avx512_f64(geom, x, v));
 }
 static int fm_winograd_output_vec_f64(const int32_t *geom, int32_t cout, const double *mm, double *y) {
-    return fm_winograd_output_avx512_f64(geom, cout, mm, y);
+    return (fm_avx512_supported() && fm_winograd_output_avx512_f64(geom, cout, mm, y));
 }
 static int fm_winograd_gradient_vec_f32(const int32_t *geom, int32_t cout, const float *gy, float *gt) {
-    return fm_winograd_gradient_avx512_f32(geom, cout, gy, gt) || fm_winograd_gradient_avx2_f32(geom, cout, gy, gt);
+    return (fm_avx512_supported() && fm_winograd_gradient_avx512_f32(geom, cout, gy, gt))
+           || (fm_avx2_supported() && fm_winograd_gradient_avx2_f32(geom, cout, gy, gt));
 }
 static int fm_winograd_gradient_vec_f64(const int32_t *geom, int32_t cout, const double *gy, double *gt) {
-    return fm_winograd_gradient_avx512_f64(geom, cout, gy, gt);
+    return (fm_avx512_supported() && fm_winograd_gradient_avx512_f64(geom, cout, gy, gt));
 }
