@@ -150,7 +150,7 @@ class DirectConvKernelsTest extends SameBits {
 
     /** Uniform in [-1, 1]. */
     private MemorySegment values(DType t, long n) {
-        MemorySegment s = alloc(t, n);
+        MemorySegment s = input(t, n);
         for (long i = 0; i < n; i++) {
             t.set(s, i, 2 * rnd.nextDouble() - 1);
         }

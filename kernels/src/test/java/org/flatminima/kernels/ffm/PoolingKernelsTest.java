@@ -131,7 +131,7 @@ class PoolingKernelsTest extends SameBits {
 
     /** kind 0: a ReLU's output (half zeros); 1: small integers (ties); 2: values with NaNs and negative zeros. */
     private MemorySegment values(DType t, long n, int kind) {
-        MemorySegment s = alloc(t, n);
+        MemorySegment s = input(t, n);
         for (long i = 0; i < n; i++) {
             double v = rnd.nextDouble() - 0.5;
             double e = switch (kind) {

@@ -9,6 +9,7 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.DType;
+import org.flatminima.kernels.GuardedMemory;
 import org.flatminima.kernels.ScalarBackend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -19,7 +20,8 @@ import org.junit.jupiter.params.provider.Arguments;
  * {@link WinogradKernelsTest}): the oracle, a seeded random source, an arena per test, the (dtype, C kernels on?)
  * cases of {@link NativeKernelsTest}, and running a kernel and the oracle into separate outputs to assert the same
  * bits, the kernel's output followed by {@link #GUARD} elements of garbage that must stay as they were (the kernels
- * store with masks).
+ * store with masks); inputs ({@link #input}) that end where an inaccessible page begins, so that a kernel reading
+ * past one stops the JVM (SIGSEGV) whatever the memory after it holds.
  */
 abstract class SameBits {
     /** Elements past an output that a kernel must not write. */
@@ -28,15 +30,20 @@ abstract class SameBits {
     final Backend ref = new ScalarBackend();
     final Random rnd = new Random(20261205);
     Arena arena;
+    private GuardedMemory guarded;
 
     @BeforeEach
     void open() {
         arena = Arena.ofConfined();
+        guarded = GuardedMemory.available() ? new GuardedMemory() : null;
     }
 
     @AfterEach
     void close() {
         arena.close();
+        if (guarded != null) {
+            guarded.close();
+        }
     }
 
     /** (dtype, C kernels on?) */
@@ -62,6 +69,11 @@ abstract class SameBits {
             t.set(s, i, 1000 + i);
         }
         return s;
+    }
+
+    /** Room for n elements (zeros) of an input, ending against an inaccessible page where that can be had. */
+    MemorySegment input(DType t, long n) {
+        return guarded == null ? alloc(t, n) : guarded.atEnd(Math.max(1, n) * t.byteSize());
     }
 
     MemorySegment alloc(DType t, long n) {

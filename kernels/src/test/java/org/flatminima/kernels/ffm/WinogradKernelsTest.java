@@ -86,7 +86,7 @@ class WinogradKernelsTest extends SameBits {
 
     /** Values of two magnitudes, with negative zeros and NaNs. */
     private MemorySegment values(DType t, long n) {
-        MemorySegment s = alloc(t, n);
+        MemorySegment s = input(t, n);
         for (long i = 0; i < n; i++) {
             int r = rnd.nextInt(20);
             double v = r == 0 ? Double.NaN : r < 3 ? -0.0 : r < 5 ? 0.0 : (rnd.nextDouble() - 0.5) * (r < 12 ? 1e3 : 1);
