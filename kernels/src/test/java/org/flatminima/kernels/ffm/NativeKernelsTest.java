@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.BinaryOp;
 import org.flatminima.kernels.DType;
+import org.flatminima.kernels.GuardedMemory;
 import org.flatminima.kernels.ParityTest;
 import org.flatminima.kernels.ReduceOp;
 import org.flatminima.kernels.ScalarBackend;
@@ -30,23 +31,30 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every kernel of the native backend against the scalar oracle, F32 and F64, over awkward sizes and special
- * values; once with our C kernels and once with {@code -Dflatminima.native.kernels=false} (the fallback).
+ * values; once with our C kernels and once with {@code -Dflatminima.native.kernels=false} (the fallback). The
+ * operands made of random values end where an inaccessible page begins ({@link GuardedMemory}), so that a kernel
+ * reading or writing past one stops the JVM whatever the memory after it holds.
  */
 class NativeKernelsTest {
 
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private final Backend ref = new ScalarBackend();
     private Arena arena;
+    private GuardedMemory guarded;
     private final Random rnd = new Random(20261127);
 
     @BeforeEach
     void open() {
         arena = Arena.ofConfined();
+        guarded = GuardedMemory.available() ? new GuardedMemory() : null;
     }
 
     @AfterEach
     void close() {
         arena.close();
+        if (guarded != null) {
+            guarded.close();
+        }
     }
 
     /** (dtype, C kernels on?) */
@@ -100,8 +108,13 @@ class NativeKernelsTest {
         return arena.allocate(Math.max(1, n) * 4, 4);
     }
 
+    /** Room for n elements against an inaccessible page where that can be had, else as {@link #alloc}. */
+    private MemorySegment guardedAlloc(DType t, long n) {
+        return guarded == null ? alloc(t, n) : guarded.atEnd(Math.max(1, n) * t.byteSize());
+    }
+
     private MemorySegment random(DType t, long n, double lo, double hi) {
-        MemorySegment s = alloc(t, n);
+        MemorySegment s = guardedAlloc(t, n);
         for (long i = 0; i < n; i++) {
             t.set(s, i, lo + (hi - lo) * rnd.nextDouble());
         }
@@ -110,7 +123,7 @@ class NativeKernelsTest {
 
     /** Small integers: forces ties in max/argmax. */
     private MemorySegment smallInts(DType t, long n) {
-        MemorySegment s = alloc(t, n);
+        MemorySegment s = guardedAlloc(t, n);
         for (long i = 0; i < n; i++) {
             t.set(s, i, rnd.nextInt(3));
         }
