@@ -41,6 +41,8 @@
 /* Elements whose exps the softmax kernels compute together (x - max in double, on the stack); a wider row
  * computes its exps twice, one at a time. */
 #define FM_EXP_BLOCK 1024
+/* Columns up to which rows' softmaxes run four rows to a vector on AVX2 (fm_softmax_avx2.inc). */
+#define FM_SOFTMAX_FEW 32
 
 int fm_abi_version(void) { return FM_ABI_VERSION; }
 
@@ -147,6 +149,12 @@ static int fm_pool_gather_avx512_f64(int64_t planes, int64_t plane, int64_t opla
  * ran. */
 static int fm_pool2x2_vec_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax);
 static int fm_pool2x2_vec_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax);
+
+/* Softmaxes of rows with few columns on AVX2 (fm_softmax_avx2.inc): the rows done (none without AVX2 or x86-64). */
+static int64_t fm_softmax_rows_avx2_f32(int64_t rows, int32_t cols, const float *x, float *y, const int32_t *labels,
+                                        float *loss);
+static int64_t fm_softmax_rows_avx2_f64(int64_t rows, int32_t cols, const double *x, double *y,
+                                        const int32_t *labels, double *loss);
 
 /* Winograd transforms on AVX-512 (fm_winograd.inc) for the portable ones of fm_kernels.inc: 1 where they ran,
  * 0 (nothing written) where the CPU has no AVX-512, the build is not for x86-64 or the shape is not one they
@@ -354,6 +362,25 @@ SM_STORE_TARGET void fm_sm_lane_sums_f64(const __m256d *v, double *out) {
 #undef FM
 #undef T
 
+#define T float
+#define FM(name) fm_##name##_f32
+#define SX_COLUMN4(p, n) _mm256_cvtps_pd(_mm_setr_ps((p)[0], (p)[n], (p)[2 * (n)], (p)[3 * (n)]))
+#define SX_BLOCK 64
+#include "fm_softmax_avx2.inc"
+#undef SX_COLUMN4
+#undef SX_BLOCK
+#undef FM
+#undef T
+#define T double
+#define FM(name) fm_##name##_f64
+#define SX_COLUMN4(p, n) _mm256_setr_pd((p)[0], (p)[n], (p)[2 * (n)], (p)[3 * (n)])
+#define SX_BLOCK 64
+#include "fm_softmax_avx2.inc"
+#undef SX_COLUMN4
+#undef SX_BLOCK
+#undef FM
+#undef T
+
 #include "fm_winograd.inc"
 #include "fm_direct.inc"
 #include "fm_pool_avx2.inc"
@@ -362,6 +389,16 @@ SM_STORE_TARGET void fm_sm_lane_sums_f64(const __m256d *v, double *out) {
 
 #else
 
+static int64_t fm_softmax_rows_avx2_f32(int64_t rows, int32_t cols, const float *x, float *y, const int32_t *labels,
+                                        float *loss) {
+    (void) rows; (void) cols; (void) x; (void) y; (void) labels; (void) loss;
+    return 0;
+}
+static int64_t fm_softmax_rows_avx2_f64(int64_t rows, int32_t cols, const double *x, double *y,
+                                        const int32_t *labels, double *loss) {
+    (void) rows; (void) cols; (void) x; (void) y; (void) labels; (void) loss;
+    return 0;
+}
 static int fm_pool2x2_avx2_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax) {
     (void) planes; (void) h; (void) w; (void) x; (void) y; (void) argmax;
     return 0;

@@ -274,4 +274,60 @@ class VectorExpTest {
             }
         }
     }
+    /**
+     * Rows with few columns go four to a vector on AVX2 ({@code native/src/fm_softmax_avx2.inc}), a row alone
+     * through the blocks of {@code FM(softmax_rows_blocks)}: the two give the same bits, in both dtypes, for every
+     * width the vector method takes (up to 32 columns) and one past it, row counts that leave a partial group, and
+     * rows the vector method hands back (a NaN, a row of signed zeros, a maximum of -0, infinities) among ordinary
+     * ones.
+     */
+    @Test
+    void rowsTogetherGiveTheBitsOfEachRowAlone() {
+        NativeBackend nat = new CKernelBackend();
+        nat.setThreads(1);
+        SplittableRandom r = new SplittableRandom(23);
+        for (DType t : DType.values()) {
+            for (int cols : new int[] {1, 2, 3, 5, 10, 16, 31, 32, 33}) {
+                for (int rows : new int[] {4, 7, 70, 131}) {
+                    long n = (long) rows * cols;
+                    try (Arena arena = Arena.ofConfined()) {
+                        MemorySegment z = arena.allocate(n * t.byteSize(), 8);
+                        MemorySegment labels = arena.allocate(4L * rows, 4);
+                        for (long i = 0; i < n; i++) {
+                            t.set(z, i, i % 53 == 0 ? r.nextDouble(-700, 700) : r.nextDouble(-20, 20));
+                        }
+                        for (int i = 0; i < rows; i++) {
+                            labels.setAtIndex(ValueLayout.JAVA_INT, i, r.nextInt(cols));
+                        }
+                        if (rows > 4) { // special rows inside the second group and at its edge
+                            int row = 5 + r.nextInt(rows - 5);
+                            for (int c = 0; c < cols; c++) {
+                                t.set(z, 5L * cols + c, c % 2 == 0 ? -0.0 : -1.0 - c);
+                                t.set(z, (long) row * cols + c, c % 2 == 0 ? 0.0 : -0.0);
+                            }
+                            t.set(z, 6L * cols + cols / 2, Double.NaN);
+                            t.set(z, (rows - 1L) * cols, Double.POSITIVE_INFINITY);
+                            t.set(z, (rows - 2L) * cols + cols - 1, Double.NEGATIVE_INFINITY);
+                        }
+                        long es = t.byteSize();
+                        MemorySegment p1 = arena.allocate(n * es, 8);
+                        MemorySegment l1 = arena.allocate(rows * es, 8);
+                        MemorySegment p2 = arena.allocate(n * es, 8);
+                        MemorySegment l2 = arena.allocate(rows * es, 8);
+                        MemorySegment l3 = arena.allocate(rows * es, 8);
+                        nat.softmaxCrossEntropy(t, rows, cols, z, labels, l1, p1);
+                        nat.crossEntropy(t, rows, cols, z, labels, l3);
+                        for (int i = 0; i < rows; i++) {
+                            nat.softmaxCrossEntropy(t, 1, cols, z.asSlice(i * cols * es), labels.asSlice(4L * i),
+                                    l2.asSlice(i * es), p2.asSlice(i * cols * es));
+                        }
+                        String what = t + " " + rows + "x" + cols;
+                        assertThat(p1.mismatch(p2)).as("probabilities " + what).isEqualTo(-1L);
+                        assertThat(l1.mismatch(l2)).as("losses " + what).isEqualTo(-1L);
+                        assertThat(l3.mismatch(l2)).as("losses alone " + what).isEqualTo(-1L);
+                    }
+                }
+            }
+        }
+    }
 }
