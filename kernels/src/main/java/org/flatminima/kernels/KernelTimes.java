@@ -23,10 +23,12 @@ import org.flatminima.kernels.vector.Parallel;
  * <p>On with {@code -Dflatminima.kernelTimes=true}: {@link CheckedBackend#wrap} then wraps the engine's backend,
  * and the table goes to standard error when the JVM exits. A call made while another is running (the products
  * and transforms inside a {@code runParts}, on whichever thread runs the part) is listed under "inside", so the
- * top-level rows add up to the time spent in kernels. Each call costs a reflective dispatch and two clock reads
- * (well under a microsecond), so the times of very small kernels are inflated; compare rows, not totals with a run
- * made without it. Calls inside {@link #untimed} are not recorded: the compare worker's warm-up and check calls,
- * so that its table covers the timed calls only.
+ * top-level rows add up to the time spent in kernels. Each call costs a reflective dispatch, two clock reads and
+ * its row's name built as a string: W3's float gradient step (about 6,000 calls) took 94 ms with it against 85
+ * without at one thread, 61 against 50 at two (docs/PERFORMANCE.md, "The softmax of few columns, four rows to a
+ * vector"), so the times of very small kernels are inflated, and more so at two threads; compare rows, not totals
+ * with a run made without it. Calls inside {@link #untimed} are not recorded: the compare worker's warm-up and
+ * check calls, so that its table covers the timed calls only.
  */
 public final class KernelTimes implements InvocationHandler {
     /** System property that turns the timing on. */
@@ -97,8 +99,8 @@ public final class KernelTimes implements InvocationHandler {
     /** The kernel's name, with the shape for the kernels whose cost depends on more than a length. */
     static String key(String name, Object[] a) {
         return switch (name) {
-            case "gemm" -> String.format(Locale.ROOT, "gemm %s %s%s m=%d n=%d k=%d beta=%s", a[0],
-                    (Boolean) a[1] ? "T" : "N", (Boolean) a[2] ? "T" : "N", a[3], a[4], a[5], a[11]);
+            case "gemm" -> "gemm " + a[0] + " " + ((Boolean) a[1] ? "T" : "N") + ((Boolean) a[2] ? "T" : "N") + " m="
+                    + a[3] + " n=" + a[4] + " k=" + a[5] + " beta=" + a[11];
             case "binary" -> "binary " + a[0] + " " + a[1] + " " + Arrays.toString((int[]) a[2])
                     + " strides " + Arrays.toString((long[]) a[4]) + " " + Arrays.toString((long[]) a[6]);
             case "unary" -> "unary " + a[0] + " " + a[1] + " n=" + a[2];
