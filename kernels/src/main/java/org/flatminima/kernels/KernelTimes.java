@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.flatminima.kernels.vector.Parallel;
 
@@ -24,21 +25,23 @@ import org.flatminima.kernels.vector.Parallel;
  * and the table goes to standard error when the JVM exits. A call made while another is running (the products
  * and transforms inside a {@code runParts}, on whichever thread runs the part) is listed under "inside", so the
  * top-level rows add up to the time spent in kernels. Each call costs a reflective dispatch, two clock reads and
- * its row's name built as a string: W3's float gradient step (about 6,000 calls) took 94 ms with it against 85
- * without at one thread, 61 against 50 at two (docs/PERFORMANCE.md, "The softmax of few columns, four rows to a
- * vector"), so the times of very small kernels are inflated, and more so at two threads; compare rows, not totals
- * with a run made without it. Calls inside {@link #untimed} are not recorded: the compare worker's warm-up and
- * check calls, so that its table covers the timed calls only.
+ * a lookup of its row by a fingerprint of its arguments (the row's name is built once): W3's float gradient step,
+ * about 6,000 calls, took 0-4% longer with the timing at one thread and 4-7% at two (with the name built on every
+ * call by {@code String.format}, as before 2026-12-06, 19% and 48%; docs/PERFORMANCE.md, "The softmax of few
+ * columns, four rows to a vector"). So the times of very small kernels are inflated a little; compare rows, not
+ * totals with a run made without it. Calls inside {@link #untimed} are not recorded: the compare worker's warm-up
+ * and check calls, so that its table covers the timed calls only.
  */
 public final class KernelTimes implements InvocationHandler {
     /** System property that turns the timing on. */
     public static final String PROPERTY = "flatminima.kernelTimes";
 
-    private static final Map<String, LongAdder[]> TIMES = new ConcurrentHashMap<>();
+    /** The rows by {@link #fingerprint}: a call looks its row up without building the row's name. */
+    private static final Map<Long, Row> TIMES = new ConcurrentHashMap<>();
     private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
     private static final AtomicBoolean HOOKED = new AtomicBoolean();
     /** Bodies of {@link #untimed} running now, on any thread: while above 0 no call is recorded. */
-    private static final java.util.concurrent.atomic.AtomicInteger UNTIMED = new java.util.concurrent.atomic.AtomicInteger();
+    private static final AtomicInteger UNTIMED = new AtomicInteger();
 
     private final Backend target;
 
@@ -89,11 +92,68 @@ public final class KernelTimes implements InvocationHandler {
         } finally {
             long dt = System.nanoTime() - t0;
             depth[0]--;
-            LongAdder[] row = TIMES.computeIfAbsent((inside ? "  inside: " : "") + key(m.getName(), args),
-                    k -> new LongAdder[] {new LongAdder(), new LongAdder()});
-            row[0].increment();
-            row[1].add(dt);
+            String name = m.getName();
+            Row row = TIMES.computeIfAbsent(fingerprint(inside, name, args),
+                    k -> new Row((inside ? "  inside: " : "") + key(name, args)));
+            row.calls.increment();
+            row.nanos.add(dt);
         }
+    }
+
+    /** A row of the table: its name, built once, and its calls and nanoseconds. */
+    private record Row(String name, LongAdder calls, LongAdder nanos) {
+        Row(String name) {
+            this(name, new LongAdder(), new LongAdder());
+        }
+    }
+
+    /**
+     * 64 bits of what names a call's row ({@link #key}'s arguments, and whether it ran inside another call), so
+     * that a call finds its row without building the name: distinct rows share a fingerprint with a probability of
+     * about 2^-64 a pair.
+     */
+    static long fingerprint(boolean inside, String name, Object[] a) {
+        long h = mix(name.hashCode(), inside ? 1 : 2);
+        int[] used = switch (name) {
+            case "gemm" -> new int[] {0, 1, 2, 3, 4, 5, 11};
+            case "binary" -> new int[] {0, 1, 2, 4, 6};
+            case "unary" -> new int[] {0, 1, 2};
+            case "copy" -> new int[] {0, 1, 2, 4};
+            case "reduce" -> new int[] {0, 1, 2, 3, 4};
+            default -> new int[0];
+        };
+        for (int i : used) {
+            h = switch (a[i]) {
+                case int[] v -> {
+                    long x = mix(h, v.length);
+                    for (int e : v) {
+                        x = mix(x, e);
+                    }
+                    yield x;
+                }
+                case long[] v -> {
+                    long x = mix(h, v.length);
+                    for (long e : v) {
+                        x = mix(x, e);
+                    }
+                    yield x;
+                }
+                case Double d -> mix(h, Double.doubleToLongBits(d));
+                case Number n -> mix(h, n.longValue());
+                case Boolean b -> mix(h, b ? 3 : 4);
+                case Enum<?> e -> mix(mix(h, e.getDeclaringClass().getName().hashCode()), e.ordinal());
+                default -> mix(h, String.valueOf(a[i]).hashCode());
+            };
+        }
+        return h;
+    }
+
+    /** One step of the fingerprint: {@code h} and {@code x} mixed (a multiply and xor-shifts, as SplitMix64). */
+    private static long mix(long h, long x) {
+        long z = (h ^ x) * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
     }
 
     /** The kernel's name, with the shape for the kernels whose cost depends on more than a length. */
@@ -113,18 +173,17 @@ public final class KernelTimes implements InvocationHandler {
 
     /** The table so far: total ms, share of the top-level total, calls, microseconds per call, kernel. */
     public static String report() {
-        List<Map.Entry<String, LongAdder[]>> rows = new ArrayList<>(TIMES.entrySet());
-        rows.sort((x, y) -> Long.compare(y.getValue()[1].sum(), x.getValue()[1].sum()));
-        double top = rows.stream().filter(e -> !e.getKey().startsWith(" "))
-                .mapToLong(e -> e.getValue()[1].sum()).sum();
+        List<Row> rows = new ArrayList<>(TIMES.values());
+        rows.sort((x, y) -> Long.compare(y.nanos().sum(), x.nanos().sum()));
+        double top = rows.stream().filter(r -> !r.name().startsWith(" ")).mapToLong(r -> r.nanos().sum()).sum();
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
                 "flatminima kernel times (-D%s): %.1f ms in kernels%n%10s %7s %9s %10s  kernel%n", PROPERTY,
                 top / 1e6, "ms", "share", "calls", "us/call"));
-        for (Map.Entry<String, LongAdder[]> e : rows) {
-            long calls = e.getValue()[0].sum();
-            long ns = e.getValue()[1].sum();
+        for (Row r : rows) {
+            long calls = r.calls().sum();
+            long ns = r.nanos().sum();
             s.append(String.format(Locale.ROOT, "%10.1f %6.1f%% %9d %10.2f  %s%n", ns / 1e6,
-                    top > 0 ? 100 * ns / top : 0, calls, ns / 1e3 / calls, e.getKey()));
+                    top > 0 ? 100 * ns / top : 0, calls, ns / 1e3 / calls, r.name()));
         }
         return s.toString();
     }

@@ -9,7 +9,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** {@link KernelTimes}: every call counted under its kernel and shape, nested calls apart, results unchanged. */
+/**
+ * {@link KernelTimes}: every call counted under its kernel and shape, nested calls apart, results unchanged; a row's
+ * fingerprint follows every argument its name shows.
+ */
 class KernelTimesTest {
     private Arena arena;
 
@@ -80,5 +83,29 @@ class KernelTimesTest {
         assertThatThrownBy(() -> timed.gemm(DType.F32, false, false, -1, 1, 1, 1.0, null, 1, null, 1, 0.0, null, 1))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'m' is negative");
         assertThat(KernelTimes.report()).contains("gemm F32 NN m=-1");
+    }
+    @Test
+    void aRowsFingerprintChangesWithEveryArgumentItsNameShows() {
+        Object[] gemm = {DType.F32, false, true, 2, 4, 3, 1.0, null, 3, null, 4, 0.0, null, 4};
+        long base = KernelTimes.fingerprint(false, "gemm", gemm);
+        assertThat(KernelTimes.fingerprint(false, "gemm", gemm.clone())).isEqualTo(base);
+        assertThat(KernelTimes.fingerprint(true, "gemm", gemm)).isNotEqualTo(base);
+        Object[][] changed = {{0, DType.F64}, {1, true}, {2, false}, {3, 3}, {4, 5}, {5, 2}, {11, 1.0}};
+        for (Object[] c : changed) {
+            Object[] args = gemm.clone();
+            args[(int) c[0]] = c[1];
+            assertThat(KernelTimes.fingerprint(false, "gemm", args)).as("argument " + c[0]).isNotEqualTo(base);
+        }
+        Object[] other = gemm.clone();
+        other[8] = 7; // lda: not in the row's name
+        assertThat(KernelTimes.fingerprint(false, "gemm", other)).isEqualTo(base);
+        Object[] copy = {DType.F32, DType.F32, new int[] {3, 2}, null, new long[] {1, 3}, null};
+        Object[] copy2 = {DType.F32, DType.F32, new int[] {3, 2}, null, new long[] {3, 1}, null};
+        Object[] copy3 = {DType.F32, DType.F32, new int[] {3, 2}, null, new long[] {1, 3}, null};
+        assertThat(KernelTimes.fingerprint(false, "copy", copy))
+                .isNotEqualTo(KernelTimes.fingerprint(false, "copy", copy2))
+                .isEqualTo(KernelTimes.fingerprint(false, "copy", copy3));
+        assertThat(KernelTimes.fingerprint(false, "unary", new Object[] {UnaryOp.RELU, DType.F32, 4L, 0.0}))
+                .isNotEqualTo(KernelTimes.fingerprint(false, "unary", new Object[] {UnaryOp.NEG, DType.F32, 4L, 0.0}));
     }
 }
