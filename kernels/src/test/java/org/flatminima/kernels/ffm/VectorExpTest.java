@@ -279,10 +279,16 @@ class VectorExpTest {
      * through the blocks of {@code FM(softmax_rows_blocks)}: the two give the same bits, in both dtypes, for every
      * width the vector method takes (up to 32 columns) and one past it, row counts that leave a partial group, and
      * rows the vector method hands back (a NaN, a row of signed zeros, a maximum of -0, infinities) among ordinary
-     * ones.
+     * ones. Run again with the AVX-512 kernels stepped aside, so that the vector method is tested on AVX-512 CPUs
+     * too (it runs where the CPU has AVX2 but not AVX-512).
      */
-    @Test
-    void rowsTogetherGiveTheBitsOfEachRowAlone() {
+    @ParameterizedTest(name = "without AVX-512: {0}")
+    @ValueSource(booleans = {false, true})
+    void rowsTogetherGiveTheBitsOfEachRowAlone(boolean withoutAvx512) {
+        if (withoutAvx512) {
+            CKernels.withoutAvx512(() -> rowsTogetherGiveTheBitsOfEachRowAlone(false));
+            return;
+        }
         NativeBackend nat = new CKernelBackend();
         nat.setThreads(1);
         SplittableRandom r = new SplittableRandom(23);
