@@ -274,10 +274,11 @@ class VectorExpTest {
             }
         }
     }
+
     /**
-     * Rows with few columns go four to a vector on AVX2 ({@code native/src/fm_softmax_avx2.inc}), a row alone
+     * Rows of up to 1,024 columns go four to a vector on AVX2 ({@code native/src/fm_softmax_avx2.inc}), a row alone
      * through the blocks of {@code FM(softmax_rows_blocks)}: the two give the same bits, in both dtypes, for every
-     * width the vector method takes (up to 32 columns) and one past it, row counts that leave a partial group, and
+     * width from 1 to 1,024 columns (the widest the vector method takes) and one past it, row counts that leave a partial group, and
      * rows the vector method hands back (a NaN, a row of signed zeros, a maximum of -0, infinities) among ordinary
      * ones. Run again with the AVX-512 kernels stepped aside, so that the vector method is tested on AVX-512 CPUs
      * too (it runs where the CPU has AVX2 but not AVX-512).
@@ -293,7 +294,7 @@ class VectorExpTest {
         nat.setThreads(1);
         SplittableRandom r = new SplittableRandom(23);
         for (DType t : DType.values()) {
-            for (int cols : new int[] {1, 2, 3, 5, 10, 16, 31, 32, 33}) {
+            for (int cols : new int[] {1, 2, 3, 5, 10, 16, 33, 100, 1024, 1025}) {
                 for (int rows : new int[] {4, 7, 70, 131}) {
                     long n = (long) rows * cols;
                     try (Arena arena = Arena.ofConfined()) {
