@@ -26,10 +26,10 @@ import org.flatminima.kernels.vector.Parallel;
  * and transforms inside a {@code runParts}, on whichever thread runs the part) is listed under "inside", so the
  * top-level rows add up to the time spent in kernels. Each call costs a reflective dispatch, two clock reads and
  * a lookup of its row by a fingerprint of its arguments (the row's name is built once): W3's float gradient step,
- * about 6,000 calls, took 0-4% longer with the timing at one thread and 4-7% at two (with the name built on every
- * call by {@code String.format}, as before 2026-12-06, 19% and 48%; docs/PERFORMANCE.md, "The softmax of few
- * columns, four rows to a vector"). So the times of very small kernels are inflated a little; compare rows, not
- * totals with a run made without it. Calls inside {@link #untimed} are not recorded: the compare worker's warm-up
+ * about 6,000 calls, took 0-5% longer with the timing at one thread and -9% to +17% at two, within the noise of the
+ * machine measured (with the name built on every call by {@code String.format}, as before 2026-12-06, 19% and 48%;
+ * docs/PERFORMANCE.md, "The softmax of few columns, four rows to a vector"). So the times of very small kernels are
+ * inflated a little; compare rows, not totals with a run made without it. Calls inside {@link #untimed} are not recorded: the compare worker's warm-up
  * and check calls, so that its table covers the timed calls only.
  */
 public final class KernelTimes implements InvocationHandler {
@@ -108,22 +108,16 @@ public final class KernelTimes implements InvocationHandler {
     }
 
     /**
-     * 64 bits of what names a call's row ({@link #key}'s arguments, and whether it ran inside another call), so
-     * that a call finds its row without building the name: distinct rows share a fingerprint with a probability of
-     * about 2^-64 a pair.
+     * 64 bits of a call's kernel, whether it ran inside another call, and every argument that is a number, a
+     * boolean, an enum or an array of ints or longs (not the memory segments), so that a call finds its row without
+     * building the row's name: at least as fine as {@link #key}'s names (calls that differ only in what a name does
+     * not show, a leading dimension, get rows of the same name, which {@link #report} adds up); distinct rows share
+     * a fingerprint with a probability of about 2^-64 a pair.
      */
     static long fingerprint(boolean inside, String name, Object[] a) {
         long h = mix(name.hashCode(), inside ? 1 : 2);
-        int[] used = switch (name) {
-            case "gemm" -> new int[] {0, 1, 2, 3, 4, 5, 11};
-            case "binary" -> new int[] {0, 1, 2, 4, 6};
-            case "unary" -> new int[] {0, 1, 2};
-            case "copy" -> new int[] {0, 1, 2, 4};
-            case "reduce" -> new int[] {0, 1, 2, 3, 4};
-            default -> new int[0];
-        };
-        for (int i : used) {
-            h = switch (a[i]) {
+        for (Object o : a == null ? new Object[0] : a) {
+            h = switch (o) {
                 case int[] v -> {
                     long x = mix(h, v.length);
                     for (int e : v) {
@@ -142,7 +136,7 @@ public final class KernelTimes implements InvocationHandler {
                 case Number n -> mix(h, n.longValue());
                 case Boolean b -> mix(h, b ? 3 : 4);
                 case Enum<?> e -> mix(mix(h, e.getDeclaringClass().getName().hashCode()), e.ordinal());
-                default -> mix(h, String.valueOf(a[i]).hashCode());
+                case null, default -> mix(h, 5);
             };
         }
         return h;
@@ -173,17 +167,23 @@ public final class KernelTimes implements InvocationHandler {
 
     /** The table so far: total ms, share of the top-level total, calls, microseconds per call, kernel. */
     public static String report() {
-        List<Row> rows = new ArrayList<>(TIMES.values());
-        rows.sort((x, y) -> Long.compare(y.nanos().sum(), x.nanos().sum()));
-        double top = rows.stream().filter(r -> !r.name().startsWith(" ")).mapToLong(r -> r.nanos().sum()).sum();
+        Map<String, long[]> byName = new java.util.HashMap<>(); // rows of one name: calls and nanoseconds
+        for (Row r : TIMES.values()) {
+            long[] sums = byName.computeIfAbsent(r.name(), n -> new long[2]);
+            sums[0] += r.calls().sum();
+            sums[1] += r.nanos().sum();
+        }
+        List<Map.Entry<String, long[]>> rows = new ArrayList<>(byName.entrySet());
+        rows.sort((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1]));
+        double top = rows.stream().filter(e -> !e.getKey().startsWith(" ")).mapToLong(e -> e.getValue()[1]).sum();
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
                 "flatminima kernel times (-D%s): %.1f ms in kernels%n%10s %7s %9s %10s  kernel%n", PROPERTY,
                 top / 1e6, "ms", "share", "calls", "us/call"));
-        for (Row r : rows) {
-            long calls = r.calls().sum();
-            long ns = r.nanos().sum();
+        for (Map.Entry<String, long[]> e : rows) {
+            long calls = e.getValue()[0];
+            long ns = e.getValue()[1];
             s.append(String.format(Locale.ROOT, "%10.1f %6.1f%% %9d %10.2f  %s%n", ns / 1e6,
-                    top > 0 ? 100 * ns / top : 0, calls, ns / 1e3 / calls, r.name()));
+                    top > 0 ? 100 * ns / top : 0, calls, ns / 1e3 / calls, e.getKey()));
         }
         return s.toString();
     }
