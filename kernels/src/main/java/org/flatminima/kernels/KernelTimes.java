@@ -29,8 +29,8 @@ import org.flatminima.kernels.vector.Parallel;
  * about 6,000 calls, took 0-5% longer with the timing at one thread and -9% to +17% at two, within the noise of the
  * machine measured (with the name built on every call by {@code String.format}, as before 2026-12-06, 19% and 48%;
  * docs/PERFORMANCE.md, "The softmax of few columns, four rows to a vector"). So the times of very small kernels are
- * inflated a little; compare rows, not totals with a run made without it. Calls inside {@link #untimed} are not recorded: the compare worker's warm-up
- * and check calls, so that its table covers the timed calls only.
+ * inflated a little; compare rows, not totals with a run made without it. Calls inside {@link #untimed} are not
+ * recorded: the compare worker's warm-up and check calls, so that its table covers the timed calls only.
  */
 public final class KernelTimes implements InvocationHandler {
     /** System property that turns the timing on. */
