@@ -31,7 +31,7 @@ class KernelTimesTest {
     @Test
     void countsEachCallUnderItsKernelAndShapeAndLeavesTheResultAlone() {
         Backend timed = KernelTimes.wrap(CheckedBackend.wrap(new ScalarBackend()));
-        MemorySegment a = arena.allocate(6 * 4, 8);
+        MemorySegment a = arena.allocate(8 * 4, 8); // room for a leading dimension of 4
         MemorySegment b = arena.allocate(12 * 4, 8);
         MemorySegment c = arena.allocate(8 * 4, 8);
         for (int i = 0; i < 6; i++) {
@@ -40,6 +40,7 @@ class KernelTimesTest {
         for (int i = 0; i < 12; i++) {
             DType.F32.set(b, i, 1);
         }
+        timed.gemm(DType.F32, false, false, 2, 4, 3, 1.0, a, 4, b, 4, 0.0, c, 4); // another lda: the same row
         timed.gemm(DType.F32, false, false, 2, 4, 3, 1.0, a, 3, b, 4, 0.0, c, 4);
         timed.gemm(DType.F32, false, false, 2, 4, 3, 1.0, a, 3, b, 4, 0.0, c, 4);
         MemorySegment d = arena.allocate(6 * 4, 8);
@@ -53,7 +54,8 @@ class KernelTimesTest {
         assertThat(DType.F32.get(c, 0)).isEqualTo(6.0); // 1 + 2 + 3
         assertThat(DType.F32.get(c, 4)).isEqualTo(15.0); // 4 + 5 + 6
         String report = KernelTimes.report();
-        assertThat(report).containsPattern("\\s2\\s+\\S+\\s+gemm F32 NN m=2 n=4 k=3 beta=0.0\\n");
+        assertThat(report).containsPattern("\\s3\\s+\\S+\\s+gemm F32 NN m=2 n=4 k=3 beta=0.0\\n")
+                .containsOnlyOnce("gemm F32 NN");
         assertThat(report).containsPattern("\\s1\\s+\\S+\\s+runParts\\n");
         assertThat(report).containsPattern("\\s1\\s+\\S+\\s+copy F32 \\[3, 2\\] strides \\[1, 3\\]\\n");
         assertThat(report).containsPattern("\\s1\\s+\\S+\\s+copy F32 to F64 \\[6\\] strides \\[1\\]\\n");
@@ -83,17 +85,6 @@ class KernelTimesTest {
         assertThatThrownBy(() -> timed.gemm(DType.F32, false, false, -1, 1, 1, 1.0, null, 1, null, 1, 0.0, null, 1))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'m' is negative");
         assertThat(KernelTimes.report()).contains("gemm F32 NN m=-1");
-    }
-    @Test
-    void callsThatDifferOnlyInWhatTheNameDoesNotShowShareTheirRow() {
-        Backend timed = KernelTimes.wrap(CheckedBackend.wrap(new ScalarBackend()));
-        MemorySegment a = arena.allocate(8 * 4, 8);
-        MemorySegment b = arena.allocate(12 * 4, 8);
-        MemorySegment c = arena.allocate(8 * 4, 8);
-        timed.gemm(DType.F32, false, false, 2, 4, 3, 1.0, a, 3, b, 4, 0.0, c, 4);
-        timed.gemm(DType.F32, false, false, 2, 4, 3, 1.0, a, 4, b, 4, 0.0, c, 4); // another lda
-        assertThat(KernelTimes.report()).containsPattern("\\s2\\s+\\S+\\s+gemm F32 NN m=2 n=4 k=3 beta=0.0\\n")
-                .containsOnlyOnce("gemm F32 NN");
     }
 
     @Test
