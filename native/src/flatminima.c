@@ -382,6 +382,7 @@ SM_STORE_TARGET void fm_sm_lane_sums_f64(const __m256d *v, double *out) {
 #undef FM
 #undef T
 
+#include "fm_packed_gemm.inc"
 #include "fm_winograd.inc"
 #include "fm_direct.inc"
 #include "fm_pool_avx2.inc"
@@ -444,6 +445,12 @@ int fm_fewcol_gemm_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, i
     return -1;
 }
 
+int fm_packed_gemm_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
+                       const float *a, int32_t lda, const float *b, int32_t ldb, double beta, float *c, int32_t ldc) {
+    (void) trans_a; (void) trans_b; (void) m; (void) n; (void) k; (void) alpha; (void) a; (void) lda; (void) b;
+    (void) ldb; (void) beta; (void) c; (void) ldc;
+    return 0;
+}
 int fm_small_gemm_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
                       const float *a, int32_t lda, const float *b, int32_t ldb, double beta, float *c, int32_t ldc) {
     (void) trans_a; (void) trans_b; (void) m; (void) n; (void) k; (void) alpha; (void) a; (void) lda; (void) b;

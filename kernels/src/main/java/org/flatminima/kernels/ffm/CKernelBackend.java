@@ -70,6 +70,17 @@ final class CKernelBackend extends NativeBackend {
                 lda, b, ldb, beta, c, ldc);
     }
 
+    /**
+     * {@code fm_packed_gemm_f32}, split into bands of whole tiles of C's rows (6) among the threads: every entry of
+     * C is computed the same whatever its band, so the bits do not depend on the thread count.
+     */
+    @Override
+    void packedOnC(DType t, boolean transA, int m, int n, int k, double alpha, MemorySegment a, int lda,
+                   MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
+        inBands(CKernels::packedGemm, CKernels.PACKED_TILE_ROWS, t, transA, false, m, n, k, alpha, a, lda, b, ldb,
+                beta, c, ldc);
+    }
+
     /** A C product's signature: {@code C = alpha op(A) op(B) + beta C}, row-major. */
     @FunctionalInterface
     private interface Product {

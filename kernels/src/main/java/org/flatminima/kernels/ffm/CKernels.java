@@ -506,4 +506,38 @@ final class CKernels {
                     + " (called without AVX2 or with an empty dimension)");
         }
     }
+
+    /** Rows of C in a tile of {@code fm_packed_gemm_f32}: bands of whole tiles split no tile. */
+    static final int PACKED_TILE_ROWS = 6;
+
+    /** {@code fm_packed_gemm_f32}; null where the library is not loaded. */
+    private static final MethodHandle PACKED_GEMM = LIBRARY == null ? null : Downcalls.critical(LIBRARY.lookup(),
+            "libflatminima.so", "fm_packed_gemm_f32", FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I));
+
+    /**
+     * {@code C = alpha op(A) B + beta C} in float, {@code transB} false, on {@code fm_packed_gemm_f32} (AVX2 and FMA;
+     * only where {@link #avx2Kernels()}): both operands packed, 6 x 16 tiles; each entry of C, per block of the depth
+     * (at most 256 long, k split evenly), one chain of multiply-adds in order from 0, then {@code alpha s_0 + beta c}
+     * and {@code c + alpha s_b} for the later blocks, so its bits depend on k but not on the entries around it.
+     */
+    static void packedGemm(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                           MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
+        if (t != DType.F32 || transB) {
+            throw new IllegalArgumentException("fm_packed_gemm_f32 takes float A B and A^T B, not " + t
+                    + (transB ? " with B transposed" : ""));
+        }
+        int rc;
+        try {
+            rc = (int) PACKED_GEMM.invokeExact(transA ? 1 : 0, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_packed_gemm_f32", e);
+        }
+        if (rc == -2) {
+            throw new OutOfMemoryError("fm_packed_gemm_f32: no native memory for this thread's packing buffer");
+        }
+        if (rc != 1) {
+            throw new IllegalStateException("fm_packed_gemm_f32 returned " + rc + " for " + m + " x " + n + " x " + k
+                    + " (called without AVX2 or with an empty dimension)");
+        }
+    }
 }

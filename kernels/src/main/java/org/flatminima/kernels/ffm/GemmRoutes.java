@@ -7,9 +7,10 @@ import org.flatminima.kernels.vector.VectorBackend;
 
 /**
  * Where a product of the {@link NativeBackend} runs: the choices made once per backend from its system properties,
- * its BLAS and its CPU ({@link #chooseGemm}, {@link #chooseFewColumns}, {@link #chooseSmall}), and the rules on a
- * product's shape applied to every call ({@link #smallShape}, {@link #vectorGemmShape}, {@link #fewColumnsShape},
- * and the split of large products across threads: {@link #splitParts}, {@link #splitPoint}, {@link #columnBlocks}).
+ * its BLAS and its CPU ({@link #chooseGemm}, {@link #chooseFewColumns}, {@link #chooseSmall}, {@link #choosePacked}),
+ * and the rules on a product's shape applied to every call ({@link #smallShape}, {@link #packedShape},
+ * {@link #vectorGemmShape}, {@link #fewColumnsShape}, and the split of large products across threads:
+ * {@link #splitParts}, {@link #splitPoint}, {@link #columnBlocks}).
  * The measurements behind each rule are cited where it is defined (docs/kernels.md, "GEMM choice", and
  * docs/PERFORMANCE.md).
  */
@@ -130,6 +131,44 @@ final class GemmRoutes {
             default -> throw new IllegalArgumentException("unknown -D" + NativeBackend.SMALL_PROPERTY + "=" + property
                     + ": use auto, c or blas");
         };
+    }
+
+    /**
+     * Where the float NN and TN products that are not small ones run, as {@code {"c" or "blas", why}}: {@code auto}
+     * picks our packed GEMM ({@code fm_packed_gemm_f32}) where it runs ({@code cKernels}: the C library is loaded
+     * and the CPU has AVX2 and FMA), the BLAS is OpenBLAS ({@code mkl} false) on a core without AVX-512 kernels
+     * ({@code core}, {@code openblas_get_corename()}), and the CPU's vectors are narrower than 512 bits (there the
+     * vector GEMM would be the wider one). On an AMD EPYC (Zen 3) it took 0.89-0.93 of the bundled OpenBLAS's time on
+     * TN products (a dense layer's weight gradient) and 0.88-0.95 on NN ones (docs/PERFORMANCE.md, "Our own packed
+     * GEMM for AVX2"). Not for A B^T, whose packing transposes both operands (slower than OpenBLAS's on AVX-512 in
+     * "An own GEMM in C", 2026-12-05), nor for doubles (not measured).
+     *
+     * @throws IllegalArgumentException for a value other than auto, c or blas
+     */
+    static String[] choosePacked(String property, boolean cKernels, boolean mkl, String core, int vectorBits) {
+        String p = property == null ? "auto" : property.trim().toLowerCase(Locale.ROOT);
+        return switch (p) {
+            case "blas" -> new String[] {"blas", "BLAS (forced by -D" + NativeBackend.PACKED_PROPERTY + "=blas)"};
+            case "c" -> cKernels
+                    ? new String[] {"c", "C packed GEMM, AVX2 (forced by -D" + NativeBackend.PACKED_PROPERTY + "=c)"}
+                    : new String[] {"blas", "BLAS (-D" + NativeBackend.PACKED_PROPERTY
+                            + "=c asked for, but the C kernels are not loaded or this CPU has no AVX2 and FMA)"};
+            case "auto" -> !cKernels ? new String[] {"blas", "BLAS (no C kernels for AVX2 here)"}
+                    : mkl ? new String[] {"blas", "BLAS (Intel oneMKL)"}
+                    : OpenBlas.smallMatrixCore(core) ? new String[] {"blas", "BLAS (its AVX-512 kernels)"}
+                    : vectorBits >= 512 ? new String[] {"blas", "BLAS or the vector GEMM (512-bit vectors)"}
+                    : new String[] {"c", "C packed GEMM (AVX2; OpenBLAS's core has no AVX-512 kernels)"};
+            default -> throw new IllegalArgumentException("unknown -D" + NativeBackend.PACKED_PROPERTY + "="
+                    + property + ": use auto, c or blas");
+        };
+    }
+
+    /**
+     * Whether a product that is not a small one ({@link #smallShape}) goes to the packed GEMM when
+     * {@link #choosePacked} gave it those: float, and op(B) = B (NN or TN).
+     */
+    static boolean packedShape(DType t, boolean transB) {
+        return t == DType.F32 && !transB;
     }
 
     /**

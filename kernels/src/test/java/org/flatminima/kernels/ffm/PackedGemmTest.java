@@ -1,0 +1,160 @@
+package org.flatminima.kernels.ffm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.GemmChecks;
+import org.flatminima.kernels.GuardedMemory;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The packed GEMM for large float products on AVX2 ({@code fm_packed_gemm_f32}, NN and TN): against the scalar
+ * oracle (rows, columns and depths around its 6 x 16 tiles, its blocks of 120 rows, 1024 columns and 256 of depth;
+ * alpha and beta with a NaN-filled C at beta 0; padded leading dimensions, C's padding untouched; nothing read or
+ * written past an operand placed against an inaccessible page); to the bit against its promise, each entry a chain
+ * of multiply-adds per block of depth, which is what makes its bits independent of the entries around it; the
+ * native backend's choice of it, and its bits at two and three threads.
+ */
+class PackedGemmTest {
+
+    static Stream<Arguments> shapes() {
+        List<Arguments> all = new ArrayList<>();
+        for (int m : new int[] {1, 5, 6, 7, 13}) {
+            for (int n : new int[] {1, 15, 16, 17, 33}) {
+                for (int k : new int[] {1, 7, 256, 257, 513}) {
+                    all.add(Arguments.of(m, n, k, false));
+                    all.add(Arguments.of(m, n, k, true));
+                }
+            }
+        }
+        // more than one block of rows (120) and of columns (1024); depth in three blocks of 200
+        for (boolean ta : new boolean[] {false, true}) {
+            all.add(Arguments.of(250, 40, 300, ta));
+            all.add(Arguments.of(9, 1030, 600, ta));
+        }
+        return all.stream();
+    }
+
+    @ParameterizedTest(name = "m={0} n={1} k={2} ta={3}")
+    @MethodSource("shapes")
+    void matchesTheOracleAndItsChainsOfMultiplyAdds(int m, int n, int k, boolean ta) {
+        Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
+        Assumptions.assumeTrue(CKernels.avx2Kernels(), "this CPU has no AVX2 and FMA");
+        for (double[] ab : new double[][] {{1.0, 0.0}, {0.75, 0.0}, {-1.5, 0.5}, {1.0, 1.0}}) {
+            GemmChecks.matchesOracle(CKernels::packedGemm, DType.F32, m, n, k, ta, false, ab[0], ab[1]);
+            GemmChecks.sameBits(CKernels::packedGemm, PackedGemmTest::chains, DType.F32, m, n, k, ta, false, ab[0],
+                    ab[1], true, "bits against a chain of multiply-adds per block of depth");
+        }
+        if (GuardedMemory.available()) {
+            GemmChecks.withinBounds(CKernels::packedGemm, DType.F32, m, n, k, ta, false, -1.5, 0.5);
+        }
+    }
+
+    /**
+     * The kernel's promise in Java: the depth in {@code ceil(k / 256)} blocks of {@code ceil(k / blocks)} (the last
+     * shorter); per block {@code s = fma(op(A)[i][p], B[p][j], s)} for its p in order from 0; then
+     * {@code alpha s + beta c} for the first block (C not read at beta 0) and {@code c + alpha s} for each later one,
+     * every operation rounded to float.
+     */
+    static void chains(DType t, boolean ta, boolean tb, int m, int n, int k, double alpha, MemorySegment a, int lda,
+                       MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
+        int blocks = (k + 255) / 256;
+        int kb = (k + blocks - 1) / blocks;
+        float al = (float) alpha;
+        float be = (float) beta;
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                long ci = (long) i * ldc + j;
+                for (int p0 = 0; p0 < k; p0 += kb) {
+                    float s = 0;
+                    for (int p = p0; p < Math.min(k, p0 + kb); p++) {
+                        s = Math.fma((float) t.get(a, ta ? (long) p * lda + i : (long) i * lda + p),
+                                (float) t.get(b, (long) p * ldb + j), s);
+                    }
+                    float v = al * s;
+                    float old = (float) t.get(c, ci);
+                    t.set(c, ci, p0 > 0 ? old + v : be != 0 ? v + be * old : v);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theNativeBackendGivesItTheLargeFloatProductsWhereChosen() {
+        Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
+        Assumptions.assumeTrue(System.getProperty(NativeBackend.PACKED_PROPERTY) == null, "property set");
+        Assumptions.assumeTrue(chosenHere(), "large products stay on the BLAS here");
+        CKernelBackend cb = new CKernelBackend();
+        assertThat(cb.details()).anyMatch(l -> l.startsWith("GEMM of other float products") && l.contains("packed"));
+        // W2's weight and input gradients, an M4 weight gradient, and just past the small products' bound
+        int[][] shapes = {{512, 784, 1000, 1}, {512, 512, 1000, 1}, {1000, 512, 512, 0}, {256, 256, 1000, 1},
+            {33, 100, 304, 0}};
+        for (int[] s : shapes) {
+            GemmChecks.sameBits(CKernels::packedGemm, cb::gemm, DType.F32, s[0], s[1], s[2], s[3] == 1, false, 1.0,
+                    0.0, false, "the backend's product against the kernel's");
+        }
+    }
+
+    @Test
+    void twoAndThreeThreadsGiveTheBitsOfOne() {
+        Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
+        Assumptions.assumeTrue(System.getProperty(NativeBackend.PACKED_PROPERTY) == null, "property set");
+        Assumptions.assumeTrue(chosenHere(), "large products stay on the BLAS here");
+        Backend cb = new CKernelBackend();
+        int before = cb.threads();
+        int[][] shapes = {{300, 200, 520, 1}, {301, 130, 100, 0}, {64, 1100, 300, 0}};
+        try {
+            for (int[] s : shapes) {
+                GemmChecks.matchesOracle(cb::gemm, DType.F32, s[0], s[1], s[2], s[3] == 1, false, 1.0, 0.5);
+                for (int threads : new int[] {2, 3}) {
+                    cb.setThreads(threads);
+                    GemmChecks.sameBits(CKernels::packedGemm, cb::gemm, DType.F32, s[0], s[1], s[2], s[3] == 1,
+                            false, 1.0, 0.5, false, "one call against " + threads + " threads");
+                }
+                cb.setThreads(1);
+            }
+        } finally {
+            cb.setThreads(before);
+        }
+    }
+
+    private static boolean chosenHere() {
+        return GemmRoutes.choosePacked("auto", CKernels.avx2Kernels(), OpenBlas.isMkl(), OpenBlas.corename(),
+                org.flatminima.kernels.vector.VectorBackend.preferredVectorBits())[0].equals("c");
+    }
+
+    @Test
+    void theChoiceFollowsThePropertyTheBlasAndTheShape() {
+        assertThat(GemmRoutes.choosePacked("auto", true, false, "Zen", 256)[0]).isEqualTo("c");
+        assertThat(GemmRoutes.choosePacked("auto", true, false, "Haswell", 256)[0]).isEqualTo("c");
+        assertThat(GemmRoutes.choosePacked("auto", true, false, "SkylakeX", 512)[0]).as("AVX-512 kernels")
+                .isEqualTo("blas");
+        assertThat(GemmRoutes.choosePacked("auto", true, false, "Haswell", 512)[0]).as("512-bit vectors")
+                .isEqualTo("blas");
+        assertThat(GemmRoutes.choosePacked("auto", true, true, null, 256)[0]).as("oneMKL").isEqualTo("blas");
+        assertThat(GemmRoutes.choosePacked("auto", false, false, "Zen", 256)[0]).as("no C kernels")
+                .isEqualTo("blas");
+        assertThat(GemmRoutes.choosePacked(" C ", true, true, "SkylakeX", 512)[0]).isEqualTo("c");
+        assertThat(GemmRoutes.choosePacked("c", false, false, "Zen", 256)).containsExactly("blas",
+                "BLAS (-D" + NativeBackend.PACKED_PROPERTY
+                        + "=c asked for, but the C kernels are not loaded or this CPU has no AVX2 and FMA)");
+        assertThat(GemmRoutes.choosePacked("blas", true, false, "Zen", 256)[0]).isEqualTo("blas");
+        assertThatThrownBy(() -> GemmRoutes.choosePacked("fast", true, false, "Zen", 256))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("use auto, c or blas");
+        assertThat(GemmRoutes.packedShape(DType.F32, false)).isTrue();
+        assertThat(GemmRoutes.packedShape(DType.F32, true)).as("A B^T").isFalse();
+        assertThat(GemmRoutes.packedShape(DType.F64, false)).as("doubles").isFalse();
+        assertThatThrownBy(() -> CKernels.packedGemm(DType.F64, false, false, 1, 1, 1, 1, MemorySegment.NULL, 1,
+                MemorySegment.NULL, 1, 0, MemorySegment.NULL, 1)).isInstanceOf(IllegalArgumentException.class);
+    }
+}
