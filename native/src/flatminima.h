@@ -52,8 +52,8 @@ int fm_vector_math(int32_t fn, int64_t n, double *v);
  * the AVX2 ones run on an AVX-512 CPU; returns the previous setting. Not thread-safe. */
 int fm_test_without_avx512(int32_t off);
 
-/* C = alpha op(A) B + beta C in float (NN and TN; row-major) with both operands packed, on AVX2 and FMA: 1 when
- * done, 0 (nothing written) without AVX2 and FMA, for trans_b or an empty dimension, -2 without memory for the
+/* C = alpha op(A) op(B) + beta C in float (NN, TN and NT; row-major) with both operands packed, on AVX2 and FMA: 1
+ * when done, 0 (nothing written) without AVX2 and FMA, for TT or an empty dimension, -2 without memory for the
  * calling thread's packing buffer (fm_packed_gemm.inc). */
 int fm_packed_gemm_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
                        const float *a, int32_t lda, const float *b, int32_t ldb, double beta, float *c, int32_t ldc);

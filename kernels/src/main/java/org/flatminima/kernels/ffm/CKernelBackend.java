@@ -75,9 +75,9 @@ final class CKernelBackend extends NativeBackend {
      * C is computed the same whatever its band, so the bits do not depend on the thread count.
      */
     @Override
-    void packedOnC(DType t, boolean transA, int m, int n, int k, double alpha, MemorySegment a, int lda,
-                   MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        inBands(CKernels::packedGemm, CKernels.PACKED_TILE_ROWS, t, transA, false, m, n, k, alpha, a, lda, b, ldb,
+    void packedOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
+                   int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
+        inBands(CKernels::packedGemm, CKernels.PACKED_TILE_ROWS, t, transA, transB, m, n, k, alpha, a, lda, b, ldb,
                 beta, c, ldc);
     }
 

@@ -515,20 +515,20 @@ final class CKernels {
             "libflatminima.so", "fm_packed_gemm_f32", FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I));
 
     /**
-     * {@code C = alpha op(A) B + beta C} in float, {@code transB} false, on {@code fm_packed_gemm_f32} (AVX2 and FMA;
+     * {@code C = alpha op(A) op(B) + beta C} in float, not A^T B^T, on {@code fm_packed_gemm_f32} (AVX2 and FMA;
      * only where {@link #avx2Kernels()}): both operands packed, 6 x 16 tiles; each entry of C, per block of the depth
      * (at most 256 long, k split evenly), one chain of multiply-adds in order from 0, then {@code alpha s_0 + beta c}
      * and {@code c + alpha s_b} for the later blocks, so its bits depend on k but not on the entries around it.
      */
     static void packedGemm(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
                            MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        if (t != DType.F32 || transB) {
-            throw new IllegalArgumentException("fm_packed_gemm_f32 takes float A B and A^T B, not " + t
-                    + (transB ? " with B transposed" : ""));
+        if (t != DType.F32 || transA && transB) {
+            throw new IllegalArgumentException("fm_packed_gemm_f32 takes float A B, A^T B and A B^T, not " + t
+                    + (transA && transB ? " A^T B^T" : ""));
         }
         int rc;
         try {
-            rc = (int) PACKED_GEMM.invokeExact(transA ? 1 : 0, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            rc = (int) PACKED_GEMM.invokeExact(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } catch (Throwable e) {
             throw Downcalls.failure("fm_packed_gemm_f32", e);
         }

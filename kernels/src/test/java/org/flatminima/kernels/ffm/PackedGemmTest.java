@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The packed GEMM for large float products on AVX2 ({@code fm_packed_gemm_f32}, NN and TN): against the scalar
+ * The packed GEMM for large float products on AVX2 ({@code fm_packed_gemm_f32}, NN, TN and NT): against the scalar
  * oracle (rows, columns and depths around its 6 x 16 tiles, its blocks of 120 rows, 1024 columns and 256 of depth;
  * alpha and beta with a NaN-filled C at beta 0; padded leading dimensions, C's padding untouched; nothing read or
  * written past an operand placed against an inaccessible page); to the bit against its promise, each entry a chain
@@ -32,37 +32,40 @@ class PackedGemmTest {
         for (int m : new int[] {1, 5, 6, 7, 13}) {
             for (int n : new int[] {1, 15, 16, 17, 33}) {
                 for (int k : new int[] {1, 7, 256, 257, 513}) {
-                    all.add(Arguments.of(m, n, k, false));
-                    all.add(Arguments.of(m, n, k, true));
+                    all.add(Arguments.of(m, n, k, false, false));
+                    all.add(Arguments.of(m, n, k, true, false));
+                    all.add(Arguments.of(m, n, k, false, true));
                 }
             }
         }
-        // more than one block of rows (120) and of columns (1024); depth in three blocks of 200
-        for (boolean ta : new boolean[] {false, true}) {
-            all.add(Arguments.of(250, 40, 300, ta));
-            all.add(Arguments.of(9, 1030, 600, ta));
+        // more than one block of rows (120) and of columns (1024); depth in two blocks of 150; a whole block of rows
+        // and depth (the packing of A writing to its buffer's end)
+        for (int o = 0; o < 3; o++) {
+            all.add(Arguments.of(250, 40, 300, o == 1, o == 2));
+            all.add(Arguments.of(130, 40, 256, o == 1, o == 2));
+            all.add(Arguments.of(9, 1030, 600, o == 1, o == 2));
         }
         return all.stream();
     }
 
-    @ParameterizedTest(name = "m={0} n={1} k={2} ta={3}")
+    @ParameterizedTest(name = "m={0} n={1} k={2} ta={3} tb={4}")
     @MethodSource("shapes")
-    void matchesTheOracleAndItsChainsOfMultiplyAdds(int m, int n, int k, boolean ta) {
+    void matchesTheOracleAndItsChainsOfMultiplyAdds(int m, int n, int k, boolean ta, boolean tb) {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
         Assumptions.assumeTrue(CKernels.avx2Kernels(), "this CPU has no AVX2 and FMA");
         for (double[] ab : new double[][] {{1.0, 0.0}, {0.75, 0.0}, {-1.5, 0.5}, {1.0, 1.0}}) {
-            GemmChecks.matchesOracle(CKernels::packedGemm, DType.F32, m, n, k, ta, false, ab[0], ab[1]);
-            GemmChecks.sameBits(CKernels::packedGemm, PackedGemmTest::chains, DType.F32, m, n, k, ta, false, ab[0],
+            GemmChecks.matchesOracle(CKernels::packedGemm, DType.F32, m, n, k, ta, tb, ab[0], ab[1]);
+            GemmChecks.sameBits(CKernels::packedGemm, PackedGemmTest::chains, DType.F32, m, n, k, ta, tb, ab[0],
                     ab[1], true, "bits against a chain of multiply-adds per block of depth");
         }
         if (GuardedMemory.available()) {
-            GemmChecks.withinBounds(CKernels::packedGemm, DType.F32, m, n, k, ta, false, -1.5, 0.5);
+            GemmChecks.withinBounds(CKernels::packedGemm, DType.F32, m, n, k, ta, tb, -1.5, 0.5);
         }
     }
 
     /**
      * The kernel's promise in Java: the depth in {@code ceil(k / 256)} blocks of {@code ceil(k / blocks)} (the last
-     * shorter); per block {@code s = fma(op(A)[i][p], B[p][j], s)} for its p in order from 0; then
+     * shorter); per block {@code s = fma(op(A)[i][p], op(B)[p][j], s)} for its p in order from 0; then
      * {@code alpha s + beta c} for the first block (C not read at beta 0) and {@code c + alpha s} for each later one,
      * every operation rounded to float.
      */
@@ -79,7 +82,7 @@ class PackedGemmTest {
                     float s = 0;
                     for (int p = p0; p < Math.min(k, p0 + kb); p++) {
                         s = Math.fma((float) t.get(a, ta ? (long) p * lda + i : (long) i * lda + p),
-                                (float) t.get(b, (long) p * ldb + j), s);
+                                (float) t.get(b, tb ? (long) j * ldb + p : (long) p * ldb + j), s);
                     }
                     float v = al * s;
                     float old = (float) t.get(c, ci);
@@ -97,11 +100,13 @@ class PackedGemmTest {
         CKernelBackend cb = new CKernelBackend();
         assertThat(cb.details()).anyMatch(l -> l.startsWith("GEMM of other float products") && l.contains("packed"));
         // W2's weight and input gradients, an M4 weight gradient, and just past the small products' bound
-        int[][] shapes = {{512, 784, 1000, 1}, {512, 512, 1000, 1}, {1000, 512, 512, 0}, {256, 256, 1000, 1},
-            {33, 100, 304, 0}};
+        // {m, n, k, transA, transB}: W2's weight and input gradients and forward, an M4 weight gradient, and just
+        // past the small products' bound
+        int[][] shapes = {{512, 784, 1000, 1, 0}, {512, 512, 1000, 1, 0}, {1000, 512, 512, 0, 0},
+            {1000, 512, 784, 0, 1}, {256, 256, 1000, 1, 0}, {33, 100, 304, 0, 0}};
         for (int[] s : shapes) {
-            GemmChecks.sameBits(CKernels::packedGemm, cb::gemm, DType.F32, s[0], s[1], s[2], s[3] == 1, false, 1.0,
-                    0.0, false, "the backend's product against the kernel's");
+            GemmChecks.sameBits(CKernels::packedGemm, cb::gemm, DType.F32, s[0], s[1], s[2], s[3] == 1, s[4] == 1,
+                    1.0, 1.0, false, "the backend's product against the kernel's");
         }
     }
 
@@ -112,14 +117,14 @@ class PackedGemmTest {
         Assumptions.assumeTrue(chosenHere(), "large products stay on the BLAS here");
         Backend cb = new CKernelBackend();
         int before = cb.threads();
-        int[][] shapes = {{300, 200, 520, 1}, {301, 130, 100, 0}, {64, 1100, 300, 0}};
+        int[][] shapes = {{300, 200, 520, 1, 0}, {301, 130, 100, 0, 0}, {64, 1100, 300, 0, 0}, {250, 100, 300, 0, 1}};
         try {
             for (int[] s : shapes) {
-                GemmChecks.matchesOracle(cb::gemm, DType.F32, s[0], s[1], s[2], s[3] == 1, false, 1.0, 0.5);
+                GemmChecks.matchesOracle(cb::gemm, DType.F32, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0, 0.5);
                 for (int threads : new int[] {2, 3}) {
                     cb.setThreads(threads);
                     GemmChecks.sameBits(CKernels::packedGemm, cb::gemm, DType.F32, s[0], s[1], s[2], s[3] == 1,
-                            false, 1.0, 0.5, false, "one call against " + threads + " threads");
+                            s[4] == 1, 1.0, 0.5, false, "one call against " + threads + " threads");
                 }
                 cb.setThreads(1);
             }
@@ -151,10 +156,14 @@ class PackedGemmTest {
         assertThat(GemmRoutes.choosePacked("blas", true, false, "Zen", 256)[0]).isEqualTo("blas");
         assertThatThrownBy(() -> GemmRoutes.choosePacked("fast", true, false, "Zen", 256))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("use auto, c or blas");
-        assertThat(GemmRoutes.packedShape(DType.F32, false)).isTrue();
-        assertThat(GemmRoutes.packedShape(DType.F32, true)).as("A B^T").isFalse();
-        assertThat(GemmRoutes.packedShape(DType.F64, false)).as("doubles").isFalse();
+        assertThat(GemmRoutes.packedShape(DType.F32, false, false)).isTrue();
+        assertThat(GemmRoutes.packedShape(DType.F32, true, false)).isTrue();
+        assertThat(GemmRoutes.packedShape(DType.F32, false, true)).isTrue();
+        assertThat(GemmRoutes.packedShape(DType.F32, true, true)).as("A^T B^T").isFalse();
+        assertThat(GemmRoutes.packedShape(DType.F64, false, false)).as("doubles").isFalse();
         assertThatThrownBy(() -> CKernels.packedGemm(DType.F64, false, false, 1, 1, 1, 1, MemorySegment.NULL, 1,
+                MemorySegment.NULL, 1, 0, MemorySegment.NULL, 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> CKernels.packedGemm(DType.F32, true, true, 1, 1, 1, 1, MemorySegment.NULL, 1,
                 MemorySegment.NULL, 1, 0, MemorySegment.NULL, 1)).isInstanceOf(IllegalArgumentException.class);
     }
 }
