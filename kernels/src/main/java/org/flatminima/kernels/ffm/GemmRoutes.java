@@ -2,6 +2,7 @@ package org.flatminima.kernels.ffm;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
 import org.flatminima.kernels.DType;
 import org.flatminima.kernels.vector.VectorBackend;
 
@@ -118,19 +119,9 @@ final class GemmRoutes {
      * @throws IllegalArgumentException for a value other than auto, c or blas
      */
     static String[] chooseSmall(String property, boolean cKernels, boolean blasSmallKernels) {
-        String p = property == null ? "auto" : property.trim().toLowerCase(Locale.ROOT);
-        return switch (p) {
-            case "blas" -> new String[] {"blas", "BLAS (forced by -D" + NativeBackend.SMALL_PROPERTY + "=blas)"};
-            case "c" -> cKernels
-                    ? new String[] {"c", "C kernels, AVX2 (forced by -D" + NativeBackend.SMALL_PROPERTY + "=c)"}
-                    : new String[] {"blas", "BLAS (-D" + NativeBackend.SMALL_PROPERTY
-                            + "=c asked for, but the C kernels are not loaded or this CPU has no AVX2 and FMA)"};
-            case "auto" -> !cKernels ? new String[] {"blas", "BLAS (no C kernels for AVX2 here)"}
-                    : blasSmallKernels ? new String[] {"blas", "BLAS (its own small-matrix kernels)"}
-                    : new String[] {"c", "C kernels (AVX2; the BLAS has no small-matrix kernels for this core)"};
-            default -> throw new IllegalArgumentException("unknown -D" + NativeBackend.SMALL_PROPERTY + "=" + property
-                    + ": use auto, c or blas");
-        };
+        return cOrBlas(NativeBackend.SMALL_PROPERTY, property, cKernels, "C kernels", () -> blasSmallKernels
+                ? new String[] {"blas", "BLAS (its own small-matrix kernels)"}
+                : new String[] {"c", "C kernels (AVX2; the BLAS has no small-matrix kernels for this core)"});
     }
 
     /**
@@ -145,20 +136,32 @@ final class GemmRoutes {
      * @throws IllegalArgumentException for a value other than auto, c or blas
      */
     static String[] choosePacked(String property, boolean cKernels, boolean mkl, String core, int vectorBits) {
+        return cOrBlas(NativeBackend.PACKED_PROPERTY, property, cKernels, "C packed GEMM", () -> mkl
+                ? new String[] {"blas", "BLAS (Intel oneMKL)"}
+                : OpenBlas.smallMatrixCore(core) ? new String[] {"blas", "BLAS (its AVX-512 kernels)"}
+                : vectorBits >= 512 ? new String[] {"blas", "BLAS or the vector GEMM (512-bit vectors)"}
+                : new String[] {"c", "C packed GEMM (AVX2; OpenBLAS's core has no AVX-512 kernels)"});
+    }
+
+    /**
+     * A choice of {@code auto}, {@code c} or {@code blas} (system property {@code name}, value {@code property}, null
+     * for auto) between C kernels that need AVX2 and FMA ({@code cKernels}: loaded, and the CPU has them; named
+     * {@code cName}) and the BLAS: forced either way, or the BLAS without the kernels, else {@code auto}'s choice.
+     *
+     * @throws IllegalArgumentException for another value
+     */
+    private static String[] cOrBlas(String name, String property, boolean cKernels, String cName,
+                                    Supplier<String[]> auto) {
         String p = property == null ? "auto" : property.trim().toLowerCase(Locale.ROOT);
         return switch (p) {
-            case "blas" -> new String[] {"blas", "BLAS (forced by -D" + NativeBackend.PACKED_PROPERTY + "=blas)"};
+            case "blas" -> new String[] {"blas", "BLAS (forced by -D" + name + "=blas)"};
             case "c" -> cKernels
-                    ? new String[] {"c", "C packed GEMM, AVX2 (forced by -D" + NativeBackend.PACKED_PROPERTY + "=c)"}
-                    : new String[] {"blas", "BLAS (-D" + NativeBackend.PACKED_PROPERTY
+                    ? new String[] {"c", cName + ", AVX2 (forced by -D" + name + "=c)"}
+                    : new String[] {"blas", "BLAS (-D" + name
                             + "=c asked for, but the C kernels are not loaded or this CPU has no AVX2 and FMA)"};
-            case "auto" -> !cKernels ? new String[] {"blas", "BLAS (no C kernels for AVX2 here)"}
-                    : mkl ? new String[] {"blas", "BLAS (Intel oneMKL)"}
-                    : OpenBlas.smallMatrixCore(core) ? new String[] {"blas", "BLAS (its AVX-512 kernels)"}
-                    : vectorBits >= 512 ? new String[] {"blas", "BLAS or the vector GEMM (512-bit vectors)"}
-                    : new String[] {"c", "C packed GEMM (AVX2; OpenBLAS's core has no AVX-512 kernels)"};
-            default -> throw new IllegalArgumentException("unknown -D" + NativeBackend.PACKED_PROPERTY + "="
-                    + property + ": use auto, c or blas");
+            case "auto" -> cKernels ? auto.get() : new String[] {"blas", "BLAS (no C kernels for AVX2 here)"};
+            default -> throw new IllegalArgumentException("unknown -D" + name + "=" + property
+                    + ": use auto, c or blas");
         };
     }
 
