@@ -528,7 +528,8 @@ final class CKernels {
         }
         int rc;
         try {
-            rc = (int) PACKED_GEMM.invokeExact(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            rc = (int) PACKED_GEMM.invokeExact(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta,
+                    c, ldc);
         } catch (Throwable e) {
             throw Downcalls.failure("fm_packed_gemm_f32", e);
         }
