@@ -94,12 +94,9 @@ class PackedGemmTest {
 
     @Test
     void theNativeBackendGivesItTheLargeFloatProductsWhereChosen() {
-        Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
-        Assumptions.assumeTrue(System.getProperty(NativeBackend.PACKED_PROPERTY) == null, "property set");
-        Assumptions.assumeTrue(chosenHere(), "large products stay on the BLAS here");
+        assumeChosenHere();
         CKernelBackend cb = new CKernelBackend();
         assertThat(cb.details()).anyMatch(l -> l.startsWith("GEMM of other float products") && l.contains("packed"));
-        // W2's weight and input gradients, an M4 weight gradient, and just past the small products' bound
         // {m, n, k, transA, transB}: W2's weight and input gradients and forward, an M4 weight gradient, and just
         // past the small products' bound
         int[][] shapes = {{512, 784, 1000, 1, 0}, {512, 512, 1000, 1, 0}, {1000, 512, 512, 0, 0},
@@ -112,9 +109,7 @@ class PackedGemmTest {
 
     @Test
     void twoAndThreeThreadsGiveTheBitsOfOne() {
-        Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
-        Assumptions.assumeTrue(System.getProperty(NativeBackend.PACKED_PROPERTY) == null, "property set");
-        Assumptions.assumeTrue(chosenHere(), "large products stay on the BLAS here");
+        assumeChosenHere();
         Backend cb = new CKernelBackend();
         int before = cb.threads();
         int[][] shapes = {{300, 200, 520, 1, 0}, {301, 130, 100, 0, 0}, {64, 1100, 300, 0, 0}, {250, 100, 300, 0, 1}};
@@ -133,9 +128,13 @@ class PackedGemmTest {
         }
     }
 
-    private static boolean chosenHere() {
-        return GemmRoutes.choosePacked("auto", CKernels.avx2Kernels(), OpenBlas.isMkl(), OpenBlas.corename(),
-                org.flatminima.kernels.vector.VectorBackend.preferredVectorBits())[0].equals("c");
+    /** Skips a test of the backend's use of the packed GEMM where {@code auto} does not choose it. */
+    private static void assumeChosenHere() {
+        Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
+        Assumptions.assumeTrue(System.getProperty(NativeBackend.PACKED_PROPERTY) == null, "property set");
+        Assumptions.assumeTrue(GemmRoutes.choosePacked("auto", CKernels.avx2Kernels(), OpenBlas.isMkl(),
+                OpenBlas.corename(), org.flatminima.kernels.vector.VectorBackend.preferredVectorBits())[0].equals("c"),
+                "large products stay on the BLAS here");
     }
 
     @Test
