@@ -288,10 +288,21 @@ class NativeKernelsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(DType.class)
     void sumsOfManyColumnsHaveTheOraclesBits(DType t) {
+        assertSumsHaveTheOraclesBits(t, new int[][] {{1, 37, 25088}, {2, 5, 32768 + 513}, {1, 3, 513}, {3, 1, 40000}});
+    }
+
+    /** The rows are added four to a pass (then one by one): every count of rows left over, narrow and wide. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void sumsOfRowsFourToAPassHaveTheOraclesBits(DType t) {
+        assertSumsHaveTheOraclesBits(t, new int[][] {{1, 4, 300}, {2, 6, 513}, {1, 7, 100}, {3, 8, 512},
+            {1, 9, 2}, {1, 1000, 512}, {2, 2, 700}, {1, 11, 1}});
+    }
+
+    private void assertSumsHaveTheOraclesBits(DType t, int[][] dims) {
         NativeBackend nat = backend(true);
         int before = nat.threads();
         try {
-            int[][] dims = {{1, 37, 25088}, {2, 5, 32768 + 513}, {1, 3, 513}, {3, 1, 40000}};
             for (int threads : new int[] {1, 2}) {
                 nat.setThreads(threads);
                 for (int[] d : dims) {
