@@ -1,5 +1,5 @@
-/* Scratch measurement (issue 17, 2026-12-06, docs/PERFORMANCE.md "Everything again; sums four rows to a pass"): the native
- * backend's float products at one and two threads (best of 180 calls after 20), to compare two builds' kernels jars:
+/* Scratch measurement (issue 17, 2026-12-06, docs/PERFORMANCE.md "Everything again; sums four rows to a pass"):
+ * the native backend's float products at one and two threads (best of 180 calls after 20), to compare two builds' kernels jars:
  *   javac --add-modules jdk.incubator.vector -cp kernels/target/flatminima-kernels-0.1.0-SNAPSHOT.jar PG.java
  *   java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp <kernels jar>:. PG */
 import java.lang.foreign.*;
