@@ -54,8 +54,8 @@ final class CKernelBackend extends NativeBackend {
     @Override
     void fewColumnsOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
                        int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        inBands(CKernels::fewColumnsGemm, transA ? 64 : 4, t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta,
-                c, ldc);
+        inBands(CKernels::fewColumnsGemm, transA ? 64 : 4, false, t, transA, transB, m, n, k, alpha, a, lda, b, ldb,
+                beta, c, ldc);
     }
 
     /**
@@ -66,19 +66,22 @@ final class CKernelBackend extends NativeBackend {
     @Override
     void smallOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
                   int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        inBands(CKernels::smallGemm, transA && transB ? Math.max(1, m) : 8, t, transA, transB, m, n, k, alpha, a,
-                lda, b, ldb, beta, c, ldc);
+        inBands(CKernels::smallGemm, transA && transB ? Math.max(1, m) : 8, false, t, transA, transB, m, n, k, alpha,
+                a, lda, b, ldb, beta, c, ldc);
     }
 
     /**
-     * {@code fm_packed_gemm_f32}, split into bands of whole tiles of C's rows (6) among the threads: every entry of
-     * C is computed the same whatever its band, so the bits do not depend on the thread count.
+     * {@code fm_packed_gemm_f32}, split among the threads into bands of whole tiles of C's rows (6) or, when C has
+     * more columns than rows, of whole panels of its columns (16): each band packs all of the operand the bands
+     * share (op(B) for bands of rows, op(A) for bands of columns), so the split is the one that shares the smaller.
+     * Every entry of C is computed the same whatever its band, so the bits do not depend on the thread count.
      */
     @Override
     void packedOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
                    int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        inBands(CKernels::packedGemm, CKernels.PACKED_TILE_ROWS, t, transA, transB, m, n, k, alpha, a, lda, b, ldb,
-                beta, c, ldc);
+        boolean columns = n > m;
+        inBands(CKernels::packedGemm, columns ? CKernels.PACKED_PANEL_COLUMNS : CKernels.PACKED_TILE_ROWS, columns, t,
+                transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
     /** A C product's signature: {@code C = alpha op(A) op(B) + beta C}, row-major. */
@@ -89,24 +92,32 @@ final class CKernelBackend extends NativeBackend {
     }
 
     /**
-     * {@code kernel} on bands of C's rows of whole {@code unit}s, one band a thread, when the product has at least
-     * {@link #FEW_COLUMNS_PARALLEL_MIN_WORK} multiply-adds; one call otherwise.
+     * {@code kernel} on bands of C's rows (or, {@code columns}, of its columns) of whole {@code unit}s, one band a
+     * thread, when the product has at least {@link #FEW_COLUMNS_PARALLEL_MIN_WORK} multiply-adds; one call
+     * otherwise.
      */
-    private void inBands(Product kernel, int unit, DType t, boolean transA, boolean transB, int m, int n, int k,
-                         double alpha, MemorySegment a, int lda, MemorySegment b, int ldb, double beta,
+    private void inBands(Product kernel, int unit, boolean columns, DType t, boolean transA, boolean transB, int m,
+                         int n, int k, double alpha, MemorySegment a, int lda, MemorySegment b, int ldb, double beta,
                          MemorySegment c, int ldc) {
+        int extent = columns ? n : m;
         int tasks = (long) m * n * k < FEW_COLUMNS_PARALLEL_MIN_WORK ? 1
-                : Math.min(Parts.tasks(threads(), (long) m * n * k, a, b, c), Math.max(1, m / unit));
+                : Math.min(Parts.tasks(threads(), (long) m * n * k, a, b, c), Math.max(1, extent / unit));
         if (tasks == 1) {
             kernel.run(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
         long es = t.byteSize();
-        int size = (m / tasks + unit - 1) / unit * unit;
+        int size = (extent / tasks + unit - 1) / unit * unit;
         Parallel.run(tasks, p -> {
-            int i0 = Math.min(m, p * size);
-            int i1 = p == tasks - 1 ? m : Math.min(m, i0 + size);
-            if (i0 < i1) {
+            int i0 = Math.min(extent, p * size);
+            int i1 = p == tasks - 1 ? extent : Math.min(extent, i0 + size);
+            if (i0 >= i1) {
+                return;
+            }
+            if (columns) {
+                kernel.run(t, transA, transB, m, i1 - i0, k, alpha, a, lda,
+                        b.asSlice(es * (transB ? (long) i0 * ldb : i0)), ldb, beta, c.asSlice(es * i0), ldc);
+            } else {
                 kernel.run(t, transA, transB, i1 - i0, n, k, alpha, a.asSlice(es * (transA ? i0 : (long) i0 * lda)),
                         lda, b, ldb, beta, c.asSlice(es * i0 * (long) ldc), ldc);
             }

@@ -510,6 +510,9 @@ final class CKernels {
     /** Rows of C in a tile of {@code fm_packed_gemm_f32}: bands of whole tiles split no tile. */
     static final int PACKED_TILE_ROWS = 6;
 
+    /** Columns of C in a tile (a packed panel of op(B)) of {@code fm_packed_gemm_f32}. */
+    static final int PACKED_PANEL_COLUMNS = 16;
+
     /** {@code fm_packed_gemm_f32}; null where the library is not loaded. */
     private static final MethodHandle PACKED_GEMM = LIBRARY == null ? null : Downcalls.critical(LIBRARY.lookup(),
             "libflatminima.so", "fm_packed_gemm_f32", FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I));
