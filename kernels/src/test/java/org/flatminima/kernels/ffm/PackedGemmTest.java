@@ -112,7 +112,7 @@ class PackedGemmTest {
         assumeChosenHere();
         Backend cb = new CKernelBackend();
         int before = cb.threads();
-        // bands of rows (m >= n) and of columns (n > m: a short last panel in the last two), each orientation
+        // bands of rows (m >= n) and of columns (n > m, each with a short last panel), each orientation
         int[][] shapes = {{300, 200, 520, 1, 0}, {301, 130, 100, 0, 0}, {250, 100, 300, 0, 1}, {64, 1100, 300, 0, 0},
             {128, 706, 256, 1, 0}, {100, 530, 200, 0, 1}};
         try {
