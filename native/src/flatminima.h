@@ -17,8 +17,8 @@
  * ABI 3 added fm_reduce_cols and fm_max_pool2d_gather; ABI 4 fm_winograd_input, fm_winograd_output and
  * fm_winograd_gradient; ABI 5 the binary op FM_GATE; ABI 6 fm_axpby; ABI 7 fm_avx512_supported,
  * fm_fewcol_gemm and fm_vector_math; ABI 8 fm_avx2_supported and fm_small_gemm; ABI 9 fm_vector_math's codes 2
- * and 3 (the AVX2 versions) and fm_test_without_avx512; ABI 10 fm_packed_gemm_f32. */
-#define FM_ABI_VERSION 10
+ * and 3 (the AVX2 versions) and fm_test_without_avx512; ABI 10 fm_packed_gemm_f32; ABI 11 fm_packed_gemm_f64. */
+#define FM_ABI_VERSION 11
 
 /* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
  * unused in ABI 2; their codes are not reused. */
@@ -52,11 +52,14 @@ int fm_vector_math(int32_t fn, int64_t n, double *v);
  * the AVX2 ones run on an AVX-512 CPU; returns the previous setting. Not thread-safe. */
 int fm_test_without_avx512(int32_t off);
 
-/* C = alpha op(A) op(B) + beta C in float (NN, TN and NT; row-major) with both operands packed, on AVX2 and FMA: 1
- * when done, 0 (nothing written) without AVX2 and FMA, for TT or an empty dimension, -2 without memory for the
- * calling thread's packing buffer (fm_packed_gemm.inc). */
+/* C = alpha op(A) op(B) + beta C (NN, TN and NT; row-major) with both operands packed, on AVX2 and FMA: 1 when
+ * done, 0 (nothing written) without AVX2 and FMA, for TT or an empty dimension, -2 without memory for the calling
+ * thread's packing buffer (fm_packed_gemm.inc). */
 int fm_packed_gemm_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
                        const float *a, int32_t lda, const float *b, int32_t ldb, double beta, float *c, int32_t ldc);
+int fm_packed_gemm_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
+                       const double *a, int32_t lda, const double *b, int32_t ldb, double beta, double *c,
+                       int32_t ldc);
 
 #define FM_DECLARE(T, S)                                                                                 \
     void fm_fill_##S(int64_t n, double value, T *y);                                                     \

@@ -71,8 +71,8 @@ final class CKernelBackend extends NativeBackend {
     }
 
     /**
-     * {@code fm_packed_gemm_f32}, split among the threads into bands of whole tiles of C's rows (6) or, when C has
-     * more columns than rows, of whole panels of its columns (16): each band packs all of the operand the bands
+     * {@code fm_packed_gemm_f32} or {@code _f64}, split among the threads into bands of whole tiles of C's rows (6)
+     * or, when C has more columns than rows, of whole panels of its columns (16 floats, 8 doubles): each band packs all of the operand the bands
      * share (op(B) for bands of rows, op(A) for bands of columns), so the split is the one that shares the smaller.
      * Every entry of C is computed the same whatever its band, so the bits do not depend on the thread count.
      */
@@ -80,8 +80,8 @@ final class CKernelBackend extends NativeBackend {
     void packedOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
                    int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
         boolean columns = n > m;
-        inBands(CKernels::packedGemm, columns ? CKernels.PACKED_PANEL_COLUMNS : CKernels.PACKED_TILE_ROWS, columns, t,
-                transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        inBands(CKernels::packedGemm, columns ? CKernels.packedPanelColumns(t) : CKernels.PACKED_TILE_ROWS, columns,
+                t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
     /** A C product's signature: {@code C = alpha op(A) op(B) + beta C}, row-major. */

@@ -507,40 +507,48 @@ final class CKernels {
         }
     }
 
-    /** Rows of C in a tile of {@code fm_packed_gemm_f32}: bands of whole tiles split no tile. */
+    /** Rows of C in a tile of {@code fm_packed_gemm_f32} and {@code _f64}: bands of whole tiles split no tile. */
     static final int PACKED_TILE_ROWS = 6;
 
-    /** Columns of C in a tile (a packed panel of op(B)) of {@code fm_packed_gemm_f32}. */
-    static final int PACKED_PANEL_COLUMNS = 16;
+    /** Columns of C in a tile (a packed panel of op(B)) of {@code fm_packed_gemm_f32} (16) or {@code _f64} (8). */
+    static int packedPanelColumns(DType t) {
+        return t == DType.F32 ? 16 : 8;
+    }
 
-    /** {@code fm_packed_gemm_f32}; null where the library is not loaded. */
-    private static final MethodHandle PACKED_GEMM = LIBRARY == null ? null : Downcalls.critical(LIBRARY.lookup(),
-            "libflatminima.so", "fm_packed_gemm_f32", FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I));
+    /** {@code fm_packed_gemm_f32} and {@code fm_packed_gemm_f64}; null where the library is not loaded. */
+    private static final MethodHandle PACKED_GEMM_F32 = packedGemmHandle("f32");
+    private static final MethodHandle PACKED_GEMM_F64 = packedGemmHandle("f64");
+
+    private static MethodHandle packedGemmHandle(String suffix) {
+        return LIBRARY == null ? null : Downcalls.critical(LIBRARY.lookup(), "libflatminima.so",
+                "fm_packed_gemm_" + suffix, FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I));
+    }
 
     /**
-     * {@code C = alpha op(A) op(B) + beta C} in float, not A^T B^T, on {@code fm_packed_gemm_f32} (AVX2 and FMA;
-     * only where {@link #avx2Kernels()}): both operands packed, 6 x 16 tiles; each entry of C, per block of the depth
-     * (at most 256 long, k split evenly), one chain of multiply-adds in order from 0, then {@code alpha s_0 + beta c}
-     * and {@code c + alpha s_b} for the later blocks, so its bits depend on k but not on the entries around it.
+     * {@code C = alpha op(A) op(B) + beta C}, not A^T B^T, on {@code fm_packed_gemm_f32} or {@code _f64} (AVX2 and
+     * FMA; only where {@link #avx2Kernels()}): both operands packed, tiles of 6 rows by {@link #packedPanelColumns}
+     * columns; each entry of C, per block of the depth (at most 256 long, k split evenly), one chain of multiply-adds
+     * in order from 0, then {@code alpha s_0 + beta c} and {@code c + alpha s_b} for the later blocks, so its bits
+     * depend on k but not on the entries around it.
      */
     static void packedGemm(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
                            MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        if (t != DType.F32 || transA && transB) {
-            throw new IllegalArgumentException("fm_packed_gemm_f32 takes float A B, A^T B and A B^T, not " + t
-                    + (transA && transB ? " A^T B^T" : ""));
+        String name = t == DType.F32 ? "fm_packed_gemm_f32" : "fm_packed_gemm_f64";
+        if (transA && transB) {
+            throw new IllegalArgumentException(name + " takes A B, A^T B and A B^T, not A^T B^T");
         }
         int rc;
         try {
-            rc = (int) PACKED_GEMM.invokeExact(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta,
-                    c, ldc);
+            rc = (int) (t == DType.F32 ? PACKED_GEMM_F32 : PACKED_GEMM_F64).invokeExact(transA ? 1 : 0,
+                    transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } catch (Throwable e) {
-            throw Downcalls.failure("fm_packed_gemm_f32", e);
+            throw Downcalls.failure(name, e);
         }
         if (rc == -2) {
-            throw new OutOfMemoryError("fm_packed_gemm_f32: no native memory for this thread's packing buffer");
+            throw new OutOfMemoryError(name + ": no native memory for this thread's packing buffer");
         }
         if (rc != 1) {
-            throw new IllegalStateException("fm_packed_gemm_f32 returned " + rc + " for " + m + " x " + n + " x " + k
+            throw new IllegalStateException(name + " returned " + rc + " for " + m + " x " + n + " x " + k
                     + " (called without AVX2 or with an empty dimension)");
         }
     }

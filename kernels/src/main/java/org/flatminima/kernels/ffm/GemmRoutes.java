@@ -125,13 +125,14 @@ final class GemmRoutes {
     }
 
     /**
-     * Where the float products that are not small ones run (but A^T B^T), as {@code {"c" or "blas", why}}: {@code auto}
-     * picks our packed GEMM ({@code fm_packed_gemm_f32}) where it runs ({@code cKernels}: the C library is loaded
+     * Where the products that are not small ones run (but A^T B^T), as {@code {"c" or "blas", why}}: {@code auto}
+     * picks our packed GEMM ({@code fm_packed_gemm_f32} and {@code _f64}) where it runs ({@code cKernels}: the C library is loaded
      * and the CPU has AVX2 and FMA), the BLAS is OpenBLAS ({@code mkl} false) on a core without AVX-512 kernels
      * ({@code core}, {@code openblas_get_corename()}), and the CPU's vectors are narrower than 512 bits (there the
      * vector GEMM would be the wider one). On an AMD EPYC (Zen 3) it took 0.91-0.95 of the bundled OpenBLAS's time on
      * TN products (a dense layer's weight gradient), 0.94 on NN and 0.94-0.96 on NT ones at W2's shapes
-     * (docs/PERFORMANCE.md, "Our own packed GEMM for AVX2"). Not for doubles (not measured).
+     * (docs/PERFORMANCE.md, "Our own packed GEMM for AVX2"); in double 0.92-0.99 on M4's, W2's and W1's products
+     * ("The packed GEMM in double").
      *
      * @throws IllegalArgumentException for a value other than auto, c or blas
      */
@@ -167,10 +168,10 @@ final class GemmRoutes {
 
     /**
      * Whether a product that is not a small one ({@link #smallShape}) goes to the packed GEMM when
-     * {@link #choosePacked} gave it those: float, and not A^T B^T.
+     * {@link #choosePacked} gave it those: not A^T B^T.
      */
-    static boolean packedShape(DType t, boolean transA, boolean transB) {
-        return t == DType.F32 && !(transA && transB);
+    static boolean packedShape(boolean transA, boolean transB) {
+        return !(transA && transB);
     }
 
     /**

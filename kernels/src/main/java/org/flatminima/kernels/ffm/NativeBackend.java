@@ -61,7 +61,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     public static final String SMALL_PROPERTY = "flatminima.gemm.small";
 
     /**
-     * System property choosing where the float products that are not small ones run (but A^T B^T): {@code auto}
+     * System property choosing where the products that are not small ones run (but A^T B^T): {@code auto}
      * (default: our packed C GEMM where it runs and OpenBLAS's core has no AVX-512 kernels), {@code c} or
      * {@code blas}. See {@link GemmRoutes#choosePacked}.
      */
@@ -83,7 +83,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     /** Whether small products run on the C kernels ({@link GemmRoutes#chooseSmall}). */
     private final boolean smallOnC;
     private final String smallNote;
-    /** Whether large float products (but TT) run on the packed C GEMM ({@link GemmRoutes#choosePacked}). */
+    /** Whether large products (but TT) run on the packed C GEMM ({@link GemmRoutes#choosePacked}). */
     private final boolean packedOnC;
     private final String packedNote;
     /**
@@ -105,7 +105,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
      *                    {@link GemmRoutes#chooseFewColumns} gives them those ({@link CKernelBackend} on a CPU with
      *                    AVX-512)
      * @param cSmall whether this backend runs small products on the C kernels when {@link GemmRoutes#chooseSmall}
-     *               gives them those, and large float ones (but TT) when {@link GemmRoutes#choosePacked} does
+     *               gives them those, and large ones (but TT) when {@link GemmRoutes#choosePacked} does
      *               ({@link CKernelBackend} on a CPU with AVX2 and FMA)
      */
     NativeBackend(String note, boolean cFewColumns, boolean cSmall) {
@@ -176,7 +176,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
                 "GEMM with few columns of C: " + fewColumnsNote,
                 "GEMM of small products (M N K <= " + (long) GemmRoutes.SMALL_KERNEL_MNK + ", or a side <= "
                         + GemmRoutes.SMALL_SIDE + ", " + GemmRoutes.SMALL_SIDE_FLOAT + " in float): " + smallNote,
-                "GEMM of other float products (but A^T B^T): " + packedNote));
+                "GEMM of other products (but A^T B^T): " + packedNote));
         if (usesCKernels()) {
             d.add("C kernels: " + kernelLibrary());
         }
@@ -268,7 +268,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
      * OpenBLAS, or the vector GEMM where {@link GemmRoutes#chooseGemm} and {@link GemmRoutes#vectorGemmShape} say it
      * is faster or where {@link GemmRoutes#chooseFewColumns} gave it the products with few columns of C (the C
      * kernels, when it gave them those: {@link #fewColumnsOnC}; small products on the C kernels where
-     * {@link GemmRoutes#chooseSmall} gave them those: {@link #smallOnC}; other float products but TT on the packed
+     * {@link GemmRoutes#chooseSmall} gave them those: {@link #smallOnC}; other products but TT on the packed
      * C GEMM where {@link GemmRoutes#choosePacked} did: {@link #packedOnC}), or
      * where cblas would refuse the call ({@code k == 0}, leading dimensions below the minimum: cblas prints and
      * does nothing).
@@ -287,7 +287,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
             fewColumnsOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (smallOnC && !cblasRefuses && GemmRoutes.smallShape(t, transA, transB, m, n, k)) {
             smallOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        } else if (packedOnC && !cblasRefuses && GemmRoutes.packedShape(t, transA, transB)) {
+        } else if (packedOnC && !cblasRefuses && GemmRoutes.packedShape(transA, transB)) {
             packedOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (cblasRefuses || gemmOnVector && GemmRoutes.vectorGemmShape(t, transA, m, n, k) || few) {
             super.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -344,7 +344,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     }
 
     /**
-     * A float product but TT where {@link GemmRoutes#choosePacked} gave those to the packed C GEMM; only
+     * A product but TT where {@link GemmRoutes#choosePacked} gave those to the packed C GEMM; only
      * {@link CKernelBackend} is built with it, and overrides this. Here: OpenBLAS.
      */
     void packedOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,

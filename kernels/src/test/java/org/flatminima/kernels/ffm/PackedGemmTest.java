@@ -18,8 +18,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The packed GEMM for large float products on AVX2 ({@code fm_packed_gemm_f32}, NN, TN and NT): against the scalar
- * oracle (rows, columns and depths around its 6 x 16 tiles, its blocks of 120 rows, 1024 columns and 256 of depth;
+ * The packed GEMM for large products on AVX2 ({@code fm_packed_gemm_f32} and {@code _f64}, NN, TN and NT): against the
+ * scalar oracle (rows, columns and depths around its tiles of 6 x 16 floats and 6 x 8 doubles, its blocks of 120
+ * rows, 1024 columns and 256 of depth;
  * alpha and beta with a NaN-filled C at beta 0; padded leading dimensions, C's padding untouched; nothing read or
  * written past an operand placed against an inaccessible page); to the bit against its promise, each entry a chain
  * of multiply-adds per block of depth, which is what makes its bits independent of the entries around it; the
@@ -29,37 +30,41 @@ class PackedGemmTest {
 
     static Stream<Arguments> shapes() {
         List<Arguments> all = new ArrayList<>();
-        for (int m : new int[] {1, 5, 6, 7, 13}) {
-            for (int n : new int[] {1, 15, 16, 17, 33}) {
-                for (int k : new int[] {1, 7, 256, 257, 513}) {
-                    all.add(Arguments.of(m, n, k, false, false));
-                    all.add(Arguments.of(m, n, k, true, false));
-                    all.add(Arguments.of(m, n, k, false, true));
+        for (DType t : DType.values()) {
+            // columns around a tile's 16 floats or 8 doubles
+            int[] columns = t == DType.F32 ? new int[] {1, 15, 16, 17, 33} : new int[] {1, 7, 8, 9, 17};
+            for (int m : new int[] {1, 5, 6, 7, 13}) {
+                for (int n : columns) {
+                    for (int k : new int[] {1, 7, 256, 257, 513}) {
+                        all.add(Arguments.of(t, m, n, k, false, false));
+                        all.add(Arguments.of(t, m, n, k, true, false));
+                        all.add(Arguments.of(t, m, n, k, false, true));
+                    }
                 }
             }
-        }
-        // more than one block of rows (120) and of columns (1024); depth in two blocks of 150; a whole block of rows
-        // and depth (the packing of A writing to its buffer's end)
-        for (int o = 0; o < 3; o++) {
-            all.add(Arguments.of(250, 40, 300, o == 1, o == 2));
-            all.add(Arguments.of(130, 40, 256, o == 1, o == 2));
-            all.add(Arguments.of(9, 1030, 600, o == 1, o == 2));
+            // more than one block of rows (120) and of columns (1024); depth in two blocks of 150; a whole block of
+            // rows and depth (the packing of A writing to its buffer's end)
+            for (int o = 0; o < 3; o++) {
+                all.add(Arguments.of(t, 250, 40, 300, o == 1, o == 2));
+                all.add(Arguments.of(t, 130, 40, 256, o == 1, o == 2));
+                all.add(Arguments.of(t, 9, 1030, 600, o == 1, o == 2));
+            }
         }
         return all.stream();
     }
 
-    @ParameterizedTest(name = "m={0} n={1} k={2} ta={3} tb={4}")
+    @ParameterizedTest(name = "{0} m={1} n={2} k={3} ta={4} tb={5}")
     @MethodSource("shapes")
-    void matchesTheOracleAndItsChainsOfMultiplyAdds(int m, int n, int k, boolean ta, boolean tb) {
+    void matchesTheOracleAndItsChainsOfMultiplyAdds(DType t, int m, int n, int k, boolean ta, boolean tb) {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
         Assumptions.assumeTrue(CKernels.avx2Kernels(), "this CPU has no AVX2 and FMA");
         for (double[] ab : new double[][] {{1.0, 0.0}, {0.75, 0.0}, {-1.5, 0.5}, {1.0, 1.0}}) {
-            GemmChecks.matchesOracle(CKernels::packedGemm, DType.F32, m, n, k, ta, tb, ab[0], ab[1]);
-            GemmChecks.sameBits(CKernels::packedGemm, PackedGemmTest::chains, DType.F32, m, n, k, ta, tb, ab[0],
-                    ab[1], true, "bits against a chain of multiply-adds per block of depth");
+            GemmChecks.matchesOracle(CKernels::packedGemm, t, m, n, k, ta, tb, ab[0], ab[1]);
+            GemmChecks.sameBits(CKernels::packedGemm, PackedGemmTest::chains, t, m, n, k, ta, tb, ab[0], ab[1], true,
+                    "bits against a chain of multiply-adds per block of depth");
         }
         if (GuardedMemory.available()) {
-            GemmChecks.withinBounds(CKernels::packedGemm, DType.F32, m, n, k, ta, tb, -1.5, 0.5);
+            GemmChecks.withinBounds(CKernels::packedGemm, t, m, n, k, ta, tb, -1.5, 0.5);
         }
     }
 
@@ -67,43 +72,59 @@ class PackedGemmTest {
      * The kernel's promise in Java: the depth in {@code ceil(k / 256)} blocks of {@code ceil(k / blocks)} (the last
      * shorter); per block {@code s = fma(op(A)[i][p], op(B)[p][j], s)} for its p in order from 0; then
      * {@code alpha s + beta c} for the first block (C not read at beta 0) and {@code c + alpha s} for each later one,
-     * every operation rounded to float.
+     * every operation rounded to the element type.
      */
     static void chains(DType t, boolean ta, boolean tb, int m, int n, int k, double alpha, MemorySegment a, int lda,
                        MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
         int blocks = (k + 255) / 256;
         int kb = (k + blocks - 1) / blocks;
-        float al = (float) alpha;
-        float be = (float) beta;
+        boolean f = t == DType.F32;
+        float alf = (float) alpha;
+        float bef = (float) beta;
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 long ci = (long) i * ldc + j;
                 for (int p0 = 0; p0 < k; p0 += kb) {
-                    float s = 0;
+                    float sf = 0;
+                    double sd = 0;
                     for (int p = p0; p < Math.min(k, p0 + kb); p++) {
-                        s = Math.fma((float) t.get(a, ta ? (long) p * lda + i : (long) i * lda + p),
-                                (float) t.get(b, tb ? (long) j * ldb + p : (long) p * ldb + j), s);
+                        double x = t.get(a, ta ? (long) p * lda + i : (long) i * lda + p);
+                        double y = t.get(b, tb ? (long) j * ldb + p : (long) p * ldb + j);
+                        if (f) {
+                            sf = Math.fma((float) x, (float) y, sf);
+                        } else {
+                            sd = Math.fma(x, y, sd);
+                        }
                     }
-                    float v = al * s;
-                    float old = (float) t.get(c, ci);
-                    t.set(c, ci, p0 > 0 ? old + v : be != 0 ? v + be * old : v);
+                    if (f) {
+                        float v = alf * sf;
+                        float old = (float) t.get(c, ci);
+                        t.set(c, ci, p0 > 0 ? old + v : bef != 0 ? v + bef * old : v);
+                    } else {
+                        double v = alpha * sd;
+                        double old = t.get(c, ci);
+                        t.set(c, ci, p0 > 0 ? old + v : beta != 0 ? v + beta * old : v);
+                    }
                 }
             }
         }
     }
 
     @Test
-    void theNativeBackendGivesItTheLargeFloatProductsWhereChosen() {
+    void theNativeBackendGivesItTheLargeProductsWhereChosen() {
         assumeChosenHere();
         CKernelBackend cb = new CKernelBackend();
-        assertThat(cb.details()).anyMatch(l -> l.startsWith("GEMM of other float products") && l.contains("packed"));
-        // {m, n, k, transA, transB}: W2's weight and input gradients and forward, an M4 weight gradient, and just
-        // past the small products' bound
+        assertThat(cb.details()).anyMatch(l -> l.startsWith("GEMM of other products") && l.contains("packed"));
+        // {m, n, k, transA, transB}: W2's weight and input gradients and forward, an M4 weight gradient, W1's
+        // Hutchinson products, and past the small products' bound (floats' and doubles')
         int[][] shapes = {{512, 784, 1000, 1, 0}, {512, 512, 1000, 1, 0}, {1000, 512, 512, 0, 0},
-            {1000, 512, 784, 0, 1}, {256, 256, 1000, 1, 0}, {33, 100, 304, 0, 0}};
-        for (int[] s : shapes) {
-            GemmChecks.sameBits(CKernels::packedGemm, cb::gemm, DType.F32, s[0], s[1], s[2], s[3] == 1, s[4] == 1,
-                    1.0, 1.0, false, "the backend's product against the kernel's");
+            {1000, 512, 784, 0, 1}, {256, 256, 1000, 1, 0}, {100, 784, 1000, 0, 0}, {100, 1000, 784, 0, 1},
+            {33, 100, 304, 0, 0}, {100, 120, 110, 0, 0}};
+        for (DType t : DType.values()) {
+            for (int[] s : shapes) {
+                GemmChecks.sameBits(CKernels::packedGemm, cb::gemm, t, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0,
+                        1.0, false, "the backend's product against the kernel's");
+            }
         }
     }
 
@@ -116,14 +137,16 @@ class PackedGemmTest {
         int[][] shapes = {{300, 200, 520, 1, 0}, {301, 130, 100, 0, 0}, {250, 100, 300, 0, 1}, {64, 1100, 300, 0, 0},
             {128, 706, 256, 1, 0}, {100, 530, 200, 0, 1}};
         try {
-            for (int[] s : shapes) {
-                GemmChecks.matchesOracle(cb::gemm, DType.F32, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0, 0.5);
-                for (int threads : new int[] {2, 3}) {
-                    cb.setThreads(threads);
-                    GemmChecks.sameBits(CKernels::packedGemm, cb::gemm, DType.F32, s[0], s[1], s[2], s[3] == 1,
-                            s[4] == 1, 1.0, 0.5, false, "one call against " + threads + " threads");
+            for (DType t : DType.values()) {
+                for (int[] s : shapes) {
+                    GemmChecks.matchesOracle(cb::gemm, t, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0, 0.5);
+                    for (int threads : new int[] {2, 3}) {
+                        cb.setThreads(threads);
+                        GemmChecks.sameBits(CKernels::packedGemm, cb::gemm, t, s[0], s[1], s[2], s[3] == 1,
+                                s[4] == 1, 1.0, 0.5, false, "one call against " + threads + " threads");
+                    }
+                    cb.setThreads(1);
                 }
-                cb.setThreads(1);
             }
         } finally {
             cb.setThreads(before);
@@ -157,14 +180,14 @@ class PackedGemmTest {
         assertThat(GemmRoutes.choosePacked("blas", true, false, "Zen", 256)[0]).isEqualTo("blas");
         assertThatThrownBy(() -> GemmRoutes.choosePacked("fast", true, false, "Zen", 256))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("use auto, c or blas");
-        assertThat(GemmRoutes.packedShape(DType.F32, false, false)).isTrue();
-        assertThat(GemmRoutes.packedShape(DType.F32, true, false)).isTrue();
-        assertThat(GemmRoutes.packedShape(DType.F32, false, true)).isTrue();
-        assertThat(GemmRoutes.packedShape(DType.F32, true, true)).as("A^T B^T").isFalse();
-        assertThat(GemmRoutes.packedShape(DType.F64, false, false)).as("doubles").isFalse();
-        assertThatThrownBy(() -> CKernels.packedGemm(DType.F64, false, false, 1, 1, 1, 1, MemorySegment.NULL, 1,
-                MemorySegment.NULL, 1, 0, MemorySegment.NULL, 1)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> CKernels.packedGemm(DType.F32, true, true, 1, 1, 1, 1, MemorySegment.NULL, 1,
-                MemorySegment.NULL, 1, 0, MemorySegment.NULL, 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(GemmRoutes.packedShape(false, false)).isTrue();
+        assertThat(GemmRoutes.packedShape(true, false)).isTrue();
+        assertThat(GemmRoutes.packedShape(false, true)).isTrue();
+        assertThat(GemmRoutes.packedShape(true, true)).as("A^T B^T").isFalse();
+        for (DType t : DType.values()) {
+            assertThatThrownBy(() -> CKernels.packedGemm(t, true, true, 1, 1, 1, 1, MemorySegment.NULL, 1,
+                    MemorySegment.NULL, 1, 0, MemorySegment.NULL, 1)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("not A^T B^T");
+        }
     }
 }
