@@ -131,7 +131,7 @@ final class GemmRoutes {
      * ({@code core}, {@code openblas_get_corename()}), and the CPU's vectors are narrower than 512 bits (there the
      * vector GEMM would be the wider one). On an AMD EPYC (Zen 3) it took 0.91-0.95 of the bundled OpenBLAS's time on
      * TN products (a dense layer's weight gradient), 0.94 on NN and 0.94-0.96 on NT ones at W2's shapes
-     * (docs/PERFORMANCE.md, "Our own packed GEMM for AVX2"); in double 0.92-0.99 on M4's, W2's and W1's products
+     * (docs/PERFORMANCE.md, "Our own packed GEMM for AVX2"); in double 0.91-1.00 on M4's, W2's and W1's products
      * ("The packed GEMM in double").
      *
      * @throws IllegalArgumentException for a value other than auto, c or blas
