@@ -72,8 +72,9 @@ final class CKernelBackend extends NativeBackend {
 
     /**
      * {@code fm_packed_gemm_f32} or {@code _f64}, split among the threads into bands of whole tiles of C's rows (6)
-     * or, when C has more columns than rows, of whole panels of its columns (16 floats, 8 doubles): each band packs all of the operand the bands
-     * share (op(B) for bands of rows, op(A) for bands of columns), so the split is the one that shares the smaller.
+     * or, when C has more columns than rows, of whole panels of its columns (16 floats, 8 doubles): each band packs
+     * all of the operand the bands share (op(B) for bands of rows, op(A) for bands of columns), so the split is the
+     * one that shares the smaller.
      * Every entry of C is computed the same whatever its band, so the bits do not depend on the thread count.
      */
     @Override

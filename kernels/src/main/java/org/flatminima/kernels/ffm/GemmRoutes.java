@@ -126,13 +126,13 @@ final class GemmRoutes {
 
     /**
      * Where the products that are not small ones run (but A^T B^T), as {@code {"c" or "blas", why}}: {@code auto}
-     * picks our packed GEMM ({@code fm_packed_gemm_f32} and {@code _f64}) where it runs ({@code cKernels}: the C library is loaded
-     * and the CPU has AVX2 and FMA), the BLAS is OpenBLAS ({@code mkl} false) on a core without AVX-512 kernels
-     * ({@code core}, {@code openblas_get_corename()}), and the CPU's vectors are narrower than 512 bits (there the
-     * vector GEMM would be the wider one). On an AMD EPYC (Zen 3) it took 0.91-0.95 of the bundled OpenBLAS's time on
-     * TN products (a dense layer's weight gradient), 0.94 on NN and 0.94-0.96 on NT ones at W2's shapes
-     * (docs/PERFORMANCE.md, "Our own packed GEMM for AVX2"); in double 0.91-1.00 on M4's, W2's and W1's products
-     * ("The packed GEMM in double").
+     * picks our packed GEMM ({@code fm_packed_gemm_f32} and {@code _f64}) where it runs ({@code cKernels}: the C
+     * library is loaded and the CPU has AVX2 and FMA), the BLAS is OpenBLAS ({@code mkl} false) on a core without
+     * AVX-512 kernels ({@code core}, {@code openblas_get_corename()}), and the CPU's vectors are narrower than 512
+     * bits (there the vector GEMM would be the wider one). On an AMD EPYC (Zen 3) it took 0.91-0.95 of the bundled
+     * OpenBLAS's time on TN products (a dense layer's weight gradient), 0.94 on NN and 0.94-0.96 on NT ones at W2's
+     * shapes (docs/PERFORMANCE.md, "Our own packed GEMM for AVX2"); in double 0.91-1.00 on M4's, W2's and W1's
+     * products ("The packed GEMM in double").
      *
      * @throws IllegalArgumentException for a value other than auto, c or blas
      */
