@@ -61,6 +61,30 @@ public final class GemmChecks {
         }
     }
 
+    /**
+     * For each type and shape ({@code {m, n, k, transA, transB}}): {@code backend}'s product against the oracle at
+     * one thread, and at two and three threads to the bit against one call of {@code kernel} (whose bits the
+     * backend's split among its threads must keep); the backend's thread count restored afterwards.
+     */
+    public static void threadsKeepTheBitsOf(Product kernel, Backend backend, int[][] shapes) {
+        int before = backend.threads();
+        try {
+            for (DType t : DType.values()) {
+                for (int[] s : shapes) {
+                    matchesOracle(backend::gemm, t, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0, 0.5);
+                    for (int threads : new int[] {2, 3}) {
+                        backend.setThreads(threads);
+                        sameBits(kernel, backend::gemm, t, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0, 0.5, false,
+                                "one call against " + threads + " threads");
+                    }
+                    backend.setThreads(1);
+                }
+            }
+        } finally {
+            backend.setThreads(before);
+        }
+    }
+
     /** {@code p}'s product (padded operands) against the scalar oracle, within a bound that grows with k. */
     public static void matchesOracle(Product p, DType t, int m, int n, int k, boolean ta, boolean tb, double alpha,
                                      double beta) {

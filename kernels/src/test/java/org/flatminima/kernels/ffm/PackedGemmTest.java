@@ -7,7 +7,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.DType;
 import org.flatminima.kernels.GemmChecks;
 import org.flatminima.kernels.GuardedMemory;
@@ -131,26 +130,10 @@ class PackedGemmTest {
     @Test
     void twoAndThreeThreadsGiveTheBitsOfOne() {
         assumeChosenHere();
-        Backend cb = new CKernelBackend();
-        int before = cb.threads();
         // bands of rows (m >= n) and of columns (n > m, each with a short last panel), each orientation
         int[][] shapes = {{300, 200, 520, 1, 0}, {301, 130, 100, 0, 0}, {250, 100, 300, 0, 1}, {64, 1100, 300, 0, 0},
             {128, 706, 256, 1, 0}, {100, 530, 200, 0, 1}};
-        try {
-            for (DType t : DType.values()) {
-                for (int[] s : shapes) {
-                    GemmChecks.matchesOracle(cb::gemm, t, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0, 0.5);
-                    for (int threads : new int[] {2, 3}) {
-                        cb.setThreads(threads);
-                        GemmChecks.sameBits(CKernels::packedGemm, cb::gemm, t, s[0], s[1], s[2], s[3] == 1,
-                                s[4] == 1, 1.0, 0.5, false, "one call against " + threads + " threads");
-                    }
-                    cb.setThreads(1);
-                }
-            }
-        } finally {
-            cb.setThreads(before);
-        }
+        GemmChecks.threadsKeepTheBitsOf(CKernels::packedGemm, new CKernelBackend(), shapes);
     }
 
     /** Skips a test of the backend's use of the packed GEMM where {@code auto} does not choose it. */

@@ -7,7 +7,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.DType;
 import org.flatminima.kernels.GemmChecks;
 import org.flatminima.kernels.GuardedMemory;
@@ -202,26 +201,10 @@ class SmallGemmTest {
         Assumptions.assumeTrue(System.getProperty(NativeBackend.SMALL_PROPERTY) == null, "property set");
         Assumptions.assumeTrue(GemmRoutes.chooseSmall("auto", CKernels.avx2Kernels(),
                 GemmRoutes.blasSmallKernels())[0].equals("c"), "small products stay on the BLAS here");
-        Backend cb = new CKernelBackend();
-        int before = cb.threads();
         // {m, n, k, transA, transB}: products large enough to be split among the threads
         int[][] shapes = {{1000, 10, 784, 0, 1}, {1000, 784, 10, 0, 0}, {784, 10, 1000, 1, 0}, {301, 16, 513, 0, 1},
             {77, 100, 100, 1, 0}};
-        try {
-            for (DType t : DType.values()) {
-                for (int[] s : shapes) {
-                    GemmChecks.matchesOracle(cb::gemm, t, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0, 0.5);
-                    for (int threads : new int[] {2, 3}) {
-                        cb.setThreads(threads);
-                        GemmChecks.sameBits(CKernels::smallGemm, cb::gemm, t, s[0], s[1], s[2], s[3] == 1,
-                                s[4] == 1, 1.0, 0.5, false, "one call against " + threads + " threads");
-                    }
-                    cb.setThreads(1);
-                }
-            }
-        } finally {
-            cb.setThreads(before);
-        }
+        GemmChecks.threadsKeepTheBitsOf(CKernels::smallGemm, new CKernelBackend(), shapes);
     }
 
     /**
