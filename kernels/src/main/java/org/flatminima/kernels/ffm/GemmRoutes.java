@@ -127,20 +127,24 @@ final class GemmRoutes {
     /**
      * Where the products that are not small ones run (but A^T B^T), as {@code {"c" or "blas", why}}: {@code auto}
      * picks our packed GEMM ({@code fm_packed_gemm_f32} and {@code _f64}) where it runs ({@code cKernels}: the C
-     * library is loaded and the CPU has AVX2 and FMA), the BLAS is OpenBLAS ({@code mkl} false) on a core without
-     * AVX-512 kernels ({@code core}, {@code openblas_get_corename()}), and the CPU's vectors are narrower than 512
-     * bits (there the vector GEMM would be the wider one). On an AMD EPYC (Zen 3) it took 0.91-0.95 of the bundled
-     * OpenBLAS's time on TN products (a dense layer's weight gradient), 0.94 on NN and 0.94-0.96 on NT ones at W2's
-     * shapes (docs/PERFORMANCE.md, "Our own packed GEMM for AVX2"); in double 0.91-1.00 on M4's, W2's and W1's
-     * products ("The packed GEMM in double").
+     * library is loaded and the CPU has AVX2 and FMA) and the BLAS is OpenBLAS ({@code mkl} false), either on a core
+     * without AVX-512 kernels ({@code core}, {@code openblas_get_corename()}) on a CPU whose vectors are narrower than
+     * 512 bits (with 512-bit vectors the vector GEMM would be the wider one), or on a CPU that runs 512-bit vectors as
+     * two halves ({@link CpuInfo#halvesWideVectors()}: AMD's Zen 4), whatever the core. On an AMD EPYC (Zen 3) it
+     * took 0.91-0.95 of the bundled OpenBLAS's time on TN products (a dense layer's weight gradient), 0.94 on NN and
+     * 0.94-0.96 on NT ones at W2's shapes (docs/PERFORMANCE.md, "Our own packed GEMM for AVX2"); in double 0.91-1.00
+     * on M4's, W2's and W1's products ("The packed GEMM in double"); on a Zen 4, against OpenBLAS's AVX-512 kernels,
+     * 0.88-0.97 in float and 0.87-1.02 in double ("AMD Zen 4: the packed GEMM before OpenBLAS's AVX-512 kernels").
      *
      * @throws IllegalArgumentException for a value other than auto, c or blas
      */
-    static String[] choosePacked(String property, boolean cKernels, boolean mkl, String core, int vectorBits) {
+    static String[] choosePacked(String property, boolean cKernels, boolean mkl, String core, CpuInfo cpu) {
         return cOrBlas(NativeBackend.PACKED_PROPERTY, property, cKernels, "C packed GEMM", () -> mkl
                 ? new String[] {"blas", "BLAS (Intel oneMKL)"}
+                : cpu.halvesWideVectors()
+                ? new String[] {"c", "C packed GEMM (AVX2; this CPU runs 512-bit vectors as two halves)"}
                 : OpenBlas.smallMatrixCore(core) ? new String[] {"blas", "BLAS (its AVX-512 kernels)"}
-                : vectorBits >= 512 ? new String[] {"blas", "BLAS or the vector GEMM (512-bit vectors)"}
+                : cpu.vectorBits() >= 512 ? new String[] {"blas", "BLAS or the vector GEMM (512-bit vectors)"}
                 : new String[] {"c", "C packed GEMM (AVX2; OpenBLAS's core has no AVX-512 kernels)"});
     }
 
@@ -167,11 +171,14 @@ final class GemmRoutes {
     }
 
     /**
-     * Whether a product that is not a small one ({@link #smallShape}) goes to the packed GEMM when
-     * {@link #choosePacked} gave it those: not A^T B^T.
+     * Whether a product goes to the packed GEMM when {@link #choosePacked} gave it those: not A^T B^T, and where the
+     * small products stay on the BLAS ({@code smallOnC} false: its AVX-512 small-matrix kernels, {@link #chooseSmall})
+     * none that they take there, those of {@link #smallShape} and those of at most {@link #SMALL_KERNEL_MNK}
+     * multiply-adds (where the small products run on the C kernels, the backend has sent them there before asking).
      */
-    static boolean packedShape(boolean transA, boolean transB) {
-        return !(transA && transB);
+    static boolean packedShape(DType t, boolean transA, boolean transB, int m, int n, int k, boolean smallOnC) {
+        return !(transA && transB) && (smallOnC
+                || (double) m * n * k > SMALL_KERNEL_MNK && !smallShape(t, transA, transB, m, n, k));
     }
 
     /**

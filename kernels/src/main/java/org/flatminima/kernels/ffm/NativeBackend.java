@@ -124,7 +124,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         this.smallOnC = small[0].equals("c");
         this.smallNote = small[1];
         String[] packed = GemmRoutes.choosePacked(System.getProperty(PACKED_PROPERTY, "auto"), cSmall,
-                OpenBlas.isMkl(), OpenBlas.corename(), VectorBackend.preferredVectorBits());
+                OpenBlas.isMkl(), OpenBlas.corename(), CpuInfo.here());
         this.packedOnC = packed[0].equals("c");
         this.packedNote = packed[1];
         int t = OpenBlas.threads();
@@ -287,7 +287,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
             fewColumnsOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (smallOnC && !cblasRefuses && GemmRoutes.smallShape(t, transA, transB, m, n, k)) {
             smallOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        } else if (packedOnC && !cblasRefuses && GemmRoutes.packedShape(transA, transB)) {
+        } else if (packedOnC && !cblasRefuses && GemmRoutes.packedShape(t, transA, transB, m, n, k, smallOnC)) {
             packedOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (cblasRefuses || gemmOnVector && GemmRoutes.vectorGemmShape(t, transA, m, n, k) || few) {
             super.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -111,7 +111,7 @@ public final class OpenBlas {
         }
         BOUND = bound;
         SMALL = small;
-        DOUBLES_ON_SMALL = small != null && !intelCpu(cpuVendor());
+        DOUBLES_ON_SMALL = small != null && !intelCpu(CpuInfo.here().vendor());
         UNAVAILABLE = unavailable;
     }
 
@@ -496,16 +496,6 @@ public final class OpenBlas {
     /** The library file that runs an {@code m x n x k} product in {@code t} (as {@link #library()} names it). */
     static String libraryFor(DType t, int m, int n, int k) {
         return BOUND == null ? null : forProduct(t, m, n, k).library();
-    }
-
-    /** The CPU's vendor string from /proc/cpuinfo ("GenuineIntel", "AuthenticAMD"), or null where unreadable. */
-    static String cpuVendor() {
-        try (var lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            return lines.filter(l -> l.startsWith("vendor_id")).findFirst()
-                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(null);
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
     }
 
     /** Whether oneMKL takes this CPU for Intel's: "GenuineIntel", or unknown (null). A pure function. */

@@ -128,6 +128,32 @@ class PackedGemmTest {
     }
 
     @Test
+    void smallProductsLeftToTheBlasStayThere() {
+        assumeChosenHere();
+        Assumptions.assumeTrue(GemmRoutes.blasSmallKernels(), "small products run on the C kernels here");
+        CKernelBackend cb = new CKernelBackend();
+        assertThat(cb.details()).anyMatch(l -> l.startsWith("GEMM of small products") && l.contains("BLAS"));
+        // {m, n, k, transA, transB}: at most 100^3 (an A B^T of depth 100 among them), a side of 16, and in float a
+        // side of 32: OpenBLAS's products, bit for bit, not the packed GEMM's
+        int[][] shapes = {{100, 100, 100, 0, 0}, {100, 100, 100, 0, 1}, {32, 98, 64, 1, 0}, {1000, 784, 16, 0, 0}};
+        GemmChecks.Product blas = (t, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) -> {
+            if (t == DType.F32) {
+                OpenBlas.sgemm(ta, tb, m, n, k, (float) alpha, a, lda, b, ldb, (float) beta, c, ldc);
+            } else {
+                OpenBlas.dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            }
+        };
+        for (DType t : DType.values()) {
+            for (int[] s : shapes) {
+                GemmChecks.sameBits(blas, cb::gemm, t, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0, 1.0, false,
+                        "the backend's small product against OpenBLAS's");
+            }
+        }
+        GemmChecks.sameBits(blas, cb::gemm, DType.F32, 32, 512, 784, false, true, 1.0, 1.0, false,
+                "a batch of 32's float product against OpenBLAS's");
+    }
+
+    @Test
     void twoAndThreeThreadsGiveTheBitsOfOne() {
         assumeChosenHere();
         // bands of rows (m >= n) and of columns (n > m, each with a short last panel), each orientation
@@ -141,32 +167,57 @@ class PackedGemmTest {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
         Assumptions.assumeTrue(System.getProperty(NativeBackend.PACKED_PROPERTY) == null, "property set");
         Assumptions.assumeTrue(GemmRoutes.choosePacked("auto", CKernels.avx2Kernels(), OpenBlas.isMkl(),
-                OpenBlas.corename(), org.flatminima.kernels.vector.VectorBackend.preferredVectorBits())[0].equals("c"),
+                OpenBlas.corename(), CpuInfo.here())[0].equals("c"),
                 "large products stay on the BLAS here");
     }
 
     @Test
     void theChoiceFollowsThePropertyTheBlasAndTheShape() {
-        assertThat(GemmRoutes.choosePacked("auto", true, false, "Zen", 256)[0]).isEqualTo("c");
-        assertThat(GemmRoutes.choosePacked("auto", true, false, "Haswell", 256)[0]).isEqualTo("c");
-        assertThat(GemmRoutes.choosePacked("auto", true, false, "SkylakeX", 512)[0]).as("AVX-512 kernels")
+        CpuInfo zen3 = new CpuInfo("AuthenticAMD", 0x19, 256);
+        CpuInfo zen4 = new CpuInfo("AuthenticAMD", 0x19, 512);
+        CpuInfo intel512 = new CpuInfo("GenuineIntel", 6, 512);
+        assertThat(GemmRoutes.choosePacked("auto", true, false, "Zen", zen3)[0]).isEqualTo("c");
+        assertThat(GemmRoutes.choosePacked("auto", true, false, "Haswell", zen3)[0]).isEqualTo("c");
+        assertThat(GemmRoutes.choosePacked("auto", true, false, "SkylakeX", intel512)[0]).as("AVX-512 kernels")
                 .isEqualTo("blas");
-        assertThat(GemmRoutes.choosePacked("auto", true, false, "Haswell", 512)[0]).as("512-bit vectors")
+        assertThat(GemmRoutes.choosePacked("auto", true, false, "Haswell", intel512)[0]).as("512-bit vectors")
                 .isEqualTo("blas");
-        assertThat(GemmRoutes.choosePacked("auto", true, true, null, 256)[0]).as("oneMKL").isEqualTo("blas");
-        assertThat(GemmRoutes.choosePacked("auto", false, false, "Zen", 256)[0]).as("no C kernels")
+        assertThat(GemmRoutes.choosePacked("auto", true, false, "Cooperlake", zen4)).as("Zen 4: 512 bits in halves")
+                .containsExactly("c", "C packed GEMM (AVX2; this CPU runs 512-bit vectors as two halves)");
+        assertThat(GemmRoutes.choosePacked("auto", true, false, "Zen", zen4)[0]).isEqualTo("c");
+        assertThat(GemmRoutes.choosePacked("auto", true, false, "Cooperlake", new CpuInfo("AuthenticAMD", 0x1A, 512))[0])
+                .as("Zen 5: 512-bit units").isEqualTo("blas");
+        assertThat(GemmRoutes.choosePacked("auto", true, true, null, zen4)[0]).as("oneMKL").isEqualTo("blas");
+        assertThat(GemmRoutes.choosePacked("auto", true, true, null, zen3)[0]).as("oneMKL").isEqualTo("blas");
+        assertThat(GemmRoutes.choosePacked("auto", false, false, "Zen", zen3)[0]).as("no C kernels")
                 .isEqualTo("blas");
-        assertThat(GemmRoutes.choosePacked(" C ", true, true, "SkylakeX", 512)[0]).isEqualTo("c");
-        assertThat(GemmRoutes.choosePacked("c", false, false, "Zen", 256)).containsExactly("blas",
+        assertThat(GemmRoutes.choosePacked("auto", false, false, "Cooperlake", zen4)[0]).as("no C kernels")
+                .isEqualTo("blas");
+        assertThat(GemmRoutes.choosePacked(" C ", true, true, "SkylakeX", intel512)[0]).isEqualTo("c");
+        assertThat(GemmRoutes.choosePacked("c", false, false, "Zen", zen3)).containsExactly("blas",
                 "BLAS (-D" + NativeBackend.PACKED_PROPERTY
                         + "=c asked for, but the C kernels are not loaded or this CPU has no AVX2 and FMA)");
-        assertThat(GemmRoutes.choosePacked("blas", true, false, "Zen", 256)[0]).isEqualTo("blas");
-        assertThatThrownBy(() -> GemmRoutes.choosePacked("fast", true, false, "Zen", 256))
+        assertThat(GemmRoutes.choosePacked("blas", true, false, "Zen", zen4)[0]).isEqualTo("blas");
+        assertThatThrownBy(() -> GemmRoutes.choosePacked("fast", true, false, "Zen", zen3))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("use auto, c or blas");
-        assertThat(GemmRoutes.packedShape(false, false)).isTrue();
-        assertThat(GemmRoutes.packedShape(true, false)).isTrue();
-        assertThat(GemmRoutes.packedShape(false, true)).isTrue();
-        assertThat(GemmRoutes.packedShape(true, true)).as("A^T B^T").isFalse();
+        for (DType t : DType.values()) {
+            for (boolean smallOnC : new boolean[] {true, false}) {
+                assertThat(GemmRoutes.packedShape(t, false, false, 1000, 512, 784, smallOnC)).isTrue();
+                assertThat(GemmRoutes.packedShape(t, true, false, 512, 784, 1000, smallOnC)).isTrue();
+                assertThat(GemmRoutes.packedShape(t, false, true, 1000, 512, 784, smallOnC)).isTrue();
+                assertThat(GemmRoutes.packedShape(t, true, true, 1000, 512, 784, smallOnC)).as("A^T B^T").isFalse();
+            }
+            // where the small products stay on the BLAS, the packed GEMM takes none of them: at most 100^3
+            // multiply-adds (an A B^T of depth 100 too, which the C kernels would not take), or a side of 16
+            assertThat(GemmRoutes.packedShape(t, false, false, 100, 100, 100, false)).isFalse();
+            assertThat(GemmRoutes.packedShape(t, false, true, 100, 100, 100, false)).isFalse();
+            assertThat(GemmRoutes.packedShape(t, false, false, 101, 100, 100, false)).isTrue();
+            assertThat(GemmRoutes.packedShape(t, false, false, 1000, 784, 16, false)).as("a side of 16").isFalse();
+            assertThat(GemmRoutes.packedShape(t, false, false, 100, 100, 100, true)).as("sent to C before").isTrue();
+        }
+        assertThat(GemmRoutes.packedShape(DType.F32, false, true, 32, 512, 784, false)).as("a float side of 32")
+                .isFalse();
+        assertThat(GemmRoutes.packedShape(DType.F64, false, true, 32, 512, 784, false)).isTrue();
         for (DType t : DType.values()) {
             assertThatThrownBy(() -> CKernels.packedGemm(t, true, true, 1, 1, 1, 1, MemorySegment.NULL, 1,
                     MemorySegment.NULL, 1, 0, MemorySegment.NULL, 1)).isInstanceOf(IllegalArgumentException.class)

@@ -61,7 +61,7 @@ class MklBlasTest {
         assertThat(OpenBlas.libraryFor(DType.F32, 101, 100, 100)).endsWith("/libmkl_rt.so.2");
         assertThat(OpenBlas.libraryFor(DType.F32, 1000, 512, 784)).endsWith("/libmkl_rt.so.2");
         // in double, oneMKL on Intel's CPUs only (elsewhere its dgemm was the slower: doublesOnOpenBlasOffIntel)
-        String doubles = OpenBlas.intelCpu(OpenBlas.cpuVendor()) ? "/libmkl_rt.so.2" : "/libopenblas.so.0";
+        String doubles = OpenBlas.intelCpu(CpuInfo.here().vendor()) ? "/libmkl_rt.so.2" : "/libopenblas.so.0";
         assertThat(OpenBlas.libraryFor(DType.F64, 101, 100, 100)).endsWith(doubles);
         assertThat(OpenBlas.libraryFor(DType.F64, 1000, 512, 784)).endsWith(doubles);
         assertThat(OpenBlas.hasSmallMatrixKernels()).isTrue();
@@ -79,12 +79,12 @@ class MklBlasTest {
         assertThat(OpenBlas.intelCpu(null)).as("unknown: oneMKL, as before").isTrue();
         assertThat(OpenBlas.intelCpu("AuthenticAMD")).isFalse();
         assertThat(OpenBlas.intelCpu("HygonGenuine")).isFalse();
-        assertThat(OpenBlas.cpuVendor()).isNotBlank();
-        boolean intel = OpenBlas.intelCpu(OpenBlas.cpuVendor());
+        assertThat(CpuInfo.here().vendor()).isNotBlank();
+        boolean intel = OpenBlas.intelCpu(CpuInfo.here().vendor());
         assertThat(OpenBlas.doublesOnBundled()).isEqualTo(!intel);
         assertThat(NativeBackend.create().details()).anyMatch(l -> l.startsWith("GEMM of large products: Intel oneMKL")
                 && l.endsWith("; in double the bundled OpenBLAS (a CPU not Intel's)") == !intel);
-        assertThat(OpenBlas.describe()).contains(OpenBlas.intelCpu(OpenBlas.cpuVendor())
+        assertThat(OpenBlas.describe()).contains(OpenBlas.intelCpu(CpuInfo.here().vendor())
                 ? "; products of at most 100^3 multiply-adds: OpenBLAS"
                 : "; products of at most 100^3 multiply-adds and all in double (a CPU not Intel's): OpenBLAS");
     }
