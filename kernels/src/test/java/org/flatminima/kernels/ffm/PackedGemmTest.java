@@ -18,10 +18,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The packed GEMM for large products on AVX2 ({@code fm_packed_gemm_f32} and {@code _f64}, NN, TN and NT): against the
- * scalar oracle (rows, columns and depths around its tiles of 6 x 16 floats and 6 x 8 doubles, its blocks of 120
- * rows, 1024 columns and 256 of depth;
- * alpha and beta with a NaN-filled C at beta 0; padded leading dimensions, C's padding untouched; nothing read or
- * written past an operand placed against an inaccessible page); to the bit against its promise, each entry a chain
+ * scalar oracle (rows, columns and depths around its tiles of 6 x 16 floats and 6 x 8 doubles and their halves for a
+ * last panel of at most one vector, its blocks of 120 rows, 1024 columns and 256 of depth; alpha and beta with a
+ * NaN-filled C at beta 0; padded leading dimensions, C's padding untouched; nothing read or written past an operand
+ * placed against an inaccessible page); to the bit against its promise, each entry a chain
  * of multiply-adds per block of depth, which is what makes its bits independent of the entries around it; the
  * native backend's choice of it, and its bits at two and three threads.
  */
@@ -30,8 +30,9 @@ class PackedGemmTest {
     static Stream<Arguments> shapes() {
         List<Arguments> all = new ArrayList<>();
         for (DType t : DType.values()) {
-            // columns around a tile's 16 floats or 8 doubles
-            int[] columns = t == DType.F32 ? new int[] {1, 15, 16, 17, 33} : new int[] {1, 7, 8, 9, 17};
+            // columns around a tile's 16 floats or 8 doubles, and last panels of one vector or less (the half
+            // tile: 24, 12) or just more (25, 13)
+            int[] columns = t == DType.F32 ? new int[] {1, 15, 16, 17, 24, 25, 33} : new int[] {1, 7, 8, 9, 12, 13, 17};
             for (int m : new int[] {1, 5, 6, 7, 13}) {
                 for (int n : columns) {
                     for (int k : new int[] {1, 7, 256, 257, 513}) {
@@ -185,8 +186,9 @@ class PackedGemmTest {
         assertThat(GemmRoutes.choosePacked("auto", true, false, "Cooperlake", zen4)).as("Zen 4: 512 bits in halves")
                 .containsExactly("c", "C packed GEMM (AVX2; this CPU runs 512-bit vectors as two halves)");
         assertThat(GemmRoutes.choosePacked("auto", true, false, "Zen", zen4)[0]).isEqualTo("c");
-        assertThat(GemmRoutes.choosePacked("auto", true, false, "Cooperlake", new CpuInfo("AuthenticAMD", 0x1A, 512))[0])
-                .as("Zen 5: 512-bit units").isEqualTo("blas");
+        CpuInfo zen5 = new CpuInfo("AuthenticAMD", 0x1A, 512);
+        assertThat(GemmRoutes.choosePacked("auto", true, false, "Cooperlake", zen5)[0]).as("Zen 5: 512-bit units")
+                .isEqualTo("blas");
         assertThat(GemmRoutes.choosePacked("auto", true, true, null, zen4)[0]).as("oneMKL").isEqualTo("blas");
         assertThat(GemmRoutes.choosePacked("auto", true, true, null, zen3)[0]).as("oneMKL").isEqualTo("blas");
         assertThat(GemmRoutes.choosePacked("auto", false, false, "Zen", zen3)[0]).as("no C kernels")
