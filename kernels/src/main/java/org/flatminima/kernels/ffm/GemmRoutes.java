@@ -107,21 +107,42 @@ final class GemmRoutes {
     }
 
     /**
-     * Where small products run, as {@code {"c" or "blas", why}}: {@code auto} picks our C kernels
+     * Where small products run, as {@code {"c", "short" or "blas", why}}: {@code auto} picks our C kernels
      * ({@code fm_small_gemm}) where they run ({@code cKernels}: the C library is loaded and the CPU has AVX2 and
      * FMA) unless the BLAS has small-matrix kernels ({@code blasSmallKernels}, {@link #blasSmallKernels()}:
      * OpenBLAS's AVX-512 cores, or oneMKL alone on an AVX-512 CPU), which are faster there with their wider
      * vectors. OpenBLAS's other cores pack both operands into
      * panels before every product, as much work as the arithmetic at these sizes; ours read them in place, at
      * 0.4-0.9 of OpenBLAS's time on Winograd's products and others (docs/PERFORMANCE.md, "Small products on
-     * AVX2").
+     * AVX2"). {@code short} where the BLAS has them but the CPU runs 512-bit vectors as two halves
+     * ({@link CpuInfo#halvesWideVectors()}, AMD's Zen 4): the products of at most {@link #SMALL_KERNEL_MNK}
+     * multiply-adds stay on those kernels (W3's convolutions took 1.02-1.08 times as long on ours) and the larger
+     * ones with a short side go to ours (a batch of 32's MLP steps 0.65-0.92 of their time: docs/PERFORMANCE.md,
+     * "AMD Zen 4: the packed GEMM before OpenBLAS's AVX-512 kernels"); {@link #smallOnC} applies the choice.
      *
      * @throws IllegalArgumentException for a value other than auto, c or blas
      */
-    static String[] chooseSmall(String property, boolean cKernels, boolean blasSmallKernels) {
-        return cOrBlas(NativeBackend.SMALL_PROPERTY, property, cKernels, "C kernels", () -> blasSmallKernels
-                ? new String[] {"blas", "BLAS (its own small-matrix kernels)"}
-                : new String[] {"c", "C kernels (AVX2; the BLAS has no small-matrix kernels for this core)"});
+    static String[] chooseSmall(String property, boolean cKernels, boolean blasSmallKernels, CpuInfo cpu) {
+        return cOrBlas(NativeBackend.SMALL_PROPERTY, property, cKernels, "C kernels", () -> !blasSmallKernels
+                ? new String[] {"c", "C kernels (AVX2; the BLAS has no small-matrix kernels for this core)"}
+                : cpu.halvesWideVectors()
+                ? new String[] {"short", "BLAS (its own small-matrix kernels) up to " + (long) SMALL_KERNEL_MNK
+                        + ", C kernels (AVX2) for larger ones with a short side (this CPU runs 512-bit vectors as two"
+                        + " halves)"}
+                : new String[] {"blas", "BLAS (its own small-matrix kernels)"});
+    }
+
+    /**
+     * Whether a product goes to the small-product C kernels under {@code choice}, the first element of
+     * {@link #chooseSmall}'s answer: {@link #smallShape}s for {@code c}, those of more than
+     * {@link #SMALL_KERNEL_MNK} multiply-adds among them (a short side) for {@code short}, none for {@code blas}.
+     */
+    static boolean smallOnC(String choice, DType t, boolean transA, boolean transB, int m, int n, int k) {
+        return switch (choice) {
+            case "c" -> smallShape(t, transA, transB, m, n, k);
+            case "short" -> (double) m * n * k > SMALL_KERNEL_MNK && smallShape(t, transA, transB, m, n, k);
+            default -> false;
+        };
     }
 
     /**
@@ -172,9 +193,10 @@ final class GemmRoutes {
 
     /**
      * Whether a product goes to the packed GEMM when {@link #choosePacked} gave it those: not A^T B^T, and where the
-     * small products stay on the BLAS ({@code smallOnC} false: its AVX-512 small-matrix kernels, {@link #chooseSmall})
-     * none that they take there, those of {@link #smallShape} and those of at most {@link #SMALL_KERNEL_MNK}
-     * multiply-adds (where the small products run on the C kernels, the backend has sent them there before asking).
+     * small products do not all run on the C kernels ({@code smallOnC} false: {@link #chooseSmall} said {@code blas}
+     * or {@code short}) none of {@link #smallShape}'s and none of at most {@link #SMALL_KERNEL_MNK} multiply-adds (the
+     * BLAS's small-matrix kernels take those; where they run on the C kernels, the backend has sent them there
+     * before asking).
      */
     static boolean packedShape(DType t, boolean transA, boolean transB, int m, int n, int k, boolean smallOnC) {
         return !(transA && transB) && (smallOnC

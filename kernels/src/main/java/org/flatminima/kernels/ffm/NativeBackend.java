@@ -80,8 +80,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     /** Where products with few columns of C run: "c", "vector" or "blas" ({@link GemmRoutes#chooseFewColumns}). */
     private final String fewColumns;
     private final String fewColumnsNote;
-    /** Whether small products run on the C kernels ({@link GemmRoutes#chooseSmall}). */
-    private final boolean smallOnC;
+    /** Which small products run on the C kernels: "c", "short" or "blas" ({@link GemmRoutes#chooseSmall}). */
+    private final String small;
     private final String smallNote;
     /** Whether large products (but TT) run on the packed C GEMM ({@link GemmRoutes#choosePacked}). */
     private final boolean packedOnC;
@@ -119,10 +119,10 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
                 VectorBackend.preferredVectorBits(), cFewColumns);
         this.fewColumns = few[0];
         this.fewColumnsNote = few[1];
-        String[] small = GemmRoutes.chooseSmall(System.getProperty(SMALL_PROPERTY, "auto"), cSmall,
-                GemmRoutes.blasSmallKernels());
-        this.smallOnC = small[0].equals("c");
-        this.smallNote = small[1];
+        String[] smallChoice = GemmRoutes.chooseSmall(System.getProperty(SMALL_PROPERTY, "auto"), cSmall,
+                GemmRoutes.blasSmallKernels(), CpuInfo.here());
+        this.small = smallChoice[0];
+        this.smallNote = smallChoice[1];
         String[] packed = GemmRoutes.choosePacked(System.getProperty(PACKED_PROPERTY, "auto"), cSmall,
                 OpenBlas.isMkl(), OpenBlas.corename(), CpuInfo.here());
         this.packedOnC = packed[0].equals("c");
@@ -268,8 +268,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
      * OpenBLAS, or the vector GEMM where {@link GemmRoutes#chooseGemm} and {@link GemmRoutes#vectorGemmShape} say it
      * is faster or where {@link GemmRoutes#chooseFewColumns} gave it the products with few columns of C (the C
      * kernels, when it gave them those: {@link #fewColumnsOnC}; small products on the C kernels where
-     * {@link GemmRoutes#chooseSmall} gave them those: {@link #smallOnC}; other products but TT on the packed
-     * C GEMM where {@link GemmRoutes#choosePacked} did: {@link #packedOnC}), or
+     * {@link GemmRoutes#chooseSmall} gave them those, as {@link GemmRoutes#smallOnC} says: {@link #smallOnC}; other
+     * products but TT on the packed C GEMM where {@link GemmRoutes#choosePacked} did: {@link #packedOnC}), or
      * where cblas would refuse the call ({@code k == 0}, leading dimensions below the minimum: cblas prints and
      * does nothing).
      */
@@ -285,9 +285,10 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         boolean few = !fewColumns.equals("blas") && GemmRoutes.fewColumnsShape(m, n, k);
         if (few && fewColumns.equals("c") && !cblasRefuses) {
             fewColumnsOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        } else if (smallOnC && !cblasRefuses && GemmRoutes.smallShape(t, transA, transB, m, n, k)) {
+        } else if (!cblasRefuses && GemmRoutes.smallOnC(small, t, transA, transB, m, n, k)) {
             smallOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        } else if (packedOnC && !cblasRefuses && GemmRoutes.packedShape(t, transA, transB, m, n, k, smallOnC)) {
+        } else if (packedOnC && !cblasRefuses
+                && GemmRoutes.packedShape(t, transA, transB, m, n, k, small.equals("c"))) {
             packedOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (cblasRefuses || gemmOnVector && GemmRoutes.vectorGemmShape(t, transA, m, n, k) || few) {
             super.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -129,29 +129,30 @@ class PackedGemmTest {
     }
 
     @Test
-    void smallProductsLeftToTheBlasStayThere() {
+    void smallProductsLeftToTheBlasAreNotThePackedGemms() {
         assumeChosenHere();
         Assumptions.assumeTrue(GemmRoutes.blasSmallKernels(), "small products run on the C kernels here");
+        Assumptions.assumeTrue(System.getProperty(NativeBackend.SMALL_PROPERTY) == null, "property set");
+        // "blas", or on a Zen 4 "short": the larger ones with a short side on the small-product C kernels
+        String choice = GemmRoutes.chooseSmall("auto", CKernels.avx2Kernels(), true, CpuInfo.here())[0];
         CKernelBackend cb = new CKernelBackend();
         assertThat(cb.details()).anyMatch(l -> l.startsWith("GEMM of small products") && l.contains("BLAS"));
-        // {m, n, k, transA, transB}: at most 100^3 (an A B^T of depth 100 among them), a side of 16, and in float a
-        // side of 32: OpenBLAS's products, bit for bit, not the packed GEMM's
-        int[][] shapes = {{100, 100, 100, 0, 0}, {100, 100, 100, 0, 1}, {32, 98, 64, 1, 0}, {1000, 784, 16, 0, 0}};
-        GemmChecks.Product blas = (t, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) -> {
-            if (t == DType.F32) {
-                OpenBlas.sgemm(ta, tb, m, n, k, (float) alpha, a, lda, b, ldb, (float) beta, c, ldc);
-            } else {
-                OpenBlas.dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-            }
-        };
+        // {m, n, k, transA, transB}: at most 100^3 (an A B^T of depth 100 among them): OpenBLAS's products, bit for
+        // bit; a side of 16, and in float of 32: OpenBLAS's or the small-product kernels', never the packed GEMM's
+        int[][] tiny = {{100, 100, 100, 0, 0}, {100, 100, 100, 0, 1}, {32, 98, 64, 1, 0}};
         for (DType t : DType.values()) {
-            for (int[] s : shapes) {
-                GemmChecks.sameBits(blas, cb::gemm, t, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0, 1.0, false,
-                        "the backend's small product against OpenBLAS's");
+            for (int[] s : tiny) {
+                GemmChecks.sameBits(BlasProduct::gemm, cb::gemm, t, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0, 1.0,
+                        false, "the backend's small product against OpenBLAS's");
             }
         }
-        GemmChecks.sameBits(blas, cb::gemm, DType.F32, 32, 512, 784, false, true, 1.0, 1.0, false,
-                "a batch of 32's float product against OpenBLAS's");
+        GemmChecks.Product shortSide = choice.equals("short") ? CKernels::smallGemm : BlasProduct::gemm;
+        for (DType t : DType.values()) {
+            GemmChecks.sameBits(shortSide, cb::gemm, t, 1000, 784, 16, false, false, 1.0, 1.0, false,
+                    "a product with a side of 16 (" + choice + ")");
+        }
+        GemmChecks.sameBits(shortSide, cb::gemm, DType.F32, 32, 512, 784, false, true, 1.0, 1.0, false,
+                "a batch of 32's float product (" + choice + ")");
     }
 
     @Test

@@ -174,18 +174,20 @@ class SmallGemmTest {
     void theNativeBackendGivesThemTheSmallProductsWhereChosen() {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
         Assumptions.assumeTrue(System.getProperty(NativeBackend.SMALL_PROPERTY) == null, "property set");
-        boolean chosen = GemmRoutes.chooseSmall("auto", CKernels.avx2Kernels(), GemmRoutes.blasSmallKernels())[0]
-                .equals("c");
-        Assumptions.assumeTrue(chosen, "small products stay on the BLAS here");
+        String choice = GemmRoutes.chooseSmall("auto", CKernels.avx2Kernels(), GemmRoutes.blasSmallKernels(),
+                CpuInfo.here())[0];
+        Assumptions.assumeFalse(choice.equals("blas"), "small products stay on the BLAS here");
         CKernelBackend cb = new CKernelBackend();
         assertThat(cb.details()).anyMatch(l -> l.startsWith("GEMM of small products") && l.contains("C kernels"));
-        // Winograd's products of W3's second convolution, and a product just inside the bound
+        // Winograd's products of W3's second convolution, and a product just inside the bound: ours, or under
+        // "short" (a Zen 4) the BLAS's small-matrix kernels'
         int[][] shapes = {{32, 98, 64, 0, 0}, {64, 98, 32, 0, 0}, {64, 32, 98, 1, 1}, {100, 100, 100, 1, 0},
             {32, 9, 784, 0, 1}};
+        GemmChecks.Product tiny = choice.equals("c") ? CKernels::smallGemm : BlasProduct::gemm;
         for (DType t : DType.values()) {
             for (int[] s : shapes) {
-                GemmChecks.sameBits(CKernels::smallGemm, cb::gemm, t, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0,
-                        0.0, false, "the backend's product against the kernel's");
+                GemmChecks.sameBits(tiny, cb::gemm, t, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0,
+                        0.0, false, "the backend's product against the kernel's (" + choice + ")");
             }
         }
         // in float, a batch of 32's products of an MLP: forward, weight gradient, input gradient
@@ -199,11 +201,19 @@ class SmallGemmTest {
     void twoAndThreeThreadsGiveTheBitsOfOne() {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
         Assumptions.assumeTrue(System.getProperty(NativeBackend.SMALL_PROPERTY) == null, "property set");
-        Assumptions.assumeTrue(GemmRoutes.chooseSmall("auto", CKernels.avx2Kernels(),
-                GemmRoutes.blasSmallKernels())[0].equals("c"), "small products stay on the BLAS here");
-        // {m, n, k, transA, transB}: products large enough to be split among the threads
-        int[][] shapes = {{1000, 10, 784, 0, 1}, {1000, 784, 10, 0, 0}, {784, 10, 1000, 1, 0}, {301, 16, 513, 0, 1},
-            {77, 100, 100, 1, 0}};
+        String choice = GemmRoutes.chooseSmall("auto", CKernels.avx2Kernels(), GemmRoutes.blasSmallKernels(),
+                CpuInfo.here())[0];
+        Assumptions.assumeFalse(choice.equals("blas"), "small products stay on the BLAS here");
+        boolean fewOnOthers = !GemmRoutes.chooseFewColumns("auto",
+                org.flatminima.kernels.vector.VectorBackend.preferredVectorBits(), CKernels.avx512Kernels())[0]
+                .equals("blas");
+        // {m, n, k, transA, transB}: products large enough to be split among the threads, but those that go elsewhere
+        // here (of at most 100^3 under "short", few columns of C where those have kernels of their own)
+        int[][] shapes = Stream.of(new int[][] {{1000, 10, 784, 0, 1}, {1000, 784, 10, 0, 0}, {784, 10, 1000, 1, 0},
+            {301, 16, 513, 0, 1}, {77, 100, 100, 1, 0}}).filter(s -> GemmRoutes.smallOnC(choice, DType.F64, s[3] == 1,
+                s[4] == 1, s[0], s[1], s[2]) && !(fewOnOthers && GemmRoutes.fewColumnsShape(s[0], s[1], s[2])))
+                .toArray(int[][]::new);
+        assertThat(shapes).isNotEmpty();
         GemmChecks.threadsKeepTheBitsOf(CKernels::smallGemm, new CKernelBackend(), shapes);
     }
 
@@ -233,16 +243,34 @@ class SmallGemmTest {
 
     @Test
     void theChoiceFollowsThePropertyAndTheBlas() {
-        assertThat(GemmRoutes.chooseSmall("auto", true, false)[0]).isEqualTo("c");
-        assertThat(GemmRoutes.chooseSmall("auto", true, true)[0]).isEqualTo("blas");
-        assertThat(GemmRoutes.chooseSmall("auto", false, false)[0]).isEqualTo("blas");
-        assertThat(GemmRoutes.chooseSmall("c", true, true)[0]).isEqualTo("c");
-        assertThat(GemmRoutes.chooseSmall("c", false, false)).containsExactly("blas",
+        CpuInfo zen3 = new CpuInfo("AuthenticAMD", 0x19, 256);
+        CpuInfo zen4 = new CpuInfo("AuthenticAMD", 0x19, 512);
+        CpuInfo intel = new CpuInfo("GenuineIntel", 6, 512);
+        assertThat(GemmRoutes.chooseSmall("auto", true, false, zen3)[0]).isEqualTo("c");
+        assertThat(GemmRoutes.chooseSmall("auto", true, false, zen4)[0]).isEqualTo("c");
+        assertThat(GemmRoutes.chooseSmall("auto", true, true, intel)[0]).isEqualTo("blas");
+        assertThat(GemmRoutes.chooseSmall("auto", true, true, zen4)[0]).as("Zen 4").isEqualTo("short");
+        assertThat(GemmRoutes.chooseSmall("auto", false, false, zen3)[0]).isEqualTo("blas");
+        assertThat(GemmRoutes.chooseSmall("auto", false, true, zen4)[0]).isEqualTo("blas");
+        assertThat(GemmRoutes.chooseSmall("c", true, true, zen4)[0]).isEqualTo("c");
+        assertThat(GemmRoutes.chooseSmall("c", false, false, zen3)).containsExactly("blas",
                 "BLAS (-D" + NativeBackend.SMALL_PROPERTY
                         + "=c asked for, but the C kernels are not loaded or this CPU has no AVX2 and FMA)");
-        assertThat(GemmRoutes.chooseSmall(" BLAS ", true, false)[0]).isEqualTo("blas");
-        assertThatThrownBy(() -> GemmRoutes.chooseSmall("fast", true, false))
+        assertThat(GemmRoutes.chooseSmall(" BLAS ", true, false, zen4)[0]).isEqualTo("blas");
+        assertThatThrownBy(() -> GemmRoutes.chooseSmall("fast", true, false, zen3))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("use auto, c or blas");
+        // which products each choice sends to the C kernels
+        for (DType t : DType.values()) {
+            assertThat(GemmRoutes.smallOnC("c", t, false, false, 100, 100, 100)).isTrue();
+            assertThat(GemmRoutes.smallOnC("short", t, false, false, 100, 100, 100)).as("at most 100^3").isFalse();
+            assertThat(GemmRoutes.smallOnC("blas", t, false, false, 100, 100, 100)).isFalse();
+            assertThat(GemmRoutes.smallOnC("c", t, false, false, 1000, 784, 16)).isTrue();
+            assertThat(GemmRoutes.smallOnC("short", t, false, false, 1000, 784, 16)).as("a short side").isTrue();
+            assertThat(GemmRoutes.smallOnC("blas", t, false, false, 1000, 784, 16)).isFalse();
+            assertThat(GemmRoutes.smallOnC("short", t, false, false, 1000, 784, 100)).as("not small").isFalse();
+        }
+        assertThat(GemmRoutes.smallOnC("short", DType.F32, false, true, 32, 512, 784)).isTrue();
+        assertThat(GemmRoutes.smallOnC("short", DType.F64, false, true, 32, 512, 784)).isFalse();
         assertThat(GemmRoutes.smallShape(DType.F64, false, false, 100, 100, 100)).isTrue();
         assertThat(GemmRoutes.smallShape(DType.F64, false, false, 100, 100, 101)).isFalse();
         assertThat(GemmRoutes.smallShape(DType.F64, false, true, 10, 10, 10)).as("A B^T, short depth").isFalse();
