@@ -3,7 +3,7 @@ package org.flatminima.kernels.ffm;
 import java.lang.foreign.MemorySegment;
 import org.flatminima.kernels.DType;
 
-/** For the GEMM tests: OpenBLAS's product ({@code cblas_sgemm} or {@code cblas_dgemm}), a {@code GemmChecks.Product}. */
+/** For the GEMM tests: OpenBLAS's product ({@code cblas_sgemm}, {@code cblas_dgemm}), a {@code GemmChecks.Product}. */
 final class BlasProduct {
 
     private BlasProduct() {
