@@ -30,9 +30,9 @@ record CpuInfo(String vendor, int family, int vectorBits) {
     /**
      * Whether the CPU runs 512-bit vectors as two halves on 256-bit units, so that AVX-512 code does no more
      * arithmetic per cycle than AVX2 code: AMD's Zen 4 (family 0x19 with 512-bit vectors; Zen 5, family 0x1A, has
-     * 512-bit units on its server parts). There our packed AVX2 GEMM took 0.88-0.97 of the time of OpenBLAS's AVX-512
-     * kernels (its Cooperlake core) on W2's, M4's and W1's products in float, 0.87-1.02 in double (docs/PERFORMANCE.md,
-     * "AMD Zen 4: the packed GEMM before OpenBLAS's AVX-512 kernels").
+     * 512-bit units on its server parts). There our packed AVX2 GEMM runs W2's, M4's and W1's products about as fast
+     * as OpenBLAS's AVX-512 kernels or faster (docs/PERFORMANCE.md, "AMD Zen 4: the packed GEMM before OpenBLAS's
+     * AVX-512 kernels").
      */
     boolean halvesWideVectors() {
         return vectorBits >= 512 && "AuthenticAMD".equals(vendor) && family == AMD_ZEN3_ZEN4_FAMILY;

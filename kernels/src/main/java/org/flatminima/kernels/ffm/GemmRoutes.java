@@ -116,9 +116,9 @@ final class GemmRoutes {
      * 0.4-0.9 of OpenBLAS's time on Winograd's products and others (docs/PERFORMANCE.md, "Small products on
      * AVX2"). {@code short} where the BLAS has them but the CPU runs 512-bit vectors as two halves
      * ({@link CpuInfo#halvesWideVectors()}, AMD's Zen 4): the products of at most {@link #SMALL_KERNEL_MNK}
-     * multiply-adds stay on those kernels (W3's convolutions took 1.02-1.08 times as long on ours) and the larger
-     * ones with a short side go to ours (a batch of 32's MLP steps 0.65-0.92 of their time: docs/PERFORMANCE.md,
-     * "AMD Zen 4: the packed GEMM before OpenBLAS's AVX-512 kernels"); {@link #smallOnC} applies the choice.
+     * multiply-adds stay on those kernels (faster there on W3's convolutions) and the larger ones with a short side
+     * go to ours (faster on a batch of 32's MLP steps; the measurements: docs/PERFORMANCE.md, "AMD Zen 4: the packed
+     * GEMM before OpenBLAS's AVX-512 kernels"); {@link #smallOnC} applies the choice.
      *
      * @throws IllegalArgumentException for a value other than auto, c or blas
      */
@@ -154,8 +154,8 @@ final class GemmRoutes {
      * two halves ({@link CpuInfo#halvesWideVectors()}: AMD's Zen 4), whatever the core. On an AMD EPYC (Zen 3) it
      * took 0.91-0.95 of the bundled OpenBLAS's time on TN products (a dense layer's weight gradient), 0.94 on NN and
      * 0.94-0.96 on NT ones at W2's shapes (docs/PERFORMANCE.md, "Our own packed GEMM for AVX2"); in double 0.91-1.00
-     * on M4's, W2's and W1's products ("The packed GEMM in double"); on a Zen 4, against OpenBLAS's AVX-512 kernels,
-     * 0.88-0.97 in float and 0.87-1.02 in double ("AMD Zen 4: the packed GEMM before OpenBLAS's AVX-512 kernels").
+     * on M4's, W2's and W1's products ("The packed GEMM in double"); on a Zen 4 it is faster than OpenBLAS's AVX-512
+     * kernels on most of those shapes ("AMD Zen 4: the packed GEMM before OpenBLAS's AVX-512 kernels").
      *
      * @throws IllegalArgumentException for a value other than auto, c or blas
      */
