@@ -146,6 +146,56 @@ final class Gemms {
     }
 
     /**
+     * {@code {a @ b + c, a @ db[i] + dc[i]}} for a matrix {@code a [m, k]}, a matrix {@code b [k, n]} and the stack
+     * {@code db [count, k, n]} of its tangents (one axis of directions, or none: {@code db [k, n]}, {@code oneAxis}
+     * false), {@code c} null or {@code [n]} and {@code dc} null or {@code [count, n]} (a bias and its tangents, added
+     * to every row): one GEMM over the stack {@code S = [b^T; db[0]^T; ...]} of {@code (count + 1) n} rows (copies of b
+     * and db, far smaller than a), instead of {@code a @ b} and then {@code a @ db}'s stack ({@link #stacked}), each
+     * reading all of {@code a}: with few columns in b reading {@code a} is most of either product's time
+     * (docs/PERFORMANCE.md, "A product's value and tangent in one GEMM"). A row-major {@code a} (a layer's input)
+     * gives {@code a S^T}, whose rows hold each point's outputs and tangents side by side, the layout the next
+     * elementwise operations read; a transposed one ({@code x^T} of a weight gradient {@code x^T g}) gives
+     * {@code S a^T}, whose rows are the weight cotangent's rows and its tangents', the layout the flat cotangent
+     * takes. Returns views of the one output: the value {@code [m, n]} and the tangent {@code [count, m, n]} (or
+     * {@code [m, n]}).
+     */
+    static Tensor[] withTangents(Tensor a, Tensor b, Tensor c, Tensor db, Tensor dc, boolean oneAxis) {
+        int m = a.dim(0);
+        int k = a.dim(1);
+        int n = b.dim(1);
+        int count = oneAxis ? db.dim(0) : 1;
+        int rows = (count + 1) * n;
+        DType t = a.dtype();
+        Tensor stack = Tensor.uninitialised(t, rows, k);
+        TensorOps.assign(stack.slice(0, 0, n), b.transpose(0, 1));
+        TensorOps.assign(stack.slice(0, n, rows).reshape(count, n, k),
+                oneAxis ? db.transpose(1, 2) : db.transpose(0, 1).unsqueeze(0));
+        Tensor addend = null;
+        if (c != null || dc != null) {
+            Tensor none = Tensor.zeros(t, 1);
+            addend = Tensor.uninitialised(t, count + 1, n);
+            TensorOps.assign(addend.select(0, 0), c == null ? none.expand(n) : c);
+            TensorOps.assign(addend.slice(0, 1, count + 1),
+                    dc == null ? none.expand(count, n) : dc.reshape(count, n));
+        }
+        boolean byRows = m > 1 && a.strides()[0] == 1; // a transposed view
+        Tensor y = Tensor.uninitialised(t, byRows ? rows : m, byRows ? m : rows);
+        if (addend != null) {
+            TensorOps.assign(y, byRows ? addend.reshape(rows, 1).expand(rows, m)
+                    : addend.reshape(1, rows).expand(m, rows));
+        }
+        double beta = addend == null ? 0.0 : 1.0;
+        if (byRows) {
+            gemm2d(Engine.backend(), t, stack, a.transpose(0, 1), y, 1.0, beta);
+            Tensor tangent = y.slice(0, n, rows).reshape(count, n, m).transpose(1, 2);
+            return new Tensor[] {y.slice(0, 0, n).transpose(0, 1), oneAxis ? tangent : tangent.select(0, 0)};
+        }
+        gemm2d(Engine.backend(), t, a, stack.transpose(0, 1), y, 1.0, beta);
+        Tensor tangent = y.reshape(m, count + 1, n).slice(1, 1, count + 1).permute(1, 0, 2);
+        return new Tensor[] {y.slice(1, 0, n), oneAxis ? tangent : tangent.select(0, 0)};
+    }
+
+    /**
      * {@link TensorOps#gemm2d(DType, Tensor, Tensor, Tensor, double, double)} on the given backend: for the parts of a
      * {@link Backend#runParts} call, which may run on threads whose {@link Engine#backend()} is another one.
      */

@@ -156,6 +156,54 @@ public final class TensorOps {
     }
 
     /**
+     * The value and tangent of {@code a @ b + c} where only b and c move, in one GEMM: {@code {a @ b + c, a @ db +
+     * dc}} for matrices {@code a [m, k]} and {@code b [k, n]} with at most {@link #WITH_TANGENT_MAX_COLUMNS} columns,
+     * b's tangent {@code db} of shape {@code [k, n]} or {@code [count, k, n]} (one axis of directions), {@code c}
+     * null or {@code [n]} (added to every row) and its tangent {@code dc} null or of shape {@code [n]} or {@code
+     * [count, n]}, and at least {@link #WITH_TANGENT_MIN_STACK} columns of tangents ({@code count n}) or at most
+     * {@link #WITH_TANGENT_SMALL_MNK} multiply-adds in all; null otherwise (the caller then computes the two apart). The tangent has shape {@code
+     * [m, n]} or {@code [count, m, n]}; both are views of one output. Where a is the larger operand (a layer's input
+     * or its transpose) it is read once instead of twice (docs/PERFORMANCE.md, "A product's value and tangent in one
+     * GEMM").
+     */
+    public static Tensor[] matmulWithTangent(Tensor a, Tensor b, Tensor c, Tensor db, Tensor dc) {
+        if (a.rank() != 2 || b.rank() != 2 || b.dim(0) != a.dim(1) || b.dim(1) > WITH_TANGENT_MAX_COLUMNS
+                || db.rank() < 2 || db.rank() > 3 || a.size() == 0 || b.size() == 0) {
+            return null;
+        }
+        boolean oneAxis = db.rank() == 3;
+        int[] lead = oneAxis ? new int[] {db.dim(0)} : new int[0];
+        int n = b.dim(1);
+        if (!Arrays.equals(db.shape(), concat(lead, b.shape())) || c != null && !Arrays.equals(c.shape(), new int[] {n})
+                || dc != null && !Arrays.equals(dc.shape(), concat(lead, n))
+                || (long) (oneAxis ? lead[0] : 1) * n < WITH_TANGENT_MIN_STACK
+                && (double) a.size() * n * ((oneAxis ? lead[0] : 1) + 1) > WITH_TANGENT_SMALL_MNK) {
+            return null;
+        }
+        sameDtype("matmul_with_tangent", a, b);
+        sameDtype("matmul_with_tangent", a, db);
+        return Gemms.withTangents(a, b, c, db, dc, oneAxis);
+    }
+
+    /** Columns of b up to which {@link #matmulWithTangent} computes a product and its tangent as one GEMM. */
+    public static final int WITH_TANGENT_MAX_COLUMNS = 64;
+
+    /**
+     * Fewest columns in the stack of b's tangents ({@code count n}) for {@link #matmulWithTangent}: below, the two
+     * products apart run on the kernels for few columns, faster than one product of {@code 2n} columns on the
+     * others (W1's single HVP, ten columns: 1.45-1.63 times the time as one GEMM of twenty; docs/PERFORMANCE.md, "A
+     * product's value and tangent in one GEMM").
+     */
+    public static final int WITH_TANGENT_MIN_STACK = 64;
+
+    /**
+     * Multiply-adds up to which {@link #matmulWithTangent} makes one GEMM of a product and its tangent whatever their
+     * columns: a small batch's, where each call's fixed cost is much of its time (W1's HVP at a batch of 32: 0.67 of
+     * the two products' time; docs/PERFORMANCE.md, "A product's value and tangent in one GEMM").
+     */
+    public static final double WITH_TANGENT_SMALL_MNK = 1e6;
+
+    /**
      * {@code y = a @ b} ({@code accumulate} false) or {@code y += a @ b}, into a given contiguous {@code y} of the
      * product's shape: the products {@link #matmul} makes, so the same bits, written where the caller wants them (a
      * weight's cotangent straight into its range of a flat gradient, {@code FlatCotangents}).

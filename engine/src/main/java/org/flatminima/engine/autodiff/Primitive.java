@@ -163,6 +163,24 @@ public sealed interface Primitive permits ElementwisePrimitives, ViewPrimitives,
     }
 
     /**
+     * A primitive whose output and tangent can come from one computation, cheaper than its forward and then its
+     * JVP rule: a product {@code a @ b} where only b moves, whose two products would each read all of a
+     * ({@link ProductPrimitives.MatMul}, {@link ProductPrimitives.MatMulAdd}). {@link Trace} calls it at a JVP
+     * level when every primal and tangent is a constant (no other level sees the computation, so it need not be
+     * differentiable), before it would run the forward and the rule; the generic checker compares the two. It is
+     * the forward and the JVP rule's computation on raw tensors, as {@link CotangentInPlace} is the VJP rule's.
+     */
+    interface TangentWithValue {
+        /**
+         * {@code {output, tangent}} for raw {@code primals} and {@code tangents} (null for a zero; each other one of
+         * shape {@code batch ++} its primal's, {@code batch} the level's direction axes), the tangent of shape
+         * {@code batch ++} the output's; or null, having computed nothing, when it cannot for these inputs (the
+         * forward and the JVP rule then run).
+         */
+        Tensor[] forwardWithTangent(Tensor[] primals, Tensor[] tangents, int[] batch);
+    }
+
+    /**
      * A primitive whose inputs broadcast against each other (NumPy rules); cotangents are summed back to each
      * input's shape and tangents expanded to the output's shape, in one central place ({@link Trace}).
      */

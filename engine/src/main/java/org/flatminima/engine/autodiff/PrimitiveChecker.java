@@ -14,7 +14,9 @@ import org.flatminima.kernels.DType;
  * {@code <u, f(x)>} element by element, the adjoint identity {@code <u, J v> = <J^T u, v>}, and the
  * forward-over-reverse Hessian-vector product of {@code s(x) = sum(w * f(x)) + sum(f(x)^2) / 2} against finite
  * differences of its gradient; for a {@link Primitive.CotangentInPlace} primitive, the cotangents it writes in place
- * (written, and added onto a buffer, contiguous and transposed) against the VJP rule's. Errors are {@code max |a - b| / (1 + max |b|)}; with a step of {@value #STEP} a
+ * (written, and added onto a buffer, contiguous and transposed) against the VJP rule's; for a
+ * {@link Primitive.TangentWithValue} primitive, the output and tangent it computes in one against the forward and
+ * the JVP rule. Errors are {@code max |a - b| / (1 + max |b|)}; with a step of {@value #STEP} a
  * correct rule gives about 1e-9 on the finite-difference checks and about 1e-15 on the adjoint identity.
  *
  * <p>Inputs must be float64 and away from kinks (finite differences straddle them); the VJP check costs two
@@ -37,9 +39,11 @@ public final class PrimitiveChecker {
      * @param hvp forward-over-reverse HVP vs finite differences of the gradient
      * @param inPlace cotangents written in place vs the VJP rule's ({@link Primitive.CotangentInPlace}), worst input
      *     and layout; 0 when the primitive writes none
+     * @param withValue output and tangent in one vs the forward and the JVP rule ({@link Primitive.TangentWithValue}),
+     *     worst case; 0 when the primitive computes none
      */
     public record Report(String primitive, double jvp, double jvpOneInput, double vjp, double adjoint, double hvp,
-            double inPlace) {
+            double inPlace, double withValue) {
 
         /**
          * This report, if every finite-difference check is below {@code fdTolerance} and the adjoint identity
@@ -53,6 +57,7 @@ public final class PrimitiveChecker {
             fail(failed, "adjoint identity", adjoint, adjointTolerance);
             fail(failed, "HVP vs finite differences of the gradient", hvp, fdTolerance);
             fail(failed, "cotangent in place vs the VJP rule", inPlace, adjointTolerance);
+            fail(failed, "output and tangent in one vs the forward and the JVP rule", withValue, adjointTolerance);
             if (!failed.isEmpty()) {
                 throw new AssertionError("primitive " + primitive + ":" + failed);
             }
@@ -141,7 +146,57 @@ public final class PrimitiveChecker {
         Var[] hv = Autodiff.hvpN(scalar, x, v);
         double eHvp = relErr(flat(hv), fdDirectional(a -> flat(Autodiff.gradN(scalar, a)), x, v));
         double eInPlace = p instanceof Primitive.CotangentInPlace c ? inPlaceError(c, x, y, u, jtu, rnd) : 0;
-        return new Report(p.name(), eJvp, eOne, eVjp, eAdj, eHvp, eInPlace);
+        double eWith = p instanceof Primitive.TangentWithValue tv ? withValueError(p, tv, x, rnd) : 0;
+        return new Report(p.name(), eJvp, eOne, eVjp, eAdj, eHvp, eInPlace, eWith);
+    }
+
+    /**
+     * The worst error of the output and tangent {@code f} computes in one against {@code p}'s forward and its JVP
+     * rule (run direction by direction): tangents on each input alone and on every input but the first, with no
+     * direction axis and with one of three directions, the inputs as given and with every matrix in column-major
+     * layout (a transposed view). Combinations it declines are skipped.
+     */
+    private static double withValueError(Primitive p, Primitive.TangentWithValue f, Var[] x, SplittableRandom rnd) {
+        double err = 0;
+        int n = x.length;
+        for (boolean columnMajor : new boolean[] {false, true}) {
+            Tensor[] xs = new Tensor[n];
+            Var[] primals = new Var[n];
+            for (int i = 0; i < n; i++) {
+                Tensor v = x[i].value();
+                xs[i] = columnMajor && v.rank() == 2 ? v.transpose(0, 1).contiguous().transpose(0, 1) : v;
+                primals[i] = Var.of(xs[i]);
+            }
+            Tensor want = p.forward(xs);
+            for (int mask = 1; mask < 1 << n; mask++) {
+                if (Integer.bitCount(mask) != 1 && mask != (1 << n) - 2) {
+                    continue;
+                }
+                for (int k : new int[] {0, 3}) {
+                    int[] batch = k == 0 ? new int[0] : new int[] {k};
+                    Tensor[] t = new Tensor[n];
+                    for (int i = 0; i < n; i++) {
+                        t[i] = (mask >> i & 1) == 0 ? null
+                                : Tensor.normal(DType.F64, rnd, Trace.concat(batch, xs[i].shape()));
+                    }
+                    Tensor[] r = f.forwardWithTangent(xs, t, batch);
+                    if (r == null) {
+                        continue;
+                    }
+                    err = Math.max(err, relErr(r[0].toDoubleArray(), want.toDoubleArray()));
+                    for (int d = 0; d < Math.max(k, 1); d++) {
+                        Var[] td = new Var[n];
+                        for (int i = 0; i < n; i++) {
+                            td[i] = t[i] == null ? null : Var.of(k == 0 ? t[i] : t[i].select(0, d));
+                        }
+                        Tensor got = k == 0 ? r[1] : r[1].select(0, d);
+                        Tensor rule = p.jvp(primals, td, Var.of(want)).value().expand(got.shape());
+                        err = Math.max(err, relErr(got.toDoubleArray(), rule.toDoubleArray()));
+                    }
+                }
+            }
+        }
+        return err;
     }
 
     /**

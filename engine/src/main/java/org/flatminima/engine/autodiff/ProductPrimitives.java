@@ -25,13 +25,22 @@ public sealed interface ProductPrimitives extends Primitive {
      * centrally, or by one GEMM when b is a matrix).
      */
     record MatMul() implements ProductPrimitives, Primitive.Bilinear, Primitive.Broadcasting,
-            Primitive.CotangentInPlace {
+            Primitive.CotangentInPlace, Primitive.TangentWithValue {
         public String name() {
             return "matmul";
         }
 
         public Tensor forward(Tensor... in) {
             return TensorOps.matmul(in[0], in[1]);
+        }
+
+        /**
+         * {@code a @ b} and {@code a @ db} in one GEMM ({@link TensorOps#matmulWithTangent}) where a is a constant
+         * matrix and b a matrix with few columns: a weight gradient {@code x^T g} with the tangents of g.
+         */
+        @Override
+        public Tensor[] forwardWithTangent(Tensor[] x, Tensor[] t, int[] batch) {
+            return t[0] != null || t[1] == null ? null : TensorOps.matmulWithTangent(x[0], x[1], null, t[1], null);
         }
 
         @Override
@@ -126,7 +135,7 @@ public sealed interface ProductPrimitives extends Primitive {
      * as every broadcast).
      */
     record MatMulAdd(int products, boolean addend) implements ProductPrimitives, Primitive.Broadcasting,
-            Primitive.CotangentInPlace {
+            Primitive.CotangentInPlace, Primitive.TangentWithValue {
         public MatMulAdd {
             if (products < 1 || products == 1 && !addend) {
                 throw new IllegalArgumentException("matmul_add sums one product and an addend, or more products, got "
@@ -156,6 +165,17 @@ public sealed interface ProductPrimitives extends Primitive {
         @Override
         public Var jvp(Var[] x, Var[] t, Var y) {
             return tangent(x, t, products, addend ? t[2 * products] : null);
+        }
+
+        /**
+         * A linear layer's {@code x W^T + b} and its tangent {@code x dW^T + db} in one GEMM
+         * ({@link TensorOps#matmulWithTangent}) where the input x is a constant (a first layer's data) and the layer
+         * has few outputs; one product and its addend only.
+         */
+        @Override
+        public Tensor[] forwardWithTangent(Tensor[] x, Tensor[] t, int[] batch) {
+            return products != 1 || t[0] != null || t[1] == null ? null
+                    : TensorOps.matmulWithTangent(x[0], x[1], addend ? x[2] : null, t[1], addend ? t[2] : null);
         }
 
         /**

@@ -102,6 +102,12 @@ final class Trace {
                     primals[i] = in[i];
                 }
             }
+            if (any && known == null && p instanceof Primitive.TangentWithValue f) {
+                Var fused = withTangent(f, top, primals, tangents);
+                if (fused != null) {
+                    return fused;
+                }
+            }
             Var out = apply(p, known, true, primals);
             if (!any) {
                 return out; // every tangent is a symbolic zero: nothing to carry at this level
@@ -133,6 +139,24 @@ final class Trace {
         Node node = new Node(p, primals, parents, out);
         top.tape.add(node);
         return new Var.RevTracer(top, out, node);
+    }
+
+    /**
+     * The output and tangent of {@code f} in one computation ({@link Primitive.TangentWithValue}) when every primal
+     * and tangent is a constant, else null.
+     */
+    private static Var withTangent(Primitive.TangentWithValue f, Level top, Var[] primals, Var[] tangents) {
+        Tensor[] x = new Tensor[primals.length];
+        Tensor[] t = new Tensor[tangents.length];
+        for (int i = 0; i < x.length; i++) {
+            if (primals[i].level() != null || tangents[i] != null && tangents[i].level() != null) {
+                return null;
+            }
+            x[i] = primals[i].value();
+            t[i] = tangents[i] == null ? null : tangents[i].value();
+        }
+        Tensor[] r = f.forwardWithTangent(x, t, top.batch);
+        return r == null ? null : new Var.JvpTracer(top, new Var.Const(r[0]), new Var.Const(r[1]));
     }
 
     static int[] concat(int[] a, int[] b) {

@@ -233,6 +233,9 @@ class PrimitiveCheckerTest {
         if (c.p() instanceof Primitive.CotangentInPlace) {
             record("cotangent in place vs vjp", r.inPlace());
         }
+        if (c.p() instanceof Primitive.TangentWithValue) {
+            record("output and tangent in one vs forward and jvp", r.withValue());
+        }
         r.requireBelow(1e-6, 1e-12);
     }
 }
