@@ -161,10 +161,10 @@ public final class TensorOps {
      * b's tangent {@code db} of shape {@code [k, n]} or {@code [count, k, n]} (one axis of directions), {@code c}
      * null or {@code [n]} (added to every row) and its tangent {@code dc} null or of shape {@code [n]} or {@code
      * [count, n]}, and at least {@link #WITH_TANGENT_MIN_STACK} columns of tangents ({@code count n}) or at most
-     * {@link #WITH_TANGENT_SMALL_MNK} multiply-adds in all; null otherwise (the caller then computes the two apart). The tangent has shape {@code
-     * [m, n]} or {@code [count, m, n]}; both are views of one output. Where a is the larger operand (a layer's input
-     * or its transpose) it is read once instead of twice (docs/PERFORMANCE.md, "A product's value and tangent in one
-     * GEMM").
+     * {@link #WITH_TANGENT_SMALL_MNK} multiply-adds in all; null otherwise (the caller then computes the two apart).
+     * The tangent has shape {@code [m, n]} or {@code [count, m, n]}; both are views of one output. Where a is the
+     * larger operand (a layer's input or its transpose) it is read once instead of twice (docs/PERFORMANCE.md, "A
+     * product's value and tangent in one GEMM").
      */
     public static Tensor[] matmulWithTangent(Tensor a, Tensor b, Tensor c, Tensor db, Tensor dc) {
         if (a.rank() != 2 || b.rank() != 2 || b.dim(0) != a.dim(1) || b.dim(1) > WITH_TANGENT_MAX_COLUMNS
@@ -173,11 +173,14 @@ public final class TensorOps {
         }
         boolean oneAxis = db.rank() == 3;
         int[] lead = oneAxis ? new int[] {db.dim(0)} : new int[0];
+        int count = oneAxis ? lead[0] : 1;
         int n = b.dim(1);
-        if (!Arrays.equals(db.shape(), concat(lead, b.shape())) || c != null && !Arrays.equals(c.shape(), new int[] {n})
-                || dc != null && !Arrays.equals(dc.shape(), concat(lead, n))
-                || (long) (oneAxis ? lead[0] : 1) * n < WITH_TANGENT_MIN_STACK
-                && (double) a.size() * n * ((oneAxis ? lead[0] : 1) + 1) > WITH_TANGENT_SMALL_MNK) {
+        boolean shapes = Arrays.equals(db.shape(), concat(lead, b.shape()))
+                && (c == null || Arrays.equals(c.shape(), new int[] {n}))
+                && (dc == null || Arrays.equals(dc.shape(), concat(lead, n)));
+        boolean pays = (long) count * n >= WITH_TANGENT_MIN_STACK
+                || (double) a.size() * n * (count + 1) <= WITH_TANGENT_SMALL_MNK;
+        if (!shapes || !pays) {
             return null;
         }
         sameDtype("matmul_with_tangent", a, b);
