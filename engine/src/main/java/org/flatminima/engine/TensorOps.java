@@ -183,8 +183,11 @@ public final class TensorOps {
         if (!shapes || !pays) {
             return null;
         }
-        sameDtype("matmul_with_tangent", a, b);
-        sameDtype("matmul_with_tangent", a, db);
+        for (Tensor x : new Tensor[] {b, c, db, dc}) {
+            if (x != null) {
+                sameDtype("matmul_with_tangent", a, x);
+            }
+        }
         return Gemms.withTangents(a, b, c, db, dc, oneAxis);
     }
 

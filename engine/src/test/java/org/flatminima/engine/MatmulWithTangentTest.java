@@ -1,6 +1,7 @@
 package org.flatminima.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.SplittableRandom;
 import org.flatminima.kernels.DType;
@@ -116,5 +117,9 @@ class MatmulWithTangentTest {
         assertThat(TensorOps.matmulWithTangent(a, b6, null, Tensor.zeros(t, 3, 6, 4), Tensor.zeros(t, 4)))
                 .isNull();
         assertThat(TensorOps.matmulWithTangent(a, b6, null, Tensor.zeros(t, 6, 4), null)).isNotNull();
+        // operands of another dtype fail as the product's forward does, not converted
+        assertThatThrownBy(() -> TensorOps.matmulWithTangent(a, b6, Tensor.zeros(DType.F32, 4),
+                Tensor.zeros(t, 6, 4), null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dtypes differ");
     }
 }
