@@ -210,9 +210,12 @@ public sealed interface ElementwisePrimitives extends Primitive {
 
     /**
      * {@code y = max(x, 0)}, f' = [x > 0] (a constant: its own derivative is zero almost everywhere). Both rules
-     * are one {@link ReluGate} of the incoming tangent or cotangent by x: dy = gate(dx, x), gx = gate(g, x). Not
-     * {@link Primitive.Elementwise}, whose rules would first build the mask [x > 0] as a tensor of x's size and
-     * then multiply by it: the gate reads x directly, so a forward-over-reverse pass allocates no masks.
+     * are one {@link ReluGate} of the incoming tangent or cotangent by the output: dy = gate(dx, y), gx = gate(g, y),
+     * since y > 0 exactly where x > 0 (zeros of either sign, NaN and negative infinity shut both;
+     * {@code ReluRulesTest}). By y, not x: in a network's backward pass y was read last by the next layer's weight
+     * gradient and is still in cache, while x (the layer's pre-activation) has not been read since the forward.
+     * Not {@link Primitive.Elementwise}, whose rules would first build the mask [x > 0] as a tensor of x's size and
+     * then multiply by it: the gate reads y directly, so a forward-over-reverse pass allocates no masks.
      */
     record Relu() implements ElementwisePrimitives {
         public String name() {
@@ -225,12 +228,12 @@ public sealed interface ElementwisePrimitives extends Primitive {
 
         @Override
         public Var jvp(Var[] x, Var[] t, Var y) {
-            return Trace.bind(new ReluGate(), t[0], x[0]);
+            return Trace.bind(new ReluGate(), t[0], y);
         }
 
         @Override
         public Var[] vjp(Var g, Var[] x, Var y) {
-            return cts(Trace.bind(new ReluGate(), g, x[0]));
+            return cts(Trace.bind(new ReluGate(), g, y));
         }
     }
 
