@@ -140,7 +140,8 @@ final class GemmRoutes {
     static boolean smallOnC(String choice, DType t, boolean transA, boolean transB, int m, int n, int k) {
         return switch (choice) {
             case "c" -> smallShape(t, transA, transB, m, n, k);
-            case "short" -> (double) m * n * k > SMALL_KERNEL_MNK && smallShape(t, transA, transB, m, n, k);
+            case "short" -> (double) m * n * k > SMALL_KERNEL_MNK && smallShape(t, transA, transB, m, n, k)
+                    && !shortDepthTn(t, transA, transB, m, n, k);
             default -> false;
         };
     }
@@ -194,14 +195,34 @@ final class GemmRoutes {
     /**
      * Whether a product goes to the packed GEMM when {@link #choosePacked} gave it those: not A^T B^T, and where the
      * small products do not all run on the C kernels ({@code smallOnC} false: {@link #chooseSmall} said {@code blas}
-     * or {@code short}) none of {@link #smallShape}'s and none of at most {@link #SMALL_KERNEL_MNK} multiply-adds (the
-     * BLAS's small-matrix kernels take those; where they run on the C kernels, the backend has sent them there
-     * before asking).
+     * or {@code short}) none of at most {@link #SMALL_KERNEL_MNK} multiply-adds and none of {@link #smallShape}'s but
+     * the {@link #shortDepthTn} ones (the BLAS's small-matrix kernels take those, or the C kernels under
+     * {@code short}; where all of them run on the C kernels, the backend has sent them there before asking).
      */
     static boolean packedShape(DType t, boolean transA, boolean transB, int m, int n, int k, boolean smallOnC) {
-        return !(transA && transB) && (smallOnC
-                || (double) m * n * k > SMALL_KERNEL_MNK && !smallShape(t, transA, transB, m, n, k));
+        return !(transA && transB) && (smallOnC || (double) m * n * k > SMALL_KERNEL_MNK
+                && (!smallShape(t, transA, transB, m, n, k) || shortDepthTn(t, transA, transB, m, n, k)));
     }
+
+    /**
+     * A float {@code A^T B} of more than {@link #SMALL_KERNEL_MNK} multiply-adds whose short side is the depth (at
+     * most {@link #SMALL_SIDE_FLOAT}: a batch of up to 32 points' weight gradient, {@code g^T x}) and with at least
+     * {@link #SHORT_DEPTH_TN_MIN_ROWS} rows of C. Where the small products with a short side run on the C kernels
+     * only because the BLAS's are slower ({@link #smallOnC}'s {@code short}: AMD's Zen 4), these go to the packed
+     * GEMM ({@link #packedShape}) instead: the small kernels read A^T in place, a column of g per row of C, and on a
+     * Zen 4 took 1.05-1.29 times the packed GEMM's time at W2's and M4's shapes hot and 1.21-1.97 times with the
+     * operands out of cache (docs/PERFORMANCE.md, "A batch of 32's weight gradients on the packed GEMM").
+     */
+    static boolean shortDepthTn(DType t, boolean transA, boolean transB, int m, int n, int k) {
+        return t == DType.F32 && transA && !transB && k <= SMALL_SIDE_FLOAT && m >= SHORT_DEPTH_TN_MIN_ROWS
+                && (double) m * n * k > SMALL_KERNEL_MNK;
+    }
+
+    /**
+     * Fewest rows of C for {@link #shortDepthTn}: at 128 x 3136 x 32 (W3's dense layer at a batch of 32) the small
+     * kernels were as fast hot (259 against 275 us) and cold (435 against 425).
+     */
+    static final int SHORT_DEPTH_TN_MIN_ROWS = 256;
 
     /**
      * Whether the BLAS runs the products {@link #smallShape} takes on kernels of its own that beat ours there, for

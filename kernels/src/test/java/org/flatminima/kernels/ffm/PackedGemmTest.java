@@ -221,6 +221,23 @@ class PackedGemmTest {
         assertThat(GemmRoutes.packedShape(DType.F32, false, true, 32, 512, 784, false)).as("a float side of 32")
                 .isFalse();
         assertThat(GemmRoutes.packedShape(DType.F64, false, true, 32, 512, 784, false)).isTrue();
+        // a batch of 32's weight gradients (A^T B of depth 32) with at least 256 rows of C: the packed GEMM's under
+        // "short" (the small kernels do not take them), the small kernels' under "c"
+        for (int[] s : new int[][] {{512, 784, 32}, {256, 256, 32}, {1024, 784, 16}}) {
+            assertThat(GemmRoutes.shortDepthTn(DType.F32, true, false, s[0], s[1], s[2])).isTrue();
+            assertThat(GemmRoutes.packedShape(DType.F32, true, false, s[0], s[1], s[2], false)).isTrue();
+            assertThat(GemmRoutes.smallOnC("short", DType.F32, true, false, s[0], s[1], s[2])).isFalse();
+            assertThat(GemmRoutes.smallOnC("c", DType.F32, true, false, s[0], s[1], s[2])).isTrue();
+        }
+        assertThat(GemmRoutes.shortDepthTn(DType.F32, true, false, 128, 3136, 32)).as("128 rows").isFalse();
+        assertThat(GemmRoutes.smallOnC("short", DType.F32, true, false, 128, 3136, 32)).isTrue();
+        assertThat(GemmRoutes.shortDepthTn(DType.F32, true, false, 512, 784, 33)).as("depth 33").isFalse();
+        assertThat(GemmRoutes.shortDepthTn(DType.F32, false, false, 512, 784, 32)).as("NN").isFalse();
+        assertThat(GemmRoutes.shortDepthTn(DType.F32, false, true, 512, 784, 32)).as("NT").isFalse();
+        assertThat(GemmRoutes.shortDepthTn(DType.F32, true, true, 512, 784, 32)).as("TT").isFalse();
+        assertThat(GemmRoutes.shortDepthTn(DType.F64, true, false, 512, 784, 32)).as("double").isFalse();
+        assertThat(GemmRoutes.shortDepthTn(DType.F32, true, false, 256, 100, 32)).as("at most 10^6").isFalse();
+        assertThat(GemmRoutes.packedShape(DType.F32, true, false, 256, 100, 32, false)).isFalse();
         for (DType t : DType.values()) {
             assertThatThrownBy(() -> CKernels.packedGemm(t, true, true, 1, 1, 1, 1, MemorySegment.NULL, 1,
                     MemorySegment.NULL, 1, 0, MemorySegment.NULL, 1)).isInstanceOf(IllegalArgumentException.class)
