@@ -24,6 +24,29 @@ final class Gemms {
     }
 
     /**
+     * {@code y = a @ b + c} for a contiguous {@code y} of the product's shape and a bias {@code c} of shape
+     * {@code [n]} (a linear layer's) where the products are one GEMM ({@code b} a matrix, {@code a}'s batch axes
+     * folded into its rows): the backend's {@link Backend#gemmOntoRow}, the bits of {@code c} broadcast into
+     * {@code y} and {@link #product} at beta 1, without that broadcast where the GEMM reads the row in its first
+     * store. False, having done nothing, for any other product or addend.
+     */
+    static boolean productOntoRow(Tensor a, Tensor b, Tensor c, Tensor y) {
+        int m = a.dim(-2);
+        int k = a.dim(-1);
+        int n = b.dim(-1);
+        if (b.rank() != 2 || c.rank() != 1 || c.dim(0) != n || n > 1 && c.strides()[0] != 1 || k == 0
+                || c.dtype() != a.dtype() || a.rank() > 2 && sliceByMatrix(a, m)) {
+            return false;
+        }
+        Tensor a2 = a.rank() == 2 ? a : a.contiguous().reshape(-1, k);
+        Operand oa = operand(a2);
+        Operand ob = operand(b);
+        Engine.backend().gemmOntoRow(a.dtype(), oa.trans, ob.trans, a2.dim(0), n, k, 1.0, oa.seg, oa.ld, ob.seg,
+                ob.ld, c.segment(), y.segment(), n);
+        return true;
+    }
+
+    /**
      * {@code y = a @ b + beta * y} for a contiguous {@code y} of the product's shape (beta 0 or 1; with beta = 0 and
      * {@code k = 0} y is left as it is).
      */

@@ -282,6 +282,9 @@ public final class TensorOps {
         // every product below runs with beta = 0 and writes its whole output (with k = 0 nothing is written),
         // or with beta = 1 onto c
         Tensor y = k == 0 && c == null ? Tensor.zeros(a.dtype(), outShape) : Tensor.uninitialised(a.dtype(), outShape);
+        if (c != null && Gemms.productOntoRow(a, b, c, y)) {
+            return y;
+        }
         double beta = 0.0;
         if (c != null) {
             assign(y, c.expand(outShape));

@@ -66,6 +66,16 @@ public interface Backend {
               double beta, MemorySegment c, int ldc);
 
     /**
+     * {@code C = alpha * op(A) * op(B) + 1 row^T}: {@link #gemm} onto {@code row}, n elements added to every row of
+     * C (a linear layer's bias), C not read. The same results, to the bit, as {@link #gemm} at beta 1 onto a C whose
+     * rows all hold {@code row}, which is what the oracle does; a backend overrides it where a GEMM can read the row
+     * in its first store instead of C, saving the pass that writes the broadcast (docs/PERFORMANCE.md, "A linear
+     * layer's bias in the product's first store").
+     */
+    void gemmOntoRow(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
+                     int lda, MemorySegment b, int ldb, MemorySegment row, MemorySegment c, int ldc);
+
+    /**
      * {@code C = alpha * op(A) * op(A)^T + beta * C} on the upper triangle of C only, row-major, as
      * {@code cblas_?syrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans, ...)}. {@code op(A)} is
      * n x k: A is stored n x k with row stride {@code lda}, or k x n when {@code trans} (the product is then

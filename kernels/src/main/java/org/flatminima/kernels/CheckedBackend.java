@@ -110,7 +110,24 @@ public final class CheckedBackend implements Backend {
     @Override
     public void gemm(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
                      MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        String op = "gemm";
+        if (checkGemm("gemm", t, transA, transB, m, n, k, a, lda, b, ldb, c, ldc)) {
+            d.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
+    }
+
+    @Override
+    public void gemmOntoRow(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                            MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment row, MemorySegment c,
+                            int ldc) {
+        if (checkGemm("gemmOntoRow", t, transA, transB, m, n, k, a, lda, b, ldb, c, ldc)) {
+            need(row, n, t.byteSize(), "gemmOntoRow", "row");
+            d.gemmOntoRow(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, row, c, ldc);
+        }
+    }
+
+    /** The checks of a GEMM's sizes and operands; whether C has an entry (m and n positive). */
+    private static boolean checkGemm(String op, DType t, boolean transA, boolean transB, int m, int n, int k,
+                                     MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment c, int ldc) {
         positive(op, "m", m);
         positive(op, "n", n);
         positive(op, "k", k);
@@ -136,8 +153,9 @@ public final class CheckedBackend implements Backend {
         }
         if (m > 0 && n > 0) {
             need(c, (long) (m - 1) * ldc + n, es, op, "c");
-            d.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return true;
         }
+        return false;
     }
 
     @Override

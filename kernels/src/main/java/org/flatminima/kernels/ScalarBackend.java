@@ -39,6 +39,24 @@ public class ScalarBackend implements Backend {
         }
     }
 
+    /** {@code row} copied into each of C's rows, then {@link #gemm} at beta 1 (the definition every layer keeps). */
+    @Override
+    public void gemmOntoRow(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                            MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment row, MemorySegment c,
+                            int ldc) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (ldc == n) {
+            copy(t, t, new int[] {m, n}, row, new long[] {0, 1}, c);
+        } else {
+            for (int i = 0; i < m; i++) {
+                copy(t, t, new int[] {n}, row, new long[] {1}, c.asSlice((long) i * ldc * t.byteSize()));
+            }
+        }
+        gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, 1.0, c, ldc);
+    }
+
     @Override
     public void gemm(DType t, boolean transA, boolean transB, int m, int n, int k,
                      double alpha, MemorySegment a, int lda, MemorySegment b, int ldb,

@@ -54,8 +54,8 @@ final class CKernelBackend extends NativeBackend {
     @Override
     void fewColumnsOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
                        int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        inBands(CKernels::fewColumnsGemm, transA ? 64 : 4, false, t, transA, transB, m, n, k, alpha, a, lda, b, ldb,
-                beta, c, ldc);
+        inBands(Product.plain(CKernels::fewColumnsGemm), transA ? 64 : 4, false, t, transA, transB, m, n, k, alpha,
+                a, lda, b, ldb, beta, null, c, ldc);
     }
 
     /**
@@ -66,8 +66,8 @@ final class CKernelBackend extends NativeBackend {
     @Override
     void smallOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
                   int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        inBands(CKernels::smallGemm, transA && transB ? Math.max(1, m) : 8, false, t, transA, transB, m, n, k, alpha,
-                a, lda, b, ldb, beta, c, ldc);
+        inBands(Product.plain(CKernels::smallGemm), transA && transB ? Math.max(1, m) : 8, false, t, transA, transB,
+                m, n, k, alpha, a, lda, b, ldb, beta, null, c, ldc);
     }
 
     /**
@@ -80,14 +80,49 @@ final class CKernelBackend extends NativeBackend {
     @Override
     void packedOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
                    int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        boolean columns = n > m;
-        inBands(CKernels::packedGemm, columns ? CKernels.packedPanelColumns(t) : CKernels.PACKED_TILE_ROWS, columns,
-                t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        packedInBands(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, null, c, ldc);
     }
 
-    /** A C product's signature: {@code C = alpha op(A) op(B) + beta C}, row-major. */
+    /** {@link #packedOnC}'s bands onto a row added to every row of C ({@code fm_packed_gemm_row_f32} or _f64). */
+    @Override
+    void packedOnCRow(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
+                      int lda, MemorySegment b, int ldb, MemorySegment row, MemorySegment c, int ldc) {
+        packedInBands(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, 1.0, row, c, ldc);
+    }
+
+    private void packedInBands(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                               MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment row,
+                               MemorySegment c, int ldc) {
+        boolean columns = n > m;
+        inBands((t2, ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, be2, r2, c2, ldc2) -> {
+            if (r2 == null) {
+                CKernels.packedGemm(t2, ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, be2, c2, ldc2);
+            } else {
+                CKernels.packedGemmRow(t2, ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, r2, c2, ldc2);
+            }
+        }, columns ? CKernels.packedPanelColumns(t) : CKernels.PACKED_TILE_ROWS, columns, t, transA, transB, m, n, k,
+                alpha, a, lda, b, ldb, beta, row, c, ldc);
+    }
+
+    /**
+     * A C product's signature: {@code C = alpha op(A) op(B) + beta C}, row-major, or where {@code row} is not null
+     * onto that row added to every row of C (beta 1, C not read).
+     */
     @FunctionalInterface
     private interface Product {
+        void run(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
+                 int lda, MemorySegment b, int ldb, double beta, MemorySegment row, MemorySegment c, int ldc);
+
+        /** A kernel without the row form (called with a null row only). */
+        static Product plain(Plain p) {
+            return (t, ta, tb, m, n, k, al, a, lda, b, ldb, beta, row, c, ldc) -> p.run(t, ta, tb, m, n, k, al, a, lda,
+                    b, ldb, beta, c, ldc);
+        }
+    }
+
+    /** {@code C = alpha op(A) op(B) + beta C}, row-major. */
+    @FunctionalInterface
+    private interface Plain {
         void run(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
                  int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc);
     }
@@ -99,12 +134,13 @@ final class CKernelBackend extends NativeBackend {
      */
     private void inBands(Product kernel, int unit, boolean columns, DType t, boolean transA, boolean transB, int m,
                          int n, int k, double alpha, MemorySegment a, int lda, MemorySegment b, int ldb, double beta,
-                         MemorySegment c, int ldc) {
+                         MemorySegment row, MemorySegment c, int ldc) {
         int extent = columns ? n : m;
         int tasks = (long) m * n * k < FEW_COLUMNS_PARALLEL_MIN_WORK ? 1
-                : Math.min(Parts.tasks(threads(), (long) m * n * k, a, b, c), Math.max(1, extent / unit));
+                : Math.min(row == null ? Parts.tasks(threads(), (long) m * n * k, a, b, c)
+                        : Parts.tasks(threads(), (long) m * n * k, a, b, c, row), Math.max(1, extent / unit));
         if (tasks == 1) {
-            kernel.run(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            kernel.run(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, row, c, ldc);
             return;
         }
         long es = t.byteSize();
@@ -117,10 +153,11 @@ final class CKernelBackend extends NativeBackend {
             }
             if (columns) {
                 kernel.run(t, transA, transB, m, i1 - i0, k, alpha, a, lda,
-                        b.asSlice(es * (transB ? (long) i0 * ldb : i0)), ldb, beta, c.asSlice(es * i0), ldc);
+                        b.asSlice(es * (transB ? (long) i0 * ldb : i0)), ldb, beta,
+                        row == null ? null : row.asSlice(es * i0), c.asSlice(es * i0), ldc);
             } else {
                 kernel.run(t, transA, transB, i1 - i0, n, k, alpha, a.asSlice(es * (transA ? i0 : (long) i0 * lda)),
-                        lda, b, ldb, beta, c.asSlice(es * i0 * (long) ldc), ldc);
+                        lda, b, ldb, beta, row, c.asSlice(es * i0 * (long) ldc), ldc);
             }
         });
     }

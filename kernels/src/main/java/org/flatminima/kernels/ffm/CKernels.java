@@ -519,9 +519,15 @@ final class CKernels {
     private static final MethodHandle PACKED_GEMM_F32 = packedGemmHandle("f32");
     private static final MethodHandle PACKED_GEMM_F64 = packedGemmHandle("f64");
 
+    /** {@code fm_packed_gemm_row_f32} and {@code _f64}; null where the library is not loaded. */
+    private static final MethodHandle PACKED_GEMM_ROW_F32 = packedGemmHandle("row_f32");
+    private static final MethodHandle PACKED_GEMM_ROW_F64 = packedGemmHandle("row_f64");
+
     private static MethodHandle packedGemmHandle(String suffix) {
         return LIBRARY == null ? null : Downcalls.critical(LIBRARY.lookup(), "libflatminima.so",
-                "fm_packed_gemm_" + suffix, FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I));
+                "fm_packed_gemm_" + suffix, suffix.startsWith("row")
+                        ? FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, A, A, I)
+                        : FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I));
     }
 
     /**
@@ -544,6 +550,32 @@ final class CKernels {
         } catch (Throwable e) {
             throw Downcalls.failure(name, e);
         }
+        packedResult(name, rc, m, n, k);
+    }
+
+    /**
+     * {@code C = alpha op(A) op(B) + 1 row^T}, {@code row} (n elements) added to every row of C, which is not read:
+     * {@link #packedGemm} at beta 1 onto a C whose rows all hold {@code row}, the same bits, without that C
+     * ({@code fm_packed_gemm_row_f32} or {@code _f64}).
+     */
+    static void packedGemmRow(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                              MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment row, MemorySegment c,
+                              int ldc) {
+        String name = t == DType.F32 ? "fm_packed_gemm_row_f32" : "fm_packed_gemm_row_f64";
+        if (transA && transB) {
+            throw new IllegalArgumentException(name + " takes A B, A^T B and A B^T, not A^T B^T");
+        }
+        int rc;
+        try {
+            rc = (int) (t == DType.F32 ? PACKED_GEMM_ROW_F32 : PACKED_GEMM_ROW_F64).invokeExact(transA ? 1 : 0,
+                    transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, row, c, ldc);
+        } catch (Throwable e) {
+            throw Downcalls.failure(name, e);
+        }
+        packedResult(name, rc, m, n, k);
+    }
+
+    private static void packedResult(String name, int rc, int m, int n, int k) {
         if (rc == -2) {
             throw new OutOfMemoryError(name + ": no native memory for this thread's packing buffer");
         }

@@ -280,15 +280,13 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         if (m == 0 || n == 0) {
             return;
         }
-        boolean cblasRefuses = k == 0 || lda < Math.max(1, transA ? m : k) || ldb < Math.max(1, transB ? k : n)
-                || ldc < n;
+        boolean cblasRefuses = cblasRefuses(transA, transB, m, n, k, lda, ldb, ldc);
         boolean few = !fewColumns.equals("blas") && GemmRoutes.fewColumnsShape(m, n, k);
         if (few && fewColumns.equals("c") && !cblasRefuses) {
             fewColumnsOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (!cblasRefuses && GemmRoutes.smallOnC(small, t, transA, transB, m, n, k)) {
             smallOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        } else if (packedOnC && !cblasRefuses
-                && GemmRoutes.packedShape(t, transA, transB, m, n, k, small.equals("c"))) {
+        } else if (onPacked(t, transA, transB, m, n, k, cblasRefuses)) {
             packedOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (cblasRefuses || gemmOnVector && GemmRoutes.vectorGemmShape(t, transA, m, n, k) || few) {
             super.gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -342,6 +340,47 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     void smallOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
                   int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
         blas(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /** Whether cblas would refuse the call: {@code k == 0}, or leading dimensions below the minimum. */
+    private static boolean cblasRefuses(boolean transA, boolean transB, int m, int n, int k, int lda, int ldb,
+                                        int ldc) {
+        return k == 0 || lda < Math.max(1, transA ? m : k) || ldb < Math.max(1, transB ? k : n) || ldc < n;
+    }
+
+    /**
+     * Whether {@link #gemm} runs this product on the packed C GEMM: {@link GemmRoutes#choosePacked} gave it those,
+     * cblas would take the call, and neither the few-columns nor the small-product C kernels take it first.
+     */
+    private boolean onPacked(DType t, boolean transA, boolean transB, int m, int n, int k, boolean cblasRefuses) {
+        return packedOnC && !cblasRefuses && !(fewColumns.equals("c") && GemmRoutes.fewColumnsShape(m, n, k))
+                && !GemmRoutes.smallOnC(small, t, transA, transB, m, n, k)
+                && GemmRoutes.packedShape(t, transA, transB, m, n, k, small.equals("c"));
+    }
+
+    /**
+     * {@link Backend#gemmOntoRow}: where {@link #gemm} would run the product on the packed C GEMM, that GEMM reads
+     * the row in its first store ({@link #packedOnCRow}); elsewhere the row is broadcast into C first.
+     */
+    @Override
+    public void gemmOntoRow(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                            MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment row, MemorySegment c,
+                            int ldc) {
+        boolean cblasRefuses = cblasRefuses(transA, transB, m, n, k, lda, ldb, ldc);
+        if (m > 0 && n > 0 && onPacked(t, transA, transB, m, n, k, cblasRefuses)) {
+            packedOnCRow(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, row, c, ldc);
+        } else {
+            super.gemmOntoRow(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, row, c, ldc);
+        }
+    }
+
+    /**
+     * {@link #packedOnC} onto a row added to every row of C (C not read); only {@link CKernelBackend} is built with
+     * the packed GEMM, and overrides this. Here: the row broadcast into C, then {@link #packedOnC} at beta 1.
+     */
+    void packedOnCRow(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
+                      int lda, MemorySegment b, int ldb, MemorySegment row, MemorySegment c, int ldc) {
+        super.gemmOntoRow(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, row, c, ldc);
     }
 
     /**

@@ -45,7 +45,7 @@ class LayeringTest {
     @Test
     void vectorOverridesWhatItVectorisesAndInheritsTheRestFromTheOracle() throws Exception {
         assertThat(VectorBackend.class.getSuperclass()).isEqualTo(ScalarBackend.class);
-        Set<String> inherited = Set.of("gatherCols", "scatterCols", "maxPool2dGather", "symmetricEigen",
+        Set<String> inherited = Set.of("gatherCols", "scatterCols", "maxPool2dGather", "symmetricEigen", "gemmOntoRow",
                 "winogradInput", "winogradOutput", "winogradGradient", "hasConv3x3Direct", "conv3x3Direct",
                 "conv3x3DirectWeightGrad");
         for (Method m : kernels()) {
@@ -57,8 +57,8 @@ class LayeringTest {
     @Test
     void nativeWithoutCKernelsOverridesOnlyBlasLapackAndRunParts() throws Exception {
         assertThat(NativeBackend.class.getSuperclass()).isEqualTo(VectorBackend.class);
-        // and runParts, which keeps OpenBLAS on one thread while the parts run
-        Set<String> onBlas = Set.of("gemm", "syrk", "symmetricEigen", "runParts");
+        // and runParts, which keeps OpenBLAS on one thread while the parts run; gemmOntoRow routes as gemm does
+        Set<String> onBlas = Set.of("gemm", "gemmOntoRow", "syrk", "symmetricEigen", "runParts");
         for (Method m : kernels()) {
             Class<?> expected = onBlas.contains(m.getName()) ? NativeBackend.class
                     : implementer(VectorBackend.class, m);
