@@ -113,9 +113,11 @@ public final class TensorOps {
     }
 
     /**
-     * {@code a @ b + c}, {@code c} broadcast to the product's shape (as a bias {@code [n]} over the rows): {@code c}
-     * is copied into the output and every GEMM accumulates onto it (beta = 1), so the addition needs no pass and
-     * no buffer of its own; the copy takes the place of the zero fill a GEMM with beta = 0 makes (OpenBLAS's).
+     * {@code a @ b + c}, {@code c} broadcast to the product's shape (as a bias {@code [n]} over the rows): a bias
+     * {@code [n]} of a product that is one GEMM is the row that GEMM starts from ({@link Backend#gemmOntoRow}: read
+     * in the first store of the packed GEMM, broadcast into the output first elsewhere); any other {@code c} is
+     * copied into the output and every GEMM accumulates onto it (beta = 1). Either way the addition needs no pass
+     * and no buffer of its own, and the bits are those of the product at beta 1 onto the broadcast {@code c}.
      */
     public static Tensor matmulAdd(Tensor a, Tensor b, Tensor c) {
         sameDtype("matmul_add", a, c);
@@ -124,7 +126,7 @@ public final class TensorOps {
 
     /**
      * {@code a[0] @ b[0] + ... + a[n-1] @ b[n-1] (+ c)}, every product of the same shape ({@code c}, when not null,
-     * broadcast to it), in one output buffer: the first product is written (onto a copy of {@code c}, as
+     * broadcast to it), in one output buffer: the first product is written (onto {@code c}, as
      * {@link #matmulAdd}) and each further one accumulated onto it by its GEMMs (beta = 1), without a buffer or a
      * pass of its own. A bilinear map's tangent ({@code da b + a db}) or a layer's ({@code dx W^T + x dW^T + db}).
      */
