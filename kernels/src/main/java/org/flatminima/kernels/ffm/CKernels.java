@@ -539,18 +539,9 @@ final class CKernels {
      */
     static void packedGemm(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
                            MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        String name = t == DType.F32 ? "fm_packed_gemm_f32" : "fm_packed_gemm_f64";
-        if (transA && transB) {
-            throw new IllegalArgumentException(name + " takes A B, A^T B and A B^T, not A^T B^T");
-        }
-        int rc;
-        try {
-            rc = (int) (t == DType.F32 ? PACKED_GEMM_F32 : PACKED_GEMM_F64).invokeExact(transA ? 1 : 0,
-                    transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        } catch (Throwable e) {
-            throw Downcalls.failure(name, e);
-        }
-        packedResult(name, rc, m, n, k);
+        MethodHandle h = t == DType.F32 ? PACKED_GEMM_F32 : PACKED_GEMM_F64;
+        packed(t == DType.F32 ? "fm_packed_gemm_f32" : "fm_packed_gemm_f64", transA, transB, m, n, k,
+                (ta, tb) -> (int) h.invokeExact(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
     }
 
     /**
@@ -561,21 +552,28 @@ final class CKernels {
     static void packedGemmRow(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
                               MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment row, MemorySegment c,
                               int ldc) {
-        String name = t == DType.F32 ? "fm_packed_gemm_row_f32" : "fm_packed_gemm_row_f64";
+        MethodHandle h = t == DType.F32 ? PACKED_GEMM_ROW_F32 : PACKED_GEMM_ROW_F64;
+        packed(t == DType.F32 ? "fm_packed_gemm_row_f32" : "fm_packed_gemm_row_f64", transA, transB, m, n, k,
+                (ta, tb) -> (int) h.invokeExact(ta, tb, m, n, k, alpha, a, lda, b, ldb, row, c, ldc));
+    }
+
+    /** One downcall of a packed GEMM with its transpose flags as 0 or 1, returning its result code. */
+    @FunctionalInterface
+    private interface PackedCall {
+        int run(int transA, int transB) throws Throwable;
+    }
+
+    /** Runs a packed GEMM's downcall ({@code name}) after the check every one needs, and turns its code into errors. */
+    private static void packed(String name, boolean transA, boolean transB, int m, int n, int k, PackedCall call) {
         if (transA && transB) {
             throw new IllegalArgumentException(name + " takes A B, A^T B and A B^T, not A^T B^T");
         }
         int rc;
         try {
-            rc = (int) (t == DType.F32 ? PACKED_GEMM_ROW_F32 : PACKED_GEMM_ROW_F64).invokeExact(transA ? 1 : 0,
-                    transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, row, c, ldc);
+            rc = call.run(transA ? 1 : 0, transB ? 1 : 0);
         } catch (Throwable e) {
             throw Downcalls.failure(name, e);
         }
-        packedResult(name, rc, m, n, k);
-    }
-
-    private static void packedResult(String name, int rc, int m, int n, int k) {
         if (rc == -2) {
             throw new OutOfMemoryError(name + ": no native memory for this thread's packing buffer");
         }
