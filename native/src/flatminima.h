@@ -17,8 +17,9 @@
  * ABI 3 added fm_reduce_cols and fm_max_pool2d_gather; ABI 4 fm_winograd_input, fm_winograd_output and
  * fm_winograd_gradient; ABI 5 the binary op FM_GATE; ABI 6 fm_axpby; ABI 7 fm_avx512_supported,
  * fm_fewcol_gemm and fm_vector_math; ABI 8 fm_avx2_supported and fm_small_gemm; ABI 9 fm_vector_math's codes 2
- * and 3 (the AVX2 versions) and fm_test_without_avx512; ABI 10 fm_packed_gemm_f32; ABI 11 fm_packed_gemm_f64; ABI 12 fm_packed_gemm_row_f32 and _f64. */
-#define FM_ABI_VERSION 12
+ * and 3 (the AVX2 versions) and fm_test_without_avx512; ABI 10 fm_packed_gemm_f32; ABI 11 fm_packed_gemm_f64;
+ * ABI 12 fm_packed_gemm_row_f32 and _f64; ABI 13 their relu argument. */
+#define FM_ABI_VERSION 13
 
 /* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
  * unused in ABI 2; their codes are not reused. */
@@ -61,13 +62,14 @@ int fm_packed_gemm_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, i
                        const double *a, int32_t lda, const double *b, int32_t ldb, double beta, double *c,
                        int32_t ldc);
 /* C = alpha op(A) op(B) + 1 row^T: fm_packed_gemm's product onto the n elements of row added to every row of C (C
- * not read), with the bits of fm_packed_gemm at beta 1 onto a C whose every row holds row; the same results. */
+ * not read), with the bits of fm_packed_gemm at beta 1 onto a C whose every row holds row; the same results. With
+ * relu non-zero, C's ReLU instead (c > 0 ? c : +0, NaN to +0), in the product's last store. */
 int fm_packed_gemm_row_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
                            const float *a, int32_t lda, const float *b, int32_t ldb, const float *row, float *c,
-                           int32_t ldc);
+                           int32_t ldc, int32_t relu);
 int fm_packed_gemm_row_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
                            const double *a, int32_t lda, const double *b, int32_t ldb, const double *row, double *c,
-                           int32_t ldc);
+                           int32_t ldc, int32_t relu);
 
 #define FM_DECLARE(T, S)                                                                                 \
     void fm_fill_##S(int64_t n, double value, T *y);                                                     \

@@ -76,6 +76,16 @@ public interface Backend {
                      int lda, MemorySegment b, int ldb, MemorySegment row, MemorySegment c, int ldc);
 
     /**
+     * {@link #gemmOntoRow} and then the ReLU of every entry of C ({@code c > 0 ? c : +0}, NaN to +0, as
+     * {@link UnaryOp#RELU}): a linear layer and its ReLU. The same bits as those two, which is what the oracle does;
+     * a backend overrides it where the GEMM's last store can write the ReLU, saving the pass over C
+     * (docs/PERFORMANCE.md, "A linear layer's ReLU in the product's last store").
+     */
+    void gemmOntoRowRelu(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                         MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment row, MemorySegment c,
+                         int ldc);
+
+    /**
      * {@code C = alpha * op(A) * op(A)^T + beta * C} on the upper triangle of C only, row-major, as
      * {@code cblas_?syrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans, ...)}. {@code op(A)} is
      * n x k: A is stored n x k with row stride {@code lda}, or k x n when {@code trans} (the product is then

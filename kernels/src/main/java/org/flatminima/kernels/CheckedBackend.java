@@ -125,6 +125,16 @@ public final class CheckedBackend implements Backend {
         }
     }
 
+    @Override
+    public void gemmOntoRowRelu(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                                MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment row,
+                                MemorySegment c, int ldc) {
+        if (checkGemm("gemmOntoRowRelu", t, transA, transB, m, n, k, a, lda, b, ldb, c, ldc)) {
+            need(row, n, t.byteSize(), "gemmOntoRowRelu", "row");
+            d.gemmOntoRowRelu(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, row, c, ldc);
+        }
+    }
+
     /** The checks of a GEMM's sizes and operands; whether C has an entry (m and n positive). */
     private static boolean checkGemm(String op, DType t, boolean transA, boolean transB, int m, int n, int k,
                                      MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment c, int ldc) {

@@ -57,6 +57,25 @@ public class ScalarBackend implements Backend {
         gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, 1.0, c, ldc);
     }
 
+    /** {@link #gemmOntoRow}, then {@link UnaryOp#RELU} over C in place, row by row where C's rows have gaps. */
+    @Override
+    public void gemmOntoRowRelu(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                                MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment row,
+                                MemorySegment c, int ldc) {
+        gemmOntoRow(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, row, c, ldc);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (ldc == n) {
+            unary(UnaryOp.RELU, t, (long) m * n, 0, c, c);
+        } else {
+            for (int i = 0; i < m; i++) {
+                MemorySegment ci = c.asSlice((long) i * ldc * t.byteSize());
+                unary(UnaryOp.RELU, t, n, 0, ci, ci);
+            }
+        }
+    }
+
     @Override
     public void gemm(DType t, boolean transA, boolean transB, int m, int n, int k,
                      double alpha, MemorySegment a, int lda, MemorySegment b, int ldb,

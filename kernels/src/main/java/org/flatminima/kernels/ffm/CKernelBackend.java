@@ -80,25 +80,28 @@ final class CKernelBackend extends NativeBackend {
     @Override
     void packedOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
                    int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        packedInBands(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, null, c, ldc);
+        packedInBands(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, null, false, c, ldc);
     }
 
-    /** {@link #packedOnC}'s bands onto a row added to every row of C ({@code fm_packed_gemm_row_f32} or _f64). */
+    /**
+     * {@link #packedOnC}'s bands onto a row added to every row of C, and with {@code relu} the ReLU of that
+     * ({@code fm_packed_gemm_row_f32} or _f64).
+     */
     @Override
     void packedOnCRow(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
-                      int lda, MemorySegment b, int ldb, MemorySegment row, MemorySegment c, int ldc) {
-        packedInBands(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, 1.0, row, c, ldc);
+                      int lda, MemorySegment b, int ldb, MemorySegment row, boolean relu, MemorySegment c, int ldc) {
+        packedInBands(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, 1.0, row, relu, c, ldc);
     }
 
     private void packedInBands(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
                                MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment row,
-                               MemorySegment c, int ldc) {
+                               boolean relu, MemorySegment c, int ldc) {
         boolean columns = n > m;
         inBands((t2, ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, be2, r2, c2, ldc2) -> {
             if (r2 == null) {
                 CKernels.packedGemm(t2, ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, be2, c2, ldc2);
             } else {
-                CKernels.packedGemmRow(t2, ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, r2, c2, ldc2);
+                CKernels.packedGemmRow(t2, ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, r2, relu, c2, ldc2);
             }
         }, columns ? CKernels.packedPanelColumns(t) : CKernels.PACKED_TILE_ROWS, columns, t, transA, transB, m, n, k,
                 alpha, a, lda, b, ldb, beta, row, c, ldc);

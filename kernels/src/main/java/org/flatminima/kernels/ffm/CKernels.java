@@ -526,7 +526,7 @@ final class CKernels {
     private static MethodHandle packedGemmHandle(String suffix) {
         return LIBRARY == null ? null : Downcalls.critical(LIBRARY.lookup(), "libflatminima.so",
                 "fm_packed_gemm_" + suffix, suffix.startsWith("row")
-                        ? FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, A, A, I)
+                        ? FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, A, A, I, I)
                         : FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I));
     }
 
@@ -546,15 +546,17 @@ final class CKernels {
 
     /**
      * {@code C = alpha op(A) op(B) + 1 row^T}, {@code row} (n elements) added to every row of C, which is not read:
-     * {@link #packedGemm} at beta 1 onto a C whose rows all hold {@code row}, the same bits, without that C
-     * ({@code fm_packed_gemm_row_f32} or {@code _f64}).
+     * {@link #packedGemm} at beta 1 onto a C whose rows all hold {@code row}, the same bits, without that C; with
+     * {@code relu}, the ReLU of those ({@code c > 0 ? c : +0}) in the last store ({@code fm_packed_gemm_row_f32} or
+     * {@code _f64}).
      */
     static void packedGemmRow(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
-                              MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment row, MemorySegment c,
-                              int ldc) {
+                              MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment row, boolean relu,
+                              MemorySegment c, int ldc) {
         MethodHandle h = t == DType.F32 ? PACKED_GEMM_ROW_F32 : PACKED_GEMM_ROW_F64;
+        int r = relu ? 1 : 0;
         packed(t == DType.F32 ? "fm_packed_gemm_row_f32" : "fm_packed_gemm_row_f64", transA, transB, m, n, k,
-                (ta, tb) -> (int) h.invokeExact(ta, tb, m, n, k, alpha, a, lda, b, ldb, row, c, ldc));
+                (ta, tb) -> (int) h.invokeExact(ta, tb, m, n, k, alpha, a, lda, b, ldb, row, c, ldc, r));
     }
 
     /** One downcall of a packed GEMM with its transpose flags as 0 or 1, returning its result code. */

@@ -366,21 +366,47 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     public void gemmOntoRow(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
                             MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment row, MemorySegment c,
                             int ldc) {
-        boolean cblasRefuses = cblasRefuses(transA, transB, m, n, k, lda, ldb, ldc);
-        if (m > 0 && n > 0 && onPacked(t, transA, transB, m, n, k, cblasRefuses)) {
-            packedOnCRow(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, row, c, ldc);
+        if (packedOntoRow(t, transA, transB, m, n, k, lda, ldb, ldc)) {
+            packedOnCRow(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, row, false, c, ldc);
         } else {
             super.gemmOntoRow(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, row, c, ldc);
         }
     }
 
     /**
-     * {@link #packedOnC} onto a row added to every row of C (C not read); only {@link CKernelBackend} is built with
-     * the packed GEMM, and overrides this. Here: the row broadcast into C, then {@link #packedOnC} at beta 1.
+     * {@link Backend#gemmOntoRowRelu}: where {@link #gemmOntoRow} runs on the packed C GEMM, that GEMM also writes
+     * the ReLU in its last store; elsewhere {@link #gemmOntoRow} and then the ReLU over C.
+     */
+    @Override
+    public void gemmOntoRowRelu(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                                MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment row,
+                                MemorySegment c, int ldc) {
+        if (packedOntoRow(t, transA, transB, m, n, k, lda, ldb, ldc)) {
+            packedOnCRow(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, row, true, c, ldc);
+        } else {
+            super.gemmOntoRowRelu(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, row, c, ldc);
+        }
+    }
+
+    /** Whether a product onto a row runs on the packed C GEMM: C has an entry and {@link #gemm} would put it there. */
+    private boolean packedOntoRow(DType t, boolean transA, boolean transB, int m, int n, int k, int lda, int ldb,
+                                  int ldc) {
+        return m > 0 && n > 0 && onPacked(t, transA, transB, m, n, k, cblasRefuses(transA, transB, m, n, k, lda, ldb,
+                ldc));
+    }
+
+    /**
+     * {@link #packedOnC} onto a row added to every row of C (C not read), with {@code relu} then C's ReLU; only
+     * {@link CKernelBackend} is built with the packed GEMM, and overrides this. Here: the oracle's way, the row
+     * broadcast into C, the product at beta 1 (and the ReLU over C).
      */
     void packedOnCRow(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
-                      int lda, MemorySegment b, int ldb, MemorySegment row, MemorySegment c, int ldc) {
-        super.gemmOntoRow(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, row, c, ldc);
+                      int lda, MemorySegment b, int ldb, MemorySegment row, boolean relu, MemorySegment c, int ldc) {
+        if (relu) {
+            super.gemmOntoRowRelu(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, row, c, ldc);
+        } else {
+            super.gemmOntoRow(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, row, c, ldc);
+        }
     }
 
     /**

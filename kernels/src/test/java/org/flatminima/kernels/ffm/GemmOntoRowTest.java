@@ -20,6 +20,9 @@ import org.junit.jupiter.api.Test;
  * filled with NaN before (it must not be read); shapes that the native backend sends to the packed GEMM (which reads
  * the row in its first store: {@code fm_packed_gemm_row_f32} and {@code _f64}), to its other kernels and to OpenBLAS;
  * NN, TN and NT; a padded C; one to three threads (bands of rows and of columns, each band its slice of the row).
+ * {@link Backend#gemmOntoRowRelu} likewise against that product followed by {@code x > 0 ? x : +0} on every entry
+ * (the packed GEMM writes it in its last store), on entries negative, positive, zero (a zero row of op(A) onto
+ * a -0) and NaN (a NaN in the row).
  */
 class GemmOntoRowTest {
 
@@ -62,8 +65,8 @@ class GemmOntoRowTest {
         for (DType t : DType.values()) {
             for (int[] s : SHAPES) {
                 compare(CKernels::packedGemm, (tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, c, ldc) ->
-                        CKernels.packedGemmRow(tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, c, ldc), t, s, 0.75,
-                        "fm_packed_gemm_row");
+                        CKernels.packedGemmRow(tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, false, c, ldc), t, s,
+                        0.75, "fm_packed_gemm_row");
             }
         }
     }
@@ -75,13 +78,40 @@ class GemmOntoRowTest {
                  MemorySegment b, int ldb, MemorySegment row, MemorySegment c, int ldc);
     }
 
-    private static void check(Backend be, int[][] shapes, int threads) {
+    @Test
+    void thePackedGemmsReluFormIsItsRowFormThenTheRelu() {
+        Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
+        Assumptions.assumeTrue(CKernels.avx2Kernels(), "this CPU has no AVX2 and FMA");
         for (DType t : DType.values()) {
-            for (int[] s : shapes) {
-                compare(be::gemm, be::gemmOntoRow, t, s, 1.0, be.getClass().getSimpleName() + " at " + threads
-                        + " threads");
+            for (int[] s : SHAPES) {
+                compare(relu(CKernels::packedGemm), (tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, c, ldc) ->
+                        CKernels.packedGemmRow(tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, true, c, ldc), t, s,
+                        0.75, "fm_packed_gemm_row with relu");
             }
         }
+    }
+
+    private static void check(Backend be, int[][] shapes, int threads) {
+        String what = be.getClass().getSimpleName() + " at " + threads + " threads";
+        for (DType t : DType.values()) {
+            for (int[] s : shapes) {
+                compare(be::gemm, be::gemmOntoRow, t, s, 1.0, what);
+                compare(relu(be::gemm), be::gemmOntoRowRelu, t, s, 1.0, what + ", with relu");
+            }
+        }
+    }
+
+    /** {@code gemm}, then each entry of C's m rows of n replaced by {@code x > 0 ? x : +0} (UnaryOp.RELU). */
+    private static GemmChecks.Product relu(GemmChecks.Product gemm) {
+        return (t, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) -> {
+            gemm.run(t, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double x = t.get(c, (long) i * ldc + j);
+                    t.set(c, (long) i * ldc + j, x > 0 ? x : 0.0);
+                }
+            }
+        };
     }
 
     /**
@@ -109,6 +139,15 @@ class GemmOntoRowTest {
             MemorySegment a = GemmChecks.random(arena, t, (long) (ta ? k : m) * lda, r);
             MemorySegment b = GemmChecks.random(arena, t, (long) (tb ? n : k) * ldb, r);
             MemorySegment row = GemmChecks.random(arena, t, n, r);
+            // edges: a -0 in the row, a zero row of op(A) (C's row 1 is the row itself), for the ReLU a NaN in the
+            // row's last column (the other forms leave it out: C is NaN before, so a column not written would pass)
+            t.set(row, 0, -0.0);
+            if (n >= 3 && what.endsWith("relu")) {
+                t.set(row, n - 1, Double.NaN);
+            }
+            for (int p = 0; m >= 2 && p < k; p++) {
+                t.set(a, ta ? (long) p * lda + 1 : lda + p, 0.0);
+            }
             MemorySegment want = arena.allocate((long) m * ldc * t.byteSize(), 64);
             MemorySegment got = arena.allocate((long) m * ldc * t.byteSize(), 64);
             for (int i = 0; i < m; i++) {
@@ -121,8 +160,10 @@ class GemmOntoRowTest {
             ontoRow.run(t, ta, tb, m, n, k, alpha, a, lda, b, ldb, row, got, ldc);
             for (long i = 0; i < (long) m * ldc; i++) {
                 long e = i;
-                assertThat(t.get(got, i)).as(() -> what + ", " + t + " " + m + " x " + n + " x " + k + " ta=" + ta
-                        + " tb=" + tb + " ldc=" + ldc + ": element " + e).isEqualTo(t.get(want, i));
+                // bits, NaN canonical: -0 is not +0
+                assertThat(Double.doubleToLongBits(t.get(got, i))).as(() -> what + ", " + t + " " + m + " x " + n + " x "
+                        + k + " ta=" + ta + " tb=" + tb + " ldc=" + ldc + ": element " + e + ", " + t.get(got, e)
+                        + " for " + t.get(want, e)).isEqualTo(Double.doubleToLongBits(t.get(want, i)));
             }
         }
     }
