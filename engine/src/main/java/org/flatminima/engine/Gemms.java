@@ -28,9 +28,10 @@ final class Gemms {
      * {@code [n]} (a linear layer's) where the products are one GEMM ({@code b} a matrix, {@code a}'s batch axes
      * folded into its rows): the backend's {@link Backend#gemmOntoRow}, the bits of {@code c} broadcast into
      * {@code y} and {@link #product} at beta 1, without that broadcast where the GEMM reads the row in its first
-     * store. False, having done nothing, for any other product or addend.
+     * store; with {@code relu}, {@link Backend#gemmOntoRowRelu}, the ReLU of that in the GEMM's last store where it
+     * can. False, having done nothing, for any other product or addend.
      */
-    static boolean productOntoRow(Tensor a, Tensor b, Tensor c, Tensor y) {
+    static boolean productOntoRow(Tensor a, Tensor b, Tensor c, Tensor y, boolean relu) {
         int m = a.dim(-2);
         int k = a.dim(-1);
         int n = b.dim(-1);
@@ -41,8 +42,13 @@ final class Gemms {
         Tensor a2 = a.rank() == 2 ? a : a.contiguous().reshape(-1, k);
         Operand oa = operand(a2);
         Operand ob = operand(b);
-        Engine.backend().gemmOntoRow(a.dtype(), oa.trans, ob.trans, a2.dim(0), n, k, 1.0, oa.seg, oa.ld, ob.seg,
-                ob.ld, c.segment(), y.segment(), n);
+        if (relu) {
+            Engine.backend().gemmOntoRowRelu(a.dtype(), oa.trans, ob.trans, a2.dim(0), n, k, 1.0, oa.seg, oa.ld,
+                    ob.seg, ob.ld, c.segment(), y.segment(), n);
+        } else {
+            Engine.backend().gemmOntoRow(a.dtype(), oa.trans, ob.trans, a2.dim(0), n, k, 1.0, oa.seg, oa.ld, ob.seg,
+                    ob.ld, c.segment(), y.segment(), n);
+        }
         return true;
     }
 

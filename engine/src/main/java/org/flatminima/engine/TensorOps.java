@@ -109,7 +109,7 @@ public final class TensorOps {
      * products are one GEMM too, and the result is a strided view of it ({@link Gemms#stacked}).
      */
     public static Tensor matmul(Tensor a, Tensor b) {
-        return matmul(a, b, null);
+        return matmul(a, b, null, false);
     }
 
     /**
@@ -121,7 +121,18 @@ public final class TensorOps {
      */
     public static Tensor matmulAdd(Tensor a, Tensor b, Tensor c) {
         sameDtype("matmul_add", a, c);
-        return matmul(a, b, c);
+        return matmul(a, b, c, false);
+    }
+
+    /**
+     * {@code relu(a @ b + c)}: {@link #matmulAdd} and then {@code x > 0 ? x : +0} on every element
+     * ({@link UnaryOp#RELU}), the same bits; for a bias {@code [n]} of a product that is one GEMM, the backend's
+     * {@link Backend#gemmOntoRowRelu} (the packed GEMM writes the ReLU in its last store: no pass and no buffer of
+     * its own), otherwise the ReLU in place over the output.
+     */
+    public static Tensor matmulAddRelu(Tensor a, Tensor b, Tensor c) {
+        sameDtype("matmul_add_relu", a, c);
+        return matmul(a, b, c, true);
     }
 
     /**
@@ -138,7 +149,7 @@ public final class TensorOps {
         if (c != null) {
             sameDtype("matmul_sum", a[0], c);
         }
-        Tensor y = matmul(a[0], b[0], c);
+        Tensor y = matmul(a[0], b[0], c, false);
         if (a.length == 1) {
             return y;
         }
@@ -253,7 +264,8 @@ public final class TensorOps {
         return concat(batch, a.dim(-2), b.dim(-1));
     }
 
-    private static Tensor matmul(Tensor a, Tensor b, Tensor c) {
+    /** {@code a @ b (+ c)}, and with {@code relu} its ReLU (in the product's last store, or in place after it). */
+    private static Tensor matmul(Tensor a, Tensor b, Tensor c, boolean relu) {
         int[] outShape = productShape(a, b);
         int[] batch = Arrays.copyOf(outShape, outShape.length - 2);
         int m = a.dim(-2);
@@ -267,7 +279,7 @@ public final class TensorOps {
         if (Gemms.stacks(a, b, count)) {
             Tensor product = Gemms.stacked(a, b.expand(concat(batch, k, n)), (int) count, m, n);
             if (c == null && batch.length == 1) {
-                return product;
+                return relu ? unary(UnaryOp.RELU, product) : product;
             }
             Tensor y = Tensor.uninitialised(a.dtype(), outShape);
             Tensor y3 = y.reshape((int) count, m, n);
@@ -279,12 +291,12 @@ public final class TensorOps {
                 assign(y, c.expand(outShape));
                 assignBinary(y3, BinaryOp.ADD, y3, product);
             }
-            return y;
+            return relu ? reluInPlace(y) : y;
         }
         // every product below runs with beta = 0 and writes its whole output (with k = 0 nothing is written),
         // or with beta = 1 onto c
         Tensor y = k == 0 && c == null ? Tensor.zeros(a.dtype(), outShape) : Tensor.uninitialised(a.dtype(), outShape);
-        if (c != null && Gemms.productOntoRow(a, b, c, y)) {
+        if (c != null && Gemms.productOntoRow(a, b, c, y, relu)) {
             return y;
         }
         double beta = 0.0;
@@ -293,6 +305,14 @@ public final class TensorOps {
             beta = 1.0;
         }
         Gemms.product(a, b, y, beta);
+        return relu ? reluInPlace(y) : y;
+    }
+
+    /** {@code y} (contiguous, fresh) with each element replaced by its ReLU, in place. */
+    private static Tensor reluInPlace(Tensor y) {
+        if (y.size() > 0) {
+            be().unary(UnaryOp.RELU, y.dtype(), y.size(), 0, y.segment(), y.segment());
+        }
         return y;
     }
 

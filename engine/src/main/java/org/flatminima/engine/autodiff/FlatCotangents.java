@@ -85,12 +85,13 @@ final class FlatCotangents {
     }
 
     /**
-     * Lets {@code node}'s primitive write the cotangents of those inputs that are views with a range (or such a
-     * view transposed) straight into their ranges, when it can and every value it reads is a constant; clears
-     * {@code needed[i]} for each input it wrote, so the VJP rule skips it.
+     * Lets {@code node}'s primitive ({@code primitive}: the node's, or the inner one of an
+     * {@link Primitive.Epilogue}, {@code g} then the inner output's cotangent) write the cotangents of those inputs
+     * that are views with a range (or such a view transposed) straight into their ranges, when it can and every value
+     * it reads is a constant; clears {@code needed[i]} for each input it wrote, so the VJP rule skips it.
      */
-    void writeInPlace(Trace.Node node, Var g, boolean[] needed) {
-        if (!(node.primitive instanceof Primitive.CotangentInPlace p) || !(g instanceof Var.Const)
+    void writeInPlace(Trace.Node node, Primitive primitive, Var g, boolean[] needed) {
+        if (!(primitive instanceof Primitive.CotangentInPlace p) || !(g instanceof Var.Const)
                 || !(node.out instanceof Var.Const)) {
             return;
         }

@@ -181,6 +181,24 @@ public sealed interface Primitive permits ElementwisePrimitives, ViewPrimitives,
     }
 
     /**
+     * A primitive that is another, its {@link #inner} one, with an elementwise map applied to the inner output in the
+     * same computation, whose derivative is read from the output alone: {@code y = f(inner(x))} (a linear layer and
+     * its ReLU, {@link ProductPrimitives.MatMulAddRelu}). Its VJP is the inner primitive's on the cotangent of the
+     * inner output, {@link #innerCotangent}; {@link Trace}'s backward pass computes that once and gives it to the
+     * inner primitive's in-place writes ({@link CotangentInPlace}) and VJP rule alike, as if the inner primitive had
+     * been bound and the map after it. The primitive's own VJP rule must be that composition (the generic checker
+     * checks it as any other), and the inner primitive's rules must not read their {@code out} argument: they are
+     * given the map's output.
+     */
+    interface Epilogue {
+        /** The primitive whose output the map is applied to (its VJP rule and in-place writes are used). */
+        Primitive inner();
+
+        /** The cotangent of the inner output for output cotangent {@code g}, from the output {@code out}. */
+        Var innerCotangent(Var g, Var out);
+    }
+
+    /**
      * A primitive whose inputs broadcast against each other (NumPy rules); cotangents are summed back to each
      * input's shape and tangents expanded to the output's shape, in one central place ({@link Trace}).
      */

@@ -243,17 +243,22 @@ public sealed interface ProductPrimitives extends Primitive {
             return vjp(g, x, y, all);
         }
 
+        /**
+         * The addend's cotangent first, summed to its shape here rather than centrally after the products: a bias's
+         * sum over the batch then reads g while it is still in cache from the pass that wrote it (ReLU's gate), not
+         * after the two products have streamed their operands through (the same sum, so the same bits).
+         */
         @Override
         public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
             Var[] cts = new Var[x.length];
+            if (addend && needed[2 * products]) {
+                cts[2 * products] = g.sumTo(x[2 * products].shape());
+            }
             for (int i = 0; i < products; i++) {
                 Var[] ab = new MatMul().vjp(g, new Var[] {x[2 * i], x[2 * i + 1]}, y,
                         new boolean[] {needed[2 * i], needed[2 * i + 1]});
                 cts[2 * i] = ab[0];
                 cts[2 * i + 1] = ab[1];
-            }
-            if (addend && needed[2 * products]) {
-                cts[2 * products] = g;
             }
             return cts;
         }
@@ -262,6 +267,63 @@ public sealed interface ProductPrimitives extends Primitive {
         @Override
         public boolean vjpInto(int i, Tensor g, Tensor[] x, Tensor out, Tensor into, boolean accumulate) {
             return i < 2 * products && i % 2 == 1 && MatMul.matrixCotangentInto(g, x[i - 1], x[i], into, accumulate);
+        }
+    }
+
+    /**
+     * {@code y = relu(a @ b + c)}, inputs {@code (a, b, c)}: a linear layer and its ReLU ({@code Sequential} binds it
+     * for a {@code Linear} followed by a {@code ReLU}), the ReLU written by the product's last store where the GEMM
+     * can ({@link TensorOps#matmulAddRelu}), so the layer's pre-activation is never stored nor passed over. The bits
+     * of {@link MatMulAdd} then {@link ElementwisePrimitives.Relu}, and their rules, since ReLU's read only its output:
+     * dy = gate(dz, y) with dz {@link MatMulAdd}'s tangent; the cotangent of z is gate(g, y), then {@link MatMulAdd}'s
+     * VJP ({@link Primitive.Epilogue}: the backward pass gates once for the in-place weight cotangent and the rule).
+     */
+    record MatMulAddRelu() implements ProductPrimitives, Primitive.Broadcasting, Primitive.Epilogue,
+            Primitive.TangentWithValue {
+        public String name() {
+            return "matmul_add_relu";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.matmulAddRelu(in[0], in[1], in[2]);
+        }
+
+        public Primitive inner() {
+            return new MatMulAdd();
+        }
+
+        public Var innerCotangent(Var g, Var y) {
+            return Trace.bind(new ElementwisePrimitives.ReluGate(), g, y);
+        }
+
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            Var dz = MatMulAdd.tangent(x, t, 1, t[2]);
+            return dz == null ? null : Trace.bind(new ElementwisePrimitives.ReluGate(), dz, y);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return vjp(g, x, y, new boolean[] {true, true, true});
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
+            return inner().vjp(innerCotangent(g, y), x, y, needed);
+        }
+
+        /**
+         * {@link MatMulAdd}'s value and tangent in one GEMM where it makes them (a first layer's, whose input is the
+         * data), then the ReLU of the value and the tangent gated by it, as the rules do.
+         */
+        @Override
+        public Tensor[] forwardWithTangent(Tensor[] x, Tensor[] t, int[] batch) {
+            Tensor[] zt = new MatMulAdd().forwardWithTangent(x, t, batch);
+            if (zt == null) {
+                return null;
+            }
+            Tensor y = TensorOps.unary(org.flatminima.kernels.UnaryOp.RELU, zt[0]);
+            return new Tensor[] {y, TensorOps.gate(zt[1], y)};
         }
     }
 

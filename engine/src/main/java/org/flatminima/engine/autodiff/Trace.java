@@ -229,8 +229,12 @@ final class Trace {
             for (int i = 0; i < needed.length; i++) {
                 needed[i] = node.parents[i] != null;
             }
+            if (p instanceof Primitive.Epilogue e) { // the map's cotangent once, then the inner primitive's rules
+                g = e.innerCotangent(g, node.out);
+                p = e.inner();
+            }
             if (flat != null) {
-                flat.writeInPlace(node, g, needed);
+                flat.writeInPlace(node, p, g, needed);
             }
             Var[] gs = any(needed) ? p.vjp(g, node.primals, node.out, needed) : new Var[needed.length];
             if (gs.length != node.primals.length) {

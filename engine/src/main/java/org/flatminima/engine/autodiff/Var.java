@@ -155,6 +155,14 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
         return Trace.bind(new ProductPrimitives.MatMulAdd(), this, b, c);
     }
 
+    /**
+     * {@code relu(this @ b + c)}: {@link #matmulAdd} then {@link #relu} as one primitive, the ReLU written by the
+     * product's last store where the GEMM can (a linear layer and its ReLU; the same values and derivatives).
+     */
+    public Var matmulAddRelu(Var b, Var c) {
+        return Trace.bind(new ProductPrimitives.MatMulAddRelu(), this, b, c);
+    }
+
     /** Swaps the last two axes (a view). */
     public Var mT() {
         int r = rank();

@@ -48,6 +48,18 @@ public record Linear(int in, int out, boolean bias) implements Module, LayerCurv
         return bias ? input.matmulAdd(wt, params.get("bias")) : input.matmul(wt);
     }
 
+    /**
+     * {@code relu(x W^T + b)}: this layer and a {@link ReLU} after it as one primitive
+     * ({@link Var#matmulAddRelu}), as {@link Sequential} runs them; a layer with bias only.
+     */
+    Var forwardWithRelu(Var input, ParamView params) {
+        if (!bias) {
+            throw new IllegalStateException(this + ": forwardWithRelu needs a bias");
+        }
+        outputShape(input.shape());
+        return input.matmulAddRelu(params.get("weight").mT(), params.get("bias"));
+    }
+
     @Override
     public double[] initialValues(String name, SplittableRandom rnd) {
         return switch (name) {

@@ -97,6 +97,11 @@ public final class ParamView {
         return hook != null && hook.everyModule();
     }
 
+    /** Whether a {@link LayerHook} observes modules run through {@link #forward} (every one, or those with parameters). */
+    public boolean watchesModules() {
+        return hook != null;
+    }
+
     /** The parameter {@code name} of this scope (e.g. {@code "weight"}), reshaped to its declared shape. */
     public Var get(String name) {
         return layout.view(flat, prefix + name);

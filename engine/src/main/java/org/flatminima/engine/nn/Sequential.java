@@ -71,6 +71,9 @@ public record Sequential(List<Module> layers) implements Module {
                     x = x.maxPool2d(mp.kernel(), mp.stride(), zp.pad());
                     x = params.child(i).forward(layers.get(i), x);
                     i += 2;
+                } else if (reluAfterLinear(i, params)) {
+                    x = ((Linear) layers.get(i)).forwardWithRelu(x, params.child(i));
+                    i++;
                 } else if (poolsBeforeRelu(i, params)) {
                     x = params.child(i + 1).forward(layers.get(i + 1), x);
                     i++;
@@ -83,6 +86,17 @@ public record Sequential(List<Module> layers) implements Module {
             }
         }
         return x;
+    }
+
+    /**
+     * Whether layers i and i+1, a {@link Linear} with bias and a {@link ReLU}, run as one primitive
+     * ({@link Linear#forwardWithRelu}): the ReLU written by the product's last store, so the layer's pre-activation is
+     * neither stored nor passed over again. The same values and derivatives to the bit ({@code LinearReluTest}). Not
+     * done when a {@link LayerHook} watches modules: it observes a linear layer's output, which must then exist.
+     */
+    private boolean reluAfterLinear(int i, ParamView params) {
+        return i + 1 < layers.size() && layers.get(i) instanceof Linear l && l.bias()
+                && layers.get(i + 1) instanceof ReLU && !params.watchesModules();
     }
 
     /**

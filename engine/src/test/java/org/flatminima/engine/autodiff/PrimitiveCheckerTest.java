@@ -105,6 +105,9 @@ class PrimitiveCheckerTest {
                     s(4, 5), s(3, 4), s(2, 4, 5), s(1, 5)),
             new Case("matmul_sum of three, [3,2]@[2,5] each, +[3,5]", new MatMulAdd(3, true), Domain.ANY, s(3, 2),
                     s(2, 5), s(3, 2), s(2, 5), s(3, 2), s(2, 5), s(3, 5)),
+            new Case("matmul_add_relu [3,4]@[4,5]+[5]", new MatMulAddRelu(), Domain.ANY, s(3, 4), s(4, 5), s(5)),
+            new Case("matmul_add_relu [2,3,4]@[4,5]+[3,5]", new MatMulAddRelu(), Domain.ANY, s(2, 3, 4), s(4, 5),
+                    s(3, 5)),
             new Case("permute (2,0,1)", new Permute(s(2, 0, 1)), Domain.ANY, s(2, 3, 4)),
             new Case("permute (1,0)", new Permute(s(1, 0)), Domain.ANY, s(3, 5)),
             new Case("reshape", new Reshape(s(4, 6)), Domain.ANY, s(2, 3, 4)),
@@ -175,7 +178,7 @@ class PrimitiveCheckerTest {
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
         Set<String> covered = CASES.stream().map(c -> c.p().getClass().getSimpleName())
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
-        assertThat(permitted).hasSize(42);
+        assertThat(permitted).hasSize(43);
         assertThat(covered).as("primitives without a checker case").containsAll(permitted);
     }
 
