@@ -243,22 +243,17 @@ public sealed interface ProductPrimitives extends Primitive {
             return vjp(g, x, y, all);
         }
 
-        /**
-         * The addend's cotangent first, summed to its shape here rather than centrally after the products: a bias's
-         * sum over the batch then reads g while it is still in cache from the pass that wrote it (ReLU's gate), not
-         * after the two products have streamed their operands through (the same sum, so the same bits).
-         */
         @Override
         public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
             Var[] cts = new Var[x.length];
-            if (addend && needed[2 * products]) {
-                cts[2 * products] = g.sumTo(x[2 * products].shape());
-            }
             for (int i = 0; i < products; i++) {
                 Var[] ab = new MatMul().vjp(g, new Var[] {x[2 * i], x[2 * i + 1]}, y,
                         new boolean[] {needed[2 * i], needed[2 * i + 1]});
                 cts[2 * i] = ab[0];
                 cts[2 * i + 1] = ab[1];
+            }
+            if (addend && needed[2 * products]) {
+                cts[2 * products] = g;
             }
             return cts;
         }
