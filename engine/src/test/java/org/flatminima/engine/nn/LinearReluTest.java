@@ -7,7 +7,6 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 import org.flatminima.engine.Scope;
 import org.flatminima.engine.Tensor;
-import org.flatminima.engine.autodiff.Autodiff;
 import org.flatminima.engine.autodiff.Var;
 import org.flatminima.kernels.DType;
 import org.junit.jupiter.api.Tag;
@@ -48,14 +47,7 @@ class LinearReluTest {
         Function<Var, Var> fused = p -> net.logits(p, x).crossEntropy(labels);
         Function<Var, Var> written = p -> net.logits(p, x, watch).crossEntropy(labels);
 
-        assertThat(bits(fused.apply(th).value())).isEqualTo(bits(written.apply(th).value()));
-        assertThat(bits(Autodiff.grad(fused, th).value())).isEqualTo(bits(Autodiff.grad(written, th).value()));
-        int p = net.parameterCount();
-        Var v = Var.of(Tensor.of(t, rnd.doubles(p, -1, 1).toArray(), p));
-        assertThat(bits(Autodiff.hvp(fused, th, v).value())).isEqualTo(bits(Autodiff.hvp(written, th, v).value()));
-        Var vs = Var.of(Tensor.of(t, rnd.doubles(3L * p, -1, 1).toArray(), 3, p));
-        assertThat(bits(Autodiff.hvpBatch(fused, th, vs).value()))
-                .isEqualTo(bits(Autodiff.hvpBatch(written, th, vs).value()));
+        SameBits.lossGradientAndHvps(fused, written, th, net.parameterCount(), t, rnd);
         // the written order's ReLUs do shut units (so the gates are exercised), and the fused forward stores no
         // pre-activation: at least one [n, out] buffer less
         assertThat(net.logits(th, x, (path, m, i, out) -> {
@@ -80,14 +72,5 @@ class LinearReluTest {
             }
             return s.bytes();
         }
-    }
-
-    private static long[] bits(Tensor t) {
-        double[] d = t.toDoubleArray();
-        long[] b = new long[d.length];
-        for (int i = 0; i < d.length; i++) {
-            b[i] = Double.doubleToRawLongBits(d[i]);
-        }
-        return b;
     }
 }

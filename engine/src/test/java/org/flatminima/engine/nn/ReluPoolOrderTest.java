@@ -57,14 +57,7 @@ class ReluPoolOrderTest {
         Function<Var, Var> fused = p -> net.logits(p, x).crossEntropy(labels);
         Function<Var, Var> written = p -> net.logits(p, x, watch).crossEntropy(labels);
 
-        assertThat(bits(fused.apply(th).value())).isEqualTo(bits(written.apply(th).value()));
-        assertThat(bits(Autodiff.grad(fused, th).value())).isEqualTo(bits(Autodiff.grad(written, th).value()));
-        int p = net.parameterCount();
-        Var v = Var.of(Tensor.of(t, rnd.doubles(p, -1, 1).toArray(), p));
-        assertThat(bits(Autodiff.hvp(fused, th, v).value())).isEqualTo(bits(Autodiff.hvp(written, th, v).value()));
-        Var vs = Var.of(Tensor.of(t, rnd.doubles(3L * p, -1, 1).toArray(), 3, p));
-        assertThat(bits(Autodiff.hvpBatch(fused, th, vs).value()))
-                .isEqualTo(bits(Autodiff.hvpBatch(written, th, vs).value()));
+        SameBits.lossGradientAndHvps(fused, written, th, net.parameterCount(), t, rnd);
         // and the ReLU of the written order really sees windows without a positive value
         Tensor pre = net.logits(th, x, (path, m, in, out) -> {
             if (m instanceof ReLU && path.equals("1")) {
@@ -83,7 +76,8 @@ class ReluPoolOrderTest {
         List<Tensor> asWritten = layerCotangents(net, theta, x, seed, new java.util.ArrayList<>(), false);
         assertThat(seen).isEqualTo(Taps.sites(net, n).stream().map(Taps.Site::path).toList());
         for (int i = 0; i < reordered.size(); i++) {
-            assertThat(bits(reordered.get(i))).as("layer %s", seen.get(i)).isEqualTo(bits(asWritten.get(i)));
+            assertThat(SameBits.bits(reordered.get(i))).as("layer %s", seen.get(i))
+                    .isEqualTo(SameBits.bits(asWritten.get(i)));
         }
         // and the reordering happened: the ReLU on the pooled map allocates less than on the convolution's output
         assertThat(forwardBytes(net, th, x, LayerHook.parametrised((path, m, in, out) -> out)))
@@ -136,14 +130,5 @@ class ReluPoolOrderTest {
             zeros += d <= 0 ? 1 : 0;
         }
         return zeros;
-    }
-
-    private static long[] bits(Tensor t) {
-        double[] d = t.toDoubleArray();
-        long[] b = new long[d.length];
-        for (int i = 0; i < d.length; i++) {
-            b[i] = Double.doubleToRawLongBits(d[i]);
-        }
-        return b;
     }
 }
