@@ -6,6 +6,7 @@ import java.util.Arrays;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.ImageOps;
 import org.flatminima.engine.TensorOps;
+import org.flatminima.kernels.UnaryOp;
 
 /**
  * The bilinear products: the matrix product and the 2-D convolution (NCHW, square stride and padding)
@@ -317,7 +318,7 @@ public sealed interface ProductPrimitives extends Primitive {
             if (zt == null) {
                 return null;
             }
-            Tensor y = TensorOps.unary(org.flatminima.kernels.UnaryOp.RELU, zt[0]);
+            Tensor y = TensorOps.unary(UnaryOp.RELU, zt[0]);
             return new Tensor[] {y, TensorOps.gate(zt[1], y)};
         }
     }
