@@ -129,6 +129,35 @@ public final class ImageOps {
      * afterwards. The same operations, so the same bits, as the convolution followed by an addition.
      */
     public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int pad) {
+        ConvOutput.Whole out = new ConvOutput.Whole();
+        convolve(x, w, bias, stride, pad, out);
+        return out.y();
+    }
+
+    /**
+     * The max pooling ({@code k x k} windows, stride {@code poolStride}, -infinity padding {@code poolPad}) of
+     * {@link #conv2d(Tensor, Tensor, Tensor, int, int) conv2d(x, w, bias, stride, pad)} (bias may be null) with its
+     * routing, each chunk of images pooled from a buffer in cache right after the convolution writes it: the
+     * convolution's output is never made whole. The same bits and routing as the convolution and
+     * {@link #maxPool2dRouted} after it.
+     */
+    public static MaxPooled conv2dMaxPool(Tensor x, Tensor w, Tensor bias, int stride, int pad, int k, int poolStride,
+            int poolPad) {
+        ConvOutput.Pooled out = new ConvOutput.Pooled(k, poolStride, poolPad, true);
+        convolve(x, w, bias, stride, pad, out);
+        return out.result();
+    }
+
+    /** The values of {@link #conv2dMaxPool} alone, without the routing. */
+    public static Tensor conv2dMaxPoolValues(Tensor x, Tensor w, Tensor bias, int stride, int pad, int k,
+            int poolStride, int poolPad) {
+        ConvOutput.Pooled out = new ConvOutput.Pooled(k, poolStride, poolPad, false);
+        convolve(x, w, bias, stride, pad, out);
+        return out.result().y();
+    }
+
+    /** The convolution of {@link #conv2d}, each chunk of images' outputs written where {@code out} says. */
+    private static void convolve(Tensor x, Tensor w, Tensor bias, int stride, int pad, ConvOutput out) {
         TensorOps.sameDtype("conv2d", x, w);
         int n = foldedBatch("conv2d", x);
         checkWeight("conv2d", w, x.dim(-3));
@@ -142,63 +171,69 @@ public final class ImageOps {
         int rows = g.colRows();
         int l = g.colCols();
         Tensor w2 = w.contiguous().reshape(o, rows);
-        Tensor y = Tensor.uninitialised(dt, replaceTail(x.shape(), 3, o, g.outH(), g.outW()));
+        out.start(dt, replaceTail(x.shape(), 3, o, g.outH(), g.outW()), n);
         Tensor b = bias == null ? null : checkBias(bias, dt, o);
         if (n > 0 && Winograd.applies(g)) {
-            Winograd.conv2d(g, xc, w, b, y);
-            return y;
+            Winograd.conv2d(g, xc, w, b, out);
+            return;
         }
         if (n > 0 && be.hasConv3x3Direct(dt, g)) {
-            directWithBias(be, g, xc, w.contiguous(), b, y);
-            return y;
+            direct(be, g, xc, w.contiguous(), b, out);
+            return;
         }
         if (n == 0 || l == 0) {
-            return y;
+            return;
         }
-        Tensor y3 = y.reshape(n, o, l);
         int parts = imageParts(be, n);
-        int chunk = chunkOf(window(1, x, kh, kw, stride, pad), n, parts);
+        int chunk = Math.min(out.maxImages(), chunkOf(window(1, x, kh, kw, stride, pad), n, parts));
         Tensor cols = Tensor.uninitialised(dt, parts, chunk, rows, l);
+        out.parts(parts, chunk);
         long bytes = g.imageSize() * dt.byteSize();
         be.runParts(parts, p -> {
             Tensor pc = cols.select(0, p);
             int end = partStart(n, parts, p + 1);
             for (int b0 = partStart(n, parts, p); b0 < end; b0 += chunk) {
                 int m = Math.min(chunk, end - b0);
+                Tensor y3 = out.chunk(p, b0, m).reshape(m, o, l);
                 be.im2col(dt, window(m, x, kh, kw, stride, pad), xc.segment().asSlice(b0 * bytes), pc.segment());
                 for (int i = 0; i < m; i++) {
-                    Gemms.gemm2d(be, dt, w2, pc.select(0, i), y3.select(0, b0 + i), 1.0, 0.0);
+                    Gemms.gemm2d(be, dt, w2, pc.select(0, i), y3.select(0, i), 1.0, 0.0);
                 }
-                addBias(be, y3.segment().asSlice((long) b0 * o * l * dt.byteSize()), m, o, l, b);
+                addBias(be, y3.segment(), m, o, l, b);
+                out.written(p, b0, m);
             }
         });
-        return y;
     }
 
     /** Output images per call of the direct convolution when a bias follows (about 400 KB of floats, in L2). */
     private static final long BIAS_CHUNK_ELEMENTS = 1L << 17;
 
-    /** The direct 3x3 convolution over g's images, in chunks that the bias is added to while in cache. */
-    private static void directWithBias(Backend be, Window2d g, Tensor xc, Tensor w, Tensor b, Tensor y) {
+    /**
+     * The direct 3x3 convolution over g's images: one call over all of them into a whole output without a bias,
+     * else in chunks that the bias is added to (and {@code out} given) while in cache.
+     */
+    private static void direct(Backend be, Window2d g, Tensor xc, Tensor w, Tensor b, ConvOutput out) {
         DType dt = xc.dtype();
         int n = g.n();
         int o = w.dim(0);
         long plane = (long) g.outH() * g.outW();
-        if (b == null) {
-            be.conv3x3Direct(dt, g, o, xc.segment(), w.segment(), y.segment());
+        if (b == null && out instanceof ConvOutput.Whole) {
+            be.conv3x3Direct(dt, g, o, xc.segment(), w.segment(), out.chunk(0, 0, n).segment());
             return;
         }
         int parts = imageParts(be, n);
         int chunk = (int) Math.max(1, BIAS_CHUNK_ELEMENTS / Math.max(1, o * plane));
+        out.parts(parts, chunk);
         long es = dt.byteSize();
         be.runParts(parts, p -> {
             int end = partStart(n, parts, p + 1);
             for (int b0 = partStart(n, parts, p); b0 < end; b0 += chunk) {
                 int m = Math.min(chunk, end - b0);
                 Window2d part = new Window2d(m, g.c(), g.h(), g.w(), 3, 3, 1, 1, g.padH(), g.padW());
-                MemorySegment ys = y.segment().asSlice((long) b0 * o * plane * es);
+                MemorySegment ys = out.chunk(p, b0, m).segment();
                 be.conv3x3Direct(dt, part, o, xc.segment().asSlice(b0 * g.imageSize() * es), w.segment(), ys);
                 addBias(be, ys, m, o, plane, b);
+                out.written(p, b0, m);
             }
         });
     }
@@ -254,7 +289,7 @@ public final class ImageOps {
             Window2d asConv = new Window2d(n, o, geo.outH(), geo.outW(), 3, 3, 1, 1, 2 - pad, 2 - pad);
             if (Winograd.applies(asConv)) {
                 Tensor gx = Tensor.uninitialised(g.dtype(), replaceTail(g.shape(), 3, c, h, width));
-                Winograd.conv2d(asConv, g.contiguous(), Winograd.transposedFlipped(w), null, gx);
+                Winograd.conv2d(asConv, g.contiguous(), Winograd.transposedFlipped(w), null, ConvOutput.into(gx, n));
                 return gx;
             }
         }

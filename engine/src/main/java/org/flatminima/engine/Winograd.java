@@ -77,11 +77,11 @@ final class Winograd {
 
     /**
      * {@code conv2d(x, w)} for a 3x3 w and stride 1 (see {@link ImageOps#conv2d}): x contiguous with its images
-     * in {@code g}, w {@code [O, C, 3, 3]}; y is written, shape {@code [..., O, outH, outW]}, plus {@code bias [O]}
-     * per channel when it is not null, added to each chunk's outputs while they are in cache
-     * ({@link ImageOps#addBias}).
+     * in {@code g}, w {@code [O, C, 3, 3]}; each chunk's outputs ({@code [..., O, outH, outW]}) written where y
+     * says ({@link ConvOutput}, started), plus {@code bias [O]} per channel when it is not null, added while they
+     * are in cache ({@link ImageOps#addBias}).
      */
-    static void conv2d(Window2d g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+    static void conv2d(Window2d g, Tensor x, Tensor w, Tensor bias, ConvOutput y) {
         Backend be = Engine.backend();
         DType dt = x.dtype();
         int c = g.c();
@@ -93,6 +93,7 @@ final class Winograd {
         Tensor m = Tensor.uninitialised(dt, parts, 16, o, ch.maxTiles());
         long es = dt.byteSize();
         MemorySegment us = u.segment();
+        y.parts(parts, ch.size());
         be.runParts(parts, p -> {
             MemorySegment vs = v.select(0, p).segment();
             MemorySegment ms = m.select(0, p).segment();
@@ -105,9 +106,10 @@ final class Winograd {
                             vs.asSlice(k * (long) c * tiles * es), tiles, 0.0,
                             ms.asSlice(k * (long) o * tiles * es), tiles);
                 }
-                MemorySegment ys = ch.images(y, q);
+                MemorySegment ys = y.chunk(p, q * ch.size(), part.n()).segment();
                 be.winogradOutput(dt, part, o, ms, ys);
                 ImageOps.addBias(be, ys, part.n(), o, (long) part.outH() * part.outW(), bias);
+                y.written(p, q * ch.size(), part.n());
             }
         });
     }

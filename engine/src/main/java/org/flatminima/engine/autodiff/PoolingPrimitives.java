@@ -52,6 +52,61 @@ public sealed interface PoolingPrimitives extends Primitive {
         }
     }
 
+    /**
+     * {@code y = max_pool2d(conv2d(x, w) + b)}, inputs {@code (x, w)} or {@code (x, w, b)} ({@code bias}): a
+     * convolution layer and the max pooling after it ({@code Sequential} binds it for a {@code Conv2d} followed by
+     * a {@code MaxPool2d}, with a ReLU between them moved after the pooling), each chunk of images pooled while
+     * the convolution's output for it is in cache ({@link ImageOps#conv2dMaxPool}), so that output, a CNN's
+     * largest activation, is never stored nor read back. The bits of {@link ProductPrimitives.Conv2dBias} (or
+     * {@link ProductPrimitives.Conv2d}) then {@link MaxPool2d}, and their rules: with the routing r a residual,
+     * dy = gather_r(dz) for dz the convolution's tangent; the convolution's cotangent is scatter_r(g), then the
+     * convolution's VJP ({@link Primitive.Epilogue}).
+     */
+    record Conv2dMaxPool(int stride, int pad, boolean bias, int k, int poolStride, int poolPad)
+            implements PoolingPrimitives, Primitive.WithResiduals<ImageOps.PoolRouting>, Primitive.Epilogue {
+        public String name() {
+            return "conv2d_max_pool";
+        }
+
+        /** A forward that nothing differentiates: the values alone, without the routing. */
+        public Tensor forward(Tensor... in) {
+            return ImageOps.conv2dMaxPoolValues(in[0], in[1], bias ? in[2] : null, stride, pad, k, poolStride,
+                    poolPad);
+        }
+
+        public Forward<ImageOps.PoolRouting> forwardWithResiduals(Tensor... in) {
+            ImageOps.MaxPooled p = ImageOps.conv2dMaxPool(in[0], in[1], bias ? in[2] : null, stride, pad, k,
+                    poolStride, poolPad);
+            return new Forward<>(p.y(), p.routing());
+        }
+
+        public Primitive inner() {
+            return bias ? new ProductPrimitives.Conv2dBias(stride, pad) : new ProductPrimitives.Conv2d(stride, pad);
+        }
+
+        public Var innerCotangent(Var g, Var y) {
+            return Trace.bind(new MaxPool2dScatter(residuals(y)), g);
+        }
+
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            ImageOps.PoolRouting r = residuals(y);
+            Var dz = bias ? new ProductPrimitives.Conv2dBias(stride, pad).tangent(x, t, r.inShape())
+                    : new ProductPrimitives.Conv2d(stride, pad).jvp(x, t, null);
+            return dz == null ? null : Trace.bind(new MaxPool2dGather(r), dz);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return vjp(g, x, y, bias ? new boolean[] {true, true, true} : new boolean[] {true, true});
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
+            return inner().vjp(innerCotangent(g, y), x, y, needed);
+        }
+    }
+
     /** {@code y[p, o] = x[p, argmax_r[p, o]]} per plane p, for a constant routing r. Linear; gx = scatter_r(g). */
     record MaxPool2dGather(ImageOps.PoolRouting routing) implements PoolingPrimitives, Primitive.LinearUnary {
         public String name() {

@@ -407,29 +407,34 @@ public sealed interface ProductPrimitives extends Primitive {
          */
         @Override
         public Var jvp(Var[] x, Var[] t, Var y) {
+            return tangent(x, t, y.shape());
+        }
+
+        /** The tangent of the output, of shape {@code out} (with the tangents' direction axes before it). */
+        Var tangent(Var[] x, Var[] t, int[] out) {
             Conv2d conv = new Conv2d(stride, pad);
             Var a = t[0] == null ? null : Trace.bind(conv, t[0], x[1]);
             if (t[1] != null) {
                 boolean fuse = t[2] != null && lead(t[2], x[2]) == lead(t[1], x[1]);
                 Var b = conv.weightTangent(x[0], x[1], t[1], fuse ? t[2] : null);
-                return fuse ? sum(a, b) : sum(a, addBias(b, t[2], x[2], y));
+                return fuse ? sum(a, b) : sum(a, addBias(b, t[2], x[2], out));
             }
-            return addBias(a, t[2], x[2], y);
+            return addBias(a, t[2], x[2], out);
         }
 
         /** {@code c + db} broadcast over images and pixels ({@code c} may be null: db alone, expanded). */
-        private static Var addBias(Var c, Var db, Var b, Var y) {
+        private static Var addBias(Var c, Var db, Var b, int[] out) {
             if (db == null) {
                 return c;
             }
-            // db [lead..., O] as [lead..., 1 (per axis of y before the channels), O, 1, 1]
+            // db [lead..., O] as [lead..., 1 (per axis of the output before the channels), O, 1, 1]
             int lead = lead(db, b);
-            int[] s = new int[lead + y.rank()];
+            int[] s = new int[lead + out.length];
             Arrays.fill(s, 1);
             System.arraycopy(db.shape(), 0, s, 0, lead);
-            s[lead + y.rank() - 3] = b.dim(0);
+            s[lead + out.length - 3] = b.dim(0);
             Var r = db.reshape(s);
-            return c == null ? r.expand(Trace.concat(leadDims(db, lead), y.shape())) : c.add(r);
+            return c == null ? r.expand(Trace.concat(leadDims(db, lead), out)) : c.add(r);
         }
 
         @Override

@@ -296,6 +296,17 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
     }
 
     /**
+     * {@link #conv2d(Var, Var, int, int)} ({@code bias} null: {@link #conv2d(Var, int, int)}) then
+     * {@link #maxPool2d maxPool2d(k, poolStride, poolPad)} as one primitive, each chunk of images pooled while the
+     * convolution's output for it is in cache, so that output is never stored (a convolution layer and its max
+     * pooling; the same values and derivatives).
+     */
+    public Var conv2dMaxPool(Var weight, Var bias, int stride, int pad, int k, int poolStride, int poolPad) {
+        var p = new PoolingPrimitives.Conv2dMaxPool(stride, pad, bias != null, k, poolStride, poolPad);
+        return bias == null ? Trace.bind(p, this, weight) : Trace.bind(p, this, weight, bias);
+    }
+
+    /**
      * Max pooling over {@code k x k} windows with the given stride and -infinity padding (padding never wins) of
      * images {@code [..., C, H, W]}; derivatives route to the first maximum of each window (as PyTorch). Padding
      * above {@code k / 2} (which PyTorch refuses) is allowed: a window wholly in it gives -infinity, and no

@@ -53,6 +53,16 @@ public record Conv2d(int in, int out, int kernel, int stride, int pad, boolean b
                 : input.conv2d(params.get("weight"), stride, pad);
     }
 
+    /**
+     * This layer and a max pooling after it ({@code k x k} windows, stride, -infinity padding) as one primitive
+     * ({@link Var#conv2dMaxPool}), as {@link Sequential} runs them.
+     */
+    Var forwardWithMaxPool(Var input, ParamView params, int k, int poolStride, int poolPad) {
+        outputShape(input.shape());
+        return input.conv2dMaxPool(params.get("weight"), bias ? params.get("bias") : null, stride, pad, k, poolStride,
+                poolPad);
+    }
+
     @Override
     public double[] initialValues(String name, SplittableRandom rnd) {
         int fanIn = in * kernel * kernel;

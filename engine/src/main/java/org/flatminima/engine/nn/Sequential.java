@@ -64,7 +64,16 @@ public record Sequential(List<Module> layers) implements Module {
         Var x = input;
         for (int i = 0; i < layers.size(); i++) {
             try {
-                if (zeroPaddedPoolAfterRelu(i, params)) {
+                int pool = poolAfterConv(i, params);
+                if (pool > i) {
+                    int first = i;
+                    int[] s = x.shape();
+                    for (; i <= pool; i++) {
+                        s = layers.get(i).outputShape(s); // the written order's shape errors, at their layers
+                    }
+                    i = pool;
+                    x = convThenPool(first, pool, x, params);
+                } else if (zeroPaddedPoolAfterRelu(i, params)) {
                     ZeroPad2d zp = (ZeroPad2d) layers.get(i + 1);
                     MaxPool2d mp = (MaxPool2d) layers.get(i + 2);
                     mp.outputShape(zp.outputShape(x.shape())); // the written order's shape errors
@@ -86,6 +95,36 @@ public record Sequential(List<Module> layers) implements Module {
             }
         }
         return x;
+    }
+
+    /**
+     * The index of the {@link MaxPool2d} that layer i, a {@link Conv2d}, runs as one primitive with
+     * ({@link Conv2d#forwardWithMaxPool}), or -1: right after it, after a {@link ReLU}, or after a ReLU and a
+     * {@link ZeroPad2d} when the pooling has no padding of its own. The ReLU, if any, then runs after the pooling
+     * ({@link #poolsBeforeRelu}, {@link #zeroPaddedPoolAfterRelu}: the same bits), and the convolution's output, the
+     * largest activation of a CNN, is pooled chunk by chunk while in cache, never stored whole. The same values and
+     * derivatives to the bit ({@code ConvPoolTest}). Not done when a {@link LayerHook} watches modules: it observes
+     * the convolution's output, which must then exist.
+     */
+    private int poolAfterConv(int i, ParamView params) {
+        if (!(layers.get(i) instanceof Conv2d) || params.watchesModules()) {
+            return -1;
+        }
+        if (i + 1 < layers.size() && layers.get(i + 1) instanceof MaxPool2d) {
+            return i + 1;
+        }
+        if (poolsBeforeRelu(i + 1, params)) {
+            return i + 2;
+        }
+        return zeroPaddedPoolAfterRelu(i + 1, params) ? i + 3 : -1;
+    }
+
+    /** Layers {@code first} (a {@link Conv2d}) to {@code pool} as {@link #poolAfterConv} describes. */
+    private Var convThenPool(int first, int pool, Var x, ParamView params) {
+        MaxPool2d mp = (MaxPool2d) layers.get(pool);
+        int pad = mp.pad() + (layers.get(pool - 1) instanceof ZeroPad2d zp ? zp.pad() : 0);
+        Var y = ((Conv2d) layers.get(first)).forwardWithMaxPool(x, params.child(first), mp.kernel(), mp.stride(), pad);
+        return pool == first + 1 ? y : params.child(first + 1).forward(layers.get(first + 1), y);
     }
 
     /**

@@ -1,0 +1,168 @@
+package org.flatminima.engine;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.Window2d;
+
+/**
+ * Where a convolution's route ({@link ImageOps#conv2d}: im2col and GEMM, the direct 3x3 kernel, {@link Winograd})
+ * writes each chunk of images' outputs, and what follows while they are in cache: the whole output ({@link Whole}),
+ * or its max pooling ({@link Pooled}), the convolution's output then existing one chunk at a time in a part's
+ * buffer (in cache) and never as a whole. A route calls {@link #start} once, {@link #parts} before its parts run,
+ * and per chunk {@link #chunk}, writes it (and adds the bias), then {@link #written}. The chunks are the route's
+ * own, so the convolution's bits are the same for every output.
+ */
+abstract sealed class ConvOutput {
+    /** The output's dtype, and the convolution output's shape ({@code [..., O, outH, outW]}) and images n (folded). */
+    DType dt;
+    int[] shape;
+    int n;
+
+    /** Sets the convolution output's dtype, shape and images; allocates what this output writes. */
+    void start(DType dtype, int[] convShape, int images) {
+        dt = dtype;
+        shape = convShape;
+        n = images;
+    }
+
+    /** Elements of one image's convolution output. */
+    final long imageElements() {
+        return (long) shape[shape.length - 3] * shape[shape.length - 2] * shape[shape.length - 1];
+    }
+
+    /** Most images a chunk of this output may have, for a route whose chunk size is free (im2col's). */
+    int maxImages() {
+        return Integer.MAX_VALUE;
+    }
+
+    /** Before the parts run: {@code parts} parts whose chunks have at most {@code images} images. */
+    void parts(int parts, int images) {
+    }
+
+    /** Where part p writes the outputs of the {@code m} images from image b0, {@code [m, O, outH, outW]}, contiguous. */
+    abstract Tensor chunk(int p, int b0, int m);
+
+    /** After part p has written (and biased) the chunk of {@code m} images from image b0. */
+    void written(int p, int b0, int m) {
+    }
+
+    /** Into y, contiguous, the output of a convolution over {@code images} images. */
+    static ConvOutput into(Tensor y, int images) {
+        Whole w = new Whole(y);
+        w.start(y.dtype(), y.shape(), images);
+        return w;
+    }
+
+    /** The convolution's output, whole. */
+    static final class Whole extends ConvOutput {
+        private Tensor y;
+        private Tensor images;
+
+        /** A new output tensor, allocated by {@link #start}. */
+        Whole() {
+        }
+
+        /** Into y, of the convolution output's shape, contiguous. */
+        Whole(Tensor y) {
+            this.y = y;
+        }
+
+        @Override
+        void start(DType dtype, int[] convShape, int images) {
+            super.start(dtype, convShape, images);
+            if (y == null) {
+                y = Tensor.uninitialised(dtype, convShape);
+            }
+            this.images = y.reshape(images, convShape[convShape.length - 3], convShape[convShape.length - 2],
+                    convShape[convShape.length - 1]);
+        }
+
+        Tensor y() {
+            return y;
+        }
+
+        @Override
+        Tensor chunk(int p, int b0, int m) {
+            return images.slice(0, b0, b0 + m);
+        }
+    }
+
+    /**
+     * The max pooling ({@code k x k} windows, stride, -infinity padding) of the convolution's output, with its
+     * routing when {@code routed}: each chunk pooled by the backend's kernel right after it is written, from its
+     * part's buffer. The same bits and routing as {@link ImageOps#maxPool2dRouted} of the whole output (pooling
+     * reads each plane alone, and the routing indexes within a plane).
+     */
+    static final class Pooled extends ConvOutput {
+        /** Elements of a part's buffer when the route's chunk size is free (512 KB of floats, within L2). */
+        private static final long BUFFER_ELEMENTS = 1L << 17;
+
+        private final int k;
+        private final int stride;
+        private final int pad;
+        private final boolean routed;
+        private Window2d pool;
+        private Tensor y;
+        private Tensor pooledImages;
+        private MemorySegment argmax;
+        private Tensor buffers;
+
+        Pooled(int k, int stride, int pad, boolean routed) {
+            this.k = k;
+            this.stride = stride;
+            this.pad = pad;
+            this.routed = routed;
+        }
+
+        @Override
+        void start(DType dtype, int[] convShape, int images) {
+            super.start(dtype, convShape, images);
+            int r = convShape.length;
+            pool = Window2d.square(images, convShape[r - 3], convShape[r - 2], convShape[r - 1], k, stride, pad);
+            int[] pooled = Arrays.copyOf(convShape, r);
+            pooled[r - 2] = pool.outH();
+            pooled[r - 1] = pool.outW();
+            y = Tensor.uninitialised(dtype, pooled);
+            pooledImages = y.reshape(images, convShape[r - 3], pool.outH(), pool.outW());
+            // scoped when a scope is open: the backward pass of the same scope reads the routing
+            argmax = routed ? Scope.allocateUninitialised(Math.max(1, y.size()) * 4, y) : null;
+        }
+
+        @Override
+        int maxImages() {
+            return (int) Math.max(1, BUFFER_ELEMENTS / Math.max(1, imageElements()));
+        }
+
+        @Override
+        void parts(int parts, int images) {
+            int r = shape.length;
+            buffers = Tensor.uninitialised(dt, parts, images, shape[r - 3], shape[r - 2], shape[r - 1]);
+        }
+
+        @Override
+        Tensor chunk(int p, int b0, int m) {
+            return buffers.select(0, p).slice(0, 0, m);
+        }
+
+        @Override
+        void written(int p, int b0, int m) {
+            Backend be = Engine.backend();
+            Window2d g = new Window2d(m, pool.c(), pool.h(), pool.w(), k, k, stride, stride, pad, pad);
+            MemorySegment conv = buffers.select(0, p).segment();
+            MemorySegment out = pooledImages.slice(0, b0, b0 + m).segment();
+            if (argmax == null) {
+                be.maxPool2dValues(dt, g, conv, out);
+            } else {
+                long perImage = (long) pool.c() * pool.outH() * pool.outW();
+                be.maxPool2d(dt, g, conv, out, argmax.asSlice(b0 * perImage * 4, m * perImage * 4));
+            }
+        }
+
+        /** The pooled output and, when routed, its routing over the whole convolution output. */
+        ImageOps.MaxPooled result() {
+            return new ImageOps.MaxPooled(y, argmax == null ? null : new ImageOps.PoolRouting(pool, shape, argmax));
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package org.flatminima.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.flatminima.kernels.DType;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A convolution and its max pooling in one pass ({@link ImageOps#conv2dMaxPool}: each chunk of images pooled from a
+ * part's buffer right after the convolution writes it) has the bits and the routing of the convolution followed by
+ * {@link ImageOps#maxPool2dRouted}: on every backend and dtype, at one to three threads, on each of the
+ * convolution's routes, with and without a bias, for 2x2 windows and for overlapping padded ones.
+ */
+class ConvMaxPoolTest {
+
+    /**
+     * {n, c, h, w, o, k, stride, pad}: Winograd (8 and 16 channels, 3x3, stride 1; chunks of several images); the
+     * direct kernel's shape (W3's first layer: one channel, several chunks); a 5x5 window with a stride of 2
+     * (im2col and GEMM); a batch of one with odd sizes.
+     */
+    private static final int[][] SHAPES = {{5, 8, 9, 7, 5, 3, 1, 1}, {7, 16, 14, 14, 6, 3, 1, 1},
+        {11, 1, 28, 28, 32, 3, 1, 1}, {4, 2, 13, 13, 4, 5, 2, 1}, {1, 3, 7, 9, 2, 3, 1, 0}};
+
+    /** {k, stride, pad} of the pooling. */
+    private static final int[][] POOLS = {{2, 2, 0}, {3, 2, 1}};
+
+    @Test
+    void poolingEachChunkInCacheGivesTheBitsAndRoutingOfTheConvolutionThenThePooling() {
+        EveryBackend.forEach((name, be) -> {
+            for (DType t : DType.values()) {
+                for (int[] s : SHAPES) {
+                    SplittableRandom rnd = new SplittableRandom(Arrays.hashCode(s));
+                    Tensor x = Tensor.normal(t, rnd, s[0], s[1], s[2], s[3]);
+                    Tensor w = Tensor.normal(t, rnd, s[4], s[1], s[5], s[5]);
+                    Tensor b = Tensor.normal(t, rnd, s[4]);
+                    for (int[] pool : POOLS) {
+                        for (Tensor bias : new Tensor[] {b, null}) {
+                            for (int threads = 1; threads <= 3; threads++) {
+                                be.setThreads(threads);
+                                String what = String.format("%s %s %s pool %s bias %b, %d threads", name, t,
+                                        Arrays.toString(s), Arrays.toString(pool), bias != null, threads);
+                                Engine.with(be, () -> compare(x, w, bias, s, pool, what));
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    private static void compare(Tensor x, Tensor w, Tensor bias, int[] s, int[] pool, String what) {
+        Tensor conv = bias == null ? ImageOps.conv2d(x, w, s[6], s[7]) : ImageOps.conv2d(x, w, bias, s[6], s[7]);
+        ImageOps.MaxPooled apart = ImageOps.maxPool2dRouted(conv, pool[0], pool[1], pool[2]);
+        ImageOps.MaxPooled fused = ImageOps.conv2dMaxPool(x, w, bias, s[6], s[7], pool[0], pool[1], pool[2]);
+        Tensor values = ImageOps.conv2dMaxPoolValues(x, w, bias, s[6], s[7], pool[0], pool[1], pool[2]);
+        assertThat(fused.y().shape()).as(what).isEqualTo(apart.y().shape());
+        assertThat(bits(fused.y())).as("values, " + what).isEqualTo(bits(apart.y()));
+        assertThat(bits(values)).as("values alone, " + what).isEqualTo(bits(apart.y()));
+        assertThat(fused.routing().window()).as(what).isEqualTo(apart.routing().window());
+        assertThat(fused.routing().inShape()).as(what).isEqualTo(conv.shape());
+        assertThat(fused.routing().argmax().asSlice(0, apart.y().size() * 4).toArray(ValueLayout.JAVA_INT))
+                .as("routing, " + what)
+                .isEqualTo(apart.routing().argmax().asSlice(0, apart.y().size() * 4).toArray(ValueLayout.JAVA_INT));
+        // the routing really routes: gathering the convolution by it gives the pooled values
+        assertThat(bits(ImageOps.maxPool2dGather(conv, fused.routing()))).as("gathered, " + what)
+                .isEqualTo(bits(apart.y()));
+    }
+
+    private static long[] bits(Tensor t) {
+        return Arrays.stream(t.toDoubleArray()).mapToLong(Double::doubleToRawLongBits).toArray();
+    }
+}
