@@ -90,45 +90,14 @@ abstract sealed class ConvOutput {
     }
 
     /**
-     * The max pooling ({@code k x k} windows, stride, -infinity padding) of the convolution's output, with its
-     * routing when {@code routed}: each chunk pooled by the backend's kernel right after it is written, from its
-     * part's buffer. The same bits and routing as {@link ImageOps#maxPool2dRouted} of the whole output (pooling
-     * reads each plane alone, and the routing indexes within a plane).
+     * An output that keeps the convolution's output of one chunk of images at a time, in a buffer per part (sized
+     * by the route's chunks), and maps each chunk into its own result right after it is written.
      */
-    static final class Pooled extends ConvOutput {
+    abstract static sealed class Buffered extends ConvOutput {
         /** Elements of a part's buffer when the route's chunk size is free (512 KB of floats, within L2). */
         private static final long BUFFER_ELEMENTS = 1L << 17;
 
-        private final int k;
-        private final int stride;
-        private final int pad;
-        private final boolean routed;
-        private Window2d pool;
-        private Tensor y;
-        private Tensor pooledImages;
-        private MemorySegment argmax;
         private Tensor buffers;
-
-        Pooled(int k, int stride, int pad, boolean routed) {
-            this.k = k;
-            this.stride = stride;
-            this.pad = pad;
-            this.routed = routed;
-        }
-
-        @Override
-        void start(DType dtype, int[] convShape, int images) {
-            super.start(dtype, convShape, images);
-            int r = convShape.length;
-            pool = Window2d.square(images, convShape[r - 3], convShape[r - 2], convShape[r - 1], k, stride, pad);
-            int[] pooled = Arrays.copyOf(convShape, r);
-            pooled[r - 2] = pool.outH();
-            pooled[r - 1] = pool.outW();
-            y = Tensor.uninitialised(dtype, pooled);
-            pooledImages = y.reshape(images, convShape[r - 3], pool.outH(), pool.outW());
-            // scoped when a scope is open: the backward pass of the same scope reads the routing
-            argmax = routed ? Scope.allocateUninitialised(Math.max(1, y.size()) * 4, y) : null;
-        }
 
         @Override
         int maxImages() {
@@ -146,23 +115,123 @@ abstract sealed class ConvOutput {
             return buffers.select(0, p).slice(0, 0, m);
         }
 
+        /** The convolution's output of the chunk part p has just written. */
+        final MemorySegment written(int p) {
+            return buffers.select(0, p).segment();
+        }
+    }
+
+    /**
+     * The max pooling ({@code k x k} windows, stride, -infinity padding) of the convolution's output, with its
+     * routing when {@code routed}: each chunk pooled by the backend's kernel right after it is written, from its
+     * part's buffer. The same bits and routing as {@link ImageOps#maxPool2dRouted} of the whole output (pooling
+     * reads each plane alone, and the routing indexes within a plane).
+     */
+    static final class Pooled extends Buffered {
+        private final int k;
+        private final int stride;
+        private final int pad;
+        private final boolean routed;
+        private Window2d pool;
+        private Tensor y;
+        private Tensor pooledImages;
+        private MemorySegment argmax;
+
+        Pooled(int k, int stride, int pad, boolean routed) {
+            this.k = k;
+            this.stride = stride;
+            this.pad = pad;
+            this.routed = routed;
+        }
+
+        @Override
+        void start(DType dtype, int[] convShape, int images) {
+            super.start(dtype, convShape, images);
+            int r = convShape.length;
+            pool = Window2d.square(images, convShape[r - 3], convShape[r - 2], convShape[r - 1], k, stride, pad);
+            y = Tensor.uninitialised(dtype, ImageOps.replaceTail(convShape, 2, pool.outH(), pool.outW()));
+            pooledImages = y.reshape(images, convShape[r - 3], pool.outH(), pool.outW());
+            // scoped when a scope is open: the backward pass of the same scope reads the routing
+            argmax = routed ? Scope.allocateUninitialised(Math.max(1, y.size()) * 4, y) : null;
+        }
+
         @Override
         void written(int p, int b0, int m) {
             Backend be = Engine.backend();
             Window2d g = new Window2d(m, pool.c(), pool.h(), pool.w(), k, k, stride, stride, pad, pad);
-            MemorySegment conv = buffers.select(0, p).segment();
             MemorySegment out = pooledImages.slice(0, b0, b0 + m).segment();
             if (argmax == null) {
-                be.maxPool2dValues(dt, g, conv, out);
+                be.maxPool2dValues(dt, g, written(p), out);
             } else {
                 long perImage = (long) pool.c() * pool.outH() * pool.outW();
-                be.maxPool2d(dt, g, conv, out, argmax.asSlice(b0 * perImage * 4, m * perImage * 4));
+                be.maxPool2d(dt, g, written(p), out, argmax.asSlice(b0 * perImage * 4, m * perImage * 4));
             }
         }
 
         /** The pooled output and, when routed, its routing over the whole convolution output. */
         ImageOps.MaxPooled result() {
             return new ImageOps.MaxPooled(y, argmax == null ? null : new ImageOps.PoolRouting(pool, shape, argmax));
+        }
+    }
+
+    /**
+     * The values of the convolution's output that a max pooling's routing selects ({@link ImageOps#maxPool2dGather}),
+     * for a convolution whose images and channels are the routing's repeated: image i and channel c take the
+     * routing of image {@code i mod n} and channel {@code c mod C} ({@code n, C} the routing's): tangents for several
+     * directions, stacked on the images (a direction axis of the input) or the channels (of the weight).
+     */
+    static final class Gathered extends Buffered {
+        private final ImageOps.PoolRouting routing;
+        private Tensor y;
+        private Tensor gatheredImages;
+
+        Gathered(ImageOps.PoolRouting routing) {
+            this.routing = routing;
+        }
+
+        @Override
+        void start(DType dtype, int[] convShape, int images) {
+            super.start(dtype, convShape, images);
+            Window2d w = routing.window();
+            int r = convShape.length;
+            int channels = convShape[r - 3];
+            if (convShape[r - 2] != w.h() || convShape[r - 1] != w.w() || channels % w.c() != 0
+                    || images % Math.max(1, w.n()) != 0) {
+                throw new IllegalArgumentException("conv2dGather: the convolution's output " + Arrays.toString(convShape)
+                        + " is not the routing's " + Arrays.toString(routing.inShape()) + " repeated");
+            }
+            y = Tensor.uninitialised(dtype, ImageOps.replaceTail(convShape, 2, w.outH(), w.outW()));
+            gatheredImages = y.reshape(images, channels, w.outH(), w.outW());
+        }
+
+        Tensor y() {
+            return y;
+        }
+
+        @Override
+        void written(int p, int b0, int m) {
+            Backend be = Engine.backend();
+            Window2d w = routing.window();
+            long es = dt.byteSize();
+            long plane = (long) w.h() * w.w();
+            long pooled = (long) w.outH() * w.outW();
+            int channels = shape[shape.length - 3];
+            MemorySegment out = gatheredImages.slice(0, b0, b0 + m).segment();
+            if (channels == w.c() && w.n() == n) { // the routing's own images: one call
+                Window2d g = new Window2d(m, w.c(), w.h(), w.w(), w.kh(), w.kw(), w.strideH(), w.strideW(), w.padH(),
+                        w.padW());
+                be.maxPool2dGather(dt, g, written(p), routing.argmax().asSlice(b0 * channels * pooled * 4), out);
+                return;
+            }
+            Window2d one = new Window2d(1, w.c(), w.h(), w.w(), w.kh(), w.kw(), w.strideH(), w.strideW(), w.padH(),
+                    w.padW());
+            for (int i = 0; i < m; i++) {
+                MemorySegment argmax = routing.argmax().asSlice((b0 + i) % w.n() * w.c() * pooled * 4);
+                for (int c = 0; c < channels; c += w.c()) {
+                    be.maxPool2dGather(dt, one, written(p).asSlice(((long) i * channels + c) * plane * es), argmax,
+                            out.asSlice(((long) i * channels + c) * pooled * es));
+                }
+            }
         }
     }
 }

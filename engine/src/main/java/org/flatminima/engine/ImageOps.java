@@ -66,7 +66,7 @@ public final class ImageOps {
     }
 
     /** {@code lead ++ tail}, where lead is {@code s} without its last {@code drop} axes. */
-    private static int[] replaceTail(int[] s, int drop, int... tail) {
+    static int[] replaceTail(int[] s, int drop, int... tail) {
         return TensorOps.concat(Arrays.copyOf(s, s.length - drop), tail);
     }
 
@@ -154,6 +154,20 @@ public final class ImageOps {
         ConvOutput.Pooled out = new ConvOutput.Pooled(k, poolStride, poolPad, false);
         convolve(x, w, bias, stride, pad, out);
         return out.result().y();
+    }
+
+    /**
+     * The values that {@code routing} selects ({@link #maxPool2dGather}) of {@link #conv2d(Tensor, Tensor, Tensor,
+     * int, int) conv2d(x, w, bias, stride, pad)} (bias may be null), each chunk of images gathered from a buffer in
+     * cache right after the convolution writes it. The convolution's images and channels may be the routing's
+     * repeated (image i and channel c take the routing of image {@code i mod n} and channel {@code c mod C}): the
+     * tangents of a convolution and its max pooling for several directions. The same bits as the convolution and
+     * the gather after it.
+     */
+    public static Tensor conv2dGather(Tensor x, Tensor w, Tensor bias, int stride, int pad, PoolRouting routing) {
+        ConvOutput.Gathered out = new ConvOutput.Gathered(routing);
+        convolve(x, w, bias, stride, pad, out);
+        return out.y();
     }
 
     /** The convolution of {@link #conv2d}, each chunk of images' outputs written where {@code out} says. */

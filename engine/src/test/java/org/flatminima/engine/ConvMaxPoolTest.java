@@ -11,8 +11,10 @@ import org.junit.jupiter.api.Test;
 /**
  * A convolution and its max pooling in one pass ({@link ImageOps#conv2dMaxPool}: each chunk of images pooled from a
  * part's buffer right after the convolution writes it) has the bits and the routing of the convolution followed by
- * {@link ImageOps#maxPool2dRouted}: on every backend and dtype, at one to three threads, on each of the
- * convolution's routes, with and without a bias, for 2x2 windows and for overlapping padded ones.
+ * {@link ImageOps#maxPool2dRouted}, and gathering by a routing in one pass ({@link ImageOps#conv2dGather}) the bits of
+ * the convolution then {@link ImageOps#maxPool2dGather}, with the images or the channels the routing's repeated (two
+ * directions' tangents): on every backend and dtype, at one to three threads, on each of the convolution's routes,
+ * with and without a bias, for 2x2 windows and for overlapping padded ones.
  */
 class ConvMaxPoolTest {
 
@@ -64,9 +66,31 @@ class ConvMaxPoolTest {
         assertThat(fused.routing().argmax().asSlice(0, apart.y().size() * 4).toArray(ValueLayout.JAVA_INT))
                 .as("routing, " + what)
                 .isEqualTo(apart.routing().argmax().asSlice(0, apart.y().size() * 4).toArray(ValueLayout.JAVA_INT));
-        // the routing really routes: gathering the convolution by it gives the pooled values
+        // the routing really routes: gathering the convolution by it gives the pooled values, fused or not
         assertThat(bits(ImageOps.maxPool2dGather(conv, fused.routing()))).as("gathered, " + what)
                 .isEqualTo(bits(apart.y()));
+        ImageOps.PoolRouting r = fused.routing();
+        assertThat(bits(ImageOps.conv2dGather(x, w, bias, s[6], s[7], r))).as("gathered in cache, " + what)
+                .isEqualTo(bits(apart.y()));
+        // two directions' tangents: the images repeated (a direction axis on the input), the channels repeated (two
+        // filter banks stacked), each routed as its copy of the routing's
+        SplittableRandom rnd = new SplittableRandom(what.hashCode());
+        DType t = x.dtype();
+        Tensor x2 = Tensor.normal(t, rnd, 2, s[0], s[1], s[2], s[3]);
+        Tensor conv2 = bias == null ? ImageOps.conv2d(x2, w, s[6], s[7]) : ImageOps.conv2d(x2, w, bias, s[6], s[7]);
+        assertThat(bits(ImageOps.conv2dGather(x2, w, bias, s[6], s[7], r))).as("images repeated, " + what)
+                .isEqualTo(bits(ImageOps.maxPool2dGather(conv2, r)));
+        Tensor w2 = Tensor.normal(t, rnd, 2 * s[4], s[1], s[5], s[5]);
+        Tensor b2 = bias == null ? null : Tensor.normal(t, rnd, 2 * s[4]);
+        Tensor wide = b2 == null ? ImageOps.conv2d(x, w2, s[6], s[7]) : ImageOps.conv2d(x, w2, b2, s[6], s[7]);
+        int oh = wide.dim(2);
+        int ow = wide.dim(3);
+        Tensor byBank = wide.reshape(s[0], 2, s[4], oh, ow).transpose(0, 1).contiguous();
+        int[] p = r.outShape();
+        Tensor expected = ImageOps.maxPool2dGather(byBank, r).transpose(0, 1).contiguous()
+                .reshape(s[0], 2 * s[4], p[2], p[3]);
+        assertThat(bits(ImageOps.conv2dGather(x, w2, b2, s[6], s[7], r))).as("channels repeated, " + what)
+                .isEqualTo(bits(expected));
     }
 
     private static long[] bits(Tensor t) {

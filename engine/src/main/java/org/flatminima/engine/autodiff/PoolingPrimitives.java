@@ -5,6 +5,7 @@ import static org.flatminima.engine.autodiff.Rules.*;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.ImageOps;
 import org.flatminima.engine.TensorOps;
+import org.flatminima.kernels.Shapes;
 
 /**
  * Pooling over square windows of images {@code [..., C, H, W]}: max pooling with its routing gather/scatter
@@ -88,12 +89,10 @@ public sealed interface PoolingPrimitives extends Primitive {
             return Trace.bind(new MaxPool2dScatter(residuals(y)), g);
         }
 
+        /** The convolution's tangent gathered by the routing, each product gathered in cache ({@link Conv2dGather}). */
         @Override
         public Var jvp(Var[] x, Var[] t, Var y) {
-            ImageOps.PoolRouting r = residuals(y);
-            Var dz = bias ? new ProductPrimitives.Conv2dBias(stride, pad).tangent(x, t, r.inShape())
-                    : new ProductPrimitives.Conv2d(stride, pad).jvp(x, t, null);
-            return dz == null ? null : Trace.bind(new MaxPool2dGather(r), dz);
+            return Conv2dGather.tangent(stride, pad, residuals(y), x, t, y.shape());
         }
 
         @Override
@@ -104,6 +103,88 @@ public sealed interface PoolingPrimitives extends Primitive {
         @Override
         public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
             return inner().vjp(innerCotangent(g, y), x, y, needed);
+        }
+    }
+
+    /**
+     * {@code y = gather_r(conv2d(x, w) + b)}, inputs {@code (x, w)} or {@code (x, w, b)} ({@code bias}), for a constant
+     * routing r whose images and channels the convolution's may repeat (image i and channel c routed as image
+     * {@code i mod n} and channel {@code c mod C} of r): {@link Conv2dMaxPool}'s tangents, each chunk of the
+     * convolution's output gathered in cache ({@link ImageOps#conv2dGather}), so the tangent of a convolution's
+     * output is never stored whole either. Bilinear in (x, w), affine in b: dy = gather_r(conv2d(dx, w)) +
+     * gather_r(conv2d(x, dw) + db) ({@link #tangent}); the cotangent of the convolution's output is scatter_r(g), then
+     * the convolution's VJP.
+     */
+    record Conv2dGather(int stride, int pad, boolean bias, ImageOps.PoolRouting routing) implements PoolingPrimitives {
+        public String name() {
+            return "conv2d_gather";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return ImageOps.conv2dGather(in[0], in[1], bias ? in[2] : null, stride, pad, routing);
+        }
+
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            return tangent(stride, pad, routing, x, t, y.shape());
+        }
+
+        /**
+         * gather_r of the tangent of {@code conv2d(x[0], x[1]) (+ x[2])} for tangents t, the output of shape {@code out}
+         * (without the tangents' direction axes): {@code gather_r(conv2d(dx, w)) + gather_r(conv2d(x, dw) + db)}, each
+         * a {@link Conv2dGather}; a direction axis on dx folds into the images, on dw the k filter banks are stacked
+         * into one of {@code k*O} filters, split back after the gather (as {@link ProductPrimitives.Conv2d}'s tangent).
+         * The bits of gathering {@link ProductPrimitives.Conv2dBias}'s (or {@link ProductPrimitives.Conv2d}'s) tangent.
+         */
+        static Var tangent(int stride, int pad, ImageOps.PoolRouting r, Var[] x, Var[] t, int[] out) {
+            Var db = x.length == 3 ? t[2] : null;
+            Var a = t[0] == null ? null : Trace.bind(new Conv2dGather(stride, pad, false, r), t[0], x[1]);
+            if (t[1] == null) {
+                return ProductPrimitives.Conv2dBias.addBias(a, db, db == null ? null : x[2], out);
+            }
+            boolean fuse = db != null && lead(db, x[2]) == lead(t[1], x[1]);
+            Var b;
+            if (lead(t[1], x[1]) == 0) {
+                b = fuse ? Trace.bind(new Conv2dGather(stride, pad, true, r), x[0], t[1], db)
+                        : Trace.bind(new Conv2dGather(stride, pad, false, r), x[0], t[1]);
+            } else {
+                int k = directions("conv2d_gather", t[1], x[1]);
+                int[] ws = x[1].shape();
+                Var stacked = t[1].reshape(k * ws[0], ws[1], ws[2], ws[3]);
+                b = splitStackedChannels(fuse ? Trace.bind(new Conv2dGather(stride, pad, true, r), x[0], stacked,
+                        db.reshape(k * ws[0])) : Trace.bind(new Conv2dGather(stride, pad, false, r), x[0], stacked), k);
+            }
+            return fuse ? sum(a, b) : sum(a, ProductPrimitives.Conv2dBias.addBias(b, db, db == null ? null : x[2], out));
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            return vjp(g, x, y, bias ? new boolean[] {true, true, true} : new boolean[] {true, true});
+        }
+
+        /**
+         * The convolution's VJP of scatter_r(g): g's stacked channels split off ({@code [k, pre..., C, ph, pw]}), its
+         * images as copies of r's, scattered, and joined back.
+         */
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
+            int k = g.dim(-3) / routing.window().c();
+            Var split = k == 1 ? g : splitStackedChannels(g, k);
+            int[] out = routing.outShape();
+            int[] in = routing.inShape();
+            long copies = Shapes.size(split.shape()) / Shapes.size(out);
+            Var s = Trace.bind(new MaxPool2dScatter(routing), split.reshape(Trace.concat(new int[] {(int) copies}, out)));
+            int[] full = split.shape().clone();
+            full[full.length - 2] = in[in.length - 2];
+            full[full.length - 1] = in[in.length - 1];
+            s = s.reshape(full);
+            int[] joined = g.shape().clone();
+            joined[joined.length - 2] = full[full.length - 2];
+            joined[joined.length - 1] = full[full.length - 1];
+            Var gz = k == 1 ? s : moveAxis(s, 0, s.rank() - 4).reshape(joined);
+            Primitive inner = bias ? new ProductPrimitives.Conv2dBias(stride, pad)
+                    : new ProductPrimitives.Conv2d(stride, pad);
+            return inner.vjp(gz, x, null, needed);
         }
     }
 

@@ -423,7 +423,7 @@ public sealed interface ProductPrimitives extends Primitive {
         }
 
         /** {@code c + db} broadcast over images and pixels ({@code c} may be null: db alone, expanded). */
-        private static Var addBias(Var c, Var db, Var b, int[] out) {
+        static Var addBias(Var c, Var db, Var b, int[] out) {
             if (db == null) {
                 return c;
             }
