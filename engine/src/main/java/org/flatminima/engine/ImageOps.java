@@ -101,7 +101,7 @@ public final class ImageOps {
     }
 
     /** The first image of part {@code p} of {@code parts} over {@code n} images. */
-    private static int partStart(int n, int parts, int p) {
+    static int partStart(int n, int parts, int p) {
         return (int) ((long) n * p / parts);
     }
 
@@ -192,7 +192,7 @@ public final class ImageOps {
             return;
         }
         if (n > 0 && be.hasConv3x3Direct(dt, g)) {
-            direct(be, g, xc, w.contiguous(), b, out);
+            DirectConv.run(be, g, xc, w.contiguous(), b, out);
             return;
         }
         if (n == 0 || l == 0) {
@@ -214,39 +214,6 @@ public final class ImageOps {
                     Gemms.gemm2d(be, dt, w2, pc.select(0, i), y3.select(0, i), 1.0, 0.0);
                 }
                 addBias(be, y3.segment(), m, o, l, b);
-                out.written(p, b0, m);
-            }
-        });
-    }
-
-    /** Output images per call of the direct convolution when a bias follows (about 400 KB of floats, in L2). */
-    private static final long BIAS_CHUNK_ELEMENTS = 1L << 17;
-
-    /**
-     * The direct 3x3 convolution over g's images: one call over all of them into a whole output without a bias,
-     * else in chunks that the bias is added to (and {@code out} given) while in cache.
-     */
-    private static void direct(Backend be, Window2d g, Tensor xc, Tensor w, Tensor b, ConvOutput out) {
-        DType dt = xc.dtype();
-        int n = g.n();
-        int o = w.dim(0);
-        long plane = (long) g.outH() * g.outW();
-        if (b == null && out instanceof ConvOutput.Whole) {
-            be.conv3x3Direct(dt, g, o, xc.segment(), w.segment(), out.chunk(0, 0, n).segment());
-            return;
-        }
-        int parts = imageParts(be, n);
-        int chunk = (int) Math.max(1, BIAS_CHUNK_ELEMENTS / Math.max(1, o * plane));
-        out.parts(parts, chunk);
-        long es = dt.byteSize();
-        be.runParts(parts, p -> {
-            int end = partStart(n, parts, p + 1);
-            for (int b0 = partStart(n, parts, p); b0 < end; b0 += chunk) {
-                int m = Math.min(chunk, end - b0);
-                Window2d part = new Window2d(m, g.c(), g.h(), g.w(), 3, 3, 1, 1, g.padH(), g.padW());
-                MemorySegment ys = out.chunk(p, b0, m).segment();
-                be.conv3x3Direct(dt, part, o, xc.segment().asSlice(b0 * g.imageSize() * es), w.segment(), ys);
-                addBias(be, ys, m, o, plane, b);
                 out.written(p, b0, m);
             }
         });

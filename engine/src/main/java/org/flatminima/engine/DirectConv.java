@@ -1,0 +1,49 @@
+package org.flatminima.engine;
+
+import java.lang.foreign.MemorySegment;
+import org.flatminima.kernels.Backend;
+import org.flatminima.kernels.DType;
+import org.flatminima.kernels.Window2d;
+
+/**
+ * {@link ImageOps#conv2d}'s route for a 3x3 window with stride 1 where the backend has a direct kernel
+ * ({@link Backend#hasConv3x3Direct}): few input channels, as a CNN's first layer on its images.
+ */
+final class DirectConv {
+    private DirectConv() {
+    }
+
+    /** Output images per call of the direct convolution when a bias follows (about 400 KB of floats, in L2). */
+    private static final long BIAS_CHUNK_ELEMENTS = 1L << 17;
+
+    /**
+     * The direct 3x3 convolution over g's images: one call over all of them into a whole output without a bias,
+     * else in parts of chunks of images that the bias is added to (and {@code out} given) while in cache; the
+     * chunks depend on the shapes alone, and each image's outputs on its own inputs alone.
+     */
+    static void run(Backend be, Window2d g, Tensor xc, Tensor w, Tensor b, ConvOutput out) {
+        DType dt = xc.dtype();
+        int n = g.n();
+        int o = w.dim(0);
+        long plane = (long) g.outH() * g.outW();
+        if (b == null && out instanceof ConvOutput.Whole) {
+            be.conv3x3Direct(dt, g, o, xc.segment(), w.segment(), out.chunk(0, 0, n).segment());
+            return;
+        }
+        int parts = ImageOps.imageParts(be, n);
+        int chunk = (int) Math.max(1, BIAS_CHUNK_ELEMENTS / Math.max(1, o * plane));
+        out.parts(parts, chunk);
+        long es = dt.byteSize();
+        be.runParts(parts, p -> {
+            int end = ImageOps.partStart(n, parts, p + 1);
+            for (int b0 = ImageOps.partStart(n, parts, p); b0 < end; b0 += chunk) {
+                int m = Math.min(chunk, end - b0);
+                Window2d part = new Window2d(m, g.c(), g.h(), g.w(), 3, 3, 1, 1, g.padH(), g.padW());
+                MemorySegment ys = out.chunk(p, b0, m).segment();
+                be.conv3x3Direct(dt, part, o, xc.segment().asSlice(b0 * g.imageSize() * es), w.segment(), ys);
+                ImageOps.addBias(be, ys, m, o, plane, b);
+                out.written(p, b0, m);
+            }
+        });
+    }
+}
