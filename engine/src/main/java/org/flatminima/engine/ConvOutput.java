@@ -32,8 +32,8 @@ abstract sealed class ConvOutput {
         return (long) shape[shape.length - 3] * shape[shape.length - 2] * shape[shape.length - 1];
     }
 
-    /** Most images a chunk of this output may have, for a route whose chunk size is free (im2col's). */
-    int maxImages() {
+    /** Most images a chunk of this output may have, for a route whose chunk size is free (im2col's), in parts. */
+    int maxImages(int parts) {
         return Integer.MAX_VALUE;
     }
 
@@ -94,14 +94,14 @@ abstract sealed class ConvOutput {
      * by the route's chunks), and maps each chunk into its own result right after it is written.
      */
     abstract static sealed class Buffered extends ConvOutput {
-        /** Elements of a part's buffer when the route's chunk size is free (512 KB of floats, within L2). */
+        /** Elements of all parts' buffers when the route's chunk size is free (512 KB of floats, within L2). */
         private static final long BUFFER_ELEMENTS = 1L << 17;
 
         private Tensor buffers;
 
         @Override
-        int maxImages() {
-            return (int) Math.max(1, BUFFER_ELEMENTS / Math.max(1, imageElements()));
+        int maxImages(int parts) {
+            return (int) Math.max(1, BUFFER_ELEMENTS / Math.max(1, parts) / Math.max(1, imageElements()));
         }
 
         @Override

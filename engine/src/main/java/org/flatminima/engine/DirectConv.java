@@ -3,6 +3,7 @@ package org.flatminima.engine;
 import java.lang.foreign.MemorySegment;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.DType;
+import org.flatminima.kernels.ReduceOp;
 import org.flatminima.kernels.Window2d;
 
 /**
@@ -45,5 +46,32 @@ final class DirectConv {
                 out.written(p, b0, m);
             }
         });
+    }
+
+    /**
+     * {@link ImageOps#conv2dWeightGrad} on the backend's direct kernel ({@link Backend#conv3x3DirectWeightGrad}, which
+     * adds each image's sums into gw in image order): each of a number of parts that depends on the shapes only
+     * ({@link ImageOps#weightGradParts}) sums its images into a zeroed partial, in chunks where g is made per chunk,
+     * and the partials are added in part order: the same bits for every thread count and either form of g.
+     */
+    static Tensor weightGrad(Backend be, Window2d geo, Tensor x, ConvCotangent g) {
+        DType dt = x.dtype();
+        int n = geo.n();
+        int c = geo.c();
+        int o = g.o;
+        int parts = ImageOps.weightGradParts(n, 9L * o * c);
+        Tensor partial = Tensor.zeros(dt, parts, o, c, 3, 3);
+        long xb = geo.imageSize() * dt.byteSize();
+        int chunk = Math.max(1, Math.min(g.maxImages(parts), n)); // buffers that stop growing with the batch at once
+        g.parts(parts, chunk);
+        be.runParts(parts, p -> {
+            int end = ImageOps.partStart(n, parts, p + 1);
+            for (int b0 = ImageOps.partStart(n, parts, p); b0 < end; b0 += chunk) {
+                int m = Math.min(chunk, end - b0);
+                be.conv3x3DirectWeightGrad(dt, ImageOps.withImages(geo, m), o, x.segment().asSlice(b0 * xb),
+                        g.images(p, b0, m).segment(), partial.select(0, p).segment());
+            }
+        });
+        return parts == 1 ? partial.select(0, 0) : TensorOps.reduce(ReduceOp.SUM, partial, 0, false);
     }
 }

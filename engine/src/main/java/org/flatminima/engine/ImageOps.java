@@ -84,6 +84,19 @@ public final class ImageOps {
         return (int) Math.max(1, Math.min(perPart, COLS_CHUNK_ELEMENTS / Math.max(1, parts) / per));
     }
 
+    /**
+     * Images per im2col call of one of {@code parts} parts of {@code n} images when each chunk also fills a buffer of
+     * at most {@code most} images ({@link ConvOutput}, {@link ConvCotangent}): {@code most}, unless the columns' budget
+     * or n is smaller; not the part's share of n, so that the buffers stop growing with the batch at once.
+     */
+    private static int bufferedChunkOf(Window2d one, int n, int parts, int most) {
+        if (most == Integer.MAX_VALUE) {
+            return chunkOf(one, n, parts);
+        }
+        long per = Math.max(1, (long) one.colRows() * one.colCols());
+        return (int) Math.max(1, Math.min(Math.min(most, n), COLS_CHUNK_ELEMENTS / Math.max(1, parts) / per));
+    }
+
     /** The parts of a convolution over {@code n} images whose outputs are independent: 1 with one thread. */
     static int imageParts(Backend b, int n) {
         int threads = b.threads();
@@ -103,6 +116,11 @@ public final class ImageOps {
     /** The first image of part {@code p} of {@code parts} over {@code n} images. */
     static int partStart(int n, int parts, int p) {
         return (int) ((long) n * p / parts);
+    }
+
+    /** The window g over n images. */
+    static Window2d withImages(Window2d g, int n) {
+        return new Window2d(n, g.c(), g.h(), g.w(), g.kh(), g.kw(), g.strideH(), g.strideW(), g.padH(), g.padW());
     }
 
     private static Window2d window(int n, Tensor x, int kh, int kw, int stride, int pad) {
@@ -199,7 +217,7 @@ public final class ImageOps {
             return;
         }
         int parts = imageParts(be, n);
-        int chunk = Math.min(out.maxImages(), chunkOf(window(1, x, kh, kw, stride, pad), n, parts));
+        int chunk = bufferedChunkOf(window(1, x, kh, kw, stride, pad), n, parts, out.maxImages(parts));
         Tensor cols = Tensor.uninitialised(dt, parts, chunk, rows, l);
         out.parts(parts, chunk);
         long bytes = g.imageSize() * dt.byteSize();
@@ -319,7 +337,32 @@ public final class ImageOps {
                     + Arrays.toString(g.shape()) + " do not match a " + kh + "x" + kw + " window with stride "
                     + stride + " and padding " + pad);
         }
-        int o = g.dim(-3);
+        return weightGrad(x, geo, ConvCotangent.of(g), kh, kw);
+    }
+
+    /**
+     * {@link #conv2dWeightGrad} of {@code g = maxPool2dScatter(gp, routing)}, the cotangent of a convolution's output
+     * that a max pooling with this routing pooled, each chunk of images scattered into a buffer in cache right before
+     * the weight gradient reads it: g is never made whole. The same bits as the scatter and the weight gradient.
+     */
+    public static Tensor conv2dWeightGradRouted(Tensor x, Tensor gp, int kh, int kw, int stride, int pad,
+            PoolRouting routing) {
+        TensorOps.sameDtype("conv2dWeightGradRouted", x, gp);
+        int n = foldedBatch("conv2dWeightGradRouted", x);
+        Window2d geo = window(n, x, kh, kw, stride, pad);
+        Window2d r = routing.window();
+        if (r.n() != n || geo.outH() != r.h() || geo.outW() != r.w() || !Arrays.equals(gp.shape(), routing.outShape())) {
+            throw new IllegalArgumentException("conv2dWeightGradRouted: x " + Arrays.toString(x.shape()) + ", the "
+                    + "pooled cotangent " + Arrays.toString(gp.shape()) + " and a routing of "
+                    + Arrays.toString(routing.inShape()) + " do not match a " + kh + "x" + kw + " window with stride "
+                    + stride + " and padding " + pad);
+        }
+        return weightGrad(x, geo, ConvCotangent.scattered(gp, routing), kh, kw);
+    }
+
+    private static Tensor weightGrad(Tensor x, Window2d geo, ConvCotangent g, int kh, int kw) {
+        int n = geo.n();
+        int o = g.o;
         int rows = geo.colRows();
         int l = geo.colCols();
         Backend be = be();
@@ -329,17 +372,17 @@ public final class ImageOps {
             return Tensor.zeros(dt, o, x.dim(-3), kh, kw);
         }
         if (Winograd.applies(geo)) {
-            return Winograd.weightGrad(geo, xc, g.contiguous(), o);
+            return Winograd.weightGrad(geo, xc, g);
         }
         if (be.hasConv3x3Direct(dt, geo)) {
-            return directWeightGrad(be, geo, xc, g.contiguous(), o);
+            return DirectConv.weightGrad(be, geo, xc, g);
         }
-        Tensor g3 = g.contiguous().reshape(n, o, l);
         int parts = weightGradParts(n, (long) o * rows);
         // one partial sum per part (with one part, it is the result)
         Tensor partial = Tensor.uninitialised(dt, parts, o, rows);
-        int chunk = chunkOf(window(1, x, kh, kw, stride, pad), n, parts);
+        int chunk = bufferedChunkOf(withImages(geo, 1), n, parts, g.maxImages(parts));
         Tensor cols = Tensor.uninitialised(dt, parts, chunk, rows, l);
+        g.parts(parts, chunk);
         long bytes = geo.imageSize() * dt.byteSize();
         be.runParts(parts, p -> {
             Tensor pc = cols.select(0, p);
@@ -348,40 +391,16 @@ public final class ImageOps {
             int end = partStart(n, parts, p + 1);
             for (int b0 = first; b0 < end; b0 += chunk) {
                 int m = Math.min(chunk, end - b0);
-                be.im2col(dt, window(m, x, kh, kw, stride, pad), xc.segment().asSlice(b0 * bytes), pc.segment());
+                be.im2col(dt, withImages(geo, m), xc.segment().asSlice(b0 * bytes), pc.segment());
+                Tensor g3 = g.images(p, b0, m).reshape(m, o, l);
                 for (int b = 0; b < m; b++) {
-                    Gemms.gemm2d(be, dt, g3.select(0, b0 + b), pc.select(0, b).transpose(0, 1), sum, 1.0,
+                    Gemms.gemm2d(be, dt, g3.select(0, b), pc.select(0, b).transpose(0, 1), sum, 1.0,
                             b0 + b == first ? 0.0 : 1.0);
                 }
             }
         });
         Tensor gw = parts == 1 ? partial : TensorOps.reduce(ReduceOp.SUM, partial, 0, false);
         return gw.reshape(o, x.dim(-3), kh, kw);
-    }
-
-    /**
-     * {@link #conv2dWeightGrad} on the backend's direct kernel ({@link Backend#conv3x3DirectWeightGrad}): each of a
-     * number of parts that depends on the shapes only ({@link #weightGradParts}) sums its images into a zeroed
-     * partial, and the partials are added in part order: the same bits for every thread count.
-     */
-    private static Tensor directWeightGrad(Backend be, Window2d geo, Tensor x, Tensor g, int o) {
-        DType dt = x.dtype();
-        int n = geo.n();
-        int c = geo.c();
-        int parts = weightGradParts(n, 9L * o * c);
-        Tensor partial = Tensor.zeros(dt, parts, o, c, 3, 3);
-        long xb = geo.imageSize() * dt.byteSize();
-        long gb = (long) o * geo.outH() * geo.outW() * dt.byteSize();
-        be.runParts(parts, p -> {
-            int first = partStart(n, parts, p);
-            int m = partStart(n, parts, p + 1) - first;
-            if (m > 0) {
-                Window2d part = new Window2d(m, c, geo.h(), geo.w(), 3, 3, 1, 1, geo.padH(), geo.padW());
-                be.conv3x3DirectWeightGrad(dt, part, o, x.segment().asSlice(first * xb),
-                        g.segment().asSlice(first * gb), partial.select(0, p).segment());
-            }
-        });
-        return parts == 1 ? partial.select(0, 0) : TensorOps.reduce(ReduceOp.SUM, partial, 0, false);
     }
 
     /**

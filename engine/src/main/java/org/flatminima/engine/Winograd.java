@@ -149,20 +149,22 @@ final class Winograd {
      * the inner dimension, and the weight's is {@code G^T (that) G}. The gradient's transform is tile-major
      * ({@link Backend#winogradGradient}), the input's channel-major, so each product is TT: OpenBLAS's small-matrix
      * kernels run that at about twice the rate of the NT product of two channel-major operands. x is contiguous
-     * with its images in {@code geo}, gy {@code [n, O, outH, outW]} contiguous. The partial sums over the chunks
+     * with its images in {@code geo}; gy gives each chunk's {@code [m, O, outH, outW]} ({@link ConvCotangent}). The partial sums over the chunks
      * of each of a number of parts that depends on the shapes only ({@link ImageOps#weightGradParts}) are added in
      * part order: the same bits for every thread count.
      */
-    static Tensor weightGrad(Window2d geo, Tensor x, Tensor gy, int o) {
+    static Tensor weightGrad(Window2d geo, Tensor x, ConvCotangent gy) {
         Backend be = Engine.backend();
         DType dt = x.dtype();
         int c = geo.c();
+        int o = gy.o;
         Chunks ch = Chunks.of(geo, o);
         int parts = Math.min(ch.count(), ImageOps.weightGradParts(geo.n(), 16L * o * c));
         Tensor v = Tensor.uninitialised(dt, parts, 16, c, ch.maxTiles());
         Tensor gt = Tensor.uninitialised(dt, parts, 16, ch.maxTiles(), o); // tile-major: the products are TT
         Tensor partial = Tensor.uninitialised(dt, parts, 16, o, c);
         long es = dt.byteSize();
+        gy.parts(parts, ch.size());
         be.runParts(parts, p -> {
             MemorySegment vs = v.select(0, p).segment();
             MemorySegment ts = gt.select(0, p).segment();
@@ -172,7 +174,7 @@ final class Winograd {
                 Window2d part = ch.window(q);
                 int tiles = Math.toIntExact(part.winogradTiles());
                 be.winogradInput(dt, part, ch.images(x, q), vs);
-                be.winogradGradient(dt, part, o, ch.images(gy, q), ts);
+                be.winogradGradient(dt, part, o, gy.images(p, q * ch.size(), part.n()).segment(), ts);
                 for (int k = 0; k < 16; k++) {
                     be.gemm(dt, true, true, o, c, tiles, 1.0, ts.asSlice(k * (long) o * tiles * es), o,
                             vs.asSlice(k * (long) c * tiles * es), tiles, q == first ? 0.0 : 1.0,

@@ -13,7 +13,9 @@ import org.junit.jupiter.api.Test;
  * part's buffer right after the convolution writes it) has the bits and the routing of the convolution followed by
  * {@link ImageOps#maxPool2dRouted}, and gathering by a routing in one pass ({@link ImageOps#conv2dGather}) the bits of
  * the convolution then {@link ImageOps#maxPool2dGather}, with the images or the channels the routing's repeated (two
- * directions' tangents): on every backend and dtype, at one to three threads, on each of the convolution's routes,
+ * directions' tangents), and the weight gradient of a pooled cotangent scattered chunk by chunk
+ * ({@link ImageOps#conv2dWeightGradRouted}) the bits of the scatter then {@link ImageOps#conv2dWeightGrad}: on every
+ * backend and dtype, at one and three threads, on each of the convolution's routes,
  * with and without a bias, for 2x2 windows and for overlapping padded ones.
  */
 class ConvMaxPoolTest {
@@ -40,7 +42,7 @@ class ConvMaxPoolTest {
                     Tensor b = Tensor.normal(t, rnd, s[4]);
                     for (int[] pool : POOLS) {
                         for (Tensor bias : new Tensor[] {b, null}) {
-                            for (int threads = 1; threads <= 3; threads++) {
+                            for (int threads = 1; threads <= 3; threads += 2) {
                                 be.setThreads(threads);
                                 String what = String.format("%s %s %s pool %s bias %b, %d threads", name, t,
                                         Arrays.toString(s), Arrays.toString(pool), bias != null, threads);
@@ -91,6 +93,11 @@ class ConvMaxPoolTest {
                 .reshape(s[0], 2 * s[4], p[2], p[3]);
         assertThat(bits(ImageOps.conv2dGather(x, w2, b2, s[6], s[7], r))).as("channels repeated, " + what)
                 .isEqualTo(bits(expected));
+        // the weight gradient of a pooled cotangent, scattered chunk by chunk, against the scatter then the gradient
+        Tensor gp = Tensor.normal(t, rnd, r.outShape());
+        Tensor scattered = ImageOps.maxPool2dScatter(gp, r);
+        assertThat(bits(ImageOps.conv2dWeightGradRouted(x, gp, s[5], s[5], s[6], s[7], r))).as("weight grad, " + what)
+                .isEqualTo(bits(ImageOps.conv2dWeightGrad(x, scattered, s[5], s[5], s[6], s[7])));
     }
 
     private static long[] bits(Tensor t) {

@@ -61,10 +61,10 @@ public sealed interface PoolingPrimitives extends Primitive {
      * largest activation, is never stored nor read back. The bits of {@link ProductPrimitives.Conv2dBias} (or
      * {@link ProductPrimitives.Conv2d}) then {@link MaxPool2d}, and their rules: with the routing r a residual,
      * dy = gather_r(dz) for dz the convolution's tangent; the convolution's cotangent is scatter_r(g), then the
-     * convolution's VJP ({@link Primitive.Epilogue}).
+     * convolution's VJP ({@link #vjp(Var, Var[], Var, boolean[])}: for a first layer without the scatter).
      */
     record Conv2dMaxPool(int stride, int pad, boolean bias, int k, int poolStride, int poolPad)
-            implements PoolingPrimitives, Primitive.WithResiduals<ImageOps.PoolRouting>, Primitive.Epilogue {
+            implements PoolingPrimitives, Primitive.WithResiduals<ImageOps.PoolRouting> {
         public String name() {
             return "conv2d_max_pool";
         }
@@ -81,13 +81,6 @@ public sealed interface PoolingPrimitives extends Primitive {
             return new Forward<>(p.y(), p.routing());
         }
 
-        public Primitive inner() {
-            return bias ? new ProductPrimitives.Conv2dBias(stride, pad) : new ProductPrimitives.Conv2d(stride, pad);
-        }
-
-        public Var innerCotangent(Var g, Var y) {
-            return Trace.bind(new MaxPool2dScatter(residuals(y)), g);
-        }
 
         /** The convolution's tangent gathered by the routing, each product gathered in cache ({@link Conv2dGather}). */
         @Override
@@ -100,9 +93,72 @@ public sealed interface PoolingPrimitives extends Primitive {
             return vjp(g, x, y, bias ? new boolean[] {true, true, true} : new boolean[] {true, true});
         }
 
+        /**
+         * Where x needs no cotangent (a first layer's data), the weight's is {@link Conv2dWeightGradRouted} of g, the
+         * scatter made chunk by chunk in cache, and the bias's g summed over all but the channels: the pooled g, so
+         * the convolution's cotangent is never made (the bias's sum then adds the same terms as the written order's
+         * sum over scatter_r(g), in another order: not always the same bits). Otherwise the convolution's VJP of
+         * scatter_r(g), the written order's bits.
+         */
         @Override
         public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
-            return inner().vjp(innerCotangent(g, y), x, y, needed);
+            ImageOps.PoolRouting r = residuals(y);
+            Primitive conv = bias ? new ProductPrimitives.Conv2dBias(stride, pad)
+                    : new ProductPrimitives.Conv2d(stride, pad);
+            if (needed[0]) {
+                return conv.vjp(Trace.bind(new MaxPool2dScatter(r), g), x, y, needed);
+            }
+            Var w = x[1];
+            Var gw = needed[1] ? Trace.bind(new Conv2dWeightGradRouted(w.dim(2), w.dim(3), stride, pad, r), x[0], g)
+                    : null;
+            if (!bias) {
+                return cts(null, gw);
+            }
+            int o = w.dim(0);
+            return cts(null, gw, needed[2] ? g.sumTo(o, 1, 1).reshape(o) : null);
+        }
+    }
+
+    /**
+     * {@code y = conv2d_weight_grad(x, scatter_r(gp))}, inputs {@code (x, gp)}: the weight gradient of a convolution
+     * whose output a max pooling with the constant routing r pooled, for the pooled cotangent gp; each chunk of
+     * images scattered into a buffer in cache right before the weight gradient reads it
+     * ({@link ImageOps#conv2dWeightGradRouted}). Bilinear: dy = this(x, dgp) (one product per direction of a
+     * batched dgp) + conv2d_weight_grad(dx, scatter_r(gp)); with {@code <y, c> = <conv2d(x, c), scatter_r(gp)>}:
+     * gx = conv2d_input_grad(scatter_r(gp), c), ggp = gather_r(conv2d(x, c)) ({@link Conv2dGather}).
+     */
+    record Conv2dWeightGradRouted(int kh, int kw, int stride, int pad, ImageOps.PoolRouting routing)
+            implements PoolingPrimitives {
+        public String name() {
+            return "conv2d_weight_grad_routed";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return ImageOps.conv2dWeightGradRouted(in[0], in[1], kh, kw, stride, pad, routing);
+        }
+
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            Var a = null;
+            if (t[0] != null) {
+                Var gz = Trace.bind(new MaxPool2dScatter(routing), x[1]);
+                a = new ProductPrimitives.Conv2dWeightGrad(kh, kw, stride, pad).jvp(new Var[] {x[0], gz},
+                        new Var[] {t[0], null}, y);
+            }
+            Var b = null;
+            if (t[1] != null) {
+                b = lead(t[1], x[1]) == 0 ? Trace.bind(this, x[0], t[1])
+                        : ProductPrimitives.Conv2dWeightGrad.perDirection(this, x[0], t[1], kh, kw);
+            }
+            return sum(a, b);
+        }
+
+        @Override
+        public Var[] vjp(Var c, Var[] x, Var y) {
+            Var xs = x[0];
+            Var gz = Trace.bind(new MaxPool2dScatter(routing), x[1]);
+            return cts(Trace.bind(new ProductPrimitives.Conv2dInputGrad(xs.dim(-2), xs.dim(-1), stride, pad), gz, c),
+                    Trace.bind(new Conv2dGather(stride, pad, false, routing), xs, c));
         }
     }
 

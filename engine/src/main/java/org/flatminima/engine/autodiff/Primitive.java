@@ -183,8 +183,7 @@ public sealed interface Primitive permits ElementwisePrimitives, ViewPrimitives,
     /**
      * A primitive that is another, its {@link #inner} one, with a map applied to the inner output in the same
      * computation, whose derivative is read from the output and its residuals alone: {@code y = f(inner(x))} (a linear
-     * layer and its ReLU, {@link ProductPrimitives.MatMulAddRelu}; a convolution and its max pooling,
-     * {@link PoolingPrimitives.Conv2dMaxPool}). Its VJP is the inner primitive's on the cotangent of the
+     * layer and its ReLU, {@link ProductPrimitives.MatMulAddRelu}). Its VJP is the inner primitive's on the cotangent of the
      * inner output, {@link #innerCotangent}; {@link Trace}'s backward pass computes that once and gives it to the
      * inner primitive's in-place writes ({@link CotangentInPlace}) and VJP rule alike, as if the inner primitive had
      * been bound and the map after it. The primitive's own VJP rule must be that composition (the generic checker

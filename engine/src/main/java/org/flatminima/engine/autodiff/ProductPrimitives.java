@@ -546,21 +546,30 @@ public sealed interface ProductPrimitives extends Primitive {
          * which costs less than that copy for these shapes (docs/PERFORMANCE.md).
          */
         private Var perDirection(Var x, Var dg) {
-            int k = directions(name(), dg, x);
+            return perDirection(this, x, dg, kh, kw);
+        }
+
+        /**
+         * {@code [k, O, C, kh, kw]}: the weight gradient p (of inputs {@code (x, g)}) of x with each direction of dg
+         * ({@code [k, ..., O, H', W']}, H' W' the cotangent's), one product per direction on a view of dg, assembled by
+         * one {@link ViewPrimitives.EmbedMany}.
+         */
+        static Var perDirection(Primitive p, Var x, Var dg, int kh, int kw) {
+            int k = directions(p.name(), dg, x);
             int[] one = Arrays.copyOfRange(dg.shape(), 1, dg.rank());
             int m = Math.toIntExact(org.flatminima.kernels.Shapes.size(one));
             Var flat = dg.reshape(k * m);
             int[] w = {dg.dim(-3), x.dim(-3), kh, kw};
-            int p = w[0] * w[1] * kh * kw;
+            int size = w[0] * w[1] * kh * kw;
             Var[] parts = new Var[k];
             int[] offsets = new int[k];
             int[][] shapes = new int[k][];
             for (int i = 0; i < k; i++) {
-                parts[i] = Trace.bind(this, x, flat.view(i * m, one));
-                offsets[i] = i * p;
+                parts[i] = Trace.bind(p, x, flat.view(i * m, one));
+                offsets[i] = i * size;
                 shapes[i] = w;
             }
-            Var stacked = Trace.bind(new ViewPrimitives.EmbedMany(offsets, shapes, k * p), parts);
+            Var stacked = Trace.bind(new ViewPrimitives.EmbedMany(offsets, shapes, k * size), parts);
             return stacked.reshape(k, w[0], w[1], kh, kw);
         }
 

@@ -154,6 +154,8 @@ class PrimitiveCheckerTest {
                     s(2, 3, 3, 3)),
             new Case("conv2d_gather bias, images and channels repeated", new Conv2dGather(1, 1, true, POOL_ROUTING),
                     Domain.ANY, s(4, 3, 5, 6), s(4, 3, 3, 3), s(4)),
+            new Case("conv2d_weight_grad_routed", new Conv2dWeightGradRouted(3, 3, 1, 1, POOL_ROUTING), Domain.ANY,
+                    s(2, 3, 5, 6), POOL_ROUTING.outShape()),
             new Case("max_pool2d_gather", new MaxPool2dGather(POOL_ROUTING), Domain.ANY, POOL_ROUTING.inShape()),
             new Case("max_pool2d_scatter", new MaxPool2dScatter(POOL_ROUTING), Domain.ANY, POOL_ROUTING.outShape()),
             new Case("avg_pool2d 2 stride 2", new AvgPool2d(2, 2, 0), Domain.ANY, s(2, 3, 6, 6)),
@@ -186,7 +188,7 @@ class PrimitiveCheckerTest {
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
         Set<String> covered = CASES.stream().map(c -> c.p().getClass().getSimpleName())
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
-        assertThat(permitted).hasSize(45);
+        assertThat(permitted).hasSize(46);
         assertThat(covered).as("primitives without a checker case").containsAll(permitted);
     }
 

@@ -53,7 +53,9 @@ class ConvPoolTest {
         LayerHook watch = (path, m, in, out) -> out;
         Function<Var, Var> fused = p -> net.logits(p, x).crossEntropy(labels);
         Function<Var, Var> written = p -> net.logits(p, x, watch).crossEntropy(labels);
-        SameBits.lossGradientAndHvps(fused, written, th, net.parameterCount(), t, rnd);
+        // the first layer's bias: its cotangent summed over the pooled map, not the convolution's scattered one
+        int[] bias = firstBias(net);
+        SameBits.lossGradientAndHvps(fused, written, th, net.parameterCount(), t, rnd, bias[0], bias[1]);
     }
 
     /**
@@ -88,5 +90,11 @@ class ConvPoolTest {
         } finally {
             be.setThreads(threads);
         }
+    }
+
+    /** The entries {@code [from, to)} of layer 0's bias in the flat parameters (empty if it has none). */
+    static int[] firstBias(Network net) {
+        return net.layout().names().contains("0.bias")
+                ? new int[] {net.layout().entry("0.bias").offset(), net.layout().entry("0.bias").end()} : new int[2];
     }
 }
