@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.flatminima.engine.Scope;
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.autodiff.Var;
 import org.flatminima.kernels.DType;
@@ -71,25 +70,9 @@ class ConvPoolTest {
         Tensor x = Tensor.of(t, new SplittableRandom(5).doubles(n * 28L * 28, -1, 1).toArray(), n, 1, 28, 28);
         Var th = Var.of(net.initParams(t, 7));
         long whole = (long) n * 8 * 28 * 28 * t.byteSize();
-        long fused = forwardBytes(net, th, x, null);
-        long written = forwardBytes(net, th, x, (path, m, in, out) -> out);
+        long fused = SameBits.forwardBytes(net, th, x, null, 1);
+        long written = SameBits.forwardBytes(net, th, x, (path, m, in, out) -> out, 1);
         assertThat(written - fused).isGreaterThanOrEqualTo(whole / 2);
-    }
-
-    private static long forwardBytes(Network net, Var theta, Tensor x, LayerHook hook) {
-        org.flatminima.kernels.Backend be = org.flatminima.engine.Engine.backend();
-        int threads = be.threads();
-        be.setThreads(1);
-        try (Scope s = Scope.open()) {
-            if (hook == null) {
-                net.logits(theta, x);
-            } else {
-                net.logits(theta, x, hook);
-            }
-            return s.bytes();
-        } finally {
-            be.setThreads(threads);
-        }
     }
 
     /** The entries {@code [from, to)} of layer 0's bias in the flat parameters (empty if it has none). */

@@ -71,4 +71,24 @@ final class SameBits {
         }
         return b;
     }
+
+    /**
+     * Bytes allocated in a scope by one forward pass of net at theta on x, under {@code hook} (none when null), on
+     * the current backend set to {@code threads} threads (its setting restored after).
+     */
+    static long forwardBytes(Network net, Var theta, Tensor x, LayerHook hook, int threads) {
+        org.flatminima.kernels.Backend be = org.flatminima.engine.Engine.backend();
+        int before = be.threads();
+        be.setThreads(threads);
+        try (org.flatminima.engine.Scope s = org.flatminima.engine.Scope.open()) {
+            if (hook == null) {
+                net.logits(theta, x);
+            } else {
+                net.logits(theta, x, hook);
+            }
+            return s.bytes();
+        } finally {
+            be.setThreads(before);
+        }
+    }
 }
