@@ -158,7 +158,7 @@ abstract sealed class ConvOutput {
         @Override
         void written(int p, int b0, int m) {
             Backend be = Engine.backend();
-            Window2d g = new Window2d(m, pool.c(), pool.h(), pool.w(), k, k, stride, stride, pad, pad);
+            Window2d g = ImageOps.withImages(pool, m);
             MemorySegment out = pooledImages.slice(0, b0, b0 + m).segment();
             if (argmax == null) {
                 be.maxPool2dValues(dt, g, written(p), out);
@@ -218,13 +218,11 @@ abstract sealed class ConvOutput {
             int channels = shape[shape.length - 3];
             MemorySegment out = gatheredImages.slice(0, b0, b0 + m).segment();
             if (channels == w.c() && w.n() == n) { // the routing's own images: one call
-                Window2d g = new Window2d(m, w.c(), w.h(), w.w(), w.kh(), w.kw(), w.strideH(), w.strideW(), w.padH(),
-                        w.padW());
-                be.maxPool2dGather(dt, g, written(p), routing.argmax().asSlice(b0 * channels * pooled * 4), out);
+                be.maxPool2dGather(dt, ImageOps.withImages(w, m), written(p),
+                        routing.argmax().asSlice(b0 * channels * pooled * 4), out);
                 return;
             }
-            Window2d one = new Window2d(1, w.c(), w.h(), w.w(), w.kh(), w.kw(), w.strideH(), w.strideW(), w.padH(),
-                    w.padW());
+            Window2d one = ImageOps.withImages(w, 1);
             for (int i = 0; i < m; i++) {
                 MemorySegment argmax = routing.argmax().asSlice((b0 + i) % w.n() * w.c() * pooled * 4);
                 for (int c = 0; c < channels; c += w.c()) {

@@ -39,7 +39,7 @@ final class DirectConv {
             int end = ImageOps.partStart(n, parts, p + 1);
             for (int b0 = ImageOps.partStart(n, parts, p); b0 < end; b0 += chunk) {
                 int m = Math.min(chunk, end - b0);
-                Window2d part = new Window2d(m, g.c(), g.h(), g.w(), 3, 3, 1, 1, g.padH(), g.padW());
+                Window2d part = ImageOps.withImages(g, m);
                 MemorySegment ys = out.chunk(p, b0, m).segment();
                 be.conv3x3Direct(dt, part, o, xc.segment().asSlice(b0 * g.imageSize() * es), w.segment(), ys);
                 ImageOps.addBias(be, ys, m, o, plane, b);
