@@ -122,25 +122,22 @@ abstract sealed class ConvOutput {
     }
 
     /**
-     * The max pooling ({@code k x k} windows, stride, -infinity padding) of the convolution's output, with its
-     * routing when {@code routed}: each chunk pooled by the backend's kernel right after it is written, from its
-     * part's buffer. The same bits and routing as {@link ImageOps#maxPool2dRouted} of the whole output (pooling
-     * reads each plane alone, and the routing indexes within a plane).
+     * The max pooling ({@code k x k} windows, stride, -infinity padding; then a ReLU if it says so) of the
+     * convolution's output, with its routing when {@code routed}: each chunk pooled by the backend's kernel right
+     * after it is written, from its part's buffer. The same bits and routing as {@link ImageOps#maxPool2dRouted} of
+     * the whole output (pooling reads each plane alone, and the routing indexes within a plane), then a ReLU with
+     * the routing -1 where it gives 0.
      */
     static final class Pooled extends Buffered {
-        private final int k;
-        private final int stride;
-        private final int pad;
+        private final PoolAfterConv spec;
         private final boolean routed;
         private Window2d pool;
         private Tensor y;
         private Tensor pooledImages;
         private MemorySegment argmax;
 
-        Pooled(int k, int stride, int pad, boolean routed) {
-            this.k = k;
-            this.stride = stride;
-            this.pad = pad;
+        Pooled(PoolAfterConv spec, boolean routed) {
+            this.spec = spec;
             this.routed = routed;
         }
 
@@ -148,7 +145,8 @@ abstract sealed class ConvOutput {
         void start(DType dtype, int[] convShape, int images) {
             super.start(dtype, convShape, images);
             int r = convShape.length;
-            pool = Window2d.square(images, convShape[r - 3], convShape[r - 2], convShape[r - 1], k, stride, pad);
+            pool = Window2d.square(images, convShape[r - 3], convShape[r - 2], convShape[r - 1], spec.k(), spec.stride(),
+                    spec.pad());
             y = Tensor.uninitialised(dtype, ImageOps.replaceTail(convShape, 2, pool.outH(), pool.outW()));
             pooledImages = y.reshape(images, convShape[r - 3], pool.outH(), pool.outW());
             // scoped when a scope is open: the backward pass of the same scope reads the routing
@@ -160,17 +158,21 @@ abstract sealed class ConvOutput {
             Backend be = Engine.backend();
             Window2d g = ImageOps.withImages(pool, m);
             MemorySegment out = pooledImages.slice(0, b0, b0 + m).segment();
-            if (argmax == null) {
+            long perImage = (long) pool.c() * pool.outH() * pool.outW();
+            MemorySegment a = argmax == null ? null : argmax.asSlice(b0 * perImage * 4, m * perImage * 4);
+            if (spec.relu()) {
+                be.maxPool2dRelu(dt, g, written(p), out, a);
+            } else if (a == null) {
                 be.maxPool2dValues(dt, g, written(p), out);
             } else {
-                long perImage = (long) pool.c() * pool.outH() * pool.outW();
-                be.maxPool2d(dt, g, written(p), out, argmax.asSlice(b0 * perImage * 4, m * perImage * 4));
+                be.maxPool2d(dt, g, written(p), out, a);
             }
         }
 
         /** The pooled output and, when routed, its routing over the whole convolution output. */
         ImageOps.MaxPooled result() {
-            return new ImageOps.MaxPooled(y, argmax == null ? null : new ImageOps.PoolRouting(pool, shape, argmax));
+            return new ImageOps.MaxPooled(y, argmax == null ? null : new ImageOps.PoolRouting(pool, shape, argmax,
+                    spec.relu()));
         }
     }
 

@@ -153,23 +153,20 @@ public final class ImageOps {
     }
 
     /**
-     * The max pooling ({@code k x k} windows, stride {@code poolStride}, -infinity padding {@code poolPad}) of
-     * {@link #conv2d(Tensor, Tensor, Tensor, int, int) conv2d(x, w, bias, stride, pad)} (bias may be null) with its
-     * routing, each chunk of images pooled from a buffer in cache right after the convolution writes it: the
-     * convolution's output is never made whole. The same bits and routing as the convolution and
-     * {@link #maxPool2dRouted} after it.
+     * The max pooling of {@link #conv2d(Tensor, Tensor, Tensor, int, int) conv2d(x, w, bias, stride, pad)} (bias may
+     * be null), and its ReLU when {@code pool.relu()}, with its routing, each chunk of images pooled from a buffer in
+     * cache right after the convolution writes it: the convolution's output is never made whole. The same bits and
+     * routing as the convolution and {@link #maxPool2dRouted} after it (then a ReLU, the routing -1 where it gives 0).
      */
-    public static MaxPooled conv2dMaxPool(Tensor x, Tensor w, Tensor bias, int stride, int pad, int k, int poolStride,
-            int poolPad) {
-        ConvOutput.Pooled out = new ConvOutput.Pooled(k, poolStride, poolPad, true);
+    public static MaxPooled conv2dMaxPool(Tensor x, Tensor w, Tensor bias, int stride, int pad, PoolAfterConv pool) {
+        ConvOutput.Pooled out = new ConvOutput.Pooled(pool, true);
         convolve(x, w, bias, stride, pad, out);
         return out.result();
     }
 
     /** The values of {@link #conv2dMaxPool} alone, without the routing. */
-    public static Tensor conv2dMaxPoolValues(Tensor x, Tensor w, Tensor bias, int stride, int pad, int k,
-            int poolStride, int poolPad) {
-        ConvOutput.Pooled out = new ConvOutput.Pooled(k, poolStride, poolPad, false);
+    public static Tensor conv2dMaxPoolValues(Tensor x, Tensor w, Tensor bias, int stride, int pad, PoolAfterConv pool) {
+        ConvOutput.Pooled out = new ConvOutput.Pooled(pool, false);
         convolve(x, w, bias, stride, pad, out);
         return out.result().y();
     }
@@ -406,9 +403,16 @@ public final class ImageOps {
     /**
      * Where each output of a max pooling took its value from: the window geometry (leading axes folded into
      * {@code n}), the input shape, and per output element the index {@code iy*w + ix} of its first maximum
-     * within its plane (int32; in the current scope, else GC-managed). A constant of the derivative rules of max pooling.
+     * within its plane (int32; in the current scope, else GC-managed), -1 where it routes nowhere: a window wholly in
+     * the padding, or with {@code relu} (a ReLU after the pooling, {@link PoolAfterConv}) one whose maximum is not
+     * positive. A constant of the derivative rules of max pooling.
      */
-    public record PoolRouting(Window2d window, int[] inShape, MemorySegment argmax) {
+    public record PoolRouting(Window2d window, int[] inShape, MemorySegment argmax, boolean relu) {
+        /** Whether every window routes somewhere: no ReLU carried, and no window wholly in the padding. */
+        public boolean routesEverywhere() {
+            return !relu && window.padH() < window.kh() && window.padW() < window.kw();
+        }
+
         /** The pooled shape: the input shape with the last two axes replaced by {@code outH, outW}. */
         public int[] outShape() {
             return replaceTail(inShape, 2, window.outH(), window.outW());
@@ -445,7 +449,7 @@ public final class ImageOps {
         // Scoped (pooled) when a scope is open: the routing is read by the backward pass of the same scope.
         MemorySegment idx = Scope.allocateUninitialised(Math.max(1, y.size()) * 4, y);
         be().maxPool2d(x.dtype(), g, xc.segment(), y.segment(), idx);
-        return new MaxPooled(y, new PoolRouting(g, x.shape(), idx));
+        return new MaxPooled(y, new PoolRouting(g, x.shape(), idx, false));
     }
 
     /**

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.flatminima.kernels.DType;
+import org.flatminima.kernels.UnaryOp;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * directions' tangents), and the weight gradient of a pooled cotangent scattered chunk by chunk
  * ({@link ImageOps#conv2dWeightGradRouted}) the bits of the scatter then {@link ImageOps#conv2dWeightGrad}: on every
  * backend and dtype, at one and three threads, on each of the convolution's routes,
- * with and without a bias, for 2x2 windows and for overlapping padded ones.
+ * with and without a bias, for 2x2 windows and for overlapping padded ones; and with a ReLU after the pooling, its
+ * values and the routing that also gates (-1 where the ReLU gives 0) against the ReLU of the unfused pooling.
  */
 class ConvMaxPoolTest {
 
@@ -30,6 +33,9 @@ class ConvMaxPoolTest {
 
     /** {k, stride, pad} of the pooling. */
     private static final int[][] POOLS = {{2, 2, 0}, {3, 2, 1}};
+
+    /** Windows that the ReLU shut (routed nowhere) over all cases: the test of the gate needs some. */
+    private static final AtomicInteger DEAD = new AtomicInteger();
 
     @Test
     void poolingEachChunkInCacheGivesTheBitsAndRoutingOfTheConvolutionThenThePooling() {
@@ -53,27 +59,48 @@ class ConvMaxPoolTest {
                 }
             }
         });
+        assertThat(DEAD.get()).as("windows shut by the ReLU").isGreaterThan(1000);
     }
 
     private static void compare(Tensor x, Tensor w, Tensor bias, int[] s, int[] pool, String what) {
+        for (boolean relu : new boolean[] {false, true}) {
+            compare(x, w, bias, s, pool, relu, what + (relu ? ", then relu" : ""));
+        }
+    }
+
+    /**
+     * With the ReLU: its values after the pooling's, and the pooling's routing but -1 (routing nowhere) where the
+     * ReLU gives 0; the routing then also gates, in the gathers and the scattered weight gradient below.
+     */
+    private static void compare(Tensor x, Tensor w, Tensor bias, int[] s, int[] pool, boolean relu, String what) {
         Tensor conv = bias == null ? ImageOps.conv2d(x, w, s[6], s[7]) : ImageOps.conv2d(x, w, bias, s[6], s[7]);
         ImageOps.MaxPooled apart = ImageOps.maxPool2dRouted(conv, pool[0], pool[1], pool[2]);
-        ImageOps.MaxPooled fused = ImageOps.conv2dMaxPool(x, w, bias, s[6], s[7], pool[0], pool[1], pool[2]);
-        Tensor values = ImageOps.conv2dMaxPoolValues(x, w, bias, s[6], s[7], pool[0], pool[1], pool[2]);
-        assertThat(fused.y().shape()).as(what).isEqualTo(apart.y().shape());
-        assertThat(bits(fused.y())).as("values, " + what).isEqualTo(bits(apart.y()));
-        assertThat(bits(values)).as("values alone, " + what).isEqualTo(bits(apart.y()));
+        PoolAfterConv spec = PoolAfterConv.max(pool[0], pool[1], pool[2]);
+        ImageOps.MaxPooled fused = ImageOps.conv2dMaxPool(x, w, bias, s[6], s[7], relu ? spec.thenRelu() : spec);
+        Tensor values = ImageOps.conv2dMaxPoolValues(x, w, bias, s[6], s[7], relu ? spec.thenRelu() : spec);
+        Tensor y = relu ? TensorOps.unary(UnaryOp.RELU, apart.y()) : apart.y();
+        int[] routing = apart.routing().argmax().asSlice(0, y.size() * 4).toArray(ValueLayout.JAVA_INT);
+        double[] pooled = apart.y().toDoubleArray();
+        int dead = 0;
+        for (int i = 0; relu && i < routing.length; i++) {
+            if (!(pooled[i] > 0)) {
+                routing[i] = -1;
+                dead++;
+            }
+        }
+        DEAD.addAndGet(dead);
+        assertThat(fused.y().shape()).as(what).isEqualTo(y.shape());
+        assertThat(bits(fused.y())).as("values, " + what).isEqualTo(bits(y));
+        assertThat(bits(values)).as("values alone, " + what).isEqualTo(bits(y));
         assertThat(fused.routing().window()).as(what).isEqualTo(apart.routing().window());
         assertThat(fused.routing().inShape()).as(what).isEqualTo(conv.shape());
-        assertThat(fused.routing().argmax().asSlice(0, apart.y().size() * 4).toArray(ValueLayout.JAVA_INT))
-                .as("routing, " + what)
-                .isEqualTo(apart.routing().argmax().asSlice(0, apart.y().size() * 4).toArray(ValueLayout.JAVA_INT));
+        assertThat(fused.routing().argmax().asSlice(0, y.size() * 4).toArray(ValueLayout.JAVA_INT))
+                .as("routing, " + what).isEqualTo(routing);
         // the routing really routes: gathering the convolution by it gives the pooled values, fused or not
-        assertThat(bits(ImageOps.maxPool2dGather(conv, fused.routing()))).as("gathered, " + what)
-                .isEqualTo(bits(apart.y()));
+        assertThat(bits(ImageOps.maxPool2dGather(conv, fused.routing()))).as("gathered, " + what).isEqualTo(bits(y));
         ImageOps.PoolRouting r = fused.routing();
         assertThat(bits(ImageOps.conv2dGather(x, w, bias, s[6], s[7], r))).as("gathered in cache, " + what)
-                .isEqualTo(bits(apart.y()));
+                .isEqualTo(bits(y));
         // two directions' tangents: the images repeated (a direction axis on the input), the channels repeated (two
         // filter banks stacked), each routed as its copy of the routing's
         SplittableRandom rnd = new SplittableRandom(what.hashCode());

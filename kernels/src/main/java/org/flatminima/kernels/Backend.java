@@ -244,7 +244,18 @@ public interface Backend {
      */
     void maxPool2dValues(DType t, Window2d g, MemorySegment x, MemorySegment y);
 
-    /** The adjoint of {@link #maxPool2d}: {@code gx = 0}, then each gy is added at its argmax. */
+    /**
+     * A ReLU after {@link #maxPool2d}: {@code y = relu(maxPool2d(x))} ({@code v > 0 ? v : 0}, as {@link UnaryOp#RELU}),
+     * the same bits as those two; where y is 0 (the window's maximum is not positive, or NaN) its {@code argmax}
+     * is -1, routing nowhere, so {@link #maxPool2dBackward} and {@link #maxPool2dGather} of this routing apply the
+     * ReLU's gate too. {@code argmax} null: the values alone.
+     */
+    void maxPool2dRelu(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax);
+
+    /**
+     * The adjoint of {@link #maxPool2d}: {@code gx = 0}, then each gy is added at its argmax (none where the
+     * argmax is negative: a window that routes nowhere).
+     */
     void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx);
 
     /** Average pooling; padding counts as zeros and the divisor is always {@code kh*kw} (PyTorch's default). */

@@ -437,6 +437,15 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
+    public void maxPool2dRelu(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
+        window(t, g, x, pooledSize(g), y, "maxPool2dRelu", "x", "y");
+        if (argmax != null) {
+            need(argmax, pooledSize(g), 4, "maxPool2dRelu", "argmax");
+        }
+        d.maxPool2dRelu(t, g, x, y, argmax);
+    }
+
+    @Override
     public void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx) {
         window(t, g, gx, pooledSize(g), gy, "maxPool2dBackward", "gx", "gy");
         need(argmax, pooledSize(g), 4, "maxPool2dBackward", "argmax");

@@ -412,6 +412,28 @@ public class ScalarBackend implements Backend {
         maxPool(t, g, x, y, null);
     }
 
+    @Override
+    public void maxPool2dRelu(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
+        maxPool(t, g, x, y, argmax);
+        reluAfterMaxPool(t, (long) g.n() * g.c() * g.outH() * g.outW(), y, argmax);
+    }
+
+    /**
+     * The ReLU of {@link #maxPool2dRelu} over {@code count} pooled values y in place, and -1 in the routing argmax
+     * (unless null) where y is not positive: shared with the vector backend.
+     */
+    public static void reluAfterMaxPool(DType t, long count, MemorySegment y, MemorySegment argmax) {
+        for (long i = 0; i < count; i++) {
+            double v = t.get(y, i);
+            if (!(v > 0)) {
+                t.set(y, i, 0.0);
+                if (argmax != null) {
+                    argmax.setAtIndex(INT, i, -1);
+                }
+            }
+        }
+    }
+
     /** Max pooling into y, and the routing into argmax unless it is null. */
     private static void maxPool(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
         int oh = g.outH();

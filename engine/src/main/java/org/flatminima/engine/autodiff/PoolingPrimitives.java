@@ -2,8 +2,11 @@ package org.flatminima.engine.autodiff;
 
 import static org.flatminima.engine.autodiff.Rules.*;
 
+import java.util.Arrays;
+
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.ImageOps;
+import org.flatminima.engine.PoolAfterConv;
 import org.flatminima.engine.TensorOps;
 import org.flatminima.kernels.Shapes;
 
@@ -54,16 +57,18 @@ public sealed interface PoolingPrimitives extends Primitive {
     }
 
     /**
-     * {@code y = max_pool2d(conv2d(x, w) + b)}, inputs {@code (x, w)} or {@code (x, w, b)} ({@code bias}): a
-     * convolution layer and the max pooling after it ({@code Sequential} binds it for a {@code Conv2d} followed by
-     * a {@code MaxPool2d}, with a ReLU between them moved after the pooling), each chunk of images pooled while
-     * the convolution's output for it is in cache ({@link ImageOps#conv2dMaxPool}), so that output, a CNN's
-     * largest activation, is never stored nor read back. The bits of {@link ProductPrimitives.Conv2dBias} (or
-     * {@link ProductPrimitives.Conv2d}) then {@link MaxPool2d}, and their rules: with the routing r a residual,
-     * dy = gather_r(dz) for dz the convolution's tangent; the convolution's cotangent is scatter_r(g), then the
-     * convolution's VJP ({@link #vjp(Var, Var[], Var, boolean[])}: for a first layer without the scatter).
+     * {@code y = max_pool2d(conv2d(x, w) + b)}, inputs {@code (x, w)} or {@code (x, w, b)} ({@code bias}), and its
+     * ReLU when {@code pool.relu()}: a convolution layer and the max pooling after it ({@code Sequential} binds it
+     * for a {@code Conv2d} followed by a {@code MaxPool2d}, with a ReLU between them moved after the pooling and
+     * taken in), each chunk of images pooled while the convolution's output for it is in cache
+     * ({@link ImageOps#conv2dMaxPool}), so that output, a CNN's largest activation, is never stored nor read back.
+     * The bits of {@link ProductPrimitives.Conv2dBias} (or {@link ProductPrimitives.Conv2d}) then {@link MaxPool2d}
+     * (then the ReLU), and their rules: with the routing r a residual, dy = gather_r(dz) for dz the convolution's
+     * tangent; the convolution's cotangent is scatter_r(g), then the convolution's VJP
+     * ({@link #vjp(Var, Var[], Var, boolean[])}: for a first layer without the scatter). With the ReLU, r routes
+     * nowhere where y is 0, so gather_r and scatter_r apply the ReLU's gate: relu(gather_r(z)) = gather_r'(z).
      */
-    record Conv2dMaxPool(int stride, int pad, boolean bias, int k, int poolStride, int poolPad)
+    record Conv2dMaxPool(int stride, int pad, boolean bias, PoolAfterConv pool)
             implements PoolingPrimitives, Primitive.WithResiduals<ImageOps.PoolRouting> {
         public String name() {
             return "conv2d_max_pool";
@@ -71,21 +76,21 @@ public sealed interface PoolingPrimitives extends Primitive {
 
         /** A forward that nothing differentiates: the values alone, without the routing. */
         public Tensor forward(Tensor... in) {
-            return ImageOps.conv2dMaxPoolValues(in[0], in[1], bias ? in[2] : null, stride, pad, k, poolStride,
-                    poolPad);
+            return ImageOps.conv2dMaxPoolValues(in[0], in[1], bias ? in[2] : null, stride, pad, pool);
         }
 
         public Forward<ImageOps.PoolRouting> forwardWithResiduals(Tensor... in) {
-            ImageOps.MaxPooled p = ImageOps.conv2dMaxPool(in[0], in[1], bias ? in[2] : null, stride, pad, k,
-                    poolStride, poolPad);
+            ImageOps.MaxPooled p = ImageOps.conv2dMaxPool(in[0], in[1], bias ? in[2] : null, stride, pad, pool);
             return new Forward<>(p.y(), p.routing());
         }
 
-
-        /** The convolution's tangent gathered by the routing, each product gathered in cache ({@link Conv2dGather}). */
+        /**
+         * The convolution's tangent gathered by the routing, each product gathered in cache ({@link Conv2dGather});
+         * with the ReLU, a bias tangent alone gated by y.
+         */
         @Override
         public Var jvp(Var[] x, Var[] t, Var y) {
-            return Conv2dGather.tangent(stride, pad, residuals(y), x, t, y.shape());
+            return Conv2dGather.tangent(stride, pad, residuals(y), x, t, y.shape(), pool.relu() ? y : null);
         }
 
         @Override
@@ -95,10 +100,10 @@ public sealed interface PoolingPrimitives extends Primitive {
 
         /**
          * Where x needs no cotangent (a first layer's data), the weight's is {@link Conv2dWeightGradRouted} of g, the
-         * scatter made chunk by chunk in cache, and the bias's g summed over all but the channels: the pooled g, so
-         * the convolution's cotangent is never made (the bias's sum then adds the same terms as the written order's
-         * sum over scatter_r(g), in another order: not always the same bits). Otherwise the convolution's VJP of
-         * scatter_r(g), the written order's bits.
+         * scatter made chunk by chunk in cache, and the bias's g summed over all but the channels (gated by y with
+         * the ReLU): the pooled g, so the convolution's cotangent is never made (the bias's sum then adds the same
+         * terms as the written order's sum over scatter_r(g), in another order: not always the same bits). Otherwise
+         * the convolution's VJP of scatter_r(g), the written order's bits.
          */
         @Override
         public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
@@ -115,7 +120,8 @@ public sealed interface PoolingPrimitives extends Primitive {
                 return cts(null, gw);
             }
             int o = w.dim(0);
-            return cts(null, gw, needed[2] ? g.sumTo(o, 1, 1).reshape(o) : null);
+            Var live = pool.relu() ? Trace.bind(new ElementwisePrimitives.ReluGate(), g, y) : g;
+            return cts(null, gw, needed[2] ? live.sumTo(o, 1, 1).reshape(o) : null);
         }
     }
 
@@ -182,7 +188,7 @@ public sealed interface PoolingPrimitives extends Primitive {
 
         @Override
         public Var jvp(Var[] x, Var[] t, Var y) {
-            return tangent(stride, pad, routing, x, t, y.shape());
+            return tangent(stride, pad, routing, x, t, y.shape(), null);
         }
 
         /**
@@ -191,26 +197,53 @@ public sealed interface PoolingPrimitives extends Primitive {
          * a {@link Conv2dGather}; a direction axis on dx folds into the images, on dw the k filter banks are stacked
          * into one of {@code k*O} filters, split back after the gather (as {@link ProductPrimitives.Conv2d}'s tangent).
          * The bits of gathering {@link ProductPrimitives.Conv2dBias}'s (or {@link ProductPrimitives.Conv2d}'s) tangent.
+         * A bias tangent not added inside a gather ({@link #gatheredBias}) is gated by {@code live} (the pooling's
+         * output where r carries its ReLU; else null).
          */
-        static Var tangent(int stride, int pad, ImageOps.PoolRouting r, Var[] x, Var[] t, int[] out) {
+        static Var tangent(int stride, int pad, ImageOps.PoolRouting r, Var[] x, Var[] t, int[] out, Var live) {
             Var db = x.length == 3 ? t[2] : null;
             Var a = t[0] == null ? null : Trace.bind(new Conv2dGather(stride, pad, false, r), t[0], x[1]);
             if (t[1] == null) {
-                return ProductPrimitives.Conv2dBias.addBias(a, db, db == null ? null : x[2], out);
+                return sum(a, gatheredBias(stride, pad, r, x, db, out, live));
             }
             boolean fuse = db != null && lead(db, x[2]) == lead(t[1], x[1]);
-            Var b;
-            if (lead(t[1], x[1]) == 0) {
-                b = fuse ? Trace.bind(new Conv2dGather(stride, pad, true, r), x[0], t[1], db)
-                        : Trace.bind(new Conv2dGather(stride, pad, false, r), x[0], t[1]);
-            } else {
-                int k = directions("conv2d_gather", t[1], x[1]);
-                int[] ws = x[1].shape();
-                Var stacked = t[1].reshape(k * ws[0], ws[1], ws[2], ws[3]);
-                b = splitStackedChannels(fuse ? Trace.bind(new Conv2dGather(stride, pad, true, r), x[0], stacked,
-                        db.reshape(k * ws[0])) : Trace.bind(new Conv2dGather(stride, pad, false, r), x[0], stacked), k);
+            Var b = filterTangent(stride, pad, r, x[0], x[1], t[1], fuse ? db : null);
+            return fuse ? sum(a, b) : sum(a, sum(b, gatheredBias(stride, pad, r, x, db, out, live)));
+        }
+
+        /** {@code gather_r(conv2d(x, dw) (+ db))} for the weight w, db null or with dw's direction axes. */
+        private static Var filterTangent(int stride, int pad, ImageOps.PoolRouting r, Var x, Var w, Var dw, Var db) {
+            if (lead(dw, w) == 0) {
+                return db != null ? Trace.bind(new Conv2dGather(stride, pad, true, r), x, dw, db)
+                        : Trace.bind(new Conv2dGather(stride, pad, false, r), x, dw);
             }
-            return fuse ? sum(a, b) : sum(a, ProductPrimitives.Conv2dBias.addBias(b, db, db == null ? null : x[2], out));
+            int k = directions("conv2d_gather", dw, w);
+            int[] ws = w.shape();
+            Var stacked = dw.reshape(k * ws[0], ws[1], ws[2], ws[3]);
+            return splitStackedChannels(db != null
+                    ? Trace.bind(new Conv2dGather(stride, pad, true, r), x, stacked, db.reshape(k * ws[0]))
+                    : Trace.bind(new Conv2dGather(stride, pad, false, r), x, stacked), k);
+        }
+
+        /**
+         * gather_r of the bias tangent db ({@code [lead..., O]}) over the convolution's output: db spread over the
+         * pooled output {@code out} where every window routes somewhere, gated by {@code live} where r carries a
+         * ReLU (live the pooling's output: positive exactly where r routes), else through the gather itself: a
+         * convolution with zero filters and the bias db (a rare path: a bias's tangent alone, under a routing that
+         * shuts windows, with no output to gate by).
+         */
+        private static Var gatheredBias(int stride, int pad, ImageOps.PoolRouting r, Var[] x, Var db, int[] out,
+                Var live) {
+            if (db == null) {
+                return null;
+            }
+            if (r.routesEverywhere() || live != null) {
+                Var spread = ProductPrimitives.Conv2dBias.addBias(null, db, x[2], out);
+                return r.routesEverywhere() ? spread : Trace.bind(new ElementwisePrimitives.ReluGate(), spread, live);
+            }
+            int lead = lead(db, x[2]);
+            int[] zs = Trace.concat(Arrays.copyOf(db.shape(), lead), x[1].shape());
+            return filterTangent(stride, pad, r, x[0], x[1], Var.of(Tensor.zeros(x[1].value().dtype(), zs)), db);
         }
 
         @Override

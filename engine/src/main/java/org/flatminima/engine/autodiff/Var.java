@@ -1,6 +1,7 @@
 package org.flatminima.engine.autodiff;
 
 import java.util.Arrays;
+import org.flatminima.engine.PoolAfterConv;
 import org.flatminima.engine.Tensor;
 import org.flatminima.kernels.DType;
 
@@ -297,12 +298,13 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
 
     /**
      * {@link #conv2d(Var, Var, int, int)} ({@code bias} null: {@link #conv2d(Var, int, int)}) then
-     * {@link #maxPool2d maxPool2d(k, poolStride, poolPad)} as one primitive, each chunk of images pooled while the
-     * convolution's output for it is in cache, so that output is never stored (a convolution layer and its max
-     * pooling; the same values and derivatives).
+     * {@link #maxPool2d maxPool2d(pool.k(), pool.stride(), pool.pad())} (then {@link #relu} when {@code pool.relu()})
+     * as one primitive, each chunk of images pooled while the convolution's output for it is in cache, so that
+     * output is never stored, and the ReLU carried by the pooling's routing (a convolution layer, its max pooling
+     * and its activation; the same values and derivatives).
      */
-    public Var conv2dMaxPool(Var weight, Var bias, int stride, int pad, int k, int poolStride, int poolPad) {
-        var p = new PoolingPrimitives.Conv2dMaxPool(stride, pad, bias != null, k, poolStride, poolPad);
+    public Var conv2dMaxPool(Var weight, Var bias, int stride, int pad, PoolAfterConv pool) {
+        var p = new PoolingPrimitives.Conv2dMaxPool(stride, pad, bias != null, pool);
         return bias == null ? Trace.bind(p, this, weight) : Trace.bind(p, this, weight, bias);
     }
 

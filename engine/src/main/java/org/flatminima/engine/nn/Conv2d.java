@@ -3,6 +3,7 @@ package org.flatminima.engine.nn;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.flatminima.engine.PoolAfterConv;
 import org.flatminima.engine.autodiff.Var;
 
 /**
@@ -54,13 +55,12 @@ public record Conv2d(int in, int out, int kernel, int stride, int pad, boolean b
     }
 
     /**
-     * This layer and a max pooling after it ({@code k x k} windows, stride, -infinity padding) as one primitive
+     * This layer and the max pooling after it (and a ReLU after that when {@code pool.relu()}) as one primitive
      * ({@link Var#conv2dMaxPool}), as {@link Sequential} runs them.
      */
-    Var forwardWithMaxPool(Var input, ParamView params, int k, int poolStride, int poolPad) {
+    Var forwardWithMaxPool(Var input, ParamView params, PoolAfterConv pool) {
         outputShape(input.shape());
-        return input.conv2dMaxPool(params.get("weight"), bias ? params.get("bias") : null, stride, pad, k, poolStride,
-                poolPad);
+        return input.conv2dMaxPool(params.get("weight"), bias ? params.get("bias") : null, stride, pad, pool);
     }
 
     @Override

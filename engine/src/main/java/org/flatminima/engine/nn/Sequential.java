@@ -3,6 +3,7 @@ package org.flatminima.engine.nn;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.flatminima.engine.PoolAfterConv;
 import org.flatminima.engine.autodiff.Var;
 
 /**
@@ -119,12 +120,16 @@ public record Sequential(List<Module> layers) implements Module {
         return zeroPaddedPoolAfterRelu(i + 1, params) ? i + 3 : -1;
     }
 
-    /** Layers {@code first} (a {@link Conv2d}) to {@code pool} as {@link #poolAfterConv} describes. */
+    /**
+     * Layers {@code first} (a {@link Conv2d}) to {@code pool} as {@link #poolAfterConv} describes, the ReLU (if any)
+     * taken into the primitive: carried by the pooling's routing ({@link PoolAfterConv}), it is no pass of its own.
+     */
     private Var convThenPool(int first, int pool, Var x, ParamView params) {
         MaxPool2d mp = (MaxPool2d) layers.get(pool);
         int pad = mp.pad() + (layers.get(pool - 1) instanceof ZeroPad2d zp ? zp.pad() : 0);
-        Var y = ((Conv2d) layers.get(first)).forwardWithMaxPool(x, params.child(first), mp.kernel(), mp.stride(), pad);
-        return pool == first + 1 ? y : params.child(first + 1).forward(layers.get(first + 1), y);
+        PoolAfterConv p = PoolAfterConv.max(mp.kernel(), mp.stride(), pad);
+        return ((Conv2d) layers.get(first)).forwardWithMaxPool(x, params.child(first),
+                pool == first + 1 ? p : p.thenRelu());
     }
 
     /**

@@ -9,7 +9,9 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.flatminima.engine.PoolAfterConv;
 import org.flatminima.engine.Tensor;
+import org.flatminima.kernels.Shapes;
 import org.flatminima.engine.autodiff.ElementwisePrimitives.*;
 import org.flatminima.engine.autodiff.PoolingPrimitives.*;
 import org.flatminima.engine.autodiff.ProductPrimitives.*;
@@ -61,6 +63,19 @@ class PrimitiveCheckerTest {
     /** A fixed max-pool routing (3x3 windows, stride 2, padding 1) for the gather/scatter pair. */
     static final org.flatminima.engine.ImageOps.PoolRouting POOL_ROUTING = org.flatminima.engine.ImageOps
             .maxPool2dRouting(Tensor.normal(Numeric.F64, new SplittableRandom(7), 2, 2, 5, 6), 3, 2, 1);
+
+    /**
+     * A routing that also carries a ReLU (3x3 windows, stride 2, padding 1, of a convolution [2, 3, 5, 6] * [2, 3, 3,
+     * 3] with padding 1): -1 where the pooled maximum is not positive (the first channel's bias makes that common).
+     */
+    static final org.flatminima.engine.ImageOps.PoolRouting RELU_ROUTING = reluRouting();
+
+    private static org.flatminima.engine.ImageOps.PoolRouting reluRouting() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        return org.flatminima.engine.ImageOps.conv2dMaxPool(Tensor.normal(Numeric.F64, rnd, 2, 3, 5, 6),
+                Tensor.normal(Numeric.F64, rnd, 2, 3, 3, 3), Tensor.of(Numeric.F64, new double[] {-10, 0.5}, 2), 1, 1,
+                PoolAfterConv.max(3, 2, 1).thenRelu()).routing();
+    }
 
     static final List<Case> CASES = List.of(
             new Case("add [3,4]+[3,4]", new Add(), Domain.ANY, s(3, 4), s(3, 4)),
@@ -146,14 +161,24 @@ class PrimitiveCheckerTest {
                     s(2, 2, 6, 6), s(2, 3, 3, 4)),
             new Case("max_pool2d 2 stride 2", new MaxPool2d(2, 2, 0), Domain.DISTINCT, s(2, 3, 6, 6)),
             new Case("max_pool2d 3 stride 2 pad 1", new MaxPool2d(3, 2, 1), Domain.DISTINCT, s(1, 2, 5, 5)),
-            new Case("conv2d_max_pool bias, 2x2", new Conv2dMaxPool(1, 1, true, 2, 2, 0), Domain.ANY, s(2, 3, 6, 6),
+            new Case("conv2d_max_pool bias, 2x2", new Conv2dMaxPool(1, 1, true, PoolAfterConv.max(2, 2, 0)),
+                    Domain.ANY, s(2, 3, 6, 6), s(4, 3, 3, 3), s(4)),
+            new Case("conv2d_max_pool 3x3 stride 2 pad 1", new Conv2dMaxPool(1, 0, false, PoolAfterConv.max(3, 2, 1)),
+                    Domain.ANY, s(1, 2, 7, 7), s(3, 2, 2, 2)),
+            new Case("conv2d_max_pool bias, 2x2, then relu",
+                    new Conv2dMaxPool(1, 1, true, PoolAfterConv.max(2, 2, 0).thenRelu()), Domain.ANY, s(2, 3, 6, 6),
                     s(4, 3, 3, 3), s(4)),
-            new Case("conv2d_max_pool 3x3 stride 2 pad 1", new Conv2dMaxPool(1, 0, false, 3, 2, 1), Domain.ANY,
-                    s(1, 2, 7, 7), s(3, 2, 2, 2)),
+            new Case("conv2d_max_pool 3x3 stride 2 pad 1, then relu",
+                    new Conv2dMaxPool(1, 0, false, PoolAfterConv.max(3, 2, 1).thenRelu()), Domain.ANY, s(1, 2, 7, 7),
+                    s(3, 2, 2, 2)),
             new Case("conv2d_gather", new Conv2dGather(1, 1, false, POOL_ROUTING), Domain.ANY, s(2, 3, 5, 6),
                     s(2, 3, 3, 3)),
             new Case("conv2d_gather bias, images and channels repeated", new Conv2dGather(1, 1, true, POOL_ROUTING),
                     Domain.ANY, s(4, 3, 5, 6), s(4, 3, 3, 3), s(4)),
+            new Case("conv2d_gather bias, a routing that gates", new Conv2dGather(1, 1, true, RELU_ROUTING),
+                    Domain.ANY, s(2, 3, 5, 6), s(2, 3, 3, 3), s(2)),
+            new Case("max_pool2d_scatter, a routing that gates", new MaxPool2dScatter(RELU_ROUTING), Domain.ANY,
+                    RELU_ROUTING.outShape()),
             new Case("conv2d_weight_grad_routed", new Conv2dWeightGradRouted(3, 3, 1, 1, POOL_ROUTING), Domain.ANY,
                     s(2, 3, 5, 6), POOL_ROUTING.outShape()),
             new Case("max_pool2d_gather", new MaxPool2dGather(POOL_ROUTING), Domain.ANY, POOL_ROUTING.inShape()),
@@ -229,6 +254,15 @@ class PrimitiveCheckerTest {
             };
         }
         return xs;
+    }
+
+    @Test
+    void theGatingRoutingRoutesSomeWindowsNowhereAndOthersSomewhere() {
+        int[] a = RELU_ROUTING.argmax().asSlice(0, 4L * Shapes.size(RELU_ROUTING.outShape()))
+                .toArray(java.lang.foreign.ValueLayout.JAVA_INT);
+        assertThat(Arrays.stream(a).filter(i -> i < 0).count()).isBetween(2L, a.length - 2L);
+        assertThat(RELU_ROUTING.routesEverywhere()).isFalse();
+        assertThat(POOL_ROUTING.routesEverywhere()).isTrue();
     }
 
     @ParameterizedTest(name = "{0}")

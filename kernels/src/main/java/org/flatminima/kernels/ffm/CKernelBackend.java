@@ -451,6 +451,20 @@ final class CKernelBackend extends NativeBackend {
     }
 
     @Override
+    public void maxPool2dRelu(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
+        long es = t.byteSize();
+        long out = (long) g.c() * g.outH() * g.outW();
+        if (argmax == null) {
+            perImages(g, g.n() * g.imageSize(), (part, b) -> CKernels.maxPool2dRelu(t, part,
+                    x.asSlice(b * g.imageSize() * es), y.asSlice(b * out * es), MemorySegment.NULL), x, y);
+        } else {
+            perImages(g, g.n() * g.imageSize(), (part, b) -> CKernels.maxPool2dRelu(t, part,
+                    x.asSlice(b * g.imageSize() * es), y.asSlice(b * out * es), argmax.asSlice(b * out * 4)),
+                    x, y, argmax);
+        }
+    }
+
+    @Override
     public void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx) {
         long es = t.byteSize();
         long out = (long) g.c() * g.outH() * g.outW();

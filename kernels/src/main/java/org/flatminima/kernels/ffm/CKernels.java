@@ -28,7 +28,7 @@ final class CKernels {
     private record Table(MethodHandle fill, MethodHandle axpby, MethodHandle unary, MethodHandle binary, MethodHandle reduce,
                          MethodHandle reduceCols, MethodHandle argmax, MethodHandle softmax, MethodHandle logSoftmax,
                          MethodHandle xent, MethodHandle im2col,
-                         MethodHandle col2im, MethodHandle maxPool, MethodHandle maxPoolBackward,
+                         MethodHandle col2im, MethodHandle maxPool, MethodHandle maxPoolRelu, MethodHandle maxPoolBackward,
                          MethodHandle avgPool, MethodHandle avgPoolBackward, MethodHandle maxPoolGather,
                          MethodHandle winogradInput, MethodHandle winogradOutput, MethodHandle winogradGradient,
                          MethodHandle conv3x3, MethodHandle conv3x3WeightGrad, MethodHandle fewColumnsGemm,
@@ -49,6 +49,7 @@ final class CKernels {
                     h(l, "fm_im2col_" + s, FunctionDescriptor.ofVoid(A, A, A)),
                     h(l, "fm_col2im_" + s, FunctionDescriptor.ofVoid(A, A, A)),
                     h(l, "fm_max_pool2d_" + s, FunctionDescriptor.ofVoid(A, A, A, A)),
+                    h(l, "fm_max_pool2d_relu_" + s, FunctionDescriptor.ofVoid(A, A, A, A)),
                     h(l, "fm_max_pool2d_backward_" + s, FunctionDescriptor.ofVoid(A, A, A, A)),
                     h(l, "fm_avg_pool2d_" + s, FunctionDescriptor.ofVoid(A, A, A)),
                     h(l, "fm_avg_pool2d_backward_" + s, FunctionDescriptor.ofVoid(A, A, A)),
@@ -352,6 +353,15 @@ final class CKernels {
             table(t).maxPool().invokeExact(geometry(g), x, y, argmax);
         } catch (Throwable e) {
             throw Downcalls.failure("fm_max_pool2d", e);
+        }
+    }
+
+    /** {@code argmax} {@link MemorySegment#NULL}: the values alone. */
+    static void maxPool2dRelu(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
+        try {
+            table(t).maxPoolRelu().invokeExact(geometry(g), x, y, argmax);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_max_pool2d_relu", e);
         }
     }
 

@@ -331,6 +331,18 @@ public class VectorBackend extends ScalarBackend {
     }
 
     @Override
+    public void maxPool2dRelu(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
+        long es = t.byteSize();
+        long out = (long) g.c() * g.outH() * g.outW();
+        Parts.images(threads, g, g.n() * g.imageSize(), (part, b) -> {
+            MemorySegment ys = y.asSlice(b * out * es);
+            MemorySegment as = argmax == null ? null : argmax.asSlice(b * out * 4);
+            kernels(t).maxPool2d(part, x.asSlice(b * g.imageSize() * es), ys, as);
+            ScalarBackend.reluAfterMaxPool(t, part.n() * out, ys, as);
+        }, argmax == null ? new MemorySegment[] {x, y} : new MemorySegment[] {x, y, argmax});
+    }
+
+    @Override
     public void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx) {
         long es = t.byteSize();
         long out = (long) g.c() * g.outH() * g.outW();

@@ -71,7 +71,7 @@ class LayeringTest {
     void theCKernelLayerFallsThroughWhereTheCLibraryHasNoKernel() throws Exception {
         assertThat(CKernelBackend.class.getSuperclass()).isEqualTo(NativeBackend.class);
         Set<String> inC = Set.of("fill", "axpby", "unary", "binary", "reduce", "argmax", "softmax", "logSoftmax",
-                "softmaxCrossEntropy", "crossEntropy", "im2col", "col2im", "maxPool2d", "maxPool2dValues",
+                "softmaxCrossEntropy", "crossEntropy", "im2col", "col2im", "maxPool2d", "maxPool2dValues", "maxPool2dRelu",
                 "maxPool2dBackward", "maxPool2dGather",
                 "avgPool2d", "avgPool2dBackward", "winogradInput", "winogradOutput", "winogradGradient",
                 "hasConv3x3Direct", "conv3x3Direct", "conv3x3DirectWeightGrad");

@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * zeros; with elements past the outputs that must stay as they were (the kernels store with masks). The gather (a
  * routing's values, which the C library runs on AVX-512 for every window) likewise, also at indices of -1. Once
  * with the C kernels and once without (the Java fallback), as {@link NativeKernelsTest}, and once with the AVX-512
- * kernels stepped aside ({@link CKernels#withoutAvx512}), so that the AVX2 ones are tested on AVX-512 CPUs too.
+ * kernels stepped aside ({@link CKernels#withoutAvx512}), so that the AVX2 ones are tested on AVX-512 CPUs too. And a
+ * ReLU after the pooling ({@code maxPool2dRelu}), whose routing is -1 where it gives 0, with the backward of that.
  */
 class PoolingKernelsTest extends SameBits {
 
@@ -97,6 +98,38 @@ class PoolingKernelsTest extends SameBits {
         MemorySegment gy = values(t, yn, 2);
         sameOutputs(t, xn, "maxPool backward " + what, gx -> nat.maxPool2dBackward(t, g, gy, a2, gx),
                 gx -> ref.maxPool2dBackward(t, g, gy, a2, gx));
+        reluAfter(nat, t, g, x, y2, a2, what);
+    }
+
+    /**
+     * {@code maxPool2dRelu}: the pooled values' ReLU (+0 for negatives, zeros and NaNs) and the routing with -1 where
+     * it gives 0, computed here from the plain pooling; then the backward of that routing (the 2x2 kernels' windows
+     * that route nowhere) against the oracle's.
+     */
+    private void reluAfter(NativeBackend nat, DType t, Window2d g, MemorySegment x, MemorySegment pooled,
+            MemorySegment routing, String what) {
+        long xn = g.n() * g.imageSize();
+        long yn = (long) g.n() * g.c() * g.outH() * g.outW();
+        MemorySegment expected = alloc(t, yn);
+        int[] argmax = new int[(int) yn];
+        for (long i = 0; i < yn; i++) {
+            double v = t.get(pooled, i);
+            t.set(expected, i, v > 0 ? v : 0.0);
+            argmax[(int) i] = v > 0 ? routing.getAtIndex(INT, i) : -1;
+        }
+        MemorySegment y = alloc(t, yn);
+        MemorySegment a = arena.allocate(Math.max(1, yn) * 4, 4);
+        nat.maxPool2dRelu(t, g, x, y, a);
+        assertSameBits(t, y, expected, yn, "maxPool relu " + what);
+        for (long i = 0; i < yn; i++) {
+            assertThat(a.getAtIndex(INT, i)).as("relu argmax %s [%d]", what, i).isEqualTo(argmax[(int) i]);
+        }
+        MemorySegment values = alloc(t, yn);
+        nat.maxPool2dRelu(t, g, x, values, null);
+        assertSameBits(t, values, expected, yn, "maxPool relu values " + what);
+        MemorySegment gy = values(t, yn, 2);
+        sameOutputs(t, xn, "maxPool relu backward " + what, gx -> nat.maxPool2dBackward(t, g, gy, a, gx),
+                gx -> ref.maxPool2dBackward(t, g, gy, a, gx));
     }
 
     /** The gather (the tangent of a max pooling) at any index of its plane, and 0 at -1, for any window. */
