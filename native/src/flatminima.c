@@ -175,15 +175,19 @@ static int fm_winograd_gradient_vec_f32(const int32_t *geom, int32_t cout, const
 static int fm_winograd_gradient_vec_f64(const int32_t *geom, int32_t cout, const double *gy, double *gt);
 
 #define T float
+#define TI int32_t
 #define FM(name) fm_##name##_f32
 #include "fm_kernels.inc"
 #undef FM
+#undef TI
 #undef T
 
 #define T double
+#define TI int64_t
 #define FM(name) fm_##name##_f64
 #include "fm_kernels.inc"
 #undef FM
+#undef TI
 #undef T
 
 /* ------------------------------------------------ products with few columns of C, max pooling (AVX-512) */

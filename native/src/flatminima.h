@@ -18,7 +18,7 @@
  * fm_winograd_gradient; ABI 5 the binary op FM_GATE; ABI 6 fm_axpby; ABI 7 fm_avx512_supported,
  * fm_fewcol_gemm and fm_vector_math; ABI 8 fm_avx2_supported and fm_small_gemm; ABI 9 fm_vector_math's codes 2
  * and 3 (the AVX2 versions) and fm_test_without_avx512; ABI 10 fm_packed_gemm_f32; ABI 11 fm_packed_gemm_f64;
- * ABI 12 fm_packed_gemm_row_f32 and _f64; ABI 13 their relu argument; ABI 14 fm_max_pool2d_relu. */
+ * ABI 12 fm_packed_gemm_row_f32 and _f64; ABI 13 their relu argument; ABI 14 fm_max_pool2d_relu and fm_gated_channel_sum. */
 #define FM_ABI_VERSION 14
 
 /* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
@@ -91,6 +91,8 @@ int fm_packed_gemm_row_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t 
     void fm_max_pool2d_relu_##S(const int32_t *geom, const T *x, T *y, int32_t *argmax);                 \
     void fm_max_pool2d_backward_##S(const int32_t *geom, const T *gy, const int32_t *argmax, T *gx);     \
     void fm_max_pool2d_gather_##S(const int32_t *geom, const T *x, const int32_t *argmax, T *y);         \
+    void fm_gated_channel_sum_##S(int32_t n, int32_t c, int64_t image, int64_t plane, const T *a,        \
+                                  const T *gate, T *out);                                                 \
     void fm_avg_pool2d_##S(const int32_t *geom, const T *x, T *y);                                       \
     void fm_avg_pool2d_backward_##S(const int32_t *geom, const T *gy, T *gx);                            \
     void fm_winograd_input_##S(const int32_t *geom, const T *x, T *v);                                   \

@@ -94,6 +94,34 @@ public final class TensorOps {
         return binary(BinaryOp.GATE, a, b);
     }
 
+    /**
+     * Per channel (axis -3), the sum of a where {@code gate} is positive: {@code out[..., c] = sum over the other axes
+     * of gate (images, rows, columns) of (gate > 0 ? a : 0)}, for gate {@code [n, C, H, W]} and a of its shape with
+     * leading axes (directions) in front, out {@code [lead..., C]}; the sum's order is {@link Backend#gatedChannelSum}'s.
+     */
+    public static Tensor gatedChannelSum(Tensor a, Tensor gate) {
+        sameDtype("gatedChannelSum", a, gate);
+        int r = gate.rank();
+        if (r != 4 || a.rank() < 4 || !Arrays.equals(Arrays.copyOfRange(a.shape(), a.rank() - 4, a.rank()), gate.shape())) {
+            throw new IllegalArgumentException("gatedChannelSum: a " + Arrays.toString(a.shape())
+                    + " is not the gate's shape " + Arrays.toString(gate.shape()) + " with leading axes");
+        }
+        int lead = a.rank() - 4;
+        int[] outShape = Arrays.copyOf(a.shape(), lead + 1);
+        outShape[lead] = gate.dim(1);
+        Tensor out = Tensor.uninitialised(a.dtype(), outShape);
+        Tensor ac = a.contiguous();
+        Tensor gc = gate.contiguous();
+        long copies = Shapes.size(Arrays.copyOf(a.shape(), lead));
+        long each = gate.size() * a.dtype().byteSize();
+        long plane = (long) gate.dim(2) * gate.dim(3);
+        for (long k = 0; k < copies; k++) {
+            be().gatedChannelSum(a.dtype(), gate.dim(0), gate.dim(1), plane, ac.segment().asSlice(k * each, each),
+                    gc.segment(), out.segment().asSlice(k * gate.dim(1) * a.dtype().byteSize()));
+        }
+        return out;
+    }
+
     /** {@code s * x}. */
     public static Tensor scale(Tensor x, double s) {
         return unary(UnaryOp.SCALE, x, s);

@@ -272,6 +272,15 @@ public interface Backend {
      */
     void maxPool2dGather(DType t, Window2d g, MemorySegment x, MemorySegment argmax, MemorySegment y);
 
+    /**
+     * Per channel, the sum of a where gate is positive: {@code out[ci] = sum_{b, o} (gate[b, ci, o] > 0 ? a[b, ci, o]
+     * : 0)} over a and gate {@code [n, c, plane]} (contiguous), out {@code [c]}: the bias gradient of a convolution
+     * whose output a ReLU gated, without the gated cotangent as a pass of its own. Each channel's terms in one order
+     * for every backend and thread count: per image, positions in order, position o added to running sum
+     * {@code o mod 16}, then the 16 sums pairwise ({@code s[j] += s[j + w]} for w = 8, 4, 2, 1), in the element type.
+     */
+    void gatedChannelSum(DType t, int n, int c, long plane, MemorySegment a, MemorySegment gate, MemorySegment out);
+
     // ------------------------------------------------------------------ linear algebra
 
     /**

@@ -437,6 +437,16 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
+    public void gatedChannelSum(DType t, int n, int c, long plane, MemorySegment a, MemorySegment gate,
+            MemorySegment out) {
+        long size = (long) n * c * plane;
+        need(a, size, t.byteSize(), "gatedChannelSum", "a");
+        need(gate, size, t.byteSize(), "gatedChannelSum", "gate");
+        need(out, c, t.byteSize(), "gatedChannelSum", "out");
+        d.gatedChannelSum(t, n, c, plane, a, gate, out);
+    }
+
+    @Override
     public void maxPool2dRelu(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
         window(t, g, x, pooledSize(g), y, "maxPool2dRelu", "x", "y");
         if (argmax != null) {

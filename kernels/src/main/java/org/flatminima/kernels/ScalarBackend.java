@@ -434,6 +434,44 @@ public class ScalarBackend implements Backend {
         }
     }
 
+    @Override
+    public void gatedChannelSum(DType t, int n, int c, long plane, MemorySegment a, MemorySegment gate,
+            MemorySegment out) {
+        for (int ci = 0; ci < c; ci++) {
+            if (t == DType.F32) {
+                float[] s = new float[16];
+                for (int b = 0; b < n; b++) {
+                    long base = ((long) b * c + ci) * plane;
+                    for (long o = 0; o < plane; o++) {
+                        float g = gate.getAtIndex(ValueLayout.JAVA_FLOAT, base + o);
+                        s[(int) (o % 16)] += g > 0 ? a.getAtIndex(ValueLayout.JAVA_FLOAT, base + o) : 0f;
+                    }
+                }
+                for (int w = 8; w >= 1; w /= 2) {
+                    for (int j = 0; j < w; j++) {
+                        s[j] += s[j + w];
+                    }
+                }
+                out.setAtIndex(ValueLayout.JAVA_FLOAT, ci, s[0]);
+            } else {
+                double[] s = new double[16];
+                for (int b = 0; b < n; b++) {
+                    long base = ((long) b * c + ci) * plane;
+                    for (long o = 0; o < plane; o++) {
+                        double g = gate.getAtIndex(ValueLayout.JAVA_DOUBLE, base + o);
+                        s[(int) (o % 16)] += g > 0 ? a.getAtIndex(ValueLayout.JAVA_DOUBLE, base + o) : 0.0;
+                    }
+                }
+                for (int w = 8; w >= 1; w /= 2) {
+                    for (int j = 0; j < w; j++) {
+                        s[j] += s[j + w];
+                    }
+                }
+                out.setAtIndex(ValueLayout.JAVA_DOUBLE, ci, s[0]);
+            }
+        }
+    }
+
     /** Max pooling into y, and the routing into argmax unless it is null. */
     private static void maxPool(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
         int oh = g.outH();

@@ -100,18 +100,24 @@ public sealed interface PoolingPrimitives extends Primitive {
 
         /**
          * Where x needs no cotangent (a first layer's data), the weight's is {@link Conv2dWeightGradRouted} of g, the
-         * scatter made chunk by chunk in cache, and the bias's g summed over all but the channels (gated by y with
-         * the ReLU): the pooled g, so the convolution's cotangent is never made (the bias's sum then adds the same
-         * terms as the written order's sum over scatter_r(g), in another order: not always the same bits). Otherwise
-         * the convolution's VJP of scatter_r(g), the written order's bits.
+         * scatter made chunk by chunk in cache, so the convolution's cotangent is never made; otherwise the
+         * convolution's VJP of scatter_r(g). The bias's cotangent: with the ReLU, the pooled g summed where y is
+         * positive ({@link GatedChannelSum}: no gated g as a pass of its own); without it, for a first layer the pooled
+         * g summed, else the written order's sum of scatter_r(g). Only the written order's sum has its bits: the
+         * others add the same terms (and zeros) in another order, equal to rounding.
          */
         @Override
         public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
             ImageOps.PoolRouting r = residuals(y);
             Primitive conv = bias ? new ProductPrimitives.Conv2dBias(stride, pad)
                     : new ProductPrimitives.Conv2d(stride, pad);
+            Var gb = bias && needed[2] && pool.relu() ? Trace.bind(new GatedChannelSum(), g, y) : null;
             if (needed[0]) {
-                return conv.vjp(Trace.bind(new MaxPool2dScatter(r), g), x, y, needed);
+                if (gb == null) {
+                    return conv.vjp(Trace.bind(new MaxPool2dScatter(r), g), x, y, needed);
+                }
+                Var[] c = conv.vjp(Trace.bind(new MaxPool2dScatter(r), g), x, y, new boolean[] {true, needed[1], false});
+                return cts(c[0], c[1], gb);
             }
             Var w = x[1];
             Var gw = needed[1] ? Trace.bind(new Conv2dWeightGradRouted(w.dim(2), w.dim(3), stride, pad, r), x[0], g)
@@ -120,8 +126,41 @@ public sealed interface PoolingPrimitives extends Primitive {
                 return cts(null, gw);
             }
             int o = w.dim(0);
-            Var live = pool.relu() ? Trace.bind(new ElementwisePrimitives.ReluGate(), g, y) : g;
-            return cts(null, gw, needed[2] ? live.sumTo(o, 1, 1).reshape(o) : null);
+            return cts(null, gw, gb != null ? gb : needed[2] ? g.sumTo(o, 1, 1).reshape(o) : null);
+        }
+    }
+
+    /**
+     * {@code y[..., c] = sum (gate > 0 ? a : 0)} over the images, rows and columns of gate {@code [n, C, H, W]}, inputs
+     * {@code (a, gate)}, a of gate's shape with leading (direction) axes, y {@code [lead..., C]}: the bias cotangent of
+     * a convolution whose pooled output a ReLU gated ({@link Conv2dMaxPool} with the ReLU, gate its output), without
+     * the gated cotangent as a pass of its own ({@link TensorOps#gatedChannelSum}). Linear in a and piecewise constant
+     * in the gate (as {@link ElementwisePrimitives.ReluGate}): dy = this(da, gate); ga = relu_gate(g spread over the
+     * images, rows and columns, gate), no cotangent for the gate.
+     */
+    record GatedChannelSum() implements PoolingPrimitives {
+        public String name() {
+            return "gated_channel_sum";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return TensorOps.gatedChannelSum(in[0], in[1]);
+        }
+
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            return t[0] == null ? null : Trace.bind(this, t[0], x[1]);
+        }
+
+        @Override
+        public Var[] vjp(Var g, Var[] x, Var y) {
+            int lead = g.rank() - 1;
+            int[] s = Arrays.copyOf(g.shape(), lead + 4);
+            s[lead] = 1;
+            s[lead + 1] = g.dim(-1);
+            s[lead + 2] = 1;
+            s[lead + 3] = 1;
+            return cts(Trace.bind(new ElementwisePrimitives.ReluGate(), g.reshape(s), x[1]), null);
         }
     }
 

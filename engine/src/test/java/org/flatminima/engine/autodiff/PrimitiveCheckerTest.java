@@ -179,6 +179,10 @@ class PrimitiveCheckerTest {
                     Domain.ANY, s(2, 3, 5, 6), s(2, 3, 3, 3), s(2)),
             new Case("max_pool2d_scatter, a routing that gates", new MaxPool2dScatter(RELU_ROUTING), Domain.ANY,
                     RELU_ROUTING.outShape()),
+            new Case("gated_channel_sum", new GatedChannelSum(), new Domain[] {Domain.ANY, Domain.AWAY_FROM_ZERO},
+                    s(2, 3, 4, 5), s(2, 3, 4, 5)),
+            new Case("gated_channel_sum, directions in front", new GatedChannelSum(),
+                    new Domain[] {Domain.ANY, Domain.AWAY_FROM_ZERO}, s(2, 2, 3, 5, 6), s(2, 3, 5, 6)),
             new Case("conv2d_weight_grad_routed", new Conv2dWeightGradRouted(3, 3, 1, 1, POOL_ROUTING), Domain.ANY,
                     s(2, 3, 5, 6), POOL_ROUTING.outShape()),
             new Case("max_pool2d_gather", new MaxPool2dGather(POOL_ROUTING), Domain.ANY, POOL_ROUTING.inShape()),
@@ -213,7 +217,7 @@ class PrimitiveCheckerTest {
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
         Set<String> covered = CASES.stream().map(c -> c.p().getClass().getSimpleName())
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
-        assertThat(permitted).hasSize(46);
+        assertThat(permitted).hasSize(47);
         assertThat(covered).as("primitives without a checker case").containsAll(permitted);
     }
 

@@ -52,9 +52,9 @@ class ConvPoolTest {
         LayerHook watch = (path, m, in, out) -> out;
         Function<Var, Var> fused = p -> net.logits(p, x).crossEntropy(labels);
         Function<Var, Var> written = p -> net.logits(p, x, watch).crossEntropy(labels);
-        // the first layer's bias: its cotangent summed over the pooled map, not the convolution's scattered one
-        int[] bias = firstBias(net);
-        SameBits.lossGradientAndHvps(fused, written, th, net.parameterCount(), t, rnd, bias[0], bias[1]);
+        // the convolutions' biases: their cotangents summed over the pooled map (where the ReLU lets through), not
+        // over the convolution's scattered one
+        SameBits.lossGradientAndHvps(fused, written, th, net.parameterCount(), t, rnd, convBiases(net));
     }
 
     /**
@@ -75,9 +75,15 @@ class ConvPoolTest {
         assertThat(written - fused).isGreaterThanOrEqualTo(whole / 2);
     }
 
-    /** The entries {@code [from, to)} of layer 0's bias in the flat parameters (empty if it has none). */
-    static int[] firstBias(Network net) {
-        return net.layout().names().contains("0.bias")
-                ? new int[] {net.layout().entry("0.bias").offset(), net.layout().entry("0.bias").end()} : new int[2];
+    /**
+     * The entries of the biases of the network's convolutions in the flat parameters, as pairs {@code [from, to)}
+     * (a convolution's bias is named {@code "<index>.bias"} beside a four-axis weight).
+     */
+    static int[] convBiases(Network net) {
+        return net.layout().names().stream()
+                .filter(n -> n.endsWith(".bias") && net.layout().names().contains(n.replace(".bias", ".weight"))
+                        && net.layout().entry(n.replace(".bias", ".weight")).shape().length == 4)
+                .flatMapToInt(n -> java.util.stream.IntStream.of(net.layout().entry(n).offset(), net.layout().entry(n).end()))
+                .toArray();
     }
 }

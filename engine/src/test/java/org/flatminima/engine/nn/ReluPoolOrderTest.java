@@ -58,8 +58,7 @@ class ReluPoolOrderTest {
         Function<Var, Var> written = p -> net.logits(p, x, watch).crossEntropy(labels);
 
         // the first layer's bias: its cotangent summed over the pooled map, not the convolution's scattered one
-        int[] bias = ConvPoolTest.firstBias(net);
-        SameBits.lossGradientAndHvps(fused, written, th, net.parameterCount(), t, rnd, bias[0], bias[1]);
+        SameBits.lossGradientAndHvps(fused, written, th, net.parameterCount(), t, rnd, ConvPoolTest.convBiases(net));
         // and the ReLU of the written order really sees windows without a positive value
         Tensor pre = net.logits(th, x, (path, m, in, out) -> {
             if (m instanceof ReLU && path.equals("1")) {

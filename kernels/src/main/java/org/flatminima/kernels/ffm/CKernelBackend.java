@@ -474,6 +474,14 @@ final class CKernelBackend extends NativeBackend {
     }
 
     @Override
+    public void gatedChannelSum(DType t, int n, int c, long plane, MemorySegment a, MemorySegment gate,
+            MemorySegment out) {
+        long es = t.byteSize();
+        perRows(c, (long) n * c * plane * 2, (c0, cnt) -> CKernels.gatedChannelSum(t, n, cnt, (long) c * plane, plane,
+                a.asSlice(c0 * plane * es), gate.asSlice(c0 * plane * es), out.asSlice(c0 * es)), a, gate, out);
+    }
+
+    @Override
     public void maxPool2dGather(DType t, Window2d g, MemorySegment x, MemorySegment argmax, MemorySegment y) {
         long es = t.byteSize();
         long out = (long) g.c() * g.outH() * g.outW();

@@ -29,7 +29,7 @@ final class CKernels {
                          MethodHandle reduceCols, MethodHandle argmax, MethodHandle softmax, MethodHandle logSoftmax,
                          MethodHandle xent, MethodHandle im2col,
                          MethodHandle col2im, MethodHandle maxPool, MethodHandle maxPoolRelu, MethodHandle maxPoolBackward,
-                         MethodHandle avgPool, MethodHandle avgPoolBackward, MethodHandle maxPoolGather,
+                         MethodHandle avgPool, MethodHandle avgPoolBackward, MethodHandle maxPoolGather, MethodHandle gatedChannelSum,
                          MethodHandle winogradInput, MethodHandle winogradOutput, MethodHandle winogradGradient,
                          MethodHandle conv3x3, MethodHandle conv3x3WeightGrad, MethodHandle fewColumnsGemm,
                          MethodHandle smallGemm) {
@@ -54,6 +54,7 @@ final class CKernels {
                     h(l, "fm_avg_pool2d_" + s, FunctionDescriptor.ofVoid(A, A, A)),
                     h(l, "fm_avg_pool2d_backward_" + s, FunctionDescriptor.ofVoid(A, A, A)),
                     h(l, "fm_max_pool2d_gather_" + s, FunctionDescriptor.ofVoid(A, A, A, A)),
+                    h(l, "fm_gated_channel_sum_" + s, FunctionDescriptor.ofVoid(I, I, J, J, A, A, A)),
                     h(l, "fm_winograd_input_" + s, FunctionDescriptor.ofVoid(A, A, A)),
                     h(l, "fm_winograd_output_" + s, FunctionDescriptor.ofVoid(A, I, A, A)),
                     h(l, "fm_winograd_gradient_" + s, FunctionDescriptor.ofVoid(A, I, A, A)),
@@ -386,6 +387,15 @@ final class CKernels {
             table(t).avgPoolBackward().invokeExact(geometry(g), gy, gx);
         } catch (Throwable e) {
             throw Downcalls.failure("fm_avg_pool2d_backward", e);
+        }
+    }
+
+    static void gatedChannelSum(DType t, int n, int c, long image, long plane, MemorySegment a, MemorySegment gate,
+            MemorySegment out) {
+        try {
+            table(t).gatedChannelSum().invokeExact(n, c, image, plane, a, gate, out);
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_gated_channel_sum", e);
         }
     }
 

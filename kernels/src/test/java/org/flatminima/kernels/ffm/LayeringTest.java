@@ -45,7 +45,8 @@ class LayeringTest {
     @Test
     void vectorOverridesWhatItVectorisesAndInheritsTheRestFromTheOracle() throws Exception {
         assertThat(VectorBackend.class.getSuperclass()).isEqualTo(ScalarBackend.class);
-        Set<String> inherited = Set.of("gatherCols", "scatterCols", "maxPool2dGather", "symmetricEigen", "gemmOntoRow",
+        Set<String> inherited = Set.of("gatherCols", "scatterCols", "maxPool2dGather", "gatedChannelSum",
+                "symmetricEigen", "gemmOntoRow",
                 "gemmOntoRowRelu",
                 "winogradInput", "winogradOutput", "winogradGradient", "hasConv3x3Direct", "conv3x3Direct",
                 "conv3x3DirectWeightGrad");
@@ -72,7 +73,7 @@ class LayeringTest {
         assertThat(CKernelBackend.class.getSuperclass()).isEqualTo(NativeBackend.class);
         Set<String> inC = Set.of("fill", "axpby", "unary", "binary", "reduce", "argmax", "softmax", "logSoftmax",
                 "softmaxCrossEntropy", "crossEntropy", "im2col", "col2im", "maxPool2d", "maxPool2dValues", "maxPool2dRelu",
-                "maxPool2dBackward", "maxPool2dGather",
+                "maxPool2dBackward", "maxPool2dGather", "gatedChannelSum",
                 "avgPool2d", "avgPool2dBackward", "winogradInput", "winogradOutput", "winogradGradient",
                 "hasConv3x3Direct", "conv3x3Direct", "conv3x3DirectWeightGrad");
         for (Method m : kernels()) {

@@ -162,6 +162,42 @@ class PoolingKernelsTest extends SameBits {
                 y -> ref.maxPool2dGather(t, g, x, argmax, y));
     }
 
+    /**
+     * The gated channel sum (a ReLU-gated bias gradient), over planes around the 16 running sums' width, against the
+     * oracle bit for bit (the C loop's order is the oracle's), and against a sum in double to rounding; gates with
+     * NaNs, zeros and negative zeros (all shut), and infinities in a under shut gates (never added).
+     */
+    @ParameterizedTest(name = "{0} C={1}")
+    @MethodSource("cases")
+    void gatedChannelSumsMatchTheOracleBitForBit(DType t, boolean c) {
+        NativeBackend nat = NativeKernelsTest.backend(c);
+        int[][] shapes = {{1, 1, 1}, {3, 2, 15}, {2, 3, 16}, {4, 5, 17}, {7, 32, 49}, {5, 8, 196}, {2, 3, 33}};
+        for (int[] sh : shapes) {
+            int n = sh[0];
+            int ch = sh[1];
+            long plane = sh[2];
+            long size = n * ch * plane;
+            MemorySegment a = input(t, size);
+            MemorySegment gate = values(t, size, 2);
+            double[] expected = new double[ch];
+            for (long i = 0; i < size; i++) {
+                double g = t.get(gate, i);
+                double v = rnd.nextDouble() - 0.5;
+                t.set(a, i, g > 0 ? v : rnd.nextInt(5) == 0 ? Double.POSITIVE_INFINITY : v);
+                expected[(int) (i / plane % ch)] += g > 0 ? t.get(a, i) : 0;
+            }
+            String what = java.util.Arrays.toString(sh);
+            sameOutputs(t, ch, "gated channel sum " + what, out -> nat.gatedChannelSum(t, n, ch, plane, a, gate, out),
+                    out -> ref.gatedChannelSum(t, n, ch, plane, a, gate, out));
+            MemorySegment out = alloc(t, ch);
+            ref.gatedChannelSum(t, n, ch, plane, a, gate, out);
+            for (int ci = 0; ci < ch; ci++) {
+                assertThat(t.get(out, ci)).as("channel %d of %s", ci, what)
+                        .isCloseTo(expected[ci], org.assertj.core.data.Offset.offset(t == DType.F32 ? 1e-4 : 1e-12));
+            }
+        }
+    }
+
     /** kind 0: a ReLU's output (half zeros); 1: small integers (ties); 2: values with NaNs and negative zeros. */
     private MemorySegment values(DType t, long n, int kind) {
         MemorySegment s = input(t, n);
