@@ -171,7 +171,8 @@ class PoolingKernelsTest extends SameBits {
     @MethodSource("cases")
     void gatedChannelSumsMatchTheOracleBitForBit(DType t, boolean c) {
         NativeBackend nat = NativeKernelsTest.backend(c);
-        int[][] shapes = {{1, 1, 1}, {3, 2, 15}, {2, 3, 16}, {4, 5, 17}, {7, 32, 49}, {5, 8, 196}, {2, 3, 33}};
+        int[][] shapes = {{1, 1, 1}, {3, 2, 15}, {2, 3, 16}, {4, 5, 17}, {7, 32, 49}, {5, 8, 196}, {2, 3, 33},
+            {2, 70, 9}, {3, 130, 20}};
         for (int[] sh : shapes) {
             int n = sh[0];
             int ch = sh[1];
@@ -187,8 +188,13 @@ class PoolingKernelsTest extends SameBits {
                 expected[(int) (i / plane % ch)] += g > 0 ? t.get(a, i) : 0;
             }
             String what = java.util.Arrays.toString(sh);
-            sameOutputs(t, ch, "gated channel sum " + what, out -> nat.gatedChannelSum(t, n, ch, plane, a, gate, out),
-                    out -> ref.gatedChannelSum(t, n, ch, plane, a, gate, out));
+            for (int threads = 1; threads <= 3; threads += 2) { // channels split among threads: the same bits
+                nat.setThreads(threads);
+                sameOutputs(t, ch, "gated channel sum " + what + ", " + threads + " threads",
+                        out -> nat.gatedChannelSum(t, n, ch, plane, a, gate, out),
+                        out -> ref.gatedChannelSum(t, n, ch, plane, a, gate, out));
+            }
+            nat.setThreads(1);
             MemorySegment out = alloc(t, ch);
             ref.gatedChannelSum(t, n, ch, plane, a, gate, out);
             for (int ci = 0; ci < ch; ci++) {
