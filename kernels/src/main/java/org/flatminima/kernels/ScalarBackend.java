@@ -434,42 +434,35 @@ public class ScalarBackend implements Backend {
         }
     }
 
+    /**
+     * In the element type: each sum of floats is held in a double and rounded to float after each addition, which is
+     * float addition exactly (a double has more than twice float's precision, so the double rounding is innocuous).
+     */
     @Override
     public void gatedChannelSum(DType t, int n, int c, long plane, MemorySegment a, MemorySegment gate,
             MemorySegment out) {
         for (int ci = 0; ci < c; ci++) {
-            if (t == DType.F32) {
-                float[] s = new float[16];
-                for (int b = 0; b < n; b++) {
-                    long base = ((long) b * c + ci) * plane;
-                    for (long o = 0; o < plane; o++) {
-                        float g = gate.getAtIndex(ValueLayout.JAVA_FLOAT, base + o);
-                        s[(int) (o % 16)] += g > 0 ? a.getAtIndex(ValueLayout.JAVA_FLOAT, base + o) : 0f;
+            double[] s = new double[16];
+            for (int b = 0; b < n; b++) {
+                long base = ((long) b * c + ci) * plane;
+                for (long o = 0; o < plane; o++) {
+                    if (t.get(gate, base + o) > 0) {
+                        int j = (int) (o % 16);
+                        s[j] = inType(t, s[j] + t.get(a, base + o));
                     }
                 }
-                for (int w = 8; w >= 1; w /= 2) {
-                    for (int j = 0; j < w; j++) {
-                        s[j] += s[j + w];
-                    }
-                }
-                out.setAtIndex(ValueLayout.JAVA_FLOAT, ci, s[0]);
-            } else {
-                double[] s = new double[16];
-                for (int b = 0; b < n; b++) {
-                    long base = ((long) b * c + ci) * plane;
-                    for (long o = 0; o < plane; o++) {
-                        double g = gate.getAtIndex(ValueLayout.JAVA_DOUBLE, base + o);
-                        s[(int) (o % 16)] += g > 0 ? a.getAtIndex(ValueLayout.JAVA_DOUBLE, base + o) : 0.0;
-                    }
-                }
-                for (int w = 8; w >= 1; w /= 2) {
-                    for (int j = 0; j < w; j++) {
-                        s[j] += s[j + w];
-                    }
-                }
-                out.setAtIndex(ValueLayout.JAVA_DOUBLE, ci, s[0]);
             }
+            for (int w = 8; w >= 1; w /= 2) {
+                for (int j = 0; j < w; j++) {
+                    s[j] = inType(t, s[j] + s[j + w]);
+                }
+            }
+            t.set(out, ci, s[0]);
         }
+    }
+
+    private static double inType(DType t, double v) {
+        return t == DType.F32 ? (float) v : v;
     }
 
     /** Max pooling into y, and the routing into argmax unless it is null. */
