@@ -145,8 +145,8 @@ abstract sealed class ConvOutput {
         void start(DType dtype, int[] convShape, int images) {
             super.start(dtype, convShape, images);
             int r = convShape.length;
-            pool = Window2d.square(images, convShape[r - 3], convShape[r - 2], convShape[r - 1], spec.k(), spec.stride(),
-                    spec.pad());
+            pool = Window2d.square(images, convShape[r - 3], convShape[r - 2], convShape[r - 1], spec.k(),
+                    spec.stride(), spec.pad());
             y = Tensor.uninitialised(dtype, ImageOps.replaceTail(convShape, 2, pool.outH(), pool.outW()));
             pooledImages = y.reshape(images, convShape[r - 3], pool.outH(), pool.outW());
             // scoped when a scope is open: the backward pass of the same scope reads the routing

@@ -97,12 +97,12 @@ public final class TensorOps {
     /**
      * Per channel (axis -3), the sum of a where {@code gate} is positive: {@code out[..., c] = sum over the other axes
      * of gate (images, rows, columns) of (gate > 0 ? a : 0)}, for gate {@code [n, C, H, W]} and a of its shape with
-     * leading axes (directions) in front, out {@code [lead..., C]}; the sum's order is {@link Backend#gatedChannelSum}'s.
+     * leading axes (directions) in front, out {@code [lead..., C]}; in {@link Backend#gatedChannelSum}'s order.
      */
     public static Tensor gatedChannelSum(Tensor a, Tensor gate) {
         sameDtype("gatedChannelSum", a, gate);
-        int r = gate.rank();
-        if (r != 4 || a.rank() < 4 || !Arrays.equals(Arrays.copyOfRange(a.shape(), a.rank() - 4, a.rank()), gate.shape())) {
+        int r = a.rank();
+        if (gate.rank() != 4 || r < 4 || !Arrays.equals(Arrays.copyOfRange(a.shape(), r - 4, r), gate.shape())) {
             throw new IllegalArgumentException("gatedChannelSum: a " + Arrays.toString(a.shape())
                     + " is not the gate's shape " + Arrays.toString(gate.shape()) + " with leading axes");
         }

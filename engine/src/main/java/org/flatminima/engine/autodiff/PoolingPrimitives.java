@@ -116,7 +116,8 @@ public sealed interface PoolingPrimitives extends Primitive {
                 if (gb == null) {
                     return conv.vjp(Trace.bind(new MaxPool2dScatter(r), g), x, y, needed);
                 }
-                Var[] c = conv.vjp(Trace.bind(new MaxPool2dScatter(r), g), x, y, new boolean[] {true, needed[1], false});
+                Var gz = Trace.bind(new MaxPool2dScatter(r), g);
+                Var[] c = conv.vjp(gz, x, y, new boolean[] {true, needed[1], false});
                 return cts(c[0], c[1], gb);
             }
             Var w = x[1];
