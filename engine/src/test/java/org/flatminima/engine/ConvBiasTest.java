@@ -23,15 +23,26 @@ class ConvBiasTest {
     private static final int[][] SHAPES = {{5, 8, 9, 7, 5, 3, 1, 1}, {11, 1, 28, 28, 32, 3, 1, 1},
         {4, 2, 9, 9, 4, 5, 2, 1}, {1, 3, 6, 6, 2, 3, 1, 0}};
 
+    /**
+     * Normal input {@code [n, c, h, w]}, weight {@code [o, c, k, k]} and bias {@code [o]} of a shape {@code {n, c, h, w,
+     * o, k, ...}}, drawn from a generator seeded by the shape (shared with {@code ConvMaxPoolTest}).
+     */
+    static Tensor[] operands(DType t, int[] s) {
+        SplittableRandom rnd = new SplittableRandom(Arrays.hashCode(s));
+        Tensor x = Tensor.normal(t, rnd, s[0], s[1], s[2], s[3]);
+        Tensor w = Tensor.normal(t, rnd, s[4], s[1], s[5], s[5]);
+        return new Tensor[] {x, w, Tensor.normal(t, rnd, s[4])};
+    }
+
     @Test
     void eachChunkPlusTheBiasHasTheBitsOfTheConvolutionThenTheAddition() {
         EveryBackend.forEach((name, be) -> {
             for (DType t : DType.values()) {
                 for (int[] s : SHAPES) {
-                    SplittableRandom rnd = new SplittableRandom(Arrays.hashCode(s));
-                    Tensor x = Tensor.normal(t, rnd, s[0], s[1], s[2], s[3]);
-                    Tensor w = Tensor.normal(t, rnd, s[4], s[1], s[5], s[5]);
-                    Tensor b = Tensor.normal(t, rnd, s[4]);
+                    Tensor[] xwb = operands(t, s);
+                    Tensor x = xwb[0];
+                    Tensor w = xwb[1];
+                    Tensor b = xwb[2];
                     for (int threads = 1; threads <= 2; threads++) {
                         be.setThreads(threads);
                         double[] fused = Engine.with(be, () -> ImageOps.conv2d(x, w, b, s[6], s[7]).toDoubleArray());

@@ -42,10 +42,10 @@ class ConvMaxPoolTest {
         EveryBackend.forEach((name, be) -> {
             for (DType t : DType.values()) {
                 for (int[] s : SHAPES) {
-                    SplittableRandom rnd = new SplittableRandom(Arrays.hashCode(s));
-                    Tensor x = Tensor.normal(t, rnd, s[0], s[1], s[2], s[3]);
-                    Tensor w = Tensor.normal(t, rnd, s[4], s[1], s[5], s[5]);
-                    Tensor b = Tensor.normal(t, rnd, s[4]);
+                    Tensor[] xwb = ConvBiasTest.operands(t, s);
+                    Tensor x = xwb[0];
+                    Tensor w = xwb[1];
+                    Tensor b = xwb[2];
                     for (int[] pool : POOLS) {
                         for (Tensor bias : new Tensor[] {b, null}) {
                             for (int threads = 1; threads <= 3; threads += 2) {

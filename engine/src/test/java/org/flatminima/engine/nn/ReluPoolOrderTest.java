@@ -33,12 +33,19 @@ class ReluPoolOrderTest {
                 new Conv2d(6, 8, 3, 1, 1, true), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(8 * 2 * 2, 5));
         Module padded = Sequential.of(new Conv2d(2, 4, 3, 1, 1, true), new ReLU(), new MaxPool2d(3, 2, 1),
                 new Flatten(), new Linear(4 * 4 * 4, 5));
-        // KeskarC3's block: zeropad(3) around 8x8 maps, then 3x3 windows with stride 2: 6x6, its corners all padding
-        Module zeroPadded = Sequential.of(new Conv2d(2, 4, 3, 1, 1, true), new ReLU(), new ZeroPad2d(3),
-                new MaxPool2d(3, 2, 0), new Flatten(), new Linear(4 * 6 * 6, 5));
+        Module zeroPadded = keskarBlock();
         return Stream.of(DType.F64, DType.F32).flatMap(t -> Stream.of(
                 Arguments.of("2x2 windows", twoByTwo, t), Arguments.of("3x3 stride 2 pad 1", padded, t),
                 Arguments.of("zeropad 3, 3x3 stride 2", zeroPadded, t)));
+    }
+
+    /**
+     * KeskarC3's block on 2 x 8 x 8 images: zeropad(3) around the 8x8 maps, then 3x3 windows with stride 2: 6x6, its
+     * corners all padding (shared with {@code ConvPoolTest}).
+     */
+    static Module keskarBlock() {
+        return Sequential.of(new Conv2d(2, 4, 3, 1, 1, true), new ReLU(), new ZeroPad2d(3), new MaxPool2d(3, 2, 0),
+                new Flatten(), new Linear(4 * 6 * 6, 5));
     }
 
     @ParameterizedTest(name = "{0} {2}")
