@@ -194,10 +194,28 @@ static int fm_winograd_gradient_vec_f64(const int32_t *geom, int32_t cout, const
 
 #if defined(__x86_64__)
 
+/* An accumulator's lanes summed pairwise by halves: lane x plus lane x + 8, then x + 4, x + 2, x + 1 (the lower
+ * lane the first operand), the order SkinnyGemm's rows kernel keeps in Java. */
+FC_TARGET static inline float fm_lanes_sum_f32(__m512 v) {
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v),
+                                   _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    const __m128 d = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    return _mm_cvtss_f32(_mm_add_ss(d, _mm_movehdup_ps(d)));
+}
+
+/* The same for doubles: lane x plus lane x + 4, then x + 2, x + 1. */
+FC_TARGET static inline double fm_lanes_sum_f64(__m512d v) {
+    const __m256d h = _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1));
+    const __m128d q = _mm_add_pd(_mm256_castpd256_pd128(h), _mm256_extractf128_pd(h, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(q, _mm_unpackhi_pd(q, q)));
+}
+
 #define T float
 #define FM(name) fm_##name##_f32
 #define FC_V __m512
 #define FC_VL 16
+#define FC_LANES_SUM(v) fm_lanes_sum_f32(v)
 #define FC_LOAD(p) _mm512_loadu_ps(p)
 #define FC_STORE(p, v) _mm512_storeu_ps(p, v)
 #define FC_SET1(x) _mm512_set1_ps(x)
@@ -213,6 +231,7 @@ static int fm_winograd_gradient_vec_f64(const int32_t *geom, int32_t cout, const
 #define FM(name) fm_##name##_f64
 #define FC_V __m512d
 #define FC_VL 8
+#define FC_LANES_SUM(v) fm_lanes_sum_f64(v)
 #define FC_LOAD(p) _mm512_loadu_pd(p)
 #define FC_STORE(p, v) _mm512_storeu_pd(p, v)
 #define FC_SET1(x) _mm512_set1_pd(x)

@@ -13,13 +13,15 @@
 
 #include <stdint.h>
 
-/* Bump whenever a signature or an op code changes; the Java loader refuses a different value.
+/* Bump whenever a signature, an op code or the bits a kernel shares with the Java kernels change; the Java
+ * loader refuses a different value.
  * ABI 3 added fm_reduce_cols and fm_max_pool2d_gather; ABI 4 fm_winograd_input, fm_winograd_output and
  * fm_winograd_gradient; ABI 5 the binary op FM_GATE; ABI 6 fm_axpby; ABI 7 fm_avx512_supported,
  * fm_fewcol_gemm and fm_vector_math; ABI 8 fm_avx2_supported and fm_small_gemm; ABI 9 fm_vector_math's codes 2
  * and 3 (the AVX2 versions) and fm_test_without_avx512; ABI 10 fm_packed_gemm_f32; ABI 11 fm_packed_gemm_f64;
- * ABI 12 fm_packed_gemm_row_f32 and _f64; ABI 13 their relu argument; ABI 14 fm_max_pool2d_relu and fm_gated_channel_sum. */
-#define FM_ABI_VERSION 14
+ * ABI 12 fm_packed_gemm_row_f32 and _f64; ABI 13 their relu argument; ABI 14 fm_max_pool2d_relu and
+ * fm_gated_channel_sum; ABI 15 fm_fewcol_gemm's lanes summed pairwise (the bits of the vector kernels' new order). */
+#define FM_ABI_VERSION 15
 
 /* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
  * unused in ABI 2; their codes are not reused. */

@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.DType;
 import org.junit.jupiter.api.Test;
@@ -90,6 +92,55 @@ class SkinnyGemmTest {
                 }
             }
         }
+    }
+
+    /**
+     * With A not transposed an entry is VL chains of multiply-adds over the depth (lane x takes p = x, x + VL, ...
+     * below the last whole vector), those lanes added pairwise by halves (lane x plus lane x + VL / 2, then x + VL
+     * / 4, ...), then the remainder of the depth as multiply-adds in order: the order the C kernels keep too.
+     */
+    @Test
+    void notTransposedAddsAnEntrysLanesPairwiseByHalves() throws Exception {
+        Backend vb = VectorBackend.create();
+        int m = 70;
+        int n = 10;
+        int k = 301;
+        for (DType t : DType.values()) {
+            int vl = t == DType.F32 ? FloatVector.SPECIES_PREFERRED.length() : DoubleVector.SPECIES_PREFERRED.length();
+            int kv = k / vl * vl;
+            SplittableRandom r = new SplittableRandom(7);
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment a = VectorGemmTest.random(arena, t, (long) m * k, r);
+                MemorySegment b = VectorGemmTest.random(arena, t, (long) n * k, r);
+                MemorySegment c = arena.allocate((long) m * n * t.byteSize(), t.byteSize());
+                vb.gemm(t, false, true, m, n, k, 1.0, a, k, b, k, 0.0, c, n);
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        double[] lanes = new double[vl];
+                        for (int p = 0; p < kv; p++) {
+                            double x = t.get(a, (long) i * k + p);
+                            lanes[p % vl] = fma(t, x, t.get(b, (long) j * k + p), lanes[p % vl]);
+                        }
+                        for (int h = vl / 2; h > 0; h /= 2) {
+                            for (int x = 0; x < h; x++) {
+                                double sum = lanes[x] + lanes[x + h]; // a float sum is exact in double
+                                lanes[x] = t == DType.F32 ? (float) sum : sum;
+                            }
+                        }
+                        double want = lanes[0];
+                        for (int p = kv; p < k; p++) {
+                            want = fma(t, t.get(a, (long) i * k + p), t.get(b, (long) j * k + p), want);
+                        }
+                        assertThat(t.get(c, (long) i * n + j)).as("%s C[%d,%d]", t, i, j).isEqualTo(want);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code x y + s} rounded once to the element type. */
+    private static double fma(DType t, double x, double y, double s) {
+        return t == DType.F32 ? Math.fma((float) x, (float) y, (float) s) : Math.fma(x, y, s);
     }
 
     /**
