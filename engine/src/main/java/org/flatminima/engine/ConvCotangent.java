@@ -48,7 +48,7 @@ abstract sealed class ConvCotangent {
     }
 
     /** The cotangent {@code scatter_r(gp)} of a convolution's output that max pooling with routing r pooled. */
-    static ConvCotangent scattered(Tensor gp, ImageOps.PoolRouting r) {
+    static ConvCotangent scattered(Tensor gp, PoolOps.PoolRouting r) {
         return new Scattered(gp.contiguous(), r);
     }
 
@@ -71,10 +71,10 @@ abstract sealed class ConvCotangent {
         private static final long BUFFER_ELEMENTS = 1L << 17;
 
         private final Tensor gp;
-        private final ImageOps.PoolRouting r;
+        private final PoolOps.PoolRouting r;
         private Tensor buffers;
 
-        Scattered(Tensor gp, ImageOps.PoolRouting r) {
+        Scattered(Tensor gp, PoolOps.PoolRouting r) {
             super(gp.dtype(), r.window().c(), r.window().h(), r.window().w());
             this.gp = gp;
             this.r = r;

@@ -124,7 +124,7 @@ abstract sealed class ConvOutput {
     /**
      * The max pooling ({@code k x k} windows, stride, -infinity padding; then a ReLU if it says so) of the
      * convolution's output, with its routing when {@code routed}: each chunk pooled by the backend's kernel right
-     * after it is written, from its part's buffer. The same bits and routing as {@link ImageOps#maxPool2dRouted} of
+     * after it is written, from its part's buffer. The same bits and routing as {@link PoolOps#maxPool2dRouted} of
      * the whole output (pooling reads each plane alone, and the routing indexes within a plane), then a ReLU with
      * the routing -1 where it gives 0.
      */
@@ -170,24 +170,24 @@ abstract sealed class ConvOutput {
         }
 
         /** The pooled output and, when routed, its routing over the whole convolution output. */
-        ImageOps.MaxPooled result() {
-            return new ImageOps.MaxPooled(y, argmax == null ? null : new ImageOps.PoolRouting(pool, shape, argmax,
+        PoolOps.MaxPooled result() {
+            return new PoolOps.MaxPooled(y, argmax == null ? null : new PoolOps.PoolRouting(pool, shape, argmax,
                     spec.relu()));
         }
     }
 
     /**
-     * The values of the convolution's output that a max pooling's routing selects ({@link ImageOps#maxPool2dGather}),
+     * The values of the convolution's output that a max pooling's routing selects ({@link PoolOps#maxPool2dGather}),
      * for a convolution whose images and channels are the routing's repeated: image i and channel c take the
      * routing of image {@code i mod n} and channel {@code c mod C} ({@code n, C} the routing's): tangents for several
      * directions, stacked on the images (a direction axis of the input) or the channels (of the weight).
      */
     static final class Gathered extends Buffered {
-        private final ImageOps.PoolRouting routing;
+        private final PoolOps.PoolRouting routing;
         private Tensor y;
         private Tensor gatheredImages;
 
-        Gathered(ImageOps.PoolRouting routing) {
+        Gathered(PoolOps.PoolRouting routing) {
             this.routing = routing;
         }
 

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A convolution and its max pooling in one pass ({@link ImageOps#conv2dMaxPool}: each chunk of images pooled from a
  * part's buffer right after the convolution writes it) has the bits and the routing of the convolution followed by
- * {@link ImageOps#maxPool2dRouted}, and gathering by a routing in one pass ({@link ImageOps#conv2dGather}) the bits of
- * the convolution then {@link ImageOps#maxPool2dGather}, with the images or the channels the routing's repeated (two
+ * {@link PoolOps#maxPool2dRouted}, and gathering by a routing in one pass ({@link ImageOps#conv2dGather}) the bits of
+ * the convolution then {@link PoolOps#maxPool2dGather}, with the images or the channels the routing's repeated (two
  * directions' tangents), and the weight gradient of a pooled cotangent scattered chunk by chunk
  * ({@link ImageOps#conv2dWeightGradRouted}) the bits of the scatter then {@link ImageOps#conv2dWeightGrad}: on every
  * backend and dtype, at one and three threads, on each of the convolution's routes,
@@ -74,9 +74,9 @@ class ConvMaxPoolTest {
      */
     private static void compare(Tensor x, Tensor w, Tensor bias, int[] s, int[] pool, boolean relu, String what) {
         Tensor conv = bias == null ? ImageOps.conv2d(x, w, s[6], s[7]) : ImageOps.conv2d(x, w, bias, s[6], s[7]);
-        ImageOps.MaxPooled apart = ImageOps.maxPool2dRouted(conv, pool[0], pool[1], pool[2]);
+        PoolOps.MaxPooled apart = PoolOps.maxPool2dRouted(conv, pool[0], pool[1], pool[2]);
         PoolAfterConv spec = PoolAfterConv.max(pool[0], pool[1], pool[2]);
-        ImageOps.MaxPooled fused = ImageOps.conv2dMaxPool(x, w, bias, s[6], s[7], relu ? spec.thenRelu() : spec);
+        PoolOps.MaxPooled fused = ImageOps.conv2dMaxPool(x, w, bias, s[6], s[7], relu ? spec.thenRelu() : spec);
         Tensor values = ImageOps.conv2dMaxPoolValues(x, w, bias, s[6], s[7], relu ? spec.thenRelu() : spec);
         Tensor y = relu ? TensorOps.unary(UnaryOp.RELU, apart.y()) : apart.y();
         int[] routing = apart.routing().argmax().asSlice(0, y.size() * 4).toArray(ValueLayout.JAVA_INT);
@@ -97,8 +97,8 @@ class ConvMaxPoolTest {
         assertThat(fused.routing().argmax().asSlice(0, y.size() * 4).toArray(ValueLayout.JAVA_INT))
                 .as("routing, " + what).isEqualTo(routing);
         // the routing really routes: gathering the convolution by it gives the pooled values, fused or not
-        assertThat(bits(ImageOps.maxPool2dGather(conv, fused.routing()))).as("gathered, " + what).isEqualTo(bits(y));
-        ImageOps.PoolRouting r = fused.routing();
+        assertThat(bits(PoolOps.maxPool2dGather(conv, fused.routing()))).as("gathered, " + what).isEqualTo(bits(y));
+        PoolOps.PoolRouting r = fused.routing();
         assertThat(bits(ImageOps.conv2dGather(x, w, bias, s[6], s[7], r))).as("gathered in cache, " + what)
                 .isEqualTo(bits(y));
         // two directions' tangents: the images repeated (a direction axis on the input), the channels repeated (two
@@ -108,7 +108,7 @@ class ConvMaxPoolTest {
         Tensor x2 = Tensor.normal(t, rnd, 2, s[0], s[1], s[2], s[3]);
         Tensor conv2 = bias == null ? ImageOps.conv2d(x2, w, s[6], s[7]) : ImageOps.conv2d(x2, w, bias, s[6], s[7]);
         assertThat(bits(ImageOps.conv2dGather(x2, w, bias, s[6], s[7], r))).as("images repeated, " + what)
-                .isEqualTo(bits(ImageOps.maxPool2dGather(conv2, r)));
+                .isEqualTo(bits(PoolOps.maxPool2dGather(conv2, r)));
         Tensor w2 = Tensor.normal(t, rnd, 2 * s[4], s[1], s[5], s[5]);
         Tensor b2 = bias == null ? null : Tensor.normal(t, rnd, 2 * s[4]);
         Tensor wide = b2 == null ? ImageOps.conv2d(x, w2, s[6], s[7]) : ImageOps.conv2d(x, w2, b2, s[6], s[7]);
@@ -116,13 +116,13 @@ class ConvMaxPoolTest {
         int ow = wide.dim(3);
         Tensor byBank = wide.reshape(s[0], 2, s[4], oh, ow).transpose(0, 1).contiguous();
         int[] p = r.outShape();
-        Tensor expected = ImageOps.maxPool2dGather(byBank, r).transpose(0, 1).contiguous()
+        Tensor expected = PoolOps.maxPool2dGather(byBank, r).transpose(0, 1).contiguous()
                 .reshape(s[0], 2 * s[4], p[2], p[3]);
         assertThat(bits(ImageOps.conv2dGather(x, w2, b2, s[6], s[7], r))).as("channels repeated, " + what)
                 .isEqualTo(bits(expected));
         // the weight gradient of a pooled cotangent, scattered chunk by chunk, against the scatter then the gradient
         Tensor gp = Tensor.normal(t, rnd, r.outShape());
-        Tensor scattered = ImageOps.maxPool2dScatter(gp, r);
+        Tensor scattered = PoolOps.maxPool2dScatter(gp, r);
         assertThat(bits(ImageOps.conv2dWeightGradRouted(x, gp, s[5], s[5], s[6], s[7], r))).as("weight grad, " + what)
                 .isEqualTo(bits(ImageOps.conv2dWeightGrad(x, scattered, s[5], s[5], s[6], s[7])));
     }

@@ -17,13 +17,13 @@ class ImageOpsTest {
     void gatherByTheRoutingIsThePoolingAndActsOnEveryCopy(DType t) {
         SplittableRandom rnd = new SplittableRandom(11);
         Tensor x = Tensor.normal(t, rnd, 2, 3, 7, 6);
-        ImageOps.MaxPooled p = ImageOps.maxPool2dRouted(x, 3, 2, 1);
+        PoolOps.MaxPooled p = PoolOps.maxPool2dRouted(x, 3, 2, 1);
         // of the pooled input: the pooling
-        assertThat(ImageOps.maxPool2dGather(x, p.routing()).toDoubleArray()).containsExactly(p.y().toDoubleArray());
+        assertThat(PoolOps.maxPool2dGather(x, p.routing()).toDoubleArray()).containsExactly(p.y().toDoubleArray());
 
         // of two stacked other tensors (a batched tangent): each gathered at the same positions
         Tensor v = Tensor.normal(t, rnd, 2, 2, 3, 7, 6);
-        double[] got = ImageOps.maxPool2dGather(v, p.routing()).toDoubleArray();
+        double[] got = PoolOps.maxPool2dGather(v, p.routing()).toDoubleArray();
         double[] xs = x.toDoubleArray();
         double[] ys = p.y().toDoubleArray();
         double[] vs = v.toDoubleArray();
@@ -56,12 +56,12 @@ class ImageOpsTest {
         int b = 3;
         int k = 4;
         Tensor x = Tensor.normal(t, rnd, b, 5, 8, 9);
-        ImageOps.MaxPooled p = ImageOps.maxPool2dRouted(x, 2, 2, 0);
+        PoolOps.MaxPooled p = PoolOps.maxPool2dRouted(x, 2, 2, 0);
         Tensor stacked = Tensor.normal(t, rnd, b, k * 5, 8, 9);
         Tensor view = stacked.reshape(b, k, 5, 8, 9).transpose(0, 1);
         assertThat(view.isContiguous()).isFalse();
-        double[] want = ImageOps.maxPool2dGather(view.contiguous(), p.routing()).toDoubleArray();
-        Tensor got = ImageOps.maxPool2dGather(view, p.routing());
+        double[] want = PoolOps.maxPool2dGather(view.contiguous(), p.routing()).toDoubleArray();
+        Tensor got = PoolOps.maxPool2dGather(view, p.routing());
         assertThat(got.shape()).containsExactly(k, b, 5, 4, 4);
         assertThat(got.toDoubleArray()).containsExactly(want);
         // direction 2, image 1, channel 3, output (1, 2): the maximum of its window of x, taken from the view
@@ -80,7 +80,7 @@ class ImageOpsTest {
         assertThat(got.get(2, 1, 3, 1, 2)).isEqualTo(stacked.get(1, 2 * 5 + 3, row, col));
 
         Tensor swapped = Tensor.normal(t, rnd, k, b, 5, 9, 8).transpose(3, 4); // images not contiguous: copied
-        assertThat(ImageOps.maxPool2dGather(swapped, p.routing()).toDoubleArray())
-                .containsExactly(ImageOps.maxPool2dGather(swapped.contiguous(), p.routing()).toDoubleArray());
+        assertThat(PoolOps.maxPool2dGather(swapped, p.routing()).toDoubleArray())
+                .containsExactly(PoolOps.maxPool2dGather(swapped.contiguous(), p.routing()).toDoubleArray());
     }
 }

@@ -116,12 +116,12 @@ class ScopeMemoryTest {
         m.put("conv2d strided", () -> ImageOps.conv2d(img, w, 2, 0));
         m.put("conv2dInputGrad", () -> ImageOps.conv2dInputGrad(gy, w, 9, 7, 1, 1));
         m.put("conv2dWeightGrad", () -> ImageOps.conv2dWeightGrad(img, gy, 3, 3, 1, 1));
-        m.put("maxPool2d", () -> ImageOps.maxPool2d(img, 2, 2, 0));
-        m.put("maxPool2d padded", () -> ImageOps.maxPool2d(img, 3, 2, 1));
-        m.put("avgPool2d", () -> ImageOps.avgPool2d(img, 2, 2, 0));
+        m.put("maxPool2d", () -> PoolOps.maxPool2d(img, 2, 2, 0));
+        m.put("maxPool2d padded", () -> PoolOps.maxPool2d(img, 3, 2, 1));
+        m.put("avgPool2d", () -> PoolOps.avgPool2d(img, 2, 2, 0));
         Tensor pooled = Tensor.uniform(t, rnd, -1, 1, 2, 3, 4, 3);
-        m.put("maxPool2dScatter", () -> ImageOps.maxPool2dScatter(pooled, ImageOps.maxPool2dRouting(img, 2, 2, 0)));
-        m.put("avgPool2dBackward", () -> ImageOps.avgPool2dBackward(pooled, 9, 7, 2, 2, 0));
+        m.put("maxPool2dScatter", () -> PoolOps.maxPool2dScatter(pooled, PoolOps.maxPool2dRouting(img, 2, 2, 0)));
+        m.put("avgPool2dBackward", () -> PoolOps.avgPool2dBackward(pooled, 9, 7, 2, 2, 0));
         return m;
     }
 }

@@ -6,6 +6,7 @@ import java.util.Arrays;
 
 import org.flatminima.engine.Tensor;
 import org.flatminima.engine.ImageOps;
+import org.flatminima.engine.PoolOps;
 import org.flatminima.engine.PoolAfterConv;
 import org.flatminima.engine.TensorOps;
 import org.flatminima.kernels.Shapes;
@@ -30,18 +31,18 @@ public sealed interface PoolingPrimitives extends Primitive {
      * to any order. The routing is a residual: the pooling kernel computes it along with y, once per forward.
      */
     record MaxPool2d(int k, int stride, int pad)
-            implements PoolingPrimitives, Primitive.WithResiduals<ImageOps.PoolRouting> {
+            implements PoolingPrimitives, Primitive.WithResiduals<PoolOps.PoolRouting> {
         public String name() {
             return "max_pool2d";
         }
 
         /** A forward that nothing differentiates: the values alone, without the routing. */
         public Tensor forward(Tensor... in) {
-            return ImageOps.maxPool2d(in[0], k, stride, pad);
+            return PoolOps.maxPool2d(in[0], k, stride, pad);
         }
 
-        public Forward<ImageOps.PoolRouting> forwardWithResiduals(Tensor... in) {
-            ImageOps.MaxPooled p = ImageOps.maxPool2dRouted(in[0], k, stride, pad);
+        public Forward<PoolOps.PoolRouting> forwardWithResiduals(Tensor... in) {
+            PoolOps.MaxPooled p = PoolOps.maxPool2dRouted(in[0], k, stride, pad);
             return new Forward<>(p.y(), p.routing());
         }
 
@@ -69,7 +70,7 @@ public sealed interface PoolingPrimitives extends Primitive {
      * nowhere where y is 0, so gather_r and scatter_r apply the ReLU's gate: relu(gather_r(z)) = gather_r'(z).
      */
     record Conv2dMaxPool(int stride, int pad, boolean bias, PoolAfterConv pool)
-            implements PoolingPrimitives, Primitive.WithResiduals<ImageOps.PoolRouting> {
+            implements PoolingPrimitives, Primitive.WithResiduals<PoolOps.PoolRouting> {
         public String name() {
             return "conv2d_max_pool";
         }
@@ -79,8 +80,8 @@ public sealed interface PoolingPrimitives extends Primitive {
             return ImageOps.conv2dMaxPoolValues(in[0], in[1], bias ? in[2] : null, stride, pad, pool);
         }
 
-        public Forward<ImageOps.PoolRouting> forwardWithResiduals(Tensor... in) {
-            ImageOps.MaxPooled p = ImageOps.conv2dMaxPool(in[0], in[1], bias ? in[2] : null, stride, pad, pool);
+        public Forward<PoolOps.PoolRouting> forwardWithResiduals(Tensor... in) {
+            PoolOps.MaxPooled p = ImageOps.conv2dMaxPool(in[0], in[1], bias ? in[2] : null, stride, pad, pool);
             return new Forward<>(p.y(), p.routing());
         }
 
@@ -108,7 +109,7 @@ public sealed interface PoolingPrimitives extends Primitive {
          */
         @Override
         public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
-            ImageOps.PoolRouting r = residuals(y);
+            PoolOps.PoolRouting r = residuals(y);
             Primitive conv = bias ? new ProductPrimitives.Conv2dBias(stride, pad)
                     : new ProductPrimitives.Conv2d(stride, pad);
             Var gb = bias && needed[2] && pool.relu() ? Trace.bind(new GatedChannelSum(), g, y) : null;
@@ -173,7 +174,7 @@ public sealed interface PoolingPrimitives extends Primitive {
      * batched dgp) + conv2d_weight_grad(dx, scatter_r(gp)); with {@code <y, c> = <conv2d(x, c), scatter_r(gp)>}:
      * gx = conv2d_input_grad(scatter_r(gp), c), ggp = gather_r(conv2d(x, c)) ({@link Conv2dGather}).
      */
-    record Conv2dWeightGradRouted(int kh, int kw, int stride, int pad, ImageOps.PoolRouting routing)
+    record Conv2dWeightGradRouted(int kh, int kw, int stride, int pad, PoolOps.PoolRouting routing)
             implements PoolingPrimitives {
         public String name() {
             return "conv2d_weight_grad_routed";
@@ -217,7 +218,7 @@ public sealed interface PoolingPrimitives extends Primitive {
      * gather_r(conv2d(x, dw) + db) ({@link #tangent}); the cotangent of the convolution's output is scatter_r(g), then
      * the convolution's VJP.
      */
-    record Conv2dGather(int stride, int pad, boolean bias, ImageOps.PoolRouting routing) implements PoolingPrimitives {
+    record Conv2dGather(int stride, int pad, boolean bias, PoolOps.PoolRouting routing) implements PoolingPrimitives {
         public String name() {
             return "conv2d_gather";
         }
@@ -240,7 +241,7 @@ public sealed interface PoolingPrimitives extends Primitive {
          * A bias tangent not added inside a gather ({@link #gatheredBias}) is gated by {@code live} (the pooling's
          * output where r carries its ReLU; else null).
          */
-        static Var tangent(int stride, int pad, ImageOps.PoolRouting r, Var[] x, Var[] t, int[] out, Var live) {
+        static Var tangent(int stride, int pad, PoolOps.PoolRouting r, Var[] x, Var[] t, int[] out, Var live) {
             Var db = x.length == 3 ? t[2] : null;
             Var a = t[0] == null ? null : Trace.bind(new Conv2dGather(stride, pad, false, r), t[0], x[1]);
             if (t[1] == null) {
@@ -252,7 +253,7 @@ public sealed interface PoolingPrimitives extends Primitive {
         }
 
         /** {@code gather_r(conv2d(x, dw) (+ db))} for the weight w, db null or with dw's direction axes. */
-        private static Var filterTangent(int stride, int pad, ImageOps.PoolRouting r, Var x, Var w, Var dw, Var db) {
+        private static Var filterTangent(int stride, int pad, PoolOps.PoolRouting r, Var x, Var w, Var dw, Var db) {
             if (lead(dw, w) == 0) {
                 return db != null ? Trace.bind(new Conv2dGather(stride, pad, true, r), x, dw, db)
                         : Trace.bind(new Conv2dGather(stride, pad, false, r), x, dw);
@@ -272,7 +273,7 @@ public sealed interface PoolingPrimitives extends Primitive {
          * convolution with zero filters and the bias db (a rare path: a bias's tangent alone, under a routing that
          * shuts windows, with no output to gate by).
          */
-        private static Var gatheredBias(int stride, int pad, ImageOps.PoolRouting r, Var[] x, Var db, int[] out,
+        private static Var gatheredBias(int stride, int pad, PoolOps.PoolRouting r, Var[] x, Var db, int[] out,
                 Var live) {
             if (db == null) {
                 return null;
@@ -318,13 +319,13 @@ public sealed interface PoolingPrimitives extends Primitive {
     }
 
     /** {@code y[p, o] = x[p, argmax_r[p, o]]} per plane p, for a constant routing r. Linear; gx = scatter_r(g). */
-    record MaxPool2dGather(ImageOps.PoolRouting routing) implements PoolingPrimitives, Primitive.LinearUnary {
+    record MaxPool2dGather(PoolOps.PoolRouting routing) implements PoolingPrimitives, Primitive.LinearUnary {
         public String name() {
             return "max_pool2d_gather";
         }
 
         public Tensor forward(Tensor... in) {
-            return ImageOps.maxPool2dGather(in[0], routing);
+            return PoolOps.maxPool2dGather(in[0], routing);
         }
 
         @Override
@@ -337,13 +338,13 @@ public sealed interface PoolingPrimitives extends Primitive {
      * {@code y = 0; y[p, argmax_r[p, o]] += x[p, o]}: the transpose of {@link MaxPool2dGather} (the backend's
      * max-pool backward). Linear; gx = gather_r(g).
      */
-    record MaxPool2dScatter(ImageOps.PoolRouting routing) implements PoolingPrimitives, Primitive.LinearUnary {
+    record MaxPool2dScatter(PoolOps.PoolRouting routing) implements PoolingPrimitives, Primitive.LinearUnary {
         public String name() {
             return "max_pool2d_scatter";
         }
 
         public Tensor forward(Tensor... in) {
-            return ImageOps.maxPool2dScatter(in[0], routing);
+            return PoolOps.maxPool2dScatter(in[0], routing);
         }
 
         @Override
@@ -362,7 +363,7 @@ public sealed interface PoolingPrimitives extends Primitive {
         }
 
         public Tensor forward(Tensor... in) {
-            return ImageOps.avgPool2d(in[0], k, stride, pad);
+            return PoolOps.avgPool2d(in[0], k, stride, pad);
         }
 
         @Override
@@ -382,7 +383,7 @@ public sealed interface PoolingPrimitives extends Primitive {
         }
 
         public Tensor forward(Tensor... in) {
-            return ImageOps.avgPool2dBackward(in[0], h, width, k, stride, pad);
+            return PoolOps.avgPool2dBackward(in[0], h, width, k, stride, pad);
         }
 
         @Override

@@ -61,16 +61,16 @@ class PrimitiveCheckerTest {
     static final int[] LABELS = {2, 0, 1, 2};
 
     /** A fixed max-pool routing (3x3 windows, stride 2, padding 1) for the gather/scatter pair. */
-    static final org.flatminima.engine.ImageOps.PoolRouting POOL_ROUTING = org.flatminima.engine.ImageOps
+    static final org.flatminima.engine.PoolOps.PoolRouting POOL_ROUTING = org.flatminima.engine.PoolOps
             .maxPool2dRouting(Tensor.normal(Numeric.F64, new SplittableRandom(7), 2, 2, 5, 6), 3, 2, 1);
 
     /**
      * A routing that also carries a ReLU (3x3 windows, stride 2, padding 1, of a convolution [2, 3, 5, 6] * [2, 3, 3,
      * 3] with padding 1): -1 where the pooled maximum is not positive (the first channel's bias makes that common).
      */
-    static final org.flatminima.engine.ImageOps.PoolRouting RELU_ROUTING = reluRouting();
+    static final org.flatminima.engine.PoolOps.PoolRouting RELU_ROUTING = reluRouting();
 
-    private static org.flatminima.engine.ImageOps.PoolRouting reluRouting() {
+    private static org.flatminima.engine.PoolOps.PoolRouting reluRouting() {
         SplittableRandom rnd = new SplittableRandom(11);
         return org.flatminima.engine.ImageOps.conv2dMaxPool(Tensor.normal(Numeric.F64, rnd, 2, 3, 5, 6),
                 Tensor.normal(Numeric.F64, rnd, 2, 3, 3, 3), Tensor.of(Numeric.F64, new double[] {-10, 0.5}, 2), 1, 1,

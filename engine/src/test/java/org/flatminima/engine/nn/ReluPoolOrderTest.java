@@ -124,7 +124,7 @@ class ReluPoolOrderTest {
         List<Module> layers = ((Sequential) module).layers();
         int zeroPad = layers.get(2) instanceof ZeroPad2d z ? z.pad() : 0;
         MaxPool2d pool = (MaxPool2d) layers.get(zeroPad > 0 ? 3 : 2);
-        Tensor pooled = org.flatminima.engine.ImageOps.maxPool2d(relu, pool.kernel(), pool.stride(),
+        Tensor pooled = org.flatminima.engine.PoolOps.maxPool2d(relu, pool.kernel(), pool.stride(),
                 pool.pad() + zeroPad);
         int zeros = 0;
         for (double d : pooled.toDoubleArray()) {
