@@ -63,7 +63,7 @@ public sealed interface PoolingPrimitives extends Primitive {
      * for a {@code Conv2d} followed by a {@code MaxPool2d}, with a ReLU between them moved after the pooling and
      * taken in), each chunk of images pooled while the convolution's output for it is in cache
      * ({@link ImageOps#conv2dMaxPool}), so that output, a CNN's largest activation, is never stored nor read back.
-     * The bits of {@link ProductPrimitives.Conv2dBias} (or {@link ProductPrimitives.Conv2d}) then {@link MaxPool2d}
+     * The bits of {@link ConvPrimitives.Conv2dBias} (or {@link ConvPrimitives.Conv2d}) then {@link MaxPool2d}
      * (then the ReLU), and their rules: with the routing r a residual, dy = gather_r(dz) for dz the convolution's
      * tangent; the convolution's cotangent is scatter_r(g), then the convolution's VJP
      * ({@link #vjp(Var, Var[], Var, boolean[])}: for a first layer without the scatter). With the ReLU, r routes
@@ -110,8 +110,8 @@ public sealed interface PoolingPrimitives extends Primitive {
         @Override
         public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
             PoolOps.PoolRouting r = residuals(y);
-            Primitive conv = bias ? new ProductPrimitives.Conv2dBias(stride, pad)
-                    : new ProductPrimitives.Conv2d(stride, pad);
+            Primitive conv = bias ? new ConvPrimitives.Conv2dBias(stride, pad)
+                    : new ConvPrimitives.Conv2d(stride, pad);
             Var gb = bias && needed[2] && pool.relu() ? Trace.bind(new GatedChannelSum(), g, y) : null;
             if (needed[0]) {
                 if (gb == null) {
@@ -189,13 +189,13 @@ public sealed interface PoolingPrimitives extends Primitive {
             Var a = null;
             if (t[0] != null) {
                 Var gz = Trace.bind(new MaxPool2dScatter(routing), x[1]);
-                a = new ProductPrimitives.Conv2dWeightGrad(kh, kw, stride, pad).jvp(new Var[] {x[0], gz},
+                a = new ConvPrimitives.Conv2dWeightGrad(kh, kw, stride, pad).jvp(new Var[] {x[0], gz},
                         new Var[] {t[0], null}, y);
             }
             Var b = null;
             if (t[1] != null) {
                 b = lead(t[1], x[1]) == 0 ? Trace.bind(this, x[0], t[1])
-                        : ProductPrimitives.Conv2dWeightGrad.perDirection(this, x[0], t[1], kh, kw);
+                        : ConvPrimitives.Conv2dWeightGrad.perDirection(this, x[0], t[1], kh, kw);
             }
             return sum(a, b);
         }
@@ -204,7 +204,7 @@ public sealed interface PoolingPrimitives extends Primitive {
         public Var[] vjp(Var c, Var[] x, Var y) {
             Var xs = x[0];
             Var gz = Trace.bind(new MaxPool2dScatter(routing), x[1]);
-            return cts(Trace.bind(new ProductPrimitives.Conv2dInputGrad(xs.dim(-2), xs.dim(-1), stride, pad), gz, c),
+            return cts(Trace.bind(new ConvPrimitives.Conv2dInputGrad(xs.dim(-2), xs.dim(-1), stride, pad), gz, c),
                     Trace.bind(new Conv2dGather(stride, pad, false, routing), xs, c));
         }
     }
@@ -236,8 +236,8 @@ public sealed interface PoolingPrimitives extends Primitive {
          * gather_r of the tangent of {@code conv2d(x[0], x[1]) (+ x[2])} for tangents t, the output of shape {@code out}
          * (without the tangents' direction axes): {@code gather_r(conv2d(dx, w)) + gather_r(conv2d(x, dw) + db)}, each
          * a {@link Conv2dGather}; a direction axis on dx folds into the images, on dw the k filter banks are stacked
-         * into one of {@code k*O} filters, split back after the gather (as {@link ProductPrimitives.Conv2d}'s tangent).
-         * The bits of gathering {@link ProductPrimitives.Conv2dBias}'s (or {@link ProductPrimitives.Conv2d}'s) tangent.
+         * into one of {@code k*O} filters, split back after the gather (as {@link ConvPrimitives.Conv2d}'s tangent).
+         * The bits of gathering {@link ConvPrimitives.Conv2dBias}'s (or {@link ConvPrimitives.Conv2d}'s) tangent.
          * A bias tangent not added inside a gather ({@link #gatheredBias}) is gated by {@code live} (the pooling's
          * output where r carries its ReLU; else null).
          */
@@ -279,7 +279,7 @@ public sealed interface PoolingPrimitives extends Primitive {
                 return null;
             }
             if (r.routesEverywhere() || live != null) {
-                Var spread = ProductPrimitives.Conv2dBias.addBias(null, db, x[2], out);
+                Var spread = ConvPrimitives.Conv2dBias.addBias(null, db, x[2], out);
                 return r.routesEverywhere() ? spread : Trace.bind(new ElementwisePrimitives.ReluGate(), spread, live);
             }
             int lead = lead(db, x[2]);
@@ -312,8 +312,8 @@ public sealed interface PoolingPrimitives extends Primitive {
             joined[joined.length - 2] = full[full.length - 2];
             joined[joined.length - 1] = full[full.length - 1];
             Var gz = k == 1 ? s : moveAxis(s, 0, s.rank() - 4).reshape(joined);
-            Primitive inner = bias ? new ProductPrimitives.Conv2dBias(stride, pad)
-                    : new ProductPrimitives.Conv2d(stride, pad);
+            Primitive inner = bias ? new ConvPrimitives.Conv2dBias(stride, pad)
+                    : new ConvPrimitives.Conv2d(stride, pad);
             return inner.vjp(gz, x, null, needed);
         }
     }

@@ -25,13 +25,13 @@ import org.flatminima.engine.Tensor;
  * from the derivative {@code f'(x)}) and {@link Bilinear} (the JVP is the sum of the two partial applications).
  * A primitive with neither a derived nor an explicit rule fails with its name.
  *
- * <p>Registering a primitive is declaring it: each primitive is a record in one of the five family files
+ * <p>Registering a primitive is declaring it: each primitive is a record in one of the six family files
  * ({@link ElementwisePrimitives}, {@link ViewPrimitives}, {@link ReductionPrimitives}, {@link ProductPrimitives},
- * {@link PoolingPrimitives}), each a sealed interface without a {@code permits} clause, which Java then
+ * {@link ConvPrimitives}, {@link PoolingPrimitives}), each a sealed interface without a {@code permits} clause, which Java then
  * completes with exactly the records declared in that file. The generic checker walks this hierarchy.
  */
 public sealed interface Primitive permits ElementwisePrimitives, ViewPrimitives, ReductionPrimitives,
-        ProductPrimitives, PoolingPrimitives, CustomPrimitive {
+        ProductPrimitives, ConvPrimitives, PoolingPrimitives, CustomPrimitive {
 
     /** The primitive's name in error messages, e.g. {@code "matmul"}. */
     String name();

@@ -285,7 +285,7 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
      * {@code [O, 1, 1]}). Result {@code [..., O, (H + 2 pad - kh) / stride + 1, ...]}.
      */
     public Var conv2d(Var weight, int stride, int pad) {
-        return Trace.bind(new ProductPrimitives.Conv2d(stride, pad), this, weight);
+        return Trace.bind(new ConvPrimitives.Conv2d(stride, pad), this, weight);
     }
 
     /**
@@ -293,7 +293,7 @@ public abstract sealed class Var permits Var.Const, Var.JvpTracer, Var.RevTracer
      * convolution layer's forward).
      */
     public Var conv2d(Var weight, Var bias, int stride, int pad) {
-        return Trace.bind(new ProductPrimitives.Conv2dBias(stride, pad), this, weight, bias);
+        return Trace.bind(new ConvPrimitives.Conv2dBias(stride, pad), this, weight, bias);
     }
 
     /**

@@ -14,6 +14,7 @@ import org.flatminima.engine.Tensor;
 import org.flatminima.kernels.Shapes;
 import org.flatminima.engine.autodiff.ElementwisePrimitives.*;
 import org.flatminima.engine.autodiff.PoolingPrimitives.*;
+import org.flatminima.engine.autodiff.ConvPrimitives.*;
 import org.flatminima.engine.autodiff.ProductPrimitives.*;
 import org.flatminima.engine.autodiff.ReductionPrimitives.*;
 import org.flatminima.engine.autodiff.ViewPrimitives.*;
