@@ -76,6 +76,27 @@ public class ScalarBackend implements Backend {
         }
     }
 
+    /** {@link #gemm}, then {@link BinaryOp#GATE} of C by G in place, row by row where C's or G's rows have gaps. */
+    @Override
+    public void gemmGate(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                         MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment gate, int ldg,
+                         MemorySegment c, int ldc) {
+        gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (ldc == n && ldg == n) {
+            binary(BinaryOp.GATE, t, new int[] {m, n}, c, new long[] {n, 1}, gate, new long[] {n, 1}, c);
+            return;
+        }
+        long es = t.byteSize();
+        for (int i = 0; i < m; i++) {
+            MemorySegment ci = c.asSlice((long) i * ldc * es);
+            binary(BinaryOp.GATE, t, new int[] {n}, ci, new long[] {1}, gate.asSlice((long) i * ldg * es),
+                    new long[] {1}, ci);
+        }
+    }
+
     @Override
     public void gemm(DType t, boolean transA, boolean transB, int m, int n, int k,
                      double alpha, MemorySegment a, int lda, MemorySegment b, int ldb,
@@ -404,17 +425,17 @@ public class ScalarBackend implements Backend {
 
     @Override
     public void maxPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
-        maxPool(t, g, x, y, argmax);
+        ScalarPooling.maxPool(t, g, x, y, argmax);
     }
 
     @Override
     public void maxPool2dValues(DType t, Window2d g, MemorySegment x, MemorySegment y) {
-        maxPool(t, g, x, y, null);
+        ScalarPooling.maxPool(t, g, x, y, null);
     }
 
     @Override
     public void maxPool2dRelu(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
-        maxPool(t, g, x, y, argmax);
+        ScalarPooling.maxPool(t, g, x, y, argmax);
         reluAfterMaxPool(t, (long) g.n() * g.c() * g.outH() * g.outW(), y, argmax);
     }
 
@@ -465,40 +486,6 @@ public class ScalarBackend implements Backend {
         return t == DType.F32 ? (float) v : v;
     }
 
-    /** Max pooling into y, and the routing into argmax unless it is null. */
-    private static void maxPool(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
-        int oh = g.outH();
-        int ow = g.outW();
-        long plane = (long) g.h() * g.w();
-        for (long p = 0; p < (long) g.n() * g.c(); p++) {
-            for (int oy = 0; oy < oh; oy++) {
-                for (int ox = 0; ox < ow; ox++) {
-                    double best = Double.NEGATIVE_INFINITY;
-                    int bestIdx = -1;
-                    for (int i = 0; i < g.kh(); i++) {
-                        for (int j = 0; j < g.kw(); j++) {
-                            int iy = oy * g.strideH() - g.padH() + i;
-                            int ix = ox * g.strideW() - g.padW() + j;
-                            if (iy < 0 || iy >= g.h() || ix < 0 || ix >= g.w()) {
-                                continue;
-                            }
-                            double v = t.get(x, p * plane + (long) iy * g.w() + ix);
-                            if (bestIdx < 0 || v > best) {
-                                best = v;
-                                bestIdx = iy * g.w() + ix;
-                            }
-                        }
-                    }
-                    long yi = p * oh * ow + (long) oy * ow + ox;
-                    t.set(y, yi, best);
-                    if (argmax != null) {
-                        argmax.setAtIndex(INT, yi, bestIdx);
-                    }
-                }
-            }
-        }
-    }
-
     @Override
     public void maxPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment argmax, MemorySegment gx) {
         fill(t, g.n() * g.imageSize(), 0, gx);
@@ -518,53 +505,13 @@ public class ScalarBackend implements Backend {
 
     @Override
     public void avgPool2d(DType t, Window2d g, MemorySegment x, MemorySegment y) {
-        int oh = g.outH();
-        int ow = g.outW();
-        long plane = (long) g.h() * g.w();
-        double inv = 1.0 / (g.kh() * g.kw());
-        for (long p = 0; p < (long) g.n() * g.c(); p++) {
-            for (int oy = 0; oy < oh; oy++) {
-                for (int ox = 0; ox < ow; ox++) {
-                    double s = 0;
-                    for (int i = 0; i < g.kh(); i++) {
-                        for (int j = 0; j < g.kw(); j++) {
-                            int iy = oy * g.strideH() - g.padH() + i;
-                            int ix = ox * g.strideW() - g.padW() + j;
-                            if (iy >= 0 && iy < g.h() && ix >= 0 && ix < g.w()) {
-                                s += t.get(x, p * plane + (long) iy * g.w() + ix);
-                            }
-                        }
-                    }
-                    t.set(y, p * oh * ow + (long) oy * ow + ox, s * inv);
-                }
-            }
-        }
+        ScalarPooling.avgPool(t, g, x, y);
     }
 
     @Override
     public void avgPool2dBackward(DType t, Window2d g, MemorySegment gy, MemorySegment gx) {
         fill(t, g.n() * g.imageSize(), 0, gx);
-        int oh = g.outH();
-        int ow = g.outW();
-        long plane = (long) g.h() * g.w();
-        double inv = 1.0 / (g.kh() * g.kw());
-        for (long p = 0; p < (long) g.n() * g.c(); p++) {
-            for (int oy = 0; oy < oh; oy++) {
-                for (int ox = 0; ox < ow; ox++) {
-                    double v = t.get(gy, p * oh * ow + (long) oy * ow + ox) * inv;
-                    for (int i = 0; i < g.kh(); i++) {
-                        for (int j = 0; j < g.kw(); j++) {
-                            int iy = oy * g.strideH() - g.padH() + i;
-                            int ix = ox * g.strideW() - g.padW() + j;
-                            if (iy >= 0 && iy < g.h() && ix >= 0 && ix < g.w()) {
-                                long xi = p * plane + (long) iy * g.w() + ix;
-                                t.set(gx, xi, t.get(gx, xi) + v);
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        ScalarPooling.avgPoolBackward(t, g, gy, gx);
     }
 
     @Override

@@ -64,8 +64,8 @@ class GemmOntoRowTest {
         Assumptions.assumeTrue(CKernels.avx2Kernels(), "this CPU has no AVX2 and FMA");
         for (DType t : DType.values()) {
             for (int[] s : SHAPES) {
-                compare(CKernels::packedGemm, (tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, c, ldc) ->
-                        CKernels.packedGemmRow(tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, false, c, ldc), t, s,
+                compare(PackedGemms::packedGemm, (tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, c, ldc) ->
+                        PackedGemms.packedGemmRow(tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, false, c, ldc), t, s,
                         0.75, "fm_packed_gemm_row");
             }
         }
@@ -84,8 +84,8 @@ class GemmOntoRowTest {
         Assumptions.assumeTrue(CKernels.avx2Kernels(), "this CPU has no AVX2 and FMA");
         for (DType t : DType.values()) {
             for (int[] s : SHAPES) {
-                compare(relu(CKernels::packedGemm), (tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, c, ldc) ->
-                        CKernels.packedGemmRow(tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, true, c, ldc), t, s,
+                compare(relu(PackedGemms::packedGemm), (tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, c, ldc) ->
+                        PackedGemms.packedGemmRow(tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, true, c, ldc), t, s,
                         0.75, "fm_packed_gemm_row with relu");
             }
         }

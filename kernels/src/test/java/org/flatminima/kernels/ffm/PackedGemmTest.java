@@ -59,12 +59,12 @@ class PackedGemmTest {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
         Assumptions.assumeTrue(CKernels.avx2Kernels(), "this CPU has no AVX2 and FMA");
         for (double[] ab : new double[][] {{1.0, 0.0}, {0.75, 0.0}, {-1.5, 0.5}, {1.0, 1.0}}) {
-            GemmChecks.matchesOracle(CKernels::packedGemm, t, m, n, k, ta, tb, ab[0], ab[1]);
-            GemmChecks.sameBits(CKernels::packedGemm, PackedGemmTest::chains, t, m, n, k, ta, tb, ab[0], ab[1], true,
+            GemmChecks.matchesOracle(PackedGemms::packedGemm, t, m, n, k, ta, tb, ab[0], ab[1]);
+            GemmChecks.sameBits(PackedGemms::packedGemm, PackedGemmTest::chains, t, m, n, k, ta, tb, ab[0], ab[1], true,
                     "bits against a chain of multiply-adds per block of depth");
         }
         if (GuardedMemory.available()) {
-            GemmChecks.withinBounds(CKernels::packedGemm, t, m, n, k, ta, tb, -1.5, 0.5);
+            GemmChecks.withinBounds(PackedGemms::packedGemm, t, m, n, k, ta, tb, -1.5, 0.5);
         }
     }
 
@@ -122,7 +122,7 @@ class PackedGemmTest {
             {33, 100, 304, 0, 0}, {100, 120, 110, 0, 0}};
         for (DType t : DType.values()) {
             for (int[] s : shapes) {
-                GemmChecks.sameBits(CKernels::packedGemm, cb::gemm, t, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0,
+                GemmChecks.sameBits(PackedGemms::packedGemm, cb::gemm, t, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0,
                         1.0, false, "the backend's product against the kernel's");
             }
         }
@@ -161,7 +161,7 @@ class PackedGemmTest {
         // bands of rows (m >= n) and of columns (n > m, each with a short last panel), each orientation
         int[][] shapes = {{300, 200, 520, 1, 0}, {301, 130, 100, 0, 0}, {250, 100, 300, 0, 1}, {64, 1100, 300, 0, 0},
             {128, 706, 256, 1, 0}, {100, 530, 200, 0, 1}};
-        GemmChecks.threadsKeepTheBitsOf(CKernels::packedGemm, new CKernelBackend(), shapes);
+        GemmChecks.threadsKeepTheBitsOf(PackedGemms::packedGemm, new CKernelBackend(), shapes);
     }
 
     /** Skips a test of the backend's use of the packed GEMM where {@code auto} does not choose it. */
@@ -239,7 +239,7 @@ class PackedGemmTest {
         assertThat(GemmRoutes.shortDepthTn(DType.F32, true, false, 256, 100, 32)).as("at most 10^6").isFalse();
         assertThat(GemmRoutes.packedShape(DType.F32, true, false, 256, 100, 32, false)).isFalse();
         for (DType t : DType.values()) {
-            assertThatThrownBy(() -> CKernels.packedGemm(t, true, true, 1, 1, 1, 1, MemorySegment.NULL, 1,
+            assertThatThrownBy(() -> PackedGemms.packedGemm(t, true, true, 1, 1, 1, 1, MemorySegment.NULL, 1,
                     MemorySegment.NULL, 1, 0, MemorySegment.NULL, 1)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("not A^T B^T");
         }
