@@ -495,20 +495,6 @@ int fm_packed_gemm_row_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t 
     (void) ldb; (void) row; (void) c; (void) ldc; (void) relu;
     return 0;
 }
-int fm_packed_gemm_gate_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
-                            const float *a, int32_t lda, const float *b, int32_t ldb, double beta, const float *gate,
-                            int32_t ldg, float *c, int32_t ldc) {
-    (void) trans_a; (void) trans_b; (void) m; (void) n; (void) k; (void) alpha; (void) a; (void) lda; (void) b;
-    (void) ldb; (void) beta; (void) gate; (void) ldg; (void) c; (void) ldc;
-    return 0;
-}
-int fm_packed_gemm_gate_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
-                            const double *a, int32_t lda, const double *b, int32_t ldb, double beta,
-                            const double *gate, int32_t ldg, double *c, int32_t ldc) {
-    (void) trans_a; (void) trans_b; (void) m; (void) n; (void) k; (void) alpha; (void) a; (void) lda; (void) b;
-    (void) ldb; (void) beta; (void) gate; (void) ldg; (void) c; (void) ldc;
-    return 0;
-}
 int fm_small_gemm_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
                       const float *a, int32_t lda, const float *b, int32_t ldb, double beta, float *c, int32_t ldc) {
     (void) trans_a; (void) trans_b; (void) m; (void) n; (void) k; (void) alpha; (void) a; (void) lda; (void) b;

@@ -20,9 +20,8 @@
  * fm_fewcol_gemm and fm_vector_math; ABI 8 fm_avx2_supported and fm_small_gemm; ABI 9 fm_vector_math's codes 2
  * and 3 (the AVX2 versions) and fm_test_without_avx512; ABI 10 fm_packed_gemm_f32; ABI 11 fm_packed_gemm_f64;
  * ABI 12 fm_packed_gemm_row_f32 and _f64; ABI 13 their relu argument; ABI 14 fm_max_pool2d_relu and
- * fm_gated_channel_sum; ABI 15 fm_fewcol_gemm's lanes summed pairwise (the bits of the vector kernels' new order);
- * ABI 16 fm_packed_gemm_gate_f32 and _f64. */
-#define FM_ABI_VERSION 16
+ * fm_gated_channel_sum; ABI 15 fm_fewcol_gemm's lanes summed pairwise (the bits of the vector kernels' new order). */
+#define FM_ABI_VERSION 15
 
 /* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
  * unused in ABI 2; their codes are not reused. */
@@ -73,15 +72,6 @@ int fm_packed_gemm_row_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t 
 int fm_packed_gemm_row_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
                            const double *a, int32_t lda, const double *b, int32_t ldb, const double *row, double *c,
                            int32_t ldc, int32_t relu);
-/* C = gate(alpha op(A) op(B) + beta C, G): fm_packed_gemm's bits, then in the product's last store +0 wherever G's
- * entry (G m x n, rows ldg apart) is not above 0 (NaN included), as BinaryOp.GATE: a ReLU's backward gate in the
- * product that makes its cotangent. */
-int fm_packed_gemm_gate_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
-                            const float *a, int32_t lda, const float *b, int32_t ldb, double beta, const float *gate,
-                            int32_t ldg, float *c, int32_t ldc);
-int fm_packed_gemm_gate_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
-                            const double *a, int32_t lda, const double *b, int32_t ldb, double beta,
-                            const double *gate, int32_t ldg, double *c, int32_t ldc);
 
 #define FM_DECLARE(T, S)                                                                                 \
     void fm_fill_##S(int64_t n, double value, T *y);                                                     \

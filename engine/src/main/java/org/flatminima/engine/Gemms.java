@@ -53,20 +53,6 @@ final class Gemms {
     }
 
     /**
-     * {@code y = gate(a @ b + beta * y, g)} ({@link Backend#gemmGate}: {@code +0} wherever g is not above 0) for
-     * matrices {@code a}, {@code b} and contiguous {@code g} and {@code y} of the product's shape, with positive
-     * depth: the GEMM {@link #product} makes for those operands, with the gate in its last store where the backend
-     * can put it there.
-     */
-    static void productGate(Tensor a, Tensor b, Tensor g, Tensor y, double beta) {
-        Operand oa = operand(a);
-        Operand ob = operand(b);
-        int n = b.dim(1);
-        Engine.backend().gemmGate(a.dtype(), oa.trans, ob.trans, a.dim(0), n, a.dim(1), 1.0, oa.seg, oa.ld, ob.seg,
-                ob.ld, beta, g.segment(), n, y.segment(), n);
-    }
-
-    /**
      * {@code y = a @ b + beta * y} for a contiguous {@code y} of the product's shape (beta 0 or 1; with beta = 0 and
      * {@code k = 0} y is left as it is).
      */

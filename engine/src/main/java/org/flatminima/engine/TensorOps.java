@@ -197,38 +197,6 @@ public final class TensorOps {
     }
 
     /**
-     * {@code gate(a[0] @ b[0] + ... + a[n-1] @ b[n-1], g)}, {@code +0} wherever g is not above 0 ({@link #gate}): a
-     * ReLU's backward gate applied to the product that makes the cotangent it gates. The bits of {@link #matmulSum}
-     * then {@link #gate}; where every operand is a matrix and g has the products' shape, in their one buffer, the
-     * last product's GEMM gating in its store ({@link Backend#gemmGate}) where the backend can, so no pass of its
-     * own.
-     */
-    public static Tensor matmulSumGate(Tensor[] a, Tensor[] b, Tensor g) {
-        if (a.length == 0 || a.length != b.length) {
-            throw new IllegalArgumentException("matmul_sum_gate needs as many left as right operands, at least one, "
-                    + "got " + a.length + " and " + b.length);
-        }
-        sameDtype("matmul_sum_gate", a[0], g);
-        int[] shape = productShape(a[0], b[0]);
-        boolean matrices = Arrays.equals(g.shape(), shape) && shape.length == 2 && shape[0] > 0 && shape[1] > 0;
-        for (int i = 0; i < a.length && matrices; i++) {
-            sameDtype("matmul_sum_gate", a[0], a[i]);
-            sameDtype("matmul_sum_gate", a[0], b[i]);
-            matrices = a[i].rank() == 2 && b[i].rank() == 2 && a[i].dim(1) > 0
-                    && Arrays.equals(productShape(a[i], b[i]), shape);
-        }
-        if (!matrices) {
-            return gate(matmulSum(a, b, null), g);
-        }
-        Tensor y = Tensor.uninitialised(a[0].dtype(), shape);
-        for (int i = 0; i < a.length - 1; i++) {
-            Gemms.product(a[i], b[i], y, i == 0 ? 0.0 : 1.0);
-        }
-        Gemms.productGate(a[a.length - 1], b[a.length - 1], g.contiguous(), y, a.length == 1 ? 0.0 : 1.0);
-        return y;
-    }
-
-    /**
      * The value and tangent of {@code a @ b + c} where only b and c move, in one GEMM: {@code {a @ b + c, a @ db +
      * dc}} for matrices {@code a [m, k]} and {@code b [k, n]} with at most {@link #WITH_TANGENT_MAX_COLUMNS} columns,
      * b's tangent {@code db} of shape {@code [k, n]} or {@code [count, k, n]} (one axis of directions), {@code c}

@@ -86,17 +86,6 @@ public interface Backend {
                          int ldc);
 
     /**
-     * {@code C = gate(alpha * op(A) * op(B) + beta * C, G)}: {@link #gemm}, then {@link BinaryOp#GATE} of C by G
-     * ({@code g > 0 ? c : +0}; G is m x n with row stride {@code ldg}), a ReLU's backward gate applied to the
-     * product that makes the cotangent it gates. The oracle does that; a backend overrides it where the GEMM's last
-     * store can read G, saving the pass over C (docs/PERFORMANCE.md, "A ReLU's backward gate in the product that
-     * makes its cotangent"), with the same bits.
-     */
-    void gemmGate(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
-                  int lda, MemorySegment b, int ldb, double beta, MemorySegment gate, int ldg, MemorySegment c,
-                  int ldc);
-
-    /**
      * {@code C = alpha * op(A) * op(A)^T + beta * C} on the upper triangle of C only, row-major, as
      * {@code cblas_?syrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans, ...)}. {@code op(A)} is
      * n x k: A is stored n x k with row stride {@code lda}, or k x n when {@code trans} (the product is then

@@ -135,19 +135,6 @@ public final class CheckedBackend implements Backend {
         }
     }
 
-    @Override
-    public void gemmGate(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
-                         MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment gate, int ldg,
-                         MemorySegment c, int ldc) {
-        if (checkGemm("gemmGate", t, transA, transB, m, n, k, a, lda, b, ldb, c, ldc)) {
-            if (ldg < n) {
-                throw new IllegalArgumentException("gemmGate: ldg " + ldg + " < n " + n);
-            }
-            need(gate, ((long) (m - 1) * ldg + n), t.byteSize(), "gemmGate", "gate");
-            d.gemmGate(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, gate, ldg, c, ldc);
-        }
-    }
-
     /** The checks of a GEMM's sizes and operands; whether C has an entry (m and n positive). */
     private static boolean checkGemm(String op, DType t, boolean transA, boolean transB, int m, int n, int k,
                                      MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment c, int ldc) {

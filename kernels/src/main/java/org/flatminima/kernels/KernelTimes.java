@@ -155,9 +155,8 @@ public final class KernelTimes implements InvocationHandler {
         return switch (name) {
             case "gemm" -> "gemm " + a[0] + " " + ((Boolean) a[1] ? "T" : "N") + ((Boolean) a[2] ? "T" : "N") + " m="
                     + a[3] + " n=" + a[4] + " k=" + a[5] + " beta=" + a[11];
-            case "gemmOntoRow", "gemmOntoRowRelu", "gemmGate" -> name + " " + a[0] + " "
-                    + ((Boolean) a[1] ? "T" : "N") + ((Boolean) a[2] ? "T" : "N") + " m=" + a[3] + " n=" + a[4] + " k="
-                    + a[5];
+            case "gemmOntoRow", "gemmOntoRowRelu" -> name + " " + a[0] + " " + ((Boolean) a[1] ? "T" : "N")
+                    + ((Boolean) a[2] ? "T" : "N") + " m=" + a[3] + " n=" + a[4] + " k=" + a[5];
             case "binary" -> "binary " + a[0] + " " + a[1] + " " + Arrays.toString((int[]) a[2])
                     + " strides " + Arrays.toString((long[]) a[4]) + " " + Arrays.toString((long[]) a[6]);
             case "unary" -> "unary " + a[0] + " " + a[1] + " n=" + a[2];

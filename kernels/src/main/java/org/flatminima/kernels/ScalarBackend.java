@@ -76,27 +76,6 @@ public class ScalarBackend implements Backend {
         }
     }
 
-    /** {@link #gemm}, then {@link BinaryOp#GATE} of C by G in place, row by row where C's or G's rows have gaps. */
-    @Override
-    public void gemmGate(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
-                         MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment gate, int ldg,
-                         MemorySegment c, int ldc) {
-        gemm(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        if (m == 0 || n == 0) {
-            return;
-        }
-        if (ldc == n && ldg == n) {
-            binary(BinaryOp.GATE, t, new int[] {m, n}, c, new long[] {n, 1}, gate, new long[] {n, 1}, c);
-            return;
-        }
-        long es = t.byteSize();
-        for (int i = 0; i < m; i++) {
-            MemorySegment ci = c.asSlice((long) i * ldc * es);
-            binary(BinaryOp.GATE, t, new int[] {n}, ci, new long[] {1}, gate.asSlice((long) i * ldg * es),
-                    new long[] {1}, ci);
-        }
-    }
-
     @Override
     public void gemm(DType t, boolean transA, boolean transB, int m, int n, int k,
                      double alpha, MemorySegment a, int lda, MemorySegment b, int ldb,

@@ -27,8 +27,8 @@ import org.flatminima.engine.Tensor;
  *
  * <p>Registering a primitive is declaring it: each primitive is a record in one of the six family files
  * ({@link ElementwisePrimitives}, {@link ViewPrimitives}, {@link ReductionPrimitives}, {@link ProductPrimitives},
- * {@link ConvPrimitives}, {@link PoolingPrimitives}), each a sealed interface without a {@code permits} clause,
- * which Java then completes with exactly the records declared in that file. The generic checker walks this hierarchy.
+ * {@link ConvPrimitives}, {@link PoolingPrimitives}), each a sealed interface without a {@code permits} clause, which Java then
+ * completes with exactly the records declared in that file. The generic checker walks this hierarchy.
  */
 public sealed interface Primitive permits ElementwisePrimitives, ViewPrimitives, ReductionPrimitives,
         ProductPrimitives, ConvPrimitives, PoolingPrimitives, CustomPrimitive {
@@ -196,25 +196,6 @@ public sealed interface Primitive permits ElementwisePrimitives, ViewPrimitives,
 
         /** The cotangent of the inner output for output cotangent {@code g}, from the output {@code out}. */
         Var innerCotangent(Var g, Var out);
-
-        /**
-         * Whether {@link #innerCotangent} is the ReLU's gate of g by the output ({@code +0} where out is not above
-         * 0), so that a cotangent already gated where it was made ({@link GatedCotangent}) is the inner one.
-         */
-        default boolean gatesByOutput() {
-            return false;
-        }
-    }
-
-    /**
-     * A primitive whose VJP can give the cotangent of its input {@code i} already gated by {@code gate}
-     * ({@code +0} where gate is not above 0) in the product that makes it, so no pass of its own: the backward pass
-     * asks for it when that input is the output of an {@link Epilogue} that {@link Epilogue#gatesByOutput} and
-     * nothing else reads, and then skips that primitive's gate ({@link Trace}). The other cotangents are
-     * {@link #vjp}'s; null where it cannot (the backward pass then runs {@link #vjp}).
-     */
-    interface GatedCotangent {
-        Var[] vjpGated(Var g, Var[] x, Var y, boolean[] needed, int i, Var gate);
     }
 
     /**

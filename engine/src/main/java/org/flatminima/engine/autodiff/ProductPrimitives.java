@@ -26,7 +26,7 @@ public sealed interface ProductPrimitives extends Primitive {
      * centrally, or by one GEMM when b is a matrix).
      */
     record MatMul() implements ProductPrimitives, Primitive.Bilinear, Primitive.Broadcasting,
-            Primitive.CotangentInPlace, Primitive.TangentWithValue, Primitive.GatedCotangent {
+            Primitive.CotangentInPlace, Primitive.TangentWithValue {
         public String name() {
             return "matmul";
         }
@@ -52,17 +52,6 @@ public sealed interface ProductPrimitives extends Primitive {
         @Override
         public Var[] vjp(Var g, Var[] x, Var y) {
             return vjp(g, x, y, new boolean[] {true, true});
-        }
-
-        /** a's cotangent {@code gate(g b^T, gate)} as one {@link MatMulGate} where a, b and g are matrices. */
-        @Override
-        public Var[] vjpGated(Var g, Var[] x, Var y, boolean[] needed, int i, Var gate) {
-            if (i != 0 || !needed[0] || g.rank() != 2 || x[0].rank() != 2 || x[1].rank() != 2) {
-                return null;
-            }
-            Var[] cts = vjp(g, x, y, new boolean[] {false, needed[1]});
-            cts[0] = MatMulGate.of(new Var[] {g, x[1].mT()}, gate);
-            return cts;
         }
 
         /** Skips the matrix product of an input that is a constant (e.g. the data in {@code x @ W^T}). */
@@ -147,7 +136,7 @@ public sealed interface ProductPrimitives extends Primitive {
      * as every broadcast).
      */
     record MatMulAdd(int products, boolean addend) implements ProductPrimitives, Primitive.Broadcasting,
-            Primitive.CotangentInPlace, Primitive.TangentWithValue, Primitive.GatedCotangent {
+            Primitive.CotangentInPlace, Primitive.TangentWithValue {
         public MatMulAdd {
             if (products < 1 || products == 1 && !addend) {
                 throw new IllegalArgumentException("matmul_add sums one product and an addend, or more products, got "
@@ -196,11 +185,6 @@ public sealed interface ProductPrimitives extends Primitive {
          * its tangents are not zero, all summed onto c in one buffer ({@link #sum}).
          */
         static Var tangent(Var[] x, Var[] t, int products, Var c) {
-            return sum(tangentTerms(x, t, products), c);
-        }
-
-        /** The products of {@link #tangent}, as {@code {l0, r0, l1, r1, ...}}: {@code l0 @ r0 + l1 @ r1 + ...}. */
-        static Var[] tangentTerms(Var[] x, Var[] t, int products) {
             java.util.List<Var> terms = new java.util.ArrayList<>();
             for (int i = 0; i < products; i++) {
                 if (t[2 * i] != null) {
@@ -212,7 +196,7 @@ public sealed interface ProductPrimitives extends Primitive {
                     terms.add(t[2 * i + 1]);
                 }
             }
-            return terms.toArray(Var[]::new);
+            return sum(terms.toArray(Var[]::new), c);
         }
 
         /**
@@ -247,7 +231,7 @@ public sealed interface ProductPrimitives extends Primitive {
             return c == null ? y : y.add(c);
         }
 
-        static int[] productShape(Var a, Var b) {
+        private static int[] productShape(Var a, Var b) {
             int[] batch = TensorOps.broadcastShapes(Arrays.copyOf(a.shape(), a.rank() - 2),
                     Arrays.copyOf(b.shape(), b.rank() - 2));
             return Trace.concat(batch, new int[] {a.dim(-2), b.dim(-1)});
@@ -280,96 +264,6 @@ public sealed interface ProductPrimitives extends Primitive {
         public boolean vjpInto(int i, Tensor g, Tensor[] x, Tensor out, Tensor into, boolean accumulate) {
             return i < 2 * products && i % 2 == 1 && MatMul.matrixCotangentInto(g, x[i - 1], x[i], into, accumulate);
         }
-
-        /** The first product's left operand as {@link MatMul#vjpGated} (a linear layer's input). */
-        @Override
-        public Var[] vjpGated(Var g, Var[] x, Var y, boolean[] needed, int i, Var gate) {
-            if (i != 0 || !needed[0] || g.rank() != 2 || x[0].rank() != 2 || x[1].rank() != 2) {
-                return null;
-            }
-            boolean[] rest = needed.clone();
-            rest[0] = false;
-            Var[] cts = vjp(g, x, y, rest);
-            cts[0] = MatMulGate.of(new Var[] {g, x[1].mT()}, gate);
-            return cts;
-        }
-    }
-
-    /**
-     * {@code y = gate(a1 @ b1 + ... + an @ bn, g)} ({@code products} = n), inputs {@code (a1, b1, ..., an, bn, g)}:
-     * {@code +0} wherever g is not above 0, as {@link ElementwisePrimitives.ReluGate}. The cotangent of a ReLU's
-     * input made by the product that makes its output's cotangent, gated in that product's store
-     * ({@link TensorOps#matmulSumGate}): the backward pass binds it ({@link Primitive.GatedCotangent}) for a
-     * {@link MatMulAddRelu} whose output one product alone reads, and then skips that primitive's own gate. Linear
-     * in each ai and bi with the derivative in g zero (a.e.), as the gate's: dy = gate(sum of (dai bi + ai dbi), g),
-     * itself one such primitive, so an HVP's tangent is gated in its product too; the cotangents are
-     * {@link MatMulAdd}'s of gate(gy, g), none for g.
-     */
-    record MatMulGate(int products) implements ProductPrimitives, Primitive.Broadcasting {
-        public MatMulGate {
-            if (products < 1) {
-                throw new IllegalArgumentException("matmul_gate needs a product, got " + products);
-            }
-        }
-
-        public String name() {
-            return "matmul_gate";
-        }
-
-        /**
-         * {@code gate(terms[0] @ terms[1] + terms[2] @ terms[3] + ..., g)}: one primitive where the products share
-         * one shape, else their sum then the gate; null for no products.
-         */
-        static Var of(Var[] terms, Var g) {
-            int n = terms.length / 2;
-            if (n == 0) {
-                return null;
-            }
-            int[] shape = MatMulAdd.productShape(terms[0], terms[1]);
-            for (int i = 1; i < n; i++) {
-                if (!Arrays.equals(MatMulAdd.productShape(terms[2 * i], terms[2 * i + 1]), shape)) {
-                    return Trace.bind(new ElementwisePrimitives.ReluGate(), MatMulAdd.sum(terms, null), g);
-                }
-            }
-            Var[] in = Arrays.copyOf(terms, 2 * n + 1);
-            in[2 * n] = g;
-            return Trace.bind(new MatMulGate(n), in);
-        }
-
-        public Tensor forward(Tensor... in) {
-            Tensor[] a = new Tensor[products];
-            Tensor[] b = new Tensor[products];
-            for (int i = 0; i < products; i++) {
-                a[i] = in[2 * i];
-                b[i] = in[2 * i + 1];
-            }
-            return TensorOps.matmulSumGate(a, b, in[2 * products]);
-        }
-
-        @Override
-        public Var jvp(Var[] x, Var[] t, Var y) {
-            return of(MatMulAdd.tangentTerms(x, t, products), x[2 * products]);
-        }
-
-        @Override
-        public Var[] vjp(Var g, Var[] x, Var y) {
-            boolean[] all = new boolean[x.length];
-            Arrays.fill(all, true);
-            return vjp(g, x, y, all);
-        }
-
-        @Override
-        public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
-            Var gz = Trace.bind(new ElementwisePrimitives.ReluGate(), g, x[2 * products]);
-            Var[] cts = new Var[x.length];
-            for (int i = 0; i < products; i++) {
-                Var[] ab = new MatMul().vjp(gz, new Var[] {x[2 * i], x[2 * i + 1]}, y,
-                        new boolean[] {needed[2 * i], needed[2 * i + 1]});
-                cts[2 * i] = ab[0];
-                cts[2 * i + 1] = ab[1];
-            }
-            return cts;
-        }
     }
 
     /**
@@ -396,11 +290,6 @@ public sealed interface ProductPrimitives extends Primitive {
 
         public Var innerCotangent(Var g, Var y) {
             return Trace.bind(new ElementwisePrimitives.ReluGate(), g, y);
-        }
-
-        @Override
-        public boolean gatesByOutput() {
-            return true;
         }
 
         @Override

@@ -204,9 +204,6 @@ final class Trace {
         Map<Node, java.util.List<Piece>> pieces = new IdentityHashMap<>();
         // the cotangents of flat inputs' views written in place, where the values are constants
         FlatCotangents flat = FlatCotangents.of(level.tape, leaves);
-        Map<Node, Integer> readers = readers(level, out);
-        // nodes whose cotangent arrived gated by their output, as their Epilogue's map's cotangent would gate it
-        java.util.Set<Node> gated = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         if (out instanceof Var.RevTracer t && t.level == level) {
             ct.put(t.node, seed);
         }
@@ -233,22 +230,13 @@ final class Trace {
                 needed[i] = node.parents[i] != null;
             }
             if (p instanceof Primitive.Epilogue e) { // the map's cotangent once, then the inner primitive's rules
-                if (!gated.remove(node)) {
-                    g = e.innerCotangent(g, node.out);
-                }
+                g = e.innerCotangent(g, node.out);
                 p = e.inner();
             }
             if (flat != null) {
                 flat.writeInPlace(node, p, g, needed);
             }
-            int gate = gateable(node, p, needed, readers);
-            Var[] gs = gate < 0 ? null : ((Primitive.GatedCotangent) p).vjpGated(g, node.primals, node.out, needed,
-                    gate, node.parents[gate].out);
-            if (gs != null) {
-                gated.add(node.parents[gate]);
-            } else {
-                gs = any(needed) ? p.vjp(g, node.primals, node.out, needed) : new Var[needed.length];
-            }
+            Var[] gs = any(needed) ? p.vjp(g, node.primals, node.out, needed) : new Var[needed.length];
             if (gs.length != node.primals.length) {
                 throw new IllegalStateException("VJP rule of " + p.name() + " returned " + gs.length
                         + " cotangents for " + node.primals.length + " inputs");
@@ -281,41 +269,6 @@ final class Trace {
             }
         }
         return res;
-    }
-
-    /** How many inputs of the tape's primitives each node's output is, the differentiated output counting once. */
-    private static Map<Node, Integer> readers(Level level, Var out) {
-        Map<Node, Integer> n = new IdentityHashMap<>();
-        for (Node node : level.tape) {
-            for (Node parent : node.parents) {
-                if (parent != null) {
-                    n.merge(parent, 1, Integer::sum);
-                }
-            }
-        }
-        if (out instanceof Var.RevTracer t && t.level == level) {
-            n.merge(t.node, 1, Integer::sum);
-        }
-        return n;
-    }
-
-    /**
-     * The input of {@code node} whose cotangent {@code p} can make already gated ({@link Primitive.GatedCotangent}):
-     * one that is needed, the output of an {@link Primitive.Epilogue} whose map's cotangent is that gate, and read by
-     * nothing else (so the gated cotangent is all that primitive receives); -1 for none.
-     */
-    private static int gateable(Node node, Primitive p, boolean[] needed, Map<Node, Integer> readers) {
-        if (!(p instanceof Primitive.GatedCotangent)) {
-            return -1;
-        }
-        for (int i = 0; i < node.parents.length; i++) {
-            Node parent = node.parents[i];
-            if (parent != null && needed[i] && parent.primitive instanceof Primitive.Epilogue e && e.gatesByOutput()
-                    && readers.getOrDefault(parent, 0) == 1) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     private static boolean any(boolean[] b) {

@@ -54,8 +54,8 @@ final class CKernelBackend extends NativeBackend {
     @Override
     void fewColumnsOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
                        int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        inBands(Product.plain(CKernels::fewColumnsGemm), transA ? 64 : 4, false, false, t, transA, transB, m, n, k,
-                alpha, a, lda, b, ldb, beta, null, c, ldc);
+        inBands(Product.plain(CKernels::fewColumnsGemm), transA ? 64 : 4, false, t, transA, transB, m, n, k, alpha,
+                a, lda, b, ldb, beta, null, c, ldc);
     }
 
     /**
@@ -66,8 +66,8 @@ final class CKernelBackend extends NativeBackend {
     @Override
     void smallOnC(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
                   int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
-        inBands(Product.plain(CKernels::smallGemm), transA && transB ? Math.max(1, m) : 8, false, false, t, transA,
-                transB, m, n, k, alpha, a, lda, b, ldb, beta, null, c, ldc);
+        inBands(Product.plain(CKernels::smallGemm), transA && transB ? Math.max(1, m) : 8, false, t, transA, transB,
+                m, n, k, alpha, a, lda, b, ldb, beta, null, c, ldc);
     }
 
     /**
@@ -93,38 +93,23 @@ final class CKernelBackend extends NativeBackend {
         packedInBands(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, 1.0, row, relu, c, ldc);
     }
 
-    /**
-     * {@link #packedOnC}'s bands with each band's part of G gating its part of C in the last store
-     * ({@code fm_packed_gemm_gate_f32} or _f64); G's rows as far apart as C's.
-     */
-    @Override
-    void packedOnCGate(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
-                       int lda, MemorySegment b, int ldb, double beta, MemorySegment gate, MemorySegment c, int ldc) {
-        inBands((t2, ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, be2, g2, c2, ldc2) -> PackedGemms.packedGemmGate(t2,
-                ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, be2, g2, ldc2, c2, ldc2), packedUnit(t, m, n), n > m,
-                true, t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, gate, c, ldc);
-    }
-
     private void packedInBands(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
                                MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment row,
                                boolean relu, MemorySegment c, int ldc) {
+        boolean columns = n > m;
         inBands((t2, ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, be2, r2, c2, ldc2) -> {
             if (r2 == null) {
                 PackedGemms.packedGemm(t2, ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, be2, c2, ldc2);
             } else {
                 PackedGemms.packedGemmRow(t2, ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, r2, relu, c2, ldc2);
             }
-        }, packedUnit(t, m, n), n > m, false, t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, row, c, ldc);
-    }
-
-    /** The packed GEMM's bands: whole panels of columns when C has more columns than rows, else whole tiles of rows. */
-    private static int packedUnit(DType t, int m, int n) {
-        return n > m ? PackedGemms.packedPanelColumns(t) : PackedGemms.PACKED_TILE_ROWS;
+        }, columns ? PackedGemms.packedPanelColumns(t) : PackedGemms.PACKED_TILE_ROWS, columns, t, transA, transB, m,
+                n, k, alpha, a, lda, b, ldb, beta, row, c, ldc);
     }
 
     /**
      * A C product's signature: {@code C = alpha op(A) op(B) + beta C}, row-major, or where {@code row} is not null
-     * onto that row added to every row of C (beta 1, C not read), or gated by it (a matrix of C's layout).
+     * onto that row added to every row of C (beta 1, C not read).
      */
     @FunctionalInterface
     private interface Product {
@@ -148,12 +133,11 @@ final class CKernelBackend extends NativeBackend {
     /**
      * {@code kernel} on bands of C's rows (or, {@code columns}, of its columns) of whole {@code unit}s, one band a
      * thread, when the product has at least {@link #FEW_COLUMNS_PARALLEL_MIN_WORK} multiply-adds; one call
-     * otherwise. {@code row} (null, a row of C's width, or with {@code rowLikeC} a matrix laid out as C) is cut as
-     * each band needs.
+     * otherwise.
      */
-    private void inBands(Product kernel, int unit, boolean columns, boolean rowLikeC, DType t, boolean transA,
-                         boolean transB, int m, int n, int k, double alpha, MemorySegment a, int lda, MemorySegment b,
-                         int ldb, double beta, MemorySegment row, MemorySegment c, int ldc) {
+    private void inBands(Product kernel, int unit, boolean columns, DType t, boolean transA, boolean transB, int m,
+                         int n, int k, double alpha, MemorySegment a, int lda, MemorySegment b, int ldb, double beta,
+                         MemorySegment row, MemorySegment c, int ldc) {
         int extent = columns ? n : m;
         int tasks = (long) m * n * k < FEW_COLUMNS_PARALLEL_MIN_WORK ? 1
                 : Math.min(row == null ? Parts.tasks(threads(), (long) m * n * k, a, b, c)
@@ -176,8 +160,7 @@ final class CKernelBackend extends NativeBackend {
                         row == null ? null : row.asSlice(es * i0), c.asSlice(es * i0), ldc);
             } else {
                 kernel.run(t, transA, transB, i1 - i0, n, k, alpha, a.asSlice(es * (transA ? i0 : (long) i0 * lda)),
-                        lda, b, ldb, beta, rowLikeC ? row.asSlice(es * i0 * (long) ldc) : row,
-                        c.asSlice(es * i0 * (long) ldc), ldc);
+                        lda, b, ldb, beta, row, c.asSlice(es * i0 * (long) ldc), ldc);
             }
         });
     }

@@ -388,30 +388,6 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         }
     }
 
-    /**
-     * {@link Backend#gemmGate}: where {@link #gemm} would run the product on the packed C GEMM, that GEMM reads G in
-     * its last store ({@link #packedOnCGate}; G's rows as far apart as C's); elsewhere the product, then the gate.
-     */
-    @Override
-    public void gemmGate(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
-                         MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment gate, int ldg,
-                         MemorySegment c, int ldc) {
-        if (ldg == ldc && packedOntoRow(t, transA, transB, m, n, k, lda, ldb, ldc)) {
-            packedOnCGate(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, gate, c, ldc);
-        } else {
-            super.gemmGate(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, gate, ldg, c, ldc);
-        }
-    }
-
-    /**
-     * {@link #packedOnC} with C gated by G (laid out as C) in the last store; only {@link CKernelBackend} is built
-     * with the packed GEMM, and overrides this. Here: the product, then the gate.
-     */
-    void packedOnCGate(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a,
-                       int lda, MemorySegment b, int ldb, double beta, MemorySegment gate, MemorySegment c, int ldc) {
-        super.gemmGate(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, gate, ldc, c, ldc);
-    }
-
     /** Whether a product onto a row runs on the packed C GEMM: C has an entry and {@link #gemm} would put it there. */
     private boolean packedOntoRow(DType t, boolean transA, boolean transB, int m, int n, int k, int lda, int ldb,
                                   int ldc) {

@@ -8,7 +8,7 @@ import org.flatminima.kernels.DType;
 
 /**
  * Downcalls into our packed GEMM ({@code native/src/fm_packed_gemm.inc}: {@code fm_packed_gemm_f32} and
- * {@code _f64}, onto a row, with a ReLU or a gate in the last store), from the library {@link CKernels} loaded.
+ * {@code _f64}, and onto a row with a ReLU in the last store), from the library {@link CKernels} loaded.
  * Arguments are not checked here: {@link CKernelBackend} only calls with valid ones.
  */
 final class PackedGemms {
@@ -35,14 +35,9 @@ final class PackedGemms {
     private static final MethodHandle PACKED_GEMM_ROW_F32 = packedGemmHandle("row_f32");
     private static final MethodHandle PACKED_GEMM_ROW_F64 = packedGemmHandle("row_f64");
 
-    /** {@code fm_packed_gemm_gate_f32} and {@code _f64}; null where the library is not loaded. */
-    private static final MethodHandle PACKED_GEMM_GATE_F32 = packedGemmHandle("gate_f32");
-    private static final MethodHandle PACKED_GEMM_GATE_F64 = packedGemmHandle("gate_f64");
-
     private static MethodHandle packedGemmHandle(String suffix) {
         FunctionDescriptor d = suffix.startsWith("row")
                 ? FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, A, A, I, I)
-                : suffix.startsWith("gate") ? FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I, A, I)
                 : FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I);
         return CKernels.library() == null ? null
                 : Downcalls.critical(CKernels.library().lookup(), "libflatminima.so", "fm_packed_gemm_" + suffix, d);
@@ -51,8 +46,8 @@ final class PackedGemms {
     /**
      * {@code C = alpha op(A) op(B) + beta C}, not A^T B^T, on {@code fm_packed_gemm_f32} or {@code _f64} (AVX2 and
      * FMA; only where {@link CKernels#avx2Kernels()}): both operands packed, tiles of 6 rows by
-     * {@link #packedPanelColumns} columns; each entry of C, per block of the depth (at most 256 long, k split evenly), one chain of multiply-adds
-     * in order from 0, then {@code alpha s_0 + beta c} and {@code c + alpha s_b} for the later blocks, so its bits
+     * {@link #packedPanelColumns} columns; each entry of C, per block of the depth (at most 256 long, k split
+     * evenly), one chain of multiply-adds in order from 0, then {@code alpha s_0 + beta c} and {@code c + alpha s_b} for the later blocks, so its bits
      * depend on k but not on the entries around it.
      */
     static void packedGemm(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
@@ -75,19 +70,6 @@ final class PackedGemms {
         int r = relu ? 1 : 0;
         packed(t == DType.F32 ? "fm_packed_gemm_row_f32" : "fm_packed_gemm_row_f64", transA, transB, m, n, k,
                 (ta, tb) -> (int) h.invokeExact(ta, tb, m, n, k, alpha, a, lda, b, ldb, row, c, ldc, r));
-    }
-
-    /**
-     * {@code C = gate(alpha op(A) op(B) + beta C, G)}: {@link #packedGemm}'s bits, then {@code +0} wherever G's
-     * entry (m x n, rows {@code ldg} apart) is not above 0, in the last store ({@code fm_packed_gemm_gate_f32} or
-     * {@code _f64}), as {@link org.flatminima.kernels.BinaryOp#GATE} over C would.
-     */
-    static void packedGemmGate(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
-                               MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment gate,
-                               int ldg, MemorySegment c, int ldc) {
-        MethodHandle h = t == DType.F32 ? PACKED_GEMM_GATE_F32 : PACKED_GEMM_GATE_F64;
-        packed(t == DType.F32 ? "fm_packed_gemm_gate_f32" : "fm_packed_gemm_gate_f64", transA, transB, m, n, k,
-                (ta, tb) -> (int) h.invokeExact(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, gate, ldg, c, ldc));
     }
 
     /** One downcall of a packed GEMM with its transpose flags as 0 or 1, returning its result code. */
