@@ -101,37 +101,68 @@ class SkinnyGemmTest {
      */
     @Test
     void notTransposedAddsAnEntrysLanesPairwiseByHalves() throws Exception {
-        Backend vb = VectorBackend.create();
-        int m = 70;
-        int n = 10;
         int k = 301;
-        for (DType t : DType.values()) {
+        entries(false, 70, 10, k, 7, (t, a, b, i, j) -> {
             int vl = t == DType.F32 ? FloatVector.SPECIES_PREFERRED.length() : DoubleVector.SPECIES_PREFERRED.length();
             int kv = k / vl * vl;
-            SplittableRandom r = new SplittableRandom(7);
+            double[] lanes = new double[vl];
+            for (int p = 0; p < kv; p++) {
+                lanes[p % vl] = fma(t, t.get(a, (long) i * k + p), t.get(b, (long) j * k + p), lanes[p % vl]);
+            }
+            for (int h = vl / 2; h > 0; h /= 2) {
+                for (int x = 0; x < h; x++) {
+                    double sum = lanes[x] + lanes[x + h]; // a float sum is exact in double
+                    lanes[x] = t == DType.F32 ? (float) sum : sum;
+                }
+            }
+            double want = lanes[0];
+            for (int p = kv; p < k; p++) {
+                want = fma(t, t.get(a, (long) i * k + p), t.get(b, (long) j * k + p), want);
+            }
+            return want;
+        });
+    }
+
+    /**
+     * With A transposed every entry is one chain of multiply-adds over the depth in order, rounded to the element
+     * type at each step (what the Javadoc promises, and why its bits do not depend on the vector length).
+     */
+    @Test
+    void transposedAIsOneChainOfMultiplyAddsPerEntry() throws Exception {
+        int m = 100;
+        int n = 10;
+        entries(true, m, n, 300, 5, (t, a, b, i, j) -> {
+            double s = 0;
+            for (int p = 0; p < 300; p++) {
+                s = fma(t, t.get(a, (long) p * m + i), t.get(b, (long) p * n + j), s);
+            }
+            return s;
+        });
+    }
+
+    /** What an entry of C must be, from A and B as stored. */
+    @FunctionalInterface
+    private interface Entry {
+        double of(DType t, MemorySegment a, MemorySegment b, int i, int j);
+    }
+
+    /**
+     * The vector backend's {@code A B^T} (A {@code m x k}, B {@code n x k}) or, {@code transA}, {@code A^T B} (A
+     * {@code k x m}, B {@code k x n}) of random operands, each entry of C against {@code want} to the bit, both dtypes.
+     */
+    private static void entries(boolean transA, int m, int n, int k, long seed, Entry want) throws Exception {
+        Backend vb = VectorBackend.create();
+        for (DType t : DType.values()) {
+            SplittableRandom r = new SplittableRandom(seed);
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment a = VectorGemmTest.random(arena, t, (long) m * k, r);
                 MemorySegment b = VectorGemmTest.random(arena, t, (long) n * k, r);
                 MemorySegment c = arena.allocate((long) m * n * t.byteSize(), t.byteSize());
-                vb.gemm(t, false, true, m, n, k, 1.0, a, k, b, k, 0.0, c, n);
+                vb.gemm(t, transA, !transA, m, n, k, 1.0, a, transA ? m : k, b, transA ? n : k, 0.0, c, n);
                 for (int i = 0; i < m; i++) {
                     for (int j = 0; j < n; j++) {
-                        double[] lanes = new double[vl];
-                        for (int p = 0; p < kv; p++) {
-                            double x = t.get(a, (long) i * k + p);
-                            lanes[p % vl] = fma(t, x, t.get(b, (long) j * k + p), lanes[p % vl]);
-                        }
-                        for (int h = vl / 2; h > 0; h /= 2) {
-                            for (int x = 0; x < h; x++) {
-                                double sum = lanes[x] + lanes[x + h]; // a float sum is exact in double
-                                lanes[x] = t == DType.F32 ? (float) sum : sum;
-                            }
-                        }
-                        double want = lanes[0];
-                        for (int p = kv; p < k; p++) {
-                            want = fma(t, t.get(a, (long) i * k + p), t.get(b, (long) j * k + p), want);
-                        }
-                        assertThat(t.get(c, (long) i * n + j)).as("%s C[%d,%d]", t, i, j).isEqualTo(want);
+                        assertThat(t.get(c, (long) i * n + j)).as("%s C[%d,%d]", t, i, j)
+                                .isEqualTo(want.of(t, a, b, i, j));
                     }
                 }
             }
@@ -141,45 +172,5 @@ class SkinnyGemmTest {
     /** {@code x y + s} rounded once to the element type. */
     private static double fma(DType t, double x, double y, double s) {
         return t == DType.F32 ? Math.fma((float) x, (float) y, (float) s) : Math.fma(x, y, s);
-    }
-
-    /**
-     * With A transposed every entry is one chain of multiply-adds over the depth in order, rounded to the element
-     * type at each step (what the Javadoc promises, and why its bits do not depend on the vector length).
-     */
-    @Test
-    void transposedAIsOneChainOfMultiplyAddsPerEntry() throws Exception {
-        Backend vb = VectorBackend.create();
-        int m = 100;
-        int n = 10;
-        int k = 300;
-        for (DType t : DType.values()) {
-            SplittableRandom r = new SplittableRandom(5);
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment a = VectorGemmTest.random(arena, t, (long) k * m, r);
-                MemorySegment b = VectorGemmTest.random(arena, t, (long) k * n, r);
-                MemorySegment c = arena.allocate((long) m * n * t.byteSize(), t.byteSize());
-                vb.gemm(t, true, false, m, n, k, 1.0, a, m, b, n, 0.0, c, n);
-                for (int i = 0; i < m; i++) {
-                    for (int j = 0; j < n; j++) {
-                        double want;
-                        if (t == DType.F32) {
-                            float s = 0;
-                            for (int p = 0; p < k; p++) {
-                                s = Math.fma((float) t.get(a, (long) p * m + i), (float) t.get(b, (long) p * n + j), s);
-                            }
-                            want = s;
-                        } else {
-                            double s = 0;
-                            for (int p = 0; p < k; p++) {
-                                s = Math.fma(t.get(a, (long) p * m + i), t.get(b, (long) p * n + j), s);
-                            }
-                            want = s;
-                        }
-                        assertThat(t.get(c, (long) i * n + j)).as("%s C[%d,%d]", t, i, j).isEqualTo(want);
-                    }
-                }
-            }
-        }
     }
 }
