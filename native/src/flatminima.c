@@ -136,8 +136,10 @@ int fm_vector_math(int32_t fn, int64_t n, double *v) {
 /* Max pooling on AVX-512 (fm_pool.inc): 2x2/2 windows forward (and backward for floats), and the gather of any
  * window, for the scalar kernels of fm_kernels.inc: 1 where they ran, 0 (nothing written) where the CPU has no
  * AVX-512, the build is not for x86-64, or (the backward of doubles) always. */
-static int fm_pool2x2_avx512_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax);
-static int fm_pool2x2_avx512_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax);
+static int fm_pool2x2_avx512_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax,
+                                 int32_t relu);
+static int fm_pool2x2_avx512_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax,
+                                 int32_t relu);
 static int fm_pool2x2_backward_avx512_f32(int64_t planes, int32_t h, int32_t w, const float *gy,
                                           const int32_t *argmax, float *gx);
 static int fm_pool2x2_backward_avx512_f64(int64_t planes, int32_t h, int32_t w, const double *gy,
@@ -147,9 +149,11 @@ static int fm_pool_gather_avx512_f32(int64_t planes, int64_t plane, int64_t opla
 static int fm_pool_gather_avx512_f64(int64_t planes, int64_t plane, int64_t oplane, const double *x,
                                      const int32_t *argmax, double *y);
 /* The vector 2x2/2 pooling forward where one runs: AVX-512, or AVX2 (fm_pool_avx2.inc); 1 where it
- * ran. */
-static int fm_pool2x2_vec_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax);
-static int fm_pool2x2_vec_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax);
+ * ran. relu: the ReLU of each maximum in the same store (v > 0 ? v : +0), its routing -1 where that is 0. */
+static int fm_pool2x2_vec_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax,
+                                 int32_t relu);
+static int fm_pool2x2_vec_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax,
+                                 int32_t relu);
 
 /* Softmaxes of rows four to a vector on AVX2 (fm_softmax_avx2.inc): the rows done (none without AVX2 or x86-64). */
 static int64_t fm_softmax_rows_avx2_f32(int64_t rows, int32_t cols, const float *x, float *y, const int32_t *labels,
@@ -424,12 +428,14 @@ static int64_t fm_softmax_rows_avx2_f64(int64_t rows, int32_t cols, const double
     (void) rows; (void) cols; (void) x; (void) y; (void) labels; (void) loss;
     return 0;
 }
-static int fm_pool2x2_avx2_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax) {
-    (void) planes; (void) h; (void) w; (void) x; (void) y; (void) argmax;
+static int fm_pool2x2_avx2_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax,
+                                 int32_t relu) {
+    (void) planes; (void) h; (void) w; (void) x; (void) y; (void) argmax; (void) relu;
     return 0;
 }
-static int fm_pool2x2_avx2_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax) {
-    (void) planes; (void) h; (void) w; (void) x; (void) y; (void) argmax;
+static int fm_pool2x2_avx2_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax,
+                                 int32_t relu) {
+    (void) planes; (void) h; (void) w; (void) x; (void) y; (void) argmax; (void) relu;
     return 0;
 }
 static int fm_winograd_input_avx2_f32(const int32_t *geom, const float *x, float *v) {
@@ -509,12 +515,14 @@ int fm_small_gemm_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, in
     return 0;
 }
 
-static int fm_pool2x2_avx512_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax) {
-    (void) planes; (void) h; (void) w; (void) x; (void) y; (void) argmax;
+static int fm_pool2x2_avx512_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax,
+                                 int32_t relu) {
+    (void) planes; (void) h; (void) w; (void) x; (void) y; (void) argmax; (void) relu;
     return 0;
 }
-static int fm_pool2x2_avx512_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax) {
-    (void) planes; (void) h; (void) w; (void) x; (void) y; (void) argmax;
+static int fm_pool2x2_avx512_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax,
+                                 int32_t relu) {
+    (void) planes; (void) h; (void) w; (void) x; (void) y; (void) argmax; (void) relu;
     return 0;
 }
 static int fm_pool2x2_backward_avx512_f32(int64_t planes, int32_t h, int32_t w, const float *gy,
@@ -596,13 +604,15 @@ static int fm_pool2x2_backward_avx512_f64(int64_t planes, int32_t h, int32_t w, 
     return 0;
 }
 
-static int fm_pool2x2_vec_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax) {
-    return (fm_avx512_supported() && fm_pool2x2_avx512_f32(planes, h, w, x, y, argmax))
-           || (fm_avx2_supported() && fm_pool2x2_avx2_f32(planes, h, w, x, y, argmax));
+static int fm_pool2x2_vec_f32(int64_t planes, int32_t h, int32_t w, const float *x, float *y, int32_t *argmax,
+                                 int32_t relu) {
+    return (fm_avx512_supported() && fm_pool2x2_avx512_f32(planes, h, w, x, y, argmax, relu))
+           || (fm_avx2_supported() && fm_pool2x2_avx2_f32(planes, h, w, x, y, argmax, relu));
 }
-static int fm_pool2x2_vec_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax) {
-    return (fm_avx512_supported() && fm_pool2x2_avx512_f64(planes, h, w, x, y, argmax))
-           || (fm_avx2_supported() && fm_pool2x2_avx2_f64(planes, h, w, x, y, argmax));
+static int fm_pool2x2_vec_f64(int64_t planes, int32_t h, int32_t w, const double *x, double *y, int32_t *argmax,
+                                 int32_t relu) {
+    return (fm_avx512_supported() && fm_pool2x2_avx512_f64(planes, h, w, x, y, argmax, relu))
+           || (fm_avx2_supported() && fm_pool2x2_avx2_f64(planes, h, w, x, y, argmax, relu));
 }
 static int fm_winograd_input_vec_f32(const int32_t *geom, const float *x, float *v) {
     return (fm_avx512_supported() && fm_winograd_input_avx512_f32(geom, x, v))
