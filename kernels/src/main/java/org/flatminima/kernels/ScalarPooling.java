@@ -10,6 +10,16 @@ final class ScalarPooling {
     private ScalarPooling() {
     }
 
+    /**
+     * The index {@code iy * w + ix} within its plane of cell (i, j) of output (oy, ox)'s window, or -1 where that cell
+     * is in the padding.
+     */
+    private static int cell(Window2d g, int oy, int ox, int i, int j) {
+        int iy = oy * g.strideH() - g.padH() + i;
+        int ix = ox * g.strideW() - g.padW() + j;
+        return iy < 0 || iy >= g.h() || ix < 0 || ix >= g.w() ? -1 : iy * g.w() + ix;
+    }
+
     /** Max pooling into y, and the routing into argmax unless it is null. */
     static void maxPool(DType t, Window2d g, MemorySegment x, MemorySegment y, MemorySegment argmax) {
         int oh = g.outH();
@@ -22,15 +32,14 @@ final class ScalarPooling {
                     int bestIdx = -1;
                     for (int i = 0; i < g.kh(); i++) {
                         for (int j = 0; j < g.kw(); j++) {
-                            int iy = oy * g.strideH() - g.padH() + i;
-                            int ix = ox * g.strideW() - g.padW() + j;
-                            if (iy < 0 || iy >= g.h() || ix < 0 || ix >= g.w()) {
+                            int at = cell(g, oy, ox, i, j);
+                            if (at < 0) {
                                 continue;
                             }
-                            double v = t.get(x, p * plane + (long) iy * g.w() + ix);
+                            double v = t.get(x, p * plane + at);
                             if (bestIdx < 0 || v > best) {
                                 best = v;
-                                bestIdx = iy * g.w() + ix;
+                                bestIdx = at;
                             }
                         }
                     }
@@ -56,10 +65,9 @@ final class ScalarPooling {
                     double s = 0;
                     for (int i = 0; i < g.kh(); i++) {
                         for (int j = 0; j < g.kw(); j++) {
-                            int iy = oy * g.strideH() - g.padH() + i;
-                            int ix = ox * g.strideW() - g.padW() + j;
-                            if (iy >= 0 && iy < g.h() && ix >= 0 && ix < g.w()) {
-                                s += t.get(x, p * plane + (long) iy * g.w() + ix);
+                            int at = cell(g, oy, ox, i, j);
+                            if (at >= 0) {
+                                s += t.get(x, p * plane + at);
                             }
                         }
                     }
@@ -81,11 +89,9 @@ final class ScalarPooling {
                     double v = t.get(gy, p * oh * ow + (long) oy * ow + ox) * inv;
                     for (int i = 0; i < g.kh(); i++) {
                         for (int j = 0; j < g.kw(); j++) {
-                            int iy = oy * g.strideH() - g.padH() + i;
-                            int ix = ox * g.strideW() - g.padW() + j;
-                            if (iy >= 0 && iy < g.h() && ix >= 0 && ix < g.w()) {
-                                long xi = p * plane + (long) iy * g.w() + ix;
-                                t.set(gx, xi, t.get(gx, xi) + v);
+                            int at = cell(g, oy, ox, i, j);
+                            if (at >= 0) {
+                                t.set(gx, p * plane + at, t.get(gx, p * plane + at) + v);
                             }
                         }
                     }
