@@ -165,16 +165,20 @@ static int64_t fm_softmax_rows_avx2_f64(int64_t rows, int32_t cols, const double
  * 0 (nothing written) where the CPU has no AVX-512, the build is not for x86-64 or the shape is not one they
  * take. */
 static int fm_winograd_input_avx512_f32(const int32_t *geom, const float *x, float *v);
-static int fm_winograd_output_avx512_f32(const int32_t *geom, int32_t cout, const float *mm, float *y);
+static int fm_winograd_output_avx512_f32(const int32_t *geom, int32_t cout, const float *mm, const float *bias,
+                                         float *y);
 static int fm_winograd_gradient_avx512_f32(const int32_t *geom, int32_t cout, const float *gy, float *gt);
 static int fm_winograd_input_avx512_f64(const int32_t *geom, const double *x, double *v);
-static int fm_winograd_output_avx512_f64(const int32_t *geom, int32_t cout, const double *mm, double *y);
+static int fm_winograd_output_avx512_f64(const int32_t *geom, int32_t cout, const double *mm, const double *bias,
+                                         double *y);
 static int fm_winograd_gradient_avx512_f64(const int32_t *geom, int32_t cout, const double *gy, double *gt);
 /* The transforms on vectors where they run: AVX-512, or for floats AVX2 (fm_winograd_avx2.inc). */
 static int fm_winograd_input_vec_f32(const int32_t *geom, const float *x, float *v);
-static int fm_winograd_output_vec_f32(const int32_t *geom, int32_t cout, const float *mm, float *y);
+static int fm_winograd_output_vec_f32(const int32_t *geom, int32_t cout, const float *mm, const float *bias,
+                                      float *y);
 static int fm_winograd_input_vec_f64(const int32_t *geom, const double *x, double *v);
-static int fm_winograd_output_vec_f64(const int32_t *geom, int32_t cout, const double *mm, double *y);
+static int fm_winograd_output_vec_f64(const int32_t *geom, int32_t cout, const double *mm, const double *bias,
+                                      double *y);
 static int fm_winograd_gradient_vec_f32(const int32_t *geom, int32_t cout, const float *gy, float *gt);
 static int fm_winograd_gradient_vec_f64(const int32_t *geom, int32_t cout, const double *gy, double *gt);
 
@@ -442,16 +446,18 @@ static int fm_winograd_input_avx2_f32(const int32_t *geom, const float *x, float
     (void) geom; (void) x; (void) v;
     return 0;
 }
-static int fm_winograd_output_avx2_f32(const int32_t *geom, int32_t cout, const float *mm, float *y) {
-    (void) geom; (void) cout; (void) mm; (void) y;
+static int fm_winograd_output_avx2_f32(const int32_t *geom, int32_t cout, const float *mm, const float *bias,
+                                       float *y) {
+    (void) geom; (void) cout; (void) mm; (void) bias; (void) y;
     return 0;
 }
 static int fm_winograd_gradient_avx2_f32(const int32_t *geom, int32_t cout, const float *gy, float *gt) {
     (void) geom; (void) cout; (void) gy; (void) gt;
     return 0;
 }
-static int fm_conv3x3_direct_avx2_f32(const int32_t *geom, int32_t cout, const float *x, const float *wt, float *y) {
-    (void) geom; (void) cout; (void) x; (void) wt; (void) y;
+static int fm_conv3x3_direct_avx2_f32(const int32_t *geom, int32_t cout, const float *x, const float *wt,
+                                      const float *bias, float *y) {
+    (void) geom; (void) cout; (void) x; (void) wt; (void) bias; (void) y;
     return 0;
 }
 static int fm_conv3x3_direct_wgrad_avx2_f32(const int32_t *geom, int32_t cout, const float *x, const float *gy,
@@ -544,8 +550,9 @@ static int fm_winograd_input_avx512_f32(const int32_t *geom, const float *x, flo
     (void) geom; (void) x; (void) v;
     return 0;
 }
-static int fm_winograd_output_avx512_f32(const int32_t *geom, int32_t cout, const float *mm, float *y) {
-    (void) geom; (void) cout; (void) mm; (void) y;
+static int fm_winograd_output_avx512_f32(const int32_t *geom, int32_t cout, const float *mm, const float *bias,
+                                         float *y) {
+    (void) geom; (void) cout; (void) mm; (void) bias; (void) y;
     return 0;
 }
 static int fm_winograd_gradient_avx512_f32(const int32_t *geom, int32_t cout, const float *gy, float *gt) {
@@ -556,16 +563,18 @@ static int fm_winograd_input_avx512_f64(const int32_t *geom, const double *x, do
     (void) geom; (void) x; (void) v;
     return 0;
 }
-static int fm_winograd_output_avx512_f64(const int32_t *geom, int32_t cout, const double *mm, double *y) {
-    (void) geom; (void) cout; (void) mm; (void) y;
+static int fm_winograd_output_avx512_f64(const int32_t *geom, int32_t cout, const double *mm, const double *bias,
+                                         double *y) {
+    (void) geom; (void) cout; (void) mm; (void) bias; (void) y;
     return 0;
 }
 static int fm_winograd_gradient_avx512_f64(const int32_t *geom, int32_t cout, const double *gy, double *gt) {
     (void) geom; (void) cout; (void) gy; (void) gt;
     return 0;
 }
-static int fm_conv3x3_direct_f32(const int32_t *geom, int32_t cout, const float *x, const float *wt, float *y) {
-    (void) geom; (void) cout; (void) x; (void) wt; (void) y;
+static int fm_conv3x3_direct_f32(const int32_t *geom, int32_t cout, const float *x, const float *wt, const float *bias,
+                                 float *y) {
+    (void) geom; (void) cout; (void) x; (void) wt; (void) bias; (void) y;
     return 0;
 }
 static int fm_conv3x3_direct_wgrad_f32(const int32_t *geom, int32_t cout, const float *x, const float *gy,
@@ -579,16 +588,17 @@ static int fm_conv3x3_direct_wgrad_f32(const int32_t *geom, int32_t cout, const 
 /* Direct 3x3 convolutions for few input channels (fm_direct.inc, fm_direct_avx2.inc: the same bits): 1 where they
  * ran, 0 (nothing written) where the CPU has neither AVX-512 nor AVX2, the build is not for x86-64, the window is not
  * one they take, or (doubles) always. */
-int fm_conv3x3_f32(const int32_t *geom, int32_t cout, const float *x, const float *w, float *y) {
-    return (fm_avx512_supported() && fm_conv3x3_direct_f32(geom, cout, x, w, y))
-           || (fm_avx2_supported() && fm_conv3x3_direct_avx2_f32(geom, cout, x, w, y));
+int fm_conv3x3_f32(const int32_t *geom, int32_t cout, const float *x, const float *w, const float *bias, float *y) {
+    return (fm_avx512_supported() && fm_conv3x3_direct_f32(geom, cout, x, w, bias, y))
+           || (fm_avx2_supported() && fm_conv3x3_direct_avx2_f32(geom, cout, x, w, bias, y));
 }
 int fm_conv3x3_wgrad_f32(const int32_t *geom, int32_t cout, const float *x, const float *gy, float *gw) {
     return (fm_avx512_supported() && fm_conv3x3_direct_wgrad_f32(geom, cout, x, gy, gw))
            || (fm_avx2_supported() && fm_conv3x3_direct_wgrad_avx2_f32(geom, cout, x, gy, gw));
 }
-int fm_conv3x3_f64(const int32_t *geom, int32_t cout, const double *x, const double *w, double *y) {
-    (void) geom; (void) cout; (void) x; (void) w; (void) y;
+int fm_conv3x3_f64(const int32_t *geom, int32_t cout, const double *x, const double *w, const double *bias,
+                   double *y) {
+    (void) geom; (void) cout; (void) x; (void) w; (void) bias; (void) y;
     return 0;
 }
 int fm_conv3x3_wgrad_f64(const int32_t *geom, int32_t cout, const double *x, const double *gy, double *gw) {
@@ -618,15 +628,17 @@ static int fm_winograd_input_vec_f32(const int32_t *geom, const float *x, float 
     return (fm_avx512_supported() && fm_winograd_input_avx512_f32(geom, x, v))
            || (fm_avx2_supported() && fm_winograd_input_avx2_f32(geom, x, v));
 }
-static int fm_winograd_output_vec_f32(const int32_t *geom, int32_t cout, const float *mm, float *y) {
-    return (fm_avx512_supported() && fm_winograd_output_avx512_f32(geom, cout, mm, y))
-           || (fm_avx2_supported() && fm_winograd_output_avx2_f32(geom, cout, mm, y));
+static int fm_winograd_output_vec_f32(const int32_t *geom, int32_t cout, const float *mm, const float *bias,
+                                      float *y) {
+    return (fm_avx512_supported() && fm_winograd_output_avx512_f32(geom, cout, mm, bias, y))
+           || (fm_avx2_supported() && fm_winograd_output_avx2_f32(geom, cout, mm, bias, y));
 }
 static int fm_winograd_input_vec_f64(const int32_t *geom, const double *x, double *v) {
     return (fm_avx512_supported() && fm_winograd_input_avx512_f64(geom, x, v));
 }
-static int fm_winograd_output_vec_f64(const int32_t *geom, int32_t cout, const double *mm, double *y) {
-    return (fm_avx512_supported() && fm_winograd_output_avx512_f64(geom, cout, mm, y));
+static int fm_winograd_output_vec_f64(const int32_t *geom, int32_t cout, const double *mm, const double *bias,
+                                      double *y) {
+    return (fm_avx512_supported() && fm_winograd_output_avx512_f64(geom, cout, mm, bias, y));
 }
 static int fm_winograd_gradient_vec_f32(const int32_t *geom, int32_t cout, const float *gy, float *gt) {
     return (fm_avx512_supported() && fm_winograd_gradient_avx512_f32(geom, cout, gy, gt))

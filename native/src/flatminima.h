@@ -20,8 +20,9 @@
  * fm_fewcol_gemm and fm_vector_math; ABI 8 fm_avx2_supported and fm_small_gemm; ABI 9 fm_vector_math's codes 2
  * and 3 (the AVX2 versions) and fm_test_without_avx512; ABI 10 fm_packed_gemm_f32; ABI 11 fm_packed_gemm_f64;
  * ABI 12 fm_packed_gemm_row_f32 and _f64; ABI 13 their relu argument; ABI 14 fm_max_pool2d_relu and
- * fm_gated_channel_sum; ABI 15 fm_fewcol_gemm's lanes summed pairwise (the bits of the vector kernels' new order). */
-#define FM_ABI_VERSION 15
+ * fm_gated_channel_sum; ABI 15 fm_fewcol_gemm's lanes summed pairwise (the bits of the vector kernels' new order);
+ * ABI 16 the bias argument of fm_winograd_output and fm_conv3x3. */
+#define FM_ABI_VERSION 16
 
 /* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
  * unused in ABI 2; their codes are not reused. */
@@ -98,9 +99,9 @@ int fm_packed_gemm_row_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t 
     void fm_avg_pool2d_##S(const int32_t *geom, const T *x, T *y);                                       \
     void fm_avg_pool2d_backward_##S(const int32_t *geom, const T *gy, T *gx);                            \
     void fm_winograd_input_##S(const int32_t *geom, const T *x, T *v);                                   \
-    void fm_winograd_output_##S(const int32_t *geom, int32_t cout, const T *m, T *y);                   \
+    void fm_winograd_output_##S(const int32_t *geom, int32_t cout, const T *m, const T *bias, T *y);    \
     void fm_winograd_gradient_##S(const int32_t *geom, int32_t cout, const T *gy, T *gt);              \
-    int fm_conv3x3_##S(const int32_t *geom, int32_t cout, const T *x, const T *w, T *y);               \
+    int fm_conv3x3_##S(const int32_t *geom, int32_t cout, const T *x, const T *w, const T *bias, T *y); \
     int fm_conv3x3_wgrad_##S(const int32_t *geom, int32_t cout, const T *x, const T *gy, T *gw);       \
     int fm_fewcol_gemm_##S(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha, \
                            const T *a, int32_t lda, const T *b, int32_t ldb, double beta, T *c, int32_t ldc); \

@@ -14,25 +14,27 @@ final class DirectConv {
     private DirectConv() {
     }
 
-    /** Output images per call of the direct convolution when a bias follows (about 400 KB of floats, in L2). */
-    private static final long BIAS_CHUNK_ELEMENTS = 1L << 17;
+    /** Output images per call of the direct convolution into chunks (about 400 KB of floats, in L2). */
+    private static final long CHUNK_ELEMENTS = 1L << 17;
 
     /**
-     * The direct 3x3 convolution over g's images: one call over all of them into a whole output without a bias,
-     * else in parts of chunks of images that the bias is added to (and {@code out} given) while in cache; the
-     * chunks depend on the shapes alone, and each image's outputs on its own inputs alone.
+     * The direct 3x3 convolution over g's images, the bias (may be null) added by the kernel
+     * ({@link Backend#conv3x3Direct}: the bits of an addition after it): one call over all of them into a whole
+     * output, else in parts of chunks of images given to {@code out} while in cache; the chunks depend on the
+     * shapes alone, and each image's outputs on its own inputs alone.
      */
     static void run(Backend be, Window2d g, Tensor xc, Tensor w, Tensor b, ConvOutput out) {
         DType dt = xc.dtype();
         int n = g.n();
         int o = w.dim(0);
         long plane = (long) g.outH() * g.outW();
-        if (b == null && out instanceof ConvOutput.Whole) {
-            be.conv3x3Direct(dt, g, o, xc.segment(), w.segment(), out.chunk(0, 0, n).segment());
+        MemorySegment bs = b == null ? null : b.segment();
+        if (out instanceof ConvOutput.Whole) {
+            be.conv3x3Direct(dt, g, o, xc.segment(), w.segment(), bs, out.chunk(0, 0, n).segment());
             return;
         }
         int parts = ImageOps.imageParts(be, n);
-        int chunk = (int) Math.max(1, BIAS_CHUNK_ELEMENTS / Math.max(1, o * plane));
+        int chunk = (int) Math.max(1, CHUNK_ELEMENTS / Math.max(1, o * plane));
         out.parts(parts, chunk);
         long es = dt.byteSize();
         be.runParts(parts, p -> {
@@ -41,8 +43,7 @@ final class DirectConv {
                 int m = Math.min(chunk, end - b0);
                 Window2d part = ImageOps.withImages(g, m);
                 MemorySegment ys = out.chunk(p, b0, m).segment();
-                be.conv3x3Direct(dt, part, o, xc.segment().asSlice(b0 * g.imageSize() * es), w.segment(), ys);
-                ImageOps.addBias(be, ys, m, o, plane, b);
+                be.conv3x3Direct(dt, part, o, xc.segment().asSlice(b0 * g.imageSize() * es), w.segment(), bs, ys);
                 out.written(p, b0, m);
             }
         });

@@ -78,8 +78,8 @@ final class Winograd {
     /**
      * {@code conv2d(x, w)} for a 3x3 w and stride 1 (see {@link ImageOps#conv2d}): x contiguous with its images
      * in {@code g}, w {@code [O, C, 3, 3]}; each chunk's outputs ({@code [..., O, outH, outW]}) written where y
-     * says ({@link ConvOutput}, started), plus {@code bias [O]} per channel when it is not null, added while they
-     * are in cache ({@link ImageOps#addBias}).
+     * says ({@link ConvOutput}, started), plus {@code bias [O]} per channel when it is not null, added by the
+     * output transform ({@link Backend#winogradOutput}: the bits of an addition after it).
      */
     static void conv2d(Window2d g, Tensor x, Tensor w, Tensor bias, ConvOutput y) {
         Backend be = Engine.backend();
@@ -93,6 +93,7 @@ final class Winograd {
         Tensor m = Tensor.uninitialised(dt, parts, 16, o, ch.maxTiles());
         long es = dt.byteSize();
         MemorySegment us = u.segment();
+        MemorySegment bs = bias == null ? null : bias.segment();
         y.parts(parts, ch.size());
         be.runParts(parts, p -> {
             MemorySegment vs = v.select(0, p).segment();
@@ -107,8 +108,7 @@ final class Winograd {
                             ms.asSlice(k * (long) o * tiles * es), tiles);
                 }
                 MemorySegment ys = y.chunk(p, q * ch.size(), part.n()).segment();
-                be.winogradOutput(dt, part, o, ms, ys);
-                ImageOps.addBias(be, ys, part.n(), o, (long) part.outH() * part.outW(), bias);
+                be.winogradOutput(dt, part, o, ms, bs, ys);
                 y.written(p, q * ch.size(), part.n());
             }
         });

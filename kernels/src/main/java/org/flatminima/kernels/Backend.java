@@ -192,10 +192,11 @@ public interface Backend {
     /**
      * The output transform of Winograd's F(2x2, 3x3): {@code y[b][co][2ty + a][2tx + e] = (A^T m A)[a][e]} with
      * {@code m[k] = mm[k][co][t]} for the tiles of {@link #winogradInput} over the same window g, outputs past
-     * {@code outH x outW} dropped. mm is {@code [16, cout, nt]}, y {@code [n, cout, outH, outW]}.
-     * Single-threaded: callers split the images.
+     * {@code outH x outW} dropped, plus {@code bias[co]} where {@code bias} ({@code [cout]}) is not null: one
+     * addition after each output's transform, so the bits of the transform followed by the addition of the bias.
+     * mm is {@code [16, cout, nt]}, y {@code [n, cout, outH, outW]}. Single-threaded: callers split the images.
      */
-    void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment y);
+    void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment bias, MemorySegment y);
 
     /**
      * The weight gradient's transform of Winograd's F(2x2, 3x3): {@code gt[k][t][co] = (A gb A^T)[k]} with gb the
@@ -219,9 +220,12 @@ public interface Backend {
     /**
      * {@code y[b][o][oy][ox] = sum_{c,i,j} w[o][c][i][j] x[b][c][oy - padH + i][ox - padW + j]} (0 outside the
      * image) for a 3x3 window of stride 1: x {@code [n, c, h, w]}, w {@code [cout, c, 3, 3]}, y
-     * {@code [n, cout, outH, outW]}, each entry summed in the order (c, i, j), the same for every thread count.
+     * {@code [n, cout, outH, outW]}, each entry summed in the order (c, i, j), the same for every thread count;
+     * plus {@code bias[o]} where {@code bias} ({@code [cout]}) is not null, added to each entry's sum as a separate
+     * addition would.
      */
-    void conv3x3Direct(DType t, Window2d g, int cout, MemorySegment x, MemorySegment w, MemorySegment y);
+    void conv3x3Direct(DType t, Window2d g, int cout, MemorySegment x, MemorySegment w, MemorySegment bias,
+                       MemorySegment y);
 
     /**
      * Adds {@code sum_b sum_{oy,ox} gy[b][o][oy][ox] x[b][c][oy - padH + i][ox - padW + j]} to

@@ -361,14 +361,18 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
-    public void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment y) {
+    public void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment bias,
+                               MemorySegment y) {
         winograd("winogradOutput", g);
         if (cout <= 0) {
             throw new IllegalArgumentException("winogradOutput: argument 'cout' must be positive, got " + cout);
         }
         need(mm, 16L * cout * g.winogradTiles(), t.byteSize(), "winogradOutput", "mm");
+        if (bias != null) {
+            need(bias, cout, t.byteSize(), "winogradOutput", "bias");
+        }
         need(y, (long) g.n() * cout * g.outH() * g.outW(), t.byteSize(), "winogradOutput", "y");
-        d.winogradOutput(t, g, cout, mm, y);
+        d.winogradOutput(t, g, cout, mm, bias, y);
     }
 
     @Override
@@ -401,11 +405,15 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
-    public void conv3x3Direct(DType t, Window2d g, int cout, MemorySegment x, MemorySegment w, MemorySegment y) {
+    public void conv3x3Direct(DType t, Window2d g, int cout, MemorySegment x, MemorySegment w, MemorySegment bias,
+                              MemorySegment y) {
         conv3x3("conv3x3Direct", g, cout);
         window(t, g, x, (long) g.n() * cout * g.outH() * g.outW(), y, "conv3x3Direct", "x", "y");
         need(w, 9L * cout * g.c(), t.byteSize(), "conv3x3Direct", "w");
-        d.conv3x3Direct(t, g, cout, x, w, y);
+        if (bias != null) {
+            need(bias, cout, t.byteSize(), "conv3x3Direct", "bias");
+        }
+        d.conv3x3Direct(t, g, cout, x, w, bias, y);
     }
 
     @Override

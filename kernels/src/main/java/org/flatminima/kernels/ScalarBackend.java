@@ -275,8 +275,9 @@ public class ScalarBackend implements Backend {
     }
 
     @Override
-    public void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment y) {
-        Winograd2x2.output(t, g, cout, mm, y);
+    public void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment bias,
+                               MemorySegment y) {
+        Winograd2x2.output(t, g, cout, mm, bias, y);
     }
 
     @Override
@@ -291,7 +292,8 @@ public class ScalarBackend implements Backend {
     }
 
     @Override
-    public void conv3x3Direct(DType t, Window2d g, int cout, MemorySegment x, MemorySegment w, MemorySegment y) {
+    public void conv3x3Direct(DType t, Window2d g, int cout, MemorySegment x, MemorySegment w, MemorySegment bias,
+                              MemorySegment y) {
         int oh = g.outH();
         int ow = g.outW();
         for (int b = 0; b < g.n(); b++) {
@@ -310,6 +312,9 @@ public class ScalarBackend implements Backend {
                                     }
                                 }
                             }
+                        }
+                        if (bias != null) { // the sum rounded to t, then the bias added: as a separate addition
+                            s = (t == DType.F32 ? (float) s : s) + t.get(bias, o);
                         }
                         t.set(y, (((long) b * cout + o) * oh + oy) * ow + ox, s);
                     }

@@ -73,14 +73,15 @@ public final class Winograd2x2 {
         }
     }
 
-    /** The reference of {@link Backend#winogradOutput}. */
-    public static void output(DType t, Window2d g, int cout, MemorySegment m, MemorySegment y) {
+    /** The reference of {@link Backend#winogradOutput}: the bias (may be null) added after each output's transform. */
+    public static void output(DType t, Window2d g, int cout, MemorySegment m, MemorySegment bias, MemorySegment y) {
         boolean f32 = t == DType.F32;
         int oh = g.outH();
         int ow = g.outW();
         long ks = cout * g.winogradTiles();
         double[] s = new double[8];
         forEachOutputTile(g, cout, (base, at, r, c) -> {
+            double b = bias == null ? 0 : t.get(bias, base / ((long) oh * ow) % cout);
             for (int j = 0; j < 4; j++) { // rows: A^T m
                 double m0 = t.get(m, j * ks + at);
                 double m1 = t.get(m, (4 + j) * ks + at);
@@ -91,9 +92,11 @@ public final class Winograd2x2 {
             }
             for (int a = 0; a < 2 && r + a < oh; a++) { // columns: (A^T m) A
                 long row = base + (long) (r + a) * ow + c;
-                t.set(y, row, round(f32, s[4 * a] + s[4 * a + 1]) + s[4 * a + 2]);
+                double even = round(f32, round(f32, s[4 * a] + s[4 * a + 1]) + s[4 * a + 2]);
+                t.set(y, row, bias == null ? even : even + b);
                 if (c + 1 < ow) {
-                    t.set(y, row + 1, round(f32, s[4 * a + 1] - s[4 * a + 2]) - s[4 * a + 3]);
+                    double odd = round(f32, round(f32, s[4 * a + 1] - s[4 * a + 2]) - s[4 * a + 3]);
+                    t.set(y, row + 1, bias == null ? odd : odd + b);
                 }
             }
         });

@@ -68,7 +68,7 @@ class Winograd2x2Test {
                     t.set(m, i, rnd.nextInt(9) - 4);
                 }
                 MemorySegment y = arena.allocate((long) g.n() * cout * g.outH() * g.outW() * t.byteSize(), 8);
-                Winograd2x2.output(t, g, cout, m, y);
+                Winograd2x2.output(t, g, cout, m, null, y);
                 long yn = (long) g.n() * cout * g.outH() * g.outW();
                 MemorySegment gy = arena.allocate(yn * t.byteSize(), 8);
                 for (long i = 0; i < yn; i++) {

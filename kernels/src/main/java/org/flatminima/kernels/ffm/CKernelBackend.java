@@ -375,8 +375,9 @@ final class CKernelBackend extends NativeBackend {
     }
 
     @Override
-    public void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment y) {
-        CKernels.winogradOutput(t, g, cout, mm, y);
+    public void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment bias,
+                               MemorySegment y) {
+        CKernels.winogradOutput(t, g, cout, mm, bias, y);
     }
 
     @Override
@@ -400,19 +401,20 @@ final class CKernelBackend extends NativeBackend {
     static final int DIRECT_MAX_CHANNELS = 8;
 
     @Override
-    public void conv3x3Direct(DType t, Window2d g, int cout, MemorySegment x, MemorySegment w, MemorySegment y) {
+    public void conv3x3Direct(DType t, Window2d g, int cout, MemorySegment x, MemorySegment w, MemorySegment bias,
+                              MemorySegment y) {
         if (!hasConv3x3Direct(t, g)) {
-            super.conv3x3Direct(t, g, cout, x, w, y);
+            super.conv3x3Direct(t, g, cout, x, w, bias, y);
             return;
         }
         long es = t.byteSize();
         long out = (long) cout * g.outH() * g.outW();
         perImages(g, 9L * g.c() * g.n() * out, (part, b) -> {
             MemorySegment xb = x.asSlice(b * g.imageSize() * es);
-            if (!CKernels.conv3x3(t, false, part, cout, xb, w, y.asSlice(b * out * es))) {
+            if (!CKernels.conv3x3(t, part, cout, xb, w, bias, y.asSlice(b * out * es))) {
                 throw new IllegalStateException("fm_conv3x3 declined a window it takes: " + part);
             }
-        }, x, w, y);
+        }, bias == null ? new MemorySegment[] {x, w, y} : new MemorySegment[] {x, w, bias, y});
     }
 
     @Override
@@ -420,7 +422,7 @@ final class CKernelBackend extends NativeBackend {
                                         MemorySegment gw) {
         if (!hasConv3x3Direct(t, g)) {
             super.conv3x3DirectWeightGrad(t, g, cout, x, gy, gw);
-        } else if (!CKernels.conv3x3(t, true, g, cout, x, gy, gw)) {
+        } else if (!CKernels.conv3x3WeightGrad(t, g, cout, x, gy, gw)) {
             throw new IllegalStateException("fm_conv3x3_wgrad declined a window it takes: " + g);
         }
     }

@@ -56,9 +56,9 @@ final class CKernels {
                     h(l, "fm_max_pool2d_gather_" + s, FunctionDescriptor.ofVoid(A, A, A, A)),
                     h(l, "fm_gated_channel_sum_" + s, FunctionDescriptor.ofVoid(I, I, J, J, A, A, A)),
                     h(l, "fm_winograd_input_" + s, FunctionDescriptor.ofVoid(A, A, A)),
-                    h(l, "fm_winograd_output_" + s, FunctionDescriptor.ofVoid(A, I, A, A)),
+                    h(l, "fm_winograd_output_" + s, FunctionDescriptor.ofVoid(A, I, A, A, A)),
                     h(l, "fm_winograd_gradient_" + s, FunctionDescriptor.ofVoid(A, I, A, A)),
-                    h(l, "fm_conv3x3_" + s, FunctionDescriptor.of(I, A, I, A, A, A)),
+                    h(l, "fm_conv3x3_" + s, FunctionDescriptor.of(I, A, I, A, A, A, A)),
                     h(l, "fm_conv3x3_wgrad_" + s, FunctionDescriptor.of(I, A, I, A, A, A)),
                     h(l, "fm_fewcol_gemm_" + s, FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I)),
                     h(l, "fm_small_gemm_" + s, FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I)));
@@ -310,9 +310,10 @@ final class CKernels {
         }
     }
 
-    static void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment y) {
+    /** {@code fm_winograd_output}, plus the bias per channel where {@code bias} is not null. */
+    static void winogradOutput(DType t, Window2d g, int cout, MemorySegment mm, MemorySegment bias, MemorySegment y) {
         try {
-            table(t).winogradOutput().invokeExact(geometry(g), cout, mm, y);
+            table(t).winogradOutput().invokeExact(geometry(g), cout, mm, orNull(bias), y);
         } catch (Throwable e) {
             throw Downcalls.failure("fm_winograd_output", e);
         }
@@ -327,17 +328,31 @@ final class CKernels {
     }
 
     /**
-     * {@code fm_conv3x3} (forward) or {@code fm_conv3x3_wgrad} (weight gradient, accumulated into out): whether it
-     * ran (false: nothing written; the CPU has no AVX-512, the window is not one it takes, or t is F64).
+     * {@code fm_conv3x3}, plus the bias per output channel where {@code bias} is not null: whether it ran (false:
+     * nothing written; the CPU has neither AVX-512 nor AVX2, the window is not one it takes, or t is F64).
      */
-    static boolean conv3x3(DType t, boolean weightGrad, Window2d g, int cout, MemorySegment x, MemorySegment in,
-                           MemorySegment out) {
+    static boolean conv3x3(DType t, Window2d g, int cout, MemorySegment x, MemorySegment w, MemorySegment bias,
+                           MemorySegment y) {
         try {
-            MethodHandle h = weightGrad ? table(t).conv3x3WeightGrad() : table(t).conv3x3();
-            return (int) h.invokeExact(geometry(g), cout, x, in, out) == 1;
+            return (int) table(t).conv3x3().invokeExact(geometry(g), cout, x, w, orNull(bias), y) == 1;
         } catch (Throwable e) {
-            throw Downcalls.failure(weightGrad ? "fm_conv3x3_wgrad" : "fm_conv3x3", e);
+            throw Downcalls.failure("fm_conv3x3", e);
         }
+    }
+
+    /** {@code fm_conv3x3_wgrad} (accumulated into gw): whether it ran, as {@link #conv3x3}. */
+    static boolean conv3x3WeightGrad(DType t, Window2d g, int cout, MemorySegment x, MemorySegment gy,
+                                     MemorySegment gw) {
+        try {
+            return (int) table(t).conv3x3WeightGrad().invokeExact(geometry(g), cout, x, gy, gw) == 1;
+        } catch (Throwable e) {
+            throw Downcalls.failure("fm_conv3x3_wgrad", e);
+        }
+    }
+
+    /** A C pointer argument that may be absent: {@link MemorySegment#NULL} for null. */
+    private static MemorySegment orNull(MemorySegment s) {
+        return s == null ? MemorySegment.NULL : s;
     }
 
     static void col2im(DType t, Window2d g, MemorySegment cols, MemorySegment x) {

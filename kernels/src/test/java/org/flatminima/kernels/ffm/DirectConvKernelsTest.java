@@ -106,8 +106,13 @@ class DirectConvKernelsTest extends SameBits {
         }
         MemorySegment w = values(t, wn);
         MemorySegment y = garbage(t, yn);
-        nat.conv3x3Direct(t, g, cout, x, w, y);
-        assertSameBits(t, y, floats(DirectConvTranscription.forward(g, cout, x, w)), yn, "conv3x3Direct " + g);
+        nat.conv3x3Direct(t, g, cout, x, w, null, y);
+        MemorySegment want = floats(DirectConvTranscription.forward(g, cout, x, w));
+        assertSameBits(t, y, want, yn, "conv3x3Direct " + g);
+        MemorySegment bias = bias(t, cout); // with a bias: the sums, then the bias added
+        addBias(t, want, g.n(), cout, (long) g.outH() * g.outW(), bias);
+        nat.conv3x3Direct(t, g, cout, x, w, bias, y);
+        assertSameBits(t, y, want, yn, "conv3x3Direct with a bias " + g);
         MemorySegment gy = values(t, yn);
         if (infinities && yn > (long) g.outH() * g.outW()) {
             t.set(gy, (long) g.outH() * g.outW(), Double.NEGATIVE_INFINITY);
@@ -132,11 +137,23 @@ class DirectConvKernelsTest extends SameBits {
         MemorySegment y = garbage(t, yn + GUARD);
         MemorySegment before = copyOf(y);
         MemorySegment want = alloc(t, yn);
-        nat.conv3x3Direct(t, g, cout, x, w, y);
-        ref.conv3x3Direct(t, g, cout, x, w, want);
+        nat.conv3x3Direct(t, g, cout, x, w, null, y);
+        ref.conv3x3Direct(t, g, cout, x, w, null, want);
         double tol = t == DType.F32 ? 1e-5 * 9 * g.c() : 1e-13;
         NativeKernelsTest.assertClose(t, y, want, yn, tol, "conv3x3Direct " + g + " cout " + cout);
         assertSameBits(t, y.asSlice(yn * t.byteSize()), before.asSlice(yn * t.byteSize()), GUARD, "past y " + g);
+        // with a bias: each backend's sums, then the bias added, to the bit; the guard past y untouched
+        MemorySegment bias = bias(t, cout);
+        long plane = (long) g.outH() * g.outW();
+        MemorySegment thenAdded = copyOf(y);
+        addBias(t, thenAdded, g.n(), cout, plane, bias);
+        nat.conv3x3Direct(t, g, cout, x, w, bias, y);
+        assertSameBits(t, y, thenAdded, yn, "conv3x3Direct with a bias " + g + " cout " + cout);
+        assertSameBits(t, y.asSlice(yn * t.byteSize()), before.asSlice(yn * t.byteSize()), GUARD, "past y " + g);
+        addBias(t, want, g.n(), cout, plane, bias);
+        MemorySegment oracle = alloc(t, yn);
+        ref.conv3x3Direct(t, g, cout, x, w, bias, oracle);
+        assertSameBits(t, oracle, want, yn, "the oracle's conv3x3Direct with a bias " + g);
         // weight gradient: added to what gw held
         MemorySegment gy = values(t, yn);
         MemorySegment gw = values(t, wn);
@@ -149,6 +166,16 @@ class DirectConvKernelsTest extends SameBits {
     }
 
     /** Uniform in [-1, 1]. */
+    /** A bias of random values but for a -0 and a +0 first (where the sums' zeros show their signs). */
+    private MemorySegment bias(DType t, int cout) {
+        MemorySegment b = values(t, cout);
+        t.set(b, 0, -0.0);
+        if (cout > 1) {
+            t.set(b, 1, 0.0);
+        }
+        return b;
+    }
+
     private MemorySegment values(DType t, long n) {
         MemorySegment s = input(t, n);
         for (long i = 0; i < n; i++) {

@@ -524,10 +524,15 @@ class NativeKernelsTest {
             MemorySegment y1 = random(t, yn + GUARD, -1, 1);
             MemorySegment y0 = alloc(t, yn + GUARD).copyFrom(y1);
             MemorySegment y2 = alloc(t, yn);
-            nat.winogradOutput(t, g, cout, m, y1);
-            ref.winogradOutput(t, g, cout, m, y2);
+            nat.winogradOutput(t, g, cout, m, null, y1);
+            ref.winogradOutput(t, g, cout, m, null, y2);
             assertClose(t, y1, y2, yn, 0, "winogradOutput " + g);
             assertGuard(t, y1, y0, yn, "winogradOutput " + g);
+            MemorySegment bias = random(t, cout, -1, 1); // wide rows: the portable C transform adds it
+            nat.winogradOutput(t, g, cout, m, bias, y1);
+            ref.winogradOutput(t, g, cout, m, bias, y2);
+            assertClose(t, y1, y2, yn, 0, "winogradOutput with a bias " + g);
+            assertGuard(t, y1, y0, yn, "winogradOutput with a bias " + g);
             MemorySegment gy = random(t, yn, -1, 1);
             MemorySegment gt1 = random(t, mn + GUARD, -1, 1);
             MemorySegment gt0 = alloc(t, mn + GUARD).copyFrom(gt1);

@@ -62,6 +62,21 @@ abstract class SameBits {
         assertSameBits(t, out.asSlice(n * t.byteSize()), before.asSlice(n * t.byteSize()), GUARD, "past " + what);
     }
 
+    /**
+     * {@code y[b][c][i] += bias[c]} in place over {@code images} images of {@code channels} planes of {@code plane}
+     * values, each addition rounded to t: what a kernel that adds a bias after its sums must give.
+     */
+    static void addBias(DType t, MemorySegment y, long images, int channels, long plane, MemorySegment bias) {
+        for (long b = 0; b < images; b++) {
+            for (int c = 0; c < channels; c++) {
+                double bc = t.get(bias, c);
+                for (long i = 0, at = (b * channels + c) * plane; i < plane; i++, at++) {
+                    t.set(y, at, t.get(y, at) + bc); // a float sum in double rounds as the float addition
+                }
+            }
+        }
+    }
+
     /** Distinct values that no kernel computes, so an element left unwritten shows. */
     MemorySegment garbage(DType t, long n) {
         MemorySegment s = alloc(t, n);

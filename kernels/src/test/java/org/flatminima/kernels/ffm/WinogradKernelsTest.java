@@ -3,6 +3,7 @@ package org.flatminima.kernels.ffm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.foreign.MemorySegment;
+import java.util.function.Consumer;
 import org.flatminima.kernels.DType;
 import org.flatminima.kernels.Window2d;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -19,7 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the scalar oracle bit for bit (raw bits, so signed zeros count), over every height and width from 1 to 16 with
  * paddings 0 to 2 (rows of 1 to 8 tiles: one, two or an odd number of rows of tiles per plane, odd outputs whose
  * last row or column falls outside the image, a padded row as wide as a vector), on values with negative zeros and
- * NaNs, with guard elements past every output (the kernels store with masks). Once with the C kernels and once
+ * NaNs, with guard elements past every output (the kernels store with masks); the output transform with a bias too,
+ * against the oracle's transform followed by the bias's addition. Once with the C kernels and once
  * without, as {@link NativeKernelsTest}, and once with the AVX-512 kernels stepped aside
  * ({@link CKernels#withoutAvx512}), so that the AVX2 ones are tested on AVX-512 CPUs too;
  * {@link NativeKernelsTest#winogradTransformsGiveTheOraclesBits} has the wider images.
@@ -77,8 +79,19 @@ class WinogradKernelsTest extends SameBits {
         MemorySegment x = values(t, g.n() * g.imageSize());
         sameOutputs(t, vn, "winogradInput " + g, v -> nat.winogradInput(t, g, x, v), v -> ref.winogradInput(t, g, x, v));
         MemorySegment m = values(t, mn);
-        sameOutputs(t, yn, "winogradOutput " + g + " cout " + cout, y -> nat.winogradOutput(t, g, cout, m, y),
-                y -> ref.winogradOutput(t, g, cout, m, y));
+        sameOutputs(t, yn, "winogradOutput " + g + " cout " + cout, y -> nat.winogradOutput(t, g, cout, m, null, y),
+                y -> ref.winogradOutput(t, g, cout, m, null, y));
+        // with a bias: the transform, then the bias added, both for the kernels and for the oracle
+        MemorySegment bias = values(t, cout);
+        long plane = (long) g.outH() * g.outW();
+        Consumer<MemorySegment> thenAdded = y -> {
+            ref.winogradOutput(t, g, cout, m, null, y);
+            addBias(t, y, g.n(), cout, plane, bias);
+        };
+        sameOutputs(t, yn, "winogradOutput with a bias " + g, y -> nat.winogradOutput(t, g, cout, m, bias, y),
+                thenAdded);
+        sameOutputs(t, yn, "the oracle's winogradOutput with a bias " + g,
+                y -> ref.winogradOutput(t, g, cout, m, bias, y), thenAdded);
         MemorySegment gy = values(t, yn);
         sameOutputs(t, mn, "winogradGradient " + g + " cout " + cout, gt -> nat.winogradGradient(t, g, cout, gy, gt),
                 gt -> ref.winogradGradient(t, g, cout, gy, gt));
