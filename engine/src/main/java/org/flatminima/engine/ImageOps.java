@@ -2,6 +2,7 @@ package org.flatminima.engine;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.function.Supplier;
 import org.flatminima.kernels.Backend;
 import org.flatminima.kernels.BinaryOp;
 import org.flatminima.kernels.DType;
@@ -282,15 +283,10 @@ public final class ImageOps {
                     + " but a " + h + "x" + width + " input gives " + geo.outH() + "x" + geo.outW());
         }
         int o = w.dim(0);
-        if (n > 0 && Winograd2x2.applies(geo) && pad <= 2) {
-            // the transposed convolution of a 3x3 stride-1 window is a convolution of g with the rotated,
-            // channel-swapped kernel and padding 2 - pad
-            Window2d asConv = new Window2d(n, o, geo.outH(), geo.outW(), 3, 3, 1, 1, 2 - pad, 2 - pad);
-            if (Winograd.applies(asConv)) {
-                Tensor gx = Tensor.uninitialised(g.dtype(), replaceTail(g.shape(), 3, c, h, width));
-                Winograd.conv2d(asConv, g.contiguous(), Winograd.transposedFlipped(w), null, ConvOutput.into(gx, n));
-                return gx;
-            }
+        Tensor byWinograd = winogradInputGrad(geo, o, () -> ConvCotangent.of(g), w,
+                replaceTail(g.shape(), 3, c, h, width));
+        if (byWinograd != null) {
+            return byWinograd;
         }
         int rows = geo.colRows();
         int l = geo.colCols();
@@ -320,6 +316,50 @@ public final class ImageOps {
             }
         });
         return x;
+    }
+
+    /**
+     * The input gradient over {@code geo} by Winograd where it applies, else null: the transposed convolution of a
+     * 3x3 stride-1 window is a convolution of g ({@code o} channels) with the rotated, channel-swapped kernel and
+     * padding {@code 2 - pad}; the result has shape {@code out}.
+     */
+    private static Tensor winogradInputGrad(Window2d geo, int o, Supplier<ConvCotangent> g, Tensor w, int[] out) {
+        int n = geo.n();
+        if (n == 0 || !Winograd2x2.applies(geo) || geo.padH() > 2) {
+            return null;
+        }
+        Window2d asConv = new Window2d(n, o, geo.outH(), geo.outW(), 3, 3, 1, 1, 2 - geo.padH(), 2 - geo.padW());
+        if (!Winograd.applies(asConv)) {
+            return null;
+        }
+        Tensor gx = Tensor.uninitialised(w.dtype(), out);
+        Winograd.conv2d(asConv, g.get(), Winograd.transposedFlipped(w), null, ConvOutput.into(gx, n));
+        return gx;
+    }
+
+    /**
+     * {@link #conv2dInputGrad} of {@code g = maxPool2dScatter(gp, routing)}, the cotangent of a convolution's output
+     * that a max pooling with this routing pooled: where the input gradient is a Winograd convolution, each chunk of
+     * images scattered into a buffer in cache right before its input transform reads it, so g is never made whole;
+     * elsewhere the scatter, then the input gradient. The same bits either way.
+     */
+    public static Tensor conv2dInputGradRouted(Tensor gp, Tensor w, int h, int width, int stride, int pad,
+            PoolOps.PoolRouting routing) {
+        TensorOps.sameDtype("conv2dInputGradRouted", gp, w);
+        Window2d r = routing.window();
+        Window2d geo = w.rank() != 4 ? null
+                : new Window2d(r.n(), w.dim(1), h, width, w.dim(2), w.dim(3), stride, stride, pad, pad);
+        if (geo == null || r.c() != w.dim(0) || geo.outH() != r.h() || geo.outW() != r.w()
+                || !Arrays.equals(gp.shape(), routing.outShape())) {
+            throw new IllegalArgumentException("conv2dInputGradRouted: the pooled cotangent "
+                    + Arrays.toString(gp.shape()) + ", the weight " + Arrays.toString(w.shape()) + " and a routing of "
+                    + Arrays.toString(routing.inShape()) + " do not match a " + h + "x" + width + " input with stride "
+                    + stride + " and padding " + pad);
+        }
+        Tensor byWinograd = winogradInputGrad(geo, r.c(), () -> ConvCotangent.scattered(gp, routing), w,
+                replaceTail(gp.shape(), 3, w.dim(1), h, width));
+        return byWinograd != null ? byWinograd
+                : conv2dInputGrad(PoolOps.maxPool2dScatter(gp, routing), w, h, width, stride, pad);
     }
 
     /**

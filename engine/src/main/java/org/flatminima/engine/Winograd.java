@@ -82,8 +82,18 @@ final class Winograd {
      * output transform ({@link Backend#winogradOutput}: the bits of an addition after it).
      */
     static void conv2d(Window2d g, Tensor x, Tensor w, Tensor bias, ConvOutput y) {
+        conv2d(g, ConvCotangent.of(x), w, bias, y);
+    }
+
+    /**
+     * {@link #conv2d(Window2d, Tensor, Tensor, Tensor, ConvOutput)} of images read a chunk at a time from x: a whole
+     * tensor, or a pooled cotangent scattered chunk by chunk into a part's buffer ({@link ConvCotangent}: the input
+     * of the convolution that makes an input gradient is a cotangent), the same values either way, so the same
+     * bits.
+     */
+    static void conv2d(Window2d g, ConvCotangent x, Tensor w, Tensor bias, ConvOutput y) {
         Backend be = Engine.backend();
-        DType dt = x.dtype();
+        DType dt = x.dt;
         int c = g.c();
         int o = w.dim(0);
         Chunks ch = Chunks.of(g, o);
@@ -94,6 +104,7 @@ final class Winograd {
         long es = dt.byteSize();
         MemorySegment us = u.segment();
         MemorySegment bs = bias == null ? null : bias.segment();
+        x.parts(parts, ch.size());
         y.parts(parts, ch.size());
         be.runParts(parts, p -> {
             MemorySegment vs = v.select(0, p).segment();
@@ -101,7 +112,7 @@ final class Winograd {
             for (int q = ch.first(p, parts), end = ch.first(p + 1, parts); q < end; q++) {
                 Window2d part = ch.window(q);
                 int tiles = Math.toIntExact(part.winogradTiles());
-                be.winogradInput(dt, part, ch.images(x, q), vs);
+                be.winogradInput(dt, part, x.images(p, q * ch.size(), part.n()).segment(), vs);
                 for (int k = 0; k < 16; k++) {
                     be.gemm(dt, false, false, o, tiles, c, 1.0, us.asSlice(k * (long) o * c * es), c,
                             vs.asSlice(k * (long) c * tiles * es), tiles, 0.0,

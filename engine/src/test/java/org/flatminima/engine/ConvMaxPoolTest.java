@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
  * {@link PoolOps#maxPool2dRouted}, and gathering by a routing in one pass ({@link ImageOps#conv2dGather}) the bits of
  * the convolution then {@link PoolOps#maxPool2dGather}, with the images or the channels the routing's repeated (two
  * directions' tangents), and the weight gradient of a pooled cotangent scattered chunk by chunk
- * ({@link ImageOps#conv2dWeightGradRouted}) the bits of the scatter then {@link ImageOps#conv2dWeightGrad}: on every
- * backend and dtype, at one and three threads, on each of the convolution's routes,
+ * ({@link ImageOps#conv2dWeightGradRouted}) the bits of the scatter then {@link ImageOps#conv2dWeightGrad}, and the
+ * input gradient so ({@link ImageOps#conv2dInputGradRouted}) the scatter's then {@link ImageOps#conv2dInputGrad}:
+ * on every backend and dtype, at one and three threads, on each of the convolution's routes,
  * with and without a bias, for 2x2 windows and for overlapping padded ones; and with a ReLU after the pooling, its
  * values and the routing that also gates (-1 where the ReLU gives 0) against the ReLU of the unfused pooling.
  */
@@ -26,10 +27,12 @@ class ConvMaxPoolTest {
     /**
      * {n, c, h, w, o, k, stride, pad}: Winograd (8 and 16 channels, 3x3, stride 1; chunks of several images); the
      * direct kernel's shape (W3's first layer: one channel, several chunks); a 5x5 window with a stride of 2
-     * (im2col and GEMM); a batch of one with odd sizes.
+     * (im2col and GEMM); a batch of one with odd sizes; 40 output channels, whose input gradient is a Winograd
+     * convolution in two chunks of images (the routed input gradient scatters each).
      */
     private static final int[][] SHAPES = {{5, 8, 9, 7, 5, 3, 1, 1}, {7, 16, 14, 14, 6, 3, 1, 1},
-        {11, 1, 28, 28, 32, 3, 1, 1}, {4, 2, 13, 13, 4, 5, 2, 1}, {1, 3, 7, 9, 2, 3, 1, 0}};
+        {11, 1, 28, 28, 32, 3, 1, 1}, {4, 2, 13, 13, 4, 5, 2, 1}, {1, 3, 7, 9, 2, 3, 1, 0},
+        {5, 8, 14, 14, 40, 3, 1, 1}};
 
     /** {k, stride, pad} of the pooling. */
     private static final int[][] POOLS = {{2, 2, 0}, {3, 2, 1}};
@@ -125,6 +128,9 @@ class ConvMaxPoolTest {
         Tensor scattered = PoolOps.maxPool2dScatter(gp, r);
         assertThat(bits(ImageOps.conv2dWeightGradRouted(x, gp, s[5], s[5], s[6], s[7], r))).as("weight grad, " + what)
                 .isEqualTo(bits(ImageOps.conv2dWeightGrad(x, scattered, s[5], s[5], s[6], s[7])));
+        // and the input gradient, scattered chunk by chunk where it is a Winograd convolution
+        assertThat(bits(ImageOps.conv2dInputGradRouted(gp, w, s[2], s[3], s[6], s[7], r))).as("input grad, " + what)
+                .isEqualTo(bits(ImageOps.conv2dInputGrad(scattered, w, s[2], s[3], s[6], s[7])));
     }
 
     private static long[] bits(Tensor t) {

@@ -245,22 +245,8 @@ public sealed interface ConvPrimitives extends Primitive {
          * one {@link ViewPrimitives.EmbedMany}.
          */
         static Var perDirection(Primitive p, Var x, Var dg, int kh, int kw) {
-            int k = directions(p.name(), dg, x);
-            int[] one = Arrays.copyOfRange(dg.shape(), 1, dg.rank());
-            int m = Math.toIntExact(org.flatminima.kernels.Shapes.size(one));
-            Var flat = dg.reshape(k * m);
-            int[] w = {dg.dim(-3), x.dim(-3), kh, kw};
-            int size = w[0] * w[1] * kh * kw;
-            Var[] parts = new Var[k];
-            int[] offsets = new int[k];
-            int[][] shapes = new int[k][];
-            for (int i = 0; i < k; i++) {
-                parts[i] = Trace.bind(p, x, flat.view(i * m, one));
-                offsets[i] = i * size;
-                shapes[i] = w;
-            }
-            Var stacked = Trace.bind(new ViewPrimitives.EmbedMany(offsets, shapes, k * size), parts);
-            return stacked.reshape(k, w[0], w[1], kh, kw);
+            return Rules.perDirection(p.name(), dg, x.rank(), new int[] {dg.dim(-3), x.dim(-3), kh, kw},
+                    d -> Trace.bind(p, x, d));
         }
 
         @Override

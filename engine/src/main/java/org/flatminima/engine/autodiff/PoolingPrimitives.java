@@ -100,30 +100,31 @@ public sealed interface PoolingPrimitives extends Primitive {
         }
 
         /**
-         * Where x needs no cotangent (a first layer's data), the weight's is {@link Conv2dWeightGradRouted} of g, the
-         * scatter made chunk by chunk in cache, so the convolution's cotangent is never made; otherwise the
-         * convolution's VJP of scatter_r(g). The bias's cotangent: with the ReLU, the pooled g summed where y is
-         * positive ({@link GatedChannelSum}: no gated g as a pass of its own); without it, for a first layer the pooled
-         * g summed, else the written order's sum of scatter_r(g). Only the written order's sum has its bits: the
-         * others add the same terms (and zeros) in another order, equal to rounding.
+         * The input's cotangent {@link Conv2dInputGradRouted} of g and the weight's {@link Conv2dWeightGradRouted} of
+         * g, each scattering g chunk by chunk in cache, so the convolution's cotangent is never made (but where the
+         * bias's cotangent is the written order's sum of it, below: then the convolution's VJP of scatter_r(g)).
+         * The bias's cotangent: with the ReLU, the pooled g summed where y is positive ({@link GatedChannelSum}: no
+         * gated g as a pass of its own); without it, for a first layer (whose input needs no cotangent) the pooled g
+         * summed, else the written order's sum of scatter_r(g). Only the written order's sum has its bits: the others
+         * add the same terms (and zeros) in another order, equal to rounding.
          */
         @Override
         public Var[] vjp(Var g, Var[] x, Var y, boolean[] needed) {
             PoolOps.PoolRouting r = residuals(y);
-            Primitive conv = bias ? new ConvPrimitives.Conv2dBias(stride, pad)
-                    : new ConvPrimitives.Conv2d(stride, pad);
             Var gb = bias && needed[2] && pool.relu() ? Trace.bind(new GatedChannelSum(), g, y) : null;
-            if (needed[0]) {
-                if (gb == null) {
-                    return conv.vjp(Trace.bind(new MaxPool2dScatter(r), g), x, y, needed);
-                }
-                Var gz = Trace.bind(new MaxPool2dScatter(r), g);
-                Var[] c = conv.vjp(gz, x, y, new boolean[] {true, needed[1], false});
-                return cts(c[0], c[1], gb);
+            if (needed[0] && bias && needed[2] && gb == null) {
+                Primitive conv = new ConvPrimitives.Conv2dBias(stride, pad);
+                return conv.vjp(Trace.bind(new MaxPool2dScatter(r), g), x, y, needed);
             }
+            Var xs = x[0];
             Var w = x[1];
-            Var gw = needed[1] ? Trace.bind(new Conv2dWeightGradRouted(w.dim(2), w.dim(3), stride, pad, r), x[0], g)
+            Var gx = needed[0] ? Trace.bind(new Conv2dInputGradRouted(xs.dim(-2), xs.dim(-1), stride, pad, r), g, w)
                     : null;
+            Var gw = needed[1] ? Trace.bind(new Conv2dWeightGradRouted(w.dim(2), w.dim(3), stride, pad, r), xs, g)
+                    : null;
+            if (needed[0]) {
+                return bias ? cts(gx, gw, gb) : cts(gx, gw);
+            }
             if (!bias) {
                 return cts(null, gw);
             }
@@ -206,6 +207,56 @@ public sealed interface PoolingPrimitives extends Primitive {
             Var gz = Trace.bind(new MaxPool2dScatter(routing), x[1]);
             return cts(Trace.bind(new ConvPrimitives.Conv2dInputGrad(xs.dim(-2), xs.dim(-1), stride, pad), gz, c),
                     Trace.bind(new Conv2dGather(stride, pad, false, routing), xs, c));
+        }
+    }
+
+    /**
+     * {@code y = conv2d_input_grad(scatter_r(gp), w)}, inputs {@code (gp, w)}, for a constant routing r: the input's
+     * cotangent of a {@link Conv2dMaxPool} whose input needs one, where the input gradient is a Winograd convolution
+     * each chunk of images scattered into a buffer in cache right before its input transform reads it
+     * ({@link ImageOps#conv2dInputGradRouted}), so the convolution's cotangent is never made whole. The bits of the
+     * scatter then {@link ConvPrimitives.Conv2dInputGrad}. Bilinear in (gp, w): its tangents are itself (one call per
+     * direction of a batched dgp, whose shape the routing fixes; a batched dw's k weights stacked along the input
+     * channels, as {@link ConvPrimitives.Conv2dInputGrad}'s); its transposes, from
+     * {@code <y, c> = <scatter_r(gp), conv2d(c, w)>}, are {@code gather_r(conv2d(c, w))} ({@link Conv2dGather}) and
+     * {@code conv2d_weight_grad(c, scatter_r(gp))} ({@link Conv2dWeightGradRouted}).
+     */
+    record Conv2dInputGradRouted(int h, int width, int stride, int pad, PoolOps.PoolRouting routing)
+            implements PoolingPrimitives {
+        public String name() {
+            return "conv2d_input_grad_routed";
+        }
+
+        public Tensor forward(Tensor... in) {
+            return ImageOps.conv2dInputGradRouted(in[0], in[1], h, width, stride, pad, routing);
+        }
+
+        @Override
+        public Var jvp(Var[] x, Var[] t, Var y) {
+            Var a = null;
+            if (t[0] != null) {
+                a = lead(t[0], x[0]) == 0 ? Trace.bind(this, t[0], x[1])
+                        : Rules.perDirection(name(), t[0], x[0].rank(), y.shape(), d -> Trace.bind(this, d, x[1]));
+            }
+            Var b = null;
+            if (t[1] != null) {
+                if (lead(t[1], x[1]) == 0) {
+                    b = Trace.bind(this, x[0], t[1]);
+                } else {
+                    int k = directions(name(), t[1], x[1]);
+                    int[] ws = x[1].shape();
+                    Var stacked = moveAxis(t[1], 0, 1).reshape(ws[0], k * ws[1], ws[2], ws[3]);
+                    b = splitStackedChannels(Trace.bind(this, x[0], stacked), k);
+                }
+            }
+            return sum(a, b);
+        }
+
+        @Override
+        public Var[] vjp(Var c, Var[] x, Var y) {
+            Var w = x[1];
+            return cts(Trace.bind(new Conv2dGather(stride, pad, false, routing), c, w),
+                    Trace.bind(new Conv2dWeightGradRouted(w.dim(2), w.dim(3), stride, pad, routing), c, x[0]));
         }
     }
 

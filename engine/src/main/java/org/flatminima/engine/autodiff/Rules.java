@@ -69,6 +69,36 @@ final class Rules {
         return moveAxis(r.reshape(split), pre, 0);
     }
 
+    /**
+     * {@code [k, out...]}: {@code call} on each direction {@code dt[i]} of a tangent with one leading direction axis
+     * ({@code [k, ...]}, its primal of rank {@code rank}), one call per direction on a view of dt, assembled by one
+     * {@link ViewPrimitives.EmbedMany}; each call gives {@code out}. For primitives whose inputs must keep their
+     * shapes (a routing's, a sum over the batch), where a direction axis cannot fold into the batch.
+     */
+    static Var perDirection(String op, Var dt, int rank, int[] out, java.util.function.UnaryOperator<Var> call) {
+        if (dt.rank() != rank + 1) {
+            throw new UnsupportedOperationException(op + ": tangents with " + (dt.rank() - rank)
+                    + " leading direction axes");
+        }
+        int k = dt.dim(0);
+        int[] one = Arrays.copyOfRange(dt.shape(), 1, dt.rank());
+        int m = Math.toIntExact(org.flatminima.kernels.Shapes.size(one));
+        Var flat = dt.reshape(k * m);
+        int size = Math.toIntExact(org.flatminima.kernels.Shapes.size(out));
+        Var[] parts = new Var[k];
+        int[] offsets = new int[k];
+        int[][] shapes = new int[k][];
+        for (int i = 0; i < k; i++) {
+            parts[i] = call.apply(flat.view(i * m, one));
+            offsets[i] = i * size;
+            shapes[i] = out;
+        }
+        int[] all = new int[out.length + 1];
+        all[0] = k;
+        System.arraycopy(out, 0, all, 1, out.length);
+        return Trace.bind(new ViewPrimitives.EmbedMany(offsets, shapes, k * size), parts).reshape(all);
+    }
+
     static Var sum(Var a, Var b) {
         return a == null ? b : b == null ? a : a.add(b);
     }

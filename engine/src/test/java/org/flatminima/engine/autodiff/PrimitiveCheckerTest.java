@@ -78,6 +78,13 @@ class PrimitiveCheckerTest {
                 PoolAfterConv.max(3, 2, 1).thenRelu()).routing();
     }
 
+    /**
+     * A routing of 8 channels (2x2 windows of [2, 8, 4, 4]): enough for the input gradient of a convolution with 8
+     * output channels to be a Winograd convolution, whose chunks the routed input gradient scatters in cache.
+     */
+    static final org.flatminima.engine.PoolOps.PoolRouting WIDE_ROUTING = org.flatminima.engine.PoolOps
+            .maxPool2dRouting(Tensor.normal(Numeric.F64, new SplittableRandom(13), 2, 8, 4, 4), 2, 2, 0);
+
     static final List<Case> CASES = List.of(
             new Case("add [3,4]+[3,4]", new Add(), Domain.ANY, s(3, 4), s(3, 4)),
             new Case("add [2,3,4]+[4]", new Add(), Domain.ANY, s(2, 3, 4), s(4)),
@@ -186,6 +193,12 @@ class PrimitiveCheckerTest {
                     new Domain[] {Domain.ANY, Domain.AWAY_FROM_ZERO}, s(2, 2, 3, 5, 6), s(2, 3, 5, 6)),
             new Case("conv2d_weight_grad_routed", new Conv2dWeightGradRouted(3, 3, 1, 1, POOL_ROUTING), Domain.ANY,
                     s(2, 3, 5, 6), POOL_ROUTING.outShape()),
+            new Case("conv2d_input_grad_routed", new Conv2dInputGradRouted(5, 6, 1, 1, POOL_ROUTING), Domain.ANY,
+                    POOL_ROUTING.outShape(), s(2, 3, 3, 3)),
+            new Case("conv2d_input_grad_routed, a routing that gates", new Conv2dInputGradRouted(5, 6, 1, 1,
+                    RELU_ROUTING), Domain.ANY, RELU_ROUTING.outShape(), s(2, 3, 3, 3)),
+            new Case("conv2d_input_grad_routed, on Winograd", new Conv2dInputGradRouted(4, 4, 1, 1, WIDE_ROUTING),
+                    Domain.ANY, WIDE_ROUTING.outShape(), s(8, 2, 3, 3)),
             new Case("max_pool2d_gather", new MaxPool2dGather(POOL_ROUTING), Domain.ANY, POOL_ROUTING.inShape()),
             new Case("max_pool2d_scatter", new MaxPool2dScatter(POOL_ROUTING), Domain.ANY, POOL_ROUTING.outShape()),
             new Case("avg_pool2d 2 stride 2", new AvgPool2d(2, 2, 0), Domain.ANY, s(2, 3, 6, 6)),
@@ -218,7 +231,7 @@ class PrimitiveCheckerTest {
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
         Set<String> covered = CASES.stream().map(c -> c.p().getClass().getSimpleName())
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
-        assertThat(permitted).hasSize(47);
+        assertThat(permitted).hasSize(48);
         assertThat(covered).as("primitives without a checker case").containsAll(permitted);
     }
 
