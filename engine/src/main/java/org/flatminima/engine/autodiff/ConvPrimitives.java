@@ -162,18 +162,22 @@ public sealed interface ConvPrimitives extends Primitive {
         @Override
         public Var jvp(Var[] x, Var[] t, Var y) {
             Var a = t[0] == null ? null : Trace.bind(this, t[0], x[1]);
-            Var b = null;
-            if (t[1] != null) {
-                if (lead(t[1], x[1]) == 0) {
-                    b = Trace.bind(this, x[0], t[1]);
-                } else {
-                    int k = directions(name(), t[1], x[1]);
-                    int[] ws = x[1].shape();
-                    Var stacked = moveAxis(t[1], 0, 1).reshape(ws[0], k * ws[1], ws[2], ws[3]);
-                    b = splitStackedChannels(Trace.bind(this, x[0], stacked), k);
-                }
+            return sum(a, t[1] == null ? null : weightTangent(this, x[0], x[1], t[1]));
+        }
+
+        /**
+         * {@code p(g, dw)} for an input gradient p of inputs {@code (g, w)}, bilinear: a direction axis on dw stacks
+         * its k weights along the input channels ({@code [O, k*C, kh, kw]}), one call gives {@code k*C} channels,
+         * split back.
+         */
+        static Var weightTangent(Primitive p, Var g, Var w, Var dw) {
+            if (lead(dw, w) == 0) {
+                return Trace.bind(p, g, dw);
             }
-            return sum(a, b);
+            int k = directions(p.name(), dw, w);
+            int[] ws = w.shape();
+            Var stacked = moveAxis(dw, 0, 1).reshape(ws[0], k * ws[1], ws[2], ws[3]);
+            return splitStackedChannels(Trace.bind(p, g, stacked), k);
         }
 
         @Override

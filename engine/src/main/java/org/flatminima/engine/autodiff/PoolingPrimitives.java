@@ -238,18 +238,8 @@ public sealed interface PoolingPrimitives extends Primitive {
                 a = lead(t[0], x[0]) == 0 ? Trace.bind(this, t[0], x[1])
                         : Rules.perDirection(name(), t[0], x[0].rank(), y.shape(), d -> Trace.bind(this, d, x[1]));
             }
-            Var b = null;
-            if (t[1] != null) {
-                if (lead(t[1], x[1]) == 0) {
-                    b = Trace.bind(this, x[0], t[1]);
-                } else {
-                    int k = directions(name(), t[1], x[1]);
-                    int[] ws = x[1].shape();
-                    Var stacked = moveAxis(t[1], 0, 1).reshape(ws[0], k * ws[1], ws[2], ws[3]);
-                    b = splitStackedChannels(Trace.bind(this, x[0], stacked), k);
-                }
-            }
-            return sum(a, b);
+            return sum(a, t[1] == null ? null
+                    : ConvPrimitives.Conv2dInputGrad.weightTangent(this, x[0], x[1], t[1]));
         }
 
         @Override
