@@ -5,7 +5,8 @@ import org.flatminima.kernels.Window2d;
 
 /**
  * The cotangent of a convolution's output as a weight gradient's routes ({@link ImageOps#conv2dWeightGrad}: im2col and
- * GEMM, the direct 3x3 kernel, {@link Winograd}) read it, a chunk of images at a time: a whole tensor ({@link Whole}),
+ * GEMM, the direct 3x3 kernel, {@link Winograd}) and the input gradient's Winograd convolution (whose input it is,
+ * {@link ImageOps#conv2dInputGradRouted}) read it, a chunk of images at a time: a whole tensor ({@link Whole}),
  * or a max pooling's scatter of the pooled cotangent ({@link Scattered}), made one chunk at a time into a part's
  * buffer right before the chunk is read, so the cotangent of the convolution's output is never stored whole. A route
  * calls {@link #parts} before its parts run, then {@link #images} per chunk; the chunks are the route's own (for the
