@@ -60,7 +60,10 @@ MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(4 << 30), "MALLOC_TRIM_THRESHOLD_": 
               "MALLOC_TOP_PAD_": str(64 << 20)}
 
 ROUND_SECONDS = 0.5     # target duration of one worker's share of a round
-WARMUP_SECONDS = 0.5    # untimed warm-up per worker and case (after a first call)
+WARMUP_SECONDS = 0.5    # untimed warm-up per worker and case (after a first call), at least; longer while
+WARMUP_MAX_SECONDS = 8.0  # the worker's JIT compilers are busy (see run_case), up to this
+JIT_QUIET = 0.02        # warm-up batches in a row over a second that saw compiling for at most this fraction of
+                        # their time end it
 SETTLE_SECONDS = 0.3    # idle time before each worker's round (see run_case)
 SIZING_CALLS = 5        # the fewest calls of a warm-up batch (their median sizes the next batch and the rounds)
 WARMUP_BATCHES = 20     # at most this many warm-up batches per worker and case
@@ -225,6 +228,11 @@ def total_seconds(results):
     return sum(sum(r["times_ms"]) for r in results if r.get("times_ms")) / 1000.0
 
 
+def jit_seconds(results):
+    """Seconds the worker's JIT compilers spent compiling during a reply's timed calls (0 if it does not say)."""
+    return sum(r.get("jit_ms", 0) for r in results) / 1000.0
+
+
 def one_call_seconds(results):
     """Seconds of one call of every variant (the median of each one's samples), from a reply's results."""
     return sum(statistics.median(r["times_ms"]) for r in results if r.get("times_ms")) / 1000.0
@@ -251,20 +259,36 @@ def run_case(case, workers, rounds):
                 # compiling a variant: the vector GEMM's first n = 1024 call 0.6 s), and rounds sized by it held
                 # one call each (the two-thread GEMM rows until 2026-12-05: single cold calls after each pause)
                 spent = 0.0
+                quiet = 0.0   # seconds of the last warm-up batches in a row that saw little compiling
+                jit = False   # whether the worker says how long its JIT compiled
                 # warm up for WARMUP_SECONDS in batches of calls, each batch sized by the median of the last
                 # one: the first calls can be far slower than the rest (the JIT compiling one variant), and
-                # a round sized by them would hold a few dozen calls
+                # a round sized by them would hold a few dozen calls. Then, while the JVM's JIT compilers are
+                # busy (jit_ms; a worker without a JIT does not send it), go on in batches of WARMUP_SECONDS
+                # (SIZING_CALLS calls at least) until batches in a row saw little compiling for a second (a method
+                # called once a step reaches a compiler's threshold only after a few hundred steps), up to
+                # WARMUP_MAX_SECONDS: on two vCPUs a compiler thread takes a core from a two-thread step (W3's
+                # float gradient took 55-65 ms a step for its first 3 s of calls and 25-30 after;
+                # docs/PERFORMANCE.md, "Warm until the JIT compilers are done")
                 for _ in range(WARMUP_BATCHES):
-                    if spent >= WARMUP_SECONDS:
+                    if spent >= WARMUP_MAX_SECONDS or spent >= WARMUP_SECONDS and (not jit or quiet >= 1.0):
                         break
-                    n = max(1, min(MAX_REPS, int((WARMUP_SECONDS - spent) / t)))
-                    if t * SIZING_CALLS <= WARMUP_SECONDS:
-                        n = max(n, SIZING_CALLS)
+                    if spent < WARMUP_SECONDS:
+                        n = max(1, min(MAX_REPS, int((WARMUP_SECONDS - spent) / t)))
+                        if t * SIZING_CALLS <= WARMUP_SECONDS:
+                            n = max(n, SIZING_CALLS)
+                    else:   # a batch that can see a compilation: SIZING_CALLS calls or more, within the limit
+                        n = max(1, min(MAX_REPS, max(SIZING_CALLS, int(WARMUP_SECONDS / t)),
+                                       int((WARMUP_MAX_SECONDS - spent) / t)))
                     ok2, res2 = call(w, time_request(case, 0, n))
                     if not ok2:
                         break
                     t = max(one_call_seconds(res2), 1e-6)
-                    spent += max(total_seconds(res2), n * 1e-6)
+                    took = max(total_seconds(res2), n * 1e-6)
+                    spent += took
+                    jit = any("jit_ms" in r for r in res2)
+                    quiet = quiet + took if jit_seconds(res2) <= JIT_QUIET * took else 0.0
+                rec[impl]["warmup_s"] = round(spent, 3)
                 reps[impl] = max(1, min(MAX_REPS, int(round(ROUND_SECONDS / t))))
                 round_s += reps[impl] * t
         if not ok:
@@ -294,7 +318,9 @@ def run_case(case, workers, rounds):
                 else:
                     v["samples"].extend(r.get("times_ms", []))
                     v["check"] = r.get("check")
-                    extra = {k: x for k, x in r.items() if k not in ("variant", "times_ms", "check")}
+                    if "jit_ms" in r:
+                        v["jit_ms"] = v.get("jit_ms", 0) + r["jit_ms"]   # compiling during the timed rounds
+                    extra = {k: x for k, x in r.items() if k not in ("variant", "times_ms", "check", "jit_ms")}
                     if extra:
                         v["extra"] = extra   # e.g. the peer's mean probes per point, the per-point traces
     for impl, w in workers.items():
@@ -454,7 +480,8 @@ def main(argv):
 
     header = {"date": now.strftime("%Y-%m-%d %H:%M:%S UTC"), "jvm_flags": JVM_FLAGS, "python": PYTHON,
               "min_rounds": MIN_ROUNDS, "case_budget_seconds": CASE_BUDGET_SECONDS, "round_seconds": ROUND_SECONDS,
-              "settle_seconds": SETTLE_SECONDS,
+              "settle_seconds": SETTLE_SECONDS, "warmup_seconds": WARMUP_SECONDS,
+              "warmup_max_seconds": WARMUP_MAX_SECONDS, "jit_quiet": JIT_QUIET,
               "command": " ".join(shlex.quote(x) for x in ["bench/compare.sh"] + shown_args(argv)),
               "cpu": cpu_model(), "cpus": os.cpu_count(), "openblas_pkg": dpkg_version("libopenblas0-pthread"),
               "coretype": os.environ.get("OPENBLAS_CORETYPE", "(unset)"), "rounds": rounds,

@@ -368,21 +368,25 @@ def case_table(tr, untuned):
 
 
 def variants_table(tr):
-    lines = ["| case | impl | variant | median [min-max] ms | samples | rounds x reps | check |",
-             "|---|---|---|---|---|---|---|"]
+    """Every variant's samples; warm-up s and JIT ms: the worker's untimed warm-up and its JIT compilers' time
+    during the timed rounds ("-": not recorded, or a worker without a JIT)."""
+    lines = ["| case | impl | variant | median [min-max] ms | samples | rounds x reps | warm-up s | JIT ms | check |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in tr["cases"]:
         for impl, rec in r["impls"].items():
             if not rec["variants"]:
-                lines.append("| %s | %s | - | error: %s | 0 | - | - |" % (r["key"], impl, str(rec["error"])[:100]))
+                lines.append("| %s | %s | - | error: %s | 0 | - | - | - | - |" % (r["key"], impl,
+                                                                             str(rec["error"])[:100]))
             for name, v in rec["variants"].items():
                 if v.get("samples"):
                     s = summarize(v["samples"])
                     chk = v.get("check")
-                    lines.append("| %s | %s | %s | %s [%s-%s] | %d | %s x %s | %s |" % (
+                    lines.append("| %s | %s | %s | %s [%s-%s] | %d | %s x %s | %s | %s | %s |" % (
                         r["key"], impl, name, fmt_ms(s["median"]), fmt_ms(s["min"]), fmt_ms(s["max"]), s["n"],
-                        rec.get("rounds", "?"), rec.get("reps", "?"), "-" if chk is None else "%.6g" % chk))
+                        rec.get("rounds", "?"), rec.get("reps", "?"), rec.get("warmup_s", "-"),
+                        v.get("jit_ms", "-"), "-" if chk is None else "%.6g" % chk))
                 else:
-                    lines.append("| %s | %s | %s | error: %s | 0 | - | - |" % (
+                    lines.append("| %s | %s | %s | error: %s | 0 | - | - | - | - |" % (
                         r["key"], impl, name, str(v.get("error"))[:100].replace("|", "/")))
     return "\n".join(lines)
 
@@ -426,14 +430,15 @@ def render(run):
            "- environment set per worker (beyond the inherited one): " + "; ".join(
                "%s: %s" % (k, " ".join("%s=%s" % kv for kv in v.items()) or "(nothing)")
                for k, v in h["env_changes"].items()),
-           "- protocol: warm-up, then %d round(s) alternating %s (fewer, at least %d, where %d rounds would take "
-           "over %.0f s: see the rounds column of All variants), %s s idle before each round; a round is `reps` "
-           "timed calls (~%.1f s); "
+           "- protocol: warm-up (%s s, longer while the worker's JIT compilers are busy: until its calls over a "
+           "second in a row see them compiling at most %s of their time, at most %s s; the warm-up s column), "
+           "then %d round(s) alternating %s (fewer, at least %d, where %d rounds would take over %.0f s: see the rounds column of "
+           "All variants), %s s idle before each round; a round is `reps` timed calls (~%.1f s); "
            "median/min/max over all samples; ratio = our best variant's median / the peer's best variant's "
-           "median; wall time of the run: %s" % (h["rounds"], " ".join(h["impls"]), h["min_rounds"], h["rounds"],
-                                                 h["case_budget_seconds"], h.get("settle_seconds", 0),
-                                                 h["round_seconds"],
-                                                 h.get("wall", "?")),
+           "median; wall time of the run: %s" % (
+               h.get("warmup_seconds", 0.5), h.get("jit_quiet", "-"), h.get("warmup_max_seconds", 0.5), h["rounds"],
+               " ".join(h["impls"]), h["min_rounds"], h["rounds"], h["case_budget_seconds"],
+               h.get("settle_seconds", 0), h["round_seconds"], h.get("wall", "?")),
            "- peak RSS per case: each worker drops its caches, gives freed memory back and resets VmHWM "
            "(/proc/self/clear_refs) before the case; VmHWM after the case's last round (warm-up included)",
            "- train: one timed unit is the listed steps of SGD (momentum 0.9, lr 0.05) at batch 100 from the same "

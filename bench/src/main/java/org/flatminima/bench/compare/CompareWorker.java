@@ -24,14 +24,11 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
@@ -58,7 +55,8 @@ import org.flatminima.kernels.GemmProbe;
  * <p>Requests ({@code cmd}): {@code info}; {@code time} with {@code workload} (W1, W2, W3, M4, or GEMM),
  * {@code op} (forward, grad, hvp, hvp10, gemm, perpoint, train), {@code dtype} (f32/f64), optional {@code batch},
  * {@code variant} ("all" or a name), {@code warmup} (untimed calls) and {@code reps} (timed calls, each in its
- * own {@link Scope}; times in milliseconds of wall clock); {@code rss} (VmHWM and VmRSS in KiB);
+ * own {@link Scope}; times in milliseconds of wall clock, and {@code jit_ms}, the JIT compilers' time during them);
+ * {@code rss} (VmHWM and VmRSS in KiB);
  * {@code mem_reset} (drop the caches, give freed memory back, reset VmHWM: see {@link Memory}); {@code quit}.
  * A bad request is answered with {@code {"ok":false,"error":...}}; the worker goes on.
  *
@@ -193,16 +191,16 @@ public final class CompareWorker {
         ObjectNode r = json.createObjectNode();
         r.put("ok", true);
         r.put("impl", "flatminima");
-        r.put("version", version());
+        r.put("version", WorkerInfo.version());
         r.put("backend", b.name());
         r.put("threads", threads);
         r.put("java", Runtime.version().toString());
         r.put("java_vm", System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
-        String mapped = mappedBlas();
+        String mapped = WorkerInfo.mappedBlas();
         r.put("blas", mapped != null ? mapped : b.name());
         ArrayNode details = r.putArray("details"); // the BLAS library, its version and core, the C kernels
         b.details().forEach(details::add);
-        r.put("cpu", cpuModel());
+        r.put("cpu", WorkerInfo.cpuModel());
         ArrayNode flags = r.putArray("jvm_flags");
         ManagementFactory.getRuntimeMXBean().getInputArguments().forEach(flags::add);
         r.put("max_heap_mb", Runtime.getRuntime().maxMemory() >> 20);
@@ -232,61 +230,6 @@ public final class CompareWorker {
             r.put("note", all);
         }
         return r;
-    }
-
-    private String version() {
-        try (var s = CompareWorker.class.getResourceAsStream(
-                "/META-INF/maven/org.flatminima/flatminima-bench/pom.properties")) {
-            if (s != null) {
-                Properties p = new Properties();
-                p.load(s);
-                return p.getProperty("version", "unknown");
-            }
-        } catch (IOException e) {
-            // fall through
-        }
-        String v = CompareWorker.class.getPackage().getImplementationVersion();
-        return v == null ? "unknown" : v;
-    }
-
-    /**
-     * The path of the BLAS library mapped into this process, or null; with oneMKL ({@code FLATMINIMA_BLAS=mkl})
-     * "its libmkl_rt + the OpenBLAS of its small products".
-     */
-    private static String mappedBlas() {
-        String openblas = null;
-        String mkl = null;
-        try {
-            for (String l : Files.readAllLines(Path.of("/proc/self/maps"))) {
-                int slash = l.indexOf('/');
-                if (slash < 0) {
-                    continue;
-                }
-                String path = l.substring(slash).trim();
-                String file = path.substring(path.lastIndexOf('/') + 1);
-                if (openblas == null && (file.contains("openblas") || file.startsWith("libblas"))) {
-                    openblas = path;
-                } else if (mkl == null && file.startsWith("libmkl_rt")) {
-                    mkl = path;
-                }
-            }
-        } catch (IOException e) {
-            return null;
-        }
-        return mkl == null ? openblas : openblas == null ? mkl : mkl + " + " + openblas;
-    }
-
-    private static String cpuModel() {
-        try {
-            for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (l.startsWith("model name")) {
-                    return l.substring(l.indexOf(':') + 1).trim();
-                }
-            }
-        } catch (IOException e) {
-            return "unknown";
-        }
-        return "unknown";
     }
 
     // ------------------------------------------------------------------ time
@@ -390,10 +333,14 @@ public final class CompareWorker {
                 });
                 ArrayNode times = r.putArray("times_ms");
                 double last = Double.NaN;
+                long jit0 = WorkerInfo.compileMillis();
                 for (int i = 0; i < reps; i++) {
                     long t0 = System.nanoTime();
                     last = scoped(v.run());
                     times.add((System.nanoTime() - t0) / 1e6);
+                }
+                if (jit0 >= 0) {
+                    r.put("jit_ms", WorkerInfo.compileMillis() - jit0);
                 }
                 putNumber(r, "check", v.check() == null ? last : check[0]);
                 if (v.extra() != null) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.util.ArrayList;
@@ -58,6 +59,10 @@ class CompareWorkerTest {
             JsonNode reply = r.get(0);
             for (JsonNode v : reply.path("results")) {
                 assertThat(v.path("times_ms").size()).isEqualTo(2);
+                // the JIT compilers' milliseconds during the timed calls: within all they have spent so far
+                assertThat(v.path("jit_ms").isIntegralNumber()).isTrue();
+                assertThat(v.path("jit_ms").asLong()).isBetween(0L,
+                        ManagementFactory.getCompilationMXBean().getTotalCompilationTime());
             }
             double batched = check(reply, "batched");
             double loop = check(reply, "loop");
