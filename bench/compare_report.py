@@ -59,8 +59,8 @@ def gemm_limit(by, dtype, n=1024):
     best, name = None, None
     for impl in ("ours", "tuned"):
         for v, rec in ((r or {}).get("impls", {}).get(impl) or {}).get("variants", {}).items():
-            if rec.get("samples"):
-                g = 2.0 * n ** 3 / (min(rec["samples"]) / 1000.0) / 1e9
+            if stats(rec):
+                g = 2.0 * n ** 3 / (stats(rec)["min"] / 1000.0) / 1e9
                 if best is None or g > best:
                     best, name = g, v
     return (best, name) if best else (None, "no GEMM n=%d %s in this run (add --cases GEMM:%d)" % (n, dtype, n))
@@ -82,18 +82,27 @@ def summarize(samples):
     return {"min": min(samples), "median": statistics.median(samples), "max": max(samples), "n": len(samples)}
 
 
+def stats(v):
+    """A variant's min / median / max: from its samples, or from the summary a run's JSON keeps instead of more
+    than JSON_SAMPLES of them (so a report re-rendered from the JSON says what the first one said); None if
+    neither."""
+    if v.get("samples"):
+        return summarize(v["samples"])
+    return v.get("summary")
+
+
 def best_variant(variants, prefer=None):
     """(name, summary) of the variant with the smallest median, or of `prefer` when it has samples;
     (None, error text) when no variant has samples."""
-    ok = {k: v for k, v in variants.items() if v.get("samples")}
+    ok = {k: stats(v) for k, v in variants.items() if stats(v)}
     if prefer and prefer in ok:
-        return prefer, summarize(ok[prefer]["samples"])
+        return prefer, ok[prefer]
     if not ok:
         errs = [("%s: %s" % (k, v["error"])) if len(variants) > 1 else v["error"]
                 for k, v in variants.items() if v.get("error")]
         return None, "; ".join(errs) or "no samples"
-    name = min(ok, key=lambda k: statistics.median(ok[k]["samples"]))
-    return name, summarize(ok[name]["samples"])
+    name = min(ok, key=lambda k: ok[k]["median"])
+    return name, ok[name]
 
 
 def ratio(a, b):
@@ -167,6 +176,9 @@ def impl_best(rec, prefer=None):
     return best_variant(rec["variants"], prefer)
 
 # ----------------------------------------------------------------------------------------------- targets
+
+SCALING_TARGET = 1.7   # the issue's two threads against one, W2 and W3 gradient and HVP
+
 
 def evaluate_targets(run):
     """Rows (target, threads, case, value text, limit text, met: True/False/None) from a run's results."""
@@ -283,13 +295,13 @@ def evaluate_targets(run):
         for key in by:
             if key.startswith("GEMM:") and ":f32:" in key:
                 r = by[key]["impls"]
-                peer = r.get("tuned", {}).get("variants", {}).get("numpy", {}).get("samples")
+                peer = stats(r.get("tuned", {}).get("variants", {}).get("numpy", {}))
                 for ours, limit in (("native", 0.95), ("vector", 0.70)):
-                    mine = r.get("ours", {}).get("variants", {}).get(ours, {}).get("samples")
+                    mine = stats(r.get("ours", {}).get("variants", {}).get(ours, {}))
                     if peer and mine:
-                        q = statistics.median(peer) / statistics.median(mine)
+                        q = peer["median"] / mine["median"]
                         add("GEMM %s / numpy throughput" % ours, key, "%.3f (%s vs %s ms)" % (
-                            q, fmt_ms(statistics.median(mine)), fmt_ms(statistics.median(peer))),
+                            q, fmt_ms(mine["median"]), fmt_ms(peer["median"])),
                             ">= %.2f" % limit, q >= limit)
                     else:
                         add("GEMM %s / numpy throughput" % ours, key, "error: no samples", ">= %.2f" % limit,
@@ -307,6 +319,29 @@ def evaluate_targets(run):
             else:
                 add("peak RSS ours <= peer", "W2 hvp f32, 20 reps", "error: %s" % json.dumps(rss)[:100],
                     "ours <= tuned", None)
+    rows += scaling_targets(run)
+    return rows
+
+
+def scaling_targets(run):
+    """The issue's "two threads at least 1.7x faster than one" rows (W2 and W3, gradient and HVP, f32 and f64):
+    our one-thread median over our two-thread median, where the run has both."""
+    by_t = {tr["threads"]: {r["key"]: r for r in tr["cases"]} for tr in run["threads"]}
+    if 1 not in by_t or 2 not in by_t:
+        return []
+    rows = []
+    for w in ("W2", "W3"):
+        for op in ("grad", "hvp"):
+            for dt in ("f32", "f64"):
+                key = "%s:%s:%s:%d" % (w, op, dt, DEFAULT_BATCH[w])
+                one, two = (impl_best(by_t[t][key]["impls"].get("ours") if key in by_t[t] else None)
+                            for t in (1, 2))
+                if not one[0] or not two[0]:
+                    continue
+                q = one[1]["median"] / two[1]["median"]
+                value = "%.2fx (%s / %s ms)" % (q, fmt_ms(one[1]["median"]), fmt_ms(two[1]["median"]))
+                rows.append(dict(target="two threads / one (ours)", threads=2, case=key, value=value,
+                                 limit=">= %gx" % SCALING_TARGET, met=q >= SCALING_TARGET, note=""))
     return rows
 
 
@@ -378,8 +413,8 @@ def variants_table(tr):
                 lines.append("| %s | %s | - | error: %s | 0 | - | - | - | - |" % (r["key"], impl,
                                                                              str(rec["error"])[:100]))
             for name, v in rec["variants"].items():
-                if v.get("samples"):
-                    s = summarize(v["samples"])
+                s = stats(v)
+                if s:
                     chk = v.get("check")
                     lines.append("| %s | %s | %s | %s [%s-%s] | %d | %s x %s | %s | %s | %s |" % (
                         r["key"], impl, name, fmt_ms(s["median"]), fmt_ms(s["min"]), fmt_ms(s["max"]), s["n"],
@@ -415,6 +450,15 @@ def targets_table(rows):
     return "\n".join(lines)
 
 
+def warmup_text(h):
+    """The warm-up the run's header says it used (runs before 2026-12-07 evening: 0.5 s, no JIT criterion)."""
+    if "warmup_max_seconds" not in h:
+        return "warm-up (0.5 s)"
+    return ("warm-up (%s s, longer while the worker's JIT compilers are busy: until its calls over a second in a row "
+            "see them compiling at most %s of their time, at most %s s; the warm-up s column)" % (
+                h["warmup_seconds"], h["jit_quiet"], h["warmup_max_seconds"]))
+
+
 def render(run):
     """The markdown report; the header carries the driver's settings (jvm_flags, python, min_rounds,
     case_budget_seconds, round_seconds) besides what it measured."""
@@ -430,13 +474,12 @@ def render(run):
            "- environment set per worker (beyond the inherited one): " + "; ".join(
                "%s: %s" % (k, " ".join("%s=%s" % kv for kv in v.items()) or "(nothing)")
                for k, v in h["env_changes"].items()),
-           "- protocol: warm-up (%s s, longer while the worker's JIT compilers are busy: until its calls over a "
-           "second in a row see them compiling at most %s of their time, at most %s s; the warm-up s column), "
-           "then %d round(s) alternating %s (fewer, at least %d, where %d rounds would take over %.0f s: see the rounds column of "
-           "All variants), %s s idle before each round; a round is `reps` timed calls (~%.1f s); "
+           "- protocol: %s, "
+           "then %d round(s) alternating %s (fewer, at least %d, where %d rounds would take over %.0f s: see the "
+           "rounds column of All variants), %s s idle before each round; a round is `reps` timed calls (~%.1f s); "
            "median/min/max over all samples; ratio = our best variant's median / the peer's best variant's "
            "median; wall time of the run: %s" % (
-               h.get("warmup_seconds", 0.5), h.get("jit_quiet", "-"), h.get("warmup_max_seconds", 0.5), h["rounds"],
+               warmup_text(h), h["rounds"],
                " ".join(h["impls"]), h["min_rounds"], h["rounds"], h["case_budget_seconds"],
                h.get("settle_seconds", 0), h["round_seconds"], h.get("wall", "?")),
            "- peak RSS per case: each worker drops its caches, gives freed memory back and resets VmHWM "
