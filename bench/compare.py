@@ -270,8 +270,12 @@ def run_case(case, workers, rounds):
                 # WARMUP_MAX_SECONDS: on two vCPUs a compiler thread takes a core from a two-thread step (W3's
                 # float gradient took 55-65 ms a step for its first 3 s of calls and 25-30 after;
                 # docs/PERFORMANCE.md, "Warm until the JIT compilers are done")
+                # a JVM worker that does not send jit_ms (a build from before it, under bench/ours-vs.py) has a JIT
+                # all the same: it is warmed for WARMUP_MAX_SECONDS, as a busy compiler would be
+                jvm = os.path.basename(w.argv[0]).startswith("java")
                 for _ in range(WARMUP_BATCHES):
-                    if spent >= WARMUP_MAX_SECONDS or spent >= WARMUP_SECONDS and (not jit or quiet >= 1.0):
+                    if spent >= WARMUP_MAX_SECONDS or spent >= WARMUP_SECONDS and (
+                            quiet >= 1.0 if jit else not jvm):
                         break
                     if spent < WARMUP_SECONDS:
                         n = max(1, min(MAX_REPS, int((WARMUP_SECONDS - spent) / t)))

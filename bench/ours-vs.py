@@ -6,7 +6,8 @@ machine hits both alike. Reuses compare.py's worker protocol and timing; no PyTo
   bench/ours-vs.py --other /path/to/other/checkout [--cases W2:grad,W3] [--threads 1,2] [--rounds 5]
   bench/ours-vs.py --other . --other-env FLATMINIMA_BLAS=bundled --this-env FLATMINIMA_BLAS=mkl   # one build, two settings
 
-Writes a Markdown table (median ms of each, and this / other) to stdout.
+Writes a Markdown table (median ms of each, this / other, and each worker's warm-up: until its JIT compilers are
+quiet, or the longest warm-up for a build whose worker does not say; compare.py's run_case) to stdout.
 """
 import argparse
 import os
@@ -36,8 +37,8 @@ def main():
             sys.exit("ours-vs: %s is missing: build it with 'mvn -q -B -DskipTests package -pl bench -am'" % jar)
     flt = compare.parse_filter(a.cases)
     cases = [c for c in compare.default_cases(False, None) if compare.matches(c, flt) and c["op"] != "perpoint"]
-    print("| threads | case | other (ms) | this (ms) | this / other |")
-    print("|--:|---|--:|--:|--:|")
+    print("| threads | case | other (ms) | this (ms) | this / other | warm-up s (other / this) |")
+    print("|--:|---|--:|--:|--:|---|")
     for t in [int(x) for x in a.threads.split(",")]:
         workers = {}
         for name, jar in (("other", other_jar), ("this", compare.JAR)):
@@ -55,8 +56,9 @@ def main():
                     _, s = compare.impl_best(rec[name])
                     med[name] = s["median"] if isinstance(s, dict) else None
                 r = compare.ratio(med["this"], med["other"])
-                print("| %d | %s | %s | %s | %s |" % (t, compare.case_key(c), compare.fmt_ms(med["other"]),
-                                                     compare.fmt_ms(med["this"]), compare.fmt_ratio(r)))
+                print("| %d | %s | %s | %s | %s | %s / %s |" % (
+                    t, compare.case_key(c), compare.fmt_ms(med["other"]), compare.fmt_ms(med["this"]),
+                    compare.fmt_ratio(r), rec["other"].get("warmup_s", "-"), rec["this"].get("warmup_s", "-")))
                 sys.stdout.flush()
         finally:
             for w in workers.values():
