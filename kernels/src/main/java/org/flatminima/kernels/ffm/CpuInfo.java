@@ -11,7 +11,7 @@ import org.flatminima.kernels.vector.VectorBackend;
  * {@code /proc/cpuinfo}) and the widest vectors the JVM runs on it.
  *
  * @param vendor the {@code vendor_id} ("GenuineIntel", "AuthenticAMD"), or null where unknown
- * @param family the {@code cpu family} (25 = 0x19: AMD's Zen 3 and Zen 4), or -1 where unknown
+ * @param family the {@code cpu family} (25 = 0x19: AMD's Zen 3 and Zen 4; 26 = 0x1A: Zen 5), or -1 where unknown
  * @param vectorBits the Vector API's preferred width here ({@link VectorBackend#preferredVectorBits()}), 0 where the
  *                   vector backend is unavailable
  */

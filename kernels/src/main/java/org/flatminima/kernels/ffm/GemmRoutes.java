@@ -74,6 +74,28 @@ final class GemmRoutes {
     }
 
     /**
+     * A line for {@code flatminima backends} when {@code OPENBLAS_CORETYPE} in the environment ({@code env}) holds
+     * OpenBLAS to a core without AVX-512 kernels ({@code core}, {@code openblas_get_corename()}) on a CPU whose JVM
+     * runs 512-bit vectors ({@code vectorBits}), else null. The large products then run on the vector GEMM
+     * ({@link #chooseGemm}), but the small ones on kernels for AVX2: on an AMD EPYC with Zen 5 cores, whose
+     * environment set {@code OPENBLAS_CORETYPE=Haswell}, W3's steps took 1.4-1.5 times their time on OpenBLAS's
+     * AVX-512 kernels, a batch of 32's MLP steps 1.3 times, and W2's float steps 1.1 times at one thread
+     * (docs/PERFORMANCE.md, "AMD Zen 5: OpenBLAS's own choice of kernels").
+     */
+    static String coreTypeAdvice(String env, String core, int vectorBits) {
+        if (env == null || env.isBlank() || core == null || vectorBits < 512) {
+            return null;
+        }
+        String c = core.trim().toLowerCase(Locale.ROOT);
+        if (AVX512_CORES.stream().anyMatch(c::contains)) {
+            return null;
+        }
+        return "OPENBLAS_CORETYPE=" + env.trim() + " in the environment holds OpenBLAS to its " + core.trim()
+                + " kernels, without AVX-512, which this CPU has: unset it to let OpenBLAS pick its AVX-512 kernels"
+                + " (docs/PERFORMANCE.md, \"AMD Zen 5: OpenBLAS's own choice of kernels\")";
+    }
+
+    /**
      * Where products with few columns of C run, as {@code {"c", "vector" or "blas", why}}: {@code auto} picks our
      * C kernels for them where they run ({@code cKernels}: the C library is loaded and the CPU has AVX-512), else
      * the vector backend's with 512-bit vectors, else OpenBLAS (the kernels' 20 accumulators would spill from

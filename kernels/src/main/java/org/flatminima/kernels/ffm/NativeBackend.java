@@ -177,6 +177,11 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
                 "GEMM of small products (M N K <= " + (long) GemmRoutes.SMALL_KERNEL_MNK + ", or a side <= "
                         + GemmRoutes.SMALL_SIDE + ", " + GemmRoutes.SMALL_SIDE_FLOAT + " in float): " + smallNote,
                 "GEMM of other products (but A^T B^T): " + packedNote));
+        String advice = GemmRoutes.coreTypeAdvice(System.getenv("OPENBLAS_CORETYPE"), OpenBlas.corename(),
+                CpuInfo.here().vectorBits());
+        if (advice != null && !OpenBlas.isMkl()) {
+            d.add(advice);
+        }
         if (usesCKernels()) {
             d.add("C kernels: " + kernelLibrary());
         }

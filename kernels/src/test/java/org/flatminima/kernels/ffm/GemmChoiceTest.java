@@ -36,6 +36,21 @@ class GemmChoiceTest {
     }
 
     @Test
+    void adviceWhereTheEnvironmentHoldsOpenBlasToKernelsWithoutAvx512() {
+        String advice = GemmRoutes.coreTypeAdvice("Haswell", "Haswell", 512);
+        assertThat(advice).startsWith("OPENBLAS_CORETYPE=Haswell in the environment holds OpenBLAS to its Haswell")
+                .contains("unset it");
+        assertThat(GemmRoutes.coreTypeAdvice("Zen", "Zen", 512)).contains("its Zen kernels");
+        assertThat(GemmRoutes.coreTypeAdvice(null, "Haswell", 512)).as("OpenBLAS's own choice").isNull();
+        assertThat(GemmRoutes.coreTypeAdvice(" ", "Haswell", 512)).as("set but empty").isNull();
+        assertThat(GemmRoutes.coreTypeAdvice("Haswell", "Haswell", 256)).as("no 512-bit vectors here").isNull();
+        assertThat(GemmRoutes.coreTypeAdvice("Haswell", "Haswell", 0)).isNull();
+        assertThat(GemmRoutes.coreTypeAdvice("SkylakeX", "SkylakeX", 512)).as("AVX-512 kernels").isNull();
+        assertThat(GemmRoutes.coreTypeAdvice("cooperlake", "Cooperlake", 512)).isNull();
+        assertThat(GemmRoutes.coreTypeAdvice("Haswell", null, 512)).as("no core named (oneMKL)").isNull();
+    }
+
+    @Test
     void propertyOverridesAndRejectsUnknownValues() {
         assertThat(GemmRoutes.chooseGemm("blas", HASWELL, 512)[0]).isEqualTo("blas");
         assertThat(GemmRoutes.chooseGemm(" Vector ", COOPERLAKE, 512)[0]).isEqualTo("vector");
