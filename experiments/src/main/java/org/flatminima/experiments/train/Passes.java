@@ -40,7 +40,10 @@ public final class Passes {
      * last bits, and so may every pass on an OpenBLAS with AVX-512 small-matrix kernels (SkylakeX and later cores:
      * {@code OpenBlas.hasSmallMatrixKernels}), which sum a small product (M N K at most 100^3) in another order
      * than a large one; on other x86 cores a pass's product under that bound runs on our small-product C kernels
-     * (docs/kernels.md, "GEMM choice") while the whole one may not, with the same effect.
+     * (docs/kernels.md, "GEMM choice") while the whole one may not, with the same effect; and where the native
+     * backend runs its large products on the vector GEMM (512-bit vectors beside an OpenBLAS core without AVX-512
+     * kernels, as under {@code OPENBLAS_CORETYPE=Haswell} on an AMD Zen 5), a pass's product of fewer rows than the
+     * vector GEMM takes runs on OpenBLAS or those kernels instead, with the same effect again.
      */
     public static final int ALIGN = 16;
 

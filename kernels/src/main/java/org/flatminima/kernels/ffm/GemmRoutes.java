@@ -23,6 +23,12 @@ final class GemmRoutes {
     /** OpenBLAS core names (in {@code openblas_get_config()}) whose GEMM kernels use AVX-512. */
     static final List<String> AVX512_CORES = List.of("skylakex", "cooperlake", "sapphirerapids");
 
+    /** Whether an OpenBLAS core name or config string names one of the {@link #AVX512_CORES}, in any case. */
+    static boolean namesAvx512Core(String coreOrConfig) {
+        String s = coreOrConfig.toLowerCase(Locale.ROOT);
+        return AVX512_CORES.stream().anyMatch(s::contains);
+    }
+
     /** Products of fewer FLOPs stay one call (a split's hand-off costs more than it saves). */
     static final double SPLIT_MIN_FLOPS = 4e6;
     /**
@@ -64,7 +70,7 @@ final class GemmRoutes {
                         + ": use auto, blas or vector");
         }
         String cfg = blasConfig == null ? "" : blasConfig.toLowerCase(Locale.ROOT);
-        boolean blasAvx512 = AVX512_CORES.stream().anyMatch(cfg::contains) || cfg.contains("math kernel library");
+        boolean blasAvx512 = namesAvx512Core(cfg) || cfg.contains("math kernel library");
         if (vectorBits >= 512 && !blasAvx512) {
             return new String[] {"vector", "vector backend (512-bit vectors; OpenBLAS's core has no AVX-512 kernels: "
                     + (blasConfig == null ? "config unknown" : blasConfig.trim()) + ")"};
@@ -86,8 +92,7 @@ final class GemmRoutes {
         if (env == null || env.isBlank() || core == null || vectorBits < 512) {
             return null;
         }
-        String c = core.trim().toLowerCase(Locale.ROOT);
-        if (AVX512_CORES.stream().anyMatch(c::contains)) {
+        if (namesAvx512Core(core)) {
             return null;
         }
         return "OPENBLAS_CORETYPE=" + env.trim() + " in the environment holds OpenBLAS to its " + core.trim()
