@@ -21,8 +21,9 @@
  * and 3 (the AVX2 versions) and fm_test_without_avx512; ABI 10 fm_packed_gemm_f32; ABI 11 fm_packed_gemm_f64;
  * ABI 12 fm_packed_gemm_row_f32 and _f64; ABI 13 their relu argument; ABI 14 fm_max_pool2d_relu and
  * fm_gated_channel_sum; ABI 15 fm_fewcol_gemm's lanes summed pairwise (the bits of the vector kernels' new order);
- * ABI 16 the bias argument of fm_winograd_output and fm_conv3x3. */
-#define FM_ABI_VERSION 16
+ * ABI 16 the bias argument of fm_winograd_output and fm_conv3x3; ABI 17 fm_packed_gemm512_f32 and _f64 and their _row
+ * forms. */
+#define FM_ABI_VERSION 17
 
 /* Unary op codes (mirrored by org.flatminima.kernels.ffm.CKernels). 1 and 4 (abs, reciprocal) were removed
  * unused in ABI 2; their codes are not reused. */
@@ -73,6 +74,18 @@ int fm_packed_gemm_row_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t 
 int fm_packed_gemm_row_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
                            const double *a, int32_t lda, const double *b, int32_t ldb, const double *row, double *c,
                            int32_t ldc, int32_t relu);
+/* The four above with 512-bit vectors (AVX-512F), the same bits: the AVX2 ones where the CPU has no AVX-512. */
+int fm_packed_gemm512_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
+                          const float *a, int32_t lda, const float *b, int32_t ldb, double beta, float *c, int32_t ldc);
+int fm_packed_gemm512_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
+                          const double *a, int32_t lda, const double *b, int32_t ldb, double beta, double *c,
+                          int32_t ldc);
+int fm_packed_gemm_row512_f32(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
+                              const float *a, int32_t lda, const float *b, int32_t ldb, const float *row, float *c,
+                              int32_t ldc, int32_t relu);
+int fm_packed_gemm_row512_f64(int32_t trans_a, int32_t trans_b, int32_t m, int32_t n, int32_t k, double alpha,
+                              const double *a, int32_t lda, const double *b, int32_t ldb, const double *row,
+                              double *c, int32_t ldc, int32_t relu);
 
 #define FM_DECLARE(T, S)                                                                                 \
     void fm_fill_##S(int64_t n, double value, T *y);                                                     \

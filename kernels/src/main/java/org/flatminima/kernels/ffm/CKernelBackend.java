@@ -71,8 +71,9 @@ final class CKernelBackend extends NativeBackend {
     }
 
     /**
-     * {@code fm_packed_gemm_f32} or {@code _f64}, split among the threads into bands of whole tiles of C's rows (6)
-     * or, when C has more columns than rows, of whole panels of its columns (16 floats, 8 doubles): each band packs
+     * {@code fm_packed_gemm_f32} or {@code _f64} (or their 512-bit build, {@link #packedWide}), split among the threads
+     * into bands of whole tiles of C's rows (6) or, when C has more columns than rows, of whole panels of its columns
+     * (16 floats, 8 doubles; twice that with 512-bit vectors): each band packs
      * all of the operand the bands share (op(B) for bands of rows, op(A) for bands of columns), so the split is the
      * one that shares the smaller.
      * Every entry of C is computed the same whatever its band, so the bits do not depend on the thread count.
@@ -98,12 +99,17 @@ final class CKernelBackend extends NativeBackend {
                                boolean relu, MemorySegment c, int ldc) {
         boolean columns = n > m;
         inBands((t2, ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, be2, r2, c2, ldc2) -> {
-            if (r2 == null) {
+            if (r2 == null && packedWide) {
+                PackedGemms.packedGemm512(t2, ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, be2, c2, ldc2);
+            } else if (r2 == null) {
                 PackedGemms.packedGemm(t2, ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, be2, c2, ldc2);
+            } else if (packedWide) {
+                PackedGemms.packedGemmRow512(t2, ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, r2, relu, c2, ldc2);
             } else {
                 PackedGemms.packedGemmRow(t2, ta, tb, m2, n2, k2, al, a2, lda2, b2, ldb2, r2, relu, c2, ldc2);
             }
-        }, columns ? PackedGemms.packedPanelColumns(t) : PackedGemms.PACKED_TILE_ROWS, columns, t, transA, transB, m,
+        }, columns ? PackedGemms.packedPanelColumns(t, packedWide) : PackedGemms.PACKED_TILE_ROWS, columns, t, transA,
+                transB, m,
                 n, k, alpha, a, lda, b, ldb, beta, row, c, ldc);
     }
 

@@ -38,6 +38,19 @@ record CpuInfo(String vendor, int family, int vectorBits) {
         return vectorBits >= 512 && "AuthenticAMD".equals(vendor) && family == AMD_ZEN3_ZEN4_FAMILY;
     }
 
+    /**
+     * Whether the CPU runs 512-bit vectors on full-width units: AMD's family 0x1A (Zen 5) and later with 512-bit
+     * vectors. There the packed GEMM's 512-bit build ran W2's products faster than OpenBLAS's AVX-512 kernels
+     * (docs/PERFORMANCE.md, "AMD Zen 5: OpenBLAS's own choice of kernels"). Intel's AVX-512 CPUs are full width too,
+     * but the build is not measured there, so they are not included.
+     */
+    boolean fullWidthWideVectorsMeasured() {
+        return vectorBits >= 512 && "AuthenticAMD".equals(vendor) && family >= AMD_ZEN5_FAMILY;
+    }
+
+    /** AMD's family 0x1A: Zen 5. */
+    static final int AMD_ZEN5_FAMILY = 0x1A;
+
     private static CpuInfo read() {
         List<String> lines;
         try {

@@ -85,6 +85,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     private final String smallNote;
     /** Whether large products (but TT) run on the packed C GEMM ({@link GemmRoutes#choosePacked}). */
     private final boolean packedOnC;
+    /** Whether the packed C GEMM runs its 512-bit build ({@link GemmRoutes#choosePacked} answered {@code c512}). */
+    final boolean packedWide;
     private final String packedNote;
     /**
      * Whether large OpenBLAS products are split across this backend's threads by {@link #runParts} (OpenBLAS then
@@ -125,7 +127,8 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         this.smallNote = smallChoice[1];
         String[] packed = GemmRoutes.choosePacked(System.getProperty(PACKED_PROPERTY, "auto"), cSmall,
                 OpenBlas.isMkl(), OpenBlas.corename(), CpuInfo.here());
-        this.packedOnC = packed[0].equals("c");
+        this.packedOnC = packed[0].startsWith("c");
+        this.packedWide = packed[0].equals("c512");
         this.packedNote = packed[1];
         int t = OpenBlas.threads();
         super.setThreads(t > 0 ? t : Math.max(1, Runtime.getRuntime().availableProcessors()));

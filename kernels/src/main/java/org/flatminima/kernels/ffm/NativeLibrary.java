@@ -30,7 +30,7 @@ import java.util.Set;
 public final class NativeLibrary {
 
     /** The ABI version this Java code was written against: {@code FM_ABI_VERSION} in native/src/flatminima.h. */
-    public static final int ABI_VERSION = 16;
+    public static final int ABI_VERSION = 17;
 
     /** The AVX2 flavour. */
     public static final String V3 = "x86-64-v3";

@@ -22,9 +22,12 @@ final class PackedGemms {
     /** Rows of C in a tile of {@code fm_packed_gemm_f32} and {@code _f64}: bands of whole tiles split no tile. */
     static final int PACKED_TILE_ROWS = 6;
 
-    /** Columns of C in a tile (a packed panel of op(B)) of {@code fm_packed_gemm_f32} (16) or {@code _f64} (8). */
-    static int packedPanelColumns(DType t) {
-        return t == DType.F32 ? 16 : 8;
+    /**
+     * Columns of C in a tile (a packed panel of op(B)) of {@code fm_packed_gemm_f32} (16) or {@code _f64} (8), twice
+     * that with 512-bit vectors ({@code wide}).
+     */
+    static int packedPanelColumns(DType t, boolean wide) {
+        return (t == DType.F32 ? 16 : 8) * (wide ? 2 : 1);
     }
 
     /** {@code fm_packed_gemm_f32} and {@code fm_packed_gemm_f64}; null where the library is not loaded. */
@@ -35,12 +38,19 @@ final class PackedGemms {
     private static final MethodHandle PACKED_GEMM_ROW_F32 = packedGemmHandle("row_f32");
     private static final MethodHandle PACKED_GEMM_ROW_F64 = packedGemmHandle("row_f64");
 
+    /** The same with 512-bit vectors ({@code fm_packed_gemm512_f32}, {@code fm_packed_gemm_row512_f32}, ...). */
+    private static final MethodHandle PACKED_GEMM512_F32 = packedGemmHandle("512_f32");
+    private static final MethodHandle PACKED_GEMM512_F64 = packedGemmHandle("512_f64");
+    private static final MethodHandle PACKED_GEMM_ROW512_F32 = packedGemmHandle("row512_f32");
+    private static final MethodHandle PACKED_GEMM_ROW512_F64 = packedGemmHandle("row512_f64");
+
     private static MethodHandle packedGemmHandle(String suffix) {
         FunctionDescriptor d = suffix.startsWith("row")
                 ? FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, A, A, I, I)
                 : FunctionDescriptor.of(I, I, I, I, I, I, D, A, I, A, I, D, A, I);
+        String name = suffix.startsWith("5") ? "fm_packed_gemm" + suffix : "fm_packed_gemm_" + suffix;
         return CKernels.library() == null ? null
-                : Downcalls.critical(CKernels.library().lookup(), "libflatminima.so", "fm_packed_gemm_" + suffix, d);
+                : Downcalls.critical(CKernels.library().lookup(), "libflatminima.so", name, d);
     }
 
     /**
@@ -55,6 +65,28 @@ final class PackedGemms {
         MethodHandle h = t == DType.F32 ? PACKED_GEMM_F32 : PACKED_GEMM_F64;
         packed(t == DType.F32 ? "fm_packed_gemm_f32" : "fm_packed_gemm_f64", transA, transB, m, n, k,
                 (ta, tb) -> (int) h.invokeExact(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
+    }
+
+    /**
+     * {@link #packedGemm} with 512-bit vectors ({@code fm_packed_gemm512_f32} or {@code _f64}, AVX-512; the AVX2 build
+     * where the CPU has none): each entry the same chain, so the same bits.
+     */
+    static void packedGemm512(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                              MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c,
+                              int ldc) {
+        MethodHandle h = t == DType.F32 ? PACKED_GEMM512_F32 : PACKED_GEMM512_F64;
+        packed(t == DType.F32 ? "fm_packed_gemm512_f32" : "fm_packed_gemm512_f64", transA, transB, m, n, k,
+                (ta, tb) -> (int) h.invokeExact(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
+    }
+
+    /** {@link #packedGemmRow} with 512-bit vectors ({@code fm_packed_gemm_row512_f32} or {@code _f64}). */
+    static void packedGemmRow512(DType t, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                                 MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment row, boolean relu,
+                                 MemorySegment c, int ldc) {
+        MethodHandle h = t == DType.F32 ? PACKED_GEMM_ROW512_F32 : PACKED_GEMM_ROW512_F64;
+        int r = relu ? 1 : 0;
+        packed(t == DType.F32 ? "fm_packed_gemm_row512_f32" : "fm_packed_gemm_row512_f64", transA, transB, m, n, k,
+                (ta, tb) -> (int) h.invokeExact(ta, tb, m, n, k, alpha, a, lda, b, ldb, row, c, ldc, r));
     }
 
     /**

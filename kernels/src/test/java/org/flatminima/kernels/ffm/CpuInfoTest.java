@@ -19,6 +19,16 @@ class CpuInfoTest {
     }
 
     @Test
+    void fullWidthWideVectorsAreThoseOfZen5AndLater() {
+        assertThat(new CpuInfo("AuthenticAMD", 0x1A, 512).fullWidthWideVectorsMeasured()).as("Zen 5").isTrue();
+        assertThat(new CpuInfo("AuthenticAMD", 0x1B, 512).fullWidthWideVectorsMeasured()).as("later").isTrue();
+        assertThat(new CpuInfo("AuthenticAMD", 0x1A, 256).fullWidthWideVectorsMeasured()).as("256 bits").isFalse();
+        assertThat(new CpuInfo("AuthenticAMD", 0x19, 512).fullWidthWideVectorsMeasured()).as("Zen 4").isFalse();
+        assertThat(new CpuInfo("GenuineIntel", 6, 512).fullWidthWideVectorsMeasured()).as("not measured").isFalse();
+        assertThat(new CpuInfo(null, -1, 512).fullWidthWideVectorsMeasured()).as("unknown").isFalse();
+    }
+
+    @Test
     void readsAFieldByItsWholeKey() {
         List<String> lines = List.of("processor\t: 0", "vendor_id\t: AuthenticAMD", "cpu family\t: 25",
                 "model\t\t: 17", "model name\t: AMD EPYC", "cpu family\t: 26");

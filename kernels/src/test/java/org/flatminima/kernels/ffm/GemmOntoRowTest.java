@@ -67,6 +67,9 @@ class GemmOntoRowTest {
                 compare(PackedGemms::packedGemm, (tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, c, ldc) ->
                         PackedGemms.packedGemmRow(tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, false, c, ldc), t, s,
                         0.75, "fm_packed_gemm_row");
+                compare(PackedGemms::packedGemm, (tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, c, ldc) ->
+                        PackedGemms.packedGemmRow512(tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, false, c, ldc), t,
+                        s, 0.75, "fm_packed_gemm_row512 against the AVX2 build's product");
             }
         }
     }
@@ -87,6 +90,9 @@ class GemmOntoRowTest {
                 compare(relu(PackedGemms::packedGemm), (tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, c, ldc) ->
                         PackedGemms.packedGemmRow(tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, true, c, ldc), t, s,
                         0.75, "fm_packed_gemm_row with relu");
+                compare(relu(PackedGemms::packedGemm), (tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, c, ldc) ->
+                        PackedGemms.packedGemmRow512(tt, ta, tb, m, n, k, al, a, lda, b, ldb, row, true, c, ldc), t, s,
+                        0.75, "fm_packed_gemm_row512 with relu against the AVX2 build's product");
             }
         }
     }

@@ -62,9 +62,13 @@ class PackedGemmTest {
             GemmChecks.matchesOracle(PackedGemms::packedGemm, t, m, n, k, ta, tb, ab[0], ab[1]);
             GemmChecks.sameBits(PackedGemms::packedGemm, PackedGemmTest::chains, t, m, n, k, ta, tb, ab[0], ab[1], true,
                     "bits against a chain of multiply-adds per block of depth");
+            // the 512-bit build (the AVX2 one where the CPU has no AVX-512): the same chains
+            GemmChecks.sameBits(PackedGemms::packedGemm512, PackedGemmTest::chains, t, m, n, k, ta, tb, ab[0], ab[1],
+                    true, "the 512-bit build's bits against a chain of multiply-adds per block of depth");
         }
         if (GuardedMemory.available()) {
             GemmChecks.withinBounds(PackedGemms::packedGemm, t, m, n, k, ta, tb, -1.5, 0.5);
+            GemmChecks.withinBounds(PackedGemms::packedGemm512, t, m, n, k, ta, tb, -1.5, 0.5);
         }
     }
 
@@ -169,7 +173,7 @@ class PackedGemmTest {
         Assumptions.assumeTrue(CKernels.unavailableReason() == null, "C kernels not loaded");
         Assumptions.assumeTrue(System.getProperty(NativeBackend.PACKED_PROPERTY) == null, "property set");
         Assumptions.assumeTrue(GemmRoutes.choosePacked("auto", CKernels.avx2Kernels(), OpenBlas.isMkl(),
-                OpenBlas.corename(), CpuInfo.here())[0].equals("c"),
+                OpenBlas.corename(), CpuInfo.here())[0].startsWith("c"),
                 "large products stay on the BLAS here");
     }
 
@@ -188,8 +192,17 @@ class PackedGemmTest {
                 .containsExactly("c", "C packed GEMM (AVX2; this CPU runs 512-bit vectors as two halves)");
         assertThat(GemmRoutes.choosePacked("auto", true, false, "Zen", zen4)[0]).isEqualTo("c");
         CpuInfo zen5 = new CpuInfo("AuthenticAMD", 0x1A, 512);
-        assertThat(GemmRoutes.choosePacked("auto", true, false, "Cooperlake", zen5)[0]).as("Zen 5: 512-bit units")
+        assertThat(GemmRoutes.choosePacked("auto", true, false, "Cooperlake", zen5)).as("Zen 5: 512-bit units")
+                .containsExactly("c512", "C packed GEMM (AVX-512; this CPU's 512-bit units are full width)");
+        assertThat(GemmRoutes.choosePacked("auto", true, false, "Haswell", zen5)[0]).isEqualTo("c512");
+        assertThat(GemmRoutes.choosePacked("auto", true, true, null, zen5)[0]).as("oneMKL").isEqualTo("blas");
+        assertThat(GemmRoutes.choosePacked("auto", false, false, "Cooperlake", zen5)[0]).as("no C kernels")
                 .isEqualTo("blas");
+        assertThat(GemmRoutes.choosePacked("c", true, false, "Cooperlake", zen5)[0]).as("forced: the AVX2 build")
+                .isEqualTo("c");
+        CpuInfo zen5At256 = new CpuInfo("AuthenticAMD", 0x1A, 256);
+        assertThat(GemmRoutes.choosePacked("auto", true, false, "Cooperlake", zen5At256)[0])
+                .as("a JVM held to 256-bit vectors").isEqualTo("blas");
         assertThat(GemmRoutes.choosePacked("auto", true, true, null, zen4)[0]).as("oneMKL").isEqualTo("blas");
         assertThat(GemmRoutes.choosePacked("auto", true, true, null, zen3)[0]).as("oneMKL").isEqualTo("blas");
         assertThat(GemmRoutes.choosePacked("auto", false, false, "Zen", zen3)[0]).as("no C kernels")
