@@ -83,7 +83,8 @@ final class GemmRoutes {
      * A line for {@code flatminima backends} when {@code OPENBLAS_CORETYPE} in the environment ({@code env}) holds
      * OpenBLAS to a core without AVX-512 kernels ({@code core}, {@code openblas_get_corename()}) on a CPU whose JVM
      * runs 512-bit vectors ({@code vectorBits}), else null. The large products then run on the vector GEMM
-     * ({@link #chooseGemm}), but the small ones on kernels for AVX2: on an AMD EPYC with Zen 5 cores, whose
+     * ({@link #chooseGemm}; on a Zen 5 on the packed GEMM's 512-bit build, {@link #choosePacked}), but the small ones
+     * on kernels for AVX2: on an AMD EPYC with Zen 5 cores, whose
      * environment set {@code OPENBLAS_CORETYPE=Haswell}, W3's steps took 1.4-1.5 times their time on OpenBLAS's
      * AVX-512 kernels, a batch of 32's MLP steps 1.3 times, and W2's float steps 1.1 times at one thread
      * (docs/PERFORMANCE.md, "AMD Zen 5: OpenBLAS's own choice of kernels").
@@ -175,8 +176,8 @@ final class GemmRoutes {
 
     /**
      * Where the products that are not small ones run (but A^T B^T), as {@code {"c", "c512" or "blas", why}}: first,
-     * on a CPU whose 512-bit units are full width ({@link CpuInfo#fullWidthWideVectorsMeasured()}: AMD's Zen 5) and with the
-     * BLAS OpenBLAS, our packed GEMM's 512-bit build ({@code c512}: {@code fm_packed_gemm512_f32} and {@code _f64}),
+     * on a CPU whose 512-bit units are full width ({@link CpuInfo#fullWidthWideVectorsMeasured()}: AMD's Zen 5) and
+     * with the BLAS OpenBLAS, our packed GEMM's 512-bit build ({@code c512}: {@code fm_packed_gemm512_f32} and {@code _f64}),
      * whatever OpenBLAS's core: there it ran W2's products at 0.93-0.99 of OpenBLAS's AVX-512 kernels' time in float
      * and 0.79-0.84 in double, and folds a linear layer's bias and ReLU into its stores (docs/PERFORMANCE.md, "AMD Zen
      * 5: OpenBLAS's own choice of kernels"). Else {@code auto}
