@@ -178,9 +178,9 @@ final class GemmRoutes {
      * Where the products that are not small ones run (but A^T B^T), as {@code {"c", "c512" or "blas", why}}: first,
      * on a CPU whose 512-bit units are full width ({@link CpuInfo#fullWidthWideVectorsMeasured()}: AMD's Zen 5) and
      * with the BLAS OpenBLAS, our packed GEMM's 512-bit build ({@code c512}: {@code fm_packed_gemm512_f32} and
-     * {@code _f64}), whatever OpenBLAS's core: there it ran W2's products at 0.93-0.99 of OpenBLAS's AVX-512 kernels' time in float
-     * and 0.79-0.84 in double, and folds a linear layer's bias and ReLU into its stores (docs/PERFORMANCE.md, "AMD Zen
-     * 5: OpenBLAS's own choice of kernels"). Else {@code auto}
+     * {@code _f64}), whatever OpenBLAS's core: there it ran W2's products at 0.93-0.99 of OpenBLAS's AVX-512
+     * kernels' time in float and 0.79-0.84 in double, and folds a linear layer's bias and ReLU into its stores
+     * (docs/PERFORMANCE.md, "AMD Zen 5: OpenBLAS's own choice of kernels"). Else {@code auto}
      * picks our packed GEMM ({@code fm_packed_gemm_f32} and {@code _f64}) where it runs ({@code cKernels}: the C
      * library is loaded and the CPU has AVX2 and FMA) and the BLAS is OpenBLAS ({@code mkl} false), either on a core
      * without AVX-512 kernels ({@code core}, {@code openblas_get_corename()}) on a CPU whose vectors are narrower than
