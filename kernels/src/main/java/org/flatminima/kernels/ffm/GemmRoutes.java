@@ -197,7 +197,8 @@ final class GemmRoutes {
         return cOrBlas(NativeBackend.PACKED_PROPERTY, property, cKernels, "C packed GEMM", () -> mkl
                 ? new String[] {"blas", "BLAS (Intel oneMKL)"}
                 : cpu.fullWidthWideVectorsMeasured()
-                ? new String[] {"c512", "C packed GEMM (AVX-512; this CPU's 512-bit units are full width)"}
+                ? new String[] {"c512", "C packed GEMM (AVX-512; this CPU's 512-bit units are full width), and float"
+                        + " products with 4-32 rows of C"}
                 : cpu.halvesWideVectors()
                 ? new String[] {"c", "C packed GEMM (AVX2; this CPU runs 512-bit vectors as two halves)"}
                 : OpenBlas.smallMatrixCore(core) ? new String[] {"blas", "BLAS (its AVX-512 kernels)"}
@@ -235,9 +236,36 @@ final class GemmRoutes {
      * {@code short}; where all of them run on the C kernels, the backend has sent them there before asking).
      */
     static boolean packedShape(DType t, boolean transA, boolean transB, int m, int n, int k, boolean smallOnC) {
-        return !(transA && transB) && (smallOnC || (double) m * n * k > SMALL_KERNEL_MNK
-                && (!smallShape(t, transA, transB, m, n, k) || shortDepthTn(t, transA, transB, m, n, k)));
+        return packedShape(t, transA, transB, m, n, k, smallOnC, false);
     }
+
+    /**
+     * {@link #packedShape(DType, boolean, boolean, int, int, int, boolean)} for the packed GEMM's 512-bit build
+     * ({@code wide}), which takes the {@link #shortRowsWide} products too.
+     */
+    static boolean packedShape(DType t, boolean transA, boolean transB, int m, int n, int k, boolean smallOnC,
+                               boolean wide) {
+        return !(transA && transB) && (smallOnC || (double) m * n * k > SMALL_KERNEL_MNK
+                && (!smallShape(t, transA, transB, m, n, k) || shortDepthTn(t, transA, transB, m, n, k)
+                || wide && shortRowsWide(t, transA, m, n, k)));
+    }
+
+    /**
+     * A float product of more than {@link #SMALL_KERNEL_MNK} multiply-adds whose only short side is C's rows (from
+     * {@link #SHORT_ROWS_WIDE_MIN} to {@link #SMALL_SIDE_FLOAT}: a batch of up to 32 points through a dense layer,
+     * {@code x W^T} or {@code g W}), A not transposed: on the packed GEMM's 512-bit build rather than the BLAS's
+     * small-matrix kernels. On a Zen 5 the 512-bit build ran W2's {@code 32 x 512 x 784} {@code A B^T} in 0.72 of
+     * OpenBLAS's time (operands hot), and whole steps at a batch of 32 in 0.59-0.88 of theirs (docs/PERFORMANCE.md,
+     * "A batch of 32's dense layers on the 512-bit packed GEMM"); with one or two rows OpenBLAS's own path is 3-4
+     * times faster.
+     */
+    static boolean shortRowsWide(DType t, boolean transA, int m, int n, int k) {
+        return t == DType.F32 && !transA && m >= SHORT_ROWS_WIDE_MIN && m <= SMALL_SIDE_FLOAT
+                && Math.min(n, k) > SMALL_SIDE_FLOAT && (double) m * n * k > SMALL_KERNEL_MNK;
+    }
+
+    /** Fewest rows of C for {@link #shortRowsWide}: measured from 4 on, A B^T and A B. */
+    static final int SHORT_ROWS_WIDE_MIN = 4;
 
     /**
      * A float {@code A^T B} of more than {@link #SMALL_KERNEL_MNK} multiply-adds whose short side is the depth (at

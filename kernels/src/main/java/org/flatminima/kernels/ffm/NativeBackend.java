@@ -363,7 +363,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
     private boolean onPacked(DType t, boolean transA, boolean transB, int m, int n, int k, boolean cblasRefuses) {
         return packedOnC && !cblasRefuses && !(fewColumns.equals("c") && GemmRoutes.fewColumnsShape(m, n, k))
                 && !GemmRoutes.smallOnC(small, t, transA, transB, m, n, k)
-                && GemmRoutes.packedShape(t, transA, transB, m, n, k, small.equals("c"));
+                && GemmRoutes.packedShape(t, transA, transB, m, n, k, small.equals("c"), packedWide);
     }
 
     /**

@@ -155,8 +155,15 @@ class PackedGemmTest {
             GemmChecks.sameBits(shortSide, cb::gemm, t, 1000, 784, 16, false, false, 1.0, 1.0, false,
                     "a product with a side of 16 (" + choice + ")");
         }
-        GemmChecks.sameBits(shortSide, cb::gemm, DType.F32, 32, 512, 784, false, true, 1.0, 1.0, false,
-                "a batch of 32's float product (" + choice + ")");
+        // a batch of 32's dense-layer products in float (C's rows the short side): the packed GEMM's 512-bit build
+        // where it is chosen (GemmRoutes.shortRowsWide), the AVX2 build's bits
+        boolean wide = GemmRoutes.choosePacked("auto", CKernels.avx2Kernels(), OpenBlas.isMkl(), OpenBlas.corename(),
+                CpuInfo.here())[0].equals("c512");
+        GemmChecks.Product shortRows = wide ? PackedGemms::packedGemm : shortSide;
+        for (boolean transB : new boolean[] {true, false}) {
+            GemmChecks.sameBits(shortRows, cb::gemm, DType.F32, 32, 512, 784, false, transB, 1.0, 1.0, false,
+                    "a batch of 32's float product (" + (wide ? "the 512-bit packed GEMM" : choice) + ")");
+        }
     }
 
     @Test
@@ -193,7 +200,8 @@ class PackedGemmTest {
         assertThat(GemmRoutes.choosePacked("auto", true, false, "Zen", zen4)[0]).isEqualTo("c");
         CpuInfo zen5 = new CpuInfo("AuthenticAMD", 0x1A, 512);
         assertThat(GemmRoutes.choosePacked("auto", true, false, "Cooperlake", zen5)).as("Zen 5: 512-bit units")
-                .containsExactly("c512", "C packed GEMM (AVX-512; this CPU's 512-bit units are full width)");
+                .containsExactly("c512", "C packed GEMM (AVX-512; this CPU's 512-bit units are full width), and float"
+                        + " products with 4-32 rows of C");
         assertThat(GemmRoutes.choosePacked("auto", true, false, "Haswell", zen5)[0]).isEqualTo("c512");
         assertThat(GemmRoutes.choosePacked("auto", true, true, null, zen5)[0]).as("oneMKL").isEqualTo("blas");
         assertThat(GemmRoutes.choosePacked("auto", false, false, "Cooperlake", zen5)[0]).as("no C kernels")
@@ -233,6 +241,23 @@ class PackedGemmTest {
         }
         assertThat(GemmRoutes.packedShape(DType.F32, false, true, 32, 512, 784, false)).as("a float side of 32")
                 .isFalse();
+        // the 512-bit build takes a batch of up to 32 points through a dense layer (C's rows short, A as it is)
+        for (int[] s : new int[][] {{32, 512, 784}, {32, 512, 512}, {16, 512, 784}, {32, 128, 3136}, {4, 2048, 600}}) {
+            for (boolean transB : new boolean[] {true, false}) {
+                assertThat(GemmRoutes.shortRowsWide(DType.F32, false, s[0], s[1], s[2])).isTrue();
+                assertThat(GemmRoutes.packedShape(DType.F32, false, transB, s[0], s[1], s[2], false, true)).isTrue();
+                assertThat(GemmRoutes.packedShape(DType.F32, false, transB, s[0], s[1], s[2], false, false))
+                        .as("the AVX2 build's route").isFalse();
+            }
+        }
+        assertThat(GemmRoutes.shortRowsWide(DType.F32, true, 32, 512, 784)).as("A^T").isFalse();
+        assertThat(GemmRoutes.shortRowsWide(DType.F64, false, 32, 512, 784)).as("double").isFalse();
+        assertThat(GemmRoutes.shortRowsWide(DType.F32, false, 33, 512, 784)).as("33 rows").isFalse();
+        assertThat(GemmRoutes.shortRowsWide(DType.F32, false, 3, 2048, 784)).as("3 rows").isFalse();
+        assertThat(GemmRoutes.shortRowsWide(DType.F32, false, 32, 32, 2000)).as("32 columns").isFalse();
+        assertThat(GemmRoutes.shortRowsWide(DType.F32, false, 32, 2000, 32)).as("depth 32").isFalse();
+        assertThat(GemmRoutes.shortRowsWide(DType.F32, false, 32, 100, 312)).as("at most 10^6").isFalse();
+        assertThat(GemmRoutes.packedShape(DType.F32, true, true, 32, 512, 784, false, true)).as("TT").isFalse();
         assertThat(GemmRoutes.packedShape(DType.F64, false, true, 32, 512, 784, false)).isTrue();
         // a batch of 32's weight gradients (A^T B of depth 32) with at least 256 rows of C: the packed GEMM's under
         // "short" (the small kernels do not take them), the small kernels' under "c"
