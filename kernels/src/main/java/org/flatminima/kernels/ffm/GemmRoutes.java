@@ -268,6 +268,21 @@ final class GemmRoutes {
     static final int SHORT_ROWS_WIDE_MIN = 4;
 
     /**
+     * Whether a {@link #shortRowsWide} product on the 512-bit build's route ({@code wide}) goes to the packed GEMM
+     * before the small-product C kernels would take it (where those take the small products: OpenBLAS's core without
+     * small-matrix kernels, as {@code Haswell}): from {@link #SHORT_ROWS_OVER_SMALL_C_MIN} rows on, where on a Zen 5
+     * the packed GEMM took 0.61-0.75 of those kernels' time at {@code 12-32 x 512 x 784} and {@code 32 x 512 x 512};
+     * at 4 and 8 rows the small kernels were as fast or faster (docs/PERFORMANCE.md, "A batch of 32's dense layers on
+     * the 512-bit packed GEMM").
+     */
+    static boolean packedBeforeSmallC(DType t, boolean transA, int m, int n, int k, boolean wide) {
+        return wide && m >= SHORT_ROWS_OVER_SMALL_C_MIN && shortRowsWide(t, transA, m, n, k);
+    }
+
+    /** Fewest rows of C for {@link #packedBeforeSmallC}. */
+    static final int SHORT_ROWS_OVER_SMALL_C_MIN = 12;
+
+    /**
      * A float {@code A^T B} of more than {@link #SMALL_KERNEL_MNK} multiply-adds whose short side is the depth (at
      * most {@link #SMALL_SIDE_FLOAT}: a batch of up to 32 points' weight gradient, {@code g^T x}) and with at least
      * {@link #SHORT_DEPTH_TN_MIN_ROWS} rows of C. Where the small products with a short side run on the C kernels

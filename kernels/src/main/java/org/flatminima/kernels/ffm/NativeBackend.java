@@ -292,7 +292,7 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
         boolean few = !fewColumns.equals("blas") && GemmRoutes.fewColumnsShape(m, n, k);
         if (few && fewColumns.equals("c") && !cblasRefuses) {
             fewColumnsOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        } else if (!cblasRefuses && GemmRoutes.smallOnC(small, t, transA, transB, m, n, k)) {
+        } else if (!cblasRefuses && smallFirst(t, transA, transB, m, n, k)) {
             smallOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (onPacked(t, transA, transB, m, n, k, cblasRefuses)) {
             packedOnC(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -362,8 +362,17 @@ public class NativeBackend extends VectorBackend implements Backends.PartialBack
      */
     private boolean onPacked(DType t, boolean transA, boolean transB, int m, int n, int k, boolean cblasRefuses) {
         return packedOnC && !cblasRefuses && !(fewColumns.equals("c") && GemmRoutes.fewColumnsShape(m, n, k))
-                && !GemmRoutes.smallOnC(small, t, transA, transB, m, n, k)
+                && !smallFirst(t, transA, transB, m, n, k)
                 && GemmRoutes.packedShape(t, transA, transB, m, n, k, small.equals("c"), packedWide);
+    }
+
+    /**
+     * Whether the small-product C kernels take this product ({@link GemmRoutes#smallOnC}) before the packed GEMM
+     * is asked: not where the 512-bit build takes it first ({@link GemmRoutes#packedBeforeSmallC}).
+     */
+    private boolean smallFirst(DType t, boolean transA, boolean transB, int m, int n, int k) {
+        return GemmRoutes.smallOnC(small, t, transA, transB, m, n, k)
+                && !(packedOnC && GemmRoutes.packedBeforeSmallC(t, transA, m, n, k, packedWide));
     }
 
     /**

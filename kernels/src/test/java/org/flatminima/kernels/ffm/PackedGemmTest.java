@@ -258,6 +258,15 @@ class PackedGemmTest {
         assertThat(GemmRoutes.shortRowsWide(DType.F32, false, 32, 2000, 32)).as("depth 32").isFalse();
         assertThat(GemmRoutes.shortRowsWide(DType.F32, false, 32, 100, 312)).as("at most 10^6").isFalse();
         assertThat(GemmRoutes.packedShape(DType.F32, true, true, 32, 512, 784, false, true)).as("TT").isFalse();
+        // and before the small-product C kernels (where those take the small products) from 12 rows on
+        for (int rows : new int[] {12, 16, 32}) {
+            assertThat(GemmRoutes.packedBeforeSmallC(DType.F32, false, rows, 512, 784, true)).isTrue();
+            assertThat(GemmRoutes.packedBeforeSmallC(DType.F32, false, rows, 512, 784, false)).as("AVX2").isFalse();
+        }
+        assertThat(GemmRoutes.packedBeforeSmallC(DType.F32, false, 11, 512, 784, true)).as("11 rows").isFalse();
+        assertThat(GemmRoutes.packedBeforeSmallC(DType.F32, false, 33, 512, 784, true)).as("33 rows").isFalse();
+        assertThat(GemmRoutes.packedBeforeSmallC(DType.F32, true, 32, 512, 784, true)).as("A^T").isFalse();
+        assertThat(GemmRoutes.packedBeforeSmallC(DType.F64, false, 32, 512, 784, true)).as("double").isFalse();
         assertThat(GemmRoutes.packedShape(DType.F64, false, true, 32, 512, 784, false)).isTrue();
         // a batch of 32's weight gradients (A^T B of depth 32) with at least 256 rows of C: the packed GEMM's under
         // "short" (the small kernels do not take them), the small kernels' under "c"

@@ -190,10 +190,15 @@ class SmallGemmTest {
                         0.0, false, "the backend's product against the kernel's (" + choice + ")");
             }
         }
-        // in float, a batch of 32's products of an MLP: forward, weight gradient, input gradient
+        // in float, a batch of 32's products of an MLP: forward, weight gradient, input gradient; the forward and
+        // input gradient on the packed GEMM's 512-bit build where it is chosen (GemmRoutes.packedBeforeSmallC)
+        boolean wide = System.getProperty(NativeBackend.PACKED_PROPERTY) == null && GemmRoutes.choosePacked("auto",
+                CKernels.avx2Kernels(), OpenBlas.isMkl(), OpenBlas.corename(), CpuInfo.here())[0].equals("c512");
         for (int[] s : new int[][] {{32, 512, 784, 0, 1}, {512, 784, 32, 1, 0}, {32, 784, 512, 0, 0}}) {
-            GemmChecks.sameBits(CKernels::smallGemm, cb::gemm, DType.F32, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1.0,
-                    0.0, false, "the backend's product against the kernel's");
+            boolean packed = GemmRoutes.packedBeforeSmallC(DType.F32, s[3] == 1, s[0], s[1], s[2], wide);
+            GemmChecks.sameBits(packed ? PackedGemms::packedGemm : CKernels::smallGemm, cb::gemm, DType.F32, s[0],
+                    s[1], s[2], s[3] == 1, s[4] == 1, 1.0, 0.0, false,
+                    "the backend's product against the " + (packed ? "packed GEMM's" : "kernel's"));
         }
     }
 
