@@ -198,7 +198,7 @@ final class GemmRoutes {
                 ? new String[] {"blas", "BLAS (Intel oneMKL)"}
                 : cpu.fullWidthWideVectorsMeasured()
                 ? new String[] {"c512", "C packed GEMM (AVX-512; this CPU's 512-bit units are full width), and float"
-                        + " products with 4-32 rows of C"}
+                        + " products of up to 32 rows of C (a batch's dense layers)"}
                 : cpu.halvesWideVectors()
                 ? new String[] {"c", "C packed GEMM (AVX2; this CPU runs 512-bit vectors as two halves)"}
                 : OpenBlas.smallMatrixCore(core) ? new String[] {"blas", "BLAS (its AVX-512 kernels)"}

@@ -201,7 +201,7 @@ class PackedGemmTest {
         CpuInfo zen5 = new CpuInfo("AuthenticAMD", 0x1A, 512);
         assertThat(GemmRoutes.choosePacked("auto", true, false, "Cooperlake", zen5)).as("Zen 5: 512-bit units")
                 .containsExactly("c512", "C packed GEMM (AVX-512; this CPU's 512-bit units are full width), and float"
-                        + " products with 4-32 rows of C");
+                        + " products of up to 32 rows of C (a batch's dense layers)");
         assertThat(GemmRoutes.choosePacked("auto", true, false, "Haswell", zen5)[0]).isEqualTo("c512");
         assertThat(GemmRoutes.choosePacked("auto", true, true, null, zen5)[0]).as("oneMKL").isEqualTo("blas");
         assertThat(GemmRoutes.choosePacked("auto", false, false, "Cooperlake", zen5)[0]).as("no C kernels")
