@@ -101,6 +101,68 @@ class VectorGemmTest {
         }
     }
 
+    /**
+     * The bits of C, not only its values: each entry is {@code beta * C} (or 0), plus, for each KC-deep block of
+     * depth, one chain of fused multiply-adds of {@code alpha * a} and {@code b} in order of depth from zero;
+     * the chain computed here in scalar Java ({@link Math#fma}). Whatever the layout of the packed A (by rows, by
+     * depths) and of B, the kernels must walk the same chain.
+     */
+    @Test
+    void bitsAreOneChainOfMultiplyAddsPerBlockOfDepth() throws Exception {
+        Backend vb = VectorBackend.create();
+        for (DType t : DType.values()) {
+            boolean f = t == DType.F32;
+            int kc = f ? FloatGemm.KC : DoubleGemm.KC;
+            int m = (f ? FloatGemm.MR : DoubleGemm.MR) * 2 + 3;
+            int n = (f ? FloatGemm.NR : DoubleGemm.NR) + 5;
+            int k = kc + 9;
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    for (double[] ab : new double[][] {{1, 0}, {0.75, 0.5}}) {
+                        SplittableRandom r = new SplittableRandom(m * 31 + k);
+                        try (Arena arena = Arena.ofConfined()) {
+                            MemorySegment a = random(arena, t, (long) m * k, r);
+                            MemorySegment b = random(arena, t, (long) k * n, r);
+                            MemorySegment c = random(arena, t, (long) m * n, r);
+                            int lda = ta ? m : k;
+                            int ldb = tb ? k : n;
+                            double[] want = new double[m * n];
+                            for (int i = 0; i < m; i++) {
+                                for (int j = 0; j < n; j++) {
+                                    want[i * n + j] = chain(t, i, j, k, kc, ab[0], a, lda, ta, b, ldb, tb, ab[1],
+                                            t.get(c, (long) i * n + j));
+                                }
+                            }
+                            vb.gemm(t, ta, tb, m, n, k, ab[0], a, lda, b, ldb, ab[1], c, n);
+                            for (int e = 0; e < m * n; e++) {
+                                assertThat(Double.doubleToRawLongBits(t.get(c, e)))
+                                        .as("%s ta=%b tb=%b alpha=%s C[%d]", t, ta, tb, ab[0], e)
+                                        .isEqualTo(Double.doubleToRawLongBits(want[e]));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Entry (i, j) of {@link #bitsAreOneChainOfMultiplyAddsPerBlockOfDepth}, in the dtype's own arithmetic. */
+    private static double chain(DType t, int i, int j, int k, int kc, double alpha, MemorySegment a, int lda,
+                                boolean ta, MemorySegment b, int ldb, boolean tb, double beta, double c0) {
+        boolean f = t == DType.F32;
+        double c = beta == 0 ? 0 : f ? (float) beta * (float) c0 : beta * c0;
+        for (int p0 = 0; p0 < k; p0 += kc) {
+            double acc = 0;
+            for (int p = p0; p < Math.min(k, p0 + kc); p++) {
+                double av = t.get(a, ta ? (long) p * lda + i : (long) i * lda + p);
+                double bv = t.get(b, tb ? (long) j * ldb + p : (long) p * ldb + j);
+                acc = f ? Math.fma((float) alpha * (float) av, (float) bv, (float) acc) : Math.fma(alpha * av, bv, acc);
+            }
+            c = f ? (float) c + (float) acc : c + acc;
+        }
+        return c;
+    }
+
     /** In the build's second run of this class (kernels/pom.xml), the vectors are as narrow as it asks. */
     @Test
     void vectorsNoWiderThanTheRunAsks() {
