@@ -163,6 +163,30 @@ class VectorGemmTest {
         return c;
     }
 
+    /**
+     * Panels of B: NR columns each, but with 512-bit vectors a last panel of one vector shares the last two
+     * panels' columns in whole vectors (float n = 256: 4 x 48, then 32 + 32); not with the 3-row kernel.
+     */
+    @Test
+    void aLastPanelOfOneVectorIsSharedWithTheOneBefore() {
+        int nr = FloatGemm.NR;
+        int vl = nr / 3;
+        int n = 5 * nr + vl;
+        int[] starts = new int[8];
+        for (int q = 0; q < starts.length; q++) {
+            starts[q] = FloatGemm.panelStart(q, n);
+        }
+        if (FloatGemm.TALL) {
+            assertThat(starts).containsExactly(0, nr, 2 * nr, 3 * nr, 4 * nr, 4 * nr + 2 * vl, n, n);
+        } else {
+            assertThat(starts).containsExactly(0, nr, 2 * nr, 3 * nr, 4 * nr, 5 * nr, n, n);
+        }
+        // a last panel of two vectors or none, and a block of one panel, stay as they are
+        assertThat(FloatGemm.panelStart(5, 5 * nr + 2 * vl)).isEqualTo(5 * nr);
+        assertThat(FloatGemm.panelStart(5, 5 * nr)).isEqualTo(5 * nr);
+        assertThat(FloatGemm.panelStart(1, vl)).isEqualTo(vl);
+    }
+
     /** In the build's second run of this class (kernels/pom.xml), the vectors are as narrow as it asks. */
     @Test
     void vectorsNoWiderThanTheRunAsks() {
