@@ -42,6 +42,14 @@ class VectorGemmTest {
         return all.stream();
     }
 
+    /** The blocking of a dtype's GEMM: micro-tile rows, A block rows, micro-tile columns, depth block. */
+    private record Blocking(int mr, int mc, int nr, int kc) {
+        static Blocking of(DType t) {
+            return t == DType.F32 ? new Blocking(FloatGemm.MR, FloatGemm.MC, FloatGemm.NR, FloatGemm.KC)
+                    : new Blocking(DoubleGemm.MR, DoubleGemm.MC, DoubleGemm.NR, DoubleGemm.KC);
+        }
+    }
+
     static MemorySegment random(Arena arena, DType t, long n, SplittableRandom r) {
         return GemmChecks.random(arena, t, n, r);
     }
@@ -82,11 +90,11 @@ class VectorGemmTest {
     void edgesOfTheBlocking() throws Exception {
         Backend vb = VectorBackend.create();
         for (DType t : DType.values()) {
-            boolean f = t == DType.F32;
-            int mr = f ? FloatGemm.MR : DoubleGemm.MR;
-            int mc = f ? FloatGemm.MC : DoubleGemm.MC;
-            int nr = f ? FloatGemm.NR : DoubleGemm.NR;
-            int kc = f ? FloatGemm.KC : DoubleGemm.KC;
+            Blocking bl = Blocking.of(t);
+            int mr = bl.mr();
+            int mc = bl.mc();
+            int nr = bl.nr();
+            int kc = bl.kc();
             for (boolean ta : new boolean[] {false, true}) {
                 for (boolean tb : new boolean[] {false, true}) {
                     check(vb, t, mc + mr + 1, 2 * nr - 1, kc + 3, ta, tb, 1.0, 0.0);
@@ -111,10 +119,10 @@ class VectorGemmTest {
     void bitsAreOneChainOfMultiplyAddsPerBlockOfDepth() throws Exception {
         Backend vb = VectorBackend.create();
         for (DType t : DType.values()) {
-            boolean f = t == DType.F32;
-            int kc = f ? FloatGemm.KC : DoubleGemm.KC;
-            int m = (f ? FloatGemm.MR : DoubleGemm.MR) * 2 + 3;
-            int n = (f ? FloatGemm.NR : DoubleGemm.NR) + 5;
+            Blocking bl = Blocking.of(t);
+            int kc = bl.kc();
+            int m = bl.mr() * 2 + 3;
+            int n = bl.nr() + 5;
             int k = kc + 9;
             for (boolean ta : new boolean[] {false, true}) {
                 for (boolean tb : new boolean[] {false, true}) {
