@@ -65,6 +65,36 @@ class FewColumnsCTest {
         }
     }
 
+    /**
+     * The ten-column kernels (6 to 10 columns) on shapes that split them: A's rows in several blocks of 128 with an
+     * odd last one, the depth of A B^T in blocks of B's rows (in double from 416 on, in float from 832), A^T B's
+     * depth in blocks of 64 rows with the next one prefetched; every entry to the vector kernels' bit.
+     */
+    @ParameterizedTest(name = "{0} m={1} n={2} k={3}")
+    @MethodSource("tenColumnShapes")
+    void tenColumnsThroughBlocksOfRowsAndDepthKeepTheBits(DType t, int m, int n, int k) throws Exception {
+        Backend vb = VectorBackend.create();
+        vb.setThreads(1);
+        Assumptions.assumeTrue(VectorBackend.preferredVectorBits() == 512, "vector kernels not on 512 bits");
+        for (int o = 0; o < 4; o++) {
+            boolean ta = (o & 1) != 0;
+            boolean tb = (o & 2) != 0;
+            GemmChecks.sameBits(CKernels::fewColumnsGemm, vb::gemm, t, m, n, k, ta, tb, -1.5, 0.5, true,
+                    "bits against the vector kernels");
+            GemmChecks.matchesOracle(CKernels::fewColumnsGemm, t, m, n, k, ta, tb, 1.0, 0.0);
+        }
+    }
+
+    static Stream<Arguments> tenColumnShapes() {
+        List<Arguments> all = new ArrayList<>();
+        for (DType t : DType.values()) {
+            for (int[] s : new int[][] {{301, 10, 1000}, {259, 7, 417}, {130, 6, 1703}, {385, 9, 833}}) {
+                all.add(Arguments.of(t, s[0], s[1], s[2]));
+            }
+        }
+        return all.stream();
+    }
+
     @Test
     void twoAndThreeThreadsGiveTheBitsOfOne() {
         Assumptions.assumeTrue(System.getProperty(NativeBackend.FEW_COLUMNS_PROPERTY) == null, "property set");
