@@ -167,6 +167,7 @@ public final class BundledOpenBlas {
             for (String f : LINUX_FILES) {
                 tmp.resolve(f).toFile().deleteOnExit();
             }
+            tmp.resolve(CHECKSUMS).toFile().deleteOnExit();
             return extract(loader, platform, tmp);
         }
     }

@@ -23,7 +23,7 @@ import java.util.Set;
  *
  * <p>The {@code flatminima-native} jar holds two flavours under {@code native/linux-x86_64/<flavour>/}:
  * {@code x86-64-v3} (AVX2 + FMA) and the baseline {@code x86-64}. The flavour is chosen from the CPU flags in
- * {@code /proc/cpuinfo}; the resource is copied to a temporary file (deleted on exit) and loaded with
+ * {@code /proc/cpuinfo}; the resource is copied to a temporary file (deleted once loaded) and loaded with
  * {@link SymbolLookup#libraryLookup(Path, Arena)} into the global arena. Its {@code fm_abi_version()} must
  * equal {@link #ABI_VERSION}, otherwise the library is ignored.
  */
@@ -49,9 +49,8 @@ public final class NativeLibrary {
      * @param lookup its symbols
      * @param flavour {@link #V3} or {@link #BASELINE}
      * @param resource the class-path resource it was extracted from
-     * @param file the temporary copy that was loaded
      */
-    public record Loaded(SymbolLookup lookup, String flavour, String resource, Path file) {
+    public record Loaded(SymbolLookup lookup, String flavour, String resource) {
     }
 
     /**
@@ -131,6 +130,15 @@ public final class NativeLibrary {
 
     /** Loads the first of the given flavours that exists and works (tests use it to load a given flavour). */
     static Result load(List<String> candidates) {
+        return load(candidates, Path.of(System.getProperty("java.io.tmpdir")));
+    }
+
+    /**
+     * {@link #load(List)} with each flavour copied into {@code dir} (the JVM cannot map a class-path resource) and
+     * the copy deleted as soon as it is loaded or refused: the mapping outlives the file on Linux, so nothing is
+     * left in {@code dir} even when the JVM is killed (a copy deleted at exit stayed behind a SIGKILL).
+     */
+    static Result load(List<String> candidates, Path dir) {
         if (candidates.isEmpty()) {
             return new Result(null, "no C kernels for " + System.getProperty("os.name") + " "
                     + System.getProperty("os.arch") + " (only Linux x86_64 is built)");
@@ -143,10 +151,14 @@ public final class NativeLibrary {
                     problems.add(resource + " not on the class path");
                     continue;
                 }
-                Path tmp = Files.createTempFile("libflatminima-" + flavour + "-", ".so");
-                tmp.toFile().deleteOnExit();
-                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-                SymbolLookup lookup = SymbolLookup.libraryLookup(tmp, Arena.global());
+                Path tmp = Files.createTempFile(dir, "libflatminima-" + flavour + "-", ".so");
+                SymbolLookup lookup;
+                try {
+                    Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                    lookup = SymbolLookup.libraryLookup(tmp, Arena.global());
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
                 MethodHandle abi = Linker.nativeLinker().downcallHandle(
                         lookup.find("fm_abi_version").orElseThrow(
                                 () -> new IllegalStateException("symbol fm_abi_version missing")),
@@ -157,7 +169,7 @@ public final class NativeLibrary {
                     LOG.log(System.Logger.Level.WARNING, "flatminima: C kernels ignored: " + mismatch);
                     return new Result(null, mismatch);
                 }
-                return new Result(new Loaded(lookup, flavour, resource, tmp), null);
+                return new Result(new Loaded(lookup, flavour, resource), null);
             } catch (Throwable e) {
                 problems.add(flavour + ": " + e.getMessage());
             }

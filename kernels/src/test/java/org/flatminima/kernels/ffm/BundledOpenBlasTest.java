@@ -178,6 +178,14 @@ class BundledOpenBlasTest {
 
     /** Extracts the real library into args[0], loads it by path and computes [1 2] . [3 4]^T with cblas_dgemm. */
     public static void main(String[] args) throws Throwable {
+        if (args[0].equals("--fallback")) { // extract() as a user's run does; the cache made unwritable by the caller
+            Path lib = BundledOpenBlas.extract();
+            System.out.println("lib = " + lib);
+            try (var files = Files.list(lib.getParent())) {
+                System.out.println("files = " + files.map(f -> f.getFileName().toString()).sorted().toList());
+            }
+            return;
+        }
         Path lib = BundledOpenBlas.extract(BundledOpenBlasTest.class.getClassLoader(), PLATFORM, Path.of(args[0]));
         var lookup = java.lang.foreign.SymbolLookup.libraryLookup(lib, java.lang.foreign.Arena.global());
         var I = java.lang.foreign.ValueLayout.JAVA_INT;
@@ -194,25 +202,32 @@ class BundledOpenBlasTest {
         }
     }
 
+    /**
+     * With the cache unwritable, a JVM extracts into a temporary directory of its own (in {@link #main} with
+     * {@code --fallback}: the library and what else it wrote there, while it runs) and leaves nothing behind at exit.
+     */
     @Test
-    void fallsBackToATemporaryDirectoryWhenTheCacheCannotBeWritten() throws IOException {
+    void fallsBackToATemporaryDirectoryWhenTheCacheCannotBeWrittenAndRemovesIt() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                BundledOpenBlas.missing(getClass().getClassLoader(), BundledOpenBlas.platform()) == null);
         Path blocker = tmp.resolve("not-a-dir");
         Files.writeString(blocker, "x");
-        String old = System.getProperty(BundledOpenBlas.CACHE_PROPERTY);
-        System.setProperty(BundledOpenBlas.CACHE_PROPERTY, blocker.resolve("cache").toString());
-        try {
-            org.junit.jupiter.api.Assumptions.assumeTrue(
-                    BundledOpenBlas.missing(getClass().getClassLoader(), BundledOpenBlas.platform()) == null);
-            Path lib = BundledOpenBlas.extract();
-            assertThat(lib.getParent().getFileName().toString()).startsWith("flatminima-openblas-");
-            assertThat(lib.getParent()).isNotEqualTo(blocker.resolve("cache"));
-            assertThat(Files.size(lib)).isPositive();
-        } finally {
-            if (old == null) {
-                System.clearProperty(BundledOpenBlas.CACHE_PROPERTY);
-            } else {
-                System.setProperty(BundledOpenBlas.CACHE_PROPERTY, old);
-            }
+        Path tmpdir = Files.createDirectory(tmp.resolve("tmpdir"));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-Djava.io.tmpdir=" + tmpdir,
+                "-D" + BundledOpenBlas.CACHE_PROPERTY + "=" + blocker.resolve("cache"),
+                "-cp", System.getProperty("java.class.path"), BundledOpenBlasTest.class.getName(), "--fallback")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        assertThat(out).contains("cannot write the OpenBLAS cache")
+                .contains("lib = " + tmpdir.resolve("flatminima-openblas-"));
+        List<String> wrote = new ArrayList<>(BundledOpenBlas.LINUX_FILES);
+        wrote.add(BundledOpenBlas.CHECKSUMS);
+        assertThat(out).as("the files while it ran").contains("files = " + wrote.stream().sorted().toList());
+        try (var left = Files.list(tmpdir)) {
+            assertThat(left).as("left behind after exit").isEmpty();
         }
     }
 

@@ -7,7 +7,12 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class NativeLibraryTest {
 
@@ -75,10 +80,29 @@ class NativeLibraryTest {
         MethodHandle abi = Linker.nativeLinker().downcallHandle(
                 r.library().lookup().find("fm_abi_version").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT));
         assertThat((int) abi.invokeExact()).isEqualTo(NativeLibrary.ABI_VERSION);
-        assertThat(r.library().file()).exists();
         assertThat(r.library().flavour()).isEqualTo(
                 NativeLibrary.flavours(System.getProperty("os.name"), System.getProperty("os.arch"),
                         NativeLibrary.cpuFlags()).getFirst());
+    }
+
+    /** The copy that is mapped is deleted at once, so a JVM killed later leaves nothing in the directory. */
+    @Test
+    void leavesNoCopyBehindOnceLoadedOrRefused(@TempDir Path dir) throws Throwable {
+        assumeTrue(getClass().getClassLoader().getResource(NativeLibrary.resourceFor(NativeLibrary.V3)) != null,
+                "library not built");
+        NativeLibrary.Result r = NativeLibrary.load(List.of(NativeLibrary.V3, NativeLibrary.BASELINE), dir);
+        NativeLibrary.Result none = NativeLibrary.load(List.of("no-such-flavour"), dir);
+        try (Stream<Path> left = Files.list(dir)) {
+            assertThat(left).isEmpty();
+        }
+        assertThat(none.library()).isNull();
+        if (r.library() == null) { // a CPU without AVX2 refuses V3: the baseline then loads, or both are refused
+            assertThat(r.reason()).isNotBlank();
+            return;
+        }
+        MethodHandle abi = Linker.nativeLinker().downcallHandle(
+                r.library().lookup().find("fm_abi_version").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT));
+        assertThat((int) abi.invokeExact()).as("runs after its file is gone").isEqualTo(NativeLibrary.ABI_VERSION);
     }
 
     @Test
